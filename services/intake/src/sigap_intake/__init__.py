@@ -1,0 +1,1 @@
+"""Intake: where a complaint enters Sigap (the gateway for mobile apps and the citizen page)."""

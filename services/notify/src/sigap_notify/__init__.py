@@ -1,0 +1,1 @@
+"""Notify: where notifications leave Sigap, for reporters, staff and department systems."""

@@ -1,0 +1,1 @@
+"""Routing: decides which city department handles each complaint."""

@@ -1,0 +1,1 @@
+"""Status: owns each complaint's lifecycle (diterima → terverifikasi → dalam_proses → selesai)."""

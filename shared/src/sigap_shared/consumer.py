@@ -1,0 +1,254 @@
+"""Idempotent Kafka consumers. Each event id is claimed in the inbox in the same transaction
+as the handler's writes, and offsets are committed only after that transaction commits, so a
+redelivered event has no second effect. A message that cannot be decoded, or whose handler
+keeps failing, goes to the dead-letter topic with the error attached and the consumer goes on.
+A database outage is not the message's fault: those are retried until the database returns."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+
+import asyncpg
+import structlog
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka.errors import KafkaError
+
+from sigap_shared.db import TRANSIENT_DB_ERRORS
+from sigap_shared.events import (
+    DeadLetter,
+    Envelope,
+    EventDecodeError,
+    decode,
+    encode_dead_letter,
+)
+from sigap_shared.kafka import new_producer
+
+log = structlog.get_logger(__name__)
+
+Handler = Callable[..., Awaitable[None]]
+"""`async def handler(*, conn: asyncpg.Connection, envelope: Envelope) -> None`"""
+
+
+async def claim_event(*, conn: asyncpg.Connection, consumer: str, envelope: Envelope) -> bool:
+    """True the first time this consumer sees the event; False for a redelivery."""
+    claimed = await conn.fetchval(
+        "INSERT INTO inbox (consumer, event_id, event_type) VALUES ($1, $2, $3)"
+        " ON CONFLICT DO NOTHING RETURNING true",
+        consumer,
+        envelope.id,
+        envelope.type,
+    )
+    return bool(claimed)
+
+
+class DeadLetterPublisher:
+    """Publishes dead letters (as `sigap.deadletter.v1` CloudEvents) and waits for the ack."""
+
+    def __init__(self, *, bootstrap: str, source: str) -> None:
+        self._bootstrap = bootstrap
+        self._source = source
+        self._producer: AIOKafkaProducer | None = None
+        self._lock = asyncio.Lock()
+        self.published = 0
+
+    async def publish(self, *, consumer: str, message: ConsumerRecord, error: str) -> None:
+        value_text, value_encoding = _describe_value(message.value)
+        key = message.key.decode(errors="replace") if message.key is not None else None
+        record = encode_dead_letter(
+            DeadLetter(
+                consumer=consumer,
+                error=error[:4000],
+                original_topic=message.topic,
+                original_partition=message.partition,
+                original_offset=message.offset,
+                original_key=key,
+                original_headers={
+                    name: raw.decode(errors="replace") for name, raw in (message.headers or ())
+                },
+                original_value=value_text,
+                original_value_encoding=value_encoding,
+            ),
+            source=self._source,
+            subject=key,
+        )
+        async with self._lock:
+            delay = 0.2
+            while True:
+                try:
+                    if self._producer is None:
+                        producer = new_producer(self._bootstrap, client_id=f"{self._source}-dlq")
+                        await producer.start()
+                        self._producer = producer
+                    await self._producer.send_and_wait(
+                        record.topic, value=record.value, key=record.key, headers=list(record.headers)
+                    )
+                    self.published += 1
+                    return
+                except (KafkaError, OSError, asyncio.TimeoutError) as exc:
+                    await self.close()
+                    log.warning("dead_letter_publish_failed", error=repr(exc), retry_in_s=delay)
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, 5.0)
+
+    async def close(self) -> None:
+        producer, self._producer = self._producer, None
+        if producer is not None:
+            try:
+                await asyncio.wait_for(producer.stop(), 10)
+            except Exception as exc:  # noqa: BLE001 - a broken producer may fail to close in any way
+                log.debug("dead_letter_producer_stop_failed", error=repr(exc))
+
+
+def _describe_value(value: bytes | None) -> tuple[str | None, str]:
+    if value is None:
+        return None, "none"
+    try:
+        return value.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        return base64.b64encode(value).decode(), "base64"
+
+
+class EventConsumer:
+    """Consumes `topics` as one consumer group and dispatches each event type to its handler."""
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        topics: Sequence[str],
+        handlers: Mapping[str, Handler],
+        pool: asyncpg.Pool,
+        bootstrap: str,
+        group_id: str,
+        dead_letters: DeadLetterPublisher,
+        batch_size: int = 500,
+        max_attempts: int = 3,
+        retry_delay_s: float = 0.2,
+    ) -> None:
+        self.name = name
+        self._topics = list(topics)
+        self._handlers = dict(handlers)
+        self._pool = pool
+        self._bootstrap = bootstrap
+        self._group_id = group_id
+        self._dead_letters = dead_letters
+        self._batch_size = batch_size
+        self._max_attempts = max_attempts
+        self._retry_delay_s = retry_delay_s
+        self.handled = 0
+        self.duplicates = 0
+        self.dead_lettered = 0
+        self.assigned = asyncio.Event()
+
+    async def run(self) -> None:
+        delay = 0.5
+        while True:
+            consumer = AIOKafkaConsumer(
+                *self._topics,
+                bootstrap_servers=self._bootstrap,
+                group_id=self._group_id,
+                client_id=self._group_id,
+                enable_auto_commit=False,
+                auto_offset_reset="earliest",
+                max_poll_records=self._batch_size,
+                metadata_max_age_ms=30000,
+            )
+            try:
+                await consumer.start()
+                log.info("consumer_started", consumer=self.name, topics=self._topics)
+                delay = 0.5
+                await self._consume(consumer)
+            except asyncio.CancelledError:
+                raise
+            except (KafkaError, OSError, asyncio.TimeoutError) as exc:
+                log.warning("consumer_kafka_unavailable", consumer=self.name, error=repr(exc), retry_in_s=delay)
+            except Exception:
+                log.exception("consumer_crashed", consumer=self.name, retry_in_s=delay)
+            finally:
+                self.assigned.clear()
+                try:
+                    await asyncio.wait_for(consumer.stop(), 10)
+                except Exception as exc:  # noqa: BLE001 - stopping after a failure may fail too
+                    log.debug("consumer_stop_failed", error=repr(exc))
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 5.0)
+
+    async def _consume(self, consumer: AIOKafkaConsumer) -> None:
+        while True:
+            batches = await consumer.getmany(timeout_ms=500, max_records=self._batch_size)
+            if consumer.assignment():
+                self.assigned.set()
+            if not batches:
+                continue
+            offsets: dict[TopicPartition, int] = {}
+            for partition, messages in batches.items():
+                await self._process(messages)
+                offsets[partition] = messages[-1].offset + 1
+            await consumer.commit(offsets)
+
+    async def _process(self, messages: Sequence[ConsumerRecord]) -> None:
+        decoded: list[tuple[ConsumerRecord, Envelope]] = []
+        for message in messages:
+            try:
+                decoded.append((message, decode(message.headers, message.value)))
+            except EventDecodeError as exc:
+                await self._dead_letter(message, f"undecodable: {exc}")
+        wanted = [(message, envelope) for message, envelope in decoded if envelope.type in self._handlers]
+        if not wanted:
+            return
+        # Fast path: the whole batch in one transaction. On any failure, fall back to one
+        # transaction per message so that a single bad event cannot hold back the others.
+        try:
+            async with self._pool.acquire() as conn, conn.transaction():
+                for _message, envelope in wanted:
+                    await self._handle(conn, envelope)
+            return
+        except Exception as exc:  # noqa: BLE001 - every failure is retried message by message below
+            log.info("consumer_batch_fallback", consumer=self.name, size=len(wanted), error=repr(exc))
+        for message, envelope in wanted:
+            await self._process_one(message, envelope)
+
+    async def _process_one(self, message: ConsumerRecord, envelope: Envelope) -> None:
+        attempts = 0
+        delay = self._retry_delay_s
+        while True:
+            try:
+                async with self._pool.acquire() as conn, conn.transaction():
+                    await self._handle(conn, envelope)
+                return
+            except TRANSIENT_DB_ERRORS as exc:
+                log.warning("consumer_database_unavailable", consumer=self.name, error=repr(exc), retry_in_s=delay)
+            except Exception as exc:  # noqa: BLE001 - a handler failure is recorded on the dead letter
+                attempts += 1
+                if attempts >= self._max_attempts:
+                    log.error(
+                        "event_dead_lettered",
+                        consumer=self.name,
+                        event_id=str(envelope.id),
+                        complaint_id=envelope.subject,
+                        error=repr(exc),
+                    )
+                    await self._dead_letter(message, f"handler failed {attempts} times: {exc!r}")
+                    return
+                log.warning("event_handler_failed", consumer=self.name, attempt=attempts, error=repr(exc))
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 5.0)
+
+    async def _handle(self, conn: asyncpg.Connection, envelope: Envelope) -> None:
+        with structlog.contextvars.bound_contextvars(
+            event_id=str(envelope.id),
+            complaint_id=envelope.subject,
+            correlation_id=envelope.correlation_id,
+        ):
+            if not await claim_event(conn=conn, consumer=self.name, envelope=envelope):
+                self.duplicates += 1
+                log.debug("event_already_handled", consumer=self.name)
+                return
+            await self._handlers[envelope.type](conn=conn, envelope=envelope)
+            self.handled += 1
+
+    async def _dead_letter(self, message: ConsumerRecord, error: str) -> None:
+        await self._dead_letters.publish(consumer=self.name, message=message, error=error)
+        self.dead_lettered += 1

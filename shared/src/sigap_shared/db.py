@@ -1,0 +1,121 @@
+"""PostgreSQL access: connection pools and versioned SQL migrations applied at start-up.
+
+Migrations are plain `NNNN_name.sql` files; the shared library's own (outbox, inbox) are
+applied first under the component name `shared`, then the service's."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass
+from importlib import resources
+from importlib.resources.abc import Traversable
+
+import asyncpg
+import structlog
+
+log = structlog.get_logger(__name__)
+
+# Errors that mean "the database is not reachable right now", as opposed to a bad statement.
+TRANSIENT_DB_ERRORS: tuple[type[BaseException], ...] = (
+    OSError,
+    asyncio.TimeoutError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.InterfaceError,
+    asyncpg.AdminShutdownError,
+    asyncpg.CrashShutdownError,
+    asyncpg.TooManyConnectionsError,
+)
+
+_MIGRATION_LOCK_KEY = 0x5167A9  # any constant; serialises concurrent replicas' migrations
+
+
+@dataclass(frozen=True, slots=True)
+class MigrationSource:
+    component: str
+    directory: Traversable
+
+
+def shared_migrations() -> MigrationSource:
+    return MigrationSource("shared", resources.files("sigap_shared") / "migrations")
+
+
+def package_migrations(package: str) -> MigrationSource:
+    return MigrationSource(package, resources.files(package) / "migrations")
+
+
+async def _init_connection(conn: asyncpg.Connection) -> None:
+    await conn.set_type_codec("jsonb", encoder=lambda v: v, decoder=lambda v: v, schema="pg_catalog")
+
+
+async def create_pool(
+    connect_kwargs: dict[str, object],
+    *,
+    min_size: int = 2,
+    max_size: int = 10,
+    wait_s: float = 60.0,
+) -> asyncpg.Pool:
+    """Create a pool, retrying while the server is still starting (up to `wait_s`)."""
+    deadline = asyncio.get_running_loop().time() + wait_s
+    delay = 0.2
+    while True:
+        try:
+            return await asyncpg.create_pool(
+                **connect_kwargs,
+                min_size=min_size,
+                max_size=max_size,
+                init=_init_connection,
+                command_timeout=30,
+            )
+        except TRANSIENT_DB_ERRORS as exc:
+            if asyncio.get_running_loop().time() > deadline:
+                raise
+            log.warning("database_unavailable_retrying", error=str(exc), retry_in_s=delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 5.0)
+
+
+async def apply_migrations(pool: asyncpg.Pool, sources: Sequence[MigrationSource]) -> list[str]:
+    """Apply every migration not yet recorded, in order, each in its own transaction."""
+    applied_now: list[str] = []
+    async with pool.acquire() as conn:
+        await conn.execute("SELECT pg_advisory_lock($1)", _MIGRATION_LOCK_KEY)
+        try:
+            await conn.execute(
+                """
+                CREATE TABLE IF NOT EXISTS schema_migrations (
+                    component  text NOT NULL,
+                    version    text NOT NULL,
+                    applied_at timestamptz NOT NULL DEFAULT now(),
+                    PRIMARY KEY (component, version)
+                )
+                """
+            )
+            for source in sources:
+                done = {
+                    row["version"]
+                    for row in await conn.fetch(
+                        "SELECT version FROM schema_migrations WHERE component = $1", source.component
+                    )
+                }
+                files = sorted(
+                    (entry for entry in source.directory.iterdir() if entry.name.endswith(".sql")),
+                    key=lambda entry: entry.name,
+                )
+                for entry in files:
+                    version = entry.name.removesuffix(".sql")
+                    if version in done:
+                        continue
+                    async with conn.transaction():
+                        await conn.execute(entry.read_text(encoding="utf-8"))
+                        await conn.execute(
+                            "INSERT INTO schema_migrations (component, version) VALUES ($1, $2)",
+                            source.component,
+                            version,
+                        )
+                    log.info("migration_applied", component=source.component, version=version)
+                    applied_now.append(f"{source.component}/{version}")
+        finally:
+            await conn.execute("SELECT pg_advisory_unlock($1)", _MIGRATION_LOCK_KEY)
+    return applied_now

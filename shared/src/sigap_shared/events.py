@@ -1,0 +1,253 @@
+"""The event contract between Sigap's services: every topic name, every event type and its
+payload, and how an event travels on Kafka as a CloudEvents 1.0 message (binary content mode
+of the Kafka protocol binding: `ce_*` headers, JSON data as the value, complaint id as key)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import ClassVar, Literal
+from uuid import UUID
+
+import orjson
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+SPEC_VERSION = "1.0"
+CONTENT_TYPE = "application/json"
+
+# Topics. One topic per kind of fact; every message is keyed by complaint id.
+TOPIC_COMPLAINT_SUBMITTED = "sigap.complaint.submitted"
+TOPIC_COMPLAINT_ROUTED = "sigap.complaint.routed"
+TOPIC_COMPLAINT_STATUS = "sigap.complaint.status"
+TOPIC_DEAD_LETTER = "sigap.deadletter"
+
+ALL_TOPICS = (
+    TOPIC_COMPLAINT_SUBMITTED,
+    TOPIC_COMPLAINT_ROUTED,
+    TOPIC_COMPLAINT_STATUS,
+    TOPIC_DEAD_LETTER,
+)
+
+ComplaintKind = Literal["pengaduan", "aspirasi", "permintaan_informasi"]
+Privacy = Literal["publik", "rahasia", "anonim"]
+ComplaintStatus = Literal["diterima", "terverifikasi", "dalam_proses", "selesai", "ditolak", "dibuka_kembali"]
+TRIAGE_DESK = "TRIAGE"
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class GeoPoint(_Frozen):
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+
+
+class ReporterRef(_Frozen):
+    """How to reach a reporter without naming them: a pseudonym and the channels they chose.
+    Identities (name, phone, email) never travel in events."""
+
+    pseudonym: str
+    channels: tuple[str, ...] = ()
+
+
+class EventPayload(_Frozen):
+    """Base for every event's data. Subclasses declare their CloudEvents type and topic."""
+
+    event_type: ClassVar[str]
+    topic: ClassVar[str]
+
+    complaint_id: UUID
+
+
+class ComplaintSubmitted(EventPayload):
+    event_type: ClassVar[str] = "sigap.complaint.submitted.v1"
+    topic: ClassVar[str] = TOPIC_COMPLAINT_SUBMITTED
+
+    tracking_code: str
+    kind: ComplaintKind
+    title: str | None = None
+    description: str
+    category: str | None = None
+    location: GeoPoint | None = None
+    address: str | None = None
+    privacy: Privacy
+    reporter: ReporterRef | None = None
+    submitted_at: datetime
+
+
+class ComplaintRouted(EventPayload):
+    event_type: ClassVar[str] = "sigap.complaint.routed.v1"
+    topic: ClassVar[str] = TOPIC_COMPLAINT_ROUTED
+
+    tracking_code: str
+    department: str
+    category: str | None = None
+    confidence: float = Field(ge=0, le=1)
+    needs_triage: bool
+    reasons: tuple[str, ...] = ()
+    reporter: ReporterRef | None = None
+    routed_at: datetime
+
+
+class ComplaintStatusChanged(EventPayload):
+    event_type: ClassVar[str] = "sigap.complaint.status_changed.v1"
+    topic: ClassVar[str] = TOPIC_COMPLAINT_STATUS
+
+    tracking_code: str
+    department: str
+    previous_status: ComplaintStatus | None = None
+    status: ComplaintStatus
+    reason: str | None = None
+    actor: str
+    reporter: ReporterRef | None = None
+    changed_at: datetime
+
+
+EVENT_TYPES: dict[str, type[EventPayload]] = {
+    model.event_type: model
+    for model in (ComplaintSubmitted, ComplaintRouted, ComplaintStatusChanged)
+}
+
+
+class EventDecodeError(ValueError):
+    """A Kafka message that is not a valid Sigap CloudEvent: it goes to the dead-letter topic."""
+
+
+@dataclass(frozen=True, slots=True)
+class Envelope:
+    """A CloudEvent carrying one validated payload."""
+
+    data: EventPayload
+    source: str
+    id: UUID = field(default_factory=uuid.uuid4)
+    time: datetime = field(default_factory=lambda: datetime.now(UTC))
+    correlation_id: str | None = None
+
+    @property
+    def type(self) -> str:
+        return self.data.event_type
+
+    @property
+    def topic(self) -> str:
+        return self.data.topic
+
+    @property
+    def subject(self) -> str:
+        return str(self.data.complaint_id)
+
+
+@dataclass(frozen=True, slots=True)
+class KafkaRecord:
+    """What goes on the wire: topic, key, value and headers, ready for a producer."""
+
+    topic: str
+    key: bytes
+    value: bytes
+    headers: tuple[tuple[str, bytes], ...]
+
+
+def encode(envelope: Envelope) -> KafkaRecord:
+    headers = [
+        ("ce_specversion", SPEC_VERSION.encode()),
+        ("ce_id", str(envelope.id).encode()),
+        ("ce_source", envelope.source.encode()),
+        ("ce_type", envelope.type.encode()),
+        ("ce_time", envelope.time.isoformat().encode()),
+        ("ce_subject", envelope.subject.encode()),
+        ("content-type", CONTENT_TYPE.encode()),
+    ]
+    if envelope.correlation_id:
+        headers.append(("ce_correlationid", envelope.correlation_id.encode()))
+    return KafkaRecord(
+        topic=envelope.topic,
+        key=envelope.subject.encode(),
+        value=envelope.data.__pydantic_serializer__.to_json(envelope.data),
+        headers=tuple(headers),
+    )
+
+
+_REQUIRED = ("ce_specversion", "ce_id", "ce_source", "ce_type")
+
+
+def decode(headers: list[tuple[str, bytes]] | tuple[tuple[str, bytes], ...], value: bytes | None) -> Envelope:
+    """Parse a binary-mode CloudEvent. Raises `EventDecodeError` with a readable reason."""
+    try:
+        attrs = {name: raw.decode() for name, raw in headers or ()}
+    except UnicodeDecodeError as exc:
+        raise EventDecodeError(f"header is not UTF-8: {exc}") from exc
+    missing = [name for name in _REQUIRED if name not in attrs]
+    if missing:
+        raise EventDecodeError(f"missing CloudEvents attributes: {', '.join(missing)}")
+    if attrs["ce_specversion"] != SPEC_VERSION:
+        raise EventDecodeError(f"unsupported specversion {attrs['ce_specversion']!r}")
+    content_type = attrs.get("content-type", CONTENT_TYPE)
+    if not content_type.startswith(CONTENT_TYPE):
+        raise EventDecodeError(f"unsupported content-type {content_type!r}")
+    model = EVENT_TYPES.get(attrs["ce_type"])
+    if model is None:
+        raise EventDecodeError(f"unknown event type {attrs['ce_type']!r}")
+    if value is None:
+        raise EventDecodeError("message has no value")
+    try:
+        event_id = UUID(attrs["ce_id"])
+        time = datetime.fromisoformat(attrs["ce_time"]) if "ce_time" in attrs else datetime.now(UTC)
+        data = model.model_validate_json(value)
+    except ValidationError as exc:
+        raise EventDecodeError(f"invalid {model.event_type} payload: {exc}") from exc
+    except ValueError as exc:
+        raise EventDecodeError(f"invalid CloudEvents attribute: {exc}") from exc
+    if "ce_subject" in attrs and attrs["ce_subject"] != str(data.complaint_id):
+        raise EventDecodeError("ce_subject does not match the payload's complaint_id")
+    return Envelope(
+        data=data,
+        source=attrs["ce_source"],
+        id=event_id,
+        time=time,
+        correlation_id=attrs.get("ce_correlationid"),
+    )
+
+
+def headers_to_json(headers: tuple[tuple[str, bytes], ...]) -> bytes:
+    """Headers as stored in an outbox row (JSON list of [name, text] pairs)."""
+    return orjson.dumps([[name, raw.decode()] for name, raw in headers])
+
+
+def headers_from_json(stored: str | bytes) -> list[tuple[str, bytes]]:
+    return [(name, text.encode()) for name, text in orjson.loads(stored)]
+
+
+class DeadLetter(_Frozen):
+    """Data of a `sigap.deadletter.v1` event: a message a consumer could not handle, with why."""
+
+    event_type: ClassVar[str] = "sigap.deadletter.v1"
+
+    consumer: str
+    error: str
+    original_topic: str
+    original_partition: int
+    original_offset: int
+    original_key: str | None = None
+    original_headers: dict[str, str] = Field(default_factory=dict)
+    original_value: str | None = None  # UTF-8 text when it was text, else base64
+    original_value_encoding: Literal["utf-8", "base64", "none"] = "none"
+
+
+def encode_dead_letter(dead_letter: DeadLetter, *, source: str, subject: str | None) -> KafkaRecord:
+    headers = [
+        ("ce_specversion", SPEC_VERSION.encode()),
+        ("ce_id", str(uuid.uuid4()).encode()),
+        ("ce_source", source.encode()),
+        ("ce_type", DeadLetter.event_type.encode()),
+        ("ce_time", datetime.now(UTC).isoformat().encode()),
+        ("content-type", CONTENT_TYPE.encode()),
+    ]
+    if subject:
+        headers.append(("ce_subject", subject.encode()))
+    return KafkaRecord(
+        topic=TOPIC_DEAD_LETTER,
+        key=(subject or "").encode(),
+        value=dead_letter.__pydantic_serializer__.to_json(dead_letter),
+        headers=tuple(headers),
+    )

@@ -1,0 +1,186 @@
+"""The common composition root of a service: builds the pool, applies migrations, starts the
+outbox relay and the consumers in the background, and serves the FastAPI app with health
+endpoints and problem+json errors. Nothing happens at import time."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Annotated
+
+import asyncpg
+import structlog
+import uvicorn
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from sigap_shared.consumer import DeadLetterPublisher, EventConsumer, Handler
+from sigap_shared.db import apply_migrations, create_pool, package_migrations, shared_migrations
+from sigap_shared.events import ALL_TOPICS
+from sigap_shared.kafka import ensure_topics_when_available, kafka_reachable
+from sigap_shared.logging import configure_logging
+from sigap_shared.outbox import OutboxRelay
+from sigap_shared.problems import install_problem_handlers
+from sigap_shared.settings import ServiceSettings
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class ConsumerSpec:
+    name: str
+    topics: Sequence[str]
+    handlers: dict[str, Handler]
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    """What makes one service different from another."""
+
+    package: str  # e.g. "sigap_intake": where its migrations live
+    title: str
+    description: str
+    routers: Sequence[APIRouter] = ()
+    consumers: Sequence[ConsumerSpec] = ()
+    publishes: bool = True
+
+
+@dataclass
+class Runtime:
+    settings: ServiceSettings
+    pool: asyncpg.Pool
+    relay: OutboxRelay | None = None
+    consumers: list[EventConsumer] = field(default_factory=list)
+    dead_letters: DeadLetterPublisher | None = None
+    tasks: list[asyncio.Task] = field(default_factory=list)
+
+
+def get_runtime(request: Request) -> Runtime:
+    return request.app.state.runtime
+
+
+async def get_conn(request: Request) -> AsyncIterator[asyncpg.Connection]:
+    async with request.app.state.runtime.pool.acquire() as conn:
+        yield conn
+
+
+Conn = Annotated[asyncpg.Connection, Depends(get_conn)]
+CurrentRuntime = Annotated[Runtime, Depends(get_runtime)]
+
+
+def _health_router(settings: ServiceSettings) -> APIRouter:
+    router = APIRouter(tags=["health"])
+
+    @router.get("/healthz", summary="Liveness: the process is up")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok", "service": settings.service_name}
+
+    @router.get("/readyz", summary="Readiness: database and Kafka are reachable")
+    async def readyz(runtime: CurrentRuntime) -> JSONResponse:
+        checks: dict[str, str] = {}
+        try:
+            async with asyncio.timeout(3):
+                await runtime.pool.fetchval("SELECT 1")
+            checks["database"] = "ok"
+        except Exception as exc:  # noqa: BLE001 - any failure means not ready
+            checks["database"] = f"unavailable: {type(exc).__name__}"
+        checks["kafka"] = "ok" if await kafka_reachable(settings.kafka_bootstrap) else "unavailable"
+        ready = all(value == "ok" for value in checks.values())
+        return JSONResponse(
+            {"status": "ready" if ready else "not_ready", "service": settings.service_name, "checks": checks},
+            status_code=200 if ready else 503,
+        )
+
+    return router
+
+
+async def start_runtime(settings: ServiceSettings, spec: ServiceSpec) -> Runtime:
+    pool = await create_pool(
+        settings.pg_connect_kwargs(), min_size=settings.pg_pool_min, max_size=settings.pg_pool_max
+    )
+    await apply_migrations(pool, [shared_migrations(), package_migrations(spec.package)])
+    runtime = Runtime(settings=settings, pool=pool)
+    runtime.tasks.append(
+        asyncio.create_task(
+            ensure_topics_when_available(
+                settings.kafka_bootstrap, ALL_TOPICS, partitions=settings.kafka_topic_partitions
+            ),
+            name="ensure-topics",
+        )
+    )
+    if spec.publishes:
+        runtime.relay = OutboxRelay(
+            connect_kwargs=settings.pg_connect_kwargs(),
+            bootstrap=settings.kafka_bootstrap,
+            client_id=f"sigap-{settings.service_name}-relay",
+            batch_size=settings.outbox_batch_size,
+            poll_interval_s=settings.outbox_poll_interval_s,
+        )
+        runtime.tasks.append(asyncio.create_task(runtime.relay.run(), name="outbox-relay"))
+    if spec.consumers:
+        runtime.dead_letters = DeadLetterPublisher(
+            bootstrap=settings.kafka_bootstrap, source=f"sigap/{settings.service_name}"
+        )
+    for consumer_spec in spec.consumers:
+        consumer = EventConsumer(
+            name=f"{settings.service_name}.{consumer_spec.name}",
+            topics=consumer_spec.topics,
+            handlers=consumer_spec.handlers,
+            pool=pool,
+            bootstrap=settings.kafka_bootstrap,
+            group_id=settings.consumer_group(consumer_spec.name),
+            dead_letters=runtime.dead_letters,
+            batch_size=settings.consumer_batch_size,
+            max_attempts=settings.consumer_max_attempts,
+        )
+        runtime.consumers.append(consumer)
+        runtime.tasks.append(asyncio.create_task(consumer.run(), name=f"consumer-{consumer_spec.name}"))
+    log.info("service_started", port=settings.http_port)
+    return runtime
+
+
+async def stop_runtime(runtime: Runtime) -> None:
+    for task in runtime.tasks:
+        task.cancel()
+    await asyncio.gather(*runtime.tasks, return_exceptions=True)
+    if runtime.dead_letters is not None:
+        await runtime.dead_letters.close()
+    await runtime.pool.close()
+    log.info("service_stopped")
+
+
+def create_service_app(settings: ServiceSettings, spec: ServiceSpec) -> FastAPI:
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.runtime = await start_runtime(settings, spec)
+        try:
+            yield
+        finally:
+            await stop_runtime(app.state.runtime)
+
+    app = FastAPI(title=spec.title, description=spec.description, version="0.1.0", lifespan=lifespan)
+    app.state.settings = settings
+    install_problem_handlers(app)
+    app.include_router(_health_router(settings))
+    for router in spec.routers:
+        app.include_router(router)
+    return app
+
+
+def serve(settings_factory: Callable[[], ServiceSettings], spec: ServiceSpec) -> None:
+    """Entrypoint body shared by every service's `main()`."""
+    settings = settings_factory()
+    configure_logging(
+        service=settings.service_name, fmt=settings.effective_log_format, level=settings.log_level
+    )
+    app = create_service_app(settings, spec)
+    uvicorn.run(
+        app,
+        host=settings.http_host,
+        port=settings.http_port,
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=10,
+    )

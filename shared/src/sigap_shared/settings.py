@@ -1,0 +1,70 @@
+"""Settings every service shares. Each service subclasses `ServiceSettings`, sets its own
+defaults (port, database), and the entrypoint instantiates it once and passes it down."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEVELOPMENT_PG_PASSWORD = "sigap"
+
+
+class ServiceSettings(BaseSettings):
+    """Read from environment variables prefixed `SIGAP_` (e.g. `SIGAP_KAFKA_BOOTSTRAP`)."""
+
+    model_config = SettingsConfigDict(env_prefix="SIGAP_", extra="ignore", frozen=True)
+
+    service_name: str = "sigap"
+    environment: Literal["development", "test", "production"] = "development"
+    log_format: Literal["console", "json"] | None = None
+    log_level: str = "INFO"
+
+    http_host: str = "127.0.0.1"
+    http_port: int = 8000
+
+    kafka_bootstrap: str = "127.0.0.1:9092"
+    kafka_topic_partitions: int = 6
+    kafka_group_prefix: str = "sigap"
+
+    pg_host: str = "127.0.0.1"
+    pg_port: int = 55432
+    pg_user: str = "sigap"
+    pg_password: SecretStr = SecretStr(DEVELOPMENT_PG_PASSWORD)
+    pg_database: str = "sigap"
+    pg_pool_min: int = 2
+    pg_pool_max: int = 10
+
+    outbox_batch_size: int = 500
+    outbox_poll_interval_s: float = 1.0
+    consumer_batch_size: int = 500
+    consumer_max_attempts: int = 3
+
+    @model_validator(mode="after")
+    def _refuse_default_secrets_in_production(self) -> "ServiceSettings":
+        if self.environment == "production" and (
+            self.pg_password.get_secret_value() == DEVELOPMENT_PG_PASSWORD
+        ):
+            raise ValueError(
+                "SIGAP_PG_PASSWORD still has the development default; set a real secret in production"
+            )
+        return self
+
+    @property
+    def effective_log_format(self) -> Literal["console", "json"]:
+        if self.log_format is not None:
+            return self.log_format
+        return "console" if self.environment == "development" else "json"
+
+    def pg_connect_kwargs(self) -> dict[str, object]:
+        return {
+            "host": self.pg_host,
+            "port": self.pg_port,
+            "user": self.pg_user,
+            "password": self.pg_password.get_secret_value(),
+            "database": self.pg_database,
+        }
+
+    def consumer_group(self, consumer_name: str) -> str:
+        return f"{self.kafka_group_prefix}.{self.service_name}.{consumer_name}"

@@ -1,0 +1,363 @@
+"""Checks docker-compose.yml and the service Dockerfiles without a Docker engine.
+
+The compose file is loaded by compose-spec's own loader (the library behind `docker compose`),
+and each Dockerfile by BuildKit's parser, through the small Go program in
+deploy/docker/composecheck. The first run builds it into .data/composecheck/ with the Go
+toolchain and the Go module proxy; later runs reuse the binary until its sources change.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import http.server
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import threading
+import tomllib
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+COMPOSE_FILE = ROOT / "docker-compose.yml"
+CHECKER_SOURCE = ROOT / "deploy" / "docker" / "composecheck"
+CHECKER_DIR = ROOT / ".data" / "composecheck"
+INIT_DIR = ROOT / "deploy" / "docker" / "postgres-init"
+
+APP_PORTS = {"intake": 8000, "routing": 8001, "status": 8002, "notify": 8003}
+INFRASTRUCTURE = ("kafka", "postgres")
+PASSWORD = "only-in-this-test-7Qx2"  # what the test exports as SIGAP_PG_PASSWORD
+GO_BUILD_TIMEOUT_S = 240
+
+
+def _checker_digest() -> str:
+    digest = hashlib.sha256()
+    for name in ("go.mod", "go.sum", "main.go"):
+        digest.update(name.encode() + b"\0" + (CHECKER_SOURCE / name).read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def _build_checker() -> Path:
+    """The checker binary for the current sources, building it if it is not there yet."""
+    binary = CHECKER_DIR / f"composecheck-{_checker_digest()}"
+    if binary.exists():
+        return binary
+    go = shutil.which("go")
+    if go is None:
+        pytest.fail(
+            "the Go toolchain (go >= 1.24) is needed to build deploy/docker/composecheck, "
+            "which validates docker-compose.yml; install Go and put `go` on PATH"
+        )
+    CHECKER_DIR.mkdir(parents=True, exist_ok=True)
+    partial = binary.with_suffix(f".partial-{os.getpid()}")
+    env = {
+        **os.environ,
+        "GOTOOLCHAIN": "local",  # never fetch another toolchain
+        "GOFLAGS": "-mod=readonly -buildvcs=false",  # go.mod/go.sum as committed, or fail
+        "CGO_ENABLED": "0",
+    }
+    try:
+        built = subprocess.run(
+            [go, "build", "-o", str(partial), "."],
+            cwd=CHECKER_SOURCE,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=GO_BUILD_TIMEOUT_S,
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"building the compose checker took over {GO_BUILD_TIMEOUT_S}s")
+    if built.returncode != 0:
+        pytest.fail(
+            "could not build deploy/docker/composecheck (needs the Go module proxy the "
+            f"first time):\n{built.stderr}"
+        )
+    partial.replace(binary)
+    for stale in CHECKER_DIR.glob("composecheck-*"):
+        if stale != binary and ".partial-" not in stale.name:
+            stale.unlink(missing_ok=True)
+    return binary
+
+
+def _check(checker: Path, compose_file: Path, **variables: str) -> subprocess.CompletedProcess[str]:
+    """Runs the checker with only PATH and the given variables in its environment."""
+    return subprocess.run(
+        [str(checker), "-f", str(compose_file)],
+        env={"PATH": os.environ.get("PATH", ""), **variables},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+@pytest.fixture(scope="module")
+def checker() -> Path:
+    return _build_checker()
+
+
+@pytest.fixture(scope="module")
+def loaded(checker: Path) -> dict:
+    result = _check(checker, COMPOSE_FILE, SIGAP_PG_PASSWORD=PASSWORD)
+    assert result.returncode == 0, f"docker-compose.yml does not load:\n{result.stderr}"
+    return json.loads(result.stdout)
+
+
+@pytest.fixture(scope="module")
+def services(loaded: dict) -> dict:
+    return loaded["project"]["services"]
+
+
+def _published(service: dict) -> dict[int, int]:
+    """container port -> host port."""
+    return {int(p["target"]): int(p["published"]) for p in service.get("ports", [])}
+
+
+# --- the model as docker compose sees it ------------------------------------------------
+
+
+def test_the_six_services_are_defined(services: dict) -> None:
+    assert set(services) == {*INFRASTRUCTURE, *APP_PORTS}
+
+
+@pytest.mark.parametrize("name", APP_PORTS)
+def test_app_service_waits_for_healthy_kafka_and_postgres(services: dict, name: str) -> None:
+    depends_on = services[name]["depends_on"]
+    assert set(depends_on) == set(INFRASTRUCTURE)
+    for dependency in INFRASTRUCTURE:
+        assert depends_on[dependency]["condition"] == "service_healthy"
+
+
+@pytest.mark.parametrize("name", [*INFRASTRUCTURE, *APP_PORTS])
+def test_every_service_has_a_healthcheck_and_restarts(services: dict, name: str) -> None:
+    healthcheck = services[name].get("healthcheck") or {}
+    assert healthcheck.get("test") and not healthcheck.get("disable")
+    assert healthcheck["test"][0] in ("CMD", "CMD-SHELL")
+    assert services[name]["restart"] == "unless-stopped"
+
+
+@pytest.mark.parametrize(("name", "port"), APP_PORTS.items())
+def test_app_service_publishes_its_port_and_listens_on_it(services: dict, name: str, port: int) -> None:
+    service = services[name]
+    assert _published(service) == {port: port}
+    assert service["environment"]["SIGAP_HTTP_PORT"] == str(port)
+    assert service["environment"]["SIGAP_HTTP_HOST"] == "0.0.0.0"
+
+
+@pytest.mark.parametrize(("name", "port"), APP_PORTS.items())
+def test_app_healthcheck_gets_healthz_and_fails_on_an_error_status(
+    services: dict, name: str, port: int
+) -> None:
+    """Runs the healthcheck command itself against a local server standing in for the service."""
+    argv = services[name]["healthcheck"]["test"]
+    assert argv[:2] == ["CMD", "python"], "the slim image has python but no curl"
+    with _fake_service() as (server_port, set_status):
+        command = [sys.executable] + [a.replace(f":{port}/", f":{server_port}/") for a in argv[2:]]
+        env = {"PATH": os.environ.get("PATH", ""), "SIGAP_HTTP_PORT": str(server_port)}
+
+        set_status(200)
+        healthy = subprocess.run(command, env=env, capture_output=True, text=True, timeout=10)
+        assert healthy.returncode == 0, healthy.stderr
+        set_status(503)
+        unhealthy = subprocess.run(command, env=env, capture_output=True, text=True, timeout=10)
+        assert unhealthy.returncode != 0
+
+
+@pytest.mark.parametrize("name", APP_PORTS)
+def test_app_service_configuration(services: dict, name: str) -> None:
+    env = services[name]["environment"]
+    assert env["SIGAP_ENVIRONMENT"] == "production"
+    assert env["SIGAP_LOG_FORMAT"] == "json"
+    assert env["SIGAP_KAFKA_BOOTSTRAP"] == "kafka:9092"
+    assert (env["SIGAP_PG_HOST"], env["SIGAP_PG_PORT"]) == ("postgres", "5432")
+    assert env["SIGAP_PG_DATABASE"] == f"sigap_{name}"
+    assert env["SIGAP_PG_USER"] == services["postgres"]["environment"]["POSTGRES_USER"]
+    assert env["SIGAP_PG_PASSWORD"] == PASSWORD
+
+
+def test_kafka_is_a_single_kraft_node_the_services_can_reach(services: dict, loaded: dict) -> None:
+    kafka = services["kafka"]
+    env = kafka["environment"]
+    assert kafka["image"] == "apache/kafka:3.9.1"
+    assert set(env["KAFKA_PROCESS_ROLES"].split(",")) == {"broker", "controller"}
+    assert env["KAFKA_CONTROLLER_QUORUM_VOTERS"] == f"{env['KAFKA_NODE_ID']}@kafka:9093"
+    assert ":9093" in env["KAFKA_LISTENERS"]
+    advertised = [listener.split("://", 1)[1] for listener in env["KAFKA_ADVERTISED_LISTENERS"].split(",")]
+    assert "kafka:9092" in advertised
+    assert env["KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR"] == "1"
+    assert env["KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR"] == "1"
+    assert env["KAFKA_GROUP_INITIAL_REBALANCE_DELAY_MS"] == "0"
+    assert env["KAFKA_NUM_PARTITIONS"] == "6"
+    assert "kafka-broker-api-versions.sh" in " ".join(kafka["healthcheck"]["test"])
+    data = [v for v in kafka["volumes"] if v["target"] == env["KAFKA_LOG_DIRS"]]
+    assert data and data[0]["type"] == "volume" and data[0]["source"] in loaded["project"]["volumes"]
+
+
+def test_postgres_keeps_its_data_and_creates_one_database_per_service(
+    services: dict, loaded: dict
+) -> None:
+    postgres = services["postgres"]
+    assert postgres["image"] == "postgres:15"
+    assert _published(postgres) == {5432: 55432}
+    assert "pg_isready" in " ".join(postgres["healthcheck"]["test"])
+    mounts = {v["target"]: v for v in postgres["volumes"]}
+    data = mounts["/var/lib/postgresql/data"]
+    assert data["type"] == "volume" and data["source"] in loaded["project"]["volumes"]
+    init = mounts["/docker-entrypoint-initdb.d"]
+    assert init["type"] == "bind" and Path(init["source"]) == INIT_DIR
+
+    sql = "\n".join(p.read_text() for p in sorted(INIT_DIR.glob("*.sql")))
+    created = set(re.findall(r"^\s*CREATE DATABASE\s+(\w+)\s*;", sql, re.IGNORECASE | re.MULTILINE))
+    assert created == {services[name]["environment"]["SIGAP_PG_DATABASE"] for name in APP_PORTS}
+
+
+# --- no default secret ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("variables", [{}, {"SIGAP_PG_PASSWORD": ""}], ids=["unset", "empty"])
+def test_compose_refuses_to_start_without_a_password(checker: Path, variables: dict) -> None:
+    result = _check(checker, COMPOSE_FILE, **variables)
+    assert result.returncode != 0
+    assert "SIGAP_PG_PASSWORD" in result.stderr
+
+
+def test_every_password_comes_from_the_operator(services: dict) -> None:
+    raw = COMPOSE_FILE.read_text()
+    references = re.findall(r"\$\{SIGAP_PG_PASSWORD([^}]*)\}", raw)
+    assert len(references) >= 2, "the services and postgres both take SIGAP_PG_PASSWORD"
+    assert all(r.startswith(":?") for r in references), references
+    passwords = {
+        (name, key): value
+        for name, service in services.items()
+        for key, value in (service.get("environment") or {}).items()
+        if "PASSWORD" in key
+    }
+    assert ("postgres", "POSTGRES_PASSWORD") in passwords
+    assert set(passwords.values()) == {PASSWORD}, passwords
+
+
+# --- the images -------------------------------------------------------------------------
+
+
+def _stages(instructions: list[dict]) -> list[list[dict]]:
+    stages: list[list[dict]] = []
+    for instruction in instructions:
+        if instruction["name"] == "from":
+            stages.append([])
+        assert stages, "a Dockerfile starts with FROM (after ARG at most)"
+        stages[-1].append(instruction)
+    return stages
+
+
+@pytest.mark.parametrize(("name", "port"), APP_PORTS.items())
+def test_app_image_installs_its_package_and_runs_its_console_script(
+    services: dict, loaded: dict, name: str, port: int
+) -> None:
+    build = services[name]["build"]
+    assert Path(build["context"]) == ROOT
+    assert build["dockerfile"] == f"services/{name}/Dockerfile"
+    dockerfile = loaded["dockerfiles"][name]
+    assert dockerfile["warnings"] == []
+    stages = _stages(dockerfile["instructions"])
+    assert len(stages) >= 2, "a build stage and a slim runtime stage"
+    assert all(stage[0]["args"][0] == "python:3.11-slim" for stage in stages)
+
+    runs = [" ".join(i["args"]) for i in dockerfile["instructions"] if i["name"] == "run"]
+    assert any("pip install" in r and "uv==0.9.30" in r for r in runs), runs
+    sync = [r.split() for r in runs if "uv sync" in r]
+    assert sync and {"--frozen", "--no-dev"} <= set(sync[0])
+    assert sync[0][sync[0].index("--package") + 1] == f"sigap-{name}"
+
+    runtime = stages[-1]
+    users = [i["args"][0] for i in runtime if i["name"] == "user"]
+    assert users and users[-1].split(":")[0] not in ("root", "0")
+    assert [i["args"] for i in runtime if i["name"] == "expose"] == [[str(port)]]
+    cmd = [i for i in runtime if i["name"] == "cmd"][-1]
+    assert cmd["json"] and cmd["args"] == [f"sigap-{name}"]
+
+    pyproject = tomllib.loads((ROOT / "services" / name / "pyproject.toml").read_text())
+    assert pyproject["project"]["scripts"][f"sigap-{name}"] == f"sigap_{name}.bootstrap:main"
+
+
+@pytest.mark.parametrize("name", APP_PORTS)
+def test_app_image_copies_only_what_the_build_context_holds(loaded: dict, name: str) -> None:
+    ignore = [line.strip() for line in (ROOT / ".dockerignore").read_text().splitlines()]
+    for instruction in loaded["dockerfiles"][name]["instructions"]:
+        if instruction["name"] != "copy" or any(f.startswith("--from") for f in instruction["flags"]):
+            continue
+        for source in instruction["args"][:-1]:
+            assert (ROOT / source).exists(), source
+            if "*" in ignore:
+                assert f"!{source.removeprefix('./')}" in ignore, f".dockerignore drops {source}"
+
+
+# --- the checker can fail ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "complaint"),
+    [
+        ("      condition: service_healthy\n", "      condition: service_healty\n", "condition value must be one of"),
+        ("    postgres:\n      condition:", "    postgress:\n      condition:", "postgress"),
+        ("    restart: unless-stopped\n", "    restarts: unless-stopped\n", "restarts"),
+    ],
+    ids=["bad-condition", "undefined-dependency", "unknown-key"],
+)
+def test_checker_rejects_a_broken_compose_file(
+    checker: Path, tmp_path: Path, old: str, new: str, complaint: str
+) -> None:
+    original = COMPOSE_FILE.read_text()
+    assert old in original, "the mutation no longer applies: update this test"
+    broken = tmp_path / "docker-compose.yml"
+    broken.write_text(original.replace(old, new, 1))
+    result = _check(checker, broken, SIGAP_PG_PASSWORD=PASSWORD)
+    assert result.returncode != 0
+    assert complaint in result.stderr
+
+
+def test_checker_rejects_a_broken_dockerfile(checker: Path, tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text("FORM python:3.11-slim\nCMD [\"app\"]\n")
+    (tmp_path / "docker-compose.yml").write_text("services:\n  app:\n    build: .\n")
+    result = _check(checker, tmp_path / "docker-compose.yml")
+    assert result.returncode != 0
+    assert "unknown instruction" in result.stderr
+
+
+# --- helpers ----------------------------------------------------------------------------
+
+
+class _StatusHandler(http.server.BaseHTTPRequestHandler):
+    status = 200
+
+    def do_GET(self) -> None:  # noqa: N802 (the http.server API)
+        code = type(self).status if self.path == "/healthz" else 404
+        self.send_response(code)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *_args: object) -> None:
+        pass
+
+
+@contextlib.contextmanager
+def _fake_service() -> Iterator[tuple[int, Callable[[int], None]]]:
+    """A local HTTP server answering GET /healthz with a status the test chooses."""
+    handler = type("Handler", (_StatusHandler,), {})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+
+    def set_status(code: int) -> None:
+        handler.status = code
+
+    try:
+        yield server.server_address[1], set_status
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
