@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared settings and helpers for the deploy/*.sh scripts. Source it; do not run it.
 #
 # Every setting comes from the environment when set, else takes the default below.
@@ -5,6 +6,7 @@
 # just another port (and, if you like, another SIGAP_DATA_DIR).
 
 SIGAP_REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
+# shellcheck disable=SC2034  # used by the scripts that source this file
 SIGAP_DEPLOY_DIR="$SIGAP_REPO_ROOT/deploy"
 
 : "${SIGAP_DATA_DIR:=$SIGAP_REPO_ROOT/.data}"
@@ -27,10 +29,11 @@ SIGAP_DEPLOY_DIR="$SIGAP_REPO_ROOT/deploy"
 
 : "${SIGAP_STOP_TIMEOUT:=30}"
 
-# Make the data dir absolute, so state paths do not depend on the caller's cwd.
-mkdir -p "$SIGAP_DATA_DIR"
-SIGAP_DATA_DIR="$(cd "$SIGAP_DATA_DIR" && pwd -P)"
-case "$SIGAP_KAFKA_LIBS" in /*) ;; *) SIGAP_KAFKA_LIBS="$PWD/$SIGAP_KAFKA_LIBS" ;; esac
+# Make paths absolute, so state does not depend on the caller's cwd. Nothing is created here:
+# `status` and `stop` leave no trace.
+# realpath -m gives the same answer before and after the directory exists.
+SIGAP_DATA_DIR="$(realpath -m -- "$SIGAP_DATA_DIR")"
+SIGAP_KAFKA_LIBS="$(realpath -m -- "$SIGAP_KAFKA_LIBS")"
 
 export SIGAP_DATA_DIR SIGAP_KAFKA_HOST SIGAP_KAFKA_PORT SIGAP_KAFKA_CONTROLLER_PORT \
   SIGAP_KAFKA_VERSION SIGAP_KAFKA_LIBS SIGAP_KAFKA_HEAP_OPTS SIGAP_KAFKA_START_TIMEOUT \

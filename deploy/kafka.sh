@@ -118,6 +118,7 @@ cmd_install() {
 # Plain bash, so it costs milliseconds rather than a JVM start.
 kafka_answers() {
   local host="$1" port="$2" reply
+  # shellcheck disable=SC2016  # $0 and $1 expand in the inner bash
   reply="$(timeout 3 bash -c '
       exec 3<>"/dev/tcp/$0/$1" || exit 1
       # size 14 | api_key 18 (ApiVersions) | version 0 | correlation id 7 | client id "sgap"

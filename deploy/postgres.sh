@@ -103,7 +103,7 @@ as_server_user() {
   fi
 }
 
-# Prints the cluster dir: the recorded one, else the one to use from now on (and records it).
+# Prints the cluster dir: the recorded one, else the one to use from now on.
 cluster_dir() {
   if [[ -n "${SIGAP_PG_CLUSTER_DIR:-}" ]]; then
     echo "$SIGAP_PG_CLUSTER_DIR"
@@ -121,8 +121,11 @@ cluster_dir() {
   else
     dir="$STATE_DIR"
   fi
-  mkdir -p "$STATE_DIR"
-  echo "$dir" >"$RECORD_FILE"
+  # Only `start` commits to the choice; `stop` and `status` just look.
+  if [[ "$command" == start ]]; then
+    mkdir -p "$STATE_DIR"
+    echo "$dir" >"$RECORD_FILE"
+  fi
   echo "$dir"
 }
 
@@ -233,6 +236,7 @@ cmd_start() {
     tail -n 20 "$LOG_FILE" >&2 || true
     die "the server did not start"
   fi
+  mkdir -p "$STATE_DIR"
   [[ -e "$STATE_DIR/postgres.log" ]] || ln -sfn "$LOG_FILE" "$STATE_DIR/postgres.log"
   wait_ready || die "the server started but does not accept connections on $ADDRESS"
   ensure_databases

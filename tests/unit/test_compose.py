@@ -66,6 +66,7 @@ def _build_checker() -> Path:
         built = subprocess.run(
             [go, "build", "-o", str(partial), "."],
             cwd=CHECKER_SOURCE,
+            check=False,
             env=env,
             capture_output=True,
             text=True,
@@ -85,10 +86,13 @@ def _build_checker() -> Path:
     return binary
 
 
-def _check(checker: Path, compose_file: Path, **variables: str) -> subprocess.CompletedProcess[str]:
+def _check(
+    checker: Path, compose_file: Path, **variables: str
+) -> subprocess.CompletedProcess[str]:
     """Runs the checker with only PATH and the given variables in its environment."""
     return subprocess.run(
         [str(checker), "-f", str(compose_file)],
+        check=False,
         env={"PATH": os.environ.get("PATH", ""), **variables},
         capture_output=True,
         text=True,
@@ -126,7 +130,9 @@ def test_the_six_services_are_defined(services: dict) -> None:
 
 
 @pytest.mark.parametrize("name", APP_PORTS)
-def test_app_service_waits_for_healthy_kafka_and_postgres(services: dict, name: str) -> None:
+def test_app_service_waits_for_healthy_kafka_and_postgres(
+    services: dict, name: str
+) -> None:
     depends_on = services[name]["depends_on"]
     assert set(depends_on) == set(INFRASTRUCTURE)
     for dependency in INFRASTRUCTURE:
@@ -134,7 +140,9 @@ def test_app_service_waits_for_healthy_kafka_and_postgres(services: dict, name: 
 
 
 @pytest.mark.parametrize("name", [*INFRASTRUCTURE, *APP_PORTS])
-def test_every_service_has_a_healthcheck_and_restarts(services: dict, name: str) -> None:
+def test_every_service_has_a_healthcheck_and_restarts(
+    services: dict, name: str
+) -> None:
     healthcheck = services[name].get("healthcheck") or {}
     assert healthcheck.get("test") and not healthcheck.get("disable")
     assert healthcheck["test"][0] in ("CMD", "CMD-SHELL")
@@ -142,7 +150,9 @@ def test_every_service_has_a_healthcheck_and_restarts(services: dict, name: str)
 
 
 @pytest.mark.parametrize(("name", "port"), APP_PORTS.items())
-def test_app_service_publishes_its_port_and_listens_on_it(services: dict, name: str, port: int) -> None:
+def test_app_service_publishes_its_port_and_listens_on_it(
+    services: dict, name: str, port: int
+) -> None:
     service = services[name]
     assert _published(service) == {port: port}
     assert service["environment"]["SIGAP_HTTP_PORT"] == str(port)
@@ -157,14 +167,20 @@ def test_app_healthcheck_gets_healthz_and_fails_on_an_error_status(
     argv = services[name]["healthcheck"]["test"]
     assert argv[:2] == ["CMD", "python"], "the slim image has python but no curl"
     with _fake_service() as (server_port, set_status):
-        command = [sys.executable] + [a.replace(f":{port}/", f":{server_port}/") for a in argv[2:]]
+        command = [sys.executable] + [
+            a.replace(f":{port}/", f":{server_port}/") for a in argv[2:]
+        ]
         env = {"PATH": os.environ.get("PATH", ""), "SIGAP_HTTP_PORT": str(server_port)}
 
         set_status(200)
-        healthy = subprocess.run(command, env=env, capture_output=True, text=True, timeout=10)
+        healthy = subprocess.run(
+            command, env=env, capture_output=True, text=True, timeout=10, check=False
+        )
         assert healthy.returncode == 0, healthy.stderr
         set_status(503)
-        unhealthy = subprocess.run(command, env=env, capture_output=True, text=True, timeout=10)
+        unhealthy = subprocess.run(
+            command, env=env, capture_output=True, text=True, timeout=10, check=False
+        )
         assert unhealthy.returncode != 0
 
 
@@ -180,14 +196,19 @@ def test_app_service_configuration(services: dict, name: str) -> None:
     assert env["SIGAP_PG_PASSWORD"] == PASSWORD
 
 
-def test_kafka_is_a_single_kraft_node_the_services_can_reach(services: dict, loaded: dict) -> None:
+def test_kafka_is_a_single_kraft_node_the_services_can_reach(
+    services: dict, loaded: dict
+) -> None:
     kafka = services["kafka"]
     env = kafka["environment"]
     assert kafka["image"] == "apache/kafka:3.9.1"
     assert set(env["KAFKA_PROCESS_ROLES"].split(",")) == {"broker", "controller"}
     assert env["KAFKA_CONTROLLER_QUORUM_VOTERS"] == f"{env['KAFKA_NODE_ID']}@kafka:9093"
     assert ":9093" in env["KAFKA_LISTENERS"]
-    advertised = [listener.split("://", 1)[1] for listener in env["KAFKA_ADVERTISED_LISTENERS"].split(",")]
+    advertised = [
+        listener.split("://", 1)[1]
+        for listener in env["KAFKA_ADVERTISED_LISTENERS"].split(",")
+    ]
     assert "kafka:9092" in advertised
     assert env["KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR"] == "1"
     assert env["KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR"] == "1"
@@ -195,7 +216,11 @@ def test_kafka_is_a_single_kraft_node_the_services_can_reach(services: dict, loa
     assert env["KAFKA_NUM_PARTITIONS"] == "6"
     assert "kafka-broker-api-versions.sh" in " ".join(kafka["healthcheck"]["test"])
     data = [v for v in kafka["volumes"] if v["target"] == env["KAFKA_LOG_DIRS"]]
-    assert data and data[0]["type"] == "volume" and data[0]["source"] in loaded["project"]["volumes"]
+    assert (
+        data
+        and data[0]["type"] == "volume"
+        and data[0]["source"] in loaded["project"]["volumes"]
+    )
 
 
 def test_postgres_keeps_its_data_and_creates_one_database_per_service(
@@ -212,15 +237,25 @@ def test_postgres_keeps_its_data_and_creates_one_database_per_service(
     assert init["type"] == "bind" and Path(init["source"]) == INIT_DIR
 
     sql = "\n".join(p.read_text() for p in sorted(INIT_DIR.glob("*.sql")))
-    created = set(re.findall(r"^\s*CREATE DATABASE\s+(\w+)\s*;", sql, re.IGNORECASE | re.MULTILINE))
-    assert created == {services[name]["environment"]["SIGAP_PG_DATABASE"] for name in APP_PORTS}
+    created = set(
+        re.findall(
+            r"^\s*CREATE DATABASE\s+(\w+)\s*;", sql, re.IGNORECASE | re.MULTILINE
+        )
+    )
+    assert created == {
+        services[name]["environment"]["SIGAP_PG_DATABASE"] for name in APP_PORTS
+    }
 
 
 # --- no default secret ------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("variables", [{}, {"SIGAP_PG_PASSWORD": ""}], ids=["unset", "empty"])
-def test_compose_refuses_to_start_without_a_password(checker: Path, variables: dict) -> None:
+@pytest.mark.parametrize(
+    "variables", [{}, {"SIGAP_PG_PASSWORD": ""}], ids=["unset", "empty"]
+)
+def test_compose_refuses_to_start_without_a_password(
+    checker: Path, variables: dict
+) -> None:
     result = _check(checker, COMPOSE_FILE, **variables)
     assert result.returncode != 0
     assert "SIGAP_PG_PASSWORD" in result.stderr
@@ -267,7 +302,9 @@ def test_app_image_installs_its_package_and_runs_its_console_script(
     assert len(stages) >= 2, "a build stage and a slim runtime stage"
     assert all(stage[0]["args"][0] == "python:3.11-slim" for stage in stages)
 
-    runs = [" ".join(i["args"]) for i in dockerfile["instructions"] if i["name"] == "run"]
+    runs = [
+        " ".join(i["args"]) for i in dockerfile["instructions"] if i["name"] == "run"
+    ]
     assert any("pip install" in r and "uv==0.9.30" in r for r in runs), runs
     sync = [r.split() for r in runs if "uv sync" in r]
     assert sync and {"--frozen", "--no-dev"} <= set(sync[0])
@@ -281,19 +318,30 @@ def test_app_image_installs_its_package_and_runs_its_console_script(
     assert cmd["json"] and cmd["args"] == [f"sigap-{name}"]
 
     pyproject = tomllib.loads((ROOT / "services" / name / "pyproject.toml").read_text())
-    assert pyproject["project"]["scripts"][f"sigap-{name}"] == f"sigap_{name}.bootstrap:main"
+    assert (
+        pyproject["project"]["scripts"][f"sigap-{name}"]
+        == f"sigap_{name}.bootstrap:main"
+    )
 
 
 @pytest.mark.parametrize("name", APP_PORTS)
-def test_app_image_copies_only_what_the_build_context_holds(loaded: dict, name: str) -> None:
-    ignore = [line.strip() for line in (ROOT / ".dockerignore").read_text().splitlines()]
+def test_app_image_copies_only_what_the_build_context_holds(
+    loaded: dict, name: str
+) -> None:
+    ignore = [
+        line.strip() for line in (ROOT / ".dockerignore").read_text().splitlines()
+    ]
     for instruction in loaded["dockerfiles"][name]["instructions"]:
-        if instruction["name"] != "copy" or any(f.startswith("--from") for f in instruction["flags"]):
+        if instruction["name"] != "copy" or any(
+            f.startswith("--from") for f in instruction["flags"]
+        ):
             continue
         for source in instruction["args"][:-1]:
             assert (ROOT / source).exists(), source
             if "*" in ignore:
-                assert f"!{source.removeprefix('./')}" in ignore, f".dockerignore drops {source}"
+                assert f"!{source.removeprefix('./')}" in ignore, (
+                    f".dockerignore drops {source}"
+                )
 
 
 # --- the checker can fail ---------------------------------------------------------------
@@ -302,8 +350,16 @@ def test_app_image_copies_only_what_the_build_context_holds(loaded: dict, name: 
 @pytest.mark.parametrize(
     ("old", "new", "complaint"),
     [
-        ("      condition: service_healthy\n", "      condition: service_healty\n", "condition value must be one of"),
-        ("    postgres:\n      condition:", "    postgress:\n      condition:", "postgress"),
+        (
+            "      condition: service_healthy\n",
+            "      condition: service_healty\n",
+            "condition value must be one of",
+        ),
+        (
+            "    postgres:\n      condition:",
+            "    postgress:\n      condition:",
+            "postgress",
+        ),
         ("    restart: unless-stopped\n", "    restarts: unless-stopped\n", "restarts"),
     ],
     ids=["bad-condition", "undefined-dependency", "unknown-key"],
@@ -321,7 +377,7 @@ def test_checker_rejects_a_broken_compose_file(
 
 
 def test_checker_rejects_a_broken_dockerfile(checker: Path, tmp_path: Path) -> None:
-    (tmp_path / "Dockerfile").write_text("FORM python:3.11-slim\nCMD [\"app\"]\n")
+    (tmp_path / "Dockerfile").write_text('FORM python:3.11-slim\nCMD ["app"]\n')
     (tmp_path / "docker-compose.yml").write_text("services:\n  app:\n    build: .\n")
     result = _check(checker, tmp_path / "docker-compose.yml")
     assert result.returncode != 0
@@ -334,7 +390,7 @@ def test_checker_rejects_a_broken_dockerfile(checker: Path, tmp_path: Path) -> N
 class _StatusHandler(http.server.BaseHTTPRequestHandler):
     status = 200
 
-    def do_GET(self) -> None:  # noqa: N802 (the http.server API)
+    def do_GET(self) -> None:
         code = type(self).status if self.path == "/healthz" else 404
         self.send_response(code)
         self.send_header("Content-Length", "0")
@@ -349,7 +405,7 @@ def _fake_service() -> Iterator[tuple[int, Callable[[int], None]]]:
     """A local HTTP server answering GET /healthz with a status the test chooses."""
     handler = type("Handler", (_StatusHandler,), {})
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
 
     def set_status(code: int) -> None:

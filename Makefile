@@ -1,0 +1,37 @@
+# Sigap: the two commands that matter are `make run` and `make test`.
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+
+.PHONY: help install run up down status test test-unit test-integration test-e2e
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
+
+install: ## install uv, the locked Python dependencies, Kafka's jars and PostgreSQL
+	@bash deploy/bootstrap.sh >/dev/null
+	@bash deploy/kafka.sh install
+	@bash deploy/postgres.sh install
+
+run: install ## start Kafka, PostgreSQL and the four services; Ctrl-C stops everything
+	@bash deploy/services.sh run
+
+up: install ## the same as run, in the background
+	@bash deploy/services.sh up
+
+down: ## stop everything that `make up` started
+	@bash deploy/services.sh down
+
+status: ## show what is running
+	@bash deploy/services.sh status
+
+test: install ## unit, integration and e2e tests against real Kafka and PostgreSQL
+	@bash deploy/test.sh
+
+test-unit: install ## unit tests only (no infrastructure)
+	@bash deploy/test.sh tests/unit
+
+test-integration: install ## integration tests only
+	@bash deploy/test.sh tests/integration
+
+test-e2e: install ## end-to-end tests only
+	@bash deploy/test.sh tests/e2e

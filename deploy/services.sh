@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# Starts and stops the whole system: Kafka, PostgreSQL and the four services.
+#
+#   deploy/services.sh run      start everything, print the URLs, stop it all on Ctrl-C
+#   deploy/services.sh up       start everything in the background and return when ready
+#   deploy/services.sh down     stop the services, then Kafka and PostgreSQL
+#   deploy/services.sh status   show what is running
+#
+# Each service reads SIGAP_* settings (see README); logs go to $SIGAP_DATA_DIR/logs/.
+set -euo pipefail
+
+SIGAP_LOG_TAG=sigap
+# shellcheck source=deploy/env.sh
+source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+
+readonly SERVICES=(intake routing status notify)
+declare -A PORTS=([intake]=8000 [routing]=8001 [status]=8002 [notify]=8003)
+readonly RUN_DIR="$SIGAP_DATA_DIR/run"
+readonly LOG_DIR="$SIGAP_DATA_DIR/logs"
+readonly VENV_BIN="$SIGAP_REPO_ROOT/.venv/bin"
+
+port_of() {
+  local name="$1" var
+  var="SIGAP_${name^^}_PORT"
+  echo "${!var:-${PORTS[$name]}}"
+}
+
+pid_of() {
+  local file="$RUN_DIR/$1.pid"
+  [[ -f "$file" ]] || return 1
+  local pid
+  pid="$(cat "$file")"
+  kill -0 "$pid" 2>/dev/null || return 1
+  echo "$pid"
+}
+
+start_service() {
+  local name="$1" port
+  port="$(port_of "$name")"
+  if pid_of "$name" >/dev/null; then
+    say "$name already running (pid $(pid_of "$name")) on port $port"
+    return 0
+  fi
+  if port_open 127.0.0.1 "$port"; then
+    die "port $port is taken by another program; set SIGAP_${name^^}_PORT to use another port"
+  fi
+  [[ -x "$VENV_BIN/sigap-$name" ]] || die "$VENV_BIN/sigap-$name is missing; run 'make install'"
+  mkdir -p "$RUN_DIR" "$LOG_DIR"
+  # setsid: the service gets its own process group, so Ctrl-C reaches it only through us.
+  SIGAP_HTTP_PORT="$port" setsid "$VENV_BIN/sigap-$name" >>"$LOG_DIR/$name.log" 2>&1 </dev/null &
+  echo $! >"$RUN_DIR/$name.pid"
+}
+
+wait_ready() {
+  local name="$1" port deadline
+  port="$(port_of "$name")"
+  deadline=$((SECONDS + 90))
+  until curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null 2>&1; do
+    if ! pid_of "$name" >/dev/null; then
+      tail -n 40 "$LOG_DIR/$name.log" >&2 || true
+      die "$name exited during start-up; its log is $LOG_DIR/$name.log"
+    fi
+    ((SECONDS < deadline)) || die "$name not ready after 90s; see $LOG_DIR/$name.log"
+    sleep 0.2
+  done
+}
+
+stop_service() {
+  local name="$1" pid
+  if ! pid="$(pid_of "$name")"; then
+    rm -f "$RUN_DIR/$name.pid"
+    return 0
+  fi
+  kill -TERM "$pid" 2>/dev/null || true
+  local deadline=$((SECONDS + 20))
+  while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.2; done
+  if kill -0 "$pid" 2>/dev/null; then
+    warn "$name did not stop in 20s; killing it"
+    kill -KILL "$pid" 2>/dev/null || true
+  fi
+  rm -f "$RUN_DIR/$name.pid"
+  say "$name stopped"
+}
+
+cmd_up() {
+  "$SIGAP_DEPLOY_DIR/infra.sh" up
+  local name
+  for name in "${SERVICES[@]}"; do start_service "$name"; done
+  for name in "${SERVICES[@]}"; do wait_ready "$name"; done
+  echo
+  say "Sigap is running:"
+  for name in "${SERVICES[@]}"; do
+    printf '  %-8s http://127.0.0.1:%s   (API docs: /docs, log: %s)\n' \
+      "$name" "$(port_of "$name")" "$LOG_DIR/$name.log"
+  done
+  echo
+  echo "  Try:  curl -s -X POST http://127.0.0.1:$(port_of intake)/v1/complaints -H 'content-type: application/json' \\"
+  echo "          -d '{\"description\":\"Jalan berlubang di depan pasar Kemiri Muka\",\"category\":\"jalan_rusak\",\"location\":{\"lat\":-6.39,\"lon\":106.83}}'"
+  echo "        then GET http://127.0.0.1:$(port_of status)/v1/complaints/<id>"
+}
+
+cmd_down() {
+  local name
+  for name in "${SERVICES[@]}"; do stop_service "$name"; done
+  "$SIGAP_DEPLOY_DIR/infra.sh" down
+}
+
+cmd_status() {
+  local name rc=0
+  for name in "${SERVICES[@]}"; do
+    if pid_of "$name" >/dev/null; then
+      say "$name running (pid $(pid_of "$name")) on port $(port_of "$name")"
+    else
+      say "$name stopped"
+      rc=1
+    fi
+  done
+  "$SIGAP_DEPLOY_DIR/infra.sh" status || rc=1
+  return "$rc"
+}
+
+cmd_run() {
+  trap 'echo; say "stopping"; cmd_down; exit 0' INT TERM
+  cmd_up
+  say "press Ctrl-C to stop everything"
+  tail -n 0 -F "$LOG_DIR"/{intake,routing,status,notify}.log &
+  wait $!
+}
+
+case "${1:-}" in
+  run) cmd_run ;;
+  up) cmd_up ;;
+  down) cmd_down ;;
+  status) cmd_status ;;
+  *)
+    echo "usage: $0 {run|up|down|status}" >&2
+    exit 2
+    ;;
+esac

@@ -1,0 +1,60 @@
+"""Session-wide fixtures: real Kafka and PostgreSQL are started once per test session, and only
+for the tests that ask for them (unit tests never do)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+
+import asyncpg
+import pytest
+
+from sigap_shared.db import apply_migrations, shared_migrations
+from tests.support.infra import Infra, random_name, session_infra
+
+
+@pytest.fixture(scope="session")
+def infra() -> Iterator[Infra]:
+    with session_infra() as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+async def admin_conn(infra: Infra) -> AsyncIterator[asyncpg.Connection]:
+    conn = await asyncpg.connect(**infra.pg_kwargs("postgres"))
+    yield conn
+    await conn.close()
+
+
+class DatabaseFactory:
+    def __init__(self, infra: Infra, admin: asyncpg.Connection) -> None:
+        self._infra = infra
+        self._admin = admin
+
+    async def create(self, prefix: str = "sigap_test") -> str:
+        """A fresh, empty database; names are random so tests never share state."""
+        name = random_name(prefix)
+        await self._admin.execute(f'CREATE DATABASE "{name}"')
+        return name
+
+    async def create_with_messaging(self, prefix: str = "sigap_test") -> str:
+        name = await self.create(prefix)
+        pool = await asyncpg.create_pool(**self._infra.pg_kwargs(name), min_size=1, max_size=2)
+        try:
+            await apply_migrations(pool, [shared_migrations()])
+        finally:
+            await pool.close()
+        return name
+
+
+@pytest.fixture(scope="session")
+def databases(infra: Infra, admin_conn: asyncpg.Connection) -> DatabaseFactory:
+    return DatabaseFactory(infra, admin_conn)
+
+
+@pytest.fixture
+async def messaging_pool(infra: Infra, databases: DatabaseFactory) -> AsyncIterator[asyncpg.Pool]:
+    """A pool on a fresh database holding the outbox and inbox tables."""
+    name = await databases.create_with_messaging()
+    pool = await asyncpg.create_pool(**infra.pg_kwargs(name), min_size=1, max_size=5)
+    yield pool
+    await pool.close()

@@ -1,0 +1,32 @@
+"""The whole system, started once for the e2e tests."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support.infra import random_name
+from tests.support.services import SERVICES, SigapSystem, start_service, wait_ready
+
+
+@pytest.fixture(scope="session")
+async def system_databases(databases) -> dict[str, str]:
+    return {name: await databases.create(f"sigap_e2e_{name}") for name in SERVICES}
+
+
+@pytest.fixture(scope="session")
+def sigap(infra, system_databases, tmp_path_factory) -> Iterator[SigapSystem]:
+    log_dir: Path = tmp_path_factory.mktemp("service-logs")
+    group_prefix = random_name("e2e")
+    system = SigapSystem()
+    try:
+        for name in SERVICES:
+            system.services[name] = start_service(
+                name, infra=infra, database=system_databases[name], group_prefix=group_prefix, log_dir=log_dir
+            )
+        wait_ready(system)
+        yield system
+    finally:
+        system.stop()

@@ -1,0 +1,142 @@
+"""Idempotent consumption and dead-lettering against real Kafka and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import asyncpg
+import orjson
+import pytest
+
+from sigap_shared.consumer import DeadLetterPublisher, EventConsumer
+from sigap_shared.events import TOPIC_DEAD_LETTER, ComplaintSubmitted, Envelope, encode
+from tests.support.cloudevents_sdk import parse_record
+from tests.support.factories import submitted_envelope
+from tests.support.kafka import collect, eventually, produce_raw
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+async def effects_pool(messaging_pool: asyncpg.Pool) -> asyncpg.Pool:
+    await messaging_pool.execute(
+        "CREATE TABLE effects (id bigserial PRIMARY KEY, complaint_id uuid NOT NULL, description text)"
+    )
+    return messaging_pool
+
+
+def _wire(envelope: Envelope) -> tuple[bytes, bytes, tuple[tuple[str, bytes], ...]]:
+    record = encode(envelope)
+    return record.key, record.value, record.headers
+
+
+async def _record_effect(*, conn: asyncpg.Connection, envelope: Envelope) -> None:
+    data = envelope.data
+    assert isinstance(data, ComplaintSubmitted)
+    if "GAGAL" in data.description:
+        raise RuntimeError("handler cannot process this complaint")
+    await conn.execute(
+        "INSERT INTO effects (complaint_id, description) VALUES ($1, $2)", data.complaint_id, data.description
+    )
+
+
+def _consumer(infra, pool: asyncpg.Pool, topic: str) -> tuple[EventConsumer, DeadLetterPublisher]:
+    dead_letters = DeadLetterPublisher(bootstrap=infra.kafka_bootstrap, source="sigap/test")
+    consumer = EventConsumer(
+        name="test.effects",
+        topics=[topic],
+        handlers={ComplaintSubmitted.event_type: _record_effect},
+        pool=pool,
+        bootstrap=infra.kafka_bootstrap,
+        group_id=f"test-{uuid.uuid4().hex}",
+        dead_letters=dead_letters,
+        max_attempts=2,
+        retry_delay_s=0.05,
+    )
+    return consumer, dead_letters
+
+
+async def _count_effects(pool: asyncpg.Pool, complaint_id: uuid.UUID) -> int:
+    return await pool.fetchval("SELECT count(*) FROM effects WHERE complaint_id = $1", complaint_id)
+
+
+async def test_event_delivered_twice_has_one_effect(infra, effects_pool):
+    topic = f"test.consumer.{uuid.uuid4().hex}"
+    envelope = submitted_envelope()
+    marker = submitted_envelope()
+    # The same event twice (a redelivery), then a marker event that tells us both were read.
+    await produce_raw(infra.kafka_bootstrap, topic, [_wire(envelope), _wire(envelope), _wire(marker)])
+    consumer, dead_letters = _consumer(infra, effects_pool, topic)
+    task = asyncio.create_task(consumer.run())
+    try:
+        await eventually(lambda: _count_effects(effects_pool, marker.data.complaint_id), timeout_s=30)
+        assert await _count_effects(effects_pool, envelope.data.complaint_id) == 1
+        assert await effects_pool.fetchval("SELECT count(*) FROM inbox WHERE event_id = $1", envelope.id) == 1
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await dead_letters.close()
+
+    # A restarted consumer in the same group that is handed the event again changes nothing.
+    await produce_raw(infra.kafka_bootstrap, topic, [_wire(envelope)])
+    again, dead_letters = _consumer(infra, effects_pool, topic)
+    task = asyncio.create_task(again.run())
+    try:
+        await eventually(lambda: again.duplicates >= 1, timeout_s=30)
+        assert await _count_effects(effects_pool, envelope.data.complaint_id) == 1
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await dead_letters.close()
+
+
+async def test_poison_messages_go_to_dead_letter_topic_and_the_next_message_is_processed(infra, effects_pool):
+    topic = f"test.consumer.{uuid.uuid4().hex}"
+    failing = submitted_envelope()
+    failing = Envelope(
+        source=failing.source,
+        data=failing.data.model_copy(update={"description": "GAGAL: handler always raises"}),
+    )
+    valid_headers = list(encode(submitted_envelope()).headers)
+    after = submitted_envelope()
+    await produce_raw(
+        infra.kafka_bootstrap,
+        topic,
+        [
+            (b"garbage-key", b"\xff\xfe not json at all", []),
+            (b"bad-payload", b'{"complaint_id": "not-a-uuid"}', valid_headers),
+            _wire(failing),
+            _wire(after),
+        ],
+    )
+    consumer, dead_letters = _consumer(infra, effects_pool, topic)
+    task = asyncio.create_task(consumer.run())
+    try:
+        await eventually(lambda: _count_effects(effects_pool, after.data.complaint_id), timeout_s=30)
+        await eventually(lambda: dead_letters.published >= 3, timeout_s=30)
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await dead_letters.close()
+
+    def ours(record) -> bool:
+        return orjson.loads(record.value)["original_topic"] == topic
+
+    letters = await collect(
+        infra.kafka_bootstrap, [TOPIC_DEAD_LETTER], keep=ours, until=lambda kept: len(kept) >= 3, settle_s=0.5
+    )
+    assert len(letters) == 3
+    by_key = {body["original_key"]: body for body in (orjson.loads(r.value) for r in letters)}
+    assert "missing CloudEvents attributes" in by_key["garbage-key"]["error"]
+    assert by_key["garbage-key"]["original_value_encoding"] == "base64"
+    assert "invalid sigap.complaint.submitted.v1 payload" in by_key["bad-payload"]["error"]
+    handler_failure = by_key[str(failing.data.complaint_id)]
+    assert "handler failed 2 times" in handler_failure["error"]
+    assert "handler cannot process this complaint" in handler_failure["error"]
+    for letter in letters:
+        event = parse_record(letter)
+        assert event["type"] == "sigap.deadletter.v1"
+        assert event["data"]["consumer"] == "test.effects"
+    assert await _count_effects(effects_pool, failing.data.complaint_id) == 0
+    assert await _count_effects(effects_pool, after.data.complaint_id) == 1

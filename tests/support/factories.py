@@ -1,0 +1,26 @@
+"""Builders of valid events with fresh random ids, so tests never collide."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from sigap_shared.events import ComplaintSubmitted, Envelope, GeoPoint, ReporterRef
+
+
+def submitted_envelope(*, category: str | None = "jalan_rusak", source: str = "sigap/test") -> Envelope:
+    complaint_id = uuid.uuid4()
+    return Envelope(
+        source=source,
+        data=ComplaintSubmitted(
+            complaint_id=complaint_id,
+            tracking_code="SGP-" + uuid.uuid4().hex[:4].upper() + "-" + uuid.uuid4().hex[:2].upper(),
+            kind="pengaduan",
+            description="Jalan berlubang di depan SDN Beji 1, sudah sebulan belum diperbaiki",
+            category=category,
+            location=GeoPoint(lat=-6.3731, lon=106.819),
+            privacy="publik",
+            reporter=ReporterRef(pseudonym="Pelapor-TEST" + uuid.uuid4().hex[:4].upper(), channels=("email",)),
+            submitted_at=datetime.now(UTC),
+        ),
+    )

@@ -1,0 +1,170 @@
+"""Real Kafka and PostgreSQL for the test session.
+
+With a Docker engine (a developer laptop), testcontainers starts both. Without one (our
+development and CI machines), the project's own scripts in `deploy/` start local processes,
+or reuse ones already running; whatever this session started, it stops again."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+DEPLOY = REPO_ROOT / "deploy"
+
+
+@dataclass(frozen=True)
+class Infra:
+    kafka_bootstrap: str
+    pg_host: str
+    pg_port: int
+    pg_user: str
+    pg_password: str
+
+    def pg_kwargs(self, database: str) -> dict[str, object]:
+        return {
+            "host": self.pg_host,
+            "port": self.pg_port,
+            "user": self.pg_user,
+            "password": self.pg_password,
+            "database": database,
+        }
+
+    def service_env(self, *, database: str, http_port: int, group_prefix: str) -> dict[str, str]:
+        return {
+            "SIGAP_ENVIRONMENT": "test",
+            "SIGAP_LOG_FORMAT": "json",
+            "SIGAP_KAFKA_BOOTSTRAP": self.kafka_bootstrap,
+            "SIGAP_KAFKA_GROUP_PREFIX": group_prefix,
+            "SIGAP_PG_HOST": self.pg_host,
+            "SIGAP_PG_PORT": str(self.pg_port),
+            "SIGAP_PG_USER": self.pg_user,
+            "SIGAP_PG_PASSWORD": self.pg_password,
+            "SIGAP_PG_DATABASE": database,
+            "SIGAP_HTTP_HOST": "127.0.0.1",
+            "SIGAP_HTTP_PORT": str(http_port),
+        }
+
+
+def port_open(host: str, port: int, timeout: float = 0.5) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def docker_available() -> bool:
+    if os.environ.get("SIGAP_TEST_NO_DOCKER"):
+        return False
+    try:
+        import docker  # installed with testcontainers
+
+        client = docker.from_env(timeout=3)
+        client.ping()
+        return True
+    except Exception:  # noqa: BLE001 - any failure means "no usable engine"
+        return False
+
+
+def _run(script: str, *args: str, env: dict[str, str] | None = None) -> None:
+    subprocess.run(
+        ["bash", str(DEPLOY / script), *args],
+        check=True,
+        env={**os.environ, **(env or {})},
+        cwd=REPO_ROOT,
+    )
+
+
+@contextmanager
+def local_infra() -> Iterator[Infra]:
+    infra = Infra(
+        kafka_bootstrap=f"127.0.0.1:{os.environ.get('SIGAP_KAFKA_PORT', '9092')}",
+        pg_host="127.0.0.1",
+        pg_port=int(os.environ.get("SIGAP_PG_PORT", "55432")),
+        pg_user=os.environ.get("SIGAP_PG_USER", "sigap"),
+        pg_password=os.environ.get("SIGAP_PG_PASSWORD", "sigap"),
+    )
+    kafka_port = int(infra.kafka_bootstrap.rsplit(":", 1)[1])
+    already_running = port_open("127.0.0.1", kafka_port) and port_open("127.0.0.1", infra.pg_port)
+    if not already_running:
+        _run("infra.sh", "up")
+    try:
+        yield infra
+    finally:
+        if not already_running:
+            _run("infra.sh", "down")
+
+
+@contextmanager
+def container_infra() -> Iterator[Infra]:
+    from testcontainers.kafka import KafkaContainer
+    from testcontainers.postgres import PostgresContainer
+
+    with KafkaContainer("apache/kafka:3.9.1").with_kraft() as kafka, PostgresContainer(
+        "postgres:15", username="sigap", password="sigap", dbname="postgres"
+    ) as postgres:
+        yield Infra(
+            kafka_bootstrap=kafka.get_bootstrap_server(),
+            pg_host=postgres.get_container_host_ip(),
+            pg_port=int(postgres.get_exposed_port(5432)),
+            pg_user="sigap",
+            pg_password="sigap",
+        )
+
+
+@contextmanager
+def session_infra() -> Iterator[Infra]:
+    manager = container_infra() if docker_available() else local_infra()
+    with manager as infra:
+        yield infra
+
+
+@contextmanager
+def extra_kafka_broker(tmp_dir: Path) -> Iterator["BrokerControl"]:
+    """A second, independent local broker that a test can start and stop at will."""
+    control = BrokerControl(data_dir=tmp_dir, port=free_port(), controller_port=free_port())
+    try:
+        yield control
+    finally:
+        control.stop()
+
+
+@dataclass
+class BrokerControl:
+    data_dir: Path
+    port: int
+    controller_port: int
+
+    @property
+    def bootstrap(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def _env(self) -> dict[str, str]:
+        return {
+            "SIGAP_DATA_DIR": str(self.data_dir),
+            "SIGAP_KAFKA_PORT": str(self.port),
+            "SIGAP_KAFKA_CONTROLLER_PORT": str(self.controller_port),
+        }
+
+    def start(self) -> None:
+        _run("kafka.sh", "start", env=self._env())
+
+    def stop(self) -> None:
+        _run("kafka.sh", "stop", env=self._env())
+
+
+def random_name(prefix: str) -> str:
+    return f"{prefix}_{uuid.uuid4().hex[:10]}"
