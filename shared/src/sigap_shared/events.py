@@ -22,12 +22,6 @@ TOPIC_COMPLAINT_ROUTED = "sigap.complaint.routed"
 TOPIC_COMPLAINT_STATUS = "sigap.complaint.status"
 TOPIC_DEAD_LETTER = "sigap.deadletter"
 
-ALL_TOPICS = (
-    TOPIC_COMPLAINT_SUBMITTED,
-    TOPIC_COMPLAINT_ROUTED,
-    TOPIC_COMPLAINT_STATUS,
-    TOPIC_DEAD_LETTER,
-)
 
 ComplaintKind = Literal["pengaduan", "aspirasi", "permintaan_informasi"]
 Privacy = Literal["publik", "rahasia", "anonim"]
@@ -61,6 +55,23 @@ class EventPayload(_Frozen):
     complaint_id: UUID
 
 
+EVENT_TYPES: dict[str, type[EventPayload]] = {}
+
+
+def register_event(model: type[EventPayload]) -> type[EventPayload]:
+    """Class decorator: registers an event model so consumers can decode it."""
+    if model.event_type in EVENT_TYPES:
+        raise ValueError(f"event type {model.event_type} registered twice")
+    EVENT_TYPES[model.event_type] = model
+    return model
+
+
+def all_topics() -> tuple[str, ...]:
+    """Every topic Sigap's services publish to, created at start-up."""
+    return tuple(sorted({model.topic for model in EVENT_TYPES.values()} | {TOPIC_DEAD_LETTER}))
+
+
+@register_event
 class ComplaintSubmitted(EventPayload):
     event_type: ClassVar[str] = "sigap.complaint.submitted.v1"
     topic: ClassVar[str] = TOPIC_COMPLAINT_SUBMITTED
@@ -77,6 +88,7 @@ class ComplaintSubmitted(EventPayload):
     submitted_at: datetime
 
 
+@register_event
 class ComplaintRouted(EventPayload):
     event_type: ClassVar[str] = "sigap.complaint.routed.v1"
     topic: ClassVar[str] = TOPIC_COMPLAINT_ROUTED
@@ -91,6 +103,7 @@ class ComplaintRouted(EventPayload):
     routed_at: datetime
 
 
+@register_event
 class ComplaintStatusChanged(EventPayload):
     event_type: ClassVar[str] = "sigap.complaint.status_changed.v1"
     topic: ClassVar[str] = TOPIC_COMPLAINT_STATUS
@@ -105,10 +118,11 @@ class ComplaintStatusChanged(EventPayload):
     changed_at: datetime
 
 
-EVENT_TYPES: dict[str, type[EventPayload]] = {
-    model.event_type: model
-    for model in (ComplaintSubmitted, ComplaintRouted, ComplaintStatusChanged)
-}
+# -- intake's events (owned by services/intake) -------------------------------------------
+
+# -- routing's events (owned by services/routing) -----------------------------------------
+
+# -- status's events (owned by services/status) -------------------------------------------
 
 
 class EventDecodeError(ValueError):

@@ -18,7 +18,7 @@ from fastapi.responses import JSONResponse
 
 from sigap_shared.consumer import DeadLetterPublisher, EventConsumer, Handler
 from sigap_shared.db import apply_migrations, create_pool, package_migrations, shared_migrations
-from sigap_shared.events import ALL_TOPICS
+from sigap_shared.events import all_topics
 from sigap_shared.kafka import ensure_topics_when_available, kafka_reachable
 from sigap_shared.logging import configure_logging
 from sigap_shared.outbox import OutboxRelay
@@ -105,7 +105,7 @@ async def start_runtime(settings: ServiceSettings, spec: ServiceSpec) -> Runtime
     runtime.tasks.append(
         asyncio.create_task(
             ensure_topics_when_available(
-                settings.kafka_bootstrap, ALL_TOPICS, partitions=settings.kafka_topic_partitions
+                settings.kafka_bootstrap, all_topics(), partitions=settings.kafka_topic_partitions
             ),
             name="ensure-topics",
         )
