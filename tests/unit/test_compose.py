@@ -33,6 +33,7 @@ INIT_DIR = ROOT / "deploy" / "docker" / "postgres-init"
 APP_PORTS = {"intake": 8000, "routing": 8001, "status": 8002, "notify": 8003}
 INFRASTRUCTURE = ("kafka", "postgres")
 PASSWORD = "only-in-this-test-7Qx2"  # what the test exports as SIGAP_PG_PASSWORD
+JWT_SECRET = "jwt-secret-only-in-this-test-5Kp9"
 GO_BUILD_TIMEOUT_S = 240
 
 
@@ -107,7 +108,7 @@ def checker() -> Path:
 
 @pytest.fixture(scope="module")
 def loaded(checker: Path) -> dict:
-    result = _check(checker, COMPOSE_FILE, SIGAP_PG_PASSWORD=PASSWORD)
+    result = _check(checker, COMPOSE_FILE, SIGAP_PG_PASSWORD=PASSWORD, SIGAP_JWT_SECRET=JWT_SECRET)
     assert result.returncode == 0, f"docker-compose.yml does not load:\n{result.stderr}"
     return json.loads(result.stdout)
 
@@ -251,7 +252,9 @@ def test_postgres_keeps_its_data_and_creates_one_database_per_service(
 
 
 @pytest.mark.parametrize(
-    "variables", [{}, {"SIGAP_PG_PASSWORD": ""}], ids=["unset", "empty"]
+    "variables",
+    [{"SIGAP_JWT_SECRET": JWT_SECRET}, {"SIGAP_PG_PASSWORD": "", "SIGAP_JWT_SECRET": JWT_SECRET}],
+    ids=["unset", "empty"],
 )
 def test_compose_refuses_to_start_without_a_password(
     checker: Path, variables: dict
@@ -371,7 +374,7 @@ def test_checker_rejects_a_broken_compose_file(
     assert old in original, "the mutation no longer applies: update this test"
     broken = tmp_path / "docker-compose.yml"
     broken.write_text(original.replace(old, new, 1))
-    result = _check(checker, broken, SIGAP_PG_PASSWORD=PASSWORD)
+    result = _check(checker, broken, SIGAP_PG_PASSWORD=PASSWORD, SIGAP_JWT_SECRET=JWT_SECRET)
     assert result.returncode != 0
     assert complaint in result.stderr
 

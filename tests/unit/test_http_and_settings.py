@@ -83,4 +83,7 @@ def test_production_refuses_the_development_password(monkeypatch):
     with pytest.raises(ValidationError, match="SIGAP_PG_PASSWORD"):
         IntakeSettings()
     monkeypatch.setenv("SIGAP_PG_PASSWORD", "a-real-secret")
+    with pytest.raises(ValidationError, match="SIGAP_JWT_SECRET"):
+        IntakeSettings()
+    monkeypatch.setenv("SIGAP_JWT_SECRET", "another-real-secret-of-enough-length-123")
     assert IntakeSettings().effective_log_format == "json"

@@ -9,6 +9,7 @@ from pydantic import SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEVELOPMENT_PG_PASSWORD = "sigap"
+DEVELOPMENT_JWT_SECRET = "sigap-development-jwt-secret-change-me"
 
 
 class ServiceSettings(BaseSettings):
@@ -36,6 +37,9 @@ class ServiceSettings(BaseSettings):
     pg_pool_min: int = 2
     pg_pool_max: int = 10
 
+    jwt_secret: SecretStr = SecretStr(DEVELOPMENT_JWT_SECRET)
+    jwt_access_ttl_s: int = 900
+
     outbox_batch_size: int = 500
     outbox_poll_interval_s: float = 1.0
     consumer_batch_size: int = 500
@@ -43,12 +47,14 @@ class ServiceSettings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_default_secrets_in_production(self) -> "ServiceSettings":
-        if self.environment == "production" and (
-            self.pg_password.get_secret_value() == DEVELOPMENT_PG_PASSWORD
-        ):
+        if self.environment != "production":
+            return self
+        if self.pg_password.get_secret_value() == DEVELOPMENT_PG_PASSWORD:
             raise ValueError(
                 "SIGAP_PG_PASSWORD still has the development default; set a real secret in production"
             )
+        if self.jwt_secret.get_secret_value() == DEVELOPMENT_JWT_SECRET:
+            raise ValueError("SIGAP_JWT_SECRET still has the development default; set a real secret in production")
         return self
 
     @property
