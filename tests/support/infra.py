@@ -42,6 +42,7 @@ class Infra:
             "SIGAP_LOG_FORMAT": "json",
             "SIGAP_KAFKA_BOOTSTRAP": self.kafka_bootstrap,
             "SIGAP_KAFKA_GROUP_PREFIX": group_prefix,
+            "SIGAP_KAFKA_OFFSET_RESET": "latest",
             "SIGAP_PG_HOST": self.pg_host,
             "SIGAP_PG_PORT": str(self.pg_port),
             "SIGAP_PG_USER": self.pg_user,
@@ -168,3 +169,30 @@ class BrokerControl:
 
 def random_name(prefix: str) -> str:
     return f"{prefix}_{uuid.uuid4().hex[:10]}"
+
+
+@dataclass
+class PostgresControl:
+    """A second local PostgreSQL server that a test may stop and start under load."""
+
+    port: int
+    database: str
+
+    def _env(self) -> dict[str, str]:
+        return {"SIGAP_PG_PORT": str(self.port), "SIGAP_PG_DATABASES": self.database}
+
+    def start(self) -> None:
+        _run("postgres.sh", "start", env=self._env())
+
+    def stop(self) -> None:
+        _run("postgres.sh", "stop", env=self._env())
+
+
+@contextmanager
+def extra_postgres(port: int, database: str) -> Iterator[PostgresControl]:
+    control = PostgresControl(port=port, database=database)
+    control.start()
+    try:
+        yield control
+    finally:
+        control.stop()

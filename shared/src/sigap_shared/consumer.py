@@ -126,6 +126,7 @@ class EventConsumer:
         batch_size: int = 500,
         max_attempts: int = 3,
         retry_delay_s: float = 0.2,
+        offset_reset: str = "earliest",
     ) -> None:
         self.name = name
         self._topics = list(topics)
@@ -137,6 +138,7 @@ class EventConsumer:
         self._batch_size = batch_size
         self._max_attempts = max_attempts
         self._retry_delay_s = retry_delay_s
+        self._offset_reset = offset_reset
         self.handled = 0
         self.duplicates = 0
         self.dead_lettered = 0
@@ -151,7 +153,7 @@ class EventConsumer:
                 group_id=self._group_id,
                 client_id=self._group_id,
                 enable_auto_commit=False,
-                auto_offset_reset="earliest",
+                auto_offset_reset=self._offset_reset,
                 max_poll_records=self._batch_size,
                 metadata_max_age_ms=30000,
             )
@@ -178,7 +180,11 @@ class EventConsumer:
     async def _consume(self, consumer: AIOKafkaConsumer) -> None:
         while True:
             batches = await consumer.getmany(timeout_ms=500, max_records=self._batch_size)
-            if consumer.assignment():
+            if not self.assigned.is_set() and consumer.assignment():
+                # Resolve every starting position before declaring readiness, so an event
+                # produced after /readyz answers 200 is never skipped by a "latest" reset.
+                for partition in consumer.assignment():
+                    await consumer.position(partition)
                 self.assigned.set()
             if not batches:
                 continue

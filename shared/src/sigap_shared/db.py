@@ -18,7 +18,8 @@ log = structlog.get_logger(__name__)
 
 # Errors that mean "the database is not reachable right now", as opposed to a bad statement.
 TRANSIENT_DB_ERRORS: tuple[type[BaseException], ...] = (
-    OSError,
+    ConnectionError,
+    TimeoutError,
     asyncio.TimeoutError,
     asyncpg.PostgresConnectionError,
     asyncpg.CannotConnectNowError,

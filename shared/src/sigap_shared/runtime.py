@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Annotated
 
@@ -87,6 +87,8 @@ def _health_router(settings: ServiceSettings) -> APIRouter:
         except Exception as exc:  # noqa: BLE001 - any failure means not ready
             checks["database"] = f"unavailable: {type(exc).__name__}"
         checks["kafka"] = "ok" if await kafka_reachable(settings.kafka_bootstrap) else "unavailable"
+        for consumer in runtime.consumers:
+            checks[f"consumer:{consumer.name}"] = "ok" if consumer.assigned.is_set() else "waiting_for_partitions"
         ready = all(value == "ok" for value in checks.values())
         return JSONResponse(
             {"status": "ready" if ready else "not_ready", "service": settings.service_name, "checks": checks},
@@ -102,14 +104,15 @@ async def start_runtime(settings: ServiceSettings, spec: ServiceSpec) -> Runtime
     )
     await apply_migrations(pool, [shared_migrations(), package_migrations(spec.package)])
     runtime = Runtime(settings=settings, pool=pool)
-    runtime.tasks.append(
-        asyncio.create_task(
-            ensure_topics_when_available(
-                settings.kafka_bootstrap, all_topics(), partitions=settings.kafka_topic_partitions
-            ),
-            name="ensure-topics",
+    topics_ready = asyncio.Event()
+
+    async def ensure_topics() -> None:
+        await ensure_topics_when_available(
+            settings.kafka_bootstrap, all_topics(), partitions=settings.kafka_topic_partitions
         )
-    )
+        topics_ready.set()
+
+    runtime.tasks.append(asyncio.create_task(ensure_topics(), name="ensure-topics"))
     if spec.publishes:
         runtime.relay = OutboxRelay(
             connect_kwargs=settings.pg_connect_kwargs(),
@@ -134,11 +137,21 @@ async def start_runtime(settings: ServiceSettings, spec: ServiceSpec) -> Runtime
             dead_letters=runtime.dead_letters,
             batch_size=settings.consumer_batch_size,
             max_attempts=settings.consumer_max_attempts,
+            offset_reset=settings.kafka_offset_reset,
         )
         runtime.consumers.append(consumer)
-        runtime.tasks.append(asyncio.create_task(consumer.run(), name=f"consumer-{consumer_spec.name}"))
+        runtime.tasks.append(
+            asyncio.create_task(_run_after(topics_ready, consumer.run), name=f"consumer-{consumer_spec.name}")
+        )
     log.info("service_started", port=settings.http_port)
     return runtime
+
+
+async def _run_after(ready: asyncio.Event, run: Callable[[], Awaitable[None]]) -> None:
+    # Subscribing before the topics exist would leave a consumer without partitions until its
+    # next metadata refresh.
+    await ready.wait()
+    await run()
 
 
 async def stop_runtime(runtime: Runtime) -> None:

@@ -28,6 +28,9 @@ class ServiceSettings(BaseSettings):
     kafka_bootstrap: str = "127.0.0.1:9092"
     kafka_topic_partitions: int = 6
     kafka_group_prefix: str = "sigap"
+    # Where a brand-new consumer group starts. Production keeps "earliest" (a new service reads
+    # the history); tests and benchmarks use "latest" with a fresh group so old runs are skipped.
+    kafka_offset_reset: Literal["earliest", "latest"] = "earliest"
 
     pg_host: str = "127.0.0.1"
     pg_port: int = 55432

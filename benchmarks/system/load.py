@@ -1,0 +1,269 @@
+"""System benchmark: submission rate, submission-to-department-notification latency and CPU
+per complaint across every process (four services, Kafka, PostgreSQL), on this machine.
+
+    uv run python -m benchmarks.system.load --rate 500 --seconds 20
+
+Needs Kafka and PostgreSQL running (`deploy/infra.sh up`). Starts its own four service
+processes on free ports with fresh databases, sends complaints at a fixed open-loop rate,
+waits until every one has reached its department's queue notification, then prints a report.
+The load generator runs on the same cores; its own CPU is reported separately."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import statistics
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import asyncpg
+import httpx
+import orjson
+
+from tests.support.infra import REPO_ROOT, Infra, random_name
+from tests.support.services import SERVICES, SigapSystem, start_service, wait_ready
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+CATEGORIES = ["jalan_rusak", "sampah", "lampu_jalan", "pedagang_kaki_lima", "drainase", "ktp", None]
+
+
+def _cpu_seconds(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, ProcessLookupError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime + stime
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (FileNotFoundError, ProcessLookupError, IndexError):
+                continue
+            if ppid == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def _infra_pids(infra: Infra) -> dict[str, list[int]]:
+    data = Path(os.environ.get("SIGAP_DATA_DIR", REPO_ROOT / ".data"))
+    kafka_port = infra.kafka_bootstrap.rsplit(":", 1)[1]
+    pids: dict[str, list[int]] = {}
+    kafka_pid_file = data / f"kafka-{kafka_port}" / "kafka.pid"
+    if kafka_pid_file.exists():
+        pids["kafka"] = [int(kafka_pid_file.read_text().strip())]
+    cluster_file = data / f"postgres-{infra.pg_port}" / "cluster-dir"
+    cluster = Path(cluster_file.read_text().strip()) if cluster_file.exists() else data / f"postgres-{infra.pg_port}"
+    pid_file = cluster / "data" / "postmaster.pid"
+    if pid_file.exists():
+        postmaster = int(pid_file.read_text().split()[0])
+        pids["postgres"] = [postmaster]
+    return pids
+
+
+def _snapshot(system: SigapSystem, infra_pids: dict[str, list[int]]) -> dict[str, float]:
+    usage = {name: _cpu_seconds(service.process.pid) for name, service in system.services.items()}
+    if "kafka" in infra_pids:
+        usage["kafka"] = sum(_cpu_seconds(pid) for pid in infra_pids["kafka"])
+    if "postgres" in infra_pids:
+        postmaster = infra_pids["postgres"][0]
+        usage["postgres"] = _cpu_seconds(postmaster) + sum(_cpu_seconds(pid) for pid in _children(postmaster))
+    usage["load-generator"] = time.process_time()
+    return usage
+
+
+def _complaint(index: int) -> dict:
+    category = random.choice(CATEGORIES)
+    body = {
+        "description": f"Laporan uji beban nomor {index}: jalan rusak parah di dekat Margonda, mohon ditindak",
+        "location": {"lat": -6.40 + random.random() * 0.05, "lon": 106.79 + random.random() * 0.05},
+        "reporter": {"name": "Warga Uji", "email": f"warga{index}@example.com"},
+    }
+    if category:
+        body["category"] = category
+    return body
+
+
+class _Connection:
+    """A bare keep-alive HTTP/1.1 connection: the load generator shares the two cores with
+    the system under test, so it must cost far less per request than a full HTTP client."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self._host, self._port = host, port
+        self._reader: asyncio.StreamReader | None = None
+        self._writer: asyncio.StreamWriter | None = None
+
+    async def post(self, path: str, body: bytes) -> int:
+        if self._writer is None:
+            self._reader, self._writer = await asyncio.open_connection(self._host, self._port)
+        head = (
+            f"POST {path} HTTP/1.1\r\nHost: {self._host}\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n"
+        ).encode()
+        self._writer.write(head + body)
+        status_line = await self._reader.readline()
+        length = 0
+        while True:
+            line = await self._reader.readline()
+            if line in (b"\r\n", b""):
+                break
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"content-length":
+                length = int(value)
+        await self._reader.readexactly(length)
+        return int(status_line.split()[1])
+
+
+async def _drive(url: str, rate: float, seconds: float) -> tuple[int, dict[int, int], float]:
+    parsed = httpx.URL(url)
+    statuses: dict[int, int] = {}
+    total = int(rate * seconds)
+    idle: list[_Connection] = []
+
+    async def send(index: int) -> None:
+        connection = idle.pop() if idle else _Connection(parsed.host, parsed.port)
+        try:
+            status = await connection.post(parsed.path, orjson.dumps(_complaint(index)))
+            idle.append(connection)
+        except (OSError, asyncio.IncompleteReadError, ValueError, IndexError) as exc:
+            status = -1
+            print("request failed:", repr(exc))
+        statuses[status] = statuses.get(status, 0) + 1
+
+    tasks = []
+    start = time.perf_counter()
+    for index in range(total):
+        delay = start + index / rate - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(send(index)))
+    await asyncio.gather(*tasks)
+    return total, statuses, time.perf_counter() - start
+
+
+async def _wait_delivered(infra: Infra, notify_db: str, expected: int, timeout_s: float) -> int:
+    conn = await asyncpg.connect(**infra.pg_kwargs(notify_db))
+    try:
+        deadline = time.monotonic() + timeout_s
+        count = 0
+        while time.monotonic() < deadline:
+            count = await conn.fetchval(
+                "SELECT count(DISTINCT complaint_id) FROM notifications WHERE event_type = 'sigap.complaint.routed.v1'"
+            )
+            if count >= expected:
+                break
+            await asyncio.sleep(0.25)
+        return count
+    finally:
+        await conn.close()
+
+
+async def _latencies(infra: Infra, intake_db: str, notify_db: str, since: datetime) -> list[float]:
+    intake = await asyncpg.connect(**infra.pg_kwargs(intake_db))
+    notify = await asyncpg.connect(**infra.pg_kwargs(notify_db))
+    try:
+        submitted = {
+            r["id"]: r["submitted_at"]
+            for r in await intake.fetch("SELECT id, submitted_at FROM complaints WHERE submitted_at >= $1", since)
+        }
+        notified = {
+            r["complaint_id"]: r["first"]
+            for r in await notify.fetch(
+                "SELECT complaint_id, min(created_at) AS first FROM notifications"
+                " WHERE event_type = 'sigap.complaint.routed.v1' GROUP BY complaint_id"
+            )
+        }
+    finally:
+        await intake.close()
+        await notify.close()
+    return sorted(
+        (notified[cid] - at).total_seconds() * 1000 for cid, at in submitted.items() if cid in notified
+    )
+
+
+def _percentile(sorted_values: list[float], fraction: float) -> float:
+    if not sorted_values:
+        return float("nan")
+    return sorted_values[min(len(sorted_values) - 1, int(round(fraction * (len(sorted_values) - 1))))]
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rate", type=float, default=500, help="complaints per second (open loop)")
+    parser.add_argument("--seconds", type=float, default=20, help="how long to send")
+    parser.add_argument("--warmup", type=int, default=200, help="complaints sent before measuring")
+    args = parser.parse_args()
+
+    infra = Infra(
+        kafka_bootstrap=os.environ.get("SIGAP_KAFKA_BOOTSTRAP", "127.0.0.1:9092"),
+        pg_host="127.0.0.1",
+        pg_port=int(os.environ.get("SIGAP_PG_PORT", "55432")),
+        pg_user=os.environ.get("SIGAP_PG_USER", "sigap"),
+        pg_password=os.environ.get("SIGAP_PG_PASSWORD", "sigap"),
+    )
+    admin = await asyncpg.connect(**infra.pg_kwargs("postgres"))
+    databases = {name: random_name(f"sigap_bench_{name}") for name in SERVICES}
+    for name in databases.values():
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    log_dir = Path(tempfile.mkdtemp(prefix="sigap-bench-"))
+    system = SigapSystem()
+    group_prefix = random_name("bench")
+    try:
+        for name in SERVICES:
+            system.services[name] = start_service(
+                name,
+                infra=infra,
+                database=databases[name],
+                group_prefix=group_prefix,
+                log_dir=log_dir,
+                extra_env={"SIGAP_LOG_LEVEL": "WARNING"},
+            )
+        wait_ready(system)
+        url = f"{system.url('intake')}/v1/complaints"
+        await _drive(url, rate=min(args.rate, 200), seconds=args.warmup / min(args.rate, 200))
+        await _wait_delivered(infra, databases["notify"], args.warmup, timeout_s=60)
+
+        infra_pids = _infra_pids(infra)
+        before = _snapshot(system, infra_pids)
+        measure_start = datetime.now(UTC)
+        wall_start = time.perf_counter()
+        sent, statuses, send_elapsed = await _drive(url, rate=args.rate, seconds=args.seconds)
+        delivered = await _wait_delivered(infra, databases["notify"], args.warmup + sent, timeout_s=120)
+        wall = time.perf_counter() - wall_start
+        after = _snapshot(system, infra_pids)
+        latencies = await _latencies(infra, databases["intake"], databases["notify"], measure_start)
+    finally:
+        system.stop()
+        for name in databases.values():
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+    cpu = {name: (after[name] - before.get(name, 0.0)) for name in after}
+    system_cpu = sum(value for name, value in cpu.items() if name != "load-generator")
+    measured = latencies
+    print()
+    print("Sigap system benchmark")
+    print(f"  offered rate        {args.rate:.0f}/s for {args.seconds:.0f}s  ({sent} complaints)")
+    print(f"  achieved send rate  {sent / send_elapsed:.0f}/s   HTTP statuses {dict(sorted(statuses.items()))}")
+    print(f"  delivered           {delivered - args.warmup}/{sent} to the department queue notification")
+    print(f"  end-to-end rate     {sent / wall:.0f}/s (send start to last notification)")
+    print(
+        f"  latency submit→department notification, {len(measured)} complaints (ms):"
+        f" p50 {_percentile(measured, 0.50):.0f}  p95 {_percentile(measured, 0.95):.0f}"
+        f"  p99 {_percentile(measured, 0.99):.0f}  max {measured[-1] if measured else float('nan'):.0f}"
+    )
+    print(f"  CPU per complaint   {system_cpu * 1000 / max(sent, 1):.2f} ms (all Sigap processes, Kafka, PostgreSQL)")
+    for name, seconds in sorted(cpu.items(), key=lambda item: -item[1]):
+        print(f"    {name:15s} {seconds * 1000 / max(sent, 1):6.2f} ms/complaint   {seconds:6.1f} s total")
+    print(f"  service logs        {log_dir}")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
