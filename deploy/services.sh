@@ -119,8 +119,20 @@ cmd_status() {
   return "$rc"
 }
 
+stop_started() {
+  local name
+  for name in "${SERVICES[@]}"; do stop_service "$name"; done
+  if ((infra_was_running)); then
+    say "Kafka and PostgreSQL were already running before 'make run'; leaving them up"
+  else
+    "$SIGAP_DEPLOY_DIR/infra.sh" down
+  fi
+}
+
 cmd_run() {
-  trap 'echo; say "stopping"; cmd_down; exit 0' INT TERM
+  infra_was_running=0
+  if "$SIGAP_DEPLOY_DIR/infra.sh" status >/dev/null 2>&1; then infra_was_running=1; fi
+  trap 'echo; say "stopping"; stop_started; exit 0' INT TERM
   cmd_up
   say "press Ctrl-C to stop everything"
   tail -n 0 -F "$LOG_DIR"/{intake,routing,status,notify}.log &

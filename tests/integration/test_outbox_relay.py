@@ -125,3 +125,32 @@ async def test_relay_started_while_kafka_is_down_delivers_everything_once_it_is_
         finally:
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
+
+
+async def test_broker_restart_under_load_loses_nothing(infra, messaging_pool, tmp_path: Path):
+    with extra_kafka_broker(tmp_path) as broker:
+        await asyncio.to_thread(broker.start)
+        relay = _relay(infra, messaging_pool, bootstrap=broker.bootstrap)
+        task = asyncio.create_task(relay.run())
+        envelopes = [submitted_envelope() for _ in range(90)]
+        try:
+            for index, envelope in enumerate(envelopes):
+                async with messaging_pool.acquire() as conn, conn.transaction():
+                    await add_to_outbox(conn=conn, envelopes=[envelope])
+                if index == 30:
+                    await asyncio.to_thread(broker.stop)
+                if index == 60:
+                    await asyncio.to_thread(broker.start)
+                await asyncio.sleep(0.01)
+            await eventually(lambda: _all_sent(messaging_pool), timeout_s=90)
+            wanted = {str(envelope.id) for envelope in envelopes}
+            records = await collect(
+                broker.bootstrap,
+                [TOPIC_COMPLAINT_SUBMITTED],
+                until=lambda kept: {dict(r.headers)["ce_id"].decode() for r in kept} >= wanted,
+                timeout_s=60,
+            )
+            assert {dict(r.headers)["ce_id"].decode() for r in records} == wanted
+        finally:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
