@@ -30,3 +30,14 @@ def sigap(infra, system_databases, tmp_path_factory) -> Iterator[SigapSystem]:
         yield system
     finally:
         system.stop()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """On an e2e failure, attach the tail of every service's log to the report."""
+    outcome = yield
+    report = outcome.get_result()
+    system = item.funcargs.get("sigap") if hasattr(item, "funcargs") else None
+    if report.failed and isinstance(system, SigapSystem):
+        for name, service in system.services.items():
+            report.sections.append((f"{name} log (tail)", service.log_text()[-4000:]))

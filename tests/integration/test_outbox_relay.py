@@ -9,6 +9,7 @@ import asyncpg
 import pytest
 
 from sigap_shared.events import TOPIC_COMPLAINT_SUBMITTED, decode
+from sigap_shared.housekeeping import purge_once
 from sigap_shared.outbox import OutboxRelay, add_to_outbox
 from tests.support.cloudevents_sdk import parse_record
 from tests.support.factories import submitted_envelope
@@ -154,3 +155,23 @@ async def test_broker_restart_under_load_loses_nothing(infra, messaging_pool, tm
         finally:
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
+
+
+async def test_housekeeping_purges_only_expired_published_rows_and_old_inbox_claims(messaging_pool):
+    old_sent, fresh_sent, unsent = submitted_envelope(), submitted_envelope(), submitted_envelope()
+    async with messaging_pool.acquire() as conn, conn.transaction():
+        await add_to_outbox(conn=conn, envelopes=[old_sent, fresh_sent, unsent])
+        await conn.execute("UPDATE outbox SET sent_at = now() - interval '2 days' WHERE event_id = $1", old_sent.id)
+        await conn.execute("UPDATE outbox SET sent_at = now() WHERE event_id = $1", fresh_sent.id)
+        await conn.execute(
+            "INSERT INTO inbox (consumer, event_id, event_type, received_at) VALUES"
+            " ('c', $1, 't', now() - interval '9 days'), ('c', $2, 't', now())",
+            old_sent.id,
+            fresh_sent.id,
+        )
+    async with messaging_pool.acquire() as conn:
+        removed = await purge_once(conn=conn, outbox_retention_s=24 * 3600, inbox_retention_s=8 * 24 * 3600)
+    assert removed == {"outbox": 1, "inbox": 1}
+    remaining = {row["event_id"] for row in await messaging_pool.fetch("SELECT event_id FROM outbox")}
+    assert remaining == {fresh_sent.id, unsent.id}
+    assert [row["event_id"] for row in await messaging_pool.fetch("SELECT event_id FROM inbox")] == [fresh_sent.id]

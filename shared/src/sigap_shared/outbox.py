@@ -58,13 +58,11 @@ class OutboxRelay:
         client_id: str,
         batch_size: int = 500,
         poll_interval_s: float = 1.0,
-        retention_s: float = 7 * 24 * 3600,
         producer_factory: Callable[[], AIOKafkaProducer] | None = None,
     ) -> None:
         self._connect_kwargs = connect_kwargs
         self._batch_size = batch_size
         self._poll_interval_s = poll_interval_s
-        self._retention_s = retention_s
         self._producer_factory = producer_factory or (
             lambda: new_producer(bootstrap, client_id=client_id)
         )
@@ -106,8 +104,6 @@ class OutboxRelay:
 
     async def _publish_loop(self, conn: asyncpg.Connection, wake: asyncio.Event) -> None:
         kafka_delay = 0.2
-        loop = asyncio.get_running_loop()
-        next_purge = loop.time()
         while True:
             # Clear before reading, so a commit that lands during the read wakes the next wait.
             wake.clear()
@@ -117,9 +113,6 @@ class OutboxRelay:
                 self._batch_size,
             )
             if not rows:
-                if loop.time() >= next_purge:
-                    await self._purge(conn)
-                    next_purge = loop.time() + 600
                 try:
                     await asyncio.wait_for(wake.wait(), self._poll_interval_s)
                 except asyncio.TimeoutError:
@@ -178,11 +171,3 @@ class OutboxRelay:
                 await asyncio.wait_for(producer.stop(), 10)
             except Exception as exc:  # noqa: BLE001 - closing a broken producer may fail in any way
                 log.debug("outbox_producer_stop_failed", error=repr(exc))
-
-    async def _purge(self, conn: asyncpg.Connection) -> None:
-        deleted = await conn.execute(
-            "DELETE FROM outbox WHERE sent_at < now() - make_interval(secs => $1)",
-            self._retention_s,
-        )
-        if deleted != "DELETE 0":
-            log.info("outbox_purged", result=deleted)

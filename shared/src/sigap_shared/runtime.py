@@ -19,6 +19,7 @@ from fastapi.responses import JSONResponse
 from sigap_shared.consumer import DeadLetterPublisher, EventConsumer, Handler
 from sigap_shared.db import apply_migrations, create_pool, package_migrations, shared_migrations
 from sigap_shared.events import all_topics
+from sigap_shared.housekeeping import run_housekeeping
 from sigap_shared.kafka import ensure_topics_when_available, kafka_reachable
 from sigap_shared.logging import configure_logging
 from sigap_shared.outbox import OutboxRelay
@@ -113,6 +114,16 @@ async def start_runtime(settings: ServiceSettings, spec: ServiceSpec) -> Runtime
         topics_ready.set()
 
     runtime.tasks.append(asyncio.create_task(ensure_topics(), name="ensure-topics"))
+    runtime.tasks.append(
+        asyncio.create_task(
+            run_housekeeping(
+                pool=pool,
+                outbox_retention_s=settings.outbox_retention_s,
+                inbox_retention_s=settings.inbox_retention_s,
+            ),
+            name="housekeeping",
+        )
+    )
     if spec.publishes:
         runtime.relay = OutboxRelay(
             connect_kwargs=settings.pg_connect_kwargs(),

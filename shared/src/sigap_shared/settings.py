@@ -43,6 +43,8 @@ class ServiceSettings(BaseSettings):
     jwt_secret: SecretStr = SecretStr(DEVELOPMENT_JWT_SECRET)
     jwt_access_ttl_s: int = 900
 
+    outbox_retention_s: float = 24 * 3600
+    inbox_retention_s: float = 8 * 24 * 3600
     outbox_batch_size: int = 500
     outbox_poll_interval_s: float = 1.0
     consumer_batch_size: int = 500
