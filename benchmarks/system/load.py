@@ -223,7 +223,7 @@ async def main() -> None:
                 database=databases[name],
                 group_prefix=group_prefix,
                 log_dir=log_dir,
-                extra_env={"SIGAP_LOG_LEVEL": "WARNING"},
+                extra_env={"SIGAP_LOG_LEVEL": "WARNING", "SIGAP_KAFKA_TOPIC_PREFIX": f"{group_prefix}."},
             )
         wait_ready(system)
         url = f"{system.url('intake')}/v1/complaints"

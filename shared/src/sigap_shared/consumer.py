@@ -46,8 +46,9 @@ async def claim_event(*, conn: asyncpg.Connection, consumer: str, envelope: Enve
 class DeadLetterPublisher:
     """Publishes dead letters (as `sigap.deadletter.v1` CloudEvents) and waits for the ack."""
 
-    def __init__(self, *, bootstrap: str, source: str) -> None:
+    def __init__(self, *, bootstrap: str, source: str, topic_prefix: str = "") -> None:
         self._bootstrap = bootstrap
+        self._topic_prefix = topic_prefix
         self._source = source
         self._producer: AIOKafkaProducer | None = None
         self._lock = asyncio.Lock()
@@ -82,7 +83,10 @@ class DeadLetterPublisher:
                         await producer.start()
                         self._producer = producer
                     await self._producer.send_and_wait(
-                        record.topic, value=record.value, key=record.key, headers=list(record.headers)
+                        self._topic_prefix + record.topic,
+                        value=record.value,
+                        key=record.key,
+                        headers=list(record.headers),
                     )
                     self.published += 1
                     return

@@ -59,6 +59,7 @@ class OutboxRelay:
         batch_size: int = 500,
         poll_interval_s: float = 1.0,
         producer_factory: Callable[[], AIOKafkaProducer] | None = None,
+        topic_prefix: str = "",
     ) -> None:
         self._connect_kwargs = connect_kwargs
         self._batch_size = batch_size
@@ -67,6 +68,7 @@ class OutboxRelay:
             lambda: new_producer(bootstrap, client_id=client_id)
         )
         self._producer: AIOKafkaProducer | None = None
+        self._topic_prefix = topic_prefix
         self.published = 0
         self.holds_lock = False
 
@@ -142,7 +144,7 @@ class OutboxRelay:
         producer = await self._ensure_producer()
         deliveries = [
             await producer.send(
-                row["topic"],
+                self._topic_prefix + row["topic"],
                 value=row["payload"],
                 key=row["key"],
                 headers=headers_from_json(row["headers"]),

@@ -109,7 +109,9 @@ async def start_runtime(settings: ServiceSettings, spec: ServiceSpec) -> Runtime
 
     async def ensure_topics() -> None:
         await ensure_topics_when_available(
-            settings.kafka_bootstrap, all_topics(), partitions=settings.kafka_topic_partitions
+            settings.kafka_bootstrap,
+            [settings.kafka_topic_prefix + topic for topic in all_topics()],
+            partitions=settings.kafka_topic_partitions,
         )
         topics_ready.set()
 
@@ -131,16 +133,19 @@ async def start_runtime(settings: ServiceSettings, spec: ServiceSpec) -> Runtime
             client_id=f"sigap-{settings.service_name}-relay",
             batch_size=settings.outbox_batch_size,
             poll_interval_s=settings.outbox_poll_interval_s,
+            topic_prefix=settings.kafka_topic_prefix,
         )
         runtime.tasks.append(asyncio.create_task(runtime.relay.run(), name="outbox-relay"))
     if spec.consumers:
         runtime.dead_letters = DeadLetterPublisher(
-            bootstrap=settings.kafka_bootstrap, source=f"sigap/{settings.service_name}"
+            bootstrap=settings.kafka_bootstrap,
+            source=f"sigap/{settings.service_name}",
+            topic_prefix=settings.kafka_topic_prefix,
         )
     for consumer_spec in spec.consumers:
         consumer = EventConsumer(
             name=f"{settings.service_name}.{consumer_spec.name}",
-            topics=consumer_spec.topics,
+            topics=[settings.kafka_topic_prefix + topic for topic in consumer_spec.topics],
             handlers=consumer_spec.handlers,
             pool=pool,
             bootstrap=settings.kafka_bootstrap,

@@ -3,9 +3,9 @@ defaults (port, database), and the entrypoint instantiates it once and passes it
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import SecretStr, model_validator
+from pydantic import SecretStr, StringConstraints, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEVELOPMENT_PG_PASSWORD = "sigap"
@@ -31,6 +31,9 @@ class ServiceSettings(BaseSettings):
     # Where a brand-new consumer group starts. Production keeps "earliest" (a new service reads
     # the history); tests and benchmarks use "latest" with a fresh group so old runs are skipped.
     kafka_offset_reset: Literal["earliest", "latest"] = "earliest"
+    # Prepended to every topic name at the Kafka boundary, so test sessions and benchmarks on
+    # a shared broker never mix with each other or with `make run` (empty in production).
+    kafka_topic_prefix: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._-]*$")] = ""
 
     pg_host: str = "127.0.0.1"
     pg_port: int = 55432
