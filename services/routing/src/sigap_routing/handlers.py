@@ -1,32 +1,213 @@
-"""Routing's event handlers: each runs inside the consumer's transaction."""
+"""Routing's handlers: the consumer's (inside the consumer's transaction) and the delegation
+commands of the API (one transaction each). State, history and outbox row are written together."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from uuid import UUID
 
 import asyncpg
 import structlog
 
-from sigap_routing import domain, repository
-from sigap_shared.events import ComplaintSubmitted, Envelope
+from sigap_routing import delegation, domain, repository
+from sigap_routing.delegation import DelegationError
+from sigap_routing.engine import RoutingEngine
+from sigap_shared.auth import StaffPrincipal
+from sigap_shared.consumer import Handler
+from sigap_shared.events import (
+    ComplaintSubmitted,
+    ComplaintSupportAdded,
+    ComplaintSupportRemoved,
+    ComplaintTransferred,
+    Envelope,
+)
 from sigap_shared.outbox import add_to_outbox
+from sigap_shared.problems import Text
 
 log = structlog.get_logger(__name__)
 
 
-async def on_complaint_submitted(*, conn: asyncpg.Connection, envelope: Envelope) -> None:
-    submitted = envelope.data
-    assert isinstance(submitted, ComplaintSubmitted)
-    decision = domain.decide(category=submitted.category)
-    now = datetime.now(UTC)
-    if not await repository.record_decision(
-        conn=conn, complaint_id=submitted.complaint_id, event_id=envelope.id, decision=decision, decided_at=now
-    ):
-        return
-    await add_to_outbox(conn=conn, envelopes=[domain.routed_event(envelope, decision, now=now)])
+def complaint_submitted_handler(engine: RoutingEngine) -> Handler:
+    async def on_complaint_submitted(*, conn: asyncpg.Connection, envelope: Envelope) -> None:
+        submitted = envelope.data
+        assert isinstance(submitted, ComplaintSubmitted)
+        decision = await engine.decide(
+            conn=conn,
+            category=submitted.category,
+            description=" ".join(part for part in (submitted.title, submitted.description) if part),
+            location=submitted.location,
+        )
+        now = datetime.now(UTC)
+        if not await repository.record_decision(
+            conn=conn,
+            complaint_id=submitted.complaint_id,
+            tracking_code=submitted.tracking_code,
+            reporter=submitted.reporter,
+            event_id=envelope.id,
+            decision=decision,
+            decided_at=now,
+        ):
+            return
+        await add_to_outbox(conn=conn, envelopes=[domain.routed_event(envelope, decision, now=now)])
+        log.info(
+            "complaint_routed",
+            complaint_id=str(submitted.complaint_id),
+            department=decision.department,
+            category=decision.category,
+            confidence=decision.confidence,
+            needs_triage=decision.needs_triage,
+            taxonomy_version=decision.taxonomy_version,
+        )
+
+    return on_complaint_submitted
+
+
+async def _assignment(*, conn: asyncpg.Connection, complaint_id: UUID) -> delegation.Assignment:
+    assignment = await repository.lock_assignment(conn=conn, complaint_id=complaint_id)
+    if assignment is None:
+        raise DelegationError(
+            status=404,
+            slug="not-found",
+            title=Text("Pengaduan belum dirouting", "Complaint not routed yet"),
+            detail=Text(
+                f"Belum ada keputusan routing untuk pengaduan {complaint_id}.",
+                f"No routing decision exists for complaint {complaint_id}.",
+            ),
+        )
+    return assignment
+
+
+async def transfer_complaint(
+    *,
+    conn: asyncpg.Connection,
+    engine: RoutingEngine,
+    complaint_id: UUID,
+    to_department: str,
+    reason: str,
+    category: str | None,
+    actor: StaffPrincipal,
+) -> ComplaintTransferred:
+    async with conn.transaction():
+        assignment = await _assignment(conn=conn, complaint_id=complaint_id)
+        taxonomy = await engine.taxonomy(conn=conn)
+        if category is not None and category not in taxonomy.categories:
+            raise DelegationError(
+                status=422,
+                slug="unknown-category",
+                title=Text("Kategori tidak dikenal", "Unknown category"),
+                detail=Text(
+                    f"Kategori '{category}' tidak ada di taksonomi aktif.",
+                    f"Category '{category}' is not in the active taxonomy.",
+                ),
+            )
+        now = datetime.now(UTC)
+        event = delegation.transfer(
+            assignment,
+            to_department=to_department,
+            reason=reason,
+            category=category,
+            actor=actor,
+            known_departments=taxonomy.departments,
+            now=now,
+        )
+        envelope = Envelope(source=domain.SOURCE, data=event)
+        await repository.save_assignment(
+            conn=conn,
+            complaint_id=complaint_id,
+            lead=event.to_department,
+            supporting=event.supporting_departments,
+            at=now,
+        )
+        await repository.add_history(
+            conn=conn,
+            complaint_id=complaint_id,
+            event_id=envelope.id,
+            kind="transferred",
+            transfer_kind=event.kind,
+            from_department=event.from_department,
+            to_department=event.to_department,
+            category=category,
+            reason=reason,
+            actor=actor.username,
+            actor_role=actor.role,
+            at=now,
+        )
+        await add_to_outbox(conn=conn, envelopes=[envelope])
     log.info(
-        "complaint_routed",
-        department=decision.department,
-        category=decision.category,
-        needs_triage=decision.needs_triage,
+        "complaint_transferred",
+        complaint_id=str(complaint_id),
+        from_department=event.from_department,
+        to_department=event.to_department,
+        kind=event.kind,
     )
+    return event
+
+
+async def add_supporting_department(
+    *,
+    conn: asyncpg.Connection,
+    engine: RoutingEngine,
+    complaint_id: UUID,
+    department: str,
+    reason: str,
+    actor: StaffPrincipal,
+) -> ComplaintSupportAdded:
+    async with conn.transaction():
+        assignment = await _assignment(conn=conn, complaint_id=complaint_id)
+        taxonomy = await engine.taxonomy(conn=conn)
+        now = datetime.now(UTC)
+        event = delegation.add_support(
+            assignment,
+            department=department,
+            reason=reason,
+            actor=actor,
+            known_departments=taxonomy.departments,
+            now=now,
+        )
+        envelope = Envelope(source=domain.SOURCE, data=event)
+        await repository.save_assignment(
+            conn=conn, complaint_id=complaint_id, lead=assignment.lead, supporting=event.supporting_departments, at=now
+        )
+        await repository.add_history(
+            conn=conn,
+            complaint_id=complaint_id,
+            event_id=envelope.id,
+            kind="support_added",
+            from_department=assignment.lead,
+            to_department=department,
+            reason=reason,
+            actor=actor.username,
+            actor_role=actor.role,
+            at=now,
+        )
+        await add_to_outbox(conn=conn, envelopes=[envelope])
+    log.info("complaint_support_added", complaint_id=str(complaint_id), department=department)
+    return event
+
+
+async def remove_supporting_department(
+    *, conn: asyncpg.Connection, complaint_id: UUID, department: str, reason: str, actor: StaffPrincipal
+) -> ComplaintSupportRemoved:
+    async with conn.transaction():
+        assignment = await _assignment(conn=conn, complaint_id=complaint_id)
+        now = datetime.now(UTC)
+        event = delegation.remove_support(assignment, department=department, reason=reason, actor=actor, now=now)
+        envelope = Envelope(source=domain.SOURCE, data=event)
+        await repository.save_assignment(
+            conn=conn, complaint_id=complaint_id, lead=assignment.lead, supporting=event.supporting_departments, at=now
+        )
+        await repository.add_history(
+            conn=conn,
+            complaint_id=complaint_id,
+            event_id=envelope.id,
+            kind="support_removed",
+            from_department=assignment.lead,
+            to_department=department,
+            reason=reason,
+            actor=actor.username,
+            actor_role=actor.role,
+            at=now,
+        )
+        await add_to_outbox(conn=conn, envelopes=[envelope])
+    log.info("complaint_support_removed", complaint_id=str(complaint_id), department=department)
+    return event

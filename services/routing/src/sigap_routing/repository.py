@@ -8,25 +8,40 @@ from uuid import UUID
 import asyncpg
 import orjson
 
+from sigap_routing.delegation import Assignment
 from sigap_routing.domain import RoutingDecision
+from sigap_shared.events import ReporterRef
 
 
 async def record_decision(
     *,
     conn: asyncpg.Connection,
     complaint_id: UUID,
+    tracking_code: str,
+    reporter: ReporterRef | None,
     event_id: UUID,
     decision: RoutingDecision,
     decided_at: datetime,
 ) -> bool:
-    """False when this complaint was already routed."""
+    """False when this complaint was already routed. Also records the automatic decision in
+    the complaint's routing history."""
+    area = decision.area
+    kelurahan = area.kelurahan if area else None
     inserted = await conn.fetchval(
         """
-        INSERT INTO routing_decisions
-            (complaint_id, event_id, department, category, confidence, needs_triage, reasons, decided_at)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-        ON CONFLICT (complaint_id) DO NOTHING
-        RETURNING true
+        WITH decision AS (
+            INSERT INTO routing_decisions
+                (complaint_id, event_id, department, category, confidence, needs_triage, reasons, decided_at,
+                 suggested_department, inside_city, kecamatan_code, kecamatan_name, kelurahan_code, kelurahan_name,
+                 classifier_version, taxonomy_version, tracking_code, reporter, lead_department, updated_at)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $3, $8)
+            ON CONFLICT (complaint_id) DO NOTHING
+            RETURNING complaint_id
+        ), history AS (
+            INSERT INTO routing_history (complaint_id, event_id, kind, to_department, category, reason, actor, at)
+            SELECT complaint_id, $2, 'automatic', $3, $4, $19, 'system:routing', $8 FROM decision
+        )
+        SELECT true FROM decision
         """,
         complaint_id,
         event_id,
@@ -36,13 +51,172 @@ async def record_decision(
         decision.needs_triage,
         orjson.dumps(decision.reasons).decode(),
         decided_at,
+        decision.suggested_department,
+        area.inside_city if area else None,
+        kelurahan.kecamatan.code if kelurahan else None,
+        kelurahan.kecamatan.name if kelurahan else None,
+        kelurahan.code if kelurahan else None,
+        kelurahan.name if kelurahan else None,
+        decision.classifier_version,
+        decision.taxonomy_version,
+        tracking_code,
+        reporter.model_dump_json() if reporter else None,
+        "; ".join(decision.reasons),
     )
     return bool(inserted)
 
 
 async def get_decision(*, conn: asyncpg.Connection, complaint_id: UUID) -> asyncpg.Record | None:
     return await conn.fetchrow(
-        "SELECT complaint_id, department, category, confidence, needs_triage, reasons, decided_at"
-        " FROM routing_decisions WHERE complaint_id = $1",
+        """
+        SELECT complaint_id, department, category, confidence, needs_triage, reasons, decided_at,
+               suggested_department, inside_city, kecamatan_code, kecamatan_name, kelurahan_code, kelurahan_name,
+               classifier_version, taxonomy_version, lead_department, supporting_departments
+        FROM routing_decisions WHERE complaint_id = $1
+        """,
         complaint_id,
+    )
+
+
+# -- taxonomy versions ----------------------------------------------------------------------
+
+
+async def active_taxonomy_version(*, conn: asyncpg.Connection) -> int | None:
+    return await conn.fetchval("SELECT max(version) FROM taxonomy_versions")
+
+
+async def get_taxonomy_version(*, conn: asyncpg.Connection, version: int | None = None) -> asyncpg.Record | None:
+    """One version (the active one when `version` is None), with its document as JSON text."""
+    if version is None:
+        return await conn.fetchrow(
+            "SELECT version, document, created_by, comment, created_at FROM taxonomy_versions"
+            " ORDER BY version DESC LIMIT 1"
+        )
+    return await conn.fetchrow(
+        "SELECT version, document, created_by, comment, created_at FROM taxonomy_versions WHERE version = $1",
+        version,
+    )
+
+
+async def list_taxonomy_versions(*, conn: asyncpg.Connection, limit: int = 100) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        "SELECT version, created_by, comment, created_at FROM taxonomy_versions ORDER BY version DESC LIMIT $1",
+        limit,
+    )
+
+
+async def insert_taxonomy_version(
+    *, conn: asyncpg.Connection, document_json: str, created_by: str, comment: str | None, version: int
+) -> bool:
+    """Insert `version`; False when another writer took that number first."""
+    inserted = await conn.fetchval(
+        "INSERT INTO taxonomy_versions (version, document, created_by, comment) VALUES ($1, $2, $3, $4)"
+        " ON CONFLICT (version) DO NOTHING RETURNING true",
+        version,
+        document_json,
+        created_by,
+        comment,
+    )
+    return bool(inserted)
+
+
+# -- delegation -------------------------------------------------------------------------------
+
+
+async def lock_assignment(*, conn: asyncpg.Connection, complaint_id: UUID) -> Assignment | None:
+    """The complaint's current lead and supporting departments, locked until the transaction ends."""
+    row = await conn.fetchrow(
+        "SELECT complaint_id, tracking_code, lead_department, supporting_departments, reporter"
+        " FROM routing_decisions WHERE complaint_id = $1 FOR UPDATE",
+        complaint_id,
+    )
+    if row is None:
+        return None
+    return Assignment(
+        complaint_id=row["complaint_id"],
+        tracking_code=row["tracking_code"] or "",
+        lead=row["lead_department"],
+        supporting=tuple(row["supporting_departments"]),
+        reporter=ReporterRef.model_validate_json(row["reporter"]) if row["reporter"] else None,
+    )
+
+
+async def save_assignment(
+    *, conn: asyncpg.Connection, complaint_id: UUID, lead: str, supporting: tuple[str, ...], at: datetime
+) -> None:
+    await conn.execute(
+        "UPDATE routing_decisions SET lead_department = $2, supporting_departments = $3, updated_at = $4"
+        " WHERE complaint_id = $1",
+        complaint_id,
+        lead,
+        list(supporting),
+        at,
+    )
+
+
+async def add_history(
+    *,
+    conn: asyncpg.Connection,
+    complaint_id: UUID,
+    event_id: UUID,
+    kind: str,
+    from_department: str | None,
+    to_department: str | None,
+    reason: str,
+    actor: str,
+    actor_role: str,
+    at: datetime,
+    transfer_kind: str | None = None,
+    category: str | None = None,
+) -> None:
+    await conn.execute(
+        """
+        INSERT INTO routing_history
+            (complaint_id, event_id, kind, transfer_kind, from_department, to_department, category, reason,
+             actor, actor_role, at)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+        """,
+        complaint_id,
+        event_id,
+        kind,
+        transfer_kind,
+        from_department,
+        to_department,
+        category,
+        reason,
+        actor,
+        actor_role,
+        at,
+    )
+
+
+async def history(*, conn: asyncpg.Connection, complaint_id: UUID) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        "SELECT kind, transfer_kind, from_department, to_department, category, reason, actor, actor_role, at"
+        " FROM routing_history WHERE complaint_id = $1 ORDER BY id",
+        complaint_id,
+    )
+
+
+async def routing_outcomes(*, conn: asyncpg.Connection, days: int) -> list[asyncpg.Record]:
+    """Per automatically chosen department: decisions, triaged, and how many a department
+    or the city admin later moved elsewhere (`bukan_wewenang` or `koreksi`)."""
+    return await conn.fetch(
+        """
+        SELECT d.department,
+               count(*) AS decided,
+               count(*) FILTER (WHERE d.needs_triage) AS triaged,
+               count(*) FILTER (
+                   WHERE NOT d.needs_triage AND EXISTS (
+                       SELECT 1 FROM routing_history h
+                       WHERE h.complaint_id = d.complaint_id AND h.kind = 'transferred'
+                         AND h.transfer_kind IN ('bukan_wewenang', 'koreksi')
+                   )
+               ) AS corrected
+        FROM routing_decisions d
+        WHERE d.decided_at >= now() - make_interval(days => $1)
+        GROUP BY d.department
+        ORDER BY d.department
+        """,
+        days,
     )

@@ -7,3 +7,8 @@ class RoutingSettings(ServiceSettings):
     service_name: str = "routing"
     http_port: int = 8001
     pg_database: str = "sigap_routing"
+    # How often each process re-reads the active taxonomy version (the process that stores an
+    # edit uses it at once).
+    taxonomy_refresh_s: float = 1.0
+    # A point farther than this from every kelurahan outline is outside Kota Depok.
+    edge_tolerance_m: float = 60.0

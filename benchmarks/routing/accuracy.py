@@ -1,0 +1,154 @@
+"""Routing accuracy on the labelled development set of Depok complaints.
+
+    uv run python -m benchmarks.routing.accuracy [--errors] [--split tune|holdout|all]
+
+Prints, per expected department: n, correct, triaged, wrong-confident (routed to a wrong
+department without triage); then overall accuracy and the share routed confidently wrong,
+for the tuning split, the held-out split and both. Targets: ≥ 90 % correct, ≤ 3 % confidently
+wrong. Uses the shipped taxonomy and the same `domain.decide` the service runs."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import zlib
+from collections import defaultdict
+from dataclasses import dataclass
+from importlib import resources
+
+from sigap_routing.domain import decide, default_taxonomy
+from sigap_routing.geography import Geography
+from sigap_routing.taxonomy import CompiledTaxonomy
+from sigap_shared.events import TRIAGE_DESK
+
+SPLITS = ("tune", "tune_2", "holdout")
+TARGET_CORRECT = 0.90
+TARGET_WRONG_CONFIDENT = 0.03
+
+
+@dataclass(frozen=True)
+class Example:
+    split: str
+    expected: str  # department code, "KEL", "KEC" or "TRIAGE"
+    category: str | None
+    text: str
+
+
+@dataclass(frozen=True)
+class Outcome:
+    example: Example
+    expected_department: str
+    department: str
+    needs_triage: bool
+    category: str | None
+    confidence: float
+    reasons: tuple[str, ...]
+
+    @property
+    def correct(self) -> bool:
+        return self.department == self.expected_department
+
+    @property
+    def wrong_confident(self) -> bool:
+        return not self.needs_triage and not self.correct
+
+
+def load_examples(split: str) -> list[Example]:
+    text = (resources.files("sigap_routing") / "data" / "devset" / f"{split}.txt").read_text(encoding="utf-8")
+    examples = []
+    for line in text.splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        expected, category, complaint = line.split("|", 2)
+        examples.append(Example(split, expected, None if category == "-" else category, complaint))
+    return examples
+
+
+def evaluate(examples: list[Example], geography: Geography, taxonomy: CompiledTaxonomy) -> list[Outcome]:
+    outcomes = []
+    for example in examples:
+        kelurahan = geography.kelurahan[zlib.crc32(example.text.encode()) % len(geography.kelurahan)]
+        point = geography.polygons[geography.kelurahan.index(kelurahan)].representative_point()
+        area = geography.locate(lat=point.y, lon=point.x)
+        expected = {
+            "KEL": f"KEL-{kelurahan.code}",
+            "KEC": f"KEC-{kelurahan.kecamatan.code}",
+            "TRIAGE": TRIAGE_DESK,
+        }.get(example.expected, example.expected)
+        decision = decide(category=example.category, description=example.text, area=area, taxonomy=taxonomy)
+        outcomes.append(
+            Outcome(
+                example=example,
+                expected_department=expected,
+                department=decision.department,
+                needs_triage=decision.needs_triage,
+                category=decision.category,
+                confidence=decision.confidence,
+                reasons=decision.reasons,
+            )
+        )
+    return outcomes
+
+
+def _table(title: str, outcomes: list[Outcome]) -> tuple[float, float]:
+    groups: dict[str, list[Outcome]] = defaultdict(list)
+    for outcome in outcomes:
+        groups[outcome.example.expected].append(outcome)
+    print(f"\n{title}")
+    print(f"  {'department':<12} {'n':>4} {'correct':>8} {'triaged':>8} {'wrong-conf':>10} {'accuracy':>9}")
+    for name in sorted(groups):
+        rows = groups[name]
+        correct = sum(o.correct for o in rows)
+        print(
+            f"  {name:<12} {len(rows):>4} {correct:>8} {sum(o.needs_triage for o in rows):>8}"
+            f" {sum(o.wrong_confident for o in rows):>10} {correct / len(rows):>8.1%}"
+        )
+    n = len(outcomes)
+    correct = sum(o.correct for o in outcomes) / n
+    wrong = sum(o.wrong_confident for o in outcomes) / n
+    triaged = sum(o.needs_triage for o in outcomes) / n
+    print(
+        f"  {'overall':<12} {n:>4} {correct:>8.1%} {triaged:>8.1%} {wrong:>10.1%}"
+        f"   target ≥{TARGET_CORRECT:.0%} correct: {'met' if correct >= TARGET_CORRECT else 'NOT met'},"
+        f" ≤{TARGET_WRONG_CONFIDENT:.0%} confidently wrong: {'met' if wrong <= TARGET_WRONG_CONFIDENT else 'NOT met'}"
+    )
+    return correct, wrong
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--errors", action="store_true", help="list every complaint not routed correctly")
+    parser.add_argument("--split", choices=(*SPLITS, "all"), default="all")
+    parser.add_argument("--min-confidence", type=float, help="try another triage threshold than the taxonomy's")
+    args = parser.parse_args()
+
+    geography = Geography.depok()
+    splits = SPLITS if args.split == "all" else (args.split,)
+    taxonomy = default_taxonomy()
+    if args.min_confidence is not None:
+        settings = taxonomy.settings.model_copy(update={"min_confidence": args.min_confidence})
+        taxonomy = dataclasses.replace(taxonomy, settings=settings)
+    outcomes = {split: evaluate(load_examples(split), geography, taxonomy) for split in splits}
+    print(
+        f"Routing accuracy on the Depok development set (taxonomy '{taxonomy.name}',"
+        f" min_confidence {taxonomy.settings.min_confidence:g})"
+    )
+    for split in splits:
+        _table(f"split: {split}" + (" (never used for tuning)" if split == "holdout" else ""), outcomes[split])
+    if len(splits) > 1:
+        _table("all splits", [o for split in splits for o in outcomes[split]])
+    if args.errors:
+        print("\nMisses (expected → got):")
+        for split in splits:
+            for o in outcomes[split]:
+                if not o.correct:
+                    flag = "WRONG" if o.wrong_confident else "triage"
+                    print(
+                        f"  [{split}/{flag}] {o.expected_department} → {o.department}"
+                        f" ({o.category}, {o.confidence:.2f}) cat={o.example.category}: {o.example.text}"
+                    )
+                    print(f"      {' | '.join(o.reasons)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,116 @@
+"""Where a complaint is: point-in-polygon over Kota Depok's 63 kelurahan (Kemendagri codes),
+with an STRtree so a lookup touches only the few polygons whose boxes hold the point.
+
+The kelurahan outlines come from `data/kelurahan.geojson` (see `data/README.md` for source and
+licence). They do not tile the city perfectly: neighbours overlap by slivers and leave thin
+gaps between them. A point inside two outlines goes to the one it lies deepest in; a point in a
+gap goes to the nearest kelurahan when it is within `edge_tolerance_m`; anything farther from
+every outline is outside the city. The kecamatan is always the kelurahan's own, never a second
+lookup, so the two can never disagree (the kecamatan outlines shipped are heavily simplified)."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from importlib import resources
+from typing import Literal
+
+import shapely
+from shapely import STRtree
+from shapely.geometry import Point, shape
+from shapely.geometry.base import BaseGeometry
+
+# Metres per degree at Depok's latitude (about -6.4): close enough for a tolerance of tens of metres.
+_M_PER_DEG_LAT = 110_574.0
+_M_PER_DEG_LON = 111_320.0 * math.cos(math.radians(6.4))
+_M_PER_DEG = (_M_PER_DEG_LAT + _M_PER_DEG_LON) / 2
+
+
+@dataclass(frozen=True, slots=True)
+class Kecamatan:
+    code: str  # Kemendagri, e.g. "32.76.06"
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Kelurahan:
+    code: str  # Kemendagri, e.g. "32.76.06.1001"
+    name: str
+    kecamatan: Kecamatan
+
+
+@dataclass(frozen=True, slots=True)
+class Area:
+    """The answer for one point: inside the city (with its kelurahan and kecamatan) or not."""
+
+    inside_city: bool
+    kelurahan: Kelurahan | None = None
+    how: Literal["inside", "nearest_edge", "outside"] = "outside"
+    distance_m: float = 0.0
+
+    @property
+    def kecamatan(self) -> Kecamatan | None:
+        return self.kelurahan.kecamatan if self.kelurahan else None
+
+
+OUTSIDE = Area(inside_city=False)
+
+
+class Geography:
+    """The city's kelurahan outlines and a spatial index over them. Build once per process."""
+
+    def __init__(self, kelurahan: list[tuple[Kelurahan, BaseGeometry]], *, edge_tolerance_m: float = 60.0) -> None:
+        if not kelurahan:
+            raise ValueError("a geography needs at least one kelurahan")
+        self.kelurahan: tuple[Kelurahan, ...] = tuple(area for area, _ in kelurahan)
+        self.polygons: tuple[BaseGeometry, ...] = tuple(polygon for _, polygon in kelurahan)
+        for polygon in self.polygons:
+            shapely.prepare(polygon)
+        self._boundaries = tuple(polygon.boundary for polygon in self.polygons)
+        self._tree = STRtree(self.polygons)
+        self._tolerance_deg = edge_tolerance_m / _M_PER_DEG
+        self.edge_tolerance_m = edge_tolerance_m
+        kecamatan = {area.kecamatan.code: area.kecamatan for area in self.kelurahan}
+        self.kecamatan: tuple[Kecamatan, ...] = tuple(kecamatan[code] for code in sorted(kecamatan))
+        self._by_code = {area.code: area for area in self.kelurahan}
+
+    @classmethod
+    def from_geojson(cls, kelurahan_geojson: dict, *, edge_tolerance_m: float = 60.0) -> Geography:
+        areas = []
+        for feature in kelurahan_geojson["features"]:
+            props = feature["properties"]
+            kecamatan = Kecamatan(code=props["kecamatan_code"], name=props["kecamatan"])
+            areas.append(
+                (Kelurahan(code=props["code"], name=props["name"], kecamatan=kecamatan), shape(feature["geometry"]))
+            )
+        return cls(areas, edge_tolerance_m=edge_tolerance_m)
+
+    @classmethod
+    def depok(cls, *, edge_tolerance_m: float = 60.0) -> Geography:
+        """Kota Depok's boundaries shipped with the service."""
+        text = (resources.files("sigap_routing") / "data" / "kelurahan.geojson").read_text(encoding="utf-8")
+        return cls.from_geojson(json.loads(text), edge_tolerance_m=edge_tolerance_m)
+
+    def kelurahan_by_code(self, code: str) -> Kelurahan | None:
+        return self._by_code.get(code)
+
+    def locate(self, *, lat: float, lon: float) -> Area:
+        point = Point(lon, lat)
+        inside = self._tree.query(point, predicate="intersects")
+        if len(inside) == 1:
+            return Area(inside_city=True, kelurahan=self.kelurahan[int(inside[0])], how="inside")
+        if len(inside) > 1:
+            # Overlapping slivers: the outline the point is deepest inside wins.
+            deepest = max((int(index) for index in inside), key=lambda index: self._boundaries[index].distance(point))
+            return Area(inside_city=True, kelurahan=self.kelurahan[deepest], how="inside")
+        near = self._tree.query(point, predicate="dwithin", distance=self._tolerance_deg)
+        if len(near) == 0:
+            return OUTSIDE
+        nearest = min((int(index) for index in near), key=lambda index: self.polygons[index].distance(point))
+        return Area(
+            inside_city=True,
+            kelurahan=self.kelurahan[nearest],
+            how="nearest_edge",
+            distance_m=round(self.polygons[nearest].distance(point) * _M_PER_DEG, 1),
+        )
