@@ -71,6 +71,19 @@ def all_topics() -> tuple[str, ...]:
     return tuple(sorted({model.topic for model in EVENT_TYPES.values()} | {TOPIC_DEAD_LETTER}))
 
 
+PhotoVerdict = Literal["verified_live", "suspicious", "rejected"]
+
+
+class PhotoEvidence(_Frozen):
+    """(Owned by intake.) A photo attached to a complaint and its live-photo verdict: reason
+    codes and the complaints an earlier look-alike photo belongs to; never EXIF or GPS."""
+
+    photo_id: UUID
+    verdict: PhotoVerdict
+    reasons: tuple[str, ...] = ()
+    similar_to_complaints: tuple[UUID, ...] = ()
+
+
 @register_event
 class ComplaintSubmitted(EventPayload):
     event_type: ClassVar[str] = "sigap.complaint.submitted.v1"
@@ -86,6 +99,10 @@ class ComplaintSubmitted(EventPayload):
     privacy: Privacy
     reporter: ReporterRef | None = None
     submitted_at: datetime
+    photos: tuple[PhotoEvidence, ...] = ()
+    photo_verdict: PhotoVerdict | None = None
+    # False when the report must stay out of public listings (always so unless privacy is publik).
+    publicly_visible: bool = True
 
 
 @register_event
@@ -101,6 +118,15 @@ class ComplaintRouted(EventPayload):
     reasons: tuple[str, ...] = ()
     reporter: ReporterRef | None = None
     routed_at: datetime
+    # Added by the routing issue; optional so older events still decode.
+    suggested_department: str | None = None  # routing's best guess, also when sent to triage
+    inside_city: bool | None = None  # None: the complaint had no location
+    kecamatan_code: str | None = None  # Kemendagri, e.g. "32.76.06"
+    kecamatan_name: str | None = None
+    kelurahan_code: str | None = None  # Kemendagri, e.g. "32.76.06.1001"
+    kelurahan_name: str | None = None
+    classifier_version: str | None = None
+    taxonomy_version: int | None = None
 
 
 @register_event
@@ -116,13 +142,140 @@ class ComplaintStatusChanged(EventPayload):
     actor: str
     reporter: ReporterRef | None = None
     changed_at: datetime
+    actor_role: str | None = None
+    note: str | None = None
+    duplicate_of: UUID | None = None
+    resolution_note: str | None = None
+    after_photo_ids: tuple[UUID, ...] = ()
 
 
 # -- intake's events (owned by services/intake) -------------------------------------------
 
+TOPIC_COMPLAINT_FOLLOWUP = "sigap.complaint.followup"
+
+
+@register_event
+class ComplaintInformationAdded(EventPayload):
+    """The reporter added information (and maybe photos) to an open complaint."""
+
+    event_type: ClassVar[str] = "sigap.complaint.information_added.v1"
+    topic: ClassVar[str] = TOPIC_COMPLAINT_FOLLOWUP
+
+    tracking_code: str
+    text: str
+    photos: tuple[PhotoEvidence, ...] = ()
+    added_at: datetime
+
+
+@register_event
+class ComplaintRated(EventPayload):
+    """The reporter rated the handling of a finished complaint (1 = poor, 5 = excellent)."""
+
+    event_type: ClassVar[str] = "sigap.complaint.rated.v1"
+    topic: ClassVar[str] = TOPIC_COMPLAINT_FOLLOWUP
+
+    tracking_code: str
+    rating: int = Field(ge=1, le=5)
+    comment: str | None = None
+    rated_at: datetime
+
+
+@register_event
+class ComplaintReopenRequested(EventPayload):
+    """The reporter asked to reopen a finished complaint, within the allowed days, with a reason."""
+
+    event_type: ClassVar[str] = "sigap.complaint.reopen_requested.v1"
+    topic: ClassVar[str] = TOPIC_COMPLAINT_FOLLOWUP
+
+    tracking_code: str
+    reason: str
+    requested_at: datetime
+
+
 # -- routing's events (owned by services/routing) -----------------------------------------
+# Delegation after the first routing travels on the routing topic, keyed by complaint id, so a
+# consumer sees ComplaintRouted and every later hand-over of one complaint in order.
+
+TransferKind = Literal["bukan_wewenang", "triase", "koreksi"]
+
+
+@register_event
+class ComplaintTransferred(EventPayload):
+    """The lead department changed: a department handed the complaint on (`bukan_wewenang`),
+    the city admin routed it from the triage desk (`triase`) or corrected a routing (`koreksi`).
+    Supporting departments stay, except the new lead (who is no longer only supporting)."""
+
+    event_type: ClassVar[str] = "sigap.complaint.transferred.v1"
+    topic: ClassVar[str] = TOPIC_COMPLAINT_ROUTED
+
+    tracking_code: str
+    from_department: str
+    to_department: str
+    kind: TransferKind
+    reason: str
+    category: str | None = None
+    actor: str  # staff username
+    actor_role: str
+    supporting_departments: tuple[str, ...] = ()  # after the transfer
+    reporter: ReporterRef | None = None
+    transferred_at: datetime
+
+
+@register_event
+class ComplaintSupportAdded(EventPayload):
+    """Joint handling: `department` now supports the lead department on this complaint and
+    sees it in its queue."""
+
+    event_type: ClassVar[str] = "sigap.complaint.support_added.v1"
+    topic: ClassVar[str] = TOPIC_COMPLAINT_ROUTED
+
+    tracking_code: str
+    lead_department: str
+    department: str
+    reason: str
+    actor: str
+    actor_role: str
+    supporting_departments: tuple[str, ...]  # after the change
+    added_at: datetime
+
+
+@register_event
+class ComplaintSupportRemoved(EventPayload):
+    """`department` no longer supports the lead department on this complaint."""
+
+    event_type: ClassVar[str] = "sigap.complaint.support_removed.v1"
+    topic: ClassVar[str] = TOPIC_COMPLAINT_ROUTED
+
+    tracking_code: str
+    lead_department: str
+    department: str
+    reason: str
+    actor: str
+    actor_role: str
+    supporting_departments: tuple[str, ...]  # after the change
+    removed_at: datetime
+
 
 # -- status's events (owned by services/status) -------------------------------------------
+
+TOPIC_COMPLAINT_SLA = "sigap.complaint.sla"
+
+
+@register_event
+class ComplaintSlaBreached(EventPayload):
+    """A working-day deadline passed: `verify` (verification) or `finish` (follow-up).
+    Emitted once per breach; `escalate_to` names the roles to alert."""
+
+    event_type: ClassVar[str] = "sigap.complaint.sla_breached.v1"
+    topic: ClassVar[str] = TOPIC_COMPLAINT_SLA
+
+    tracking_code: str
+    department: str
+    status: ComplaintStatus
+    stage: Literal["verify", "finish"]
+    due_at: datetime
+    breached_at: datetime
+    escalate_to: tuple[str, ...] = ("dept_admin", "city_admin")
 
 
 class EventDecodeError(ValueError):
@@ -180,6 +333,13 @@ def encode(envelope: Envelope) -> KafkaRecord:
         value=envelope.data.__pydantic_serializer__.to_json(envelope.data),
         headers=tuple(headers),
     )
+
+
+def encode_to_topic(envelope: Envelope, topic: str) -> KafkaRecord:
+    """`encode`, but for another topic than the payload's own (e.g. a department's topic):
+    same CloudEvents binary format, same key."""
+    record = encode(envelope)
+    return KafkaRecord(topic=topic, key=record.key, value=record.value, headers=record.headers)
 
 
 _REQUIRED = ("ce_specversion", "ce_id", "ce_source", "ce_type")

@@ -1,33 +1,99 @@
-"""Composition root of the status service."""
+"""Composition root of the status service: the shared runtime plus the SLA sweep."""
 
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+from collections.abc import AsyncIterator
+
+import asyncpg
+import structlog
+import uvicorn
+from fastapi import FastAPI
+
+from sigap_shared.db import TRANSIENT_DB_ERRORS
 from sigap_shared.events import (
     TOPIC_COMPLAINT_ROUTED,
     TOPIC_COMPLAINT_SUBMITTED,
     ComplaintRouted,
     ComplaintSubmitted,
 )
-from sigap_shared.runtime import ConsumerSpec, ServiceSpec, serve
-from sigap_status.api import router
-from sigap_status.handlers import on_complaint_routed, on_complaint_submitted
+from sigap_shared.logging import configure_logging
+from sigap_shared.runtime import ConsumerSpec, ServiceSpec, create_service_app
+from sigap_status.api import router, sla_policy_from_settings
+from sigap_status.handlers import on_complaint_routed, on_complaint_submitted, sweep_sla_breaches
 from sigap_status.settings import StatusSettings
 
-SPEC = ServiceSpec(
-    package="sigap_status",
-    title="Sigap Status",
-    description="Owns each complaint's lifecycle and timeline.",
-    routers=[router],
-    consumers=[
-        ConsumerSpec(
-            name="lifecycle",
-            topics=[TOPIC_COMPLAINT_SUBMITTED, TOPIC_COMPLAINT_ROUTED],
-            handlers={
-                ComplaintSubmitted.event_type: on_complaint_submitted,
-                ComplaintRouted.event_type: on_complaint_routed,
-            },
-        )
-    ],
-)
+log = structlog.get_logger(__name__)
+
+
+def build_spec(settings: StatusSettings) -> ServiceSpec:
+    policy = sla_policy_from_settings(settings)
+    return ServiceSpec(
+        package="sigap_status",
+        title="Sigap Status",
+        description="Owns each complaint's lifecycle and timeline, staff accounts and working-day SLAs.",
+        routers=[router],
+        consumers=[
+            ConsumerSpec(
+                name="lifecycle",
+                topics=[TOPIC_COMPLAINT_SUBMITTED, TOPIC_COMPLAINT_ROUTED],
+                handlers={
+                    ComplaintSubmitted.event_type: on_complaint_submitted,
+                    ComplaintRouted.event_type: functools.partial(on_complaint_routed, policy=policy),
+                },
+            )
+        ],
+    )
+
+
+async def run_sla_sweep(pool: asyncpg.Pool, *, interval_s: float) -> None:
+    """Report passed deadlines until cancelled. Replicas may run it side by side: rows are
+    claimed with SKIP LOCKED and marked in the same transaction, so each breach goes out once."""
+    while True:
+        try:
+            async with pool.acquire() as conn:
+                while await sweep_sla_breaches(conn=conn) > 0:
+                    pass
+        except asyncio.CancelledError:
+            raise
+        except TRANSIENT_DB_ERRORS as exc:
+            log.warning("sla_sweep_database_unavailable", error=repr(exc))
+        except Exception:
+            log.exception("sla_sweep_failed")
+        await asyncio.sleep(interval_s)
+
+
+def create_app(settings: StatusSettings) -> FastAPI:
+    app = create_service_app(settings, build_spec(settings))
+    app.state.sla_policy = sla_policy_from_settings(settings)
+    runtime_lifespan = app.router.lifespan_context
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with runtime_lifespan(app):
+            sweep = asyncio.create_task(
+                run_sla_sweep(app.state.runtime.pool, interval_s=settings.sla_sweep_interval_s), name="sla-sweep"
+            )
+            try:
+                yield
+            finally:
+                sweep.cancel()
+                await asyncio.gather(sweep, return_exceptions=True)
+
+    app.router.lifespan_context = lifespan
+    return app
 
 
 def main() -> None:
-    serve(StatusSettings, SPEC)
+    settings = StatusSettings()
+    configure_logging(service=settings.service_name, fmt=settings.effective_log_format, level=settings.log_level)
+    uvicorn.run(
+        create_app(settings),
+        host=settings.http_host,
+        port=settings.http_port,
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=10,
+    )

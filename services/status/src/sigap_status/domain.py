@@ -1,18 +1,33 @@
-"""The complaint lifecycle as a pure state machine, and the events it produces."""
+"""The complaint lifecycle as a pure state machine (which role may move a complaint from which
+state to which), who may see and act on a complaint, and the events a change produces."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Literal, get_args
+from uuid import UUID
 
+from sigap_shared.auth import Role, StaffPrincipal
 from sigap_shared.events import (
     ComplaintRouted,
     ComplaintStatus,
     ComplaintStatusChanged,
     Envelope,
+    ReporterRef,
 )
 
 SOURCE = "sigap/status"
 SYSTEM_ACTOR = "sistem"
+REPORTER_ACTOR = "pelapor"
+
+RejectionReason = Literal["hoax", "spam", "duplicate", "out_of_scope"]
+REJECTION_REASONS: tuple[str, ...] = get_args(RejectionReason)
+STATUSES: tuple[str, ...] = get_args(ComplaintStatus)
+
+# Who acts: a staff role, or the reporter (who may only reopen a finished complaint).
+ActorKind = Role | Literal["reporter"]
 
 # Which states may follow which. `None` is a complaint that routing has not placed yet.
 TRANSITIONS: dict[ComplaintStatus | None, frozenset[ComplaintStatus]] = {
@@ -25,18 +40,222 @@ TRANSITIONS: dict[ComplaintStatus | None, frozenset[ComplaintStatus]] = {
     "ditolak": frozenset(),
 }
 
+# Which actors may make each staff-driven transition. Verifying and rejecting is the
+# department admin's desk; field officers start and finish work; the city admin (triage desk)
+# may do anything a department admin may, and may reopen on the reporter's behalf.
+# Auditors never act.
+PERMITTED: dict[tuple[ComplaintStatus, ComplaintStatus], frozenset[str]] = {
+    ("diterima", "terverifikasi"): frozenset({"dept_admin", "city_admin"}),
+    ("diterima", "ditolak"): frozenset({"dept_admin", "city_admin"}),
+    ("terverifikasi", "dalam_proses"): frozenset({"dept_admin", "city_admin", "field_officer"}),
+    ("terverifikasi", "ditolak"): frozenset({"dept_admin", "city_admin"}),
+    ("dalam_proses", "selesai"): frozenset({"dept_admin", "city_admin", "field_officer"}),
+    ("selesai", "dibuka_kembali"): frozenset({"reporter", "city_admin"}),
+    ("dibuka_kembali", "dalam_proses"): frozenset({"dept_admin", "city_admin", "field_officer"}),
+}
 
-class IllegalTransition(Exception):
-    def __init__(self, current: ComplaintStatus | None, wanted: ComplaintStatus) -> None:
+
+class LifecycleError(Exception):
+    """Base of every refusal the lifecycle makes."""
+
+
+class IllegalTransition(LifecycleError):
+    """The wanted state does not follow the current one (for this actor)."""
+
+    def __init__(self, current: ComplaintStatus | None, wanted: str, allowed: Sequence[str] | None = None) -> None:
         super().__init__(f"cannot move from {current} to {wanted}")
         self.current = current
         self.wanted = wanted
-        self.allowed = sorted(TRANSITIONS.get(current, frozenset()))
+        self.allowed = sorted(TRANSITIONS.get(current, frozenset()) if allowed is None else allowed)
 
 
-def check_transition(current: ComplaintStatus | None, wanted: ComplaintStatus) -> None:
+class NotPermitted(LifecycleError):
+    """The actor may see the complaint but not do this to it."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class MissingInformation(LifecycleError):
+    """A transition that needs more than the request gave (reason, resolution note, photo)."""
+
+    def __init__(self, field: str, message_id: str, message_en: str) -> None:
+        super().__init__(message_en)
+        self.field = field
+        self.message_id = message_id
+        self.message_en = message_en
+
+
+class StaleVersion(LifecycleError):
+    """The complaint changed since the client read it."""
+
+    def __init__(self, expected: int, current: int) -> None:
+        super().__init__(f"expected version {expected}, current is {current}")
+        self.expected = expected
+        self.current = current
+
+
+def check_transition(current: ComplaintStatus | None, wanted: str) -> None:
     if wanted not in TRANSITIONS.get(current, frozenset()):
         raise IllegalTransition(current, wanted)
+
+
+def allowed_transitions(current: ComplaintStatus | None, actor: str) -> list[str]:
+    """What `actor` (a role, or "reporter") may move a complaint in `current` to."""
+    if current is None:
+        return []
+    return sorted(
+        wanted for wanted in TRANSITIONS.get(current, frozenset()) if actor in PERMITTED.get((current, wanted), ())
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ComplaintView:
+    """What the rules need to know about a complaint."""
+
+    id: UUID
+    tracking_code: str
+    status: ComplaintStatus | None
+    department: str | None
+    version: int
+    supporting_departments: tuple[str, ...] = ()
+    assigned_officer: str | None = None
+    reporter: ReporterRef | None = None
+
+
+# -- who sees and acts on what --------------------------------------------------------------
+
+
+def can_see(staff: StaffPrincipal, complaint: ComplaintView) -> bool:
+    """City-wide roles see everything; a department's staff see complaints their department
+    leads or supports; a field officer only those assigned to them within their department."""
+    if staff.is_city_wide:
+        return True
+    involved = complaint.department == staff.department or staff.department in complaint.supporting_departments
+    if staff.role == "field_officer":
+        return involved and complaint.assigned_officer == staff.username
+    return involved
+
+
+def check_may_act(staff: StaffPrincipal, complaint: ComplaintView) -> None:
+    """Raise `NotPermitted` unless `staff` (who can see the complaint) may change it.
+    The lead department owns the lifecycle; a supporting department follows along."""
+    if staff.role == "auditor":
+        raise NotPermitted("auditors have read-only access")
+    if staff.role == "city_admin":
+        return
+    if complaint.department != staff.department:
+        raise NotPermitted("only the lead department changes a complaint's lifecycle")
+
+
+def check_may_assign(staff: StaffPrincipal, complaint: ComplaintView) -> None:
+    check_may_act(staff, complaint)
+    if staff.role == "field_officer":
+        raise NotPermitted("only a department admin or the city admin assigns field officers")
+
+
+# -- transitions ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class TransitionRequest:
+    to: str
+    expected_version: int
+    reason: str | None = None
+    note: str | None = None
+    duplicate_of: UUID | None = None
+    resolution_note: str | None = None
+    after_photo_ids: tuple[UUID, ...] = field(default_factory=tuple)
+
+
+def decide_transition(
+    complaint: ComplaintView,
+    request: TransitionRequest,
+    *,
+    actor_kind: str,
+    actor_name: str,
+    now: datetime,
+    correlation_id: str | None = None,
+) -> Envelope:
+    """Check a requested transition against the rules and return the event it produces.
+
+    Order of checks: a stale version first (the client's picture is out of date, so nothing
+    else it asked can be judged), then the state machine, then the transition's own needs."""
+    if request.expected_version != complaint.version:
+        raise StaleVersion(request.expected_version, complaint.version)
+    current = complaint.status
+    if request.to not in TRANSITIONS.get(current, frozenset()) or actor_kind not in PERMITTED.get(
+        (current, request.to), ()  # type: ignore[arg-type]
+    ):
+        raise IllegalTransition(current, request.to, allowed_transitions(current, actor_kind))
+    reason = _clean(request.reason)
+    resolution_note = _clean(request.resolution_note)
+    if request.to == "ditolak":
+        if reason not in REJECTION_REASONS:
+            raise MissingInformation(
+                "reason",
+                "Alasan penolakan wajib diisi: " + ", ".join(REJECTION_REASONS),
+                "A rejection reason is required: " + ", ".join(REJECTION_REASONS),
+            )
+        if reason == "duplicate" and request.duplicate_of is None:
+            raise MissingInformation(
+                "duplicate_of",
+                "Sebutkan pengaduan asli (duplicate_of) untuk penolakan karena duplikat",
+                "Name the original complaint (duplicate_of) when rejecting as a duplicate",
+            )
+        if request.duplicate_of == complaint.id:
+            raise MissingInformation(
+                "duplicate_of",
+                "Pengaduan tidak bisa menjadi duplikat dirinya sendiri",
+                "A complaint cannot be a duplicate of itself",
+            )
+    if request.to == "selesai":
+        if not resolution_note:
+            raise MissingInformation(
+                "resolution_note",
+                "Catatan penyelesaian wajib diisi untuk menyelesaikan pengaduan",
+                "A resolution note is required to finish a complaint",
+            )
+        if not request.after_photo_ids:
+            raise MissingInformation(
+                "after_photo_ids",
+                "Minimal satu foto sesudah penanganan wajib dilampirkan",
+                "At least one after-photo is required",
+            )
+    if request.to == "dibuka_kembali" and not reason:
+        raise MissingInformation(
+            "reason",
+            "Alasan membuka kembali pengaduan wajib diisi",
+            "A reason is required to reopen a complaint",
+        )
+    return Envelope(
+        source=SOURCE,
+        correlation_id=correlation_id,
+        data=ComplaintStatusChanged(
+            complaint_id=complaint.id,
+            tracking_code=complaint.tracking_code,
+            department=complaint.department or "",
+            previous_status=current,
+            status=request.to,  # type: ignore[arg-type]
+            reason=reason,
+            actor=actor_name,
+            actor_role=actor_kind,
+            note=_clean(request.note),
+            duplicate_of=request.duplicate_of if request.to == "ditolak" else None,
+            resolution_note=resolution_note if request.to == "selesai" else None,
+            after_photo_ids=tuple(request.after_photo_ids) if request.to == "selesai" else (),
+            reporter=complaint.reporter,
+            changed_at=now,
+        ),
+    )
+
+
+def _clean(text: str | None) -> str | None:
+    if text is None:
+        return None
+    stripped = text.strip()
+    return stripped or None
 
 
 def received_event(routed: Envelope, *, now: datetime) -> Envelope:

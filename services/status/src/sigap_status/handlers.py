@@ -1,17 +1,33 @@
-"""Status's event handlers: each runs inside the consumer's transaction."""
+"""Status's commands and event handlers: each runs in one database transaction, with its
+events written to the outbox in that same transaction."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from uuid import UUID
 
 import asyncpg
 import structlog
 
-from sigap_shared.events import ComplaintRouted, ComplaintStatusChanged, ComplaintSubmitted, Envelope
+from sigap_shared.auth import StaffPrincipal, issue_access_token
+from sigap_shared.events import (
+    ComplaintRouted,
+    ComplaintSlaBreached,
+    ComplaintStatusChanged,
+    ComplaintSubmitted,
+    Envelope,
+    ReporterRef,
+)
 from sigap_shared.outbox import add_to_outbox
-from sigap_status import domain, repository
+from sigap_status import accounts, domain, repository
+from sigap_status.sla import SlaPolicy
 
 log = structlog.get_logger(__name__)
+
+
+# -- incoming events ------------------------------------------------------------------------
 
 
 async def on_complaint_submitted(*, conn: asyncpg.Connection, envelope: Envelope) -> None:
@@ -24,6 +40,14 @@ async def on_complaint_submitted(*, conn: asyncpg.Connection, envelope: Envelope
         kind=submitted.kind,
         category=submitted.category,
         submitted_at=submitted.submitted_at,
+        title=submitted.title,
+        description=submitted.description,
+        address=submitted.address,
+        privacy=submitted.privacy,
+        reporter_pseudonym=submitted.reporter.pseudonym if submitted.reporter else None,
+        reporter_channels=list(submitted.reporter.channels) if submitted.reporter else [],
+        lat=submitted.location.lat if submitted.location else None,
+        lon=submitted.location.lon if submitted.location else None,
     )
     await repository.add_timeline_entry(
         conn=conn,
@@ -31,12 +55,14 @@ async def on_complaint_submitted(*, conn: asyncpg.Connection, envelope: Envelope
         event_id=envelope.id,
         event_type=envelope.type,
         occurred_at=submitted.submitted_at,
-        actor="pelapor",
+        actor=domain.REPORTER_ACTOR,
         detail={"kind": submitted.kind, "category": submitted.category, "privacy": submitted.privacy},
     )
 
 
-async def on_complaint_routed(*, conn: asyncpg.Connection, envelope: Envelope) -> None:
+async def on_complaint_routed(
+    *, conn: asyncpg.Connection, envelope: Envelope, policy: SlaPolicy | None = None
+) -> None:
     routed = envelope.data
     assert isinstance(routed, ComplaintRouted)
     previous_status = await repository.place_at_department(
@@ -45,6 +71,7 @@ async def on_complaint_routed(*, conn: asyncpg.Connection, envelope: Envelope) -
         tracking_code=routed.tracking_code,
         department=routed.department,
         category=routed.category,
+        routed_at=routed.routed_at,
     )
     await repository.add_timeline_entry(
         conn=conn,
@@ -52,7 +79,7 @@ async def on_complaint_routed(*, conn: asyncpg.Connection, envelope: Envelope) -
         event_id=envelope.id,
         event_type=envelope.type,
         occurred_at=routed.routed_at,
-        actor="sistem",
+        actor=domain.SYSTEM_ACTOR,
         detail={
             "department": routed.department,
             "category": routed.category,
@@ -67,6 +94,11 @@ async def on_complaint_routed(*, conn: asyncpg.Connection, envelope: Envelope) -
     change = received.data
     assert isinstance(change, ComplaintStatusChanged)
     await repository.set_status(conn=conn, complaint_id=routed.complaint_id, status=change.status)
+    await repository.mark_received(conn=conn, complaint_id=routed.complaint_id, at=change.changed_at)
+    stage, due_at = (policy or SlaPolicy()).deadline(
+        status=change.status, category=routed.category, since=change.changed_at
+    )
+    await repository.start_sla(conn=conn, complaint_id=routed.complaint_id, stage=stage, due_at=due_at)
     await repository.add_timeline_entry(
         conn=conn,
         complaint_id=routed.complaint_id,
@@ -78,3 +110,462 @@ async def on_complaint_routed(*, conn: asyncpg.Connection, envelope: Envelope) -
     )
     await add_to_outbox(conn=conn, envelopes=[received])
     log.info("complaint_received_at_department", department=routed.department)
+
+
+# -- staff commands -------------------------------------------------------------------------
+
+
+class ComplaintNotVisible(Exception):
+    """Unknown, or belongs to a department this staff member may not see (the same answer)."""
+
+
+def complaint_view(row: asyncpg.Record) -> domain.ComplaintView:
+    return domain.ComplaintView(
+        id=row["id"],
+        tracking_code=row["tracking_code"],
+        status=row["status"],
+        department=row["department"],
+        version=row["version"],
+        supporting_departments=tuple(row["supporting_departments"] or ()),
+        assigned_officer=row["assigned_officer"],
+        reporter=ReporterRef(pseudonym=row["reporter_pseudonym"], channels=tuple(row["reporter_channels"] or ()))
+        if row["reporter_pseudonym"]
+        else None,
+    )
+
+
+async def load_visible(
+    *, conn: asyncpg.Connection, staff: StaffPrincipal, complaint_id: UUID, for_update: bool = False
+) -> asyncpg.Record:
+    fetch = repository.get_complaint_for_update if for_update else repository.get_complaint_full
+    row = await fetch(conn=conn, complaint_id=complaint_id)
+    if row is None or not domain.can_see(staff, complaint_view(row)):
+        raise ComplaintNotVisible(str(complaint_id))
+    return row
+
+
+async def transition_complaint(
+    *,
+    conn: asyncpg.Connection,
+    staff: StaffPrincipal,
+    complaint_id: UUID,
+    request: domain.TransitionRequest,
+    policy: SlaPolicy,
+    now: datetime | None = None,
+    correlation_id: str | None = None,
+) -> asyncpg.Record:
+    """Move a complaint along its lifecycle; returns the updated complaint."""
+    now = now or datetime.now(UTC)
+    async with conn.transaction():
+        row = await load_visible(conn=conn, staff=staff, complaint_id=complaint_id, for_update=True)
+        view = complaint_view(row)
+        domain.check_may_act(staff, view)
+        envelope = domain.decide_transition(
+            view,
+            request,
+            actor_kind=staff.role,
+            actor_name=staff.username,
+            now=now,
+            correlation_id=correlation_id,
+        )
+        change = envelope.data
+        assert isinstance(change, ComplaintStatusChanged)
+        if change.duplicate_of is not None and not await repository.complaint_exists(
+            conn=conn, complaint_id=change.duplicate_of
+        ):
+            raise domain.MissingInformation(
+                "duplicate_of",
+                "Pengaduan asli (duplicate_of) tidak ditemukan",
+                "The original complaint (duplicate_of) does not exist",
+            )
+        stage, due_at = policy.deadline(status=change.status, category=row["category"], since=now)
+        same_deadline = stage is not None and stage == row["sla_stage"] and change.status != "dibuka_kembali"
+        if same_deadline:
+            # Starting work does not restart the follow-up clock that verification started
+            # (and a change made while waiting for the reporter ends the wait).
+            due_at = row["sla_due_at"]
+            if row["sla_paused_at"] is not None and due_at is not None:
+                due_at = policy.calendar.resume(due_at=due_at, paused_at=row["sla_paused_at"], resumed_at=now)
+        new_version = await repository.apply_transition(
+            conn=conn,
+            complaint_id=complaint_id,
+            expected_version=request.expected_version,
+            status=change.status,
+            at=now,
+            rejection_reason=change.reason if change.status == "ditolak" else None,
+            duplicate_of=change.duplicate_of,
+            resolution_note=change.resolution_note,
+            after_photo_ids=list(change.after_photo_ids),
+            sla_stage=stage,
+            sla_due_at=due_at,
+            same_deadline=same_deadline,
+        )
+        if new_version is None:  # cannot happen under FOR UPDATE, but never apply silently
+            raise domain.StaleVersion(request.expected_version, row["version"])
+        await repository.add_timeline_entry(
+            conn=conn,
+            complaint_id=complaint_id,
+            event_id=envelope.id,
+            event_type=envelope.type,
+            occurred_at=now,
+            actor=staff.username,
+            detail={
+                "from": change.previous_status,
+                "to": change.status,
+                "actor_role": staff.role,
+                "reason": change.reason,
+                "note": change.note,
+                "duplicate_of": change.duplicate_of,
+                "resolution_note": change.resolution_note,
+                "after_photo_ids": list(change.after_photo_ids),
+            },
+        )
+        await add_to_outbox(conn=conn, envelopes=[envelope])
+        updated = await repository.get_complaint_full(conn=conn, complaint_id=complaint_id)
+    log.info(
+        "complaint_status_changed",
+        complaint_id=str(complaint_id),
+        previous_status=change.previous_status,
+        status=change.status,
+        actor_role=staff.role,
+    )
+    assert updated is not None
+    return updated
+
+
+async def reopen_by_reporter(
+    *,
+    conn: asyncpg.Connection,
+    complaint_id: UUID,
+    tracking_code: str,
+    reason: str,
+    expected_version: int,
+    policy: SlaPolicy,
+    now: datetime | None = None,
+) -> asyncpg.Record:
+    """The reporter reopens a finished complaint. The complaint id (a secret the reporter's
+    receipt link carries) together with its tracking code proves it is them."""
+    now = now or datetime.now(UTC)
+    async with conn.transaction():
+        row = await repository.get_complaint_for_update(conn=conn, complaint_id=complaint_id)
+        if row is None or row["tracking_code"] != tracking_code.strip().upper():
+            raise ComplaintNotVisible(str(complaint_id))
+        view = complaint_view(row)
+        envelope = domain.decide_transition(
+            view,
+            domain.TransitionRequest(to="dibuka_kembali", expected_version=expected_version, reason=reason),
+            actor_kind="reporter",
+            actor_name=domain.REPORTER_ACTOR,
+            now=now,
+        )
+        change = envelope.data
+        assert isinstance(change, ComplaintStatusChanged)
+        stage, due_at = policy.deadline(status=change.status, category=row["category"], since=now)
+        await repository.apply_transition(
+            conn=conn,
+            complaint_id=complaint_id,
+            expected_version=expected_version,
+            status=change.status,
+            at=now,
+            rejection_reason=None,
+            duplicate_of=None,
+            resolution_note=None,
+            after_photo_ids=[],
+            sla_stage=stage,
+            sla_due_at=due_at,
+        )
+        await repository.add_timeline_entry(
+            conn=conn,
+            complaint_id=complaint_id,
+            event_id=envelope.id,
+            event_type=envelope.type,
+            occurred_at=now,
+            actor=domain.REPORTER_ACTOR,
+            detail={"from": change.previous_status, "to": change.status, "reason": change.reason},
+        )
+        await add_to_outbox(conn=conn, envelopes=[envelope])
+        updated = await repository.get_complaint(conn=conn, complaint_id=complaint_id)
+    log.info("complaint_reopened_by_reporter", complaint_id=str(complaint_id))
+    assert updated is not None
+    return updated
+
+
+class NoRunningDeadline(Exception):
+    pass
+
+
+async def set_waiting_for_reporter(
+    *,
+    conn: asyncpg.Connection,
+    staff: StaffPrincipal,
+    complaint_id: UUID,
+    waiting: bool,
+    expected_version: int,
+    policy: SlaPolicy,
+    now: datetime | None = None,
+) -> asyncpg.Record:
+    """Pause the running deadline while staff wait for the reporter, or resume it (pushed
+    back by the working days the wait lasted)."""
+    now = now or datetime.now(UTC)
+    async with conn.transaction():
+        row = await load_visible(conn=conn, staff=staff, complaint_id=complaint_id, for_update=True)
+        domain.check_may_act(staff, complaint_view(row))
+        if expected_version != row["version"]:
+            raise domain.StaleVersion(expected_version, row["version"])
+        if row["sla_due_at"] is None or (row["sla_paused_at"] is not None) == waiting:
+            raise NoRunningDeadline()
+        if waiting:
+            due_at = row["sla_due_at"]
+            paused_at: datetime | None = now
+        else:
+            due_at = policy.calendar.resume(due_at=row["sla_due_at"], paused_at=row["sla_paused_at"], resumed_at=now)
+            paused_at = None
+        await repository.set_sla_pause(conn=conn, complaint_id=complaint_id, paused_at=paused_at, due_at=due_at)
+        await repository.add_timeline_entry(
+            conn=conn,
+            complaint_id=complaint_id,
+            event_id=uuid.uuid4(),
+            event_type="sigap.status.waiting_for_reporter" if waiting else "sigap.status.reporter_answered",
+            occurred_at=now,
+            actor=staff.username,
+            detail={"due_at": due_at, "actor_role": staff.role},
+        )
+        updated = await repository.get_complaint_full(conn=conn, complaint_id=complaint_id)
+    log.info("complaint_sla_paused" if waiting else "complaint_sla_resumed", complaint_id=str(complaint_id))
+    assert updated is not None
+    return updated
+
+
+class UnknownOfficer(Exception):
+    pass
+
+
+async def assign_complaint(
+    *,
+    conn: asyncpg.Connection,
+    staff: StaffPrincipal,
+    complaint_id: UUID,
+    officer: str | None,
+    expected_version: int,
+    now: datetime | None = None,
+) -> asyncpg.Record:
+    """Assign (or reassign, or with None unassign) a field officer of the lead department."""
+    now = now or datetime.now(UTC)
+    async with conn.transaction():
+        row = await load_visible(conn=conn, staff=staff, complaint_id=complaint_id, for_update=True)
+        view = complaint_view(row)
+        domain.check_may_assign(staff, view)
+        if expected_version != view.version:
+            raise domain.StaleVersion(expected_version, view.version)
+        if officer is not None:
+            user = await repository.get_staff_user(conn=conn, username=officer)
+            if (
+                user is None
+                or not user["active"]
+                or user["role"] != "field_officer"
+                or user["department"] != view.department
+            ):
+                raise UnknownOfficer(officer)
+        await repository.assign_officer(
+            conn=conn, complaint_id=complaint_id, expected_version=expected_version, officer=officer
+        )
+        await repository.add_timeline_entry(
+            conn=conn,
+            complaint_id=complaint_id,
+            event_id=uuid.uuid4(),
+            event_type="sigap.status.assignment_changed",
+            occurred_at=now,
+            actor=staff.username,
+            detail={"from": view.assigned_officer, "to": officer, "actor_role": staff.role},
+        )
+        updated = await repository.get_complaint_full(conn=conn, complaint_id=complaint_id)
+    log.info("complaint_assigned", complaint_id=str(complaint_id), assigned=officer is not None)
+    assert updated is not None
+    return updated
+
+
+NOTE_EVENT_TYPES = {"internal": "sigap.status.internal_note", "reporter": "sigap.status.reporter_message"}
+INTERNAL_EVENT_TYPES = frozenset({"sigap.status.internal_note", "sigap.status.assignment_changed"})
+
+
+async def add_note(
+    *,
+    conn: asyncpg.Connection,
+    staff: StaffPrincipal,
+    complaint_id: UUID,
+    body: str,
+    visibility: str,
+    photo_ids: list[UUID],
+    now: datetime | None = None,
+) -> UUID:
+    """An internal note between staff (an officer's progress report, with photos), or a
+    message to the reporter (shown in the public timeline). Returns the timeline entry's id."""
+    now = now or datetime.now(UTC)
+    async with conn.transaction():
+        row = await load_visible(conn=conn, staff=staff, complaint_id=complaint_id, for_update=True)
+        if staff.role == "auditor":
+            raise domain.NotPermitted("auditors have read-only access")
+        if visibility == "reporter":
+            domain.check_may_act(staff, complaint_view(row))
+        entry_id = uuid.uuid4()
+        await repository.add_timeline_entry(
+            conn=conn,
+            complaint_id=complaint_id,
+            event_id=entry_id,
+            event_type=NOTE_EVENT_TYPES[visibility],
+            occurred_at=now,
+            actor=staff.username,
+            detail={"body": body, "photo_ids": photo_ids, "actor_role": staff.role},
+        )
+    log.info("complaint_note_added", complaint_id=str(complaint_id), visibility=visibility)
+    return entry_id
+
+
+# -- staff sessions -------------------------------------------------------------------------
+
+
+class InvalidCredentials(Exception):
+    pass
+
+
+class InvalidRefreshToken(Exception):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    access_token: str
+    refresh_token: str
+    expires_in: int
+    principal: StaffPrincipal
+
+
+async def _open_session(
+    *, conn: asyncpg.Connection, user: asyncpg.Record, family_id: UUID, secret: str, access_ttl_s: int, refresh_ttl_s: int
+) -> Session:
+    principal = StaffPrincipal(username=user["username"], role=user["role"], department=user["department"])
+    refresh = accounts.new_refresh_token()
+    await repository.store_refresh_token(
+        conn=conn,
+        token_hash=accounts.refresh_token_digest(refresh),
+        family_id=family_id,
+        username=user["username"],
+        expires_at=datetime.now(UTC) + timedelta(seconds=refresh_ttl_s),
+    )
+    return Session(
+        access_token=issue_access_token(principal, secret=secret, ttl_s=access_ttl_s),
+        refresh_token=refresh,
+        expires_in=access_ttl_s,
+        principal=principal,
+    )
+
+
+async def login(
+    *, conn: asyncpg.Connection, username: str, password: str, secret: str, access_ttl_s: int, refresh_ttl_s: int
+) -> Session:
+    async with conn.transaction():
+        user = await repository.get_staff_user(conn=conn, username=username.strip().lower())
+        valid = accounts.verify_password(user["password_hash"] if user else None, password)
+        if user is None or not valid or not user["active"]:
+            log.info("staff_login_refused")
+            raise InvalidCredentials()
+        if accounts.needs_rehash(user["password_hash"]):
+            await repository.set_password_hash(
+                conn=conn, username=user["username"], password_hash=accounts.hash_password(password)
+            )
+        session = await _open_session(
+            conn=conn,
+            user=user,
+            family_id=uuid.uuid4(),
+            secret=secret,
+            access_ttl_s=access_ttl_s,
+            refresh_ttl_s=refresh_ttl_s,
+        )
+    log.info("staff_logged_in", username=user["username"], role=user["role"])
+    return session
+
+
+async def refresh(
+    *, conn: asyncpg.Connection, refresh_token: str, secret: str, access_ttl_s: int, refresh_ttl_s: int
+) -> Session:
+    """Rotate a refresh token. Presenting one already used means it leaked: the whole family
+    (this login's chain of tokens) is revoked."""
+    async with conn.transaction():
+        stored = await repository.get_refresh_token_for_update(
+            conn=conn, token_hash=accounts.refresh_token_digest(refresh_token)
+        )
+        if stored is None:
+            raise InvalidRefreshToken()
+        if stored["used_at"] is not None and stored["revoked_at"] is None:
+            await repository.revoke_refresh_family(conn=conn, family_id=stored["family_id"])
+            log.warning("refresh_token_reused", username=stored["username"])
+            reused = True
+        else:
+            reused = False
+        user = await repository.get_staff_user(conn=conn, username=stored["username"])
+        if (
+            reused
+            or stored["revoked_at"] is not None
+            or stored["expires_at"] <= datetime.now(UTC)
+            or user is None
+            or not user["active"]
+        ):
+            invalid = True
+        else:
+            invalid = False
+            await repository.mark_refresh_token_used(conn=conn, token_hash=stored["token_hash"])
+            session = await _open_session(
+                conn=conn,
+                user=user,
+                family_id=stored["family_id"],
+                secret=secret,
+                access_ttl_s=access_ttl_s,
+                refresh_ttl_s=refresh_ttl_s,
+            )
+    # The revocation above must commit even though the request is refused.
+    if invalid:
+        raise InvalidRefreshToken()
+    return session
+
+
+# -- SLA sweep ------------------------------------------------------------------------------
+
+
+async def sweep_sla_breaches(*, conn: asyncpg.Connection, now: datetime | None = None, limit: int = 500) -> int:
+    """Report every running deadline that has passed, once: one `ComplaintSlaBreached` each."""
+    now = now or datetime.now(UTC)
+    async with conn.transaction():
+        rows = await repository.claim_breached(conn=conn, now=now, limit=limit)
+        if not rows:
+            return 0
+        envelopes = [
+            Envelope(
+                source=domain.SOURCE,
+                data=ComplaintSlaBreached(
+                    complaint_id=row["id"],
+                    tracking_code=row["tracking_code"],
+                    department=row["department"] or "",
+                    status=row["status"],
+                    stage=row["sla_stage"],
+                    due_at=row["sla_due_at"],
+                    breached_at=now,
+                ),
+            )
+            for row in rows
+        ]
+        await repository.mark_breached(conn=conn, complaint_ids=[row["id"] for row in rows], at=now)
+        for envelope in envelopes:
+            breach = envelope.data
+            assert isinstance(breach, ComplaintSlaBreached)
+            await repository.add_timeline_entry(
+                conn=conn,
+                complaint_id=breach.complaint_id,
+                event_id=envelope.id,
+                event_type=envelope.type,
+                occurred_at=now,
+                actor=domain.SYSTEM_ACTOR,
+                detail={"stage": breach.stage, "due_at": breach.due_at, "escalate_to": list(breach.escalate_to)},
+            )
+        await add_to_outbox(conn=conn, envelopes=envelopes)
+    log.info("sla_breaches_reported", count=len(rows))
+    return len(rows)

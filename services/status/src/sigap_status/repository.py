@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 import asyncpg
 import orjson
+
+from sigap_status.queue import QueueFilter, build_query
 
 
 async def upsert_submitted(
@@ -18,15 +21,32 @@ async def upsert_submitted(
     kind: str,
     category: str | None,
     submitted_at: datetime,
+    title: str | None = None,
+    description: str | None = None,
+    address: str | None = None,
+    privacy: str | None = None,
+    reporter_pseudonym: str | None = None,
+    reporter_channels: list[str] | None = None,
+    lat: float | None = None,
+    lon: float | None = None,
 ) -> None:
     await conn.execute(
         """
-        INSERT INTO complaints (id, tracking_code, kind, category, submitted_at)
-        VALUES ($1, $2, $3, $4, $5)
+        INSERT INTO complaints (id, tracking_code, kind, category, submitted_at, title, description, address, privacy,
+                                reporter_pseudonym, reporter_channels, lat, lon)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
         ON CONFLICT (id) DO UPDATE SET
+            lat = EXCLUDED.lat,
+            lon = EXCLUDED.lon,
+            reporter_pseudonym = EXCLUDED.reporter_pseudonym,
+            reporter_channels = EXCLUDED.reporter_channels,
             kind = EXCLUDED.kind,
             category = COALESCE(complaints.category, EXCLUDED.category),
             submitted_at = EXCLUDED.submitted_at,
+            title = EXCLUDED.title,
+            description = EXCLUDED.description,
+            address = EXCLUDED.address,
+            privacy = EXCLUDED.privacy,
             updated_at = now()
         """,
         complaint_id,
@@ -34,6 +54,14 @@ async def upsert_submitted(
         kind,
         category,
         submitted_at,
+        title,
+        description,
+        address,
+        privacy,
+        reporter_pseudonym,
+        reporter_channels or [],
+        lat,
+        lon,
     )
 
 
@@ -44,25 +72,30 @@ async def place_at_department(
     tracking_code: str,
     department: str,
     category: str | None,
+    routed_at: datetime | None = None,
 ) -> str | None:
-    """Set the department; returns the status the complaint had before (None if unplaced)."""
-    return await conn.fetchval(
+    """Set the department; returns the status the complaint had before (None if unplaced).
+    A complaint routed before its submission arrived is dated by its routing until then."""
+    # Two statements on purpose: a FOR UPDATE CTE read back in the same statement's RETURNING
+    # skips the row that statement just updated, so it would always report "unplaced".
+    previous = await conn.fetchval("SELECT status FROM complaints WHERE id = $1 FOR UPDATE", complaint_id)
+    await conn.execute(
         """
-        WITH previous AS (SELECT status FROM complaints WHERE id = $1 FOR UPDATE)
-        INSERT INTO complaints (id, tracking_code, department, category)
-        VALUES ($1, $2, $3, $4)
+        INSERT INTO complaints (id, tracking_code, department, category, submitted_at)
+        VALUES ($1, $2, $3, $4, $5)
         ON CONFLICT (id) DO UPDATE SET
             department = EXCLUDED.department,
             category = COALESCE(EXCLUDED.category, complaints.category),
             version = complaints.version + 1,
             updated_at = now()
-        RETURNING (SELECT status FROM previous)
         """,
         complaint_id,
         tracking_code,
         department,
         category,
+        routed_at,
     )
+    return previous
 
 
 async def set_status(*, conn: asyncpg.Connection, complaint_id: UUID, status: str) -> None:
@@ -111,4 +144,373 @@ async def get_timeline(*, conn: asyncpg.Connection, complaint_id: UUID) -> list[
         "SELECT event_id, event_type, occurred_at, actor, detail FROM timeline"
         " WHERE complaint_id = $1 ORDER BY occurred_at, id",
         complaint_id,
+    )
+
+
+COMPLAINT_COLUMNS = (
+    "id, tracking_code, kind, category, department, status, version, submitted_at, updated_at,"
+    " title, description, address, kelurahan, privacy, supporting_departments, assigned_officer,"
+    " received_at, verified_at, resolved_at, resolution_note, after_photo_ids, rejection_reason,"
+    " duplicate_of, sla_stage, sla_due_at, sla_breached_at, reporter_pseudonym, reporter_channels, lat, lon, sla_paused_at"
+)
+
+
+async def get_complaint_for_update(*, conn: asyncpg.Connection, complaint_id: UUID) -> asyncpg.Record | None:
+    return await conn.fetchrow(f"SELECT {COMPLAINT_COLUMNS} FROM complaints WHERE id = $1 FOR UPDATE", complaint_id)
+
+
+async def get_complaint_full(*, conn: asyncpg.Connection, complaint_id: UUID) -> asyncpg.Record | None:
+    return await conn.fetchrow(f"SELECT {COMPLAINT_COLUMNS} FROM complaints WHERE id = $1", complaint_id)
+
+
+async def start_sla(
+    *, conn: asyncpg.Connection, complaint_id: UUID, stage: str | None, due_at: datetime | None
+) -> None:
+    await conn.execute(
+        "UPDATE complaints SET sla_stage = $2, sla_due_at = $3, sla_breached_at = NULL WHERE id = $1",
+        complaint_id,
+        stage,
+        due_at,
+    )
+
+
+async def mark_received(*, conn: asyncpg.Connection, complaint_id: UUID, at: datetime) -> None:
+    await conn.execute("UPDATE complaints SET received_at = $2 WHERE id = $1", complaint_id, at)
+
+
+async def apply_transition(
+    *,
+    conn: asyncpg.Connection,
+    complaint_id: UUID,
+    expected_version: int,
+    status: str,
+    at: datetime,
+    rejection_reason: str | None,
+    duplicate_of: UUID | None,
+    resolution_note: str | None,
+    after_photo_ids: list[UUID],
+    sla_stage: str | None,
+    sla_due_at: datetime | None,
+    same_deadline: bool = False,
+) -> int | None:
+    """Move the complaint if it is still at `expected_version`; returns the new version
+    (None when it changed meanwhile)."""
+    return await conn.fetchval(
+        """
+        UPDATE complaints SET
+            status = $3,
+            version = version + 1,
+            updated_at = now(),
+            verified_at = CASE WHEN $3 = 'terverifikasi' THEN $4 ELSE verified_at END,
+            resolved_at = CASE WHEN $3 = 'selesai' THEN $4 WHEN $3 = 'dibuka_kembali' THEN NULL ELSE resolved_at END,
+            rejection_reason = CASE WHEN $3 = 'ditolak' THEN $5 ELSE rejection_reason END,
+            duplicate_of = CASE WHEN $3 = 'ditolak' THEN $6 ELSE duplicate_of END,
+            resolution_note = CASE WHEN $3 = 'selesai' THEN $7 ELSE resolution_note END,
+            after_photo_ids = CASE WHEN $3 = 'selesai' THEN $8::uuid[] ELSE after_photo_ids END,
+            sla_stage = $9,
+            sla_due_at = $10,
+            -- A deadline that keeps running keeps its breach, so it is reported only once.
+            sla_breached_at = CASE WHEN $11 THEN sla_breached_at ELSE NULL END,
+            sla_paused_at = NULL
+        WHERE id = $1 AND version = $2
+        RETURNING version
+        """,
+        complaint_id,
+        expected_version,
+        status,
+        at,
+        rejection_reason,
+        duplicate_of,
+        resolution_note,
+        after_photo_ids,
+        sla_stage,
+        sla_due_at,
+        same_deadline,
+    )
+
+
+async def assign_officer(
+    *, conn: asyncpg.Connection, complaint_id: UUID, expected_version: int, officer: str | None
+) -> int | None:
+    return await conn.fetchval(
+        "UPDATE complaints SET assigned_officer = $3, version = version + 1, updated_at = now()"
+        " WHERE id = $1 AND version = $2 RETURNING version",
+        complaint_id,
+        expected_version,
+        officer,
+    )
+
+
+async def set_supporting_departments(
+    *, conn: asyncpg.Connection, complaint_id: UUID, departments: list[str]
+) -> None:
+    await conn.execute(
+        "UPDATE complaints SET supporting_departments = $2, version = version + 1, updated_at = now() WHERE id = $1",
+        complaint_id,
+        departments,
+    )
+
+
+# -- staff accounts -------------------------------------------------------------------------
+
+
+async def create_staff_user(
+    *, conn: asyncpg.Connection, username: str, password_hash: str, role: str, department: str | None
+) -> bool:
+    """False when the username is taken."""
+    inserted = await conn.fetchval(
+        "INSERT INTO staff_users (username, password_hash, role, department) VALUES ($1, $2, $3, $4)"
+        " ON CONFLICT (username) DO NOTHING RETURNING true",
+        username,
+        password_hash,
+        role,
+        department,
+    )
+    return bool(inserted)
+
+
+async def get_staff_user(*, conn: asyncpg.Connection, username: str) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        "SELECT username, password_hash, role, department, active, created_at FROM staff_users WHERE username = $1",
+        username,
+    )
+
+
+async def list_staff_users(*, conn: asyncpg.Connection) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        "SELECT username, role, department, active, created_at FROM staff_users ORDER BY username"
+    )
+
+
+async def set_staff_active(*, conn: asyncpg.Connection, username: str, active: bool) -> bool:
+    result = await conn.execute(
+        "UPDATE staff_users SET active = $2, updated_at = now() WHERE username = $1", username, active
+    )
+    return result != "UPDATE 0"
+
+
+async def set_password_hash(*, conn: asyncpg.Connection, username: str, password_hash: str) -> bool:
+    result = await conn.execute(
+        "UPDATE staff_users SET password_hash = $2, updated_at = now() WHERE username = $1",
+        username,
+        password_hash,
+    )
+    return result != "UPDATE 0"
+
+
+async def store_refresh_token(
+    *, conn: asyncpg.Connection, token_hash: bytes, family_id: UUID, username: str, expires_at: datetime
+) -> None:
+    await conn.execute(
+        "INSERT INTO refresh_tokens (token_hash, family_id, username, expires_at) VALUES ($1, $2, $3, $4)",
+        token_hash,
+        family_id,
+        username,
+        expires_at,
+    )
+
+
+async def get_refresh_token_for_update(*, conn: asyncpg.Connection, token_hash: bytes) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        "SELECT token_hash, family_id, username, expires_at, used_at, revoked_at FROM refresh_tokens"
+        " WHERE token_hash = $1 FOR UPDATE",
+        token_hash,
+    )
+
+
+async def mark_refresh_token_used(*, conn: asyncpg.Connection, token_hash: bytes) -> None:
+    await conn.execute("UPDATE refresh_tokens SET used_at = now() WHERE token_hash = $1", token_hash)
+
+
+async def revoke_refresh_family(*, conn: asyncpg.Connection, family_id: UUID) -> None:
+    await conn.execute(
+        "UPDATE refresh_tokens SET revoked_at = now() WHERE family_id = $1 AND revoked_at IS NULL", family_id
+    )
+
+
+async def revoke_user_refresh_tokens(*, conn: asyncpg.Connection, username: str) -> None:
+    await conn.execute(
+        "UPDATE refresh_tokens SET revoked_at = now() WHERE username = $1 AND revoked_at IS NULL", username
+    )
+
+
+# -- SLA sweep ------------------------------------------------------------------------------
+
+
+async def claim_breached(*, conn: asyncpg.Connection, now: datetime, limit: int) -> list[asyncpg.Record]:
+    """Running deadlines that passed and were not reported yet, locked for this sweep."""
+    return await conn.fetch(
+        "SELECT id, tracking_code, department, status, sla_stage, sla_due_at FROM complaints"
+        " WHERE sla_due_at <= $1 AND sla_breached_at IS NULL AND sla_due_at IS NOT NULL AND sla_paused_at IS NULL"
+        " ORDER BY sla_due_at LIMIT $2 FOR UPDATE SKIP LOCKED",
+        now,
+        limit,
+    )
+
+
+async def mark_breached(*, conn: asyncpg.Connection, complaint_ids: list[UUID], at: datetime) -> None:
+    await conn.execute(
+        """
+        UPDATE complaints SET
+            sla_breached_at = $2,
+            verify_breached_at = CASE WHEN sla_stage = 'verify' THEN coalesce(verify_breached_at, $2) ELSE verify_breached_at END,
+            finish_breached_at = CASE WHEN sla_stage = 'finish' THEN coalesce(finish_breached_at, $2) ELSE finish_breached_at END
+        WHERE id = ANY($1::uuid[])
+        """,
+        complaint_ids,
+        at,
+    )
+
+
+async def statistics(
+    *, conn: asyncpg.Connection, department: str | None, since: datetime, until: datetime
+) -> dict[str, list[asyncpg.Record]]:
+    """Counts, time to verify and to finish, and SLA compliance for complaints received in
+    [since, until), for one lead department or all."""
+    scope = "received_at >= $1 AND received_at < $2 AND ($3::text IS NULL OR department = $3)"
+    counts = await conn.fetch(
+        f"SELECT department, status, category, count(*) AS count FROM complaints WHERE {scope}"
+        " GROUP BY department, status, category ORDER BY department, status, category",
+        since,
+        until,
+        department,
+    )
+    durations = await conn.fetch(
+        f"""
+        SELECT department,
+               count(verified_at) AS verified,
+               percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM verified_at - received_at))
+                   FILTER (WHERE verified_at IS NOT NULL) AS verify_p50_s,
+               percentile_cont(0.9) WITHIN GROUP (ORDER BY extract(epoch FROM verified_at - received_at))
+                   FILTER (WHERE verified_at IS NOT NULL) AS verify_p90_s,
+               count(resolved_at) AS finished,
+               percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM resolved_at - received_at))
+                   FILTER (WHERE resolved_at IS NOT NULL) AS finish_p50_s,
+               percentile_cont(0.9) WITHIN GROUP (ORDER BY extract(epoch FROM resolved_at - received_at))
+                   FILTER (WHERE resolved_at IS NOT NULL) AS finish_p90_s
+        FROM complaints WHERE {scope} GROUP BY department ORDER BY department
+        """,
+        since,
+        until,
+        department,
+    )
+    compliance = await conn.fetch(
+        f"""
+        SELECT department,
+               to_char(date_trunc('month', received_at AT TIME ZONE 'Asia/Jakarta'), 'YYYY-MM') AS month,
+               count(*) AS received,
+               count(*) FILTER (WHERE verify_breached_at IS NULL AND finish_breached_at IS NULL) AS within_sla
+        FROM complaints WHERE {scope}
+        GROUP BY department, month ORDER BY department, month
+        """,
+        since,
+        until,
+        department,
+    )
+    return {"counts": counts, "durations": durations, "compliance": compliance}
+
+
+async def list_queue(*, conn: asyncpg.Connection, queue_filter: QueueFilter, now: datetime) -> list[asyncpg.Record]:
+    sql, params = build_query(queue_filter, now=now)
+    # asyncpg reuses prepared statements, and after five runs PostgreSQL may switch to a
+    # generic plan that cannot tell a small department from a big one (seconds instead of
+    # milliseconds at a million rows). The queue is always planned for its actual values.
+    # (The pool's RESET ALL on release undoes this setting.)
+    await conn.execute("SET plan_cache_mode = force_custom_plan")
+    return await conn.fetch(sql, *params)
+
+
+async def list_public(
+    *,
+    conn: asyncpg.Connection,
+    category: str | None,
+    kelurahan: str | None,
+    status: str | None,
+    limit: int,
+    after: tuple[datetime, UUID] | None,
+) -> list[asyncpg.Record]:
+    """Complaints whose reporter chose to be public, newest first: no identities, no text
+    (the reporter's description may name people), no staff."""
+    return await conn.fetch(
+        """
+        SELECT id, category, kelurahan, department, status, submitted_at, resolved_at, after_photo_ids
+        FROM complaints
+        WHERE privacy = 'publik' AND status IS NOT NULL AND submitted_at IS NOT NULL
+          AND ($1::text IS NULL OR category = $1)
+          AND ($2::text IS NULL OR kelurahan = $2)
+          AND ($3::text IS NULL OR status = $3)
+          AND ($4::timestamptz IS NULL OR (submitted_at, id) < ($4, $5::uuid))
+        ORDER BY submitted_at DESC, id DESC
+        LIMIT $6
+        """,
+        category,
+        kelurahan,
+        status,
+        after[0] if after else None,
+        after[1] if after else None,
+        limit,
+    )
+
+
+async def complaint_exists(*, conn: asyncpg.Connection, complaint_id: UUID) -> bool:
+    return bool(await conn.fetchval("SELECT true FROM complaints WHERE id = $1", complaint_id))
+
+
+async def nearby_open_complaints(
+    *,
+    conn: asyncpg.Connection,
+    complaint_id: UUID,
+    category: str,
+    lat: float,
+    lon: float,
+    kelurahan: str | None,
+    before: datetime,
+    distance_m: float,
+    limit: int = 10,
+) -> list[asyncpg.Record]:
+    """Earlier open complaints of the same category within `distance_m` (and in the same
+    kelurahan when both are known), nearest first."""
+    # A degree of latitude is ~111 km everywhere; a degree of longitude shrinks with cos(lat).
+    dlat = distance_m / 111_320.0
+    dlon = distance_m / (111_320.0 * max(0.01, math.cos(math.radians(lat))))
+    return await conn.fetch(
+        """
+        SELECT id, tracking_code, status, department, kelurahan, submitted_at, distance_m FROM (
+            SELECT id, tracking_code, status, department, kelurahan, submitted_at,
+                   2 * 6371000 * asin(sqrt(
+                       power(sin(radians(lat - $3) / 2), 2)
+                       + cos(radians($3)) * cos(radians(lat)) * power(sin(radians(lon - $4) / 2), 2)
+                   )) AS distance_m
+            FROM complaints
+            WHERE category = $2 AND lat BETWEEN $3 - $5 AND $3 + $5 AND lon BETWEEN $4 - $6 AND $4 + $6
+              AND id <> $1 AND submitted_at < $7
+              AND status IN ('diterima', 'terverifikasi', 'dalam_proses', 'dibuka_kembali')
+              AND ($8::text IS NULL OR kelurahan IS NULL OR kelurahan = $8)
+        ) AS nearby
+        WHERE distance_m <= $9
+        ORDER BY distance_m, submitted_at
+        LIMIT $10
+        """,
+        complaint_id,
+        category,
+        lat,
+        lon,
+        dlat,
+        dlon,
+        before,
+        kelurahan,
+        distance_m,
+        limit,
+    )
+
+
+async def set_sla_pause(
+    *, conn: asyncpg.Connection, complaint_id: UUID, paused_at: datetime | None, due_at: datetime | None
+) -> int:
+    return await conn.fetchval(
+        "UPDATE complaints SET sla_paused_at = $2, sla_due_at = $3, version = version + 1, updated_at = now()"
+        " WHERE id = $1 RETURNING version",
+        complaint_id,
+        paused_at,
+        due_at,
     )

@@ -1,0 +1,87 @@
+"""Staff account rules: argon2id password hashes, opaque refresh tokens stored only as their
+SHA-256, and what makes a valid account. Pure (CPU only, no I/O)."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+from sigap_shared.auth import ROLES
+
+USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
+MIN_PASSWORD_LENGTH = 10
+DEPARTMENT_PATTERN = re.compile(r"^[A-Z][A-Z0-9_]{1,31}$")
+
+_hasher = PasswordHasher()  # argon2id with the library's current (RFC 9106 low-memory) defaults
+# Verified against when the username is unknown, so a login takes as long either way.
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+class AccountError(ValueError):
+    def __init__(self, field: str, message_id: str, message_en: str) -> None:
+        super().__init__(message_en)
+        self.field = field
+        self.message_id = message_id
+        self.message_en = message_en
+
+
+def validate_account(*, username: str, role: str, department: str | None) -> None:
+    if not USERNAME_PATTERN.fullmatch(username):
+        raise AccountError(
+            "username",
+            "Nama pengguna 3-64 karakter: huruf kecil, angka, titik, garis bawah atau strip",
+            "Username must be 3-64 characters: lowercase letters, digits, dot, underscore or dash",
+        )
+    if role not in ROLES:
+        raise AccountError("role", "Peran harus salah satu dari: " + ", ".join(ROLES), "Role must be one of: " + ", ".join(ROLES))
+    if role in ("dept_admin", "field_officer"):
+        if not department or not DEPARTMENT_PATTERN.fullmatch(department):
+            raise AccountError(
+                "department",
+                "Peran ini wajib punya kode dinas (mis. DISHUB)",
+                "This role needs a department code (e.g. DISHUB)",
+            )
+    elif department is not None:
+        raise AccountError(
+            "department",
+            "Peran tingkat kota tidak terikat pada satu dinas",
+            "City-wide roles do not belong to a department",
+        )
+
+
+def validate_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(
+            "password",
+            f"Kata sandi minimal {MIN_PASSWORD_LENGTH} karakter",
+            f"Password must be at least {MIN_PASSWORD_LENGTH} characters",
+        )
+
+
+def hash_password(password: str) -> str:
+    validate_password(password)
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+def needs_rehash(password_hash: str) -> bool:
+    return _hasher.check_needs_rehash(password_hash)
+
+
+def new_refresh_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def refresh_token_digest(token: str) -> bytes:
+    # 256 bits of randomness need no slow hash; SHA-256 keeps lookups by digest exact.
+    return hashlib.sha256(token.encode()).digest()

@@ -1,0 +1,126 @@
+"""A status API on a fresh, fully migrated database: the real router, problem handlers and
+handlers against real PostgreSQL (consumers and the relay are not needed to test the API;
+the e2e tests cover the Kafka side)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import asyncpg
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from sigap_shared.db import apply_migrations, package_migrations, shared_migrations
+from sigap_shared.events import ComplaintRouted, ComplaintSubmitted, Envelope, GeoPoint, ReporterRef
+from sigap_shared.problems import install_problem_handlers
+from sigap_shared.runtime import Runtime
+from sigap_status import accounts, handlers, repository
+from sigap_status.api import router
+from sigap_status.settings import StatusSettings
+
+PASSWORD = "kata-sandi-uji-123"
+
+
+@dataclass
+class StatusApi:
+    client: httpx.AsyncClient
+    pool: asyncpg.Pool
+    settings: StatusSettings
+
+    async def create_user(self, role: str, department: str | None = None, username: str | None = None) -> str:
+        username = username or f"{role.replace('_', '')}-{uuid.uuid4().hex[:8]}"
+        async with self.pool.acquire() as conn:
+            assert await repository.create_staff_user(
+                conn=conn,
+                username=username,
+                password_hash=accounts.hash_password(PASSWORD),
+                role=role,
+                department=department,
+            )
+        return username
+
+    async def login(self, username: str) -> dict[str, str]:
+        response = await self.client.post("/v1/auth/login", json={"username": username, "password": PASSWORD})
+        assert response.status_code == 200, response.text
+        return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+    async def staff(self, role: str, department: str | None = None) -> tuple[str, dict[str, str]]:
+        username = await self.create_user(role, department)
+        return username, await self.login(username)
+
+    async def seed_complaint(
+        self,
+        *,
+        department: str = "DISHUB",
+        category: str = "lampu_jalan",
+        description: str = "Lampu PJU mati di Jl. Nusantara Raya",
+        supporting: list[str] | None = None,
+        submitted_at: datetime | None = None,
+        location: tuple[float, float] = (-6.39, 106.82),
+    ) -> uuid.UUID:
+        """A complaint delivered the way Kafka would: submitted, then routed (→ diterima)."""
+        complaint_id = uuid.uuid4()
+        code = "SGP-" + uuid.uuid4().hex[:4].upper() + "-" + uuid.uuid4().hex[:2].upper()
+        submitted = Envelope(
+            source="sigap/test",
+            data=ComplaintSubmitted(
+                complaint_id=complaint_id,
+                tracking_code=code,
+                kind="pengaduan",
+                title="Laporan uji",
+                description=description,
+                category=category,
+                location=GeoPoint(lat=location[0], lon=location[1]),
+                privacy="publik",
+                reporter=ReporterRef(pseudonym="Pelapor-UJI", channels=("sms",)),
+                submitted_at=submitted_at or datetime.now(UTC),
+            ),
+        )
+        routed = Envelope(
+            source="sigap/test",
+            data=ComplaintRouted(
+                complaint_id=complaint_id,
+                tracking_code=code,
+                department=department,
+                category=category,
+                confidence=0.9,
+                needs_triage=False,
+                routed_at=datetime.now(UTC),
+            ),
+        )
+        async with self.pool.acquire() as conn, conn.transaction():
+            await handlers.on_complaint_submitted(conn=conn, envelope=submitted)
+            await handlers.on_complaint_routed(conn=conn, envelope=routed)
+            if supporting:
+                await repository.set_supporting_departments(conn=conn, complaint_id=complaint_id, departments=supporting)
+        return complaint_id
+
+    async def version(self, complaint_id: uuid.UUID) -> int:
+        return await self.pool.fetchval("SELECT version FROM complaints WHERE id = $1", complaint_id)
+
+
+@pytest.fixture
+async def status_api(infra, databases) -> AsyncIterator[StatusApi]:
+    name = await databases.create("sigap_test_status")
+    settings = StatusSettings(
+        environment="test",
+        pg_host=infra.pg_host,
+        pg_port=infra.pg_port,
+        pg_user=infra.pg_user,
+        pg_password=infra.pg_password,
+        pg_database=name,
+    )
+    pool = await asyncpg.create_pool(**infra.pg_kwargs(name), min_size=1, max_size=8)
+    await apply_migrations(pool, [shared_migrations(), package_migrations("sigap_status")])
+    app = FastAPI()
+    app.state.settings = settings
+    app.state.runtime = Runtime(settings=settings, pool=pool)
+    install_problem_handlers(app)
+    app.include_router(router)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://status.test") as client:
+        yield StatusApi(client=client, pool=pool, settings=settings)
+    await pool.close()

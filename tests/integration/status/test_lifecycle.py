@@ -1,0 +1,210 @@
+"""The lifecycle over HTTP on real PostgreSQL: each change writes the complaint, a timeline
+entry and an outbox event in one transaction; illegal or stale changes write nothing."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import orjson
+import pytest
+
+pytestmark = pytest.mark.integration
+
+
+async def _transition(api, headers, complaint_id, **body):
+    return await api.client.post(f"/v1/complaints/{complaint_id}/transitions", json=body, headers=headers)
+
+
+async def _outbox_statuses(api, complaint_id):
+    rows = await api.pool.fetch(
+        "SELECT payload FROM outbox WHERE key = $1 ORDER BY id", str(complaint_id).encode()
+    )
+    return [orjson.loads(row["payload"]).get("status") for row in rows]
+
+
+async def test_full_lifecycle_with_timeline_and_events(status_api):
+    api = status_api
+    admin, admin_headers = await api.staff("dept_admin", "DISHUB")
+    officer, officer_headers = await api.staff("field_officer", "DISHUB")
+    complaint_id = await api.seed_complaint()
+
+    verified = await _transition(api, admin_headers, complaint_id, to="terverifikasi", expected_version=await api.version(complaint_id))
+    assert verified.status_code == 200, verified.text
+    body = verified.json()
+    assert body["status"] == "terverifikasi" and body["sla_stage"] == "finish" and body["verified_at"]
+
+    assigned = await api.client.put(
+        f"/v1/complaints/{complaint_id}/assignment", json={"officer": officer, "expected_version": body["version"]}, headers=admin_headers
+    )
+    assert assigned.status_code == 200, assigned.text
+    version = assigned.json()["version"]
+
+    started = await _transition(api, officer_headers, complaint_id, to="dalam_proses", expected_version=version)
+    assert started.status_code == 200, started.text
+    # Starting work keeps the follow-up deadline verification started.
+    assert started.json()["sla_due_at"] == body["sla_due_at"]
+    photo = str(uuid.uuid4())
+    finished = await _transition(
+        api, officer_headers, complaint_id, to="selesai", expected_version=started.json()["version"],
+        resolution_note="Lampu sudah diganti", after_photo_ids=[photo],
+    )
+    assert finished.status_code == 200, finished.text
+    done = finished.json()
+    assert done["after_photo_ids"] == [photo] and done["resolution_note"] == "Lampu sudah diganti"
+    assert done["sla_stage"] is None and done["sla_due_at"] is None
+
+    city, city_headers = await api.staff("city_admin")
+    reopened = await _transition(api, city_headers, complaint_id, to="dibuka_kembali", expected_version=done["version"], reason="Mati lagi")
+    assert reopened.status_code == 200
+    assert reopened.json()["sla_stage"] == "finish" and reopened.json()["resolved_at"] is None
+    again = await _transition(api, officer_headers, complaint_id, to="dalam_proses", expected_version=reopened.json()["version"])
+    assert again.status_code == 200
+
+    assert await _outbox_statuses(api, complaint_id) == [
+        "diterima", "terverifikasi", "dalam_proses", "selesai", "dibuka_kembali", "dalam_proses"
+    ]
+    # Every change can be announced to the reporter (by pseudonym and chosen channels).
+    payloads = await api.pool.fetch("SELECT payload FROM outbox WHERE key = $1 ORDER BY id", str(complaint_id).encode())
+    assert all(orjson.loads(p["payload"])["reporter"] == {"pseudonym": "Pelapor-UJI", "channels": ["sms"]} for p in payloads[1:])
+    staff_view = (await api.client.get(f"/v1/staff/complaints/{complaint_id}", headers=admin_headers)).json()
+    changes = [e for e in staff_view["timeline"] if e["type"] == "sigap.complaint.status_changed.v1"]
+    assert [(e["actor"], e["detail"]["to"]) for e in changes[1:]] == [
+        (admin, "terverifikasi"), (officer, "dalam_proses"), (officer, "selesai"), (city, "dibuka_kembali"), (officer, "dalam_proses"),
+    ]
+    assert changes[4]["detail"]["reason"] == "Mati lagi"
+    assert any(e["type"] == "sigap.status.assignment_changed" and e["detail"]["to"] == officer for e in staff_view["timeline"])
+
+    # The public view shows the lifecycle without staff names.
+    public = (await api.client.get(f"/v1/complaints/{complaint_id}")).json()
+    assert public["status"] == "dalam_proses"
+    actors = {entry["actor"] for entry in public["timeline"]}
+    assert actors <= {"pelapor", "sistem", "petugas"} and admin not in str(public) and officer not in str(public)
+
+
+async def test_illegal_transition_is_409_listing_what_is_allowed(status_api):
+    api = status_api
+    _, headers = await api.staff("dept_admin", "DISHUB")
+    complaint_id = await api.seed_complaint()
+    before = await api.version(complaint_id)
+    response = await _transition(api, headers, complaint_id, to="selesai", expected_version=before,
+                                 resolution_note="x", after_photo_ids=[str(uuid.uuid4())])
+    assert response.status_code == 409
+    assert response.headers["content-type"].startswith("application/problem+json")
+    problem = response.json()
+    assert problem["type"] == "/problems/illegal-transition"
+    assert problem["current_status"] == "diterima"
+    assert problem["allowed"] == ["ditolak", "terverifikasi"]
+    assert "diterima" in problem["detail"]
+    english = await api.client.post(
+        f"/v1/complaints/{complaint_id}/transitions",
+        json={"to": "dalam_proses", "expected_version": before},
+        headers={**headers, "Accept-Language": "en"},
+    )
+    assert english.json()["title"] == "Status change not allowed"
+    assert await api.version(complaint_id) == before
+    assert await _outbox_statuses(api, complaint_id) == ["diterima"]
+
+
+async def test_stale_version_is_refused_and_nothing_changes(status_api):
+    api = status_api
+    _, headers = await api.staff("dept_admin", "DISHUB")
+    complaint_id = await api.seed_complaint()
+    current = await api.version(complaint_id)
+    stale = await _transition(api, headers, complaint_id, to="terverifikasi", expected_version=current - 1)
+    assert stale.status_code == 409
+    assert stale.json()["type"] == "/problems/stale-version"
+    assert stale.json()["current_version"] == current
+    row = await api.pool.fetchrow("SELECT status, version FROM complaints WHERE id = $1", complaint_id)
+    assert (row["status"], row["version"]) == ("diterima", current)
+
+
+async def test_concurrent_changes_from_the_same_version_apply_once(status_api):
+    api = status_api
+    _, headers = await api.staff("dept_admin", "DISHUB")
+    complaint_id = await api.seed_complaint()
+    version = await api.version(complaint_id)
+    responses = await asyncio.gather(
+        _transition(api, headers, complaint_id, to="terverifikasi", expected_version=version),
+        _transition(api, headers, complaint_id, to="ditolak", expected_version=version, reason="spam"),
+    )
+    assert sorted(r.status_code for r in responses) == [200, 409]
+    assert len(await _outbox_statuses(api, complaint_id)) == 2
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"to": "ditolak"}, "reason"),
+        ({"to": "ditolak", "reason": "tidak suka"}, "reason"),
+        ({"to": "ditolak", "reason": "duplicate"}, "duplicate_of"),
+        ({"to": "bukan_status"}, "to"),
+        ({"to": "terverifikasi", "expected_version": -1}, "expected_version"),
+        ({"to": "terverifikasi", "hacker": True}, "hacker"),
+    ],
+)
+async def test_bad_transition_requests_are_422_problems(status_api, body, field):
+    api = status_api
+    _, headers = await api.staff("dept_admin", "DISHUB")
+    complaint_id = await api.seed_complaint()
+    body = {"expected_version": await api.version(complaint_id), **body}
+    response = await _transition(api, headers, complaint_id, **body)
+    assert response.status_code == 422, response.text
+    assert field in {error["field"] for error in response.json()["errors"]}
+    assert await api.pool.fetchval("SELECT status FROM complaints WHERE id = $1", complaint_id) == "diterima"
+
+
+async def test_finishing_without_an_after_photo_is_refused(status_api):
+    api = status_api
+    _, headers = await api.staff("dept_admin", "DISHUB")
+    complaint_id = await api.seed_complaint()
+    for to in ("terverifikasi", "dalam_proses"):
+        assert (await _transition(api, headers, complaint_id, to=to, expected_version=await api.version(complaint_id))).status_code == 200
+    response = await _transition(api, headers, complaint_id, to="selesai", expected_version=await api.version(complaint_id), resolution_note="Beres")
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "after_photo_ids"
+    duplicate = await _transition(api, headers, complaint_id, to="selesai", expected_version=await api.version(complaint_id),
+                                  resolution_note="Beres", after_photo_ids=["bukan-uuid"])
+    assert duplicate.status_code == 422
+
+
+async def test_rejection_as_duplicate_records_the_original(status_api):
+    api = status_api
+    _, headers = await api.staff("city_admin")
+    original = await api.seed_complaint()
+    complaint_id = await api.seed_complaint()
+    response = await _transition(api, headers, complaint_id, to="ditolak", reason="duplicate", duplicate_of=str(original),
+                                 expected_version=await api.version(complaint_id))
+    assert response.status_code == 200
+    assert response.json()["rejection_reason"] == "duplicate" and response.json()["duplicate_of"] == str(original)
+    assert response.json()["allowed_transitions"] == []
+
+
+async def test_reporter_reopens_a_finished_complaint_with_its_tracking_code(status_api):
+    api = status_api
+    _, headers = await api.staff("dept_admin", "DISHUB")
+    complaint_id = await api.seed_complaint()
+    tracking_code = await api.pool.fetchval("SELECT tracking_code FROM complaints WHERE id = $1", complaint_id)
+
+    async def reopen(**body):
+        return await api.client.post(f"/v1/complaints/{complaint_id}/reopen", json=body)
+
+    too_early = await reopen(tracking_code=tracking_code, reason="Belum beres", expected_version=await api.version(complaint_id))
+    assert too_early.status_code == 409 and too_early.json()["allowed"] == []
+    for to, extra in (("terverifikasi", {}), ("dalam_proses", {}),
+                      ("selesai", {"resolution_note": "Beres", "after_photo_ids": [str(uuid.uuid4())]})):
+        response = await _transition(api, headers, complaint_id, to=to, expected_version=await api.version(complaint_id), **extra)
+        assert response.status_code == 200
+    version = await api.version(complaint_id)
+    wrong_code = await reopen(tracking_code="SGP-XXXX-XX", reason="Belum beres", expected_version=version)
+    assert wrong_code.status_code == 404
+    stale = await reopen(tracking_code=tracking_code, reason="Belum beres", expected_version=version - 1)
+    assert stale.status_code == 409 and stale.json()["type"] == "/problems/stale-version"
+    reopened = await reopen(tracking_code=tracking_code.lower(), reason="Lampu mati lagi", expected_version=version)
+    assert reopened.status_code == 200, reopened.text
+    assert reopened.json()["status"] == "dibuka_kembali"
+    assert (await _outbox_statuses(api, complaint_id))[-1] == "dibuka_kembali"
+    row = await api.pool.fetchrow("SELECT sla_stage, resolved_at FROM complaints WHERE id = $1", complaint_id)
+    assert row["sla_stage"] == "finish" and row["resolved_at"] is None
+    public = (await api.client.get(f"/v1/complaints/{complaint_id}")).json()
+    assert public["timeline"][-1]["actor"] == "pelapor" and public["timeline"][-1]["detail"]["reason"] == "Lampu mati lagi"
