@@ -168,3 +168,13 @@ async def test_a_transfer_and_joint_handling_travel_through_kafka(sigap, infra):
     )
     assert (transfer.from_department, transfer.to_department, transfer.kind) == ("DPUPR", "PDAM", "bukan_wewenang")
     assert transfer.actor == "dept_admin.dpupr" and transfer.supporting_departments == ("DISHUB",)
+
+    # ...and the status service applies them: PDAM now leads, DISHUB supports, the timeline says why.
+    async def handed_on_in_status() -> dict | None:
+        async with httpx.AsyncClient(timeout=5) as client:
+            response = await client.get(f"{sigap.url('status')}/v1/complaints/{complaint_id}")
+        body = response.json() if response.status_code == 200 else None
+        return body if body and body["department"] == "PDAM" else None
+
+    status_view = await eventually(handed_on_in_status, timeout_s=60)
+    assert "sigap.complaint.transferred.v1" in [entry["type"] for entry in status_view["timeline"]]

@@ -18,11 +18,20 @@ from sigap_shared.events import (
     TOPIC_COMPLAINT_SUBMITTED,
     ComplaintRouted,
     ComplaintSubmitted,
+    ComplaintSupportAdded,
+    ComplaintSupportRemoved,
+    ComplaintTransferred,
 )
 from sigap_shared.logging import configure_logging
 from sigap_shared.runtime import ConsumerSpec, ServiceSpec, create_service_app
 from sigap_status.api import router, sla_policy_from_settings
-from sigap_status.handlers import on_complaint_routed, on_complaint_submitted, sweep_sla_breaches
+from sigap_status.handlers import (
+    on_complaint_routed,
+    on_complaint_submitted,
+    on_complaint_transferred,
+    on_support_changed,
+    sweep_sla_breaches,
+)
 from sigap_status.settings import StatusSettings
 
 log = structlog.get_logger(__name__)
@@ -42,6 +51,9 @@ def build_spec(settings: StatusSettings) -> ServiceSpec:
                 handlers={
                     ComplaintSubmitted.event_type: on_complaint_submitted,
                     ComplaintRouted.event_type: functools.partial(on_complaint_routed, policy=policy),
+                    ComplaintTransferred.event_type: on_complaint_transferred,
+                    ComplaintSupportAdded.event_type: on_support_changed,
+                    ComplaintSupportRemoved.event_type: on_support_changed,
                 },
             )
         ],

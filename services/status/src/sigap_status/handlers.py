@@ -14,6 +14,9 @@ import structlog
 from sigap_shared.auth import StaffPrincipal, issue_access_token
 from sigap_shared.events import (
     ComplaintRouted,
+    ComplaintSupportAdded,
+    ComplaintSupportRemoved,
+    ComplaintTransferred,
     ComplaintSlaBreached,
     ComplaintStatusChanged,
     ComplaintSubmitted,
@@ -88,6 +91,7 @@ async def on_complaint_routed(
             "reasons": list(routed.reasons),
         },
     )
+    await repository.set_area(conn=conn, complaint_id=routed.complaint_id, kelurahan=routed.kelurahan_name)
     if previous_status is not None:
         return
     received = domain.received_event(envelope, now=datetime.now(UTC))
@@ -110,6 +114,66 @@ async def on_complaint_routed(
     )
     await add_to_outbox(conn=conn, envelopes=[received])
     log.info("complaint_received_at_department", department=routed.department)
+
+
+class ComplaintNotYetKnown(Exception):
+    """A hand-on event for a complaint whose routed event has not been handled yet; the
+    consumer retries it (same partition, so normally the routed event is simply earlier)."""
+
+
+async def on_complaint_transferred(*, conn: asyncpg.Connection, envelope: Envelope) -> None:
+    transfer = envelope.data
+    assert isinstance(transfer, ComplaintTransferred)
+    if not await repository.hand_on_lead(
+        conn=conn,
+        complaint_id=transfer.complaint_id,
+        department=transfer.to_department,
+        supporting=list(transfer.supporting_departments),
+    ):
+        raise ComplaintNotYetKnown(str(transfer.complaint_id))
+    await repository.add_timeline_entry(
+        conn=conn,
+        complaint_id=transfer.complaint_id,
+        event_id=envelope.id,
+        event_type=envelope.type,
+        occurred_at=transfer.transferred_at,
+        actor=transfer.actor,
+        detail={
+            "from_department": transfer.from_department,
+            "to_department": transfer.to_department,
+            "kind": transfer.kind,
+            "reason": transfer.reason,
+            "actor_role": transfer.actor_role,
+            "supporting_departments": list(transfer.supporting_departments),
+        },
+    )
+    log.info("complaint_transferred", to_department=transfer.to_department, kind=transfer.kind)
+
+
+async def on_support_changed(*, conn: asyncpg.Connection, envelope: Envelope) -> None:
+    change = envelope.data
+    assert isinstance(change, ComplaintSupportAdded | ComplaintSupportRemoved)
+    if await repository.get_complaint_full(conn=conn, complaint_id=change.complaint_id) is None:
+        raise ComplaintNotYetKnown(str(change.complaint_id))
+    await repository.set_supporting_departments(
+        conn=conn, complaint_id=change.complaint_id, departments=list(change.supporting_departments)
+    )
+    at = change.added_at if isinstance(change, ComplaintSupportAdded) else change.removed_at
+    await repository.add_timeline_entry(
+        conn=conn,
+        complaint_id=change.complaint_id,
+        event_id=envelope.id,
+        event_type=envelope.type,
+        occurred_at=at,
+        actor=change.actor,
+        detail={
+            "lead_department": change.lead_department,
+            "department": change.department,
+            "reason": change.reason,
+            "actor_role": change.actor_role,
+            "supporting_departments": list(change.supporting_departments),
+        },
+    )
 
 
 # -- staff commands -------------------------------------------------------------------------

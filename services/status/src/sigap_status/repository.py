@@ -241,6 +241,29 @@ async def assign_officer(
     )
 
 
+async def set_area(*, conn: asyncpg.Connection, complaint_id: UUID, kelurahan: str | None) -> None:
+    if kelurahan:
+        await conn.execute("UPDATE complaints SET kelurahan = $2 WHERE id = $1", complaint_id, kelurahan)
+
+
+async def hand_on_lead(
+    *, conn: asyncpg.Connection, complaint_id: UUID, department: str, supporting: list[str]
+) -> bool:
+    """Make `department` the lead; its field officer assignment does not travel with it.
+    False when the complaint is unknown here (its routed event has not arrived yet)."""
+    result = await conn.execute(
+        """
+        UPDATE complaints SET department = $2, supporting_departments = $3, assigned_officer = NULL,
+            version = version + 1, updated_at = now()
+        WHERE id = $1
+        """,
+        complaint_id,
+        department,
+        supporting,
+    )
+    return result != "UPDATE 0"
+
+
 async def set_supporting_departments(
     *, conn: asyncpg.Connection, complaint_id: UUID, departments: list[str]
 ) -> None:
