@@ -1,16 +1,41 @@
 """Composition root of the intake service."""
 
+from sigap_intake import internal_api, open311
 from sigap_intake.api import router
+from sigap_intake.handlers import on_complaint_routed, on_status_changed
 from sigap_intake.settings import IntakeSettings
-from sigap_shared.runtime import ServiceSpec, serve
+from sigap_shared.events import (
+    TOPIC_COMPLAINT_ROUTED,
+    TOPIC_COMPLAINT_STATUS,
+    ComplaintRouted,
+    ComplaintStatusChanged,
+)
+from sigap_shared.runtime import ConsumerSpec, ServiceSpec, serve
 
 SPEC = ServiceSpec(
     package="sigap_intake",
     title="Sigap Intake",
     description="Where complaints enter Sigap: the API for the mobile apps and the citizen page.",
-    routers=[router],
+    routers=[router, internal_api.router, open311.router],
+    consumers=[
+        # What a reporter sees when tracking: the department and status other services announce.
+        ConsumerSpec(
+            name="tracking",
+            topics=[TOPIC_COMPLAINT_ROUTED, TOPIC_COMPLAINT_STATUS],
+            handlers={
+                ComplaintRouted.event_type: on_complaint_routed,
+                ComplaintStatusChanged.event_type: on_status_changed,
+            },
+        )
+    ],
 )
 
 
+def load_settings() -> IntakeSettings:
+    settings = IntakeSettings()
+    settings.refuse_development_secrets()
+    return settings
+
+
 def main() -> None:
-    serve(IntakeSettings, SPEC)
+    serve(load_settings, SPEC)

@@ -9,11 +9,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
+from sigap_intake.photo_checks import VERDICT_RANK, Reason, Verdict
+
 from sigap_shared.events import (
     ComplaintKind,
     ComplaintSubmitted,
     Envelope,
     GeoPoint,
+    PhotoEvidence,
     Privacy,
     ReporterRef,
 )
@@ -27,11 +30,14 @@ TRACKING_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
 class IntakeError(Exception):
     """A submission that breaks a rule; `field` names the offending input."""
 
-    def __init__(self, *, field: str, message_id: str, message_en: str) -> None:
+    def __init__(
+        self, *, field: str, message_id: str, message_en: str, codes: list[str] | None = None
+    ) -> None:
         super().__init__(message_en)
         self.field = field
         self.message_id = message_id
         self.message_en = message_en
+        self.codes = codes or []
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +66,34 @@ class SubmitComplaint:
     location: GeoPoint | None = None
     address: str | None = None
     reporter: ReporterContact | None = None
+    photo_ids: tuple[UUID, ...] = ()
+    publicly_visible: bool = True
+
+    @property
+    def is_listed_publicly(self) -> bool:
+        return self.privacy == "publik" and self.publicly_visible
+
+
+@dataclass(frozen=True, slots=True)
+class AttachedPhoto:
+    """A photo as judged at submission, with the complaint's category and location known."""
+
+    id: UUID
+    verdict: Verdict
+    reasons: tuple[Reason, ...] = ()
+
+    def evidence(self) -> PhotoEvidence:
+        similar = []
+        for reason in self.reasons:
+            earlier = reason.details.get("earlier_complaint_id")
+            if reason.code == "reused_photo" and earlier and UUID(str(earlier)) not in similar:
+                similar.append(UUID(str(earlier)))
+        return PhotoEvidence(
+            photo_id=self.id,
+            verdict=self.verdict,
+            reasons=tuple(dict.fromkeys(reason.code for reason in self.reasons)),
+            similar_to_complaints=tuple(similar),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,10 +104,18 @@ class AcceptedComplaint:
     reporter_pseudonym: str | None
     command: SubmitComplaint
     submitted_at: datetime
+    photos: tuple[AttachedPhoto, ...] = ()
 
     @property
     def follow_up_token_hash(self) -> bytes:
         return hash_token(self.follow_up_token)
+
+    @property
+    def photo_verdict(self) -> Verdict | None:
+        """The worst verdict among the photos: one suspicious photo makes the report suspicious."""
+        if not self.photos:
+            return None
+        return max((photo.verdict for photo in self.photos), key=VERDICT_RANK.__getitem__)
 
 
 def new_tracking_code() -> str:
@@ -89,9 +131,28 @@ def hash_token(token: str) -> bytes:
     return hashlib.sha256(token.encode()).digest()
 
 
-def accept(command: SubmitComplaint, *, complaint_id: UUID, now: datetime) -> AcceptedComplaint:
-    """Check the privacy rules and give the complaint its identifiers."""
+def accept(
+    command: SubmitComplaint,
+    *,
+    complaint_id: UUID,
+    now: datetime,
+    min_photos: int = 0,
+    max_photos: int = 5,
+) -> AcceptedComplaint:
+    """Check the privacy and photo-count rules and give the complaint its identifiers."""
     reporter = command.reporter
+    if len(set(command.photo_ids)) != len(command.photo_ids):
+        raise IntakeError(
+            field="photos",
+            message_id="Foto yang sama disebut lebih dari sekali.",
+            message_en="The same photo is listed more than once.",
+        )
+    if not min_photos <= len(command.photo_ids) <= max_photos:
+        raise IntakeError(
+            field="photos",
+            message_id=f"Lampirkan {min_photos} sampai {max_photos} foto kejadian.",
+            message_en=f"Attach {min_photos} to {max_photos} photos of the problem.",
+        )
     if command.privacy == "anonim" and reporter is not None and not reporter.is_empty:
         raise IntakeError(
             field="reporter",
@@ -140,5 +201,75 @@ def submitted_event(complaint: AcceptedComplaint, *, correlation_id: str | None 
             privacy=command.privacy,
             reporter=reporter_ref,
             submitted_at=complaint.submitted_at,
+            photos=tuple(photo.evidence() for photo in complaint.photos),
+            photo_verdict=complaint.photo_verdict,
+            publicly_visible=command.is_listed_publicly,
         ),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class ComplaintReceipt:
+    """What the reporter gets back; stored (sealed) so a retried request gets it again."""
+
+    id: UUID
+    tracking_code: str
+    follow_up_token: str
+    photo_verdict: Verdict | None = None
+    photos: tuple[AttachedPhoto, ...] = ()
+
+    @classmethod
+    def of(cls, complaint: AcceptedComplaint) -> "ComplaintReceipt":
+        return cls(
+            id=complaint.id,
+            tracking_code=complaint.tracking_code,
+            follow_up_token=complaint.follow_up_token,
+            photo_verdict=complaint.photo_verdict,
+            photos=complaint.photos,
+        )
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "id": str(self.id),
+            "tracking_code": self.tracking_code,
+            "follow_up_token": self.follow_up_token,
+            "photo_verdict": self.photo_verdict,
+            "photos": [
+                {"id": str(p.id), "verdict": p.verdict, "reasons": [r.to_json() for r in p.reasons]}
+                for p in self.photos
+            ],
+        }
+
+    @classmethod
+    def from_json(cls, stored: dict) -> "ComplaintReceipt":
+        return cls(
+            id=UUID(stored["id"]),
+            tracking_code=stored["tracking_code"],
+            follow_up_token=stored["follow_up_token"],
+            photo_verdict=stored["photo_verdict"],
+            photos=tuple(
+                AttachedPhoto(
+                    id=UUID(p["id"]),
+                    verdict=p["verdict"],
+                    reasons=tuple(Reason.from_json(r) for r in p["reasons"]),
+                )
+                for p in stored["photos"]
+            ),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class RetryKey:
+    """An `Idempotency-Key` and a fingerprint of the request it came with."""
+
+    scope: str  # "complaints" | "photos"
+    key: str
+    request_hash: bytes
+
+    @property
+    def bound_to(self) -> bytes:
+        return f"{self.scope}\x00{self.key}".encode()
+
+
+class RetryKeyReused(Exception):
+    """The key was first used for a different request; its result cannot answer this one."""

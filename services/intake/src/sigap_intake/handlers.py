@@ -1,34 +1,455 @@
-"""Intake's commands: each runs in one database transaction together with its outbox rows."""
+"""Intake's commands: each runs in one database transaction together with its outbox rows
+and, when the client sent an `Idempotency-Key`, the stored result that answers its retries."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from uuid import UUID
 
 import asyncpg
 import structlog
 
-from sigap_intake import domain, repository
+from sigap_intake import capture, domain, follow_up, photo_checks, repository
+from sigap_intake.photo_checks import PhotoPolicy
+from sigap_intake.sealing import Sealer
+from sigap_intake.storage import PhotoStore
+from sigap_shared.events import (
+    ComplaintInformationAdded,
+    ComplaintRated,
+    ComplaintReopenRequested,
+    ComplaintRouted,
+    ComplaintStatusChanged,
+    Envelope,
+)
 from sigap_shared.outbox import add_to_outbox
 
 log = structlog.get_logger(__name__)
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class Outcome:
+    """A handler's answer: the receipt as JSON, and whether it repeats an earlier request's."""
+
+    status_code: int
+    body: dict
+    replayed: bool = False
+
+
+async def _replay_or_claim(
+    *, conn: asyncpg.Connection, retry: domain.RetryKey | None, sealer: Sealer, ttl_s: int
+) -> Outcome | None:
+    if retry is None:
+        return None
+    stored = await repository.claim_retry_key(conn=conn, retry=retry, ttl_s=ttl_s)
+    if stored is None:
+        return None
+    if stored.request_hash != retry.request_hash:
+        raise domain.RetryKeyReused()
+    body = sealer.open(stored.sealed_response, bound_to=retry.bound_to)
+    log.info("request_replayed", scope=retry.scope)
+    return Outcome(status_code=stored.status_code, body=body, replayed=True)  # type: ignore[arg-type]
+
+
+async def _remember(
+    *, conn: asyncpg.Connection, retry: domain.RetryKey | None, sealer: Sealer, outcome: Outcome
+) -> None:
+    if retry is not None:
+        await repository.store_retry_response(
+            conn=conn,
+            retry=retry,
+            status_code=outcome.status_code,
+            sealed_response=sealer.seal(outcome.body, bound_to=retry.bound_to),
+        )
+
+
+def _identity(command: domain.SubmitComplaint) -> dict[str, str | None] | None:
+    reporter = command.reporter
+    if reporter is None or reporter.is_empty:
+        return None
+    return {"name": reporter.name, "phone": reporter.phone, "email": reporter.email}
+
+
 async def submit_complaint(
-    *, conn: asyncpg.Connection, command: domain.SubmitComplaint, correlation_id: str | None = None
-) -> domain.AcceptedComplaint:
-    complaint = domain.accept(command, complaint_id=uuid.uuid4(), now=datetime.now(UTC))
+    *,
+    conn: asyncpg.Connection,
+    command: domain.SubmitComplaint,
+    sealer: Sealer,
+    policy: PhotoPolicy = PhotoPolicy(),
+    correlation_id: str | None = None,
+    retry: domain.RetryKey | None = None,
+    retry_ttl_s: int = 24 * 3600,
+) -> Outcome:
+    complaint = domain.accept(
+        command,
+        complaint_id=uuid.uuid4(),
+        now=datetime.now(UTC),
+        min_photos=policy.min_photos,
+        max_photos=policy.max_photos,
+    )
     async with conn.transaction():
-        while not await repository.insert_complaint(conn=conn, complaint=complaint):
+        replay = await _replay_or_claim(conn=conn, retry=retry, sealer=sealer, ttl_s=retry_ttl_s)
+        if replay is not None:
+            return replay
+        photos = await _judge_photos(
+            conn=conn,
+            photo_ids=command.photo_ids,
+            category=command.category,
+            reported=(command.location.lat, command.location.lon) if command.location else None,
+            policy=policy,
+        )
+        complaint = dataclasses.replace(complaint, photos=photos)
+        identity = _identity(command)
+        sealed_identity = sealer.seal(identity, bound_to=complaint.id.bytes) if identity else None
+        while not await repository.insert_complaint(conn=conn, complaint=complaint, sealed_identity=sealed_identity):
             complaint = dataclasses.replace(complaint, tracking_code=domain.new_tracking_code())
+        if photos:
+            await repository.attach_photos(
+                conn=conn,
+                complaint_id=complaint.id,
+                photos=[(photo.id, photo.verdict, list(photo.reasons)) for photo in photos],
+            )
         await add_to_outbox(
             conn=conn, envelopes=[domain.submitted_event(complaint, correlation_id=correlation_id)]
         )
+        outcome = Outcome(status_code=201, body=domain.ComplaintReceipt.of(complaint).to_json())
+        await _remember(conn=conn, retry=retry, sealer=sealer, outcome=outcome)
     log.info(
         "complaint_submitted",
         complaint_id=str(complaint.id),
         tracking_code=complaint.tracking_code,
         privacy=command.privacy,
+        photos=len(photos),
+        photo_verdict=complaint.photo_verdict,
     )
+    return outcome
+
+
+async def _judge_photos(
+    *,
+    conn: asyncpg.Connection,
+    photo_ids: tuple[UUID, ...],
+    category: str | None,
+    reported: tuple[float, float] | None,
+    policy: PhotoPolicy,
+) -> tuple[domain.AttachedPhoto, ...]:
+    """Re-judge each referenced photo now that the category and location are known."""
+    if not photo_ids:
+        return ()
+    rows = await repository.lock_photos(conn=conn, photo_ids=list(photo_ids))
+    missing = [str(photo_id) for photo_id in photo_ids if photo_id not in rows]
+    if missing:
+        raise domain.IntakeError(
+            field="photos",
+            message_id="Foto tidak ditemukan: " + ", ".join(missing) + ". Unggah foto dulu lewat /v1/photos.",
+            message_en="Photo not found: " + ", ".join(missing) + ". Upload photos first via /v1/photos.",
+        )
+    taken = [str(row.id) for row in rows.values() if row.complaint_id is not None]
+    if taken:
+        raise domain.IntakeError(
+            field="photos",
+            message_id="Foto sudah dilampirkan pada laporan lain: " + ", ".join(taken) + ".",
+            message_en="Photo already attached to another report: " + ", ".join(taken) + ".",
+        )
+    own = set(photo_ids)
+    judged: list[domain.AttachedPhoto] = []
+    for photo_id in photo_ids:
+        row = rows[photo_id]
+        reasons = [
+            reason
+            for reason in row.reasons
+            # Two shots of the same scene in one report are not a reuse.
+            if not (reason.code == "reused_photo" and UUID(str(reason.details["earlier_photo_id"])) in own)
+            and reason.code != "gps_far_from_location"
+        ]
+        far = photo_checks.location_reason(row.gps, reported=reported, max_distance_m=policy.gps_max_distance_m)
+        if far is not None:
+            reasons.append(far)
+        verdict = photo_checks.verdict(reasons, category=category, reject_reasons=policy.reject_reasons)
+        judged.append(domain.AttachedPhoto(id=photo_id, verdict=verdict, reasons=tuple(reasons)))
+    rejected = [photo for photo in judged if photo.verdict == "rejected"]
+    if rejected:
+        codes = sorted({reason.code for photo in rejected for reason in photo.reasons})
+        raise domain.IntakeError(
+            field="photos",
+            message_id="Foto ditolak ("
+            + ", ".join(str(photo.id) for photo in rejected)
+            + "): "
+            + "; ".join(_reason_text(photo, "id") for photo in rejected)
+            + ". Ambil foto baru langsung di lokasi.",
+            message_en="Photo rejected ("
+            + ", ".join(str(photo.id) for photo in rejected)
+            + "): "
+            + "; ".join(_reason_text(photo, "en") for photo in rejected)
+            + ". Take a new photo on the spot.",
+            codes=codes,
+        )
+    return tuple(judged)
+
+
+def _reason_text(photo: domain.AttachedPhoto, lang: str) -> str:
+    return " ".join(reason.message_en if lang == "en" else reason.message_id for reason in photo.reasons)
+
+
+# -- capture sessions and photos ----------------------------------------------------------
+
+
+async def open_capture_session(
+    *, conn: asyncpg.Connection, tokens: capture.CaptureTokens, policy: PhotoPolicy
+) -> tuple[capture.CaptureSession, str]:
+    started_at = datetime.now(UTC)
+    session = capture.CaptureSession(
+        id=uuid.uuid4(), started_at=started_at, expires_at=started_at + policy.session_ttl
+    )
+    await repository.insert_capture_session(conn=conn, session=session)
+    return session, tokens.issue(session)
+
+
+async def upload_photo(
+    *,
+    conn: asyncpg.Connection,
+    data: bytes,
+    capture_token: str,
+    category: str | None,
+    tokens: capture.CaptureTokens,
+    store: PhotoStore,
+    sealer: Sealer,
+    policy: PhotoPolicy,
+    retry: domain.RetryKey | None = None,
+    retry_ttl_s: int = 24 * 3600,
+) -> Outcome:
+    # Decoding and hashing are CPU work: keep them off the event loop and outside the transaction.
+    facts = await asyncio.to_thread(
+        photo_checks.analyse,
+        data,
+        max_bytes=policy.max_bytes,
+        max_pixels=policy.max_pixels,
+        default_offset=policy.default_offset,
+    )
+    async with conn.transaction():
+        replay = await _replay_or_claim(conn=conn, retry=retry, sealer=sealer, ttl_s=retry_ttl_s)
+        if replay is not None:
+            return replay
+        session_id = tokens.verify(capture_token)
+        row = await repository.lock_capture_session(conn=conn, session_id=session_id)
+        uploaded_at = datetime.now(UTC)
+        if row is None:
+            raise capture.invalid()
+        if row.used_at is not None:
+            raise capture.already_used()
+        if row.session.expires_at < uploaded_at:
+            raise capture.expired()
+        similar = await repository.find_similar_photos(
+            conn=conn, phash=facts.phash, max_distance=policy.reuse_max_distance
+        )
+        reasons = photo_checks.capture_reasons(
+            facts,
+            session_started_at=row.session.started_at,
+            uploaded_at=uploaded_at,
+            clock_skew=policy.clock_skew,
+            old_after=policy.old_after,
+        ) + photo_checks.reuse_reasons(similar)
+        verdict = photo_checks.verdict(reasons, category=category, reject_reasons=policy.reject_reasons)
+        original_key, public_key = await asyncio.to_thread(_store_files, store, data, facts)
+        photo_id = uuid.uuid4()
+        await repository.insert_photo(
+            conn=conn,
+            photo_id=photo_id,
+            session_id=session_id,
+            facts=facts,
+            size_bytes=len(data),
+            original_key=original_key,
+            public_key=public_key,
+            verdict=verdict,
+            reasons=reasons,
+            similar=similar,
+            uploaded_at=uploaded_at,
+        )
+        await repository.mark_capture_session_used(conn=conn, session_id=session_id, used_at=uploaded_at)
+        outcome = Outcome(
+            status_code=201,
+            body={
+                "id": str(photo_id),
+                "verdict": verdict,
+                "reasons": [reason.to_json() for reason in reasons],
+                "media_type": facts.media_type,
+                "width": facts.width,
+                "height": facts.height,
+                "taken_at": facts.taken_at.isoformat() if facts.taken_at else None,
+                "content_credentials": facts.credentials.to_json(),
+            },
+        )
+        await _remember(conn=conn, retry=retry, sealer=sealer, outcome=outcome)
+    log.info(
+        "photo_uploaded",
+        photo_id=str(photo_id),
+        verdict=verdict,
+        reasons=[reason.code for reason in reasons],
+        similar=len(similar),
+    )
+    return outcome
+
+
+def _store_files(store: PhotoStore, data: bytes, facts: photo_checks.PhotoFacts) -> tuple[str, str]:
+    original_key = store.put(data, area="originals", suffix=facts.suffix)
+    public_key = store.put(photo_checks.public_copy(data), area="public", suffix=".jpg")
+    return original_key, public_key
+
+
+# -- tracking: what other services announced ----------------------------------------------
+
+
+async def on_complaint_routed(*, conn: asyncpg.Connection, envelope: Envelope) -> None:
+    routed = envelope.data
+    assert isinstance(routed, ComplaintRouted)
+    if await repository.add_timeline_entry(
+        conn=conn,
+        event_id=envelope.id,
+        complaint_id=routed.complaint_id,
+        event_type=envelope.type,
+        occurred_at=routed.routed_at,
+        department=routed.department,
+    ):
+        await repository.set_department(conn=conn, complaint_id=routed.complaint_id, department=routed.department)
+
+
+async def on_status_changed(*, conn: asyncpg.Connection, envelope: Envelope) -> None:
+    changed = envelope.data
+    assert isinstance(changed, ComplaintStatusChanged)
+    # Only what staff wrote for the reporter is public: the reason (e.g. why rejected) and
+    # the resolution note; internal notes stay with the status service.
+    public_note = changed.resolution_note or changed.reason
+    if await repository.add_timeline_entry(
+        conn=conn,
+        event_id=envelope.id,
+        complaint_id=changed.complaint_id,
+        event_type=envelope.type,
+        occurred_at=changed.changed_at,
+        status=changed.status,
+        department=changed.department,
+        note=public_note,
+    ):
+        await repository.set_status(
+            conn=conn,
+            complaint_id=changed.complaint_id,
+            status=changed.status,
+            department=changed.department,
+            changed_at=changed.changed_at,
+            resolution_note=changed.resolution_note,
+            after_photo_ids=list(changed.after_photo_ids),
+        )
+
+
+# -- the reporter's follow-ups ------------------------------------------------------------
+
+
+async def track(*, conn: asyncpg.Connection, tracking_code: str, token: str | None) -> dict:
+    complaint = await repository.tracked_complaint(conn=conn, tracking_code=tracking_code)
+    if complaint is None:
+        raise follow_up.not_found()
+    own_view = complaint.check_visible(token)
+    row, timeline = await repository.tracking_view(conn=conn, complaint_id=complaint.id)  # type: ignore[arg-type]
+    view = {
+        "tracking_code": row["tracking_code"],
+        "kind": row["kind"],
+        "category": row["category"],
+        "status": row["status"],
+        "department": row["department"],
+        "submitted_at": row["submitted_at"],
+        "status_changed_at": row["status_changed_at"],
+        "resolution_note": row["resolution_note"],
+        "after_photo_ids": list(row["after_photo_ids"]),
+        "photo_verdict": row["photo_verdict"],
+        "rating": row["rating"],
+        "timeline": [dict(entry) for entry in timeline],
+    }
+    if own_view or (row["privacy"] == "publik" and row["publicly_visible"]):
+        view |= {"title": row["title"], "description": row["description"], "address": row["address"]}
+    return view
+
+
+async def _owned(*, conn: asyncpg.Connection, tracking_code: str, token: str | None) -> follow_up.TrackedComplaint:
+    complaint = await repository.tracked_complaint(conn=conn, tracking_code=tracking_code, lock=True)
+    if complaint is None:
+        raise follow_up.not_found()
+    complaint.check_owner(token)
     return complaint
+
+
+async def add_information(
+    *,
+    conn: asyncpg.Connection,
+    tracking_code: str,
+    token: str | None,
+    text: str,
+    photo_ids: tuple[UUID, ...],
+    policy: PhotoPolicy,
+) -> Envelope:
+    async with conn.transaction():
+        complaint = await _owned(conn=conn, tracking_code=tracking_code, token=token)
+        follow_up.check_can_add_information(complaint)
+        row, _ = await repository.tracking_view(conn=conn, complaint_id=complaint.id)  # type: ignore[arg-type]
+        photos = await _judge_photos(
+            conn=conn, photo_ids=photo_ids, category=row["category"], reported=None, policy=policy
+        )
+        if photos:
+            await repository.attach_photos(
+                conn=conn,
+                complaint_id=complaint.id,  # type: ignore[arg-type]
+                photos=[(photo.id, photo.verdict, list(photo.reasons)) for photo in photos],
+            )
+        envelope = Envelope(
+            source=domain.SOURCE,
+            data=ComplaintInformationAdded(
+                complaint_id=complaint.id,
+                tracking_code=complaint.tracking_code,
+                text=text,
+                photos=tuple(photo.evidence() for photo in photos),
+                added_at=datetime.now(UTC),
+            ),
+        )
+        await add_to_outbox(conn=conn, envelopes=[envelope])
+    log.info("complaint_information_added", complaint_id=str(complaint.id), photos=len(photos))
+    return envelope
+
+
+async def rate(
+    *, conn: asyncpg.Connection, tracking_code: str, token: str | None, rating: int, comment: str | None
+) -> Envelope:
+    async with conn.transaction():
+        complaint = await _owned(conn=conn, tracking_code=tracking_code, token=token)
+        follow_up.check_can_rate(complaint)
+        await repository.set_rating(conn=conn, complaint_id=complaint.id, rating=rating)  # type: ignore[arg-type]
+        envelope = Envelope(
+            source=domain.SOURCE,
+            data=ComplaintRated(
+                complaint_id=complaint.id,
+                tracking_code=complaint.tracking_code,
+                rating=rating,
+                comment=comment,
+                rated_at=datetime.now(UTC),
+            ),
+        )
+        await add_to_outbox(conn=conn, envelopes=[envelope])
+    log.info("complaint_rated", complaint_id=str(complaint.id), rating=rating)
+    return envelope
+
+
+async def request_reopen(
+    *, conn: asyncpg.Connection, tracking_code: str, token: str | None, reason: str, window_days: int
+) -> Envelope:
+    now = datetime.now(UTC)
+    async with conn.transaction():
+        complaint = await _owned(conn=conn, tracking_code=tracking_code, token=token)
+        follow_up.check_can_reopen(complaint, now=now, window=timedelta(days=window_days))
+        envelope = Envelope(
+            source=domain.SOURCE,
+            data=ComplaintReopenRequested(
+                complaint_id=complaint.id, tracking_code=complaint.tracking_code, reason=reason, requested_at=now
+            ),
+        )
+        await add_to_outbox(conn=conn, envelopes=[envelope])
+    log.info("complaint_reopen_requested", complaint_id=str(complaint.id))
+    return envelope

@@ -2,22 +2,86 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
+
 import asyncpg
+import orjson
 
-from sigap_intake.domain import AcceptedComplaint
+from sigap_intake import photo_checks
+from sigap_intake.capture import CaptureSession
+from sigap_intake.domain import AcceptedComplaint, RetryKey
 
 
-async def insert_complaint(*, conn: asyncpg.Connection, complaint: AcceptedComplaint) -> bool:
+# -- idempotency keys ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class StoredResponse:
+    request_hash: bytes
+    status_code: int
+    sealed_response: bytes
+
+
+async def claim_retry_key(
+    *, conn: asyncpg.Connection, retry: RetryKey, ttl_s: int
+) -> StoredResponse | None:
+    """None when this request now owns the key (the caller does the work and stores the
+    result); else the first request's stored result. A concurrent first request that has not
+    committed yet makes this wait on the primary key until it commits or rolls back."""
+    claim = (
+        "INSERT INTO idempotency_keys (scope, key, request_hash) VALUES ($1, $2, $3)"
+        " ON CONFLICT DO NOTHING RETURNING true"
+    )
+    if await conn.fetchval(claim, retry.scope, retry.key, retry.request_hash):
+        return None
+    row = await conn.fetchrow(
+        "SELECT request_hash, status_code, response, created_at < now() - make_interval(secs => $3) AS expired"
+        " FROM idempotency_keys WHERE scope = $1 AND key = $2",
+        retry.scope,
+        retry.key,
+        float(ttl_s),
+    )
+    if row["expired"]:
+        # A key older than its time to live starts afresh (the common path above stays one statement).
+        await conn.execute("DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2", retry.scope, retry.key)
+        await conn.fetchval(claim, retry.scope, retry.key, retry.request_hash)
+        return None
+    return StoredResponse(
+        request_hash=bytes(row["request_hash"]),
+        status_code=row["status_code"],
+        sealed_response=bytes(row["response"]),
+    )
+
+
+async def store_retry_response(
+    *, conn: asyncpg.Connection, retry: RetryKey, status_code: int, sealed_response: bytes
+) -> None:
+    await conn.execute(
+        "UPDATE idempotency_keys SET status_code = $3, response = $4 WHERE scope = $1 AND key = $2",
+        retry.scope,
+        retry.key,
+        status_code,
+        sealed_response,
+    )
+
+
+# -- complaints ---------------------------------------------------------------------------
+
+
+async def insert_complaint(
+    *, conn: asyncpg.Connection, complaint: AcceptedComplaint, sealed_identity: bytes | None
+) -> bool:
     """False when the tracking code is already taken (the caller draws a new one)."""
     command = complaint.command
-    reporter = command.reporter
     inserted = await conn.fetchval(
         """
         INSERT INTO complaints (
             id, tracking_code, follow_up_token_hash, kind, title, description, category,
-            lat, lon, address, privacy, reporter_pseudonym, reporter_name, reporter_phone,
-            reporter_email, submitted_at)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+            lat, lon, address, privacy, reporter_pseudonym, reporter_identity, photo_verdict,
+            photo_gps_far, submitted_at, publicly_visible)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
         ON CONFLICT (tracking_code) DO NOTHING
         RETURNING true
         """,
@@ -33,9 +97,347 @@ async def insert_complaint(*, conn: asyncpg.Connection, complaint: AcceptedCompl
         command.address,
         command.privacy,
         complaint.reporter_pseudonym,
-        reporter.name if reporter else None,
-        reporter.phone if reporter else None,
-        reporter.email if reporter else None,
+        sealed_identity,
+        complaint.photo_verdict,
+        any(r.code == "gps_far_from_location" for p in complaint.photos for r in p.reasons),
         complaint.submitted_at,
+        command.is_listed_publicly,
     )
     return bool(inserted)
+
+
+async def sealed_identity_of(*, conn: asyncpg.Connection, complaint_id: UUID) -> bytes | None:
+    sealed = await conn.fetchval("SELECT reporter_identity FROM complaints WHERE id = $1", complaint_id)
+    return bytes(sealed) if sealed is not None else None
+
+
+# -- capture sessions ---------------------------------------------------------------------
+
+
+async def insert_capture_session(*, conn: asyncpg.Connection, session: CaptureSession) -> None:
+    await conn.execute(
+        "INSERT INTO capture_sessions (id, started_at, expires_at) VALUES ($1, $2, $3)",
+        session.id,
+        session.started_at,
+        session.expires_at,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class CaptureSessionRow:
+    session: CaptureSession
+    used_at: datetime | None
+
+
+async def lock_capture_session(*, conn: asyncpg.Connection, session_id: UUID) -> CaptureSessionRow | None:
+    row = await conn.fetchrow(
+        "SELECT id, started_at, expires_at, used_at FROM capture_sessions WHERE id = $1 FOR UPDATE",
+        session_id,
+    )
+    if row is None:
+        return None
+    return CaptureSessionRow(
+        session=CaptureSession(id=row["id"], started_at=row["started_at"], expires_at=row["expires_at"]),
+        used_at=row["used_at"],
+    )
+
+
+async def mark_capture_session_used(*, conn: asyncpg.Connection, session_id: UUID, used_at: datetime) -> None:
+    await conn.execute("UPDATE capture_sessions SET used_at = $2 WHERE id = $1", session_id, used_at)
+
+
+# -- photos -------------------------------------------------------------------------------
+
+_SIMILAR = """
+SELECT m.photo_id, p.complaint_id, m.distance
+FROM (
+    SELECT photo_id, min(distance) AS distance
+    FROM (
+        SELECT photo_id, bit_count((phash # $5)::bit(64)) AS distance FROM photo_hashes
+        WHERE band0 = ANY($1::int[]) AND bit_count((phash # $5)::bit(64)) <= $6
+        UNION ALL
+        SELECT photo_id, bit_count((phash # $5)::bit(64)) FROM photo_hashes
+        WHERE band1 = ANY($2::int[]) AND bit_count((phash # $5)::bit(64)) <= $6
+        UNION ALL
+        SELECT photo_id, bit_count((phash # $5)::bit(64)) FROM photo_hashes
+        WHERE band2 = ANY($3::int[]) AND bit_count((phash # $5)::bit(64)) <= $6
+        UNION ALL
+        SELECT photo_id, bit_count((phash # $5)::bit(64)) FROM photo_hashes
+        WHERE band3 = ANY($4::int[]) AND bit_count((phash # $5)::bit(64)) <= $6
+    ) candidates
+    GROUP BY photo_id
+    ORDER BY distance
+    LIMIT $7
+) m
+LEFT JOIN photos p ON p.id = m.photo_id
+ORDER BY m.distance
+"""
+
+
+async def find_similar_photos(
+    *, conn: asyncpg.Connection, phash: int, max_distance: int, limit: int = 10
+) -> list[photo_checks.SimilarPhoto]:
+    """Earlier photos within `max_distance` bits, through the band indexes (never a scan)."""
+    radius = photo_checks.probe_radius(max_distance)
+    probes = [photo_checks.band_neighbours(band, radius) for band in photo_checks.bands(phash)]
+    rows = await conn.fetch(_SIMILAR, *probes, photo_checks.to_signed(phash), max_distance, limit)
+    return [
+        photo_checks.SimilarPhoto(
+            photo_id=row["photo_id"], complaint_id=row["complaint_id"], distance=row["distance"]
+        )
+        for row in rows
+    ]
+
+
+async def insert_photo(
+    *,
+    conn: asyncpg.Connection,
+    photo_id: UUID,
+    session_id: UUID,
+    facts: photo_checks.PhotoFacts,
+    size_bytes: int,
+    original_key: str,
+    public_key: str,
+    verdict: str,
+    reasons: list[photo_checks.Reason],
+    similar: list[photo_checks.SimilarPhoto],
+    uploaded_at: datetime,
+) -> None:
+    await conn.execute(
+        """
+        INSERT INTO photos (
+            id, capture_session_id, sha256, media_type, size_bytes, width, height, original_key,
+            public_key, verdict, reasons, taken_at, camera_make, camera_model, software,
+            gps_lat, gps_lon, uploaded_at, content_credentials)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
+        """,
+        photo_id,
+        session_id,
+        facts.sha256,
+        facts.media_type,
+        size_bytes,
+        facts.width,
+        facts.height,
+        original_key,
+        public_key,
+        verdict,
+        orjson.dumps([reason.to_json() for reason in reasons]).decode(),
+        facts.taken_at,
+        facts.camera_make,
+        facts.camera_model,
+        facts.software,
+        facts.gps[0] if facts.gps else None,
+        facts.gps[1] if facts.gps else None,
+        uploaded_at,
+        orjson.dumps(facts.credentials.to_json()).decode() if facts.credentials.state != "absent" else None,
+    )
+    phash_bands = photo_checks.bands(facts.phash)
+    await conn.execute(
+        "INSERT INTO photo_hashes (photo_id, phash, band0, band1, band2, band3) VALUES ($1, $2, $3, $4, $5, $6)",
+        photo_id,
+        photo_checks.to_signed(facts.phash),
+        *phash_bands,
+    )
+    if similar:
+        await conn.executemany(
+            "INSERT INTO photo_matches (photo_id, earlier_photo_id, distance) VALUES ($1, $2, $3)",
+            [(photo_id, match.photo_id, match.distance) for match in similar],
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class PhotoRow:
+    id: UUID
+    complaint_id: UUID | None
+    reasons: tuple[photo_checks.Reason, ...]
+    gps: tuple[float, float] | None
+
+
+async def lock_photos(*, conn: asyncpg.Connection, photo_ids: list[UUID]) -> dict[UUID, PhotoRow]:
+    rows = await conn.fetch(
+        "SELECT id, complaint_id, reasons, gps_lat, gps_lon FROM photos WHERE id = ANY($1::uuid[])"
+        " ORDER BY id FOR UPDATE",
+        photo_ids,
+    )
+    return {
+        row["id"]: PhotoRow(
+            id=row["id"],
+            complaint_id=row["complaint_id"],
+            reasons=tuple(photo_checks.Reason.from_json(r) for r in orjson.loads(row["reasons"])),
+            gps=(row["gps_lat"], row["gps_lon"]) if row["gps_lat"] is not None else None,
+        )
+        for row in rows
+    }
+
+
+async def attach_photos(
+    *, conn: asyncpg.Connection, complaint_id: UUID, photos: list[tuple[UUID, str, list[photo_checks.Reason]]]
+) -> None:
+    await conn.executemany(
+        "UPDATE photos SET complaint_id = $1, verdict = $3, reasons = $4 WHERE id = $2",
+        [
+            (complaint_id, photo_id, verdict, orjson.dumps([r.to_json() for r in reasons]).decode())
+            for photo_id, verdict, reasons in photos
+        ],
+    )
+
+
+# -- tracking and follow-up ---------------------------------------------------------------
+
+
+async def tracked_complaint(*, conn: asyncpg.Connection, tracking_code: str, lock: bool = False):
+    from sigap_intake.follow_up import TrackedComplaint
+
+    row = await conn.fetchrow(
+        "SELECT id, tracking_code, follow_up_token_hash, privacy, publicly_visible, status, status_changed_at, rating"
+        " FROM complaints WHERE tracking_code = $1" + (" FOR UPDATE" if lock else ""),
+        tracking_code,
+    )
+    if row is None:
+        return None
+    return TrackedComplaint(
+        id=row["id"],
+        tracking_code=row["tracking_code"],
+        follow_up_token_hash=bytes(row["follow_up_token_hash"]),
+        privacy=row["privacy"],
+        publicly_visible=row["publicly_visible"],
+        status=row["status"],
+        status_changed_at=row["status_changed_at"],
+        rating=row["rating"],
+    )
+
+
+async def tracking_view(*, conn: asyncpg.Connection, complaint_id: UUID) -> tuple[asyncpg.Record, list[asyncpg.Record]]:
+    complaint = await conn.fetchrow(
+        "SELECT tracking_code, kind, title, description, category, address, privacy, publicly_visible, status, department,"
+        " submitted_at, status_changed_at, resolution_note, after_photo_ids, photo_verdict, rating"
+        " FROM complaints WHERE id = $1",
+        complaint_id,
+    )
+    timeline = await conn.fetch(
+        "SELECT event_type, status, department, note, occurred_at FROM tracking_timeline"
+        " WHERE complaint_id = $1 ORDER BY occurred_at, event_id",
+        complaint_id,
+    )
+    return complaint, list(timeline)
+
+
+async def add_timeline_entry(
+    *,
+    conn: asyncpg.Connection,
+    event_id: UUID,
+    complaint_id: UUID,
+    event_type: str,
+    occurred_at: datetime,
+    status: str | None = None,
+    department: str | None = None,
+    note: str | None = None,
+) -> bool:
+    """False when the complaint is not one of this intake's (the event is then ignored)."""
+    inserted = await conn.fetchval(
+        """
+        INSERT INTO tracking_timeline (event_id, complaint_id, event_type, status, department, note, occurred_at)
+        SELECT $1, $2, $3, $4, $5, $6, $7 WHERE EXISTS (SELECT 1 FROM complaints WHERE id = $2)
+        ON CONFLICT (event_id) DO NOTHING
+        RETURNING true
+        """,
+        event_id,
+        complaint_id,
+        event_type,
+        status,
+        department,
+        note,
+        occurred_at,
+    )
+    return bool(inserted)
+
+
+async def set_department(*, conn: asyncpg.Connection, complaint_id: UUID, department: str) -> None:
+    await conn.execute("UPDATE complaints SET department = $2 WHERE id = $1", complaint_id, department)
+
+
+async def set_status(
+    *,
+    conn: asyncpg.Connection,
+    complaint_id: UUID,
+    status: str,
+    department: str,
+    changed_at: datetime,
+    resolution_note: str | None,
+    after_photo_ids: list[UUID],
+) -> None:
+    # Events from different topics may arrive out of order: the latest change wins.
+    await conn.execute(
+        """
+        UPDATE complaints SET status = $2, department = $3, status_changed_at = $4,
+            resolution_note = coalesce($5, resolution_note),
+            after_photo_ids = CASE WHEN cardinality($6::uuid[]) > 0 THEN $6::uuid[] ELSE after_photo_ids END
+        WHERE id = $1 AND (status_changed_at IS NULL OR status_changed_at <= $4)
+        """,
+        complaint_id,
+        status,
+        department,
+        changed_at,
+        resolution_note,
+        after_photo_ids,
+    )
+
+
+async def set_rating(*, conn: asyncpg.Connection, complaint_id: UUID, rating: int) -> None:
+    await conn.execute("UPDATE complaints SET rating = $2 WHERE id = $1", complaint_id, rating)
+
+
+async def sealed_identity_by_pseudonym(*, conn: asyncpg.Connection, pseudonym: str) -> tuple[UUID, bytes] | None:
+    row = await conn.fetchrow(
+        "SELECT id, reporter_identity FROM complaints WHERE reporter_pseudonym = $1"
+        " AND reporter_identity IS NOT NULL ORDER BY submitted_at DESC LIMIT 1",
+        pseudonym,
+    )
+    return (row["id"], bytes(row["reporter_identity"])) if row else None
+
+
+# -- Open311 ------------------------------------------------------------------------------
+
+_OPEN311_COLUMNS = """
+    c.id, c.tracking_code, c.category, c.description, c.address, c.lat, c.lon, c.status, c.department,
+    c.resolution_note, c.submitted_at, c.status_changed_at,
+    (SELECT t.note FROM tracking_timeline t WHERE t.complaint_id = c.id AND t.note IS NOT NULL
+     ORDER BY t.occurred_at DESC LIMIT 1) AS last_note
+"""
+
+
+async def open311_requests(
+    *,
+    conn: asyncpg.Connection,
+    tracking_codes: list[str] | None,
+    category: str | None,
+    start: datetime,
+    end: datetime,
+    closed: bool | None,
+    closed_statuses: list[str],
+    limit: int = 1000,
+) -> list[asyncpg.Record]:
+    """Public reports only: confidential and anonymous ones never appear in Open311 listings."""
+    return await conn.fetch(
+        f"""
+        SELECT {_OPEN311_COLUMNS} FROM complaints c
+        WHERE c.privacy = 'publik' AND c.publicly_visible
+          AND ($1::text[] IS NULL OR c.tracking_code = ANY($1::text[]))
+          AND ($2::text IS NULL OR c.category = $2)
+          AND ($1::text[] IS NOT NULL OR c.submitted_at BETWEEN $3 AND $4)
+          AND ($5::boolean IS NULL OR (c.status = ANY($6::text[])) = $5)
+        ORDER BY c.submitted_at DESC
+        LIMIT $7
+        """,
+        tracking_codes,
+        category,
+        start,
+        end,
+        closed,
+        closed_statuses,
+        limit,
+    )
+
+
+async def tracking_code_by_token_hash(*, conn: asyncpg.Connection, token_hash: bytes) -> str | None:
+    return await conn.fetchval("SELECT tracking_code FROM complaints WHERE follow_up_token_hash = $1", token_hash)

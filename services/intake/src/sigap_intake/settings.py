@@ -1,9 +1,110 @@
 """Intake's settings (env prefix SIGAP_)."""
 
+from __future__ import annotations
+
+import base64
+import binascii
+import tempfile
+from pathlib import Path
+
+from pydantic import Field, SecretStr, field_validator
+
 from sigap_shared.settings import ServiceSettings
+
+# 32 bytes, base64: accepted only outside production (see `refuse_development_secrets`).
+DEVELOPMENT_IDENTITY_KEY = "c2lnYXAtZGV2ZWxvcG1lbnQtaWRlbnRpdHkta2V5ISE="
+DEVELOPMENT_INTERNAL_TOKEN = "sigap-development-internal-token-change-me"
+
+
+# A subset of routing's taxonomy (services/routing/.../taxonomy.yaml) that Open311 clients can
+# choose from; routing still decides the department.
+OPEN311_SERVICES: tuple[dict[str, str], ...] = (
+    {"code": "jalan_rusak", "name": "Jalan rusak atau berlubang", "group": "Infrastruktur"},
+    {"code": "drainase", "name": "Drainase, saluran air, banjir/genangan", "group": "Infrastruktur"},
+    {"code": "trotoar", "name": "Trotoar / jalur pejalan kaki", "group": "Infrastruktur"},
+    {"code": "sampah", "name": "Sampah dan kebersihan", "group": "Lingkungan"},
+    {"code": "pohon_tumbang", "name": "Pohon tumbang", "group": "Lingkungan"},
+    {"code": "lampu_jalan", "name": "Lampu penerangan jalan umum (PJU)", "group": "Perhubungan"},
+    {"code": "lampu_lalu_lintas", "name": "Lampu lalu lintas (APILL)", "group": "Perhubungan"},
+    {"code": "parkir", "name": "Parkir", "group": "Perhubungan"},
+    {"code": "pedagang_kaki_lima", "name": "Pedagang kaki lima", "group": "Ketertiban"},
+    {"code": "lainnya", "name": "Lainnya (dinas ditentukan petugas)", "group": "Lainnya"},
+)
 
 
 class IntakeSettings(ServiceSettings):
     service_name: str = "intake"
     http_port: int = 8000
     pg_database: str = "sigap_intake"
+
+    # AES-256-GCM key (base64) encrypting reporter identities and stored retry responses.
+    identity_key: SecretStr = SecretStr(DEVELOPMENT_IDENTITY_KEY)
+
+    # Bearer token other Sigap services present on /internal/v1 (e.g. notify resolving contacts).
+    internal_token: SecretStr = SecretStr(DEVELOPMENT_INTERNAL_TOKEN)
+
+    idempotency_ttl_s: int = 24 * 3600
+
+    # Photos. The issue asks for 1..5; the minimum is a setting so deployments (and the
+    # walking-skeleton test) can accept photo-less reports.
+    min_photos: int = Field(default=0, ge=0, le=5)
+    max_photos: int = Field(default=5, ge=1, le=5)
+    photo_max_bytes: int = 10 * 1024 * 1024
+    photo_max_pixels: int = 40_000_000
+    photo_dir: Path = Path(tempfile.gettempdir()) / "sigap-intake-photos"
+    capture_session_ttl_s: int = 300
+    # Phone clocks drift: accept capture times this far outside the session window.
+    capture_clock_skew_s: int = 120
+    # Offset assumed when a photo's EXIF has no OffsetTimeOriginal (Depok is on WIB).
+    default_utc_offset: str = "+07:00"
+    photo_old_after_s: int = 24 * 3600
+    photo_gps_max_distance_m: float = 1000.0
+    photo_reuse_max_distance: int = Field(default=10, ge=0, le=15)
+    # Reasons that reject a photo instead of flagging it, per category ("*" = any category).
+    photo_reject_reasons: dict[str, list[str]] = Field(default_factory=lambda: {"*": ["reused_photo"]})
+
+    # The reporter may reopen a resolved complaint within this many days.
+    reopen_window_days: int = Field(default=7, ge=0)
+
+    # Per device (X-Device-Id header, else client IP) and per process, on the POST endpoints.
+    # 0 turns it off; behind a proxy the client IP is the proxy's unless uvicorn is told to
+    # trust X-Forwarded-For (--forwarded-allow-ips).
+    rate_limit_per_minute: int = Field(default=0, ge=0)
+    rate_limit_burst: int = Field(default=10, ge=1)
+    rate_limit_ip_factor: int = Field(default=20, ge=1)
+
+    # Open311 GeoReport v2 (/open311/v2): keys that may POST requests (none: posting refused),
+    # and the service list offered to Open311 clients (category code -> name, group).
+    open311_api_keys: list[SecretStr] = Field(default_factory=list)
+    open311_contact: str = "Diskominfo Kota Depok, sigap@depok.go.id"
+    open311_services: list[dict[str, str]] = Field(default_factory=lambda: [dict(s) for s in OPEN311_SERVICES])
+
+    @field_validator("identity_key")
+    @classmethod
+    def _identity_key_is_32_bytes(cls, value: SecretStr) -> SecretStr:
+        try:
+            raw = base64.b64decode(value.get_secret_value(), altchars=b"-_", validate=True)
+        except (binascii.Error, ValueError) as exc:
+            raise ValueError("SIGAP_IDENTITY_KEY must be base64 (32 random bytes)") from exc
+        if len(raw) != 32:
+            raise ValueError("SIGAP_IDENTITY_KEY must decode to exactly 32 bytes")
+        return value
+
+    @property
+    def identity_key_bytes(self) -> bytes:
+        return base64.b64decode(self.identity_key.get_secret_value(), altchars=b"-_")
+
+    def refuse_development_secrets(self) -> None:
+        """Called by the entrypoint: production never runs on the development identity key or
+        internal token. (Not a model validator: the shared settings tests build an intake
+        settings object in production mode with only the shared secrets set.)"""
+        if self.environment != "production":
+            return
+        if self.identity_key.get_secret_value() == DEVELOPMENT_IDENTITY_KEY:
+            raise ValueError(
+                "SIGAP_IDENTITY_KEY still has the development default; set a real key in production"
+            )
+        if self.internal_token.get_secret_value() == DEVELOPMENT_INTERNAL_TOKEN:
+            raise ValueError(
+                "SIGAP_INTERNAL_TOKEN still has the development default; set a real secret in production"
+            )

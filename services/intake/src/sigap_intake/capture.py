@@ -1,0 +1,94 @@
+"""Capture tokens: the app asks for one right before opening the camera and sends it with the
+upload. Signed (HS256 JWT with a key derived from the service's JWT secret for this purpose
+only), short-lived, and single-use through the `capture_sessions` row it names."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from uuid import UUID
+
+import jwt
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+AUDIENCE = "sigap-intake-capture"
+
+
+class CaptureTokenError(Exception):
+    def __init__(self, *, code: str, status: int, message_id: str, message_en: str) -> None:
+        super().__init__(message_en)
+        self.code = code
+        self.status = status
+        self.message_id = message_id
+        self.message_en = message_en
+
+
+def expired() -> CaptureTokenError:
+    return CaptureTokenError(
+        code="capture-token-expired",
+        status=401,
+        message_id="Token kamera sudah kedaluwarsa; buka kamera lagi untuk mendapatkan token baru.",
+        message_en="The capture token has expired; open the camera again to get a new one.",
+    )
+
+
+def invalid() -> CaptureTokenError:
+    return CaptureTokenError(
+        code="capture-token-invalid",
+        status=401,
+        message_id="Token kamera tidak valid; foto harus diambil langsung lewat aplikasi.",
+        message_en="The capture token is not valid; photos must be taken live in the app.",
+    )
+
+
+def already_used() -> CaptureTokenError:
+    return CaptureTokenError(
+        code="capture-token-used",
+        status=409,
+        message_id="Token kamera sudah dipakai untuk foto lain; satu token untuk satu foto.",
+        message_en="The capture token was already used for another photo; one token per photo.",
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class CaptureSession:
+    id: UUID
+    started_at: datetime
+    expires_at: datetime
+
+
+class CaptureTokens:
+    def __init__(self, *, secret: bytes) -> None:
+        self._key = HKDF(
+            algorithm=hashes.SHA256(), length=32, salt=None, info=b"sigap-intake-capture-token"
+        ).derive(secret)
+
+    def issue(self, session: CaptureSession) -> str:
+        return jwt.encode(
+            {
+                "sub": str(session.id),
+                "aud": AUDIENCE,
+                "iat": int(session.started_at.timestamp()),
+                "exp": int(session.expires_at.timestamp()),
+            },
+            self._key,
+            algorithm="HS256",
+        )
+
+    def verify(self, token: str, *, leeway: timedelta = timedelta(0)) -> UUID:
+        """The session id the token names; raises `CaptureTokenError` otherwise."""
+        try:
+            claims = jwt.decode(
+                token,
+                self._key,
+                algorithms=["HS256"],
+                audience=AUDIENCE,
+                leeway=leeway,
+                options={"require": ["sub", "exp", "aud"]},
+            )
+            return UUID(claims["sub"])
+        except jwt.ExpiredSignatureError:
+            raise expired() from None
+        except (jwt.InvalidTokenError, ValueError):
+            raise invalid() from None

@@ -1,0 +1,75 @@
+"""What intake's routes need besides a connection, built once per process from the settings:
+the sealer for data at rest, the capture-token signer, the photo store and the photo policy."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from sigap_intake.capture import CaptureTokens
+from sigap_intake.photo_checks import PhotoPolicy, parse_offset
+from sigap_intake.rate_limit import RateLimiter
+from sigap_intake.sealing import Sealer
+from sigap_intake.settings import IntakeSettings
+from sigap_intake.storage import LocalPhotoStore, PhotoStore
+
+
+@dataclass(frozen=True)
+class IntakeContext:
+    settings: IntakeSettings
+    sealer: Sealer
+    capture_tokens: CaptureTokens
+    photo_store: PhotoStore
+    policy: PhotoPolicy
+    device_limiter: RateLimiter
+    ip_limiter: RateLimiter
+    # Guessing follow-up tokens for one tracking code through the internal API stays slow.
+    verify_limiter: RateLimiter
+
+    @classmethod
+    def from_settings(cls, settings: IntakeSettings) -> "IntakeContext":
+        return cls(
+            settings=settings,
+            sealer=Sealer(settings.identity_key_bytes),
+            capture_tokens=CaptureTokens(secret=settings.jwt_secret.get_secret_value().encode()),
+            photo_store=LocalPhotoStore(settings.photo_dir),
+            policy=policy_from_settings(settings),
+            device_limiter=RateLimiter(
+                per_minute=settings.rate_limit_per_minute, burst=settings.rate_limit_burst
+            ),
+            ip_limiter=RateLimiter(
+                per_minute=settings.rate_limit_per_minute * settings.rate_limit_ip_factor,
+                burst=settings.rate_limit_burst * settings.rate_limit_ip_factor,
+            ),
+            verify_limiter=RateLimiter(per_minute=10, burst=10),
+        )
+
+
+def policy_from_settings(settings: IntakeSettings) -> PhotoPolicy:
+    return PhotoPolicy(
+        min_photos=settings.min_photos,
+        max_photos=settings.max_photos,
+        max_bytes=settings.photo_max_bytes,
+        max_pixels=settings.photo_max_pixels,
+        session_ttl=timedelta(seconds=settings.capture_session_ttl_s),
+        clock_skew=timedelta(seconds=settings.capture_clock_skew_s),
+        old_after=timedelta(seconds=settings.photo_old_after_s),
+        default_offset=parse_offset(settings.default_utc_offset),
+        gps_max_distance_m=settings.photo_gps_max_distance_m,
+        reuse_max_distance=settings.photo_reuse_max_distance,
+        reject_reasons={category: tuple(codes) for category, codes in settings.photo_reject_reasons.items()},
+    )
+
+
+def get_context(request: Request) -> IntakeContext:
+    context = getattr(request.app.state, "intake", None)
+    if context is None:
+        context = IntakeContext.from_settings(request.app.state.settings)
+        request.app.state.intake = context
+    return context
+
+
+Context = Annotated[IntakeContext, Depends(get_context)]

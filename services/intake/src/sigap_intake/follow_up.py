@@ -1,0 +1,107 @@
+"""Pure rules of following up a complaint as its reporter: who may see it, and when
+information may be added, the handling rated, or the complaint reopened."""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sigap_intake.domain import hash_token
+
+CLOSED_STATUSES = frozenset({"selesai", "ditolak"})
+
+
+class FollowUpError(Exception):
+    def __init__(self, *, code: str, status: int, message_id: str, message_en: str) -> None:
+        super().__init__(message_en)
+        self.code = code
+        self.status = status
+        self.message_id = message_id
+        self.message_en = message_en
+
+
+def not_found() -> FollowUpError:
+    # Same answer for an unknown code and a wrong token: codes cannot be probed for existence.
+    return FollowUpError(
+        code="complaint-not-found",
+        status=404,
+        message_id="Laporan tidak ditemukan, atau token tindak lanjut salah. Periksa kode dan token Anda.",
+        message_en="Report not found, or the follow-up token is wrong. Check your code and token.",
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class TrackedComplaint:
+    id: object
+    tracking_code: str
+    follow_up_token_hash: bytes
+    privacy: str
+    publicly_visible: bool
+    status: str
+    status_changed_at: datetime | None
+    rating: int | None
+
+    def token_matches(self, token: str | None) -> bool:
+        return token is not None and hmac.compare_digest(hash_token(token), self.follow_up_token_hash)
+
+    def check_visible(self, token: str | None) -> bool:
+        """Whether the reporter's own view (with the description) is shown. Raises for private
+        reports without the right token; public reports show their public part to anyone."""
+        if self.token_matches(token):
+            return True
+        if not (self.privacy == "publik" and self.publicly_visible) or token is not None:
+            raise not_found()
+        return False
+
+    def check_owner(self, token: str | None) -> None:
+        if not self.token_matches(token):
+            raise not_found()
+
+
+def check_can_add_information(complaint: TrackedComplaint) -> None:
+    if complaint.status in CLOSED_STATUSES:
+        raise FollowUpError(
+            code="complaint-closed",
+            status=409,
+            message_id="Laporan sudah ditutup; informasi tambahan tidak bisa dikirim. Jika masalah belum "
+            "selesai, ajukan pembukaan kembali.",
+            message_en="The report is closed; no more information can be added. If the problem is not "
+            "solved, ask to reopen it.",
+        )
+
+
+def check_can_rate(complaint: TrackedComplaint) -> None:
+    if complaint.status != "selesai":
+        raise FollowUpError(
+            code="not-finished",
+            status=409,
+            message_id="Penilaian hanya bisa diberikan setelah laporan selesai ditangani.",
+            message_en="A rating can only be given once the report has been resolved.",
+        )
+    if complaint.rating is not None:
+        raise FollowUpError(
+            code="already-rated",
+            status=409,
+            message_id="Laporan ini sudah Anda nilai.",
+            message_en="You have already rated this report.",
+        )
+
+
+def check_can_reopen(complaint: TrackedComplaint, *, now: datetime, window: timedelta) -> None:
+    if complaint.status != "selesai":
+        raise FollowUpError(
+            code="not-finished",
+            status=409,
+            message_id="Hanya laporan yang sudah selesai yang bisa dibuka kembali.",
+            message_en="Only a resolved report can be reopened.",
+        )
+    if complaint.status_changed_at is not None and now - complaint.status_changed_at > window:
+        raise FollowUpError(
+            code="reopen-window-passed",
+            status=409,
+            message_id=f"Batas waktu pembukaan kembali ({window.days} hari setelah selesai) sudah lewat; "
+            "silakan kirim laporan baru.",
+            message_en=f"The reopen window ({window.days} days after resolution) has passed; "
+            "please submit a new report.",
+        )

@@ -1,0 +1,333 @@
+"""Open311 GeoReport v2 at /open311/v2 (http://wiki.open311.org/GeoReport_v2): discovery,
+services, service definitions, posting and reading requests, tokens; every resource in
+`.json` and `.xml`, errors in the specification's own format (not problem+json).
+
+A request's `service_request_id` is its Sigap tracking code. Only public reports are listed;
+confidential and anonymous ones exist for their reporters alone."""
+
+from __future__ import annotations
+
+import dataclasses
+import xml.etree.ElementTree as ET
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from pydantic import ValidationError
+
+from sigap_intake import domain, handlers, repository
+from sigap_intake.context import Context
+from sigap_intake.follow_up import CLOSED_STATUSES
+from sigap_shared.events import GeoPoint
+from sigap_shared.problems import Text, preferred_language
+from sigap_shared.runtime import Conn
+
+SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
+CHANGESET = "2026-11-27T00:00:00Z"
+WINDOW = timedelta(days=90)
+FORMATS = {"json": "application/json; charset=utf-8", "xml": "text/xml; charset=utf-8"}
+_SINGULAR = {"endpoints": "endpoint", "formats": "format", "attributes": "attribute", "values": "value"}
+
+router = APIRouter(prefix="/open311/v2", tags=["open311"])
+
+
+class Open311Error(Exception):
+    def __init__(self, status: int, message: Text) -> None:
+        super().__init__(message.en)
+        self.status = status
+        self.message = message
+
+
+def _xml_value(parent: ET.Element, name: str, value: Any) -> None:
+    element = ET.SubElement(parent, name)
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            _xml_value(element, key, item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            _xml_value(element, _SINGULAR.get(name, "item"), item)
+    elif isinstance(value, bool):
+        element.text = "true" if value else "false"
+    elif value is not None:
+        element.text = str(value)
+
+
+def _render(fmt: str, body: Any, *, root: str, item: str | None = None, status: int = 200) -> Response:
+    if fmt == "json":
+        import orjson
+
+        return Response(orjson.dumps(body), status_code=status, media_type=FORMATS["json"])
+    element = ET.Element(root)
+    if item is None:
+        for key, value in body.items():
+            _xml_value(element, key, value)
+    else:
+        for entry in body:
+            _xml_value(element, item, entry)
+    xml = b'<?xml version="1.0" encoding="utf-8"?>' + ET.tostring(element, encoding="utf-8", xml_declaration=False)
+    return Response(xml, status_code=status, media_type=FORMATS["xml"])
+
+
+def _error(request: Request, fmt: str, error: Open311Error) -> Response:
+    body = [{"code": error.status, "description": error.message.pick(preferred_language(request))}]
+    return _render(fmt if fmt in FORMATS else "json", body, root="errors", item="error", status=error.status)
+
+
+def _format(fmt: str) -> str:
+    if fmt not in FORMATS:
+        raise Open311Error(400, Text("Format harus json atau xml.", "The format must be json or xml."))
+    return fmt
+
+
+def _services(context: Context) -> list[dict[str, Any]]:
+    return [
+        {
+            "service_code": service["code"],
+            "service_name": service["name"],
+            "description": service.get("description", service["name"]),
+            "metadata": False,
+            "type": "realtime",
+            "keywords": service.get("keywords", ""),
+            "group": service.get("group", ""),
+        }
+        for service in context.settings.open311_services
+    ]
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z") if value else None
+
+
+def _request_view(row: Any, names: Mapping[str, str]) -> dict[str, Any]:
+    closed = row["status"] in CLOSED_STATUSES
+    return {
+        "service_request_id": row["tracking_code"],
+        "status": "closed" if closed else "open",
+        "status_notes": row["resolution_note"] or row["last_note"],
+        "service_name": names.get(row["category"] or "", row["category"]),
+        "service_code": row["category"],
+        "description": row["description"],
+        "agency_responsible": row["department"],
+        "service_notice": None,
+        "requested_datetime": _iso(row["submitted_at"]),
+        "updated_datetime": _iso(row["status_changed_at"] or row["submitted_at"]),
+        "expected_datetime": None,
+        "address": row["address"],
+        "address_id": None,
+        "zipcode": None,
+        "lat": row["lat"],
+        "long": row["lon"],
+        "media_url": None,
+    }
+
+
+def _parse_time(value: str | None, name: str) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise Open311Error(
+            400, Text(f"{name} bukan tanggal W3C/ISO 8601 yang valid.", f"{name} is not a valid W3C/ISO 8601 date.")
+        ) from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+# Routes are registered with explicit paths: `{fmt}` shares a segment with the resource name.
+
+
+@router.get("/discovery.{fmt}", summary="Open311 discovery")
+async def discovery(request: Request, fmt: str, context: Context) -> Response:
+    try:
+        fmt = _format(fmt)
+    except Open311Error as error:
+        return _error(request, fmt, error)
+    base = str(request.base_url).rstrip("/") + "/open311/v2/"
+    body = {
+        "changeset": CHANGESET,
+        "contact": context.settings.open311_contact,
+        "key_service": "Hubungi Diskominfo Kota Depok untuk api_key / contact Diskominfo Depok for an api_key",
+        "endpoints": [
+            {
+                "specification": SPECIFICATION,
+                "url": base,
+                "changeset": CHANGESET,
+                "type": "production",
+                "formats": ["text/xml", "application/json"],
+            }
+        ],
+    }
+    return _render(fmt, body, root="discovery")
+
+
+@router.get("/services.{fmt}", summary="Open311 service list (Sigap categories)")
+async def services(request: Request, fmt: str, context: Context) -> Response:
+    try:
+        fmt = _format(fmt)
+    except Open311Error as error:
+        return _error(request, fmt, error)
+    return _render(fmt, _services(context), root="services", item="service")
+
+
+@router.get("/services/{service_code}.{fmt}", summary="Open311 service definition")
+async def service_definition(request: Request, service_code: str, fmt: str, context: Context) -> Response:
+    try:
+        fmt = _format(fmt)
+        if service_code not in {service["code"] for service in context.settings.open311_services}:
+            raise Open311Error(404, Text("service_code tidak dikenal.", "Unknown service_code."))
+    except Open311Error as error:
+        return _error(request, fmt, error)
+    # Sigap asks no extra attributes: the description, location and photos say it all.
+    return _render(fmt, {"service_code": service_code, "attributes": []}, root="service_definition")
+
+
+def _reporter(form: Mapping[str, str]) -> domain.ReporterContact | None:
+    from sigap_intake.api import ReporterIn
+
+    name = " ".join(part for part in (form.get("first_name"), form.get("last_name")) if part) or None
+    try:
+        reporter = ReporterIn(name=name, phone=form.get("phone") or None, email=form.get("email") or None)
+    except ValidationError as exc:
+        fields = ", ".join(str(error["loc"][0]) for error in exc.errors())
+        raise Open311Error(
+            400, Text(f"Data pelapor tidak valid: {fields}.", f"Invalid reporter data: {fields}.")
+        ) from None
+    contact = domain.ReporterContact(name=reporter.name, phone=reporter.phone, email=reporter.email)
+    return None if contact.is_empty else contact
+
+
+def _command(form: Mapping[str, str], context: Context) -> domain.SubmitComplaint:
+    if form.get("service_code") not in {service["code"] for service in context.settings.open311_services}:
+        raise Open311Error(400, Text("service_code wajib diisi dan harus dikenal.", "service_code is required and must be known."))
+    point = None
+    if form.get("lat") or form.get("long"):
+        try:
+            point = GeoPoint(lat=float(form.get("lat", "")), lon=float(form.get("long", "")))
+        except (ValueError, ValidationError):
+            raise Open311Error(400, Text("lat dan long harus angka koordinat yang valid.", "lat and long must be valid coordinates.")) from None
+    address = (form.get("address_string") or "").strip() or None
+    if point is None and address is None:
+        raise Open311Error(
+            400, Text("Sertakan lat & long atau address_string.", "Give lat & long or address_string.")
+        )
+    description = (form.get("description") or "").strip()
+    if not 10 <= len(description) <= 4000:
+        raise Open311Error(400, Text("description wajib, 10 sampai 4000 karakter.", "description is required, 10 to 4000 characters."))
+    return domain.SubmitComplaint(
+        kind="pengaduan",
+        description=description,
+        category=None if form["service_code"] == "lainnya" else form["service_code"],
+        location=point,
+        address=address[:500] if address else None,
+        privacy="publik",
+        reporter=_reporter(form),
+    )
+
+
+def _check_api_key(form: Mapping[str, str], context: Context) -> None:
+    import hmac
+
+    given = (form.get("api_key") or "").encode()
+    if not given or not any(
+        hmac.compare_digest(given, key.get_secret_value().encode()) for key in context.settings.open311_api_keys
+    ):
+        raise Open311Error(403, Text("api_key tidak ada atau tidak valid.", "api_key is missing or invalid."))
+
+
+@router.post("/requests.{fmt}", summary="Open311: post a service request (form-encoded, api_key required)")
+async def post_request(request: Request, fmt: str, conn: Conn, context: Context) -> Response:
+    try:
+        fmt = _format(fmt)
+        form = {key: value for key, value in (await request.form()).items() if isinstance(value, str)}
+        _check_api_key(form, context)
+        command = _command(form, context)
+        # Open311 clients cannot run a capture session: their reports carry no live photo,
+        # which staff see as a missing photo verdict.
+        policy = dataclasses.replace(context.policy, min_photos=0)
+        try:
+            outcome = await handlers.submit_complaint(conn=conn, command=command, sealer=context.sealer, policy=policy)
+        except domain.IntakeError as error:
+            raise Open311Error(400, Text(error.message_id, error.message_en)) from None
+    except Open311Error as error:
+        return _error(request, fmt, error)
+    receipt = domain.ComplaintReceipt.from_json(outcome.body)
+    body = [
+        {
+            "service_request_id": receipt.tracking_code,
+            "token": receipt.follow_up_token,
+            "service_notice": Text(
+                "Laporan diterima; dinas yang menangani ditentukan otomatis.",
+                "Report received; the responsible department is chosen automatically.",
+            ).pick(preferred_language(request)),
+            "account_id": None,
+        }
+    ]
+    return _render(fmt, body, root="service_requests", item="request", status=201)
+
+
+@router.get("/requests.{fmt}", summary="Open311: list service requests (90-day window)")
+async def get_requests(request: Request, fmt: str, conn: Conn, context: Context) -> Response:
+    try:
+        fmt = _format(fmt)
+        params = request.query_params
+        ids = [part.strip() for part in params.get("service_request_id", "").split(",") if part.strip()] or None
+        end = _parse_time(params.get("end_date"), "end_date") or datetime.now(UTC)
+        start = _parse_time(params.get("start_date"), "start_date") or end - WINDOW
+        if end < start or end - start > WINDOW:
+            raise Open311Error(
+                400, Text("Rentang start_date..end_date harus 0 sampai 90 hari.", "start_date..end_date must span 0 to 90 days.")
+            )
+        statuses = {part.strip() for part in params.get("status", "").split(",") if part.strip()}
+        if statuses - {"open", "closed"}:
+            raise Open311Error(400, Text("status harus open atau closed.", "status must be open or closed."))
+        closed = None if len(statuses) != 1 else statuses == {"closed"}
+        rows = await repository.open311_requests(
+            conn=conn,
+            tracking_codes=ids,
+            category=params.get("service_code") or None,
+            start=start,
+            end=end,
+            closed=closed,
+            closed_statuses=sorted(CLOSED_STATUSES),
+        )
+    except Open311Error as error:
+        return _error(request, fmt, error)
+    names = {service["code"]: service["name"] for service in context.settings.open311_services}
+    return _render(fmt, [_request_view(row, names) for row in rows], root="service_requests", item="request")
+
+
+@router.get("/requests/{service_request_id}.{fmt}", summary="Open311: one service request")
+async def get_request(request: Request, service_request_id: str, fmt: str, conn: Conn, context: Context) -> Response:
+    try:
+        fmt = _format(fmt)
+        rows = await repository.open311_requests(
+            conn=conn,
+            tracking_codes=[service_request_id],
+            category=None,
+            start=datetime.min.replace(tzinfo=UTC),
+            end=datetime.now(UTC),
+            closed=None,
+            closed_statuses=sorted(CLOSED_STATUSES),
+        )
+        if not rows:
+            raise Open311Error(404, Text("service_request_id tidak ditemukan.", "service_request_id not found."))
+    except Open311Error as error:
+        return _error(request, fmt, error)
+    names = {service["code"]: service["name"] for service in context.settings.open311_services}
+    return _render(fmt, [_request_view(rows[0], names)], root="service_requests", item="request")
+
+
+@router.get("/tokens/{token}.{fmt}", summary="Open311: the service_request_id of a token from POST requests")
+async def get_token(request: Request, token: str, fmt: str, conn: Conn) -> Response:
+    try:
+        fmt = _format(fmt)
+        code = await repository.tracking_code_by_token_hash(conn=conn, token_hash=domain.hash_token(token))
+        if code is None:
+            raise Open311Error(404, Text("token tidak ditemukan.", "token not found."))
+    except Open311Error as error:
+        return _error(request, fmt, error)
+    return _render(fmt, [{"service_request_id": code, "token": token}], root="service_requests", item="request")
+
+

@@ -1,0 +1,467 @@
+"""Pure live-photo checks: what an uploaded file is (sniffed from its bytes), what its EXIF
+says, its perceptual hash, and the verdict with reasons. No single check proves a photo was
+taken live, so each one only adds a reason; the category's policy decides which reasons reject.
+
+Pillow decodes in memory; nothing here touches the network, the disk or the database."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import math
+import re
+import warnings
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Literal
+from uuid import UUID
+
+import imagehash
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from sigap_intake import content_credentials
+from sigap_intake.content_credentials import ContentCredentials
+
+Verdict = Literal["verified_live", "suspicious", "rejected"]
+VERDICT_RANK: dict[str, int] = {"verified_live": 0, "suspicious": 1, "rejected": 2}
+
+MEDIA_TYPES = {"jpeg": "image/jpeg", "png": "image/png"}
+SUFFIXES = {"jpeg": ".jpg", "png": ".png"}
+
+# EXIF tags (TIFF/EXIF 2.32 numbering).
+_MAKE, _MODEL, _SOFTWARE = 0x010F, 0x0110, 0x0131
+_EXIF_IFD, _GPS_IFD = 0x8769, 0x8825
+_DATETIME_ORIGINAL, _OFFSET_TIME_ORIGINAL, _USER_COMMENT = 0x9003, 0x9011, 0x9286
+_GPS_LAT_REF, _GPS_LAT, _GPS_LON_REF, _GPS_LON = 1, 2, 3, 4
+
+# Software tags written by editors (cameras write firmware or OS versions there instead).
+_EDITORS = re.compile(
+    r"photoshop|lightroom|gimp|snapseed|picsart|canva|facetune|meitu|remini|vsco|pixlr|"
+    r"affinity|paint\.net|photoscape|picasa|polarr|afterlight|inshot|fotor|capcut|photo ?editor",
+    re.IGNORECASE,
+)
+
+
+class PhotoError(Exception):
+    """An upload that cannot be accepted at all (wrong type, too big, corrupt)."""
+
+    def __init__(self, *, code: str, status: int, message_id: str, message_en: str) -> None:
+        super().__init__(message_en)
+        self.code = code
+        self.status = status
+        self.message_id = message_id
+        self.message_en = message_en
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    code: str
+    message_id: str
+    message_en: str
+    details: Mapping[str, object] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, object]:
+        return {"code": self.code, "message_id": self.message_id, "message_en": self.message_en, **self.details}
+
+    @classmethod
+    def from_json(cls, stored: Mapping[str, object]) -> "Reason":
+        details = {k: v for k, v in stored.items() if k not in ("code", "message_id", "message_en")}
+        return cls(
+            code=str(stored["code"]),
+            message_id=str(stored["message_id"]),
+            message_en=str(stored["message_en"]),
+            details=details,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class PhotoFacts:
+    """What the bytes say about a photo, before any comparison with the session or others."""
+
+    sha256: bytes
+    kind: str  # "jpeg" | "png"
+    width: int
+    height: int
+    phash: int  # unsigned 64-bit
+    has_exif: bool
+    taken_at: datetime | None
+    taken_at_offset_known: bool
+    camera_make: str | None
+    camera_model: str | None
+    software: str | None
+    user_comment: str | None
+    gps: tuple[float, float] | None
+    credentials: ContentCredentials = content_credentials.ABSENT
+
+    @property
+    def media_type(self) -> str:
+        return MEDIA_TYPES[self.kind]
+
+    @property
+    def suffix(self) -> str:
+        return SUFFIXES[self.kind]
+
+
+@dataclass(frozen=True, slots=True)
+class SimilarPhoto:
+    photo_id: UUID
+    complaint_id: UUID | None
+    distance: int
+
+
+def sniff(data: bytes) -> str:
+    """The image type from the first bytes; the file name and declared type are not trusted."""
+    if data.startswith(b"\xff\xd8\xff"):
+        return "jpeg"
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    if data[4:8] == b"ftyp" and data[8:12] in (b"heic", b"heix", b"heim", b"heis", b"mif1", b"msf1", b"hevc"):
+        raise PhotoError(
+            code="heic-not-supported",
+            status=415,
+            message_id="Foto HEIC belum didukung. Atur kamera ke format JPEG ('Paling Kompatibel') "
+            "atau biarkan aplikasi mengonversinya ke JPEG.",
+            message_en="HEIC photos are not supported yet. Set the camera to JPEG ('Most Compatible') "
+            "or let the app convert to JPEG.",
+        )
+    raise PhotoError(
+        code="unsupported-image-type",
+        status=415,
+        message_id="Berkas ini bukan foto JPEG atau PNG.",
+        message_en="This file is not a JPEG or PNG photo.",
+    )
+
+
+def analyse(data: bytes, *, max_bytes: int, max_pixels: int, default_offset: timezone) -> PhotoFacts:
+    if not data:
+        raise PhotoError(
+            code="empty-file", status=422, message_id="Berkas foto kosong.", message_en="The photo file is empty."
+        )
+    if len(data) > max_bytes:
+        raise PhotoError(
+            code="photo-too-large",
+            status=413,
+            message_id=f"Foto terlalu besar: maksimal {_size(max_bytes)}.",
+            message_en=f"The photo is too large: at most {_size(max_bytes)}.",
+        )
+    kind = sniff(data)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data))
+            if image.width * image.height > max_pixels:
+                raise PhotoError(
+                    code="photo-too-many-pixels",
+                    status=413,
+                    message_id=f"Resolusi foto terlalu besar: maksimal {max_pixels // 1_000_000} megapiksel.",
+                    message_en=f"The photo's resolution is too large: at most {max_pixels // 1_000_000} megapixels.",
+                )
+            exif = image.getexif()
+            image.load()
+    except PhotoError:
+        raise
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError,
+            Image.DecompressionBombWarning) as exc:
+        raise PhotoError(
+            code="corrupt-image",
+            status=422,
+            message_id="Berkas foto rusak atau tidak lengkap; ambil dan kirim ulang fotonya.",
+            message_en="The photo file is damaged or incomplete; take and send it again.",
+        ) from exc
+    exif_ifd = exif.get_ifd(_EXIF_IFD) if exif else {}
+    gps_ifd = exif.get_ifd(_GPS_IFD) if exif else {}
+    taken_at, offset_known = _taken_at(exif_ifd, default_offset)
+    return PhotoFacts(
+        sha256=hashlib.sha256(data).digest(),
+        kind=kind,
+        width=image.width,
+        height=image.height,
+        phash=perceptual_hash(image),
+        has_exif=bool(exif) or bool(exif_ifd),
+        taken_at=taken_at,
+        taken_at_offset_known=offset_known,
+        camera_make=_text(exif.get(_MAKE)) if exif else None,
+        camera_model=_text(exif.get(_MODEL)) if exif else None,
+        software=_text(exif.get(_SOFTWARE)) if exif else None,
+        user_comment=_text(exif_ifd.get(_USER_COMMENT)),
+        gps=_gps(gps_ifd),
+        credentials=content_credentials.inspect(data, MEDIA_TYPES[kind]),
+    )
+
+
+def _size(n_bytes: int) -> str:
+    if n_bytes >= 1024 * 1024:
+        return f"{n_bytes / (1024 * 1024):g} MB"
+    return f"{n_bytes // 1024} KB"
+
+
+def perceptual_hash(image: Image.Image) -> int:
+    """64-bit DCT hash, robust to resizing, re-compression and light cropping."""
+    upright = ImageOps.exif_transpose(image)
+    return int(str(imagehash.phash(upright)), 16)
+
+
+def public_copy(data: bytes) -> bytes:
+    """A JPEG without any metadata (no GPS, no device), turned upright first since the
+    orientation tag goes too."""
+    image = ImageOps.exif_transpose(Image.open(io.BytesIO(data)))
+    if image.mode not in ("RGB", "L"):
+        image = image.convert("RGB")
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=85, optimize=True)
+    return out.getvalue()
+
+
+def _text(value: object) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bytes):
+        # UserComment starts with an 8-byte character-code prefix ("ASCII\0\0\0", "UNICODE\0").
+        if value[:8] in (b"ASCII\x00\x00\x00", b"UNICODE\x00", b"\x00" * 8):
+            encoding = "utf-16" if value[:8] == b"UNICODE\x00" else "latin-1"
+            value = value[8:].decode(encoding, errors="replace")
+        else:
+            value = value.decode("latin-1", errors="replace")
+    text = str(value).strip("\x00 \t\r\n")
+    return text or None
+
+
+_OFFSET = re.compile(r"^([+-])(\d{2}):(\d{2})$")
+
+
+def parse_offset(text: str) -> timezone:
+    match = _OFFSET.match(text.strip())
+    if not match:
+        raise ValueError(f"not a UTC offset: {text!r}")
+    sign = -1 if match.group(1) == "-" else 1
+    return timezone(sign * timedelta(hours=int(match.group(2)), minutes=int(match.group(3))))
+
+
+def _taken_at(exif_ifd: Mapping[int, object], default_offset: timezone) -> tuple[datetime | None, bool]:
+    raw = _text(exif_ifd.get(_DATETIME_ORIGINAL))
+    if not raw:
+        return None, False
+    try:
+        local = datetime.strptime(raw[:19], "%Y:%m:%d %H:%M:%S")
+    except ValueError:
+        return None, False
+    offset_text = _text(exif_ifd.get(_OFFSET_TIME_ORIGINAL))
+    if offset_text:
+        try:
+            return local.replace(tzinfo=parse_offset(offset_text)), True
+        except ValueError:
+            pass
+    return local.replace(tzinfo=default_offset), False
+
+
+def _gps(gps_ifd: Mapping[int, object]) -> tuple[float, float] | None:
+    try:
+        lat = _degrees(gps_ifd[_GPS_LAT]) * (-1 if _text(gps_ifd.get(_GPS_LAT_REF)) == "S" else 1)
+        lon = _degrees(gps_ifd[_GPS_LON]) * (-1 if _text(gps_ifd.get(_GPS_LON_REF)) == "W" else 1)
+    except (KeyError, TypeError, ValueError, ZeroDivisionError):
+        return None
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180) or math.isnan(lat) or math.isnan(lon):
+        return None
+    return lat, lon
+
+
+def _degrees(value: object) -> float:
+    d, m, s = (float(part) for part in value)  # type: ignore[union-attr]
+    return d + m / 60 + s / 3600
+
+
+# -- reasons ------------------------------------------------------------------------------
+
+
+def capture_reasons(
+    facts: PhotoFacts,
+    *,
+    session_started_at: datetime,
+    uploaded_at: datetime,
+    clock_skew: timedelta,
+    old_after: timedelta,
+) -> list[Reason]:
+    """What the photo's own metadata says about whether it was taken in this capture session."""
+    reasons: list[Reason] = []
+    if facts.credentials.state in ("invalid", "unreadable"):
+        reasons.append(
+            Reason(
+                "content_credentials_invalid",
+                "Tanda tangan Content Credentials (C2PA) pada foto tidak sah: foto diubah setelah ditandatangani.",
+                "The photo's Content Credentials (C2PA) signature does not verify: it was altered after signing.",
+                {"failures": list(facts.credentials.failures)},
+            )
+        )
+    if facts.credentials.generated_by_ai:
+        reasons.append(
+            Reason(
+                "ai_generated",
+                "Content Credentials menyatakan gambar ini dibuat oleh AI, bukan kamera.",
+                "The Content Credentials say this image was made by AI, not a camera.",
+            )
+        )
+    if facts.kind == "png" or (facts.user_comment and "screenshot" in facts.user_comment.lower()) or (
+        facts.software and "screenshot" in facts.software.lower()
+    ):
+        reasons.append(
+            Reason(
+                "screenshot",
+                "Berkas tampak seperti tangkapan layar, bukan foto kamera.",
+                "The file looks like a screenshot, not a camera photo.",
+            )
+        )
+    if not facts.has_exif:
+        reasons.append(
+            Reason(
+                "no_exif",
+                "Foto tidak memiliki data EXIF kamera; tidak bisa dipastikan diambil langsung.",
+                "The photo has no camera EXIF data; it cannot be confirmed as taken live.",
+            )
+        )
+        return reasons
+    if facts.taken_at is None:
+        reasons.append(
+            Reason(
+                "no_capture_time",
+                "Foto tidak mencatat waktu pengambilan (DateTimeOriginal).",
+                "The photo does not record when it was taken (DateTimeOriginal).",
+            )
+        )
+    else:
+        earliest, latest = session_started_at - clock_skew, uploaded_at + clock_skew
+        details = {"taken_at": facts.taken_at.isoformat()}
+        if facts.taken_at < session_started_at - old_after:
+            reasons.append(
+                Reason(
+                    "old_photo",
+                    "Foto diambil jauh sebelum sesi kamera dibuka (foto lama dari galeri?).",
+                    "The photo was taken long before the camera session opened (an old gallery photo?).",
+                    details,
+                )
+            )
+        elif not earliest <= facts.taken_at <= latest:
+            reasons.append(
+                Reason(
+                    "capture_time_outside_session",
+                    "Waktu pengambilan foto di luar sesi kamera.",
+                    "The photo's capture time is outside the camera session.",
+                    details,
+                )
+            )
+    if not (facts.camera_make and facts.camera_model):
+        reasons.append(
+            Reason(
+                "no_camera_info",
+                "Merek/model kamera tidak tercatat di foto.",
+                "The camera make/model is missing from the photo.",
+            )
+        )
+    if facts.software and _EDITORS.search(facts.software):
+        reasons.append(
+            Reason(
+                "editing_software",
+                "Foto telah diolah dengan aplikasi penyunting.",
+                "The photo was processed with editing software.",
+                {"software": facts.software},
+            )
+        )
+    return reasons
+
+
+def reuse_reasons(similar: Sequence[SimilarPhoto], *, ignore: Iterable[UUID] = ()) -> list[Reason]:
+    """One reason per earlier look-alike photo, nearest first, linked to its complaint."""
+    ignored = set(ignore)
+    return [
+        Reason(
+            "reused_photo",
+            "Foto ini sangat mirip dengan foto yang sudah pernah dikirim.",
+            "This photo closely matches a photo sent earlier.",
+            {
+                "earlier_photo_id": str(match.photo_id),
+                "earlier_complaint_id": str(match.complaint_id) if match.complaint_id else None,
+                "distance": match.distance,
+            },
+        )
+        for match in sorted(similar, key=lambda m: m.distance)
+        if match.photo_id not in ignored
+    ]
+
+
+def location_reason(
+    gps: tuple[float, float] | None, *, reported: tuple[float, float] | None, max_distance_m: float
+) -> Reason | None:
+    if gps is None or reported is None:
+        return None
+    distance = haversine_m(gps, reported)
+    if distance <= max_distance_m:
+        return None
+    return Reason(
+        "gps_far_from_location",
+        "Lokasi GPS di foto jauh dari lokasi yang dilaporkan.",
+        "The photo's GPS position is far from the reported location.",
+        {"distance_m": round(distance)},
+    )
+
+
+def haversine_m(a: tuple[float, float], b: tuple[float, float]) -> float:
+    lat1, lon1, lat2, lon2 = map(math.radians, (*a, *b))
+    h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    return 2 * 6_371_000 * math.asin(math.sqrt(h))
+
+
+def verdict(reasons: Sequence[Reason], *, category: str | None, reject_reasons: Mapping[str, Sequence[str]]) -> Verdict:
+    """`rejected` when the category's policy rejects any reason, `suspicious` for any other reason."""
+    rejecting = set(reject_reasons.get(category or "*", reject_reasons.get("*", ())))
+    if any(reason.code in rejecting for reason in reasons):
+        return "rejected"
+    return "suspicious" if reasons else "verified_live"
+
+
+# -- multi-index hashing ------------------------------------------------------------------
+
+
+def bands(phash: int) -> tuple[int, int, int, int]:
+    """The 64-bit hash as four 16-bit bands, most significant first."""
+    return tuple((phash >> shift) & 0xFFFF for shift in (48, 32, 16, 0))  # type: ignore[return-value]
+
+
+def band_neighbours(band: int, radius: int) -> list[int]:
+    """Every 16-bit value within `radius` bits of `band` (radius 2: 137 values)."""
+    values = {band}
+    frontier = {band}
+    for _ in range(radius):
+        frontier = {value ^ (1 << bit) for value in frontier for bit in range(16)} - values
+        values |= frontier
+    return sorted(values)
+
+
+def probe_radius(max_distance: int) -> int:
+    # Pigeonhole: if 4 bands differ in d bits in total, one band differs in at most d // 4.
+    return max_distance // 4
+
+
+def to_signed(phash: int) -> int:
+    """PostgreSQL's bigint is signed; the bit pattern is what matters."""
+    return phash - (1 << 64) if phash >= 1 << 63 else phash
+
+
+def hamming(a: int, b: int) -> int:
+    return ((a ^ b) & 0xFFFFFFFFFFFFFFFF).bit_count()
+
+
+@dataclass(frozen=True, slots=True)
+class PhotoPolicy:
+    """The configurable part of the checks, built from settings once per process."""
+
+    min_photos: int = 0
+    max_photos: int = 5
+    max_bytes: int = 10 * 1024 * 1024
+    max_pixels: int = 40_000_000
+    session_ttl: timedelta = timedelta(minutes=5)
+    clock_skew: timedelta = timedelta(minutes=2)
+    old_after: timedelta = timedelta(days=1)
+    default_offset: timezone = timezone(timedelta(hours=7))
+    gps_max_distance_m: float = 1000.0
+    reuse_max_distance: int = 10
+    reject_reasons: Mapping[str, Sequence[str]] = field(default_factory=lambda: {"*": ("reused_photo",)})

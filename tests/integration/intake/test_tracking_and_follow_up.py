@@ -1,0 +1,193 @@
+"""Tracking a report and the reporter's follow-ups, fed by real routed/status events through
+intake's own handlers, against real PostgreSQL; and the per-device rate limit over HTTP."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import orjson
+import pytest
+
+from sigap_intake import handlers
+from sigap_shared.events import ComplaintRouted, ComplaintStatusChanged, Envelope, decode, headers_from_json
+from tests.integration.intake.conftest import start_intake
+
+pytestmark = pytest.mark.integration
+
+
+def _complaint(privacy: str = "publik") -> dict:
+    body = {
+        "description": "Sampah menumpuk di TPS Jl. Raya Sawangan, bau menyengat ke rumah warga",
+        "category": "sampah",
+        "location": {"lat": -6.40, "lon": 106.78},
+        "privacy": privacy,
+    }
+    if privacy != "anonim":
+        body["reporter"] = {"email": "warga@example.com"}
+    return body
+
+
+async def _submit(intake, privacy: str = "publik") -> dict:
+    response = await intake.client.post("/v1/complaints", json=_complaint(privacy))
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+async def _deliver(intake, payload) -> None:
+    async with intake.pool.acquire() as conn, conn.transaction():
+        envelope = Envelope(source="sigap/test", data=payload)
+        handler = handlers.on_complaint_routed if isinstance(payload, ComplaintRouted) else handlers.on_status_changed
+        await handler(conn=conn, envelope=envelope)
+
+
+async def _finish(intake, receipt: dict, *, at: datetime | None = None) -> None:
+    complaint_id = uuid.UUID(receipt["id"])
+    now = at or datetime.now(UTC)
+    await _deliver(intake, ComplaintRouted(
+        complaint_id=complaint_id, tracking_code=receipt["tracking_code"], department="DLHK",
+        confidence=0.9, needs_triage=False, routed_at=now - timedelta(hours=2),
+    ))
+    for offset, (previous, status) in enumerate([(None, "diterima"), ("diterima", "dalam_proses"), ("dalam_proses", "selesai")]):
+        await _deliver(intake, ComplaintStatusChanged(
+            complaint_id=complaint_id, tracking_code=receipt["tracking_code"], department="DLHK",
+            previous_status=previous, status=status, actor="officer:1",
+            note="internal: vendor truk telat" if status == "dalam_proses" else None,
+            resolution_note="Sampah sudah diangkut" if status == "selesai" else None,
+            changed_at=now - timedelta(hours=1) + timedelta(minutes=offset),
+        ))
+
+
+async def _outbox_events(intake) -> list:
+    rows = await intake.pool.fetch("SELECT headers, payload FROM outbox ORDER BY id")
+    return [decode(headers_from_json(row["headers"]), row["payload"]).data for row in rows]
+
+
+async def test_public_report_is_tracked_by_code_with_department_status_and_public_timeline(intake):
+    receipt = await _submit(intake)
+    code = receipt["tracking_code"]
+    fresh = (await intake.client.get(f"/v1/track/{code}")).json()
+    assert fresh["status"] == "diterima" and fresh["department"] is None and fresh["timeline"] == []
+    await _finish(intake, receipt)
+    view = (await intake.client.get(f"/v1/track/{code}")).json()
+    assert view["status"] == "selesai" and view["department"] == "DLHK"
+    assert view["resolution_note"] == "Sampah sudah diangkut"
+    assert [entry["status"] for entry in view["timeline"]] == [None, "diterima", "dalam_proses", "selesai"]
+    assert "internal" not in orjson.dumps(view).decode()
+    assert view["description"].startswith("Sampah menumpuk")
+
+
+async def test_out_of_order_status_events_keep_the_latest(intake):
+    receipt = await _submit(intake)
+    complaint_id, code = uuid.UUID(receipt["id"]), receipt["tracking_code"]
+    now = datetime.now(UTC)
+    for status, at in (("selesai", now), ("dalam_proses", now - timedelta(hours=1))):
+        await _deliver(intake, ComplaintStatusChanged(
+            complaint_id=complaint_id, tracking_code=code, department="DLHK", status=status,
+            actor="officer:1", changed_at=at,
+        ))
+    assert (await intake.client.get(f"/v1/track/{code}")).json()["status"] == "selesai"
+
+
+async def test_events_for_complaints_of_another_intake_are_ignored(intake):
+    await _deliver(intake, ComplaintRouted(
+        complaint_id=uuid.uuid4(), tracking_code="SGP-ZZZZ-ZZ", department="DLHK",
+        confidence=0.5, needs_triage=False, routed_at=datetime.now(UTC),
+    ))
+    assert await intake.pool.fetchval("SELECT count(*) FROM tracking_timeline") == 0
+
+
+@pytest.mark.parametrize("privacy", ["rahasia", "anonim"])
+async def test_private_reports_need_the_token(intake, privacy):
+    receipt = await _submit(intake, privacy)
+    code = receipt["tracking_code"]
+    without = await intake.client.get(f"/v1/track/{code}")
+    wrong = await intake.client.get(f"/v1/track/{code}", headers={"X-Follow-Up-Token": "not-the-token"})
+    unknown = await intake.client.get("/v1/track/SGP-2222-22")
+    for response in (without, wrong, unknown):
+        assert response.status_code == 404
+        assert response.headers["content-type"].startswith("application/problem+json")
+    assert without.json()["detail"] == unknown.json()["detail"]
+    ok = await intake.client.get(f"/v1/track/{code}", headers={"X-Follow-Up-Token": receipt["follow_up_token"]})
+    assert ok.status_code == 200 and ok.json()["description"]
+    by_query = await intake.client.get(f"/v1/track/{code}", params={"token": receipt["follow_up_token"]})
+    assert by_query.status_code == 200
+
+
+async def test_information_can_be_added_while_open_and_travels_as_an_event(intake):
+    receipt = await _submit(intake)
+    code, token = receipt["tracking_code"], receipt["follow_up_token"]
+    path = f"/v1/track/{code}/information"
+    refused = await intake.client.post(path, json={"text": "Tambahan info"}, headers={"X-Follow-Up-Token": "x"})
+    assert refused.status_code == 404
+    added = await intake.client.post(
+        path, json={"text": "Sekarang sampah sudah sampai ke badan jalan"}, headers={"X-Follow-Up-Token": token}
+    )
+    assert added.status_code == 201, added.text
+    events = await _outbox_events(intake)
+    assert type(events[-1]).__name__ == "ComplaintInformationAdded"
+    assert events[-1].text == "Sekarang sampah sudah sampai ke badan jalan"
+    await _finish(intake, receipt)
+    closed = await intake.client.post(path, json={"text": "Masih ada?"}, headers={"X-Follow-Up-Token": token})
+    assert closed.status_code == 409 and closed.json()["type"].endswith("/complaint-closed")
+
+
+async def test_rating_only_after_resolution_and_only_once(intake):
+    receipt = await _submit(intake)
+    code, token = receipt["tracking_code"], receipt["follow_up_token"]
+    path = f"/v1/track/{code}/rating"
+    early = await intake.client.post(path, json={"rating": 5}, headers={"X-Follow-Up-Token": token})
+    assert early.status_code == 409 and early.json()["type"].endswith("/not-finished")
+    await _finish(intake, receipt)
+    bad = await intake.client.post(path, json={"rating": 6}, headers={"X-Follow-Up-Token": token})
+    assert bad.status_code == 422
+    rated = await intake.client.post(path, json={"rating": 4, "comment": "Cepat"}, headers={"X-Follow-Up-Token": token})
+    assert rated.status_code == 201
+    again = await intake.client.post(path, json={"rating": 1}, headers={"X-Follow-Up-Token": token})
+    assert again.status_code == 409 and again.json()["type"].endswith("/already-rated")
+    event = (await _outbox_events(intake))[-1]
+    assert type(event).__name__ == "ComplaintRated" and event.rating == 4
+    assert (await intake.client.get(f"/v1/track/{code}")).json()["rating"] == 4
+
+
+async def test_reopen_within_the_window_only(intake):
+    receipt = await _submit(intake)
+    token = receipt["follow_up_token"]
+    path = f"/v1/track/{receipt['tracking_code']}/reopen"
+    reason = {"reason": "Sampah menumpuk lagi sehari setelah diangkut"}
+    early = await intake.client.post(path, json=reason, headers={"X-Follow-Up-Token": token})
+    assert early.status_code == 409
+    await _finish(intake, receipt)
+    reopened = await intake.client.post(path, json=reason, headers={"X-Follow-Up-Token": token})
+    assert reopened.status_code == 201
+    event = (await _outbox_events(intake))[-1]
+    assert type(event).__name__ == "ComplaintReopenRequested" and event.reason == reason["reason"]
+
+    late = await _submit(intake)
+    await _finish(intake, late, at=datetime.now(UTC) - timedelta(days=30))
+    too_late = await intake.client.post(
+        f"/v1/track/{late['tracking_code']}/reopen", json=reason, headers={"X-Follow-Up-Token": late["follow_up_token"]}
+    )
+    assert too_late.status_code == 409 and too_late.json()["type"].endswith("/reopen-window-passed")
+    assert "7 hari" in too_late.json()["detail"]
+
+
+async def test_rate_limit_answers_429_with_retry_after(infra, databases, tmp_path):
+    intake, _ = await start_intake(infra, databases, tmp_path / "p", rate_limit_per_minute=6, rate_limit_burst=3)
+    try:
+        device = {"X-Device-Id": str(uuid.uuid4())}
+        statuses = [
+            (await intake.client.post("/v1/complaints", json=_complaint(), headers=device)).status_code
+            for _ in range(4)
+        ]
+        assert statuses == [201, 201, 201, 429]
+        limited = await intake.client.post("/v1/capture-sessions", headers=device)
+        assert limited.status_code == 429
+        assert int(limited.headers["retry-after"]) >= 1
+        assert limited.headers["content-type"].startswith("application/problem+json")
+        other_device = await intake.client.post("/v1/complaints", json=_complaint(), headers={"X-Device-Id": "other"})
+        assert other_device.status_code == 201
+        assert await intake.pool.fetchval("SELECT count(*) FROM complaints") == 4
+    finally:
+        await intake.client.aclose()
+        await intake.pool.close()

@@ -1,0 +1,176 @@
+"""Real image files for the intake tests, generated on the spot: a random scene per seed,
+saved as JPEG or PNG with whatever EXIF a test wants (written with Pillow's EXIF support)."""
+
+from __future__ import annotations
+
+import io
+import random
+from datetime import datetime, timedelta, timezone
+
+from PIL import Image, ImageDraw, ImageFilter
+
+WIB = timezone(timedelta(hours=7))
+
+
+def scene(seed: int, size: tuple[int, int] = (1200, 900)) -> Image.Image:
+    rnd = random.Random(seed)
+    image = Image.new("RGB", size, tuple(rnd.randrange(256) for _ in range(3)))
+    draw = ImageDraw.Draw(image)
+    for _ in range(40):
+        x0, y0 = rnd.randrange(size[0]), rnd.randrange(size[1])
+        box = [x0, y0, x0 + rnd.randrange(40, size[0] // 2), y0 + rnd.randrange(40, size[1] // 2)]
+        colour = tuple(rnd.randrange(256) for _ in range(3))
+        (draw.ellipse if rnd.random() < 0.5 else draw.rectangle)(box, fill=colour)
+    return image.filter(ImageFilter.GaussianBlur(2))
+
+
+def _dms(value: float) -> tuple[float, float, float]:
+    value = abs(value)
+    degrees = int(value)
+    minutes = int((value - degrees) * 60)
+    seconds = round(((value - degrees) * 60 - minutes) * 60, 4)
+    return (float(degrees), float(minutes), seconds)
+
+
+def exif_for(
+    *,
+    taken_at: datetime | None,
+    make: str | None = "samsung",
+    model: str | None = "SM-A546E",
+    software: str | None = "A546EXXU4BWK1",
+    gps: tuple[float, float] | None = None,
+    with_offset: bool = True,
+    user_comment: str | None = None,
+) -> Image.Exif:
+    exif = Image.Exif()
+    if make:
+        exif[0x010F] = make
+    if model:
+        exif[0x0110] = model
+    if software:
+        exif[0x0131] = software
+    exif_ifd = exif.get_ifd(0x8769)
+    if taken_at is not None:
+        local = taken_at.astimezone(WIB)
+        exif_ifd[0x9003] = local.strftime("%Y:%m:%d %H:%M:%S")
+        if with_offset:
+            exif_ifd[0x9011] = "+07:00"
+    if user_comment:
+        exif_ifd[0x9286] = b"ASCII\x00\x00\x00" + user_comment.encode()
+    if gps is not None:
+        gps_ifd = exif.get_ifd(0x8825)
+        gps_ifd[1] = "S" if gps[0] < 0 else "N"
+        gps_ifd[2] = _dms(gps[0])
+        gps_ifd[3] = "W" if gps[1] < 0 else "E"
+        gps_ifd[4] = _dms(gps[1])
+    return exif
+
+
+def jpeg(image: Image.Image, *, exif: Image.Exif | None = None, quality: int = 90) -> bytes:
+    out = io.BytesIO()
+    if exif is not None:
+        image.save(out, "JPEG", quality=quality, exif=exif)
+    else:
+        image.save(out, "JPEG", quality=quality)
+    return out.getvalue()
+
+
+def png(image: Image.Image) -> bytes:
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return out.getvalue()
+
+
+def camera_photo(seed: int, *, taken_at: datetime | None, **exif_fields) -> bytes:
+    """A JPEG as a phone camera writes it: make, model, firmware, capture time with offset."""
+    return jpeg(scene(seed), exif=exif_for(taken_at=taken_at, **exif_fields))
+
+
+def resized_recompressed(data: bytes, *, scale: float = 0.5, quality: int = 60) -> bytes:
+    image = Image.open(io.BytesIO(data))
+    small = image.resize((int(image.width * scale), int(image.height * scale)))
+    return jpeg(small, quality=quality)
+
+
+def cropped(data: bytes, *, fraction: float = 0.03) -> bytes:
+    image = Image.open(io.BytesIO(data))
+    dx, dy = int(image.width * fraction), int(image.height * fraction)
+    return jpeg(image.crop((dx, dy, image.width - dx, image.height - dy)), quality=85)
+
+
+def _c2pa_signer():
+    """A throwaway ES256 certificate chain (test CA + signing certificate) for c2pa signing."""
+    import c2pa
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+    def name(common_name: str) -> x509.Name:
+        return x509.Name([
+            x509.NameAttribute(NameOID.COMMON_NAME, common_name),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Sigap Test"),
+        ])
+
+    def usage(*, sign: bool, ca: bool) -> x509.KeyUsage:
+        return x509.KeyUsage(
+            digital_signature=sign, content_commitment=False, key_encipherment=False, data_encipherment=False,
+            key_agreement=False, key_cert_sign=ca, crl_sign=ca, encipher_only=False, decipher_only=False,
+        )
+
+    now = datetime.now(timezone.utc)
+    ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    validity = dict(not_valid_before=now - timedelta(days=1), not_valid_after=now + timedelta(days=30))
+    ca = (
+        x509.CertificateBuilder(subject_name=name("Test CA"), issuer_name=name("Test CA"),
+                                public_key=ca_key.public_key(), serial_number=x509.random_serial_number(), **validity)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(usage(sign=False, ca=True), critical=True)
+        .sign(ca_key, hashes.SHA256())
+    )
+    leaf = (
+        x509.CertificateBuilder(subject_name=name("Test Camera"), issuer_name=ca.subject,
+                                public_key=key.public_key(), serial_number=x509.random_serial_number(), **validity)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(usage(sign=True, ca=False), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION]), critical=False)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    chain = leaf.public_bytes(serialization.Encoding.PEM) + ca.public_bytes(serialization.Encoding.PEM)
+    private_key = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    return c2pa.Signer.from_info(
+        c2pa.C2paSignerInfo(alg=c2pa.C2paSigningAlg.ES256, sign_cert=chain, private_key=private_key, ta_url=None)
+    )
+
+
+def c2pa_signed(data: bytes, *, ai_generated: bool = False) -> bytes:
+    """The JPEG with an embedded, signed C2PA manifest, as a camera that signs its photos writes."""
+    import c2pa
+
+    source = "trainedAlgorithmicMedia" if ai_generated else "digitalCapture"
+    manifest = {
+        "claim_generator_info": [{"name": "sigap-test-camera", "version": "1.0"}],
+        "title": "photo.jpg",
+        "assertions": [{
+            "label": "c2pa.actions",
+            "data": {"actions": [{
+                "action": "c2pa.created",
+                "digitalSourceType": f"http://cv.iptc.org/newscodes/digitalsourcetype/{source}",
+            }]},
+        }],
+    }
+    out = io.BytesIO()
+    c2pa.Builder(manifest).sign(_c2pa_signer(), "image/jpeg", io.BytesIO(data), out)
+    return out.getvalue()
+
+
+def tampered(data: bytes) -> bytes:
+    """One byte changed after signing where it cannot break decoding: the JFIF pixel density."""
+    at = data.index(b"JFIF\x00") + 9  # low byte of Xdensity
+    changed = bytearray(data)
+    changed[at] ^= 0x01
+    return bytes(changed)
