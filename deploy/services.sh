@@ -46,6 +46,9 @@ start_service() {
   fi
   [[ -x "$VENV_BIN/sigap-$name" ]] || die "$VENV_BIN/sigap-$name is missing; run 'make install'"
   mkdir -p "$RUN_DIR" "$LOG_DIR"
+  # A development run accepts complaints without live photos, so a plain curl can try it out;
+  # production keeps intake's default of at least one (see README).
+  export SIGAP_MIN_PHOTOS="${SIGAP_MIN_PHOTOS:-0}"
   # setsid: the service gets its own process group, so Ctrl-C reaches it only through us.
   SIGAP_HTTP_PORT="$port" setsid "$VENV_BIN/sigap-$name" >>"$LOG_DIR/$name.log" 2>&1 </dev/null &
   echo $! >"$RUN_DIR/$name.pid"

@@ -50,6 +50,8 @@ class Infra:
             "SIGAP_PG_DATABASE": database,
             "SIGAP_HTTP_HOST": "127.0.0.1",
             "SIGAP_HTTP_PORT": str(http_port),
+            # Only intake reads it: tests of the other services post complaints without photos.
+            "SIGAP_MIN_PHOTOS": "0",
         }
 
 

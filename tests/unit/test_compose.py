@@ -34,6 +34,11 @@ APP_PORTS = {"intake": 8000, "routing": 8001, "status": 8002, "notify": 8003}
 INFRASTRUCTURE = ("kafka", "postgres")
 PASSWORD = "only-in-this-test-7Qx2"  # what the test exports as SIGAP_PG_PASSWORD
 JWT_SECRET = "jwt-secret-only-in-this-test-5Kp9"
+OTHER_SECRETS = {
+    "SIGAP_JWT_SECRET": JWT_SECRET,
+    "SIGAP_INTERNAL_TOKEN": "internal-token-only-in-this-test-3Hd8",
+    "SIGAP_IDENTITY_KEY": "aWRlbnRpdHkta2V5LW9ubHktaW4tdGhpcy10ZXN0LTE=",
+}
 GO_BUILD_TIMEOUT_S = 240
 
 
@@ -108,7 +113,7 @@ def checker() -> Path:
 
 @pytest.fixture(scope="module")
 def loaded(checker: Path) -> dict:
-    result = _check(checker, COMPOSE_FILE, SIGAP_PG_PASSWORD=PASSWORD, SIGAP_JWT_SECRET=JWT_SECRET)
+    result = _check(checker, COMPOSE_FILE, SIGAP_PG_PASSWORD=PASSWORD, **OTHER_SECRETS)
     assert result.returncode == 0, f"docker-compose.yml does not load:\n{result.stderr}"
     return json.loads(result.stdout)
 
@@ -253,7 +258,7 @@ def test_postgres_keeps_its_data_and_creates_one_database_per_service(
 
 @pytest.mark.parametrize(
     "variables",
-    [{"SIGAP_JWT_SECRET": JWT_SECRET}, {"SIGAP_PG_PASSWORD": "", "SIGAP_JWT_SECRET": JWT_SECRET}],
+    [dict(OTHER_SECRETS), {"SIGAP_PG_PASSWORD": "", **OTHER_SECRETS}],
     ids=["unset", "empty"],
 )
 def test_compose_refuses_to_start_without_a_password(
@@ -374,7 +379,7 @@ def test_checker_rejects_a_broken_compose_file(
     assert old in original, "the mutation no longer applies: update this test"
     broken = tmp_path / "docker-compose.yml"
     broken.write_text(original.replace(old, new, 1))
-    result = _check(checker, broken, SIGAP_PG_PASSWORD=PASSWORD, SIGAP_JWT_SECRET=JWT_SECRET)
+    result = _check(checker, broken, SIGAP_PG_PASSWORD=PASSWORD, **OTHER_SECRETS)
     assert result.returncode != 0
     assert complaint in result.stderr
 
@@ -420,3 +425,12 @@ def _fake_service() -> Iterator[tuple[int, Callable[[int], None]]]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+@pytest.mark.parametrize("missing", sorted(OTHER_SECRETS))
+def test_compose_refuses_to_start_without_each_service_secret(checker: Path, missing: str) -> None:
+    variables = {"SIGAP_PG_PASSWORD": PASSWORD, **OTHER_SECRETS}
+    del variables[missing]
+    result = _check(checker, COMPOSE_FILE, **variables)
+    assert result.returncode != 0
+    assert missing in result.stderr
