@@ -1,34 +1,265 @@
-"""Composition root of the notify service."""
+"""Composition root of the notify service: the shared runtime (pool, migrations, consumer,
+outbox relay for department topics) plus notify's own background work: the delivery
+dispatcher and the keeper of department topics. Nothing happens at import time."""
 
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+import aiohttp
+import asyncpg
+import structlog
+import uvicorn
+from fastapi import FastAPI
+
+from sigap_notify import domain, repository
 from sigap_notify.api import router
+from sigap_notify.asyncapi import router as asyncapi_router
+from sigap_notify.channels import (
+    Channel,
+    DashboardChannel,
+    DashboardHub,
+    EmailChannel,
+    HttpGatewayChannel,
+    UnconfiguredChannel,
+    WebhookChannel,
+    WebPushChannel,
+)
+from sigap_notify.contacts import (
+    ChainedContactResolver,
+    ContactResolver,
+    DepartmentContactResolver,
+    IntakeContactResolver,
+    SubscriptionContactResolver,
+)
+from sigap_notify.dispatcher import DigestPolicy, Dispatcher
 from sigap_notify.handlers import on_complaint_event
+from sigap_notify.intake_client import IntakeClient
 from sigap_notify.settings import NotifySettings
 from sigap_shared.events import (
+    TOPIC_COMPLAINT_FOLLOWUP,
     TOPIC_COMPLAINT_ROUTED,
+    TOPIC_COMPLAINT_SLA,
     TOPIC_COMPLAINT_STATUS,
+    ComplaintInformationAdded,
     ComplaintRouted,
+    ComplaintSlaBreached,
     ComplaintStatusChanged,
+    ComplaintTransferred,
 )
-from sigap_shared.runtime import ConsumerSpec, ServiceSpec, serve
+from sigap_shared.kafka import ensure_topics
+from sigap_shared.logging import configure_logging
+from sigap_shared.runtime import ConsumerSpec, ServiceSpec, create_service_app
+
+log = structlog.get_logger(__name__)
 
 SPEC = ServiceSpec(
     package="sigap_notify",
     title="Sigap Notify",
     description="Turns complaint events into notifications for reporters, staff and department systems.",
-    routers=[router],
+    routers=[router, asyncapi_router],
     consumers=[
         ConsumerSpec(
             name="deliveries",
-            topics=[TOPIC_COMPLAINT_ROUTED, TOPIC_COMPLAINT_STATUS],
+            topics=[TOPIC_COMPLAINT_ROUTED, TOPIC_COMPLAINT_STATUS, TOPIC_COMPLAINT_SLA, TOPIC_COMPLAINT_FOLLOWUP],
             handlers={
                 ComplaintRouted.event_type: on_complaint_event,
                 ComplaintStatusChanged.event_type: on_complaint_event,
+                ComplaintSlaBreached.event_type: on_complaint_event,
+                ComplaintTransferred.event_type: on_complaint_event,
+                ComplaintInformationAdded.event_type: on_complaint_event,
             },
         )
     ],
-    publishes=False,
+    # Department topics are published through notify's own outbox.
+    publishes=True,
 )
 
 
+@dataclass
+class NotifyComponents:
+    hub: DashboardHub
+    http: aiohttp.ClientSession
+    intake: IntakeClient
+    resolver: ContactResolver
+    dispatcher: Dispatcher
+    tasks: list[asyncio.Task] = field(default_factory=list)
+
+
+def build_resolver(settings: NotifySettings, pool: asyncpg.Pool, http: aiohttp.ClientSession) -> ContactResolver:
+    resolvers: list[ContactResolver] = [DepartmentContactResolver(pool), SubscriptionContactResolver(pool)]
+    if settings.intake_internal_url:
+        token = settings.internal_token.get_secret_value() if settings.internal_token else None
+        resolvers.append(IntakeContactResolver(base_url=settings.intake_internal_url, token=token, session=http))
+    return ChainedContactResolver(resolvers)
+
+
+def build_channels(
+    settings: NotifySettings,
+    *,
+    pool: asyncpg.Pool,
+    hub: DashboardHub,
+    http: aiohttp.ClientSession,
+    resolver: ContactResolver,
+) -> dict[str, Channel]:
+    channels: dict[str, Channel] = {
+        "dashboard": DashboardChannel(hub),
+        "webhook": WebhookChannel(pool=pool, session=http, allow_http=settings.webhook_allow_http),
+    }
+    if settings.smtp_host:
+        channels["email"] = EmailChannel(
+            pool=pool,
+            resolver=resolver,
+            host=settings.smtp_host,
+            port=settings.smtp_port,
+            sender=settings.smtp_from,
+            use_tls=settings.smtp_use_tls,
+            start_tls=settings.smtp_start_tls,
+            username=settings.smtp_username,
+            password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
+            timeout_s=settings.smtp_timeout_s,
+            public_base_url=settings.public_base_url,
+        )
+    else:
+        channels["email"] = UnconfiguredChannel("email")
+    gateways = {
+        "sms": (settings.sms_gateway_url, settings.sms_gateway_token, settings.sms_gateway_body),
+        "whatsapp": (settings.whatsapp_gateway_url, settings.whatsapp_gateway_token, settings.whatsapp_gateway_body),
+    }
+    for name, (url, token, body) in gateways.items():
+        channels[name] = (
+            HttpGatewayChannel(
+                name=name,
+                pool=pool,
+                resolver=resolver,
+                session=http,
+                url=url,
+                body_template=body,
+                token=token.get_secret_value() if token else None,
+            )
+            if url
+            else UnconfiguredChannel(name)
+        )
+    channels["push"] = (
+        WebPushChannel(
+            pool=pool,
+            resolver=resolver,
+            session=http,
+            vapid_private_key=settings.vapid_private_key.get_secret_value(),
+            vapid_subject=settings.vapid_subject,
+            public_base_url=settings.public_base_url,
+        )
+        if settings.vapid_private_key
+        else UnconfiguredChannel("push")
+    )
+    return channels
+
+
+def digest_policy(settings: NotifySettings) -> DigestPolicy | None:
+    if settings.staff_digest_threshold <= 0:
+        return None
+    return DigestPolicy(threshold=settings.staff_digest_threshold, window_s=settings.staff_digest_window_s)
+
+
+def new_http_session(settings: NotifySettings) -> aiohttp.ClientSession:
+    """One session (and connection pool) for webhooks and intake lookups."""
+    return aiohttp.ClientSession(
+        timeout=aiohttp.ClientTimeout(total=settings.webhook_timeout_s),
+        connector=aiohttp.TCPConnector(limit=settings.dispatcher_concurrency * 2),
+    )
+
+
+async def start_notify(settings: NotifySettings, pool: asyncpg.Pool) -> NotifyComponents:
+    http = new_http_session(settings)
+    hub = DashboardHub()
+    resolver = build_resolver(settings, pool, http)
+    dispatcher = Dispatcher(
+        pool=pool,
+        connect_kwargs=settings.pg_connect_kwargs(),
+        channels=build_channels(settings, pool=pool, hub=hub, http=http, resolver=resolver),
+        max_attempts=settings.delivery_max_attempts,
+        backoff_base_s=settings.delivery_backoff_base_s,
+        backoff_max_s=settings.delivery_backoff_max_s,
+        batch_size=settings.dispatcher_batch_size,
+        concurrency=settings.dispatcher_concurrency,
+        poll_interval_s=settings.dispatcher_poll_interval_s,
+        stale_after_s=settings.dispatcher_stale_after_s,
+        digest=digest_policy(settings),
+    )
+    token = settings.internal_token.get_secret_value() if settings.internal_token else None
+    components = NotifyComponents(
+        hub=hub,
+        http=http,
+        intake=IntakeClient(base_url=settings.intake_internal_url, token=token, session=http),
+        resolver=resolver,
+        dispatcher=dispatcher,
+    )
+    components.tasks.append(asyncio.create_task(dispatcher.run(), name="notify-dispatcher"))
+    components.tasks.append(
+        asyncio.create_task(keep_department_topics(settings, pool), name="notify-department-topics")
+    )
+    return components
+
+
+async def stop_notify(components: NotifyComponents) -> None:
+    for task in components.tasks:
+        task.cancel()
+    await asyncio.gather(*components.tasks, return_exceptions=True)
+    await components.dispatcher.close()
+    await components.http.close()
+
+
+async def keep_department_topics(settings: NotifySettings, pool: asyncpg.Pool, *, interval_s: float = 5.0) -> None:
+    """Create each department's topic (with the configured partitions) once it is first seen."""
+    ensured: set[str] = set()
+    while True:
+        try:
+            async with pool.acquire() as conn:
+                departments = await repository.known_departments(conn=conn)
+            # Same prefix the outbox relay adds when it publishes (isolated test sessions).
+            missing = [
+                settings.kafka_topic_prefix + domain.department_topic(code)
+                for code in departments
+                if code not in ensured
+            ]
+            if missing:
+                await ensure_topics(settings.kafka_bootstrap, missing, partitions=settings.kafka_topic_partitions)
+                ensured.update(departments)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - retried on the next round; the broker may auto-create meanwhile
+            log.warning("department_topics_pending", error=repr(exc))
+        await asyncio.sleep(interval_s)
+
+
+def create_app(settings: NotifySettings, spec: ServiceSpec = SPEC) -> FastAPI:
+    app = create_service_app(settings, spec)
+    shared_lifespan = app.router.lifespan_context
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with shared_lifespan(app):
+            app.state.notify = await start_notify(settings, app.state.runtime.pool)
+            try:
+                yield
+            finally:
+                await stop_notify(app.state.notify)
+
+    app.router.lifespan_context = lifespan
+    return app
+
+
 def main() -> None:
-    serve(NotifySettings, SPEC)
+    settings = NotifySettings()
+    configure_logging(service=settings.service_name, fmt=settings.effective_log_format, level=settings.log_level)
+    uvicorn.run(
+        create_app(settings),
+        host=settings.http_host,
+        port=settings.http_port,
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=10,
+    )

@@ -8,27 +8,73 @@ from uuid import UUID
 import asyncpg
 import orjson
 
-from sigap_notify.domain import PlannedNotification
+from sigap_notify.domain import WEBHOOK_PREFIX, FanOut, PlannedNotification
+from sigap_shared.events import KafkaRecord, headers_to_json
+from sigap_shared.outbox import NOTIFY_CHANNEL
+
+WAKE_CHANNEL = "sigap_notify_deliveries"
+
+# Everything one event causes, in one round trip (the consumer's throughput is bounded by
+# round trips, not CPU): the department-topic copy in the outbox, the planned deliveries,
+# the fan-outs over webhooks and direct subscriptions, and the wake-ups on commit.
+_RECORD_EVENT = f"""
+WITH department AS (
+    INSERT INTO department_topics (department)
+    SELECT $8::text WHERE $8::text IS NOT NULL
+    ON CONFLICT DO NOTHING
+), lead AS (
+    INSERT INTO complaint_departments (complaint_id, department)
+    SELECT $2, $8::text WHERE $20::boolean AND $8::text IS NOT NULL
+    ON CONFLICT (complaint_id) DO UPDATE SET department = EXCLUDED.department, updated_at = now()
+), queued AS (
+    INSERT INTO outbox (event_id, topic, key, headers, payload)
+    SELECT $1, $9::text, $10::bytea, $11::jsonb, $12::bytea WHERE $9::text IS NOT NULL
+    ON CONFLICT (event_id) DO NOTHING
+    RETURNING 1
+), planned AS (
+    SELECT recipient, channel, template, params
+    FROM unnest($4::text[], $5::text[], $6::text[], $7::jsonb[]) AS p(recipient, channel, template, params)
+    UNION ALL
+    SELECT '{WEBHOOK_PREFIX}' || w.id::text, 'webhook', $13::text, $14::jsonb
+    FROM webhook_subscriptions w
+    WHERE $13::text IS NOT NULL AND w.department = $8::text AND w.active
+    UNION ALL
+    SELECT $15::text, s.channel, $16::text, $17::jsonb
+    FROM reporter_subscriptions s
+    WHERE $16::text IS NOT NULL AND s.tracking_code = $18::text AND NOT (s.channel = ANY($19::text[]))
+), inserted AS (
+    INSERT INTO notifications (event_id, complaint_id, event_type, recipient, channel, template, params)
+    SELECT $1, $2, $3, recipient, channel, template, params FROM planned
+    ON CONFLICT (event_id, recipient, channel) DO NOTHING
+    RETURNING 1
+)
+SELECT
+    (SELECT count(*) FROM inserted) AS recorded,
+    (SELECT count(*) FROM (SELECT pg_notify('{WAKE_CHANNEL}', '') FROM inserted LIMIT 1) AS w) AS woke,
+    (SELECT count(*) FROM (SELECT pg_notify('{NOTIFY_CHANNEL}', '') FROM queued LIMIT 1) AS o) AS queued
+"""
 
 
-async def record_notifications(
+async def record_event(
     *,
     conn: asyncpg.Connection,
     event_id: UUID,
     complaint_id: UUID,
     event_type: str,
     planned: Sequence[PlannedNotification],
+    fan_outs: Sequence[FanOut],
+    department: str | None,
+    department_record: KafkaRecord | None,
+    leads: bool = False,
 ) -> int:
-    """Insert each (event, recipient, channel) once; returns how many were new."""
-    if not planned:
-        return 0
-    result = await conn.execute(
-        """
-        INSERT INTO notifications (event_id, complaint_id, event_type, recipient, channel, template, params)
-        SELECT $1, $2, $3, recipient, channel, template, params
-        FROM unnest($4::text[], $5::text[], $6::text[], $7::jsonb[]) AS p(recipient, channel, template, params)
-        ON CONFLICT (event_id, recipient, channel) DO NOTHING
-        """,
+    """Record each (event, recipient, channel) once, expanding the fan-outs over the current
+    webhooks and subscriptions, and queue the department-topic copy (`leads`: the event makes
+    `department` the complaint's lead department); returns how many
+    deliveries are new. Dispatchers and the outbox relay wake up when the transaction commits."""
+    webhook = next((f for f in fan_outs if f.per == "webhook"), None)
+    subscription = next((f for f in fan_outs if f.per == "subscription"), None)
+    return await conn.fetchval(
+        _RECORD_EVENT,
         event_id,
         complaint_id,
         event_type,
@@ -36,13 +82,343 @@ async def record_notifications(
         [item.channel for item in planned],
         [item.template for item in planned],
         [orjson.dumps(item.params).decode() for item in planned],
+        department,
+        department_record.topic if department_record else None,
+        department_record.key if department_record else None,
+        headers_to_json(department_record.headers).decode() if department_record else None,
+        department_record.value if department_record else None,
+        webhook.template if webhook else None,
+        orjson.dumps(webhook.params).decode() if webhook else None,
+        subscription.recipient if subscription else None,
+        subscription.template if subscription else None,
+        orjson.dumps(subscription.params).decode() if subscription else None,
+        subscription.tracking_code if subscription else None,
+        list(subscription.except_channels) if subscription else [],
+        leads,
     )
-    return int(result.rsplit(" ", 1)[-1])
 
 
 async def list_for_complaint(*, conn: asyncpg.Connection, complaint_id: UUID) -> list[asyncpg.Record]:
     return await conn.fetch(
-        "SELECT event_id, event_type, recipient, channel, template, status, attempts, created_at"
+        "SELECT id, event_id, event_type, recipient, channel, template, status, attempts, created_at,"
+        " next_attempt_at, sent_at, last_error, address_masked"
         " FROM notifications WHERE complaint_id = $1 ORDER BY id",
         complaint_id,
     )
+
+
+# -- Delivery engine -----------------------------------------------------------------------
+
+
+async def claim_due(*, conn: asyncpg.Connection, channel: str, limit: int) -> list[asyncpg.Record]:
+    """Move up to `limit` due deliveries of one channel to `sending` and count the attempt.
+    SKIP LOCKED lets several dispatchers (or replicas) share the work without waiting."""
+    return await conn.fetch(
+        """
+        UPDATE notifications AS n
+        SET status = 'sending', attempts = n.attempts + 1, claimed_at = now(), updated_at = now()
+        FROM (
+            SELECT id FROM notifications
+            WHERE status = 'pending' AND channel = $1 AND next_attempt_at <= now()
+            ORDER BY next_attempt_at, id
+            LIMIT $2
+            FOR UPDATE SKIP LOCKED
+        ) AS due
+        WHERE n.id = due.id
+        RETURNING n.id, n.event_id, n.complaint_id, n.event_type, n.recipient, n.channel, n.template,
+                  n.params, n.attempts, n.held_for_digest
+        """,
+        channel,
+        limit,
+    )
+
+
+async def mark_sent_many(
+    *, conn: asyncpg.Connection, notification_ids: Sequence[int], addresses_masked: Sequence[str | None]
+) -> None:
+    await conn.execute(
+        """
+        UPDATE notifications AS n
+        SET status = 'sent', sent_at = now(), updated_at = now(), last_error = NULL,
+            address_masked = coalesce(s.address_masked, n.address_masked)
+        FROM unnest($1::bigint[], $2::text[]) AS s(id, address_masked)
+        WHERE n.id = s.id AND n.status = 'sending'
+        """,
+        list(notification_ids),
+        list(addresses_masked),
+    )
+
+
+async def recent_emails(
+    *, conn: asyncpg.Connection, recipients: Sequence[str], template: str, window_s: float
+) -> dict[str, int]:
+    rows = await conn.fetch(
+        "SELECT recipient, count(*) AS sent FROM notifications"
+        " WHERE channel = 'email' AND status = 'sent' AND recipient = ANY($1::text[]) AND template = $2"
+        " AND sent_at > now() - make_interval(secs => $3) GROUP BY recipient",
+        list(recipients),
+        template,
+        window_s,
+    )
+    return {row["recipient"]: row["sent"] for row in rows}
+
+
+async def hold_for_digest(*, conn: asyncpg.Connection, notification_ids: Sequence[int], window_s: float) -> None:
+    """Back to pending until the end of the current digest window (windows are aligned, so
+    everything held in one window becomes due together); the claim was not an attempt."""
+    await conn.execute(
+        """
+        UPDATE notifications
+        SET status = 'pending', held_for_digest = true, attempts = attempts - 1, updated_at = now(),
+            next_attempt_at = to_timestamp(ceil(extract(epoch FROM now()) / $2) * $2)
+        WHERE id = ANY($1::bigint[]) AND status = 'sending'
+        """,
+        list(notification_ids),
+        window_s,
+    )
+
+
+async def mark_retry(*, conn: asyncpg.Connection, notification_id: int, delay_s: float, error: str) -> None:
+    await conn.execute(
+        "UPDATE notifications SET status = 'pending', next_attempt_at = now() + make_interval(secs => $2),"
+        " last_error = $3, updated_at = now() WHERE id = $1 AND status = 'sending'",
+        notification_id,
+        delay_s,
+        error[:1000],
+    )
+
+
+async def mark_final(
+    *, conn: asyncpg.Connection, notification_id: int, status: str, error: str, address_masked: str | None = None
+) -> bool:
+    """`failed` (retries exhausted) or `undeliverable` (nobody to send to, nothing to retry)."""
+    result = await conn.execute(
+        "UPDATE notifications SET status = $2, last_error = $3, updated_at = now(),"
+        " address_masked = coalesce($4, address_masked) WHERE id = $1 AND status = 'sending'",
+        notification_id,
+        status,
+        error[:1000],
+        address_masked,
+    )
+    return result != "UPDATE 0"
+
+
+async def recover_interrupted(
+    *, conn: asyncpg.Connection, stale_after_s: float, resendable_channels: Sequence[str]
+) -> tuple[int, int]:
+    """Rows left `sending` by a process that died mid-send. Channels whose receivers dedupe on
+    our idempotency key are retried; for the others we cannot know whether the message left,
+    so at-most-once says: report them failed rather than risk sending twice."""
+    retried = await conn.execute(
+        "UPDATE notifications SET status = 'pending', next_attempt_at = now(), updated_at = now(),"
+        " last_error = 'interrupted; resent with the same idempotency key'"
+        " WHERE status = 'sending' AND claimed_at < now() - make_interval(secs => $1) AND channel = ANY($2::text[])",
+        stale_after_s,
+        list(resendable_channels),
+    )
+    failed = await conn.execute(
+        "UPDATE notifications SET status = 'failed', updated_at = now(),"
+        " last_error = 'interrupted mid-send; outcome unknown, not resent (at most once)'"
+        " WHERE status = 'sending' AND claimed_at < now() - make_interval(secs => $1)"
+        " AND NOT (channel = ANY($2::text[]))",
+        stale_after_s,
+        list(resendable_channels),
+    )
+    return int(retried.rsplit(" ", 1)[-1]), int(failed.rsplit(" ", 1)[-1])
+
+
+# -- Templates -----------------------------------------------------------------------------
+
+
+async def get_template(*, conn: asyncpg.Connection, key: str, language: str) -> asyncpg.Record | None:
+    """The template in `language`, falling back to Indonesian."""
+    return await conn.fetchrow(
+        "SELECT key, language, subject, body, updated_at, updated_by FROM templates"
+        " WHERE key = $1 AND language = ANY($2::text[]) ORDER BY (language = $3) DESC LIMIT 1",
+        key,
+        [language, "id"],
+        language,
+    )
+
+
+async def list_templates(*, conn: asyncpg.Connection) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        "SELECT key, language, subject, body, updated_at, updated_by FROM templates ORDER BY key, language"
+    )
+
+
+async def upsert_template(
+    *, conn: asyncpg.Connection, key: str, language: str, subject: str, body: str, updated_by: str
+) -> asyncpg.Record:
+    return await conn.fetchrow(
+        """
+        INSERT INTO templates (key, language, subject, body, updated_by) VALUES ($1, $2, $3, $4, $5)
+        ON CONFLICT (key, language) DO UPDATE
+        SET subject = EXCLUDED.subject, body = EXCLUDED.body, updated_by = EXCLUDED.updated_by, updated_at = now()
+        RETURNING key, language, subject, body, updated_at, updated_by
+        """,
+        key,
+        language,
+        subject,
+        body,
+        updated_by,
+    )
+
+
+# -- Contacts ------------------------------------------------------------------------------
+
+
+async def department_emails(*, conn: asyncpg.Connection, department: str) -> list[str]:
+    emails = await conn.fetchval("SELECT emails FROM department_contacts WHERE department = $1", department)
+    return list(emails or [])
+
+
+async def set_department_emails(*, conn: asyncpg.Connection, department: str, emails: Sequence[str]) -> None:
+    await conn.execute(
+        "INSERT INTO department_contacts (department, emails) VALUES ($1, $2)"
+        " ON CONFLICT (department) DO UPDATE SET emails = EXCLUDED.emails, updated_at = now()",
+        department,
+        list(emails),
+    )
+
+
+async def find_subscription(*, conn: asyncpg.Connection, tracking_code: str, channel: str) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        "SELECT id, address, language FROM reporter_subscriptions WHERE tracking_code = $1 AND channel = $2",
+        tracking_code,
+        channel,
+    )
+
+
+async def upsert_subscription(
+    *,
+    conn: asyncpg.Connection,
+    subscription_id: UUID,
+    tracking_code: str,
+    complaint_id: UUID,
+    channel: str,
+    address: str,
+    language: str,
+) -> UUID:
+    return await conn.fetchval(
+        """
+        INSERT INTO reporter_subscriptions (id, tracking_code, complaint_id, channel, address, language)
+        VALUES ($1, $2, $3, $4, $5, $6)
+        ON CONFLICT (tracking_code, channel) DO UPDATE
+        SET address = EXCLUDED.address, language = EXCLUDED.language, created_at = now()
+        RETURNING id
+        """,
+        subscription_id,
+        tracking_code,
+        complaint_id,
+        channel,
+        address,
+        language,
+    )
+
+
+# -- Webhooks ------------------------------------------------------------------------------
+
+
+async def get_webhook(*, conn: asyncpg.Connection, subscription_id: UUID) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        "SELECT id, department, url, secret, active, created_at, created_by FROM webhook_subscriptions WHERE id = $1",
+        subscription_id,
+    )
+
+
+async def list_webhooks(*, conn: asyncpg.Connection, department: str | None) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        "SELECT id, department, url, active, created_at, created_by FROM webhook_subscriptions"
+        " WHERE $1::text IS NULL OR department = $1 ORDER BY created_at",
+        department,
+    )
+
+
+async def create_webhook(
+    *, conn: asyncpg.Connection, subscription_id: UUID, department: str, url: str, secret: str, created_by: str
+) -> asyncpg.Record:
+    return await conn.fetchrow(
+        "INSERT INTO webhook_subscriptions (id, department, url, secret, created_by) VALUES ($1, $2, $3, $4, $5)"
+        " RETURNING id, department, url, active, created_at, created_by",
+        subscription_id,
+        department,
+        url,
+        secret,
+        created_by,
+    )
+
+
+async def deactivate_webhook(*, conn: asyncpg.Connection, subscription_id: UUID) -> bool:
+    result = await conn.execute("UPDATE webhook_subscriptions SET active = false WHERE id = $1", subscription_id)
+    return result != "UPDATE 0"
+
+
+async def webhook_department(*, conn: asyncpg.Connection, subscription_id: UUID) -> str | None:
+    return await conn.fetchval("SELECT department FROM webhook_subscriptions WHERE id = $1", subscription_id)
+
+
+async def park_webhook_delivery(
+    *, conn: asyncpg.Connection, notification_id: int, subscription_id: UUID, department: str, error: str
+) -> None:
+    await conn.execute(
+        """
+        INSERT INTO webhook_dead_letters (notification_id, subscription_id, department, last_error)
+        VALUES ($1, $2, $3, $4)
+        ON CONFLICT (notification_id) DO UPDATE
+        SET last_error = EXCLUDED.last_error, parked_at = now(), replayed_at = NULL, replayed_by = NULL
+        """,
+        notification_id,
+        subscription_id,
+        department,
+        error[:1000],
+    )
+
+
+async def list_dead_letters(*, conn: asyncpg.Connection, department: str | None) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        """
+        SELECT d.notification_id, d.subscription_id, d.department, d.last_error, d.parked_at,
+               n.event_id, n.event_type, n.complaint_id, n.attempts
+        FROM webhook_dead_letters d JOIN notifications n ON n.id = d.notification_id
+        WHERE d.replayed_at IS NULL AND ($1::text IS NULL OR d.department = $1)
+        ORDER BY d.parked_at
+        """,
+        department,
+    )
+
+
+async def replay_dead_letters(
+    *, conn: asyncpg.Connection, notification_ids: Sequence[int] | None, department: str | None, replayed_by: str
+) -> list[int]:
+    """Put parked webhook deliveries back in the queue with a fresh set of attempts."""
+    rows = await conn.fetch(
+        f"""
+        WITH replayed AS (
+            UPDATE webhook_dead_letters SET replayed_at = now(), replayed_by = $3
+            WHERE replayed_at IS NULL
+              AND ($1::bigint[] IS NULL OR notification_id = ANY($1::bigint[]))
+              AND ($2::text IS NULL OR department = $2)
+            RETURNING notification_id
+        ), requeued AS (
+            UPDATE notifications n SET status = 'pending', attempts = 0, next_attempt_at = now(),
+                   updated_at = now()
+            FROM replayed r WHERE n.id = r.notification_id AND n.status = 'failed'
+            RETURNING n.id
+        )
+        SELECT id, pg_notify('{WAKE_CHANNEL}', '') FROM requeued
+        """,
+        list(notification_ids) if notification_ids is not None else None,
+        department,
+        replayed_by,
+    )
+    return [row["id"] for row in rows]
+
+
+async def known_departments(*, conn: asyncpg.Connection) -> list[str]:
+    """Every department seen so far (each has its own Kafka topic)."""
+    return [row["department"] for row in await conn.fetch("SELECT department FROM department_topics")]
+
+
+async def complaint_department(*, conn: asyncpg.Connection, complaint_id: UUID) -> str | None:
+    return await conn.fetchval("SELECT department FROM complaint_departments WHERE complaint_id = $1", complaint_id)

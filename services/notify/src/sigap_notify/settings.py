@@ -1,5 +1,9 @@
 """Notify's settings (env prefix SIGAP_)."""
 
+from __future__ import annotations
+
+from pydantic import SecretStr, model_validator
+
 from sigap_shared.settings import ServiceSettings
 
 
@@ -7,3 +11,62 @@ class NotifySettings(ServiceSettings):
     service_name: str = "notify"
     http_port: int = 8003
     pg_database: str = "sigap_notify"
+
+    # Delivery engine: each channel has its own dispatcher loop, so one that is down never
+    # holds back another.
+    delivery_max_attempts: int = 6
+    delivery_backoff_base_s: float = 2.0
+    delivery_backoff_max_s: float = 600.0
+    dispatcher_batch_size: int = 100
+    dispatcher_concurrency: int = 20
+    dispatcher_poll_interval_s: float = 1.0
+    # A row left `sending` this long was interrupted (process killed mid-send).
+    dispatcher_stale_after_s: float = 120.0
+
+    # Email through an SMTP relay.
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_use_tls: bool = False  # implicit TLS (usually port 465)
+    smtp_start_tls: bool = False  # STARTTLS upgrade (usually port 587)
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_from: str = "Sigap Kota Depok <no-reply@sigap.depok.go.id>"
+    smtp_timeout_s: float = 10.0
+
+    # Staff mail about new complaints becomes a digest once a department got more than this
+    # many within the window (0 turns digests off).
+    staff_digest_threshold: int = 10
+    staff_digest_window_s: float = 300.0
+
+    # Reporter contacts are resolved at send time from intake's internal API (never Kafka).
+    intake_internal_url: str | None = None
+    internal_token: SecretStr | None = None  # SIGAP_INTERNAL_TOKEN, the same secret intake expects
+    intake_timeout_s: float = 5.0
+
+    # Department webhooks.
+    webhook_timeout_s: float = 10.0
+    webhook_allow_http: bool = False  # plain http:// URLs only for development and tests
+
+    # SMS and WhatsApp through the city's HTTP gateway (unset: those deliveries are reported
+    # undeliverable). The body is a string.Template of JSON; $to, $text and $reference are
+    # inserted as JSON strings.
+    sms_gateway_url: str | None = None
+    sms_gateway_token: SecretStr | None = None
+    sms_gateway_body: str = '{"to": $to, "text": $text, "reference": $reference}'
+    whatsapp_gateway_url: str | None = None
+    whatsapp_gateway_token: SecretStr | None = None
+    whatsapp_gateway_body: str = '{"to": $to, "type": "text", "text": $text, "reference": $reference}'
+
+    # Web push (VAPID): the application server's private key, raw P-256 in base64url (as
+    # `vapid --gen` or web-push tools print it); unset: push deliveries are undeliverable.
+    vapid_private_key: SecretStr | None = None
+    vapid_subject: str = "mailto:sigap@depok.go.id"
+
+    # Links in messages.
+    public_base_url: str = "https://sigap.depok.go.id"
+
+    @model_validator(mode="after")
+    def _https_webhooks_in_production(self) -> "NotifySettings":
+        if self.environment == "production" and self.webhook_allow_http:
+            raise ValueError("SIGAP_WEBHOOK_ALLOW_HTTP must stay false in production: webhooks carry complaint data")
+        return self

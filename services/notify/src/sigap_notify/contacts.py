@@ -1,0 +1,113 @@
+"""Where a recipient can be reached, looked up at send time so that no contact detail ever
+travels on Kafka. A `ContactResolver` answers `(recipient, channel)` with a `Contact`, `None`
+when nobody is reachable that way, or raises `ContactLookupUnavailable` when it cannot tell
+right now (the delivery is then retried).
+
+- `DepartmentContactResolver`: `department:<CODE>:admins` -> the department's staff addresses
+  (table `department_contacts`, edited through the API).
+- `SubscriptionContactResolver`: channels a reporter subscribed directly with notify
+  (`POST /v1/subscriptions` with tracking code + follow-up token).
+- `IntakeContactResolver`: asks intake's internal API, which holds the encrypted identities,
+  to resolve a reporter pseudonym (see INTAKE_CONTRACT.md).
+- `ChainedContactResolver`: the first resolver that knows the answer wins."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import asyncio
+
+import aiohttp
+import asyncpg
+import structlog
+
+from sigap_notify import repository
+from sigap_notify.domain import ANONYMOUS_REPORTER_PREFIX, REPORTER_PREFIX
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Contact:
+    addresses: tuple[str, ...]
+    language: str = "id"
+
+
+class ContactLookupUnavailable(Exception):
+    """The contact source did not answer; try again later."""
+
+
+class ContactResolver(Protocol):
+    async def resolve(self, *, recipient: str, channel: str, params: Mapping[str, Any]) -> Contact | None: ...
+
+
+class DepartmentContactResolver:
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+
+    async def resolve(self, *, recipient: str, channel: str, params: Mapping[str, Any]) -> Contact | None:
+        if channel != "email" or not recipient.startswith("department:"):
+            return None
+        department = recipient.split(":")[1]
+        async with self._pool.acquire() as conn:
+            emails = await repository.department_emails(conn=conn, department=department)
+        return Contact(addresses=tuple(emails)) if emails else None
+
+
+class SubscriptionContactResolver:
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+
+    async def resolve(self, *, recipient: str, channel: str, params: Mapping[str, Any]) -> Contact | None:
+        tracking_code = params.get("tracking_code")
+        if not recipient.startswith(REPORTER_PREFIX) or not tracking_code:
+            return None
+        async with self._pool.acquire() as conn:
+            row = await repository.find_subscription(conn=conn, tracking_code=tracking_code, channel=channel)
+        return Contact(addresses=(row["address"],), language=row["language"]) if row else None
+
+
+class IntakeContactResolver:
+    """`POST {intake}/internal/v1/reporter-contacts/resolve` with `{"pseudonym", "channel"}`:
+    200 `{"address": ..., "language": "id"|"en"}`, 404 when the reporter has no address on
+    that channel (or withdrew it)."""
+
+    def __init__(self, *, base_url: str, token: str | None, session: aiohttp.ClientSession) -> None:
+        self._url = base_url.rstrip("/") + "/internal/v1/reporter-contacts/resolve"
+        self._headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self._session = session
+
+    async def resolve(self, *, recipient: str, channel: str, params: Mapping[str, Any]) -> Contact | None:
+        if not recipient.startswith(REPORTER_PREFIX) or recipient.startswith(ANONYMOUS_REPORTER_PREFIX):
+            return None
+        pseudonym = recipient.removeprefix(REPORTER_PREFIX)
+        try:
+            async with self._session.post(
+                self._url, json={"pseudonym": pseudonym, "channel": channel}, headers=self._headers
+            ) as response:
+                if response.status == 404:
+                    return None
+                if response.status != 200:
+                    raise ContactLookupUnavailable(f"intake answered {response.status}")
+                body = await response.json(content_type=None)
+            address = str(body["address"])
+        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            raise ContactLookupUnavailable(f"intake unreachable: {type(exc).__name__}") from exc
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ContactLookupUnavailable("intake answered an unreadable contact") from exc
+        language = body.get("language") if body.get("language") in ("id", "en") else "id"
+        return Contact(addresses=(address,), language=language)
+
+
+class ChainedContactResolver:
+    def __init__(self, resolvers: Sequence[ContactResolver]) -> None:
+        self._resolvers = list(resolvers)
+
+    async def resolve(self, *, recipient: str, channel: str, params: Mapping[str, Any]) -> Contact | None:
+        for resolver in self._resolvers:
+            contact = await resolver.resolve(recipient=recipient, channel=channel, params=params)
+            if contact is not None:
+                return contact
+        return None

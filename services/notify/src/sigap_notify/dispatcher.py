@@ -1,0 +1,300 @@
+"""The delivery engine. The consumer only records deliveries (one row per event, recipient and
+channel, in its own transaction); this dispatcher claims due rows with `FOR UPDATE SKIP
+LOCKED`, sends them, and marks them sent, pending again (with exponential backoff) or failed
+after the last attempt. Each channel has its own loop, so a channel that is down delays only
+its own deliveries; within a channel, a failed delivery waits for its next attempt while
+later ones go ahead."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from dataclasses import dataclass
+from uuid import UUID
+
+import asyncpg
+import structlog
+
+from sigap_notify import domain, repository
+from sigap_notify.channels import Channel, Delivery, RetryLater, Undeliverable
+from sigap_shared.db import TRANSIENT_DB_ERRORS
+
+log = structlog.get_logger(__name__)
+
+_NOT_SENT = object()
+
+
+@dataclass(frozen=True, slots=True)
+class DigestPolicy:
+    """Staff mail of one kind becomes a digest once a recipient got more than `threshold` of
+    them within `window_s`: the rest of the window's mails go out together at its end."""
+
+    threshold: int
+    window_s: float
+    template: str = "staff.new_in_queue"
+
+    def applies_to(self, delivery: Delivery) -> bool:
+        return delivery.template == self.template and delivery.recipient.startswith("department:")
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        *,
+        pool: asyncpg.Pool,
+        connect_kwargs: dict[str, object],
+        channels: Mapping[str, Channel],
+        max_attempts: int = 6,
+        backoff_base_s: float = 2.0,
+        backoff_max_s: float = 600.0,
+        batch_size: int = 100,
+        concurrency: int = 20,
+        poll_interval_s: float = 1.0,
+        stale_after_s: float = 120.0,
+        digest: DigestPolicy | None = None,
+    ) -> None:
+        self._pool = pool
+        self._connect_kwargs = connect_kwargs
+        self._channels = dict(channels)
+        self._max_attempts = max_attempts
+        self._backoff_base_s = backoff_base_s
+        self._backoff_max_s = backoff_max_s
+        self._batch_size = batch_size
+        self._concurrency = concurrency
+        self._poll_interval_s = poll_interval_s
+        self._stale_after_s = stale_after_s
+        self._digest = digest
+        self._wake = {name: asyncio.Event() for name in self._channels}
+        self.sent = 0
+        self.retried = 0
+        self.failed = 0
+
+    def channel(self, name: str) -> Channel | None:
+        return self._channels.get(name)
+
+    async def close(self) -> None:
+        for channel in self._channels.values():
+            close = getattr(channel, "close", None)
+            if close is not None:
+                await close()
+
+    def wake(self) -> None:
+        for event in self._wake.values():
+            event.set()
+
+    async def run(self) -> None:
+        tasks = [asyncio.create_task(self._channel_loop(name), name=f"dispatch-{name}") for name in self._channels]
+        tasks.append(asyncio.create_task(self._listen(), name="dispatch-listen"))
+        tasks.append(asyncio.create_task(self._recover_loop(), name="dispatch-recover"))
+        try:
+            await asyncio.gather(*tasks)
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _listen(self) -> None:
+        """LISTEN for new deliveries so they leave right after the consumer commits; polling
+        remains the fallback while this connection is down."""
+        delay = 0.5
+        while True:
+            try:
+                conn = await asyncpg.connect(**self._connect_kwargs)
+                try:
+                    await conn.add_listener(repository.WAKE_CHANNEL, lambda *_: self.wake())
+                    delay = 0.5
+                    while not conn.is_closed():
+                        await asyncio.sleep(5)
+                        await conn.execute("SELECT 1")
+                finally:
+                    await conn.close(timeout=2)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - the listener is an optimisation; polling goes on
+                log.warning("dispatcher_listener_down", error=repr(exc), retry_in_s=delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 10.0)
+
+    async def _recover_loop(self) -> None:
+        resendable = [name for name, channel in self._channels.items() if channel.resend_safe]
+        while True:
+            try:
+                async with self._pool.acquire() as conn:
+                    retried, failed = await repository.recover_interrupted(
+                        conn=conn, stale_after_s=self._stale_after_s, resendable_channels=resendable
+                    )
+                if retried or failed:
+                    log.warning("interrupted_deliveries_recovered", retried=retried, failed=failed)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - try again on the next round
+                log.warning("dispatcher_recovery_failed", error=repr(exc))
+            await asyncio.sleep(max(self._stale_after_s / 4, 1.0))
+
+    async def _channel_loop(self, channel_name: str) -> None:
+        wake = self._wake[channel_name]
+        delay = 0.2
+        while True:
+            wake.clear()
+            try:
+                handled = await self.dispatch_once(channel_name)
+                delay = 0.2
+            except asyncio.CancelledError:
+                raise
+            except TRANSIENT_DB_ERRORS as exc:
+                log.warning("dispatcher_database_unavailable", channel=channel_name, error=repr(exc))
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+                continue
+            except Exception:
+                log.exception("dispatcher_crashed", channel=channel_name)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+                continue
+            if handled < self._batch_size:
+                try:
+                    await asyncio.wait_for(wake.wait(), self._poll_interval_s)
+                except asyncio.TimeoutError:
+                    pass
+
+    async def dispatch_once(self, channel_name: str) -> int:
+        """Claim and send one batch of due deliveries of a channel; returns how many."""
+        async with self._pool.acquire() as conn:
+            rows = await repository.claim_due(conn=conn, channel=channel_name, limit=self._batch_size)
+        if not rows:
+            return 0
+        channel = self._channels[channel_name]
+        deliveries = [Delivery.from_row(row) for row in rows]
+        digests: list[list[Delivery]] = []
+        send_digest = getattr(channel, "send_digest", None)
+        if self._digest is not None and send_digest is not None:
+            deliveries, digests = await self._sort_for_digest(deliveries)
+        limit = asyncio.Semaphore(self._concurrency)
+        sent: list[tuple[int, str | None]] = []
+
+        async def one(delivery: Delivery) -> None:
+            async with limit:
+                masked = await self._deliver(channel, delivery)
+                if masked is not _NOT_SENT:
+                    sent.append((delivery.id, masked))
+
+        async def digest(group: list[Delivery]) -> None:
+            async with limit:
+                masked = await self._deliver_digest(send_digest, group)
+                if masked is not _NOT_SENT:
+                    sent.extend((delivery.id, masked) for delivery in group)
+
+        try:
+            outcomes = await asyncio.gather(
+                *(one(d) for d in deliveries), *(digest(group) for group in digests), return_exceptions=True
+            )
+            for outcome in outcomes:
+                if isinstance(outcome, BaseException):
+                    # Its row stays `sending`; the recovery loop reports or retries it.
+                    log.error("dispatch_task_failed", channel=channel_name, error=repr(outcome))
+        finally:
+            # Recorded even when cancelled half-way, so what did leave is never sent again.
+            if sent:
+                async with self._pool.acquire() as conn:
+                    await repository.mark_sent_many(
+                        conn=conn,
+                        notification_ids=[notification_id for notification_id, _ in sent],
+                        addresses_masked=[masked for _, masked in sent],
+                    )
+                self.sent += len(sent)
+        return len(rows)
+
+    async def _sort_for_digest(self, deliveries: list[Delivery]) -> tuple[list[Delivery], list[list[Delivery]]]:
+        """Split claimed deliveries into those sent one by one, digests due now (held ones,
+        grouped by recipient), and, held back for the next digest, staff mails to recipients
+        that got more than the threshold within the window."""
+        policy = self._digest
+        assert policy is not None
+        eligible = [d for d in deliveries if policy.applies_to(d)]
+        if not eligible:
+            return deliveries, []
+        single = [d for d in deliveries if not policy.applies_to(d)]
+        due: dict[str, list[Delivery]] = {}
+        fresh: dict[str, list[Delivery]] = {}
+        for delivery in eligible:
+            (due if delivery.held_for_digest else fresh).setdefault(delivery.recipient, []).append(delivery)
+        hold: list[int] = []
+        if fresh:
+            async with self._pool.acquire() as conn:
+                recent = await repository.recent_emails(
+                    conn=conn, recipients=list(fresh), template=policy.template, window_s=policy.window_s
+                )
+            for recipient, group in fresh.items():
+                if recent.get(recipient, 0) + len(group) > policy.threshold:
+                    hold.extend(delivery.id for delivery in group)
+                else:
+                    single.extend(group)
+        if hold:
+            async with self._pool.acquire() as conn:
+                await repository.hold_for_digest(conn=conn, notification_ids=hold, window_s=policy.window_s)
+            log.info("staff_mail_held_for_digest", count=len(hold))
+        return single, list(due.values())
+
+    async def _deliver_digest(self, send_digest, group: list[Delivery]) -> str | None | object:
+        try:
+            masked = await send_digest(group)
+        except RetryLater as exc:
+            for delivery in group:
+                await self._failed_attempt(delivery, str(exc))
+            return _NOT_SENT
+        except Undeliverable as exc:
+            async with self._pool.acquire() as conn:
+                for delivery in group:
+                    await repository.mark_final(
+                        conn=conn, notification_id=delivery.id, status="undeliverable", error=str(exc)
+                    )
+            return _NOT_SENT
+        log.info("staff_digest_sent", recipient=group[0].recipient, count=len(group))
+        return masked
+
+    async def _deliver(self, channel: Channel, delivery: Delivery) -> str | None | object:
+        """Send one delivery: returns the masked address when it left, else `_NOT_SENT` (and
+        records why)."""
+        with structlog.contextvars.bound_contextvars(
+            notification_id=delivery.id, complaint_id=str(delivery.complaint_id), channel=delivery.channel
+        ):
+            try:
+                masked = await channel.send(delivery)
+            except RetryLater as exc:
+                await self._failed_attempt(delivery, str(exc))
+                return _NOT_SENT
+            except Undeliverable as exc:
+                async with self._pool.acquire() as conn:
+                    await repository.mark_final(
+                        conn=conn, notification_id=delivery.id, status="undeliverable", error=str(exc)
+                    )
+                log.info("notification_undeliverable", reason=str(exc))
+                return _NOT_SENT
+            except Exception as exc:  # noqa: BLE001 - a channel bug is retried and finally reported
+                log.exception("notification_channel_error")
+                await self._failed_attempt(delivery, f"unexpected {type(exc).__name__}")
+                return _NOT_SENT
+            log.debug("notification_sent", attempts=delivery.attempts)
+            return masked
+
+    async def _failed_attempt(self, delivery: Delivery, error: str) -> None:
+        async with self._pool.acquire() as conn, conn.transaction():
+            if delivery.attempts >= self._max_attempts:
+                await repository.mark_final(conn=conn, notification_id=delivery.id, status="failed", error=error)
+                if delivery.channel == "webhook":
+                    subscription_id = UUID(delivery.recipient.removeprefix(domain.WEBHOOK_PREFIX))
+                    department = await repository.webhook_department(conn=conn, subscription_id=subscription_id)
+                    await repository.park_webhook_delivery(
+                        conn=conn,
+                        notification_id=delivery.id,
+                        subscription_id=subscription_id,
+                        department=department or "?",
+                        error=error,
+                    )
+                self.failed += 1
+                log.warning("notification_failed", attempts=delivery.attempts, error=error)
+                return
+            delay = domain.backoff_s(delivery.attempts, base_s=self._backoff_base_s, cap_s=self._backoff_max_s)
+            await repository.mark_retry(conn=conn, notification_id=delivery.id, delay_s=delay, error=error)
+        self.retried += 1
+        log.info("notification_retry_scheduled", attempts=delivery.attempts, retry_in_s=delay, error=error)

@@ -1,0 +1,175 @@
+"""Fixtures of notify's integration tests: a fresh notify database on the real PostgreSQL,
+events with fresh ids, and the delivery engine wired to real servers in the test process."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+import asyncpg
+import pytest
+
+from sigap_notify import handlers
+from sigap_notify.bootstrap import build_channels, build_resolver, digest_policy, new_http_session
+from sigap_notify.channels import DashboardHub
+from sigap_notify.dispatcher import Dispatcher
+from sigap_notify.settings import NotifySettings
+from sigap_shared.db import apply_migrations, package_migrations, shared_migrations
+from sigap_shared.events import ComplaintRouted, ComplaintStatusChanged, Envelope, ReporterRef
+
+
+@pytest.fixture
+async def notify_database(databases) -> str:
+    return await databases.create("sigap_test_notify")
+
+
+@pytest.fixture
+async def notify_pool(infra, notify_database) -> AsyncIterator[asyncpg.Pool]:
+    pool = await asyncpg.create_pool(**infra.pg_kwargs(notify_database), min_size=1, max_size=8)
+    await apply_migrations(pool, [shared_migrations(), package_migrations("sigap_notify")])
+    yield pool
+    await pool.close()
+
+
+def notify_settings(infra, database: str, **overrides) -> NotifySettings:
+    values = {
+        "environment": "test",
+        "kafka_bootstrap": infra.kafka_bootstrap,
+        "pg_host": infra.pg_host,
+        "pg_port": infra.pg_port,
+        "pg_user": infra.pg_user,
+        "pg_password": infra.pg_password,
+        "pg_database": database,
+        "delivery_backoff_base_s": 0.05,
+        "delivery_backoff_max_s": 0.3,
+        "dispatcher_poll_interval_s": 0.2,
+        "webhook_allow_http": True,
+        "webhook_timeout_s": 5.0,
+    }
+    values.update(overrides)
+    return NotifySettings(**values)
+
+
+@contextlib.asynccontextmanager
+async def running_dispatchers(
+    settings: NotifySettings, pool: asyncpg.Pool, *, count: int = 1
+) -> AsyncIterator[list[Dispatcher]]:
+    """`count` dispatchers on the same database, as separate replicas would be."""
+    http = new_http_session(settings)
+    hub = DashboardHub()
+    resolver = build_resolver(settings, pool, http)
+    dispatchers = [
+        Dispatcher(
+            pool=pool,
+            connect_kwargs=settings.pg_connect_kwargs(),
+            channels=build_channels(settings, pool=pool, hub=hub, http=http, resolver=resolver),
+            max_attempts=settings.delivery_max_attempts,
+            backoff_base_s=settings.delivery_backoff_base_s,
+            backoff_max_s=settings.delivery_backoff_max_s,
+            batch_size=settings.dispatcher_batch_size,
+            poll_interval_s=settings.dispatcher_poll_interval_s,
+            stale_after_s=settings.dispatcher_stale_after_s,
+            digest=digest_policy(settings),
+        )
+        for _ in range(count)
+    ]
+    tasks = [asyncio.create_task(dispatcher.run()) for dispatcher in dispatchers]
+    try:
+        yield dispatchers
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        for dispatcher in dispatchers:
+            await dispatcher.close()
+        await http.close()
+
+
+async def handle(pool: asyncpg.Pool, envelope: Envelope) -> None:
+    """What the consumer does with one event: the handler in one transaction."""
+    async with pool.acquire() as conn, conn.transaction():
+        await handlers.on_complaint_event(conn=conn, envelope=envelope)
+
+
+def random_department() -> str:
+    return "T" + uuid.uuid4().hex[:8].upper()
+
+
+def tracking_code() -> str:
+    return "SGP-" + uuid.uuid4().hex[:4].upper() + "-" + uuid.uuid4().hex[:2].upper()
+
+
+def routed(
+    *,
+    department: str,
+    complaint_id: uuid.UUID | None = None,
+    code: str | None = None,
+    reporter: ReporterRef | None = None,
+) -> Envelope:
+    return Envelope(
+        source="sigap/routing",
+        data=ComplaintRouted(
+            complaint_id=complaint_id or uuid.uuid4(),
+            tracking_code=code or tracking_code(),
+            department=department,
+            confidence=0.9,
+            needs_triage=False,
+            reporter=reporter,
+            routed_at=datetime.now(UTC),
+        ),
+    )
+
+
+def status_changed(
+    *,
+    complaint_id: uuid.UUID,
+    code: str,
+    department: str,
+    status: str,
+    previous: str | None,
+    reporter: ReporterRef | None,
+    reason: str | None = None,
+) -> Envelope:
+    return Envelope(
+        source="sigap/status",
+        data=ComplaintStatusChanged(
+            complaint_id=complaint_id,
+            tracking_code=code,
+            department=department,
+            previous_status=previous,
+            status=status,
+            reason=reason,
+            actor="petugas",
+            reporter=reporter,
+            changed_at=datetime.now(UTC),
+        ),
+    )
+
+
+LIFECYCLE = [
+    ("diterima", None),
+    ("terverifikasi", "diterima"),
+    ("dalam_proses", "terverifikasi"),
+    ("selesai", "dalam_proses"),
+    ("dibuka_kembali", "selesai"),
+    ("ditolak", "dibuka_kembali"),
+]
+
+
+def lifecycle(*, complaint_id: uuid.UUID, code: str, department: str, reporter: ReporterRef | None) -> list[Envelope]:
+    """One status change of every kind a reporter hears about."""
+    return [
+        status_changed(
+            complaint_id=complaint_id,
+            code=code,
+            department=department,
+            status=status,
+            previous=previous,
+            reporter=reporter,
+            reason="Catatan petugas" if status in ("selesai", "ditolak") else None,
+        )
+        for status, previous in LIFECYCLE
+    ]

@@ -1,0 +1,174 @@
+"""Real servers in the test process for notify's integration tests: an SMTP server (aiosmtpd)
+that can refuse or stop, an HTTP webhook receiver that verifies signatures on its own (plain
+hmac, not notify's code), a stand-in for intake's internal API, and notify itself under uvicorn."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import email
+import email.policy
+import hashlib
+import hmac
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+
+import orjson
+import uvicorn
+from aiosmtpd.controller import Controller
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from tests.support.infra import free_port
+
+
+@contextlib.asynccontextmanager
+async def serve_asgi(app, *, lifespan: str = "off") -> AsyncIterator[str]:
+    """Serve an ASGI app on a free port in this process; yields its base URL."""
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan=lifespan, access_log=False)
+    )
+    task = asyncio.create_task(server.serve())
+    try:
+        deadline = time.monotonic() + 60
+        while not server.started:
+            if task.done():
+                task.result()
+                raise RuntimeError("server stopped before it started")
+            if time.monotonic() > deadline:
+                raise RuntimeError("server did not start within 60 s")
+            await asyncio.sleep(0.05)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await asyncio.wait_for(task, 30)
+
+
+# -- SMTP ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Inbox:
+    """What the SMTP server accepted, and how it behaves right now."""
+
+    messages: list[EmailMessage] = field(default_factory=list)
+    refuse_with: str | None = None  # e.g. "451 4.3.0 try later" or "554 5.3.0 no"
+    refused: int = 0
+
+    async def handle_DATA(self, server, session, envelope) -> str:  # noqa: N802 - aiosmtpd's hook name
+        if self.refuse_with:
+            self.refused += 1
+            return self.refuse_with
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        self.messages.append(message)
+        return "250 OK"
+
+    def for_complaint(self, complaint_id) -> list[EmailMessage]:
+        return [m for m in self.messages if m["X-Sigap-Complaint"] == str(complaint_id)]
+
+
+class SmtpServer:
+    def __init__(self) -> None:
+        self.inbox = Inbox()
+        self.port = free_port()
+        self._controller: Controller | None = None
+
+    async def start(self) -> None:
+        controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port)
+        await asyncio.to_thread(controller.start)
+        self._controller = controller
+
+    async def stop(self) -> None:
+        controller, self._controller = self._controller, None
+        if controller is not None:
+            await asyncio.to_thread(controller.stop)
+
+
+@contextlib.asynccontextmanager
+async def smtp_server() -> AsyncIterator[SmtpServer]:
+    server = SmtpServer()
+    await server.start()
+    try:
+        yield server
+    finally:
+        await server.stop()
+
+
+# -- Webhook receiver ----------------------------------------------------------------------
+
+
+@dataclass
+class WebhookReceiver:
+    secret: str
+    failing: bool = False
+    events: list[dict] = field(default_factory=list)  # accepted, signature verified
+    bad_signatures: int = 0
+    refused: int = 0
+    headers_seen: list[dict[str, str]] = field(default_factory=list)
+
+    async def endpoint(self, request: Request) -> Response:
+        body = await request.body()
+        timestamp = request.headers.get("sigap-timestamp", "")
+        expected = "v1=" + hmac.new(self.secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+        fresh = timestamp.isdigit() and abs(time.time() - int(timestamp)) < 300
+        if not (fresh and hmac.compare_digest(expected, request.headers.get("sigap-signature", ""))):
+            self.bad_signatures += 1
+            return Response(status_code=401)
+        if self.failing:
+            self.refused += 1
+            return Response(status_code=500)
+        event = orjson.loads(body)
+        if event["id"] != request.headers.get("sigap-event-id"):
+            return Response(status_code=400)
+        self.headers_seen.append(dict(request.headers))
+        self.events.append(event)
+        return Response(status_code=204)
+
+    def app(self) -> Starlette:
+        return Starlette(routes=[Route("/hook", self.endpoint, methods=["POST"])])
+
+
+# -- Intake's internal API -----------------------------------------------------------------
+
+
+@dataclass
+class FakeIntake:
+    """A stand-in for intake's internal contact API (see INTAKE_CONTRACT.md)."""
+
+    contacts: dict[tuple[str, str], dict] = field(default_factory=dict)  # (pseudonym, channel) -> body
+    follow_ups: dict[tuple[str, str], str] = field(default_factory=dict)  # (tracking, token) -> complaint id
+    token: str = "internal-token"
+    down: bool = False
+    lookups: int = 0
+
+    async def resolve(self, request: Request) -> Response:
+        if request.headers.get("authorization") != f"Bearer {self.token}":
+            return Response(status_code=401)
+        if self.down:
+            return Response(status_code=503)
+        self.lookups += 1
+        body = await request.json()
+        contact = self.contacts.get((body["pseudonym"], body["channel"]))
+        return JSONResponse(contact) if contact else Response(status_code=404)
+
+    async def verify(self, request: Request) -> Response:
+        if request.headers.get("authorization") != f"Bearer {self.token}":
+            return Response(status_code=401)
+        body = await request.json()
+        complaint_id = self.follow_ups.get((body["tracking_code"], body["follow_up_token"]))
+        if complaint_id is None:
+            return Response(status_code=403)
+        return JSONResponse({"complaint_id": complaint_id})
+
+    def app(self) -> Starlette:
+        return Starlette(
+            routes=[
+                Route("/internal/v1/reporter-contacts/resolve", self.resolve, methods=["POST"]),
+                Route("/internal/v1/follow-up/verify", self.verify, methods=["POST"]),
+            ]
+        )

@@ -1,0 +1,217 @@
+"""Notify's pure rules: planning, backoff, masking, templates, signatures, redaction."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import uuid
+from datetime import UTC, datetime
+
+import orjson
+
+from sigap_notify import domain
+from sigap_shared.events import ComplaintRouted, ComplaintStatusChanged, Envelope, ReporterRef, decode, encode_to_topic
+
+NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
+
+
+def _change(*, reporter: ReporterRef | None, status: str = "selesai") -> Envelope:
+    return Envelope(
+        source="sigap/status",
+        data=ComplaintStatusChanged(
+            complaint_id=uuid.uuid4(),
+            tracking_code="SGP-AB12-CD",
+            department="DISHUB",
+            previous_status="dalam_proses",
+            status=status,
+            reason="Lampu sudah diganti",
+            actor="petugas.dishub",
+            reporter=reporter,
+            changed_at=NOW,
+        ),
+    )
+
+
+def test_backoff_doubles_until_the_cap():
+    assert [domain.backoff_s(n, base_s=2, cap_s=20) for n in (1, 2, 3, 4, 5)] == [2, 4, 8, 16, 20]
+
+
+def test_addresses_are_masked_beyond_recognition():
+    assert domain.mask_address("siti.rahma@example.com") == "s***@e***.com"
+    masked_phone = domain.mask_address("+6281234567890")
+    assert masked_phone.startswith("+62") and masked_phone.endswith("7890") and "1234567" not in masked_phone
+    assert domain.mask_address("https://user:pw@dinas.example/hook?token=abc") == "https://dinas.example/***"
+    assert domain.mask_address("123") == "***"
+
+
+def test_templates_substitute_values_but_never_attributes():
+    message = domain.render(
+        subject="Laporan ${tracking_code}",
+        body="Alasan: $reason. {tracking_code.__class__} $unknown",
+        params={"tracking_code": "SGP-1", "reason": None},
+    )
+    assert message.subject == "Laporan SGP-1"
+    assert message.body == "Alasan: -. {tracking_code.__class__} $unknown"
+    assert domain.template_problems("Kode $tracking_code, biaya $$5") == []
+    assert domain.template_problems("Kode $ saja") != []
+
+
+def test_webhook_signature_is_hmac_sha256_over_timestamp_dot_body():
+    body = b'{"id":"1"}'
+    signature = domain.sign_webhook(secret="rahasia-dinas", timestamp=1700000000, body=body)
+    expected = hmac.new(b"rahasia-dinas", b"1700000000." + body, hashlib.sha256).hexdigest()
+    assert signature == "v1=" + expected
+    assert domain.verify_webhook(
+        secret="rahasia-dinas", timestamp="1700000000", body=body, signature=signature, now=1700000010
+    )
+    assert not domain.verify_webhook(
+        secret="lain", timestamp="1700000000", body=body, signature=signature, now=1700000010
+    )
+    assert not domain.verify_webhook(
+        secret="rahasia-dinas", timestamp="1700000000", body=body + b" ", signature=signature, now=1700000010
+    )
+    # A captured request replayed much later is refused.
+    assert not domain.verify_webhook(
+        secret="rahasia-dinas", timestamp="1700000000", body=body, signature=signature, now=1700009999
+    )
+
+
+def test_department_copy_drops_the_reporter_and_keeps_the_event_identity():
+    original = _change(reporter=ReporterRef(pseudonym="Pelapor-XYZ", channels=("email",)))
+    redacted = domain.redact_for_department(original)
+    assert redacted.data.reporter is None
+    assert (redacted.id, redacted.source, redacted.type) == (original.id, original.source, original.type)
+    record = encode_to_topic(redacted, domain.department_topic("DISHUB"))
+    assert record.topic == "sigap.department.DISHUB"
+    assert b"Pelapor-XYZ" not in record.value + repr(record.headers).encode()
+    assert decode(record.headers, record.value).data == redacted.data
+    assert domain.department_topic("dinas lain/2") == "sigap.department.dinas_lain_2"
+
+
+def test_fan_outs_carry_the_redacted_cloudevent_and_skip_chosen_channels():
+    change = _change(reporter=ReporterRef(pseudonym="Pelapor-XYZ", channels=("email",)))
+    webhook, subscription = domain.fan_outs(change)
+    assert (webhook.per, webhook.department, webhook.template) == ("webhook", "DISHUB", change.type)
+    event = webhook.params["cloudevent"]
+    assert event["id"] == str(change.id) and event["specversion"] == "1.0"
+    assert event["subject"] == str(change.data.complaint_id)
+    assert event["data"]["reporter"] is None
+    assert "Pelapor-XYZ" not in orjson.dumps(event).decode()
+    assert (subscription.per, subscription.recipient, subscription.template) == (
+        "subscription",
+        "reporter:Pelapor-XYZ",
+        "reporter.status.selesai",
+    )
+    assert subscription.tracking_code == "SGP-AB12-CD" and subscription.except_channels == ("email",)
+    assert subscription.params["resolution_note"] == "Lampu sudah diganti"
+
+    [_, anonymous] = domain.fan_outs(_change(reporter=None))
+    assert anonymous.recipient == "reporter:anonim:SGP-AB12-CD" and anonymous.except_channels == ()
+
+    routed = Envelope(
+        source="sigap/routing",
+        data=ComplaintRouted(
+            complaint_id=uuid.uuid4(),
+            tracking_code="SGP-AB12-CD",
+            department="DISHUB",
+            confidence=0.9,
+            needs_triage=False,
+            routed_at=NOW,
+        ),
+    )
+    assert [f.per for f in domain.fan_outs(routed)] == ["webhook"]
+    assert domain.department_of(routed) == "DISHUB"
+
+
+def test_delivery_log_masks_only_real_addresses():
+    from sigap_notify.api import _mask_recipient
+
+    assert _mask_recipient("department:DISHUB:admins") == "department:DISHUB:admins"
+    assert _mask_recipient("reporter:Pelapor-7KQ2M9XA") == "reporter:Pelapor-7KQ2M9XA"
+    webhook = "webhook:3f32ffee-aee1-4895-8617-7cc0269581ab"
+    assert _mask_recipient(webhook) == webhook
+    assert _mask_recipient("reporter:siti@example.com") == "reporter:s***@e***.com"
+    assert "3456" not in _mask_recipient("reporter:081234567890")
+
+
+def test_sla_breach_reaches_department_admins_and_the_city_desk():
+    from sigap_shared.events import ComplaintSlaBreached
+
+    breach = Envelope(
+        source="sigap/status",
+        data=ComplaintSlaBreached(
+            complaint_id=uuid.uuid4(),
+            tracking_code="SGP-AB12-CD",
+            department="DLHK",
+            status="terverifikasi",
+            stage="finish",
+            due_at=NOW,
+            breached_at=NOW,
+        ),
+    )
+    planned = domain.plan(breach)
+    assert [(p.recipient, p.channel, p.template) for p in planned] == [
+        ("department:DLHK:admins", "dashboard", "staff.sla_breached"),
+        ("department:DLHK:admins", "email", "staff.sla_breached"),
+        ("desk:CITY", "dashboard", "staff.sla_breached"),
+    ]
+    assert domain.department_of(breach) == "DLHK"
+    only_department = breach.data.model_copy(update={"escalate_to": ("dept_admin",)})
+    assert [p.recipient for p in domain.plan(Envelope(source="sigap/status", data=only_department))] == [
+        "department:DLHK:admins",
+        "department:DLHK:admins",
+    ]
+
+
+def test_transfer_reaches_the_new_department_and_the_reporter():
+    from sigap_shared.events import ComplaintTransferred
+
+    transfer = Envelope(
+        source="sigap/routing",
+        data=ComplaintTransferred(
+            complaint_id=uuid.uuid4(),
+            tracking_code="SGP-AB12-CD",
+            from_department="DISHUB",
+            to_department="DPUPR",
+            kind="bukan_wewenang",
+            reason="Jalan kewenangan DPUPR",
+            actor="admin.dishub",
+            actor_role="dept_admin",
+            reporter=ReporterRef(pseudonym="Pelapor-XYZ", channels=("email",)),
+            transferred_at=NOW,
+        ),
+    )
+    planned = domain.plan(transfer)
+    assert [(p.recipient, p.channel, p.template) for p in planned] == [
+        ("department:DPUPR:admins", "dashboard", "staff.transferred_in"),
+        ("department:DPUPR:admins", "email", "staff.transferred_in"),
+        ("reporter:Pelapor-XYZ", "email", "reporter.transferred"),
+    ]
+    assert planned[2].params["department"] == "DPUPR" and planned[2].params["from_department"] == "DISHUB"
+    assert domain.department_of(transfer) == "DPUPR"
+    webhook, subscription = domain.fan_outs(transfer)
+    assert webhook.department == "DPUPR" and webhook.params["cloudevent"]["data"]["reporter"] is None
+    assert subscription.template == "reporter.transferred" and subscription.except_channels == ("email",)
+
+
+def test_every_template_the_planner_uses_is_seeded_in_both_languages():
+    import re
+    import typing
+    from importlib import resources
+
+    from sigap_shared.events import ComplaintStatus
+
+    seed = (resources.files("sigap_notify") / "migrations" / "0003_default_templates.sql").read_text()
+    seeded = set(re.findall(r"\('([a-z_.]+)', '(id|en)'", seed))
+    used = {f"reporter.status.{status}" for status in typing.get_args(ComplaintStatus)} | {
+        "reporter.transferred",
+        "staff.new_in_queue",
+        "staff.triage_needed",
+        "staff.sla_breached",
+        "staff.transferred_in",
+        "staff.digest",
+        "staff.reporter_replied",
+    }
+    assert {(key, lang) for key in used for lang in ("id", "en")} <= seeded
+    for match in re.finditer(r"'((?:[^']|'')*)'", seed):
+        assert domain.template_problems(match.group(1)) == []
