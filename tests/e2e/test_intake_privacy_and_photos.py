@@ -56,7 +56,7 @@ async def test_confidential_identity_is_in_no_message_no_log_and_not_plain_in_th
 
     records = await collect(
         infra.kafka_bootstrap,
-        list(all_topics()),
+        [infra.topic(topic) for topic in all_topics()],
         keep=lambda record: record.key == complaint_id.encode()
         or any(secret.encode() in (record.value or b"") + repr(record.headers).encode() for secret in secrets),
         until=lambda kept: len(kept) >= 3,
@@ -67,7 +67,7 @@ async def test_confidential_identity_is_in_no_message_no_log_and_not_plain_in_th
         wire = (record.value or b"") + repr(record.headers).encode()
         for secret in secrets:
             assert secret.encode() not in wire, (record.topic, secret)
-    submitted = [r for r in records if r.topic == TOPIC_COMPLAINT_SUBMITTED]
+    submitted = [r for r in records if r.topic == infra.topic(TOPIC_COMPLAINT_SUBMITTED)]
     assert b"Pelapor-" in submitted[0].value  # the pseudonym travels instead
 
     for name, service in sigap.services.items():
@@ -142,7 +142,7 @@ async def test_live_photo_travels_as_evidence_with_the_complaint(sigap, infra):
     complaint_id = response.json()["id"]
     records = await collect(
         infra.kafka_bootstrap,
-        [TOPIC_COMPLAINT_SUBMITTED],
+        [infra.topic(TOPIC_COMPLAINT_SUBMITTED)],
         keep=lambda record: record.key == complaint_id.encode(),
         until=lambda kept: len(kept) >= 1,
     )

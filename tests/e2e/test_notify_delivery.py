@@ -133,7 +133,7 @@ async def test_submitted_complaint_reaches_department_email_webhook_and_topic(si
 
     records = await collect(
         infra.kafka_bootstrap,
-        [department_topic("DISHUB")],
+        [infra.topic(department_topic("DISHUB"))],
         keep=lambda record: record.key == complaint_id.encode(),
         until=lambda kept: len(kept) >= len(hooks),
         timeout_s=60,

@@ -66,7 +66,7 @@ async def test_a_complaint_without_category_is_classified_located_and_announced(
 
     records = await collect(
         infra.kafka_bootstrap,
-        [TOPIC_COMPLAINT_ROUTED],
+        [infra.topic(TOPIC_COMPLAINT_ROUTED)],
         keep=lambda record: record.key == complaint_id.encode(),
         until=lambda kept: len(kept) >= 1,
     )
@@ -144,7 +144,7 @@ async def test_a_transfer_and_joint_handling_travel_through_kafka(sigap, infra):
 
     records = await collect(
         infra.kafka_bootstrap,
-        [TOPIC_COMPLAINT_ROUTED],
+        [infra.topic(TOPIC_COMPLAINT_ROUTED)],
         keep=lambda record: record.key == complaint_id.encode(),
         until=lambda kept: any(dict(record.headers)["ce_type"] == b"sigap.complaint.transferred.v1" for record in kept),
     )

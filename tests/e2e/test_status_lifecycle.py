@@ -85,7 +85,7 @@ async def test_staff_verify_a_complaint_and_the_change_is_published(sigap, infra
 
     records = await collect(
         infra.kafka_bootstrap,
-        [TOPIC_COMPLAINT_STATUS],
+        [infra.topic(TOPIC_COMPLAINT_STATUS)],
         keep=lambda record: record.key == complaint_id.encode(),
         until=lambda kept: any(is_verified(record) for record in kept),
         timeout_s=30,

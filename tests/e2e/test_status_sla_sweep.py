@@ -48,7 +48,7 @@ async def test_sweep_publishes_a_breach_once(infra, databases, tmp_path):
             await conn.close()
         records = await collect(
             infra.kafka_bootstrap,
-            [TOPIC_COMPLAINT_SLA],
+            [infra.topic(TOPIC_COMPLAINT_SLA)],
             keep=lambda record: record.key == str(complaint_id).encode(),
             until=lambda kept: len(kept) >= 1,
             timeout_s=30,

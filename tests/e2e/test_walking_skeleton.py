@@ -77,15 +77,15 @@ async def test_complaint_reaches_department_and_notifications(sigap, infra):
     # and none of them carries the reporter's identity.
     records = await collect(
         infra.kafka_bootstrap,
-        [TOPIC_COMPLAINT_SUBMITTED, TOPIC_COMPLAINT_ROUTED, TOPIC_COMPLAINT_STATUS],
+        [infra.topic(TOPIC_COMPLAINT_SUBMITTED), infra.topic(TOPIC_COMPLAINT_ROUTED), infra.topic(TOPIC_COMPLAINT_STATUS)],
         keep=lambda record: record.key == complaint_id.encode(),
         until=lambda kept: len({record.topic for record in kept}) == 3,
         settle_s=0.5,
     )
     assert {record.topic for record in records} == {
-        TOPIC_COMPLAINT_SUBMITTED,
-        TOPIC_COMPLAINT_ROUTED,
-        TOPIC_COMPLAINT_STATUS,
+        infra.topic(TOPIC_COMPLAINT_SUBMITTED),
+        infra.topic(TOPIC_COMPLAINT_ROUTED),
+        infra.topic(TOPIC_COMPLAINT_STATUS),
     }
     for record in records:
         event = parse_record(record)

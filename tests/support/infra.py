@@ -6,6 +6,7 @@ or reuse ones already running; whatever this session started, it stops again."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import socket
 import subprocess
@@ -26,6 +27,12 @@ class Infra:
     pg_port: int
     pg_user: str
     pg_password: str
+    # Every service a test session starts publishes and consumes topics under this prefix, so
+    # sessions sharing a broker (or `make run` beside them) never see each other's events.
+    topic_prefix: str = ""
+
+    def topic(self, name: str) -> str:
+        return self.topic_prefix + name
 
     def pg_kwargs(self, database: str) -> dict[str, object]:
         return {
@@ -43,6 +50,7 @@ class Infra:
             "SIGAP_KAFKA_BOOTSTRAP": self.kafka_bootstrap,
             "SIGAP_KAFKA_GROUP_PREFIX": group_prefix,
             "SIGAP_KAFKA_OFFSET_RESET": "latest",
+            "SIGAP_KAFKA_TOPIC_PREFIX": self.topic_prefix,
             "SIGAP_PG_HOST": self.pg_host,
             "SIGAP_PG_PORT": str(self.pg_port),
             "SIGAP_PG_USER": self.pg_user,
@@ -132,7 +140,7 @@ def container_infra() -> Iterator[Infra]:
 def session_infra() -> Iterator[Infra]:
     manager = container_infra() if docker_available() else local_infra()
     with manager as infra:
-        yield infra
+        yield dataclasses.replace(infra, topic_prefix=random_name("test") + ".")
 
 
 @contextmanager
