@@ -29,12 +29,21 @@ class DatabaseFactory:
     def __init__(self, infra: Infra, admin: asyncpg.Connection) -> None:
         self._infra = infra
         self._admin = admin
+        self.created: list[str] = []
 
     async def create(self, prefix: str = "sigap_test") -> str:
         """A fresh, empty database; names are random so tests never share state."""
         name = random_name(prefix)
         await self._admin.execute(f'CREATE DATABASE "{name}"')
+        self.created.append(name)
         return name
+
+    async def drop_all(self) -> None:
+        """Thousands of leftover databases would slow the server down for everyone (autovacuum
+        visits each one), so a session removes what it created."""
+        for name in self.created:
+            await self._admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        self.created.clear()
 
     async def create_with_messaging(self, prefix: str = "sigap_test") -> str:
         name = await self.create(prefix)
@@ -47,8 +56,10 @@ class DatabaseFactory:
 
 
 @pytest.fixture(scope="session")
-def databases(infra: Infra, admin_conn: asyncpg.Connection) -> DatabaseFactory:
-    return DatabaseFactory(infra, admin_conn)
+async def databases(infra: Infra, admin_conn: asyncpg.Connection) -> AsyncIterator[DatabaseFactory]:
+    factory = DatabaseFactory(infra, admin_conn)
+    yield factory
+    await factory.drop_all()
 
 
 @pytest.fixture

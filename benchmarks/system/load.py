@@ -128,13 +128,20 @@ async def _drive(url: str, rate: float, seconds: float) -> tuple[int, dict[int, 
     idle: list[_Connection] = []
 
     async def send(index: int) -> None:
+        body = orjson.dumps(_complaint(index))
+        reused = bool(idle)
         connection = idle.pop() if idle else _Connection(parsed.host, parsed.port)
         try:
-            status = await connection.post(parsed.path, orjson.dumps(_complaint(index)))
-            idle.append(connection)
+            status = await connection.post(parsed.path, body)
         except (OSError, asyncio.IncompleteReadError, ValueError, IndexError) as exc:
-            status = -1
-            print("request failed:", repr(exc))
+            if not reused:
+                status = -1
+                print("request failed:", repr(exc))
+            else:
+                # The server closes idle keep-alive connections; that is not a failed request.
+                connection = _Connection(parsed.host, parsed.port)
+                status = await connection.post(parsed.path, body)
+        idle.append(connection)
         statuses[status] = statuses.get(status, 0) + 1
 
     tasks = []

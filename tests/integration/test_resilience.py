@@ -36,6 +36,14 @@ def _kwargs(infra: Infra, database: str) -> dict[str, object]:
     return {**infra.pg_kwargs(database), "port": RESILIENCE_PG_PORT}
 
 
+async def _drop_database(infra: Infra, name: str) -> None:
+    admin = await asyncpg.connect(**_kwargs(infra, DATABASE))
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
 async def _fresh_database(infra: Infra) -> str:
     name = random_name("resilience")
     admin = await asyncpg.connect(**_kwargs(infra, DATABASE))
@@ -126,6 +134,7 @@ async def test_consumer_and_relay_survive_a_postgres_restart(infra, restartable_
         await asyncio.gather(*tasks, return_exceptions=True)
         await dead_letters.close()
         await pool.close()
+        await _drop_database(infra, database)
 
 
 async def test_intake_answers_503_while_postgres_is_down_and_201_after(infra, restartable_postgres, tmp_path):
@@ -166,3 +175,4 @@ async def test_intake_answers_503_while_postgres_is_down_and_201_after(infra, re
         system.stop()
         if not port_open("127.0.0.1", RESILIENCE_PG_PORT):
             await asyncio.to_thread(restartable_postgres.start)
+        await _drop_database(infra, database)
