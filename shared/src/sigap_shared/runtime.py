@@ -198,18 +198,21 @@ def create_service_app(settings: ServiceSettings, spec: ServiceSpec) -> FastAPI:
     return app
 
 
-def serve(settings_factory: Callable[[], ServiceSettings], spec: ServiceSpec) -> None:
-    """Entrypoint body shared by every service's `main()`."""
-    settings = settings_factory()
+def run_app(settings: ServiceSettings, build_app: Callable[[ServiceSettings], FastAPI]) -> None:
+    """Configure logging once, build the app and serve it until SIGTERM/SIGINT."""
     configure_logging(
         service=settings.service_name, fmt=settings.effective_log_format, level=settings.log_level
     )
-    app = create_service_app(settings, spec)
     uvicorn.run(
-        app,
+        build_app(settings),
         host=settings.http_host,
         port=settings.http_port,
         log_config=None,
         access_log=False,
         timeout_graceful_shutdown=10,
     )
+
+
+def serve(settings_factory: Callable[[], ServiceSettings], spec: ServiceSpec) -> None:
+    """Entrypoint body of a service whose app is exactly its `ServiceSpec`."""
+    run_app(settings_factory(), lambda settings: create_service_app(settings, spec))

@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 import aiohttp
 import asyncpg
 import structlog
-import uvicorn
 from fastapi import FastAPI
 
 from sigap_notify import domain, repository
@@ -51,8 +50,7 @@ from sigap_shared.events import (
     ComplaintTransferred,
 )
 from sigap_shared.kafka import ensure_topics
-from sigap_shared.logging import configure_logging
-from sigap_shared.runtime import ConsumerSpec, ServiceSpec, create_service_app
+from sigap_shared.runtime import ConsumerSpec, ServiceSpec, create_service_app, run_app
 
 log = structlog.get_logger(__name__)
 
@@ -253,13 +251,4 @@ def create_app(settings: NotifySettings, spec: ServiceSpec = SPEC) -> FastAPI:
 
 
 def main() -> None:
-    settings = NotifySettings()
-    configure_logging(service=settings.service_name, fmt=settings.effective_log_format, level=settings.log_level)
-    uvicorn.run(
-        create_app(settings),
-        host=settings.http_host,
-        port=settings.http_port,
-        log_config=None,
-        access_log=False,
-        timeout_graceful_shutdown=10,
-    )
+    run_app(NotifySettings(), create_app)

@@ -9,7 +9,6 @@ from collections.abc import AsyncIterator
 
 import asyncpg
 import structlog
-import uvicorn
 from fastapi import FastAPI
 
 from sigap_shared.db import TRANSIENT_DB_ERRORS
@@ -22,8 +21,7 @@ from sigap_shared.events import (
     ComplaintSupportRemoved,
     ComplaintTransferred,
 )
-from sigap_shared.logging import configure_logging
-from sigap_shared.runtime import ConsumerSpec, ServiceSpec, create_service_app
+from sigap_shared.runtime import ConsumerSpec, ServiceSpec, create_service_app, run_app
 from sigap_status.api import router, sla_policy_from_settings
 from sigap_status.handlers import (
     on_complaint_routed,
@@ -99,13 +97,4 @@ def create_app(settings: StatusSettings) -> FastAPI:
 
 
 def main() -> None:
-    settings = StatusSettings()
-    configure_logging(service=settings.service_name, fmt=settings.effective_log_format, level=settings.log_level)
-    uvicorn.run(
-        create_app(settings),
-        host=settings.http_host,
-        port=settings.http_port,
-        log_config=None,
-        access_log=False,
-        timeout_graceful_shutdown=10,
-    )
+    run_app(StatusSettings(), create_app)
