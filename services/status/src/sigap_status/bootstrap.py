@@ -13,8 +13,12 @@ from fastapi import FastAPI
 
 from sigap_shared.db import TRANSIENT_DB_ERRORS
 from sigap_shared.events import (
+    TOPIC_COMPLAINT_FOLLOWUP,
     TOPIC_COMPLAINT_ROUTED,
     TOPIC_COMPLAINT_SUBMITTED,
+    ComplaintInformationAdded,
+    ComplaintRated,
+    ComplaintReopenRequested,
     ComplaintRouted,
     ComplaintSubmitted,
     ComplaintSupportAdded,
@@ -27,6 +31,7 @@ from sigap_status.handlers import (
     on_complaint_routed,
     on_complaint_submitted,
     on_complaint_transferred,
+    on_reporter_follow_up,
     on_support_changed,
     sweep_sla_breaches,
 )
@@ -45,13 +50,16 @@ def build_spec(settings: StatusSettings) -> ServiceSpec:
         consumers=[
             ConsumerSpec(
                 name="lifecycle",
-                topics=[TOPIC_COMPLAINT_SUBMITTED, TOPIC_COMPLAINT_ROUTED],
+                topics=[TOPIC_COMPLAINT_SUBMITTED, TOPIC_COMPLAINT_ROUTED, TOPIC_COMPLAINT_FOLLOWUP],
                 handlers={
                     ComplaintSubmitted.event_type: on_complaint_submitted,
                     ComplaintRouted.event_type: functools.partial(on_complaint_routed, policy=policy),
                     ComplaintTransferred.event_type: on_complaint_transferred,
                     ComplaintSupportAdded.event_type: on_support_changed,
                     ComplaintSupportRemoved.event_type: on_support_changed,
+                    ComplaintInformationAdded.event_type: on_reporter_follow_up,
+                    ComplaintRated.event_type: on_reporter_follow_up,
+                    ComplaintReopenRequested.event_type: functools.partial(on_reporter_follow_up, policy=policy),
                 },
             )
         ],

@@ -13,6 +13,9 @@ import structlog
 
 from sigap_shared.auth import StaffPrincipal, issue_access_token
 from sigap_shared.events import (
+    ComplaintInformationAdded,
+    ComplaintRated,
+    ComplaintReopenRequested,
     ComplaintRouted,
     ComplaintSupportAdded,
     ComplaintSupportRemoved,
@@ -173,6 +176,48 @@ async def on_support_changed(*, conn: asyncpg.Connection, envelope: Envelope) ->
             "actor_role": change.actor_role,
             "supporting_departments": list(change.supporting_departments),
         },
+    )
+
+
+async def on_reporter_follow_up(
+    *, conn: asyncpg.Connection, envelope: Envelope, policy: SlaPolicy | None = None
+) -> None:
+    """Intake's follow-ups from the reporter: added information and ratings join the timeline;
+    a reopen request reopens a finished complaint when the lifecycle allows it."""
+    data = envelope.data
+    assert isinstance(data, ComplaintInformationAdded | ComplaintRated | ComplaintReopenRequested)
+    row = await repository.get_complaint_for_update(conn=conn, complaint_id=data.complaint_id)
+    if row is None:
+        raise ComplaintNotYetKnown(str(data.complaint_id))
+    if isinstance(data, ComplaintInformationAdded):
+        at, detail = data.added_at, {"text": data.text, "photos": len(data.photos)}
+    elif isinstance(data, ComplaintRated):
+        at, detail = data.rated_at, {"rating": data.rating, "comment": data.comment}
+    else:
+        at, detail = data.requested_at, {"reason": data.reason}
+        try:
+            await reopen_by_reporter(
+                conn=conn,
+                complaint_id=data.complaint_id,
+                tracking_code=data.tracking_code,
+                reason=data.reason,
+                expected_version=row["version"],
+                policy=policy or SlaPolicy(),
+                now=data.requested_at,
+            )
+            detail["applied"] = True
+        except domain.LifecycleError as error:
+            # Intake judged from its own copy of the status; the lifecycle here has the last word.
+            detail["applied"] = False
+            detail["refused"] = type(error).__name__
+    await repository.add_timeline_entry(
+        conn=conn,
+        complaint_id=data.complaint_id,
+        event_id=envelope.id,
+        event_type=envelope.type,
+        occurred_at=at,
+        actor=domain.REPORTER_ACTOR,
+        detail=detail,
     )
 
 
