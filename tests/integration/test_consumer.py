@@ -42,7 +42,9 @@ async def _record_effect(*, conn: asyncpg.Connection, envelope: Envelope) -> Non
 
 
 def _consumer(infra, pool: asyncpg.Pool, topic: str) -> tuple[EventConsumer, DeadLetterPublisher]:
-    dead_letters = DeadLetterPublisher(bootstrap=infra.kafka_bootstrap, source="sigap/test")
+    dead_letters = DeadLetterPublisher(
+        bootstrap=infra.kafka_bootstrap, source="sigap/test", topic_prefix=infra.topic_prefix
+    )
     consumer = EventConsumer(
         name="test.effects",
         topics=[topic],
@@ -124,7 +126,7 @@ async def test_poison_messages_go_to_dead_letter_topic_and_the_next_message_is_p
         return orjson.loads(record.value)["original_topic"] == topic
 
     letters = await collect(
-        infra.kafka_bootstrap, [TOPIC_DEAD_LETTER], keep=ours, until=lambda kept: len(kept) >= 3, settle_s=0.5
+        infra.kafka_bootstrap, [infra.topic(TOPIC_DEAD_LETTER)], keep=ours, until=lambda kept: len(kept) >= 3, settle_s=0.5
     )
     assert len(letters) == 3
     by_key = {body["original_key"]: body for body in (orjson.loads(r.value) for r in letters)}

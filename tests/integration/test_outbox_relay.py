@@ -25,6 +25,7 @@ def _relay(infra: Infra, pool: asyncpg.Pool, bootstrap: str | None = None) -> Ou
         bootstrap=bootstrap or infra.kafka_bootstrap,
         client_id="test-relay",
         poll_interval_s=0.5,
+        topic_prefix=infra.topic_prefix,
     )
 
 
@@ -46,7 +47,7 @@ async def test_committed_events_are_published_in_order_and_marked_sent(infra, me
         wanted = {str(envelope.id) for envelope in envelopes}
         records = await collect(
             infra.kafka_bootstrap,
-            [TOPIC_COMPLAINT_SUBMITTED],
+            [infra.topic(TOPIC_COMPLAINT_SUBMITTED)],
             keep=lambda r: dict(r.headers).get("ce_id", b"").decode() in wanted,
             until=lambda kept: len(kept) >= len(wanted),
         )
@@ -117,7 +118,7 @@ async def test_relay_started_while_kafka_is_down_delivers_everything_once_it_is_
             wanted = {str(envelope.id) for envelope in envelopes}
             records = await collect(
                 broker.bootstrap,
-                [TOPIC_COMPLAINT_SUBMITTED],
+                [infra.topic(TOPIC_COMPLAINT_SUBMITTED)],
                 until=lambda kept: len(kept) >= len(wanted),
                 settle_s=1.0,
             )
@@ -147,7 +148,7 @@ async def test_broker_restart_under_load_loses_nothing(infra, messaging_pool, tm
             wanted = {str(envelope.id) for envelope in envelopes}
             records = await collect(
                 broker.bootstrap,
-                [TOPIC_COMPLAINT_SUBMITTED],
+                [infra.topic(TOPIC_COMPLAINT_SUBMITTED)],
                 until=lambda kept: {dict(r.headers)["ce_id"].decode() for r in kept} >= wanted,
                 timeout_s=60,
             )

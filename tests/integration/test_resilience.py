@@ -85,7 +85,9 @@ async def test_consumer_and_relay_survive_a_postgres_restart(infra, restartable_
         )
         await add_to_outbox(conn=conn, envelopes=[Envelope(source="sigap/test", data=routed)])
 
-    dead_letters = DeadLetterPublisher(bootstrap=infra.kafka_bootstrap, source="sigap/test")
+    dead_letters = DeadLetterPublisher(
+        bootstrap=infra.kafka_bootstrap, source="sigap/test", topic_prefix=infra.topic_prefix
+    )
     consumer = EventConsumer(
         name="test.resilience",
         topics=[in_topic],
@@ -97,7 +99,10 @@ async def test_consumer_and_relay_survive_a_postgres_restart(infra, restartable_
         retry_delay_s=0.05,
     )
     relay = OutboxRelay(
-        connect_kwargs=_kwargs(infra, database), bootstrap=infra.kafka_bootstrap, client_id="test-relay"
+        connect_kwargs=_kwargs(infra, database),
+        bootstrap=infra.kafka_bootstrap,
+        client_id="test-relay",
+        topic_prefix=infra.topic_prefix,
     )
     tasks = [asyncio.create_task(consumer.run()), asyncio.create_task(relay.run())]
     first = [submitted_envelope() for _ in range(60)]
@@ -122,7 +127,7 @@ async def test_consumer_and_relay_survive_a_postgres_restart(infra, restartable_
         wanted = {str(e.data.complaint_id) for e in first + second}
         routed = await collect(
             infra.kafka_bootstrap,
-            ["sigap.complaint.routed"],
+            [infra.topic("sigap.complaint.routed")],
             keep=lambda r: r.key.decode() in wanted,
             until=lambda kept: len({r.key for r in kept}) >= len(wanted),
             timeout_s=60,
