@@ -58,7 +58,7 @@ class Runtime:
     tasks: list[asyncio.Task] = field(default_factory=list)
 
 
-def get_runtime(request: Request) -> Runtime:
+async def get_runtime(request: Request) -> Runtime:
     return request.app.state.runtime
 
 

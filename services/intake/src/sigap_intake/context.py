@@ -64,7 +64,7 @@ def policy_from_settings(settings: IntakeSettings) -> PhotoPolicy:
     )
 
 
-def get_context(request: Request) -> IntakeContext:
+async def get_context(request: Request) -> IntakeContext:
     context = getattr(request.app.state, "intake", None)
     if context is None:
         context = IntakeContext.from_settings(request.app.state.settings)

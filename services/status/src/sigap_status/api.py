@@ -35,7 +35,7 @@ def sla_policy_from_settings(settings: StatusSettings) -> SlaPolicy:
     )
 
 
-def get_policy(request: Request) -> SlaPolicy:
+async def get_policy(request: Request) -> SlaPolicy:
     policy = getattr(request.app.state, "sla_policy", None)
     if policy is None:
         policy = request.app.state.sla_policy = sla_policy_from_settings(request.app.state.settings)
