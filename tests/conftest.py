@@ -3,19 +3,24 @@ for the tests that ask for them (unit tests never do)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Iterator
 
 import asyncpg
 import pytest
 
 from sigap_shared.db import apply_migrations, shared_migrations
-from tests.support.infra import Infra, random_name, session_infra
+from tests.support.infra import Infra, delete_prefixed_topics, random_name, session_infra
 
 
 @pytest.fixture(scope="session")
 def infra() -> Iterator[Infra]:
     with session_infra() as running:
         yield running
+        try:
+            asyncio.run(asyncio.wait_for(delete_prefixed_topics(running), 60))
+        except Exception as exc:  # noqa: BLE001 - cleanup must not fail the session
+            print(f"could not delete this session's topics: {exc!r}")
 
 
 @pytest.fixture(scope="session")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import os
 import random
 import statistics
@@ -24,7 +25,7 @@ import asyncpg
 import httpx
 import orjson
 
-from tests.support.infra import REPO_ROOT, Infra, random_name
+from tests.support.infra import REPO_ROOT, Infra, delete_prefixed_topics, random_name
 from tests.support.services import SERVICES, SigapSystem, start_service, wait_ready
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -248,6 +249,7 @@ async def main() -> None:
         latencies = await _latencies(infra, databases["intake"], databases["notify"], measure_start)
     finally:
         system.stop()
+        await delete_prefixed_topics(dataclasses.replace(infra, topic_prefix=f"{group_prefix}."))
         for name in databases.values():
             await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin.close()

@@ -206,3 +206,21 @@ def extra_postgres(port: int, database: str) -> Iterator[PostgresControl]:
         yield control
     finally:
         control.stop()
+
+
+async def delete_prefixed_topics(infra: Infra) -> int:
+    """Remove the topics a test session created under its prefix, so a long-lived developer
+    broker does not collect thousands of partitions over many sessions."""
+    from aiokafka.admin import AIOKafkaAdminClient
+
+    if not infra.topic_prefix:
+        return 0
+    admin = AIOKafkaAdminClient(bootstrap_servers=infra.kafka_bootstrap, request_timeout_ms=30000)
+    await admin.start()
+    try:
+        ours = [name for name in await admin.list_topics() if name.startswith(infra.topic_prefix)]
+        if ours:
+            await admin.delete_topics(ours)
+        return len(ours)
+    finally:
+        await admin.close()
