@@ -315,23 +315,36 @@ class KafkaRecord:
     headers: tuple[tuple[str, bytes], ...]
 
 
-def encode(envelope: Envelope) -> KafkaRecord:
-    headers = [
-        ("ce_specversion", SPEC_VERSION.encode()),
-        ("ce_id", str(envelope.id).encode()),
-        ("ce_source", envelope.source.encode()),
-        ("ce_type", envelope.type.encode()),
-        ("ce_time", envelope.time.isoformat().encode()),
-        ("ce_subject", envelope.subject.encode()),
-        ("content-type", CONTENT_TYPE.encode()),
+def _binary_headers(
+    *, event_id: UUID, source: str, event_type: str, time: datetime, subject: str | None, correlation_id: str | None
+) -> tuple[tuple[str, bytes], ...]:
+    """CloudEvents attributes as Kafka headers (binary content mode)."""
+    attributes = [
+        ("ce_specversion", SPEC_VERSION),
+        ("ce_id", str(event_id)),
+        ("ce_source", source),
+        ("ce_type", event_type),
+        ("ce_time", time.isoformat()),
+        ("ce_subject", subject),
+        ("content-type", CONTENT_TYPE),
+        ("ce_correlationid", correlation_id),
     ]
-    if envelope.correlation_id:
-        headers.append(("ce_correlationid", envelope.correlation_id.encode()))
+    return tuple((name, value.encode()) for name, value in attributes if value)
+
+
+def encode(envelope: Envelope) -> KafkaRecord:
     return KafkaRecord(
         topic=envelope.topic,
         key=envelope.subject.encode(),
         value=envelope.data.__pydantic_serializer__.to_json(envelope.data),
-        headers=tuple(headers),
+        headers=_binary_headers(
+            event_id=envelope.id,
+            source=envelope.source,
+            event_type=envelope.type,
+            time=envelope.time,
+            subject=envelope.subject,
+            correlation_id=envelope.correlation_id,
+        ),
     )
 
 
@@ -409,19 +422,16 @@ class DeadLetter(_Frozen):
 
 
 def encode_dead_letter(dead_letter: DeadLetter, *, source: str, subject: str | None) -> KafkaRecord:
-    headers = [
-        ("ce_specversion", SPEC_VERSION.encode()),
-        ("ce_id", str(uuid.uuid4()).encode()),
-        ("ce_source", source.encode()),
-        ("ce_type", DeadLetter.event_type.encode()),
-        ("ce_time", datetime.now(UTC).isoformat().encode()),
-        ("content-type", CONTENT_TYPE.encode()),
-    ]
-    if subject:
-        headers.append(("ce_subject", subject.encode()))
     return KafkaRecord(
         topic=TOPIC_DEAD_LETTER,
         key=(subject or "").encode(),
         value=dead_letter.__pydantic_serializer__.to_json(dead_letter),
-        headers=tuple(headers),
+        headers=_binary_headers(
+            event_id=uuid.uuid4(),
+            source=source,
+            event_type=DeadLetter.event_type,
+            time=datetime.now(UTC),
+            subject=subject,
+            correlation_id=None,
+        ),
     )

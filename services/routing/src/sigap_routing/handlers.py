@@ -3,6 +3,7 @@ commands of the API (one transaction each). State, history and outbox row are wr
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from uuid import UUID
 
@@ -152,11 +153,9 @@ async def add_supporting_department(
     reason: str,
     actor: StaffPrincipal,
 ) -> ComplaintSupportAdded:
-    async with conn.transaction():
-        assignment = await _assignment(conn=conn, complaint_id=complaint_id)
+    async def decide(assignment: delegation.Assignment, now: datetime) -> ComplaintSupportAdded:
         taxonomy = await engine.taxonomy(conn=conn)
-        now = datetime.now(UTC)
-        event = delegation.add_support(
+        return delegation.add_support(
             assignment,
             department=department,
             reason=reason,
@@ -164,34 +163,51 @@ async def add_supporting_department(
             known_departments=taxonomy.departments,
             now=now,
         )
-        envelope = Envelope(source=domain.SOURCE, data=event)
-        await repository.save_assignment(
-            conn=conn, complaint_id=complaint_id, lead=assignment.lead, supporting=event.supporting_departments, at=now
-        )
-        await repository.add_history(
-            conn=conn,
-            complaint_id=complaint_id,
-            event_id=envelope.id,
-            kind="support_added",
-            from_department=assignment.lead,
-            to_department=department,
-            reason=reason,
-            actor=actor.username,
-            actor_role=actor.role,
-            at=now,
-        )
-        await add_to_outbox(conn=conn, envelopes=[envelope])
-    log.info("complaint_support_added", complaint_id=str(complaint_id), department=department)
-    return event
+
+    return await _change_support(
+        conn=conn,
+        complaint_id=complaint_id,
+        department=department,
+        reason=reason,
+        actor=actor,
+        kind="support_added",
+        decide=decide,
+    )
 
 
 async def remove_supporting_department(
     *, conn: asyncpg.Connection, complaint_id: UUID, department: str, reason: str, actor: StaffPrincipal
 ) -> ComplaintSupportRemoved:
+    async def decide(assignment: delegation.Assignment, now: datetime) -> ComplaintSupportRemoved:
+        return delegation.remove_support(assignment, department=department, reason=reason, actor=actor, now=now)
+
+    return await _change_support(
+        conn=conn,
+        complaint_id=complaint_id,
+        department=department,
+        reason=reason,
+        actor=actor,
+        kind="support_removed",
+        decide=decide,
+    )
+
+
+async def _change_support(
+    *,
+    conn: asyncpg.Connection,
+    complaint_id: UUID,
+    department: str,
+    reason: str,
+    actor: StaffPrincipal,
+    kind: str,
+    decide: Callable[[delegation.Assignment, datetime], Awaitable[ComplaintSupportAdded | ComplaintSupportRemoved]],
+) -> ComplaintSupportAdded | ComplaintSupportRemoved:
+    """Joint handling changes: the new supporting set, its history row and its event, in one
+    transaction."""
     async with conn.transaction():
         assignment = await _assignment(conn=conn, complaint_id=complaint_id)
         now = datetime.now(UTC)
-        event = delegation.remove_support(assignment, department=department, reason=reason, actor=actor, now=now)
+        event = await decide(assignment, now)
         envelope = Envelope(source=domain.SOURCE, data=event)
         await repository.save_assignment(
             conn=conn, complaint_id=complaint_id, lead=assignment.lead, supporting=event.supporting_departments, at=now
@@ -200,7 +216,7 @@ async def remove_supporting_department(
             conn=conn,
             complaint_id=complaint_id,
             event_id=envelope.id,
-            kind="support_removed",
+            kind=kind,
             from_department=assignment.lead,
             to_department=department,
             reason=reason,
@@ -209,5 +225,5 @@ async def remove_supporting_department(
             at=now,
         )
         await add_to_outbox(conn=conn, envelopes=[envelope])
-    log.info("complaint_support_removed", complaint_id=str(complaint_id), department=department)
+    log.info("complaint_" + kind, complaint_id=str(complaint_id), department=department)
     return event
