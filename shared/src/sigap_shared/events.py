@@ -278,6 +278,41 @@ class ComplaintSlaBreached(EventPayload):
     escalate_to: tuple[str, ...] = ("dept_admin", "city_admin")
 
 
+@register_event
+class ComplaintAssigned(EventPayload):
+    """The lead department assigned a field officer (or reassigned, or with `officer` None
+    took the assignment back). Officers are staff usernames; their contacts stay in notify."""
+
+    event_type: ClassVar[str] = "sigap.complaint.assigned.v1"
+    topic: ClassVar[str] = TOPIC_COMPLAINT_STATUS
+
+    tracking_code: str
+    department: str
+    officer: str | None
+    previous_officer: str | None = None
+    actor: str
+    actor_role: str
+    assigned_at: datetime
+
+
+@register_event
+class ComplaintReporterMessagePosted(EventPayload):
+    """The department wrote to the reporter (a reply shown in the public timeline). Internal
+    notes between staff never become events."""
+
+    event_type: ClassVar[str] = "sigap.complaint.reporter_message_posted.v1"
+    topic: ClassVar[str] = TOPIC_COMPLAINT_STATUS
+
+    message_id: UUID  # the timeline entry's id
+    tracking_code: str
+    department: str
+    body: str
+    actor: str
+    actor_role: str
+    reporter: ReporterRef | None = None
+    posted_at: datetime
+
+
 class EventDecodeError(ValueError):
     """A Kafka message that is not a valid Sigap CloudEvent: it goes to the dead-letter topic."""
 
