@@ -196,6 +196,19 @@ async def _latencies(infra: Infra, intake_db: str, notify_db: str, since: dateti
     )
 
 
+async def _database_activity(admin: asyncpg.Connection, databases: dict[str, str]) -> dict[str, dict[str, int]]:
+    rows = await admin.fetch(
+        "SELECT datname, xact_commit, xact_rollback, tup_inserted, tup_updated, tup_deleted, tup_returned,"
+        " tup_fetched FROM pg_stat_database WHERE datname = ANY($1::text[])",
+        list(databases.values()),
+    )
+    by_database = {row["datname"]: dict(row) for row in rows}
+    return {
+        service: {key: int(value) for key, value in by_database[database].items() if key != "datname"}
+        for service, database in databases.items()
+    }
+
+
 def _percentile(sorted_values: list[float], fraction: float) -> float:
     if not sorted_values:
         return float("nan")
@@ -240,12 +253,15 @@ async def main() -> None:
 
         infra_pids = _infra_pids(infra)
         before = _snapshot(system, infra_pids)
+        db_before = await _database_activity(admin, databases)
         measure_start = datetime.now(UTC)
         wall_start = time.perf_counter()
         sent, statuses, send_elapsed = await _drive(url, rate=args.rate, seconds=args.seconds)
         delivered = await _wait_delivered(infra, databases["notify"], args.warmup + sent, timeout_s=120)
         wall = time.perf_counter() - wall_start
         after = _snapshot(system, infra_pids)
+        await asyncio.sleep(1.5)  # PostgreSQL flushes backends' statistics about once a second
+        db_after = await _database_activity(admin, databases)
         latencies = await _latencies(infra, databases["intake"], databases["notify"], measure_start)
     finally:
         system.stop()
@@ -271,6 +287,15 @@ async def main() -> None:
     print(f"  CPU per complaint   {system_cpu * 1000 / max(sent, 1):.2f} ms (all Sigap processes, Kafka, PostgreSQL)")
     for name, seconds in sorted(cpu.items(), key=lambda item: -item[1]):
         print(f"    {name:15s} {seconds * 1000 / max(sent, 1):6.2f} ms/complaint   {seconds:6.1f} s total")
+    print("  database work per complaint (pg_stat_database)")
+    print("    service         transactions  rows inserted  rows updated  rows deleted  rows read")
+    for name in SERVICES:
+        delta = {key: db_after[name][key] - db_before[name][key] for key in db_after[name]}
+        per = {key: value / max(sent, 1) for key, value in delta.items()}
+        print(
+            f"    {name:15s} {per['xact_commit'] + per['xact_rollback']:12.2f} {per['tup_inserted']:14.2f}"
+            f" {per['tup_updated']:13.2f} {per['tup_deleted']:13.2f} {per['tup_returned'] + per['tup_fetched']:10.1f}"
+        )
     print(f"  service logs        {log_dir}")
 
 
