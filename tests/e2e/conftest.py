@@ -10,6 +10,9 @@ import pytest
 from tests.support.infra import random_name
 from tests.support.services import SERVICES, SigapSystem, start_service, wait_ready
 
+# Intake's development internal token (what intake accepts when SIGAP_INTERNAL_TOKEN is unset).
+INTAKE_DEVELOPMENT_INTERNAL_TOKEN = "sigap-development-internal-token-change-me"
+
 
 @pytest.fixture(scope="session")
 async def system_databases(databases) -> dict[str, str]:
@@ -22,9 +25,20 @@ def sigap(infra, system_databases, tmp_path_factory) -> Iterator[SigapSystem]:
     group_prefix = random_name("e2e")
     system = SigapSystem()
     try:
-        for name in SERVICES:
+        for name in SERVICES:  # intake first: status calls its internal API
+            extra_env = None
+            if name == "status":
+                extra_env = {
+                    "SIGAP_INTAKE_INTERNAL_URL": system.url("intake"),
+                    "SIGAP_INTERNAL_TOKEN": INTAKE_DEVELOPMENT_INTERNAL_TOKEN,
+                }
             system.services[name] = start_service(
-                name, infra=infra, database=system_databases[name], group_prefix=group_prefix, log_dir=log_dir
+                name,
+                infra=infra,
+                database=system_databases[name],
+                group_prefix=group_prefix,
+                log_dir=log_dir,
+                extra_env=extra_env,
             )
         wait_ready(system)
         yield system

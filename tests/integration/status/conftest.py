@@ -4,6 +4,7 @@ the e2e tests cover the Kafka side)."""
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -25,11 +26,24 @@ from sigap_status.settings import StatusSettings
 PASSWORD = "kata-sandi-uji-123"
 
 
+@functools.cache
+def password_hash() -> str:
+    # Hashed once per session: argon2 is slow on purpose, and test users share the password.
+    return accounts.hash_password(PASSWORD)
+
+
 @dataclass
 class StatusApi:
     client: httpx.AsyncClient
     pool: asyncpg.Pool
     settings: StatusSettings
+    app: FastAPI
+
+    def client_from(self, address: str) -> httpx.AsyncClient:
+        """Another client of the same app, connecting from `address` (for per-address limits)."""
+        return httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=self.app, client=(address, 40000)), base_url="http://status.test"
+        )
 
     async def create_user(self, role: str, department: str | None = None, username: str | None = None) -> str:
         username = username or f"{role.replace('_', '')}-{uuid.uuid4().hex[:8]}"
@@ -37,7 +51,7 @@ class StatusApi:
             assert await repository.create_staff_user(
                 conn=conn,
                 username=username,
-                password_hash=accounts.hash_password(PASSWORD),
+                password_hash=password_hash(),
                 role=role,
                 department=department,
             )
@@ -122,5 +136,5 @@ async def status_api(infra, databases) -> AsyncIterator[StatusApi]:
     install_problem_handlers(app)
     app.include_router(router)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://status.test") as client:
-        yield StatusApi(client=client, pool=pool, settings=settings)
+        yield StatusApi(client=client, pool=pool, settings=settings, app=app)
     await pool.close()

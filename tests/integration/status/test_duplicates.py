@@ -58,3 +58,68 @@ async def test_merging_into_an_unknown_complaint_is_refused(status_api):
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "duplicate_of"
     assert await api.pool.fetchval("SELECT status FROM complaints WHERE id = $1", complaint_id) == "diterima"
+
+
+async def _merge(api, headers, complaint_id, original):
+    return await api.client.post(
+        f"/v1/complaints/{complaint_id}/transitions",
+        json={
+            "to": "ditolak",
+            "reason": "duplicate",
+            "duplicate_of": str(original),
+            "expected_version": await api.version(complaint_id),
+        },
+        headers=headers,
+    )
+
+
+async def test_a_merge_shows_on_the_original_for_staff_only(status_api):
+    api = status_api
+    admin, headers = await api.staff("dept_admin", "DISHUB")
+    start = datetime.now(UTC) - timedelta(hours=3)
+    original = await api.seed_complaint(submitted_at=start)
+    complaint_id = await api.seed_complaint(submitted_at=start + timedelta(hours=1))
+    code = await api.pool.fetchval("SELECT tracking_code FROM complaints WHERE id = $1", complaint_id)
+    assert (await _merge(api, headers, complaint_id, original)).status_code == 200
+
+    staff_view = (await api.client.get(f"/v1/staff/complaints/{original}", headers=headers)).json()
+    merged = [entry for entry in staff_view["timeline"] if entry["type"] == "sigap.status.duplicate_merged"]
+    assert [(e["actor"], e["detail"]["duplicate"], e["detail"]["tracking_code"]) for e in merged] == [
+        (admin, str(complaint_id), code)
+    ]
+    public = (await api.client.get(f"/v1/complaints/{original}")).json()
+    assert all(entry["type"] != "sigap.status.duplicate_merged" for entry in public["timeline"])
+    assert admin not in str(public)
+
+
+async def test_merging_is_only_into_an_earlier_handled_complaint_the_staff_can_see(status_api):
+    api = status_api
+    _, headers = await api.staff("dept_admin", "DISHUB")
+    start = datetime.now(UTC) - timedelta(hours=5)
+    complaint_id = await api.seed_complaint(submitted_at=start + timedelta(hours=2))
+    later = await api.seed_complaint(submitted_at=start + timedelta(hours=3))
+    rejected = await api.seed_complaint(submitted_at=start)
+    await api.pool.execute("UPDATE complaints SET status = 'ditolak', rejection_reason = 'spam' WHERE id = $1", rejected)
+    other_department = await api.seed_complaint(department="DISKES", submitted_at=start)
+    english = {**headers, "Accept-Language": "en"}
+    unknown = await _merge(api, english, complaint_id, uuid.uuid4())
+    assert unknown.status_code == 422 and "does not exist" in unknown.json()["detail"]
+
+    for original, expected_detail in (
+        (later, "A complaint can only be merged into an earlier one"),
+        (rejected, "The original complaint was rejected; merge into one that is being handled"),
+        # Another department's complaint is answered exactly like an unknown one: no existence leak.
+        (other_department, unknown.json()["detail"]),
+    ):
+        response = await _merge(api, english, complaint_id, original)
+        assert response.status_code == 422, response.text
+        assert response.json()["detail"] == expected_detail
+        assert response.json()["errors"][0]["field"] == "duplicate_of"
+    assert await api.pool.fetchval("SELECT status FROM complaints WHERE id = $1", complaint_id) == "diterima"
+    assert await api.pool.fetchval(
+        "SELECT count(*) FROM timeline WHERE event_type = 'sigap.status.duplicate_merged'"
+        " AND complaint_id = ANY($1::uuid[])", [later, rejected, other_department]
+    ) == 0
+    # The city admin sees every department, so may merge across them.
+    _, city = await api.staff("city_admin")
+    assert (await _merge(api, city, complaint_id, other_department)).status_code == 200

@@ -1,5 +1,5 @@
-"""The whole permission matrix on real PostgreSQL: role × action × own/supporting/other
-department. Another department's complaint is indistinguishable from a missing one (404)."""
+"""The whole permission matrix on real PostgreSQL: role × every staff action × own/supporting/
+other department. Another department's complaint is indistinguishable from a missing one (404)."""
 
 from __future__ import annotations
 
@@ -22,19 +22,70 @@ SUBJECTS = {
     "anonymous": (None, None, False),
 }
 
-# subject -> expected (view, start work, assign, listed in its queue)
-MATRIX = {
-    "city_admin": (200, 200, 200, True),
-    "auditor": (200, 403, 403, True),
-    "dept_admin_lead": (200, 200, 200, True),
-    "dept_admin_supporting": (200, 403, 403, True),
-    "dept_admin_other": (404, 404, 404, False),
-    "field_officer_assigned": (200, 200, 403, True),
-    "field_officer_unassigned": (404, 404, 404, False),
-    "field_officer_other": (404, 404, 404, False),
-    "anonymous": (401, 401, 401, None),
+# action -> subject -> expected answer. The complaint is verified, led by LEAD, supported by
+# SUPPORTING and assigned to one LEAD field officer; status's intake client is not configured,
+# so a permitted identity look ends at 503 (intake unavailable), after every permission check.
+MATRIX: dict[str, dict[str, int | bool | None]] = {
+    "view": {
+        "city_admin": 200, "auditor": 200, "dept_admin_lead": 200, "dept_admin_supporting": 200,
+        "dept_admin_other": 404, "field_officer_assigned": 200, "field_officer_unassigned": 404,
+        "field_officer_other": 404, "anonymous": 401,
+    },
+    "duplicate_candidates": {
+        "city_admin": 200, "auditor": 200, "dept_admin_lead": 200, "dept_admin_supporting": 200,
+        "dept_admin_other": 404, "field_officer_assigned": 200, "field_officer_unassigned": 404,
+        "field_officer_other": 404, "anonymous": 401,
+    },
+    "start_work": {
+        "city_admin": 200, "auditor": 403, "dept_admin_lead": 200, "dept_admin_supporting": 403,
+        "dept_admin_other": 404, "field_officer_assigned": 200, "field_officer_unassigned": 404,
+        "field_officer_other": 404, "anonymous": 401,
+    },
+    # Rejecting is the admins' desk: the assigned officer may act on the complaint, but the
+    # lifecycle does not give officers this transition (409 naming what they may do).
+    "reject": {
+        "city_admin": 200, "auditor": 403, "dept_admin_lead": 200, "dept_admin_supporting": 403,
+        "dept_admin_other": 404, "field_officer_assigned": 409, "field_officer_unassigned": 404,
+        "field_officer_other": 404, "anonymous": 401,
+    },
+    "assign": {
+        "city_admin": 200, "auditor": 403, "dept_admin_lead": 200, "dept_admin_supporting": 403,
+        "dept_admin_other": 404, "field_officer_assigned": 403, "field_officer_unassigned": 404,
+        "field_officer_other": 404, "anonymous": 401,
+    },
+    "wait_for_reporter": {
+        "city_admin": 200, "auditor": 403, "dept_admin_lead": 200, "dept_admin_supporting": 403,
+        "dept_admin_other": 404, "field_officer_assigned": 200, "field_officer_unassigned": 404,
+        "field_officer_other": 404, "anonymous": 401,
+    },
+    # Supporting departments work along (internal notes) but do not speak for the lead.
+    "internal_note": {
+        "city_admin": 201, "auditor": 403, "dept_admin_lead": 201, "dept_admin_supporting": 201,
+        "dept_admin_other": 404, "field_officer_assigned": 201, "field_officer_unassigned": 404,
+        "field_officer_other": 404, "anonymous": 401,
+    },
+    "reporter_message": {
+        "city_admin": 201, "auditor": 403, "dept_admin_lead": 201, "dept_admin_supporting": 403,
+        "dept_admin_other": 404, "field_officer_assigned": 201, "field_officer_unassigned": 404,
+        "field_officer_other": 404, "anonymous": 401,
+    },
+    "reporter_identity": {
+        "city_admin": 503, "auditor": 403, "dept_admin_lead": 403, "dept_admin_supporting": 403,
+        "dept_admin_other": 404, "field_officer_assigned": 403, "field_officer_unassigned": 404,
+        "field_officer_other": 404, "anonymous": 401,
+    },
+    # Listed in the subject's own queue (None: no queue without logging in).
+    "queue": {
+        "city_admin": True, "auditor": True, "dept_admin_lead": True, "dept_admin_supporting": True,
+        "dept_admin_other": False, "field_officer_assigned": True, "field_officer_unassigned": False,
+        "field_officer_other": False, "anonymous": None,
+    },
 }
-ACTIONS = ("view", "start_work", "assign", "queue")
+ACTIONS = tuple(MATRIX)
+
+
+def test_the_matrix_covers_every_subject_for_every_action():
+    assert all(set(expected) == set(SUBJECTS) for expected in MATRIX.values())
 
 
 @pytest.mark.parametrize("action", ACTIONS)
@@ -66,43 +117,72 @@ async def test_permission_matrix(status_api, subject, action):
     else:
         _, headers = await api.staff(role, department)
     version = await api.version(complaint_id)
-    expected_view, expected_start, expected_assign, expected_listed = MATRIX[subject]
+    expected = MATRIX[action][subject]
+    timeline_before = await _timeline_length(api, complaint_id)
+    base = f"/v1/complaints/{complaint_id}"
 
-    if action == "view":
-        response = await api.client.get(f"/v1/staff/complaints/{complaint_id}", headers=headers)
-        assert response.status_code == expected_view, response.text
-        if expected_view == 404:
-            # Exactly what an unknown id gets: no existence leak.
-            assert response.json()["type"] == "/problems/complaint-not-found"
-    elif action == "start_work":
-        response = await api.client.post(
-            f"/v1/complaints/{complaint_id}/transitions",
-            json={"to": "dalam_proses", "expected_version": version},
-            headers=headers,
-        )
-        assert response.status_code == expected_start, response.text
-        status = await api.pool.fetchval("SELECT status FROM complaints WHERE id = $1", complaint_id)
-        assert status == ("dalam_proses" if expected_start == 200 else "terverifikasi")
-    elif action == "assign":
-        response = await api.client.put(
-            f"/v1/complaints/{complaint_id}/assignment",
-            json={"officer": None, "expected_version": version},
-            headers=headers,
-        )
-        assert response.status_code == expected_assign, response.text
-        officer = await api.pool.fetchval("SELECT assigned_officer FROM complaints WHERE id = $1", complaint_id)
-        assert officer == (None if expected_assign == 200 else assigned_officer)
-    else:
+    if action == "queue":
         response = await api.client.get("/v1/staff/queue", headers=headers)
-        if expected_listed is None:
+        if expected is None:
             assert response.status_code == 401
             return
         assert response.status_code == 200, response.text
         listed = {item["id"] for item in response.json()["items"]}
-        assert (str(complaint_id) in listed) is expected_listed
+        assert (str(complaint_id) in listed) is expected
+        return
+    if action == "view":
+        response = await api.client.get(f"/v1/staff/complaints/{complaint_id}", headers=headers)
+    elif action == "duplicate_candidates":
+        response = await api.client.get(f"/v1/staff/complaints/{complaint_id}/duplicate-candidates", headers=headers)
+    elif action == "start_work":
+        response = await api.client.post(
+            f"{base}/transitions", json={"to": "dalam_proses", "expected_version": version}, headers=headers
+        )
+        status = await api.pool.fetchval("SELECT status FROM complaints WHERE id = $1", complaint_id)
+        assert status == ("dalam_proses" if expected == 200 else "terverifikasi")
+    elif action == "reject":
+        response = await api.client.post(
+            f"{base}/transitions", json={"to": "ditolak", "reason": "spam", "expected_version": version}, headers=headers
+        )
+        status = await api.pool.fetchval("SELECT status FROM complaints WHERE id = $1", complaint_id)
+        assert status == ("ditolak" if expected == 200 else "terverifikasi")
+    elif action == "assign":
+        response = await api.client.put(
+            f"{base}/assignment", json={"officer": None, "expected_version": version}, headers=headers
+        )
+        officer = await api.pool.fetchval("SELECT assigned_officer FROM complaints WHERE id = $1", complaint_id)
+        assert officer == (None if expected == 200 else assigned_officer)
+    elif action == "wait_for_reporter":
+        response = await api.client.put(
+            f"{base}/waiting-for-reporter", json={"waiting": True, "expected_version": version}, headers=headers
+        )
+        paused = await api.pool.fetchval("SELECT sla_paused_at FROM complaints WHERE id = $1", complaint_id)
+        assert (paused is not None) is (expected == 200)
+    elif action in ("internal_note", "reporter_message"):
+        response = await api.client.post(
+            f"{base}/notes",
+            json={"body": "Catatan uji", "visibility": "internal" if action == "internal_note" else "reporter"},
+            headers=headers,
+        )
+    else:
+        response = await api.client.get(
+            f"/v1/staff/complaints/{complaint_id}/reporter-identity",
+            params={"reason": "Perlu menghubungi pelapor"},
+            headers=headers,
+        )
+    assert response.status_code == expected, response.text
+    if expected == 404:
+        # Exactly what an unknown id gets: no existence leak.
+        assert response.json()["type"] == "/problems/complaint-not-found"
+    if expected >= 400:
+        assert await _timeline_length(api, complaint_id) == timeline_before, "a refused action leaves no trace"
     assert response.headers["content-type"].startswith(
-        "application/json" if response.status_code == 200 else "application/problem+json"
+        "application/json" if expected < 400 else "application/problem+json"
     )
+
+
+async def _timeline_length(api, complaint_id) -> int:
+    return await api.pool.fetchval("SELECT count(*) FROM timeline WHERE complaint_id = $1", complaint_id)
 
 
 async def test_department_staff_cannot_ask_for_another_departments_queue(status_api):

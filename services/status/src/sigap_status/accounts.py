@@ -1,11 +1,16 @@
 """Staff account rules: argon2id password hashes, opaque refresh tokens stored only as their
-SHA-256, and what makes a valid account. Pure (CPU only, no I/O)."""
+SHA-256, what makes a valid account, and when failed logins are throttled. Pure (CPU only,
+no I/O)."""
 
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -85,3 +90,38 @@ def new_refresh_token() -> str:
 def refresh_token_digest(token: str) -> bytes:
     # 256 bits of randomness need no slow hash; SHA-256 keeps lookups by digest exact.
     return hashlib.sha256(token.encode()).digest()
+
+
+# -- failed-login throttling ----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class LoginLimits:
+    max_per_username: int
+    max_per_ip: int
+    window_s: int
+
+    def limit_for(self, scope: str) -> int:
+        return self.max_per_username if scope == "username" else self.max_per_ip
+
+
+def login_subjects(*, username: str, client_ip: str | None) -> list[tuple[str, str]]:
+    """What failed logins are counted against: (scope, subject) pairs."""
+    subjects = [("username", username)]
+    if client_ip:
+        subjects.append(("ip", client_ip))
+    return subjects
+
+
+def login_retry_after(
+    counts: Sequence[tuple[str, int, datetime]], *, limits: LoginLimits, now: datetime
+) -> int | None:
+    """Seconds to wait before another login attempt, or None when one is allowed. `counts`
+    are (scope, failures, window start): a fixed window opened by its first failure; once it
+    holds the limit's worth of failures, attempts wait until the window closes."""
+    waits = []
+    for scope, failures, window_start in counts:
+        closes_in = (window_start + timedelta(seconds=limits.window_s) - now).total_seconds()
+        if failures >= limits.limit_for(scope) and closes_in > 0:
+            waits.append(math.ceil(closes_in))
+    return max(waits) if waits else None

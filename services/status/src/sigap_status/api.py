@@ -18,7 +18,8 @@ from sigap_shared.auth import StaffPrincipal, current_staff
 from sigap_shared.events import ComplaintStatus
 from sigap_shared.problems import Problem, Text
 from sigap_shared.runtime import Conn
-from sigap_status import domain, handlers, repository
+from sigap_status import accounts, domain, handlers, repository
+from sigap_status.intake_client import IntakeClient, IntakeRefused, IntakeUnavailable
 from sigap_status.queue import BadCursor, QueueFilter, SlaState, Sort, decode_cursor, encode_cursor, page_of
 from sigap_status.settings import StatusSettings
 from sigap_status.sla import WIB, SlaPolicy, WorkingCalendar, parse_extra_days, sla_state
@@ -43,6 +44,30 @@ async def get_policy(request: Request) -> SlaPolicy:
 
 
 Policy = Annotated[SlaPolicy, Depends(get_policy)]
+
+
+async def get_intake(request: Request) -> IntakeClient | None:
+    """Intake's internal API client that bootstrap built (None when no URL is configured,
+    which only development and tests allow)."""
+    return getattr(request.app.state, "intake_client", None)
+
+
+Intake = Annotated[IntakeClient | None, Depends(get_intake)]
+
+
+def _intake_unavailable() -> Problem:
+    return Problem(
+        status=503,
+        slug="intake-unavailable",
+        title=Text("Layanan pengaduan (intake) tidak tersedia", "The intake service is unavailable"),
+        detail=Text(
+            "Foto dan identitas pelapor disimpan di layanan intake, yang saat ini tidak dapat dihubungi. "
+            "Tidak ada yang diubah; coba lagi sebentar lagi.",
+            "Photos and reporter identities live in the intake service, which cannot be reached right now. "
+            "Nothing was changed; try again shortly.",
+        ),
+        headers={"Retry-After": "30"},
+    )
 
 
 def _not_found(complaint_id: UUID) -> Problem:
@@ -219,12 +244,44 @@ def _token_settings(request: Request) -> dict[str, Any]:
     }
 
 
-@router.post("/auth/login", response_model=SessionOut, tags=["auth"], summary="Staff login")
+def _login_limits(request: Request) -> accounts.LoginLimits:
+    settings: StatusSettings = request.app.state.settings
+    return accounts.LoginLimits(
+        max_per_username=settings.login_max_failures_per_username,
+        max_per_ip=settings.login_max_failures_per_ip,
+        window_s=settings.login_failure_window_s,
+    )
+
+
+@router.post(
+    "/auth/login",
+    response_model=SessionOut,
+    tags=["auth"],
+    summary="Staff login (repeated failures per username or client address are throttled: 429)",
+)
 async def login(body: LoginIn, request: Request, conn: Conn) -> SessionOut:
     try:
         session = await handlers.login(
-            conn=conn, username=body.username, password=body.password, **_token_settings(request)
+            conn=conn,
+            username=body.username,
+            password=body.password,
+            client_ip=request.client.host if request.client else None,
+            limits=_login_limits(request),
+            **_token_settings(request),
         )
+    except handlers.LoginThrottled as throttled:
+        minutes = max(1, -(-throttled.retry_after_s // 60))
+        raise Problem(
+            status=429,
+            slug="too-many-login-attempts",
+            title=Text("Terlalu banyak percobaan login", "Too many login attempts"),
+            detail=Text(
+                f"Terlalu banyak login gagal untuk akun ini atau dari alamat ini. Coba lagi dalam {minutes} menit.",
+                f"Too many failed logins for this account or from this address. Try again in {minutes} minute(s).",
+            ),
+            headers={"Retry-After": str(throttled.retry_after_s)},
+            retry_after_s=throttled.retry_after_s,
+        ) from None
     except handlers.InvalidCredentials:
         raise Problem(
             status=401,
@@ -348,6 +405,78 @@ async def get_staff_complaint(complaint_id: UUID, staff: Staff, conn: Conn) -> S
     return _staff_out(row, staff, timeline)
 
 
+class ReporterIdentityOut(BaseModel):
+    complaint_id: UUID
+    privacy: str
+    name: str | None
+    phone: str | None
+    email: str | None
+    audit_id: UUID
+
+
+@router.get(
+    "/staff/complaints/{complaint_id}/reporter-identity",
+    response_model=ReporterIdentityOut,
+    tags=["staff"],
+    summary="Who the reporter is (city admin only; every look is audited at intake and shown in the timeline)",
+)
+async def get_reporter_identity(
+    complaint_id: UUID,
+    staff: Staff,
+    conn: Conn,
+    intake: Intake,
+    response: Response,
+    reason: Annotated[str, Query(min_length=5, max_length=500, description="Why the identity is needed (audited)")],
+) -> ReporterIdentityOut:
+    reason = reason.strip()
+    if len(reason) < 5:
+        raise Problem(
+            status=422,
+            slug="validation-error",
+            title=Text("Data yang dikirim tidak valid", "The submitted data is not valid"),
+            detail=Text("Alasan wajib diisi (5-500 karakter).", "A reason is required (5-500 characters)."),
+            errors=[{"field": "reason", "in": "query", "message": Text("alasan terlalu pendek", "reason too short")}],
+        )
+    try:
+        identity = await handlers.reveal_reporter_identity(
+            conn=conn, staff=staff, complaint_id=complaint_id, reason=reason, intake=intake
+        )
+    except handlers.ComplaintNotVisible:
+        raise _not_found(complaint_id) from None
+    except domain.LifecycleError as error:
+        raise _lifecycle_problem(error) from None
+    except IntakeUnavailable:
+        raise _intake_unavailable() from None
+    except IntakeRefused as refusal:
+        if refusal.status == 404:
+            raise Problem(
+                status=404,
+                slug="identity-not-found",
+                title=Text("Identitas pelapor tidak ditemukan", "Reporter identity not found"),
+                detail=Text(
+                    "Layanan intake tidak mengenal pengaduan ini.", "The intake service does not know this complaint."
+                ),
+            ) from None
+        if refusal.status == 403:
+            raise _lifecycle_problem(domain.NotPermitted("only the city admin may see a reporter's identity")) from None
+        raise Problem(
+            status=422,
+            slug="validation-error",
+            title=Text("Data yang dikirim tidak valid", "The submitted data is not valid"),
+            detail=Text("Alasan wajib diisi (5-500 karakter).", "A reason is required (5-500 characters)."),
+            errors=[{"field": "reason", "in": "query", "message": Text("alasan tidak valid", "invalid reason")}],
+        ) from None
+    response.headers["Cache-Control"] = "no-store"
+    return ReporterIdentityOut(
+        complaint_id=identity.complaint_id,
+        privacy=identity.privacy,
+        name=identity.name,
+        phone=identity.phone,
+        email=identity.email,
+        audit_id=identity.audit_id,
+    )
+
+
 class DuplicateCandidate(BaseModel):
     id: UUID
     tracking_code: str
@@ -399,7 +528,8 @@ class TransitionIn(BaseModel):
     note: str | None = Field(default=None, max_length=4000)
     duplicate_of: UUID | None = None
     resolution_note: str | None = Field(default=None, max_length=4000)
-    after_photo_ids: list[UUID] = Field(default_factory=list, max_length=10)
+    # Intake claims at most 5 after-photos per complaint (INTAKE_CONTRACT.md §1).
+    after_photo_ids: list[UUID] = Field(default_factory=list, max_length=5)
 
 
 def _lifecycle_problem(error: domain.LifecycleError) -> Problem:
@@ -442,9 +572,35 @@ def _lifecycle_problem(error: domain.LifecycleError) -> Problem:
                     "yang dapat mengubah status pengaduan ini.",
                     "only a department admin or the city admin assigns field officers": "Hanya admin dinas atau "
                     "admin kota yang dapat menugaskan petugas lapangan.",
+                    "only the city admin may see a reporter's identity": "Hanya admin kota yang dapat melihat "
+                    "identitas pelapor.",
                 }.get(error.reason, "Anda tidak berwenang melakukan ini."),
                 error.reason[0].upper() + error.reason[1:] + ".",
             ),
+        )
+    if isinstance(error, domain.AfterPhotosNotLive):
+        failed = ", ".join(
+            f"{photo_id} ({verdict}: {', '.join(reasons) or '-'})" for photo_id, verdict, reasons in error.failed
+        )
+        return Problem(
+            status=422,
+            slug="after-photo-not-live",
+            title=Text("Foto sesudah penanganan tidak diterima", "After-photos not accepted"),
+            detail=Text(
+                f"Minimal satu foto sesudah penanganan harus diambil langsung dengan kamera. Tidak lolos: {failed}.",
+                f"At least one after-photo must be taken live with the camera. Failed: {failed}.",
+            ),
+            errors=[
+                {
+                    "field": f"after_photo_ids[{index}]",
+                    "in": "body",
+                    "photo_id": str(photo_id),
+                    "verdict": verdict,
+                    "reasons": list(reasons),
+                    "message": Text(f"foto tidak lolos pemeriksaan ({verdict})", f"photo failed the check ({verdict})"),
+                }
+                for index, (photo_id, verdict, reasons) in enumerate(error.failed)
+            ],
         )
     assert isinstance(error, domain.MissingInformation)
     return Problem(
@@ -463,7 +619,7 @@ def _lifecycle_problem(error: domain.LifecycleError) -> Problem:
     summary="Move a complaint along its lifecycle",
 )
 async def post_transition(
-    complaint_id: UUID, body: TransitionIn, staff: Staff, conn: Conn, policy: Policy, request: Request
+    complaint_id: UUID, body: TransitionIn, staff: Staff, conn: Conn, policy: Policy, intake: Intake, request: Request
 ) -> StaffComplaintOut:
     try:
         row = await handlers.transition_complaint(
@@ -480,13 +636,69 @@ async def post_transition(
                 after_photo_ids=tuple(body.after_photo_ids),
             ),
             policy=policy,
+            intake=intake,
             correlation_id=request.headers.get("x-correlation-id"),
         )
     except handlers.ComplaintNotVisible:
         raise _not_found(complaint_id) from None
     except domain.LifecycleError as error:
         raise _lifecycle_problem(error) from None
+    except IntakeUnavailable:
+        raise _intake_unavailable() from None
+    except IntakeRefused as refusal:
+        raise _after_photo_refusal(refusal, body.after_photo_ids) from None
     return _staff_out(row, staff)
+
+
+def _after_photo_refusal(refusal: IntakeRefused, photo_ids: list[UUID]) -> Problem:
+    """Intake's 404 (unknown photo) and 409 (photo already used elsewhere) in this API's terms."""
+    if refusal.status == 404 and "complaint_id" in refusal.fields:
+        # Status knows the complaint but intake does not (yet): nothing the client can fix by
+        # changing its photos, so a conflict rather than a validation error.
+        return Problem(
+            status=409,
+            slug="complaint-unknown-at-intake",
+            title=Text("Pengaduan belum dikenal layanan foto", "The photo service does not know this complaint"),
+            detail=Text(
+                "Layanan intake belum mengenal pengaduan ini, jadi foto sesudah penanganan belum bisa dikaitkan. "
+                "Coba lagi nanti atau hubungi admin kota.",
+                "The intake service does not know this complaint yet, so after-photos cannot be attached. "
+                "Try again later or contact the city admin.",
+            ),
+        )
+    named = [field for field in refusal.fields if any(str(photo_id) in field for photo_id in photo_ids)]
+    which = ", ".join(named) or ", ".join(str(photo_id) for photo_id in photo_ids)
+    errors = [
+        {"field": "after_photo_ids", "in": "body", "photo_id": field, "message": Text("foto bermasalah", "photo refused")}
+        for field in named
+    ]
+    if refusal.status == 409:
+        return Problem(
+            status=409,
+            slug="after-photo-in-use",
+            title=Text("Foto sudah dipakai", "Photo already in use"),
+            detail=Text(
+                f"Foto sesudah penanganan sudah menjadi bukti pelapor atau foto pengaduan lain: {which}. "
+                "Ambil foto baru.",
+                f"An after-photo is already a reporter's evidence or another complaint's after-photo: {which}. "
+                "Take a new photo.",
+            ),
+            errors=errors,
+        )
+    return Problem(
+        status=422,
+        slug="after-photo-unknown" if refusal.status == 404 else "validation-error",
+        title=Text("Foto sesudah penanganan tidak dikenal", "Unknown after-photo")
+        if refusal.status == 404
+        else Text("Data yang dikirim tidak valid", "The submitted data is not valid"),
+        detail=Text(
+            f"Layanan foto tidak mengenal atau menolak foto ini: {which}. Unggah ulang foto lewat sesi kamera.",
+            f"The photo service does not know or refused these photos: {which}. Upload them again through a "
+            "capture session.",
+        ),
+        errors=errors
+        or [{"field": "after_photo_ids", "in": "body", "message": Text("foto tidak dikenal", "unknown photo")}],
+    )
 
 
 class WaitingIn(BaseModel):

@@ -1,4 +1,5 @@
-"""Composition root of the status service: the shared runtime plus the SLA sweep."""
+"""Composition root of the status service: the shared runtime, the SLA sweep, and the client
+for intake's internal API."""
 
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ from sigap_shared.events import (
 )
 from sigap_shared.runtime import ConsumerSpec, ServiceSpec, create_service_app, run_app
 from sigap_status.api import router, sla_policy_from_settings
+from sigap_status.intake_client import IntakeClient, new_http_session
 from sigap_status.handlers import (
     on_complaint_routed,
     on_complaint_submitted,
@@ -83,6 +85,22 @@ async def run_sla_sweep(pool: asyncpg.Pool, *, interval_s: float) -> None:
         await asyncio.sleep(interval_s)
 
 
+@contextlib.asynccontextmanager
+async def intake_client(settings: StatusSettings) -> AsyncIterator[IntakeClient | None]:
+    """The client for intake's internal API, or None when no URL is configured (production
+    settings refuse that; development and tests then accept after-photos unchecked)."""
+    if not settings.intake_internal_url:
+        log.warning("intake_internal_url_not_set", effect="after_photos_unchecked_and_identities_unavailable")
+        yield None
+        return
+    async with new_http_session(timeout_s=settings.intake_timeout_s) as session:
+        yield IntakeClient(
+            base_url=settings.intake_internal_url,
+            token=settings.internal_token.get_secret_value(),
+            session=session,
+        )
+
+
 def create_app(settings: StatusSettings) -> FastAPI:
     app = create_service_app(settings, build_spec(settings))
     app.state.sla_policy = sla_policy_from_settings(settings)
@@ -90,7 +108,8 @@ def create_app(settings: StatusSettings) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with runtime_lifespan(app):
+        async with runtime_lifespan(app), intake_client(settings) as intake:
+            app.state.intake_client = intake
             sweep = asyncio.create_task(
                 run_sla_sweep(app.state.runtime.pool, interval_s=settings.sla_sweep_interval_s), name="sla-sweep"
             )

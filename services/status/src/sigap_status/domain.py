@@ -11,6 +11,8 @@ from uuid import UUID
 
 from sigap_shared.auth import Role, StaffPrincipal
 from sigap_shared.events import (
+    ComplaintAssigned,
+    ComplaintReporterMessagePosted,
     ComplaintRouted,
     ComplaintStatus,
     ComplaintStatusChanged,
@@ -155,6 +157,13 @@ def check_may_assign(staff: StaffPrincipal, complaint: ComplaintView) -> None:
         raise NotPermitted("only a department admin or the city admin assigns field officers")
 
 
+def check_may_reveal_identity(staff: StaffPrincipal, complaint: ComplaintView) -> None:
+    """Only the city admin may see who a reporter is (callers first check `can_see`, so other
+    staff get 404 for complaints they cannot see and this refusal only for those they can)."""
+    if staff.role != "city_admin":
+        raise NotPermitted("only the city admin may see a reporter's identity")
+
+
 # -- transitions ----------------------------------------------------------------------------
 
 
@@ -223,6 +232,12 @@ def decide_transition(
                 "Minimal satu foto sesudah penanganan wajib dilampirkan",
                 "At least one after-photo is required",
             )
+        if len(set(request.after_photo_ids)) != len(request.after_photo_ids):
+            raise MissingInformation(
+                "after_photo_ids",
+                "Foto sesudah penanganan yang sama disebut lebih dari sekali",
+                "The same after-photo is listed more than once",
+            )
     if request.to == "dibuka_kembali" and not reason:
         raise MissingInformation(
             "reason",
@@ -247,6 +262,102 @@ def decide_transition(
             after_photo_ids=tuple(request.after_photo_ids) if request.to == "selesai" else (),
             reporter=complaint.reporter,
             changed_at=now,
+        ),
+    )
+
+
+def check_merge_target(
+    *,
+    submitted_at: datetime | None,
+    original_status: ComplaintStatus | None,
+    original_submitted_at: datetime | None,
+) -> None:
+    """A complaint is merged into an earlier one that is still being handled (or done), never
+    into a later report or one that was itself rejected (a hoax, or another duplicate)."""
+    if original_status == "ditolak":
+        raise MissingInformation(
+            "duplicate_of",
+            "Pengaduan asli sudah ditolak; gabungkan ke pengaduan yang ditangani",
+            "The original complaint was rejected; merge into one that is being handled",
+        )
+    if submitted_at is not None and original_submitted_at is not None and original_submitted_at > submitted_at:
+        raise MissingInformation(
+            "duplicate_of",
+            "Pengaduan hanya bisa digabungkan ke pengaduan yang lebih awal",
+            "A complaint can only be merged into an earlier one",
+        )
+
+
+class AfterPhotosNotLive(LifecycleError):
+    """None of the after-photos was taken live; `failed` says which photo failed and why."""
+
+    def __init__(self, failed: Sequence[tuple[UUID, str, tuple[str, ...]]]) -> None:
+        super().__init__("no after-photo was verified as taken live")
+        self.failed = list(failed)
+
+
+LIVE_VERDICT = "verified_live"
+
+
+def check_after_photos_live(verdicts: Sequence[tuple[UUID, str, tuple[str, ...]]]) -> None:
+    """Finishing needs at least one after-photo that intake verified as taken live
+    (verdicts are (photo id, verdict, reasons))."""
+    if not any(verdict == LIVE_VERDICT for _, verdict, _ in verdicts):
+        raise AfterPhotosNotLive([entry for entry in verdicts if entry[1] != LIVE_VERDICT])
+
+
+def assignment_event(
+    complaint: ComplaintView,
+    *,
+    officer: str | None,
+    actor_name: str,
+    actor_role: str,
+    now: datetime,
+    correlation_id: str | None = None,
+) -> Envelope:
+    """Assigning, reassigning or (officer None) unassigning a field officer."""
+    return Envelope(
+        source=SOURCE,
+        correlation_id=correlation_id,
+        data=ComplaintAssigned(
+            complaint_id=complaint.id,
+            tracking_code=complaint.tracking_code,
+            department=complaint.department or "",
+            officer=officer,
+            previous_officer=complaint.assigned_officer,
+            actor=actor_name,
+            actor_role=actor_role,
+            assigned_at=now,
+        ),
+    )
+
+
+def reporter_message_event(
+    complaint: ComplaintView,
+    *,
+    message_id: UUID,
+    body: str,
+    actor_name: str,
+    actor_role: str,
+    now: datetime,
+    correlation_id: str | None = None,
+) -> Envelope:
+    """A message from the department to the reporter, addressed by pseudonym and channels.
+    The envelope's id is the timeline entry's id, so the two can be matched."""
+    return Envelope(
+        id=message_id,
+        source=SOURCE,
+        correlation_id=correlation_id,
+        data=ComplaintReporterMessagePosted(
+            complaint_id=complaint.id,
+            message_id=message_id,
+            tracking_code=complaint.tracking_code,
+            department=complaint.department or "",
+            body=body,
+            actor=actor_name,
+            actor_role=actor_role,
+            reporter=complaint.reporter,
+            posted_at=now,
         ),
     )
 

@@ -28,6 +28,7 @@ from sigap_shared.events import (
 )
 from sigap_shared.outbox import add_to_outbox
 from sigap_status import accounts, domain, repository
+from sigap_status.intake_client import IntakeClient, IntakeUnavailable, RevealedIdentity
 from sigap_status.sla import SlaPolicy
 
 log = structlog.get_logger(__name__)
@@ -260,11 +261,22 @@ async def transition_complaint(
     complaint_id: UUID,
     request: domain.TransitionRequest,
     policy: SlaPolicy,
+    intake: IntakeClient | None = None,
     now: datetime | None = None,
     correlation_id: str | None = None,
 ) -> asyncpg.Record:
-    """Move a complaint along its lifecycle; returns the updated complaint."""
+    """Move a complaint along its lifecycle; returns the updated complaint.
+
+    Finishing (`selesai`) first claims the after-photos at intake, outside the transaction
+    (no row lock is held across an HTTP call): the request is judged once before the claim,
+    so a refused change claims nothing, and again under the lock. Claiming is idempotent, so
+    a change refused after a claim (e.g. stale) can simply be retried."""
     now = now or datetime.now(UTC)
+    verdicts: dict[str, str] = {}
+    if request.to == "selesai":
+        verdicts = await _claim_live_after_photos(
+            conn=conn, staff=staff, complaint_id=complaint_id, request=request, intake=intake, now=now
+        )
     async with conn.transaction():
         row = await load_visible(conn=conn, staff=staff, complaint_id=complaint_id, for_update=True)
         view = complaint_view(row)
@@ -279,13 +291,19 @@ async def transition_complaint(
         )
         change = envelope.data
         assert isinstance(change, ComplaintStatusChanged)
-        if change.duplicate_of is not None and not await repository.complaint_exists(
-            conn=conn, complaint_id=change.duplicate_of
-        ):
-            raise domain.MissingInformation(
-                "duplicate_of",
-                "Pengaduan asli (duplicate_of) tidak ditemukan",
-                "The original complaint (duplicate_of) does not exist",
+        if change.duplicate_of is not None:
+            original = await repository.get_complaint_full(conn=conn, complaint_id=change.duplicate_of)
+            # One the staff member cannot see gets the same answer as one that does not exist.
+            if original is None or not domain.can_see(staff, complaint_view(original)):
+                raise domain.MissingInformation(
+                    "duplicate_of",
+                    "Pengaduan asli (duplicate_of) tidak ditemukan",
+                    "The original complaint (duplicate_of) does not exist",
+                )
+            domain.check_merge_target(
+                submitted_at=row["submitted_at"],
+                original_status=original["status"],
+                original_submitted_at=original["submitted_at"],
             )
         stage, due_at = policy.deadline(status=change.status, category=row["category"], since=now)
         same_deadline = stage is not None and stage == row["sla_stage"] and change.status != "dibuka_kembali"
@@ -327,8 +345,20 @@ async def transition_complaint(
                 "duplicate_of": change.duplicate_of,
                 "resolution_note": change.resolution_note,
                 "after_photo_ids": list(change.after_photo_ids),
+                **({"after_photo_verdicts": verdicts} if verdicts else {}),
             },
         )
+        if change.duplicate_of is not None:
+            # The original's staff see what was merged into it.
+            await repository.add_timeline_entry(
+                conn=conn,
+                complaint_id=change.duplicate_of,
+                event_id=uuid.uuid4(),
+                event_type=DUPLICATE_MERGED,
+                occurred_at=now,
+                actor=staff.username,
+                detail={"duplicate": complaint_id, "tracking_code": row["tracking_code"], "actor_role": staff.role},
+            )
         await add_to_outbox(conn=conn, envelopes=[envelope])
         updated = await repository.get_complaint_full(conn=conn, complaint_id=complaint_id)
     log.info(
@@ -340,6 +370,30 @@ async def transition_complaint(
     )
     assert updated is not None
     return updated
+
+
+async def _claim_live_after_photos(
+    *,
+    conn: asyncpg.Connection,
+    staff: StaffPrincipal,
+    complaint_id: UUID,
+    request: domain.TransitionRequest,
+    intake: IntakeClient | None,
+    now: datetime,
+) -> dict[str, str]:
+    """Check the finishing request, then claim its after-photos at intake; at least one must
+    be verified as taken live. Returns each photo's verdict (empty when the check is skipped)."""
+    row = await load_visible(conn=conn, staff=staff, complaint_id=complaint_id)
+    view = complaint_view(row)
+    domain.check_may_act(staff, view)
+    domain.decide_transition(view, request, actor_kind=staff.role, actor_name=staff.username, now=now)
+    if intake is None:
+        # Development and tests without SIGAP_INTAKE_INTERNAL_URL (production refuses to start).
+        log.warning("after_photo_check_skipped", complaint_id=str(complaint_id), reason="intake_not_configured")
+        return {}
+    verdicts = await intake.claim_after_photos(complaint_id=complaint_id, photo_ids=list(request.after_photo_ids))
+    domain.check_after_photos_live([(verdict.photo_id, verdict.verdict, verdict.reasons) for verdict in verdicts])
+    return {str(verdict.photo_id): verdict.verdict for verdict in verdicts}
 
 
 async def reopen_by_reporter(
@@ -478,15 +532,19 @@ async def assign_complaint(
         await repository.assign_officer(
             conn=conn, complaint_id=complaint_id, expected_version=expected_version, officer=officer
         )
+        envelope = domain.assignment_event(
+            view, officer=officer, actor_name=staff.username, actor_role=staff.role, now=now
+        )
         await repository.add_timeline_entry(
             conn=conn,
             complaint_id=complaint_id,
-            event_id=uuid.uuid4(),
+            event_id=envelope.id,
             event_type="sigap.status.assignment_changed",
             occurred_at=now,
             actor=staff.username,
             detail={"from": view.assigned_officer, "to": officer, "actor_role": staff.role},
         )
+        await add_to_outbox(conn=conn, envelopes=[envelope])
         updated = await repository.get_complaint_full(conn=conn, complaint_id=complaint_id)
     log.info("complaint_assigned", complaint_id=str(complaint_id), assigned=officer is not None)
     assert updated is not None
@@ -494,7 +552,11 @@ async def assign_complaint(
 
 
 NOTE_EVENT_TYPES = {"internal": "sigap.status.internal_note", "reporter": "sigap.status.reporter_message"}
-INTERNAL_EVENT_TYPES = frozenset({"sigap.status.internal_note", "sigap.status.assignment_changed"})
+IDENTITY_VIEWED = "sigap.status.identity_viewed"
+DUPLICATE_MERGED = "sigap.status.duplicate_merged"
+INTERNAL_EVENT_TYPES = frozenset(
+    {"sigap.status.internal_note", "sigap.status.assignment_changed", IDENTITY_VIEWED, DUPLICATE_MERGED}
+)
 
 
 async def add_note(
@@ -512,10 +574,11 @@ async def add_note(
     now = now or datetime.now(UTC)
     async with conn.transaction():
         row = await load_visible(conn=conn, staff=staff, complaint_id=complaint_id, for_update=True)
+        view = complaint_view(row)
         if staff.role == "auditor":
             raise domain.NotPermitted("auditors have read-only access")
         if visibility == "reporter":
-            domain.check_may_act(staff, complaint_view(row))
+            domain.check_may_act(staff, view)
         entry_id = uuid.uuid4()
         await repository.add_timeline_entry(
             conn=conn,
@@ -526,8 +589,54 @@ async def add_note(
             actor=staff.username,
             detail={"body": body, "photo_ids": photo_ids, "actor_role": staff.role},
         )
+        if visibility == "reporter":
+            # Internal notes never leave the service; a message to the reporter is announced.
+            await add_to_outbox(
+                conn=conn,
+                envelopes=[
+                    domain.reporter_message_event(
+                        view, message_id=entry_id, body=body, actor_name=staff.username, actor_role=staff.role, now=now
+                    )
+                ],
+            )
     log.info("complaint_note_added", complaint_id=str(complaint_id), visibility=visibility)
     return entry_id
+
+
+async def reveal_reporter_identity(
+    *,
+    conn: asyncpg.Connection,
+    staff: StaffPrincipal,
+    complaint_id: UUID,
+    reason: str,
+    intake: IntakeClient | None,
+    now: datetime | None = None,
+) -> RevealedIdentity:
+    """The city admin looks up who a reporter is. Intake audits the look in its own access
+    log; the department sees that it happened in the internal timeline (who, when, why; never
+    the identity itself)."""
+    now = now or datetime.now(UTC)
+    row = await load_visible(conn=conn, staff=staff, complaint_id=complaint_id)
+    domain.check_may_reveal_identity(staff, complaint_view(row))
+    if intake is None:
+        raise IntakeUnavailable("SIGAP_INTAKE_INTERNAL_URL is not set")
+    identity = await intake.reveal_identity(
+        complaint_id=complaint_id, actor=staff.username, actor_role=staff.role, reason=reason
+    )
+    async with conn.transaction():
+        await repository.add_timeline_entry(
+            conn=conn,
+            complaint_id=complaint_id,
+            event_id=uuid.uuid4(),
+            event_type=IDENTITY_VIEWED,
+            occurred_at=now,
+            actor=staff.username,
+            detail={"actor_role": staff.role, "reason": reason, "audit_id": identity.audit_id},
+        )
+    log.info(
+        "reporter_identity_viewed", complaint_id=str(complaint_id), actor=staff.username, audit_id=str(identity.audit_id)
+    )
+    return identity
 
 
 # -- staff sessions -------------------------------------------------------------------------
@@ -535,6 +644,14 @@ async def add_note(
 
 class InvalidCredentials(Exception):
     pass
+
+
+class LoginThrottled(Exception):
+    """Too many failed logins for this username or from this address: wait `retry_after_s`."""
+
+    def __init__(self, retry_after_s: int) -> None:
+        super().__init__(f"retry after {retry_after_s}s")
+        self.retry_after_s = retry_after_s
 
 
 class InvalidRefreshToken(Exception):
@@ -570,26 +687,59 @@ async def _open_session(
 
 
 async def login(
-    *, conn: asyncpg.Connection, username: str, password: str, secret: str, access_ttl_s: int, refresh_ttl_s: int
+    *,
+    conn: asyncpg.Connection,
+    username: str,
+    password: str,
+    secret: str,
+    access_ttl_s: int,
+    refresh_ttl_s: int,
+    client_ip: str | None = None,
+    limits: accounts.LoginLimits | None = None,
+    now: datetime | None = None,
 ) -> Session:
+    """Check the password; with `limits`, failed logins are counted per username and per
+    client address (in the database, so every replica sees them) and throttled past the limit.
+    A successful login clears its username's count (not its address's)."""
+    now = now or datetime.now(UTC)
+    name = username.strip().lower()
+    subjects = accounts.login_subjects(username=name, client_ip=client_ip)
+    refused = False
     async with conn.transaction():
-        user = await repository.get_staff_user(conn=conn, username=username.strip().lower())
+        if limits is not None:
+            counts = await repository.get_login_failures(conn=conn, subjects=subjects)
+            wait = accounts.login_retry_after(
+                [(row["scope"], row["failures"], row["window_start"]) for row in counts], limits=limits, now=now
+            )
+            if wait is not None:
+                log.warning("staff_login_throttled", retry_after_s=wait)
+                raise LoginThrottled(wait)
+        user = await repository.get_staff_user(conn=conn, username=name)
         valid = accounts.verify_password(user["password_hash"] if user else None, password)
         if user is None or not valid or not user["active"]:
-            log.info("staff_login_refused")
-            raise InvalidCredentials()
-        if accounts.needs_rehash(user["password_hash"]):
-            await repository.set_password_hash(
-                conn=conn, username=user["username"], password_hash=accounts.hash_password(password)
+            refused = True
+            if limits is not None:
+                await repository.record_login_failure(conn=conn, subjects=subjects, now=now, window_s=limits.window_s)
+        else:
+            if limits is not None:
+                await repository.clear_login_failures(conn=conn, subjects=[("username", name)])
+            if accounts.needs_rehash(user["password_hash"]):
+                await repository.set_password_hash(
+                    conn=conn, username=user["username"], password_hash=accounts.hash_password(password)
+                )
+            session = await _open_session(
+                conn=conn,
+                user=user,
+                family_id=uuid.uuid4(),
+                secret=secret,
+                access_ttl_s=access_ttl_s,
+                refresh_ttl_s=refresh_ttl_s,
             )
-        session = await _open_session(
-            conn=conn,
-            user=user,
-            family_id=uuid.uuid4(),
-            secret=secret,
-            access_ttl_s=access_ttl_s,
-            refresh_ttl_s=refresh_ttl_s,
-        )
+    # The failure count must commit even though the login is refused.
+    if refused:
+        log.info("staff_login_refused")
+        raise InvalidCredentials()
+    assert user is not None
     log.info("staff_logged_in", username=user["username"], role=user["role"])
     return session
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -475,10 +475,6 @@ async def list_public(
     )
 
 
-async def complaint_exists(*, conn: asyncpg.Connection, complaint_id: UUID) -> bool:
-    return bool(await conn.fetchval("SELECT true FROM complaints WHERE id = $1", complaint_id))
-
-
 async def nearby_open_complaints(
     *,
     conn: asyncpg.Connection,
@@ -536,4 +532,51 @@ async def set_sla_pause(
         complaint_id,
         paused_at,
         due_at,
+    )
+
+
+# -- failed logins --------------------------------------------------------------------------
+
+
+async def get_login_failures(*, conn: asyncpg.Connection, subjects: list[tuple[str, str]]) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        "SELECT f.scope, f.subject, f.failures, f.window_start FROM login_failures AS f"
+        " JOIN unnest($1::text[], $2::text[]) AS wanted (scope, subject) USING (scope, subject)",
+        [scope for scope, _ in subjects],
+        [subject for _, subject in subjects],
+    )
+
+
+async def record_login_failure(
+    *, conn: asyncpg.Connection, subjects: list[tuple[str, str]], now: datetime, window_s: int
+) -> None:
+    """Count one failure against each subject; a window that has closed starts again at 1."""
+    closed_before = now - timedelta(seconds=window_s)
+    await conn.execute(
+        """
+        INSERT INTO login_failures AS f (scope, subject, failures, window_start)
+        SELECT scope, subject, 1, $3::timestamptz FROM unnest($1::text[], $2::text[]) AS wanted (scope, subject)
+        ON CONFLICT (scope, subject) DO UPDATE SET
+            failures = CASE WHEN f.window_start > $4 THEN f.failures + 1 ELSE 1 END,
+            window_start = CASE WHEN f.window_start > $4 THEN f.window_start ELSE EXCLUDED.window_start END
+        """,
+        [scope for scope, _ in subjects],
+        [subject for _, subject in subjects],
+        now,
+        closed_before,
+    )
+    # Closed windows are forgotten a little at a time, so the table stays small.
+    await conn.execute(
+        "DELETE FROM login_failures WHERE ctid = ANY(ARRAY("
+        "SELECT ctid FROM login_failures WHERE window_start <= $1 LIMIT 100))",
+        closed_before,
+    )
+
+
+async def clear_login_failures(*, conn: asyncpg.Connection, subjects: list[tuple[str, str]]) -> None:
+    await conn.execute(
+        "DELETE FROM login_failures WHERE (scope, subject) IN"
+        " (SELECT * FROM unnest($1::text[], $2::text[]))",
+        [scope for scope, _ in subjects],
+        [subject for _, subject in subjects],
     )
