@@ -36,6 +36,7 @@ from sigap_notify import handlers, repository
 from sigap_notify.bootstrap import build_channels, build_resolver, new_http_session
 from sigap_notify.channels import DashboardHub
 from sigap_notify.dispatcher import Dispatcher
+from sigap_notify.sealing import SecretBox
 from sigap_notify.settings import NotifySettings
 from sigap_shared.db import apply_migrations, package_migrations, shared_migrations
 from sigap_shared.events import ComplaintRouted, ComplaintStatusChanged, Envelope, ReporterRef
@@ -153,12 +154,15 @@ async def main(complaints: int, rate: float, batch: int, scenario: str = "full")
                 await repository.set_department_emails(
                     conn=conn, department=department, emails=["antrean@bench.example"]
                 )
+                webhook_id = uuid.uuid4()
                 await repository.create_webhook(
                     conn=conn,
-                    subscription_id=uuid.uuid4(),
+                    subscription_id=webhook_id,
                     department=department,
                     url=f"http://127.0.0.1:{http_port}/hook",
-                    secret="bench-secret-0123456789",
+                    secret_sealed=SecretBox(settings.webhook_key()).seal(
+                        "bench-secret-0123456789", webhook_id=webhook_id
+                    ),
                     created_by="bench",
                 )
         pairs = [_events(department) for _ in range(complaints)]

@@ -38,6 +38,7 @@ OTHER_SECRETS = {
     "SIGAP_JWT_SECRET": JWT_SECRET,
     "SIGAP_INTERNAL_TOKEN": "internal-token-only-in-this-test-3Hd8",
     "SIGAP_IDENTITY_KEY": "aWRlbnRpdHkta2V5LW9ubHktaW4tdGhpcy10ZXN0LTE=",
+    "SIGAP_WEBHOOK_SECRET_KEY": "d2ViaG9vay1rZXktb25seS1pbi10aGlzLXRlc3QtISE=",
 }
 GO_BUILD_TIMEOUT_S = 240
 

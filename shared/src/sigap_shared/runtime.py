@@ -19,7 +19,7 @@ from fastapi.responses import JSONResponse
 from sigap_shared.consumer import DeadLetterPublisher, EventConsumer, Handler
 from sigap_shared.db import apply_migrations, create_pool, package_migrations, shared_migrations
 from sigap_shared.events import all_topics
-from sigap_shared.housekeeping import run_housekeeping
+from sigap_shared.housekeeping import ExpiringRows, run_housekeeping
 from sigap_shared.kafka import ensure_topics_when_available, kafka_reachable
 from sigap_shared.logging import configure_logging
 from sigap_shared.outbox import OutboxRelay
@@ -46,6 +46,8 @@ class ServiceSpec:
     routers: Sequence[APIRouter] = ()
     consumers: Sequence[ConsumerSpec] = ()
     publishes: bool = True
+    # The service's own tables that housekeeping purges too, with retentions from its settings.
+    expiring_rows: Callable[[ServiceSettings], Sequence[ExpiringRows]] | None = None
 
 
 @dataclass
@@ -122,6 +124,7 @@ async def start_runtime(settings: ServiceSettings, spec: ServiceSpec) -> Runtime
                 pool=pool,
                 outbox_retention_s=settings.outbox_retention_s,
                 inbox_retention_s=settings.inbox_retention_s,
+                expiring=spec.expiring_rows(settings) if spec.expiring_rows else (),
             ),
             name="housekeeping",
         )

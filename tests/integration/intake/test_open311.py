@@ -183,3 +183,36 @@ async def test_public_report_kept_out_of_listings_on_request(intake311):
         f"/v1/track/{receipt['tracking_code']}", headers={"X-Follow-Up-Token": receipt["follow_up_token"]}
     )
     assert own.status_code == 200
+
+
+async def test_media_url_uses_the_configured_public_base_url(infra, databases, tmp_path):
+    from tests.unit.intake.images import camera_photo
+
+    intake, app = await start_intake(
+        infra, databases, tmp_path / "b", open311_api_keys=[API_KEY], public_base_url="https://sigap.depok.go.id/"
+    )
+    with_open311(app)
+    try:
+        session = (await intake.client.post("/v1/capture-sessions")).json()
+        photo = await intake.client.post(
+            "/v1/photos",
+            data={"capture_token": session["capture_token"]},
+            files={"file": ("a.jpg", camera_photo(uuid.uuid4().int % 10**9, taken_at=datetime.now(UTC)), "image/jpeg")},
+        )
+        receipt = await intake.client.post(
+            "/v1/complaints",
+            json={
+                "description": "Pedagang kaki lima menutup trotoar di depan ITC Depok",
+                "category": "pedagang_kaki_lima",
+                "location": {"address": "Jl. Margonda Raya, depan ITC Depok"},
+                "photos": [photo.json()["id"]],
+            },
+        )
+        code = receipt.json()["tracking_code"]
+        (read,) = (await intake.client.get(f"/open311/v2/requests/{code}.json")).json()
+        assert read["media_url"] == f"https://sigap.depok.go.id/v1/photos/{photo.json()['id']}/public"
+        xml = _xml(await intake.client.get(f"/open311/v2/requests/{code}.xml"))
+        assert xml.findtext("request/media_url") == read["media_url"]
+    finally:
+        await intake.client.aclose()
+        await intake.pool.close()

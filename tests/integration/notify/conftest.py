@@ -17,6 +17,7 @@ from sigap_notify.bootstrap import build_channels, build_resolver, digest_policy
 from sigap_notify.channels import DashboardHub
 from sigap_notify.dispatcher import Dispatcher
 from sigap_notify.settings import NotifySettings
+from sigap_shared.auth import StaffPrincipal, issue_access_token
 from sigap_shared.db import apply_migrations, package_migrations, shared_migrations
 from sigap_shared.events import ComplaintRouted, ComplaintStatusChanged, Envelope, ReporterRef
 
@@ -92,6 +93,17 @@ async def handle(pool: asyncpg.Pool, envelope: Envelope) -> None:
     """What the consumer does with one event: the handler in one transaction."""
     async with pool.acquire() as conn, conn.transaction():
         await handlers.on_complaint_event(conn=conn, envelope=envelope)
+
+
+def staff_headers(
+    settings: NotifySettings, role: str, department: str | None = None, *, username: str | None = None
+) -> dict[str, str]:
+    """A bearer token as the status service issues it at login."""
+    token = issue_access_token(
+        StaffPrincipal(username=username or f"{role.replace('_', '.')}.test", role=role, department=department),
+        secret=settings.jwt_secret.get_secret_value(),
+    )
+    return {"Authorization": f"Bearer {token}"}
 
 
 def random_department() -> str:

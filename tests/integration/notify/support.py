@@ -133,6 +133,32 @@ class WebhookReceiver:
         return Starlette(routes=[Route("/hook", self.endpoint, methods=["POST"])])
 
 
+# -- SMS / WhatsApp gateway --------------------------------------------------------------
+
+
+class Gateway:
+    """The city's SMS provider: refuses (503) while `failing`."""
+
+    def __init__(self) -> None:
+        self.failing = True
+        self.refused = 0
+        self.messages: list[dict] = []
+        self.keys: list[str] = []
+
+    async def endpoint(self, request: Request) -> Response:
+        if request.headers.get("authorization") != "Bearer gateway-token":
+            return Response(status_code=401)
+        if self.failing:
+            self.refused += 1
+            return Response(status_code=503)
+        self.messages.append(orjson.loads(await request.body()))
+        self.keys.append(request.headers["idempotency-key"])
+        return Response(status_code=202)
+
+    def app(self) -> Starlette:
+        return Starlette(routes=[Route("/send", self.endpoint, methods=["POST"])])
+
+
 # -- Intake's internal API -----------------------------------------------------------------
 
 

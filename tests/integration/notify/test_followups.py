@@ -1,5 +1,6 @@
-"""Events that do not name a department (a reporter adding information) reach the complaint's
-current lead department, which notify learns from routing's events, transfers included."""
+"""Events that do not name a department (a reporter adding information, rating the handling or
+asking to reopen) reach the complaint's current lead department, which notify learns from
+routing's events, transfers included."""
 
 from __future__ import annotations
 
@@ -8,8 +9,24 @@ from datetime import UTC, datetime
 
 import pytest
 
-from sigap_shared.events import ComplaintInformationAdded, ComplaintTransferred, Envelope
-from tests.integration.notify.conftest import handle, random_department, routed, tracking_code
+from sigap_notify import repository
+from sigap_shared.events import (
+    ComplaintInformationAdded,
+    ComplaintRated,
+    ComplaintReopenRequested,
+    ComplaintTransferred,
+    Envelope,
+)
+from tests.integration.notify.conftest import (
+    handle,
+    notify_settings,
+    random_department,
+    routed,
+    running_dispatchers,
+    tracking_code,
+)
+from tests.integration.notify.support import smtp_server
+from tests.support.kafka import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -74,3 +91,65 @@ async def test_reporter_information_reaches_the_current_lead_department(notify_p
         before.id: f"sigap.department.{first}",
         after.id: f"sigap.department.{second}",
     }
+
+
+async def test_ratings_and_reopen_requests_reach_the_lead_departments_admins(infra, notify_pool, notify_database):
+    department = random_department()
+    complaint_id, code = uuid.uuid4(), tracking_code()
+    admins = f"admin.{department.lower()}@depok.go.id"
+    async with smtp_server() as smtp:
+        settings = notify_settings(infra, notify_database, smtp_host="127.0.0.1", smtp_port=smtp.port)
+        async with notify_pool.acquire() as conn:
+            await repository.set_department_emails(conn=conn, department=department, emails=[admins])
+        await handle(notify_pool, routed(department=department, complaint_id=complaint_id, code=code))
+        rated = Envelope(
+            source="sigap/intake",
+            data=ComplaintRated(
+                complaint_id=complaint_id,
+                tracking_code=code,
+                rating=2,
+                comment="Perbaikannya hanya sementara",
+                rated_at=datetime.now(UTC),
+            ),
+        )
+        reopen = Envelope(
+            source="sigap/intake",
+            data=ComplaintReopenRequested(
+                complaint_id=complaint_id,
+                tracking_code=code,
+                reason="Jalan berlubang lagi setelah hujan",
+                requested_at=datetime.now(UTC),
+            ),
+        )
+        async with running_dispatchers(settings, notify_pool):
+            for envelope in (rated, reopen, rated):
+                await handle(notify_pool, envelope)
+            await eventually(lambda: len(smtp.inbox.for_complaint(complaint_id)) >= 3, timeout_s=60)
+
+            async def dashboards_sent():
+                rows = await notify_pool.fetch(
+                    "SELECT status FROM notifications WHERE event_id = ANY($1::uuid[]) AND channel = 'dashboard'",
+                    [rated.id, reopen.id],
+                )
+                return len(rows) == 2 and {row["status"] for row in rows} == {"sent"}
+
+            await eventually(dashboards_sent, timeout_s=60)
+    mails = smtp.inbox.for_complaint(complaint_id)
+    subjects = sorted(mail["Subject"] for mail in mails if mail["To"] == admins)
+    assert subjects == sorted(
+        [
+            f"Laporan baru {code} di antrean {department}",
+            f"Pelapor menilai penanganan laporan {code}",
+            f"Pelapor meminta laporan {code} dibuka kembali",
+        ]
+    )
+    rating_mail = next(mail for mail in mails if "menilai" in mail["Subject"])
+    assert "2 dari 5" in rating_mail.get_content()
+    # The reporter's own words stay in the dashboard, not in mail.
+    assert all("sementara" not in mail.get_content() and "hujan" not in mail.get_content() for mail in mails)
+    topics = await notify_pool.fetch(
+        "SELECT event_id, topic FROM outbox WHERE event_id = ANY($1::uuid[])", [rated.id, reopen.id]
+    )
+    assert sorted((row["event_id"], row["topic"]) for row in topics) == sorted(
+        [(rated.id, f"sigap.department.{department}"), (reopen.id, f"sigap.department.{department}")]
+    )

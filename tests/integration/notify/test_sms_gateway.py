@@ -5,12 +5,7 @@ from __future__ import annotations
 
 import uuid
 
-import orjson
 import pytest
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Route
 
 from sigap_shared.events import ReporterRef
 from tests.integration.notify.conftest import (
@@ -21,31 +16,10 @@ from tests.integration.notify.conftest import (
     running_dispatchers,
     tracking_code,
 )
-from tests.integration.notify.support import FakeIntake, serve_asgi
+from tests.integration.notify.support import FakeIntake, Gateway, serve_asgi
 from tests.support.kafka import eventually
 
 pytestmark = pytest.mark.integration
-
-
-class Gateway:
-    def __init__(self) -> None:
-        self.failing = True
-        self.refused = 0
-        self.messages: list[dict] = []
-        self.keys: list[str] = []
-
-    async def endpoint(self, request: Request) -> Response:
-        if request.headers.get("authorization") != "Bearer gateway-token":
-            return Response(status_code=401)
-        if self.failing:
-            self.refused += 1
-            return Response(status_code=503)
-        self.messages.append(orjson.loads(await request.body()))
-        self.keys.append(request.headers["idempotency-key"])
-        return Response(status_code=202)
-
-    def app(self) -> Starlette:
-        return Starlette(routes=[Route("/send", self.endpoint, methods=["POST"])])
 
 
 async def test_sms_gateway_outage_then_recovery_sends_each_message_once(infra, notify_pool, notify_database):

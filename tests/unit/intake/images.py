@@ -1,5 +1,6 @@
 """Real image files for the intake tests, generated on the spot: a random scene per seed,
-saved as JPEG or PNG with whatever EXIF a test wants (written with Pillow's EXIF support)."""
+saved as JPEG, HEIC (pillow-heif) or PNG with whatever EXIF a test wants (written with
+Pillow's EXIF support)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from datetime import datetime, timedelta, timezone
 from PIL import Image, ImageDraw, ImageFilter
 
 WIB = timezone(timedelta(hours=7))
+DEPOK_EXAMPLE = (-6.3925, 106.8226)
 
 
 def scene(seed: int, size: tuple[int, int] = (1200, 900)) -> Image.Image:
@@ -73,6 +75,58 @@ def jpeg(image: Image.Image, *, exif: Image.Exif | None = None, quality: int = 9
     else:
         image.save(out, "JPEG", quality=quality)
     return out.getvalue()
+
+
+def camera_photo_with_everything(seed: int, *, taken_at: datetime, gps: tuple[float, float]) -> bytes:
+    """A camera JPEG carrying every kind of metadata a phone may write: EXIF with GPS and
+    device, XMP, a JPEG comment and an ICC colour profile."""
+    from PIL import ImageCms
+
+    xmp = (
+        b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+        b'<rdf:Description xmlns:tiff="http://ns.adobe.com/tiff/1.0/" tiff:Model="SM-A546E"/></rdf:RDF></x:xmpmeta>'
+    )
+    icc = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    out = io.BytesIO()
+    scene(seed).save(
+        out, "JPEG", quality=90, exif=exif_for(taken_at=taken_at, gps=gps), xmp=xmp,
+        comment=b"Galaxy A54 owner: Budi", icc_profile=icc,
+    )
+    return out.getvalue()
+
+
+def jpeg_metadata_markers(data: bytes) -> list[str]:
+    """The JPEG's application (APPn) and comment (COM) segments before the image data, by name
+    with their first bytes, e.g. ["APP0:JFIF", "APP1:Exif"]; a bare pixels-only JPEG has JFIF only."""
+    assert data[:2] == b"\xff\xd8", "not a JPEG"
+    found, at = [], 2
+    while at + 4 <= len(data):
+        marker, length = data[at + 1], int.from_bytes(data[at + 2 : at + 4], "big")
+        if marker == 0xDA:  # start of scan: the image data follows
+            break
+        if 0xE0 <= marker <= 0xEF or marker == 0xFE:
+            name = "COM" if marker == 0xFE else f"APP{marker - 0xE0}"
+            found.append(f"{name}:{data[at + 4 : at + 8].decode('latin-1')}")
+        at += 2 + length
+    return found
+
+
+def heic(image: Image.Image, *, exif: Image.Exif | None = None, quality: int = 80) -> bytes:
+    """An HEIC file as newer phones shoot them, encoded by pillow-heif (libheif + x265)."""
+    import pillow_heif
+
+    pillow_heif.register_heif_opener()
+    out = io.BytesIO()
+    if exif is not None:
+        image.save(out, "HEIF", quality=quality, exif=exif.tobytes())
+    else:
+        image.save(out, "HEIF", quality=quality)
+    return out.getvalue()
+
+
+def camera_heic(seed: int, *, taken_at: datetime | None, **exif_fields) -> bytes:
+    """An HEIC as a phone camera writes it: make, model, firmware, capture time with offset."""
+    return heic(scene(seed), exif=exif_for(taken_at=taken_at, **exif_fields))
 
 
 def png(image: Image.Image) -> bytes:

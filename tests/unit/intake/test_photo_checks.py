@@ -38,9 +38,11 @@ def test_type_is_sniffed_from_the_bytes_not_the_name():
         with pytest.raises(checks.PhotoError) as caught:
             checks.sniff(not_an_image)
         assert caught.value.status == 415
+    assert checks.sniff(b"\0\0\0\x18ftypheic\0\0\0\0mif1heic") == "heic"
+    # An MP4 video is an ISO media file too, but not a HEIF image.
     with pytest.raises(checks.PhotoError) as caught:
-        checks.sniff(b"\0\0\0\x18ftypheic\0\0\0\0mif1heic")
-    assert caught.value.code == "heic-not-supported"
+        checks.sniff(b"\0\0\0\x18ftypisom\0\0\0\0isomiso2")
+    assert caught.value.status == 415
 
 
 def test_size_and_corruption_limits():

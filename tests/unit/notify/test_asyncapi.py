@@ -58,3 +58,18 @@ def test_every_event_type_and_topic_appears():
         schema = _resolve(document, message["payload"]["$ref"])
         assert set(model.model_fields) == set(schema["properties"])
         assert message["headers"]["properties"]["ce_type"]["const"] == event_type
+
+
+def test_department_channel_lists_every_event_a_department_receives():
+    from sigap_notify.asyncapi import DEPARTMENT_EVENT_TYPES
+    from sigap_shared.events import ComplaintAssigned, ComplaintReporterMessagePosted, ComplaintSupportAdded
+
+    document = build_document()
+    channel = document["channels"][DEPARTMENT_CHANNEL]
+    titles = {_resolve(document, ref["$ref"])["title"] for ref in channel["messages"].values()}
+    assert titles == set(DEPARTMENT_EVENT_TYPES)
+    assert {
+        ComplaintAssigned.event_type,
+        ComplaintReporterMessagePosted.event_type,
+        ComplaintSupportAdded.event_type,
+    } <= titles

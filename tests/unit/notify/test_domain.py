@@ -201,16 +201,25 @@ def test_every_template_the_planner_uses_is_seeded_in_both_languages():
 
     from sigap_shared.events import ComplaintStatus
 
-    seed = (resources.files("sigap_notify") / "migrations" / "0003_default_templates.sql").read_text()
+    migrations = resources.files("sigap_notify") / "migrations"
+    files = sorted((entry for entry in migrations.iterdir() if entry.name.endswith(".sql")), key=lambda e: e.name)
+    seed = "\n".join(entry.read_text() for entry in files)
     seeded = set(re.findall(r"\('([a-z_.]+)', '(id|en)'", seed))
     used = {f"reporter.status.{status}" for status in typing.get_args(ComplaintStatus)} | {
         "reporter.transferred",
+        "reporter.reply",
         "staff.new_in_queue",
         "staff.triage_needed",
         "staff.sla_breached",
         "staff.transferred_in",
         "staff.digest",
         "staff.reporter_replied",
+        "staff.officer_assigned",
+        "staff.officer_unassigned",
+        "staff.complaint_rated",
+        "staff.reopen_requested",
+        "staff.support_added",
+        "staff.support_removed",
     }
     assert {(key, lang) for key in used for lang in ("id", "en")} <= seeded
     for match in re.finditer(r"'((?:[^']|'')*)'", seed):

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, File, Form, Header, Query, Request, UploadFile, status
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
 from sigap_intake import capture, domain, follow_up, handlers
@@ -332,7 +332,7 @@ async def upload_photo(
     request: Request,
     conn: Conn,
     context: Context,
-    file: Annotated[UploadFile, File(description="JPEG or PNG straight from the camera")],
+    file: Annotated[UploadFile, File(description="JPEG, HEIC or PNG straight from the camera")],
     capture_token: Annotated[str, Form(min_length=1, max_length=2000)],
     category: Annotated[CategoryCode | None, Form()] = None,
     idempotency_key: IdempotencyKey = None,
@@ -376,6 +376,49 @@ async def upload_photo(
             content_credentials=body.get("content_credentials"),
         ),
     )
+
+
+def _photo_not_found() -> Problem:
+    return Problem(
+        status=404,
+        slug="photo-not-found",
+        title=Text("Foto tidak ditemukan", "Photo not found"),
+        detail=Text(
+            "Foto ini tidak ada atau tidak ditampilkan untuk umum.",
+            "This photo does not exist or is not shown publicly.",
+        ),
+    )
+
+
+@router.get(
+    "/photos/{photo_id}/public",
+    tags=["photos"],
+    summary="A photo as the public may see it: a JPEG with all metadata (GPS, device, XMP, C2PA) removed",
+    description="Served for the evidence of publicly listed reports, and for an officer's after-photos "
+    "once the report is finished (selesai). Anything else, including unknown ids, is 404.",
+    response_class=Response,
+    responses={200: {"content": {"image/jpeg": {}}}, 404: {"content": {"application/problem+json": {}}}},
+)
+async def public_photo(photo_id: str, conn: Conn, context: Context, request: Request) -> Response:
+    try:
+        wanted = UUID(photo_id)
+    except ValueError:
+        raise _photo_not_found() from None
+    try:
+        data, key = await handlers.public_photo(conn=conn, photo_id=wanted, store=context.photo_store)
+    except domain.PhotoNotPublic:
+        raise _photo_not_found() from None
+    # The key names the copy's SHA-256: a strong validator for free.
+    etag = '"' + key.rsplit("/", 1)[-1].removesuffix(".jpg") + '"'
+    headers = {
+        "ETag": etag,
+        # Short: a report can be reopened, and its after-photos then stop being public.
+        "Cache-Control": "public, max-age=300",
+        "X-Content-Type-Options": "nosniff",
+    }
+    if etag in {tag.strip() for tag in request.headers.get("if-none-match", "").split(",")}:
+        return Response(status_code=304, headers=headers)
+    return Response(content=data, media_type="image/jpeg", headers=headers)
 
 
 # -- tracking and follow-up ---------------------------------------------------------------

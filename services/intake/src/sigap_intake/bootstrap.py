@@ -10,7 +10,17 @@ from sigap_shared.events import (
     ComplaintRouted,
     ComplaintStatusChanged,
 )
+from sigap_shared.housekeeping import ExpiringRows
 from sigap_shared.runtime import ConsumerSpec, ServiceSpec, serve
+
+
+def expiring_rows(settings: IntakeSettings) -> list[ExpiringRows]:
+    """What intake's housekeeping purges besides the outbox and inbox: stored Idempotency-Key
+    results once they can no longer answer a retry."""
+    return [
+        ExpiringRows(table="idempotency_keys", timestamp_column="created_at", retention_s=settings.idempotency_ttl_s)
+    ]
+
 
 SPEC = ServiceSpec(
     package="sigap_intake",
@@ -28,6 +38,7 @@ SPEC = ServiceSpec(
             },
         )
     ],
+    expiring_rows=expiring_rows,  # type: ignore[arg-type]
 )
 
 

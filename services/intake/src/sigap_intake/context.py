@@ -14,7 +14,7 @@ from sigap_intake.photo_checks import PhotoPolicy, parse_offset
 from sigap_intake.rate_limit import RateLimiter
 from sigap_intake.sealing import Sealer
 from sigap_intake.settings import IntakeSettings
-from sigap_intake.storage import LocalPhotoStore, PhotoStore
+from sigap_intake.storage import PhotoStore, photo_store_from_settings
 
 
 @dataclass(frozen=True)
@@ -35,7 +35,7 @@ class IntakeContext:
             settings=settings,
             sealer=Sealer(settings.identity_key_bytes),
             capture_tokens=CaptureTokens(secret=settings.jwt_secret.get_secret_value().encode()),
-            photo_store=LocalPhotoStore(settings.photo_dir),
+            photo_store=photo_store_from_settings(settings),
             policy=policy_from_settings(settings),
             device_limiter=RateLimiter(
                 per_minute=settings.rate_limit_per_minute, burst=settings.rate_limit_burst

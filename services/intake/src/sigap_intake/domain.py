@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
@@ -273,3 +274,92 @@ class RetryKey:
 
 class RetryKeyReused(Exception):
     """The key was first used for a different request; its result cannot answer this one."""
+
+
+# -- what status asks of intake (services/status/INTAKE_CONTRACT.md) ----------------------
+
+# The only role that may see who a reporter is.
+IDENTITY_REVEALING_ROLE = "city_admin"
+
+
+class UnknownComplaint(Exception):
+    """The complaint id is not one of intake's."""
+
+
+class UnknownPhotos(Exception):
+    """Photo ids that were never uploaded."""
+
+    def __init__(self, photo_ids: list[UUID]) -> None:
+        super().__init__(", ".join(map(str, photo_ids)))
+        self.photo_ids = photo_ids
+
+
+class PhotosInUse(Exception):
+    """Photos already a citizen's evidence or another complaint's after-photos."""
+
+    def __init__(self, photo_ids: list[UUID]) -> None:
+        super().__init__(", ".join(map(str, photo_ids)))
+        self.photo_ids = photo_ids
+
+
+class IdentityRevealRefused(Exception):
+    """The actor's role may not see identities; the refusal is in the access log as `audit_id`."""
+
+    def __init__(self, audit_id: UUID) -> None:
+        super().__init__(str(audit_id))
+        self.audit_id = audit_id
+
+
+def may_reveal_identity(actor_role: str) -> bool:
+    return actor_role == IDENTITY_REVEALING_ROLE
+
+
+def photos_in_use(
+    uses: dict[UUID, tuple[UUID | None, UUID | None]], *, complaint_id: UUID
+) -> list[UUID]:
+    """Which photos cannot become after-photos of `complaint_id`. `uses` maps each photo to
+    (the complaint it is evidence of, the complaint it is an after-photo of)."""
+    return [
+        photo_id
+        for photo_id, (evidence_of, after_photo_of) in uses.items()
+        if evidence_of is not None or after_photo_of not in (None, complaint_id)
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class RevealedIdentity:
+    """Returned to the city admin only; never logged or put in an event."""
+
+    complaint_id: UUID
+    privacy: Privacy
+    name: str | None
+    phone: str | None
+    email: str | None
+    audit_id: UUID
+
+    def __repr__(self) -> str:  # keeps the identity out of tracebacks
+        return f"RevealedIdentity(complaint_id={self.complaint_id}, privacy={self.privacy}, audit_id={self.audit_id})"
+
+
+# -- photos shown to the public -----------------------------------------------------------
+
+
+class PhotoNotPublic(Exception):
+    """Unknown, or not for public eyes: both answer the same, so ids cannot be probed."""
+
+
+def photo_is_public(
+    *,
+    photo_id: UUID,
+    evidence_listed_publicly: bool,
+    after_photo_status: str | None,
+    announced_after_photos: Sequence[UUID],
+) -> bool:
+    """A citizen's evidence is public when its complaint is publicly listed; an officer's
+    after-photo once its complaint is finished (`selesai`), and, when status announced which
+    after-photos it accepted, only those."""
+    if evidence_listed_publicly:
+        return True
+    if after_photo_status == "selesai":
+        return not announced_after_photos or photo_id in announced_after_photos
+    return False

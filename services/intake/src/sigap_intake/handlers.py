@@ -146,7 +146,7 @@ async def _judge_photos(
             message_id="Foto tidak ditemukan: " + ", ".join(missing) + ". Unggah foto dulu lewat /v1/photos.",
             message_en="Photo not found: " + ", ".join(missing) + ". Upload photos first via /v1/photos.",
         )
-    taken = [str(row.id) for row in rows.values() if row.complaint_id is not None]
+    taken = [str(row.id) for row in rows.values() if row.in_use]
     if taken:
         raise domain.IntakeError(
             field="photos",
@@ -154,21 +154,10 @@ async def _judge_photos(
             message_en="Photo already attached to another report: " + ", ".join(taken) + ".",
         )
     own = set(photo_ids)
-    judged: list[domain.AttachedPhoto] = []
-    for photo_id in photo_ids:
-        row = rows[photo_id]
-        reasons = [
-            reason
-            for reason in row.reasons
-            # Two shots of the same scene in one report are not a reuse.
-            if not (reason.code == "reused_photo" and UUID(str(reason.details["earlier_photo_id"])) in own)
-            and reason.code != "gps_far_from_location"
-        ]
-        far = photo_checks.location_reason(row.gps, reported=reported, max_distance_m=policy.gps_max_distance_m)
-        if far is not None:
-            reasons.append(far)
-        verdict = photo_checks.verdict(reasons, category=category, reject_reasons=policy.reject_reasons)
-        judged.append(domain.AttachedPhoto(id=photo_id, verdict=verdict, reasons=tuple(reasons)))
+    judged = [
+        _rejudge(rows[photo_id], together_with=own, category=category, reported=reported, policy=policy)
+        for photo_id in photo_ids
+    ]
     rejected = [photo for photo in judged if photo.verdict == "rejected"]
     if rejected:
         codes = sorted({reason.code for photo in rejected for reason in photo.reasons})
@@ -187,6 +176,28 @@ async def _judge_photos(
             codes=codes,
         )
     return tuple(judged)
+
+
+def _rejudge(
+    row: repository.PhotoRow,
+    *,
+    together_with: set[UUID],
+    category: str | None,
+    reported: tuple[float, float] | None,
+    policy: PhotoPolicy,
+) -> domain.AttachedPhoto:
+    reasons = [
+        reason
+        for reason in row.reasons
+        # Two shots of the same scene sent together are not a reuse.
+        if not (reason.code == "reused_photo" and UUID(str(reason.details["earlier_photo_id"])) in together_with)
+        and reason.code != "gps_far_from_location"
+    ]
+    far = photo_checks.location_reason(row.gps, reported=reported, max_distance_m=policy.gps_max_distance_m)
+    if far is not None:
+        reasons.append(far)
+    verdict = photo_checks.verdict(reasons, category=category, reject_reasons=policy.reject_reasons)
+    return domain.AttachedPhoto(id=row.id, verdict=verdict, reasons=tuple(reasons))
 
 
 def _reason_text(photo: domain.AttachedPhoto, lang: str) -> str:
@@ -252,7 +263,7 @@ async def upload_photo(
             old_after=policy.old_after,
         ) + photo_checks.reuse_reasons(similar)
         verdict = photo_checks.verdict(reasons, category=category, reject_reasons=policy.reject_reasons)
-        original_key, public_key = await asyncio.to_thread(_store_files, store, data, facts)
+        original_key = await asyncio.to_thread(store.put, data, area="originals", suffix=facts.suffix)
         photo_id = uuid.uuid4()
         await repository.insert_photo(
             conn=conn,
@@ -261,7 +272,6 @@ async def upload_photo(
             facts=facts,
             size_bytes=len(data),
             original_key=original_key,
-            public_key=public_key,
             verdict=verdict,
             reasons=reasons,
             similar=similar,
@@ -292,10 +302,141 @@ async def upload_photo(
     return outcome
 
 
-def _store_files(store: PhotoStore, data: bytes, facts: photo_checks.PhotoFacts) -> tuple[str, str]:
-    original_key = store.put(data, area="originals", suffix=facts.suffix)
-    public_key = store.put(photo_checks.public_copy(data), area="public", suffix=".jpg")
-    return original_key, public_key
+async def public_photo(*, conn: asyncpg.Connection, photo_id: UUID, store: PhotoStore) -> tuple[bytes, str]:
+    """The metadata-free copy of a photo the public may see, and its store key. The copy is
+    made on first request and kept (content-addressed), so each photo is stripped once."""
+    photo = await repository.photo_exposure(conn=conn, photo_id=photo_id)
+    if photo is None or not domain.photo_is_public(
+        photo_id=photo_id,
+        evidence_listed_publicly=photo.evidence_listed_publicly,
+        after_photo_status=photo.after_photo_status,
+        announced_after_photos=photo.announced_after_photos,
+    ):
+        raise domain.PhotoNotPublic()
+    if photo.public_key is not None:
+        try:
+            return await asyncio.to_thread(store.get, photo.public_key), photo.public_key
+        except FileNotFoundError:
+            log.warning("public_photo_copy_missing", photo_id=str(photo_id))
+    original = await asyncio.to_thread(store.get, photo.original_key)
+    stripped = await asyncio.to_thread(photo_checks.public_copy, original)
+    public_key = await asyncio.to_thread(store.put, stripped, area="public", suffix=".jpg")
+    await repository.set_public_key(conn=conn, photo_id=photo_id, public_key=public_key)
+    log.info("public_photo_copy_made", photo_id=str(photo_id))
+    return stripped, public_key
+
+
+# -- status's requests (services/status/INTAKE_CONTRACT.md) -------------------------------
+
+
+async def claim_after_photos(
+    *, conn: asyncpg.Connection, complaint_id: UUID, photo_ids: tuple[UUID, ...], policy: PhotoPolicy
+) -> list[domain.AttachedPhoto]:
+    """Bind live photos to a finished complaint as its after-photos, judged against the
+    complaint's category and location. Claiming the same photos again answers the same."""
+    async with conn.transaction():
+        complaint = await repository.complaint_facts(conn=conn, complaint_id=complaint_id)
+        if complaint is None:
+            raise domain.UnknownComplaint()
+        rows = await repository.lock_photos(conn=conn, photo_ids=list(photo_ids))
+        missing = [photo_id for photo_id in photo_ids if photo_id not in rows]
+        if missing:
+            raise domain.UnknownPhotos(missing)
+        in_use = domain.photos_in_use(
+            {photo_id: (rows[photo_id].complaint_id, rows[photo_id].after_photo_of) for photo_id in photo_ids},
+            complaint_id=complaint_id,
+        )
+        if in_use:
+            raise domain.PhotosInUse(in_use)
+        already = {photo_id for photo_id in photo_ids if rows[photo_id].after_photo_of == complaint_id}
+        judged = [
+            domain.AttachedPhoto(
+                id=photo_id, verdict=rows[photo_id].verdict, reasons=rows[photo_id].reasons  # type: ignore[arg-type]
+            )
+            if photo_id in already
+            else _rejudge(
+                rows[photo_id],
+                together_with=set(photo_ids),
+                category=complaint.category,
+                reported=complaint.location,
+                policy=policy,
+            )
+            for photo_id in photo_ids
+        ]
+        fresh = [photo for photo in judged if photo.id not in already]
+        if fresh:
+            await repository.claim_after_photos(
+                conn=conn,
+                complaint_id=complaint_id,
+                photos=[(photo.id, photo.verdict, list(photo.reasons)) for photo in fresh],
+                claimed_at=datetime.now(UTC),
+            )
+    log.info(
+        "after_photos_claimed",
+        complaint_id=str(complaint_id),
+        photos=len(judged),
+        newly_claimed=len(fresh),
+        verdicts=[photo.verdict for photo in judged],
+    )
+    return judged
+
+
+async def reveal_identity(
+    *,
+    conn: asyncpg.Connection,
+    complaint_id: UUID,
+    actor: str,
+    actor_role: str,
+    reason: str,
+    sealer: Sealer,
+) -> domain.RevealedIdentity:
+    """The audit row is written in the transaction that reads the identity, so no look goes
+    unrecorded; a refused request is recorded too and then raises `IdentityRevealRefused`."""
+    audit_id = uuid.uuid4()
+    allowed = domain.may_reveal_identity(actor_role)
+    async with conn.transaction():
+        complaint = await repository.complaint_facts(conn=conn, complaint_id=complaint_id)
+        if complaint is None:
+            raise domain.UnknownComplaint()
+        await repository.insert_identity_access(
+            conn=conn,
+            audit_id=audit_id,
+            complaint_id=complaint_id,
+            actor=actor,
+            actor_role=actor_role,
+            reason=reason,
+            outcome="revealed" if allowed else "refused",
+            at=datetime.now(UTC),
+        )
+        identity: dict = {}
+        if allowed:
+            sealed = await repository.sealed_identity_of(conn=conn, complaint_id=complaint_id)
+            if sealed is not None:
+                opened = sealer.open(sealed, bound_to=complaint_id.bytes)
+                assert isinstance(opened, dict)
+                identity = opened
+    if not allowed:
+        log.warning(
+            "identity_reveal_refused",
+            complaint_id=str(complaint_id),
+            actor=actor,
+            actor_role=actor_role,
+            audit_id=str(audit_id),
+        )
+        raise domain.IdentityRevealRefused(audit_id)
+    log.info("identity_revealed", complaint_id=str(complaint_id), actor=actor, audit_id=str(audit_id))
+    return domain.RevealedIdentity(
+        complaint_id=complaint_id,
+        privacy=complaint.privacy,  # type: ignore[arg-type]
+        name=identity.get("name"),
+        phone=identity.get("phone"),
+        email=identity.get("email"),
+        audit_id=audit_id,
+    )
+
+
+async def identity_access_log(*, conn: asyncpg.Connection, complaint_id: UUID) -> list[dict]:
+    return [dict(row) for row in await repository.identity_access_log(conn=conn, complaint_id=complaint_id)]
 
 
 # -- tracking: what other services announced ----------------------------------------------

@@ -1,20 +1,24 @@
-"""Intake's internal API for other Sigap services (not exposed to the internet), as agreed in
-services/notify/INTAKE_CONTRACT.md: resolving a reporter pseudonym to a contact at send time,
-and checking a tracking code + follow-up token. Every call needs the internal bearer token."""
+"""Intake's internal API for other Sigap services (not exposed to the internet). For notify
+(services/notify/INTAKE_CONTRACT.md): resolving a reporter pseudonym to a contact at send time,
+and checking a tracking code + follow-up token. For status (services/status/INTAKE_CONTRACT.md):
+claiming live after-photos for a finished complaint, and the audited reveal of a reporter's
+identity with its access log. Every call needs the internal bearer token."""
 
 from __future__ import annotations
 
 import hmac
 import re
+from datetime import datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Header
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi import APIRouter, Depends, Header, Query
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from sigap_intake import follow_up, repository
+from sigap_intake import domain, follow_up, handlers, repository
 from sigap_intake.context import Context, IntakeContext, get_context
 from sigap_intake.rate_limit import retry_after_header
+from sigap_shared.events import PhotoVerdict, Privacy
 from sigap_shared.problems import Problem, Text
 from sigap_shared.runtime import Conn
 
@@ -110,3 +114,195 @@ async def verify_follow_up(body: VerifyFollowUpIn, conn: Conn, context: Context)
     if complaint is None or not complaint.token_matches(body.follow_up_token):
         raise _not_found(follow_up.not_found().message_id, follow_up.not_found().message_en)
     return VerifiedOut(complaint_id=complaint.id)
+
+
+# -- for status: after-photos -------------------------------------------------------------
+
+
+class ClaimAfterPhotosIn(_Request):
+    complaint_id: UUID
+    photo_ids: list[UUID] = Field(min_length=1, max_length=5)
+
+
+class ClaimedPhotoOut(BaseModel):
+    photo_id: UUID
+    verdict: PhotoVerdict
+    reasons: list[str] = Field(description="Reason codes, e.g. no_exif, old_photo, gps_far_from_location")
+
+
+class ClaimedPhotosOut(BaseModel):
+    photos: list[ClaimedPhotoOut]
+
+
+def _photo_errors(photo_ids: list[UUID], wanted: list[UUID], code: str, message: Text) -> list[dict]:
+    # `field` is the photo id itself (what status shows its user); `pointer` where it was sent.
+    return [
+        {
+            "field": str(photo_id),
+            "in": "body",
+            "pointer": f"/photo_ids/{wanted.index(photo_id)}",
+            "message": message,
+            "code": code,
+        }
+        for photo_id in photo_ids
+    ]
+
+
+@router.post(
+    "/after-photos/claim",
+    response_model=ClaimedPhotosOut,
+    summary="Bind live photos to a finished complaint as its after-photos, with their verdicts",
+)
+async def claim_after_photos(body: ClaimAfterPhotosIn, conn: Conn, context: Context) -> ClaimedPhotosOut:
+    if len(set(body.photo_ids)) != len(body.photo_ids):
+        raise Problem(
+            status=422,
+            slug="validation-error",
+            title=Text("Data yang dikirim tidak valid", "The submitted data is not valid"),
+            detail=Text("Foto yang sama disebut lebih dari sekali.", "The same photo is listed more than once."),
+            errors=[{"field": "photo_ids", "in": "body", "message": Text("duplikat", "duplicate"), "code": "duplicate"}],
+        )
+    try:
+        judged = await handlers.claim_after_photos(
+            conn=conn, complaint_id=body.complaint_id, photo_ids=tuple(body.photo_ids), policy=context.policy
+        )
+    except domain.UnknownComplaint:
+        raise Problem(
+            status=404,
+            slug="complaint-not-found",
+            title=Text("Tidak ditemukan", "Not found"),
+            detail=Text("Laporan tidak dikenal oleh intake.", "Intake does not know this complaint."),
+            errors=[
+                {
+                    "field": "complaint_id",
+                    "in": "body",
+                    "message": Text("laporan tidak dikenal", "unknown complaint"),
+                    "code": "unknown_complaint",
+                }
+            ],
+        ) from None
+    except domain.UnknownPhotos as error:
+        raise Problem(
+            status=404,
+            slug="photo-not-found",
+            title=Text("Foto tidak ditemukan", "Photo not found"),
+            detail=Text(
+                "Foto belum pernah diunggah: " + ", ".join(map(str, error.photo_ids)) + ".",
+                "Photo never uploaded: " + ", ".join(map(str, error.photo_ids)) + ".",
+            ),
+            errors=_photo_errors(
+                error.photo_ids, body.photo_ids, "unknown_photo", Text("foto tidak dikenal", "unknown photo")
+            ),
+        ) from None
+    except domain.PhotosInUse as error:
+        raise Problem(
+            status=409,
+            slug="photo-already-used",
+            title=Text("Foto sudah dipakai", "Photo already used"),
+            detail=Text(
+                "Foto sudah menjadi bukti laporan warga atau foto hasil laporan lain: "
+                + ", ".join(map(str, error.photo_ids))
+                + ". Ambil foto baru.",
+                "Photo already a citizen's evidence or another complaint's after-photo: "
+                + ", ".join(map(str, error.photo_ids))
+                + ". Take a new photo.",
+            ),
+            errors=_photo_errors(
+                error.photo_ids, body.photo_ids, "photo_in_use", Text("foto sudah dipakai", "photo already used")
+            ),
+        ) from None
+    return ClaimedPhotosOut(
+        photos=[
+            ClaimedPhotoOut(
+                photo_id=photo.id,
+                verdict=photo.verdict,
+                reasons=list(dict.fromkeys(reason.code for reason in photo.reasons)),
+            )
+            for photo in judged
+        ]
+    )
+
+
+# -- for status: the audited reveal of a reporter's identity -------------------------------
+
+
+class RevealIdentityIn(_Request):
+    complaint_id: UUID
+    actor: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    actor_role: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=5, max_length=500)]
+
+
+class RevealedIdentityOut(BaseModel):
+    complaint_id: UUID
+    privacy: Privacy
+    name: str | None
+    phone: str | None
+    email: str | None
+    audit_id: UUID
+
+
+def _complaint_not_found() -> Problem:
+    return _not_found("Laporan tidak dikenal oleh intake.", "Intake does not know this complaint.")
+
+
+@router.post(
+    "/identities/reveal",
+    response_model=RevealedIdentityOut,
+    summary="A reporter's identity for the city admin; every request is written to the access log",
+)
+async def reveal_identity(body: RevealIdentityIn, conn: Conn, context: Context) -> RevealedIdentityOut:
+    try:
+        revealed = await handlers.reveal_identity(
+            conn=conn,
+            complaint_id=body.complaint_id,
+            actor=body.actor,
+            actor_role=body.actor_role,
+            reason=body.reason,
+            sealer=context.sealer,
+        )
+    except domain.UnknownComplaint:
+        raise _complaint_not_found() from None
+    except domain.IdentityRevealRefused as refused:
+        raise Problem(
+            status=403,
+            slug="identity-reveal-forbidden",
+            title=Text("Tidak diizinkan", "Forbidden"),
+            detail=Text(
+                "Hanya admin kota (city_admin) yang boleh melihat identitas pelapor. Permintaan ini dicatat.",
+                "Only the city admin (city_admin) may see a reporter's identity. This request was logged.",
+            ),
+            audit_id=str(refused.audit_id),
+        ) from None
+    return RevealedIdentityOut(
+        complaint_id=revealed.complaint_id,
+        privacy=revealed.privacy,
+        name=revealed.name,
+        phone=revealed.phone,
+        email=revealed.email,
+        audit_id=revealed.audit_id,
+    )
+
+
+class AccessLogEntryOut(BaseModel):
+    audit_id: UUID
+    complaint_id: UUID
+    actor: str
+    actor_role: str
+    reason: str
+    outcome: Literal["revealed", "refused"]
+    at: datetime
+
+
+class AccessLogOut(BaseModel):
+    entries: list[AccessLogEntryOut]
+
+
+@router.get(
+    "/identities/access-log",
+    response_model=AccessLogOut,
+    summary="Who asked to see a complaint's reporter identity, newest first",
+)
+async def identity_access_log(complaint_id: Annotated[UUID, Query()], conn: Conn) -> AccessLogOut:
+    entries = await handlers.identity_access_log(conn=conn, complaint_id=complaint_id)
+    return AccessLogOut(entries=[AccessLogEntryOut.model_validate(entry) for entry in entries])

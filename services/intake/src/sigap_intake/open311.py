@@ -100,8 +100,14 @@ def _iso(value: datetime | None) -> str | None:
     return value.astimezone(UTC).isoformat().replace("+00:00", "Z") if value else None
 
 
-def _request_view(row: Any, names: Mapping[str, str]) -> dict[str, Any]:
+def _public_base(request: Request, context: Context) -> str:
+    return (context.settings.public_base_url or str(request.base_url)).rstrip("/")
+
+
+def _request_view(row: Any, names: Mapping[str, str], public_base: str) -> dict[str, Any]:
     closed = row["status"] in CLOSED_STATUSES
+    # Open311 lists publicly listed reports only, whose evidence photos are public (EXIF-free).
+    photo_id = row["first_photo_id"]
     return {
         "service_request_id": row["tracking_code"],
         "status": "closed" if closed else "open",
@@ -119,7 +125,7 @@ def _request_view(row: Any, names: Mapping[str, str]) -> dict[str, Any]:
         "zipcode": None,
         "lat": row["lat"],
         "long": row["lon"],
-        "media_url": None,
+        "media_url": f"{public_base}/v1/photos/{photo_id}/public" if photo_id else None,
     }
 
 
@@ -295,7 +301,8 @@ async def get_requests(request: Request, fmt: str, conn: Conn, context: Context)
     except Open311Error as error:
         return _error(request, fmt, error)
     names = {service["code"]: service["name"] for service in context.settings.open311_services}
-    return _render(fmt, [_request_view(row, names) for row in rows], root="service_requests", item="request")
+    views = [_request_view(row, names, _public_base(request, context)) for row in rows]
+    return _render(fmt, views, root="service_requests", item="request")
 
 
 @router.get("/requests/{service_request_id}.{fmt}", summary="Open311: one service request")
@@ -316,7 +323,8 @@ async def get_request(request: Request, service_request_id: str, fmt: str, conn:
     except Open311Error as error:
         return _error(request, fmt, error)
     names = {service["code"]: service["name"] for service in context.settings.open311_services}
-    return _render(fmt, [_request_view(rows[0], names)], root="service_requests", item="request")
+    view = _request_view(rows[0], names, _public_base(request, context))
+    return _render(fmt, [view], root="service_requests", item="request")
 
 
 @router.get("/tokens/{token}.{fmt}", summary="Open311: the service_request_id of a token from POST requests")

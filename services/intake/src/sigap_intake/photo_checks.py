@@ -6,6 +6,7 @@ Pillow decodes in memory; nothing here touches the network, the disk or the data
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import math
@@ -18,7 +19,7 @@ from typing import Literal
 from uuid import UUID
 
 import imagehash
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
 from sigap_intake import content_credentials
 from sigap_intake.content_credentials import ContentCredentials
@@ -26,8 +27,14 @@ from sigap_intake.content_credentials import ContentCredentials
 Verdict = Literal["verified_live", "suspicious", "rejected"]
 VERDICT_RANK: dict[str, int] = {"verified_live": 0, "suspicious": 1, "rejected": 2}
 
-MEDIA_TYPES = {"jpeg": "image/jpeg", "png": "image/png"}
-SUFFIXES = {"jpeg": ".jpg", "png": ".png"}
+MEDIA_TYPES = {"jpeg": "image/jpeg", "png": "image/png", "heic": "image/heic"}
+SUFFIXES = {"jpeg": ".jpg", "png": ".png", "heic": ".heic"}
+
+# ISO base media file brands of HEIF images as phones write them (iPhones and many Androids
+# shoot HEIC): the `ftyp` box's major brand.
+_HEIF_BRANDS = frozenset({b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1"})
+
+_SRGB = ImageCms.createProfile("sRGB")
 
 # EXIF tags (TIFF/EXIF 2.32 numbering).
 _MAKE, _MODEL, _SOFTWARE = 0x010F, 0x0110, 0x0131
@@ -80,7 +87,7 @@ class PhotoFacts:
     """What the bytes say about a photo, before any comparison with the session or others."""
 
     sha256: bytes
-    kind: str  # "jpeg" | "png"
+    kind: str  # "jpeg" | "png" | "heic"
     width: int
     height: int
     phash: int  # unsigned 64-bit
@@ -116,21 +123,28 @@ def sniff(data: bytes) -> str:
         return "jpeg"
     if data.startswith(b"\x89PNG\r\n\x1a\n"):
         return "png"
-    if data[4:8] == b"ftyp" and data[8:12] in (b"heic", b"heix", b"heim", b"heis", b"mif1", b"msf1", b"hevc"):
-        raise PhotoError(
-            code="heic-not-supported",
-            status=415,
-            message_id="Foto HEIC belum didukung. Atur kamera ke format JPEG ('Paling Kompatibel') "
-            "atau biarkan aplikasi mengonversinya ke JPEG.",
-            message_en="HEIC photos are not supported yet. Set the camera to JPEG ('Most Compatible') "
-            "or let the app convert to JPEG.",
-        )
+    if data[4:8] == b"ftyp" and data[8:12] in _HEIF_BRANDS:
+        return "heic"
     raise PhotoError(
         code="unsupported-image-type",
         status=415,
-        message_id="Berkas ini bukan foto JPEG atau PNG.",
-        message_en="This file is not a JPEG or PNG photo.",
+        message_id="Berkas ini bukan foto JPEG, HEIC atau PNG.",
+        message_en="This file is not a JPEG, HEIC or PNG photo.",
     )
+
+
+@functools.cache
+def _enable_heif() -> None:
+    """Teach Pillow to open HEIF/HEIC (pillow-heif's libheif), once, when first needed."""
+    import pillow_heif
+
+    pillow_heif.register_heif_opener()
+
+
+def _open(data: bytes, kind: str) -> Image.Image:
+    if kind == "heic":
+        _enable_heif()
+    return Image.open(io.BytesIO(data))
 
 
 def analyse(data: bytes, *, max_bytes: int, max_pixels: int, default_offset: timezone) -> PhotoFacts:
@@ -149,7 +163,7 @@ def analyse(data: bytes, *, max_bytes: int, max_pixels: int, default_offset: tim
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data))
+            image = _open(data, kind)
             if image.width * image.height > max_pixels:
                 raise PhotoError(
                     code="photo-too-many-pixels",
@@ -203,13 +217,25 @@ def perceptual_hash(image: Image.Image) -> int:
 
 
 def public_copy(data: bytes) -> bytes:
-    """A JPEG without any metadata (no GPS, no device), turned upright first since the
-    orientation tag goes too."""
-    image = ImageOps.exif_transpose(Image.open(io.BytesIO(data)))
+    """A JPEG of the pixels only: no EXIF (GPS, device), XMP, C2PA manifest, comment or
+    colour profile. Turned upright first since the orientation tag goes too, and converted to
+    sRGB first since the profile goes too."""
+    source = _open(data, sniff(data))
+    image = ImageOps.exif_transpose(source)
+    icc_profile = source.info.get("icc_profile")
     if image.mode not in ("RGB", "L"):
         image = image.convert("RGB")
+    if icc_profile:
+        try:
+            image = ImageCms.profileToProfile(
+                image, ImageCms.ImageCmsProfile(io.BytesIO(icc_profile)), _SRGB, outputMode=image.mode
+            )
+        except (ImageCms.PyCMSError, OSError, ValueError):
+            pass  # an unreadable profile: keep the pixels as they are
+    # A new image from the bare pixels carries nothing over from the original's `info`.
+    bare = Image.frombytes(image.mode, image.size, image.tobytes())
     out = io.BytesIO()
-    image.save(out, "JPEG", quality=85, optimize=True)
+    bare.save(out, "JPEG", quality=85, optimize=True)
     return out.getvalue()
 
 

@@ -149,7 +149,7 @@ async def mark_capture_session_used(*, conn: asyncpg.Connection, session_id: UUI
 # -- photos -------------------------------------------------------------------------------
 
 _SIMILAR = """
-SELECT m.photo_id, p.complaint_id, m.distance
+SELECT m.photo_id, coalesce(p.complaint_id, p.after_photo_of) AS complaint_id, m.distance
 FROM (
     SELECT photo_id, min(distance) AS distance
     FROM (
@@ -197,7 +197,6 @@ async def insert_photo(
     facts: photo_checks.PhotoFacts,
     size_bytes: int,
     original_key: str,
-    public_key: str,
     verdict: str,
     reasons: list[photo_checks.Reason],
     similar: list[photo_checks.SimilarPhoto],
@@ -207,9 +206,9 @@ async def insert_photo(
         """
         INSERT INTO photos (
             id, capture_session_id, sha256, media_type, size_bytes, width, height, original_key,
-            public_key, verdict, reasons, taken_at, camera_make, camera_model, software,
+            verdict, reasons, taken_at, camera_make, camera_model, software,
             gps_lat, gps_lon, uploaded_at, content_credentials)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
         """,
         photo_id,
         session_id,
@@ -219,7 +218,6 @@ async def insert_photo(
         facts.width,
         facts.height,
         original_key,
-        public_key,
         verdict,
         orjson.dumps([reason.to_json() for reason in reasons]).decode(),
         facts.taken_at,
@@ -251,12 +249,18 @@ class PhotoRow:
     complaint_id: UUID | None
     reasons: tuple[photo_checks.Reason, ...]
     gps: tuple[float, float] | None
+    verdict: str = "verified_live"
+    after_photo_of: UUID | None = None
+
+    @property
+    def in_use(self) -> bool:
+        return self.complaint_id is not None or self.after_photo_of is not None
 
 
 async def lock_photos(*, conn: asyncpg.Connection, photo_ids: list[UUID]) -> dict[UUID, PhotoRow]:
     rows = await conn.fetch(
-        "SELECT id, complaint_id, reasons, gps_lat, gps_lon FROM photos WHERE id = ANY($1::uuid[])"
-        " ORDER BY id FOR UPDATE",
+        "SELECT id, complaint_id, after_photo_of, verdict, reasons, gps_lat, gps_lon FROM photos"
+        " WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE",
         photo_ids,
     )
     return {
@@ -265,6 +269,8 @@ async def lock_photos(*, conn: asyncpg.Connection, photo_ids: list[UUID]) -> dic
             complaint_id=row["complaint_id"],
             reasons=tuple(photo_checks.Reason.from_json(r) for r in orjson.loads(row["reasons"])),
             gps=(row["gps_lat"], row["gps_lon"]) if row["gps_lat"] is not None else None,
+            verdict=row["verdict"],
+            after_photo_of=row["after_photo_of"],
         )
         for row in rows
     }
@@ -279,6 +285,118 @@ async def attach_photos(
             (complaint_id, photo_id, verdict, orjson.dumps([r.to_json() for r in reasons]).decode())
             for photo_id, verdict, reasons in photos
         ],
+    )
+
+
+async def claim_after_photos(
+    *,
+    conn: asyncpg.Connection,
+    complaint_id: UUID,
+    photos: list[tuple[UUID, str, list[photo_checks.Reason]]],
+    claimed_at: datetime,
+) -> None:
+    await conn.executemany(
+        "UPDATE photos SET after_photo_of = $1, verdict = $3, reasons = $4, claimed_at = $5 WHERE id = $2",
+        [
+            (complaint_id, photo_id, verdict, orjson.dumps([r.to_json() for r in reasons]).decode(), claimed_at)
+            for photo_id, verdict, reasons in photos
+        ],
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class PhotoExposure:
+    """Where a photo is used, as far as showing it to the public is concerned."""
+
+    id: UUID
+    original_key: str
+    public_key: str | None
+    evidence_listed_publicly: bool
+    after_photo_status: str | None
+    announced_after_photos: tuple[UUID, ...]
+
+
+async def photo_exposure(*, conn: asyncpg.Connection, photo_id: UUID) -> PhotoExposure | None:
+    row = await conn.fetchrow(
+        """
+        SELECT p.id, p.original_key, p.public_key,
+               coalesce(e.privacy = 'publik' AND e.publicly_visible, false) AS evidence_listed_publicly,
+               a.status AS after_photo_status, coalesce(a.after_photo_ids, '{}') AS announced_after_photos
+        FROM photos p
+        LEFT JOIN complaints e ON e.id = p.complaint_id
+        LEFT JOIN complaints a ON a.id = p.after_photo_of
+        WHERE p.id = $1
+        """,
+        photo_id,
+    )
+    if row is None:
+        return None
+    return PhotoExposure(
+        id=row["id"],
+        original_key=row["original_key"],
+        public_key=row["public_key"],
+        evidence_listed_publicly=row["evidence_listed_publicly"],
+        after_photo_status=row["after_photo_status"],
+        announced_after_photos=tuple(row["announced_after_photos"]),
+    )
+
+
+async def set_public_key(*, conn: asyncpg.Connection, photo_id: UUID, public_key: str) -> None:
+    await conn.execute("UPDATE photos SET public_key = $2 WHERE id = $1", photo_id, public_key)
+
+
+# -- status's requests: the complaint as judged against, and the identity audit log -------
+
+
+@dataclass(frozen=True, slots=True)
+class ComplaintFacts:
+    id: UUID
+    category: str | None
+    location: tuple[float, float] | None
+    privacy: str
+
+
+async def complaint_facts(*, conn: asyncpg.Connection, complaint_id: UUID) -> ComplaintFacts | None:
+    row = await conn.fetchrow("SELECT id, category, lat, lon, privacy FROM complaints WHERE id = $1", complaint_id)
+    if row is None:
+        return None
+    return ComplaintFacts(
+        id=row["id"],
+        category=row["category"],
+        location=(row["lat"], row["lon"]) if row["lat"] is not None and row["lon"] is not None else None,
+        privacy=row["privacy"],
+    )
+
+
+async def insert_identity_access(
+    *,
+    conn: asyncpg.Connection,
+    audit_id: UUID,
+    complaint_id: UUID,
+    actor: str,
+    actor_role: str,
+    reason: str,
+    outcome: str,
+    at: datetime,
+) -> None:
+    await conn.execute(
+        "INSERT INTO identity_access_log (id, complaint_id, actor, actor_role, reason, outcome, at)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        audit_id,
+        complaint_id,
+        actor,
+        actor_role,
+        reason,
+        outcome,
+        at,
+    )
+
+
+async def identity_access_log(*, conn: asyncpg.Connection, complaint_id: UUID) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        "SELECT id AS audit_id, complaint_id, actor, actor_role, reason, outcome, at FROM identity_access_log"
+        " WHERE complaint_id = $1 ORDER BY at DESC, id",
+        complaint_id,
     )
 
 
@@ -402,7 +520,8 @@ _OPEN311_COLUMNS = """
     c.id, c.tracking_code, c.category, c.description, c.address, c.lat, c.lon, c.status, c.department,
     c.resolution_note, c.submitted_at, c.status_changed_at,
     (SELECT t.note FROM tracking_timeline t WHERE t.complaint_id = c.id AND t.note IS NOT NULL
-     ORDER BY t.occurred_at DESC LIMIT 1) AS last_note
+     ORDER BY t.occurred_at DESC LIMIT 1) AS last_note,
+    (SELECT p.id FROM photos p WHERE p.complaint_id = c.id ORDER BY p.uploaded_at, p.id LIMIT 1) AS first_photo_id
 """
 
 

@@ -6,8 +6,9 @@ import base64
 import binascii
 import tempfile
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 
 from sigap_shared.settings import ServiceSettings
 
@@ -43,7 +44,9 @@ class IntakeSettings(ServiceSettings):
     # Bearer token other Sigap services present on /internal/v1 (e.g. notify resolving contacts).
     internal_token: SecretStr = SecretStr(DEVELOPMENT_INTERNAL_TOKEN)
 
-    idempotency_ttl_s: int = 24 * 3600
+    # How long an Idempotency-Key answers retries with the first result; older keys start
+    # afresh and housekeeping purges them (every 10 minutes).
+    idempotency_ttl_s: int = Field(default=24 * 3600, ge=60)
 
     # Photos: one to five live photos per complaint. The minimum is a setting so a development
     # run (`make run`), the tests of other services and load benchmarks can post without photos.
@@ -51,7 +54,15 @@ class IntakeSettings(ServiceSettings):
     max_photos: int = Field(default=5, ge=1, le=5)
     photo_max_bytes: int = 10 * 1024 * 1024
     photo_max_pixels: int = 40_000_000
+    # Where photo files are kept: a local folder (photo_dir) or an S3-compatible bucket.
+    photo_storage: Literal["local", "s3"] = "local"
     photo_dir: Path = Path(tempfile.gettempdir()) / "sigap-intake-photos"
+    s3_endpoint_url: str | None = None  # e.g. "http://minio:9000"; unset: AWS S3 itself
+    s3_bucket: str | None = None
+    s3_region: str = "us-east-1"
+    # Unset: boto3's own lookup (environment, instance role, ...).
+    s3_access_key_id: SecretStr | None = None
+    s3_secret_access_key: SecretStr | None = None
     capture_session_ttl_s: int = 300
     # Phone clocks drift: accept capture times this far outside the session window.
     capture_clock_skew_s: int = 120
@@ -73,11 +84,23 @@ class IntakeSettings(ServiceSettings):
     rate_limit_burst: int = Field(default=10, ge=1)
     rate_limit_ip_factor: int = Field(default=20, ge=1)
 
+    # Where the public reaches intake (e.g. "https://sigap.depok.go.id"), for absolute links
+    # such as Open311's media_url; unset: the base URL of the request being answered.
+    public_base_url: str | None = None
+
     # Open311 GeoReport v2 (/open311/v2): keys that may POST requests (none: posting refused),
     # and the service list offered to Open311 clients (category code -> name, group).
     open311_api_keys: list[SecretStr] = Field(default_factory=list)
     open311_contact: str = "Diskominfo Kota Depok, sigap@depok.go.id"
     open311_services: list[dict[str, str]] = Field(default_factory=lambda: [dict(s) for s in OPEN311_SERVICES])
+
+    @model_validator(mode="after")
+    def _s3_needs_a_bucket(self) -> "IntakeSettings":
+        if self.photo_storage == "s3" and not self.s3_bucket:
+            raise ValueError("SIGAP_PHOTO_STORAGE=s3 needs SIGAP_S3_BUCKET")
+        if (self.s3_access_key_id is None) != (self.s3_secret_access_key is None):
+            raise ValueError("set both SIGAP_S3_ACCESS_KEY_ID and SIGAP_S3_SECRET_ACCESS_KEY, or neither")
+        return self
 
     @field_validator("identity_key")
     @classmethod

@@ -30,6 +30,8 @@ router = APIRouter(prefix="/v1", tags=["notifications"])
 
 DepartmentCode = Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9_]{1,31}$")]
 TemplateKey = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_.]{2,63}$")]
+# Staff usernames as the status service issues them.
+StaffUsername = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9._-]{2,63}$")]
 
 
 class _Body(BaseModel):
@@ -213,6 +215,77 @@ async def get_department_contacts(department: DepartmentCode, conn: Conn, staff:
     )
 
 
+# -- Field officers' contacts --------------------------------------------------------------
+
+
+class OfficerContactsIn(_Body):
+    emails: list[EmailStr] = Field(min_length=1, max_length=5)
+
+
+class OfficerContactsOut(BaseModel):
+    department: str
+    username: str
+    recipient: str = Field(description="How deliveries to this officer are logged: officer:<CODE>:<username>.")
+    emails: list[str]
+    updated_at: datetime
+    updated_by: str
+
+
+def _officer_contacts_out(department: str, row) -> OfficerContactsOut:
+    return OfficerContactsOut(
+        department=department,
+        username=row["username"],
+        recipient=domain.officer_recipient(department, row["username"]),
+        emails=list(row["emails"]),
+        updated_at=row["updated_at"],
+        updated_by=row["updated_by"],
+    )
+
+
+@router.put(
+    "/departments/{department}/officers/{username}/contacts",
+    response_model=OfficerContactsOut,
+    summary="Where a field officer receives email about assignments (the department's admin or a city admin)",
+)
+async def put_officer_contacts(
+    department: DepartmentCode, username: StaffUsername, body: OfficerContactsIn, conn: Conn, staff: CurrentStaff
+) -> OfficerContactsOut:
+    _require_department(staff, department, write=True)
+    emails = sorted({str(email) for email in body.emails})
+    row = await repository.set_officer_emails(
+        conn=conn, department=department, username=username, emails=emails, updated_by=staff.username
+    )
+    log.info("officer_contacts_updated", department=department, officer=username, by=staff.username)
+    return _officer_contacts_out(department, row)
+
+
+@router.get("/departments/{department}/officers/contacts", response_model=list[OfficerContactsOut])
+async def list_officer_contacts(
+    department: DepartmentCode, conn: Conn, staff: CurrentStaff
+) -> list[OfficerContactsOut]:
+    _require_department(staff, department, write=False)
+    rows = await repository.list_officer_contacts(conn=conn, department=department)
+    return [_officer_contacts_out(department, row) for row in rows]
+
+
+@router.delete("/departments/{department}/officers/{username}/contacts", status_code=204)
+async def delete_officer_contacts(
+    department: DepartmentCode, username: StaffUsername, conn: Conn, staff: CurrentStaff
+) -> None:
+    _require_department(staff, department, write=True)
+    if not await repository.delete_officer_contacts(conn=conn, department=department, username=username):
+        raise Problem(
+            status=404,
+            slug="officer-contacts-not-found",
+            title=Text("Kontak petugas tidak ditemukan", "Officer contacts not found"),
+            detail=Text(
+                f"Belum ada alamat untuk petugas {username} di dinas {department}.",
+                f"No addresses are kept for officer {username} of department {department}.",
+            ),
+        )
+    log.info("officer_contacts_deleted", department=department, officer=username, by=staff.username)
+
+
 # -- Webhooks ------------------------------------------------------------------------------
 
 
@@ -255,12 +328,13 @@ async def register_webhook(
             ),
         )
     secret = body.secret or secrets.token_urlsafe(32)
+    webhook_id = uuid.uuid4()
     row = await repository.create_webhook(
         conn=conn,
-        subscription_id=uuid.uuid4(),
+        subscription_id=webhook_id,
         department=department,
         url=body.url,
-        secret=secret,
+        secret_sealed=request.app.state.notify.box.seal(secret, webhook_id=webhook_id),
         created_by=staff.username,
     )
     log.info("webhook_registered", department=department, webhook_id=str(row["id"]))
@@ -500,7 +574,7 @@ async def push_public_key(request: Request) -> dict[str, str]:
 
 @router.get(
     "/stream",
-    summary="Live dashboard notifications of a department (Server-Sent Events)",
+    summary="Live dashboard notifications of a department, and for a field officer their own (Server-Sent Events)",
     response_class=StreamingResponse,
 )
 async def stream(
@@ -510,7 +584,11 @@ async def stream(
 ) -> StreamingResponse:
     _require_department(staff, department, write=False)
     hub = request.app.state.notify.hub
-    queue = hub.subscribe(department)
+    # A field officer's stream also carries what is addressed to that officer alone.
+    keys = [department]
+    if staff.role == "field_officer" and staff.department == department:
+        keys.append(domain.officer_recipient(department, staff.username))
+    queue = hub.subscribe(*keys)
 
     async def events() -> AsyncIterator[bytes]:
         try:
@@ -528,7 +606,7 @@ async def stream(
                     + b"\n\n"
                 )
         finally:
-            hub.unsubscribe(department, queue)
+            hub.unsubscribe(queue, *keys)
 
     return StreamingResponse(
         events(),

@@ -14,22 +14,36 @@ from sigap_shared.events import (
     EVENT_TYPES,
     SPEC_VERSION,
     TOPIC_DEAD_LETTER,
+    ComplaintAssigned,
     ComplaintInformationAdded,
+    ComplaintRated,
+    ComplaintReopenRequested,
+    ComplaintReporterMessagePosted,
     ComplaintRouted,
     ComplaintSlaBreached,
     ComplaintStatusChanged,
+    ComplaintSupportAdded,
+    ComplaintSupportRemoved,
     ComplaintTransferred,
     DeadLetter,
 )
 
 ASYNCAPI_VERSION = "3.0.0"
 DEPARTMENT_CHANNEL = "departmentEvents"
+# What notify copies to a department's topic: every event of the complaints it leads or
+# supports (these are the events notify consumes).
 DEPARTMENT_EVENT_TYPES = (
     ComplaintRouted.event_type,
     ComplaintStatusChanged.event_type,
     ComplaintSlaBreached.event_type,
     ComplaintTransferred.event_type,
+    ComplaintSupportAdded.event_type,
+    ComplaintSupportRemoved.event_type,
+    ComplaintAssigned.event_type,
+    ComplaintReporterMessagePosted.event_type,
     ComplaintInformationAdded.event_type,
+    ComplaintRated.event_type,
+    ComplaintReopenRequested.event_type,
 )
 
 router = APIRouter(tags=["asyncapi"])
@@ -113,8 +127,9 @@ def build_document(*, kafka_host: str = "kafka:9092") -> dict[str, Any]:
     channels[DEPARTMENT_CHANNEL] = {
         "address": DEPARTMENT_TOPIC_PREFIX + "{department}",
         "description": (
-            "One topic per department carrying only its complaints' events, redacted: `reporter` is always "
-            "null. Same CloudEvents binary format and ids as the source topics. Published by notify."
+            "One topic per department carrying only the events of complaints it leads or supports (joint "
+            "handling), redacted: `reporter` is always null. Same CloudEvents binary format and ids as the "
+            "source topics. Published by notify."
         ),
         "parameters": {"department": {"description": "Department code, e.g. DISHUB, DPUPR, or TRIAGE."}},
         "messages": {name: {"$ref": f"#/components/messages/{name}"} for name in department_names},

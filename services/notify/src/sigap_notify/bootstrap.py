@@ -32,21 +32,29 @@ from sigap_notify.contacts import (
     ContactResolver,
     DepartmentContactResolver,
     IntakeContactResolver,
+    OfficerContactResolver,
     SubscriptionContactResolver,
 )
 from sigap_notify.dispatcher import DigestPolicy, Dispatcher
-from sigap_notify.handlers import on_complaint_event
+from sigap_notify.handlers import on_complaint_event, seal_legacy_webhook_secrets
 from sigap_notify.intake_client import IntakeClient
+from sigap_notify.sealing import SecretBox
 from sigap_notify.settings import NotifySettings
 from sigap_shared.events import (
     TOPIC_COMPLAINT_FOLLOWUP,
     TOPIC_COMPLAINT_ROUTED,
     TOPIC_COMPLAINT_SLA,
     TOPIC_COMPLAINT_STATUS,
+    ComplaintAssigned,
     ComplaintInformationAdded,
+    ComplaintRated,
+    ComplaintReopenRequested,
+    ComplaintReporterMessagePosted,
     ComplaintRouted,
     ComplaintSlaBreached,
     ComplaintStatusChanged,
+    ComplaintSupportAdded,
+    ComplaintSupportRemoved,
     ComplaintTransferred,
 )
 from sigap_shared.kafka import ensure_topics
@@ -64,11 +72,20 @@ SPEC = ServiceSpec(
             name="deliveries",
             topics=[TOPIC_COMPLAINT_ROUTED, TOPIC_COMPLAINT_STATUS, TOPIC_COMPLAINT_SLA, TOPIC_COMPLAINT_FOLLOWUP],
             handlers={
-                ComplaintRouted.event_type: on_complaint_event,
-                ComplaintStatusChanged.event_type: on_complaint_event,
-                ComplaintSlaBreached.event_type: on_complaint_event,
-                ComplaintTransferred.event_type: on_complaint_event,
-                ComplaintInformationAdded.event_type: on_complaint_event,
+                event.event_type: on_complaint_event
+                for event in (
+                    ComplaintRouted,
+                    ComplaintStatusChanged,
+                    ComplaintSlaBreached,
+                    ComplaintTransferred,
+                    ComplaintSupportAdded,
+                    ComplaintSupportRemoved,
+                    ComplaintAssigned,
+                    ComplaintReporterMessagePosted,
+                    ComplaintInformationAdded,
+                    ComplaintRated,
+                    ComplaintReopenRequested,
+                )
             },
         )
     ],
@@ -84,11 +101,16 @@ class NotifyComponents:
     intake: IntakeClient
     resolver: ContactResolver
     dispatcher: Dispatcher
+    box: SecretBox
     tasks: list[asyncio.Task] = field(default_factory=list)
 
 
 def build_resolver(settings: NotifySettings, pool: asyncpg.Pool, http: aiohttp.ClientSession) -> ContactResolver:
-    resolvers: list[ContactResolver] = [DepartmentContactResolver(pool), SubscriptionContactResolver(pool)]
+    resolvers: list[ContactResolver] = [
+        DepartmentContactResolver(pool),
+        OfficerContactResolver(pool),
+        SubscriptionContactResolver(pool),
+    ]
     if settings.intake_internal_url:
         token = settings.internal_token.get_secret_value() if settings.internal_token else None
         resolvers.append(IntakeContactResolver(base_url=settings.intake_internal_url, token=token, session=http))
@@ -105,7 +127,9 @@ def build_channels(
 ) -> dict[str, Channel]:
     channels: dict[str, Channel] = {
         "dashboard": DashboardChannel(hub),
-        "webhook": WebhookChannel(pool=pool, session=http, allow_http=settings.webhook_allow_http),
+        "webhook": WebhookChannel(
+            pool=pool, session=http, box=SecretBox(settings.webhook_key()), allow_http=settings.webhook_allow_http
+        ),
     }
     if settings.smtp_host:
         channels["email"] = EmailChannel(
@@ -171,6 +195,9 @@ def new_http_session(settings: NotifySettings) -> aiohttp.ClientSession:
 
 
 async def start_notify(settings: NotifySettings, pool: asyncpg.Pool) -> NotifyComponents:
+    box = SecretBox(settings.webhook_key())
+    async with pool.acquire() as conn, conn.transaction():
+        await seal_legacy_webhook_secrets(conn=conn, box=box)
     http = new_http_session(settings)
     hub = DashboardHub()
     resolver = build_resolver(settings, pool, http)
@@ -194,6 +221,7 @@ async def start_notify(settings: NotifySettings, pool: asyncpg.Pool) -> NotifyCo
         intake=IntakeClient(base_url=settings.intake_internal_url, token=token, session=http),
         resolver=resolver,
         dispatcher=dispatcher,
+        box=box,
     )
     components.tasks.append(asyncio.create_task(dispatcher.run(), name="notify-dispatcher"))
     components.tasks.append(

@@ -29,6 +29,7 @@ from pywebpush import WebPushException, webpush_async
 
 from sigap_notify import domain, repository
 from sigap_notify.contacts import ContactLookupUnavailable, ContactResolver
+from sigap_notify.sealing import SecretBox, SecretUnreadable
 
 log = structlog.get_logger(__name__)
 
@@ -92,7 +93,8 @@ class UnconfiguredChannel:
 
 
 class DashboardChannel:
-    """Staff dashboards: pushed to the live stream of the recipient's department."""
+    """Staff dashboards: pushed to the live stream of the recipient's department, or of the
+    field officer the recipient names (only that officer's stream)."""
 
     resend_safe = True
 
@@ -100,9 +102,8 @@ class DashboardChannel:
         self._hub = hub
 
     async def send(self, delivery: Delivery) -> str | None:
-        department = delivery.recipient.split(":")[1] if ":" in delivery.recipient else delivery.recipient
         self._hub.publish(
-            department,
+            dashboard_key(delivery.recipient),
             {
                 "notification_id": delivery.id,
                 "event_id": str(delivery.event_id),
@@ -115,24 +116,35 @@ class DashboardChannel:
         return None
 
 
+def dashboard_key(recipient: str) -> str:
+    """Which streams a dashboard notification goes to: `officer:<CODE>:<username>` is an
+    officer's own stream; `department:<CODE>:admins` and `desk:<CODE>` the stream of CODE."""
+    if recipient.startswith(domain.OFFICER_PREFIX):
+        return recipient
+    return recipient.split(":")[1] if ":" in recipient else recipient
+
+
 class DashboardHub:
-    """In-process fan-out of dashboard notifications to Server-Sent Events streams."""
+    """In-process fan-out of dashboard notifications to Server-Sent Events streams. A stream
+    listens on one or more keys (a department, and an officer's own key)."""
 
     def __init__(self, *, queue_size: int = 1000) -> None:
         self._queues: dict[str, set[asyncio.Queue]] = defaultdict(set)
         self._queue_size = queue_size
         self.dropped = 0
 
-    def subscribe(self, department: str) -> asyncio.Queue:
+    def subscribe(self, *keys: str) -> asyncio.Queue:
         queue: asyncio.Queue = asyncio.Queue(maxsize=self._queue_size)
-        self._queues[department].add(queue)
+        for key in keys:
+            self._queues[key].add(queue)
         return queue
 
-    def unsubscribe(self, department: str, queue: asyncio.Queue) -> None:
-        self._queues[department].discard(queue)
+    def unsubscribe(self, queue: asyncio.Queue, *keys: str) -> None:
+        for key in keys:
+            self._queues[key].discard(queue)
 
-    def publish(self, department: str, message: dict[str, Any]) -> None:
-        for queue in list(self._queues.get(department, ())):
+    def publish(self, key: str, message: dict[str, Any]) -> None:
+        for queue in list(self._queues.get(key, ())):
             try:
                 queue.put_nowait(message)
             except asyncio.QueueFull:
@@ -302,9 +314,12 @@ class WebhookChannel:
 
     resend_safe = True
 
-    def __init__(self, *, pool: asyncpg.Pool, session: aiohttp.ClientSession, allow_http: bool = False) -> None:
+    def __init__(
+        self, *, pool: asyncpg.Pool, session: aiohttp.ClientSession, box: SecretBox, allow_http: bool = False
+    ) -> None:
         self._pool = pool
         self._session = session
+        self._box = box
         self._allow_http = allow_http
 
     async def send(self, delivery: Delivery) -> str | None:
@@ -316,11 +331,12 @@ class WebhookChannel:
         url: str = subscription["url"]
         if not url.startswith("https://") and not self._allow_http:
             raise Undeliverable("webhook URL is not https")
+        secret = self._secret(subscription)
         body = orjson.dumps(delivery.params["cloudevent"])
         timestamp = int(time.time())
         headers = {
             "Content-Type": "application/cloudevents+json; charset=utf-8",
-            domain.SIGNATURE_HEADER: domain.sign_webhook(secret=subscription["secret"], timestamp=timestamp, body=body),
+            domain.SIGNATURE_HEADER: domain.sign_webhook(secret=secret, timestamp=timestamp, body=body),
             domain.TIMESTAMP_HEADER: str(timestamp),
             domain.EVENT_ID_HEADER: str(delivery.event_id),
             domain.IDEMPOTENCY_HEADER: str(delivery.event_id),
@@ -335,6 +351,16 @@ class WebhookChannel:
         if not 200 <= status < 300:
             raise RetryLater(f"webhook answered {status}")
         return domain.mask_address(url)
+
+    def _secret(self, subscription: Mapping[str, Any]) -> str:
+        if subscription["secret_sealed"] is None:
+            # Written before secrets were sealed and not sealed yet (start-up does it).
+            return subscription["legacy_secret"]
+        try:
+            return self._box.open(subscription["secret_sealed"], webhook_id=subscription["id"])
+        except SecretUnreadable as exc:
+            # Another key than the one that sealed it: an operator must fix the setting.
+            raise RetryLater("webhook secret does not open with SIGAP_WEBHOOK_SECRET_KEY") from exc
 
 
 class HttpGatewayChannel:

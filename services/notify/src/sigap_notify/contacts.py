@@ -5,6 +5,8 @@ right now (the delivery is then retried).
 
 - `DepartmentContactResolver`: `department:<CODE>:admins` -> the department's staff addresses
   (table `department_contacts`, edited through the API).
+- `OfficerContactResolver`: `officer:<CODE>:<username>` -> a field officer's addresses (table
+  `officer_contacts`, edited through the API by the department's admin).
 - `SubscriptionContactResolver`: channels a reporter subscribed directly with notify
   (`POST /v1/subscriptions` with tracking code + follow-up token).
 - `IntakeContactResolver`: asks intake's internal API, which holds the encrypted identities,
@@ -24,7 +26,7 @@ import asyncpg
 import structlog
 
 from sigap_notify import repository
-from sigap_notify.domain import ANONYMOUS_REPORTER_PREFIX, REPORTER_PREFIX
+from sigap_notify.domain import ANONYMOUS_REPORTER_PREFIX, OFFICER_PREFIX, REPORTER_PREFIX
 
 log = structlog.get_logger(__name__)
 
@@ -53,6 +55,19 @@ class DepartmentContactResolver:
         department = recipient.split(":")[1]
         async with self._pool.acquire() as conn:
             emails = await repository.department_emails(conn=conn, department=department)
+        return Contact(addresses=tuple(emails)) if emails else None
+
+
+class OfficerContactResolver:
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+
+    async def resolve(self, *, recipient: str, channel: str, params: Mapping[str, Any]) -> Contact | None:
+        if channel != "email" or not recipient.startswith(OFFICER_PREFIX):
+            return None
+        department, _, username = recipient.removeprefix(OFFICER_PREFIX).partition(":")
+        async with self._pool.acquire() as conn:
+            emails = await repository.officer_emails(conn=conn, department=department, username=username)
         return Contact(addresses=tuple(emails)) if emails else None
 
 

@@ -16,10 +16,16 @@ from sigap_shared.events import (
     CONTENT_TYPE,
     SPEC_VERSION,
     TRIAGE_DESK,
+    ComplaintAssigned,
     ComplaintInformationAdded,
+    ComplaintRated,
+    ComplaintReopenRequested,
+    ComplaintReporterMessagePosted,
     ComplaintRouted,
     ComplaintSlaBreached,
     ComplaintStatusChanged,
+    ComplaintSupportAdded,
+    ComplaintSupportRemoved,
     ComplaintTransferred,
     Envelope,
 )
@@ -27,6 +33,7 @@ from sigap_shared.events import (
 REPORTER_PREFIX = "reporter:"
 ANONYMOUS_REPORTER_PREFIX = "reporter:anonim:"
 WEBHOOK_PREFIX = "webhook:"
+OFFICER_PREFIX = "officer:"
 DEPARTMENT_TOPIC_PREFIX = "sigap.department."
 CITY_DESK = "CITY"  # city-wide staff dashboards (city admins)
 
@@ -53,7 +60,98 @@ def plan(envelope: Envelope, *, department: str | None = None) -> list[PlannedNo
         return _plan_sla_breached(data)
     if isinstance(data, ComplaintTransferred):
         return _plan_transferred(data)
+    if isinstance(data, ComplaintAssigned):
+        return _plan_assigned(data)
+    if isinstance(data, ComplaintReporterMessagePosted):
+        return _plan_reporter_message(data)
+    if isinstance(data, ComplaintRated | ComplaintReopenRequested):
+        return _plan_reporter_follow_up(data, department)
+    if isinstance(data, ComplaintSupportAdded | ComplaintSupportRemoved):
+        return _plan_support_changed(data)
     return []
+
+
+def officer_recipient(department: str, username: str) -> str:
+    """`officer:<DEPT>:<username>`: a field officer of a department (usernames hold no `:`)."""
+    return f"{OFFICER_PREFIX}{department}:{username}"
+
+
+def _plan_assigned(assigned: ComplaintAssigned) -> list[PlannedNotification]:
+    """The officer who got the task (email and their live stream); the officer it was taken
+    from, on a reassignment or when the assignment was taken back."""
+    params = {
+        "tracking_code": assigned.tracking_code,
+        "department": assigned.department,
+        "officer": assigned.officer,
+        "previous_officer": assigned.previous_officer,
+    }
+    planned: list[PlannedNotification] = []
+    if assigned.officer is not None:
+        recipient = officer_recipient(assigned.department, assigned.officer)
+        planned += [
+            PlannedNotification(recipient, "dashboard", "staff.officer_assigned", params),
+            PlannedNotification(recipient, "email", "staff.officer_assigned", params),
+        ]
+    if assigned.previous_officer is not None and assigned.previous_officer != assigned.officer:
+        recipient = officer_recipient(assigned.department, assigned.previous_officer)
+        planned += [
+            PlannedNotification(recipient, "dashboard", "staff.officer_unassigned", params),
+            PlannedNotification(recipient, "email", "staff.officer_unassigned", params),
+        ]
+    return planned
+
+
+def _plan_reporter_message(message: ComplaintReporterMessagePosted) -> list[PlannedNotification]:
+    """The reporter reads the department's message itself on every channel they chose: the
+    department wrote it for them."""
+    if message.reporter is None:
+        return []
+    params = _reporter_message_params(message)
+    return [
+        PlannedNotification(reporter_recipient(message), channel, "reporter.reply", params)
+        for channel in message.reporter.channels
+    ]
+
+
+def _reporter_message_params(message: ComplaintReporterMessagePosted) -> dict[str, Any]:
+    return {"tracking_code": message.tracking_code, "department": message.department, "message": message.body}
+
+
+def _plan_reporter_follow_up(
+    follow_up: ComplaintRated | ComplaintReopenRequested, department: str | None
+) -> list[PlannedNotification]:
+    """The lead department's admins hear that the reporter rated the handling (with the score)
+    or asked to reopen; the reporter's own words stay in the dashboard, as with added
+    information."""
+    if department is None:
+        return []
+    params: dict[str, Any] = {"tracking_code": follow_up.tracking_code, "department": department}
+    if isinstance(follow_up, ComplaintRated):
+        template = "staff.complaint_rated"
+        params["rating"] = follow_up.rating
+    else:
+        template = "staff.reopen_requested"
+    recipient = f"department:{department}:admins"
+    return [
+        PlannedNotification(recipient, "dashboard", template, params),
+        PlannedNotification(recipient, "email", template, params),
+    ]
+
+
+def _plan_support_changed(change: ComplaintSupportAdded | ComplaintSupportRemoved) -> list[PlannedNotification]:
+    """The supporting department's admins: asked to help the lead department, or released."""
+    template = "staff.support_added" if isinstance(change, ComplaintSupportAdded) else "staff.support_removed"
+    params = {
+        "tracking_code": change.tracking_code,
+        "department": change.department,
+        "lead_department": change.lead_department,
+        "reason": change.reason,
+    }
+    recipient = f"department:{change.department}:admins"
+    return [
+        PlannedNotification(recipient, "dashboard", template, params),
+        PlannedNotification(recipient, "email", template, params),
+    ]
 
 
 def _plan_information_added(added: ComplaintInformationAdded, department: str | None) -> list[PlannedNotification]:
@@ -72,6 +170,28 @@ def _plan_information_added(added: ComplaintInformationAdded, department: str | 
 def leads(envelope: Envelope) -> bool:
     """True when the event makes its department the complaint's lead department."""
     return isinstance(envelope.data, ComplaintRouted | ComplaintTransferred)
+
+
+def supporters_after(envelope: Envelope) -> tuple[str, ...] | None:
+    """The complaint's supporting departments once this event is applied, when the event says
+    (joint handling and transfers carry the full list); None when it does not change them."""
+    data = envelope.data
+    if isinstance(data, ComplaintSupportAdded | ComplaintSupportRemoved | ComplaintTransferred):
+        return tuple(sorted(set(data.supporting_departments)))
+    return None
+
+
+def department_audience(envelope: Envelope, *, lead: str | None, supporters: tuple[str, ...]) -> list[str]:
+    """Every department whose topic and webhooks receive this event: the lead department and
+    the supporting departments (joint handling); a department released from supporting gets
+    that last event, so its systems learn why the complaint's events stop. (For events that do
+    not carry the supporters, the repository adds those it knows.)"""
+    audience = [lead] if lead is not None else []
+    audience += [code for code in supporters if code not in audience]
+    data = envelope.data
+    if isinstance(data, ComplaintSupportRemoved) and data.department not in audience:
+        audience.append(data.department)
+    return audience
 
 
 def _plan_transferred(transfer: ComplaintTransferred) -> list[PlannedNotification]:
@@ -143,9 +263,10 @@ def _plan_status_changed(change: ComplaintStatusChanged) -> list[PlannedNotifica
 @dataclass(frozen=True, slots=True)
 class FanOut:
     """A notification repeated for rows only the database knows at handling time: with
-    `per="webhook"` once per active webhook of `department` (recipient `webhook:<id>`), with
-    `per="subscription"` once per channel a reporter subscribed to `tracking_code` directly
-    with notify, except `except_channels` (those the reporter chose when submitting)."""
+    `per="webhook"` once per active webhook of `departments` (the lead `department` and, when
+    the complaint is handled jointly, its supporting departments; recipient `webhook:<id>`),
+    with `per="subscription"` once per channel a reporter subscribed to `tracking_code`
+    directly with notify, except `except_channels` (those the reporter chose when submitting)."""
 
     per: Literal["webhook", "subscription"]
     template: str
@@ -154,23 +275,39 @@ class FanOut:
     department: str | None = None
     tracking_code: str | None = None
     except_channels: tuple[str, ...] = ()
+    departments: tuple[str, ...] = ()
 
 
-def fan_outs(envelope: Envelope, *, department: str | None = None) -> list[FanOut]:
-    """Webhook deliveries carry the redacted event as a structured-mode CloudEvent; status
-    changes also reach channels the reporter subscribed directly (tracking code + token)."""
+def fan_outs(
+    envelope: Envelope, *, department: str | None = None, departments: tuple[str, ...] | None = None
+) -> list[FanOut]:
+    """Webhook deliveries carry the redacted event as a structured-mode CloudEvent, to the
+    webhooks of `departments` (default: the event's own department); status changes, transfers
+    and the department's messages also reach channels the reporter subscribed directly
+    (tracking code + token)."""
     data = envelope.data
     result: list[FanOut] = []
     department = department_of(envelope) or department
-    if department is not None:
+    if departments is None:
+        departments = (department,) if department is not None else ()
+    if departments:
         cloudevent = structured_cloudevent(redact_for_department(envelope))
-        result.append(FanOut("webhook", envelope.type, {"cloudevent": cloudevent}, department=department))
-    if isinstance(data, ComplaintStatusChanged | ComplaintTransferred):
-        template, params = (
-            (f"reporter.status.{data.status}", _status_params(data))
-            if isinstance(data, ComplaintStatusChanged)
-            else ("reporter.transferred", _transfer_params(data))
+        result.append(
+            FanOut(
+                "webhook",
+                envelope.type,
+                {"cloudevent": cloudevent},
+                department=departments[0],
+                departments=tuple(departments),
+            )
         )
+    if isinstance(data, ComplaintStatusChanged | ComplaintTransferred | ComplaintReporterMessagePosted):
+        if isinstance(data, ComplaintStatusChanged):
+            template, params = f"reporter.status.{data.status}", _status_params(data)
+        elif isinstance(data, ComplaintTransferred):
+            template, params = "reporter.transferred", _transfer_params(data)
+        else:
+            template, params = "reporter.reply", _reporter_message_params(data)
         result.append(
             FanOut(
                 "subscription",
@@ -194,7 +331,9 @@ def _status_params(change: ComplaintStatusChanged) -> dict[str, Any]:
     }
 
 
-def reporter_recipient(change: ComplaintStatusChanged | ComplaintTransferred) -> str:
+def reporter_recipient(
+    change: ComplaintStatusChanged | ComplaintTransferred | ComplaintReporterMessagePosted,
+) -> str:
     if change.reporter is not None:
         return f"{REPORTER_PREFIX}{change.reporter.pseudonym}"
     return f"{ANONYMOUS_REPORTER_PREFIX}{change.tracking_code}"
@@ -202,10 +341,19 @@ def reporter_recipient(change: ComplaintStatusChanged | ComplaintTransferred) ->
 
 def department_of(envelope: Envelope) -> str | None:
     data = envelope.data
-    if isinstance(data, ComplaintRouted | ComplaintStatusChanged | ComplaintSlaBreached):
+    if isinstance(
+        data,
+        ComplaintRouted
+        | ComplaintStatusChanged
+        | ComplaintSlaBreached
+        | ComplaintAssigned
+        | ComplaintReporterMessagePosted,
+    ):
         return data.department
     if isinstance(data, ComplaintTransferred):
         return data.to_department  # the complaint is now in that department's queue
+    if isinstance(data, ComplaintSupportAdded | ComplaintSupportRemoved):
+        return data.lead_department
     return None
 
 
@@ -223,7 +371,10 @@ def redact_for_department(envelope: Envelope) -> Envelope:
     )
 
 
-_TOPIC_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
+# What a Kafka topic name cannot hold; also applied in SQL (repository) when the topics of a
+# complaint's supporting departments are derived there.
+TOPIC_UNSAFE_PATTERN = r"[^A-Za-z0-9_-]"
+_TOPIC_UNSAFE = re.compile(TOPIC_UNSAFE_PATTERN)
 
 
 def department_topic(department: str) -> str:

@@ -1,5 +1,6 @@
-"""Notify's event handlers: each runs inside the consumer's transaction, so the deliveries it
-records, the department-topic copy it queues in the outbox and the inbox claim commit together."""
+"""Notify's event handlers and commands: each runs inside one transaction (the consumer's, for
+events), so the deliveries it records, the department-topic copies it queues in the outbox and
+the inbox claim commit together."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ import asyncpg
 import structlog
 
 from sigap_notify import domain, repository
-from sigap_shared.events import Envelope, encode_to_topic
+from sigap_notify.sealing import SecretBox
+from sigap_shared.events import Envelope, encode
 
 log = structlog.get_logger(__name__)
 
@@ -16,20 +18,34 @@ async def on_complaint_event(*, conn: asyncpg.Connection, envelope: Envelope) ->
     department = domain.department_of(envelope)
     if department is None:
         department = await repository.complaint_department(conn=conn, complaint_id=envelope.data.complaint_id)
-    department_record = (
-        encode_to_topic(domain.redact_for_department(envelope), domain.department_topic(department))
-        if department is not None
-        else None
-    )
+    supporters = domain.supporters_after(envelope)
+    # The supporters notify already knows are added in SQL when the event does not carry them.
+    audience = domain.department_audience(envelope, lead=department, supporters=supporters or ())
     recorded = await repository.record_event(
         conn=conn,
         event_id=envelope.id,
         complaint_id=envelope.data.complaint_id,
         event_type=envelope.type,
         planned=domain.plan(envelope, department=department),
-        fan_outs=domain.fan_outs(envelope, department=department),
+        fan_outs=domain.fan_outs(envelope, department=department, departments=tuple(audience)),
         department=department,
-        department_record=department_record,
+        department_copy=encode(domain.redact_for_department(envelope)) if audience else None,
         leads=domain.leads(envelope),
+        supporters=supporters,
     )
     log.debug("notifications_recorded", count=recorded, event_type=envelope.type)
+
+
+async def seal_legacy_webhook_secrets(*, conn: asyncpg.Connection, box: SecretBox) -> int:
+    """Encrypt the webhook secrets stored in plaintext before secrets were sealed (run at
+    start-up, in one transaction; replicas starting together wait on the row locks)."""
+    rows = await repository.lock_legacy_webhook_secrets(conn=conn)
+    for row in rows:
+        await repository.seal_webhook_secret(
+            conn=conn,
+            subscription_id=row["id"],
+            secret_sealed=box.seal(row["legacy_secret"], webhook_id=row["id"]),
+        )
+    if rows:
+        log.info("legacy_webhook_secrets_sealed", count=len(rows))
+    return len(rows)

@@ -8,28 +8,50 @@ from uuid import UUID
 import asyncpg
 import orjson
 
-from sigap_notify.domain import WEBHOOK_PREFIX, FanOut, PlannedNotification
+from sigap_notify.domain import (
+    DEPARTMENT_TOPIC_PREFIX,
+    TOPIC_UNSAFE_PATTERN,
+    WEBHOOK_PREFIX,
+    FanOut,
+    PlannedNotification,
+)
 from sigap_shared.events import KafkaRecord, headers_to_json
 from sigap_shared.outbox import NOTIFY_CHANNEL
 
 WAKE_CHANNEL = "sigap_notify_deliveries"
 
 # Everything one event causes, in one round trip (the consumer's throughput is bounded by
-# round trips, not CPU): the department-topic copy in the outbox, the planned deliveries,
-# the fan-outs over webhooks and direct subscriptions, and the wake-ups on commit.
+# round trips, not CPU): the complaint's lead and supporters, the department-topic copies in
+# the outbox (one per department that sees the complaint: the event's own, plus the supporters
+# notify knows when the event does not say), the planned deliveries, the fan-outs over those
+# departments' webhooks and the direct subscriptions, and the wake-ups on commit.
 _RECORD_EVENT = f"""
-WITH department AS (
+WITH stored AS (
+    SELECT supporters FROM complaint_departments
+    WHERE complaint_id = $2 AND $22::text[] IS NULL AND cardinality($8::text[]) > 0
+), audience AS (
+    SELECT DISTINCT code FROM (
+        SELECT unnest($8::text[]) AS code
+        UNION ALL
+        SELECT unnest(supporters) FROM stored
+    ) AS a
+), department AS (
     INSERT INTO department_topics (department)
-    SELECT $8::text WHERE $8::text IS NOT NULL
+    SELECT code FROM audience
     ON CONFLICT DO NOTHING
 ), lead AS (
-    INSERT INTO complaint_departments (complaint_id, department)
-    SELECT $2, $8::text WHERE $20::boolean AND $8::text IS NOT NULL
-    ON CONFLICT (complaint_id) DO UPDATE SET department = EXCLUDED.department, updated_at = now()
+    INSERT INTO complaint_departments (complaint_id, department, supporters)
+    SELECT $2, $21::text, coalesce($22::text[], '{{}}')
+    WHERE $21::text IS NOT NULL AND ($20::boolean OR $22::text[] IS NOT NULL)
+    ON CONFLICT (complaint_id) DO UPDATE
+    SET department = CASE WHEN $20::boolean THEN EXCLUDED.department ELSE complaint_departments.department END,
+        supporters = coalesce($22::text[], complaint_departments.supporters),
+        updated_at = now()
 ), queued AS (
     INSERT INTO outbox (event_id, topic, key, headers, payload)
-    SELECT $1, $9::text, $10::bytea, $11::jsonb, $12::bytea WHERE $9::text IS NOT NULL
-    ON CONFLICT (event_id) DO NOTHING
+    SELECT DISTINCT $1::uuid, $9::text || regexp_replace(code, $23::text, '_', 'g'), $10::bytea, $11::jsonb, $12::bytea
+    FROM audience WHERE $12::bytea IS NOT NULL
+    ON CONFLICT (event_id, topic) DO NOTHING
     RETURNING 1
 ), planned AS (
     SELECT recipient, channel, template, params
@@ -37,7 +59,7 @@ WITH department AS (
     UNION ALL
     SELECT '{WEBHOOK_PREFIX}' || w.id::text, 'webhook', $13::text, $14::jsonb
     FROM webhook_subscriptions w
-    WHERE $13::text IS NOT NULL AND w.department = $8::text AND w.active
+    WHERE $13::text IS NOT NULL AND w.active AND w.department IN (SELECT code FROM audience)
     UNION ALL
     SELECT $15::text, s.channel, $16::text, $17::jsonb
     FROM reporter_subscriptions s
@@ -64,15 +86,21 @@ async def record_event(
     planned: Sequence[PlannedNotification],
     fan_outs: Sequence[FanOut],
     department: str | None,
-    department_record: KafkaRecord | None,
+    department_copy: KafkaRecord | None = None,
     leads: bool = False,
+    supporters: Sequence[str] | None = None,
 ) -> int:
     """Record each (event, recipient, channel) once, expanding the fan-outs over the current
-    webhooks and subscriptions, and queue the department-topic copy (`leads`: the event makes
-    `department` the complaint's lead department); returns how many
-    deliveries are new. Dispatchers and the outbox relay wake up when the transaction commits."""
+    webhooks and subscriptions, and queue `department_copy` (the redacted event; its topic is
+    replaced by each department's) for the topic of every department that sees the complaint:
+    the webhook fan-out's `departments` and, unless the event gives `supporters` (the supporting
+    departments after it), the supporters notify knows. `department` is the complaint's lead
+    department, stored when `leads` (the event made it the lead) or with `supporters`.
+    Returns how many deliveries are new. Dispatchers and the outbox relay wake up when the
+    transaction commits."""
     webhook = next((f for f in fan_outs if f.per == "webhook"), None)
     subscription = next((f for f in fan_outs if f.per == "subscription"), None)
+    departments = list(webhook.departments) if webhook else []
     return await conn.fetchval(
         _RECORD_EVENT,
         event_id,
@@ -82,11 +110,11 @@ async def record_event(
         [item.channel for item in planned],
         [item.template for item in planned],
         [orjson.dumps(item.params).decode() for item in planned],
-        department,
-        department_record.topic if department_record else None,
-        department_record.key if department_record else None,
-        headers_to_json(department_record.headers).decode() if department_record else None,
-        department_record.value if department_record else None,
+        departments,
+        DEPARTMENT_TOPIC_PREFIX,
+        department_copy.key if department_copy else None,
+        headers_to_json(department_copy.headers).decode() if department_copy else None,
+        department_copy.value if department_copy else None,
         webhook.template if webhook else None,
         orjson.dumps(webhook.params).decode() if webhook else None,
         subscription.recipient if subscription else None,
@@ -95,6 +123,9 @@ async def record_event(
         subscription.tracking_code if subscription else None,
         list(subscription.except_channels) if subscription else [],
         leads,
+        department,
+        list(supporters) if supporters is not None else None,
+        TOPIC_UNSAFE_PATTERN,
     )
 
 
@@ -282,6 +313,44 @@ async def set_department_emails(*, conn: asyncpg.Connection, department: str, em
     )
 
 
+async def officer_emails(*, conn: asyncpg.Connection, department: str, username: str) -> list[str]:
+    emails = await conn.fetchval(
+        "SELECT emails FROM officer_contacts WHERE department = $1 AND username = $2", department, username
+    )
+    return list(emails or [])
+
+
+async def list_officer_contacts(*, conn: asyncpg.Connection, department: str) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        "SELECT username, emails, updated_at, updated_by FROM officer_contacts WHERE department = $1 ORDER BY username",
+        department,
+    )
+
+
+async def set_officer_emails(
+    *, conn: asyncpg.Connection, department: str, username: str, emails: Sequence[str], updated_by: str
+) -> asyncpg.Record:
+    return await conn.fetchrow(
+        """
+        INSERT INTO officer_contacts (department, username, emails, updated_by) VALUES ($1, $2, $3, $4)
+        ON CONFLICT (department, username) DO UPDATE
+        SET emails = EXCLUDED.emails, updated_by = EXCLUDED.updated_by, updated_at = now()
+        RETURNING username, emails, updated_at, updated_by
+        """,
+        department,
+        username,
+        list(emails),
+        updated_by,
+    )
+
+
+async def delete_officer_contacts(*, conn: asyncpg.Connection, department: str, username: str) -> bool:
+    result = await conn.execute(
+        "DELETE FROM officer_contacts WHERE department = $1 AND username = $2", department, username
+    )
+    return result != "DELETE 0"
+
+
 async def find_subscription(*, conn: asyncpg.Connection, tracking_code: str, channel: str) -> asyncpg.Record | None:
     return await conn.fetchrow(
         "SELECT id, address, language FROM reporter_subscriptions WHERE tracking_code = $1 AND channel = $2",
@@ -322,7 +391,8 @@ async def upsert_subscription(
 
 async def get_webhook(*, conn: asyncpg.Connection, subscription_id: UUID) -> asyncpg.Record | None:
     return await conn.fetchrow(
-        "SELECT id, department, url, secret, active, created_at, created_by FROM webhook_subscriptions WHERE id = $1",
+        "SELECT id, department, url, secret_sealed, legacy_secret, active, created_at, created_by"
+        " FROM webhook_subscriptions WHERE id = $1",
         subscription_id,
     )
 
@@ -336,16 +406,38 @@ async def list_webhooks(*, conn: asyncpg.Connection, department: str | None) -> 
 
 
 async def create_webhook(
-    *, conn: asyncpg.Connection, subscription_id: UUID, department: str, url: str, secret: str, created_by: str
+    *,
+    conn: asyncpg.Connection,
+    subscription_id: UUID,
+    department: str,
+    url: str,
+    secret_sealed: bytes,
+    created_by: str,
 ) -> asyncpg.Record:
     return await conn.fetchrow(
-        "INSERT INTO webhook_subscriptions (id, department, url, secret, created_by) VALUES ($1, $2, $3, $4, $5)"
+        "INSERT INTO webhook_subscriptions (id, department, url, secret_sealed, created_by)"
+        " VALUES ($1, $2, $3, $4, $5)"
         " RETURNING id, department, url, active, created_at, created_by",
         subscription_id,
         department,
         url,
-        secret,
+        secret_sealed,
         created_by,
+    )
+
+
+async def lock_legacy_webhook_secrets(*, conn: asyncpg.Connection) -> list[asyncpg.Record]:
+    """Webhooks whose secret is still plaintext (written before secrets were sealed)."""
+    return await conn.fetch(
+        "SELECT id, legacy_secret FROM webhook_subscriptions WHERE legacy_secret IS NOT NULL FOR UPDATE"
+    )
+
+
+async def seal_webhook_secret(*, conn: asyncpg.Connection, subscription_id: UUID, secret_sealed: bytes) -> None:
+    await conn.execute(
+        "UPDATE webhook_subscriptions SET secret_sealed = $2, legacy_secret = NULL WHERE id = $1",
+        subscription_id,
+        secret_sealed,
     )
 
 
@@ -421,4 +513,5 @@ async def known_departments(*, conn: asyncpg.Connection) -> list[str]:
 
 
 async def complaint_department(*, conn: asyncpg.Connection, complaint_id: UUID) -> str | None:
+    """The complaint's lead department, as notify last learnt it."""
     return await conn.fetchval("SELECT department FROM complaint_departments WHERE complaint_id = $1", complaint_id)

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from pydantic import SecretStr, model_validator
 
+from sigap_notify.sealing import decode_key
 from sigap_shared.settings import ServiceSettings
+
+# Development only: production refuses to start with it (see `_webhook_secret_key`).
+DEVELOPMENT_WEBHOOK_SECRET_KEY = "c2lnYXAtZGV2ZWxvcG1lbnQtd2ViaG9vay1rZXktISE="
 
 
 class NotifySettings(ServiceSettings):
@@ -46,6 +50,9 @@ class NotifySettings(ServiceSettings):
     # Department webhooks.
     webhook_timeout_s: float = 10.0
     webhook_allow_http: bool = False  # plain http:// URLs only for development and tests
+    # AES-256-GCM key (base64 of 32 bytes) sealing webhook secrets in the database, e.g.
+    # `python -c "import os, base64; print(base64.b64encode(os.urandom(32)).decode())"`.
+    webhook_secret_key: SecretStr = SecretStr(DEVELOPMENT_WEBHOOK_SECRET_KEY)
 
     # SMS and WhatsApp through the city's HTTP gateway (unset: those deliveries are reported
     # undeliverable). The body is a string.Template of JSON; $to, $text and $reference are
@@ -70,3 +77,14 @@ class NotifySettings(ServiceSettings):
         if self.environment == "production" and self.webhook_allow_http:
             raise ValueError("SIGAP_WEBHOOK_ALLOW_HTTP must stay false in production: webhooks carry complaint data")
         return self
+
+    @model_validator(mode="after")
+    def _webhook_secret_key(self) -> "NotifySettings":
+        key = self.webhook_secret_key.get_secret_value()
+        if self.environment == "production" and key in ("", DEVELOPMENT_WEBHOOK_SECRET_KEY):
+            raise ValueError("SIGAP_WEBHOOK_SECRET_KEY must be set to a key of your own in production")
+        decode_key(key)
+        return self
+
+    def webhook_key(self) -> bytes:
+        return decode_key(self.webhook_secret_key.get_secret_value())

@@ -28,7 +28,7 @@ from sigap_routing.text import AT, NORMALISER_VERSION, stem, stems
 from sigap_shared.events import TRIAGE_DESK, ComplaintRouted, ComplaintSubmitted, Envelope
 
 SOURCE = "sigap/routing"
-CLASSIFIER_VERSION = f"rules-1/{NORMALISER_VERSION}"
+CLASSIFIER_VERSION = f"rules-2/{NORMALISER_VERSION}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,11 +52,15 @@ def default_taxonomy() -> CompiledTaxonomy:
     return compile_taxonomy(load_default_document(), version=0)
 
 
-# Words that introduce a landmark: in "lubang di depan SDN 1" the school only says where, and
-# in "pengemis di lampu merah" the traffic light is a place, not the problem.
+# Words after which a keyword is not the problem itself. A landmark: in "lubang di depan SDN 1"
+# the school only says where, and in "pengemis di lampu merah" the traffic light is a place. What
+# the problem covers or blocks: in "ranting nutupin lampu jalan" the lamp is fine.
 LANDMARK_WORDS = {
-    **dict.fromkeys(("depan", "dekat", "samping", "seberang", "belakang", "sebelah", "sekitar", "arah"), 0.25),
+    **dict.fromkeys(
+        ("depan", "dekat", "samping", "seberang", "belakang", "sebelah", "sekitar", "arah", "menuju"), 0.25
+    ),
     AT: 0.5,
+    **dict.fromkeys(("tutup", "halang"), 0.5),
 }
 # A two-word phrase still counts, a little less, with up to this many words between its two
 # words ("pohon beringin tua roboh" for "pohon roboh").
@@ -132,9 +136,14 @@ def decide(
     settings = taxonomy.settings
     reasons: list[tuple[str, str]] = []
 
+    text_stems = stems(description)
+    corrected = [taxonomy.correct_typo(word) for word in text_stems]
+    for typo, word in sorted({(typo, word) for typo, word in zip(text_stems, corrected, strict=True) if typo != word}):
+        reasons.append((f"ejaan '{typo}' dibaca '{word}'", f"the spelling '{typo}' read as '{word}'"))
+
     scores: dict[str, float] = {}
     evidence: dict[str, list[str]] = {}
-    for match in find_keywords(stems(description), taxonomy):
+    for match in find_keywords(corrected, taxonomy):
         category_code = match.keyword.category
         scores[category_code] = scores.get(category_code, 0.0) + match.weight
         label = f"'{match.keyword.phrase}'" + (" (penanda lokasi)" if match.landmark else "")

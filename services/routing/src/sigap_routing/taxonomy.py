@@ -10,7 +10,7 @@ classifier uses (keywords normalised and stemmed exactly like complaint text).""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from typing import Literal
 
@@ -18,11 +18,13 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from sigap_routing.geography import Geography
-from sigap_routing.text import stems
+from sigap_routing.text import is_dictionary_word, one_deletion_variants, stems
 
 CODE = re.compile(r"^[a-z][a-z0-9_]{1,63}$")
 DEPARTMENT_CODE = re.compile(r"^[A-Z][A-Z0-9_]{1,31}$|^KE[CL]-32\.76\.\d{2}(\.\d{4})?$")
 Scope = Literal["department", "kelurahan", "kecamatan"]
+# Typo correction only for words this long: shorter ones are one edit from too many others.
+MIN_TYPO_LENGTH = 7
 
 
 class _Strict(BaseModel):
@@ -157,6 +159,16 @@ class CompiledTaxonomy:
     departments: dict[str, DepartmentDoc]
     categories: dict[str, CategoryDoc]
     by_first_stem: dict[str, tuple[Keyword, ...]]
+    vocabulary: frozenset[str] = frozenset()  # every word of every keyword, stemmed
+    typo_index: dict[str, str] = field(default_factory=dict)  # one-deletion variant → keyword word ("" if several)
+
+    def correct_typo(self, word: str) -> str:
+        """The keyword word `word` misspells by one edit ("puskesms" → "puskesmas"), or `word`
+        itself: short words, dictionary words and words one edit from two keyword words stay."""
+        if len(word) < MIN_TYPO_LENGTH or word in self.vocabulary or is_dictionary_word(word):
+            return word
+        found = {self.typo_index[variant] for variant in one_deletion_variants(word) if variant in self.typo_index}
+        return found.pop() if len(found) == 1 and "" not in found else word
 
 
 def compile_taxonomy(document: TaxonomyDocument, *, version: int) -> CompiledTaxonomy:
@@ -174,6 +186,12 @@ def compile_taxonomy(document: TaxonomyDocument, *, version: int) -> CompiledTax
     index: dict[str, list[Keyword]] = {}
     for keyword in unique.values():
         index.setdefault(keyword.stems[0], []).append(keyword)
+    vocabulary = frozenset(word for keyword in unique.values() for word in keyword.stems)
+    typo_index: dict[str, str] = {}
+    for word in vocabulary:
+        if len(word) >= MIN_TYPO_LENGTH:
+            for variant in one_deletion_variants(word):
+                typo_index[variant] = word if typo_index.get(variant, word) == word else ""
     return CompiledTaxonomy(
         version=version,
         name=document.name,
@@ -184,4 +202,6 @@ def compile_taxonomy(document: TaxonomyDocument, *, version: int) -> CompiledTax
         by_first_stem={
             first: tuple(sorted(keywords, key=lambda k: -len(k.stems))) for first, keywords in index.items()
         },
+        vocabulary=vocabulary,
+        typo_index=typo_index,
     )

@@ -4,8 +4,13 @@ Steps: lower-case; split into words; squeeze letters repeated for emphasis ("ban
 expand chat abbreviations and slang ("gk" → "tidak", "jln" → "jalan", "udah" → "sudah"); fold a
 reduplicated word to its base ("gorong-gorong" → "gorong"); strip the enclitics "-nya", "-lah";
 then stem with Sastrawi (Nazief–Adriani with the CS improvements, a dictionary-backed stemmer
-written for Bahasa Indonesia: "perbaikan" → "baik", "berlubang" → "lubang"). Stems are cached:
-complaint vocabulary repeats a lot, so after warm-up a complaint costs a few dictionary look-ups."""
+written for Bahasa Indonesia: "perbaikan" → "baik", "berlubang" → "lubang"). Sastrawi knows only
+standard affixes, so a word it cannot reduce to a dictionary root is tried again without the
+colloquial Jakarta affixes complaints are written in: the suffix "-in" ("dibenerin", "nutupin"),
+the nasal prefixes "nge-", "ny-", "ng-", "n-", "m-" ("ngerusak" → "rusak", "nyumbat" → "sumbat",
+"nimpa" → "timpa", "mukul" → "pukul") and "ke-" ("ketutup"); a candidate counts only when it
+reaches a word of Sastrawi's dictionary. Stems are cached: complaint vocabulary repeats a lot, so
+after warm-up a complaint costs a few dictionary look-ups."""
 
 from __future__ import annotations
 
@@ -14,7 +19,7 @@ from functools import lru_cache
 
 from Sastrawi.Stemmer.StemmerFactory import StemmerFactory
 
-NORMALISER_VERSION = "norm-1"
+NORMALISER_VERSION = "norm-2"
 
 # Chat abbreviations and slang seen in Indonesian complaints, mapped to standard words.
 # A value may hold several words ("gpp" → "tidak apa apa").
@@ -226,6 +231,75 @@ SLANG: dict[str, str] = {
     "ngebul": "asap",
     "ngasep": "asap",
     "ngebakar": "bakar",
+    # more chat spellings; colloquial affixes ("nutupin", "nyumbat") are undone by `stem`
+    "gabisa": "tidak bisa",
+    "gbs": "tidak bisa",
+    "gada": "tidak ada",
+    "gaada": "tidak ada",
+    "jd": "jadi",
+    "jdi": "jadi",
+    "bkin": "bikin",
+    "trus": "terus",
+    "trs": "terus",
+    "mulu": "terus",
+    "msh": "masih",
+    "masi": "masih",
+    "hrs": "harus",
+    "krg": "kurang",
+    "bkn": "bukan",
+    "pdhl": "padahal",
+    "pdahal": "padahal",
+    "lgsg": "langsung",
+    "mhn": "mohon",
+    "mnt": "minta",
+    "mnta": "minta",
+    "tlong": "tolong",
+    "dmn": "mana",
+    "dimana2": "mana",
+    "kmi": "kami",
+    "kpd": "kepada",
+    "sbg": "sebagai",
+    "spt": "seperti",
+    "kyk": "seperti",
+    "kayak": "seperti",
+    "kayanya": "sepertinya",
+    "kyknya": "sepertinya",
+    "dtg": "datang",
+    "dateng": "datang",
+    "liat": "lihat",
+    "ngeliat": "lihat",
+    "pake": "pakai",
+    "dipake": "dipakai",
+    "ngasih": "kasih",
+    "dikasi": "kasih",
+    "nyebrang": "seberang",
+    "nyeberang": "seberang",
+    "ilang": "hilang",
+    "gede": "besar",
+    "duit": "uang",
+    "rb": "ribu",
+    "jt": "juta",
+    "ujan": "hujan",
+    "bnjir": "banjir",
+    "banjr": "banjir",
+    "smpah": "sampah",
+    "sampa": "sampah",
+    "jalanya": "jalan",
+    "jlan": "jalan",
+    "lampunya": "lampu",
+    "skolah": "sekolah",
+    "sekola": "sekolah",
+    "puskemas": "puskesmas",
+    "pkesmas": "puskesmas",
+    "kelurhn": "kelurahan",
+    "kecamatn": "kecamatan",
+    "satpol-pp": "satpol",
+    "satpolpp": "satpol",
+    "polpp": "satpol",
+    "pol-pp": "satpol",
+    "kominfo": "diskominfo",
+    "dukcapil": "dukcapil",
+    "rt-rw": "rt rw",
 }
 
 _WORD = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
@@ -239,7 +313,7 @@ _STOPWORDS = frozenset(
 
 # Words whose stem would merge two different things: "kelurahan" (the office, also named in
 # almost every address) must not become "lurah" (the official), nor "kecamatan" "camat".
-_UNSTEMMED = frozenset({"kelurahan", "kecamatan", "perumahan", "pemakaman", "kebakaran", "pemadam"})
+_UNSTEMMED = frozenset({"kelurahan", "kecamatan", "perumahan", "pemakaman", "kebakaran", "pemadam", "ngetem"})
 
 
 @lru_cache(maxsize=1)
@@ -247,11 +321,60 @@ def _stemmer():  # built on first use (it reads Sastrawi's dictionary), not at i
     return StemmerFactory().create_stemmer()
 
 
+def _in_dictionary(word: str) -> bool:
+    return _stemmer().delegatedStemmer.dictionary.contains(word)
+
+
+# Colloquial active prefixes and the standard initial they replace: "nutup" is "tutup" with
+# the nasal "n-", "nyapu" is "sapu", "ngirim" is "kirim", "ngangkut" is "angkut".
+_COLLOQUIAL_PREFIXES = (
+    ("nge", ""),
+    ("ny", "s"),
+    ("ny", "c"),
+    ("ng", ""),
+    ("ng", "k"),
+    ("n", "t"),
+    ("m", "p"),
+    ("ke", ""),
+)
+
+
+def _colloquial_candidates(word: str) -> list[str]:
+    bases = [word]
+    if word.endswith("in") and len(word) > 5:
+        bases.append(word[:-2])
+    candidates = bases[1:]
+    for base in bases:
+        for prefix in ("di", "ke", "ter"):  # a passive prefix before a colloquial root: "dibenerin"
+            if base.startswith(prefix) and len(base) - len(prefix) >= 4:
+                candidates.append(base[len(prefix) :])
+        for prefix, initial in _COLLOQUIAL_PREFIXES:
+            if base.startswith(prefix) and len(base) - len(prefix) >= 3:
+                candidates.append(initial + base[len(prefix) :])
+    return candidates
+
+
+def _root(word: str) -> str | None:
+    """The dictionary root Sastrawi reaches from `word`, if any (slang roots too: "bener")."""
+    if word in SLANG and len(SLANG[word].split()) == 1 and SLANG[word]:
+        word = SLANG[word]
+    root = _stemmer().stem(word)
+    return root if root and _in_dictionary(root) else None
+
+
 @lru_cache(maxsize=50_000)
 def stem(word: str) -> str:
-    """Sastrawi stem of one normalised word (cached)."""
+    """Sastrawi stem of one normalised word, colloquial affixes undone when that is what makes it
+    a dictionary word (cached)."""
     if len(word) <= 3 or word.isdigit() or word in _UNSTEMMED:
         return word
+    root = _root(word)
+    if root is not None:
+        return root
+    for candidate in _colloquial_candidates(word):
+        root = _root(candidate)
+        if root is not None:
+            return root
     return _stemmer().stem(word) or word
 
 
@@ -281,6 +404,17 @@ def normalise(text: str) -> list[str]:
     for raw in _WORD.findall(text.lower()):
         words.extend(word for word in _expand(raw) if word)
     return words
+
+
+def is_dictionary_word(word: str) -> bool:
+    """Whether `word` (a stem) is a root in Sastrawi's dictionary of Bahasa Indonesia."""
+    return _in_dictionary(word)
+
+
+def one_deletion_variants(word: str) -> set[str]:
+    """`word` and every string one letter shorter: two words within one edit (a letter
+    missing, added, replaced, or two neighbours swapped) share one of these."""
+    return {word} | {word[:i] + word[i + 1 :] for i in range(len(word))}
 
 
 # "di" is a stop word, but "di halte" says where, so it stays as a marker no keyword contains.
