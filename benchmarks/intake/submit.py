@@ -24,7 +24,7 @@ from fastapi import FastAPI
 from sigap_intake.api import router
 from sigap_intake.context import IntakeContext
 from sigap_intake.settings import IntakeSettings
-from sigap_shared.db import apply_migrations, package_migrations, shared_migrations
+from sigap_shared.db import apply_migrations, create_pool, package_migrations, shared_migrations
 from sigap_shared.logging import configure_logging
 from sigap_shared.problems import install_problem_handlers
 from sigap_shared.runtime import Runtime
@@ -62,9 +62,10 @@ async def main() -> None:
     admin = await asyncpg.connect(**_pg_kwargs("postgres"))
     await admin.execute(f'CREATE DATABASE "{database}"')
     try:
-        pool = await asyncpg.create_pool(**_pg_kwargs(database), min_size=4, max_size=args.concurrency)
+        pool = await create_pool(_pg_kwargs(database), min_size=4, max_size=args.concurrency)
         await apply_migrations(pool, [shared_migrations(), package_migrations("sigap_intake")])
-        settings = IntakeSettings(pg_database=database, photo_dir=Path(tempfile.mkdtemp()))
+        # Photos are measured by benchmarks.intake.photos; here the complaint itself.
+        settings = IntakeSettings(pg_database=database, photo_dir=Path(tempfile.mkdtemp()), min_photos=0)
         app = FastAPI()
         install_problem_handlers(app)
         app.include_router(router)
@@ -85,7 +86,10 @@ async def main() -> None:
                     response = await client.post(
                         "/v1/complaints", json=_complaint(n), headers={"Idempotency-Key": str(uuid.uuid4())}
                     )
-                    failures += response.status_code != 201
+                    if response.status_code != 201:
+                        failures += 1
+                        if failures == 1:
+                            print("  first failure:", response.status_code, response.text[:300])
 
             for n in range(50):  # warm-up
                 await client.post("/v1/complaints", json=_complaint(n))

@@ -75,6 +75,7 @@ async def test_event_delivered_twice_has_one_effect(infra, effects_pool):
         await eventually(lambda: _count_effects(effects_pool, marker.data.complaint_id), timeout_s=30)
         assert await _count_effects(effects_pool, envelope.data.complaint_id) == 1
         assert await effects_pool.fetchval("SELECT count(*) FROM inbox WHERE event_id = $1", envelope.id) == 1
+        assert (consumer.handled, consumer.duplicates) == (2, 1)
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)

@@ -53,9 +53,16 @@ class SigapSystem:
 
 
 def start_service(
-    name: str, *, infra: Infra, database: str, group_prefix: str, log_dir: Path, extra_env: dict[str, str] | None = None
+    name: str,
+    *,
+    infra: Infra,
+    database: str,
+    group_prefix: str,
+    log_dir: Path,
+    extra_env: dict[str, str] | None = None,
+    port: int | None = None,
 ) -> RunningService:
-    port = free_port()
+    port = port or free_port()
     log_path = log_dir / f"{name}.log"
     env = {**os.environ, **infra.service_env(database=database, http_port=port, group_prefix=group_prefix)}
     env.update(extra_env or {})

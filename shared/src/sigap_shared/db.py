@@ -50,6 +50,14 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
     await conn.set_type_codec("jsonb", encoder=lambda v: v, decoder=lambda v: v, schema="pg_catalog")
 
 
+async def _keep_session(conn: asyncpg.Connection) -> None:
+    """Release without asyncpg's default reset query. That query (UNLISTEN, RESET ALL, advisory
+    unlock) is a round trip on every release, the costliest part of a short request; Sigap's
+    pooled connections keep no session state (settings are SET LOCAL inside a transaction,
+    LISTEN and advisory locks use dedicated connections, or are undone by whoever took them).
+    asyncpg still rolls back a transaction left open before calling this."""
+
+
 async def create_pool(
     connect_kwargs: dict[str, object],
     *,
@@ -67,6 +75,7 @@ async def create_pool(
                 min_size=min_size,
                 max_size=max_size,
                 init=_init_connection,
+                reset=_keep_session,
                 command_timeout=30,
             )
         except TRANSIENT_DB_ERRORS as exc:

@@ -92,7 +92,13 @@ class OutboxRelay:
             await self._discard_producer()
 
     async def _run_with_connection(self) -> None:
-        conn: asyncpg.Connection = await asyncpg.connect(**self._connect_kwargs, command_timeout=30)
+        # This connection only reads unsent rows and marks them sent. Losing a mark in a crash
+        # means the row is published again, which every consumer's inbox absorbs, so its commits
+        # need not wait for the WAL flush.
+        settings = {**dict(self._connect_kwargs.get("server_settings") or {}), "synchronous_commit": "off"}  # type: ignore[call-overload]
+        conn: asyncpg.Connection = await asyncpg.connect(
+            **{**self._connect_kwargs, "server_settings": settings}, command_timeout=30
+        )
         try:
             while not await conn.fetchval("SELECT pg_try_advisory_lock($1)", RELAY_LOCK_KEY):
                 await asyncio.sleep(self._poll_interval_s)

@@ -445,15 +445,14 @@ async def identity_access_log(*, conn: asyncpg.Connection, complaint_id: UUID) -
 async def on_complaint_routed(*, conn: asyncpg.Connection, envelope: Envelope) -> None:
     routed = envelope.data
     assert isinstance(routed, ComplaintRouted)
-    if await repository.add_timeline_entry(
+    await repository.record_routing(
         conn=conn,
         event_id=envelope.id,
         complaint_id=routed.complaint_id,
         event_type=envelope.type,
         occurred_at=routed.routed_at,
         department=routed.department,
-    ):
-        await repository.set_department(conn=conn, complaint_id=routed.complaint_id, department=routed.department)
+    )
 
 
 async def on_status_changed(*, conn: asyncpg.Connection, envelope: Envelope) -> None:
@@ -461,26 +460,18 @@ async def on_status_changed(*, conn: asyncpg.Connection, envelope: Envelope) -> 
     assert isinstance(changed, ComplaintStatusChanged)
     # Only what staff wrote for the reporter is public: the reason (e.g. why rejected) and
     # the resolution note; internal notes stay with the status service.
-    public_note = changed.resolution_note or changed.reason
-    if await repository.add_timeline_entry(
+    await repository.record_status_change(
         conn=conn,
         event_id=envelope.id,
         complaint_id=changed.complaint_id,
         event_type=envelope.type,
-        occurred_at=changed.changed_at,
         status=changed.status,
         department=changed.department,
-        note=public_note,
-    ):
-        await repository.set_status(
-            conn=conn,
-            complaint_id=changed.complaint_id,
-            status=changed.status,
-            department=changed.department,
-            changed_at=changed.changed_at,
-            resolution_note=changed.resolution_note,
-            after_photo_ids=list(changed.after_photo_ids),
-        )
+        changed_at=changed.changed_at,
+        public_note=changed.resolution_note or changed.reason,
+        resolution_note=changed.resolution_note,
+        after_photo_ids=list(changed.after_photo_ids),
+    )
 
 
 # -- the reporter's follow-ups ------------------------------------------------------------

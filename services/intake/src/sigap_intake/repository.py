@@ -440,61 +440,62 @@ async def tracking_view(*, conn: asyncpg.Connection, complaint_id: UUID) -> tupl
     return complaint, list(timeline)
 
 
-async def add_timeline_entry(
+# Each announced change is one statement: the public timeline entry and, only when that entry
+# is new and the complaint is one of this intake's, the change to the tracked complaint.
+_TIMELINE_ENTRY = """
+    INSERT INTO tracking_timeline (event_id, complaint_id, event_type, status, department, note, occurred_at)
+    SELECT $1, $2, $3, $4, $5, $6, $7 WHERE EXISTS (SELECT 1 FROM complaints WHERE id = $2)
+    ON CONFLICT (event_id) DO NOTHING
+    RETURNING complaint_id
+"""
+
+
+async def record_routing(
+    *, conn: asyncpg.Connection, event_id: UUID, complaint_id: UUID, event_type: str, occurred_at: datetime, department: str
+) -> None:
+    await conn.execute(
+        f"WITH entry AS ({_TIMELINE_ENTRY})"
+        " UPDATE complaints SET department = $5 FROM entry WHERE complaints.id = entry.complaint_id",
+        event_id,
+        complaint_id,
+        event_type,
+        None,
+        department,
+        None,
+        occurred_at,
+    )
+
+
+async def record_status_change(
     *,
     conn: asyncpg.Connection,
     event_id: UUID,
     complaint_id: UUID,
     event_type: str,
-    occurred_at: datetime,
-    status: str | None = None,
-    department: str | None = None,
-    note: str | None = None,
-) -> bool:
-    """False when the complaint is not one of this intake's (the event is then ignored)."""
-    inserted = await conn.fetchval(
+    status: str,
+    department: str,
+    changed_at: datetime,
+    public_note: str | None,
+    resolution_note: str | None,
+    after_photo_ids: list[UUID],
+) -> None:
+    # Events from different topics may arrive out of order: the latest change wins.
+    await conn.execute(
+        f"WITH entry AS ({_TIMELINE_ENTRY})"
         """
-        INSERT INTO tracking_timeline (event_id, complaint_id, event_type, status, department, note, occurred_at)
-        SELECT $1, $2, $3, $4, $5, $6, $7 WHERE EXISTS (SELECT 1 FROM complaints WHERE id = $2)
-        ON CONFLICT (event_id) DO NOTHING
-        RETURNING true
+        UPDATE complaints SET status = $4, department = $5, status_changed_at = $7,
+            resolution_note = coalesce($8, resolution_note),
+            after_photo_ids = CASE WHEN cardinality($9::uuid[]) > 0 THEN $9::uuid[] ELSE after_photo_ids END
+        FROM entry
+        WHERE complaints.id = entry.complaint_id
+          AND (complaints.status_changed_at IS NULL OR complaints.status_changed_at <= $7)
         """,
         event_id,
         complaint_id,
         event_type,
         status,
         department,
-        note,
-        occurred_at,
-    )
-    return bool(inserted)
-
-
-async def set_department(*, conn: asyncpg.Connection, complaint_id: UUID, department: str) -> None:
-    await conn.execute("UPDATE complaints SET department = $2 WHERE id = $1", complaint_id, department)
-
-
-async def set_status(
-    *,
-    conn: asyncpg.Connection,
-    complaint_id: UUID,
-    status: str,
-    department: str,
-    changed_at: datetime,
-    resolution_note: str | None,
-    after_photo_ids: list[UUID],
-) -> None:
-    # Events from different topics may arrive out of order: the latest change wins.
-    await conn.execute(
-        """
-        UPDATE complaints SET status = $2, department = $3, status_changed_at = $4,
-            resolution_note = coalesce($5, resolution_note),
-            after_photo_ids = CASE WHEN cardinality($6::uuid[]) > 0 THEN $6::uuid[] ELSE after_photo_ids END
-        WHERE id = $1 AND (status_changed_at IS NULL OR status_changed_at <= $4)
-        """,
-        complaint_id,
-        status,
-        department,
+        public_note,
         changed_at,
         resolution_note,
         after_photo_ids,

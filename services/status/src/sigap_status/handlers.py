@@ -72,50 +72,57 @@ async def on_complaint_routed(
 ) -> None:
     routed = envelope.data
     assert isinstance(routed, ComplaintRouted)
-    previous_status = await repository.place_at_department(
+    previous_status = await repository.lock_status(conn=conn, complaint_id=routed.complaint_id)
+    timeline: list[tuple[UUID, str, datetime, str, dict]] = [
+        (
+            envelope.id,
+            envelope.type,
+            routed.routed_at,
+            domain.SYSTEM_ACTOR,
+            {
+                "department": routed.department,
+                "category": routed.category,
+                "confidence": routed.confidence,
+                "needs_triage": routed.needs_triage,
+                "reasons": list(routed.reasons),
+            },
+        )
+    ]
+    received: Envelope | None = None
+    change: ComplaintStatusChanged | None = None
+    stage = due_at = None
+    if previous_status is None:
+        received = domain.received_event(envelope, now=datetime.now(UTC))
+        change = received.data
+        assert isinstance(change, ComplaintStatusChanged)
+        stage, due_at = (policy or SlaPolicy()).deadline(
+            status=change.status, category=routed.category, since=change.changed_at
+        )
+        timeline.append(
+            (
+                received.id,
+                received.type,
+                change.changed_at,
+                change.actor,
+                {"from": change.previous_status, "to": change.status, "department": change.department},
+            )
+        )
+    await repository.place_at_department(
         conn=conn,
         complaint_id=routed.complaint_id,
         tracking_code=routed.tracking_code,
         department=routed.department,
         category=routed.category,
         routed_at=routed.routed_at,
+        kelurahan=routed.kelurahan_name,
+        received_status=change.status if change else None,
+        received_at=change.changed_at if change else None,
+        sla_stage=stage,
+        sla_due_at=due_at,
     )
-    await repository.add_timeline_entry(
-        conn=conn,
-        complaint_id=routed.complaint_id,
-        event_id=envelope.id,
-        event_type=envelope.type,
-        occurred_at=routed.routed_at,
-        actor=domain.SYSTEM_ACTOR,
-        detail={
-            "department": routed.department,
-            "category": routed.category,
-            "confidence": routed.confidence,
-            "needs_triage": routed.needs_triage,
-            "reasons": list(routed.reasons),
-        },
-    )
-    await repository.set_area(conn=conn, complaint_id=routed.complaint_id, kelurahan=routed.kelurahan_name)
-    if previous_status is not None:
+    await repository.add_timeline_entries(conn=conn, complaint_id=routed.complaint_id, entries=timeline)
+    if received is None:
         return
-    received = domain.received_event(envelope, now=datetime.now(UTC))
-    change = received.data
-    assert isinstance(change, ComplaintStatusChanged)
-    await repository.set_status(conn=conn, complaint_id=routed.complaint_id, status=change.status)
-    await repository.mark_received(conn=conn, complaint_id=routed.complaint_id, at=change.changed_at)
-    stage, due_at = (policy or SlaPolicy()).deadline(
-        status=change.status, category=routed.category, since=change.changed_at
-    )
-    await repository.start_sla(conn=conn, complaint_id=routed.complaint_id, stage=stage, due_at=due_at)
-    await repository.add_timeline_entry(
-        conn=conn,
-        complaint_id=routed.complaint_id,
-        event_id=received.id,
-        event_type=received.type,
-        occurred_at=change.changed_at,
-        actor=change.actor,
-        detail={"from": change.previous_status, "to": change.status, "department": change.department},
-    )
     await add_to_outbox(conn=conn, envelopes=[received])
     log.info("complaint_received_at_department", department=routed.department)
 

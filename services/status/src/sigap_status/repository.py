@@ -65,6 +65,11 @@ async def upsert_submitted(
     )
 
 
+async def lock_status(*, conn: asyncpg.Connection, complaint_id: UUID) -> str | None:
+    """Lock the complaint's row for this transaction; its status (None if unplaced or unknown)."""
+    return await conn.fetchval("SELECT status FROM complaints WHERE id = $1 FOR UPDATE", complaint_id)
+
+
 async def place_at_department(
     *,
     conn: asyncpg.Connection,
@@ -73,20 +78,31 @@ async def place_at_department(
     department: str,
     category: str | None,
     routed_at: datetime | None = None,
-) -> str | None:
-    """Set the department; returns the status the complaint had before (None if unplaced).
-    A complaint routed before its submission arrived is dated by its routing until then."""
-    # Two statements on purpose: a FOR UPDATE CTE read back in the same statement's RETURNING
-    # skips the row that statement just updated, so it would always report "unplaced".
-    previous = await conn.fetchval("SELECT status FROM complaints WHERE id = $1 FOR UPDATE", complaint_id)
+    kelurahan: str | None = None,
+    received_status: str | None = None,
+    received_at: datetime | None = None,
+    sla_stage: str | None = None,
+    sla_due_at: datetime | None = None,
+) -> None:
+    """Set the department (and area); with `received_status`, also mark the complaint received
+    there and start its first deadline. One write of the row, however much changes: every write
+    of a complaint touches all of the queue's indexes. A complaint routed before its submission
+    arrived is dated by its routing until then."""
     await conn.execute(
         """
-        INSERT INTO complaints (id, tracking_code, department, category, submitted_at)
-        VALUES ($1, $2, $3, $4, $5)
+        INSERT INTO complaints (id, tracking_code, department, category, submitted_at, kelurahan,
+                                status, received_at, sla_stage, sla_due_at, version)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, CASE WHEN $7::text IS NULL THEN 0 ELSE 1 END)
         ON CONFLICT (id) DO UPDATE SET
             department = EXCLUDED.department,
             category = COALESCE(EXCLUDED.category, complaints.category),
-            version = complaints.version + 1,
+            kelurahan = COALESCE(EXCLUDED.kelurahan, complaints.kelurahan),
+            status = COALESCE(EXCLUDED.status, complaints.status),
+            received_at = CASE WHEN EXCLUDED.status IS NULL THEN complaints.received_at ELSE EXCLUDED.received_at END,
+            sla_stage = CASE WHEN EXCLUDED.status IS NULL THEN complaints.sla_stage ELSE EXCLUDED.sla_stage END,
+            sla_due_at = CASE WHEN EXCLUDED.status IS NULL THEN complaints.sla_due_at ELSE EXCLUDED.sla_due_at END,
+            sla_breached_at = CASE WHEN EXCLUDED.status IS NULL THEN complaints.sla_breached_at END,
+            version = complaints.version + EXCLUDED.version + 1,
             updated_at = now()
         """,
         complaint_id,
@@ -94,15 +110,11 @@ async def place_at_department(
         department,
         category,
         routed_at,
-    )
-    return previous
-
-
-async def set_status(*, conn: asyncpg.Connection, complaint_id: UUID, status: str) -> None:
-    await conn.execute(
-        "UPDATE complaints SET status = $2, version = version + 1, updated_at = now() WHERE id = $1",
-        complaint_id,
-        status,
+        kelurahan,
+        received_status,
+        received_at,
+        sla_stage,
+        sla_due_at,
     )
 
 
@@ -128,6 +140,30 @@ async def add_timeline_entry(
         occurred_at,
         actor,
         orjson.dumps(detail, default=str).decode(),
+    )
+
+
+async def add_timeline_entries(
+    *,
+    conn: asyncpg.Connection,
+    complaint_id: UUID,
+    entries: list[tuple[UUID, str, datetime, str, dict[str, Any]]],
+) -> None:
+    """Several `add_timeline_entry` in one statement: (event_id, event_type, occurred_at, actor, detail)."""
+    await conn.execute(
+        """
+        INSERT INTO timeline (complaint_id, event_id, event_type, occurred_at, actor, detail)
+        SELECT $1, e.event_id, e.event_type, e.occurred_at, e.actor, e.detail
+        FROM unnest($2::uuid[], $3::text[], $4::timestamptz[], $5::text[], $6::jsonb[])
+             AS e(event_id, event_type, occurred_at, actor, detail)
+        ON CONFLICT (event_id) DO NOTHING
+        """,
+        complaint_id,
+        [entry[0] for entry in entries],
+        [entry[1] for entry in entries],
+        [entry[2] for entry in entries],
+        [entry[3] for entry in entries],
+        [orjson.dumps(entry[4], default=str).decode() for entry in entries],
     )
 
 
@@ -161,21 +197,6 @@ async def get_complaint_for_update(*, conn: asyncpg.Connection, complaint_id: UU
 
 async def get_complaint_full(*, conn: asyncpg.Connection, complaint_id: UUID) -> asyncpg.Record | None:
     return await conn.fetchrow(f"SELECT {COMPLAINT_COLUMNS} FROM complaints WHERE id = $1", complaint_id)
-
-
-async def start_sla(
-    *, conn: asyncpg.Connection, complaint_id: UUID, stage: str | None, due_at: datetime | None
-) -> None:
-    await conn.execute(
-        "UPDATE complaints SET sla_stage = $2, sla_due_at = $3, sla_breached_at = NULL WHERE id = $1",
-        complaint_id,
-        stage,
-        due_at,
-    )
-
-
-async def mark_received(*, conn: asyncpg.Connection, complaint_id: UUID, at: datetime) -> None:
-    await conn.execute("UPDATE complaints SET received_at = $2 WHERE id = $1", complaint_id, at)
 
 
 async def apply_transition(
@@ -239,11 +260,6 @@ async def assign_officer(
         expected_version,
         officer,
     )
-
-
-async def set_area(*, conn: asyncpg.Connection, complaint_id: UUID, kelurahan: str | None) -> None:
-    if kelurahan:
-        await conn.execute("UPDATE complaints SET kelurahan = $2 WHERE id = $1", complaint_id, kelurahan)
 
 
 async def hand_on_lead(
@@ -438,9 +454,10 @@ async def list_queue(*, conn: asyncpg.Connection, queue_filter: QueueFilter, now
     # asyncpg reuses prepared statements, and after five runs PostgreSQL may switch to a
     # generic plan that cannot tell a small department from a big one (seconds instead of
     # milliseconds at a million rows). The queue is always planned for its actual values.
-    # (The pool's RESET ALL on release undoes this setting.)
-    await conn.execute("SET plan_cache_mode = force_custom_plan")
-    return await conn.fetch(sql, *params)
+    # SET LOCAL: the setting ends with the transaction, as pooled connections keep no state.
+    async with conn.transaction():
+        await conn.execute("SET LOCAL plan_cache_mode = force_custom_plan")
+        return await conn.fetch(sql, *params)
 
 
 async def list_public(
