@@ -203,6 +203,14 @@ def test_app_service_configuration(services: dict, name: str) -> None:
     assert env["SIGAP_PG_PASSWORD"] == PASSWORD
 
 
+@pytest.mark.parametrize("name", ["status", "notify"])
+def test_services_that_call_intake_know_where_it_is(services: dict, name: str) -> None:
+    # status claims after-photos and reveals identities there; notify resolves reporter contacts.
+    env = services[name]["environment"]
+    assert env["SIGAP_INTAKE_INTERNAL_URL"] == f"http://intake:{APP_PORTS['intake']}"
+    assert env["SIGAP_INTERNAL_TOKEN"] == services["intake"]["environment"]["SIGAP_INTERNAL_TOKEN"]
+
+
 def test_kafka_is_a_single_kraft_node_the_services_can_reach(
     services: dict, loaded: dict
 ) -> None:
