@@ -38,9 +38,12 @@ async def test_statistics_count_time_and_compliance(status_api):
     assert durations["verify_p50_hours"] == 3.0 and durations["finish_p50_hours"] == 8.0
     [compliance] = stats["sla_compliance"]
     assert (compliance["received"], compliance["within_sla"], compliance["rate"]) == (3, 2, 0.6667)
-    # Department staff only ever get their own department's numbers.
-    other = (await api.client.get("/v1/staff/statistics", params={"department": department}, headers=other_headers)).json()
-    assert all(row["department"] == "DISKES" for row in other["counts"])
+    # Department staff get their own department's numbers; asking for another's is refused,
+    # as the queue refuses it, instead of silently answering with their own.
+    own = (await api.client.get("/v1/staff/statistics", headers=other_headers)).json()
+    assert own["department"] == "DISKES" and all(row["department"] == "DISKES" for row in own["counts"])
+    other = await api.client.get("/v1/staff/statistics", params={"department": department}, headers=other_headers)
+    assert other.status_code == 403 and other.headers["content-type"] == "application/problem+json"
     bad = await api.client.get("/v1/staff/statistics", params={"since": "2026-05-01", "until": "2026-04-01"}, headers=headers)
     assert bad.status_code == 422
 

@@ -853,6 +853,25 @@ class QueuePage(BaseModel):
     next_cursor: str | None
 
 
+
+def _visible_department(staff: StaffPrincipal, department: str | None) -> str | None:
+    """The department whose queue or figures the caller asked for: any (or all, with None)
+    for city-wide roles, only their own for department staff."""
+    if staff.is_city_wide:
+        return department
+    if department is not None and department != staff.department:
+        raise Problem(
+            status=403,
+            slug="forbidden",
+            title=Text("Tidak berwenang", "Not permitted"),
+            detail=Text(
+                "Petugas dinas hanya dapat melihat antrean dan angka dinasnya sendiri.",
+                "Department staff can only see their own department's queue and figures.",
+            ),
+        )
+    return staff.department
+
+
 async def queue_filter(
     staff: Staff,
     status: Annotated[list[ComplaintStatus] | None, Query(max_length=6)] = None,
@@ -867,18 +886,7 @@ async def queue_filter(
     cursor: Annotated[str | None, Query(max_length=512)] = None,
 ) -> QueueFilter:
     """The queue's query parameters, narrowed to what the caller may see."""
-    if not staff.is_city_wide:
-        if department is not None and department != staff.department:
-            raise Problem(
-                status=403,
-                slug="forbidden",
-                title=Text("Tidak berwenang", "Not permitted"),
-                detail=Text(
-                    "Petugas dinas hanya dapat melihat antrean dinasnya sendiri.",
-                    "Department staff can only see their own department's queue.",
-                ),
-            )
-        department = staff.department
+    department = _visible_department(staff, department)
     if staff.role == "field_officer":
         officer = staff.username
     after = None
@@ -1036,8 +1044,7 @@ async def get_statistics(
     until: date | None = None,
     department: Annotated[str | None, Query(max_length=32)] = None,
 ) -> StatisticsOut:
-    if not staff.is_city_wide:
-        department = staff.department
+    department = _visible_department(staff, department)
     since, until = _period(since, until)
     stats = await _statistics(conn, department, since, until)
     return StatisticsOut(
