@@ -212,6 +212,39 @@ async def _latencies(infra: Infra, intake_db: str, notify_db: str, since: dateti
     )
 
 
+async def _statement_stats_available(admin: asyncpg.Connection, infra: Infra, databases: dict[str, str]) -> bool:
+    """pg_stat_statements in each benchmark database, when the server preloads it
+    (deploy/postgres.sh does); the report then lists the costliest statements."""
+    if "pg_stat_statements" not in (await admin.fetchval("SHOW shared_preload_libraries")):
+        return False
+    for database in databases.values():
+        conn = await asyncpg.connect(**infra.pg_kwargs(database))
+        try:
+            await conn.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+        finally:
+            await conn.close()
+    return True
+
+
+async def _reset_statement_stats(admin: asyncpg.Connection, databases: dict[str, str]) -> None:
+    await admin.execute(
+        "SELECT pg_stat_statements_reset(0, oid, 0) FROM pg_database WHERE datname = ANY($1::text[])",
+        list(databases.values()),
+    )
+
+
+async def _costliest_statements(admin: asyncpg.Connection, databases: dict[str, str], limit: int = 15) -> list:
+    service_of = {database: service for service, database in databases.items()}
+    rows = await admin.fetch(
+        "SELECT d.datname, s.calls, s.total_exec_time, s.rows, s.query"
+        " FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid"
+        " WHERE d.datname = ANY($1::text[]) ORDER BY s.total_exec_time DESC LIMIT $2",
+        list(databases.values()),
+        limit,
+    )
+    return [(service_of[row["datname"]], row["calls"], row["total_exec_time"], row["rows"], row["query"]) for row in rows]
+
+
 async def _database_activity(admin: asyncpg.Connection, databases: dict[str, str]) -> dict[str, dict[str, int]]:
     rows = await admin.fetch(
         "SELECT datname, xact_commit, xact_rollback, tup_inserted, tup_updated, tup_deleted, tup_returned,"
@@ -249,6 +282,7 @@ async def main() -> None:
     databases = {name: random_name(f"sigap_bench_{name}") for name in SERVICES}
     for name in databases.values():
         await admin.execute(f'CREATE DATABASE "{name}"')
+    statement_stats = await _statement_stats_available(admin, infra, databases)
     log_dir = Path(tempfile.mkdtemp(prefix="sigap-bench-"))
     system = SigapSystem()
     group_prefix = random_name("bench")
@@ -273,6 +307,8 @@ async def main() -> None:
         infra_pids = _infra_pids(infra)
         before = _snapshot(system, infra_pids, list(databases.values()))
         db_before = await _database_activity(admin, databases)
+        if statement_stats:
+            await _reset_statement_stats(admin, databases)
         measure_start = datetime.now(UTC)
         wall_start = time.perf_counter()
         sent, statuses, send_elapsed = await _drive(url, rate=args.rate, seconds=args.seconds)
@@ -281,6 +317,7 @@ async def main() -> None:
         after = _snapshot(system, infra_pids, list(databases.values()))
         await asyncio.sleep(11)
         db_after = await _database_activity(admin, databases)
+        costliest = await _costliest_statements(admin, databases) if statement_stats else []
         latencies = await _latencies(infra, databases["intake"], databases["notify"], measure_start)
     finally:
         system.stop()
@@ -315,6 +352,12 @@ async def main() -> None:
             f"    {name:15s} {per['xact_commit'] + per['xact_rollback']:12.2f} {per['tup_inserted']:14.2f}"
             f" {per['tup_updated']:13.2f} {per['tup_deleted']:13.2f} {per['tup_returned'] + per['tup_fetched']:10.1f}"
         )
+    if costliest:
+        print("  costliest statements (pg_stat_statements, measured window)")
+        print("    service   calls/complaint  exec ms/complaint  statement")
+        for service, calls, total_ms, _rows, query in costliest:
+            text = " ".join(query.split())
+            print(f"    {service:9s} {calls / max(sent, 1):15.2f} {total_ms / max(sent, 1):18.3f}  {text[:90]}")
     print("  (postgres counts only the benchmark databases' backends; postgres-shared (WAL writer,")
     print("   checkpointer...) and kafka also serve anything else using them at the same time)")
     print(f"  service logs        {log_dir}")
