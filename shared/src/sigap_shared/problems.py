@@ -55,6 +55,22 @@ class Problem(Exception):
         self.extensions = extensions
 
 
+INVALID_INPUT_TITLE = Text("Data yang dikirim tidak valid", "The submitted data is not valid")
+
+
+def invalid_input(*, field: str, location: str, message: Text, detail: Text, **error: Any) -> Problem:
+    """A 422 about one field, shaped like the answer to a request that failed validation:
+    `location` is where the field was (`body`, `query`, `path`, `header`); `error` adds keys
+    to its entry in `errors` (e.g. `code`)."""
+    return Problem(
+        status=422,
+        slug="validation-error",
+        title=INVALID_INPUT_TITLE,
+        detail=detail,
+        errors=[{"field": field, "in": location, "message": message, **error}],
+    )
+
+
 def preferred_language(request: Request) -> str:
     """'en' when the client ranks English above Indonesian, else 'id'."""
     header = request.headers.get("accept-language", "")
@@ -176,7 +192,7 @@ async def _on_validation_error(request: Request, exc: RequestValidationError) ->
         Problem(
             status=422,
             slug="validation-error",
-            title=Text("Data yang dikirim tidak valid", "The submitted data is not valid"),
+            title=INVALID_INPUT_TITLE,
             detail=Text(
                 "Periksa kolom berikut: " + ", ".join(e["field"] for e in errors),
                 "Check these fields: " + ", ".join(e["field"] for e in errors),

@@ -19,7 +19,7 @@ from sigap_intake import domain, follow_up, handlers, repository
 from sigap_intake.context import Context, IntakeContext, get_context
 from sigap_intake.rate_limit import retry_after_header
 from sigap_shared.events import PhotoVerdict, Privacy
-from sigap_shared.problems import Problem, Text
+from sigap_shared.problems import Problem, Text, invalid_input
 from sigap_shared.runtime import Conn
 
 
@@ -33,7 +33,9 @@ def _require_internal_token(
             status=401,
             slug="unauthorized",
             title=Text("Tidak diizinkan", "Unauthorized"),
-            detail=Text("Token layanan internal tidak ada atau salah.", "The internal service token is missing or wrong."),
+            detail=Text(
+                "Token layanan internal tidak ada atau salah.", "The internal service token is missing or wrong."
+            ),
             headers={"WWW-Authenticate": "Bearer"},
         )
 
@@ -155,12 +157,12 @@ def _photo_errors(photo_ids: list[UUID], wanted: list[UUID], code: str, message:
 )
 async def claim_after_photos(body: ClaimAfterPhotosIn, conn: Conn, context: Context) -> ClaimedPhotosOut:
     if len(set(body.photo_ids)) != len(body.photo_ids):
-        raise Problem(
-            status=422,
-            slug="validation-error",
-            title=Text("Data yang dikirim tidak valid", "The submitted data is not valid"),
+        raise invalid_input(
+            field="photo_ids",
+            location="body",
+            message=Text("duplikat", "duplicate"),
+            code="duplicate",
             detail=Text("Foto yang sama disebut lebih dari sekali.", "The same photo is listed more than once."),
-            errors=[{"field": "photo_ids", "in": "body", "message": Text("duplikat", "duplicate"), "code": "duplicate"}],
         )
     try:
         judged = await handlers.claim_after_photos(

@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 from sigap_notify import domain, repository
 from sigap_notify.intake_client import FollowUpRateLimited, FollowUpRejected, IntakeUnavailable
 from sigap_shared.auth import CurrentStaff, StaffPrincipal
-from sigap_shared.problems import Problem, Text
+from sigap_shared.problems import Problem, Text, invalid_input
 from sigap_shared.runtime import Conn
 
 log = structlog.get_logger(__name__)
@@ -534,21 +534,14 @@ def _subscription_address(body: SubscriptionIn) -> str:
     if body.channel == "push" and body.push_subscription is not None:
         return body.push_subscription.model_dump_json()
     field = "address" if body.channel == "email" else "push_subscription"
-    raise Problem(
-        status=422,
-        slug="validation-error",
-        title=Text("Data yang dikirim tidak valid", "The submitted data is not valid"),
+    raise invalid_input(
+        field=field,
+        location="body",
+        message=Text("wajib diisi", "is required"),
+        code="missing",
         detail=Text(
             f"Kolom {field} wajib diisi untuk kanal {body.channel}.", f"{field} is required for {body.channel}."
         ),
-        errors=[
-            {
-                "field": field,
-                "in": "body",
-                "message": Text("wajib diisi", "is required"),
-                "code": "missing",
-            }
-        ],
     )
 
 

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from sigap_shared.auth import StaffPrincipal, current_staff
 from sigap_shared.events import ComplaintStatus
-from sigap_shared.problems import Problem, Text
+from sigap_shared.problems import Problem, Text, invalid_input
 from sigap_shared.runtime import Conn
 from sigap_status import accounts, domain, handlers, repository
 from sigap_status.intake_client import IntakeClient, IntakeRefused, IntakeUnavailable
@@ -87,7 +87,11 @@ async def active_staff(request: Request, conn: Conn) -> StaffPrincipal:
     so deactivating an account takes effect at once rather than when its token expires."""
     principal = await current_staff(request)
     user = await repository.get_staff_user(conn=conn, username=principal.username)
-    if user is None or not user["active"] or (user["role"], user["department"]) != (principal.role, principal.department):
+    if (
+        user is None
+        or not user["active"]
+        or (user["role"], user["department"]) != (principal.role, principal.department)
+    ):
         raise Problem(
             status=401,
             slug="unauthorized",
@@ -129,8 +133,22 @@ class ComplaintOut(BaseModel):
 
 
 _PUBLIC_ACTORS = {domain.SYSTEM_ACTOR, domain.REPORTER_ACTOR}
-_PUBLIC_DETAIL = {"kind", "category", "privacy", "department", "confidence", "needs_triage", "reasons", "from", "to",
-                  "reason", "resolution_note", "stage", "due_at", "body"}
+_PUBLIC_DETAIL = {
+    "kind",
+    "category",
+    "privacy",
+    "department",
+    "confidence",
+    "needs_triage",
+    "reasons",
+    "from",
+    "to",
+    "reason",
+    "resolution_note",
+    "stage",
+    "due_at",
+    "body",
+}
 
 
 @router.get(
@@ -430,12 +448,11 @@ async def get_reporter_identity(
 ) -> ReporterIdentityOut:
     reason = reason.strip()
     if len(reason) < 5:
-        raise Problem(
-            status=422,
-            slug="validation-error",
-            title=Text("Data yang dikirim tidak valid", "The submitted data is not valid"),
+        raise invalid_input(
+            field="reason",
+            location="query",
+            message=Text("alasan terlalu pendek", "reason too short"),
             detail=Text("Alasan wajib diisi (5-500 karakter).", "A reason is required (5-500 characters)."),
-            errors=[{"field": "reason", "in": "query", "message": Text("alasan terlalu pendek", "reason too short")}],
         )
     try:
         identity = await handlers.reveal_reporter_identity(
@@ -459,12 +476,11 @@ async def get_reporter_identity(
             ) from None
         if refusal.status == 403:
             raise _lifecycle_problem(domain.NotPermitted("only the city admin may see a reporter's identity")) from None
-        raise Problem(
-            status=422,
-            slug="validation-error",
-            title=Text("Data yang dikirim tidak valid", "The submitted data is not valid"),
+        raise invalid_input(
+            field="reason",
+            location="query",
+            message=Text("alasan tidak valid", "invalid reason"),
             detail=Text("Alasan wajib diisi (5-500 karakter).", "A reason is required (5-500 characters)."),
-            errors=[{"field": "reason", "in": "query", "message": Text("alasan tidak valid", "invalid reason")}],
         ) from None
     response.headers["Cache-Control"] = "no-store"
     return ReporterIdentityOut(
@@ -493,7 +509,9 @@ class DuplicateCandidate(BaseModel):
     tags=["staff"],
     summary="Earlier open complaints of the same category nearby: candidates to merge this one into",
 )
-async def get_duplicate_candidates(complaint_id: UUID, staff: Staff, conn: Conn, request: Request) -> list[DuplicateCandidate]:
+async def get_duplicate_candidates(
+    complaint_id: UUID, staff: Staff, conn: Conn, request: Request
+) -> list[DuplicateCandidate]:
     try:
         row = await handlers.load_visible(conn=conn, staff=staff, complaint_id=complaint_id)
     except handlers.ComplaintNotVisible:
@@ -517,7 +535,9 @@ async def get_duplicate_candidates(complaint_id: UUID, staff: Staff, conn: Conn,
         for candidate in candidates
         if staff.is_city_wide or (staff.role == "dept_admin" and candidate["department"] == staff.department)
     ]
-    return [DuplicateCandidate(**{key: candidate[key] for key in DuplicateCandidate.model_fields}) for candidate in visible]
+    return [
+        DuplicateCandidate(**{key: candidate[key] for key in DuplicateCandidate.model_fields}) for candidate in visible
+    ]
 
 
 class TransitionIn(BaseModel):
@@ -603,12 +623,11 @@ def _lifecycle_problem(error: domain.LifecycleError) -> Problem:
             ],
         )
     assert isinstance(error, domain.MissingInformation)
-    return Problem(
-        status=422,
-        slug="validation-error",
-        title=Text("Data yang dikirim tidak valid", "The submitted data is not valid"),
+    return invalid_input(
+        field=error.field,
+        location="body",
+        message=Text(error.message_id, error.message_en),
         detail=Text(error.message_id, error.message_en),
-        errors=[{"field": error.field, "in": "body", "message": Text(error.message_id, error.message_en)}],
     )
 
 
@@ -669,7 +688,12 @@ def _after_photo_refusal(refusal: IntakeRefused, photo_ids: list[UUID]) -> Probl
     named = [field for field in refusal.fields if any(str(photo_id) in field for photo_id in photo_ids)]
     which = ", ".join(named) or ", ".join(str(photo_id) for photo_id in photo_ids)
     errors = [
-        {"field": "after_photo_ids", "in": "body", "photo_id": field, "message": Text("foto bermasalah", "photo refused")}
+        {
+            "field": "after_photo_ids",
+            "in": "body",
+            "photo_id": field,
+            "message": Text("foto bermasalah", "photo refused"),
+        }
         for field in named
     ]
     if refusal.status == 409:
@@ -766,15 +790,14 @@ async def put_assignment(complaint_id: UUID, body: AssignmentIn, staff: Staff, c
     except handlers.ComplaintNotVisible:
         raise _not_found(complaint_id) from None
     except handlers.UnknownOfficer:
-        raise Problem(
-            status=422,
-            slug="validation-error",
-            title=Text("Data yang dikirim tidak valid", "The submitted data is not valid"),
+        raise invalid_input(
+            field="officer",
+            location="body",
+            message=Text("petugas tidak dikenal", "unknown officer"),
             detail=Text(
                 f"{body.officer} bukan petugas lapangan aktif dari dinas penanggung jawab.",
                 f"{body.officer} is not an active field officer of the lead department.",
             ),
-            errors=[{"field": "officer", "in": "body", "message": Text("petugas tidak dikenal", "unknown officer")}],
         ) from None
     except domain.LifecycleError as error:
         raise _lifecycle_problem(error) from None
@@ -803,12 +826,11 @@ class NoteOut(BaseModel):
 async def post_note(complaint_id: UUID, body: NoteIn, staff: Staff, conn: Conn) -> NoteOut:
     text = body.body.strip()
     if not text:
-        raise Problem(
-            status=422,
-            slug="validation-error",
-            title=Text("Data yang dikirim tidak valid", "The submitted data is not valid"),
+        raise invalid_input(
+            field="body",
+            location="body",
+            message=Text("wajib diisi", "is required"),
             detail=Text("Isi catatan tidak boleh kosong.", "The note must not be empty."),
-            errors=[{"field": "body", "in": "body", "message": Text("wajib diisi", "is required")}],
         )
     try:
         entry_id = await handlers.add_note(
@@ -853,7 +875,6 @@ class QueuePage(BaseModel):
     next_cursor: str | None
 
 
-
 def _visible_department(staff: StaffPrincipal, department: str | None) -> str | None:
     """The department whose queue or figures the caller asked for: any (or all, with None)
     for city-wide roles, only their own for department staff."""
@@ -894,12 +915,11 @@ async def queue_filter(
         try:
             after = decode_cursor(cursor, sort=sort)
         except BadCursor as exc:
-            raise Problem(
-                status=422,
-                slug="validation-error",
-                title=Text("Data yang dikirim tidak valid", "The submitted data is not valid"),
+            raise invalid_input(
+                field="cursor",
+                location="query",
+                message=Text("cursor tidak valid", "invalid cursor"),
                 detail=Text("Cursor halaman tidak valid; mulai lagi dari halaman pertama.", f"Invalid cursor: {exc}."),
-                errors=[{"field": "cursor", "in": "query", "message": Text("cursor tidak valid", "invalid cursor")}],
             ) from None
     return QueueFilter(
         department=department,
@@ -921,11 +941,17 @@ QueueQuery = Annotated[QueueFilter, Depends(queue_filter)]
 @router.get("/staff/queue", response_model=QueuePage, tags=["staff"], summary="The department queue")
 async def get_queue(queue_filter: QueueQuery, conn: Conn) -> QueuePage:
     now = datetime.now(UTC)
-    rows, cursor_to_next = page_of(queue_filter, await repository.list_queue(conn=conn, queue_filter=queue_filter, now=now))
+    rows, cursor_to_next = page_of(
+        queue_filter, await repository.list_queue(conn=conn, queue_filter=queue_filter, now=now)
+    )
     return QueuePage(
         items=[
             QueueItem(
-                **{key: row[key] for key in QueueItem.model_fields if key not in ("sla_state", "supporting_departments")},
+                **{
+                    key: row[key]
+                    for key in QueueItem.model_fields
+                    if key not in ("sla_state", "supporting_departments")
+                },
                 supporting_departments=list(row["supporting_departments"] or ()),
                 sla_state=sla_state(due_at=row["sla_due_at"], now=now, paused=row["sla_paused_at"] is not None),
             )
@@ -937,8 +963,17 @@ async def get_queue(queue_filter: QueueQuery, conn: Conn) -> QueuePage:
 
 CSV_MAX_ROWS = 10_000
 CSV_COLUMNS = (
-    "tracking_code", "status", "category", "department", "kelurahan", "title", "assigned_officer",
-    "submitted_at", "sla_stage", "sla_due_at", "sla_state",
+    "tracking_code",
+    "status",
+    "category",
+    "department",
+    "kelurahan",
+    "title",
+    "assigned_officer",
+    "submitted_at",
+    "sla_stage",
+    "sla_due_at",
+    "sla_state",
 )
 
 
@@ -956,12 +991,17 @@ async def get_queue_csv(queue_filter: QueueQuery, conn: Conn) -> Response:
     page_filter = replace(queue_filter, limit=500)
     written = 0
     while written < CSV_MAX_ROWS:
-        rows, cursor_to_next = page_of(page_filter, await repository.list_queue(conn=conn, queue_filter=page_filter, now=now))
+        rows, cursor_to_next = page_of(
+            page_filter, await repository.list_queue(conn=conn, queue_filter=page_filter, now=now)
+        )
         for row in rows[: CSV_MAX_ROWS - written]:
             values = {key: row[key] for key in CSV_COLUMNS if key != "sla_state"}
             values["sla_state"] = sla_state(due_at=row["sla_due_at"], now=now, paused=row["sla_paused_at"] is not None)
             writer.writerow(
-                [_csv_safe(values[key].isoformat() if isinstance(values[key], datetime) else values[key]) for key in CSV_COLUMNS]
+                [
+                    _csv_safe(values[key].isoformat() if isinstance(values[key], datetime) else values[key])
+                    for key in CSV_COLUMNS
+                ]
             )
         written += len(rows)
         if cursor_to_next is None:
@@ -997,15 +1037,14 @@ def _period(since: date | None, until: date | None) -> tuple[date, date]:
     until = until or datetime.now(WIB).date() + timedelta(days=1)
     since = since or until - timedelta(days=365)
     if since >= until or (until - since).days > 3 * 366:
-        raise Problem(
-            status=422,
-            slug="validation-error",
-            title=Text("Data yang dikirim tidak valid", "The submitted data is not valid"),
+        raise invalid_input(
+            field="since",
+            location="query",
+            message=Text("periode tidak valid", "invalid period"),
             detail=Text(
                 "Periode harus diawali sebelum berakhir dan paling lama 3 tahun.",
                 "The period must start before it ends and span at most 3 years.",
             ),
-            errors=[{"field": "since", "in": "query", "message": Text("periode tidak valid", "invalid period")}],
         )
     return since, until
 
@@ -1036,7 +1075,9 @@ async def _statistics(conn: Any, department: str | None, since: date, until: dat
     }
 
 
-@router.get("/staff/statistics", response_model=StatisticsOut, tags=["staff"], summary="Counts, times and SLA compliance")
+@router.get(
+    "/staff/statistics", response_model=StatisticsOut, tags=["staff"], summary="Counts, times and SLA compliance"
+)
 async def get_statistics(
     staff: Staff,
     conn: Conn,
@@ -1092,12 +1133,11 @@ async def get_public_complaints(
         try:
             after = decode_cursor(cursor, sort="public")
         except BadCursor:
-            raise Problem(
-                status=422,
-                slug="validation-error",
-                title=Text("Data yang dikirim tidak valid", "The submitted data is not valid"),
+            raise invalid_input(
+                field="cursor",
+                location="query",
+                message=Text("cursor tidak valid", "invalid cursor"),
                 detail=Text("Cursor halaman tidak valid.", "Invalid cursor."),
-                errors=[{"field": "cursor", "in": "query", "message": Text("cursor tidak valid", "invalid cursor")}],
             ) from None
     rows = await repository.list_public(
         conn=conn, category=category, kelurahan=kelurahan, status=status, limit=limit + 1, after=after
@@ -1105,8 +1145,10 @@ async def get_public_complaints(
     page = rows[:limit]
     return PublicPage(
         items=[
-            PublicComplaint(**{key: row[key] for key in PublicComplaint.model_fields if key != "after_photo_ids"},
-                            after_photo_ids=list(row["after_photo_ids"] or ()))
+            PublicComplaint(
+                **{key: row[key] for key in PublicComplaint.model_fields if key != "after_photo_ids"},
+                after_photo_ids=list(row["after_photo_ids"] or ()),
+            )
             for row in page
         ],
         next_cursor=encode_cursor("public", page[-1]["submitted_at"], page[-1]["id"]) if len(rows) > limit else None,
@@ -1126,7 +1168,11 @@ class DepartmentPerformance(BaseModel):
     tags=["public"],
     summary="Per-department volume, time to finish and SLA compliance",
 )
-async def get_public_performance(conn: Conn, since: date | None = None, until: date | None = None) -> DepartmentPerformance:
+async def get_public_performance(
+    conn: Conn, since: date | None = None, until: date | None = None
+) -> DepartmentPerformance:
     since, until = _period(since, until)
     stats = await _statistics(conn, None, since, until)
-    return DepartmentPerformance(since=since, until=until, durations=stats["durations"], sla_compliance=stats["sla_compliance"])
+    return DepartmentPerformance(
+        since=since, until=until, durations=stats["durations"], sla_compliance=stats["sla_compliance"]
+    )
