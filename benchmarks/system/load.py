@@ -217,6 +217,7 @@ async def _statement_stats_available(admin: asyncpg.Connection, infra: Infra, da
     (deploy/postgres.sh does); the report then lists the costliest statements."""
     if "pg_stat_statements" not in (await admin.fetchval("SHOW shared_preload_libraries")):
         return False
+    await admin.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
     for database in databases.values():
         conn = await asyncpg.connect(**infra.pg_kwargs(database))
         try:
@@ -228,7 +229,7 @@ async def _statement_stats_available(admin: asyncpg.Connection, infra: Infra, da
 
 async def _reset_statement_stats(admin: asyncpg.Connection, databases: dict[str, str]) -> None:
     await admin.execute(
-        "SELECT pg_stat_statements_reset(0, oid, 0) FROM pg_database WHERE datname = ANY($1::text[])",
+        "SELECT pg_stat_statements_reset(0::oid, oid, 0::bigint) FROM pg_database WHERE datname = ANY($1::text[])",
         list(databases.values()),
     )
 
