@@ -7,9 +7,7 @@ reporter never appears in an event or a log line.
 The system here is this module's own: its own databases and its own Kafka topic prefix, so
 the session-wide `sigap` system (and its notify without SMTP) never handles these complaints
 and every mail in the inbox and every message on the topics can be counted exactly. The
-tests run in file order and share the story; a step whose predecessor failed is skipped.
-test_6b is a known status bug (strict xfail): a transfer silently takes the complaint from its
-field officer."""
+tests run in file order and share the story; a step whose predecessor failed is skipped."""
 
 from __future__ import annotations
 
@@ -649,6 +647,7 @@ async def test_6_every_mail_of_the_story_went_out_exactly_once(story: Story):
             (ANDI, "staff.officer_assigned"): 1,
             (ANDI, "staff.officer_unassigned"): 1,
             (BAYU, "staff.officer_assigned"): 1,
+            (BAYU, "staff.officer_unassigned"): 1,  # the transfer took the complaint from him
             (reporter, "reporter.reply"): 1,
             (DPUPR_ADMINS, "staff.transferred_in"): 1,
             (reporter, "reporter.transferred"): 1,
@@ -664,9 +663,6 @@ async def test_6_every_mail_of_the_story_went_out_exactly_once(story: Story):
     # The delivery log shows where mail went only masked.
     assert not any(address in str(log) for address in (PUBLIC_REPORTER["email"], ANDI, BAYU, CITRA, DPUPR_ADMINS))
     counts = await story.mail_counts(complaint_id)
-    # Whether the DISHUB officer the transfer took the complaint from hears of it is
-    # test_6b's question (a known gap), not this one's.
-    counts.pop((BAYU, "staff.officer_unassigned"), None)
     assert counts == expected
     for to, template, mail in await story.mails(complaint_id):
         text = str(mail["Subject"]) + _text(mail)
@@ -704,18 +700,11 @@ async def test_7_the_supporting_department_topic_follows_the_complaint_and_other
     assert await _topic_events(story, "SATPOLPP", complaint_id) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="status bug: on_complaint_transferred (handlers.py) clears assigned_officer through "
-    "repository.hand_on_lead without publishing a ComplaintAssigned(officer=None, previous_officer=...), "
-    "so notify never tells the field officer who lost the complaint",
-)
 async def test_6b_the_officer_a_transfer_took_the_complaint_from_is_told(story: Story):
     complaint_id, _ = story.need("public_id", "rated")
     await story.all_delivered(complaint_id)
     # Bayu (DISHUB) was assigned when DPUPR took the complaint over; he lost it (status dropped
-    # the assignment and he can no longer open it) like Andi did on the reassignment, but
-    # unlike Andi nobody tells him.
+    # the assignment and he can no longer open it), and is told so, as Andi was on the reassignment.
     gone = await story.client.get(
         f"{story.url('status')}/v1/staff/complaints/{complaint_id}", headers=story.headers["bayu.dishub"]
     )

@@ -7,9 +7,16 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
+import orjson
 import pytest
 
-from sigap_shared.events import ComplaintSupportAdded, ComplaintSupportRemoved, ComplaintTransferred, Envelope
+from sigap_shared.events import (
+    ComplaintSupportAdded,
+    ComplaintSupportRemoved,
+    ComplaintTransferred,
+    Envelope,
+    headers_from_json,
+)
 from sigap_status import handlers
 
 pytestmark = pytest.mark.integration
@@ -87,6 +94,15 @@ async def test_transfer_moves_the_lead_and_joint_handling_shares_the_complaint(s
     assert row["department"] == "SATPOLPP"
     assert list(row["supporting_departments"]) == ["DLHK"]
     assert row["assigned_officer"] is None, "the old department's officer does not travel with it"
+    # ...and is told so: an unassignment under the department that gave the complaint up.
+    released = [
+        orjson.loads(row["payload"])
+        for row in await api.pool.fetch(
+            "SELECT headers, payload FROM outbox WHERE key = $1 ORDER BY id", str(complaint_id).encode()
+        )
+        if ("ce_type", b"sigap.complaint.assigned.v1") in headers_from_json(row["headers"])
+    ]
+    assert [(e["officer"], e["previous_officer"], e["department"]) for e in released][-1] == (None, officer, "DPUPR")
     assert row["version"] > version_before
     assert (await _staff_view(api, complaint_id, dpupr)).status_code == 404
     assert (await _staff_view(api, complaint_id, satpol)).status_code == 200

@@ -332,6 +332,34 @@ def assignment_event(
     )
 
 
+def officer_released_event(
+    *,
+    complaint_id: UUID,
+    tracking_code: str,
+    department: str,
+    officer: str,
+    actor_name: str,
+    actor_role: str,
+    now: datetime,
+    correlation_id: str | None = None,
+) -> Envelope:
+    """The complaint left `department` (a transfer), so its field officer no longer has it."""
+    return Envelope(
+        source=SOURCE,
+        correlation_id=correlation_id,
+        data=ComplaintAssigned(
+            complaint_id=complaint_id,
+            tracking_code=tracking_code,
+            department=department,
+            officer=None,
+            previous_officer=officer,
+            actor=actor_name,
+            actor_role=actor_role,
+            assigned_at=now,
+        ),
+    )
+
+
 def reporter_message_event(
     complaint: ComplaintView,
     *,

@@ -135,12 +135,13 @@ class ComplaintNotYetKnown(Exception):
 async def on_complaint_transferred(*, conn: asyncpg.Connection, envelope: Envelope) -> None:
     transfer = envelope.data
     assert isinstance(transfer, ComplaintTransferred)
-    if not await repository.hand_on_lead(
+    before = await repository.hand_on_lead(
         conn=conn,
         complaint_id=transfer.complaint_id,
         department=transfer.to_department,
         supporting=list(transfer.supporting_departments),
-    ):
+    )
+    if before is None:
         raise ComplaintNotYetKnown(str(transfer.complaint_id))
     await repository.add_timeline_entry(
         conn=conn,
@@ -158,6 +159,28 @@ async def on_complaint_transferred(*, conn: asyncpg.Connection, envelope: Envelo
             "supporting_departments": list(transfer.supporting_departments),
         },
     )
+    if before["assigned_officer"] is not None:
+        # The officer of the department that gave the complaint up must hear that it is gone.
+        released = domain.officer_released_event(
+            complaint_id=transfer.complaint_id,
+            tracking_code=before["tracking_code"],
+            department=before["department"] or transfer.from_department,
+            officer=before["assigned_officer"],
+            actor_name=transfer.actor,
+            actor_role=transfer.actor_role,
+            now=transfer.transferred_at,
+            correlation_id=envelope.correlation_id,
+        )
+        await repository.add_timeline_entry(
+            conn=conn,
+            complaint_id=transfer.complaint_id,
+            event_id=released.id,
+            event_type="sigap.status.assignment_changed",
+            occurred_at=transfer.transferred_at,
+            actor=transfer.actor,
+            detail={"from": before["assigned_officer"], "to": None, "actor_role": transfer.actor_role},
+        )
+        await add_to_outbox(conn=conn, envelopes=[released])
     log.info("complaint_transferred", to_department=transfer.to_department, kind=transfer.kind)
 
 

@@ -264,10 +264,16 @@ async def assign_officer(
 
 async def hand_on_lead(
     *, conn: asyncpg.Connection, complaint_id: UUID, department: str, supporting: list[str]
-) -> bool:
+) -> asyncpg.Record | None:
     """Make `department` the lead; its field officer assignment does not travel with it.
-    False when the complaint is unknown here (its routed event has not arrived yet)."""
-    result = await conn.execute(
+    Returns what the complaint had before (department, officer, tracking code), or None when
+    it is unknown here (its routed event has not arrived yet)."""
+    before = await conn.fetchrow(
+        "SELECT department, assigned_officer, tracking_code FROM complaints WHERE id = $1 FOR UPDATE", complaint_id
+    )
+    if before is None:
+        return None
+    await conn.execute(
         """
         UPDATE complaints SET department = $2, supporting_departments = $3, assigned_officer = NULL,
             version = version + 1, updated_at = now()
@@ -277,7 +283,7 @@ async def hand_on_lead(
         department,
         supporting,
     )
-    return result != "UPDATE 0"
+    return before
 
 
 async def set_supporting_departments(
