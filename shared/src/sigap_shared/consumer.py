@@ -29,7 +29,11 @@ from sigap_shared.kafka import new_producer
 log = structlog.get_logger(__name__)
 
 Handler = Callable[..., Awaitable[None]]
-"""`async def handler(*, conn: asyncpg.Connection, envelope: Envelope) -> None`"""
+"""`async def handler(*, conn: asyncpg.Connection, envelope: Envelope) -> None`
+
+A handler may also have `async def handle_batch(*, conn, envelopes: Sequence[Envelope])`: the
+batch path then hands it every fresh event of a poll that follows one another with its type at
+once (same transaction, same order), so it can write them all with one statement."""
 
 
 async def claim_event(*, conn: asyncpg.Connection, consumer: str, envelope: Envelope) -> bool:
@@ -230,12 +234,21 @@ class EventConsumer:
                 # One inbox statement for the batch instead of one round trip per event.
                 fresh = await claim_events(conn=conn, consumer=self.name, envelopes=[e for _, e in wanted])
                 handled = 0
+                run: list[Envelope] = []  # consecutive events for one handler that takes batches
                 for _message, envelope in wanted:
                     if envelope.id not in fresh:  # a redelivery, or the same event twice in this poll
                         continue
                     fresh.discard(envelope.id)
-                    await self._dispatch(conn, envelope)
                     handled += 1
+                    if run and run[0].type != envelope.type:
+                        await self._dispatch_run(conn, run)
+                        run = []
+                    if hasattr(self._handlers[envelope.type], "handle_batch"):
+                        run.append(envelope)
+                    else:
+                        await self._dispatch(conn, envelope)
+                if run:
+                    await self._dispatch_run(conn, run)
             self.handled += handled
             self.duplicates += len(wanted) - handled
             return
@@ -285,6 +298,12 @@ class EventConsumer:
             correlation_id=envelope.correlation_id,
         ):
             await self._handlers[envelope.type](conn=conn, envelope=envelope)
+
+    async def _dispatch_run(self, conn: asyncpg.Connection, envelopes: Sequence[Envelope]) -> None:
+        if len(envelopes) == 1:
+            await self._dispatch(conn, envelopes[0])
+        else:
+            await self._handlers[envelopes[0].type].handle_batch(conn=conn, envelopes=envelopes)
 
     async def _dead_letter(self, message: ConsumerRecord, error: str) -> None:
         await self._dead_letters.publish(consumer=self.name, message=message, error=error)

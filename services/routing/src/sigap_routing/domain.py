@@ -95,9 +95,12 @@ def find_keywords(text_stems: list[str], taxonomy: CompiledTaxonomy) -> list[Mat
 
     covered_until = 0  # a match inside a longer one ("lalu lintas" in "lampu lalu lintas") is not counted
     for position, first in enumerate(text_stems):
+        keywords = taxonomy.by_first_stem.get(first)
+        if keywords is None:  # most words start no keyword
+            continue
         longest = 0
         factor = min((landmarks.get(word, 1.0) for word in text_stems[max(0, position - 2) : position]), default=1.0)
-        for keyword in taxonomy.by_first_stem.get(first, ()):
+        for keyword in keywords:
             size = len(keyword.stems)
             if size < longest or position + size <= covered_until:
                 break
@@ -138,8 +141,11 @@ def decide(
 
     text_stems = stems(description)
     corrected = [taxonomy.correct_typo(word) for word in text_stems]
-    for typo, word in sorted({(typo, word) for typo, word in zip(text_stems, corrected, strict=True) if typo != word}):
-        reasons.append((f"ejaan '{typo}' dibaca '{word}'", f"the spelling '{typo}' read as '{word}'"))
+    if corrected != text_stems:  # most complaints have no typo in a keyword
+        for typo, word in sorted(
+            {(typo, word) for typo, word in zip(text_stems, corrected, strict=True) if typo != word}
+        ):
+            reasons.append((f"ejaan '{typo}' dibaca '{word}'", f"the spelling '{typo}' read as '{word}'"))
 
     scores: dict[str, float] = {}
     evidence: dict[str, list[str]] = {}

@@ -3,7 +3,7 @@ commands of the API (one transaction each). State, history and outbox row are wr
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from uuid import UUID
 
@@ -28,39 +28,56 @@ from sigap_shared.problems import Text
 log = structlog.get_logger(__name__)
 
 
-def complaint_submitted_handler(engine: RoutingEngine) -> Handler:
-    async def on_complaint_submitted(*, conn: asyncpg.Connection, envelope: Envelope) -> None:
-        submitted = envelope.data
-        assert isinstance(submitted, ComplaintSubmitted)
-        decision = await engine.decide(
-            conn=conn,
-            category=submitted.category,
-            description=" ".join(part for part in (submitted.title, submitted.description) if part),
-            location=submitted.location,
-        )
-        now = datetime.now(UTC)
-        if not await repository.record_decision(
-            conn=conn,
-            complaint_id=submitted.complaint_id,
-            tracking_code=submitted.tracking_code,
-            reporter=submitted.reporter,
-            event_id=envelope.id,
-            decision=decision,
-            decided_at=now,
-        ):
-            return
-        await add_to_outbox(conn=conn, envelopes=[domain.routed_event(envelope, decision, now=now)])
-        log.info(
-            "complaint_routed",
-            complaint_id=str(submitted.complaint_id),
-            department=decision.department,
-            category=decision.category,
-            confidence=decision.confidence,
-            needs_triage=decision.needs_triage,
-            taxonomy_version=decision.taxonomy_version,
-        )
+class ComplaintSubmittedHandler:
+    """Routes submitted complaints inside the consumer's transaction. The consumer hands it a
+    whole poll at once (`handle_batch`), so a batch of complaints is recorded, with their history
+    entries and ComplaintRouted events, in one statement."""
 
-    return on_complaint_submitted
+    def __init__(self, engine: RoutingEngine) -> None:
+        self._engine = engine
+
+    async def __call__(self, *, conn: asyncpg.Connection, envelope: Envelope) -> None:
+        await self.handle_batch(conn=conn, envelopes=[envelope])
+
+    async def handle_batch(self, *, conn: asyncpg.Connection, envelopes: Sequence[Envelope]) -> None:
+        now = datetime.now(UTC)
+        records = []
+        for envelope in envelopes:
+            submitted = envelope.data
+            assert isinstance(submitted, ComplaintSubmitted)
+            decision = await self._engine.decide(
+                conn=conn,
+                category=submitted.category,
+                description=" ".join(part for part in (submitted.title, submitted.description) if part),
+                location=submitted.location,
+            )
+            records.append(
+                repository.DecisionRecord(
+                    event_id=envelope.id,
+                    complaint=submitted,
+                    decision=decision,
+                    routed=domain.routed_event(envelope, decision, now=now),
+                )
+            )
+        recorded = await repository.record_decisions(conn=conn, records=records, decided_at=now)
+        for record in records:
+            if record.event_id in recorded:  # not when the complaint was routed before
+                decision = record.decision
+                log.info(
+                    "complaint_routed",
+                    complaint_id=str(record.complaint.complaint_id),
+                    event_id=str(record.event_id),
+                    correlation_id=record.routed.correlation_id,
+                    department=decision.department,
+                    category=decision.category,
+                    confidence=decision.confidence,
+                    needs_triage=decision.needs_triage,
+                    taxonomy_version=decision.taxonomy_version,
+                )
+
+
+def complaint_submitted_handler(engine: RoutingEngine) -> Handler:
+    return ComplaintSubmittedHandler(engine)
 
 
 async def _assignment(*, conn: asyncpg.Connection, complaint_id: UUID) -> delegation.Assignment:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
@@ -10,60 +12,98 @@ import orjson
 
 from sigap_routing.delegation import Assignment
 from sigap_routing.domain import RoutingDecision
-from sigap_shared.events import ReporterRef
+from sigap_shared.events import ComplaintSubmitted, Envelope, ReporterRef, encode, headers_to_json
+from sigap_shared.outbox import NOTIFY_CHANNEL
 
 
-async def record_decision(
-    *,
-    conn: asyncpg.Connection,
-    complaint_id: UUID,
-    tracking_code: str,
-    reporter: ReporterRef | None,
-    event_id: UUID,
-    decision: RoutingDecision,
-    decided_at: datetime,
-) -> bool:
-    """False when this complaint was already routed. Also records the automatic decision in
-    the complaint's routing history."""
-    area = decision.area
-    kelurahan = area.kelurahan if area else None
-    inserted = await conn.fetchval(
-        """
-        WITH decision AS (
-            INSERT INTO routing_decisions
-                (complaint_id, event_id, department, category, confidence, needs_triage, reasons, decided_at,
-                 suggested_department, inside_city, kecamatan_code, kecamatan_name, kelurahan_code, kelurahan_name,
-                 classifier_version, taxonomy_version, tracking_code, reporter, lead_department, updated_at)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $3, $8)
-            ON CONFLICT (complaint_id) DO NOTHING
-            RETURNING complaint_id
-        ), history AS (
-            INSERT INTO routing_history (complaint_id, event_id, kind, to_department, category, reason, actor, at)
-            SELECT complaint_id, $2, 'automatic', $3, $4, $19, 'system:routing', $8 FROM decision
-        )
-        SELECT true FROM decision
-        """,
-        complaint_id,
-        event_id,
-        decision.department,
-        decision.category,
-        decision.confidence,
-        decision.needs_triage,
-        orjson.dumps(decision.reasons).decode(),
-        decided_at,
-        decision.suggested_department,
-        area.inside_city if area else None,
-        kelurahan.kecamatan.code if kelurahan else None,
-        kelurahan.kecamatan.name if kelurahan else None,
-        kelurahan.code if kelurahan else None,
-        kelurahan.name if kelurahan else None,
-        decision.classifier_version,
-        decision.taxonomy_version,
-        tracking_code,
-        reporter.model_dump_json() if reporter else None,
-        "; ".join(decision.reasons),
+@dataclass(frozen=True, slots=True)
+class DecisionRecord:
+    """One complaint's automatic decision as it is stored: the submission it answers (and that
+    event's id), the decision, and the `ComplaintRouted` announcing it."""
+
+    event_id: UUID
+    complaint: ComplaintSubmitted
+    decision: RoutingDecision
+    routed: Envelope
+
+
+_RECORD_DECISIONS = f"""
+WITH incoming AS (
+    SELECT * FROM unnest(
+        $1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::real[], $6::boolean[], $7::jsonb[],
+        $8::text[], $9::boolean[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::integer[],
+        $16::text[], $17::jsonb[], $18::text[], $19::uuid[], $20::text[], $21::bytea[], $22::jsonb[], $23::bytea[]
+    ) WITH ORDINALITY AS i(
+        complaint_id, event_id, department, category, confidence, needs_triage, reasons,
+        suggested_department, inside_city, kecamatan_code, kecamatan_name, kelurahan_code, kelurahan_name,
+        classifier_version, taxonomy_version, tracking_code, reporter, reason, routed_id, topic, key, headers, payload,
+        position
     )
-    return bool(inserted)
+), decision AS (
+    INSERT INTO routing_decisions
+        (complaint_id, event_id, department, category, confidence, needs_triage, reasons, decided_at,
+         suggested_department, inside_city, kecamatan_code, kecamatan_name, kelurahan_code, kelurahan_name,
+         classifier_version, taxonomy_version, tracking_code, reporter, lead_department, updated_at)
+    SELECT complaint_id, event_id, department, category, confidence, needs_triage, reasons, $24,
+           suggested_department, inside_city, kecamatan_code, kecamatan_name, kelurahan_code, kelurahan_name,
+           classifier_version, taxonomy_version, tracking_code, reporter, department, $24
+    FROM incoming ORDER BY position
+    ON CONFLICT (complaint_id) DO NOTHING
+    RETURNING event_id
+), history AS (
+    INSERT INTO routing_history (complaint_id, event_id, kind, to_department, category, reason, actor, at)
+    SELECT i.complaint_id, i.event_id, 'automatic', i.department, i.category, i.reason, 'system:routing', $24
+    FROM incoming i JOIN decision USING (event_id) ORDER BY i.position
+), announced AS (
+    INSERT INTO outbox (event_id, topic, key, headers, payload)
+    SELECT i.routed_id, i.topic, i.key, i.headers, i.payload
+    FROM incoming i JOIN decision USING (event_id) ORDER BY i.position
+    RETURNING 1
+)
+SELECT array(SELECT event_id FROM decision) AS recorded,
+       (SELECT count(*) FROM (SELECT pg_notify('{NOTIFY_CHANNEL}', '') FROM announced LIMIT 1) AS woken) AS woken
+"""
+
+
+async def record_decisions(
+    *, conn: asyncpg.Connection, records: Sequence[DecisionRecord], decided_at: datetime
+) -> set[UUID]:
+    """Store each complaint's decision with its automatic entry in the routing history, and
+    queue its ComplaintRouted in the outbox (the relay wakes on commit): one statement for any
+    number of complaints. A complaint already routed is left as it was (as is a second
+    submission of one complaint in `records`). Returns the ids of the submitted events whose
+    decision was recorded now."""
+    areas = [record.decision.area for record in records]
+    kelurahan = [area.kelurahan if area else None for area in areas]
+    outgoing = [encode(record.routed) for record in records]
+    recorded = await conn.fetchval(
+        _RECORD_DECISIONS,
+        [record.complaint.complaint_id for record in records],
+        [record.event_id for record in records],
+        [record.decision.department for record in records],
+        [record.decision.category for record in records],
+        [record.decision.confidence for record in records],
+        [record.decision.needs_triage for record in records],
+        [orjson.dumps(record.decision.reasons).decode() for record in records],
+        [record.decision.suggested_department for record in records],
+        [area.inside_city if area else None for area in areas],
+        [office.kecamatan.code if office else None for office in kelurahan],
+        [office.kecamatan.name if office else None for office in kelurahan],
+        [office.code if office else None for office in kelurahan],
+        [office.name if office else None for office in kelurahan],
+        [record.decision.classifier_version for record in records],
+        [record.decision.taxonomy_version for record in records],
+        [record.complaint.tracking_code for record in records],
+        [record.complaint.reporter.model_dump_json() if record.complaint.reporter else None for record in records],
+        ["; ".join(record.decision.reasons) for record in records],
+        [record.routed.id for record in records],
+        [message.topic for message in outgoing],
+        [message.key for message in outgoing],
+        [headers_to_json(message.headers).decode() for message in outgoing],
+        [message.value for message in outgoing],
+        decided_at,
+    )
+    return set(recorded)
 
 
 async def get_decision(*, conn: asyncpg.Connection, complaint_id: UUID) -> asyncpg.Record | None:

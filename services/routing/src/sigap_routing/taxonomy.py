@@ -25,6 +25,7 @@ DEPARTMENT_CODE = re.compile(r"^[A-Z][A-Z0-9_]{1,31}$|^KE[CL]-32\.76\.\d{2}(\.\d
 Scope = Literal["department", "kelurahan", "kecamatan"]
 # Typo correction only for words this long: shorter ones are one edit from too many others.
 MIN_TYPO_LENGTH = 7
+TYPO_MEMO_SIZE = 50_000
 
 
 class _Strict(BaseModel):
@@ -161,10 +162,20 @@ class CompiledTaxonomy:
     by_first_stem: dict[str, tuple[Keyword, ...]]
     vocabulary: frozenset[str] = frozenset()  # every word of every keyword, stemmed
     typo_index: dict[str, str] = field(default_factory=dict)  # one-deletion variant → keyword word ("" if several)
+    # Answers of `correct_typo` so far (bounded by TYPO_MEMO_SIZE): complaint words repeat.
+    typo_memo: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     def correct_typo(self, word: str) -> str:
         """The keyword word `word` misspells by one edit ("puskesms" → "puskesmas"), or `word`
         itself: short words, dictionary words and words one edit from two keyword words stay."""
+        corrected = self.typo_memo.get(word)
+        if corrected is None:
+            if len(self.typo_memo) >= TYPO_MEMO_SIZE:
+                self.typo_memo.clear()
+            corrected = self.typo_memo[word] = self._correct_typo(word)
+        return corrected
+
+    def _correct_typo(self, word: str) -> str:
         if len(word) < MIN_TYPO_LENGTH or word in self.vocabulary or is_dictionary_word(word):
             return word
         found = {self.typo_index[variant] for variant in one_deletion_variants(word) if variant in self.typo_index}
