@@ -36,6 +36,18 @@ batch path then hands it every fresh event of a poll that follows one another wi
 once (same transaction, same order), so it can write them all with one statement."""
 
 
+class BatchHandler:
+    """A handler made from `async def handle(*, conn, envelopes)`, which handles several events
+    of its type at once: the consumer's batch path passes it each run of consecutive fresh
+    events; a single event (the per-message fallback) is a run of one."""
+
+    def __init__(self, handle_batch: Callable[..., Awaitable[None]]) -> None:
+        self.handle_batch = handle_batch
+
+    async def __call__(self, *, conn: asyncpg.Connection, envelope: Envelope) -> None:
+        await self.handle_batch(conn=conn, envelopes=[envelope])
+
+
 async def claim_event(*, conn: asyncpg.Connection, consumer: str, envelope: Envelope) -> bool:
     """True the first time this consumer sees the event; False for a redelivery."""
     claimed = await conn.fetchval(

@@ -12,6 +12,7 @@ import asyncpg
 import structlog
 from fastapi import FastAPI
 
+from sigap_shared.consumer import BatchHandler
 from sigap_shared.db import TRANSIENT_DB_ERRORS
 from sigap_shared.events import (
     TOPIC_COMPLAINT_FOLLOWUP,
@@ -28,15 +29,15 @@ from sigap_shared.events import (
 )
 from sigap_shared.runtime import ConsumerSpec, ServiceSpec, create_service_app, run_app
 from sigap_status.api import router, sla_policy_from_settings
-from sigap_status.intake_client import IntakeClient, new_http_session
 from sigap_status.handlers import (
-    on_complaint_routed,
-    on_complaint_submitted,
     on_complaint_transferred,
+    on_complaints_routed,
+    on_complaints_submitted,
     on_reporter_follow_up,
     on_support_changed,
     sweep_sla_breaches,
 )
+from sigap_status.intake_client import IntakeClient, new_http_session
 from sigap_status.settings import StatusSettings
 
 log = structlog.get_logger(__name__)
@@ -54,8 +55,8 @@ def build_spec(settings: StatusSettings) -> ServiceSpec:
                 name="lifecycle",
                 topics=[TOPIC_COMPLAINT_SUBMITTED, TOPIC_COMPLAINT_ROUTED, TOPIC_COMPLAINT_FOLLOWUP],
                 handlers={
-                    ComplaintSubmitted.event_type: on_complaint_submitted,
-                    ComplaintRouted.event_type: functools.partial(on_complaint_routed, policy=policy),
+                    ComplaintSubmitted.event_type: BatchHandler(on_complaints_submitted),
+                    ComplaintRouted.event_type: BatchHandler(functools.partial(on_complaints_routed, policy=policy)),
                     ComplaintTransferred.event_type: on_complaint_transferred,
                     ComplaintSupportAdded.event_type: on_support_changed,
                     ComplaintSupportRemoved.event_type: on_support_changed,

@@ -3,7 +3,9 @@ events written to the outbox in that same transaction."""
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
@@ -37,94 +39,127 @@ log = structlog.get_logger(__name__)
 # -- incoming events ------------------------------------------------------------------------
 
 
+# The consumer hands these two a whole run of events at once (see BatchHandler in bootstrap),
+# so a poll of new complaints costs a few statements instead of a few per complaint.
+
+
+async def on_complaints_submitted(*, conn: asyncpg.Connection, envelopes: Sequence[Envelope]) -> None:
+    for group in _distinct_complaints(envelopes):
+        complaints = [envelope.data for envelope in group]
+        assert all(isinstance(submitted, ComplaintSubmitted) for submitted in complaints)
+        await repository.record_submitted(
+            conn=conn,
+            complaints=complaints,  # type: ignore[arg-type]
+            entries=[
+                repository.TimelineEntry(
+                    complaint_id=submitted.complaint_id,
+                    event_id=envelope.id,
+                    event_type=envelope.type,
+                    occurred_at=submitted.submitted_at,
+                    actor=domain.REPORTER_ACTOR,
+                    detail={"kind": submitted.kind, "category": submitted.category, "privacy": submitted.privacy},
+                )
+                for envelope, submitted in zip(group, complaints)
+            ],
+        )
+
+
 async def on_complaint_submitted(*, conn: asyncpg.Connection, envelope: Envelope) -> None:
-    submitted = envelope.data
-    assert isinstance(submitted, ComplaintSubmitted)
-    await repository.upsert_submitted(
-        conn=conn,
-        complaint_id=submitted.complaint_id,
-        tracking_code=submitted.tracking_code,
-        kind=submitted.kind,
-        category=submitted.category,
-        submitted_at=submitted.submitted_at,
-        title=submitted.title,
-        description=submitted.description,
-        address=submitted.address,
-        privacy=submitted.privacy,
-        reporter_pseudonym=submitted.reporter.pseudonym if submitted.reporter else None,
-        reporter_channels=list(submitted.reporter.channels) if submitted.reporter else [],
-        lat=submitted.location.lat if submitted.location else None,
-        lon=submitted.location.lon if submitted.location else None,
-    )
-    await repository.add_timeline_entry(
-        conn=conn,
-        complaint_id=submitted.complaint_id,
-        event_id=envelope.id,
-        event_type=envelope.type,
-        occurred_at=submitted.submitted_at,
-        actor=domain.REPORTER_ACTOR,
-        detail={"kind": submitted.kind, "category": submitted.category, "privacy": submitted.privacy},
-    )
+    await on_complaints_submitted(conn=conn, envelopes=[envelope])
+
+
+async def on_complaints_routed(
+    *, conn: asyncpg.Connection, envelopes: Sequence[Envelope], policy: SlaPolicy | None = None
+) -> None:
+    policy = policy or SlaPolicy()
+    for group in _distinct_complaints(envelopes):
+        previous = await repository.lock_statuses(
+            conn=conn, complaint_ids=[envelope.data.complaint_id for envelope in group]
+        )
+        placements: list[repository.Placement] = []
+        entries: list[repository.TimelineEntry] = []
+        received: list[Envelope] = []
+        for envelope in group:
+            routed = envelope.data
+            assert isinstance(routed, ComplaintRouted)
+            entries.append(
+                repository.TimelineEntry(
+                    complaint_id=routed.complaint_id,
+                    event_id=envelope.id,
+                    event_type=envelope.type,
+                    occurred_at=routed.routed_at,
+                    actor=domain.SYSTEM_ACTOR,
+                    detail={
+                        "department": routed.department,
+                        "category": routed.category,
+                        "confidence": routed.confidence,
+                        "needs_triage": routed.needs_triage,
+                        "reasons": list(routed.reasons),
+                    },
+                )
+            )
+            placement = repository.Placement(
+                complaint_id=routed.complaint_id,
+                tracking_code=routed.tracking_code,
+                department=routed.department,
+                category=routed.category,
+                routed_at=routed.routed_at,
+                kelurahan=routed.kelurahan_name,
+            )
+            if previous.get(routed.complaint_id) is None:  # first placed now: received there
+                reception = domain.received_event(envelope, now=datetime.now(UTC))
+                change = reception.data
+                assert isinstance(change, ComplaintStatusChanged)
+                stage, due_at = policy.deadline(status=change.status, category=routed.category, since=change.changed_at)
+                placement = dataclasses.replace(
+                    placement,
+                    received_status=change.status,
+                    received_at=change.changed_at,
+                    sla_stage=stage,
+                    sla_due_at=due_at,
+                )
+                entries.append(
+                    repository.TimelineEntry(
+                        complaint_id=routed.complaint_id,
+                        event_id=reception.id,
+                        event_type=reception.type,
+                        occurred_at=change.changed_at,
+                        actor=change.actor,
+                        detail={"from": change.previous_status, "to": change.status, "department": change.department},
+                    )
+                )
+                received.append(reception)
+            placements.append(placement)
+        await repository.place_at_departments(conn=conn, placements=placements, entries=entries)
+        await add_to_outbox(conn=conn, envelopes=received)
+        for reception in received:
+            log.info(
+                "complaint_received_at_department",
+                complaint_id=str(reception.data.complaint_id),
+                department=reception.data.department,  # type: ignore[union-attr]
+            )
 
 
 async def on_complaint_routed(
     *, conn: asyncpg.Connection, envelope: Envelope, policy: SlaPolicy | None = None
 ) -> None:
-    routed = envelope.data
-    assert isinstance(routed, ComplaintRouted)
-    previous_status = await repository.lock_status(conn=conn, complaint_id=routed.complaint_id)
-    timeline: list[tuple[UUID, str, datetime, str, dict]] = [
-        (
-            envelope.id,
-            envelope.type,
-            routed.routed_at,
-            domain.SYSTEM_ACTOR,
-            {
-                "department": routed.department,
-                "category": routed.category,
-                "confidence": routed.confidence,
-                "needs_triage": routed.needs_triage,
-                "reasons": list(routed.reasons),
-            },
-        )
-    ]
-    received: Envelope | None = None
-    change: ComplaintStatusChanged | None = None
-    stage = due_at = None
-    if previous_status is None:
-        received = domain.received_event(envelope, now=datetime.now(UTC))
-        change = received.data
-        assert isinstance(change, ComplaintStatusChanged)
-        stage, due_at = (policy or SlaPolicy()).deadline(
-            status=change.status, category=routed.category, since=change.changed_at
-        )
-        timeline.append(
-            (
-                received.id,
-                received.type,
-                change.changed_at,
-                change.actor,
-                {"from": change.previous_status, "to": change.status, "department": change.department},
-            )
-        )
-    await repository.place_at_department(
-        conn=conn,
-        complaint_id=routed.complaint_id,
-        tracking_code=routed.tracking_code,
-        department=routed.department,
-        category=routed.category,
-        routed_at=routed.routed_at,
-        kelurahan=routed.kelurahan_name,
-        received_status=change.status if change else None,
-        received_at=change.changed_at if change else None,
-        sla_stage=stage,
-        sla_due_at=due_at,
-    )
-    await repository.add_timeline_entries(conn=conn, complaint_id=routed.complaint_id, entries=timeline)
-    if received is None:
-        return
-    await add_to_outbox(conn=conn, envelopes=[received])
-    log.info("complaint_received_at_department", department=routed.department)
+    await on_complaints_routed(conn=conn, envelopes=[envelope], policy=policy)
+
+
+def _distinct_complaints(envelopes: Sequence[Envelope]) -> list[list[Envelope]]:
+    """Consecutive groups in which no complaint appears twice, in the original order: one
+    statement writes a complaint's row at most once, and a second event for it must see the
+    first one's effect."""
+    groups: list[list[Envelope]] = [[]]
+    seen: set[UUID] = set()
+    for envelope in envelopes:
+        complaint_id = envelope.data.complaint_id
+        if complaint_id in seen:
+            groups.append([])
+            seen = set()
+        groups[-1].append(envelope)
+        seen.add(complaint_id)
+    return [group for group in groups if group]
 
 
 class ComplaintNotYetKnown(Exception):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -10,111 +12,160 @@ from uuid import UUID
 import asyncpg
 import orjson
 
+from sigap_shared.events import ComplaintSubmitted
 from sigap_status.queue import QueueFilter, build_query
 
 
-async def upsert_submitted(
-    *,
-    conn: asyncpg.Connection,
-    complaint_id: UUID,
-    tracking_code: str,
-    kind: str,
-    category: str | None,
-    submitted_at: datetime,
-    title: str | None = None,
-    description: str | None = None,
-    address: str | None = None,
-    privacy: str | None = None,
-    reporter_pseudonym: str | None = None,
-    reporter_channels: list[str] | None = None,
-    lat: float | None = None,
-    lon: float | None = None,
-) -> None:
-    await conn.execute(
-        """
-        INSERT INTO complaints (id, tracking_code, kind, category, submitted_at, title, description, address, privacy,
-                                reporter_pseudonym, reporter_channels, lat, lon)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
-        ON CONFLICT (id) DO UPDATE SET
-            lat = EXCLUDED.lat,
-            lon = EXCLUDED.lon,
-            reporter_pseudonym = EXCLUDED.reporter_pseudonym,
-            reporter_channels = EXCLUDED.reporter_channels,
-            kind = EXCLUDED.kind,
-            category = COALESCE(complaints.category, EXCLUDED.category),
-            submitted_at = EXCLUDED.submitted_at,
-            title = EXCLUDED.title,
-            description = EXCLUDED.description,
-            address = EXCLUDED.address,
-            privacy = EXCLUDED.privacy,
-            updated_at = now()
-        """,
-        complaint_id,
-        tracking_code,
-        kind,
-        category,
-        submitted_at,
-        title,
-        description,
-        address,
-        privacy,
-        reporter_pseudonym,
-        reporter_channels or [],
-        lat,
-        lon,
+@dataclass(frozen=True, slots=True)
+class TimelineEntry:
+    complaint_id: UUID
+    event_id: UUID
+    event_type: str
+    occurred_at: datetime
+    actor: str
+    detail: dict[str, Any]
+
+
+def _timeline_columns(entries: Sequence[TimelineEntry]) -> list[list[Any]]:
+    return [
+        [entry.complaint_id for entry in entries],
+        [entry.event_id for entry in entries],
+        [entry.event_type for entry in entries],
+        [entry.occurred_at for entry in entries],
+        [entry.actor for entry in entries],
+        [orjson.dumps(entry.detail, default=str).decode() for entry in entries],
+    ]
+
+
+def _timeline_insert(first: int) -> str:
+    return (
+        "INSERT INTO timeline (complaint_id, event_id, event_type, occurred_at, actor, detail)"
+        f" SELECT * FROM unnest(${first}::uuid[], ${first + 1}::uuid[], ${first + 2}::text[],"
+        f" ${first + 3}::timestamptz[], ${first + 4}::text[], ${first + 5}::jsonb[])"
+        " ON CONFLICT (event_id) DO NOTHING"
     )
 
 
-async def lock_status(*, conn: asyncpg.Connection, complaint_id: UUID) -> str | None:
-    """Lock the complaint's row for this transaction; its status (None if unplaced or unknown)."""
-    return await conn.fetchval("SELECT status FROM complaints WHERE id = $1 FOR UPDATE", complaint_id)
-
-
-async def place_at_department(
-    *,
-    conn: asyncpg.Connection,
-    complaint_id: UUID,
-    tracking_code: str,
-    department: str,
-    category: str | None,
-    routed_at: datetime | None = None,
-    kelurahan: str | None = None,
-    received_status: str | None = None,
-    received_at: datetime | None = None,
-    sla_stage: str | None = None,
-    sla_due_at: datetime | None = None,
+async def record_submitted(
+    *, conn: asyncpg.Connection, complaints: Sequence[ComplaintSubmitted], entries: Sequence[TimelineEntry]
 ) -> None:
-    """Set the department (and area); with `received_status`, also mark the complaint received
-    there and start its first deadline. One write of the row, however much changes: every write
-    of a complaint touches all of the queue's indexes. A complaint routed before its submission
-    arrived is dated by its routing until then."""
+    """Store (or complete) submitted complaints and their timeline entries in one statement.
+    The complaint ids must be distinct."""
     await conn.execute(
         """
-        INSERT INTO complaints (id, tracking_code, department, category, submitted_at, kelurahan,
-                                status, received_at, sla_stage, sla_due_at, version)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, CASE WHEN $7::text IS NULL THEN 0 ELSE 1 END)
-        ON CONFLICT (id) DO UPDATE SET
-            department = EXCLUDED.department,
-            category = COALESCE(EXCLUDED.category, complaints.category),
-            kelurahan = COALESCE(EXCLUDED.kelurahan, complaints.kelurahan),
-            status = COALESCE(EXCLUDED.status, complaints.status),
-            received_at = CASE WHEN EXCLUDED.status IS NULL THEN complaints.received_at ELSE EXCLUDED.received_at END,
-            sla_stage = CASE WHEN EXCLUDED.status IS NULL THEN complaints.sla_stage ELSE EXCLUDED.sla_stage END,
-            sla_due_at = CASE WHEN EXCLUDED.status IS NULL THEN complaints.sla_due_at ELSE EXCLUDED.sla_due_at END,
-            sla_breached_at = CASE WHEN EXCLUDED.status IS NULL THEN complaints.sla_breached_at END,
-            version = complaints.version + EXCLUDED.version + 1,
-            updated_at = now()
-        """,
-        complaint_id,
-        tracking_code,
-        department,
-        category,
-        routed_at,
-        kelurahan,
-        received_status,
-        received_at,
-        sla_stage,
-        sla_due_at,
+        WITH stored AS (
+            INSERT INTO complaints (id, tracking_code, kind, category, submitted_at, title, description, address,
+                                    privacy, reporter_pseudonym, reporter_channels, lat, lon)
+            SELECT c.id, c.tracking_code, c.kind, c.category, c.submitted_at, c.title, c.description, c.address,
+                   c.privacy, c.pseudonym, coalesce(string_to_array(c.channels, ','), '{}'), c.lat, c.lon
+            FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::text[], $7::text[],
+                        $8::text[], $9::text[], $10::text[], $11::text[], $12::float8[], $13::float8[])
+                 AS c(id, tracking_code, kind, category, submitted_at, title, description, address, privacy,
+                      pseudonym, channels, lat, lon)
+            ON CONFLICT (id) DO UPDATE SET
+                lat = EXCLUDED.lat,
+                lon = EXCLUDED.lon,
+                reporter_pseudonym = EXCLUDED.reporter_pseudonym,
+                reporter_channels = EXCLUDED.reporter_channels,
+                kind = EXCLUDED.kind,
+                category = COALESCE(complaints.category, EXCLUDED.category),
+                submitted_at = EXCLUDED.submitted_at,
+                title = EXCLUDED.title,
+                description = EXCLUDED.description,
+                address = EXCLUDED.address,
+                privacy = EXCLUDED.privacy,
+                updated_at = now()
+            RETURNING 1
+        )
+        """
+        + _timeline_insert(14),
+        [c.complaint_id for c in complaints],
+        [c.tracking_code for c in complaints],
+        [c.kind for c in complaints],
+        [c.category for c in complaints],
+        [c.submitted_at for c in complaints],
+        [c.title for c in complaints],
+        [c.description for c in complaints],
+        [c.address for c in complaints],
+        [c.privacy for c in complaints],
+        [c.reporter.pseudonym if c.reporter else None for c in complaints],
+        [",".join(c.reporter.channels) if c.reporter else "" for c in complaints],
+        [c.location.lat if c.location else None for c in complaints],
+        [c.location.lon if c.location else None for c in complaints],
+        *_timeline_columns(entries),
+    )
+
+
+async def lock_statuses(*, conn: asyncpg.Connection, complaint_ids: Sequence[UUID]) -> dict[UUID, str | None]:
+    """Lock the complaints' rows for this transaction (in id order, as every batch does);
+    their statuses (None while unplaced; unknown complaints are absent)."""
+    rows = await conn.fetch(
+        "SELECT id, status FROM complaints WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE", list(complaint_ids)
+    )
+    return {row["id"]: row["status"] for row in rows}
+
+
+@dataclass(frozen=True, slots=True)
+class Placement:
+    """A routed complaint's department and area; with `received_status`, also its reception
+    there and first deadline."""
+
+    complaint_id: UUID
+    tracking_code: str
+    department: str
+    category: str | None
+    routed_at: datetime | None
+    kelurahan: str | None
+    received_status: str | None = None
+    received_at: datetime | None = None
+    sla_stage: str | None = None
+    sla_due_at: datetime | None = None
+
+
+async def place_at_departments(
+    *, conn: asyncpg.Connection, placements: Sequence[Placement], entries: Sequence[TimelineEntry]
+) -> None:
+    """Place routed complaints (distinct ids) and add their timeline entries in one statement.
+    Each complaint's row is written once, however much changes: every write of a complaint
+    touches all of the queue's indexes. A complaint routed before its submission arrived is
+    dated by its routing until then."""
+    await conn.execute(
+        """
+        WITH placed AS (
+            INSERT INTO complaints (id, tracking_code, department, category, submitted_at, kelurahan,
+                                    status, received_at, sla_stage, sla_due_at, version)
+            SELECT p.id, p.tracking_code, p.department, p.category, p.routed_at, p.kelurahan,
+                   p.status, p.received_at, p.sla_stage, p.sla_due_at, CASE WHEN p.status IS NULL THEN 0 ELSE 1 END
+            FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::text[], $7::text[],
+                        $8::timestamptz[], $9::text[], $10::timestamptz[])
+                 AS p(id, tracking_code, department, category, routed_at, kelurahan, status, received_at,
+                      sla_stage, sla_due_at)
+            ON CONFLICT (id) DO UPDATE SET
+                department = EXCLUDED.department,
+                category = COALESCE(EXCLUDED.category, complaints.category),
+                kelurahan = COALESCE(EXCLUDED.kelurahan, complaints.kelurahan),
+                status = COALESCE(EXCLUDED.status, complaints.status),
+                received_at = CASE WHEN EXCLUDED.status IS NULL THEN complaints.received_at ELSE EXCLUDED.received_at END,
+                sla_stage = CASE WHEN EXCLUDED.status IS NULL THEN complaints.sla_stage ELSE EXCLUDED.sla_stage END,
+                sla_due_at = CASE WHEN EXCLUDED.status IS NULL THEN complaints.sla_due_at ELSE EXCLUDED.sla_due_at END,
+                sla_breached_at = CASE WHEN EXCLUDED.status IS NULL THEN complaints.sla_breached_at END,
+                version = complaints.version + EXCLUDED.version + 1,
+                updated_at = now()
+            RETURNING 1
+        )
+        """
+        + _timeline_insert(11),
+        [p.complaint_id for p in placements],
+        [p.tracking_code for p in placements],
+        [p.department for p in placements],
+        [p.category for p in placements],
+        [p.routed_at for p in placements],
+        [p.kelurahan for p in placements],
+        [p.received_status for p in placements],
+        [p.received_at for p in placements],
+        [p.sla_stage for p in placements],
+        [p.sla_due_at for p in placements],
+        *_timeline_columns(entries),
     )
 
 
@@ -140,30 +191,6 @@ async def add_timeline_entry(
         occurred_at,
         actor,
         orjson.dumps(detail, default=str).decode(),
-    )
-
-
-async def add_timeline_entries(
-    *,
-    conn: asyncpg.Connection,
-    complaint_id: UUID,
-    entries: list[tuple[UUID, str, datetime, str, dict[str, Any]]],
-) -> None:
-    """Several `add_timeline_entry` in one statement: (event_id, event_type, occurred_at, actor, detail)."""
-    await conn.execute(
-        """
-        INSERT INTO timeline (complaint_id, event_id, event_type, occurred_at, actor, detail)
-        SELECT $1, e.event_id, e.event_type, e.occurred_at, e.actor, e.detail
-        FROM unnest($2::uuid[], $3::text[], $4::timestamptz[], $5::text[], $6::jsonb[])
-             AS e(event_id, event_type, occurred_at, actor, detail)
-        ON CONFLICT (event_id) DO NOTHING
-        """,
-        complaint_id,
-        [entry[0] for entry in entries],
-        [entry[1] for entry in entries],
-        [entry[2] for entry in entries],
-        [entry[3] for entry in entries],
-        [orjson.dumps(entry[4], default=str).decode() for entry in entries],
     )
 
 

@@ -1,0 +1,129 @@
+"""Status handles a poll's submitted and routed events as batches (a few statements for the
+whole run): the result must be what one event at a time gives, also when a run holds two
+events of one complaint or a routing that arrives before its submission."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import UTC, datetime
+
+import orjson
+import pytest
+
+from sigap_shared.events import ComplaintRouted, Envelope, headers_from_json
+from sigap_status import handlers
+from tests.support.factories import submitted_envelope
+
+pytestmark = pytest.mark.integration
+
+
+def _routed(submitted: Envelope, department: str, kelurahan: str | None = "Beji") -> Envelope:
+    data = submitted.data
+    return Envelope(
+        source="sigap/routing",
+        data=ComplaintRouted(
+            complaint_id=data.complaint_id,
+            tracking_code=data.tracking_code,
+            department=department,
+            category=data.category,
+            confidence=0.9,
+            needs_triage=False,
+            reporter=data.reporter,
+            routed_at=datetime.now(UTC),
+            kelurahan_name=kelurahan,
+        ),
+    )
+
+
+async def _received_events(pool, complaint_ids) -> list[dict]:
+    rows = await pool.fetch(
+        "SELECT headers, payload FROM outbox WHERE key = ANY($1::bytea[]) ORDER BY id",
+        [str(complaint_id).encode() for complaint_id in complaint_ids],
+    )
+    return [
+        orjson.loads(row["payload"])
+        for row in rows
+        if ("ce_type", b"sigap.complaint.status_changed.v1") in headers_from_json(row["headers"])
+    ]
+
+
+async def test_a_batch_gives_what_one_event_at_a_time_gives(status_api):
+    pool = status_api.pool
+    submitted = [submitted_envelope(category="jalan_rusak") for _ in range(4)]
+    early = submitted_envelope(category="sampah")  # routed before its submission arrives
+    routed = [_routed(envelope, "DPUPR") for envelope in submitted]
+    rerouted = _routed(submitted[0], "DISHUB", kelurahan=None)  # the same complaint again, same run
+
+    async with pool.acquire() as conn, conn.transaction():
+        await handlers.on_complaints_submitted(conn=conn, envelopes=submitted)
+    async with pool.acquire() as conn, conn.transaction():
+        await handlers.on_complaints_routed(conn=conn, envelopes=[*routed, _routed(early, "DLHK"), rerouted])
+    async with pool.acquire() as conn, conn.transaction():
+        await handlers.on_complaints_submitted(conn=conn, envelopes=[early])
+
+    ids = [envelope.data.complaint_id for envelope in [*submitted, early]]
+    rows = {
+        row["id"]: row
+        for row in await pool.fetch(
+            "SELECT id, department, kelurahan, status, received_at, sla_stage, sla_due_at, version, description,"
+            " reporter_channels FROM complaints WHERE id = ANY($1::uuid[])",
+            ids,
+        )
+    }
+    assert set(rows) == set(ids)
+    # The second routing of the first complaint moved it, kept its area and did not receive it again.
+    assert (rows[ids[0]]["department"], rows[ids[0]]["kelurahan"]) == ("DISHUB", "Beji")
+    assert [rows[i]["department"] for i in ids[1:]] == ["DPUPR", "DPUPR", "DPUPR", "DLHK"]
+    for complaint_id, row in rows.items():
+        assert row["status"] == "diterima" and row["received_at"] is not None
+        assert row["sla_stage"] == "verify" and row["sla_due_at"] > row["received_at"]
+        assert row["description"].startswith("Jalan berlubang")  # also the one routed first
+        assert list(row["reporter_channels"]) == ["email"]
+    received = await _received_events(pool, ids)
+    assert sorted(event["complaint_id"] for event in received) == sorted(str(i) for i in ids)  # once each
+    assert {event["complaint_id"]: event["department"] for event in received}[str(ids[0])] == "DPUPR"
+
+    # One event at a time, for comparison: the same rows.
+    single = [submitted_envelope(category="jalan_rusak") for _ in range(2)]
+    for envelope in single:
+        async with pool.acquire() as conn, conn.transaction():
+            await handlers.on_complaint_submitted(conn=conn, envelope=envelope)
+            await handlers.on_complaint_routed(conn=conn, envelope=_routed(envelope, "DPUPR"))
+    async with pool.acquire() as conn, conn.transaction():
+        await handlers.on_complaint_routed(conn=conn, envelope=_routed(single[0], "DISHUB", kelurahan=None))
+    one = await pool.fetchrow(
+        "SELECT department, kelurahan, status, sla_stage, version FROM complaints WHERE id = $1",
+        single[0].data.complaint_id,
+    )
+    batched = rows[ids[0]]
+    assert (one["department"], one["kelurahan"], one["status"], one["sla_stage"], one["version"]) == (
+        batched["department"],
+        batched["kelurahan"],
+        batched["status"],
+        batched["sla_stage"],
+        batched["version"],
+    )
+    timeline = await pool.fetch(
+        "SELECT complaint_id, event_type FROM timeline WHERE complaint_id = ANY($1::uuid[])",
+        [ids[0], single[0].data.complaint_id],
+    )
+    per_complaint = {
+        complaint_id: sorted(row["event_type"] for row in timeline if row["complaint_id"] == complaint_id)
+        for complaint_id in (ids[0], single[0].data.complaint_id)
+    }
+    assert per_complaint[ids[0]] == per_complaint[single[0].data.complaint_id] == [
+        "sigap.complaint.routed.v1",
+        "sigap.complaint.routed.v1",
+        "sigap.complaint.status_changed.v1",
+        "sigap.complaint.submitted.v1",
+    ]
+
+
+def test_runs_are_split_where_a_complaint_comes_back():
+    first, second = submitted_envelope(), submitted_envelope()
+    again = dataclasses.replace(first)  # another event of the first complaint
+    groups = handlers._distinct_complaints([first, second, again, second])
+    assert [[envelope.data.complaint_id for envelope in group] for group in groups] == [
+        [first.data.complaint_id, second.data.complaint_id],
+        [first.data.complaint_id, second.data.complaint_id],
+    ]
