@@ -48,6 +48,22 @@ class BatchHandler:
         await self.handle_batch(conn=conn, envelopes=[envelope])
 
 
+def distinct_complaint_runs(envelopes: Sequence[Envelope]) -> list[list[Envelope]]:
+    """Split a batch, in order, into consecutive runs in which no complaint appears twice: one
+    statement can then write each complaint's row at most once, and a later event of the same
+    complaint sees the earlier one's effect."""
+    runs: list[list[Envelope]] = [[]]
+    seen: set[UUID] = set()
+    for envelope in envelopes:
+        complaint_id = envelope.data.complaint_id
+        if complaint_id in seen:
+            runs.append([])
+            seen = set()
+        runs[-1].append(envelope)
+        seen.add(complaint_id)
+    return [run for run in runs if run]
+
+
 async def claim_event(*, conn: asyncpg.Connection, consumer: str, envelope: Envelope) -> bool:
     """True the first time this consumer sees the event; False for a redelivery."""
     claimed = await conn.fetchval(

@@ -4,7 +4,6 @@ events of one complaint or a routing that arrives before its submission."""
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import UTC, datetime
 
 import orjson
@@ -116,14 +115,4 @@ async def test_a_batch_gives_what_one_event_at_a_time_gives(status_api):
         "sigap.complaint.routed.v1",
         "sigap.complaint.status_changed.v1",
         "sigap.complaint.submitted.v1",
-    ]
-
-
-def test_runs_are_split_where_a_complaint_comes_back():
-    first, second = submitted_envelope(), submitted_envelope()
-    again = dataclasses.replace(first)  # another event of the first complaint
-    groups = handlers._distinct_complaints([first, second, again, second])
-    assert [[envelope.data.complaint_id for envelope in group] for group in groups] == [
-        [first.data.complaint_id, second.data.complaint_id],
-        [first.data.complaint_id, second.data.complaint_id],
     ]

@@ -28,6 +28,7 @@ from sigap_shared.events import (
     Envelope,
     ReporterRef,
 )
+from sigap_shared.consumer import distinct_complaint_runs
 from sigap_shared.outbox import add_to_outbox
 from sigap_status import accounts, domain, repository
 from sigap_status.intake_client import IntakeClient, IntakeUnavailable, RevealedIdentity
@@ -44,7 +45,7 @@ log = structlog.get_logger(__name__)
 
 
 async def on_complaints_submitted(*, conn: asyncpg.Connection, envelopes: Sequence[Envelope]) -> None:
-    for group in _distinct_complaints(envelopes):
+    for group in distinct_complaint_runs(envelopes):
         complaints = [envelope.data for envelope in group]
         assert all(isinstance(submitted, ComplaintSubmitted) for submitted in complaints)
         await repository.record_submitted(
@@ -72,7 +73,7 @@ async def on_complaints_routed(
     *, conn: asyncpg.Connection, envelopes: Sequence[Envelope], policy: SlaPolicy | None = None
 ) -> None:
     policy = policy or SlaPolicy()
-    for group in _distinct_complaints(envelopes):
+    for group in distinct_complaint_runs(envelopes):
         previous = await repository.lock_statuses(
             conn=conn, complaint_ids=[envelope.data.complaint_id for envelope in group]
         )
@@ -144,22 +145,6 @@ async def on_complaint_routed(
     *, conn: asyncpg.Connection, envelope: Envelope, policy: SlaPolicy | None = None
 ) -> None:
     await on_complaints_routed(conn=conn, envelopes=[envelope], policy=policy)
-
-
-def _distinct_complaints(envelopes: Sequence[Envelope]) -> list[list[Envelope]]:
-    """Consecutive groups in which no complaint appears twice, in the original order: one
-    statement writes a complaint's row at most once, and a second event for it must see the
-    first one's effect."""
-    groups: list[list[Envelope]] = [[]]
-    seen: set[UUID] = set()
-    for envelope in envelopes:
-        complaint_id = envelope.data.complaint_id
-        if complaint_id in seen:
-            groups.append([])
-            seen = set()
-        groups[-1].append(envelope)
-        seen.add(complaint_id)
-    return [group for group in groups if group]
 
 
 class ComplaintNotYetKnown(Exception):
