@@ -110,9 +110,13 @@ async def test_a_batch_gives_what_one_event_at_a_time_gives(status_api):
         complaint_id: sorted(row["event_type"] for row in timeline if row["complaint_id"] == complaint_id)
         for complaint_id in (ids[0], single[0].data.complaint_id)
     }
-    assert per_complaint[ids[0]] == per_complaint[single[0].data.complaint_id] == [
-        "sigap.complaint.routed.v1",
-        "sigap.complaint.routed.v1",
-        "sigap.complaint.status_changed.v1",
-        "sigap.complaint.submitted.v1",
-    ]
+    assert (
+        per_complaint[ids[0]]
+        == per_complaint[single[0].data.complaint_id]
+        == [
+            "sigap.complaint.routed.v1",
+            "sigap.complaint.routed.v1",
+            "sigap.complaint.status_changed.v1",
+            "sigap.complaint.submitted.v1",
+        ]
+    )

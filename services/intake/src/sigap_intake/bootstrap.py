@@ -2,7 +2,7 @@
 
 from sigap_intake import internal_api, open311
 from sigap_intake.api import router
-from sigap_intake.handlers import on_complaint_routed, on_status_changed
+from sigap_intake.handlers import on_complaints_routed, on_status_changes
 from sigap_intake.settings import IntakeSettings
 from sigap_shared.events import (
     TOPIC_COMPLAINT_ROUTED,
@@ -10,6 +10,7 @@ from sigap_shared.events import (
     ComplaintRouted,
     ComplaintStatusChanged,
 )
+from sigap_shared.consumer import BatchHandler
 from sigap_shared.housekeeping import ExpiringRows
 from sigap_shared.runtime import ConsumerSpec, ServiceSpec, serve
 
@@ -33,8 +34,8 @@ SPEC = ServiceSpec(
             name="tracking",
             topics=[TOPIC_COMPLAINT_ROUTED, TOPIC_COMPLAINT_STATUS],
             handlers={
-                ComplaintRouted.event_type: on_complaint_routed,
-                ComplaintStatusChanged.event_type: on_status_changed,
+                ComplaintRouted.event_type: BatchHandler(on_complaints_routed),
+                ComplaintStatusChanged.event_type: BatchHandler(on_status_changes),
             },
         )
     ],

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
@@ -24,6 +25,7 @@ from sigap_shared.events import (
     ComplaintStatusChanged,
     Envelope,
 )
+from sigap_shared.consumer import distinct_complaint_runs
 from sigap_shared.outbox import add_to_outbox
 
 log = structlog.get_logger(__name__)
@@ -442,36 +444,57 @@ async def identity_access_log(*, conn: asyncpg.Connection, complaint_id: UUID) -
 # -- tracking: what other services announced ----------------------------------------------
 
 
+# The consumer hands these a whole run of events of one type (BatchHandler in bootstrap).
+
+
+async def on_complaints_routed(*, conn: asyncpg.Connection, envelopes: Sequence[Envelope]) -> None:
+    for run in distinct_complaint_runs(envelopes):
+        announcements = []
+        for envelope in run:
+            routed = envelope.data
+            assert isinstance(routed, ComplaintRouted)
+            announcements.append(
+                repository.Announcement(
+                    event_id=envelope.id,
+                    complaint_id=routed.complaint_id,
+                    event_type=envelope.type,
+                    occurred_at=routed.routed_at,
+                    department=routed.department,
+                )
+            )
+        await repository.record_routings(conn=conn, announcements=announcements)
+
+
+async def on_status_changes(*, conn: asyncpg.Connection, envelopes: Sequence[Envelope]) -> None:
+    for run in distinct_complaint_runs(envelopes):
+        announcements = []
+        for envelope in run:
+            changed = envelope.data
+            assert isinstance(changed, ComplaintStatusChanged)
+            announcements.append(
+                repository.Announcement(
+                    event_id=envelope.id,
+                    complaint_id=changed.complaint_id,
+                    event_type=envelope.type,
+                    occurred_at=changed.changed_at,
+                    department=changed.department,
+                    status=changed.status,
+                    # Only what staff wrote for the reporter is public: the reason (e.g. why
+                    # rejected) and the resolution note; internal notes stay with status.
+                    public_note=changed.resolution_note or changed.reason,
+                    resolution_note=changed.resolution_note,
+                    after_photo_ids=changed.after_photo_ids,
+                )
+            )
+        await repository.record_status_changes(conn=conn, announcements=announcements)
+
+
 async def on_complaint_routed(*, conn: asyncpg.Connection, envelope: Envelope) -> None:
-    routed = envelope.data
-    assert isinstance(routed, ComplaintRouted)
-    await repository.record_routing(
-        conn=conn,
-        event_id=envelope.id,
-        complaint_id=routed.complaint_id,
-        event_type=envelope.type,
-        occurred_at=routed.routed_at,
-        department=routed.department,
-    )
+    await on_complaints_routed(conn=conn, envelopes=[envelope])
 
 
 async def on_status_changed(*, conn: asyncpg.Connection, envelope: Envelope) -> None:
-    changed = envelope.data
-    assert isinstance(changed, ComplaintStatusChanged)
-    # Only what staff wrote for the reporter is public: the reason (e.g. why rejected) and
-    # the resolution note; internal notes stay with the status service.
-    await repository.record_status_change(
-        conn=conn,
-        event_id=envelope.id,
-        complaint_id=changed.complaint_id,
-        event_type=envelope.type,
-        status=changed.status,
-        department=changed.department,
-        changed_at=changed.changed_at,
-        public_note=changed.resolution_note or changed.reason,
-        resolution_note=changed.resolution_note,
-        after_photo_ids=list(changed.after_photo_ids),
-    )
+    await on_status_changes(conn=conn, envelopes=[envelope])
 
 
 # -- the reporter's follow-ups ------------------------------------------------------------

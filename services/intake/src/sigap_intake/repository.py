@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
@@ -440,65 +441,81 @@ async def tracking_view(*, conn: asyncpg.Connection, complaint_id: UUID) -> tupl
     return complaint, list(timeline)
 
 
-# Each announced change is one statement: the public timeline entry and, only when that entry
-# is new and the complaint is one of this intake's, the change to the tracked complaint.
-_TIMELINE_ENTRY = """
-    INSERT INTO tracking_timeline (event_id, complaint_id, event_type, status, department, note, occurred_at)
-    SELECT $1, $2, $3, $4, $5, $6, $7 WHERE EXISTS (SELECT 1 FROM complaints WHERE id = $2)
-    ON CONFLICT (event_id) DO NOTHING
-    RETURNING complaint_id
+@dataclass(frozen=True, slots=True)
+class Announcement:
+    """A change another service announced about one of intake's complaints."""
+
+    event_id: UUID
+    complaint_id: UUID
+    event_type: str
+    occurred_at: datetime
+    department: str
+    status: str | None = None
+    public_note: str | None = None
+    resolution_note: str | None = None
+    after_photo_ids: tuple[UUID, ...] = ()
+
+
+# A run of announcements (distinct complaints) is one statement: the public timeline entries
+# and, for each entry that is new and about a complaint of this intake's, the tracked complaint.
+_ANNOUNCED = """
+    WITH announced AS (
+        SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::timestamptz[], $5::text[], $6::text[],
+                             $7::text[], $8::text[], $9::text[])
+            AS a(event_id, complaint_id, event_type, occurred_at, department, status, public_note,
+                 resolution_note, after_photo_ids)
+    ), entry AS (
+        INSERT INTO tracking_timeline (event_id, complaint_id, event_type, status, department, note, occurred_at)
+        SELECT a.event_id, a.complaint_id, a.event_type, a.status, a.department, a.public_note, a.occurred_at
+        FROM announced a WHERE EXISTS (SELECT 1 FROM complaints WHERE id = a.complaint_id)
+        ON CONFLICT (event_id) DO NOTHING
+        RETURNING event_id
+    )
 """
 
 
-async def record_routing(
-    *, conn: asyncpg.Connection, event_id: UUID, complaint_id: UUID, event_type: str, occurred_at: datetime, department: str
-) -> None:
+def _announcement_columns(announcements: Sequence[Announcement]) -> list[list[object]]:
+    return [
+        [a.event_id for a in announcements],
+        [a.complaint_id for a in announcements],
+        [a.event_type for a in announcements],
+        [a.occurred_at for a in announcements],
+        [a.department for a in announcements],
+        [a.status for a in announcements],
+        [a.public_note for a in announcements],
+        [a.resolution_note for a in announcements],
+        # uuid[][] cannot be unnested row by row; each row's ids travel as one text.
+        [",".join(str(photo_id) for photo_id in a.after_photo_ids) for a in announcements],
+    ]
+
+
+async def record_routings(*, conn: asyncpg.Connection, announcements: Sequence[Announcement]) -> None:
     await conn.execute(
-        f"WITH entry AS ({_TIMELINE_ENTRY})"
-        " UPDATE complaints SET department = $5 FROM entry WHERE complaints.id = entry.complaint_id",
-        event_id,
-        complaint_id,
-        event_type,
-        None,
-        department,
-        None,
-        occurred_at,
+        _ANNOUNCED
+        + """
+        UPDATE complaints SET department = a.department
+        FROM entry JOIN announced a USING (event_id)
+        WHERE complaints.id = a.complaint_id
+        """,
+        *_announcement_columns(announcements),
     )
 
 
-async def record_status_change(
-    *,
-    conn: asyncpg.Connection,
-    event_id: UUID,
-    complaint_id: UUID,
-    event_type: str,
-    status: str,
-    department: str,
-    changed_at: datetime,
-    public_note: str | None,
-    resolution_note: str | None,
-    after_photo_ids: list[UUID],
-) -> None:
+async def record_status_changes(*, conn: asyncpg.Connection, announcements: Sequence[Announcement]) -> None:
     # Events from different topics may arrive out of order: the latest change wins.
     await conn.execute(
-        f"WITH entry AS ({_TIMELINE_ENTRY})"
-        """
-        UPDATE complaints SET status = $4, department = $5, status_changed_at = $7,
-            resolution_note = coalesce($8, resolution_note),
-            after_photo_ids = CASE WHEN cardinality($9::uuid[]) > 0 THEN $9::uuid[] ELSE after_photo_ids END
-        FROM entry
-        WHERE complaints.id = entry.complaint_id
-          AND (complaints.status_changed_at IS NULL OR complaints.status_changed_at <= $7)
+        _ANNOUNCED
+        + """
+        UPDATE complaints SET status = a.status, department = a.department, status_changed_at = a.occurred_at,
+            resolution_note = coalesce(a.resolution_note, complaints.resolution_note),
+            after_photo_ids = CASE WHEN a.after_photo_ids <> ''
+                                   THEN string_to_array(a.after_photo_ids, ',')::uuid[]
+                                   ELSE complaints.after_photo_ids END
+        FROM entry JOIN announced a USING (event_id)
+        WHERE complaints.id = a.complaint_id
+          AND (complaints.status_changed_at IS NULL OR complaints.status_changed_at <= a.occurred_at)
         """,
-        event_id,
-        complaint_id,
-        event_type,
-        status,
-        department,
-        public_note,
-        changed_at,
-        resolution_note,
-        after_photo_ids,
+        *_announcement_columns(announcements),
     )
 
 
