@@ -22,6 +22,12 @@ SCRIPT = textwrap.dedent(
         log.info("complaint_submitted", photos=2)
         log.warning("photo_suspicious", reason="no_exif")
     logging.getLogger("uvicorn.error").warning("server busy")
+    def seal(identity):
+        raise ValueError("cannot seal")
+    try:
+        seal({{"name": "Siti Rahmawati", "phone": "0812-5555-0101"}})
+    except ValueError:
+        log.exception("identity_sealing_failed")
     """
 )
 
@@ -35,7 +41,12 @@ def _lines(level: str) -> list[dict]:
 
 def test_json_lines_carry_service_level_logger_and_bound_context() -> None:
     lines = _lines("INFO")
-    assert [line["event"] for line in lines] == ["complaint_submitted", "photo_suspicious", "server busy"]
+    assert [line["event"] for line in lines] == [
+        "complaint_submitted",
+        "photo_suspicious",
+        "server busy",
+        "identity_sealing_failed",
+    ]
     first = lines[0]
     assert (first["service"], first["level"], first["logger"], first["complaint_id"], first["photos"]) == (
         "intake",
@@ -48,9 +59,18 @@ def test_json_lines_carry_service_level_logger_and_bound_context() -> None:
     assert all(line["timestamp"].endswith("Z") for line in lines)
 
 
+def test_a_logged_exception_keeps_its_frames_but_never_their_local_variables() -> None:
+    [failure] = [line for line in _lines("INFO") if line["event"] == "identity_sealing_failed"]
+    [exception] = failure["exception"]
+    assert exception["exc_type"] == "ValueError" and exception["frames"][-1]["name"] == "seal"
+    text = orjson.dumps(failure).decode()
+    assert "Siti" not in text and "0812" not in text and "locals" not in text
+
+
 def test_lines_below_the_level_are_dropped() -> None:
     lines = _lines("WARNING")
     assert [(line["event"], line["level"]) for line in lines] == [
         ("photo_suspicious", "warning"),
         ("server busy", "warning"),
+        ("identity_sealing_failed", "error"),
     ]

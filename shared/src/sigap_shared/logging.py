@@ -48,7 +48,11 @@ def configure_logging(
             # First, so a line below the level costs one check instead of the whole pipeline.
             structlog.stdlib.filter_by_level,
             *shared_processors,
-            structlog.processors.dict_tracebacks if fmt == "json" else structlog.dev.set_exc_info,
+            # Tracebacks as data, but never the frames' local variables: they may hold a
+            # confidential reporter's identity or a secret.
+            structlog.processors.ExceptionRenderer(structlog.tracebacks.ExceptionDictTransformer(show_locals=False))
+            if fmt == "json"
+            else structlog.dev.set_exc_info,
             structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
         ],
         logger_factory=structlog.stdlib.LoggerFactory(),
