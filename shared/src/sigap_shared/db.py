@@ -27,6 +27,9 @@ TRANSIENT_DB_ERRORS: tuple[type[BaseException], ...] = (
     asyncpg.AdminShutdownError,
     asyncpg.CrashShutdownError,
     asyncpg.TooManyConnectionsError,
+    # A pooled connection that received the server's shutdown notice while idle is handed out
+    # before its socket closes; its first statement then fails with this protocol-state error.
+    asyncpg.exceptions.InternalClientError,
 )
 
 _MIGRATION_LOCK_KEY = 0x5167A9  # any constant; serialises concurrent replicas' migrations
@@ -50,14 +53,6 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
     await conn.set_type_codec("jsonb", encoder=lambda v: v, decoder=lambda v: v, schema="pg_catalog")
 
 
-async def _keep_session(conn: asyncpg.Connection) -> None:
-    """Release without asyncpg's default reset query. That query (UNLISTEN, RESET ALL, advisory
-    unlock) is a round trip on every release, the costliest part of a short request; Sigap's
-    pooled connections keep no session state (settings are SET LOCAL inside a transaction,
-    LISTEN and advisory locks use dedicated connections, or are undone by whoever took them).
-    asyncpg still rolls back a transaction left open before calling this."""
-
-
 async def create_pool(
     connect_kwargs: dict[str, object],
     *,
@@ -75,7 +70,6 @@ async def create_pool(
                 min_size=min_size,
                 max_size=max_size,
                 init=_init_connection,
-                reset=_keep_session,
                 command_timeout=30,
             )
         except TRANSIENT_DB_ERRORS as exc:
