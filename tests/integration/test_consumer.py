@@ -8,6 +8,7 @@ import uuid
 import asyncpg
 import orjson
 import pytest
+from aiokafka.admin import AIOKafkaAdminClient
 
 from sigap_shared.consumer import DeadLetterPublisher, EventConsumer
 from sigap_shared.events import TOPIC_DEAD_LETTER, ComplaintSubmitted, Envelope, encode
@@ -41,7 +42,9 @@ async def _record_effect(*, conn: asyncpg.Connection, envelope: Envelope) -> Non
     )
 
 
-def _consumer(infra, pool: asyncpg.Pool, topic: str) -> tuple[EventConsumer, DeadLetterPublisher]:
+def _consumer(
+    infra, pool: asyncpg.Pool, topic: str, *, group_id: str | None = None, commit_interval_s: float = 1.0
+) -> tuple[EventConsumer, DeadLetterPublisher]:
     dead_letters = DeadLetterPublisher(
         bootstrap=infra.kafka_bootstrap, source="sigap/test", topic_prefix=infra.topic_prefix
     )
@@ -51,10 +54,11 @@ def _consumer(infra, pool: asyncpg.Pool, topic: str) -> tuple[EventConsumer, Dea
         handlers={ComplaintSubmitted.event_type: _record_effect},
         pool=pool,
         bootstrap=infra.kafka_bootstrap,
-        group_id=f"test-{uuid.uuid4().hex}",
+        group_id=group_id or f"test-{uuid.uuid4().hex}",
         dead_letters=dead_letters,
         max_attempts=2,
         retry_delay_s=0.05,
+        commit_interval_s=commit_interval_s,
     )
     return consumer, dead_letters
 
@@ -143,3 +147,51 @@ async def test_poison_messages_go_to_dead_letter_topic_and_the_next_message_is_p
         assert event["data"]["consumer"] == "test.effects"
     assert await _count_effects(effects_pool, failing.data.complaint_id) == 0
     assert await _count_effects(effects_pool, after.data.complaint_id) == 1
+
+
+async def _committed(infra, group_id: str, topic: str) -> int:
+    admin = AIOKafkaAdminClient(bootstrap_servers=infra.kafka_bootstrap)
+    await admin.start()
+    try:
+        offsets = await admin.list_consumer_group_offsets(group_id)
+    finally:
+        await admin.close()
+    return sum(meta.offset for partition, meta in offsets.items() if partition.topic == topic)
+
+
+async def test_offsets_are_committed_at_the_interval_and_on_stop_and_a_restart_reads_on_from_there(
+    infra, effects_pool
+):
+    topic = f"test.consumer.{uuid.uuid4().hex}"
+    group_id = f"test-{uuid.uuid4().hex}"
+    first = [submitted_envelope() for _ in range(3)]
+    await produce_raw(infra.kafka_bootstrap, topic, [_wire(envelope) for envelope in first])
+    consumer, dead_letters = _consumer(infra, effects_pool, topic, group_id=group_id, commit_interval_s=0.3)
+    task = asyncio.create_task(consumer.run())
+    try:
+        await eventually(lambda: consumer.handled >= 3, timeout_s=30)
+        # Committed within the interval (plus one idle poll), without stopping the consumer.
+        assert await eventually(lambda: _at_least(infra, group_id, topic, 3), timeout_s=10)
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await dead_letters.close()
+
+    # A long interval: nothing is due during the run, so only the commit on stop records it.
+    later = submitted_envelope()
+    await produce_raw(infra.kafka_bootstrap, topic, [_wire(later)])
+    again, dead_letters = _consumer(infra, effects_pool, topic, group_id=group_id, commit_interval_s=3600)
+    task = asyncio.create_task(again.run())
+    try:
+        await eventually(lambda: again.handled >= 1, timeout_s=30)
+        assert again.duplicates == 0  # it read on from the committed offsets, not from the start
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await dead_letters.close()
+    assert await _committed(infra, group_id, topic) == 4
+    assert await _count_effects(effects_pool, later.data.complaint_id) == 1
+
+
+async def _at_least(infra, group_id: str, topic: str, wanted: int) -> bool:
+    return await _committed(infra, group_id, topic) >= wanted

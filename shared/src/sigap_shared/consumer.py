@@ -13,8 +13,8 @@ from uuid import UUID
 
 import asyncpg
 import structlog
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
-from aiokafka.errors import KafkaError
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka.errors import CommitFailedError, KafkaError
 
 from sigap_shared.db import TRANSIENT_DB_ERRORS
 from sigap_shared.events import (
@@ -177,6 +177,7 @@ class EventConsumer:
         max_attempts: int = 3,
         retry_delay_s: float = 0.2,
         offset_reset: str = "earliest",
+        commit_interval_s: float = 1.0,
     ) -> None:
         self.name = name
         self._topics = list(topics)
@@ -189,6 +190,7 @@ class EventConsumer:
         self._max_attempts = max_attempts
         self._retry_delay_s = retry_delay_s
         self._offset_reset = offset_reset
+        self._commit_interval_s = commit_interval_s
         self.handled = 0
         self.duplicates = 0
         self.dead_lettered = 0
@@ -228,22 +230,45 @@ class EventConsumer:
             delay = min(delay * 2, 5.0)
 
     async def _consume(self, consumer: AIOKafkaConsumer) -> None:
-        while True:
-            batches = await consumer.getmany(timeout_ms=500, max_records=self._batch_size)
-            if not self.assigned.is_set() and consumer.assignment():
-                # Resolve every starting position before declaring readiness, so an event
-                # produced after /readyz answers 200 is never skipped by a "latest" reset.
-                for partition in consumer.assignment():
-                    await consumer.position(partition)
-                self.assigned.set()
-            if not batches:
-                continue
-            # One transaction for everything polled (each partition's order is kept), then one
-            # offset commit: far fewer round trips than a transaction per partition.
-            await self._process([message for messages in batches.values() for message in messages])
-            await consumer.commit(
-                {partition: messages[-1].offset + 1 for partition, messages in batches.items()}
-            )
+        # Offsets are committed after the database commit, but at most every
+        # `commit_interval_s`, not after each poll: a commit is a write to Kafka's offsets log,
+        # and what a crash leaves uncommitted is only read again, which the inbox absorbs.
+        pending: dict[TopicPartition, int] = {}
+        clock = asyncio.get_running_loop().time
+        last_commit = clock()
+        try:
+            while True:
+                batches = await consumer.getmany(timeout_ms=500, max_records=self._batch_size)
+                if not self.assigned.is_set() and consumer.assignment():
+                    # Resolve every starting position before declaring readiness, so an event
+                    # produced after /readyz answers 200 is never skipped by a "latest" reset.
+                    for partition in consumer.assignment():
+                        await consumer.position(partition)
+                    self.assigned.set()
+                if batches:
+                    # One transaction for everything polled (each partition's order is kept).
+                    await self._process([message for messages in batches.values() for message in messages])
+                    pending.update({partition: messages[-1].offset + 1 for partition, messages in batches.items()})
+                if pending and clock() - last_commit >= self._commit_interval_s:
+                    await self._commit(consumer, pending)
+                    pending = {}
+                    last_commit = clock()
+        finally:
+            if pending:
+                try:
+                    await asyncio.wait_for(self._commit(consumer, pending), 5)
+                except Exception as exc:  # noqa: BLE001 - leaving without a commit only means a re-read
+                    log.debug("consumer_final_commit_failed", consumer=self.name, error=repr(exc))
+
+    async def _commit(self, consumer: AIOKafkaConsumer, offsets: Mapping[TopicPartition, int]) -> None:
+        assigned = consumer.assignment()
+        mine = {partition: offset for partition, offset in offsets.items() if partition in assigned}
+        if not mine:
+            return
+        try:
+            await consumer.commit(mine)
+        except CommitFailedError as exc:  # the group rebalanced meanwhile: the new owner re-reads
+            log.info("consumer_commit_skipped", consumer=self.name, error=repr(exc))
 
     async def _process(self, messages: Sequence[ConsumerRecord]) -> None:
         decoded: list[tuple[ConsumerRecord, Envelope]] = []

@@ -157,6 +157,7 @@ async def start_runtime(settings: ServiceSettings, spec: ServiceSpec) -> Runtime
             batch_size=settings.consumer_batch_size,
             max_attempts=settings.consumer_max_attempts,
             offset_reset=settings.kafka_offset_reset,
+            commit_interval_s=settings.kafka_commit_interval_s,
         )
         runtime.consumers.append(consumer)
         runtime.tasks.append(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import SecretStr, StringConstraints, model_validator
+from pydantic import Field, SecretStr, StringConstraints, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEVELOPMENT_PG_PASSWORD = "sigap"
@@ -52,6 +52,9 @@ class ServiceSettings(BaseSettings):
     outbox_poll_interval_s: float = 1.0
     consumer_batch_size: int = 500
     consumer_max_attempts: int = 3
+    # How often consumers commit their Kafka offsets (0: after every poll). The inbox makes the
+    # re-read of anything uncommitted at a crash harmless.
+    kafka_commit_interval_s: float = Field(default=1.0, ge=0)
 
     @model_validator(mode="after")
     def _refuse_default_secrets_in_production(self) -> "ServiceSettings":
