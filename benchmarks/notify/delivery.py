@@ -9,6 +9,11 @@ records the dashboard delivery and the reporter email. Both queue 2 department-t
 in the outbox, which the real outbox relay publishes to the real Kafka. Reported: CPU per
 complaint of the notify process (handler + dispatcher + relay), throughput, and latency from
 the handler's commit to the webhook receiver (full) or to the dashboard push (lean).
+Also reported, per complaint, the database work of notify's (fresh, private) database from
+`pg_stat_database`: transactions, rows inserted, updated, deleted and read (returned by scans),
+and the CPU of the PostgreSQL backends serving it (read from /proc: PostgreSQL runs on this
+machine). PostgreSQL 15 publishes an idle backend's counters up to 10 s late, so the counters
+are read after 11 s of quiet at the start and at the end.
 
     uv run python -m benchmarks.notify.delivery --complaints 2000 --rate 300 --scenario full
     uv run python -m benchmarks.notify.delivery --complaints 2000 --rate 500 --scenario lean
@@ -43,6 +48,111 @@ from sigap_shared.events import ComplaintRouted, ComplaintStatusChanged, Envelop
 from sigap_shared.outbox import OutboxRelay
 
 PG = {"host": "127.0.0.1", "port": 55432, "user": "sigap", "password": "sigap"}
+STATS_DELAY_S = 11.0  # PostgreSQL 15 flushes an idle backend's statistics within 10 s
+_COUNTERS = ("xact", "tup_inserted", "tup_updated", "tup_deleted", "tup_returned", "tup_fetched")
+
+
+class DatabaseWork:
+    """Counters of one database (pg_stat_database) and CPU of its backends, between two points."""
+
+    def __init__(self, admin: asyncpg.Connection, database: str) -> None:
+        self._admin = admin
+        self._database = database
+        self._counters: dict[str, int] = {}
+        self._tables: dict[str, tuple[int, ...]] = {}
+        self._indexes: dict[str, tuple[int, int]] = {}
+        self.tables: dict[str, tuple[int, ...]] = {}
+        self.indexes: dict[str, tuple[int, int]] = {}
+        self._cpu: dict[int, float] = {}
+        self.counters: dict[str, int] = {}
+        self.backend_cpu_s = 0.0
+
+    async def _read_counters(self) -> dict[str, int]:
+        row = await self._admin.fetchrow(
+            "SELECT xact_commit + xact_rollback AS xact, tup_inserted, tup_updated, tup_deleted,"
+            " tup_returned, tup_fetched FROM pg_stat_database WHERE datname = $1",
+            self._database,
+        )
+        return {name: int(row[name]) for name in _COUNTERS}
+
+    async def _read_tables(self) -> tuple[dict[str, tuple[int, ...]], dict[str, tuple[int, int]]]:
+        """Per table (catalogs too): rows read by sequential scans, index entries read, inserts,
+        updates (of which HOT), deletes; per index: scans. From the benchmark database's own view."""
+        conn = await asyncpg.connect(**PG, database=self._database)
+        try:
+            tables = await conn.fetch(
+                "SELECT t.relname, t.seq_tup_read, coalesce(i.idx_tup_read, 0) AS idx_tup_read, t.n_tup_ins,"
+                " t.n_tup_upd, t.n_tup_hot_upd, t.n_tup_del FROM pg_stat_all_tables t"
+                " LEFT JOIN (SELECT relid, sum(idx_tup_read) AS idx_tup_read FROM pg_stat_all_indexes"
+                " GROUP BY relid) i ON i.relid = t.relid"
+            )
+            indexes = await conn.fetch("SELECT indexrelname, idx_scan, idx_tup_read FROM pg_stat_user_indexes")
+        finally:
+            await conn.close()
+        return (
+            {row["relname"]: tuple(int(value) for value in list(row.values())[1:]) for row in tables},
+            {row["indexrelname"]: (int(row["idx_scan"]), int(row["idx_tup_read"])) for row in indexes},
+        )
+
+    async def _backend_cpu(self) -> dict[int, float]:
+        pids = await self._admin.fetch("SELECT pid FROM pg_stat_activity WHERE datname = $1", self._database)
+        ticks = os.sysconf("SC_CLK_TCK")
+        cpu: dict[int, float] = {}
+        for row in pids:
+            try:
+                with open(f"/proc/{row['pid']}/stat") as stat:
+                    fields = stat.read().rsplit(")", 1)[1].split()
+                cpu[row["pid"]] = (int(fields[11]) + int(fields[12])) / ticks
+            except (OSError, IndexError, ValueError):
+                continue
+        return cpu
+
+    async def start(self) -> None:
+        await asyncio.sleep(STATS_DELAY_S)
+        self._counters = await self._read_counters()
+        self._tables, self._indexes = await self._read_tables()
+        self._cpu = await self._backend_cpu()
+
+    async def stop_cpu(self) -> None:
+        """Backend CPU is read before the benchmark's connections close (it dies with them)."""
+        now = await self._backend_cpu()
+        self.backend_cpu_s = sum(value - self._cpu.get(pid, 0.0) for pid, value in now.items())
+
+    async def stop_counters(self) -> None:
+        await asyncio.sleep(STATS_DELAY_S)
+        end = await self._read_counters()
+        self.counters = {name: end[name] - self._counters[name] for name in _COUNTERS}
+        tables, indexes = await self._read_tables()
+        for name, values in tables.items():
+            before = self._tables.get(name, (0,) * len(values))
+            self.tables[name] = tuple(now - then for now, then in zip(values, before, strict=True))
+        self.indexes = {
+            name: (scans - self._indexes.get(name, (0, 0))[0], read - self._indexes.get(name, (0, 0))[1])
+            for name, (scans, read) in indexes.items()
+        }
+
+    def report(self, complaints: int) -> None:
+        per = {name: value / complaints for name, value in self.counters.items()}
+        print(
+            f"  database per complaint     {per['xact']:.2f} transactions, {per['tup_inserted']:.2f} rows inserted, "
+            f"{per['tup_updated']:.2f} updated, {per['tup_deleted']:.2f} deleted, "
+            f"{per['tup_returned']:.1f} returned, {per['tup_fetched']:.1f} fetched"
+        )
+        print(
+            f"  PostgreSQL backends        {self.backend_cpu_s * 1000 / complaints:.2f} CPU-ms/complaint "
+            "(this database's connections)"
+        )
+        print("  per table, per complaint   seq-read   idx-read  inserted  updated (HOT)  deleted")
+        for name, values in sorted(self.tables.items()):
+            if any(value / complaints >= 0.05 for value in values):
+                seq, idx, ins, upd, hot, dele = (value / complaints for value in values)
+                print(f"    {name:24} {seq:8.1f} {idx:10.1f} {ins:9.2f} {upd:8.2f} ({hot:.2f}) {dele:8.2f}")
+        used = ", ".join(
+            f"{name} {scans}/{read / complaints:.1f}" for name, (scans, read) in sorted(self.indexes.items()) if scans
+        )
+        unused = ", ".join(sorted(name for name, (scans, _) in self.indexes.items() if not scans))
+        print(f"  index scans (entries read per complaint) {used}")
+        print(f"  indexes not scanned        {unused}")
 
 
 def _receivers(smtp_port: int, http_port: int, ready, results) -> None:
@@ -208,6 +318,8 @@ async def main(complaints: int, rate: float, batch: int, scenario: str = "full")
 
         watcher = asyncio.create_task(watch_dashboard())
         await asyncio.sleep(1.0)
+        work = DatabaseWork(admin, database)
+        await work.start()
 
         committed: dict[str, float] = {}
         cpu0, wall0 = time.process_time(), time.perf_counter()
@@ -236,9 +348,11 @@ async def main(complaints: int, rate: float, batch: int, scenario: str = "full")
             await asyncio.sleep(0.2)
         total_wall = time.perf_counter() - wall0
         total_cpu = time.process_time() - cpu0
+        await work.stop_cpu()
         for task in (dispatch_task, relay_task, watcher):
             task.cancel()
         await asyncio.gather(dispatch_task, relay_task, watcher, return_exceptions=True)
+        await work.stop_counters()
         await http.close()
         statuses = dict(await pool.fetch("SELECT status, count(*) FROM notifications GROUP BY status"))
         async with httpx.AsyncClient() as client:
@@ -263,6 +377,7 @@ async def main(complaints: int, rate: float, batch: int, scenario: str = "full")
             f"  commit -> {target:9} latency p50 {_pct(latencies, 50):.0f} ms, p99 {_pct(latencies, 99):.0f} ms, "
             f"max {max(latencies, default=float('nan')):.0f} ms ({len(latencies)} samples)"
         )
+        work.report(complaints)
         print(f"  max RSS                    {usage.ru_maxrss / 1024:.0f} MiB; cores {os.cpu_count()}")
     finally:
         await pool.close()
@@ -279,6 +394,8 @@ async def handler_only(complaints: int) -> None:
     try:
         await apply_migrations(pool, [shared_migrations(), package_migrations("sigap_notify")])
         pairs = [_events("BENCH") for _ in range(complaints)]
+        work = DatabaseWork(admin, database)
+        await work.start()
         wall0, cpu0 = time.perf_counter(), time.process_time()
         for start in range(0, complaints, 250):
             async with pool.acquire() as conn, conn.transaction():
@@ -286,6 +403,8 @@ async def handler_only(complaints: int) -> None:
                     await handlers.on_complaint_event(conn=conn, envelope=routed)
                     await handlers.on_complaint_event(conn=conn, envelope=changed)
         wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
+        await work.stop_cpu()
+        await work.stop_counters()
         print("notify handler benchmark (consumer side only)")
         print(f"  complaints                 {complaints} (2 events each)")
         print(
@@ -293,6 +412,7 @@ async def handler_only(complaints: int) -> None:
             f"{wall * 1e6 / (2 * complaints):.0f} us/event"
         )
         print(f"  CPU                        {cpu * 1000 / complaints:.2f} CPU-ms/complaint (notify process)")
+        work.report(complaints)
     finally:
         await pool.close()
         await admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')

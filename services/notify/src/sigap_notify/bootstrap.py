@@ -144,6 +144,8 @@ def build_channels(
             password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
             timeout_s=settings.smtp_timeout_s,
             public_base_url=settings.public_base_url,
+            # One open session per concurrent send: fewer and each batch reopens the rest.
+            max_idle_connections=settings.dispatcher_concurrency,
         )
     else:
         channels["email"] = UnconfiguredChannel("email")

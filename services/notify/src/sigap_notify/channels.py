@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from email.header import Header
 from email.mime.text import MIMEText
-from email.utils import formatdate
+from email.utils import formataddr, formatdate, parseaddr
 from typing import Any, Protocol
 from uuid import UUID
 
@@ -27,7 +27,7 @@ from cryptography.hazmat.primitives import serialization
 from py_vapid import Vapid
 from pywebpush import WebPushException, webpush_async
 
-from sigap_notify import domain, repository
+from sigap_notify import domain, lookups, repository
 from sigap_notify.contacts import ContactLookupUnavailable, ContactResolver
 from sigap_notify.sealing import SecretBox, SecretUnreadable
 
@@ -72,10 +72,24 @@ class Delivery:
         )
 
 
+async def load_template(pool: asyncpg.Pool, *, key: str, language: str) -> asyncpg.Record | None:
+    """The template in `language` (Indonesian when missing), read once per dispatch batch."""
+
+    async def load() -> asyncpg.Record | None:
+        async with pool.acquire() as conn:
+            return await repository.get_template(conn=conn, key=key, language=language)
+
+    return await lookups.once(("template", key, language), load)
+
+
 class Channel(Protocol):
     # Whether a send interrupted mid-way may be repeated: true only when the receiver dedupes
     # on the idempotency key we send.
     resend_safe: bool
+    # Whether the claim itself records the delivery as sent (one write instead of claim, then
+    # mark): only for in-process sends that cannot fail in a way worth a retry. A crash between
+    # the claim's commit and the send loses that send; it is never repeated.
+    settles_on_claim: bool
 
     async def send(self, delivery: Delivery) -> str | None: ...
 
@@ -84,6 +98,7 @@ class UnconfiguredChannel:
     """A channel the city has not plugged a provider into (yet)."""
 
     resend_safe = False
+    settles_on_claim = False
 
     def __init__(self, name: str) -> None:
         self._name = name
@@ -94,9 +109,12 @@ class UnconfiguredChannel:
 
 class DashboardChannel:
     """Staff dashboards: pushed to the live stream of the recipient's department, or of the
-    field officer the recipient names (only that officer's stream)."""
+    field officer the recipient names (only that officer's stream). A push onto an in-process
+    queue cannot fail in a way a retry would fix (a stalled browser's full queue drops it), so
+    its deliveries are settled by their claim."""
 
     resend_safe = True
+    settles_on_claim = True
 
     def __init__(self, hub: "DashboardHub") -> None:
         self._hub = hub
@@ -157,6 +175,7 @@ class EmailChannel:
     a relay or mailbox that dedupes on it sees one message however often it is offered."""
 
     resend_safe = False
+    settles_on_claim = False
 
     def __init__(
         self,
@@ -180,6 +199,7 @@ class EmailChannel:
         self._host = host
         self._port = port
         self._sender = sender
+        self._envelope_sender = parseaddr(sender)[1] or sender
         self._use_tls = use_tls
         self._start_tls = start_tls
         self._username = username
@@ -226,8 +246,7 @@ class EmailChannel:
             raise RetryLater(str(exc)) from exc
         if contact is None or not contact.addresses:
             raise Undeliverable("no email address known for this recipient")
-        async with self._pool.acquire() as conn:
-            template = await repository.get_template(conn=conn, key=template_key, language=contact.language)
+        template = await load_template(self._pool, key=template_key, language=contact.language)
         if template is None:
             raise Undeliverable(f"no template {template_key}")
         tracking_code = params.get("tracking_code") or ""
@@ -240,27 +259,42 @@ class EmailChannel:
                 "tracking_url": f"{self._public_base_url}/lacak/{tracking_code}",
             },
         )
-        # compat32 MIMEText: the modern EmailMessage re-parses every header it is given, which
-        # was the largest CPU cost of sending.
-        email = MIMEText(message.body, "plain", "utf-8")
-        email["From"] = self._sender
-        email["To"] = ", ".join(contact.addresses)
-        email["Subject"] = Header(message.subject, "utf-8")
-        email["Date"] = formatdate(localtime=False)
-        email["Message-ID"] = message_id
-        email["Content-Language"] = template["language"]
+        headers = [("Date", formatdate(localtime=False)), ("Message-ID", message_id)]
+        headers.append(("Content-Language", template["language"]))
         if complaint_id is not None:
-            email["X-Sigap-Complaint"] = complaint_id
+            headers.append(("X-Sigap-Complaint", complaint_id))
+        recipients = list(contact.addresses)
+        raw = domain.plain_email(
+            sender=self._sender, to=recipients, subject=message.subject, body=message.body, headers=headers
+        )
         try:
-            await self._send_message(email, recipients=list(contact.addresses))
+            await self._send_message(raw or self._mime_message(message, recipients, headers), recipients=recipients)
         except (aiosmtplib.SMTPException, OSError, asyncio.TimeoutError) as exc:
             raise RetryLater(f"smtp: {_smtp_error(exc)}") from exc
         return ", ".join(domain.mask_address(address) for address in contact.addresses)
 
-    async def _send_message(self, email: MIMEText, *, recipients: list[str]) -> None:
+    def _mime_message(
+        self, message: domain.RenderedMessage, recipients: list[str], headers: list[tuple[str, str]]
+    ) -> MIMEText:
+        """What the email package makes of a message `domain.plain_email` leaves to it (e.g. an
+        address that is not ASCII). compat32 MIMEText: the modern EmailMessage re-parses every
+        header it is given."""
+        email = MIMEText(message.body, "plain", "utf-8")
+        # A display name that is not ASCII must be an encoded word, or the address is lost.
+        email["From"] = formataddr(parseaddr(self._sender), charset="utf-8")
+        email["To"] = ", ".join(recipients)
+        email["Subject"] = Header(message.subject, "utf-8")
+        for name, value in headers:
+            email[name] = value
+        return email
+
+    async def _send_message(self, email: MIMEText | bytes, *, recipients: list[str]) -> None:
         client = await self._connection()
         try:
-            await client.send_message(email, recipients=recipients)
+            if isinstance(email, bytes):
+                await client.sendmail(self._envelope_sender, recipients, email)
+            else:
+                await client.send_message(email, recipients=recipients)
         except BaseException:
             # After any failure the session's state is unknown: never reuse it.
             await _close_quietly(client)
@@ -313,6 +347,7 @@ class WebhookChannel:
     idempotency key, so a receiver that dedupes on it may safely see a retry."""
 
     resend_safe = True
+    settles_on_claim = False
 
     def __init__(
         self, *, pool: asyncpg.Pool, session: aiohttp.ClientSession, box: SecretBox, allow_http: bool = False
@@ -324,8 +359,7 @@ class WebhookChannel:
 
     async def send(self, delivery: Delivery) -> str | None:
         subscription_id = UUID(delivery.recipient.removeprefix(domain.WEBHOOK_PREFIX))
-        async with self._pool.acquire() as conn:
-            subscription = await repository.get_webhook(conn=conn, subscription_id=subscription_id)
+        subscription = await lookups.once(("webhook", subscription_id), lambda: self._load(subscription_id))
         if subscription is None or not subscription["active"]:
             raise Undeliverable("webhook subscription removed")
         url: str = subscription["url"]
@@ -352,6 +386,10 @@ class WebhookChannel:
             raise RetryLater(f"webhook answered {status}")
         return domain.mask_address(url)
 
+    async def _load(self, subscription_id: UUID) -> asyncpg.Record | None:
+        async with self._pool.acquire() as conn:
+            return await repository.get_webhook(conn=conn, subscription_id=subscription_id)
+
     def _secret(self, subscription: Mapping[str, Any]) -> str:
         if subscription["secret_sealed"] is None:
             # Written before secrets were sealed and not sealed yet (start-up does it).
@@ -369,6 +407,7 @@ class HttpGatewayChannel:
     JSON string), a bearer token and `Idempotency-Key` (providers that honour it drop repeats)."""
 
     resend_safe = False
+    settles_on_claim = False
 
     def __init__(
         self,
@@ -402,8 +441,7 @@ class HttpGatewayChannel:
             raise RetryLater(str(exc)) from exc
         if contact is None or not contact.addresses:
             raise Undeliverable(f"no {self._name} number known for this recipient")
-        async with self._pool.acquire() as conn:
-            template = await repository.get_template(conn=conn, key=delivery.template, language=contact.language)
+        template = await load_template(self._pool, key=delivery.template, language=contact.language)
         if template is None:
             raise Undeliverable(f"no template {delivery.template}")
         text = domain.render(subject=template["subject"], body=template["body"], params=delivery.params).body
@@ -433,6 +471,7 @@ class WebPushChannel:
     undeliverable, not retried."""
 
     resend_safe = False
+    settles_on_claim = False
 
     def __init__(
         self,
@@ -470,8 +509,7 @@ class WebPushChannel:
             endpoint = str(subscription["endpoint"])
         except (orjson.JSONDecodeError, KeyError, TypeError) as exc:
             raise Undeliverable("push subscription is not readable") from exc
-        async with self._pool.acquire() as conn:
-            template = await repository.get_template(conn=conn, key=delivery.template, language=contact.language)
+        template = await load_template(self._pool, key=delivery.template, language=contact.language)
         if template is None:
             raise Undeliverable(f"no template {delivery.template}")
         message = domain.render(subject=template["subject"], body=template["body"], params=delivery.params)

@@ -25,7 +25,7 @@ import aiohttp
 import asyncpg
 import structlog
 
-from sigap_notify import repository
+from sigap_notify import lookups, repository
 from sigap_notify.domain import ANONYMOUS_REPORTER_PREFIX, OFFICER_PREFIX, REPORTER_PREFIX
 
 log = structlog.get_logger(__name__)
@@ -53,9 +53,12 @@ class DepartmentContactResolver:
         if channel != "email" or not recipient.startswith("department:"):
             return None
         department = recipient.split(":")[1]
-        async with self._pool.acquire() as conn:
-            emails = await repository.department_emails(conn=conn, department=department)
+        emails = await lookups.once(("department_emails", department), lambda: self._load(department))
         return Contact(addresses=tuple(emails)) if emails else None
+
+    async def _load(self, department: str) -> list[str]:
+        async with self._pool.acquire() as conn:
+            return await repository.department_emails(conn=conn, department=department)
 
 
 class OfficerContactResolver:
@@ -66,9 +69,12 @@ class OfficerContactResolver:
         if channel != "email" or not recipient.startswith(OFFICER_PREFIX):
             return None
         department, _, username = recipient.removeprefix(OFFICER_PREFIX).partition(":")
-        async with self._pool.acquire() as conn:
-            emails = await repository.officer_emails(conn=conn, department=department, username=username)
+        emails = await lookups.once(("officer_emails", department, username), lambda: self._load(department, username))
         return Contact(addresses=tuple(emails)) if emails else None
+
+    async def _load(self, department: str, username: str) -> list[str]:
+        async with self._pool.acquire() as conn:
+            return await repository.officer_emails(conn=conn, department=department, username=username)
 
 
 class SubscriptionContactResolver:
@@ -79,9 +85,12 @@ class SubscriptionContactResolver:
         tracking_code = params.get("tracking_code")
         if not recipient.startswith(REPORTER_PREFIX) or not tracking_code:
             return None
-        async with self._pool.acquire() as conn:
-            row = await repository.find_subscription(conn=conn, tracking_code=tracking_code, channel=channel)
+        row = await lookups.together("subscription", (tracking_code, channel), self._load)
         return Contact(addresses=(row["address"],), language=row["language"]) if row else None
+
+    async def _load(self, keys: Sequence[tuple[str, str]]) -> Mapping[tuple[str, str], asyncpg.Record]:
+        async with self._pool.acquire() as conn:
+            return await repository.find_subscriptions(conn=conn, keys=keys)
 
 
 class IntakeContactResolver:

@@ -4,11 +4,12 @@ what a department may see of an event. No I/O."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import re
 import string
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -279,19 +280,23 @@ class FanOut:
 
 
 def fan_outs(
-    envelope: Envelope, *, department: str | None = None, departments: tuple[str, ...] | None = None
+    envelope: Envelope,
+    *,
+    department: str | None = None,
+    departments: tuple[str, ...] | None = None,
+    redacted: Envelope | None = None,
 ) -> list[FanOut]:
-    """Webhook deliveries carry the redacted event as a structured-mode CloudEvent, to the
-    webhooks of `departments` (default: the event's own department); status changes, transfers
-    and the department's messages also reach channels the reporter subscribed directly
-    (tracking code + token)."""
+    """Webhook deliveries carry the redacted event (`redacted`, when the caller already made
+    it) as a structured-mode CloudEvent, to the webhooks of `departments` (default: the event's
+    own department); status changes, transfers and the department's messages also reach
+    channels the reporter subscribed directly (tracking code + token)."""
     data = envelope.data
     result: list[FanOut] = []
     department = department_of(envelope) or department
     if departments is None:
         departments = (department,) if department is not None else ()
     if departments:
-        cloudevent = structured_cloudevent(redact_for_department(envelope))
+        cloudevent = structured_cloudevent(redacted or redact_for_department(envelope))
         result.append(
             FanOut(
                 "webhook",
@@ -440,6 +445,54 @@ def render(*, subject: str, body: str, params: Mapping[str, Any]) -> RenderedMes
         subject=string.Template(subject).safe_substitute(values),
         body=string.Template(body).safe_substitute(values),
     )
+
+
+def plain_email(
+    *, sender: str, to: Sequence[str], subject: str, body: str, headers: Sequence[tuple[str, str]]
+) -> bytes | None:
+    """A text/plain UTF-8 message ready for SMTP: base64 body, the subject as RFC 2047 encoded
+    words unless it is short plain ASCII. Written directly because the email package's
+    generator (header folding, address re-parsing) was the largest CPU cost of sending. None
+    when the sender, an address or a header value is not plain one-line ASCII: the caller then
+    lets the email package handle it."""
+    fixed = [("From", sender), ("To", ", ".join(to)), *headers]
+    if not all(_plain_header_value(value) for _, value in fixed):
+        return None
+    try:
+        encoded_body = base64.encodebytes(body.encode())
+        encoded_subject = _header_text(subject)
+    except UnicodeEncodeError:  # a lone surrogate: let the email package decide
+        return None
+    lines = [f"{name}: {value}" for name, value in fixed]
+    lines += [
+        f"Subject: {encoded_subject}",
+        "MIME-Version: 1.0",
+        'Content-Type: text/plain; charset="utf-8"',
+        "Content-Transfer-Encoding: base64",
+    ]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + encoded_body.replace(b"\n", b"\r\n")
+
+
+def _plain_header_value(value: str) -> bool:
+    return value.isascii() and value.isprintable() and len(value) < 900
+
+
+_ENCODED_WORD_BYTES = 45  # 60 base64 characters: each encoded word stays under 75
+
+
+def _header_text(text: str) -> str:
+    if _plain_header_value(text) and len(text) <= 76 and "=?" not in text:
+        return text
+    words: list[bytes] = []
+    word = b""
+    for character in text:
+        encoded = character.encode()
+        if len(word) + len(encoded) > _ENCODED_WORD_BYTES:
+            words.append(word)
+            word = b""
+        word += encoded
+    words.append(word)
+    return "\r\n ".join(f"=?utf-8?b?{base64.b64encode(word).decode()}?=" for word in words)
 
 
 def template_problems(text: str) -> list[str]:

@@ -21,15 +21,16 @@ async def on_complaint_event(*, conn: asyncpg.Connection, envelope: Envelope) ->
     supporters = domain.supporters_after(envelope)
     # The supporters notify already knows are added in SQL when the event does not carry them.
     audience = domain.department_audience(envelope, lead=department, supporters=supporters or ())
+    redacted = domain.redact_for_department(envelope) if audience else None
     recorded = await repository.record_event(
         conn=conn,
         event_id=envelope.id,
         complaint_id=envelope.data.complaint_id,
         event_type=envelope.type,
         planned=domain.plan(envelope, department=department),
-        fan_outs=domain.fan_outs(envelope, department=department, departments=tuple(audience)),
+        fan_outs=domain.fan_outs(envelope, department=department, departments=tuple(audience), redacted=redacted),
         department=department,
-        department_copy=encode(domain.redact_for_department(envelope)) if audience else None,
+        department_copy=encode(redacted) if redacted is not None else None,
         leads=domain.leads(envelope),
         supporters=supporters,
     )

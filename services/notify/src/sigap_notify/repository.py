@@ -19,6 +19,9 @@ from sigap_shared.events import KafkaRecord, headers_to_json
 from sigap_shared.outbox import NOTIFY_CHANNEL
 
 WAKE_CHANNEL = "sigap_notify_deliveries"
+# What a staff mail without any address on file is reported with (the contact resolvers say
+# the same when they find none at send time).
+NO_STAFF_ADDRESS = "no email address known for this recipient"
 
 # Everything one event causes, in one round trip (the consumer's throughput is bounded by
 # round trips, not CPU): the complaint's lead and supporters, the department-topic copies in
@@ -54,25 +57,34 @@ WITH stored AS (
     ON CONFLICT (event_id, topic) DO NOTHING
     RETURNING 1
 ), planned AS (
-    SELECT recipient, channel, template, params
+    -- Staff mail to a department or officer without any address on file is `unreachable`
+    -- (migration 0008): only those tables can answer for such recipients, so the delivery is
+    -- recorded undeliverable right away instead of being claimed and then settled.
+    SELECT recipient, channel, template, params,
+           channel = 'email' AND staff_mail_unreachable(recipient) AS unreachable
     FROM unnest($4::text[], $5::text[], $6::text[], $7::jsonb[]) AS p(recipient, channel, template, params)
     UNION ALL
-    SELECT '{WEBHOOK_PREFIX}' || w.id::text, 'webhook', $13::text, $14::jsonb
+    SELECT '{WEBHOOK_PREFIX}' || w.id::text, 'webhook', $13::text, $14::jsonb, false
     FROM webhook_subscriptions w
     WHERE $13::text IS NOT NULL AND w.active AND w.department IN (SELECT code FROM audience)
     UNION ALL
-    SELECT $15::text, s.channel, $16::text, $17::jsonb
+    SELECT $15::text, s.channel, $16::text, $17::jsonb, false
     FROM reporter_subscriptions s
     WHERE $16::text IS NOT NULL AND s.tracking_code = $18::text AND NOT (s.channel = ANY($19::text[]))
 ), inserted AS (
-    INSERT INTO notifications (event_id, complaint_id, event_type, recipient, channel, template, params)
-    SELECT $1, $2, $3, recipient, channel, template, params FROM planned
+    INSERT INTO notifications (event_id, complaint_id, event_type, recipient, channel, template, params,
+                               status, last_error)
+    SELECT $1, $2, $3, recipient, channel, template, params,
+           CASE WHEN unreachable THEN 'undeliverable' ELSE 'pending' END,
+           CASE WHEN unreachable THEN '{NO_STAFF_ADDRESS}' END
+    FROM planned
     ON CONFLICT (event_id, recipient, channel) DO NOTHING
-    RETURNING 1
+    RETURNING status
 )
 SELECT
     (SELECT count(*) FROM inserted) AS recorded,
-    (SELECT count(*) FROM (SELECT pg_notify('{WAKE_CHANNEL}', '') FROM inserted LIMIT 1) AS w) AS woke,
+    (SELECT count(*) FROM (SELECT pg_notify('{WAKE_CHANNEL}', '') FROM inserted
+                           WHERE status = 'pending' LIMIT 1) AS w) AS woke,
     (SELECT count(*) FROM (SELECT pg_notify('{NOTIFY_CHANNEL}', '') FROM queued LIMIT 1) AS o) AS queued
 """
 
@@ -141,13 +153,19 @@ async def list_for_complaint(*, conn: asyncpg.Connection, complaint_id: UUID) ->
 # -- Delivery engine -----------------------------------------------------------------------
 
 
-async def claim_due(*, conn: asyncpg.Connection, channel: str, limit: int) -> list[asyncpg.Record]:
-    """Move up to `limit` due deliveries of one channel to `sending` and count the attempt.
-    SKIP LOCKED lets several dispatchers (or replicas) share the work without waiting."""
+async def claim_due(
+    *, conn: asyncpg.Connection, channel: str, limit: int, settle: bool = False
+) -> list[asyncpg.Record]:
+    """Move up to `limit` due deliveries of one channel to `sending` and count the attempt;
+    with `settle`, straight to `sent` (for channels whose send cannot need a retry), so each
+    delivery is written once more instead of twice. SKIP LOCKED lets several dispatchers (or
+    replicas) share the work without waiting."""
     return await conn.fetch(
         """
         UPDATE notifications AS n
-        SET status = 'sending', attempts = n.attempts + 1, claimed_at = now(), updated_at = now()
+        SET status = CASE WHEN $3::boolean THEN 'sent' ELSE 'sending' END,
+            sent_at = CASE WHEN $3::boolean THEN now() ELSE n.sent_at END,
+            attempts = n.attempts + 1, claimed_at = now(), updated_at = now()
         FROM (
             SELECT id FROM notifications
             WHERE status = 'pending' AND channel = $1 AND next_attempt_at <= now()
@@ -161,37 +179,113 @@ async def claim_due(*, conn: asyncpg.Connection, channel: str, limit: int) -> li
         """,
         channel,
         limit,
+        settle,
     )
 
 
-async def mark_sent_many(
-    *, conn: asyncpg.Connection, notification_ids: Sequence[int], addresses_masked: Sequence[str | None]
+async def settle_many(
+    *,
+    conn: asyncpg.Connection,
+    notification_ids: Sequence[int],
+    statuses: Sequence[str],
+    addresses_masked: Sequence[str | None],
+    errors: Sequence[str | None],
 ) -> None:
+    """Record the outcome of a batch's sends in one statement: `sent` (with where it went) or
+    `undeliverable` (with why)."""
     await conn.execute(
         """
         UPDATE notifications AS n
-        SET status = 'sent', sent_at = now(), updated_at = now(), last_error = NULL,
+        SET status = s.status, updated_at = now(), last_error = left(s.error, 1000),
+            sent_at = CASE WHEN s.status = 'sent' THEN now() ELSE n.sent_at END,
             address_masked = coalesce(s.address_masked, n.address_masked)
-        FROM unnest($1::bigint[], $2::text[]) AS s(id, address_masked)
+        FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[]) AS s(id, status, address_masked, error)
         WHERE n.id = s.id AND n.status = 'sending'
         """,
         list(notification_ids),
+        list(statuses),
         list(addresses_masked),
+        list(errors),
+    )
+
+
+async def lock_due(*, conn: asyncpg.Connection, channel: str, limit: int) -> list[asyncpg.Record]:
+    """Lock up to `limit` due deliveries of one channel for the caller's transaction, without
+    writing them: for channels whose receivers dedupe on our idempotency key, the batch is
+    sent while the rows stay locked and `settle_locked` records the outcomes in the same
+    transaction (one write per delivery instead of claim and mark). If the transaction dies
+    with the process, the rows are simply due again. `attempts` is returned counting this one."""
+    return await conn.fetch(
+        """
+        SELECT id, event_id, complaint_id, event_type, recipient, channel, template, params,
+               attempts + 1 AS attempts, held_for_digest
+        FROM notifications
+        WHERE status = 'pending' AND channel = $1 AND next_attempt_at <= now()
+        ORDER BY next_attempt_at, id
+        LIMIT $2
+        FOR UPDATE SKIP LOCKED
+        """,
+        channel,
+        limit,
+    )
+
+
+async def settle_locked(
+    *,
+    conn: asyncpg.Connection,
+    notification_ids: Sequence[int],
+    statuses: Sequence[str],
+    addresses_masked: Sequence[str | None],
+    errors: Sequence[str | None],
+    retry_in_s: Sequence[float | None],
+) -> None:
+    """The outcomes of a batch locked by `lock_due`, in one statement: `sent`, `undeliverable`,
+    `failed`, or `pending` again after `retry_in_s`; each counts as an attempt."""
+    await conn.execute(
+        """
+        UPDATE notifications AS n
+        SET status = s.status, attempts = n.attempts + 1, claimed_at = now(), updated_at = now(),
+            last_error = left(s.error, 1000),
+            sent_at = CASE WHEN s.status = 'sent' THEN now() ELSE n.sent_at END,
+            next_attempt_at = CASE WHEN s.status = 'pending' THEN now() + make_interval(secs => s.retry_in_s)
+                                   ELSE n.next_attempt_at END,
+            address_masked = coalesce(s.address_masked, n.address_masked)
+        FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::float8[])
+             AS s(id, status, address_masked, error, retry_in_s)
+        WHERE n.id = s.id AND n.status = 'pending'
+        """,
+        list(notification_ids),
+        list(statuses),
+        list(addresses_masked),
+        list(errors),
+        list(retry_in_s),
     )
 
 
 async def recent_emails(
-    *, conn: asyncpg.Connection, recipients: Sequence[str], template: str, window_s: float
+    *, conn: asyncpg.Connection, recipients: Sequence[str], template: str, window_s: float, at_most: int
 ) -> dict[str, int]:
+    """How many mails of `template` each recipient got within the window, counted only up to
+    `at_most` (what the digest decision needs), so a busy recipient costs a few index rows
+    rather than every mail of the window."""
     rows = await conn.fetch(
-        "SELECT recipient, count(*) AS sent FROM notifications"
-        " WHERE channel = 'email' AND status = 'sent' AND recipient = ANY($1::text[]) AND template = $2"
-        " AND sent_at > now() - make_interval(secs => $3) GROUP BY recipient",
+        """
+        SELECT r.recipient, (
+            SELECT count(*) FROM (
+                SELECT 1 FROM notifications
+                WHERE channel = 'email' AND status = 'sent' AND recipient = r.recipient AND template = $2
+                  AND sent_at > now() - make_interval(secs => $3)
+                LIMIT $4
+            ) AS recent
+        ) AS sent
+        FROM unnest($1::text[]) AS r(recipient)
+        """,
         list(recipients),
         template,
         window_s,
+        at_most,
     )
-    return {row["recipient"]: row["sent"] for row in rows}
+    return {row["recipient"]: row["sent"] for row in rows if row["sent"]}
 
 
 async def hold_for_digest(*, conn: asyncpg.Connection, notification_ids: Sequence[int], window_s: float) -> None:
@@ -351,12 +445,27 @@ async def delete_officer_contacts(*, conn: asyncpg.Connection, department: str, 
     return result != "DELETE 0"
 
 
-async def find_subscription(*, conn: asyncpg.Connection, tracking_code: str, channel: str) -> asyncpg.Record | None:
-    return await conn.fetchrow(
-        "SELECT id, address, language FROM reporter_subscriptions WHERE tracking_code = $1 AND channel = $2",
-        tracking_code,
-        channel,
+async def find_subscriptions(
+    *, conn: asyncpg.Connection, keys: Sequence[tuple[str, str]]
+) -> dict[tuple[str, str], asyncpg.Record]:
+    """Direct subscriptions by (tracking code, channel), many in one round trip (one unique
+    index lookup per key, however small the table)."""
+    rows = await conn.fetch(
+        """
+        SELECT s.tracking_code, s.channel, s.id, s.address, s.language
+        FROM unnest($1::text[], $2::text[]) AS k(tracking_code, channel)
+        CROSS JOIN LATERAL (
+            -- LIMIT (the key is unique anyway) keeps this a per-key probe of the unique index:
+            -- flattened into a join, the planner seq-scans a small table once per batch.
+            SELECT * FROM reporter_subscriptions r
+            WHERE r.tracking_code = k.tracking_code AND r.channel = k.channel
+            LIMIT 1
+        ) AS s
+        """,
+        [tracking_code for tracking_code, _ in keys],
+        [channel for _, channel in keys],
     )
+    return {(row["tracking_code"], row["channel"]): row for row in rows}
 
 
 async def upsert_subscription(
