@@ -458,6 +458,8 @@ class Announcement:
 
 # A run of announcements (distinct complaints) is one statement: the public timeline entries
 # and, for each entry that is new and about a complaint of this intake's, the tracked complaint.
+# The updates name their rows by id ($2) as well as through the join, so PostgreSQL looks them
+# up by key instead of scanning the table to join it with a list it cannot size.
 _ANNOUNCED = """
     WITH announced AS (
         SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::timestamptz[], $5::text[], $6::text[],
@@ -467,7 +469,7 @@ _ANNOUNCED = """
     ), entry AS (
         INSERT INTO tracking_timeline (event_id, complaint_id, event_type, status, department, note, occurred_at)
         SELECT a.event_id, a.complaint_id, a.event_type, a.status, a.department, a.public_note, a.occurred_at
-        FROM announced a WHERE EXISTS (SELECT 1 FROM complaints WHERE id = a.complaint_id)
+        FROM announced a WHERE a.complaint_id IN (SELECT id FROM complaints WHERE id = ANY($2::uuid[]))
         ON CONFLICT (event_id) DO NOTHING
         RETURNING event_id
     )
@@ -495,7 +497,7 @@ async def record_routings(*, conn: asyncpg.Connection, announcements: Sequence[A
         + """
         UPDATE complaints SET department = a.department
         FROM entry JOIN announced a USING (event_id)
-        WHERE complaints.id = a.complaint_id
+        WHERE complaints.id = ANY($2::uuid[]) AND complaints.id = a.complaint_id
         """,
         *_announcement_columns(announcements),
     )
@@ -512,7 +514,7 @@ async def record_status_changes(*, conn: asyncpg.Connection, announcements: Sequ
                                    THEN string_to_array(a.after_photo_ids, ',')::uuid[]
                                    ELSE complaints.after_photo_ids END
         FROM entry JOIN announced a USING (event_id)
-        WHERE complaints.id = a.complaint_id
+        WHERE complaints.id = ANY($2::uuid[]) AND complaints.id = a.complaint_id
           AND (complaints.status_changed_at IS NULL OR complaints.status_changed_at <= a.occurred_at)
         """,
         *_announcement_columns(announcements),
