@@ -69,12 +69,14 @@ def _infra_pids(infra: Infra) -> dict[str, list[int]]:
     return pids
 
 
-def _postgres_usage(postmaster: int, databases: list[str]) -> tuple[float, float]:
+def _postgres_usage(postmaster: int, databases: list[str], exclude: set[int]) -> tuple[float, float]:
     """CPU of the backends serving the benchmark's databases, and of the server's shared
     background processes (WAL writer, checkpointer, autovacuum...). Backends of other
-    databases (other work on a shared server) are left out."""
+    databases (other work on a shared server) and the benchmark's own (`exclude`) are left out."""
     own = background = 0.0
     for pid in _children(postmaster):
+        if pid in exclude:
+            continue
         try:
             title = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
         except (FileNotFoundError, ProcessLookupError):
@@ -86,12 +88,14 @@ def _postgres_usage(postmaster: int, databases: list[str]) -> tuple[float, float
     return own + _cpu_seconds(postmaster), background
 
 
-def _snapshot(system: SigapSystem, infra_pids: dict[str, list[int]], databases: list[str]) -> dict[str, float]:
+def _snapshot(
+    system: SigapSystem, infra_pids: dict[str, list[int]], databases: list[str], exclude: set[int]
+) -> dict[str, float]:
     usage = {name: _cpu_seconds(service.process.pid) for name, service in system.services.items()}
     if "kafka" in infra_pids:
         usage["kafka"] = sum(_cpu_seconds(pid) for pid in infra_pids["kafka"])
     if "postgres" in infra_pids:
-        usage["postgres"], usage["postgres-shared"] = _postgres_usage(infra_pids["postgres"][0], databases)
+        usage["postgres"], usage["postgres-shared"] = _postgres_usage(infra_pids["postgres"][0], databases, exclude)
     usage["load-generator"] = time.process_time()
     return usage
 
@@ -172,21 +176,19 @@ async def _drive(url: str, rate: float, seconds: float) -> tuple[int, dict[int, 
     return total, statuses, time.perf_counter() - start
 
 
-async def _wait_delivered(infra: Infra, notify_db: str, expected: int, timeout_s: float) -> int:
-    conn = await asyncpg.connect(**infra.pg_kwargs(notify_db))
-    try:
-        deadline = time.monotonic() + timeout_s
-        count = 0
-        while time.monotonic() < deadline:
-            count = await conn.fetchval(
-                "SELECT count(DISTINCT complaint_id) FROM notifications WHERE event_type = 'sigap.complaint.routed.v1'"
-            )
-            if count >= expected:
-                break
-            await asyncio.sleep(0.25)
-        return count
-    finally:
-        await conn.close()
+async def _wait_delivered(monitor: asyncpg.Connection, expected: int, timeout_s: float) -> int:
+    """Polls notify's database on the benchmark's own connection (whose backend's CPU is left
+    out of the report)."""
+    deadline = time.monotonic() + timeout_s
+    count = 0
+    while time.monotonic() < deadline:
+        count = await monitor.fetchval(
+            "SELECT count(DISTINCT complaint_id) FROM notifications WHERE event_type = 'sigap.complaint.routed.v1'"
+        )
+        if count >= expected:
+            break
+        await asyncio.sleep(0.25)
+    return count
 
 
 async def _latencies(infra: Infra, intake_db: str, notify_db: str, since: datetime) -> list[float]:
@@ -298,24 +300,27 @@ async def main() -> None:
                 extra_env={"SIGAP_LOG_LEVEL": "WARNING", "SIGAP_KAFKA_TOPIC_PREFIX": f"{group_prefix}."},
             )
         wait_ready(system)
+        monitor = await asyncpg.connect(**infra.pg_kwargs(databases["notify"]))
+        ours = {await monitor.fetchval("SELECT pg_backend_pid()"), await admin.fetchval("SELECT pg_backend_pid()")}
         url = f"{system.url('intake')}/v1/complaints"
         await _drive(url, rate=min(args.rate, 200), seconds=args.warmup / min(args.rate, 200))
-        await _wait_delivered(infra, databases["notify"], args.warmup, timeout_s=60)
+        await _wait_delivered(monitor, args.warmup, timeout_s=60)
 
         # PostgreSQL publishes an idle backend's statistics within 10 s (PG 15): let the
         # warm-up's arrive before the baseline is read.
         await asyncio.sleep(11)
         infra_pids = _infra_pids(infra)
-        before = _snapshot(system, infra_pids, list(databases.values()))
+        before = _snapshot(system, infra_pids, list(databases.values()), ours)
         db_before = await _database_activity(admin, databases)
         if statement_stats:
             await _reset_statement_stats(admin, databases)
         measure_start = datetime.now(UTC)
         wall_start = time.perf_counter()
         sent, statuses, send_elapsed = await _drive(url, rate=args.rate, seconds=args.seconds)
-        delivered = await _wait_delivered(infra, databases["notify"], args.warmup + sent, timeout_s=120)
+        delivered = await _wait_delivered(monitor, args.warmup + sent, timeout_s=120)
         wall = time.perf_counter() - wall_start
-        after = _snapshot(system, infra_pids, list(databases.values()))
+        after = _snapshot(system, infra_pids, list(databases.values()), ours)
+        await monitor.close()
         await asyncio.sleep(11)
         db_after = await _database_activity(admin, databases)
         costliest = await _costliest_statements(admin, databases) if statement_stats else []
@@ -359,7 +364,8 @@ async def main() -> None:
         for service, calls, total_ms, _rows, query in costliest:
             text = " ".join(query.split())
             print(f"    {service:9s} {calls / max(sent, 1):15.2f} {total_ms / max(sent, 1):18.3f}  {text[:90]}")
-    print("  (postgres counts only the benchmark databases' backends; postgres-shared (WAL writer,")
+    print("  (postgres counts only the benchmark databases' backends, not the benchmark's own polling;")
+    print("   its polls of notify's database do show in notify's rows read; postgres-shared (WAL writer,")
     print("   checkpointer...) and kafka also serve anything else using them at the same time)")
     print(f"  service logs        {log_dir}")
 
