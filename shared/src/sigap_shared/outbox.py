@@ -24,29 +24,43 @@ log = structlog.get_logger(__name__)
 NOTIFY_CHANNEL = "sigap_outbox"
 RELAY_LOCK_KEY = 0x5167A0  # one publishing relay per database
 
-_INSERT = f"""
-WITH inserted AS (
-    INSERT INTO outbox (event_id, topic, key, headers, payload)
-    SELECT * FROM unnest($1::uuid[], $2::text[], $3::bytea[], $4::jsonb[], $5::bytea[])
-    RETURNING 1
-)
-SELECT pg_notify('{NOTIFY_CHANNEL}', '') FROM inserted LIMIT 1
-"""
+def queue_events_sql(first: int, *, when: str = "true") -> str:
+    """The body of a data-modifying CTE that queues events, for a service that writes its own
+    rows and its events in one statement: parameters $first..$first+4 are `outbox_columns()`,
+    and `when` is a condition (e.g. "EXISTS (SELECT 1 FROM stored)") the events are queued on.
+    The statement must also wake the relay: see `wake_relay_sql`."""
+    return (
+        "INSERT INTO outbox (event_id, topic, key, headers, payload)"
+        f" SELECT * FROM unnest(${first}::uuid[], ${first + 1}::text[], ${first + 2}::bytea[],"
+        f" ${first + 3}::jsonb[], ${first + 4}::bytea[]) WHERE {when}"
+        " RETURNING 1"
+    )
+
+
+def wake_relay_sql(queued: str) -> str:
+    """A scalar expression that wakes the relay on commit when the CTE `queued` queued anything."""
+    return f"(SELECT count(*) FROM (SELECT pg_notify('{NOTIFY_CHANNEL}', '') FROM {queued} LIMIT 1) AS woken)"
+
+
+def outbox_columns(envelopes: Sequence[Envelope]) -> list[list[object]]:
+    records = [encode(envelope) for envelope in envelopes]
+    return [
+        [envelope.id for envelope in envelopes],
+        [record.topic for record in records],
+        [record.key for record in records],
+        [headers_to_json(record.headers).decode() for record in records],
+        [record.value for record in records],
+    ]
+
+
+_INSERT = f"WITH queued AS ({queue_events_sql(1)}) SELECT {wake_relay_sql('queued')}"
 
 
 async def add_to_outbox(*, conn: asyncpg.Connection, envelopes: Sequence[Envelope]) -> None:
     """Queue events for publication; they leave only if the caller's transaction commits."""
     if not envelopes:
         return
-    records = [encode(envelope) for envelope in envelopes]
-    await conn.execute(
-        _INSERT,
-        [envelope.id for envelope in envelopes],
-        [record.topic for record in records],
-        [record.key for record in records],
-        [headers_to_json(record.headers).decode() for record in records],
-        [record.value for record in records],
-    )
+    await conn.execute(_INSERT, *outbox_columns(envelopes))
 
 
 class OutboxRelay:

@@ -192,3 +192,24 @@ async def test_an_expired_key_starts_afresh(intake):
     )
     assert later.status_code == 201 and later.json()["id"] != first.json()["id"]
     assert await _count(intake.pool, "complaints") == 2
+
+
+@pytest.mark.parametrize("with_key", [False, True])
+async def test_a_taken_tracking_code_is_drawn_again_and_only_the_stored_complaint_is_announced(
+    intake, monkeypatch, with_key
+):
+    first = await intake.client.post("/v1/complaints", json=_complaint())
+    assert first.status_code == 201, first.text
+    taken = first.json()["tracking_code"]
+    draws = iter([taken, taken, "SGP-ZZ9Z-" + uuid.uuid4().hex[:2].upper()])
+    monkeypatch.setattr(domain, "new_tracking_code", lambda: next(draws))
+    headers = {"Idempotency-Key": str(uuid.uuid4())} if with_key else {}
+    second = await intake.client.post("/v1/complaints", json=_complaint(), headers=headers)
+    assert second.status_code == 201, second.text
+    code = second.json()["tracking_code"]
+    assert code != taken and code.startswith("SGP-ZZ9Z-")
+    rows = await intake.pool.fetch("SELECT tracking_code FROM complaints ORDER BY submitted_at")
+    assert [row["tracking_code"] for row in rows] == [taken, code]
+    # One ComplaintSubmitted per stored complaint, carrying the code it was stored under.
+    payloads = [bytes(row["payload"]) for row in await intake.pool.fetch("SELECT payload FROM outbox ORDER BY id")]
+    assert len(payloads) == 2 and taken.encode() in payloads[0] and code.encode() in payloads[1]

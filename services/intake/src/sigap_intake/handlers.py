@@ -91,42 +91,62 @@ async def submit_complaint(
         min_photos=policy.min_photos,
         max_photos=policy.max_photos,
     )
-    async with conn.transaction():
-        replay = await _replay_or_claim(conn=conn, retry=retry, sealer=sealer, ttl_s=retry_ttl_s)
-        if replay is not None:
-            return replay
-        photos = await _judge_photos(
-            conn=conn,
-            photo_ids=command.photo_ids,
-            category=command.category,
-            reported=(command.location.lat, command.location.lon) if command.location else None,
-            policy=policy,
-        )
-        complaint = dataclasses.replace(complaint, photos=photos)
-        identity = _identity(command)
-        sealed_identity = sealer.seal(identity, bound_to=complaint.id.bytes) if identity else None
-        while not await repository.insert_complaint(conn=conn, complaint=complaint, sealed_identity=sealed_identity):
-            complaint = dataclasses.replace(complaint, tracking_code=domain.new_tracking_code())
-        if photos:
-            await repository.attach_photos(
-                conn=conn,
-                complaint_id=complaint.id,
-                photos=[(photo.id, photo.verdict, list(photo.reasons)) for photo in photos],
-            )
-        await add_to_outbox(
-            conn=conn, envelopes=[domain.submitted_event(complaint, correlation_id=correlation_id)]
-        )
+    if retry is None and not command.photo_ids:
+        # Nothing to replay, no photos to lock: one statement, atomic on its own.
+        complaint = await _store(conn=conn, complaint=complaint, sealer=sealer, correlation_id=correlation_id)
         outcome = Outcome(status_code=201, body=domain.ComplaintReceipt.of(complaint).to_json())
-        await _remember(conn=conn, retry=retry, sealer=sealer, outcome=outcome)
+    else:
+        async with conn.transaction():
+            replay = await _replay_or_claim(conn=conn, retry=retry, sealer=sealer, ttl_s=retry_ttl_s)
+            if replay is not None:
+                return replay
+            photos = await _judge_photos(
+                conn=conn,
+                photo_ids=command.photo_ids,
+                category=command.category,
+                reported=(command.location.lat, command.location.lon) if command.location else None,
+                policy=policy,
+            )
+            complaint = await _store(
+                conn=conn,
+                complaint=dataclasses.replace(complaint, photos=photos),
+                sealer=sealer,
+                correlation_id=correlation_id,
+            )
+            if photos:
+                await repository.attach_photos(
+                    conn=conn,
+                    complaint_id=complaint.id,
+                    photos=[(photo.id, photo.verdict, list(photo.reasons)) for photo in photos],
+                )
+            outcome = Outcome(status_code=201, body=domain.ComplaintReceipt.of(complaint).to_json())
+            await _remember(conn=conn, retry=retry, sealer=sealer, outcome=outcome)
     log.info(
         "complaint_submitted",
         complaint_id=str(complaint.id),
         tracking_code=complaint.tracking_code,
         privacy=command.privacy,
-        photos=len(photos),
+        photos=len(complaint.photos),
         photo_verdict=complaint.photo_verdict,
     )
     return outcome
+
+
+async def _store(
+    *, conn: asyncpg.Connection, complaint: domain.AcceptedComplaint, sealer: Sealer, correlation_id: str | None
+) -> domain.AcceptedComplaint:
+    """Store the complaint with its ComplaintSubmitted event, drawing a new tracking code
+    while the drawn one is taken; returns the complaint as stored."""
+    identity = _identity(complaint.command)
+    sealed_identity = sealer.seal(identity, bound_to=complaint.id.bytes) if identity else None
+    while not await repository.insert_complaint(
+        conn=conn,
+        complaint=complaint,
+        sealed_identity=sealed_identity,
+        events=[domain.submitted_event(complaint, correlation_id=correlation_id)],
+    ):
+        complaint = dataclasses.replace(complaint, tracking_code=domain.new_tracking_code())
+    return complaint
 
 
 async def _judge_photos(
