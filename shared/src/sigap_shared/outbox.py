@@ -24,6 +24,7 @@ log = structlog.get_logger(__name__)
 NOTIFY_CHANNEL = "sigap_outbox"
 RELAY_LOCK_KEY = 0x5167A0  # one publishing relay per database
 
+
 def queue_events_sql(first: int, *, when: str = "true") -> str:
     """The body of a data-modifying CTE that queues events, for a service that writes its own
     rows and its events in one statement: parameters $first..$first+4 are `outbox_columns()`,
