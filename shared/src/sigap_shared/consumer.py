@@ -64,20 +64,9 @@ def distinct_complaint_runs(envelopes: Sequence[Envelope]) -> list[list[Envelope
     return [run for run in runs if run]
 
 
-async def claim_event(*, conn: asyncpg.Connection, consumer: str, envelope: Envelope) -> bool:
-    """True the first time this consumer sees the event; False for a redelivery."""
-    claimed = await conn.fetchval(
-        "INSERT INTO inbox (consumer, event_id, event_type) VALUES ($1, $2, $3)"
-        " ON CONFLICT DO NOTHING RETURNING true",
-        consumer,
-        envelope.id,
-        envelope.type,
-    )
-    return bool(claimed)
-
-
 async def claim_events(*, conn: asyncpg.Connection, consumer: str, envelopes: Sequence[Envelope]) -> set[UUID]:
-    """`claim_event` for a whole batch in one statement: the ids seen for the first time."""
+    """Claim events in the inbox, in one statement: the ids this consumer sees for the first
+    time (a redelivery, or the same event twice in one batch, is claimed once)."""
     rows = await conn.fetch(
         "INSERT INTO inbox (consumer, event_id, event_type)"
         " SELECT $1, event_id, event_type FROM unnest($2::uuid[], $3::text[]) AS e(event_id, event_type)"
@@ -337,7 +326,7 @@ class EventConsumer:
             delay = min(delay * 2, 5.0)
 
     async def _handle(self, conn: asyncpg.Connection, envelope: Envelope) -> None:
-        if not await claim_event(conn=conn, consumer=self.name, envelope=envelope):
+        if not await claim_events(conn=conn, consumer=self.name, envelopes=[envelope]):
             self.duplicates += 1
             log.debug("event_already_handled", consumer=self.name, event_id=str(envelope.id))
             return

@@ -74,23 +74,10 @@ async def purge_once(
     if not await conn.fetchval("SELECT pg_try_advisory_lock($1)", HOUSEKEEPING_LOCK_KEY):
         return removed
     try:
-        while True:
-            deleted = await conn.fetchval(
-                """
-                WITH gone AS (
-                    DELETE FROM outbox WHERE id IN (
-                        SELECT id FROM outbox
-                        WHERE sent_at < now() - make_interval(secs => $1)
-                        ORDER BY id LIMIT $2)
-                    RETURNING 1)
-                SELECT count(*) FROM gone
-                """,
-                outbox_retention_s,
-                BATCH,
-            )
-            removed["outbox"] += deleted
-            if deleted < BATCH:
-                break
+        # Unsent rows have no sent_at, so they never expire.
+        removed["outbox"] = await _purge_expired(
+            conn=conn, table="outbox", timestamp_column="sent_at", retention_s=outbox_retention_s
+        )
         removed["inbox"] = await _purge_expired(
             conn=conn, table="inbox", timestamp_column="received_at", retention_s=inbox_retention_s
         )
