@@ -15,7 +15,6 @@ import asyncio
 import dataclasses
 import os
 import random
-import statistics
 import tempfile
 import time
 from datetime import UTC, datetime

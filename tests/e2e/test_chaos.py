@@ -18,7 +18,6 @@ import dataclasses
 import os
 import signal
 import time
-import uuid
 from collections import Counter
 from pathlib import Path
 

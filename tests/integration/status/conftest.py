@@ -22,6 +22,7 @@ from sigap_shared.runtime import Runtime
 from sigap_status import accounts, handlers, repository
 from sigap_status.api import router
 from sigap_status.settings import StatusSettings
+from tests.integration.status.intake_support import live_intake  # noqa: F401 - a fixture for the status tests
 
 PASSWORD = "kata-sandi-uji-123"
 

@@ -10,7 +10,6 @@ import pytest
 
 from tests.integration.status.intake_support import (
     import_complaint,
-    live_intake,  # noqa: F401 - fixture
     live_photo,
     photo_without_exif,
     status_calling_intake,

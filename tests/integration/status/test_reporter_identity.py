@@ -8,7 +8,6 @@ import pytest
 
 from tests.integration.status.intake_support import (
     import_complaint,
-    live_intake,  # noqa: F401 - fixture
     status_calling_intake,
 )
 from tests.integration.status.test_assignment_and_message_events import complaint_events, running_relay
