@@ -11,7 +11,9 @@ from typing import ClassVar, Literal
 from uuid import UUID
 
 import orjson
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from sigap_shared.storable import refuse_unstorable
 
 SPEC_VERSION = "1.0"
 CONTENT_TYPE = "application/json"
@@ -31,6 +33,13 @@ TRIAGE_DESK = "TRIAGE"
 
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+    @field_validator("*")
+    @classmethod
+    def _storable_text(cls, value: object) -> object:
+        # Every consumer stores event text in PostgreSQL: an event carrying NUL or a lone
+        # surrogate would be dead-lettered by each of them, so it can be neither built nor read.
+        return refuse_unstorable(value)
 
 
 class GeoPoint(_Frozen):
@@ -440,8 +449,11 @@ def headers_from_json(stored: str | bytes) -> list[tuple[str, bytes]]:
     return [(name, text.encode()) for name, text in orjson.loads(stored)]
 
 
-class DeadLetter(_Frozen):
-    """Data of a `sigap.deadletter.v1` event: a message a consumer could not handle, with why."""
+class DeadLetter(BaseModel):
+    """Data of a `sigap.deadletter.v1` event: a message a consumer could not handle, with why.
+    Carries the original as it was, unstorable text included: that may be why it is here."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
     event_type: ClassVar[str] = "sigap.deadletter.v1"
 
