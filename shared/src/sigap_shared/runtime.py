@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Annotated
 
@@ -20,6 +20,7 @@ from sigap_shared.consumer import DeadLetterPublisher, EventConsumer, Handler
 from sigap_shared.db import apply_migrations, create_pool, package_migrations, shared_migrations
 from sigap_shared.events import all_topics
 from sigap_shared.housekeeping import ExpiringRows, run_housekeeping
+from sigap_shared.http_limits import UNSTORABLE_INPUT_REFUSED, install_http_limits
 from sigap_shared.kafka import ensure_topics_when_available, kafka_reachable
 from sigap_shared.logging import configure_logging
 from sigap_shared.outbox import OutboxRelay
@@ -48,6 +49,8 @@ class ServiceSpec:
     publishes: bool = True
     # The service's own tables that housekeeping purges too, with retentions from its settings.
     expiring_rows: Callable[[ServiceSettings], Sequence[ExpiringRows]] | None = None
+    # Exact paths allowed a larger request body than SIGAP_HTTP_MAX_BODY_BYTES (photo uploads).
+    larger_bodies: Callable[[ServiceSettings], Mapping[str, int]] | None = None
 
 
 @dataclass
@@ -193,9 +196,20 @@ def create_service_app(settings: ServiceSettings, spec: ServiceSpec) -> FastAPI:
         finally:
             await stop_runtime(app.state.runtime)
 
-    app = FastAPI(title=spec.title, description=spec.description, version="0.1.0", lifespan=lifespan)
+    app = FastAPI(
+        title=spec.title,
+        description=spec.description,
+        version="0.1.0",
+        lifespan=lifespan,
+        dependencies=[UNSTORABLE_INPUT_REFUSED],
+    )
     app.state.settings = settings
     install_problem_handlers(app)
+    install_http_limits(
+        app,
+        max_body_bytes=settings.http_max_body_bytes,
+        larger_bodies=spec.larger_bodies(settings) if spec.larger_bodies else None,
+    )
     app.include_router(_health_router(settings))
     for router in spec.routers:
         app.include_router(router)

@@ -24,6 +24,8 @@ class ServiceSettings(BaseSettings):
 
     http_host: str = "127.0.0.1"
     http_port: int = 8000
+    # Larger request bodies are refused with 413 before they are read (routes may allow more).
+    http_max_body_bytes: int = Field(default=1024 * 1024, ge=0)
 
     kafka_bootstrap: str = "127.0.0.1:9092"
     kafka_topic_partitions: int = 6

@@ -23,6 +23,16 @@ def expiring_rows(settings: IntakeSettings) -> list[ExpiringRows]:
     ]
 
 
+# A photo upload is a multipart form: the photo, its capture token and category, and the
+# boundaries between them. What is not the photo stays well below this.
+PHOTO_FORM_OVERHEAD_BYTES = 64 * 1024
+
+
+def larger_bodies(settings: IntakeSettings) -> dict[str, int]:
+    """Photo uploads may be as large as the largest photo accepted, other requests not."""
+    return {"/v1/photos": settings.photo_max_bytes + PHOTO_FORM_OVERHEAD_BYTES}
+
+
 SPEC = ServiceSpec(
     package="sigap_intake",
     title="Sigap Intake",
@@ -40,6 +50,7 @@ SPEC = ServiceSpec(
         )
     ],
     expiring_rows=expiring_rows,  # type: ignore[arg-type]
+    larger_bodies=larger_bodies,  # type: ignore[arg-type]
 )
 
 
