@@ -12,11 +12,12 @@ import pytest
 from fastapi import FastAPI
 
 from sigap_intake.api import router
+from sigap_intake.bootstrap import SPEC
 from sigap_intake.context import IntakeContext
 from sigap_intake.settings import IntakeSettings
 from sigap_shared.db import apply_migrations, package_migrations, shared_migrations
 from sigap_shared.problems import install_problem_handlers
-from sigap_shared.runtime import Runtime
+from sigap_shared.runtime import Runtime, create_service_app
 
 
 @dataclass
@@ -28,8 +29,10 @@ class IntakeUnderTest:
 
 
 async def start_intake(
-    infra, databases, photo_dir: Path, **overrides
+    infra, databases, photo_dir: Path, *, whole_service: bool = False, **overrides
 ) -> tuple[IntakeUnderTest, FastAPI]:
+    """Intake's public router on a bare app; or, with `whole_service`, the app the service runs
+    (`create_service_app` with every router and the shared input limits), without its lifespan."""
     name = await databases.create("sigap_it_intake")
     pool = await asyncpg.create_pool(**infra.pg_kwargs(name), min_size=1, max_size=6)
     await apply_migrations(pool, [shared_migrations(), package_migrations("sigap_intake")])
@@ -37,9 +40,12 @@ async def start_intake(
     # ask for min_photos=1 explicitly.
     overrides.setdefault("min_photos", 0)
     settings = IntakeSettings(pg_database=name, photo_dir=photo_dir, **overrides)
-    app = FastAPI()
-    install_problem_handlers(app)
-    app.include_router(router)
+    if whole_service:
+        app = create_service_app(settings, SPEC)
+    else:
+        app = FastAPI()
+        install_problem_handlers(app)
+        app.include_router(router)
     app.state.settings = settings
     app.state.runtime = Runtime(settings=settings, pool=pool)
     context = IntakeContext.from_settings(settings)

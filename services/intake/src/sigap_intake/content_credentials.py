@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 
 import c2pa
 
+from sigap_shared.storable import clean_text
+
 # IPTC digital source types that mean "made by a generative model", not taken by a camera.
 _GENERATED = ("trainedAlgorithmicMedia", "compositeWithTrainedAlgorithmicMedia", "algorithmicMedia")
 
@@ -55,8 +57,9 @@ def inspect(data: bytes, media_type: str) -> ContentCredentials:
         manifest = reader.get_active_manifest() or {}
     finally:
         reader.close()
+    # Manifest text is the file's, stored with the photo: cleaned of what PostgreSQL cannot hold.
     failures = tuple(
-        sorted({str(item.get("code")) for item in (results.get("activeManifest") or {}).get("failure", [])})
+        sorted({clean_text(str(item.get("code"))) for item in (results.get("activeManifest") or {}).get("failure", [])})
     )
     generators = manifest.get("claim_generator_info") or []
     claim_generator = manifest.get("claim_generator") or (generators[0].get("name") if generators else None)
@@ -65,10 +68,10 @@ def inspect(data: bytes, media_type: str) -> ContentCredentials:
         if str(assertion.get("label", "")).startswith("c2pa.actions"):
             for action in (assertion.get("data") or {}).get("actions") or []:
                 if action.get("digitalSourceType"):
-                    source_types.append(str(action["digitalSourceType"]))
+                    source_types.append(clean_text(str(action["digitalSourceType"])))
     return ContentCredentials(
         state=state if state in ("valid", "trusted", "invalid") else "invalid",
-        claim_generator=claim_generator,
+        claim_generator=clean_text(str(claim_generator)) if claim_generator else None,
         failures=failures,
         generated_by_ai=any(source.rsplit("/", 1)[-1] in _GENERATED for source in source_types),
         digital_source_types=tuple(source_types),

@@ -16,7 +16,7 @@ import structlog
 from sigap_intake import capture, domain, follow_up, photo_checks, repository
 from sigap_intake.photo_checks import PhotoPolicy
 from sigap_intake.sealing import Sealer
-from sigap_intake.storage import PhotoStore
+from sigap_intake.storage import PhotoStore, content_key
 from sigap_shared.events import (
     ComplaintInformationAdded,
     ComplaintRated,
@@ -260,6 +260,7 @@ async def upload_photo(
         max_bytes=policy.max_bytes,
         max_pixels=policy.max_pixels,
         default_offset=policy.default_offset,
+        received_at=datetime.now(UTC),
     )
     async with conn.transaction():
         replay = await _replay_or_claim(conn=conn, retry=retry, sealer=sealer, ttl_s=retry_ttl_s)
@@ -285,7 +286,7 @@ async def upload_photo(
             old_after=policy.old_after,
         ) + photo_checks.reuse_reasons(similar)
         verdict = photo_checks.verdict(reasons, category=category, reject_reasons=policy.reject_reasons)
-        original_key = await asyncio.to_thread(store.put, data, area="originals", suffix=facts.suffix)
+        original_key = content_key(data, area="originals", suffix=facts.suffix)
         photo_id = uuid.uuid4()
         await repository.insert_photo(
             conn=conn,
@@ -314,6 +315,10 @@ async def upload_photo(
             },
         )
         await _remember(conn=conn, retry=retry, sealer=sealer, outcome=outcome)
+        # The file is written last, so a failure anywhere before rolls everything back and
+        # leaves no original without a row. (Only a failing commit can still leave one; it is
+        # content-addressed, so the client's retry reuses it.)
+        await asyncio.to_thread(store.put, data, area="originals", suffix=facts.suffix)
     log.info(
         "photo_uploaded",
         photo_id=str(photo_id),

@@ -23,6 +23,7 @@ from sigap_intake.follow_up import CLOSED_STATUSES
 from sigap_shared.events import GeoPoint
 from sigap_shared.problems import Text, preferred_language
 from sigap_shared.runtime import Conn
+from sigap_shared.storable import SANE_EARLIEST, SANE_LATEST, within
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 CHANGESET = "2026-11-27T00:00:00Z"
@@ -130,6 +131,8 @@ def _request_view(row: Any, names: Mapping[str, str], public_base: str) -> dict[
 
 
 def _parse_time(value: str | None, name: str) -> datetime | None:
+    """A date parameter, refused like any malformed one (400, GeoReport's error format) when
+    outside 1970..2200: clamping would answer a different question than the client asked."""
     if not value:
         return None
     try:
@@ -138,7 +141,16 @@ def _parse_time(value: str | None, name: str) -> datetime | None:
         raise Open311Error(
             400, Text(f"{name} bukan tanggal W3C/ISO 8601 yang valid.", f"{name} is not a valid W3C/ISO 8601 date.")
         ) from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    parsed = parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    if not within(parsed, earliest=SANE_EARLIEST, latest=SANE_LATEST):
+        raise Open311Error(
+            400,
+            Text(
+                f"{name} harus antara {SANE_EARLIEST.year} dan {SANE_LATEST.year}.",
+                f"{name} must lie between {SANE_EARLIEST.year} and {SANE_LATEST.year}.",
+            ),
+        )
+    return parsed
 
 
 # Routes are registered with explicit paths: `{fmt}` shares a segment with the resource name.

@@ -14,7 +14,7 @@ import re
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Literal
 from uuid import UUID
 
@@ -23,6 +23,7 @@ from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
 from sigap_intake import content_credentials
 from sigap_intake.content_credentials import ContentCredentials
+from sigap_shared.storable import clean_text, within
 
 Verdict = Literal["verified_live", "suspicious", "rejected"]
 VERDICT_RANK: dict[str, int] = {"verified_live": 0, "suspicious": 1, "rejected": 2}
@@ -41,6 +42,11 @@ _MAKE, _MODEL, _SOFTWARE = 0x010F, 0x0110, 0x0131
 _EXIF_IFD, _GPS_IFD = 0x8769, 0x8825
 _DATETIME_ORIGINAL, _OFFSET_TIME_ORIGINAL, _USER_COMMENT = 0x9003, 0x9011, 0x9286
 _GPS_LAT_REF, _GPS_LAT, _GPS_LON_REF, _GPS_LON = 1, 2, 3, 4
+
+# Photos are taken by digital cameras, which did not write EXIF before the 1990s; a capture
+# time later than the upload by more than any time zone mistake explains is as impossible.
+EARLIEST_CAPTURE = datetime(1990, 1, 1, tzinfo=UTC)
+FUTURE_CAPTURE_TOLERANCE = timedelta(days=1)
 
 # Software tags written by editors (cameras write firmware or OS versions there instead).
 _EDITORS = re.compile(
@@ -92,7 +98,7 @@ class PhotoFacts:
     height: int
     phash: int  # unsigned 64-bit
     has_exif: bool
-    taken_at: datetime | None
+    taken_at: datetime | None  # None when absent, unreadable or implausible
     taken_at_offset_known: bool
     camera_make: str | None
     camera_model: str | None
@@ -100,6 +106,8 @@ class PhotoFacts:
     user_comment: str | None
     gps: tuple[float, float] | None
     credentials: ContentCredentials = content_credentials.ABSENT
+    # DateTimeOriginal as written, when it names a time no camera took the photo at.
+    implausible_taken_at: str | None = None
 
     @property
     def media_type(self) -> str:
@@ -147,7 +155,9 @@ def _open(data: bytes, kind: str) -> Image.Image:
     return Image.open(io.BytesIO(data))
 
 
-def analyse(data: bytes, *, max_bytes: int, max_pixels: int, default_offset: timezone) -> PhotoFacts:
+def analyse(
+    data: bytes, *, max_bytes: int, max_pixels: int, default_offset: timezone, received_at: datetime | None = None
+) -> PhotoFacts:
     if not data:
         raise PhotoError(
             code="empty-file", status=422, message_id="Berkas foto kosong.", message_en="The photo file is empty."
@@ -186,6 +196,10 @@ def analyse(data: bytes, *, max_bytes: int, max_pixels: int, default_offset: tim
     exif_ifd = exif.get_ifd(_EXIF_IFD) if exif else {}
     gps_ifd = exif.get_ifd(_GPS_IFD) if exif else {}
     taken_at, offset_known = _taken_at(exif_ifd, default_offset)
+    implausible = None
+    latest = (received_at or datetime.now(UTC)) + FUTURE_CAPTURE_TOLERANCE
+    if taken_at is not None and not within(taken_at, earliest=EARLIEST_CAPTURE, latest=latest):
+        implausible, taken_at = _text(exif_ifd.get(_DATETIME_ORIGINAL)), None
     return PhotoFacts(
         sha256=hashlib.sha256(data).digest(),
         kind=kind,
@@ -201,6 +215,7 @@ def analyse(data: bytes, *, max_bytes: int, max_pixels: int, default_offset: tim
         user_comment=_text(exif_ifd.get(_USER_COMMENT)),
         gps=_gps(gps_ifd),
         credentials=content_credentials.inspect(data, MEDIA_TYPES[kind]),
+        implausible_taken_at=implausible,
     )
 
 
@@ -249,7 +264,9 @@ def _text(value: object) -> str | None:
             value = value[8:].decode(encoding, errors="replace")
         else:
             value = value.decode("latin-1", errors="replace")
-    text = str(value).strip("\x00 \t\r\n")
+    # Metadata is what the file says, not what a client typed: NUL inside it is cleaned away
+    # rather than refused, so PostgreSQL can store it.
+    text = clean_text(str(value)).strip(" \t\r\n")
     return text or None
 
 
@@ -346,7 +363,16 @@ def capture_reasons(
             )
         )
         return reasons
-    if facts.taken_at is None:
+    if facts.implausible_taken_at is not None:
+        reasons.append(
+            Reason(
+                "implausible_capture_time",
+                "Waktu pengambilan di foto (DateTimeOriginal) mustahil: bukan waktu foto ini diambil.",
+                "The photo's capture time (DateTimeOriginal) is impossible: not when this photo was taken.",
+                {"exif_datetime_original": facts.implausible_taken_at},
+            )
+        )
+    elif facts.taken_at is None:
         reasons.append(
             Reason(
                 "no_capture_time",
