@@ -150,6 +150,7 @@ _FIELD_MESSAGES: dict[str, Text] = {
     "list_type": Text("harus berupa daftar (array)", "must be a list (array)"),
     "json_invalid": Text("JSON tidak valid", "is not valid JSON"),
     "value_error": Text("{message}", "{message}"),
+    "date_out_of_range": Text("harus antara {earliest} dan {latest}", "must be between {earliest} and {latest}"),
 }
 
 

@@ -23,6 +23,10 @@ _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 SANE_EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 SANE_LATEST = datetime(2200, 1, 1, tzinfo=UTC)
 
+# Numbers a client sends for PostgreSQL's integer and bigint columns must fit them.
+INTEGER_MAX = 2**31 - 1
+BIGINT_MAX = 2**63 - 1
+
 
 def first_unstorable(text: str) -> str | None:
     """The first character PostgreSQL text cannot hold, or None."""

@@ -23,6 +23,7 @@ from sigap_notify.intake_client import FollowUpRateLimited, FollowUpRejected, In
 from sigap_shared.auth import CurrentStaff, StaffPrincipal
 from sigap_shared.problems import Problem, Text, invalid_input
 from sigap_shared.runtime import Conn
+from sigap_shared.storable import BIGINT_MAX
 
 log = structlog.get_logger(__name__)
 
@@ -409,7 +410,9 @@ async def list_dead_letters(
 
 
 class ReplayIn(_Body):
-    notification_ids: list[int] | None = Field(None, max_length=10000, description="Omit to replay all (in scope).")
+    notification_ids: list[Annotated[int, Field(ge=1, le=BIGINT_MAX)]] | None = Field(
+        None, max_length=10000, description="Omit to replay all (in scope)."
+    )
     department: DepartmentCode | None = None
 
 

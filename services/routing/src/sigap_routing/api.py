@@ -10,7 +10,7 @@ from typing import Annotated
 from uuid import UUID
 
 import orjson
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from sigap_routing import handlers, repository
@@ -23,6 +23,7 @@ from sigap_shared.auth import CurrentStaff, StaffPrincipal
 from sigap_shared.events import GeoPoint
 from sigap_shared.problems import Problem, Text, preferred_language
 from sigap_shared.runtime import Conn
+from sigap_shared.storable import INTEGER_MAX
 
 
 class _In(BaseModel):
@@ -258,7 +259,9 @@ def build_router(engine: RoutingEngine) -> APIRouter:
     @router.get(
         "/admin/taxonomy/versions/{version}", response_model=TaxonomyOut, summary="One stored version (city_admin)"
     )
-    async def get_version(version: int, staff: CurrentStaff, conn: Conn) -> TaxonomyOut:
+    async def get_version(
+        version: Annotated[int, Path(ge=1, le=INTEGER_MAX)], staff: CurrentStaff, conn: Conn
+    ) -> TaxonomyOut:
         _require_city_admin(staff)
         row = await repository.get_taxonomy_version(conn=conn, version=version)
         if row is None:

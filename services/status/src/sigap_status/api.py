@@ -18,6 +18,7 @@ from sigap_shared.auth import StaffPrincipal, current_staff
 from sigap_shared.events import ComplaintStatus
 from sigap_shared.problems import Problem, Text, invalid_input
 from sigap_shared.runtime import Conn
+from sigap_shared.storable import SaneDate
 from sigap_status import accounts, domain, handlers, repository
 from sigap_status.intake_client import IntakeClient, IntakeRefused, IntakeUnavailable
 from sigap_status.queue import BadCursor, QueueFilter, SlaState, Sort, decode_cursor, encode_cursor, page_of
@@ -1081,8 +1082,8 @@ async def _statistics(conn: Any, department: str | None, since: date, until: dat
 async def get_statistics(
     staff: Staff,
     conn: Conn,
-    since: date | None = None,
-    until: date | None = None,
+    since: SaneDate | None = None,
+    until: SaneDate | None = None,
     department: Annotated[str | None, Query(max_length=32)] = None,
 ) -> StatisticsOut:
     department = _visible_department(staff, department)
@@ -1169,7 +1170,7 @@ class DepartmentPerformance(BaseModel):
     summary="Per-department volume, time to finish and SLA compliance",
 )
 async def get_public_performance(
-    conn: Conn, since: date | None = None, until: date | None = None
+    conn: Conn, since: SaneDate | None = None, until: SaneDate | None = None
 ) -> DepartmentPerformance:
     since, until = _period(since, until)
     stats = await _statistics(conn, None, since, until)
