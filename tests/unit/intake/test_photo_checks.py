@@ -10,7 +10,16 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from sigap_intake import photo_checks as checks
-from tests.unit.intake.images import WIB, camera_photo, cropped, jpeg, png, resized_recompressed, scene
+from tests.unit.intake.images import (
+    WIB,
+    camera_photo,
+    cropped,
+    exif_for,
+    jpeg,
+    png,
+    resized_recompressed,
+    scene,
+)
 
 NOW = datetime.now(UTC)
 SESSION_START = NOW - timedelta(seconds=30)
@@ -82,6 +91,36 @@ def test_old_photo_and_photo_outside_the_session_are_flagged():
     assert _codes(camera_photo(5, taken_at=NOW + timedelta(hours=1))) == ["capture_time_outside_session"]
     # Small clock drift of the phone is tolerated.
     assert _codes(camera_photo(5, taken_at=SESSION_START - timedelta(seconds=60))) == []
+
+
+def _with_capture_time(text: str, offset: str | None) -> bytes:
+    exif = exif_for(taken_at=NOW)
+    exif.get_ifd(0x8769)[0x9003] = text
+    if offset is None:
+        del exif.get_ifd(0x8769)[0x9011]
+    else:
+        exif.get_ifd(0x8769)[0x9011] = offset
+    return jpeg(scene(9), exif=exif)
+
+
+@pytest.mark.parametrize(
+    ("text", "offset"),
+    [
+        ("9999:12:31 23:00:00", "-05:00"),  # past year 9999 in UTC
+        ("0001:01:01 00:00:00", None),  # before year 1 in UTC, read in WIB
+        ("1989:12:31 23:00:00", "+00:00"),  # before digital cameras wrote EXIF
+        ((NOW + timedelta(days=2)).astimezone(WIB).strftime("%Y:%m:%d %H:%M:%S"), "+07:00"),
+    ],
+)
+def test_an_impossible_capture_time_is_a_reason_and_no_time_at_all(text, offset):
+    facts = _facts(_with_capture_time(text, offset))
+    assert facts.taken_at is None and facts.implausible_taken_at == text
+    assert _codes(_with_capture_time(text, offset)) == ["implausible_capture_time"]
+
+
+def test_metadata_text_is_cleaned_of_what_postgresql_cannot_store():
+    facts = _facts(camera_photo(6, taken_at=NOW, make="sam\x00sung", software="\x00A546\x00EXXU4\x00"))
+    assert (facts.camera_make, facts.software) == ("samsung", "A546EXXU4")
 
 
 def test_photo_without_exif_or_camera_or_with_editor_is_flagged():
