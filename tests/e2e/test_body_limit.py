@@ -63,7 +63,8 @@ async def test_a_photo_upload_keeps_its_larger_limit(sigap):
         )
         # Read in full and judged: a 3 MB file that is no JPEG at all.
         assert allowed.status_code == 422 and allowed.json()["type"] == "/problems/corrupt-image"
+        over_the_limit = b"\xff\xd8\xff" + b"\x00" * (11 * MIB)
         too_large = await client.post(
-            url, data={"capture_token": token}, files={"file": ("IMG.jpg", b"\xff\xd8\xff" + b"\x00" * (11 * MIB), "image/jpeg")}
+            url, data={"capture_token": token}, files={"file": ("IMG.jpg", over_the_limit, "image/jpeg")}
         )
     _assert_too_large(too_large, photo_limit)

@@ -50,9 +50,17 @@ async def corpus_system(infra, databases, tmp_path_factory) -> AsyncIterator[Sig
         for name in SERVICES:
             extra = dict(shared_env)
             if name == "status":
-                extra |= {"SIGAP_INTAKE_INTERNAL_URL": system.url("intake"), "SIGAP_INTERNAL_TOKEN": INTAKE_DEVELOPMENT_INTERNAL_TOKEN}
+                extra |= {
+                    "SIGAP_INTAKE_INTERNAL_URL": system.url("intake"),
+                    "SIGAP_INTERNAL_TOKEN": INTAKE_DEVELOPMENT_INTERNAL_TOKEN,
+                }
             system.services[name] = start_service(
-                name, infra=infra, database=names[name], group_prefix=random_name("corpus"), log_dir=log_dir, extra_env=extra
+                name,
+                infra=infra,
+                database=names[name],
+                group_prefix=random_name("corpus"),
+                log_dir=log_dir,
+                extra_env=extra,
             )
         wait_ready(system)
         yield system
@@ -100,7 +108,8 @@ async def seeded(corpus_system: SigapSystem, infra) -> Seeded:
         ).json()
 
         async def at_status() -> bool:
-            found = await client.get(f"{corpus_system.url('status')}/v1/staff/complaints/{receipt['id']}", headers=headers)
+            url = f"{corpus_system.url('status')}/v1/staff/complaints/{receipt['id']}"
+            found = await client.get(url, headers=headers)
             return found.status_code == 200
 
         await eventually(at_status, timeout_s=60)
@@ -124,7 +133,11 @@ def _baseline(service: str, seeded: Seeded, taxonomy: dict | None) -> Baseline:
             "language": "id",
             "version": "1",
         },
-        query_values={"reason": "pemeriksaan masukan korpus", "department": "DISHUB", "complaint_id": seeded.complaint_id},
+        query_values={
+            "reason": "pemeriksaan masukan korpus",
+            "department": "DISHUB",
+            "complaint_id": seeded.complaint_id,
+        },
     )
     if service == "intake":
         baseline.forms[("POST", "/open311/v2/requests.{fmt}")] = {

@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 NUL = "korpus\x00uji"
 LONE_SURROGATE = "korpus\ud800uji"
@@ -161,8 +162,11 @@ def overlong(schema: Mapping[str, Any], *, ceiling: int) -> tuple[str, str]:
     return "x" * ceiling, f"{ceiling} chars"
 
 
-def hostile_values(schema: Mapping[str, Any], *, ceiling: int, text_allowed: bool = True) -> Iterator[tuple[Any, str, bool]]:
-    """(value, name, must_refuse) for one scalar of this schema."""
+def hostile_values(
+    schema: Mapping[str, Any], *, ceiling: int, surrogates_travel: bool = True
+) -> Iterator[tuple[Any, str, bool]]:
+    """(value, name, must_refuse) for one scalar of this schema. Lone surrogates travel only
+    in JSON (as escapes); a URL or form percent-encodes UTF-8, which cannot hold them."""
     kind = schema.get("type")
     if kind == "integer":
         for number in LARGE_NUMBERS:
@@ -181,7 +185,7 @@ def hostile_values(schema: Mapping[str, Any], *, ceiling: int, text_allowed: boo
         for moment in DATE_TIMES:
             yield moment, moment, False
     yield NUL, "NUL", True
-    if text_allowed:
+    if surrogates_travel:
         yield LONE_SURROGATE, "lone surrogate", True
     value, name = overlong(schema, ceiling=ceiling)
     yield value, name, False
@@ -220,8 +224,6 @@ def _spread(items: list, most: int) -> list:
 
 
 def _fill(path: str, values: Mapping[str, str]) -> str:
-    from urllib.parse import quote
-
     return re.sub(r"\{(\w+)\}", lambda m: quote(values[m.group(1)], safe=""), path)
 
 
@@ -275,7 +277,7 @@ def _operation_cases(operation: Operation, schemas: Schemas, baseline: Baseline)
         if parameter["in"] != "path":
             continue
         schema = schemas.resolve(parameter["schema"])
-        for value, name, must in hostile_values(schema, ceiling=LONGEST_URL_PART, text_allowed=False):
+        for value, name, must in hostile_values(schema, ceiling=LONGEST_URL_PART, surrogates_travel=False):
             yield Case(
                 where=f"path.{parameter['name']}", value_name=name, must_refuse=must,
                 **request(path_values={parameter["name"]: str(value)}),
@@ -283,15 +285,19 @@ def _operation_cases(operation: Operation, schemas: Schemas, baseline: Baseline)
     for name, schema in query_parameters.items():
         if schema.get("type") == "array":
             schema = schemas.resolve(schema.get("items", {}))
-        for value, value_name, must in hostile_values(schema, ceiling=LONGEST_URL_PART, text_allowed=False):
-            yield Case(where=f"query.{name}", value_name=value_name, must_refuse=must, **request(query={name: str(value)}))
+        for value, value_name, must in hostile_values(schema, ceiling=LONGEST_URL_PART, surrogates_travel=False):
+            yield Case(
+                where=f"query.{name}", value_name=value_name, must_refuse=must, **request(query={name: str(value)})
+            )
     for parameter in operation.parameters:
         # HTTP framing cannot carry NUL in a header (h11 refuses to send it, uvicorn's parser to
         # receive it), so headers only get overlong values.
         schema = schemas.resolve(parameter["schema"])
         if parameter["in"] == "header" and parameter["name"] != "authorization":
             value, name = overlong(schema, ceiling=LONGEST_URL_PART)
-            yield Case(where=f"header.{parameter['name']}", value_name=name, **request(headers={parameter["name"]: value}))
+            yield Case(
+                where=f"header.{parameter['name']}", value_name=name, **request(headers={parameter["name"]: value})
+            )
     if body is not None:
         body_leaves = _spread(list(leaves(body, operation.body_schema, schemas)), MOST_LEAVES_PER_BODY)
         for path, schema in body_leaves:
@@ -316,7 +322,7 @@ def _form_cases(operation: Operation, schemas: Schemas, form: Mapping[str, str] 
         fields = {name: {"type": "string"} for name in form}
         files = None
     for name, schema in fields.items():
-        for value, value_name, must in hostile_values(schema, ceiling=MEGABYTE_OF_TEXT // 2, text_allowed=False):
+        for value, value_name, must in hostile_values(schema, ceiling=MEGABYTE_OF_TEXT // 2, surrogates_travel=False):
             yield Case(
                 where=f"form.{name}", value_name=value_name, must_refuse=must,
                 **request(form={**form, name: str(value)}, files=files, json_text=None),
