@@ -43,7 +43,9 @@ class WebSettings(ServiceSettings):
     web_tile_attribution: str = ""
 
     @model_validator(mode="after")
-    def _refuse_development_session_secret(self) -> "WebSettings":
+    def _refuse_default_secrets_in_production(self) -> "WebSettings":
+        """Replaces the shared check: the web service holds no database password and signs no
+        staff tokens, so its only secret is the session key."""
         if self.environment == "production" and (
             self.web_session_secret.get_secret_value() == DEVELOPMENT_SESSION_SECRET
         ):
