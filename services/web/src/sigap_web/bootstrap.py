@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 
 import httpx
@@ -97,4 +98,6 @@ def load_settings() -> WebSettings:
 
 
 def main() -> None:
+    # httpx logs every upstream call at INFO; failures are logged by the clients themselves.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     run_app(load_settings(), lambda settings: create_app(settings))  # type: ignore[arg-type]

@@ -5,6 +5,7 @@ failing service is a 503 that says to try again shortly."""
 
 from __future__ import annotations
 
+import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
@@ -20,6 +21,8 @@ from sigap_shared.problems import (
 )
 from sigap_web.clients import UpstreamRefused, UpstreamUnavailable
 
+log = structlog.get_logger(__name__)
+
 _UNAVAILABLE = Problem(
     status=503,
     slug="service-unavailable",
@@ -29,6 +32,13 @@ _UNAVAILABLE = Problem(
         "Sigap cannot reach one of its services right now. Nothing was lost; try again shortly.",
     ),
     headers={"Retry-After": "5"},
+)
+
+_INTERNAL = Problem(
+    status=500,
+    slug="internal-error",
+    title=Text("Terjadi kesalahan pada server", "Internal server error"),
+    detail=Text("Kesalahan ini sudah dicatat. Silakan coba lagi.", "The error has been logged. Please try again."),
 )
 
 _PAGE_TITLES = {
@@ -100,6 +110,12 @@ async def on_validation_error(request: Request, exc: RequestValidationError) -> 
     )
 
 
+async def on_unexpected(request: Request, exc: Exception) -> Response:
+    """A bug: logged with its traceback (never its locals), answered without internals."""
+    log.exception("request_failed_unexpectedly", path=request.url.path)
+    return await on_problem(request, _INTERNAL)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     install_problem_handlers(app)  # the shared 500 and database handlers
     app.add_exception_handler(Problem, on_problem)  # type: ignore[arg-type]
@@ -107,3 +123,4 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, on_validation_error)  # type: ignore[arg-type]
     app.add_exception_handler(UpstreamUnavailable, on_upstream_unavailable)  # type: ignore[arg-type]
     app.add_exception_handler(UpstreamRefused, on_upstream_refused)  # type: ignore[arg-type]
+    app.add_exception_handler(Exception, on_unexpected)

@@ -64,7 +64,7 @@ async def track_form(request: Request, code: str = "") -> Response:
 
 def _timeline(view: dict, t, departments: dict[str, str]) -> list[dict[str, Any]]:
     """Intake's timeline in plain words, oldest first, starting with the report's arrival."""
-    entries = [{"at": view["submitted_at"], "text": t("track.event.submitted")}]
+    entries = [{"at": view["submitted_at"], "text": t("track.event.submitted"), "note": None}]
     for entry in view["timeline"]:
         department = departments.get(entry.get("department") or "", entry.get("department") or "")
         if entry["event_type"].startswith("sigap.complaint.routed"):
