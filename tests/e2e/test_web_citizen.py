@@ -115,21 +115,6 @@ async def test_a_citizen_reports_with_the_camera_and_the_photo_is_verified_live(
         assert_no_page_errors(context)
 
 
-async def test_the_staff_login_page(sigap, sigap_web):
-    async with chromium() as browser:
-        context = await desktop(browser, sigap_web)
-        page = await context.new_page()
-        await page.goto("/dasbor")
-        await expect(page).to_have_url(re.compile(r"/masuk\?next=/dasbor$"))
-        await page.get_by_label("Nama pengguna").fill("tidak.ada")
-        await page.get_by_label("Kata sandi").fill("salah-sekali")
-        await page.get_by_role("button", name="Masuk", exact=True).click()
-        await expect(page.get_by_role("alert")).to_contain_text("salah")
-        await assert_accessible(page)
-        await screenshot(page, "staff-login")
-        assert_no_page_errors(context, allow=("401",))
-
-
 async def test_a_report_made_offline_is_delivered_once_when_the_network_returns(
     sigap, sigap_web, system_databases, infra, tmp_path
 ):
