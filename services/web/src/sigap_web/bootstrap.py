@@ -8,7 +8,6 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 
-import httpx
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 from starlette.middleware.gzip import GZipMiddleware
@@ -38,15 +37,7 @@ def _health_router(context: WebContext) -> APIRouter:
     async def readyz() -> JSONResponse:
         upstreams = context.upstreams
         clients = (upstreams.intake, upstreams.routing, upstreams.status, upstreams.notify)
-
-        async def check(client) -> str:
-            try:
-                response = await client._http.get("/healthz", timeout=3)  # noqa: SLF001 - same module family
-                return "ok" if response.status_code == 200 else f"HTTP {response.status_code}"
-            except httpx.HTTPError as exc:
-                return f"unavailable: {type(exc).__name__}"
-
-        results = await asyncio.gather(*(check(client) for client in clients))
+        results = await asyncio.gather(*(client.health() for client in clients))
         checks = {client.name: result for client, result in zip(clients, results, strict=True)}
         ready = all(result == "ok" for result in checks.values())
         return JSONResponse(

@@ -116,6 +116,14 @@ class ServiceClient:
     async def post_json(self, path: str, call: Call, **kwargs: Any) -> Any:
         return (await self.request("POST", path, call, **kwargs)).json()
 
+    async def health(self) -> str:
+        """"ok", or why the service's /healthz did not answer 200."""
+        try:
+            response = await self._http.get("/healthz", timeout=3)
+        except httpx.HTTPError as exc:
+            return f"unavailable: {type(exc).__name__}"
+        return "ok" if response.status_code == 200 else f"HTTP {response.status_code}"
+
     async def aclose(self) -> None:
         await self._http.aclose()
 
