@@ -7,12 +7,13 @@ SHELL := /bin/bash
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
 
-install: ## install uv, the locked Python dependencies, Kafka's jars and PostgreSQL
+install: ## install uv, the locked Python dependencies, the web pages' npm libraries, Kafka's jars and PostgreSQL
 	@bash deploy/bootstrap.sh >/dev/null
+	@bash deploy/web.sh assets
 	@bash deploy/kafka.sh install
 	@bash deploy/postgres.sh install
 
-run: install ## start Kafka, PostgreSQL and the four services; Ctrl-C stops everything
+run: install ## start Kafka, PostgreSQL, the four services and the web pages (:8080); Ctrl-C stops everything
 	@bash deploy/services.sh run
 
 up: install ## the same as run, in the background
@@ -24,7 +25,7 @@ down: ## stop everything that `make up` started
 status: ## show what is running
 	@bash deploy/services.sh status
 
-test: install ## unit, integration and e2e tests against real Kafka and PostgreSQL
+test: install ## unit, integration, e2e and browser tests against real Kafka and PostgreSQL
 	@bash deploy/test.sh
 
 test-unit: install ## unit tests only (no infrastructure)

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Starts and stops the whole system: Kafka, PostgreSQL and the four services.
+# Starts and stops the whole system: Kafka, PostgreSQL, the four services and the web pages.
 #
 #   deploy/services.sh run      start everything, print the URLs, stop it all on Ctrl-C
 #   deploy/services.sh up       start everything in the background and return when ready
@@ -13,8 +13,9 @@ SIGAP_LOG_TAG=sigap
 # shellcheck source=deploy/env.sh
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 
-readonly SERVICES=(intake routing status notify)
-declare -A PORTS=([intake]=8000 [routing]=8001 [status]=8002 [notify]=8003)
+# web last: it serves the pages over the other four's HTTP APIs and is ready once they answer.
+readonly SERVICES=(intake routing status notify web)
+declare -A PORTS=([intake]=8000 [routing]=8001 [status]=8002 [notify]=8003 [web]=8080)
 readonly RUN_DIR="$SIGAP_DATA_DIR/run"
 readonly LOG_DIR="$SIGAP_DATA_DIR/logs"
 readonly VENV_BIN="$SIGAP_REPO_ROOT/.venv/bin"
@@ -53,6 +54,12 @@ start_service() {
   # API, with intake's development internal token unless SIGAP_INTERNAL_TOKEN is set.
   local intake_url="${SIGAP_INTAKE_INTERNAL_URL:-http://127.0.0.1:$(port_of intake)}"
   local internal_token="${SIGAP_INTERNAL_TOKEN:-sigap-development-internal-token-change-me}"
+  # The web service reaches the four over HTTP on the ports above.
+  local svc var
+  for svc in intake routing status notify; do
+    var="SIGAP_WEB_${svc^^}_URL"
+    export "$var=${!var:-http://127.0.0.1:$(port_of "$svc")}"
+  done
   # setsid: the service gets its own process group, so Ctrl-C reaches it only through us.
   SIGAP_HTTP_PORT="$port" SIGAP_INTAKE_INTERNAL_URL="$intake_url" SIGAP_INTERNAL_TOKEN="$internal_token" \
     setsid "$VENV_BIN/sigap-$name" >>"$LOG_DIR/$name.log" 2>&1 </dev/null &
@@ -97,10 +104,14 @@ cmd_up() {
   for name in "${SERVICES[@]}"; do wait_ready "$name"; done
   echo
   say "Sigap is running:"
+  printf '  %-8s http://127.0.0.1:%s   <- open this: the citizen page; staff log in at /masuk (log: %s)\n' \
+    web "$(port_of web)" "$LOG_DIR/web.log"
   for name in "${SERVICES[@]}"; do
+    [[ "$name" == web ]] && continue
     printf '  %-8s http://127.0.0.1:%s   (API docs: /docs, log: %s)\n' \
       "$name" "$(port_of "$name")" "$LOG_DIR/$name.log"
   done
+  echo "  First city admin:  .venv/bin/sigap-status-admin create-user --role city_admin admin.kota"
   echo
   echo "  Try:  curl -s -X POST http://127.0.0.1:$(port_of intake)/v1/complaints -H 'content-type: application/json' \\"
   echo "          -d '{\"description\":\"Jalan berlubang di depan pasar Kemiri Muka\",\"category\":\"jalan_rusak\",\"location\":{\"lat\":-6.39,\"lon\":106.83}}'"
@@ -143,7 +154,7 @@ cmd_run() {
   trap 'echo; say "stopping"; stop_started; exit 0' INT TERM
   cmd_up
   say "press Ctrl-C to stop everything"
-  tail -n 0 -F "$LOG_DIR"/{intake,routing,status,notify}.log &
+  tail -n 0 -F "$LOG_DIR"/{intake,routing,status,notify,web}.log &
   wait $!
 }
 

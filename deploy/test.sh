@@ -10,6 +10,8 @@ SIGAP_LOG_TAG=test
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 
 UV="$("$SIGAP_DEPLOY_DIR/bootstrap.sh")"
+# The web pages' npm libraries, and Debian's Chromium for the browser tests.
+"$SIGAP_DEPLOY_DIR/web.sh" install
 
 started_infra=0
 if ! "$SIGAP_DEPLOY_DIR/infra.sh" status >/dev/null 2>&1; then

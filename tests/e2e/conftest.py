@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.infra import random_name
-from tests.support.services import SERVICES, SigapSystem, start_service, wait_ready
+from tests.support.services import SERVICES, SigapSystem, start_service, start_web, wait_ready
 
 # Intake's development internal token (what intake accepts when SIGAP_INTERNAL_TOKEN is unset).
 INTAKE_DEVELOPMENT_INTERNAL_TOKEN = "sigap-development-internal-token-change-me"
@@ -44,6 +44,15 @@ def sigap(infra, system_databases, tmp_path_factory) -> Iterator[SigapSystem]:
         yield system
     finally:
         system.stop()
+
+
+@pytest.fixture(scope="session")
+def sigap_web(sigap: SigapSystem, tmp_path_factory) -> str:
+    """The web service in front of the session's system (stopped with it); its base URL."""
+    if "web" not in sigap.services:
+        start_web(sigap, log_dir=tmp_path_factory.mktemp("web-log"))
+        wait_ready(sigap)
+    return sigap.url("web")
 
 
 @pytest.hookimpl(hookwrapper=True)

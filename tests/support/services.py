@@ -1,5 +1,6 @@
 """Runs the four services as real processes (the same entrypoints `make run` uses) against
-the session's Kafka and PostgreSQL, each on its own fresh database and free port."""
+the session's Kafka and PostgreSQL, each on its own fresh database and free port, and the
+web service (no database) in front of them."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import httpx
 from tests.support.infra import Infra, free_port
 
 SERVICES = ("intake", "routing", "status", "notify")
+WEB = "web"
 
 
 @dataclass
@@ -73,6 +75,29 @@ def start_service(
         stderr=subprocess.STDOUT,
     )
     return RunningService(name=name, port=port, database=database, process=process, log_path=log_path)
+
+
+def start_web(system: SigapSystem, *, log_dir: Path, port: int | None = None) -> RunningService:
+    """The web service in front of the system's four services, as `make run` starts it."""
+    port = port or free_port()
+    log_path = log_dir / "web.log"
+    env = {
+        **os.environ,
+        "SIGAP_ENVIRONMENT": "test",
+        "SIGAP_LOG_FORMAT": "json",
+        "SIGAP_HTTP_HOST": "127.0.0.1",
+        "SIGAP_HTTP_PORT": str(port),
+        **{f"SIGAP_WEB_{name.upper()}_URL": system.url(name) for name in SERVICES},
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-c", "from sigap_web.bootstrap import main; main()"],
+        env=env,
+        stdout=log_path.open("wb"),
+        stderr=subprocess.STDOUT,
+    )
+    service = RunningService(name=WEB, port=port, database="", process=process, log_path=log_path)
+    system.services[WEB] = service
+    return service
 
 
 def wait_ready(system: SigapSystem, timeout_s: float = 60.0) -> None:

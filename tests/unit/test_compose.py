@@ -31,6 +31,9 @@ CHECKER_DIR = ROOT / ".data" / "composecheck"
 INIT_DIR = ROOT / "deploy" / "docker" / "postgres-init"
 
 APP_PORTS = {"intake": 8000, "routing": 8001, "status": 8002, "notify": 8003}
+# The web pages: no database, no Kafka; it talks to the four services over HTTP.
+WEB_PORT = 8080
+ALL_PORTS = {**APP_PORTS, "web": WEB_PORT}
 INFRASTRUCTURE = ("kafka", "postgres")
 PASSWORD = "only-in-this-test-7Qx2"  # what the test exports as SIGAP_PG_PASSWORD
 JWT_SECRET = "jwt-secret-only-in-this-test-5Kp9"
@@ -39,6 +42,7 @@ OTHER_SECRETS = {
     "SIGAP_INTERNAL_TOKEN": "internal-token-only-in-this-test-3Hd8",
     "SIGAP_IDENTITY_KEY": "aWRlbnRpdHkta2V5LW9ubHktaW4tdGhpcy10ZXN0LTE=",
     "SIGAP_WEBHOOK_SECRET_KEY": "d2ViaG9vay1rZXktb25seS1pbi10aGlzLXRlc3QtISE=",
+    "SIGAP_WEB_SESSION_SECRET": "web-session-secret-only-in-this-test-8Wq4",
 }
 GO_BUILD_TIMEOUT_S = 240
 
@@ -132,8 +136,8 @@ def _published(service: dict) -> dict[int, int]:
 # --- the model as docker compose sees it ------------------------------------------------
 
 
-def test_the_six_services_are_defined(services: dict) -> None:
-    assert set(services) == {*INFRASTRUCTURE, *APP_PORTS}
+def test_the_seven_services_are_defined(services: dict) -> None:
+    assert set(services) == {*INFRASTRUCTURE, *ALL_PORTS}
 
 
 @pytest.mark.parametrize("name", APP_PORTS)
@@ -146,7 +150,7 @@ def test_app_service_waits_for_healthy_kafka_and_postgres(
         assert depends_on[dependency]["condition"] == "service_healthy"
 
 
-@pytest.mark.parametrize("name", [*INFRASTRUCTURE, *APP_PORTS])
+@pytest.mark.parametrize("name", [*INFRASTRUCTURE, *ALL_PORTS])
 def test_every_service_has_a_healthcheck_and_restarts(
     services: dict, name: str
 ) -> None:
@@ -156,7 +160,7 @@ def test_every_service_has_a_healthcheck_and_restarts(
     assert services[name]["restart"] == "unless-stopped"
 
 
-@pytest.mark.parametrize(("name", "port"), APP_PORTS.items())
+@pytest.mark.parametrize(("name", "port"), ALL_PORTS.items())
 def test_app_service_publishes_its_port_and_listens_on_it(
     services: dict, name: str, port: int
 ) -> None:
@@ -166,7 +170,7 @@ def test_app_service_publishes_its_port_and_listens_on_it(
     assert service["environment"]["SIGAP_HTTP_HOST"] == "0.0.0.0"
 
 
-@pytest.mark.parametrize(("name", "port"), APP_PORTS.items())
+@pytest.mark.parametrize(("name", "port"), ALL_PORTS.items())
 def test_app_healthcheck_gets_healthz_and_fails_on_an_error_status(
     services: dict, name: str, port: int
 ) -> None:
@@ -262,6 +266,18 @@ def test_postgres_keeps_its_data_and_creates_one_database_per_service(
     }
 
 
+def test_web_waits_for_the_four_services_and_knows_where_they_are(services: dict) -> None:
+    web = services["web"]
+    assert set(web["depends_on"]) == set(APP_PORTS)
+    assert all(dependency["condition"] == "service_healthy" for dependency in web["depends_on"].values())
+    env = web["environment"]
+    for name, port in APP_PORTS.items():
+        assert env[f"SIGAP_WEB_{name.upper()}_URL"] == f"http://{name}:{port}"
+    assert env["SIGAP_ENVIRONMENT"] == "production" and env["SIGAP_LOG_FORMAT"] == "json"
+    assert env["SIGAP_WEB_SESSION_SECRET"] == OTHER_SECRETS["SIGAP_WEB_SESSION_SECRET"]
+    assert not any(key.startswith(("SIGAP_PG_", "SIGAP_KAFKA_")) for key in env), "web has no database or Kafka"
+
+
 # --- no default secret ------------------------------------------------------------------
 
 
@@ -306,7 +322,7 @@ def _stages(instructions: list[dict]) -> list[list[dict]]:
     return stages
 
 
-@pytest.mark.parametrize(("name", "port"), APP_PORTS.items())
+@pytest.mark.parametrize(("name", "port"), ALL_PORTS.items())
 def test_app_image_installs_its_package_and_runs_its_console_script(
     services: dict, loaded: dict, name: str, port: int
 ) -> None:
@@ -317,7 +333,16 @@ def test_app_image_installs_its_package_and_runs_its_console_script(
     assert dockerfile["warnings"] == []
     stages = _stages(dockerfile["instructions"])
     assert len(stages) >= 2, "a build stage and a slim runtime stage"
-    assert all(stage[0]["args"][0] == "python:3.11-slim" for stage in stages)
+    python_stages = [stage for stage in stages if stage[0]["args"][0] == "python:3.11-slim"]
+    if name == "web":
+        # The npm libraries are installed from the lockfile in a node stage; only their files
+        # are copied into the runtime image.
+        node = [stage for stage in stages if stage[0]["args"][0] == "node:20-slim"]
+        assert len(node) == 1 and len(python_stages) == len(stages) - 1
+        node_runs = [" ".join(i["args"]) for i in node[0] if i["name"] == "run"]
+        assert any("npm ci" in r for r in node_runs), node_runs
+    else:
+        assert python_stages == stages
 
     runs = [
         " ".join(i["args"]) for i in dockerfile["instructions"] if i["name"] == "run"
@@ -328,6 +353,7 @@ def test_app_image_installs_its_package_and_runs_its_console_script(
     assert sync[0][sync[0].index("--package") + 1] == f"sigap-{name}"
 
     runtime = stages[-1]
+    assert runtime[0]["args"][0] == "python:3.11-slim"
     users = [i["args"][0] for i in runtime if i["name"] == "user"]
     assert users and users[-1].split(":")[0] not in ("root", "0")
     assert [i["args"] for i in runtime if i["name"] == "expose"] == [[str(port)]]
@@ -341,7 +367,7 @@ def test_app_image_installs_its_package_and_runs_its_console_script(
     )
 
 
-@pytest.mark.parametrize("name", APP_PORTS)
+@pytest.mark.parametrize("name", ALL_PORTS)
 def test_app_image_copies_only_what_the_build_context_holds(
     loaded: dict, name: str
 ) -> None:
@@ -356,7 +382,10 @@ def test_app_image_copies_only_what_the_build_context_holds(
         for source in instruction["args"][:-1]:
             assert (ROOT / source).exists(), source
             if "*" in ignore:
-                assert f"!{source.removeprefix('./')}" in ignore, (
+                # Kept when .dockerignore re-includes it or a folder holding it ("!services/").
+                kept = [p[1:] for p in ignore if p.startswith("!")]
+                path = source.removeprefix("./")
+                assert any(path == p or (p.endswith("/") and path.startswith(p)) for p in kept), (
                     f".dockerignore drops {source}"
                 )
 

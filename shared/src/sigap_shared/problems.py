@@ -210,6 +210,11 @@ _HTTP_TITLES: dict[int, Text] = {
 }
 
 
+# Public for apps that answer validation errors their own way on some paths (the web service's
+# pages) and in the shared shape on others.
+validation_error_response = _on_validation_error
+
+
 async def _on_http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
     title = _HTTP_TITLES.get(exc.status_code, Text(str(exc.detail), str(exc.detail)))
     return problem_response(

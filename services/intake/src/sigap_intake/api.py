@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, File, Form, Header, Query, Request, UploadFile, status
+from fastapi import APIRouter, Body, Depends, File, Form, Header, Query, Request, UploadFile, status
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
@@ -16,7 +16,7 @@ from sigap_intake.context import Context, IntakeContext, get_context
 from sigap_intake.rate_limit import retry_after_header
 from sigap_intake.photo_checks import PhotoError
 from sigap_shared.events import ComplaintKind, GeoPoint, PhotoVerdict, Privacy
-from sigap_shared.problems import Problem, Text, preferred_language
+from sigap_shared.problems import Problem, Text, invalid_input, preferred_language
 from sigap_shared.runtime import Conn
 
 
@@ -272,10 +272,27 @@ async def submit_complaint(
 # -- capture sessions and photos ----------------------------------------------------------
 
 
+class VideoTrackIn(_Request):
+    width: int = Field(ge=16, le=8192, examples=[1280])
+    height: int = Field(ge=16, le=8192, examples=[960])
+
+
+class CaptureSessionIn(_Request):
+    source: Literal["app", "web_camera"] = Field(
+        default="app",
+        description="'web_camera': a web page captures a frame of a live video track onto a canvas "
+        "(no EXIF); the photo is then judged against the track's size (see WEB_CAPTURE.md).",
+    )
+    track: VideoTrackIn | None = Field(
+        default=None, description="The video track's width and height as the page reports them (web_camera)."
+    )
+
+
 class CaptureSessionOut(BaseModel):
     session_id: UUID
     capture_token: str = Field(description="Send with exactly one photo upload, before it expires.")
     expires_at: datetime
+    source: Literal["app", "web_camera"] = "app"
 
 
 class ContentCredentialsOut(BaseModel):
@@ -294,6 +311,7 @@ class PhotoOut(BaseModel):
     height: int
     taken_at: datetime | None = None
     content_credentials: ContentCredentialsOut | None = None
+    capture_source: Literal["app", "web_camera"] = "app"
 
 
 @router.post(
@@ -304,11 +322,28 @@ class PhotoOut(BaseModel):
     summary="Get a capture token right before opening the camera",
     dependencies=RateLimited,
 )
-async def open_capture_session(conn: Conn, context: Context) -> CaptureSessionOut:
+async def open_capture_session(
+    conn: Conn, context: Context, body: Annotated[CaptureSessionIn | None, Body()] = None
+) -> CaptureSessionOut:
+    track = None
+    if body is not None and body.source == "web_camera":
+        if body.track is None:
+            raise invalid_input(
+                field="track",
+                location="body",
+                message=Text("wajib diisi untuk kamera web", "is required for the web camera"),
+                detail=Text(
+                    "Sesi kamera web perlu ukuran video (track.width, track.height) yang dilaporkan halaman.",
+                    "A web-camera session needs the video size (track.width, track.height) the page reports.",
+                ),
+            )
+        track = capture.VideoTrack(width=body.track.width, height=body.track.height)
     session, token = await handlers.open_capture_session(
-        conn=conn, tokens=context.capture_tokens, policy=context.policy
+        conn=conn, tokens=context.capture_tokens, policy=context.policy, track=track
     )
-    return CaptureSessionOut(session_id=session.id, capture_token=token, expires_at=session.expires_at)
+    return CaptureSessionOut(
+        session_id=session.id, capture_token=token, expires_at=session.expires_at, source=session.source  # type: ignore[arg-type]
+    )
 
 
 def _photo_problem(error: PhotoError | capture.CaptureTokenError) -> Problem:
@@ -341,6 +376,9 @@ async def upload_photo(
     file: Annotated[UploadFile, File(description="JPEG, HEIC or PNG straight from the camera")],
     capture_token: Annotated[str, Form(min_length=1, max_length=2000)],
     category: Annotated[CategoryCode | None, Form()] = None,
+    device_lat: Annotated[float | None, Form(ge=-90, le=90, description="web camera: the device's latitude")] = None,
+    device_lon: Annotated[float | None, Form(ge=-180, le=180, description="web camera: the device's longitude")] = None,
+    device_accuracy_m: Annotated[float | None, Form(ge=0, description="web camera: the position's accuracy")] = None,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     max_bytes = context.policy.max_bytes
@@ -348,7 +386,8 @@ async def upload_photo(
     retry = None
     if idempotency_key is not None:
         fingerprint = hashlib.sha256()
-        for part in (capture_token.encode(), (category or "").encode(), hashlib.sha256(data).digest()):
+        position = f"{device_lat},{device_lon}".encode()
+        for part in (capture_token.encode(), (category or "").encode(), hashlib.sha256(data).digest(), position):
             fingerprint.update(hashlib.sha256(part).digest())
         retry = domain.RetryKey(scope="photos", key=idempotency_key, request_hash=fingerprint.digest())
     try:
@@ -363,6 +402,7 @@ async def upload_photo(
             policy=context.policy,
             retry=retry,
             retry_ttl_s=context.settings.idempotency_ttl_s,
+            device_position=_device_position(device_lat, device_lon, device_accuracy_m, context.policy),
         )
     except (PhotoError, capture.CaptureTokenError) as error:
         raise _photo_problem(error) from None
@@ -380,8 +420,20 @@ async def upload_photo(
             height=body["height"],
             taken_at=body["taken_at"],
             content_credentials=body.get("content_credentials"),
+            capture_source=body.get("capture_source", "app"),
         ),
     )
+
+
+def _device_position(
+    lat: float | None, lon: float | None, accuracy_m: float | None, policy
+) -> tuple[float, float] | None:
+    """A position vaguer than the distance the location check allows cannot support it."""
+    if lat is None or lon is None:
+        return None
+    if accuracy_m is not None and accuracy_m > policy.gps_max_distance_m:
+        return None
+    return (lat, lon)
 
 
 def _photo_not_found() -> Problem:

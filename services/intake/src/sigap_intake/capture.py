@@ -52,10 +52,21 @@ def already_used() -> CaptureTokenError:
 
 
 @dataclass(frozen=True, slots=True)
+class VideoTrack:
+    """The live video track a web page captures from, as the page reported it."""
+
+    width: int
+    height: int
+
+
+@dataclass(frozen=True, slots=True)
 class CaptureSession:
     id: UUID
     started_at: datetime
     expires_at: datetime
+    # "app": a camera app writes EXIF; "web_camera": a frame from a browser's video track.
+    source: str = "app"
+    track: VideoTrack | None = None
 
 
 class CaptureTokens:

@@ -13,7 +13,7 @@ from uuid import UUID
 import asyncpg
 import structlog
 
-from sigap_intake import capture, domain, follow_up, photo_checks, repository
+from sigap_intake import capture, domain, follow_up, photo_checks, repository, web_capture
 from sigap_intake.photo_checks import PhotoPolicy
 from sigap_intake.sealing import Sealer
 from sigap_intake.storage import PhotoStore, content_key
@@ -230,11 +230,21 @@ def _reason_text(photo: domain.AttachedPhoto, lang: str) -> str:
 
 
 async def open_capture_session(
-    *, conn: asyncpg.Connection, tokens: capture.CaptureTokens, policy: PhotoPolicy
+    *,
+    conn: asyncpg.Connection,
+    tokens: capture.CaptureTokens,
+    policy: PhotoPolicy,
+    track: capture.VideoTrack | None = None,
 ) -> tuple[capture.CaptureSession, str]:
+    """A session for one photo; with `track`, a web-camera session for a frame of that video
+    track (judged by `web_capture`, since a canvas frame has no EXIF)."""
     started_at = datetime.now(UTC)
     session = capture.CaptureSession(
-        id=uuid.uuid4(), started_at=started_at, expires_at=started_at + policy.session_ttl
+        id=uuid.uuid4(),
+        started_at=started_at,
+        expires_at=started_at + policy.session_ttl,
+        source="web_camera" if track else "app",
+        track=track,
     )
     await repository.insert_capture_session(conn=conn, session=session)
     return session, tokens.issue(session)
@@ -252,7 +262,10 @@ async def upload_photo(
     policy: PhotoPolicy,
     retry: domain.RetryKey | None = None,
     retry_ttl_s: int = 24 * 3600,
+    device_position: tuple[float, float] | None = None,
 ) -> Outcome:
+    """`device_position`: where the device said it was at capture (web-camera captures, whose
+    frames carry no GPS); compared with the reported location when the complaint arrives."""
     # Decoding and hashing are CPU work: keep them off the event loop and outside the transaction.
     facts = await asyncio.to_thread(
         photo_checks.analyse,
@@ -278,13 +291,20 @@ async def upload_photo(
         similar = await repository.find_similar_photos(
             conn=conn, phash=facts.phash, max_distance=policy.reuse_max_distance
         )
-        reasons = photo_checks.capture_reasons(
-            facts,
-            session_started_at=row.session.started_at,
-            uploaded_at=uploaded_at,
-            clock_skew=policy.clock_skew,
-            old_after=policy.old_after,
-        ) + photo_checks.reuse_reasons(similar)
+        timing = {
+            "session_started_at": row.session.started_at,
+            "uploaded_at": uploaded_at,
+            "clock_skew": policy.clock_skew,
+            "old_after": policy.old_after,
+        }
+        web_track = row.session.track if row.session.source == "web_camera" else None
+        if web_track is not None:
+            reasons = web_capture.web_capture_reasons(facts, track=web_track, **timing)
+            gps = facts.gps or device_position
+        else:
+            reasons = photo_checks.capture_reasons(facts, **timing)
+            gps = facts.gps
+        reasons += photo_checks.reuse_reasons(similar)
         verdict = photo_checks.verdict(reasons, category=category, reject_reasons=policy.reject_reasons)
         original_key = content_key(data, area="originals", suffix=facts.suffix)
         photo_id = uuid.uuid4()
@@ -299,6 +319,7 @@ async def upload_photo(
             reasons=reasons,
             similar=similar,
             uploaded_at=uploaded_at,
+            gps=gps,
         )
         await repository.mark_capture_session_used(conn=conn, session_id=session_id, used_at=uploaded_at)
         outcome = Outcome(
@@ -312,6 +333,7 @@ async def upload_photo(
                 "height": facts.height,
                 "taken_at": facts.taken_at.isoformat() if facts.taken_at else None,
                 "content_credentials": facts.credentials.to_json(),
+                "capture_source": row.session.source,
             },
         )
         await _remember(conn=conn, retry=retry, sealer=sealer, outcome=outcome)

@@ -11,7 +11,7 @@ import asyncpg
 import orjson
 
 from sigap_intake import photo_checks
-from sigap_intake.capture import CaptureSession
+from sigap_intake.capture import CaptureSession, VideoTrack
 from sigap_intake.domain import AcceptedComplaint, RetryKey
 from sigap_shared.events import Envelope
 from sigap_shared.outbox import outbox_columns, queue_events_sql, wake_relay_sql
@@ -133,10 +133,14 @@ async def sealed_identity_of(*, conn: asyncpg.Connection, complaint_id: UUID) ->
 
 async def insert_capture_session(*, conn: asyncpg.Connection, session: CaptureSession) -> None:
     await conn.execute(
-        "INSERT INTO capture_sessions (id, started_at, expires_at) VALUES ($1, $2, $3)",
+        "INSERT INTO capture_sessions (id, started_at, expires_at, source, track_width, track_height)"
+        " VALUES ($1, $2, $3, $4, $5, $6)",
         session.id,
         session.started_at,
         session.expires_at,
+        session.source,
+        session.track.width if session.track else None,
+        session.track.height if session.track else None,
     )
 
 
@@ -148,13 +152,17 @@ class CaptureSessionRow:
 
 async def lock_capture_session(*, conn: asyncpg.Connection, session_id: UUID) -> CaptureSessionRow | None:
     row = await conn.fetchrow(
-        "SELECT id, started_at, expires_at, used_at FROM capture_sessions WHERE id = $1 FOR UPDATE",
+        "SELECT id, started_at, expires_at, used_at, source, track_width, track_height"
+        " FROM capture_sessions WHERE id = $1 FOR UPDATE",
         session_id,
     )
     if row is None:
         return None
+    track = VideoTrack(row["track_width"], row["track_height"]) if row["track_width"] is not None else None
     return CaptureSessionRow(
-        session=CaptureSession(id=row["id"], started_at=row["started_at"], expires_at=row["expires_at"]),
+        session=CaptureSession(
+            id=row["id"], started_at=row["started_at"], expires_at=row["expires_at"], source=row["source"], track=track
+        ),
         used_at=row["used_at"],
     )
 
@@ -218,7 +226,10 @@ async def insert_photo(
     reasons: list[photo_checks.Reason],
     similar: list[photo_checks.SimilarPhoto],
     uploaded_at: datetime,
+    gps: tuple[float, float] | None = None,
 ) -> None:
+    """`gps`: where the photo was taken; the photo's own EXIF position unless given."""
+    gps = gps or facts.gps
     await conn.execute(
         """
         INSERT INTO photos (
@@ -241,8 +252,8 @@ async def insert_photo(
         facts.camera_make,
         facts.camera_model,
         facts.software,
-        facts.gps[0] if facts.gps else None,
-        facts.gps[1] if facts.gps else None,
+        gps[0] if gps else None,
+        gps[1] if gps else None,
         uploaded_at,
         orjson.dumps(facts.credentials.to_json()).decode() if facts.credentials.state != "absent" else None,
     )

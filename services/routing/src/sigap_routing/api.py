@@ -5,12 +5,13 @@ real-use accuracy report for the city admin."""
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
 import orjson
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from sigap_routing import handlers, repository
@@ -73,6 +74,11 @@ class RoutingDecisionOut(BaseModel):
     taxonomy_version: int | None = None
     lead_department: str | None = None  # after transfers (department is the automatic decision)
     supporting_departments: list[str] = []
+
+
+class DepartmentOut(BaseModel):
+    code: str
+    name: str
 
 
 class TaxonomyVersionOut(BaseModel):
@@ -239,6 +245,30 @@ def build_router(engine: RoutingEngine) -> APIRouter:
             lead_department=row["lead_department"],
             supporting_departments=list(row["supporting_departments"]),
         )
+
+    @router.get(
+        "/departments",
+        response_model=list[DepartmentOut],
+        summary="Every department and area office of the active taxonomy, by code and name (public)",
+    )
+    async def departments(conn: Conn) -> list[DepartmentOut]:
+        taxonomy = await engine.taxonomy(conn=conn)
+        return [DepartmentOut(code=d.code, name=d.name) for d in taxonomy.departments.values()]
+
+    @router.get(
+        "/areas/kelurahan",
+        summary="Kota Depok's kelurahan boundaries as GeoJSON, the map routing locates complaints on (public)",
+        description="Source and licence (MIT, wilayah_boundaries by cahya dsn): see the `license` member.",
+        response_class=Response,
+        responses={200: {"content": {"application/geo+json": {}}}},
+    )
+    async def kelurahan_boundaries(request: Request) -> Response:
+        body = engine.geography.kelurahan_geojson()
+        etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+        headers = {"ETag": etag, "Cache-Control": "public, max-age=86400"}
+        if etag in {tag.strip() for tag in request.headers.get("if-none-match", "").split(",")}:
+            return Response(status_code=304, headers=headers)
+        return Response(body, media_type="application/geo+json", headers=headers)
 
     @router.get("/admin/taxonomy", response_model=TaxonomyOut, summary="The active taxonomy (city_admin)")
     async def get_taxonomy(staff: CurrentStaff, conn: Conn) -> TaxonomyOut:

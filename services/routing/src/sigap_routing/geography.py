@@ -74,6 +74,7 @@ class Geography:
         kecamatan = {area.kecamatan.code: area.kecamatan for area in self.kelurahan}
         self.kecamatan: tuple[Kecamatan, ...] = tuple(kecamatan[code] for code in sorted(kecamatan))
         self._by_code = {area.code: area for area in self.kelurahan}
+        self._published = b'{"type":"FeatureCollection","features":[]}'
 
     @classmethod
     def from_geojson(cls, kelurahan_geojson: dict, *, edge_tolerance_m: float = 60.0) -> Geography:
@@ -84,13 +85,23 @@ class Geography:
             areas.append(
                 (Kelurahan(code=props["code"], name=props["name"], kecamatan=kecamatan), shape(feature["geometry"]))
             )
-        return cls(areas, edge_tolerance_m=edge_tolerance_m)
+        geography = cls(areas, edge_tolerance_m=edge_tolerance_m)
+        geography._published = _published_geojson(kelurahan_geojson, licence=None)
+        return geography
 
     @classmethod
     def depok(cls, *, edge_tolerance_m: float = 60.0) -> Geography:
         """Kota Depok's boundaries shipped with the service."""
         text = (resources.files("sigap_routing") / "data" / "kelurahan.geojson").read_text(encoding="utf-8")
-        return cls.from_geojson(json.loads(text), edge_tolerance_m=edge_tolerance_m)
+        geography = cls.from_geojson(json.loads(text), edge_tolerance_m=edge_tolerance_m)
+        licence = (resources.files("sigap_routing") / "data" / "LICENSE-wilayah_boundaries").read_text(encoding="utf-8")
+        geography._published = _published_geojson(json.loads(text), licence=licence)
+        return geography
+
+    def kelurahan_geojson(self) -> bytes:
+        """The outlines as maps draw them: GeoJSON rounded to 5 decimals (about a metre), with
+        the data set's licence when it is the shipped one."""
+        return self._published
 
     def kelurahan_by_code(self, code: str) -> Kelurahan | None:
         return self._by_code.get(code)
@@ -116,3 +127,26 @@ class Geography:
             how="nearest_edge",
             distance_m=round(self.polygons[nearest].distance(point) * _M_PER_DEG, 1),
         )
+
+
+def _rounded(coordinates: object) -> object:
+    if isinstance(coordinates, (list, tuple)):
+        if coordinates and isinstance(coordinates[0], (int, float)):
+            return [round(float(value), 5) for value in coordinates]
+        return [_rounded(part) for part in coordinates]
+    return coordinates
+
+
+def _published_geojson(collection: dict, *, licence: str | None) -> bytes:
+    features = [
+        {
+            "type": "Feature",
+            "properties": {key: feature["properties"][key] for key in ("code", "name", "kecamatan_code", "kecamatan")},
+            "geometry": {"type": feature["geometry"]["type"], "coordinates": _rounded(feature["geometry"]["coordinates"])},
+        }
+        for feature in collection["features"]
+    ]
+    document: dict[str, object] = {"type": "FeatureCollection", "features": features}
+    if licence is not None:
+        document["license"] = licence
+    return json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode()

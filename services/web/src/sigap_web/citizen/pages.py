@@ -1,0 +1,159 @@
+"""The citizen's pages: the start page, the report page (camera, map, queue: its script does
+the work) and tracking by code. Tracking is rendered on the server from intake's tracking
+view; the follow-up token comes with the form (the page fills it in from the device), never
+in a URL."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta, timezone
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import Response
+
+from sigap_web.clients import UpstreamRefused
+from sigap_web.context import Context, State, call_for, translator
+
+router = APIRouter(include_in_schema=False)
+
+KINDS = ("pengaduan", "aspirasi", "permintaan_informasi")
+PRIVACY = ("publik", "rahasia", "anonim")
+TRACKING_CODE = re.compile(r"^SGP-[0-9A-Z]{4}-[0-9A-Z]{2}$")
+FOLLOW_UP_ACTIONS = ("information", "rating", "reopen")
+# Statuses after which the reporter may rate and ask to reopen.
+CLOSED = ("selesai",)
+
+Code = Annotated[str, Form(min_length=1, max_length=32)]
+Token = Annotated[str, Form(max_length=200)]
+
+
+def _render(request: Request, name: str, **values: Any) -> Response:
+    return request.app.state.templates.render(request, name, **values)
+
+
+@router.get("/")
+async def home(request: Request, context: Context, state: State) -> Response:
+    page = {"strings": translator(context, state).prefixed("js.mine_")}
+    return _render(request, "citizen/home.html", page=page)
+
+
+@router.get("/lapor")
+async def report(request: Request, context: Context, state: State) -> Response:
+    t = translator(context, state)
+    settings = context.settings
+    page = {
+        "lang": state.lang,
+        "strings": t.prefixed("js."),
+        "map": {
+            "boundaries": "/api/map/kelurahan.geojson",
+            "tiles": settings.web_tile_url,
+            "tile_attribution": settings.web_tile_attribution,
+            "center": [-6.4025, 106.7942],
+        },
+    }
+    return _render(request, "citizen/report.html", page=page, kinds=KINDS, privacy=PRIVACY)
+
+
+@router.get("/lacak")
+async def track_form(request: Request, code: str = "") -> Response:
+    code = code.strip().upper()
+    return _render(request, "citizen/track.html", code=code if TRACKING_CODE.match(code) else "", view=None,
+                   error=None, notice=None, token="")
+
+
+def _timeline(view: dict, t, departments: dict[str, str]) -> list[dict[str, Any]]:
+    """Intake's timeline in plain words, oldest first, starting with the report's arrival."""
+    entries = [{"at": view["submitted_at"], "text": t("track.event.submitted"), "note": None}]
+    for entry in view["timeline"]:
+        department = departments.get(entry.get("department") or "", entry.get("department") or "")
+        if entry["event_type"].startswith("sigap.complaint.routed"):
+            text = t("track.event.routed", department=department)
+        elif entry.get("status"):
+            key = f"status.{entry['status']}.story"
+            text = t(key, department=department) if key in t.catalogue else t("track.event.changed")
+        else:
+            text = t("track.event.changed")
+        entries.append({"at": entry["occurred_at"], "text": text, "note": entry.get("note")})
+    return entries
+
+
+WIB = timezone(timedelta(hours=7))
+
+
+def when(value: object) -> str:
+    """A moment as Depok reads it: local time (WIB)."""
+    return datetime.fromisoformat(str(value)).astimezone(WIB).strftime("%d/%m/%Y %H:%M WIB")
+
+
+async def _show(
+    request: Request, context, state, *, code: str, token: str, notice: str | None = None, status_code: int = 200
+) -> Response:
+    t = translator(context, state)
+    code = code.strip().upper()
+    if not TRACKING_CODE.match(code):
+        return request.app.state.templates.render(
+            request, "citizen/track.html", status_code=422, code=code, token=token, view=None,
+            error=t("track.bad_code"), notice=None,
+        )
+    call = call_for(request, state)
+    try:
+        view = await context.upstreams.intake.track(call, tracking_code=code, follow_up_token=token or None)
+    except UpstreamRefused as refused:
+        if refused.status != 404:
+            raise
+        return request.app.state.templates.render(
+            request, "citizen/track.html", status_code=404, code=code, token=token, view=None,
+            error=t("track.not_found"), notice=None,
+        )
+    departments = await context.departments.names(call)
+    view["department_name"] = departments.get(view.get("department") or "", view.get("department"))
+    view["story"] = _timeline(view, t, departments)
+    view["closed"] = view["status"] in CLOSED
+    return request.app.state.templates.render(
+        request, "citizen/track.html", status_code=status_code, code=code, token=token, view=view, error=None,
+        notice=notice, when=when,
+    )
+
+
+@router.post("/lacak")
+async def track(request: Request, context: Context, state: State, code: Code, token: Token = "") -> Response:
+    return await _show(request, context, state, code=code, token=token)
+
+
+@router.post("/lacak/{action}")
+async def follow_up(
+    action: str,
+    request: Request,
+    context: Context,
+    state: State,
+    code: Code,
+    token: Token,
+    text: Annotated[str | None, Form(max_length=4000)] = None,
+    rating: Annotated[int | None, Form(ge=1, le=5)] = None,
+    comment: Annotated[str | None, Form(max_length=1000)] = None,
+) -> Response:
+    t = translator(context, state)
+    if action not in FOLLOW_UP_ACTIONS:
+        return Response(status_code=404)
+    body: dict[str, Any]
+    if action == "information":
+        body = {"text": text or ""}
+    elif action == "rating":
+        body = {"rating": rating, "comment": comment or None}
+    else:
+        body = {"reason": text or ""}
+    try:
+        answer = await context.upstreams.intake.follow_up(
+            call_for(request, state), tracking_code=code.strip().upper(), follow_up_token=token, action=action, body=body
+        )
+    except UpstreamRefused as refused:
+        detail = refused.message
+        errors = refused.problem.get("errors") or []
+        if errors and isinstance(errors[0], dict):
+            detail = f"{detail} ({errors[0].get('field')}: {errors[0].get('message')})"
+        return await _show(
+            request, context, state, code=code, token=token, notice=t("track.action_refused", reason=detail),
+            status_code=refused.status,
+        )
+    return await _show(request, context, state, code=code, token=token, notice=answer.get("message"))
