@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from sigap_web.bootstrap import create_app
-from sigap_web.i18n import LANGUAGES, load_catalogue, placeholders
+from sigap_web.i18n import LANGUAGES, catalogue_parts, load_catalogue, placeholders
 from sigap_web.security import CSRF_COOKIE
 from sigap_web.session import SESSION_COOKIE, SessionSealer, StaffSession
 from sigap_web.settings import WebSettings
@@ -37,6 +37,7 @@ def _token(html: str) -> str:
 
 
 def test_both_catalogues_have_the_same_keys_and_placeholders() -> None:
+    assert catalogue_parts("id") == catalogue_parts("en")
     catalogues = {lang: load_catalogue(lang) for lang in LANGUAGES}
     assert catalogues["id"].keys() == catalogues["en"].keys()
     for key, text in catalogues["id"].items():

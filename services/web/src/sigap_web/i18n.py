@@ -1,5 +1,6 @@
-"""Every word a citizen or staff member reads, from one catalogue per language
-(`locales/<lang>.json`, flat keys such as "report.title"). Bahasa Indonesia is the default;
+"""Every word a citizen or staff member reads, from one catalogue per language, kept in parts
+(`locales/<lang>/<part>.json`, flat keys such as "report.title"; a feature may bring its own
+part, and a key defined in two parts is an error). Bahasa Indonesia is the default;
 English is one switch away (`?lang=en`, remembered in a cookie). A unit test keeps the two
 catalogues' keys and placeholders identical, so no page can fall back to a missing string."""
 
@@ -17,11 +18,21 @@ DEFAULT_LANGUAGE: Language = "id"
 LANG_COOKIE = "sigap_lang"
 
 
+def catalogue_parts(lang: Language) -> list[str]:
+    folder = resources.files("sigap_web") / "locales" / lang
+    return sorted(entry.name for entry in folder.iterdir() if entry.name.endswith(".json"))
+
+
 def load_catalogue(lang: Language) -> dict[str, str]:
-    text = (resources.files("sigap_web") / "locales" / f"{lang}.json").read_text(encoding="utf-8")
-    catalogue = json.loads(text)
-    if not all(isinstance(value, str) for value in catalogue.values()):
-        raise ValueError(f"locales/{lang}.json: every value must be a string")
+    catalogue: dict[str, str] = {}
+    for part in catalogue_parts(lang):
+        text = (resources.files("sigap_web") / "locales" / lang / part).read_text(encoding="utf-8")
+        entries = json.loads(text)
+        if not all(isinstance(value, str) for value in entries.values()):
+            raise ValueError(f"locales/{lang}/{part}: every value must be a string")
+        if twice := catalogue.keys() & entries.keys():
+            raise ValueError(f"locales/{lang}/{part}: keys already defined in another part: {sorted(twice)}")
+        catalogue.update(entries)
     return catalogue
 
 
