@@ -29,7 +29,10 @@ router = APIRouter(prefix="/v1", tags=["complaints"])
 
 def sla_policy_from_settings(settings: StatusSettings) -> SlaPolicy:
     return SlaPolicy(
-        calendar=WorkingCalendar(extra_days_off=parse_extra_days(settings.sla_extra_days_off)),
+        calendar=WorkingCalendar(
+            extra_days_off=parse_extra_days(settings.sla_extra_days_off),
+            holiday_categories=tuple(settings.sla_holiday_categories),
+        ),
         verify_days=settings.sla_verify_days,
         finish_days=settings.sla_finish_days,
         per_category=dict(settings.sla_category_days),
