@@ -60,6 +60,10 @@ async def test_full_lifecycle_with_timeline_and_events(status_api):
     assert done["sla_stage"] is None and done["sla_due_at"] is None
 
     city, city_headers = await api.staff("city_admin")
+    invisible = await _transition(
+        api, city_headers, complaint_id, to="dibuka_kembali", expected_version=done["version"], reason="\u200b" * 5
+    )
+    assert invisible.status_code == 422 and invisible.json()["errors"][0]["field"] == "reason"
     reopened = await _transition(api, city_headers, complaint_id, to="dibuka_kembali", expected_version=done["version"], reason="Mati lagi")
     assert reopened.status_code == 200
     assert reopened.json()["sla_stage"] == "finish" and reopened.json()["resolved_at"] is None

@@ -21,6 +21,7 @@ from sigap_intake.rate_limit import retry_after_header
 from sigap_shared.events import PhotoVerdict, Privacy
 from sigap_shared.problems import Problem, Text, invalid_input
 from sigap_shared.runtime import Conn
+from sigap_shared.visible_text import VisibleText
 
 
 def _require_internal_token(
@@ -232,7 +233,7 @@ class RevealIdentityIn(_Request):
     complaint_id: UUID
     actor: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
     actor_role: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
-    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=5, max_length=500)]
+    reason: VisibleText(min_length=5, max_length=500)
 
 
 class RevealedIdentityOut(BaseModel):

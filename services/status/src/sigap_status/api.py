@@ -18,6 +18,7 @@ from sigap_shared.auth import StaffPrincipal, current_staff
 from sigap_shared.events import ComplaintStatus
 from sigap_shared.problems import Problem, Text, invalid_input
 from sigap_shared.runtime import Conn
+from sigap_shared.visible_text import trim_invisible, visible_length, visible_or_none
 from sigap_status import accounts, domain, handlers, repository
 from sigap_status.intake_client import IntakeClient, IntakeRefused, IntakeUnavailable
 from sigap_status.queue import BadCursor, QueueFilter, SlaState, Sort, decode_cursor, encode_cursor, page_of
@@ -449,13 +450,15 @@ async def get_reporter_identity(
     response: Response,
     reason: Annotated[str, Query(min_length=5, max_length=500, description="Why the identity is needed (audited)")],
 ) -> ReporterIdentityOut:
-    reason = reason.strip()
-    if len(reason) < 5:
+    reason = trim_invisible(reason)
+    if visible_length(reason) < 5:
         raise invalid_input(
             field="reason",
             location="query",
             message=Text("alasan terlalu pendek", "reason too short"),
-            detail=Text("Alasan wajib diisi (5-500 karakter).", "A reason is required (5-500 characters)."),
+            detail=Text(
+                "Alasan wajib diisi: 5-500 karakter yang terlihat.", "A reason is required: 5-500 visible characters."
+            ),
         )
     try:
         identity = await handlers.reveal_reporter_identity(
@@ -827,8 +830,8 @@ class NoteOut(BaseModel):
     summary="Add an internal note (e.g. an officer's progress, with photos) or a message to the reporter",
 )
 async def post_note(complaint_id: UUID, body: NoteIn, staff: Staff, conn: Conn) -> NoteOut:
-    text = body.body.strip()
-    if not text:
+    text = visible_or_none(body.body)
+    if text is None:
         raise invalid_input(
             field="body",
             location="body",

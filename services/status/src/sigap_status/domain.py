@@ -19,6 +19,7 @@ from sigap_shared.events import (
     Envelope,
     ReporterRef,
 )
+from sigap_shared.visible_text import visible_or_none
 
 SOURCE = "sigap/status"
 SYSTEM_ACTOR = "sistem"
@@ -391,10 +392,8 @@ def reporter_message_event(
 
 
 def _clean(text: str | None) -> str | None:
-    if text is None:
-        return None
-    stripped = text.strip()
-    return stripped or None
+    # A reason made of zero-width or blank characters is no reason.
+    return visible_or_none(text)
 
 
 def received_event(routed: Envelope, *, now: datetime) -> Envelope:
