@@ -91,6 +91,36 @@ async def test_full_lifecycle_with_timeline_and_events(status_api):
     assert actors <= {"pelapor", "sistem", "petugas"} and admin not in str(public) and officer not in str(public)
 
 
+async def test_a_role_that_may_never_make_a_change_gets_403_not_409(status_api):
+    api = status_api
+    _, admin_headers = await api.staff("dept_admin", "DISHUB")
+    officer, officer_headers = await api.staff("field_officer", "DISHUB")
+    complaint_id = await api.seed_complaint()
+    assigned = await api.client.put(
+        f"/v1/complaints/{complaint_id}/assignment",
+        json={"officer": officer, "expected_version": await api.version(complaint_id)},
+        headers=admin_headers,
+    )
+    assert assigned.status_code == 200
+    before = await api.version(complaint_id)
+    for body in ({"to": "terverifikasi"}, {"to": "ditolak", "reason": "spam"}):
+        response = await _transition(api, officer_headers, complaint_id, expected_version=before, **body)
+        assert response.status_code == 403, response.text
+        problem = response.json()
+        assert problem["type"] == "/problems/forbidden"
+        assert problem["detail"].startswith("Petugas lapangan tidak berwenang") and "admin dinas" in problem["detail"]
+    english = await api.client.post(
+        f"/v1/complaints/{complaint_id}/transitions",
+        json={"to": "terverifikasi", "expected_version": before},
+        headers={**officer_headers, "Accept-Language": "en"},
+    )
+    assert english.json()["detail"].startswith("A field officer may never move a complaint to terverifikasi")
+    assert await api.version(complaint_id) == before
+    # A change the officer may make, only not now, stays a conflict: reload and retry.
+    early = await _transition(api, officer_headers, complaint_id, to="dalam_proses", expected_version=before)
+    assert early.status_code == 409 and early.json()["type"] == "/problems/illegal-transition"
+
+
 async def test_illegal_transition_is_409_listing_what_is_allowed(status_api):
     api = status_api
     _, headers = await api.staff("dept_admin", "DISHUB")

@@ -600,7 +600,7 @@ def _lifecycle_problem(error: domain.LifecycleError) -> Problem:
                     "admin kota yang dapat menugaskan petugas lapangan.",
                     "only the city admin may see a reporter's identity": "Hanya admin kota yang dapat melihat "
                     "identitas pelapor.",
-                }.get(error.reason, "Anda tidak berwenang melakukan ini."),
+                }.get(error.reason, error.reason_id or "Anda tidak berwenang melakukan ini."),
                 error.reason[0].upper() + error.reason[1:] + ".",
             ),
         )
