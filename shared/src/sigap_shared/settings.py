@@ -24,6 +24,11 @@ class ServiceSettings(BaseSettings):
 
     http_host: str = "127.0.0.1"
     http_port: int = 8000
+    # Reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed: addresses or
+    # networks separated by commas ("10.0.0.5,10.1.0.0/16"; "*" believes anyone, only for a
+    # service no client can reach but through the proxy). Empty: the connection's own address
+    # counts, so a client cannot pick the address per-address limits see.
+    forwarded_allow_ips: str = ""
 
     kafka_bootstrap: str = "127.0.0.1:9092"
     kafka_topic_partitions: int = 6
