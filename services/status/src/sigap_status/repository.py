@@ -588,33 +588,54 @@ async def set_sla_pause(
 # -- failed logins --------------------------------------------------------------------------
 
 
-async def get_login_failures(*, conn: asyncpg.Connection, subjects: list[tuple[str, str]]) -> list[asyncpg.Record]:
-    return await conn.fetch(
-        "SELECT f.scope, f.subject, f.failures, f.window_start FROM login_failures AS f"
-        " JOIN unnest($1::text[], $2::text[]) AS wanted (scope, subject) USING (scope, subject)",
-        [scope for scope, _ in subjects],
-        [subject for _, subject in subjects],
-    )
-
-
-async def record_login_failure(
-    *, conn: asyncpg.Connection, subjects: list[tuple[str, str]], now: datetime, window_s: int
-) -> None:
-    """Count one failure against each subject; a window that has closed starts again at 1."""
+async def reserve_login_attempt(
+    *,
+    conn: asyncpg.Connection,
+    subjects: list[tuple[str, str]],
+    now: datetime,
+    window_s: int,
+    max_per_username: int,
+    max_per_ip: int,
+) -> list[asyncpg.Record]:
+    """Count an attempt against each subject before its password is checked, in one statement
+    (the row lock of the upsert orders parallel attempts), so however many arrive at once, no
+    more than the limit get a password check. A window that has closed starts again at 1; past
+    the limit the count stays at limit + 1. Returns (scope, subject, failures, window_start).
+    Run outside a transaction: other attempts must see the count at once."""
     closed_before = now - timedelta(seconds=window_s)
-    await conn.execute(
+    return await conn.fetch(
         """
         INSERT INTO login_failures AS f (scope, subject, failures, window_start)
         SELECT scope, subject, 1, $3::timestamptz FROM unnest($1::text[], $2::text[]) AS wanted (scope, subject)
         ON CONFLICT (scope, subject) DO UPDATE SET
-            failures = CASE WHEN f.window_start > $4 THEN f.failures + 1 ELSE 1 END,
+            failures = CASE WHEN f.window_start > $4
+                            THEN least(f.failures + 1, CASE f.scope WHEN 'username' THEN $5::int ELSE $6::int END + 1)
+                            ELSE 1 END,
             window_start = CASE WHEN f.window_start > $4 THEN f.window_start ELSE EXCLUDED.window_start END
+        RETURNING f.scope, f.subject, f.failures, f.window_start
         """,
         [scope for scope, _ in subjects],
         [subject for _, subject in subjects],
         now,
         closed_before,
+        max_per_username,
+        max_per_ip,
     )
+
+
+async def release_login_attempt(*, conn: asyncpg.Connection, subjects: list[tuple[str, str]]) -> None:
+    """Take back an attempt counted by `reserve_login_attempt` that was no failure (the
+    password was right, or another limit refused the attempt before its check)."""
+    await conn.execute(
+        "UPDATE login_failures SET failures = failures - 1 WHERE failures > 0 AND (scope, subject) IN"
+        " (SELECT * FROM unnest($1::text[], $2::text[]))",
+        [scope for scope, _ in subjects],
+        [subject for _, subject in subjects],
+    )
+
+
+async def forget_closed_login_windows(*, conn: asyncpg.Connection, now: datetime, window_s: int) -> None:
+    closed_before = now - timedelta(seconds=window_s)
     # Closed windows are forgotten a little at a time, so the table stays small.
     await conn.execute(
         "DELETE FROM login_failures WHERE ctid = ANY(ARRAY("
