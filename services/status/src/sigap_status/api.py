@@ -161,7 +161,7 @@ _PUBLIC_DETAIL = {
     summary="A complaint's status and timeline (public-safe: no identities, no staff names)",
 )
 async def get_complaint(complaint_id: UUID, conn: Conn) -> ComplaintOut:
-    row = await repository.get_complaint(conn=conn, complaint_id=complaint_id)
+    row = await repository.get_public_complaint(conn=conn, complaint_id=complaint_id)
     if row is None:
         raise _not_found(complaint_id)
     timeline = await repository.get_timeline(conn=conn, complaint_id=complaint_id)

@@ -55,13 +55,15 @@ async def record_submitted(
         """
         WITH stored AS (
             INSERT INTO complaints (id, tracking_code, kind, category, submitted_at, title, description, address,
-                                    privacy, reporter_pseudonym, reporter_channels, lat, lon)
+                                    privacy, reporter_pseudonym, reporter_channels, lat, lon, publicly_visible)
             SELECT c.id, c.tracking_code, c.kind, c.category, c.submitted_at, c.title, c.description, c.address,
-                   c.privacy, c.pseudonym, coalesce(string_to_array(c.channels, ','), '{}'), c.lat, c.lon
+                   c.privacy, c.pseudonym, coalesce(string_to_array(c.channels, ','), '{}'), c.lat, c.lon,
+                   c.privacy = 'publik' AND c.publicly_visible
             FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::text[], $7::text[],
-                        $8::text[], $9::text[], $10::text[], $11::text[], $12::float8[], $13::float8[])
+                        $8::text[], $9::text[], $10::text[], $11::text[], $12::float8[], $13::float8[],
+                        $14::boolean[])
                  AS c(id, tracking_code, kind, category, submitted_at, title, description, address, privacy,
-                      pseudonym, channels, lat, lon)
+                      pseudonym, channels, lat, lon, publicly_visible)
             ON CONFLICT (id) DO UPDATE SET
                 lat = EXCLUDED.lat,
                 lon = EXCLUDED.lon,
@@ -74,11 +76,12 @@ async def record_submitted(
                 description = EXCLUDED.description,
                 address = EXCLUDED.address,
                 privacy = EXCLUDED.privacy,
+                publicly_visible = EXCLUDED.publicly_visible,
                 updated_at = now()
             RETURNING 1
         )
         """
-        + _timeline_insert(14),
+        + _timeline_insert(15),
         [c.complaint_id for c in complaints],
         [c.tracking_code for c in complaints],
         [c.kind for c in complaints],
@@ -92,6 +95,7 @@ async def record_submitted(
         [",".join(c.reporter.channels) if c.reporter else "" for c in complaints],
         [c.location.lat if c.location else None for c in complaints],
         [c.location.lon if c.location else None for c in complaints],
+        [c.publicly_visible for c in complaints],
         *_timeline_columns(entries),
     )
 
@@ -194,10 +198,22 @@ async def add_timeline_entry(
     )
 
 
+# What the public may see at all: complaints whose reporter chose `publik` and to be listed.
+PUBLICLY_SHOWN = "privacy = 'publik' AND publicly_visible"
+
+
 async def get_complaint(*, conn: asyncpg.Connection, complaint_id: UUID) -> asyncpg.Record | None:
     return await conn.fetchrow(
         "SELECT id, tracking_code, kind, category, department, status, version, submitted_at, updated_at"
         " FROM complaints WHERE id = $1",
+        complaint_id,
+    )
+
+
+async def get_public_complaint(*, conn: asyncpg.Connection, complaint_id: UUID) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        "SELECT id, tracking_code, kind, category, department, status, version, submitted_at, updated_at"
+        f" FROM complaints WHERE id = $1 AND {PUBLICLY_SHOWN}",
         complaint_id,
     )
 
@@ -502,13 +518,13 @@ async def list_public(
     limit: int,
     after: tuple[datetime, UUID] | None,
 ) -> list[asyncpg.Record]:
-    """Complaints whose reporter chose to be public, newest first: no identities, no text
-    (the reporter's description may name people), no staff."""
+    """Complaints whose reporter chose to be public and listed, newest first: no identities,
+    no text (the reporter's description may name people), no staff."""
     return await conn.fetch(
-        """
+        f"""
         SELECT id, category, kelurahan, department, status, submitted_at, resolved_at, after_photo_ids
         FROM complaints
-        WHERE privacy = 'publik' AND status IS NOT NULL AND submitted_at IS NOT NULL
+        WHERE {PUBLICLY_SHOWN} AND status IS NOT NULL AND submitted_at IS NOT NULL
           AND ($1::text IS NULL OR category = $1)
           AND ($2::text IS NULL OR kelurahan = $2)
           AND ($3::text IS NULL OR status = $3)
