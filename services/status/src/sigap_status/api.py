@@ -124,8 +124,10 @@ class TimelineEntry(BaseModel):
 
 
 class ComplaintOut(BaseModel):
+    """The public view: no tracking code (with the follow-up token it is the reporter's own
+    key at intake), no identities, no staff names."""
+
     id: UUID
-    tracking_code: str
     kind: str | None
     category: str | None
     department: str | None
@@ -158,7 +160,8 @@ _PUBLIC_DETAIL = {
 @router.get(
     "/complaints/{complaint_id}",
     response_model=ComplaintOut,
-    summary="A complaint's status and timeline (public-safe: no identities, no staff names)",
+    summary="A public complaint's status and timeline (only publik complaints whose reporter agreed to be "
+    "listed; no tracking code, no identities, no staff names)",
 )
 async def get_complaint(complaint_id: UUID, conn: Conn) -> ComplaintOut:
     row = await repository.get_public_complaint(conn=conn, complaint_id=complaint_id)
@@ -179,41 +182,6 @@ async def get_complaint(complaint_id: UUID, conn: Conn) -> ComplaintOut:
             if entry["event_type"] not in handlers.INTERNAL_EVENT_TYPES
         ],
     )
-
-
-class ReopenIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    tracking_code: str = Field(min_length=4, max_length=32)
-    reason: str = Field(min_length=1, max_length=2000)
-    expected_version: int = Field(ge=0)
-
-
-class ReopenOut(BaseModel):
-    id: UUID
-    status: str | None
-    version: int
-
-
-@router.post(
-    "/complaints/{complaint_id}/reopen",
-    response_model=ReopenOut,
-    summary="The reporter reopens a finished complaint (proof: the complaint id and its tracking code)",
-)
-async def post_reopen(complaint_id: UUID, body: ReopenIn, conn: Conn, policy: Policy) -> ReopenOut:
-    try:
-        row = await handlers.reopen_by_reporter(
-            conn=conn,
-            complaint_id=complaint_id,
-            tracking_code=body.tracking_code,
-            reason=body.reason,
-            expected_version=body.expected_version,
-            policy=policy,
-        )
-    except handlers.ComplaintNotVisible:
-        raise _not_found(complaint_id) from None
-    except domain.LifecycleError as error:
-        raise _lifecycle_problem(error) from None
-    return ReopenOut(id=row["id"], status=row["status"], version=row["version"])
 
 
 # -- staff sessions -------------------------------------------------------------------------

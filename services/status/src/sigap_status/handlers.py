@@ -251,7 +251,6 @@ async def on_reporter_follow_up(
             await reopen_by_reporter(
                 conn=conn,
                 complaint_id=data.complaint_id,
-                tracking_code=data.tracking_code,
                 reason=data.reason,
                 expected_version=row["version"],
                 policy=policy or SlaPolicy(),
@@ -451,18 +450,18 @@ async def reopen_by_reporter(
     *,
     conn: asyncpg.Connection,
     complaint_id: UUID,
-    tracking_code: str,
     reason: str,
     expected_version: int,
     policy: SlaPolicy,
     now: datetime | None = None,
-) -> asyncpg.Record:
-    """The reporter reopens a finished complaint. The complaint id (a secret the reporter's
-    receipt link carries) together with its tracking code proves it is them."""
+) -> None:
+    """The reporter reopens a finished complaint. Status has no door for reporters: they ask
+    intake (`POST /v1/track/{code}/reopen`), which checks the follow-up token only their device
+    holds and the reopen window, and announces the request that brings this here."""
     now = now or datetime.now(UTC)
     async with conn.transaction():
         row = await repository.get_complaint_for_update(conn=conn, complaint_id=complaint_id)
-        if row is None or row["tracking_code"] != tracking_code.strip().upper():
+        if row is None:
             raise ComplaintNotVisible(str(complaint_id))
         view = complaint_view(row)
         envelope = domain.decide_transition(
@@ -498,10 +497,7 @@ async def reopen_by_reporter(
             detail={"from": change.previous_status, "to": change.status, "reason": change.reason},
         )
         await add_to_outbox(conn=conn, envelopes=[envelope])
-        updated = await repository.get_complaint(conn=conn, complaint_id=complaint_id)
     log.info("complaint_reopened_by_reporter", complaint_id=str(complaint_id))
-    assert updated is not None
-    return updated
 
 
 class NoRunningDeadline(Exception):

@@ -202,17 +202,9 @@ async def add_timeline_entry(
 PUBLICLY_SHOWN = "privacy = 'publik' AND publicly_visible"
 
 
-async def get_complaint(*, conn: asyncpg.Connection, complaint_id: UUID) -> asyncpg.Record | None:
-    return await conn.fetchrow(
-        "SELECT id, tracking_code, kind, category, department, status, version, submitted_at, updated_at"
-        " FROM complaints WHERE id = $1",
-        complaint_id,
-    )
-
-
 async def get_public_complaint(*, conn: asyncpg.Connection, complaint_id: UUID) -> asyncpg.Record | None:
     return await conn.fetchrow(
-        "SELECT id, tracking_code, kind, category, department, status, version, submitted_at, updated_at"
+        "SELECT id, kind, category, department, status, version, submitted_at, updated_at"
         f" FROM complaints WHERE id = $1 AND {PUBLICLY_SHOWN}",
         complaint_id,
     )
