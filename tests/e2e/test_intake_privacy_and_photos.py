@@ -201,10 +201,10 @@ async def test_open311_client_reads_a_routed_request_in_both_formats(sigap):
                 "location": {"lat": -6.3960, "lon": 106.8400},
             },
         )
-        code = response.json()["tracking_code"]
+        request_id = response.json()["id"]
 
         async def routed() -> ET.Element | None:
-            answer = await client.get(f"{base}/requests/{code}.xml")
+            answer = await client.get(f"{base}/requests/{request_id}.xml")
             if answer.status_code != 200:
                 return None
             root = ET.fromstring(answer.content)
@@ -213,7 +213,8 @@ async def test_open311_client_reads_a_routed_request_in_both_formats(sigap):
         root = await eventually(routed, timeout_s=40)
         assert root.findtext("request/agency_responsible") == "DISHUB"
         assert root.findtext("request/status") == "open"
-        as_json = (await client.get(f"{base}/requests/{code}.json")).json()
-        assert as_json[0]["service_request_id"] == code and as_json[0]["service_code"] == "lampu_jalan"
+        as_json = (await client.get(f"{base}/requests/{request_id}.json")).json()
+        assert as_json[0]["service_request_id"] == request_id and as_json[0]["service_code"] == "lampu_jalan"
+        assert response.json()["tracking_code"] not in str(as_json)
         refused = await client.post(f"{base}/requests.json", data={"service_code": "lampu_jalan"})
         assert refused.status_code == 403 and refused.json()[0]["code"] == 403
