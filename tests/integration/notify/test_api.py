@@ -130,6 +130,13 @@ async def test_anonymous_reporter_subscribes_and_hears_back(infra, notify_pool, 
             )
             assert response.status_code == 201, response.text
             assert response.json()["address"] == "a***@e***.org"
+            # Kept only sealed: reading the table directly gives no address away.
+            stored = await notify_pool.fetchrow(
+                "SELECT address_sealed, row_to_json(s)::text AS whole FROM reporter_subscriptions s"
+                " WHERE tracking_code = $1",
+                code,
+            )
+            assert address not in stored["whole"] and address.encode() not in stored["address_sealed"]
 
             change = status_changed(
                 complaint_id=complaint_id,

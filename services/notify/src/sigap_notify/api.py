@@ -18,7 +18,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
-from sigap_notify import domain, repository
+from sigap_notify import domain, handlers, repository
 from sigap_notify.intake_client import FollowUpRateLimited, FollowUpRejected, IntakeUnavailable
 from sigap_shared.auth import CurrentStaff, StaffPrincipal
 from sigap_shared.problems import Problem, Text, invalid_input
@@ -509,9 +509,9 @@ async def subscribe(body: SubscriptionIn, request: Request, conn: Conn) -> Subsc
             detail=Text("Silakan coba lagi sebentar lagi.", "Please try again shortly."),
             headers={"Retry-After": "5"},
         ) from None
-    subscription_id = await repository.upsert_subscription(
+    subscription_id = await handlers.subscribe_reporter(
         conn=conn,
-        subscription_id=uuid.uuid4(),
+        box=request.app.state.notify.box,
         tracking_code=verified.tracking_code,
         complaint_id=verified.complaint_id,
         channel=body.channel,

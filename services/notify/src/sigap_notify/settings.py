@@ -50,7 +50,8 @@ class NotifySettings(ServiceSettings):
     # Department webhooks.
     webhook_timeout_s: float = 10.0
     webhook_allow_http: bool = False  # plain http:// URLs only for development and tests
-    # AES-256-GCM key (base64 of 32 bytes) sealing webhook secrets in the database, e.g.
+    # AES-256-GCM key (base64 of 32 bytes) sealing webhook secrets and reporters' subscribed
+    # addresses in the database, e.g.
     # `python -c "import os, base64; print(base64.b64encode(os.urandom(32)).decode())"`.
     webhook_secret_key: SecretStr = SecretStr(DEVELOPMENT_WEBHOOK_SECRET_KEY)
 
