@@ -25,6 +25,7 @@ from sigap_shared.logging import configure_logging
 from sigap_shared.outbox import OutboxRelay
 from sigap_shared.problems import install_problem_handlers
 from sigap_shared.settings import ServiceSettings
+from sigap_shared.staff_directory import staff_directory_for
 
 log = structlog.get_logger(__name__)
 
@@ -192,9 +193,11 @@ def create_service_app(settings: ServiceSettings, spec: ServiceSpec) -> FastAPI:
             yield
         finally:
             await stop_runtime(app.state.runtime)
+            await app.state.staff_directory.close()
 
     app = FastAPI(title=spec.title, description=spec.description, version="0.1.0", lifespan=lifespan)
     app.state.settings = settings
+    app.state.staff_directory = staff_directory_for(settings)
     install_problem_handlers(app)
     app.include_router(_health_router(settings))
     for router in spec.routers:

@@ -640,6 +640,14 @@ async def known_departments(*, conn: asyncpg.Connection) -> list[str]:
     return [row["department"] for row in await conn.fetch("SELECT department FROM department_topics")]
 
 
+async def departments_involved(*, conn: asyncpg.Connection, complaint_id: UUID) -> list[str]:
+    """The complaint's lead and supporting departments, as notify last learnt them."""
+    row = await conn.fetchrow(
+        "SELECT department, supporters FROM complaint_departments WHERE complaint_id = $1", complaint_id
+    )
+    return [row["department"], *row["supporters"]] if row else []
+
+
 async def complaint_department(*, conn: asyncpg.Connection, complaint_id: UUID) -> str | None:
     """The complaint's lead department, as notify last learnt it."""
     return await conn.fetchval("SELECT department FROM complaint_departments WHERE complaint_id = $1", complaint_id)
