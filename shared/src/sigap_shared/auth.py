@@ -74,14 +74,20 @@ def decode_access_token(token: str, *, secret: str) -> StaffPrincipal:
 
 
 def _unauthorized(detail_en: str) -> Problem:
+    return _staff_login_required(
+        Text(
+            "Token akses tidak ada, tidak valid, atau sudah kedaluwarsa. Silakan login kembali.",
+            f"The access token is missing, invalid or expired ({detail_en}). Please log in again.",
+        )
+    )
+
+
+def _staff_login_required(detail: Text) -> Problem:
     return Problem(
         status=401,
         slug="unauthorized",
         title=Text("Perlu masuk (login) sebagai petugas", "Staff login required"),
-        detail=Text(
-            "Token akses tidak ada, tidak valid, atau sudah kedaluwarsa. Silakan login kembali.",
-            f"The access token is missing, invalid or expired ({detail_en}). Please log in again.",
-        ),
+        detail=detail,
         headers={"WWW-Authenticate": 'Bearer realm="sigap"'},
     )
 
@@ -100,6 +106,36 @@ async def current_staff(request: Request) -> StaffPrincipal:
         raise _unauthorized(str(exc)) from None
 
 
+@dataclass(frozen=True, slots=True)
+class StaffAccount:
+    """What status knows of an account now (a token says what it was at login)."""
+
+    username: str
+    role: str
+    department: str | None
+    active: bool
+
+
+def check_account(principal: StaffPrincipal, account: StaffAccount | None) -> None:
+    """Raise `AuthError` unless the account the token names exists, is active, and still has
+    the token's role and department (a token outlives a deactivation or a move)."""
+    if account is None:
+        raise AuthError("unknown staff account")
+    if not account.active:
+        raise AuthError("staff account deactivated")
+    if (account.role, account.department) != (principal.role, principal.department):
+        raise AuthError("staff account's role or department changed")
+
+
+def account_refused(error: AuthError) -> Problem:
+    return _staff_login_required(
+        Text(
+            "Akun ini tidak dikenal, sudah dinonaktifkan, atau perannya berubah. Silakan login kembali.",
+            f"This account is unknown, deactivated or its role changed ({error}). Please log in again.",
+        )
+    )
+
+
 async def verified_staff(request: Request) -> StaffPrincipal:
     """A validly signed token whose account the staff directory confirms as active with the
     same role and department."""
@@ -107,16 +143,7 @@ async def verified_staff(request: Request) -> StaffPrincipal:
     try:
         await request.app.state.staff_directory.check(principal)
     except AuthError as exc:
-        raise Problem(
-            status=401,
-            slug="unauthorized",
-            title=Text("Perlu masuk (login) sebagai petugas", "Staff login required"),
-            detail=Text(
-                "Akun ini tidak dikenal, sudah dinonaktifkan, atau perannya berubah. Silakan login kembali.",
-                f"This account is unknown, deactivated or its role changed ({exc}). Please log in again.",
-            ),
-            headers={"WWW-Authenticate": 'Bearer realm="sigap"'},
-        ) from None
+        raise account_refused(exc) from None
     except StaffDirectoryUnavailable:
         raise Problem(
             status=503,

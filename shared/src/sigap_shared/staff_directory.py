@@ -11,28 +11,19 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Protocol
 from urllib.parse import quote
 
 import aiohttp
 import structlog
 
-from sigap_shared.auth import AuthError, StaffDirectoryUnavailable, StaffPrincipal
+from sigap_shared.auth import StaffAccount, StaffDirectoryUnavailable, StaffPrincipal, check_account
 from sigap_shared.settings import ServiceSettings
 
 log = structlog.get_logger(__name__)
 
 # Staff accounts number in the hundreds; a cache past this size is simply started again.
 _MAX_REMEMBERED = 10_000
-
-
-@dataclass(frozen=True, slots=True)
-class StaffAccount:
-    username: str
-    role: str
-    department: str | None
-    active: bool
 
 
 class StaffDirectory(Protocol):
@@ -73,13 +64,7 @@ class StatusStaffDirectory:
         self._session: aiohttp.ClientSession | None = None
 
     async def check(self, principal: StaffPrincipal) -> None:
-        account = await self._account(principal.username)
-        if account is None:
-            raise AuthError("unknown staff account")
-        if not account.active:
-            raise AuthError("staff account deactivated")
-        if (account.role, account.department) != (principal.role, principal.department):
-            raise AuthError("staff account's role or department changed")
+        check_account(principal, await self._account(principal.username))
 
     async def _account(self, username: str) -> StaffAccount | None:
         now = self._clock()

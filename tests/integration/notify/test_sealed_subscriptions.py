@@ -6,18 +6,16 @@ subscription does not open."""
 from __future__ import annotations
 
 import dataclasses
-import shutil
 import uuid
-from importlib import resources
 
 import asyncpg
 import pytest
 
 from sigap_notify.bootstrap import SPEC, create_app
 from sigap_notify.sealing import SecretBox, SecretUnreadable
-from sigap_shared.db import MigrationSource, apply_migrations, package_migrations, shared_migrations
+from sigap_shared.db import apply_migrations, package_migrations, shared_migrations
 from tests.integration.notify.conftest import handle, notify_settings, random_department, status_changed, tracking_code
-from tests.integration.notify.support import serve_asgi, smtp_server
+from tests.integration.notify.support import notify_migrations_before, serve_asgi, smtp_server
 from tests.support.kafka import eventually
 
 pytestmark = pytest.mark.integration
@@ -25,16 +23,12 @@ pytestmark = pytest.mark.integration
 
 async def test_plaintext_addresses_stored_before_sealing_are_sealed_at_start(infra, databases, tmp_path):
     database = await databases.create("sigap_test_notify_subscriptions")
-    before = tmp_path / "migrations"
-    before.mkdir()
-    for entry in (resources.files("sigap_notify") / "migrations").iterdir():
-        if entry.name.endswith(".sql") and entry.name < "0010":
-            shutil.copyfile(str(entry), before / entry.name)
+    before = notify_migrations_before(tmp_path / "migrations", "0010")
     complaint_id, code = uuid.uuid4(), tracking_code()
     address = f"rahasia.{uuid.uuid4().hex[:6]}@example.org"
     pool = await asyncpg.create_pool(**infra.pg_kwargs(database), min_size=1, max_size=4)
     try:
-        await apply_migrations(pool, [shared_migrations(), MigrationSource("sigap_notify", before)])
+        await apply_migrations(pool, [shared_migrations(), before])
         await pool.execute(
             "INSERT INTO reporter_subscriptions (id, tracking_code, complaint_id, channel, address, language)"
             " VALUES ($1, $2, $3, 'email', $4, 'id')",

@@ -14,7 +14,14 @@ import orjson
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from sigap_shared.auth import StaffPrincipal, current_staff
+from sigap_shared.auth import (
+    AuthError,
+    StaffAccount,
+    StaffPrincipal,
+    account_refused,
+    check_account,
+    current_staff,
+)
 from sigap_shared.events import ComplaintStatus
 from sigap_shared.problems import Problem, Text, invalid_input
 from sigap_shared.runtime import Conn
@@ -91,21 +98,15 @@ async def active_staff(request: Request, conn: Conn) -> StaffPrincipal:
     so deactivating an account takes effect at once rather than when its token expires."""
     principal = await current_staff(request)
     user = await repository.get_staff_user(conn=conn, username=principal.username)
-    if (
-        user is None
-        or not user["active"]
-        or (user["role"], user["department"]) != (principal.role, principal.department)
-    ):
-        raise Problem(
-            status=401,
-            slug="unauthorized",
-            title=Text("Perlu masuk (login) sebagai petugas", "Staff login required"),
-            detail=Text(
-                "Akun ini sudah dinonaktifkan atau perannya berubah. Silakan login kembali.",
-                "This account was deactivated or its role changed. Please log in again.",
-            ),
-            headers={"WWW-Authenticate": 'Bearer realm="sigap"'},
-        )
+    account = (
+        None
+        if user is None
+        else StaffAccount(username=user["username"], role=user["role"], department=user["department"], active=user["active"])
+    )
+    try:
+        check_account(principal, account)
+    except AuthError as exc:
+        raise account_refused(exc) from None
     return principal
 
 
