@@ -51,8 +51,10 @@ start_service() {
   # production keeps intake's default of at least one (see README).
   export SIGAP_MIN_PHOTOS="${SIGAP_MIN_PHOTOS:-0}"
   # Status (after-photos, identity reveal) and notify (reporter contacts) call intake's internal
-  # API, with intake's development internal token unless SIGAP_INTERNAL_TOKEN is set.
+  # API; routing and notify ask status's whether a staff account is still active. Both with the
+  # development internal token unless SIGAP_INTERNAL_TOKEN is set.
   local intake_url="${SIGAP_INTAKE_INTERNAL_URL:-http://127.0.0.1:$(port_of intake)}"
+  local status_url="${SIGAP_STATUS_INTERNAL_URL:-http://127.0.0.1:$(port_of status)}"
   local internal_token="${SIGAP_INTERNAL_TOKEN:-sigap-development-internal-token-change-me}"
   # The web service reaches the four over HTTP on the ports above.
   local svc var
@@ -61,8 +63,8 @@ start_service() {
     export "$var=${!var:-http://127.0.0.1:$(port_of "$svc")}"
   done
   # setsid: the service gets its own process group, so Ctrl-C reaches it only through us.
-  SIGAP_HTTP_PORT="$port" SIGAP_INTAKE_INTERNAL_URL="$intake_url" SIGAP_INTERNAL_TOKEN="$internal_token" \
-    setsid "$VENV_BIN/sigap-$name" >>"$LOG_DIR/$name.log" 2>&1 </dev/null &
+  SIGAP_HTTP_PORT="$port" SIGAP_INTAKE_INTERNAL_URL="$intake_url" SIGAP_STATUS_INTERNAL_URL="$status_url" \
+    SIGAP_INTERNAL_TOKEN="$internal_token" setsid "$VENV_BIN/sigap-$name" >>"$LOG_DIR/$name.log" 2>&1 </dev/null &
   echo $! >"$RUN_DIR/$name.pid"
 }
 

@@ -278,9 +278,9 @@ async def main(complaints: int, rate: float, batch: int, scenario: str = "full")
         pairs = [_events(department) for _ in range(complaints)]
         for _, _, code in pairs:  # reporters subscribed directly, so reporter email is sent too
             async with pool.acquire() as conn:
-                await repository.upsert_subscription(
+                await handlers.subscribe_reporter(
                     conn=conn,
-                    subscription_id=uuid.uuid4(),
+                    box=SecretBox(settings.webhook_key()),
                     tracking_code=code,
                     complaint_id=uuid.uuid4(),
                     channel="email",

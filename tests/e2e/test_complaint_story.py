@@ -33,7 +33,7 @@ from tests.e2e.conftest import INTAKE_DEVELOPMENT_INTERNAL_TOKEN
 from tests.e2e.test_status_lifecycle import _create_user
 from tests.integration.notify.support import SmtpServer
 from tests.support.cloudevents_sdk import parse_record
-from tests.support.infra import Infra, delete_prefixed_topics, random_name
+from tests.support.infra import Infra, delete_prefixed_topics, free_port, random_name
 from tests.support.kafka import eventually
 from tests.support.services import SERVICES, SigapSystem, start_service, wait_ready
 from tests.unit.intake.images import camera_photo, jpeg_metadata_markers
@@ -125,7 +125,15 @@ class Story:
         return [self.state[key] for key in keys]
 
     async def status_of(self, complaint_id: str) -> dict | None:
+        """The public view (only of complaints whose reporter chose publik)."""
         response = await self.client.get(f"{self.url('status')}/v1/complaints/{complaint_id}")
+        return response.json() if response.status_code == 200 else None
+
+    async def staff_status_of(self, complaint_id: str) -> dict | None:
+        """The city admin's view, None until the complaint reached status."""
+        response = await self.client.get(
+            f"{self.url('status')}/v1/staff/complaints/{complaint_id}", headers=self.headers["admin.kota"]
+        )
         return response.json() if response.status_code == 200 else None
 
     async def staff_view(self, complaint_id: str, who: str) -> dict:
@@ -136,7 +144,9 @@ class Story:
         return response.json()
 
     async def notifications(self, complaint_id: str) -> list[dict]:
-        response = await self.client.get(f"{self.url('notify')}/v1/complaints/{complaint_id}/notifications")
+        response = await self.client.get(
+            f"{self.url('notify')}/v1/complaints/{complaint_id}/notifications", headers=self.headers["admin.kota"]
+        )
         assert response.status_code == 200, response.text
         return response.json()["notifications"]
 
@@ -184,12 +194,19 @@ def _text(mail: EmailMessage) -> str:
 async def _start_system(infra: Infra, databases, log_dir: Path, photo_dir: Path, smtp: SmtpServer) -> SigapSystem:
     group_prefix = random_name("story")
     system = SigapSystem()
-    internal = {"SIGAP_INTERNAL_TOKEN": INTAKE_DEVELOPMENT_INTERNAL_TOKEN}
+    ports = {name: free_port() for name in SERVICES}
+    # Routing and notify check every staff token against the accounts at status.
+    internal = {
+        "SIGAP_INTERNAL_TOKEN": INTAKE_DEVELOPMENT_INTERNAL_TOKEN,
+        "SIGAP_STATUS_INTERNAL_URL": f"http://127.0.0.1:{ports['status']}",
+    }
     try:
         for name in SERVICES:  # intake first: status and notify call its internal API
             extra_env: dict[str, str] = {}
             if name == "intake":
                 extra_env = {"SIGAP_PHOTO_DIR": str(photo_dir)}
+            elif name == "routing":
+                extra_env = internal
             elif name == "status":
                 extra_env = {"SIGAP_INTAKE_INTERNAL_URL": system.url("intake"), **internal}
             elif name == "notify":
@@ -207,6 +224,7 @@ async def _start_system(infra: Infra, databases, log_dir: Path, photo_dir: Path,
                 group_prefix=group_prefix,
                 log_dir=log_dir,
                 extra_env=extra_env,
+                port=ports[name],
             )
         await asyncio.to_thread(wait_ready, system, 120.0)
     except BaseException:
@@ -353,7 +371,7 @@ async def test_1_submitted_complaints_are_routed_and_the_first_mails_go_out(stor
     code = public.json()["tracking_code"]
 
     async def received(complaint_id: str, department: str):
-        view = await story.status_of(complaint_id)
+        view = await story.staff_status_of(complaint_id)
         return view if view and view["status"] == "diterima" and view["department"] == department else None
 
     await eventually(lambda: received(public_id, "DISHUB"), timeout_s=WAIT_S)

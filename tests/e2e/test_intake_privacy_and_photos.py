@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from sigap_shared.events import TOPIC_COMPLAINT_SUBMITTED, all_topics
+from tests.e2e.conftest import staff_headers
 from tests.support.kafka import collect, eventually
 from tests.unit.intake.images import camera_photo
 
@@ -27,9 +28,10 @@ def _reporter() -> dict[str, str]:
     }
 
 
-async def _status_of(sigap, complaint_id: str) -> dict | None:
+async def _status_of(sigap, complaint_id: str, headers: dict[str, str]) -> dict | None:
+    """The complaint as staff see it at status (rahasia and anonim complaints are not public)."""
     async with httpx.AsyncClient(timeout=5) as client:
-        response = await client.get(f"{sigap.url('status')}/v1/complaints/{complaint_id}")
+        response = await client.get(f"{sigap.url('status')}/v1/staff/complaints/{complaint_id}", headers=headers)
     body = response.json() if response.status_code == 200 else None
     return body if body and len(body.get("timeline", ())) >= 3 else None
 
@@ -52,7 +54,8 @@ async def test_confidential_identity_is_in_no_message_no_log_and_not_plain_in_th
         )
     assert response.status_code == 201, response.text
     complaint_id = response.json()["id"]
-    await eventually(lambda: _status_of(sigap, complaint_id), timeout_s=30)
+    auditor = await staff_headers(sigap, infra, "auditor")
+    await eventually(lambda: _status_of(sigap, complaint_id, auditor), timeout_s=30)
 
     records = await collect(
         infra.kafka_bootstrap,
@@ -92,7 +95,7 @@ async def test_confidential_identity_is_in_no_message_no_log_and_not_plain_in_th
         assert secret not in dump
 
 
-async def test_anonymous_report_collects_nothing_and_still_flows(sigap):
+async def test_anonymous_report_collects_nothing_and_still_flows(sigap, infra):
     async with httpx.AsyncClient(timeout=10) as client:
         refused = await client.post(
             f"{sigap.url('intake')}/v1/complaints",
@@ -113,7 +116,8 @@ async def test_anonymous_report_collects_nothing_and_still_flows(sigap):
             },
         )
     assert response.status_code == 201
-    status = await eventually(lambda: _status_of(sigap, response.json()["id"]), timeout_s=30)
+    auditor = await staff_headers(sigap, infra, "auditor")
+    status = await eventually(lambda: _status_of(sigap, response.json()["id"], auditor), timeout_s=30)
     assert status["tracking_code"] == response.json()["tracking_code"]
 
 
@@ -153,7 +157,8 @@ async def test_live_photo_travels_as_evidence_with_the_complaint(sigap, infra):
     assert event["photos"] == [
         {"photo_id": uploaded.json()["id"], "verdict": "verified_live", "reasons": [], "similar_to_complaints": []}
     ]
-    await eventually(lambda: _status_of(sigap, complaint_id), timeout_s=30)
+    auditor = await staff_headers(sigap, infra, "auditor")
+    await eventually(lambda: _status_of(sigap, complaint_id, auditor), timeout_s=30)
 
 
 async def test_reporter_tracks_the_report_as_other_services_move_it(sigap):
@@ -201,10 +206,10 @@ async def test_open311_client_reads_a_routed_request_in_both_formats(sigap):
                 "location": {"lat": -6.3960, "lon": 106.8400},
             },
         )
-        code = response.json()["tracking_code"]
+        request_id = response.json()["id"]
 
         async def routed() -> ET.Element | None:
-            answer = await client.get(f"{base}/requests/{code}.xml")
+            answer = await client.get(f"{base}/requests/{request_id}.xml")
             if answer.status_code != 200:
                 return None
             root = ET.fromstring(answer.content)
@@ -213,7 +218,8 @@ async def test_open311_client_reads_a_routed_request_in_both_formats(sigap):
         root = await eventually(routed, timeout_s=40)
         assert root.findtext("request/agency_responsible") == "DISHUB"
         assert root.findtext("request/status") == "open"
-        as_json = (await client.get(f"{base}/requests/{code}.json")).json()
-        assert as_json[0]["service_request_id"] == code and as_json[0]["service_code"] == "lampu_jalan"
+        as_json = (await client.get(f"{base}/requests/{request_id}.json")).json()
+        assert as_json[0]["service_request_id"] == request_id and as_json[0]["service_code"] == "lampu_jalan"
+        assert response.json()["tracking_code"] not in str(as_json)
         refused = await client.post(f"{base}/requests.json", data={"service_code": "lampu_jalan"})
         assert refused.status_code == 403 and refused.json()[0]["code"] == 403

@@ -10,9 +10,8 @@ import httpx
 import pytest
 
 from sigap_notify.domain import department_topic
-from sigap_shared.auth import StaffPrincipal, issue_access_token
 from sigap_shared.events import EVENT_TYPES
-from sigap_shared.settings import DEVELOPMENT_JWT_SECRET
+from tests.e2e.conftest import staff_headers
 from tests.integration.notify.support import WebhookReceiver, serve_asgi, smtp_server
 from tests.support.cloudevents_sdk import parse_record
 from tests.support.infra import random_name
@@ -54,16 +53,14 @@ async def test_submitted_complaint_reaches_department_email_webhook_and_topic(si
                 # The real intake resolves the reporter's pseudonym at send time.
                 "SIGAP_INTAKE_INTERNAL_URL": sigap.url("intake"),
                 "SIGAP_INTERNAL_TOKEN": INTAKE_DEVELOPMENT_INTERNAL_TOKEN,
+                # Staff tokens are checked against the real accounts at status.
+                "SIGAP_STATUS_INTERNAL_URL": sigap.url("status"),
             },
         )
         try:
             wait_ready(notify)
             url = notify.url("notify")
-            admin = issue_access_token(
-                StaffPrincipal(username="admin.dishub", role="dept_admin", department="DISHUB"),
-                secret=DEVELOPMENT_JWT_SECRET,
-            )
-            headers = {"Authorization": f"Bearer {admin}"}
+            headers = await staff_headers(sigap, infra, "dept_admin", "DISHUB")
             async with httpx.AsyncClient(timeout=10) as client:
                 response = await client.put(
                     f"{url}/v1/departments/DISHUB/contacts",
@@ -92,7 +89,9 @@ async def test_submitted_complaint_reaches_department_email_webhook_and_topic(si
                 )
 
                 async def log_final():
-                    body = (await client.get(f"{url}/v1/complaints/{complaint_id}/notifications")).json()
+                    body = (
+                        await client.get(f"{url}/v1/complaints/{complaint_id}/notifications", headers=headers)
+                    ).json()
                     rows = body["notifications"]
                     final = all(n["status"] in ("sent", "failed", "undeliverable") for n in rows)
                     return rows if rows and final else None

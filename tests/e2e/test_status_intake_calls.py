@@ -60,13 +60,6 @@ async def test_finishing_and_identity_go_through_the_running_intake(sigap, infra
         assert submitted.status_code in (200, 201), submitted.text
         complaint_id = submitted.json()["id"]
 
-        async def received():
-            response = await client.get(f"{status_url}/v1/complaints/{complaint_id}")
-            return response.json() if response.status_code == 200 and response.json()["status"] == "diterima" else None
-
-        public = await eventually(received, timeout_s=30)
-        assert public["department"] == "DISHUB"
-
         async def login(username: str, password: str) -> dict[str, str]:
             response = await client.post(f"{status_url}/v1/auth/login", json={"username": username, "password": password})
             assert response.status_code == 200, response.text
@@ -74,9 +67,19 @@ async def test_finishing_and_identity_go_through_the_running_intake(sigap, infra
 
         admin_headers = await login(admin, "sandi-rahasia-789")
         city_headers = await login(city, "sandi-rahasia-790")
+        staff_view = f"{status_url}/v1/staff/complaints/{complaint_id}"
+
+        async def received():
+            # A rahasia complaint is not public: staff follow it.
+            response = await client.get(staff_view, headers=admin_headers)
+            return response.json() if response.status_code == 200 and response.json()["status"] == "diterima" else None
+
+        view = await eventually(received, timeout_s=30)
+        assert view["department"] == "DISHUB"
+        assert (await client.get(f"{status_url}/v1/complaints/{complaint_id}")).status_code == 404
 
         async def transition(**body) -> httpx.Response:
-            current = (await client.get(f"{status_url}/v1/complaints/{complaint_id}")).json()["version"]
+            current = (await client.get(staff_view, headers=admin_headers)).json()["version"]
             return await client.post(
                 f"{status_url}/v1/complaints/{complaint_id}/transitions",
                 json={"expected_version": current, **body},

@@ -36,8 +36,9 @@ async def test_sweep_publishes_a_breach_once(infra, databases, tmp_path):
         conn = await asyncpg.connect(**infra.pg_kwargs(database))
         try:
             await conn.execute(
-                "INSERT INTO complaints (id, tracking_code, department, status, submitted_at, sla_stage, sla_due_at)"
-                " VALUES ($1, 'SGP-TEST-SL', 'DISHUB', 'diterima', $2, 'verify', $2)",
+                "INSERT INTO complaints (id, tracking_code, department, status, submitted_at, sla_stage, sla_due_at,"
+                " privacy, publicly_visible) VALUES ($1, 'SGP-TEST-SL', 'DISHUB', 'diterima', $2, 'verify', $2,"
+                " 'publik', true)",
                 complaint_id,
                 datetime.now(UTC),
             )

@@ -11,6 +11,7 @@ from sigap_shared.events import (
     TOPIC_COMPLAINT_STATUS,
     TOPIC_COMPLAINT_SUBMITTED,
 )
+from tests.e2e.conftest import staff_headers
 from tests.support.cloudevents_sdk import parse_record
 from tests.support.kafka import collect, eventually
 
@@ -27,9 +28,9 @@ COMPLAINT = {
 }
 
 
-async def _get_json(url: str) -> dict | None:
+async def _get_json(url: str, headers: dict[str, str] | None = None) -> dict | None:
     async with httpx.AsyncClient(timeout=5) as client:
-        response = await client.get(url)
+        response = await client.get(url, headers=headers)
     return response.json() if response.status_code == 200 else None
 
 
@@ -47,7 +48,8 @@ async def test_complaint_reaches_department_and_notifications(sigap, infra):
 
     status = await eventually(received, timeout_s=60)
     assert status["department"] == "DISHUB"
-    assert status["tracking_code"] == receipt["tracking_code"]
+    # The public view never hands out the tracking code (with the token, the reporter's key).
+    assert "tracking_code" not in status
 
     async def timeline_complete() -> dict | None:
         body = await _get_json(f"{sigap.url('status')}/v1/complaints/{complaint_id}")
@@ -60,8 +62,10 @@ async def test_complaint_reaches_department_and_notifications(sigap, infra):
         "sigap.complaint.status_changed.v1",
     ]
 
+    auditor = await staff_headers(sigap, infra, "auditor")
+
     async def notified() -> dict | None:
-        body = await _get_json(f"{sigap.url('notify')}/v1/complaints/{complaint_id}/notifications")
+        body = await _get_json(f"{sigap.url('notify')}/v1/complaints/{complaint_id}/notifications", headers=auditor)
         return body if body and len(body["notifications"]) >= 4 else None
 
     notifications = (await eventually(notified, timeout_s=60))["notifications"]

@@ -215,6 +215,14 @@ def test_services_that_call_intake_know_where_it_is(services: dict, name: str) -
     assert env["SIGAP_INTERNAL_TOKEN"] == services["intake"]["environment"]["SIGAP_INTERNAL_TOKEN"]
 
 
+@pytest.mark.parametrize("name", ["routing", "notify"])
+def test_services_with_staff_endpoints_check_accounts_at_status(services: dict, name: str) -> None:
+    # Production settings refuse to start without it (a deactivated account must lose access here too).
+    env = services[name]["environment"]
+    assert env["SIGAP_STATUS_INTERNAL_URL"] == f"http://status:{APP_PORTS['status']}"
+    assert env["SIGAP_INTERNAL_TOKEN"] == services["status"]["environment"]["SIGAP_INTERNAL_TOKEN"]
+
+
 def test_kafka_is_a_single_kraft_node_the_services_can_reach(
     services: dict, loaded: dict
 ) -> None:

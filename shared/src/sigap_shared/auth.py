@@ -1,17 +1,23 @@
 """Staff identity shared by every service: short-lived JWT access tokens (HS256, secret from
-`SIGAP_JWT_SECRET`) that the status service issues at login and any service verifies.
+`SIGAP_JWT_SECRET`) that the status service issues at login and any service verifies, and the
+bearer token services present to each other's internal APIs (`SIGAP_INTERNAL_TOKEN`).
 
 Claims: `sub` (username), `role` (city_admin | dept_admin | field_officer | auditor),
-`dept` (department code, or null for city-wide roles), `typ` ("access"), `iat`, `exp`."""
+`dept` (department code, or null for city-wide roles), `typ` ("access"), `iat`, `exp`.
+
+A signature proves who logged in, not that the account is still active: `CurrentStaff` also
+asks the app's staff directory (`sigap_shared.staff_directory`), which routing and notify point
+at status, so a deactivated, changed or unknown account is refused within a bounded time."""
 
 from __future__ import annotations
 
+import hmac
 import time
 from dataclasses import dataclass
 from typing import Annotated, Literal
 
 import jwt
-from fastapi import Depends, Request
+from fastapi import Depends, Header, Request
 
 from sigap_shared.problems import Problem, Text
 
@@ -32,7 +38,12 @@ class StaffPrincipal:
 
 
 class AuthError(Exception):
-    """A token that is missing, malformed, expired or forged."""
+    """A token that is missing, malformed, expired or forged, or whose account is no longer
+    active with the token's role and department."""
+
+
+class StaffDirectoryUnavailable(Exception):
+    """The staff directory (status) could not say whether an account is active right now."""
 
 
 def issue_access_token(principal: StaffPrincipal, *, secret: str, ttl_s: int = 900, now: float | None = None) -> str:
@@ -63,19 +74,27 @@ def decode_access_token(token: str, *, secret: str) -> StaffPrincipal:
 
 
 def _unauthorized(detail_en: str) -> Problem:
+    return _staff_login_required(
+        Text(
+            "Token akses tidak ada, tidak valid, atau sudah kedaluwarsa. Silakan login kembali.",
+            f"The access token is missing, invalid or expired ({detail_en}). Please log in again.",
+        )
+    )
+
+
+def _staff_login_required(detail: Text) -> Problem:
     return Problem(
         status=401,
         slug="unauthorized",
         title=Text("Perlu masuk (login) sebagai petugas", "Staff login required"),
-        detail=Text(
-            "Token akses tidak ada, tidak valid, atau sudah kedaluwarsa. Silakan login kembali.",
-            f"The access token is missing, invalid or expired ({detail_en}). Please log in again.",
-        ),
+        detail=detail,
         headers={"WWW-Authenticate": 'Bearer realm="sigap"'},
     )
 
 
 async def current_staff(request: Request) -> StaffPrincipal:
+    """Who the token's signature names. Status, which owns the accounts, checks the account in
+    its own database next; other services use `CurrentStaff`."""
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token:
@@ -87,4 +106,75 @@ async def current_staff(request: Request) -> StaffPrincipal:
         raise _unauthorized(str(exc)) from None
 
 
-CurrentStaff = Annotated[StaffPrincipal, Depends(current_staff)]
+@dataclass(frozen=True, slots=True)
+class StaffAccount:
+    """What status knows of an account now (a token says what it was at login)."""
+
+    username: str
+    role: str
+    department: str | None
+    active: bool
+
+
+def check_account(principal: StaffPrincipal, account: StaffAccount | None) -> None:
+    """Raise `AuthError` unless the account the token names exists, is active, and still has
+    the token's role and department (a token outlives a deactivation or a move)."""
+    if account is None:
+        raise AuthError("unknown staff account")
+    if not account.active:
+        raise AuthError("staff account deactivated")
+    if (account.role, account.department) != (principal.role, principal.department):
+        raise AuthError("staff account's role or department changed")
+
+
+def account_refused(error: AuthError) -> Problem:
+    return _staff_login_required(
+        Text(
+            "Akun ini tidak dikenal, sudah dinonaktifkan, atau perannya berubah. Silakan login kembali.",
+            f"This account is unknown, deactivated or its role changed ({error}). Please log in again.",
+        )
+    )
+
+
+async def verified_staff(request: Request) -> StaffPrincipal:
+    """A validly signed token whose account the staff directory confirms as active with the
+    same role and department."""
+    principal = await current_staff(request)
+    try:
+        await request.app.state.staff_directory.check(principal)
+    except AuthError as exc:
+        raise account_refused(exc) from None
+    except StaffDirectoryUnavailable:
+        raise Problem(
+            status=503,
+            slug="staff-check-unavailable",
+            title=Text("Akun petugas tidak dapat diperiksa", "The staff account cannot be checked"),
+            detail=Text(
+                "Layanan status, yang menyimpan akun petugas, tidak dapat dihubungi. Tidak ada yang diubah; "
+                "coba lagi sebentar lagi.",
+                "The status service, which holds staff accounts, cannot be reached. Nothing was changed; "
+                "try again shortly.",
+            ),
+            headers={"Retry-After": "5"},
+        ) from None
+    return principal
+
+
+CurrentStaff = Annotated[StaffPrincipal, Depends(verified_staff)]
+
+
+def require_internal_token(request: Request, authorization: Annotated[str | None, Header()] = None) -> None:
+    """For internal APIs (not exposed to the internet): the caller presents the shared
+    `SIGAP_INTERNAL_TOKEN` as a bearer token."""
+    configured = request.app.state.settings.internal_token
+    expected = "Bearer " + configured.get_secret_value() if configured is not None else None
+    if expected is None or authorization is None or not hmac.compare_digest(authorization.encode(), expected.encode()):
+        raise Problem(
+            status=401,
+            slug="unauthorized",
+            title=Text("Tidak diizinkan", "Unauthorized"),
+            detail=Text(
+                "Token layanan internal tidak ada atau salah.", "The internal service token is missing or wrong."
+            ),
+            headers={"WWW-Authenticate": "Bearer"},
+        )

@@ -132,6 +132,10 @@ _FIELD_MESSAGES: dict[str, Text] = {
     "string_too_long": Text(
         "terlalu panjang: maksimal {max_length} karakter", "is too long: at most {max_length} characters"
     ),
+    "text_not_visible": Text(
+        "terlalu pendek: minimal {min_length} karakter yang terlihat (spasi dan karakter tak terlihat tidak dihitung)",
+        "is too short: at least {min_length} visible characters (spaces and invisible characters do not count)",
+    ),
     "too_long": Text("terlalu banyak: maksimal {max_length}", "has too many items: at most {max_length}"),
     "too_short": Text("terlalu sedikit: minimal {min_length}", "has too few items: at least {min_length}"),
     "greater_than_equal": Text("harus ≥ {ge}", "must be ≥ {ge}"),

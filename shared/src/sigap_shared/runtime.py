@@ -8,7 +8,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Annotated
+from typing import Annotated, Any
 
 import asyncpg
 import structlog
@@ -26,6 +26,7 @@ from sigap_shared.logging import configure_logging
 from sigap_shared.outbox import OutboxRelay
 from sigap_shared.problems import install_problem_handlers
 from sigap_shared.settings import ServiceSettings
+from sigap_shared.staff_directory import staff_directory_for
 
 log = structlog.get_logger(__name__)
 
@@ -195,6 +196,7 @@ def create_service_app(settings: ServiceSettings, spec: ServiceSpec) -> FastAPI:
             yield
         finally:
             await stop_runtime(app.state.runtime)
+            await app.state.staff_directory.close()
 
     app = FastAPI(
         title=spec.title,
@@ -204,6 +206,7 @@ def create_service_app(settings: ServiceSettings, spec: ServiceSpec) -> FastAPI:
         dependencies=[UNSTORABLE_INPUT_REFUSED],
     )
     app.state.settings = settings
+    app.state.staff_directory = staff_directory_for(settings)
     install_problem_handlers(app)
     install_http_limits(
         app,
@@ -216,19 +219,28 @@ def create_service_app(settings: ServiceSettings, spec: ServiceSpec) -> FastAPI:
     return app
 
 
+def server_options(settings: ServiceSettings) -> dict[str, Any]:
+    """How uvicorn serves a service. Forwarded headers are honoured only from the configured
+    proxies: uvicorn's own default believes any loopback client (and reads the environment's
+    FORWARDED_ALLOW_IPS), which would let a client on the host rotate its apparent address."""
+    trusted = [part.strip() for part in settings.forwarded_allow_ips.split(",") if part.strip()]
+    return {
+        "host": settings.http_host,
+        "port": settings.http_port,
+        "log_config": None,
+        "access_log": False,
+        "timeout_graceful_shutdown": 10,
+        "proxy_headers": bool(trusted),
+        "forwarded_allow_ips": trusted,
+    }
+
+
 def run_app(settings: ServiceSettings, build_app: Callable[[ServiceSettings], FastAPI]) -> None:
     """Configure logging once, build the app and serve it until SIGTERM/SIGINT."""
     configure_logging(
         service=settings.service_name, fmt=settings.effective_log_format, level=settings.log_level
     )
-    uvicorn.run(
-        build_app(settings),
-        host=settings.http_host,
-        port=settings.http_port,
-        log_config=None,
-        access_log=False,
-        timeout_graceful_shutdown=10,
-    )
+    uvicorn.run(build_app(settings), **server_options(settings))
 
 
 def serve(settings_factory: Callable[[], ServiceSettings], spec: ServiceSpec) -> None:

@@ -3,13 +3,14 @@ defaults (port, database), and the entrypoint instantiates it once and passes it
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field, SecretStr, StringConstraints, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEVELOPMENT_PG_PASSWORD = "sigap"
 DEVELOPMENT_JWT_SECRET = "sigap-development-jwt-secret-change-me"
+DEVELOPMENT_INTERNAL_TOKEN = "sigap-development-internal-token-change-me"
 
 
 class ServiceSettings(BaseSettings):
@@ -26,6 +27,11 @@ class ServiceSettings(BaseSettings):
     http_port: int = 8000
     # Larger request bodies are refused with 413 before they are read (routes may allow more).
     http_max_body_bytes: int = Field(default=1024 * 1024, ge=0)
+    # Reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed: addresses or
+    # networks separated by commas ("10.0.0.5,10.1.0.0/16"; "*" believes anyone, only for a
+    # service no client can reach but through the proxy). Empty: the connection's own address
+    # counts, so a client cannot pick the address per-address limits see.
+    forwarded_allow_ips: str = ""
 
     kafka_bootstrap: str = "127.0.0.1:9092"
     kafka_topic_partitions: int = 6
@@ -47,6 +53,15 @@ class ServiceSettings(BaseSettings):
 
     jwt_secret: SecretStr = SecretStr(DEVELOPMENT_JWT_SECRET)
     jwt_access_ttl_s: int = 900
+    # Service-to-service calls to internal APIs carry this bearer token (SIGAP_INTERNAL_TOKEN).
+    internal_token: SecretStr | None = SecretStr(DEVELOPMENT_INTERNAL_TOKEN)
+
+    # Services with staff endpoints that do not own the accounts (routing, notify) ask status
+    # whether a token's account is still active, and remember each answer this long: the
+    # bound on how late a deactivation, a role change or an unknown account is noticed there.
+    staff_checked_at_status: ClassVar[bool] = False
+    status_internal_url: str | None = None
+    staff_check_ttl_s: float = Field(default=30.0, ge=0)
 
     outbox_retention_s: float = 24 * 3600
     inbox_retention_s: float = 8 * 24 * 3600
@@ -68,6 +83,18 @@ class ServiceSettings(BaseSettings):
             )
         if self.jwt_secret.get_secret_value() == DEVELOPMENT_JWT_SECRET:
             raise ValueError("SIGAP_JWT_SECRET still has the development default; set a real secret in production")
+        if self.staff_checked_at_status:
+            if not self.status_internal_url:
+                raise ValueError(
+                    "SIGAP_STATUS_INTERNAL_URL is required in production: staff tokens are checked against the "
+                    "accounts at status, so a deactivated account loses access here too"
+                )
+            token = self.internal_token.get_secret_value() if self.internal_token is not None else ""
+            if token in ("", DEVELOPMENT_INTERNAL_TOKEN):
+                raise ValueError(
+                    "SIGAP_INTERNAL_TOKEN must be set to the secret status expects in production (not the "
+                    "development default)"
+                )
         return self
 
     @property

@@ -100,7 +100,9 @@ async def test_post_list_and_read_requests_in_both_formats(intake311):
     assert posted.status_code == 201, posted.text
     request_id = posted.json()[0]["service_request_id"]
     token = posted.json()[0]["token"]
-    assert request_id.startswith("SGP-")
+    # The id is the complaint's; its tracking code goes to the poster (the reporter's app) only.
+    tracking_code = posted.json()[0]["tracking_code"]
+    assert str(uuid.UUID(request_id)) == request_id and tracking_code.startswith("SGP-")
     posted_xml = await client.post("/open311/v2/requests.xml", data=_post_form(service_code="sampah", email=""))
     assert posted_xml.status_code == 201
     second_id = _xml(posted_xml).findtext("request/service_request_id")
@@ -120,6 +122,10 @@ async def test_post_list_and_read_requests_in_both_formats(intake311):
     assert one["lat"] == pytest.approx(-6.3731) and one["long"] == pytest.approx(106.819)
     assert one["requested_datetime"].endswith("Z")
     assert "open311.user@example.com" not in str(listed) and "Rina" not in str(listed)
+    # Tracking codes, with the token the reporter's key, are handed to nobody else.
+    codes = [row["tracking_code"] for row in await intake311.pool.fetch("SELECT tracking_code FROM complaints")]
+    listed_xml = (await client.get("/open311/v2/requests.xml")).text
+    assert not any(code in str(listed) or code in listed_xml for code in codes)
 
     filtered = (await client.get("/open311/v2/requests.json", params={"service_code": "sampah"})).json()
     assert [r["service_request_id"] for r in filtered] == [second_id]
@@ -130,13 +136,13 @@ async def test_post_list_and_read_requests_in_both_formats(intake311):
 
     # Resolved by staff: closed, with the resolution note as status_notes.
     async with intake311.pool.acquire() as conn, conn.transaction():
-        complaint_id = await conn.fetchval("SELECT id FROM complaints WHERE tracking_code = $1", request_id)
         await handlers.on_status_changed(conn=conn, envelope=Envelope(source="sigap/test", data=ComplaintStatusChanged(
-            complaint_id=complaint_id, tracking_code=request_id, department="DPUPR", status="selesai",
+            complaint_id=uuid.UUID(request_id), tracking_code=tracking_code, department="DPUPR", status="selesai",
             actor="officer:1", resolution_note="Lubang sudah ditambal", changed_at=datetime.now(UTC),
         )))
     single = (await client.get(f"/open311/v2/requests/{request_id}.json")).json()
     assert single[0]["status"] == "closed" and single[0]["status_notes"] == "Lubang sudah ditambal"
+    assert tracking_code not in str(single)
     assert single[0]["agency_responsible"] == "DPUPR"
     single_xml = _xml(await client.get(f"/open311/v2/requests/{request_id}.xml"))
     assert single_xml.findtext("request/status") == "closed"
@@ -151,6 +157,8 @@ async def test_post_list_and_read_requests_in_both_formats(intake311):
     assert _xml(await client.get(f"/open311/v2/tokens/{token}.xml")).findtext("request/service_request_id") == request_id
     assert (await client.get("/open311/v2/tokens/unknown.json")).status_code == 404
     assert (await client.get("/open311/v2/requests/SGP-ZZZZ-ZZ.json")).status_code == 404
+    assert (await client.get(f"/open311/v2/requests/{tracking_code}.json")).status_code == 404
+    assert (await client.get(f"/open311/v2/requests/{uuid.uuid4()}.json")).status_code == 404
 
 
 async def test_date_window_and_bad_parameters(intake311):
@@ -177,7 +185,7 @@ async def test_public_report_kept_out_of_listings_on_request(intake311):
     assert hidden.status_code == 201
     receipt = hidden.json()
     assert (await intake311.client.get("/open311/v2/requests.json")).json() == []
-    assert (await intake311.client.get(f"/open311/v2/requests/{receipt['tracking_code']}.json")).status_code == 404
+    assert (await intake311.client.get(f"/open311/v2/requests/{receipt['id']}.json")).status_code == 404
     assert (await intake311.client.get(f"/v1/track/{receipt['tracking_code']}")).status_code == 404
     own = await intake311.client.get(
         f"/v1/track/{receipt['tracking_code']}", headers={"X-Follow-Up-Token": receipt["follow_up_token"]}
@@ -208,10 +216,10 @@ async def test_media_url_uses_the_configured_public_base_url(infra, databases, t
                 "photos": [photo.json()["id"]],
             },
         )
-        code = receipt.json()["tracking_code"]
-        (read,) = (await intake.client.get(f"/open311/v2/requests/{code}.json")).json()
+        request_id = receipt.json()["id"]
+        (read,) = (await intake.client.get(f"/open311/v2/requests/{request_id}.json")).json()
         assert read["media_url"] == f"https://sigap.depok.go.id/v1/photos/{photo.json()['id']}/public"
-        xml = _xml(await intake.client.get(f"/open311/v2/requests/{code}.xml"))
+        xml = _xml(await intake.client.get(f"/open311/v2/requests/{request_id}.xml"))
         assert xml.findtext("request/media_url") == read["media_url"]
     finally:
         await intake.client.aclose()

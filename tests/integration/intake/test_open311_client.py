@@ -90,11 +90,11 @@ async def test_a_third_party_client_lists_posts_and_reads_back_in_both_formats(s
     posted_json = await asyncio.to_thread(_spec_post, base, "json")
     assert posted_json.status_code == 201, posted_json.text
     (receipt,) = posted_json.json()
-    assert receipt["service_request_id"].startswith("SGP-") and receipt["token"]
+    assert str(uuid.UUID(receipt["service_request_id"])) == receipt["service_request_id"] and receipt["token"]
     posted_xml = await asyncio.to_thread(_spec_post, base, "xml", first_name="Bayu", email="bayu@example.com")
     assert posted_xml.status_code == 201 and posted_xml.headers["content-type"].startswith("text/xml")
     xml_id = ET.fromstring(posted_xml.content).findtext("request/service_request_id")
-    assert xml_id and xml_id.startswith("SGP-") and xml_id != receipt["service_request_id"]
+    assert xml_id and uuid.UUID(xml_id) and xml_id != receipt["service_request_id"]
 
     for client in (as_json, as_xml):
         for request_id in (receipt["service_request_id"], xml_id):
@@ -130,11 +130,11 @@ async def test_a_report_with_a_live_photo_links_its_public_photo_as_media_url(se
         },
     )
     assert submitted.status_code == 201, submitted.text
-    code = submitted.json()["tracking_code"]
+    request_id = submitted.json()["id"]
     expected = f"{base}/v1/photos/{photo.json()['id']}/public"
     for fmt in ("json", "xml"):
         client = GeoReport(f"{base}/open311/v2", output_format=fmt)
-        read = await asyncio.to_thread(client.get_service_request, code)
+        read = await asyncio.to_thread(client.get_service_request, request_id)
         assert read["media_url"] == expected
     media = await asyncio.to_thread(requests.get, expected, timeout=10)
     assert media.status_code == 200 and media.headers["content-type"] == "image/jpeg"

@@ -267,7 +267,8 @@ async def test_unknown_complaint_is_404_and_a_short_reason_is_422_both_unlogged(
     assert unknown.status_code == 404
     assert unknown.headers["content-type"].startswith("application/problem+json")
     complaint = await _complaint(intake, privacy="rahasia", reporter=REPORTER)
-    for reason in ({}, {"reason": "cek"}, {"reason": "    cek    "}, {"reason": "x" * 501}):
+    invisible = ({"reason": "\u200b" * 5}, {"reason": "\u200b\u200c\u200d\u2060\ufeff\u3164 ok"})
+    for reason in ({}, {"reason": "cek"}, {"reason": "    cek    "}, {"reason": "x" * 501}, *invisible):
         response = await intake.client.post(
             REVEAL,
             json={"complaint_id": complaint["id"], "actor": "admin.kota", "actor_role": "city_admin", **reason},

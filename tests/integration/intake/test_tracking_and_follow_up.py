@@ -158,6 +158,8 @@ async def test_reopen_within_the_window_only(intake):
     early = await intake.client.post(path, json=reason, headers={"X-Follow-Up-Token": token})
     assert early.status_code == 409
     await _finish(intake, receipt)
+    invisible = await intake.client.post(path, json={"reason": "\u200b" * 12}, headers={"X-Follow-Up-Token": token})
+    assert invisible.status_code == 422 and invisible.json()["errors"][0]["code"] == "text_not_visible"
     reopened = await intake.client.post(path, json=reason, headers={"X-Follow-Up-Token": token})
     assert reopened.status_code == 201
     event = (await _outbox_events(intake))[-1]

@@ -10,10 +10,13 @@ import email
 import email.policy
 import hashlib
 import hmac
+import shutil
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from email.message import EmailMessage
+from importlib import resources
+from pathlib import Path
 
 import orjson
 import uvicorn
@@ -23,6 +26,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from sigap_shared.db import MigrationSource
 from tests.support.infra import free_port
 
 
@@ -198,3 +202,13 @@ class FakeIntake:
                 Route("/internal/v1/follow-up/verify", self.verify, methods=["POST"]),
             ]
         )
+
+
+def notify_migrations_before(directory: Path, version: str) -> MigrationSource:
+    """Notify's migrations older than `version` (e.g. "0010"), copied into `directory`: a
+    database as an earlier release left it."""
+    directory.mkdir()
+    for entry in (resources.files("sigap_notify") / "migrations").iterdir():
+        if entry.name.endswith(".sql") and entry.name < version:
+            shutil.copyfile(str(entry), directory / entry.name)
+    return MigrationSource("sigap_notify", directory)

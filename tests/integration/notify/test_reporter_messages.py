@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from sigap_notify import repository
+from sigap_notify import handlers, repository
 from sigap_notify.sealing import SecretBox
 from sigap_shared.events import ComplaintReporterMessagePosted, Envelope, ReporterRef
 from tests.integration.notify.conftest import (
@@ -127,9 +127,9 @@ async def test_anonymous_reporter_hears_the_reply_through_a_direct_subscription(
     async with smtp_server() as smtp:
         settings = notify_settings(infra, notify_database, smtp_host="127.0.0.1", smtp_port=smtp.port)
         async with notify_pool.acquire() as conn:
-            await repository.upsert_subscription(
+            await handlers.subscribe_reporter(
                 conn=conn,
-                subscription_id=uuid.uuid4(),
+                box=SecretBox(settings.webhook_key()),
                 tracking_code=code,
                 complaint_id=complaint_id,
                 channel="email",

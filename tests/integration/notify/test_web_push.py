@@ -22,7 +22,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from sigap_notify import repository
+from sigap_notify import handlers
+from sigap_notify.sealing import SecretBox
 from sigap_notify.bootstrap import SPEC, create_app
 from tests.integration.notify.conftest import (
     handle,
@@ -102,11 +103,11 @@ class PushService:
         return Starlette(routes=[Route("/push/{token}", self.endpoint, methods=["POST"])])
 
 
-async def _subscribe(pool, *, code: str, complaint_id, subscription: dict) -> None:
+async def _subscribe(pool, settings, *, code: str, complaint_id, subscription: dict) -> None:
     async with pool.acquire() as conn:
-        await repository.upsert_subscription(
+        await handlers.subscribe_reporter(
             conn=conn,
-            subscription_id=uuid.uuid4(),
+            box=SecretBox(settings.webhook_key()),
             tracking_code=code,
             complaint_id=complaint_id,
             channel="push",
@@ -129,7 +130,11 @@ async def test_push_messages_arrive_encrypted_once_and_gone_endpoints_stop(infra
             delivery_max_attempts=10_000,
         )
         await _subscribe(
-            notify_pool, code=code, complaint_id=complaint_id, subscription=browser.subscription(f"{push_url}/push/a")
+            notify_pool,
+            settings,
+            code=code,
+            complaint_id=complaint_id,
+            subscription=browser.subscription(f"{push_url}/push/a"),
         )
         changes = [
             status_changed(
@@ -160,6 +165,7 @@ async def test_push_messages_arrive_encrypted_once_and_gone_endpoints_stop(infra
             # A subscription the push service says is gone is reported, not retried.
             await _subscribe(
                 notify_pool,
+                settings,
                 code=gone_code,
                 complaint_id=gone_id,
                 subscription=gone_browser.subscription(f"{push_url}/push/b"),
@@ -225,8 +231,13 @@ async def test_push_subscription_through_the_api(infra, notify_pool, notify_data
             response = await client.post("/v1/subscriptions", json={**body, "push_subscription": subscription})
             assert response.status_code == 201, response.text
             assert response.json()["address"] == "https://push.example.net/***"
-    stored = await notify_pool.fetchval("SELECT address FROM reporter_subscriptions WHERE tracking_code = $1", code)
-    assert orjson.loads(stored) == subscription
+    stored = await notify_pool.fetchrow(
+        "SELECT address_sealed, row_to_json(s)::text AS whole FROM reporter_subscriptions s WHERE tracking_code = $1",
+        code,
+    )
+    assert subscription["endpoint"] not in stored["whole"] and subscription["keys"]["auth"] not in stored["whole"]
+    opened = SecretBox(settings.webhook_key()).open_address(stored["address_sealed"], tracking_code=code, channel="push")
+    assert orjson.loads(opened) == subscription
 
 
 async def test_push_public_key_without_vapid_is_a_404_problem(infra, notify_pool, notify_database):

@@ -5,16 +5,14 @@ and a real receiver still verifies every signature with the secret it was given.
 from __future__ import annotations
 
 import dataclasses
-import shutil
 import uuid
-from importlib import resources
 
 import asyncpg
 import httpx
 import pytest
 
 from sigap_notify.bootstrap import SPEC, create_app
-from sigap_shared.db import MigrationSource, apply_migrations, package_migrations, shared_migrations
+from sigap_shared.db import apply_migrations, package_migrations, shared_migrations
 from tests.integration.notify.conftest import (
     handle,
     notify_settings,
@@ -22,7 +20,7 @@ from tests.integration.notify.conftest import (
     routed,
     staff_headers,
 )
-from tests.integration.notify.support import WebhookReceiver, serve_asgi
+from tests.integration.notify.support import WebhookReceiver, notify_migrations_before, serve_asgi
 from tests.support.kafka import eventually
 
 pytestmark = pytest.mark.integration
@@ -76,17 +74,13 @@ async def test_plaintext_secrets_stored_before_sealing_are_sealed_at_start(infra
     """A database as the previous release left it (migrations up to 0005, secrets in
     plaintext) is migrated and its secrets sealed when notify starts."""
     database = await databases.create("sigap_test_notify_legacy")
-    before = tmp_path / "migrations"
-    before.mkdir()
-    for entry in (resources.files("sigap_notify") / "migrations").iterdir():
-        if entry.name.endswith(".sql") and entry.name < "0006":
-            shutil.copyfile(str(entry), before / entry.name)
+    before = notify_migrations_before(tmp_path / "migrations", "0006")
     department = random_department()
     secret = "rahasia-lama-" + uuid.uuid4().hex
     receiver = WebhookReceiver(secret=secret)
     pool = await asyncpg.create_pool(**infra.pg_kwargs(database), min_size=1, max_size=4)
     try:
-        await apply_migrations(pool, [shared_migrations(), MigrationSource("sigap_notify", before)])
+        await apply_migrations(pool, [shared_migrations(), before])
         async with serve_asgi(receiver.app()) as receiver_url:
             webhook_id = uuid.uuid4()
             await pool.execute(

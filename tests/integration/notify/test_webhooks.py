@@ -18,6 +18,7 @@ from tests.integration.notify.conftest import (
     notify_settings,
     random_department,
     routed,
+    staff_headers,
     tracking_code,
 )
 from tests.integration.notify.support import WebhookReceiver, serve_asgi
@@ -79,14 +80,24 @@ async def test_webhook_outage_then_recovery_delivers_each_event_exactly_once(inf
             # The webhook being down holds back nothing else: the dashboard delivery of the
             # same complaint went out.
             async def dashboard_sent():
-                log = (await client.get(f"/v1/complaints/{second[0].data.complaint_id}/notifications")).json()
+                log = (
+                    await client.get(
+                        f"/v1/complaints/{second[0].data.complaint_id}/notifications",
+                        headers=staff_headers(settings, "auditor"),
+                    )
+                ).json()
                 return [n for n in log["notifications"] if n["channel"] == "dashboard" and n["status"] == "sent"]
 
             await eventually(dashboard_sent, timeout_s=60)
             receiver.failing = False
             await eventually(lambda: len(receiver.events) >= 6, timeout_s=60)
 
-            log = (await client.get(f"/v1/complaints/{second[0].data.complaint_id}/notifications")).json()
+            log = (
+                await client.get(
+                    f"/v1/complaints/{second[0].data.complaint_id}/notifications",
+                    headers=staff_headers(settings, "auditor"),
+                )
+            ).json()
             hook_rows = [n for n in log["notifications"] if n["channel"] == "webhook"]
             assert hook_rows[0]["recipient"] == f"webhook:{webhook['id']}"
             assert hook_rows[0]["status"] == "sent" and hook_rows[0]["attempts"] >= 2

@@ -18,6 +18,7 @@ from sigap_routing.settings import RoutingSettings
 from sigap_shared.auth import StaffPrincipal, issue_access_token
 from sigap_shared.db import apply_migrations, create_pool, package_migrations, shared_migrations
 from sigap_shared.problems import install_problem_handlers
+from sigap_shared.staff_directory import SignatureOnly
 
 JWT_SECRET = "routing-integration-test-secret-0123456789"
 
@@ -55,6 +56,9 @@ async def routing_api(routing_pool, depok) -> AsyncIterator[RoutingApi]:
     install_problem_handlers(app)
     app.state.settings = RoutingSettings(jwt_secret=JWT_SECRET)
     app.state.runtime = SimpleNamespace(pool=routing_pool)
+    # Tokens here name made-up staff: only their signature is checked, as in development
+    # without SIGAP_STATUS_INTERNAL_URL (test_staff_accounts.py checks accounts at status).
+    app.state.staff_directory = SignatureOnly()
     app.include_router(build_router(engine))
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://routing.test") as client:
         yield RoutingApi(client=client, engine=engine, pool=routing_pool)

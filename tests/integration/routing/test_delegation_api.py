@@ -84,6 +84,8 @@ async def test_a_department_hands_a_complaint_on_as_bukan_wewenang(routing_api):
         (("dept_admin", "DPUPR"), {"to_department": "DPUPR", "reason": "bukan wewenang"}, 409),
         (("dept_admin", "DPUPR"), {"to_department": "PDAM"}, 422),
         (("dept_admin", "DPUPR"), {"to_department": "PDAM", "reason": "x"}, 422),
+        (("dept_admin", "DPUPR"), {"to_department": "PDAM", "reason": "\u200b" * 5}, 422),
+        (("dept_admin", "DPUPR"), {"to_department": "PDAM", "reason": "\u2800\u3164 \u00a0\u200d"}, 422),
         (("city_admin", None), {"to_department": "PDAM", "reason": "koreksi", "category": "tidak_ada"}, 422),
     ],
 )

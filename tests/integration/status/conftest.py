@@ -76,6 +76,8 @@ class StatusApi:
         supporting: list[str] | None = None,
         submitted_at: datetime | None = None,
         location: tuple[float, float] = (-6.39, 106.82),
+        privacy: str = "publik",
+        publicly_visible: bool = True,
     ) -> uuid.UUID:
         """A complaint delivered the way Kafka would: submitted, then routed (→ diterima)."""
         complaint_id = uuid.uuid4()
@@ -90,9 +92,10 @@ class StatusApi:
                 description=description,
                 category=category,
                 location=GeoPoint(lat=location[0], lon=location[1]),
-                privacy="publik",
+                privacy=privacy,
                 reporter=ReporterRef(pseudonym="Pelapor-UJI", channels=("sms",)),
                 submitted_at=submitted_at or datetime.now(UTC),
+                publicly_visible=privacy == "publik" and publicly_visible,
             ),
         )
         routed = Envelope(

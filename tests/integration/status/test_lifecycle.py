@@ -60,6 +60,10 @@ async def test_full_lifecycle_with_timeline_and_events(status_api):
     assert done["sla_stage"] is None and done["sla_due_at"] is None
 
     city, city_headers = await api.staff("city_admin")
+    invisible = await _transition(
+        api, city_headers, complaint_id, to="dibuka_kembali", expected_version=done["version"], reason="\u200b" * 5
+    )
+    assert invisible.status_code == 422 and invisible.json()["errors"][0]["field"] == "reason"
     reopened = await _transition(api, city_headers, complaint_id, to="dibuka_kembali", expected_version=done["version"], reason="Mati lagi")
     assert reopened.status_code == 200
     assert reopened.json()["sla_stage"] == "finish" and reopened.json()["resolved_at"] is None
@@ -85,6 +89,36 @@ async def test_full_lifecycle_with_timeline_and_events(status_api):
     assert public["status"] == "dalam_proses"
     actors = {entry["actor"] for entry in public["timeline"]}
     assert actors <= {"pelapor", "sistem", "petugas"} and admin not in str(public) and officer not in str(public)
+
+
+async def test_a_role_that_may_never_make_a_change_gets_403_not_409(status_api):
+    api = status_api
+    _, admin_headers = await api.staff("dept_admin", "DISHUB")
+    officer, officer_headers = await api.staff("field_officer", "DISHUB")
+    complaint_id = await api.seed_complaint()
+    assigned = await api.client.put(
+        f"/v1/complaints/{complaint_id}/assignment",
+        json={"officer": officer, "expected_version": await api.version(complaint_id)},
+        headers=admin_headers,
+    )
+    assert assigned.status_code == 200
+    before = await api.version(complaint_id)
+    for body in ({"to": "terverifikasi"}, {"to": "ditolak", "reason": "spam"}):
+        response = await _transition(api, officer_headers, complaint_id, expected_version=before, **body)
+        assert response.status_code == 403, response.text
+        problem = response.json()
+        assert problem["type"] == "/problems/forbidden"
+        assert problem["detail"].startswith("Petugas lapangan tidak berwenang") and "admin dinas" in problem["detail"]
+    english = await api.client.post(
+        f"/v1/complaints/{complaint_id}/transitions",
+        json={"to": "terverifikasi", "expected_version": before},
+        headers={**officer_headers, "Accept-Language": "en"},
+    )
+    assert english.json()["detail"].startswith("A field officer may never move a complaint to terverifikasi")
+    assert await api.version(complaint_id) == before
+    # A change the officer may make, only not now, stays a conflict: reload and retry.
+    early = await _transition(api, officer_headers, complaint_id, to="dalam_proses", expected_version=before)
+    assert early.status_code == 409 and early.json()["type"] == "/problems/illegal-transition"
 
 
 async def test_illegal_transition_is_409_listing_what_is_allowed(status_api):
@@ -185,31 +219,22 @@ async def test_rejection_as_duplicate_records_the_original(status_api):
     assert response.json()["allowed_transitions"] == []
 
 
-async def test_reporter_reopens_a_finished_complaint_with_its_tracking_code(status_api):
+async def test_the_complaint_id_and_tracking_code_are_no_proof_of_being_the_reporter(status_api):
+    # Both are known to strangers (the id from the public list); a reporter reopens through
+    # intake with the follow-up token only their device holds (see test_reporter_follow_ups).
     api = status_api
     _, headers = await api.staff("dept_admin", "DISHUB")
     complaint_id = await api.seed_complaint()
     tracking_code = await api.pool.fetchval("SELECT tracking_code FROM complaints WHERE id = $1", complaint_id)
-
-    async def reopen(**body):
-        return await api.client.post(f"/v1/complaints/{complaint_id}/reopen", json=body)
-
-    too_early = await reopen(tracking_code=tracking_code, reason="Belum beres", expected_version=await api.version(complaint_id))
-    assert too_early.status_code == 409 and too_early.json()["allowed"] == []
     for to, extra in (("terverifikasi", {}), ("dalam_proses", {}),
                       ("selesai", {"resolution_note": "Beres", "after_photo_ids": [str(uuid.uuid4())]})):
         response = await _transition(api, headers, complaint_id, to=to, expected_version=await api.version(complaint_id), **extra)
         assert response.status_code == 200
     version = await api.version(complaint_id)
-    wrong_code = await reopen(tracking_code="SGP-XXXX-XX", reason="Belum beres", expected_version=version)
-    assert wrong_code.status_code == 404
-    stale = await reopen(tracking_code=tracking_code, reason="Belum beres", expected_version=version - 1)
-    assert stale.status_code == 409 and stale.json()["type"] == "/problems/stale-version"
-    reopened = await reopen(tracking_code=tracking_code.lower(), reason="Lampu mati lagi", expected_version=version)
-    assert reopened.status_code == 200, reopened.text
-    assert reopened.json()["status"] == "dibuka_kembali"
-    assert (await _outbox_statuses(api, complaint_id))[-1] == "dibuka_kembali"
-    row = await api.pool.fetchrow("SELECT sla_stage, resolved_at FROM complaints WHERE id = $1", complaint_id)
-    assert row["sla_stage"] == "finish" and row["resolved_at"] is None
-    public = (await api.client.get(f"/v1/complaints/{complaint_id}")).json()
-    assert public["timeline"][-1]["actor"] == "pelapor" and public["timeline"][-1]["detail"]["reason"] == "Lampu mati lagi"
+    stranger = await api.client.post(
+        f"/v1/complaints/{complaint_id}/reopen",
+        json={"tracking_code": tracking_code, "reason": "Lampu mati lagi", "expected_version": version},
+    )
+    assert stranger.status_code in (404, 405)
+    assert await api.pool.fetchval("SELECT status FROM complaints WHERE id = $1", complaint_id) == "selesai"
+    assert await api.version(complaint_id) == version

@@ -3,6 +3,9 @@ PostgreSQL so every replica sees them; a successful login resets its username's 
 
 from __future__ import annotations
 
+import asyncio
+import io
+import sys
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -11,9 +14,10 @@ from fastapi import FastAPI
 
 from sigap_shared.problems import install_problem_handlers
 from sigap_shared.runtime import Runtime
-from sigap_status import handlers
+from sigap_status import accounts, cli, handlers
 from sigap_status.accounts import LoginLimits
 from sigap_status.api import router
+from tests.integration.notify.support import serve_asgi
 from tests.integration.status.conftest import PASSWORD
 
 pytestmark = pytest.mark.integration
@@ -45,6 +49,37 @@ async def test_repeated_failures_for_a_username_are_throttled_even_with_the_righ
     # Another account from the same address is not affected (the address limit is higher).
     other = await api.create_user("dept_admin", "DISHUB")
     assert (await _login(api.client, other, PASSWORD)).status_code == 200
+
+
+async def test_parallel_guesses_get_no_more_password_checks_than_the_limit(status_api, monkeypatch):
+    # 40 wrong passwords at once over real HTTP: each must take its place in the count before
+    # its password is checked, or they all read "below the limit" and all get checked.
+    api = status_api
+    username = await api.create_user("dept_admin", "DISHUB")
+    limit = api.settings.login_max_failures_per_username
+    checked: list[str] = []
+    real_verify = accounts.verify_password
+
+    def counting_verify(password_hash, password):
+        checked.append(password)
+        return real_verify(password_hash, password)
+
+    monkeypatch.setattr(accounts, "verify_password", counting_verify)
+    async with serve_asgi(api.app) as url, httpx.AsyncClient(base_url=url, timeout=60) as client:
+        responses = await asyncio.gather(
+            *(_login(client, username, f"tebakan-sandi-{guess}") for guess in range(40))
+        )
+        statuses = sorted(response.status_code for response in responses)
+        assert statuses == [401] * limit + [429] * (40 - limit), statuses
+        assert len(checked) == limit
+        # The account is locked for its owner too until the window closes (see README), or
+        # until an admin sets a new password.
+        assert (await _login(client, username, PASSWORD)).status_code == 429
+        monkeypatch.setattr(sys, "stdin", io.StringIO("sandi-baru-sesudah-kunci\n"))
+        async with api.pool.acquire() as conn:
+            await cli._command(cli.parser().parse_args(["reset-password", username, "--password-stdin"]), conn)
+        assert (await _login(client, username, "sandi-baru-sesudah-kunci")).status_code == 200
+    assert len(checked) == limit + 1
 
 
 async def test_a_successful_login_resets_the_username_count(status_api):

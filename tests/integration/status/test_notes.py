@@ -38,6 +38,10 @@ async def test_internal_notes_and_reporter_messages(status_api):
     assert read_only.status_code == 403
     blank = await api.client.post(f"/v1/complaints/{complaint_id}/notes", json={"body": "   "}, headers=headers)
     assert blank.status_code == 422
+    invisible = await api.client.post(
+        f"/v1/complaints/{complaint_id}/notes", json={"body": "\u200b\u200d\u3164", "visibility": "reporter"}, headers=headers
+    )
+    assert invisible.status_code == 422
     _, outsider = await api.staff("dept_admin", "DISKES")
     hidden = await api.client.post(f"/v1/complaints/{complaint_id}/notes", json={"body": "x"}, headers=outsider)
     assert hidden.status_code == 404

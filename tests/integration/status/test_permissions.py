@@ -41,11 +41,11 @@ MATRIX: dict[str, dict[str, int | bool | None]] = {
         "dept_admin_other": 404, "field_officer_assigned": 200, "field_officer_unassigned": 404,
         "field_officer_other": 404, "anonymous": 401,
     },
-    # Rejecting is the admins' desk: the assigned officer may act on the complaint, but the
-    # lifecycle does not give officers this transition (409 naming what they may do).
+    # Rejecting is the admins' desk: the assigned officer may act on the complaint, but no
+    # state lets an officer reject, so it is 403 (not 409: reloading would not help).
     "reject": {
         "city_admin": 200, "auditor": 403, "dept_admin_lead": 200, "dept_admin_supporting": 403,
-        "dept_admin_other": 404, "field_officer_assigned": 409, "field_officer_unassigned": 404,
+        "dept_admin_other": 404, "field_officer_assigned": 403, "field_officer_unassigned": 404,
         "field_officer_other": 404, "anonymous": 401,
     },
     "assign": {

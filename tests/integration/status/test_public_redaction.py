@@ -99,3 +99,38 @@ async def test_public_list_leaves_out_confidential_and_anonymous_reporters(statu
         await api.pool.execute("UPDATE complaints SET privacy = $2 WHERE id = $1", hidden, privacy)
     page = (await api.client.get("/v1/public/complaints", params={"category": category})).json()
     assert [item["id"] for item in page["items"]] == [str(visible)]
+
+
+async def test_a_public_reporter_who_chose_not_to_be_listed_is_neither_listed_nor_shown(status_api):
+    api = status_api
+    category = "cat_" + uuid.uuid4().hex[:6]
+    listed = await api.seed_complaint(category=category)
+    unlisted = await api.seed_complaint(category=category, publicly_visible=False)
+    page = (await api.client.get("/v1/public/complaints", params={"category": category})).json()
+    assert [item["id"] for item in page["items"]] == [str(listed)]
+    assert (await api.client.get(f"/v1/complaints/{listed}")).status_code == 200
+    hidden = await api.client.get(f"/v1/complaints/{unlisted}")
+    assert hidden.status_code == 404 and hidden.json()["type"] == "/problems/complaint-not-found"
+    # Staff still see and handle it.
+    _, headers = await api.staff("dept_admin", "DISHUB")
+    assert (await api.client.get(f"/v1/staff/complaints/{unlisted}", headers=headers)).status_code == 200
+
+
+async def test_strangers_get_no_tracking_code_and_no_confidential_complaint(status_api):
+    api = status_api
+    category = "cat_" + uuid.uuid4().hex[:6]
+    public = await api.seed_complaint(category=category)
+    codes = {
+        row["id"]: row["tracking_code"]
+        for row in await api.pool.fetch("SELECT id, tracking_code FROM complaints WHERE id = $1", public)
+    }
+    view = await api.client.get(f"/v1/complaints/{public}")
+    assert view.status_code == 200 and "tracking_code" not in view.json()
+    assert codes[public] not in view.text
+    for privacy in ("rahasia", "anonim"):
+        hidden = await api.seed_complaint(category=category, privacy=privacy)
+        response = await api.client.get(f"/v1/complaints/{hidden}")
+        assert response.status_code == 404 and response.json()["type"] == "/problems/complaint-not-found"
+    listing = await api.client.get("/v1/public/complaints", params={"category": category})
+    assert [item["id"] for item in listing.json()["items"]] == [str(public)]
+    assert codes[public] not in listing.text

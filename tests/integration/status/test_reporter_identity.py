@@ -47,6 +47,8 @@ async def test_city_admin_sees_the_identity_and_the_look_is_audited(status_api, 
         assert short.status_code == 422 and short.headers["content-type"].startswith("application/problem+json")
         missing = await api.client.get(_path(complaint_id), headers=city_headers)
         assert missing.status_code == 422
+        invisible = await api.client.get(_path(complaint_id), params={"reason": "\u200b" * 5}, headers=city_headers)
+        assert invisible.status_code == 422 and invisible.json()["errors"][0]["field"] == "reason"
 
         # The department follows along with a reply to the reporter (an event that names them
         # only by pseudonym).

@@ -205,7 +205,13 @@ def test_sealed_webhook_secrets_open_only_for_their_webhook_and_key():
 
 
 def test_production_refuses_a_missing_or_default_webhook_secret_key():
-    production = {"environment": "production", "pg_password": "pg-" + "x" * 20, "jwt_secret": "j" * 48}
+    production = {
+        "environment": "production",
+        "pg_password": "pg-" + "x" * 20,
+        "jwt_secret": "j" * 48,
+        "status_internal_url": "http://status:8002",
+        "internal_token": "t" * 32,
+    }
     for key in (DEVELOPMENT_WEBHOOK_SECRET_KEY, ""):
         with pytest.raises(ValidationError, match="SIGAP_WEBHOOK_SECRET_KEY"):
             NotifySettings(**production, webhook_secret_key=key)

@@ -127,17 +127,18 @@ def _record_parts(envelope):
 LIMITS = accounts.LoginLimits(max_per_username=5, max_per_ip=30, window_s=900)
 
 
-def test_below_the_limit_logins_are_allowed():
+def test_up_to_the_limit_attempts_check_their_password():
+    # The counts include the attempt being judged: the fifth attempt is the fifth check.
     assert accounts.login_retry_after([], limits=LIMITS, now=NOW) is None
-    assert accounts.login_retry_after([("username", 4, NOW), ("ip", 29, NOW)], limits=LIMITS, now=NOW) is None
+    assert accounts.login_retry_after([("username", 5, NOW), ("ip", 30, NOW)], limits=LIMITS, now=NOW) is None
 
 
-def test_at_the_limit_attempts_wait_until_the_window_closes():
+def test_past_the_limit_attempts_wait_until_the_window_closes():
     opened = NOW - timedelta(seconds=100.5)
-    assert accounts.login_retry_after([("username", 5, opened)], limits=LIMITS, now=NOW) == 800
-    assert accounts.login_retry_after([("ip", 30, opened)], limits=LIMITS, now=NOW) == 800
+    assert accounts.login_retry_after([("username", 6, opened)], limits=LIMITS, now=NOW) == 800
+    assert accounts.login_retry_after([("ip", 31, opened)], limits=LIMITS, now=NOW) == 800
     # The longest wait wins when both are over.
-    both = [("username", 5, NOW - timedelta(seconds=800)), ("ip", 31, NOW - timedelta(seconds=10))]
+    both = [("username", 6, NOW - timedelta(seconds=800)), ("ip", 31, NOW - timedelta(seconds=10))]
     assert accounts.login_retry_after(both, limits=LIMITS, now=NOW) == 890
 
 

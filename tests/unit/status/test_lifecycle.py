@@ -55,11 +55,24 @@ def test_every_transition_for_every_actor(current, wanted, actor):
         assert isinstance(change, ComplaintStatusChanged)
         assert (change.previous_status, change.status, change.actor, change.actor_role) == (current, wanted, "budi", actor)
         assert change.complaint_id == complaint.id
+    elif not any(actor in actors for (_, w), actors in EXPECTED_ALLOWED.items() if w == wanted):
+        # No state lets this actor make this change: a matter of role (403), not of state.
+        with pytest.raises(domain.NotPermitted):
+            domain.decide_transition(complaint, request, actor_kind=actor, actor_name="budi", now=NOW)
     else:
         with pytest.raises(domain.IllegalTransition) as caught:
             domain.decide_transition(complaint, request, actor_kind=actor, actor_name="budi", now=NOW)
         expected_now = sorted(w for (c, w), actors in EXPECTED_ALLOWED.items() if c == current and actor in actors)
         assert caught.value.allowed == expected_now
+
+
+@pytest.mark.parametrize(("wanted", "status"), [("terverifikasi", "diterima"), ("ditolak", "diterima"), ("ditolak", "terverifikasi")])
+def test_a_field_officer_verifying_or_rejecting_is_not_permitted_whatever_the_state(wanted, status):
+    with pytest.raises(domain.NotPermitted) as caught:
+        domain.decide_transition(
+            _complaint(status, version=5), _complete_request(wanted, version=4), actor_kind="field_officer", actor_name="a", now=NOW
+        )
+    assert "field officer" in caught.value.reason
 
 
 def test_stale_version_is_refused_before_anything_else():

@@ -26,13 +26,25 @@ def end_of(y, m, d):
         (wib(2026, 11, 28), 3, end_of(2026, 12, 2)),  # Saturday: counts Mon, Tue, Wed
         (wib(2026, 11, 27, 23, 30), 1, end_of(2026, 11, 30)),  # late Friday -> Monday
         (wib(2026, 8, 14), 3, end_of(2026, 8, 20)),  # Fri; Mon 17 Aug is Independence Day
-        (wib(2026, 12, 23), 5, end_of(2026, 12, 31)),  # 25 Dec Christmas (Fri), weekend
-        (wib(2026, 3, 18), 3, end_of(2026, 3, 24)),  # Nyepi Thu 19 Mar -> Fri 20, Mon 23, Tue 24
-        (wib(2026, 5, 26), 5, end_of(2026, 6, 4)),  # Idul Adha 27 May, Pancasila 1 Jun
+        (wib(2026, 12, 21), 5, end_of(2026, 12, 30)),  # cuti bersama Thu 24 Dec, Christmas Fri 25 Dec
+        (wib(2026, 3, 16), 1, end_of(2026, 3, 17)),  # Mon -> Tue 17 Mar, the last working day before Nyepi
+        (wib(2026, 5, 26), 5, end_of(2026, 6, 5)),  # Idul Adha 27 May, cuti bersama 28 May, Pancasila 1 Jun
     ],
 )
 def test_working_day_deadlines(start, days, deadline):
     assert WorkingCalendar().add_working_days(start, days) == deadline
+
+
+def test_cuti_bersama_are_days_off():
+    # Offices close on the joint leave days around Nyepi and Idul Fitri 2026 (18, 20, 23 and
+    # 24 March) as on the holidays themselves (19, 21, 22 March): three working days after
+    # Tuesday 17 March end on Friday 27 March, not on Monday 23 March.
+    calendar = WorkingCalendar()
+    assert calendar.add_working_days(wib(2026, 3, 17), 3) == end_of(2026, 3, 27)
+    for day in (18, 20, 23, 24):
+        assert not calendar.is_working_day(date(2026, 3, day))
+    assert not calendar.is_working_day(date(2026, 12, 24))
+    assert calendar.is_working_day(date(2026, 3, 25))
 
 
 def test_utc_start_is_counted_in_local_time():
@@ -83,3 +95,16 @@ def test_a_pause_pushes_the_deadline_back_by_the_working_days_it_lasted():
 def test_paused_deadline_state():
     now = datetime(2026, 11, 27, 3, 0, tzinfo=UTC)
     assert sla_state(due_at=now - timedelta(days=1), now=now, paused=True) == "paused"
+
+
+def test_policy_from_settings_counts_cuti_bersama_unless_the_city_opts_out(monkeypatch):
+    from sigap_status.api import sla_policy_from_settings
+    from sigap_status.settings import StatusSettings
+
+    by_default = sla_policy_from_settings(StatusSettings(environment="test"))
+    assert by_default.calendar.add_working_days(wib(2026, 3, 17), 3) == end_of(2026, 3, 27)
+    monkeypatch.setenv("SIGAP_SLA_HOLIDAY_CATEGORIES", "public")
+    monkeypatch.setenv("SIGAP_SLA_EXTRA_DAYS_OFF", "2026-03-18")
+    public_only = sla_policy_from_settings(StatusSettings(environment="test"))
+    # 18 March is the city's own day off; 20 and 23 March count again.
+    assert public_only.calendar.add_working_days(wib(2026, 3, 17), 3) == end_of(2026, 3, 24)

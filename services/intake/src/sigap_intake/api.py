@@ -18,6 +18,7 @@ from sigap_intake.photo_checks import PhotoError
 from sigap_shared.events import ComplaintKind, GeoPoint, PhotoVerdict, Privacy
 from sigap_shared.problems import Problem, Text, invalid_input, preferred_language
 from sigap_shared.runtime import Conn
+from sigap_shared.visible_text import VisibleText
 
 
 
@@ -550,7 +551,7 @@ async def track(
 
 
 class InformationIn(_Request):
-    text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=4000)]
+    text: VisibleText(min_length=3, max_length=4000)
     photos: list[UUID] = Field(default_factory=list, max_length=5)
 
 
@@ -560,7 +561,7 @@ class RatingIn(_Request):
 
 
 class ReopenIn(_Request):
-    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=10, max_length=2000)]
+    reason: VisibleText(min_length=10, max_length=2000)
 
 
 class FollowUpAccepted(BaseModel):

@@ -6,41 +6,25 @@ identity with its access log. Every call needs the internal bearer token."""
 
 from __future__ import annotations
 
-import hmac
 import re
 from datetime import datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Header, Query
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from sigap_intake import domain, follow_up, handlers, repository
-from sigap_intake.context import Context, IntakeContext, get_context
+from sigap_intake.context import Context
 from sigap_intake.rate_limit import retry_after_header
+from sigap_shared.auth import require_internal_token
 from sigap_shared.events import PhotoVerdict, Privacy
 from sigap_shared.problems import Problem, Text, invalid_input
 from sigap_shared.runtime import Conn
+from sigap_shared.visible_text import VisibleText
 
 
-def _require_internal_token(
-    context: Annotated[IntakeContext, Depends(get_context)],
-    authorization: Annotated[str | None, Header()] = None,
-) -> None:
-    expected = "Bearer " + context.settings.internal_token.get_secret_value()
-    if authorization is None or not hmac.compare_digest(authorization.encode(), expected.encode()):
-        raise Problem(
-            status=401,
-            slug="unauthorized",
-            title=Text("Tidak diizinkan", "Unauthorized"),
-            detail=Text(
-                "Token layanan internal tidak ada atau salah.", "The internal service token is missing or wrong."
-            ),
-            headers={"WWW-Authenticate": "Bearer"},
-        )
-
-
-router = APIRouter(prefix="/internal/v1", tags=["internal"], dependencies=[Depends(_require_internal_token)])
+router = APIRouter(prefix="/internal/v1", tags=["internal"], dependencies=[Depends(require_internal_token)])
 
 
 class _Request(BaseModel):
@@ -232,7 +216,7 @@ class RevealIdentityIn(_Request):
     complaint_id: UUID
     actor: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
     actor_role: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
-    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=5, max_length=500)]
+    reason: VisibleText(min_length=5, max_length=500)
 
 
 class RevealedIdentityOut(BaseModel):

@@ -2,8 +2,10 @@
 services, service definitions, posting and reading requests, tokens; every resource in
 `.json` and `.xml`, errors in the specification's own format (not problem+json).
 
-A request's `service_request_id` is its Sigap tracking code. Only public reports are listed;
-confidential and anonymous ones exist for their reporters alone."""
+A request's `service_request_id` is its complaint id, the same id the public transparency API
+uses. The tracking code, which with the follow-up token is the reporter's key, goes only to the
+client that posted the request (with its token). Only public reports are listed; confidential
+and anonymous ones exist for their reporters alone."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from uuid import UUID
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -110,7 +113,7 @@ def _request_view(row: Any, names: Mapping[str, str], public_base: str) -> dict[
     # Open311 lists publicly listed reports only, whose evidence photos are public (EXIF-free).
     photo_id = row["first_photo_id"]
     return {
-        "service_request_id": row["tracking_code"],
+        "service_request_id": str(row["id"]),
         "status": "closed" if closed else "open",
         "status_notes": row["resolution_note"] or row["last_note"],
         "service_name": names.get(row["category"] or "", row["category"]),
@@ -151,6 +154,15 @@ def _parse_time(value: str | None, name: str) -> datetime | None:
             ),
         )
     return parsed
+
+
+def _complaint_id(service_request_id: str) -> UUID | None:
+    """The complaint a service_request_id names; None for anything that is not a complaint id
+    (which then matches no request, as an unknown id does)."""
+    try:
+        return UUID(service_request_id)
+    except ValueError:
+        return None
 
 
 # Routes are registered with explicit paths: `{fmt}` shares a segment with the resource name.
@@ -273,8 +285,9 @@ async def post_request(request: Request, fmt: str, conn: Conn, context: Context)
     receipt = domain.ComplaintReceipt.from_json(outcome.body)
     body = [
         {
-            "service_request_id": receipt.tracking_code,
+            "service_request_id": str(receipt.id),
             "token": receipt.follow_up_token,
+            "tracking_code": receipt.tracking_code,
             "service_notice": Text(
                 "Laporan diterima; dinas yang menangani ditentukan otomatis.",
                 "Report received; the responsible department is chosen automatically.",
@@ -290,7 +303,8 @@ async def get_requests(request: Request, fmt: str, conn: Conn, context: Context)
     try:
         fmt = _format(fmt)
         params = request.query_params
-        ids = [part.strip() for part in params.get("service_request_id", "").split(",") if part.strip()] or None
+        wanted = [part.strip() for part in params.get("service_request_id", "").split(",") if part.strip()]
+        ids = [complaint_id for complaint_id in map(_complaint_id, wanted) if complaint_id] if wanted else None
         end = _parse_time(params.get("end_date"), "end_date") or datetime.now(UTC)
         start = _parse_time(params.get("start_date"), "start_date") or end - WINDOW
         if end < start or end - start > WINDOW:
@@ -303,7 +317,7 @@ async def get_requests(request: Request, fmt: str, conn: Conn, context: Context)
         closed = None if len(statuses) != 1 else statuses == {"closed"}
         rows = await repository.open311_requests(
             conn=conn,
-            tracking_codes=ids,
+            complaint_ids=ids,
             category=params.get("service_code") or None,
             start=start,
             end=end,
@@ -321,9 +335,10 @@ async def get_requests(request: Request, fmt: str, conn: Conn, context: Context)
 async def get_request(request: Request, service_request_id: str, fmt: str, conn: Conn, context: Context) -> Response:
     try:
         fmt = _format(fmt)
+        complaint_id = _complaint_id(service_request_id)
         rows = await repository.open311_requests(
             conn=conn,
-            tracking_codes=[service_request_id],
+            complaint_ids=[complaint_id] if complaint_id else [],
             category=None,
             start=datetime.min.replace(tzinfo=UTC),
             end=datetime.now(UTC),
@@ -343,11 +358,13 @@ async def get_request(request: Request, service_request_id: str, fmt: str, conn:
 async def get_token(request: Request, token: str, fmt: str, conn: Conn) -> Response:
     try:
         fmt = _format(fmt)
-        code = await repository.tracking_code_by_token_hash(conn=conn, token_hash=domain.hash_token(token))
-        if code is None:
+        complaint_id = await repository.complaint_id_by_token_hash(conn=conn, token_hash=domain.hash_token(token))
+        if complaint_id is None:
             raise Open311Error(404, Text("token tidak ditemukan.", "token not found."))
     except Open311Error as error:
         return _error(request, fmt, error)
-    return _render(fmt, [{"service_request_id": code, "token": token}], root="service_requests", item="request")
+    return _render(
+        fmt, [{"service_request_id": str(complaint_id), "token": token}], root="service_requests", item="request"
+    )
 
 

@@ -564,7 +564,7 @@ async def sealed_identity_by_pseudonym(*, conn: asyncpg.Connection, pseudonym: s
 # -- Open311 ------------------------------------------------------------------------------
 
 _OPEN311_COLUMNS = """
-    c.id, c.tracking_code, c.category, c.description, c.address, c.lat, c.lon, c.status, c.department,
+    c.id, c.category, c.description, c.address, c.lat, c.lon, c.status, c.department,
     c.resolution_note, c.submitted_at, c.status_changed_at,
     (SELECT t.note FROM tracking_timeline t WHERE t.complaint_id = c.id AND t.note IS NOT NULL
      ORDER BY t.occurred_at DESC LIMIT 1) AS last_note,
@@ -575,7 +575,7 @@ _OPEN311_COLUMNS = """
 async def open311_requests(
     *,
     conn: asyncpg.Connection,
-    tracking_codes: list[str] | None,
+    complaint_ids: list[UUID] | None,
     category: str | None,
     start: datetime,
     end: datetime,
@@ -588,14 +588,14 @@ async def open311_requests(
         f"""
         SELECT {_OPEN311_COLUMNS} FROM complaints c
         WHERE c.privacy = 'publik' AND c.publicly_visible
-          AND ($1::text[] IS NULL OR c.tracking_code = ANY($1::text[]))
+          AND ($1::uuid[] IS NULL OR c.id = ANY($1::uuid[]))
           AND ($2::text IS NULL OR c.category = $2)
-          AND ($1::text[] IS NOT NULL OR c.submitted_at BETWEEN $3 AND $4)
+          AND ($1::uuid[] IS NOT NULL OR c.submitted_at BETWEEN $3 AND $4)
           AND ($5::boolean IS NULL OR (c.status = ANY($6::text[])) = $5)
         ORDER BY c.submitted_at DESC
         LIMIT $7
         """,
-        tracking_codes,
+        complaint_ids,
         category,
         start,
         end,
@@ -605,5 +605,5 @@ async def open311_requests(
     )
 
 
-async def tracking_code_by_token_hash(*, conn: asyncpg.Connection, token_hash: bytes) -> str | None:
-    return await conn.fetchval("SELECT tracking_code FROM complaints WHERE follow_up_token_hash = $1", token_hash)
+async def complaint_id_by_token_hash(*, conn: asyncpg.Connection, token_hash: bytes) -> UUID | None:
+    return await conn.fetchval("SELECT id FROM complaints WHERE follow_up_token_hash = $1", token_hash)

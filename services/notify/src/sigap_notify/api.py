@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import re
 import secrets
+import time
 import uuid
 from collections.abc import AsyncIterator
 from datetime import datetime
@@ -18,9 +19,9 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
-from sigap_notify import domain, repository
+from sigap_notify import domain, handlers, repository
 from sigap_notify.intake_client import FollowUpRateLimited, FollowUpRejected, IntakeUnavailable
-from sigap_shared.auth import CurrentStaff, StaffPrincipal
+from sigap_shared.auth import AuthError, CurrentStaff, StaffDirectoryUnavailable, StaffPrincipal
 from sigap_shared.problems import Problem, Text, invalid_input
 from sigap_shared.runtime import Conn
 from sigap_shared.storable import BIGINT_MAX
@@ -66,9 +67,23 @@ class NotificationLog(BaseModel):
 @router.get(
     "/complaints/{complaint_id}/notifications",
     response_model=NotificationLog,
-    summary="Every notification of a complaint: channel, recipient, status, attempts",
+    summary="Every notification of a complaint: channel, recipient, status, attempts (city-wide staff, "
+    "and staff of the departments leading or supporting it)",
 )
-async def list_notifications(complaint_id: UUID, conn: Conn) -> NotificationLog:
+async def list_notifications(complaint_id: UUID, conn: Conn, staff: CurrentStaff) -> NotificationLog:
+    if not staff.is_city_wide and staff.department not in await repository.departments_involved(
+        conn=conn, complaint_id=complaint_id
+    ):
+        # The same answer as for an unknown complaint: no existence leak across departments.
+        raise Problem(
+            status=404,
+            slug="complaint-not-found",
+            title=Text("Pengaduan tidak ditemukan", "Complaint not found"),
+            detail=Text(
+                f"Tidak ada pengaduan {complaint_id} yang ditangani dinas Anda.",
+                f"No complaint {complaint_id} handled by your department.",
+            ),
+        )
     rows = await repository.list_for_complaint(conn=conn, complaint_id=complaint_id)
     return NotificationLog(
         complaint_id=complaint_id,
@@ -512,9 +527,9 @@ async def subscribe(body: SubscriptionIn, request: Request, conn: Conn) -> Subsc
             detail=Text("Silakan coba lagi sebentar lagi.", "Please try again shortly."),
             headers={"Retry-After": "5"},
         ) from None
-    subscription_id = await repository.upsert_subscription(
+    subscription_id = await handlers.subscribe_reporter(
         conn=conn,
-        subscription_id=uuid.uuid4(),
+        box=request.app.state.notify.box,
         tracking_code=verified.tracking_code,
         complaint_id=verified.complaint_id,
         channel=body.channel,
@@ -585,13 +600,27 @@ async def stream(
     if staff.role == "field_officer" and staff.department == department:
         keys.append(domain.officer_recipient(department, staff.username))
     queue = hub.subscribe(*keys)
+    directory = request.app.state.staff_directory
+    # An open stream is checked again as often as the staff directory forgets its answers, so
+    # a deactivated account's stream ends within that bound too (STAFF_CONTRACT.md at status).
+    recheck_s = max(1.0, min(15.0, request.app.state.settings.staff_check_ttl_s))
 
     async def events() -> AsyncIterator[bytes]:
+        checked = time.monotonic()
         try:
             yield b": connected\n\nretry: 3000\n\n"
             while True:
+                if time.monotonic() - checked >= recheck_s:
+                    try:
+                        await directory.check(staff)
+                    except AuthError:
+                        log.info("staff_stream_ended", reason="account_refused")
+                        return
+                    except StaffDirectoryUnavailable:
+                        pass  # cannot tell now: asked again at the next check
+                    checked = time.monotonic()
                 try:
-                    message = await asyncio.wait_for(queue.get(), 15)
+                    message = await asyncio.wait_for(queue.get(), recheck_s)
                 except asyncio.TimeoutError:
                     yield b": keep-alive\n\n"
                     continue

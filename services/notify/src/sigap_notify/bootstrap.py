@@ -36,7 +36,11 @@ from sigap_notify.contacts import (
     SubscriptionContactResolver,
 )
 from sigap_notify.dispatcher import DigestPolicy, Dispatcher
-from sigap_notify.handlers import on_complaint_event, seal_legacy_webhook_secrets
+from sigap_notify.handlers import (
+    on_complaint_event,
+    seal_legacy_subscription_addresses,
+    seal_legacy_webhook_secrets,
+)
 from sigap_notify.intake_client import IntakeClient
 from sigap_notify.sealing import SecretBox
 from sigap_notify.settings import NotifySettings
@@ -109,7 +113,7 @@ def build_resolver(settings: NotifySettings, pool: asyncpg.Pool, http: aiohttp.C
     resolvers: list[ContactResolver] = [
         DepartmentContactResolver(pool),
         OfficerContactResolver(pool),
-        SubscriptionContactResolver(pool),
+        SubscriptionContactResolver(pool, SecretBox(settings.webhook_key())),
     ]
     if settings.intake_internal_url:
         token = settings.internal_token.get_secret_value() if settings.internal_token else None
@@ -200,6 +204,7 @@ async def start_notify(settings: NotifySettings, pool: asyncpg.Pool) -> NotifyCo
     box = SecretBox(settings.webhook_key())
     async with pool.acquire() as conn, conn.transaction():
         await seal_legacy_webhook_secrets(conn=conn, box=box)
+        await seal_legacy_subscription_addresses(conn=conn, box=box)
     http = new_http_session(settings)
     hub = DashboardHub()
     resolver = build_resolver(settings, pool, http)

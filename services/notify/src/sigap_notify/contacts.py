@@ -8,7 +8,7 @@ right now (the delivery is then retried).
 - `OfficerContactResolver`: `officer:<CODE>:<username>` -> a field officer's addresses (table
   `officer_contacts`, edited through the API by the department's admin).
 - `SubscriptionContactResolver`: channels a reporter subscribed directly with notify
-  (`POST /v1/subscriptions` with tracking code + follow-up token).
+  (`POST /v1/subscriptions` with tracking code + follow-up token), addresses stored sealed.
 - `IntakeContactResolver`: asks intake's internal API, which holds the encrypted identities,
   to resolve a reporter pseudonym (see INTAKE_CONTRACT.md).
 - `ChainedContactResolver`: the first resolver that knows the answer wins."""
@@ -27,6 +27,7 @@ import structlog
 
 from sigap_notify import lookups, repository
 from sigap_notify.domain import ANONYMOUS_REPORTER_PREFIX, OFFICER_PREFIX, REPORTER_PREFIX
+from sigap_notify.sealing import SecretBox, SecretUnreadable
 
 log = structlog.get_logger(__name__)
 
@@ -78,15 +79,26 @@ class OfficerContactResolver:
 
 
 class SubscriptionContactResolver:
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    def __init__(self, pool: asyncpg.Pool, box: SecretBox) -> None:
         self._pool = pool
+        self._box = box
 
     async def resolve(self, *, recipient: str, channel: str, params: Mapping[str, Any]) -> Contact | None:
         tracking_code = params.get("tracking_code")
         if not recipient.startswith(REPORTER_PREFIX) or not tracking_code:
             return None
         row = await lookups.together("subscription", (tracking_code, channel), self._load)
-        return Contact(addresses=(row["address"],), language=row["language"]) if row else None
+        if row is None:
+            return None
+        if row["address_sealed"] is None:
+            # Written before addresses were sealed and not sealed yet (start-up does it).
+            return Contact(addresses=(row["legacy_address"],), language=row["language"])
+        try:
+            address = self._box.open_address(row["address_sealed"], tracking_code=tracking_code, channel=channel)
+        except SecretUnreadable as exc:
+            # Another key than the one that sealed it: an operator must fix the setting.
+            raise ContactLookupUnavailable("subscribed address does not open with SIGAP_WEBHOOK_SECRET_KEY") from exc
+        return Contact(addresses=(address,), language=row["language"])
 
     async def _load(self, keys: Sequence[tuple[str, str]]) -> Mapping[tuple[str, str], asyncpg.Record]:
         async with self._pool.acquire() as conn:

@@ -4,6 +4,9 @@ the inbox claim commit together."""
 
 from __future__ import annotations
 
+import uuid
+from uuid import UUID
+
 import asyncpg
 import structlog
 
@@ -49,4 +52,43 @@ async def seal_legacy_webhook_secrets(*, conn: asyncpg.Connection, box: SecretBo
         )
     if rows:
         log.info("legacy_webhook_secrets_sealed", count=len(rows))
+    return len(rows)
+
+
+async def subscribe_reporter(
+    *,
+    conn: asyncpg.Connection,
+    box: SecretBox,
+    tracking_code: str,
+    complaint_id: UUID,
+    channel: str,
+    address: str,
+    language: str,
+) -> UUID:
+    """Store (or replace) a reporter's direct subscription; the address only ever sealed."""
+    return await repository.upsert_subscription(
+        conn=conn,
+        subscription_id=uuid.uuid4(),
+        tracking_code=tracking_code,
+        complaint_id=complaint_id,
+        channel=channel,
+        address_sealed=box.seal_address(address, tracking_code=tracking_code, channel=channel),
+        language=language,
+    )
+
+
+async def seal_legacy_subscription_addresses(*, conn: asyncpg.Connection, box: SecretBox) -> int:
+    """Encrypt the subscribed addresses stored in plaintext before addresses were sealed (run
+    at start-up with the webhook secrets, in the same transaction)."""
+    rows = await repository.lock_legacy_subscription_addresses(conn=conn)
+    for row in rows:
+        await repository.seal_subscription_address(
+            conn=conn,
+            subscription_id=row["id"],
+            address_sealed=box.seal_address(
+                row["legacy_address"], tracking_code=row["tracking_code"], channel=row["channel"]
+            ),
+        )
+    if rows:
+        log.info("legacy_subscription_addresses_sealed", count=len(rows))
     return len(rows)

@@ -452,7 +452,7 @@ async def find_subscriptions(
     index lookup per key, however small the table)."""
     rows = await conn.fetch(
         """
-        SELECT s.tracking_code, s.channel, s.id, s.address, s.language
+        SELECT s.tracking_code, s.channel, s.id, s.address_sealed, s.legacy_address, s.language
         FROM unnest($1::text[], $2::text[]) AS k(tracking_code, channel)
         CROSS JOIN LATERAL (
             -- LIMIT (the key is unique anyway) keeps this a per-key probe of the unique index:
@@ -475,23 +475,42 @@ async def upsert_subscription(
     tracking_code: str,
     complaint_id: UUID,
     channel: str,
-    address: str,
+    address_sealed: bytes,
     language: str,
 ) -> UUID:
     return await conn.fetchval(
         """
-        INSERT INTO reporter_subscriptions (id, tracking_code, complaint_id, channel, address, language)
+        INSERT INTO reporter_subscriptions (id, tracking_code, complaint_id, channel, address_sealed, language)
         VALUES ($1, $2, $3, $4, $5, $6)
         ON CONFLICT (tracking_code, channel) DO UPDATE
-        SET address = EXCLUDED.address, language = EXCLUDED.language, created_at = now()
+        SET address_sealed = EXCLUDED.address_sealed, legacy_address = NULL, language = EXCLUDED.language,
+            created_at = now()
         RETURNING id
         """,
         subscription_id,
         tracking_code,
         complaint_id,
         channel,
-        address,
+        address_sealed,
         language,
+    )
+
+
+async def lock_legacy_subscription_addresses(*, conn: asyncpg.Connection) -> list[asyncpg.Record]:
+    """Subscriptions whose address is still plaintext (written before addresses were sealed)."""
+    return await conn.fetch(
+        "SELECT id, tracking_code, channel, legacy_address FROM reporter_subscriptions"
+        " WHERE legacy_address IS NOT NULL FOR UPDATE"
+    )
+
+
+async def seal_subscription_address(
+    *, conn: asyncpg.Connection, subscription_id: UUID, address_sealed: bytes
+) -> None:
+    await conn.execute(
+        "UPDATE reporter_subscriptions SET address_sealed = $2, legacy_address = NULL WHERE id = $1",
+        subscription_id,
+        address_sealed,
     )
 
 
@@ -619,6 +638,14 @@ async def replay_dead_letters(
 async def known_departments(*, conn: asyncpg.Connection) -> list[str]:
     """Every department seen so far (each has its own Kafka topic)."""
     return [row["department"] for row in await conn.fetch("SELECT department FROM department_topics")]
+
+
+async def departments_involved(*, conn: asyncpg.Connection, complaint_id: UUID) -> list[str]:
+    """The complaint's lead and supporting departments, as notify last learnt them."""
+    row = await conn.fetchrow(
+        "SELECT department, supporters FROM complaint_departments WHERE complaint_id = $1", complaint_id
+    )
+    return [row["department"], *row["supporters"]] if row else []
 
 
 async def complaint_department(*, conn: asyncpg.Connection, complaint_id: UUID) -> str | None:

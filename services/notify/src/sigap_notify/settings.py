@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from pydantic import SecretStr, model_validator
 
 from sigap_notify.sealing import decode_key
@@ -12,6 +14,10 @@ DEVELOPMENT_WEBHOOK_SECRET_KEY = "c2lnYXAtZGV2ZWxvcG1lbnQtd2ViaG9vay1rZXktISE="
 
 
 class NotifySettings(ServiceSettings):
+    # Templates, contacts, webhooks, the delivery log and the live stream are staff endpoints;
+    # accounts live at status.
+    staff_checked_at_status: ClassVar[bool] = True
+
     service_name: str = "notify"
     http_port: int = 8003
     pg_database: str = "sigap_notify"
@@ -44,13 +50,13 @@ class NotifySettings(ServiceSettings):
 
     # Reporter contacts are resolved at send time from intake's internal API (never Kafka).
     intake_internal_url: str | None = None
-    internal_token: SecretStr | None = None  # SIGAP_INTERNAL_TOKEN, the same secret intake expects
     intake_timeout_s: float = 5.0
 
     # Department webhooks.
     webhook_timeout_s: float = 10.0
     webhook_allow_http: bool = False  # plain http:// URLs only for development and tests
-    # AES-256-GCM key (base64 of 32 bytes) sealing webhook secrets in the database, e.g.
+    # AES-256-GCM key (base64 of 32 bytes) sealing webhook secrets and reporters' subscribed
+    # addresses in the database, e.g.
     # `python -c "import os, base64; print(base64.b64encode(os.urandom(32)).decode())"`.
     webhook_secret_key: SecretStr = SecretStr(DEVELOPMENT_WEBHOOK_SECRET_KEY)
 

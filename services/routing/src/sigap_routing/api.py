@@ -25,6 +25,7 @@ from sigap_shared.events import GeoPoint
 from sigap_shared.problems import Problem, Text, preferred_language
 from sigap_shared.runtime import Conn
 from sigap_shared.storable import INTEGER_MAX
+from sigap_shared.visible_text import VisibleText
 
 
 class _In(BaseModel):
@@ -97,7 +98,7 @@ class TaxonomyIn(_In):
     taxonomy: TaxonomyDocument
 
 
-Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=500)]
+Reason = VisibleText(min_length=3, max_length=500)
 DepartmentCode = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=64)]
 
 

@@ -1,9 +1,14 @@
 """Routing's settings (env prefix SIGAP_)."""
 
+from typing import ClassVar
+
 from sigap_shared.settings import ServiceSettings
 
 
 class RoutingSettings(ServiceSettings):
+    # Transfers, joint handling and the taxonomy are staff endpoints; accounts live at status.
+    staff_checked_at_status: ClassVar[bool] = True
+
     service_name: str = "routing"
     http_port: int = 8001
     pg_database: str = "sigap_routing"

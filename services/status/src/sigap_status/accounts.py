@@ -114,14 +114,15 @@ def login_subjects(*, username: str, client_ip: str | None) -> list[tuple[str, s
 
 
 def login_retry_after(
-    counts: Sequence[tuple[str, int, datetime]], *, limits: LoginLimits, now: datetime
+    reserved: Sequence[tuple[str, int, datetime]], *, limits: LoginLimits, now: datetime
 ) -> int | None:
-    """Seconds to wait before another login attempt, or None when one is allowed. `counts`
-    are (scope, failures, window start): a fixed window opened by its first failure; once it
-    holds the limit's worth of failures, attempts wait until the window closes."""
+    """Seconds to wait before trying again, or None when this attempt may check its password.
+    `reserved` are (scope, attempts counted, window start) with this attempt already counted:
+    a fixed window opened by its first failure admits the limit's worth of password checks,
+    then attempts wait until the window closes."""
     waits = []
-    for scope, failures, window_start in counts:
+    for scope, attempts, window_start in reserved:
         closes_in = (window_start + timedelta(seconds=limits.window_s) - now).total_seconds()
-        if failures >= limits.limit_for(scope) and closes_in > 0:
+        if attempts > limits.limit_for(scope) and closes_in > 0:
             waits.append(math.ceil(closes_in))
     return max(waits) if waits else None

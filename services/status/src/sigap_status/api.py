@@ -14,11 +14,19 @@ import orjson
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from sigap_shared.auth import StaffPrincipal, current_staff
+from sigap_shared.auth import (
+    AuthError,
+    StaffAccount,
+    StaffPrincipal,
+    account_refused,
+    check_account,
+    current_staff,
+)
 from sigap_shared.events import ComplaintStatus
 from sigap_shared.problems import Problem, Text, invalid_input
 from sigap_shared.runtime import Conn
 from sigap_shared.storable import SaneDate
+from sigap_shared.visible_text import trim_invisible, visible_length, visible_or_none
 from sigap_status import accounts, domain, handlers, repository
 from sigap_status.intake_client import IntakeClient, IntakeRefused, IntakeUnavailable
 from sigap_status.queue import BadCursor, QueueFilter, SlaState, Sort, decode_cursor, encode_cursor, page_of
@@ -30,7 +38,10 @@ router = APIRouter(prefix="/v1", tags=["complaints"])
 
 def sla_policy_from_settings(settings: StatusSettings) -> SlaPolicy:
     return SlaPolicy(
-        calendar=WorkingCalendar(extra_days_off=parse_extra_days(settings.sla_extra_days_off)),
+        calendar=WorkingCalendar(
+            extra_days_off=parse_extra_days(settings.sla_extra_days_off),
+            holiday_categories=tuple(settings.sla_holiday_categories),
+        ),
         verify_days=settings.sla_verify_days,
         finish_days=settings.sla_finish_days,
         per_category=dict(settings.sla_category_days),
@@ -88,21 +99,15 @@ async def active_staff(request: Request, conn: Conn) -> StaffPrincipal:
     so deactivating an account takes effect at once rather than when its token expires."""
     principal = await current_staff(request)
     user = await repository.get_staff_user(conn=conn, username=principal.username)
-    if (
-        user is None
-        or not user["active"]
-        or (user["role"], user["department"]) != (principal.role, principal.department)
-    ):
-        raise Problem(
-            status=401,
-            slug="unauthorized",
-            title=Text("Perlu masuk (login) sebagai petugas", "Staff login required"),
-            detail=Text(
-                "Akun ini sudah dinonaktifkan atau perannya berubah. Silakan login kembali.",
-                "This account was deactivated or its role changed. Please log in again.",
-            ),
-            headers={"WWW-Authenticate": 'Bearer realm="sigap"'},
-        )
+    account = (
+        None
+        if user is None
+        else StaffAccount(username=user["username"], role=user["role"], department=user["department"], active=user["active"])
+    )
+    try:
+        check_account(principal, account)
+    except AuthError as exc:
+        raise account_refused(exc) from None
     return principal
 
 
@@ -121,8 +126,10 @@ class TimelineEntry(BaseModel):
 
 
 class ComplaintOut(BaseModel):
+    """The public view: no tracking code (with the follow-up token it is the reporter's own
+    key at intake), no identities, no staff names."""
+
     id: UUID
-    tracking_code: str
     kind: str | None
     category: str | None
     department: str | None
@@ -155,10 +162,11 @@ _PUBLIC_DETAIL = {
 @router.get(
     "/complaints/{complaint_id}",
     response_model=ComplaintOut,
-    summary="A complaint's status and timeline (public-safe: no identities, no staff names)",
+    summary="A public complaint's status and timeline (only publik complaints whose reporter agreed to be "
+    "listed; no tracking code, no identities, no staff names)",
 )
 async def get_complaint(complaint_id: UUID, conn: Conn) -> ComplaintOut:
-    row = await repository.get_complaint(conn=conn, complaint_id=complaint_id)
+    row = await repository.get_public_complaint(conn=conn, complaint_id=complaint_id)
     if row is None:
         raise _not_found(complaint_id)
     timeline = await repository.get_timeline(conn=conn, complaint_id=complaint_id)
@@ -176,41 +184,6 @@ async def get_complaint(complaint_id: UUID, conn: Conn) -> ComplaintOut:
             if entry["event_type"] not in handlers.INTERNAL_EVENT_TYPES
         ],
     )
-
-
-class ReopenIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    tracking_code: str = Field(min_length=4, max_length=32)
-    reason: str = Field(min_length=1, max_length=2000)
-    expected_version: int = Field(ge=0)
-
-
-class ReopenOut(BaseModel):
-    id: UUID
-    status: str | None
-    version: int
-
-
-@router.post(
-    "/complaints/{complaint_id}/reopen",
-    response_model=ReopenOut,
-    summary="The reporter reopens a finished complaint (proof: the complaint id and its tracking code)",
-)
-async def post_reopen(complaint_id: UUID, body: ReopenIn, conn: Conn, policy: Policy) -> ReopenOut:
-    try:
-        row = await handlers.reopen_by_reporter(
-            conn=conn,
-            complaint_id=complaint_id,
-            tracking_code=body.tracking_code,
-            reason=body.reason,
-            expected_version=body.expected_version,
-            policy=policy,
-        )
-    except handlers.ComplaintNotVisible:
-        raise _not_found(complaint_id) from None
-    except domain.LifecycleError as error:
-        raise _lifecycle_problem(error) from None
-    return ReopenOut(id=row["id"], status=row["status"], version=row["version"])
 
 
 # -- staff sessions -------------------------------------------------------------------------
@@ -447,13 +420,15 @@ async def get_reporter_identity(
     response: Response,
     reason: Annotated[str, Query(min_length=5, max_length=500, description="Why the identity is needed (audited)")],
 ) -> ReporterIdentityOut:
-    reason = reason.strip()
-    if len(reason) < 5:
+    reason = trim_invisible(reason)
+    if visible_length(reason) < 5:
         raise invalid_input(
             field="reason",
             location="query",
             message=Text("alasan terlalu pendek", "reason too short"),
-            detail=Text("Alasan wajib diisi (5-500 karakter).", "A reason is required (5-500 characters)."),
+            detail=Text(
+                "Alasan wajib diisi: 5-500 karakter yang terlihat.", "A reason is required: 5-500 visible characters."
+            ),
         )
     try:
         identity = await handlers.reveal_reporter_identity(
@@ -595,7 +570,7 @@ def _lifecycle_problem(error: domain.LifecycleError) -> Problem:
                     "admin kota yang dapat menugaskan petugas lapangan.",
                     "only the city admin may see a reporter's identity": "Hanya admin kota yang dapat melihat "
                     "identitas pelapor.",
-                }.get(error.reason, "Anda tidak berwenang melakukan ini."),
+                }.get(error.reason, error.reason_id or "Anda tidak berwenang melakukan ini."),
                 error.reason[0].upper() + error.reason[1:] + ".",
             ),
         )
@@ -825,8 +800,8 @@ class NoteOut(BaseModel):
     summary="Add an internal note (e.g. an officer's progress, with photos) or a message to the reporter",
 )
 async def post_note(complaint_id: UUID, body: NoteIn, staff: Staff, conn: Conn) -> NoteOut:
-    text = body.body.strip()
-    if not text:
+    text = visible_or_none(body.body)
+    if text is None:
         raise invalid_input(
             field="body",
             location="body",

@@ -38,6 +38,7 @@ from sigap_status.handlers import (
     sweep_sla_breaches,
 )
 from sigap_status.intake_client import IntakeClient, new_http_session
+from sigap_status.internal_api import router as internal_router
 from sigap_status.settings import StatusSettings
 
 log = structlog.get_logger(__name__)
@@ -49,7 +50,7 @@ def build_spec(settings: StatusSettings) -> ServiceSpec:
         package="sigap_status",
         title="Sigap Status",
         description="Owns each complaint's lifecycle and timeline, staff accounts and working-day SLAs.",
-        routers=[router],
+        routers=[router, internal_router],
         consumers=[
             ConsumerSpec(
                 name="lifecycle",

@@ -67,6 +67,8 @@ async def _command(args: argparse.Namespace, conn: asyncpg.Connection) -> str:
             found = await repository.set_password_hash(conn=conn, username=args.username, password_hash=password_hash)
             if found:
                 await repository.revoke_user_refresh_tokens(conn=conn, username=args.username)
+                # A new password lifts a lock that guessers put on the account.
+                await repository.clear_login_failures(conn=conn, subjects=[("username", args.username)])
         if not found:
             raise accounts.AccountError("username", "Pengguna tidak ditemukan", f"no user {args.username}")
         return f"password reset for {args.username}; their sessions were revoked"

@@ -19,6 +19,7 @@ from sigap_shared.events import (
     Envelope,
     ReporterRef,
 )
+from sigap_shared.visible_text import visible_or_none
 
 SOURCE = "sigap/status"
 SYSTEM_ACTOR = "sistem"
@@ -72,11 +73,23 @@ class IllegalTransition(LifecycleError):
 
 
 class NotPermitted(LifecycleError):
-    """The actor may see the complaint but not do this to it."""
+    """The actor may see the complaint but not do this to it. `reason` is English;
+    `reason_id` its Indonesian when the API has no fixed wording for it."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, reason_id: str | None = None) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.reason_id = reason_id
+
+
+ROLE_NAMES: dict[str, tuple[str, str]] = {
+    "city_admin": ("admin kota", "the city admin"),
+    "dept_admin": ("admin dinas", "a department admin"),
+    "field_officer": ("petugas lapangan", "a field officer"),
+    "auditor": ("auditor", "an auditor"),
+    "reporter": ("pelapor", "the reporter"),
+}
+ROLES_IN_ORDER = ("dept_admin", "city_admin", "field_officer", "reporter", "auditor")
 
 
 class MissingInformation(LifecycleError):
@@ -96,6 +109,26 @@ class StaleVersion(LifecycleError):
         super().__init__(f"expected version {expected}, current is {current}")
         self.expected = expected
         self.current = current
+
+
+def may_ever(actor: str, wanted: str) -> bool:
+    """Whether some state lets `actor` move a complaint to `wanted`."""
+    return any(actor in actors for (_, to), actors in PERMITTED.items() if to == wanted)
+
+
+def check_may_ever(actor: str, wanted: str) -> None:
+    """A change the actor's role may make from no state at all is a matter of permission
+    (403), not of the complaint's state (409, where reloading may help)."""
+    if may_ever(actor, wanted):
+        return
+    who_id, who_en = ROLE_NAMES.get(actor, (actor, actor))
+    may_id = " atau ".join(ROLE_NAMES[role][0] for role in ROLES_IN_ORDER if may_ever(role, wanted)) or "sistem"
+    may_en = " or ".join(ROLE_NAMES[role][1] for role in ROLES_IN_ORDER if may_ever(role, wanted)) or "the system"
+    raise NotPermitted(
+        f"{who_en} may never move a complaint to {wanted}; only {may_en} may",
+        f"{who_id[0].upper() + who_id[1:]} tidak berwenang mengubah status pengaduan menjadi {wanted}; "
+        f"hanya {may_id} yang dapat melakukannya.",
+    )
 
 
 def check_transition(current: ComplaintStatus | None, wanted: str) -> None:
@@ -189,8 +222,10 @@ def decide_transition(
 ) -> Envelope:
     """Check a requested transition against the rules and return the event it produces.
 
-    Order of checks: a stale version first (the client's picture is out of date, so nothing
-    else it asked can be judged), then the state machine, then the transition's own needs."""
+    Order of checks: whether the actor's role may ever make this change (a refusal no reload
+    can change), then a stale version (the client's picture is out of date, so nothing else it
+    asked can be judged), then the state machine, then the transition's own needs."""
+    check_may_ever(actor_kind, request.to)
     if request.expected_version != complaint.version:
         raise StaleVersion(request.expected_version, complaint.version)
     current = complaint.status
@@ -391,10 +426,8 @@ def reporter_message_event(
 
 
 def _clean(text: str | None) -> str | None:
-    if text is None:
-        return None
-    stripped = text.strip()
-    return stripped or None
+    # A reason made of zero-width or blank characters is no reason.
+    return visible_or_none(text)
 
 
 def received_event(routed: Envelope, *, now: datetime) -> Envelope:

@@ -3,6 +3,7 @@ events written to the outbox in that same transaction."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import uuid
 from collections.abc import Sequence
@@ -250,7 +251,6 @@ async def on_reporter_follow_up(
             await reopen_by_reporter(
                 conn=conn,
                 complaint_id=data.complaint_id,
-                tracking_code=data.tracking_code,
                 reason=data.reason,
                 expected_version=row["version"],
                 policy=policy or SlaPolicy(),
@@ -450,18 +450,18 @@ async def reopen_by_reporter(
     *,
     conn: asyncpg.Connection,
     complaint_id: UUID,
-    tracking_code: str,
     reason: str,
     expected_version: int,
     policy: SlaPolicy,
     now: datetime | None = None,
-) -> asyncpg.Record:
-    """The reporter reopens a finished complaint. The complaint id (a secret the reporter's
-    receipt link carries) together with its tracking code proves it is them."""
+) -> None:
+    """The reporter reopens a finished complaint. Status has no door for reporters: they ask
+    intake (`POST /v1/track/{code}/reopen`), which checks the follow-up token only their device
+    holds and the reopen window, and announces the request that brings this here."""
     now = now or datetime.now(UTC)
     async with conn.transaction():
         row = await repository.get_complaint_for_update(conn=conn, complaint_id=complaint_id)
-        if row is None or row["tracking_code"] != tracking_code.strip().upper():
+        if row is None:
             raise ComplaintNotVisible(str(complaint_id))
         view = complaint_view(row)
         envelope = domain.decide_transition(
@@ -497,10 +497,7 @@ async def reopen_by_reporter(
             detail={"from": change.previous_status, "to": change.status, "reason": change.reason},
         )
         await add_to_outbox(conn=conn, envelopes=[envelope])
-        updated = await repository.get_complaint(conn=conn, complaint_id=complaint_id)
     log.info("complaint_reopened_by_reporter", complaint_id=str(complaint_id))
-    assert updated is not None
-    return updated
 
 
 class NoRunningDeadline(Exception):
@@ -748,50 +745,71 @@ async def login(
     limits: accounts.LoginLimits | None = None,
     now: datetime | None = None,
 ) -> Session:
-    """Check the password; with `limits`, failed logins are counted per username and per
-    client address (in the database, so every replica sees them) and throttled past the limit.
-    A successful login clears its username's count (not its address's)."""
+    """Check the password; with `limits`, attempts are counted per username and per client
+    address (in the database, so every replica sees them) before the password is checked, and
+    throttled past the limit. A successful login takes its attempt back and clears its
+    username's count (not its address's)."""
     now = now or datetime.now(UTC)
     name = username.strip().lower()
     subjects = accounts.login_subjects(username=name, client_ip=client_ip)
-    refused = False
-    async with conn.transaction():
+    if limits is not None:
+        await _reserve_login_attempt(conn=conn, subjects=subjects, limits=limits, now=now)
+    user = await repository.get_staff_user(conn=conn, username=name)
+    # argon2 takes tens of milliseconds of CPU: in a thread, so other requests are served meanwhile.
+    valid = await asyncio.to_thread(accounts.verify_password, user["password_hash"] if user else None, password)
+    if user is None or not valid or not user["active"]:
+        # The attempt reserved above stays counted as this failure.
         if limits is not None:
-            counts = await repository.get_login_failures(conn=conn, subjects=subjects)
-            wait = accounts.login_retry_after(
-                [(row["scope"], row["failures"], row["window_start"]) for row in counts], limits=limits, now=now
-            )
-            if wait is not None:
-                log.warning("staff_login_throttled", retry_after_s=wait)
-                raise LoginThrottled(wait)
-        user = await repository.get_staff_user(conn=conn, username=name)
-        valid = accounts.verify_password(user["password_hash"] if user else None, password)
-        if user is None or not valid or not user["active"]:
-            refused = True
-            if limits is not None:
-                await repository.record_login_failure(conn=conn, subjects=subjects, now=now, window_s=limits.window_s)
-        else:
-            if limits is not None:
-                await repository.clear_login_failures(conn=conn, subjects=[("username", name)])
-            if accounts.needs_rehash(user["password_hash"]):
-                await repository.set_password_hash(
-                    conn=conn, username=user["username"], password_hash=accounts.hash_password(password)
-                )
-            session = await _open_session(
-                conn=conn,
-                user=user,
-                family_id=uuid.uuid4(),
-                secret=secret,
-                access_ttl_s=access_ttl_s,
-                refresh_ttl_s=refresh_ttl_s,
-            )
-    # The failure count must commit even though the login is refused.
-    if refused:
+            await repository.forget_closed_login_windows(conn=conn, now=now, window_s=limits.window_s)
         log.info("staff_login_refused")
         raise InvalidCredentials()
-    assert user is not None
+    async with conn.transaction():
+        if limits is not None:
+            await repository.clear_login_failures(conn=conn, subjects=[("username", name)])
+            await repository.release_login_attempt(conn=conn, subjects=[s for s in subjects if s[0] == "ip"])
+        if accounts.needs_rehash(user["password_hash"]):
+            await repository.set_password_hash(
+                conn=conn, username=user["username"], password_hash=accounts.hash_password(password)
+            )
+        session = await _open_session(
+            conn=conn,
+            user=user,
+            family_id=uuid.uuid4(),
+            secret=secret,
+            access_ttl_s=access_ttl_s,
+            refresh_ttl_s=refresh_ttl_s,
+        )
     log.info("staff_logged_in", username=user["username"], role=user["role"])
     return session
+
+
+async def _reserve_login_attempt(
+    *, conn: asyncpg.Connection, subjects: list[tuple[str, str]], limits: accounts.LoginLimits, now: datetime
+) -> None:
+    """Take a place in the counts before the password is checked (committed at once, so
+    parallel attempts see it); raise `LoginThrottled` past a limit, giving back the places the
+    other limits granted."""
+    reserved = await repository.reserve_login_attempt(
+        conn=conn,
+        subjects=subjects,
+        now=now,
+        window_s=limits.window_s,
+        max_per_username=limits.max_per_username,
+        max_per_ip=limits.max_per_ip,
+    )
+    wait = accounts.login_retry_after(
+        [(row["scope"], row["failures"], row["window_start"]) for row in reserved], limits=limits, now=now
+    )
+    if wait is None:
+        return
+    await repository.release_login_attempt(
+        conn=conn,
+        subjects=[
+            (row["scope"], row["subject"]) for row in reserved if row["failures"] <= limits.limit_for(row["scope"])
+        ],
+    )
+    log.warning("staff_login_throttled", retry_after_s=wait)
+    raise LoginThrottled(wait)
 
 
 async def refresh(

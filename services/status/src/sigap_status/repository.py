@@ -55,13 +55,15 @@ async def record_submitted(
         """
         WITH stored AS (
             INSERT INTO complaints (id, tracking_code, kind, category, submitted_at, title, description, address,
-                                    privacy, reporter_pseudonym, reporter_channels, lat, lon)
+                                    privacy, reporter_pseudonym, reporter_channels, lat, lon, publicly_visible)
             SELECT c.id, c.tracking_code, c.kind, c.category, c.submitted_at, c.title, c.description, c.address,
-                   c.privacy, c.pseudonym, coalesce(string_to_array(c.channels, ','), '{}'), c.lat, c.lon
+                   c.privacy, c.pseudonym, coalesce(string_to_array(c.channels, ','), '{}'), c.lat, c.lon,
+                   c.privacy = 'publik' AND c.publicly_visible
             FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::text[], $7::text[],
-                        $8::text[], $9::text[], $10::text[], $11::text[], $12::float8[], $13::float8[])
+                        $8::text[], $9::text[], $10::text[], $11::text[], $12::float8[], $13::float8[],
+                        $14::boolean[])
                  AS c(id, tracking_code, kind, category, submitted_at, title, description, address, privacy,
-                      pseudonym, channels, lat, lon)
+                      pseudonym, channels, lat, lon, publicly_visible)
             ON CONFLICT (id) DO UPDATE SET
                 lat = EXCLUDED.lat,
                 lon = EXCLUDED.lon,
@@ -74,11 +76,12 @@ async def record_submitted(
                 description = EXCLUDED.description,
                 address = EXCLUDED.address,
                 privacy = EXCLUDED.privacy,
+                publicly_visible = EXCLUDED.publicly_visible,
                 updated_at = now()
             RETURNING 1
         )
         """
-        + _timeline_insert(14),
+        + _timeline_insert(15),
         [c.complaint_id for c in complaints],
         [c.tracking_code for c in complaints],
         [c.kind for c in complaints],
@@ -92,6 +95,7 @@ async def record_submitted(
         [",".join(c.reporter.channels) if c.reporter else "" for c in complaints],
         [c.location.lat if c.location else None for c in complaints],
         [c.location.lon if c.location else None for c in complaints],
+        [c.publicly_visible for c in complaints],
         *_timeline_columns(entries),
     )
 
@@ -194,10 +198,14 @@ async def add_timeline_entry(
     )
 
 
-async def get_complaint(*, conn: asyncpg.Connection, complaint_id: UUID) -> asyncpg.Record | None:
+# What the public may see at all: complaints whose reporter chose `publik` and to be listed.
+PUBLICLY_SHOWN = "privacy = 'publik' AND publicly_visible"
+
+
+async def get_public_complaint(*, conn: asyncpg.Connection, complaint_id: UUID) -> asyncpg.Record | None:
     return await conn.fetchrow(
-        "SELECT id, tracking_code, kind, category, department, status, version, submitted_at, updated_at"
-        " FROM complaints WHERE id = $1",
+        "SELECT id, kind, category, department, status, version, submitted_at, updated_at"
+        f" FROM complaints WHERE id = $1 AND {PUBLICLY_SHOWN}",
         complaint_id,
     )
 
@@ -502,13 +510,13 @@ async def list_public(
     limit: int,
     after: tuple[datetime, UUID] | None,
 ) -> list[asyncpg.Record]:
-    """Complaints whose reporter chose to be public, newest first: no identities, no text
-    (the reporter's description may name people), no staff."""
+    """Complaints whose reporter chose to be public and listed, newest first: no identities,
+    no text (the reporter's description may name people), no staff."""
     return await conn.fetch(
-        """
+        f"""
         SELECT id, category, kelurahan, department, status, submitted_at, resolved_at, after_photo_ids
         FROM complaints
-        WHERE privacy = 'publik' AND status IS NOT NULL AND submitted_at IS NOT NULL
+        WHERE {PUBLICLY_SHOWN} AND status IS NOT NULL AND submitted_at IS NOT NULL
           AND ($1::text IS NULL OR category = $1)
           AND ($2::text IS NULL OR kelurahan = $2)
           AND ($3::text IS NULL OR status = $3)
@@ -588,33 +596,54 @@ async def set_sla_pause(
 # -- failed logins --------------------------------------------------------------------------
 
 
-async def get_login_failures(*, conn: asyncpg.Connection, subjects: list[tuple[str, str]]) -> list[asyncpg.Record]:
-    return await conn.fetch(
-        "SELECT f.scope, f.subject, f.failures, f.window_start FROM login_failures AS f"
-        " JOIN unnest($1::text[], $2::text[]) AS wanted (scope, subject) USING (scope, subject)",
-        [scope for scope, _ in subjects],
-        [subject for _, subject in subjects],
-    )
-
-
-async def record_login_failure(
-    *, conn: asyncpg.Connection, subjects: list[tuple[str, str]], now: datetime, window_s: int
-) -> None:
-    """Count one failure against each subject; a window that has closed starts again at 1."""
+async def reserve_login_attempt(
+    *,
+    conn: asyncpg.Connection,
+    subjects: list[tuple[str, str]],
+    now: datetime,
+    window_s: int,
+    max_per_username: int,
+    max_per_ip: int,
+) -> list[asyncpg.Record]:
+    """Count an attempt against each subject before its password is checked, in one statement
+    (the row lock of the upsert orders parallel attempts), so however many arrive at once, no
+    more than the limit get a password check. A window that has closed starts again at 1; past
+    the limit the count stays at limit + 1. Returns (scope, subject, failures, window_start).
+    Run outside a transaction: other attempts must see the count at once."""
     closed_before = now - timedelta(seconds=window_s)
-    await conn.execute(
+    return await conn.fetch(
         """
         INSERT INTO login_failures AS f (scope, subject, failures, window_start)
         SELECT scope, subject, 1, $3::timestamptz FROM unnest($1::text[], $2::text[]) AS wanted (scope, subject)
         ON CONFLICT (scope, subject) DO UPDATE SET
-            failures = CASE WHEN f.window_start > $4 THEN f.failures + 1 ELSE 1 END,
+            failures = CASE WHEN f.window_start > $4
+                            THEN least(f.failures + 1, CASE f.scope WHEN 'username' THEN $5::int ELSE $6::int END + 1)
+                            ELSE 1 END,
             window_start = CASE WHEN f.window_start > $4 THEN f.window_start ELSE EXCLUDED.window_start END
+        RETURNING f.scope, f.subject, f.failures, f.window_start
         """,
         [scope for scope, _ in subjects],
         [subject for _, subject in subjects],
         now,
         closed_before,
+        max_per_username,
+        max_per_ip,
     )
+
+
+async def release_login_attempt(*, conn: asyncpg.Connection, subjects: list[tuple[str, str]]) -> None:
+    """Take back an attempt counted by `reserve_login_attempt` that was no failure (the
+    password was right, or another limit refused the attempt before its check)."""
+    await conn.execute(
+        "UPDATE login_failures SET failures = failures - 1 WHERE failures > 0 AND (scope, subject) IN"
+        " (SELECT * FROM unnest($1::text[], $2::text[]))",
+        [scope for scope, _ in subjects],
+        [subject for _, subject in subjects],
+    )
+
+
+async def forget_closed_login_windows(*, conn: asyncpg.Connection, now: datetime, window_s: int) -> None:
+    closed_before = now - timedelta(seconds=window_s)
     # Closed windows are forgotten a little at a time, so the table stays small.
     await conn.execute(
         "DELETE FROM login_failures WHERE ctid = ANY(ARRAY("

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic_settings import NoDecode
 from pydantic import SecretStr, field_validator, model_validator
-from typing import Annotated
+from typing import Annotated, Literal
 
 from sigap_shared.settings import ServiceSettings
 
@@ -19,10 +19,16 @@ class StatusSettings(ServiceSettings):
 
     refresh_ttl_s: int = 14 * 24 * 3600
     # Working-day SLAs: defaults per LAPOR! practice, overrides per category as
-    # "category:verify_days:finish_days,...", and the city's own days off as ISO dates.
+    # "category:verify_days:finish_days,...", the `holidays` categories of national days off
+    # (public holidays and the cuti bersama filed under `government`), and the city's own
+    # days off as ISO dates.
     sla_verify_days: int = 3
     sla_finish_days: int = 5
     sla_category_days: Annotated[dict[str, tuple[int, int]], NoDecode] = {}
+    sla_holiday_categories: Annotated[tuple[Literal["public", "government"], ...], NoDecode] = (
+        "public",
+        "government",
+    )
     sla_extra_days_off: Annotated[tuple[str, ...], NoDecode] = ()
     sla_sweep_interval_s: float = 60.0
     # Open complaints of the same category within this distance are suggested as duplicates.
@@ -67,9 +73,9 @@ class StatusSettings(ServiceSettings):
             parsed[category] = (int(verify), int(finish))
         return parsed
 
-    @field_validator("sla_extra_days_off", mode="before")
+    @field_validator("sla_extra_days_off", "sla_holiday_categories", mode="before")
     @classmethod
-    def _parse_days_off(cls, value: object) -> object:
+    def _parse_comma_list(cls, value: object) -> object:
         if isinstance(value, str):
             return tuple(part.strip() for part in value.split(",") if part.strip())
         return value

@@ -1,6 +1,6 @@
-"""Working-day service levels: deadlines counted in Indonesian working days (weekends and
-national public holidays from the `holidays` package excluded, plus city-specific days off),
-in Depok's local time (WIB). Pure: no I/O."""
+"""Working-day service levels: deadlines counted in Indonesian working days (weekends, national
+public holidays and the government's joint leave days (cuti bersama) from the `holidays`
+package excluded, plus city-specific days off), in Depok's local time (WIB). Pure: no I/O."""
 
 from __future__ import annotations
 
@@ -25,20 +25,30 @@ STAGE_BY_STATUS: dict[str, str] = {
 }
 
 
+# `holidays` files the public holidays under `public` and the cuti bersama, on which
+# government offices close too, under `government`.
+DEFAULT_HOLIDAY_CATEGORIES: tuple[str, ...] = ("public", "government")
+
+
 @lru_cache(maxsize=64)
-def _national_holidays(year: int) -> frozenset[date]:
-    return frozenset(holidays.country_holidays("ID", years=year).keys())
+def _national_days_off(year: int, categories: tuple[str, ...]) -> frozenset[date]:
+    return frozenset(holidays.country_holidays("ID", years=year, categories=categories).keys())
 
 
 @dataclass(frozen=True)
 class WorkingCalendar:
-    """Indonesian working days; `extra_days_off` are the city's own (e.g. cuti bersama,
-    the city's anniversary)."""
+    """Indonesian working days; `extra_days_off` are the city's own (e.g. the city's
+    anniversary, or a joint leave day announced after the `holidays` release in use)."""
 
     extra_days_off: frozenset[date] = field(default_factory=frozenset)
+    holiday_categories: tuple[str, ...] = DEFAULT_HOLIDAY_CATEGORIES
 
     def is_working_day(self, day: date) -> bool:
-        return day.weekday() < 5 and day not in _national_holidays(day.year) and day not in self.extra_days_off
+        return (
+            day.weekday() < 5
+            and day not in _national_days_off(day.year, self.holiday_categories)
+            and day not in self.extra_days_off
+        )
 
     def add_working_days(self, start: datetime, days: int) -> datetime:
         """The deadline for something that started at `start` and must be done within `days`
