@@ -15,7 +15,7 @@ from uuid import UUID
 
 import asyncpg
 import structlog
-from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, ConsumerRecord, TopicPartition
 from aiokafka.errors import CommitFailedError, CorruptRecordException, KafkaError
 
 from sigap_shared.db import TRANSIENT_DB_ERRORS
@@ -32,8 +32,27 @@ __all__ = ["BatchHandler", "DeadLetterPublisher", "EventConsumer", "claim_events
 UNREADABLE_RECORD_ERRORS: tuple[type[BaseException], ...] = (ValueError, CorruptRecordException)
 
 
-class UnreadableRecord(Exception):
-    """A poll met a record the Kafka client cannot parse."""
+class _Assignment(ConsumerRebalanceListener):
+    """Keeps, for every partition assigned, the offset of its next unprocessed record (its
+    position when assigned, then past what was processed), and tells readiness once the
+    consumer holds partitions with their starting positions resolved."""
+
+    def __init__(self, consumer: AIOKafkaConsumer, next_offsets: dict[TopicPartition, int], assigned: asyncio.Event):
+        self._consumer = consumer
+        self._next_offsets = next_offsets
+        self._assigned = assigned
+
+    async def on_partitions_revoked(self, revoked: Sequence[TopicPartition]) -> None:
+        for partition in revoked:
+            self._next_offsets.pop(partition, None)
+
+    async def on_partitions_assigned(self, assigned: Sequence[TopicPartition]) -> None:
+        # Resolved before readiness is declared, so an event produced after /readyz answers
+        # 200 is never skipped by a "latest" reset.
+        for partition in assigned:
+            self._next_offsets[partition] = await self._consumer.position(partition)
+        if assigned:
+            self._assigned.set()
 
 Handler = Callable[..., Awaitable[None]]
 """`async def handler(*, conn: asyncpg.Connection, envelope: Envelope) -> None`
@@ -125,8 +144,7 @@ class EventConsumer:
         self._waiting_since: float | None = None
         self._lag = 0
         self._problem: str | None = None
-        # The last session met a record it could not parse: read partition by partition.
-        self._careful = False
+        self._next_offsets: dict[TopicPartition, int] = {}
 
     def stalled(self, *, after_s: float) -> str | None:
         """Why this consumer counts as stalled (messages waiting and no progress for longer
@@ -144,7 +162,6 @@ class EventConsumer:
         backoff = Backoff(first_s=0.5)
         while True:
             consumer = AIOKafkaConsumer(
-                *self._topics,
                 bootstrap_servers=self._bootstrap,
                 group_id=self._group_id,
                 client_id=self._group_id,
@@ -156,15 +173,13 @@ class EventConsumer:
             delay = 0.0
             try:
                 await consumer.start()
+                self._next_offsets.clear()
+                consumer.subscribe(self._topics, listener=_Assignment(consumer, self._next_offsets, self.assigned))
                 log.info("consumer_started", consumer=self.name, topics=self._topics)
                 backoff.succeeded()
                 await self._consume(consumer)
             except asyncio.CancelledError:
                 raise
-            except UnreadableRecord as exc:
-                # Start again from what was processed: aiokafka may already have moved other
-                # partitions of the failed poll past records it never returned.
-                log.warning("consumer_record_unreadable", consumer=self.name, error=repr(exc.__cause__))
             except (KafkaError, OSError, asyncio.TimeoutError) as exc:
                 delay = backoff.failed(exc)
                 log.warning("consumer_kafka_unavailable", consumer=self.name, error=repr(exc), retry_in_s=delay)
@@ -188,23 +203,16 @@ class EventConsumer:
         last_commit = clock()
         try:
             while True:
-                if self._careful:
-                    # Polling every partition at once would meet the unreadable record again.
-                    while not consumer.assignment():
-                        await asyncio.sleep(0.1)
-                    await self._read_carefully(consumer, pending)
-                    self._careful = False
                 try:
                     batches = await consumer.getmany(timeout_ms=500, max_records=self._batch_size)
                 except UNREADABLE_RECORD_ERRORS as exc:
-                    self._careful = True
-                    raise UnreadableRecord from exc
-                if not self.assigned.is_set() and consumer.assignment():
-                    # Resolve every starting position before declaring readiness, so an event
-                    # produced after /readyz answers 200 is never skipped by a "latest" reset.
-                    for partition in consumer.assignment():
-                        await consumer.position(partition)
-                    self.assigned.set()
+                    log.warning("consumer_record_unreadable", consumer=self.name, error=repr(exc))
+                    # aiokafka may already have moved other partitions of this poll past records
+                    # it never returned: back to what was processed, then one partition at a time.
+                    for partition, offset in self._next_offsets.items():
+                        consumer.seek(partition, offset)
+                    await self._read_carefully(consumer, pending)
+                    continue
                 if batches:
                     await self._handle_polled(consumer, batches, pending)
                 elif self._waiting_since is not None:
@@ -236,7 +244,9 @@ class EventConsumer:
             self._waiting_since = time.monotonic()
         # One transaction for everything polled (each partition's order is kept).
         await self._process([message for messages in batches.values() for message in messages])
-        pending.update({partition: messages[-1].offset + 1 for partition, messages in batches.items()})
+        done = {partition: messages[-1].offset + 1 for partition, messages in batches.items()}
+        pending.update(done)
+        self._next_offsets.update(done)
         self._moved_on(
             sum(max((consumer.highwater(partition) or 0) - pending[partition], 0) for partition in batches)
         )
@@ -264,6 +274,7 @@ class EventConsumer:
         that cannot be parsed is found, dead-lettered by reference and stepped over."""
         for partition in sorted(consumer.assignment()):
             end: int | None = None
+            empty_polls = 0
             while True:
                 start = await consumer.position(partition)
                 if end is not None and start >= end:
@@ -276,9 +287,13 @@ class EventConsumer:
                     continue
                 finally:
                     end = consumer.highwater(partition) if end is None else end
-                if not batches:
+                if batches:
+                    await self._handle_polled(consumer, batches, pending)
+                    continue
+                # Nothing yet, short of where it stood: the fetch after a seek may be on its way.
+                empty_polls += 1
+                if empty_polls >= 5:
                     break
-                await self._handle_polled(consumer, batches, pending)
 
     async def _step_over_unreadable(
         self,
@@ -316,7 +331,7 @@ class EventConsumer:
                 offset += 1
         end = readable[0].offset if readable else offset
         log.error(
-            "record_unreadable",
+            "records_unreadable",
             consumer=self.name,
             topic=partition.topic,
             partition=partition.partition,
@@ -324,17 +339,21 @@ class EventConsumer:
             last_offset=end - 1,
             error=repr(error),
         )
-        await self._dead_letters.publish_letter(
-            unreadable(
-                consumer=self.name,
-                topic=partition.topic,
-                partition=partition.partition,
-                offset=first,
-                error=f"the Kafka client cannot parse the records at offsets {first} to {end - 1}: {error!r}",
+        # One letter per offset: the range may span several unreadable batches, and each
+        # record the broker accepted is accounted for on its own.
+        for skipped in range(first, end):
+            await self._dead_letters.publish_letter(
+                unreadable(
+                    consumer=self.name,
+                    topic=partition.topic,
+                    partition=partition.partition,
+                    offset=skipped,
+                    error=f"the Kafka client cannot parse the records at offsets {first} to {end - 1}: {error!r}",
+                )
             )
-        )
-        self.dead_lettered += 1
-        pending[partition] = end
+            self.dead_lettered += 1
+        self._advanced()
+        pending[partition] = self._next_offsets[partition] = end
         if readable:
             await self._handle_polled(consumer, {partition: readable}, pending)
 
