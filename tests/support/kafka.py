@@ -44,6 +44,14 @@ class _RawHeaderName(str):
         return self.raw
 
 
+def raw_record_size(key: bytes | None, value: bytes | None, headers: Sequence[tuple[bytes, bytes | None]]) -> int:
+    """What a record batch holding just this record weighs at most, as the broker's
+    `max.message.bytes` counts it."""
+    return _DefaultRecordBatchBuilderPy.estimate_size_in_bytes(
+        key, value, [(_RawHeaderName(name), raw) for name, raw in headers]
+    )
+
+
 async def send_raw_record(
     producer: AIOKafkaProducer,
     topic: str,
