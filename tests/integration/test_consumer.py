@@ -71,6 +71,30 @@ async def _count_effects(pool: asyncpg.Pool, complaint_id: uuid.UUID) -> int:
     return await pool.fetchval("SELECT count(*) FROM effects WHERE complaint_id = $1", complaint_id)
 
 
+async def _consume_until(infra, pool: asyncpg.Pool, topic: str, *, handled: Envelope, dead_letters: int) -> None:
+    """Run a consumer until `handled` has its effect and `dead_letters` letters went out."""
+    consumer, publisher = _consumer(infra, pool, topic)
+    task = asyncio.create_task(consumer.run())
+    try:
+        await eventually(lambda: _count_effects(pool, handled.data.complaint_id), timeout_s=30)
+        await eventually(lambda: publisher.published >= dead_letters, timeout_s=30)
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await publisher.close()
+
+
+async def _letters_about(infra, topic: str, count: int) -> list:
+    """The dead letters of messages from `topic` (and, for a while, any extra one)."""
+    return await collect(
+        infra.kafka_bootstrap,
+        [infra.topic(TOPIC_DEAD_LETTER)],
+        keep=lambda record: orjson.loads(record.value)["original_topic"] == topic,
+        until=lambda kept: len(kept) >= count,
+        settle_s=0.5,
+    )
+
+
 async def test_event_delivered_twice_has_one_effect(infra, effects_pool):
     topic = f"test.consumer.{uuid.uuid4().hex}"
     envelope = submitted_envelope()
@@ -121,22 +145,8 @@ async def test_poison_messages_go_to_dead_letter_topic_and_the_next_message_is_p
             _wire(after),
         ],
     )
-    consumer, dead_letters = _consumer(infra, effects_pool, topic)
-    task = asyncio.create_task(consumer.run())
-    try:
-        await eventually(lambda: _count_effects(effects_pool, after.data.complaint_id), timeout_s=30)
-        await eventually(lambda: dead_letters.published >= 3, timeout_s=30)
-    finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
-        await dead_letters.close()
-
-    def ours(record) -> bool:
-        return orjson.loads(record.value)["original_topic"] == topic
-
-    letters = await collect(
-        infra.kafka_bootstrap, [infra.topic(TOPIC_DEAD_LETTER)], keep=ours, until=lambda kept: len(kept) >= 3, settle_s=0.5
-    )
+    await _consume_until(infra, effects_pool, topic, handled=after, dead_letters=3)
+    letters = await _letters_about(infra, topic, 3)
     assert len(letters) == 3
     by_key = {body["original_key"]: body for body in (orjson.loads(r.value) for r in letters)}
     assert "missing CloudEvents attributes" in by_key["garbage-key"]["error"]
@@ -216,22 +226,8 @@ async def test_an_oversized_binary_message_is_dead_lettered_by_reference_and_the
         [(same_partition, huge, [("x-binary", b"\xff\xfe\x00"), ("x-big", b"h" * 50_000)]), _wire(after)],
         max_request_size=2 * 1024 * 1024,
     )
-    consumer, dead_letters = _consumer(infra, effects_pool, topic)
-    task = asyncio.create_task(consumer.run())
-    try:
-        await eventually(lambda: _count_effects(effects_pool, after.data.complaint_id), timeout_s=30)
-        await eventually(lambda: dead_letters.published >= 1, timeout_s=10)
-    finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
-        await dead_letters.close()
-
-    letters = await collect(
-        infra.kafka_bootstrap,
-        [infra.topic(TOPIC_DEAD_LETTER)],
-        keep=lambda record: orjson.loads(record.value)["original_topic"] == topic,
-        until=lambda kept: len(kept) >= 1,
-    )
+    await _consume_until(infra, effects_pool, topic, handled=after, dead_letters=1)
+    letters = await _letters_about(infra, topic, 1)
     assert len(letters) == 1
     assert len(letters[0].value) < 64 * 1024
     body = parse_record(letters[0])["data"]
@@ -269,23 +265,9 @@ async def test_a_record_the_kafka_client_cannot_parse_is_dead_lettered_by_refere
                 unreadable_offset = sent.offset
     finally:
         await producer.stop()
-    consumer, dead_letters = _consumer(infra, effects_pool, topic)
-    task = asyncio.create_task(consumer.run())
-    try:
-        await eventually(lambda: _count_effects(effects_pool, after.data.complaint_id), timeout_s=30)
-        await eventually(lambda: dead_letters.published >= 1, timeout_s=10)
-    finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
-        await dead_letters.close()
+    await _consume_until(infra, effects_pool, topic, handled=after, dead_letters=1)
     assert await _count_effects(effects_pool, before.data.complaint_id) == 1
-    letters = await collect(
-        infra.kafka_bootstrap,
-        [infra.topic(TOPIC_DEAD_LETTER)],
-        keep=lambda record: orjson.loads(record.value)["original_topic"] == topic,
-        until=lambda kept: len(kept) >= 1,
-        settle_s=0.5,
-    )
+    letters = await _letters_about(infra, topic, 1)
     assert len(letters) == 1
     body = orjson.loads(letters[0].value)
     assert (body["original_partition"], body["original_offset"]) == (0, unreadable_offset)

@@ -186,17 +186,12 @@ async def service(request, infra, databases) -> AsyncIterator[RunningService]:
     settings_class, build_spec = SERVICES[request.param]
     prefix = f"{infra.topic_prefix}props{uuid.uuid4().hex[:6]}."
     settings = settings_class(
-        environment="test",
-        kafka_bootstrap=infra.kafka_bootstrap,
-        kafka_topic_prefix=prefix,
+        **infra.settings_kwargs(
+            database=await databases.create(f"props_{request.param}"),
+            group_prefix=random_name("props"),
+            topic_prefix=prefix,
+        ),
         kafka_topic_partitions=PARTITIONS,
-        kafka_group_prefix=random_name("props"),
-        kafka_offset_reset="latest",
-        pg_host=infra.pg_host,
-        pg_port=infra.pg_port,
-        pg_user=infra.pg_user,
-        pg_password=infra.pg_password,
-        pg_database=await databases.create(f"props_{request.param}"),
         consumer_max_attempts=2,
     )
     spec = build_spec(settings)

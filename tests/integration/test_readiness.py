@@ -44,18 +44,9 @@ async def test_a_wedged_consumer_with_lag_makes_readyz_fail_with_the_reason_unti
         handled.append(envelope.data.complaint_id)
 
     settings = ServiceSettings(
+        **infra.settings_kwargs(database=await databases.create(), group_prefix=random_name("readiness")),
         service_name="readiness",
-        environment="test",
         http_port=free_port(),
-        kafka_bootstrap=infra.kafka_bootstrap,
-        kafka_topic_prefix=infra.topic_prefix,
-        kafka_group_prefix=random_name("readiness"),
-        kafka_offset_reset="latest",
-        pg_host=infra.pg_host,
-        pg_port=infra.pg_port,
-        pg_user=infra.pg_user,
-        pg_password=infra.pg_password,
-        pg_database=await databases.create(),
         stall_after_s=1.0,
         kafka_commit_interval_s=0,
     )

@@ -21,7 +21,7 @@ from aiokafka.errors import CommitFailedError, CorruptRecordException, KafkaErro
 from sigap_shared.db import TRANSIENT_DB_ERRORS
 from sigap_shared.dead_letters import DeadLetterPublisher, unreadable
 from sigap_shared.events import Envelope, EventDecodeError, decode
-from sigap_shared.retry import Backoff
+from sigap_shared.retry import Backoff, overdue
 
 log = structlog.get_logger(__name__)
 
@@ -149,11 +149,8 @@ class EventConsumer:
     def stalled(self, *, after_s: float) -> str | None:
         """Why this consumer counts as stalled (messages waiting and no progress for longer
         than `after_s`), else None. An idle consumer with no lag never is."""
-        since = self._waiting_since
-        if since is None:
-            return None
-        waited = time.monotonic() - since
-        if waited < after_s:
+        waited = overdue(self._waiting_since, after_s=after_s)
+        if waited is None:
             return None
         reason = f"stalled: lag {self._lag} for {waited:.0f} s"
         return f"{reason}: {self._problem[:300]}" if self._problem else reason

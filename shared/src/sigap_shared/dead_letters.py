@@ -102,23 +102,19 @@ def dead_letter(*, consumer: str, message: ConsumerRecord, error: str) -> DeadLe
 def reference(letter: DeadLetter) -> DeadLetter:
     """The same letter without headers or value, key and error cut short: what is left finds
     the original again (topic, partition, offset; the value's size and hash)."""
-    key, _ = _cut(letter.original_key, REFERENCE_KEY_CHARS) if letter.original_key is not None else (None, False)
+    key, key_cut = (None, False) if letter.original_key is None else _cut(letter.original_key, REFERENCE_KEY_CHARS)
     error, error_cut = _cut(letter.error, REFERENCE_ERROR_CHARS)
-    parts: set[str] = set(letter.truncated) | {"headers", "value"}
-    if error_cut:
-        parts.add("error")
-    if key != letter.original_key:
-        parts.add("key")
-    return DeadLetter(
-        consumer=letter.consumer,
-        error=error,
-        original_topic=letter.original_topic,
-        original_partition=letter.original_partition,
-        original_offset=letter.original_offset,
-        original_key=key,
-        original_value_size=letter.original_value_size,
-        original_value_sha256=letter.original_value_sha256,
-        truncated=tuple(part for part in ("error", "key", "headers", "value") if part in parts),  # type: ignore[misc]
+    parts = set(letter.truncated) | {"headers", "value"}
+    parts |= {part for part, was_cut in (("key", key_cut), ("error", error_cut)) if was_cut}
+    return letter.model_copy(
+        update={
+            "error": error,
+            "original_key": key,
+            "original_headers": {},
+            "original_value": None,
+            "original_value_encoding": "none",
+            "truncated": tuple(part for part in ("error", "key", "headers", "value") if part in parts),
+        }
     )
 
 

@@ -258,7 +258,9 @@ class OutboxRelay:
     async def _mark_sent(self, conn: asyncpg.Connection, rows: Sequence[asyncpg.Record]) -> None:
         if not rows:
             return
-        await conn.execute("UPDATE outbox SET sent_at = now() WHERE id = ANY($1::bigint[])", [row["id"] for row in rows])
+        await conn.execute(
+            "UPDATE outbox SET sent_at = now() WHERE id = ANY($1::bigint[])", [row["id"] for row in rows]
+        )
         self.published += len(rows)
 
     async def _park(self, conn: asyncpg.Connection, row: asyncpg.Record, error: BaseException) -> None:

@@ -7,6 +7,15 @@ from __future__ import annotations
 import time
 
 
+def overdue(since: float | None, *, after_s: float) -> float | None:
+    """Seconds waited since `since` (a `time.monotonic()` reading) when that is `after_s` or
+    more, else None (also when nothing is waited for)."""
+    if since is None:
+        return None
+    waited = time.monotonic() - since
+    return waited if waited >= after_s else None
+
+
 class Backoff:
     """Delays that double from `first_s` up to `max_s`, and the clock of one unit of work.
 
@@ -39,11 +48,8 @@ class Backoff:
 
     def stuck(self, *, after_s: float) -> str | None:
         """Why the work counts as stuck (unfinished for longer than `after_s`), else None."""
-        since = self.since
-        if since is None:
-            return None
-        waited = time.monotonic() - since
-        if waited < after_s:
+        waited = overdue(self.since, after_s=after_s)
+        if waited is None:
             return None
         if self.error is None:
             return f"stuck: waiting for {waited:.0f} s"
