@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
+import os
 import uuid
 
 import asyncpg
 import orjson
 import pytest
+from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 
 from sigap_shared.consumer import DeadLetterPublisher, EventConsumer
 from sigap_shared.events import TOPIC_DEAD_LETTER, ComplaintSubmitted, Envelope, encode
 from tests.support.cloudevents_sdk import parse_record
 from tests.support.factories import submitted_envelope
-from tests.support.kafka import collect, eventually, produce_raw
+from tests.support.kafka import collect, eventually, produce_raw, send_raw_record
 
 pytestmark = pytest.mark.integration
 
@@ -67,6 +71,30 @@ async def _count_effects(pool: asyncpg.Pool, complaint_id: uuid.UUID) -> int:
     return await pool.fetchval("SELECT count(*) FROM effects WHERE complaint_id = $1", complaint_id)
 
 
+async def _consume_until(infra, pool: asyncpg.Pool, topic: str, *, handled: Envelope, dead_letters: int) -> None:
+    """Run a consumer until `handled` has its effect and `dead_letters` letters went out."""
+    consumer, publisher = _consumer(infra, pool, topic)
+    task = asyncio.create_task(consumer.run())
+    try:
+        await eventually(lambda: _count_effects(pool, handled.data.complaint_id), timeout_s=30)
+        await eventually(lambda: publisher.published >= dead_letters, timeout_s=30)
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await publisher.close()
+
+
+async def _letters_about(infra, topic: str, count: int) -> list:
+    """The dead letters of messages from `topic` (and, for a while, any extra one)."""
+    return await collect(
+        infra.kafka_bootstrap,
+        [infra.topic(TOPIC_DEAD_LETTER)],
+        keep=lambda record: orjson.loads(record.value)["original_topic"] == topic,
+        until=lambda kept: len(kept) >= count,
+        settle_s=0.5,
+    )
+
+
 async def test_event_delivered_twice_has_one_effect(infra, effects_pool):
     topic = f"test.consumer.{uuid.uuid4().hex}"
     envelope = submitted_envelope()
@@ -117,22 +145,8 @@ async def test_poison_messages_go_to_dead_letter_topic_and_the_next_message_is_p
             _wire(after),
         ],
     )
-    consumer, dead_letters = _consumer(infra, effects_pool, topic)
-    task = asyncio.create_task(consumer.run())
-    try:
-        await eventually(lambda: _count_effects(effects_pool, after.data.complaint_id), timeout_s=30)
-        await eventually(lambda: dead_letters.published >= 3, timeout_s=30)
-    finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
-        await dead_letters.close()
-
-    def ours(record) -> bool:
-        return orjson.loads(record.value)["original_topic"] == topic
-
-    letters = await collect(
-        infra.kafka_bootstrap, [infra.topic(TOPIC_DEAD_LETTER)], keep=ours, until=lambda kept: len(kept) >= 3, settle_s=0.5
-    )
+    await _consume_until(infra, effects_pool, topic, handled=after, dead_letters=3)
+    letters = await _letters_about(infra, topic, 3)
     assert len(letters) == 3
     by_key = {body["original_key"]: body for body in (orjson.loads(r.value) for r in letters)}
     assert "missing CloudEvents attributes" in by_key["garbage-key"]["error"]
@@ -195,3 +209,66 @@ async def test_offsets_are_committed_at_the_interval_and_on_stop_and_a_restart_r
 
 async def _at_least(infra, group_id: str, topic: str, wanted: int) -> bool:
     return await _committed(infra, group_id, topic) >= wanted
+
+
+async def test_an_oversized_binary_message_is_dead_lettered_by_reference_and_the_next_event_is_handled(
+    infra, effects_pool
+):
+    # ~900 KB of binary data fits the broker's limit (about 1 MB, the default of every Sigap
+    # topic) but not once embedded in a dead letter as base64.
+    topic = f"test.consumer.{uuid.uuid4().hex}"
+    huge = os.urandom(900 * 1024)
+    after = submitted_envelope()
+    same_partition = encode(after).key  # the poison message sits right before the valid event
+    await produce_raw(
+        infra.kafka_bootstrap,
+        topic,
+        [(same_partition, huge, [("x-binary", b"\xff\xfe\x00"), ("x-big", b"h" * 50_000)]), _wire(after)],
+        max_request_size=2 * 1024 * 1024,
+    )
+    await _consume_until(infra, effects_pool, topic, handled=after, dead_letters=1)
+    letters = await _letters_about(infra, topic, 1)
+    assert len(letters) == 1
+    assert len(letters[0].value) < 64 * 1024
+    body = parse_record(letters[0])["data"]
+    assert body["original_value_size"] == len(huge)
+    assert body["original_value_sha256"] == hashlib.sha256(huge).hexdigest()
+    assert body["original_value_encoding"] == "base64"
+    prefix = base64.b64decode(body["original_value"])
+    assert 0 < len(prefix) < len(huge) and huge.startswith(prefix)
+    assert "value" in body["truncated"] and "headers" in body["truncated"]
+    assert body["original_headers"]["x-binary"] == "\ufffd\ufffd\x00"
+    assert len(body["original_headers"]["x-big"]) < 50_000
+
+
+async def test_a_record_the_kafka_client_cannot_parse_is_dead_lettered_by_reference_and_its_partition_reads_on(
+    infra, effects_pool
+):
+    # A header name that is not UTF-8 (another client's bug): aiokafka fails to parse the
+    # record, and a consumer that only restarted would meet it again forever.
+    topic = f"test.consumer.{uuid.uuid4().hex}"
+    before, after = submitted_envelope(), submitted_envelope()
+    producer = AIOKafkaProducer(bootstrap_servers=infra.kafka_bootstrap)
+    await producer.start()
+    try:
+        for envelope in (before, None, after):
+            key, value, headers = _wire(envelope) if envelope else (b"k", b"v", ((b"\xff\xfe", b"x"),))
+            sent = await send_raw_record(
+                producer,
+                topic,
+                partition=0,
+                key=key,
+                value=value,
+                headers=[(name.encode() if isinstance(name, str) else name, raw) for name, raw in headers],
+            )
+            if envelope is None:
+                unreadable_offset = sent.offset
+    finally:
+        await producer.stop()
+    await _consume_until(infra, effects_pool, topic, handled=after, dead_letters=1)
+    assert await _count_effects(effects_pool, before.data.complaint_id) == 1
+    letters = await _letters_about(infra, topic, 1)
+    assert len(letters) == 1
+    body = orjson.loads(letters[0].value)
+    assert (body["original_partition"], body["original_offset"]) == (0, unreadable_offset)
+    assert "UnicodeDecodeError" in body["error"]

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from pathlib import Path
 
 import asyncpg
 import pytest
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
-from sigap_shared.events import TOPIC_COMPLAINT_SUBMITTED, decode
+from sigap_shared.events import TOPIC_COMPLAINT_SUBMITTED, Envelope, decode
 from sigap_shared.housekeeping import purge_once
-from sigap_shared.outbox import OutboxRelay, add_to_outbox
+from sigap_shared.outbox import OutboxRelay, add_to_outbox, parked_counts
 from tests.support.cloudevents_sdk import parse_record
 from tests.support.factories import submitted_envelope
 from tests.support.infra import Infra, extra_kafka_broker
@@ -19,13 +21,15 @@ from tests.support.kafka import collect, eventually
 pytestmark = pytest.mark.integration
 
 
-def _relay(infra: Infra, pool: asyncpg.Pool, bootstrap: str | None = None) -> OutboxRelay:
+def _relay(
+    infra: Infra, pool: asyncpg.Pool, bootstrap: str | None = None, *, topic_prefix: str | None = None
+) -> OutboxRelay:
     return OutboxRelay(
         connect_kwargs=_pool_kwargs(infra, pool),
         bootstrap=bootstrap or infra.kafka_bootstrap,
         client_id="test-relay",
         poll_interval_s=0.5,
-        topic_prefix=infra.topic_prefix,
+        topic_prefix=infra.topic_prefix if topic_prefix is None else topic_prefix,
     )
 
 
@@ -176,3 +180,96 @@ async def test_housekeeping_purges_only_expired_published_rows_and_old_inbox_cla
     remaining = {row["event_id"] for row in await messaging_pool.fetch("SELECT event_id FROM outbox")}
     assert remaining == {fresh_sent.id, unsent.id}
     assert [row["event_id"] for row in await messaging_pool.fetch("SELECT event_id FROM inbox")] == [fresh_sent.id]
+
+
+def _described(envelope: Envelope, description: str) -> Envelope:
+    """Another event of the same complaint (same key), with another description."""
+    return Envelope(source=envelope.source, data=envelope.data.model_copy(update={"description": description}))
+
+
+async def _row(pool: asyncpg.Pool, envelope: Envelope) -> asyncpg.Record:
+    return await pool.fetchrow(
+        "SELECT sent_at, parked_at, failures, last_error FROM outbox WHERE event_id = $1", envelope.id
+    )
+
+
+async def _sent(pool: asyncpg.Pool, envelopes: list[Envelope]) -> bool:
+    return await pool.fetchval(
+        "SELECT count(*) FROM outbox WHERE sent_at IS NOT NULL AND event_id = ANY($1::uuid[])",
+        [envelope.id for envelope in envelopes],
+    ) == len(envelopes)
+
+
+async def test_a_row_the_producer_refuses_is_parked_and_the_rows_behind_it_are_published(infra, messaging_pool):
+    before = submitted_envelope()
+    # Over the producer's 1 MB request limit: refused before it leaves the process.
+    oversized = _described(submitted_envelope(), "x" * (1100 * 1024))
+    held = _described(oversized, "the same complaint's next event waits behind the parked one")
+    after = [submitted_envelope() for _ in range(5)]
+    async with messaging_pool.acquire() as conn, conn.transaction():
+        await add_to_outbox(conn=conn, envelopes=[before, oversized, held, *after])
+    relay = _relay(infra, messaging_pool)
+    task = asyncio.create_task(relay.run())
+    try:
+        await eventually(lambda: _sent(messaging_pool, [before, *after]), timeout_s=30)
+        parked = await _row(messaging_pool, oversized)
+        assert parked["sent_at"] is None and parked["parked_at"] is not None
+        assert parked["failures"] == 1 and "MessageSizeTooLargeError" in parked["last_error"]
+        waiting = await _row(messaging_pool, held)
+        assert waiting["sent_at"] is None and waiting["parked_at"] is None
+        assert relay.parked == 1
+        async with messaging_pool.acquire() as conn:
+            assert await parked_counts(conn=conn) == {"parked": 1, "held": 1}
+
+        # An operator drops the refused event: the complaint's next event follows at once.
+        await messaging_pool.execute("DELETE FROM outbox WHERE event_id = $1", oversized.id)
+        await eventually(lambda: _sent(messaging_pool, [held]), timeout_s=30)
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    wanted = {str(envelope.id) for envelope in [before, *after, held]}
+    records = await collect(
+        infra.kafka_bootstrap,
+        [infra.topic(TOPIC_COMPLAINT_SUBMITTED)],
+        keep=lambda r: dict(r.headers).get("ce_id", b"").decode() in wanted | {str(oversized.id)},
+        until=lambda kept: len(kept) >= len(wanted),
+    )
+    assert sorted(dict(r.headers)["ce_id"].decode() for r in records) == sorted(wanted)
+
+
+async def test_a_row_the_broker_refuses_is_parked_alone_and_its_batch_neighbours_are_published(
+    infra, messaging_pool
+):
+    # A topic whose own limit is lower than the producer's: the broker refuses the whole
+    # batch that holds the large record, innocent neighbours included.
+    prefix = f"{infra.topic_prefix}small{uuid.uuid4().hex[:8]}."
+    admin = AIOKafkaAdminClient(bootstrap_servers=infra.kafka_bootstrap)
+    await admin.start()
+    try:
+        await admin.create_topics(
+            [
+                NewTopic(
+                    name=prefix + TOPIC_COMPLAINT_SUBMITTED,
+                    num_partitions=1,
+                    replication_factor=1,
+                    topic_configs={"max.message.bytes": "16384"},
+                )
+            ]
+        )
+    finally:
+        await admin.close()
+    neighbours = [submitted_envelope() for _ in range(3)]
+    large = _described(submitted_envelope(), "y" * 40_000)
+    async with messaging_pool.acquire() as conn, conn.transaction():
+        await add_to_outbox(conn=conn, envelopes=[neighbours[0], large, *neighbours[1:]])
+    relay = _relay(infra, messaging_pool, topic_prefix=prefix)
+    task = asyncio.create_task(relay.run())
+    try:
+        await eventually(lambda: _sent(messaging_pool, neighbours), timeout_s=30)
+        parked = await _row(messaging_pool, large)
+        assert parked["sent_at"] is None and parked["parked_at"] is not None
+        assert "MessageSizeTooLargeError" in parked["last_error"]
+        assert relay.parked == 1
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)

@@ -43,6 +43,24 @@ class Infra:
             "database": database,
         }
 
+    def settings_kwargs(
+        self, *, database: str, group_prefix: str, topic_prefix: str | None = None
+    ) -> dict[str, object]:
+        """Keyword arguments of a service's settings class for a service run inside the test
+        process, isolated like `service_env`'s."""
+        return {
+            "environment": "test",
+            "kafka_bootstrap": self.kafka_bootstrap,
+            "kafka_group_prefix": group_prefix,
+            "kafka_offset_reset": "latest",
+            "kafka_topic_prefix": self.topic_prefix if topic_prefix is None else topic_prefix,
+            "pg_host": self.pg_host,
+            "pg_port": self.pg_port,
+            "pg_user": self.pg_user,
+            "pg_password": self.pg_password,
+            "pg_database": database,
+        }
+
     def service_env(self, *, database: str, http_port: int, group_prefix: str) -> dict[str, str]:
         return {
             "SIGAP_ENVIRONMENT": "test",

@@ -7,21 +7,72 @@ import uuid
 from collections.abc import Callable, Sequence
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
+from aiokafka.record.default_records import _DefaultRecordBatchBuilderPy
+from aiokafka.structs import RecordMetadata
 
 
 async def produce_raw(
     bootstrap: str,
     topic: str,
     messages: Sequence[tuple[bytes | None, bytes | None, Sequence[tuple[str, bytes]]]],
+    *,
+    max_request_size: int = 1024 * 1024,
 ) -> None:
     """Send (key, value, headers) triples and wait for every ack."""
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", max_request_size=max_request_size)
     await producer.start()
     try:
         for key, value, headers in messages:
             await producer.send_and_wait(topic, value=value, key=key, headers=list(headers))
     finally:
         await producer.stop()
+
+
+class _RawHeaderName(str):
+    """A header name that goes on the wire as the bytes given, UTF-8 or not: aiokafka's
+    pure-Python record builder asks each name to encode itself. Well-behaved clients only send
+    UTF-8 names, but the broker stores whatever another client sends."""
+
+    raw: bytes
+
+    def __new__(cls, raw: bytes) -> "_RawHeaderName":
+        name = super().__new__(cls, raw.decode("latin-1"))
+        name.raw = raw
+        return name
+
+    def encode(self, *_args: object, **_kwargs: object) -> bytes:  # type: ignore[override]
+        return self.raw
+
+
+def raw_record_size(key: bytes | None, value: bytes | None, headers: Sequence[tuple[bytes, bytes | None]]) -> int:
+    """What a record batch holding just this record weighs at most, as the broker's
+    `max.message.bytes` counts it."""
+    return _DefaultRecordBatchBuilderPy.estimate_size_in_bytes(
+        key, value, [(_RawHeaderName(name), raw) for name, raw in headers]
+    )
+
+
+async def send_raw_record(
+    producer: AIOKafkaProducer,
+    topic: str,
+    *,
+    partition: int,
+    key: bytes | None,
+    value: bytes | None,
+    headers: Sequence[tuple[bytes, bytes | None]],
+) -> RecordMetadata:
+    """Send one record as its own batch, with header names as raw bytes, and wait for the ack.
+    The producer must not be idempotent (the hand-built batch carries no producer id)."""
+    batch = producer.create_batch()
+    # The compiled builder insists on str names; the pure-Python one writes what it is given.
+    batch._builder = _DefaultRecordBatchBuilderPy(  # noqa: SLF001 - no public API sends raw header names
+        2, 0, is_transactional=0, producer_id=-1, producer_epoch=-1, base_sequence=-1, batch_size=2**31 - 1
+    )
+    batch.append(
+        timestamp=None, key=key, value=value, headers=[(_RawHeaderName(name), raw) for name, raw in headers]
+    )
+    delivery = await producer.send_batch(batch, topic, partition=partition)
+    return await delivery
 
 
 async def collect(

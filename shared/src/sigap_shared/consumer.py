@@ -1,32 +1,58 @@
 """Idempotent Kafka consumers. Each event id is claimed in the inbox in the same transaction
 as the handler's writes, and offsets are committed only after that transaction commits, so a
 redelivered event has no second effect. A message that cannot be decoded, or whose handler
-keeps failing, goes to the dead-letter topic with the error attached and the consumer goes on.
-A database outage is not the message's fault: those are retried until the database returns."""
+keeps failing, goes to the dead-letter topic with the error attached and the consumer goes on;
+so does a record the Kafka client cannot even parse (by reference). A database outage is not
+the message's fault: those are retried until the database returns. A consumer knows how far
+behind it is and since when it has made no progress, which readiness reports (`stalled`)."""
 
 from __future__ import annotations
 
 import asyncio
-import base64
+import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from uuid import UUID
 
 import asyncpg
 import structlog
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
-from aiokafka.errors import CommitFailedError, KafkaError
+from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, ConsumerRecord, TopicPartition
+from aiokafka.errors import CommitFailedError, CorruptRecordException, KafkaError
 
 from sigap_shared.db import TRANSIENT_DB_ERRORS
-from sigap_shared.events import (
-    DeadLetter,
-    Envelope,
-    EventDecodeError,
-    decode,
-    encode_dead_letter,
-)
-from sigap_shared.kafka import new_producer
+from sigap_shared.dead_letters import DeadLetterPublisher, unreadable
+from sigap_shared.events import Envelope, EventDecodeError, decode
+from sigap_shared.retry import Backoff, overdue
 
 log = structlog.get_logger(__name__)
+
+__all__ = ["BatchHandler", "DeadLetterPublisher", "EventConsumer", "claim_events", "distinct_complaint_runs"]
+
+# What aiokafka raises while parsing a record it cannot read (a header name that is not UTF-8,
+# say): the record is at fault, not the broker, and only stepping over it helps.
+UNREADABLE_RECORD_ERRORS: tuple[type[BaseException], ...] = (ValueError, CorruptRecordException)
+
+
+class _Assignment(ConsumerRebalanceListener):
+    """Keeps, for every partition assigned, the offset of its next unprocessed record (its
+    position when assigned, then past what was processed), and tells readiness once the
+    consumer holds partitions with their starting positions resolved."""
+
+    def __init__(self, consumer: AIOKafkaConsumer, next_offsets: dict[TopicPartition, int], assigned: asyncio.Event):
+        self._consumer = consumer
+        self._next_offsets = next_offsets
+        self._assigned = assigned
+
+    async def on_partitions_revoked(self, revoked: Sequence[TopicPartition]) -> None:
+        for partition in revoked:
+            self._next_offsets.pop(partition, None)
+
+    async def on_partitions_assigned(self, assigned: Sequence[TopicPartition]) -> None:
+        # Resolved before readiness is declared, so an event produced after /readyz answers
+        # 200 is never skipped by a "latest" reset.
+        for partition in assigned:
+            self._next_offsets[partition] = await self._consumer.position(partition)
+        if assigned:
+            self._assigned.set()
 
 Handler = Callable[..., Awaitable[None]]
 """`async def handler(*, conn: asyncpg.Connection, envelope: Envelope) -> None`
@@ -78,77 +104,6 @@ async def claim_events(*, conn: asyncpg.Connection, consumer: str, envelopes: Se
     return {row["event_id"] for row in rows}
 
 
-class DeadLetterPublisher:
-    """Publishes dead letters (as `sigap.deadletter.v1` CloudEvents) and waits for the ack."""
-
-    def __init__(self, *, bootstrap: str, source: str, topic_prefix: str = "") -> None:
-        self._bootstrap = bootstrap
-        self._topic_prefix = topic_prefix
-        self._source = source
-        self._producer: AIOKafkaProducer | None = None
-        self._lock = asyncio.Lock()
-        self.published = 0
-
-    async def publish(self, *, consumer: str, message: ConsumerRecord, error: str) -> None:
-        value_text, value_encoding = _describe_value(message.value)
-        key = message.key.decode(errors="replace") if message.key is not None else None
-        record = encode_dead_letter(
-            DeadLetter(
-                consumer=consumer,
-                error=error[:4000],
-                original_topic=message.topic,
-                original_partition=message.partition,
-                original_offset=message.offset,
-                original_key=key,
-                original_headers={
-                    name: raw.decode(errors="replace") for name, raw in (message.headers or ())
-                },
-                original_value=value_text,
-                original_value_encoding=value_encoding,
-            ),
-            source=self._source,
-            subject=key,
-        )
-        async with self._lock:
-            delay = 0.2
-            while True:
-                try:
-                    if self._producer is None:
-                        producer = new_producer(self._bootstrap, client_id=f"{self._source}-dlq")
-                        await producer.start()
-                        self._producer = producer
-                    await self._producer.send_and_wait(
-                        self._topic_prefix + record.topic,
-                        value=record.value,
-                        key=record.key,
-                        headers=list(record.headers),
-                    )
-                    self.published += 1
-                    return
-                except (KafkaError, OSError, asyncio.TimeoutError) as exc:
-                    await self.close()
-                    log.warning("dead_letter_publish_failed", error=repr(exc), retry_in_s=delay)
-                    await asyncio.sleep(delay)
-                    delay = min(delay * 2, 5.0)
-
-    async def close(self) -> None:
-        producer, self._producer = self._producer, None
-        if producer is not None:
-            try:
-                await asyncio.wait_for(producer.stop(), 10)
-            except Exception as exc:  # noqa: BLE001 - a broken producer may fail to close in any way
-                log.debug("dead_letter_producer_stop_failed", error=repr(exc))
-
-
-def _describe_value(value: bytes | None) -> tuple[str | None, str]:
-    if value is None:
-        return None, "none"
-    try:
-        return value.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        return base64.b64encode(value).decode(), "base64"
-
-
 class EventConsumer:
     """Consumes `topics` as one consumer group and dispatches each event type to its handler."""
 
@@ -184,12 +139,26 @@ class EventConsumer:
         self.duplicates = 0
         self.dead_lettered = 0
         self.assigned = asyncio.Event()
+        # Progress, for readiness: since when messages known to be waiting have not moved, how
+        # many there are, and the last failure while handling them.
+        self._waiting_since: float | None = None
+        self._lag = 0
+        self._problem: str | None = None
+        self._next_offsets: dict[TopicPartition, int] = {}
+
+    def stalled(self, *, after_s: float) -> str | None:
+        """Why this consumer counts as stalled (messages waiting and no progress for longer
+        than `after_s`), else None. An idle consumer with no lag never is."""
+        waited = overdue(self._waiting_since, after_s=after_s)
+        if waited is None:
+            return None
+        reason = f"stalled: lag {self._lag} for {waited:.0f} s"
+        return f"{reason}: {self._problem[:300]}" if self._problem else reason
 
     async def run(self) -> None:
-        delay = 0.5
+        backoff = Backoff(first_s=0.5)
         while True:
             consumer = AIOKafkaConsumer(
-                *self._topics,
                 bootstrap_servers=self._bootstrap,
                 group_id=self._group_id,
                 client_id=self._group_id,
@@ -198,16 +167,21 @@ class EventConsumer:
                 max_poll_records=self._batch_size,
                 metadata_max_age_ms=30000,
             )
+            delay = 0.0
             try:
                 await consumer.start()
+                self._next_offsets.clear()
+                consumer.subscribe(self._topics, listener=_Assignment(consumer, self._next_offsets, self.assigned))
                 log.info("consumer_started", consumer=self.name, topics=self._topics)
-                delay = 0.5
+                backoff.succeeded()
                 await self._consume(consumer)
             except asyncio.CancelledError:
                 raise
             except (KafkaError, OSError, asyncio.TimeoutError) as exc:
+                delay = backoff.failed(exc)
                 log.warning("consumer_kafka_unavailable", consumer=self.name, error=repr(exc), retry_in_s=delay)
-            except Exception:
+            except Exception as exc:
+                delay = backoff.failed(exc)
                 log.exception("consumer_crashed", consumer=self.name, retry_in_s=delay)
             finally:
                 self.assigned.clear()
@@ -216,7 +190,6 @@ class EventConsumer:
                 except Exception as exc:  # noqa: BLE001 - stopping after a failure may fail too
                     log.debug("consumer_stop_failed", error=repr(exc))
             await asyncio.sleep(delay)
-            delay = min(delay * 2, 5.0)
 
     async def _consume(self, consumer: AIOKafkaConsumer) -> None:
         # Offsets are committed after the database commit, but at most every
@@ -227,17 +200,20 @@ class EventConsumer:
         last_commit = clock()
         try:
             while True:
-                batches = await consumer.getmany(timeout_ms=500, max_records=self._batch_size)
-                if not self.assigned.is_set() and consumer.assignment():
-                    # Resolve every starting position before declaring readiness, so an event
-                    # produced after /readyz answers 200 is never skipped by a "latest" reset.
-                    for partition in consumer.assignment():
-                        await consumer.position(partition)
-                    self.assigned.set()
+                try:
+                    batches = await consumer.getmany(timeout_ms=500, max_records=self._batch_size)
+                except UNREADABLE_RECORD_ERRORS as exc:
+                    log.warning("consumer_record_unreadable", consumer=self.name, error=repr(exc))
+                    # aiokafka may already have moved other partitions of this poll past records
+                    # it never returned: back to what was processed, then one partition at a time.
+                    for partition, offset in self._next_offsets.items():
+                        consumer.seek(partition, offset)
+                    await self._read_carefully(consumer, pending)
+                    continue
                 if batches:
-                    # One transaction for everything polled (each partition's order is kept).
-                    await self._process([message for messages in batches.values() for message in messages])
-                    pending.update({partition: messages[-1].offset + 1 for partition, messages in batches.items()})
+                    await self._handle_polled(consumer, batches, pending)
+                elif self._waiting_since is not None:
+                    await self._recount_lag(consumer)
                 if pending and clock() - last_commit >= self._commit_interval_s:
                     await self._commit(consumer, pending)
                     pending = {}
@@ -248,6 +224,135 @@ class EventConsumer:
                     await asyncio.wait_for(self._commit(consumer, pending), 5)
                 except Exception as exc:  # noqa: BLE001 - leaving without a commit only means a re-read
                     log.debug("consumer_final_commit_failed", consumer=self.name, error=repr(exc))
+
+    async def _handle_polled(
+        self,
+        consumer: AIOKafkaConsumer,
+        batches: Mapping[TopicPartition, Sequence[ConsumerRecord]],
+        pending: dict[TopicPartition, int],
+    ) -> None:
+        # The lag is counted from what the poll brought (and the highwater its fetch saw):
+        # no extra round trip to the broker.
+        self._lag = sum(
+            max(consumer.highwater(partition) or 0, messages[-1].offset + 1) - messages[0].offset
+            for partition, messages in batches.items()
+        )
+        if self._waiting_since is None:
+            self._waiting_since = time.monotonic()
+        # One transaction for everything polled (each partition's order is kept).
+        await self._process([message for messages in batches.values() for message in messages])
+        done = {partition: messages[-1].offset + 1 for partition, messages in batches.items()}
+        pending.update(done)
+        self._next_offsets.update(done)
+        self._moved_on(
+            sum(max((consumer.highwater(partition) or 0) - pending[partition], 0) for partition in batches)
+        )
+
+    def _moved_on(self, lag: int) -> None:
+        self._lag = lag
+        self._waiting_since = time.monotonic() if lag else None
+        self._problem = None
+
+    async def _recount_lag(self, consumer: AIOKafkaConsumer) -> None:
+        # An empty poll while lag was known: the positions say whether anything still waits
+        # (control records, for one, count in the highwater but are never returned).
+        lag = 0
+        for partition in consumer.assignment():
+            highwater = consumer.highwater(partition)
+            if highwater is not None:
+                lag += max(highwater - await consumer.position(partition), 0)
+        if lag == 0:
+            self._moved_on(0)
+        else:
+            self._lag = lag
+
+    async def _read_carefully(self, consumer: AIOKafkaConsumer, pending: dict[TopicPartition, int]) -> None:
+        """Read each partition on its own, up to where it stood when this began: the record
+        that cannot be parsed is found, dead-lettered by reference and stepped over."""
+        for partition in sorted(consumer.assignment()):
+            end: int | None = None
+            empty_polls = 0
+            while True:
+                start = await consumer.position(partition)
+                if end is not None and start >= end:
+                    break
+                try:
+                    batches = await consumer.getmany(partition, timeout_ms=500, max_records=self._batch_size)
+                except UNREADABLE_RECORD_ERRORS as exc:
+                    consumer.seek(partition, start)  # what came before it in that fetch was not returned
+                    await self._step_over_unreadable(consumer, partition, exc, pending)
+                    continue
+                finally:
+                    end = consumer.highwater(partition) if end is None else end
+                if batches:
+                    await self._handle_polled(consumer, batches, pending)
+                    continue
+                # Nothing yet, short of where it stood: the fetch after a seek may be on its way.
+                empty_polls += 1
+                if empty_polls >= 5:
+                    break
+
+    async def _step_over_unreadable(
+        self,
+        consumer: AIOKafkaConsumer,
+        partition: TopicPartition,
+        error: BaseException,
+        pending: dict[TopicPartition, int],
+    ) -> None:
+        # One record at a time, the position stops right at the record that cannot be parsed.
+        while True:
+            try:
+                batches = await consumer.getmany(partition, timeout_ms=1000, max_records=1)
+            except UNREADABLE_RECORD_ERRORS as exc:
+                error = exc
+                break
+            if not batches:
+                return  # nothing unreadable left to read (retention may have removed it)
+            await self._handle_polled(consumer, batches, pending)
+        first = await consumer.position(partition)
+        # aiokafka parses a whole record batch before it skips what lies below the position, so
+        # every offset of that batch fails alike: the first offset that reads is past it.
+        offset, readable = first + 1, None
+        while readable is None:
+            consumer.seek(partition, offset)
+            highwater = consumer.highwater(partition)
+            if highwater is not None and offset >= highwater:
+                break
+            try:
+                batches = await consumer.getmany(partition, timeout_ms=1000, max_records=1)
+            except UNREADABLE_RECORD_ERRORS:
+                batches = {}
+            if batches:
+                readable = batches[partition]
+            else:
+                offset += 1
+        end = readable[0].offset if readable else offset
+        log.error(
+            "records_unreadable",
+            consumer=self.name,
+            topic=partition.topic,
+            partition=partition.partition,
+            first_offset=first,
+            last_offset=end - 1,
+            error=repr(error),
+        )
+        # One letter per offset: the range may span several unreadable batches, and each
+        # record the broker accepted is accounted for on its own.
+        for skipped in range(first, end):
+            await self._dead_letters.publish_letter(
+                unreadable(
+                    consumer=self.name,
+                    topic=partition.topic,
+                    partition=partition.partition,
+                    offset=skipped,
+                    error=f"the Kafka client cannot parse the records at offsets {first} to {end - 1}: {error!r}",
+                )
+            )
+            self.dead_lettered += 1
+        self._advanced()
+        pending[partition] = self._next_offsets[partition] = end
+        if readable:
+            await self._handle_polled(consumer, {partition: readable}, pending)
 
     async def _commit(self, consumer: AIOKafkaConsumer, offsets: Mapping[TopicPartition, int]) -> None:
         assigned = consumer.assignment()
@@ -301,13 +406,16 @@ class EventConsumer:
 
     async def _process_one(self, message: ConsumerRecord, envelope: Envelope) -> None:
         attempts = 0
-        delay = self._retry_delay_s
+        backoff = Backoff(first_s=self._retry_delay_s)
         while True:
             try:
                 async with self._pool.acquire() as conn, conn.transaction():
                     await self._handle(conn, envelope)
+                self._advanced()
                 return
             except TRANSIENT_DB_ERRORS as exc:
+                delay = backoff.failed(exc)
+                self._problem = f"database unavailable: {exc!r}"
                 log.warning("consumer_database_unavailable", consumer=self.name, error=repr(exc), retry_in_s=delay)
             except Exception as exc:  # noqa: BLE001 - a handler failure is recorded on the dead letter
                 attempts += 1
@@ -321,9 +429,16 @@ class EventConsumer:
                     )
                     await self._dead_letter(message, f"handler failed {attempts} times: {exc!r}")
                     return
+                delay = backoff.failed(exc)
+                self._problem = f"handler failed: {exc!r}"
                 log.warning("event_handler_failed", consumer=self.name, attempt=attempts, error=repr(exc))
             await asyncio.sleep(delay)
-            delay = min(delay * 2, 5.0)
+
+    def _advanced(self) -> None:
+        """One message of the batch at hand is done: the stall clock starts over."""
+        if self._waiting_since is not None:
+            self._waiting_since = time.monotonic()
+        self._problem = None
 
     async def _handle(self, conn: asyncpg.Connection, envelope: Envelope) -> None:
         if not await claim_events(conn=conn, consumer=self.name, envelopes=[envelope]):
@@ -350,3 +465,4 @@ class EventConsumer:
     async def _dead_letter(self, message: ConsumerRecord, error: str) -> None:
         await self._dead_letters.publish(consumer=self.name, message=message, error=error)
         self.dead_lettered += 1
+        self._advanced()

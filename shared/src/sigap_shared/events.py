@@ -405,7 +405,8 @@ _REQUIRED = ("ce_specversion", "ce_id", "ce_source", "ce_type")
 def decode(headers: list[tuple[str, bytes]] | tuple[tuple[str, bytes], ...], value: bytes | None) -> Envelope:
     """Parse a binary-mode CloudEvent. Raises `EventDecodeError` with a readable reason."""
     try:
-        attrs = {name: raw.decode() for name, raw in headers or ()}
+        # A header may carry no value at all (null): it then says nothing.
+        attrs = {name: raw.decode() for name, raw in headers or () if raw is not None}
     except UnicodeDecodeError as exc:
         raise EventDecodeError(f"header is not UTF-8: {exc}") from exc
     missing = [name for name in _REQUIRED if name not in attrs]
@@ -449,9 +450,17 @@ def headers_from_json(stored: str | bytes) -> list[tuple[str, bytes]]:
     return [(name, text.encode()) for name, text in orjson.loads(stored)]
 
 
+DeadLetterPart = Literal["error", "key", "headers", "value"]
+
+
 class DeadLetter(BaseModel):
     """Data of a `sigap.deadletter.v1` event: a message a consumer could not handle, with why.
-    Carries the original as it was, unstorable text included: that may be why it is here."""
+
+    Carries the original as it was, unstorable text included: that may be why it is here.
+    Its size is bounded whatever the original's: topic, partition and offset point at the
+    original on the broker, the value's size and SHA-256 identify it, and the key, the headers
+    and a prefix of the value travel as text, cut to fit. `truncated` names what was cut short
+    or left out."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -464,8 +473,14 @@ class DeadLetter(BaseModel):
     original_offset: int
     original_key: str | None = None
     original_headers: dict[str, str] = Field(default_factory=dict)
-    original_value: str | None = None  # UTF-8 text when it was text, else base64
+    # UTF-8 text when it was text, else base64: the whole value, or its first bytes when
+    # "value" is in `truncated`.
+    original_value: str | None = None
     original_value_encoding: Literal["utf-8", "base64", "none"] = "none"
+    # Added with bounded dead letters; absent (None) in older ones and for unreadable records.
+    original_value_size: int | None = None  # bytes
+    original_value_sha256: str | None = None  # hex
+    truncated: tuple[DeadLetterPart, ...] = ()
 
 
 def encode_dead_letter(dead_letter: DeadLetter, *, source: str, subject: str | None) -> KafkaRecord:

@@ -1,5 +1,6 @@
 """Kafka clients configured the Sigap way: idempotent producers with acks=all, topics created
-up front with enough partitions, and a cheap reachability probe for readiness checks."""
+up front with enough partitions, a cheap reachability probe for readiness checks, and the line
+between a broker that is away (retry) and a record it refuses (retrying cannot help)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,17 @@ from collections.abc import Iterable
 import structlog
 from aiokafka import AIOKafkaClient, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import KafkaError, TopicAlreadyExistsError
+from aiokafka.errors import (
+    BrokerResponseError,
+    ClusterAuthorizationFailedError,
+    DuplicateSequenceNumber,
+    InvalidProducerEpoch,
+    InvalidProducerIdMapping,
+    KafkaError,
+    OutOfOrderSequenceNumber,
+    TopicAlreadyExistsError,
+    UnknownProducerId,
+)
 
 log = structlog.get_logger(__name__)
 
@@ -24,6 +35,30 @@ def new_producer(bootstrap: str, *, client_id: str, idempotent: bool = True) -> 
         max_batch_size=256 * 1024,
         request_timeout_ms=15000,
         retry_backoff_ms=200,
+    )
+
+
+# Non-retriable answers that blame the producer's session (sequence numbers, epoch) or the
+# deployment, not the record: a fresh producer, or an operator, cures them, so they are retried.
+_NOT_THE_RECORDS_FAULT: tuple[type[BrokerResponseError], ...] = (
+    OutOfOrderSequenceNumber,
+    DuplicateSequenceNumber,
+    UnknownProducerId,
+    InvalidProducerEpoch,
+    InvalidProducerIdMapping,
+    ClusterAuthorizationFailedError,
+)
+
+
+def refused_record(error: BaseException) -> bool:
+    """True when the broker, or the producer's own size check, refused a record for what it is
+    (too large, invalid, a topic it may not write to): sending it again can only fail again.
+    Everything else (broker away, timeouts, leader changes: aiokafka's `retriable` errors, and
+    a broken producer session) is worth retrying."""
+    return (
+        isinstance(error, BrokerResponseError)
+        and not error.retriable
+        and not isinstance(error, _NOT_THE_RECORDS_FAULT)
     )
 
 

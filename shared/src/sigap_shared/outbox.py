@@ -3,7 +3,9 @@ the relay through NOTIFY on commit; `OutboxRelay` publishes unsent rows in id or
 idempotent producer and marks them sent only after the broker acknowledged them.
 
 Exactly one relay per database publishes at a time (a session advisory lock), so id order is
-publication order. While Kafka is down, rows simply wait."""
+publication order. While Kafka is down, rows simply wait. A row the broker refuses for what it
+is (too large, say) is parked with its error instead of blocking every row behind it; later
+rows of the same key wait behind it, so one complaint's events never overtake each other."""
 
 from __future__ import annotations
 
@@ -17,7 +19,8 @@ from aiokafka.errors import KafkaError
 
 from sigap_shared.db import TRANSIENT_DB_ERRORS
 from sigap_shared.events import Envelope, encode, headers_from_json, headers_to_json
-from sigap_shared.kafka import new_producer
+from sigap_shared.kafka import new_producer, refused_record
+from sigap_shared.retry import Backoff
 
 log = structlog.get_logger(__name__)
 
@@ -64,6 +67,33 @@ async def add_to_outbox(*, conn: asyncpg.Connection, envelopes: Sequence[Envelop
     await conn.execute(_INSERT, *outbox_columns(envelopes))
 
 
+# Parked rows (normally none) and the rows of the same key waiting behind them.
+_PARKED = "parked.parked_at IS NOT NULL AND parked.sent_at IS NULL"
+_BEHIND_PARKED = (
+    f"EXISTS (SELECT 1 FROM outbox AS parked WHERE {_PARKED}"
+    " AND parked.key = waiting.key AND parked.id < waiting.id)"
+)
+_UNSENT = (
+    "SELECT id, event_id, topic, key, headers, payload FROM outbox AS waiting"
+    f" WHERE sent_at IS NULL AND parked_at IS NULL AND NOT {_BEHIND_PARKED}"
+    " ORDER BY id LIMIT $1"
+)
+
+# The outcome of a row not sent because an earlier row of its key was just refused.
+HELD = "held"
+
+
+async def parked_counts(*, conn: asyncpg.Connection) -> dict[str, int]:
+    """How many rows the broker refused (parked) and how many rows wait behind them."""
+    parked = await conn.fetchval(f"SELECT count(*) FROM outbox AS parked WHERE {_PARKED}")
+    held = 0
+    if parked:
+        held = await conn.fetchval(
+            f"SELECT count(*) FROM outbox AS waiting WHERE sent_at IS NULL AND parked_at IS NULL AND {_BEHIND_PARKED}"
+        )
+    return {"parked": parked, "held": held}
+
+
 class OutboxRelay:
     def __init__(
         self,
@@ -84,25 +114,33 @@ class OutboxRelay:
         )
         self._producer: AIOKafkaProducer | None = None
         self._topic_prefix = topic_prefix
+        self._restarts = Backoff()  # connecting to the database
+        self._sends = Backoff()  # publishing the rows at hand
         self.published = 0
+        self.parked = 0
         self.holds_lock = False
+
+    def stuck(self, *, after_s: float) -> str | None:
+        """Why the relay counts as stuck (the rows at hand, or its database connection, unfinished
+        for longer than `after_s`), else None."""
+        return self._sends.stuck(after_s=after_s) or self._restarts.stuck(after_s=after_s)
 
     async def run(self) -> None:
         """Run until cancelled, surviving database and broker outages."""
-        delay = 0.2
         try:
             while True:
                 try:
                     await self._run_with_connection()
                 except TRANSIENT_DB_ERRORS as exc:
+                    delay = self._restarts.failed(exc)
                     log.warning("outbox_relay_database_unavailable", error=repr(exc), retry_in_s=delay)
                 except asyncio.CancelledError:
                     raise
-                except Exception:
+                except Exception as exc:
+                    delay = self._restarts.failed(exc)
                     log.exception("outbox_relay_crashed", retry_in_s=delay)
                 self.holds_lock = False
                 await asyncio.sleep(delay)
-                delay = min(delay * 2, 5.0)
         finally:
             await self._discard_producer()
 
@@ -118,6 +156,7 @@ class OutboxRelay:
             while not await conn.fetchval("SELECT pg_try_advisory_lock($1)", RELAY_LOCK_KEY):
                 await asyncio.sleep(self._poll_interval_s)
             self.holds_lock = True
+            self._restarts.succeeded()
             log.info("outbox_relay_started")
             wake = asyncio.Event()
             await conn.add_listener(NOTIFY_CHANNEL, lambda *_: wake.set())
@@ -126,53 +165,119 @@ class OutboxRelay:
             await conn.close(timeout=2)
 
     async def _publish_loop(self, conn: asyncpg.Connection, wake: asyncio.Event) -> None:
-        kafka_delay = 0.2
         while True:
             # Clear before reading, so a commit that lands during the read wakes the next wait.
             wake.clear()
-            rows = await conn.fetch(
-                "SELECT id, topic, key, headers, payload FROM outbox"
-                " WHERE sent_at IS NULL ORDER BY id LIMIT $1",
-                self._batch_size,
-            )
+            rows = await conn.fetch(_UNSENT, self._batch_size)
             if not rows:
                 try:
                     await asyncio.wait_for(wake.wait(), self._poll_interval_s)
                 except asyncio.TimeoutError:
                     pass
                 continue
+            self._sends.begin()
             try:
-                await self._send(rows)
+                outcomes = await self._send(rows)
             except (KafkaError, OSError, asyncio.TimeoutError) as exc:
                 await self._discard_producer()
-                log.warning(
-                    "outbox_relay_kafka_unavailable",
-                    error=repr(exc),
-                    pending=len(rows),
-                    retry_in_s=kafka_delay,
-                )
-                await asyncio.sleep(kafka_delay)
-                kafka_delay = min(kafka_delay * 2, 5.0)
+                await self._wait_for_kafka(exc, pending=len(rows))
                 continue
-            kafka_delay = 0.2
-            await conn.execute(
-                "UPDATE outbox SET sent_at = now() WHERE id = ANY($1::bigint[])",
-                [row["id"] for row in rows],
-            )
-            self.published += len(rows)
+            await self._mark_sent(conn, [row for row, outcome in zip(rows, outcomes, strict=True) if outcome is None])
+            failed = [row for row, outcome in zip(rows, outcomes, strict=True) if isinstance(outcome, BaseException)]
+            if failed:
+                await self._discard_producer()
+                error = await self._send_one_by_one(conn, failed)
+                if error is not None:
+                    await self._wait_for_kafka(error, pending=len(failed))
+                    continue
+            self._sends.succeeded()
 
-    async def _send(self, rows: Sequence[asyncpg.Record]) -> None:
+    async def _wait_for_kafka(self, error: BaseException, *, pending: int) -> None:
+        delay = self._sends.failed(error)
+        log.warning("outbox_relay_kafka_unavailable", error=repr(error), pending=pending, retry_in_s=delay)
+        await asyncio.sleep(delay)
+
+    async def _send(self, rows: Sequence[asyncpg.Record]) -> list[BaseException | str | None]:
+        """Send the rows; for each, None once acknowledged, else its error, or HELD when an
+        earlier row of its key was refused. An error that is not a refusal is raised."""
         producer = await self._ensure_producer()
-        deliveries = [
-            await producer.send(
-                self._topic_prefix + row["topic"],
-                value=row["payload"],
-                key=row["key"],
-                headers=headers_from_json(row["headers"]),
-            )
-            for row in rows
-        ]
-        await asyncio.gather(*deliveries)
+        queued: list[asyncio.Future | BaseException | str] = []
+        refused_keys: set[bytes] = set()
+        for row in rows:
+            if row["key"] in refused_keys:
+                queued.append(HELD)
+                continue
+            try:
+                queued.append(await self._queue(producer, row))
+            except KafkaError as exc:
+                if not refused_record(exc):
+                    raise
+                refused_keys.add(row["key"])
+                queued.append(exc)
+        delivered = iter(
+            await asyncio.gather(*(item for item in queued if isinstance(item, asyncio.Future)), return_exceptions=True)
+        )
+        outcomes: list[BaseException | str | None] = []
+        for item in queued:
+            if isinstance(item, asyncio.Future):
+                result = next(delivered)
+                outcomes.append(result if isinstance(result, BaseException) else None)
+            else:
+                outcomes.append(item)
+        return outcomes
+
+    async def _send_one_by_one(self, conn: asyncpg.Connection, rows: Sequence[asyncpg.Record]) -> BaseException | None:
+        """Send rows that failed in a batch again, each on its own: the broker refuses a whole
+        batch for one record in it, so only a row refused alone is parked (and later rows of its
+        key stay behind it). Returns the error that stopped the round when the broker seems
+        away, else None."""
+        parked_keys: set[bytes] = set()
+        for row in rows:
+            if row["key"] in parked_keys:
+                continue
+            try:
+                await (await self._queue(await self._ensure_producer(), row))
+            except (KafkaError, OSError, asyncio.TimeoutError) as exc:
+                await self._discard_producer()
+                if not refused_record(exc):
+                    return exc
+                await self._park(conn, row, exc)
+                parked_keys.add(row["key"])
+                continue
+            await self._mark_sent(conn, [row])
+        return None
+
+    async def _queue(self, producer: AIOKafkaProducer, row: asyncpg.Record) -> asyncio.Future:
+        return await producer.send(
+            self._topic_prefix + row["topic"],
+            value=row["payload"],
+            key=row["key"],
+            headers=headers_from_json(row["headers"]),
+        )
+
+    async def _mark_sent(self, conn: asyncpg.Connection, rows: Sequence[asyncpg.Record]) -> None:
+        if not rows:
+            return
+        await conn.execute(
+            "UPDATE outbox SET sent_at = now() WHERE id = ANY($1::bigint[])", [row["id"] for row in rows]
+        )
+        self.published += len(rows)
+
+    async def _park(self, conn: asyncpg.Connection, row: asyncpg.Record, error: BaseException) -> None:
+        await conn.execute(
+            "UPDATE outbox SET parked_at = now(), failures = failures + 1, last_error = $2 WHERE id = $1",
+            row["id"],
+            repr(error)[:2000],
+        )
+        self.parked += 1
+        log.error(
+            "outbox_row_parked",
+            outbox_id=row["id"],
+            event_id=str(row["event_id"]),
+            topic=row["topic"],
+            size=len(row["payload"]),
+            error=repr(error),
+        )
 
     async def _ensure_producer(self) -> AIOKafkaProducer:
         if self._producer is None:

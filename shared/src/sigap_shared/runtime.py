@@ -23,8 +23,9 @@ from sigap_shared.housekeeping import ExpiringRows, run_housekeeping
 from sigap_shared.http_limits import UNSTORABLE_INPUT_REFUSED, install_http_limits
 from sigap_shared.kafka import ensure_topics_when_available, kafka_reachable
 from sigap_shared.logging import configure_logging
-from sigap_shared.outbox import OutboxRelay
+from sigap_shared.outbox import OutboxRelay, parked_counts
 from sigap_shared.problems import install_problem_handlers
+from sigap_shared.progress import ProgressWatch
 from sigap_shared.settings import ServiceSettings
 from sigap_shared.staff_directory import staff_directory_for
 
@@ -62,6 +63,10 @@ class Runtime:
     consumers: list[EventConsumer] = field(default_factory=list)
     dead_letters: DeadLetterPublisher | None = None
     tasks: list[asyncio.Task] = field(default_factory=list)
+    progress: ProgressWatch = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.progress = ProgressWatch(after_s=self.settings.stall_after_s)
 
 
 async def get_runtime(request: Request) -> Runtime:
@@ -84,21 +89,31 @@ def _health_router(settings: ServiceSettings) -> APIRouter:
     async def healthz() -> dict[str, str]:
         return {"status": "ok", "service": settings.service_name}
 
-    @router.get("/readyz", summary="Readiness: database and Kafka are reachable")
+    @router.get(
+        "/readyz",
+        summary="Readiness: database and Kafka are reachable, consumers and the outbox relay make progress",
+    )
     async def readyz(runtime: CurrentRuntime) -> JSONResponse:
         checks: dict[str, str] = {}
+        body: dict[str, object] = {}
         try:
-            async with asyncio.timeout(3):
-                await runtime.pool.fetchval("SELECT 1")
+            async with asyncio.timeout(3), runtime.pool.acquire() as conn:
+                await conn.fetchval("SELECT 1")
+                if runtime.relay is not None:
+                    # Told, not judged: a refused row needs an operator, not a restart.
+                    body["outbox"] = await parked_counts(conn=conn)
             checks["database"] = "ok"
         except Exception as exc:  # noqa: BLE001 - any failure means not ready
             checks["database"] = f"unavailable: {type(exc).__name__}"
         checks["kafka"] = "ok" if await kafka_reachable(settings.kafka_bootstrap) else "unavailable"
         for consumer in runtime.consumers:
             checks[f"consumer:{consumer.name}"] = "ok" if consumer.assigned.is_set() else "waiting_for_partitions"
+        for check, reason in runtime.progress.check().items():
+            checks[check] = reason or checks.get(check, "ok")
         ready = all(value == "ok" for value in checks.values())
         return JSONResponse(
-            {"status": "ready" if ready else "not_ready", "service": settings.service_name, "checks": checks},
+            {"status": "ready" if ready else "not_ready", "service": settings.service_name, "checks": checks}
+            | body,
             status_code=200 if ready else 503,
         )
 
@@ -143,12 +158,14 @@ async def start_runtime(settings: ServiceSettings, spec: ServiceSpec) -> Runtime
             topic_prefix=settings.kafka_topic_prefix,
         )
         runtime.tasks.append(asyncio.create_task(runtime.relay.run(), name="outbox-relay"))
+        runtime.progress.watch("outbox_relay", runtime.relay.stuck)
     if spec.consumers:
         runtime.dead_letters = DeadLetterPublisher(
             bootstrap=settings.kafka_bootstrap,
             source=f"sigap/{settings.service_name}",
             topic_prefix=settings.kafka_topic_prefix,
         )
+        runtime.progress.watch("dead_letters", runtime.dead_letters.stuck)
     for consumer_spec in spec.consumers:
         consumer = EventConsumer(
             name=f"{settings.service_name}.{consumer_spec.name}",
@@ -164,9 +181,11 @@ async def start_runtime(settings: ServiceSettings, spec: ServiceSpec) -> Runtime
             commit_interval_s=settings.kafka_commit_interval_s,
         )
         runtime.consumers.append(consumer)
+        runtime.progress.watch(f"consumer:{consumer.name}", consumer.stalled)
         runtime.tasks.append(
             asyncio.create_task(_run_after(topics_ready, consumer.run), name=f"consumer-{consumer_spec.name}")
         )
+    runtime.tasks.append(asyncio.create_task(runtime.progress.run(), name="progress-watch"))
     log.info("service_started", port=settings.http_port)
     return runtime
 

@@ -72,6 +72,9 @@ class ServiceSettings(BaseSettings):
     # How often consumers commit their Kafka offsets (0: after every poll). The inbox makes the
     # re-read of anything uncommitted at a crash harmless.
     kafka_commit_interval_s: float = Field(default=1.0, ge=0)
+    # How long a consumer may sit on waiting messages without progress, or the dead-letter
+    # publisher or outbox relay on one piece of work, before /readyz fails and the log says why.
+    stall_after_s: float = Field(default=60.0, gt=0)
 
     @model_validator(mode="after")
     def _refuse_default_secrets_in_production(self) -> "ServiceSettings":
