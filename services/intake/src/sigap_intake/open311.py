@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fastapi import APIRouter, Request
+from fastapi.routing import APIRoute
 from fastapi.responses import Response
 from pydantic import ValidationError
 
@@ -30,7 +31,8 @@ WINDOW = timedelta(days=90)
 FORMATS = {"json": "application/json; charset=utf-8", "xml": "text/xml; charset=utf-8"}
 _SINGULAR = {"endpoints": "endpoint", "formats": "format", "attributes": "attribute", "values": "value"}
 
-router = APIRouter(prefix="/open311/v2", tags=["open311"])
+PREFIX = "/open311/v2"
+router = APIRouter(prefix=PREFIX, tags=["open311"])
 
 
 class Open311Error(Exception):
@@ -150,7 +152,8 @@ async def discovery(request: Request, fmt: str, context: Context) -> Response:
         fmt = _format(fmt)
     except Open311Error as error:
         return _error(request, fmt, error)
-    base = str(request.base_url).rstrip("/") + "/open311/v2/"
+    # Without a trailing slash: clients append `/services.xml` and the like to it.
+    base = _public_base(request, context) + PREFIX
     body = {
         "changeset": CHANGESET,
         "contact": context.settings.open311_contact,
@@ -339,3 +342,18 @@ async def get_token(request: Request, token: str, fmt: str, conn: Conn) -> Respo
     return _render(fmt, [{"service_request_id": code, "token": token}], root="service_requests", item="request")
 
 
+def _accept_doubled_slash() -> None:
+    """Answer `/open311/v2//services.xml` as `/open311/v2/services.xml`: clients that were
+    given the endpoint with a trailing slash join resources with a second one. The doubled
+    paths are not documented a second time."""
+    for route in list(router.routes):
+        assert isinstance(route, APIRoute)
+        router.add_api_route(
+            "/" + route.path.removeprefix(PREFIX),
+            route.endpoint,
+            methods=sorted(route.methods),
+            include_in_schema=False,
+        )
+
+
+_accept_doubled_slash()
