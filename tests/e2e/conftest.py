@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.infra import random_name
-from tests.support.services import SERVICES, SigapSystem, start_service, wait_ready
+from tests.support.services import SERVICES, SigapSystem, StaffLogins, start_service, wait_ready
 
 # Intake's development internal token (what intake accepts when SIGAP_INTERNAL_TOKEN is unset).
 INTAKE_DEVELOPMENT_INTERNAL_TOKEN = "sigap-development-internal-token-change-me"
@@ -44,6 +44,12 @@ def sigap(infra, system_databases, tmp_path_factory) -> Iterator[SigapSystem]:
         yield system
     finally:
         system.stop()
+
+
+@pytest.fixture(scope="session")
+def staff(sigap, infra) -> StaffLogins:
+    """`await staff.headers(role, department)`: a logged-in staff member of the running system."""
+    return StaffLogins(sigap, infra)
 
 
 @pytest.hookimpl(hookwrapper=True)

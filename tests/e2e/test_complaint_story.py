@@ -30,12 +30,11 @@ from PIL import Image
 from sigap_notify.domain import department_topic
 from sigap_shared.events import TOPIC_DEAD_LETTER
 from tests.e2e.conftest import INTAKE_DEVELOPMENT_INTERNAL_TOKEN
-from tests.e2e.test_status_lifecycle import _create_user
 from tests.integration.notify.support import SmtpServer
 from tests.support.cloudevents_sdk import parse_record
 from tests.support.infra import Infra, delete_prefixed_topics, random_name
 from tests.support.kafka import eventually
-from tests.support.services import SERVICES, SigapSystem, start_service, wait_ready
+from tests.support.services import SERVICES, SigapSystem, create_staff_user, start_service, wait_ready
 from tests.unit.intake.images import camera_photo, jpeg_metadata_markers
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
@@ -136,7 +135,9 @@ class Story:
         return response.json()
 
     async def notifications(self, complaint_id: str) -> list[dict]:
-        response = await self.client.get(f"{self.url('notify')}/v1/complaints/{complaint_id}/notifications")
+        response = await self.client.get(
+            f"{self.url('notify')}/v1/complaints/{complaint_id}/notifications", headers=self.headers["admin.kota"]
+        )
         assert response.status_code == 200, response.text
         return response.json()["notifications"]
 
@@ -229,7 +230,7 @@ async def story(infra: Infra, databases, tmp_path_factory) -> AsyncIterator[Stor
         status_database = system.services["status"].database
         for username, (role, department, _) in STAFF.items():
             args = ["--role", role] + (["--department", department] if department else [])
-            await asyncio.to_thread(_create_user, own_infra, status_database, username, PASSWORD, *args)
+            await asyncio.to_thread(create_staff_user, own_infra, status_database, username, PASSWORD, *args)
         async with httpx.AsyncClient(timeout=20) as client:
             story = Story(infra=own_infra, system=system, smtp=smtp, client=client)
             for username in STAFF:

@@ -10,9 +10,7 @@ import httpx
 import pytest
 
 from sigap_notify.domain import department_topic
-from sigap_shared.auth import StaffPrincipal, issue_access_token
 from sigap_shared.events import EVENT_TYPES
-from sigap_shared.settings import DEVELOPMENT_JWT_SECRET
 from tests.integration.notify.support import WebhookReceiver, serve_asgi, smtp_server
 from tests.support.cloudevents_sdk import parse_record
 from tests.support.infra import random_name
@@ -35,7 +33,9 @@ COMPLAINT = {
 }
 
 
-async def test_submitted_complaint_reaches_department_email_webhook_and_topic(sigap, infra, databases, tmp_path):
+async def test_submitted_complaint_reaches_department_email_webhook_and_topic(
+    sigap, infra, databases, tmp_path, staff
+):
     secret = "rahasia-e2e-" + uuid.uuid4().hex
     receiver = WebhookReceiver(secret=secret)
     async with smtp_server() as smtp, serve_asgi(receiver.app()) as receiver_url:
@@ -50,6 +50,7 @@ async def test_submitted_complaint_reaches_department_email_webhook_and_topic(si
                 "SIGAP_SMTP_HOST": "127.0.0.1",
                 "SIGAP_SMTP_PORT": str(smtp.port),
                 "SIGAP_WEBHOOK_ALLOW_HTTP": "true",
+                "SIGAP_WEBHOOK_ALLOWED_NETWORKS": '["127.0.0.0/8"]',  # the receiver listens on loopback
                 "SIGAP_DISPATCHER_POLL_INTERVAL_S": "0.2",
                 # The real intake resolves the reporter's pseudonym at send time.
                 "SIGAP_INTAKE_INTERNAL_URL": sigap.url("intake"),
@@ -59,11 +60,7 @@ async def test_submitted_complaint_reaches_department_email_webhook_and_topic(si
         try:
             wait_ready(notify)
             url = notify.url("notify")
-            admin = issue_access_token(
-                StaffPrincipal(username="admin.dishub", role="dept_admin", department="DISHUB"),
-                secret=DEVELOPMENT_JWT_SECRET,
-            )
-            headers = {"Authorization": f"Bearer {admin}"}
+            headers = await staff.headers("dept_admin", "DISHUB")
             async with httpx.AsyncClient(timeout=10) as client:
                 response = await client.put(
                     f"{url}/v1/departments/DISHUB/contacts",
@@ -92,7 +89,7 @@ async def test_submitted_complaint_reaches_department_email_webhook_and_topic(si
                 )
 
                 async def log_final():
-                    body = (await client.get(f"{url}/v1/complaints/{complaint_id}/notifications")).json()
+                    body = (await client.get(f"{url}/v1/complaints/{complaint_id}/notifications", headers=headers)).json()
                     rows = body["notifications"]
                     final = all(n["status"] in ("sent", "failed", "undeliverable") for n in rows)
                     return rows if rows and final else None

@@ -27,13 +27,13 @@ COMPLAINT = {
 }
 
 
-async def _get_json(url: str) -> dict | None:
+async def _get_json(url: str, headers: dict[str, str] | None = None) -> dict | None:
     async with httpx.AsyncClient(timeout=5) as client:
-        response = await client.get(url)
+        response = await client.get(url, headers=headers)
     return response.json() if response.status_code == 200 else None
 
 
-async def test_complaint_reaches_department_and_notifications(sigap, infra):
+async def test_complaint_reaches_department_and_notifications(sigap, infra, staff):
     async with httpx.AsyncClient(timeout=10) as client:
         response = await client.post(f"{sigap.url('intake')}/v1/complaints", json=COMPLAINT)
     assert response.status_code == 201, response.text
@@ -61,7 +61,10 @@ async def test_complaint_reaches_department_and_notifications(sigap, infra):
     ]
 
     async def notified() -> dict | None:
-        body = await _get_json(f"{sigap.url('notify')}/v1/complaints/{complaint_id}/notifications")
+        body = await _get_json(
+            f"{sigap.url('notify')}/v1/complaints/{complaint_id}/notifications",
+            headers=await staff.headers("dept_admin", "DISHUB"),
+        )
         return body if body and len(body["notifications"]) >= 4 else None
 
     notifications = (await eventually(notified, timeout_s=60))["notifications"]

@@ -3,6 +3,7 @@ the session's Kafka and PostgreSQL, each on its own fresh database and free port
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -91,3 +92,49 @@ def wait_ready(system: SigapSystem, timeout_s: float = 60.0) -> None:
         time.sleep(0.2)
     if pending:
         raise RuntimeError(f"not ready after {timeout_s}s: {sorted(pending)}")
+
+
+def create_staff_user(infra: Infra, database: str, username: str, password: str, *args: str) -> None:
+    """A staff account in a status database, made with the admin CLI as an operator would
+    (`args`: `--role ROLE [--department CODE]`)."""
+    env = {**os.environ, **infra.service_env(database=database, http_port=0, group_prefix="cli")}
+    result = subprocess.run(
+        [sys.executable, "-m", "sigap_status.cli", "create-user", username, *args, "--password-stdin"],
+        input=password + "\n",
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+
+
+class StaffLogins:
+    """Staff of a running system, one account per role and department, created with the admin
+    CLI on first use and logged in over HTTP at status; a login is reused well within the
+    access token's lifetime (15 minutes)."""
+
+    PASSWORD = "sandi-staf-e2e-2026"
+    REUSE_S = 300.0
+
+    def __init__(self, system: SigapSystem, infra: Infra) -> None:
+        self._system = system
+        self._infra = infra
+        self._logins: dict[str, tuple[float, dict[str, str]]] = {}
+
+    async def headers(self, role: str, department: str | None = None) -> dict[str, str]:
+        username = f"{role.replace('_', '-')}.{(department or 'kota').lower()}"
+        if username not in self._logins:
+            args = ["--role", role] + (["--department", department] if department else [])
+            database = self._system.services["status"].database
+            await asyncio.to_thread(create_staff_user, self._infra, database, username, self.PASSWORD, *args)
+        elif time.monotonic() - self._logins[username][0] < self.REUSE_S:
+            return self._logins[username][1]
+        async with httpx.AsyncClient(timeout=20) as client:
+            response = await client.post(
+                f"{self._system.url('status')}/v1/auth/login", json={"username": username, "password": self.PASSWORD}
+            )
+        assert response.status_code == 200, response.text
+        headers = {"Authorization": f"Bearer {response.json()['access_token']}"}
+        self._logins[username] = (time.monotonic(), headers)
+        return headers

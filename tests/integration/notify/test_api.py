@@ -144,7 +144,11 @@ async def test_anonymous_reporter_subscribes_and_hears_back(infra, notify_pool, 
             await eventually(lambda: smtp.inbox.for_complaint(complaint_id), timeout_s=60)
 
             async def logged_sent():
-                rows = (await client.get(f"/v1/complaints/{complaint_id}/notifications")).json()["notifications"]
+                rows = (
+                    await client.get(
+                        f"/v1/complaints/{complaint_id}/notifications", headers=_auth(settings, "city_admin")
+                    )
+                ).json()["notifications"]
                 return rows if rows and rows[0]["status"] != "sending" else None
 
             log = await eventually(logged_sent, timeout_s=60)

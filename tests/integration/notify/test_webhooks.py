@@ -78,16 +78,25 @@ async def test_webhook_outage_then_recovery_delivers_each_event_exactly_once(inf
 
             # The webhook being down holds back nothing else: the dashboard delivery of the
             # same complaint went out.
+            log_url = f"/v1/complaints/{second[0].data.complaint_id}/notifications"
+            admin = _token(settings, "dept_admin", department)
+
             async def dashboard_sent():
-                log = (await client.get(f"/v1/complaints/{second[0].data.complaint_id}/notifications")).json()
+                log = (await client.get(log_url, headers=admin)).json()
                 return [n for n in log["notifications"] if n["channel"] == "dashboard" and n["status"] == "sent"]
 
             await eventually(dashboard_sent, timeout_s=60)
             receiver.failing = False
             await eventually(lambda: len(receiver.events) >= 6, timeout_s=60)
 
-            log = (await client.get(f"/v1/complaints/{second[0].data.complaint_id}/notifications")).json()
-            hook_rows = [n for n in log["notifications"] if n["channel"] == "webhook"]
+            # A webhook batch is settled in the transaction that locked it, just after the
+            # receiver answered: wait for the log to say so.
+            async def webhooks_settled():
+                log = (await client.get(log_url, headers=admin)).json()
+                rows = [n for n in log["notifications"] if n["channel"] == "webhook"]
+                return rows if rows and all(n["status"] == "sent" for n in rows) else None
+
+            hook_rows = await eventually(webhooks_settled, timeout_s=60)
             assert hook_rows[0]["recipient"] == f"webhook:{webhook['id']}"
             assert hook_rows[0]["status"] == "sent" and hook_rows[0]["attempts"] >= 2
             assert hook_rows[0]["address"].startswith("http://127.0.0.1")

@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
 from sigap_notify import domain, repository
 from sigap_notify.intake_client import FollowUpRateLimited, FollowUpRejected, IntakeUnavailable
-from sigap_shared.auth import CurrentStaff, StaffPrincipal
+from sigap_shared.auth import CurrentStaff, StaffPrincipal, may_see_complaint
 from sigap_shared.problems import Problem, Text, invalid_input
 from sigap_shared.runtime import Conn
 
@@ -65,9 +65,20 @@ class NotificationLog(BaseModel):
 @router.get(
     "/complaints/{complaint_id}/notifications",
     response_model=NotificationLog,
-    summary="Every notification of a complaint: channel, recipient, status, attempts",
+    summary="Every notification of a complaint: channel, recipient, status, attempts (staff of its departments, "
+    "city-wide roles)",
 )
-async def list_notifications(complaint_id: UUID, conn: Conn) -> NotificationLog:
+async def list_notifications(complaint_id: UUID, conn: Conn, staff: CurrentStaff) -> NotificationLog:
+    departments = await repository.complaint_audience(conn=conn, complaint_id=complaint_id)
+    if not may_see_complaint(staff, departments=departments):
+        raise Problem(
+            status=404,
+            slug="complaint-not-found",
+            title=Text("Pengaduan tidak ditemukan", "Complaint not found"),
+            detail=Text(
+                f"Tidak ada pengaduan {complaint_id} di dinas Anda.", f"No complaint {complaint_id} in your department."
+            ),
+        )
     rows = await repository.list_for_complaint(conn=conn, complaint_id=complaint_id)
     return NotificationLog(
         complaint_id=complaint_id,

@@ -624,3 +624,12 @@ async def known_departments(*, conn: asyncpg.Connection) -> list[str]:
 async def complaint_department(*, conn: asyncpg.Connection, complaint_id: UUID) -> str | None:
     """The complaint's lead department, as notify last learnt it."""
     return await conn.fetchval("SELECT department FROM complaint_departments WHERE complaint_id = $1", complaint_id)
+
+
+async def complaint_audience(*, conn: asyncpg.Connection, complaint_id: UUID) -> list[str]:
+    """The departments handling the complaint as notify last learnt them: the lead, then its
+    supporters (none when notify has not heard of the complaint's department)."""
+    row = await conn.fetchrow(
+        "SELECT department, supporters FROM complaint_departments WHERE complaint_id = $1", complaint_id
+    )
+    return [row["department"], *row["supporters"]] if row else []

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Literal, get_args
 from uuid import UUID
 
-from sigap_shared.auth import Role, StaffPrincipal
+from sigap_shared.auth import Role, StaffPrincipal, may_see_complaint
 from sigap_shared.events import (
     ComplaintAssigned,
     ComplaintReporterMessagePosted,
@@ -132,12 +132,11 @@ class ComplaintView:
 def can_see(staff: StaffPrincipal, complaint: ComplaintView) -> bool:
     """City-wide roles see everything; a department's staff see complaints their department
     leads or supports; a field officer only those assigned to them within their department."""
-    if staff.is_city_wide:
-        return True
-    involved = complaint.department == staff.department or staff.department in complaint.supporting_departments
-    if staff.role == "field_officer":
-        return involved and complaint.assigned_officer == staff.username
-    return involved
+    return may_see_complaint(
+        staff,
+        departments=(complaint.department, *complaint.supporting_departments),
+        assigned_officer=complaint.assigned_officer,
+    )
 
 
 def check_may_act(staff: StaffPrincipal, complaint: ComplaintView) -> None:
