@@ -38,7 +38,7 @@ import asyncpg
 import httpx
 
 from sigap_notify import handlers, repository
-from sigap_notify.bootstrap import build_channels, build_resolver, new_http_session
+from sigap_notify.bootstrap import build_channels, build_resolver, new_http_session, open_egress
 from sigap_notify.channels import DashboardHub
 from sigap_notify.dispatcher import Dispatcher
 from sigap_notify.sealing import SecretBox
@@ -251,6 +251,7 @@ async def main(complaints: int, rate: float, batch: int, scenario: str = "full")
         smtp_host="127.0.0.1",
         smtp_port=smtp_port,
         webhook_allow_http=True,
+        webhook_allowed_networks=["127.0.0.0/8"],  # the receiver listens on loopback
         dispatcher_poll_interval_s=0.5,
         dispatcher_batch_size=200,
         dispatcher_concurrency=50,
@@ -289,12 +290,18 @@ async def main(complaints: int, rate: float, batch: int, scenario: str = "full")
                 )
 
         http = new_http_session(settings)
+        egress = open_egress(settings)
         hub = DashboardHub()
         dispatcher = Dispatcher(
             pool=pool,
             connect_kwargs=settings.pg_connect_kwargs(),
             channels=build_channels(
-                settings, pool=pool, hub=hub, http=http, resolver=build_resolver(settings, pool, http)
+                settings,
+                pool=pool,
+                hub=hub,
+                http=http,
+                resolver=build_resolver(settings, pool, http),
+                egress=egress,
             ),
             batch_size=settings.dispatcher_batch_size,
             concurrency=settings.dispatcher_concurrency,
@@ -354,6 +361,7 @@ async def main(complaints: int, rate: float, batch: int, scenario: str = "full")
         await asyncio.gather(dispatch_task, relay_task, watcher, return_exceptions=True)
         await work.stop_counters()
         await http.close()
+        await egress.close()
         statuses = dict(await pool.fetch("SELECT status, count(*) FROM notifications GROUP BY status"))
         async with httpx.AsyncClient() as client:
             await client.post(f"http://127.0.0.1:{http_port}/report")

@@ -13,7 +13,7 @@ import asyncpg
 import pytest
 
 from sigap_notify import handlers
-from sigap_notify.bootstrap import build_channels, build_resolver, digest_policy, new_http_session
+from sigap_notify.bootstrap import build_channels, build_resolver, digest_policy, new_http_session, open_egress
 from sigap_notify.channels import DashboardHub
 from sigap_notify.dispatcher import Dispatcher
 from sigap_notify.settings import NotifySettings
@@ -48,6 +48,9 @@ def notify_settings(infra, database: str, **overrides) -> NotifySettings:
         "delivery_backoff_max_s": 0.3,
         "dispatcher_poll_interval_s": 0.2,
         "webhook_allow_http": True,
+        # The webhook receivers and push services of these tests listen on 127.0.0.1, which
+        # notify refuses unless an operator allows it.
+        "webhook_allowed_networks": ["127.0.0.0/8"],
         "webhook_timeout_s": 5.0,
     }
     values.update(overrides)
@@ -60,13 +63,14 @@ async def running_dispatchers(
 ) -> AsyncIterator[list[Dispatcher]]:
     """`count` dispatchers on the same database, as separate replicas would be."""
     http = new_http_session(settings)
+    egress = open_egress(settings)
     hub = DashboardHub()
     resolver = build_resolver(settings, pool, http)
     dispatchers = [
         Dispatcher(
             pool=pool,
             connect_kwargs=settings.pg_connect_kwargs(),
-            channels=build_channels(settings, pool=pool, hub=hub, http=http, resolver=resolver),
+            channels=build_channels(settings, pool=pool, hub=hub, http=http, resolver=resolver, egress=egress),
             max_attempts=settings.delivery_max_attempts,
             backoff_base_s=settings.delivery_backoff_base_s,
             backoff_max_s=settings.delivery_backoff_max_s,
@@ -87,6 +91,7 @@ async def running_dispatchers(
         for dispatcher in dispatchers:
             await dispatcher.close()
         await http.close()
+        await egress.close()
 
 
 async def handle(pool: asyncpg.Pool, envelope: Envelope) -> None:

@@ -20,7 +20,7 @@ from tests.integration.notify.conftest import (
     routed,
     tracking_code,
 )
-from tests.integration.notify.support import WebhookReceiver, serve_asgi
+from tests.integration.notify.support import FakeDns, WebhookReceiver, serve_asgi
 from tests.support.kafka import eventually
 
 pytestmark = pytest.mark.integration
@@ -168,7 +168,8 @@ async def test_last_retry_parks_in_dead_letters_and_replay_delivers_once(infra, 
 async def test_bad_webhook_registrations_are_problems(infra, notify_pool, notify_database):
     department = random_department()
     settings = notify_settings(infra, notify_database, webhook_allow_http=False)
-    app = create_app(settings, dataclasses.replace(SPEC, consumers=()))
+    dns = FakeDns({"dinas.example": ["93.184.216.34"], "x.example": ["93.184.216.34"]})  # never connected to
+    app = create_app(settings, dataclasses.replace(SPEC, consumers=()), dns=dns)
     async with (
         serve_asgi(app, lifespan="on") as notify_url,
         httpx.AsyncClient(base_url=notify_url, timeout=10) as client,

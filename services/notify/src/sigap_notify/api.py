@@ -19,6 +19,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
 from sigap_notify import domain, repository
+from sigap_notify.egress import RefusedAddress, UnresolvableHost
 from sigap_notify.intake_client import FollowUpRateLimited, FollowUpRejected, IntakeUnavailable
 from sigap_shared.auth import CurrentStaff, StaffPrincipal, may_see_complaint
 from sigap_shared.problems import Problem, Text, invalid_input
@@ -338,6 +339,7 @@ async def register_webhook(
                 "Use a full https:// URL with a host name, e.g. https://system.department.example/sigap.",
             ),
         )
+    await _check_target(request, body.url, field="url")
     secret = body.secret or secrets.token_urlsafe(32)
     webhook_id = uuid.uuid4()
     row = await repository.create_webhook(
@@ -350,6 +352,47 @@ async def register_webhook(
     )
     log.info("webhook_registered", department=department, webhook_id=str(row["id"]))
     return WebhookOut(**dict(row), secret=secret)
+
+
+async def _check_target(request: Request, url: str, *, field: str) -> None:
+    """A webhook URL or push endpoint must reach a public address (or an allowed network):
+    notify must not be made to call its own neighbourhood."""
+    try:
+        await request.app.state.notify.egress.check_url(url)
+    except RefusedAddress as refused:
+        raise _target_problem(
+            field,
+            slug="delivery-target-refused",
+            title=Text("Tujuan pengiriman ditolak", "Delivery target refused"),
+            message=Text(f"alamat {refused.kind} tidak diizinkan", f"a {refused.kind} address is not allowed"),
+            detail=Text(
+                f"{refused.host} mengarah ke {refused.address}, alamat {refused.kind}. Sigap hanya mengirim ke alamat "
+                "publik; jaringan lain harus diizinkan operator lewat SIGAP_WEBHOOK_ALLOWED_NETWORKS.",
+                f"{refused}. Sigap only sends to public addresses; an operator may allow other networks "
+                "with SIGAP_WEBHOOK_ALLOWED_NETWORKS.",
+            ),
+        ) from None
+    except UnresolvableHost as unresolvable:
+        raise _target_problem(
+            field,
+            slug="host-unresolvable",
+            title=Text("Nama host tidak dikenal", "Host name does not resolve"),
+            message=Text("nama host tidak dikenal", "the host name does not resolve"),
+            detail=Text(
+                f"Nama host {unresolvable} tidak dapat ditemukan di DNS saat ini. Periksa penulisannya.",
+                f"The host name {unresolvable} cannot be found in DNS right now. Check its spelling.",
+            ),
+        ) from None
+
+
+def _target_problem(field: str, *, slug: str, title: Text, message: Text, detail: Text) -> Problem:
+    return Problem(
+        status=422,
+        slug=slug,
+        title=title,
+        detail=detail,
+        errors=[{"field": field, "in": "body", "message": message, "code": slug}],
+    )
 
 
 def _acceptable_webhook_url(url: str, *, allow_http: bool) -> bool:
@@ -487,6 +530,8 @@ class SubscriptionOut(BaseModel):
 )
 async def subscribe(body: SubscriptionIn, request: Request, conn: Conn) -> SubscriptionOut:
     address = _subscription_address(body)
+    if body.push_subscription is not None:
+        await _check_target(request, body.push_subscription.endpoint, field="push_subscription.endpoint")
     intake = request.app.state.notify.intake
     try:
         verified = await intake.verify_follow_up(tracking_code=body.tracking_code, follow_up_token=body.follow_up_token)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import aiohttp
 import asyncpg
 import structlog
+from aiohttp.abc import AbstractResolver
 from fastapi import FastAPI
 
 from sigap_notify import domain, repository
@@ -36,6 +37,7 @@ from sigap_notify.contacts import (
     SubscriptionContactResolver,
 )
 from sigap_notify.dispatcher import DigestPolicy, Dispatcher
+from sigap_notify.egress import Egress, EgressPolicy
 from sigap_notify.handlers import on_complaint_event, seal_legacy_webhook_secrets
 from sigap_notify.intake_client import IntakeClient
 from sigap_notify.sealing import SecretBox
@@ -98,6 +100,7 @@ SPEC = ServiceSpec(
 class NotifyComponents:
     hub: DashboardHub
     http: aiohttp.ClientSession
+    egress: Egress
     intake: IntakeClient
     resolver: ContactResolver
     dispatcher: Dispatcher
@@ -124,11 +127,14 @@ def build_channels(
     hub: DashboardHub,
     http: aiohttp.ClientSession,
     resolver: ContactResolver,
+    egress: Egress,
 ) -> dict[str, Channel]:
+    """`http` reaches what the city configured (intake, SMS and WhatsApp gateways); `egress`
+    what departments and reporters chose (webhook URLs, push endpoints): public addresses only."""
     channels: dict[str, Channel] = {
         "dashboard": DashboardChannel(hub),
         "webhook": WebhookChannel(
-            pool=pool, session=http, box=SecretBox(settings.webhook_key()), allow_http=settings.webhook_allow_http
+            pool=pool, egress=egress, box=SecretBox(settings.webhook_key()), allow_http=settings.webhook_allow_http
         ),
     }
     if settings.smtp_host:
@@ -171,7 +177,7 @@ def build_channels(
         WebPushChannel(
             pool=pool,
             resolver=resolver,
-            session=http,
+            egress=egress,
             vapid_private_key=settings.vapid_private_key.get_secret_value(),
             vapid_subject=settings.vapid_subject,
             public_base_url=settings.public_base_url,
@@ -189,24 +195,40 @@ def digest_policy(settings: NotifySettings) -> DigestPolicy | None:
 
 
 def new_http_session(settings: NotifySettings) -> aiohttp.ClientSession:
-    """One session (and connection pool) for webhooks and intake lookups."""
+    """One session (and connection pool) for intake lookups and the city's SMS and WhatsApp
+    gateways: addresses the city configured."""
     return aiohttp.ClientSession(
         timeout=aiohttp.ClientTimeout(total=settings.webhook_timeout_s),
         connector=aiohttp.TCPConnector(limit=settings.dispatcher_concurrency * 2),
     )
 
 
-async def start_notify(settings: NotifySettings, pool: asyncpg.Pool) -> NotifyComponents:
+def open_egress(settings: NotifySettings, *, dns: AbstractResolver | None = None) -> Egress:
+    """The session for webhook URLs and push endpoints, which only reaches public addresses
+    and the networks in SIGAP_WEBHOOK_ALLOWED_NETWORKS; `dns` replaces the system resolver
+    (tests)."""
+    return Egress(
+        EgressPolicy(allowed=tuple(settings.webhook_allowed_networks)),
+        timeout_s=settings.webhook_timeout_s,
+        limit=settings.dispatcher_concurrency * 2,
+        dns=dns,
+    )
+
+
+async def start_notify(
+    settings: NotifySettings, pool: asyncpg.Pool, *, dns: AbstractResolver | None = None
+) -> NotifyComponents:
     box = SecretBox(settings.webhook_key())
     async with pool.acquire() as conn, conn.transaction():
         await seal_legacy_webhook_secrets(conn=conn, box=box)
     http = new_http_session(settings)
+    egress = open_egress(settings, dns=dns)
     hub = DashboardHub()
     resolver = build_resolver(settings, pool, http)
     dispatcher = Dispatcher(
         pool=pool,
         connect_kwargs=settings.pg_connect_kwargs(),
-        channels=build_channels(settings, pool=pool, hub=hub, http=http, resolver=resolver),
+        channels=build_channels(settings, pool=pool, hub=hub, http=http, resolver=resolver, egress=egress),
         max_attempts=settings.delivery_max_attempts,
         backoff_base_s=settings.delivery_backoff_base_s,
         backoff_max_s=settings.delivery_backoff_max_s,
@@ -220,6 +242,7 @@ async def start_notify(settings: NotifySettings, pool: asyncpg.Pool) -> NotifyCo
     components = NotifyComponents(
         hub=hub,
         http=http,
+        egress=egress,
         intake=IntakeClient(base_url=settings.intake_internal_url, token=token, session=http),
         resolver=resolver,
         dispatcher=dispatcher,
@@ -238,6 +261,7 @@ async def stop_notify(components: NotifyComponents) -> None:
     await asyncio.gather(*components.tasks, return_exceptions=True)
     await components.dispatcher.close()
     await components.http.close()
+    await components.egress.close()
 
 
 async def keep_department_topics(settings: NotifySettings, pool: asyncpg.Pool, *, interval_s: float = 5.0) -> None:
@@ -263,14 +287,17 @@ async def keep_department_topics(settings: NotifySettings, pool: asyncpg.Pool, *
         await asyncio.sleep(interval_s)
 
 
-def create_app(settings: NotifySettings, spec: ServiceSpec = SPEC) -> FastAPI:
+def create_app(
+    settings: NotifySettings, spec: ServiceSpec = SPEC, *, dns: AbstractResolver | None = None
+) -> FastAPI:
+    """`dns` replaces the system resolver for webhook and push targets (tests)."""
     app = create_service_app(settings, spec)
     shared_lifespan = app.router.lifespan_context
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with shared_lifespan(app):
-            app.state.notify = await start_notify(settings, app.state.runtime.pool)
+            app.state.notify = await start_notify(settings, app.state.runtime.pool, dns=dns)
             try:
                 yield
             finally:

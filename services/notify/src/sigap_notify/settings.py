@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import SecretStr, model_validator
+from pydantic import Field, IPvAnyNetwork, SecretStr, model_validator
 
 from sigap_notify.sealing import decode_key
 from sigap_shared.settings import ServiceSettings
@@ -50,6 +50,9 @@ class NotifySettings(ServiceSettings):
     # Department webhooks.
     webhook_timeout_s: float = 10.0
     webhook_allow_http: bool = False  # plain http:// URLs only for development and tests
+    # Webhook URLs and web push endpoints may only reach public addresses; networks listed
+    # here (CIDRs, JSON list, e.g. '["10.20.0.0/16"]' for a city intranet) are allowed too.
+    webhook_allowed_networks: list[IPvAnyNetwork] = Field(default_factory=list)
     # AES-256-GCM key (base64 of 32 bytes) sealing webhook secrets in the database, e.g.
     # `python -c "import os, base64; print(base64.b64encode(os.urandom(32)).decode())"`.
     webhook_secret_key: SecretStr = SecretStr(DEVELOPMENT_WEBHOOK_SECRET_KEY)
