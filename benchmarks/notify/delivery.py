@@ -1,8 +1,9 @@
 """Benchmark of notify's delivery path against the real PostgreSQL, with a real SMTP server
 and a real webhook receiver in a separate process (so their CPU is not counted as notify's).
 
-For each complaint, a `ComplaintRouted` and a `ComplaintStatusChanged` are handled as the
-consumer does (batches in one transaction). With everything on (`--scenario full`) that
+For each complaint, its submission (which tells notify the complaint exists), a
+`ComplaintRouted` and a `ComplaintStatusChanged` are handled as the consumer does (batches in
+one transaction). With everything on (`--scenario full`) that
 records 5 deliveries: dashboard, staff email, reporter email and one webhook per event; with
 `--scenario lean` (no webhook registered, no staff email address: the default set-up) it
 records the dashboard delivery and the reporter email. Both queue 2 department-topic copies
@@ -44,7 +45,7 @@ from sigap_notify.dispatcher import Dispatcher
 from sigap_notify.sealing import SecretBox
 from sigap_notify.settings import NotifySettings
 from sigap_shared.db import apply_migrations, package_migrations, shared_migrations
-from sigap_shared.events import ComplaintRouted, ComplaintStatusChanged, Envelope, ReporterRef
+from sigap_shared.events import ComplaintRouted, ComplaintStatusChanged, ComplaintSubmitted, Envelope, ReporterRef
 from sigap_shared.outbox import OutboxRelay
 
 PG = {"host": "127.0.0.1", "port": 55432, "user": "sigap", "password": "sigap"}
@@ -196,6 +197,25 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+def _submissions(pairs) -> list[Envelope]:
+    """The complaints' submissions, which notify's consumer reads (in a batch, as here) before
+    it acts on their events."""
+    return [
+        Envelope(
+            source="sigap/intake",
+            data=ComplaintSubmitted(
+                complaint_id=routed.data.complaint_id,
+                tracking_code=code,
+                kind="pengaduan",
+                description="Lampu PJU di Jl. Nusantara Raya mati semua sejak 3 hari",
+                privacy="anonim",
+                submitted_at=routed.data.routed_at,
+            ),
+        )
+        for routed, _, code in pairs
+    ]
+
+
 def _events(department: str) -> tuple[Envelope, Envelope, str]:
     complaint_id = uuid.uuid4()
     code = "SGP-" + uuid.uuid4().hex[:4].upper() + "-" + uuid.uuid4().hex[:2].upper()
@@ -335,6 +355,7 @@ async def main(complaints: int, rate: float, batch: int, scenario: str = "full")
         for start in range(0, complaints, batch):
             chunk = pairs[start : start + batch]
             async with pool.acquire() as conn, conn.transaction():
+                await handlers.on_complaints_submitted(conn=conn, envelopes=_submissions(chunk))
                 for routed, changed, _ in chunk:
                     await handlers.on_complaint_event(conn=conn, envelope=routed)
                     await handlers.on_complaint_event(conn=conn, envelope=changed)
@@ -407,6 +428,7 @@ async def handler_only(complaints: int) -> None:
         wall0, cpu0 = time.perf_counter(), time.process_time()
         for start in range(0, complaints, 250):
             async with pool.acquire() as conn, conn.transaction():
+                await handlers.on_complaints_submitted(conn=conn, envelopes=_submissions(pairs[start : start + 250]))
                 for routed, changed, _ in pairs[start : start + 250]:
                     await handlers.on_complaint_event(conn=conn, envelope=routed)
                     await handlers.on_complaint_event(conn=conn, envelope=changed)

@@ -19,7 +19,14 @@ from sigap_notify.dispatcher import Dispatcher
 from sigap_notify.settings import NotifySettings
 from sigap_shared.auth import StaffPrincipal, issue_access_token
 from sigap_shared.db import apply_migrations, package_migrations, shared_migrations
-from sigap_shared.events import ComplaintRouted, ComplaintStatusChanged, Envelope, ReporterRef
+from sigap_shared.events import (
+    ComplaintRouted,
+    ComplaintStatusChanged,
+    ComplaintSubmitted,
+    Envelope,
+    GeoPoint,
+    ReporterRef,
+)
 
 
 @pytest.fixture
@@ -95,9 +102,41 @@ async def running_dispatchers(
 
 
 async def handle(pool: asyncpg.Pool, envelope: Envelope) -> None:
-    """What the consumer does with one event: the handler in one transaction."""
+    """What the consumer does with one event of a complaint intake accepted: the handler in one
+    transaction, after the complaint's submission (notify acts on a complaint's events only
+    once its submission is known; a redelivered submission changes nothing)."""
+    async with pool.acquire() as conn, conn.transaction():
+        await handlers.on_complaints_submitted(conn=conn, envelopes=[submitted_for(envelope)])
     async with pool.acquire() as conn, conn.transaction():
         await handlers.on_complaint_event(conn=conn, envelope=envelope)
+
+
+def with_submissions(envelopes: list[Envelope]) -> list[Envelope]:
+    """`envelopes`, each complaint's submission before its first event."""
+    seen: set[uuid.UUID] = set()
+    ordered: list[Envelope] = []
+    for envelope in envelopes:
+        if envelope.data.complaint_id not in seen:
+            seen.add(envelope.data.complaint_id)
+            ordered.append(submitted_for(envelope))
+        ordered.append(envelope)
+    return ordered
+
+
+def submitted_for(envelope: Envelope) -> Envelope:
+    """The submission of the complaint `envelope` is about, as intake announces it."""
+    return Envelope(
+        source="sigap/intake",
+        data=ComplaintSubmitted(
+            complaint_id=envelope.data.complaint_id,
+            tracking_code=envelope.data.tracking_code,
+            kind="pengaduan",
+            description="Jalan berlubang di depan SDN Beji 1, sudah sebulan belum diperbaiki",
+            location=GeoPoint(lat=-6.3731, lon=106.819),
+            privacy="publik",
+            submitted_at=datetime.now(UTC),
+        ),
+    )
 
 
 def staff_headers(

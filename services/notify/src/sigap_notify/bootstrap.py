@@ -38,7 +38,7 @@ from sigap_notify.contacts import (
 )
 from sigap_notify.dispatcher import DigestPolicy, Dispatcher
 from sigap_notify.egress import Egress, EgressPolicy
-from sigap_notify.handlers import on_complaint_event, seal_legacy_webhook_secrets
+from sigap_notify.handlers import on_complaint_event, on_complaints_submitted, seal_legacy_webhook_secrets
 from sigap_notify.intake_client import IntakeClient
 from sigap_notify.sealing import SecretBox
 from sigap_notify.settings import NotifySettings
@@ -47,6 +47,7 @@ from sigap_shared.events import (
     TOPIC_COMPLAINT_ROUTED,
     TOPIC_COMPLAINT_SLA,
     TOPIC_COMPLAINT_STATUS,
+    TOPIC_COMPLAINT_SUBMITTED,
     ComplaintAssigned,
     ComplaintInformationAdded,
     ComplaintRated,
@@ -55,14 +56,27 @@ from sigap_shared.events import (
     ComplaintRouted,
     ComplaintSlaBreached,
     ComplaintStatusChanged,
+    ComplaintSubmitted,
     ComplaintSupportAdded,
     ComplaintSupportRemoved,
     ComplaintTransferred,
 )
+from sigap_shared.consumer import BatchHandler
+from sigap_shared.housekeeping import ExpiringRows
 from sigap_shared.kafka import ensure_topics
 from sigap_shared.runtime import ConsumerSpec, ServiceSpec, create_service_app, run_app
 
 log = structlog.get_logger(__name__)
+
+def expiring_rows(settings: NotifySettings) -> list[ExpiringRows]:
+    """Events about complaints whose submission never arrived (forged, or lost): purged with
+    the outbox and inbox once they waited longer than any real submission could lag."""
+    return [
+        ExpiringRows(
+            table="parked_events", timestamp_column="parked_at", retention_s=settings.parked_event_retention_s
+        )
+    ]
+
 
 SPEC = ServiceSpec(
     package="sigap_notify",
@@ -72,8 +86,16 @@ SPEC = ServiceSpec(
     consumers=[
         ConsumerSpec(
             name="deliveries",
-            topics=[TOPIC_COMPLAINT_ROUTED, TOPIC_COMPLAINT_STATUS, TOPIC_COMPLAINT_SLA, TOPIC_COMPLAINT_FOLLOWUP],
-            handlers={
+            topics=[
+                TOPIC_COMPLAINT_SUBMITTED,
+                TOPIC_COMPLAINT_ROUTED,
+                TOPIC_COMPLAINT_STATUS,
+                TOPIC_COMPLAINT_SLA,
+                TOPIC_COMPLAINT_FOLLOWUP,
+            ],
+            # Submissions only tell notify which complaints exist (see handlers).
+            handlers={ComplaintSubmitted.event_type: BatchHandler(on_complaints_submitted)}
+            | {
                 event.event_type: on_complaint_event
                 for event in (
                     ComplaintRouted,
@@ -93,6 +115,7 @@ SPEC = ServiceSpec(
     ],
     # Department topics are published through notify's own outbox.
     publishes=True,
+    expiring_rows=expiring_rows,  # type: ignore[arg-type]
 )
 
 

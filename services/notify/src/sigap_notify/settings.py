@@ -72,6 +72,10 @@ class NotifySettings(ServiceSettings):
     vapid_private_key: SecretStr | None = None
     vapid_subject: str = "mailto:sigap@depok.go.id"
 
+    # Events about a complaint whose submission has not arrived wait this long (then they are
+    # purged as forged or lost): longer than the topics keep anything, 8 days by default.
+    parked_event_retention_s: float = 8 * 24 * 3600
+
     # Links in messages.
     public_base_url: str = "https://sigap.depok.go.id"
 
