@@ -22,6 +22,7 @@ from sigap_shared.events import all_topics
 from sigap_shared.housekeeping import ExpiringRows, run_housekeeping
 from sigap_shared.kafka import ensure_topics_when_available, kafka_reachable
 from sigap_shared.logging import configure_logging
+from sigap_shared.openapi import document_problems
 from sigap_shared.outbox import OutboxRelay
 from sigap_shared.problems import install_problem_handlers
 from sigap_shared.settings import ServiceSettings
@@ -196,6 +197,7 @@ def create_service_app(settings: ServiceSettings, spec: ServiceSpec) -> FastAPI:
     app = FastAPI(title=spec.title, description=spec.description, version="0.1.0", lifespan=lifespan)
     app.state.settings = settings
     install_problem_handlers(app)
+    document_problems(app)
     app.include_router(_health_router(settings))
     for router in spec.routers:
         app.include_router(router)

@@ -32,7 +32,19 @@ FORMATS = {"json": "application/json; charset=utf-8", "xml": "text/xml; charset=
 _SINGULAR = {"endpoints": "endpoint", "formats": "format", "attributes": "attribute", "values": "value"}
 
 PREFIX = "/open311/v2"
-router = APIRouter(prefix=PREFIX, tags=["open311"])
+# Every resource answers in the format its extension names, errors too (the specification's own
+# error list, not problem+json); an unknown extension is answered in JSON.
+_BOTH_FORMATS = {"content": {"application/json": {}, "text/xml": {}}}
+router = APIRouter(
+    prefix=PREFIX,
+    tags=["open311"],
+    responses={
+        200: {"description": "The resource, in the format of the extension (.json or .xml)", **_BOTH_FORMATS},
+        400: {"description": "Open311 error list: bad parameters or an unknown format", **_BOTH_FORMATS},
+        403: {"description": "Open311 error list: api_key missing or invalid", **_BOTH_FORMATS},
+        404: {"description": "Open311 error list: no such service, request or token", **_BOTH_FORMATS},
+    },
+)
 
 
 class Open311Error(Exception):
@@ -245,7 +257,12 @@ def _check_api_key(form: Mapping[str, str], context: Context) -> None:
         raise Open311Error(403, Text("api_key tidak ada atau tidak valid.", "api_key is missing or invalid."))
 
 
-@router.post("/requests.{fmt}", summary="Open311: post a service request (form-encoded, api_key required)")
+@router.post(
+    "/requests.{fmt}",
+    status_code=201,
+    responses={201: {"description": "The new request's id and token", **_BOTH_FORMATS}},
+    summary="Open311: post a service request (form-encoded, api_key required)",
+)
 async def post_request(request: Request, fmt: str, conn: Conn, context: Context) -> Response:
     try:
         fmt = _format(fmt)

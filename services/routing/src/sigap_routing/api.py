@@ -12,7 +12,7 @@ from uuid import UUID
 
 import asyncpg
 import orjson
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from sigap_routing import handlers, repository
@@ -94,6 +94,8 @@ class TaxonomyIn(_In):
 
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=500)]
 DepartmentCode = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=64)]
+# Versions are PostgreSQL integers: a larger number is a 422, not an overflow in the database.
+TaxonomyVersion = Annotated[int, Path(ge=1, le=2_147_483_647)]
 
 
 class TransferIn(_In):
@@ -256,7 +258,7 @@ def build_router(engine: RoutingEngine) -> APIRouter:
     @router.get(
         "/admin/taxonomy/versions/{version}", response_model=TaxonomyOut, summary="One stored version (city_admin)"
     )
-    async def get_version(version: int, staff: CurrentStaff, conn: Conn) -> TaxonomyOut:
+    async def get_version(version: TaxonomyVersion, staff: CurrentStaff, conn: Conn) -> TaxonomyOut:
         _require_city_admin(staff)
         row = await repository.get_taxonomy_version(conn=conn, version=version)
         if row is None:
