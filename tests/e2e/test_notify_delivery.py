@@ -89,7 +89,8 @@ async def test_submitted_complaint_reaches_department_email_webhook_and_topic(
                 )
 
                 async def log_final():
-                    body = (await client.get(f"{url}/v1/complaints/{complaint_id}/notifications", headers=headers)).json()
+                    log_url = f"{url}/v1/complaints/{complaint_id}/notifications"
+                    body = (await client.get(log_url, headers=headers)).json()
                     rows = body["notifications"]
                     final = all(n["status"] in ("sent", "failed", "undeliverable") for n in rows)
                     return rows if rows and final else None

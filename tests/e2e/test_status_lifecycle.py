@@ -28,8 +28,9 @@ COMPLAINT = {
 async def test_staff_verify_a_complaint_and_the_change_is_published(sigap, infra):
     status_url = sigap.url("status")
     database = sigap.services["status"].database
-    create_staff_user(infra, database, "admin-dishub-e2e", "sandi-rahasia-123", "--role", "dept_admin", "--department", "DISHUB")
-    create_staff_user(infra, database, "admin-dlh-e2e", "sandi-rahasia-456", "--role", "dept_admin", "--department", "DLH")
+    dishub, dlh = ("--role", "dept_admin", "--department", "DISHUB"), ("--role", "dept_admin", "--department", "DLH")
+    create_staff_user(infra, database, "admin-dishub-e2e", "sandi-rahasia-123", *dishub)
+    create_staff_user(infra, database, "admin-dlh-e2e", "sandi-rahasia-456", *dlh)
 
     async with httpx.AsyncClient(timeout=10) as client:
         receipt = (await client.post(f"{sigap.url('intake')}/v1/complaints", json=COMPLAINT)).json()

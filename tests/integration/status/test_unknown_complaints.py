@@ -8,33 +8,18 @@ whichever of the two events comes first, also when they are handled at the same 
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
-
 import orjson
 import pytest
 
 from sigap_shared.events import ComplaintRouted, Envelope
 from sigap_status import handlers
-from tests.support.factories import submitted_envelope
+from tests.support.factories import routed_for, submitted_envelope
 
 pytestmark = pytest.mark.integration
 
 
-def _routed(submitted: Envelope, department: str = "DPUPR") -> Envelope:
-    data = submitted.data
-    return Envelope(
-        source="sigap/routing",
-        data=ComplaintRouted(
-            complaint_id=data.complaint_id,
-            tracking_code=data.tracking_code,
-            department=department,
-            category=data.category,
-            confidence=0.9,
-            needs_triage=False,
-            reporter=data.reporter,
-            routed_at=datetime.now(UTC),
-        ),
-    )
+def _routed(submitted: Envelope) -> Envelope:
+    return routed_for(submitted, "DPUPR", kelurahan=None)
 
 
 async def _receptions(pool, complaint_id) -> list[dict]:

@@ -27,8 +27,11 @@ class RefusedAddress(Exception):
     """The host is, or resolves to, an address notify must not send to."""
 
     def __init__(self, host: str, address: str, kind: str) -> None:
-        named = host.strip("[]") != address
-        super().__init__(f"{host} resolves to {address}, a {kind} address" if named else f"{address} is a {kind} address")
+        if host.strip("[]") == address:
+            message = f"{address} is a {kind} address"
+        else:
+            message = f"{host} resolves to {address}, a {kind} address"
+        super().__init__(message)
         self.host = host
         self.address = address
         self.kind = kind

@@ -408,7 +408,7 @@ def build_router(engine: RoutingEngine) -> APIRouter:
     @router.get(
         "/complaints/{complaint_id}/history",
         response_model=list[HistoryEntryOut],
-        summary="Every routing decision for the complaint, with who and why (staff of its departments, city-wide roles)",
+        summary="Every routing decision for the complaint, with who and why (its departments' staff, city-wide roles)",
     )
     async def history(complaint_id: UUID, staff: CurrentStaff, conn: Conn) -> list[HistoryEntryOut]:
         await _visible_decision(conn, staff, complaint_id)

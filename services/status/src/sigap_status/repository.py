@@ -170,7 +170,9 @@ class Reception:
     sla_due_at: datetime | None
 
 
-async def receive(*, conn: asyncpg.Connection, receptions: Sequence[Reception], entries: Sequence[TimelineEntry]) -> None:
+async def receive(
+    *, conn: asyncpg.Connection, receptions: Sequence[Reception], entries: Sequence[TimelineEntry]
+) -> None:
     """Record the receptions (complaints placed and submitted, locked by this transaction)
     and their timeline entries in one statement."""
     await conn.execute(
