@@ -34,7 +34,7 @@ from tests.integration.notify.support import SmtpServer
 from tests.support.cloudevents_sdk import parse_record
 from tests.support.infra import Infra, delete_prefixed_topics, random_name
 from tests.support.kafka import eventually
-from tests.support.services import SERVICES, SigapSystem, create_staff_user, start_service, wait_ready
+from tests.support.services import SigapSystem, create_staff_user, start_private_system
 from tests.unit.intake.images import camera_photo, jpeg_metadata_markers
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
@@ -183,37 +183,24 @@ def _text(mail: EmailMessage) -> str:
 
 
 async def _start_system(infra: Infra, databases, log_dir: Path, photo_dir: Path, smtp: SmtpServer) -> SigapSystem:
-    group_prefix = random_name("story")
-    system = SigapSystem()
     internal = {"SIGAP_INTERNAL_TOKEN": INTAKE_DEVELOPMENT_INTERNAL_TOKEN}
-    try:
-        for name in SERVICES:  # intake first: status and notify call its internal API
-            extra_env: dict[str, str] = {}
-            if name == "intake":
-                extra_env = {"SIGAP_PHOTO_DIR": str(photo_dir)}
-            elif name == "status":
-                extra_env = {"SIGAP_INTAKE_INTERNAL_URL": system.url("intake"), **internal}
-            elif name == "notify":
-                extra_env = {
-                    "SIGAP_SMTP_HOST": "127.0.0.1",
-                    "SIGAP_SMTP_PORT": str(smtp.port),
-                    "SIGAP_DISPATCHER_POLL_INTERVAL_S": "0.2",
-                    "SIGAP_INTAKE_INTERNAL_URL": system.url("intake"),
-                    **internal,
-                }
-            system.services[name] = start_service(
-                name,
-                infra=infra,
-                database=await databases.create(f"sigap_story_{name}"),
-                group_prefix=group_prefix,
-                log_dir=log_dir,
-                extra_env=extra_env,
-            )
-        await asyncio.to_thread(wait_ready, system, 120.0)
-    except BaseException:
-        system.stop()
-        raise
-    return system
+
+    def extra_env(name: str, system: SigapSystem) -> dict[str, str]:
+        if name == "intake":
+            return {"SIGAP_PHOTO_DIR": str(photo_dir)}
+        if name == "status":
+            return {"SIGAP_INTAKE_INTERNAL_URL": system.url("intake"), **internal}
+        if name == "notify":
+            return {
+                "SIGAP_SMTP_HOST": "127.0.0.1",
+                "SIGAP_SMTP_PORT": str(smtp.port),
+                "SIGAP_DISPATCHER_POLL_INTERVAL_S": "0.2",
+                "SIGAP_INTAKE_INTERNAL_URL": system.url("intake"),
+                **internal,
+            }
+        return {}
+
+    return await start_private_system(infra, databases, label="story", log_dir=log_dir, extra_env=extra_env)
 
 
 @pytest.fixture(scope="module")

@@ -192,7 +192,7 @@ async def test_open311_client_reads_a_routed_request_in_both_formats(sigap):
     base = f"{sigap.url('intake')}/open311/v2"
     async with httpx.AsyncClient(timeout=10) as client:
         discovery = (await client.get(f"{base}/discovery.json")).json()
-        assert discovery["endpoints"][0]["url"].endswith("/open311/v2/")
+        assert discovery["endpoints"][0]["url"].endswith("/open311/v2")  # clients append /services.xml
         response = await client.post(
             f"{sigap.url('intake')}/v1/complaints",
             json={

@@ -22,7 +22,7 @@ import pytest
 
 from tests.e2e.conftest import INTAKE_DEVELOPMENT_INTERNAL_TOKEN
 from tests.support.infra import Infra, delete_prefixed_topics, random_name
-from tests.support.services import SERVICES, SigapSystem, StaffLogins, start_service, wait_ready
+from tests.support.services import SERVICES, SigapSystem, StaffLogins, start_private_system
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 
@@ -51,25 +51,18 @@ class FuzzedSystem:
 @pytest.fixture(scope="module")
 async def fuzzed(infra: Infra, databases, tmp_path_factory) -> AsyncIterator[FuzzedSystem]:
     own_infra = dataclasses.replace(infra, topic_prefix=random_name("fuzz") + ".")
-    logs = tmp_path_factory.mktemp("fuzz-logs")
-    system = SigapSystem()
+    photos = tmp_path_factory.mktemp("fuzz-photos")
     internal = {"SIGAP_INTERNAL_TOKEN": INTAKE_DEVELOPMENT_INTERNAL_TOKEN}
+
+    def extra_env(name: str, system: SigapSystem) -> dict[str, str]:
+        if name == "intake":
+            return {"SIGAP_PHOTO_DIR": str(photos), **internal}
+        return {"SIGAP_INTAKE_INTERNAL_URL": system.url("intake"), **internal}
+
+    system = await start_private_system(
+        own_infra, databases, label="fuzz", log_dir=tmp_path_factory.mktemp("fuzz-logs"), extra_env=extra_env
+    )
     try:
-        for name in SERVICES:  # intake first: status and notify call its internal API
-            extra_env: dict[str, str] = {}
-            if name == "intake":
-                extra_env = {"SIGAP_PHOTO_DIR": str(tmp_path_factory.mktemp("fuzz-photos")), **internal}
-            elif name in ("status", "notify"):
-                extra_env = {"SIGAP_INTAKE_INTERNAL_URL": system.url("intake"), **internal}
-            system.services[name] = start_service(
-                name,
-                infra=own_infra,
-                database=await databases.create(f"sigap_fuzz_{name}"),
-                group_prefix=random_name("fuzz"),
-                log_dir=logs,
-                extra_env=extra_env,
-            )
-        await asyncio.to_thread(wait_ready, system, 120.0)
         yield FuzzedSystem(system=system, staff=StaffLogins(system, own_infra))
     finally:
         system.stop()

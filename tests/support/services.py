@@ -8,12 +8,13 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 
-from tests.support.infra import Infra, free_port
+from tests.support.infra import Infra, free_port, random_name
 
 SERVICES = ("intake", "routing", "status", "notify")
 
@@ -92,6 +93,36 @@ def wait_ready(system: SigapSystem, timeout_s: float = 60.0) -> None:
         time.sleep(0.2)
     if pending:
         raise RuntimeError(f"not ready after {timeout_s}s: {sorted(pending)}")
+
+
+async def start_private_system(
+    infra: Infra,
+    databases,
+    *,
+    label: str,
+    log_dir: Path,
+    extra_env: Callable[[str, SigapSystem], dict[str, str]],
+) -> SigapSystem:
+    """The four services on databases of their own (`sigap_<label>_<service>`), started in
+    order (intake first: status and notify call its internal API) and ready; `extra_env(name,
+    system)` adds a service's settings, with the services started so far in `system`."""
+    group_prefix = random_name(label)
+    system = SigapSystem()
+    try:
+        for name in SERVICES:
+            system.services[name] = start_service(
+                name,
+                infra=infra,
+                database=await databases.create(f"sigap_{label}_{name}"),
+                group_prefix=group_prefix,
+                log_dir=log_dir,
+                extra_env=extra_env(name, system),
+            )
+        await asyncio.to_thread(wait_ready, system, 120.0)
+    except BaseException:
+        system.stop()
+        raise
+    return system
 
 
 def create_staff_user(infra: Infra, database: str, username: str, password: str, *args: str) -> None:
