@@ -1,8 +1,9 @@
 """Benchmark of notify's delivery path against the real PostgreSQL, with a real SMTP server
 and a real webhook receiver in a separate process (so their CPU is not counted as notify's).
 
-For each complaint, a `ComplaintRouted` and a `ComplaintStatusChanged` are handled as the
-consumer does (batches in one transaction). With everything on (`--scenario full`) that
+For each complaint, its submission (which tells notify the complaint exists), a
+`ComplaintRouted` and a `ComplaintStatusChanged` are handled as the consumer does (batches in
+one transaction). With everything on (`--scenario full`) that
 records 5 deliveries: dashboard, staff email, reporter email and one webhook per event; with
 `--scenario lean` (no webhook registered, no staff email address: the default set-up) it
 records the dashboard delivery and the reporter email. Both queue 2 department-topic copies
@@ -38,13 +39,13 @@ import asyncpg
 import httpx
 
 from sigap_notify import handlers, repository
-from sigap_notify.bootstrap import build_channels, build_resolver, new_http_session
+from sigap_notify.bootstrap import build_channels, build_resolver, new_http_session, open_egress
 from sigap_notify.channels import DashboardHub
 from sigap_notify.dispatcher import Dispatcher
 from sigap_notify.sealing import SecretBox
 from sigap_notify.settings import NotifySettings
 from sigap_shared.db import apply_migrations, package_migrations, shared_migrations
-from sigap_shared.events import ComplaintRouted, ComplaintStatusChanged, Envelope, ReporterRef
+from sigap_shared.events import ComplaintRouted, ComplaintStatusChanged, ComplaintSubmitted, Envelope, ReporterRef
 from sigap_shared.outbox import OutboxRelay
 
 PG = {"host": "127.0.0.1", "port": 55432, "user": "sigap", "password": "sigap"}
@@ -196,6 +197,25 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+def _submissions(pairs) -> list[Envelope]:
+    """The complaints' submissions, which notify's consumer reads (in a batch, as here) before
+    it acts on their events."""
+    return [
+        Envelope(
+            source="sigap/intake",
+            data=ComplaintSubmitted(
+                complaint_id=routed.data.complaint_id,
+                tracking_code=code,
+                kind="pengaduan",
+                description="Lampu PJU di Jl. Nusantara Raya mati semua sejak 3 hari",
+                privacy="anonim",
+                submitted_at=routed.data.routed_at,
+            ),
+        )
+        for routed, _, code in pairs
+    ]
+
+
 def _events(department: str) -> tuple[Envelope, Envelope, str]:
     complaint_id = uuid.uuid4()
     code = "SGP-" + uuid.uuid4().hex[:4].upper() + "-" + uuid.uuid4().hex[:2].upper()
@@ -251,6 +271,7 @@ async def main(complaints: int, rate: float, batch: int, scenario: str = "full")
         smtp_host="127.0.0.1",
         smtp_port=smtp_port,
         webhook_allow_http=True,
+        webhook_allowed_networks=["127.0.0.0/8"],  # the receiver listens on loopback
         dispatcher_poll_interval_s=0.5,
         dispatcher_batch_size=200,
         dispatcher_concurrency=50,
@@ -289,12 +310,18 @@ async def main(complaints: int, rate: float, batch: int, scenario: str = "full")
                 )
 
         http = new_http_session(settings)
+        egress = open_egress(settings)
         hub = DashboardHub()
         dispatcher = Dispatcher(
             pool=pool,
             connect_kwargs=settings.pg_connect_kwargs(),
             channels=build_channels(
-                settings, pool=pool, hub=hub, http=http, resolver=build_resolver(settings, pool, http)
+                settings,
+                pool=pool,
+                hub=hub,
+                http=http,
+                resolver=build_resolver(settings, pool, http),
+                egress=egress,
             ),
             batch_size=settings.dispatcher_batch_size,
             concurrency=settings.dispatcher_concurrency,
@@ -328,6 +355,7 @@ async def main(complaints: int, rate: float, batch: int, scenario: str = "full")
         for start in range(0, complaints, batch):
             chunk = pairs[start : start + batch]
             async with pool.acquire() as conn, conn.transaction():
+                await handlers.on_complaints_submitted(conn=conn, envelopes=_submissions(chunk))
                 for routed, changed, _ in chunk:
                     await handlers.on_complaint_event(conn=conn, envelope=routed)
                     await handlers.on_complaint_event(conn=conn, envelope=changed)
@@ -354,6 +382,7 @@ async def main(complaints: int, rate: float, batch: int, scenario: str = "full")
         await asyncio.gather(dispatch_task, relay_task, watcher, return_exceptions=True)
         await work.stop_counters()
         await http.close()
+        await egress.close()
         statuses = dict(await pool.fetch("SELECT status, count(*) FROM notifications GROUP BY status"))
         async with httpx.AsyncClient() as client:
             await client.post(f"http://127.0.0.1:{http_port}/report")
@@ -399,6 +428,7 @@ async def handler_only(complaints: int) -> None:
         wall0, cpu0 = time.perf_counter(), time.process_time()
         for start in range(0, complaints, 250):
             async with pool.acquire() as conn, conn.transaction():
+                await handlers.on_complaints_submitted(conn=conn, envelopes=_submissions(pairs[start : start + 250]))
                 for routed, changed, _ in pairs[start : start + 250]:
                     await handlers.on_complaint_event(conn=conn, envelope=routed)
                     await handlers.on_complaint_event(conn=conn, envelope=changed)

@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import asyncpg
-import httpx
 import pytest
 
-from sigap_status import accounts, repository
-
 from tests.support.infra import free_port, random_name
-from tests.support.services import SERVICES, SigapSystem, start_service, start_web, wait_ready
+from tests.support.services import SERVICES, SigapSystem, StaffLogins, start_service, start_web, wait_ready
 
 # Intake's development internal token (what intake accepts when SIGAP_INTERNAL_TOKEN is unset).
 INTAKE_DEVELOPMENT_INTERNAL_TOKEN = "sigap-development-internal-token-change-me"
@@ -68,6 +63,12 @@ def sigap_web(sigap: SigapSystem, tmp_path_factory) -> str:
     return sigap.url("web")
 
 
+@pytest.fixture(scope="session")
+def staff(sigap, infra) -> StaffLogins:
+    """`await staff.headers(role, department)`: a logged-in staff member of the running system."""
+    return StaffLogins(sigap, infra)
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
     """On an e2e failure, attach the tail of every service's log to the report."""
@@ -77,27 +78,3 @@ def pytest_runtest_makereport(item, call):
     if report.failed and isinstance(system, SigapSystem):
         for name, service in system.services.items():
             report.sections.append((f"{name} log (tail)", service.log_text()[-4000:]))
-
-
-STAFF_PASSWORD = "sandi-staf-e2e-123"
-
-
-async def staff_headers(system: SigapSystem, infra, role: str, department: str | None = None) -> dict[str, str]:
-    """A new staff account at the system's status, logged in there: a real token, which routing
-    and notify check against the account."""
-    username = f"{role.replace('_', '')}-{uuid.uuid4().hex[:8]}"
-    conn = await asyncpg.connect(**infra.pg_kwargs(system.services["status"].database))
-    try:
-        assert await repository.create_staff_user(
-            conn=conn,
-            username=username,
-            password_hash=accounts.hash_password(STAFF_PASSWORD),
-            role=role,
-            department=department,
-        )
-    finally:
-        await conn.close()
-    async with httpx.AsyncClient(base_url=system.url("status"), timeout=10) as client:
-        response = await client.post("/v1/auth/login", json={"username": username, "password": STAFF_PASSWORD})
-    assert response.status_code == 200, response.text
-    return {"Authorization": f"Bearer {response.json()['access_token']}"}

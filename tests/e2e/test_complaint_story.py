@@ -30,12 +30,11 @@ from PIL import Image
 from sigap_notify.domain import department_topic
 from sigap_shared.events import TOPIC_DEAD_LETTER
 from tests.e2e.conftest import INTAKE_DEVELOPMENT_INTERNAL_TOKEN
-from tests.e2e.test_status_lifecycle import _create_user
 from tests.integration.notify.support import SmtpServer
 from tests.support.cloudevents_sdk import parse_record
-from tests.support.infra import Infra, delete_prefixed_topics, free_port, random_name
+from tests.support.infra import Infra, delete_prefixed_topics, random_name
 from tests.support.kafka import eventually
-from tests.support.services import SERVICES, SigapSystem, start_service, wait_ready
+from tests.support.services import SigapSystem, create_staff_user, start_private_system
 from tests.unit.intake.images import camera_photo, jpeg_metadata_markers
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
@@ -192,45 +191,24 @@ def _text(mail: EmailMessage) -> str:
 
 
 async def _start_system(infra: Infra, databases, log_dir: Path, photo_dir: Path, smtp: SmtpServer) -> SigapSystem:
-    group_prefix = random_name("story")
-    system = SigapSystem()
-    ports = {name: free_port() for name in SERVICES}
-    # Routing and notify check every staff token against the accounts at status.
-    internal = {
-        "SIGAP_INTERNAL_TOKEN": INTAKE_DEVELOPMENT_INTERNAL_TOKEN,
-        "SIGAP_STATUS_INTERNAL_URL": f"http://127.0.0.1:{ports['status']}",
-    }
-    try:
-        for name in SERVICES:  # intake first: status and notify call its internal API
-            extra_env: dict[str, str] = {}
-            if name == "intake":
-                extra_env = {"SIGAP_PHOTO_DIR": str(photo_dir)}
-            elif name == "routing":
-                extra_env = internal
-            elif name == "status":
-                extra_env = {"SIGAP_INTAKE_INTERNAL_URL": system.url("intake"), **internal}
-            elif name == "notify":
-                extra_env = {
-                    "SIGAP_SMTP_HOST": "127.0.0.1",
-                    "SIGAP_SMTP_PORT": str(smtp.port),
-                    "SIGAP_DISPATCHER_POLL_INTERVAL_S": "0.2",
-                    "SIGAP_INTAKE_INTERNAL_URL": system.url("intake"),
-                    **internal,
-                }
-            system.services[name] = start_service(
-                name,
-                infra=infra,
-                database=await databases.create(f"sigap_story_{name}"),
-                group_prefix=group_prefix,
-                log_dir=log_dir,
-                extra_env=extra_env,
-                port=ports[name],
-            )
-        await asyncio.to_thread(wait_ready, system, 120.0)
-    except BaseException:
-        system.stop()
-        raise
-    return system
+    internal = {"SIGAP_INTERNAL_TOKEN": INTAKE_DEVELOPMENT_INTERNAL_TOKEN}
+
+    def extra_env(name: str, system: SigapSystem) -> dict[str, str]:
+        if name == "intake":
+            return {"SIGAP_PHOTO_DIR": str(photo_dir)}
+        if name == "status":
+            return {"SIGAP_INTAKE_INTERNAL_URL": system.url("intake"), **internal}
+        if name == "notify":
+            return {
+                "SIGAP_SMTP_HOST": "127.0.0.1",
+                "SIGAP_SMTP_PORT": str(smtp.port),
+                "SIGAP_DISPATCHER_POLL_INTERVAL_S": "0.2",
+                "SIGAP_INTAKE_INTERNAL_URL": system.url("intake"),
+                **internal,
+            }
+        return {}
+
+    return await start_private_system(infra, databases, label="story", log_dir=log_dir, extra_env=extra_env)
 
 
 @pytest.fixture(scope="module")
@@ -247,7 +225,7 @@ async def story(infra: Infra, databases, tmp_path_factory) -> AsyncIterator[Stor
         status_database = system.services["status"].database
         for username, (role, department, _) in STAFF.items():
             args = ["--role", role] + (["--department", department] if department else [])
-            await asyncio.to_thread(_create_user, own_infra, status_database, username, PASSWORD, *args)
+            await asyncio.to_thread(create_staff_user, own_infra, status_database, username, PASSWORD, *args)
         async with httpx.AsyncClient(timeout=20) as client:
             story = Story(infra=own_infra, system=system, smtp=smtp, client=client)
             for username in STAFF:

@@ -12,7 +12,6 @@ import httpx
 import pytest
 
 from sigap_shared.events import TOPIC_COMPLAINT_SUBMITTED, all_topics
-from tests.e2e.conftest import staff_headers
 from tests.support.kafka import collect, eventually
 from tests.unit.intake.images import camera_photo
 
@@ -36,7 +35,7 @@ async def _status_of(sigap, complaint_id: str, headers: dict[str, str]) -> dict 
     return body if body and len(body.get("timeline", ())) >= 3 else None
 
 
-async def test_confidential_identity_is_in_no_message_no_log_and_not_plain_in_the_database(sigap, infra):
+async def test_confidential_identity_is_in_no_message_no_log_and_not_plain_in_the_database(sigap, infra, staff):
     reporter = _reporter()
     secrets = [reporter["name"], reporter["phone"], reporter["email"], reporter["name"].split()[1]]
     complaint = {
@@ -54,7 +53,7 @@ async def test_confidential_identity_is_in_no_message_no_log_and_not_plain_in_th
         )
     assert response.status_code == 201, response.text
     complaint_id = response.json()["id"]
-    auditor = await staff_headers(sigap, infra, "auditor")
+    auditor = await staff.headers("auditor")
     await eventually(lambda: _status_of(sigap, complaint_id, auditor), timeout_s=30)
 
     records = await collect(
@@ -95,7 +94,7 @@ async def test_confidential_identity_is_in_no_message_no_log_and_not_plain_in_th
         assert secret not in dump
 
 
-async def test_anonymous_report_collects_nothing_and_still_flows(sigap, infra):
+async def test_anonymous_report_collects_nothing_and_still_flows(sigap, infra, staff):
     async with httpx.AsyncClient(timeout=10) as client:
         refused = await client.post(
             f"{sigap.url('intake')}/v1/complaints",
@@ -116,12 +115,12 @@ async def test_anonymous_report_collects_nothing_and_still_flows(sigap, infra):
             },
         )
     assert response.status_code == 201
-    auditor = await staff_headers(sigap, infra, "auditor")
+    auditor = await staff.headers("auditor")
     status = await eventually(lambda: _status_of(sigap, response.json()["id"], auditor), timeout_s=30)
     assert status["tracking_code"] == response.json()["tracking_code"]
 
 
-async def test_live_photo_travels_as_evidence_with_the_complaint(sigap, infra):
+async def test_live_photo_travels_as_evidence_with_the_complaint(sigap, infra, staff):
     intake = sigap.url("intake")
     async with httpx.AsyncClient(timeout=20) as client:
         session = (await client.post(f"{intake}/v1/capture-sessions")).json()
@@ -157,7 +156,7 @@ async def test_live_photo_travels_as_evidence_with_the_complaint(sigap, infra):
     assert event["photos"] == [
         {"photo_id": uploaded.json()["id"], "verdict": "verified_live", "reasons": [], "similar_to_complaints": []}
     ]
-    auditor = await staff_headers(sigap, infra, "auditor")
+    auditor = await staff.headers("auditor")
     await eventually(lambda: _status_of(sigap, complaint_id, auditor), timeout_s=30)
 
 
@@ -197,7 +196,7 @@ async def test_open311_client_reads_a_routed_request_in_both_formats(sigap):
     base = f"{sigap.url('intake')}/open311/v2"
     async with httpx.AsyncClient(timeout=10) as client:
         discovery = (await client.get(f"{base}/discovery.json")).json()
-        assert discovery["endpoints"][0]["url"].endswith("/open311/v2/")
+        assert discovery["endpoints"][0]["url"].endswith("/open311/v2")  # clients append /services.xml
         response = await client.post(
             f"{sigap.url('intake')}/v1/complaints",
             json={

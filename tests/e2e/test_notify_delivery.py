@@ -11,7 +11,6 @@ import pytest
 
 from sigap_notify.domain import department_topic
 from sigap_shared.events import EVENT_TYPES
-from tests.e2e.conftest import staff_headers
 from tests.integration.notify.support import WebhookReceiver, serve_asgi, smtp_server
 from tests.support.cloudevents_sdk import parse_record
 from tests.support.infra import random_name
@@ -34,7 +33,9 @@ COMPLAINT = {
 }
 
 
-async def test_submitted_complaint_reaches_department_email_webhook_and_topic(sigap, infra, databases, tmp_path):
+async def test_submitted_complaint_reaches_department_email_webhook_and_topic(
+    sigap, infra, databases, tmp_path, staff
+):
     secret = "rahasia-e2e-" + uuid.uuid4().hex
     receiver = WebhookReceiver(secret=secret)
     async with smtp_server() as smtp, serve_asgi(receiver.app()) as receiver_url:
@@ -49,6 +50,7 @@ async def test_submitted_complaint_reaches_department_email_webhook_and_topic(si
                 "SIGAP_SMTP_HOST": "127.0.0.1",
                 "SIGAP_SMTP_PORT": str(smtp.port),
                 "SIGAP_WEBHOOK_ALLOW_HTTP": "true",
+                "SIGAP_WEBHOOK_ALLOWED_NETWORKS": '["127.0.0.0/8"]',  # the receiver listens on loopback
                 "SIGAP_DISPATCHER_POLL_INTERVAL_S": "0.2",
                 # The real intake resolves the reporter's pseudonym at send time.
                 "SIGAP_INTAKE_INTERNAL_URL": sigap.url("intake"),
@@ -60,7 +62,7 @@ async def test_submitted_complaint_reaches_department_email_webhook_and_topic(si
         try:
             wait_ready(notify)
             url = notify.url("notify")
-            headers = await staff_headers(sigap, infra, "dept_admin", "DISHUB")
+            headers = await staff.headers("dept_admin", "DISHUB")
             async with httpx.AsyncClient(timeout=10) as client:
                 response = await client.put(
                     f"{url}/v1/departments/DISHUB/contacts",
@@ -89,9 +91,8 @@ async def test_submitted_complaint_reaches_department_email_webhook_and_topic(si
                 )
 
                 async def log_final():
-                    body = (
-                        await client.get(f"{url}/v1/complaints/{complaint_id}/notifications", headers=headers)
-                    ).json()
+                    log_url = f"{url}/v1/complaints/{complaint_id}/notifications"
+                    body = (await client.get(log_url, headers=headers)).json()
                     rows = body["notifications"]
                     final = all(n["status"] in ("sent", "failed", "undeliverable") for n in rows)
                     return rows if rows and final else None

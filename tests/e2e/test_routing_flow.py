@@ -10,7 +10,6 @@ import httpx
 import pytest
 
 from sigap_shared.events import TOPIC_COMPLAINT_ROUTED, decode
-from tests.e2e.conftest import staff_headers
 from tests.support.kafka import collect, eventually
 
 pytestmark = pytest.mark.e2e
@@ -45,24 +44,27 @@ async def _status_view(sigap, headers: dict[str, str], complaint_id: str) -> dic
     return response.json() if response.status_code == 200 else None
 
 
-async def _decision(sigap, complaint_id: str) -> dict | None:
+async def _decision(sigap, staff, complaint_id: str) -> dict | None:
+    """The decision as a city admin reads it (decisions quote the complaint: staff only)."""
     async with httpx.AsyncClient(timeout=5) as client:
-        response = await client.get(f"{sigap.url('routing')}/v1/routing/decisions/{complaint_id}")
+        response = await client.get(
+            f"{sigap.url('routing')}/v1/routing/decisions/{complaint_id}", headers=await staff.headers("city_admin")
+        )
     return response.json() if response.status_code == 200 else None
 
 
-async def test_a_complaint_without_category_is_classified_located_and_announced(sigap, infra):
+async def test_a_complaint_without_category_is_classified_located_and_announced(sigap, infra, staff):
     complaint_id = await _submit(
         sigap, _complaint("Sampah numpuk di TPS Kukusan udah seminggu ga diangkut, bau bgt gan")
     )
-    decision = await eventually(lambda: _decision(sigap, complaint_id), timeout_s=30)
+    decision = await eventually(lambda: _decision(sigap, staff, complaint_id), timeout_s=30)
     assert (decision["department"], decision["category"], decision["needs_triage"]) == ("DLHK", "sampah", False)
     assert decision["area"]["kelurahan"] == {"code": "32.76.06.1002", "name": "Kukusan"}
     assert decision["area"]["kecamatan"] == {"code": "32.76.06", "name": "Beji"}
     assert decision["taxonomy_version"] >= 1
     assert any("'sampah'" in reason for reason in decision["reasons"])
 
-    auditor = await staff_headers(sigap, infra, "auditor")
+    auditor = await staff.headers("auditor")
 
     async def placed() -> dict | None:
         body = await _status_view(sigap, auditor, complaint_id)
@@ -83,25 +85,25 @@ async def test_a_complaint_without_category_is_classified_located_and_announced(
     assert routed.classifier_version and routed.taxonomy_version >= 1
 
 
-async def test_a_complaint_outside_the_city_goes_to_triage_saying_so(sigap):
+async def test_a_complaint_outside_the_city_goes_to_triage_saying_so(sigap, staff):
     complaint_id = await _submit(
         sigap, _complaint("Jalan berlubang besar dekat Monas", location={"lat": -6.1754, "lon": 106.8272})
     )
-    decision = await eventually(lambda: _decision(sigap, complaint_id), timeout_s=30)
+    decision = await eventually(lambda: _decision(sigap, staff, complaint_id), timeout_s=30)
     assert decision["department"] == "TRIAGE" and decision["needs_triage"] is True
     assert decision["area"]["inside_city"] is False
     assert decision["area"]["message"] == "Lokasi berada di luar wilayah Kota Depok"
 
 
-async def test_a_taxonomy_edit_through_the_api_decides_the_next_complaint(sigap, infra):
-    admin = await staff_headers(sigap, infra, "city_admin")
+async def test_a_taxonomy_edit_through_the_api_decides_the_next_complaint(sigap, staff):
+    admin = await staff.headers("city_admin")
     word = f"zzkebun{uuid.uuid4().hex[:6]}"  # a word no taxonomy version knew
     text = f"Lahan {word} warga di Kukusan terbengkalai"
 
     async with httpx.AsyncClient(base_url=sigap.url("routing"), timeout=10) as client:
         active = (await client.get("/v1/routing/admin/taxonomy", headers=admin)).json()
         first = await _submit(sigap, _complaint(text))
-        assert (await eventually(lambda: _decision(sigap, first), timeout_s=30))["department"] == "TRIAGE"
+        assert (await eventually(lambda: _decision(sigap, staff, first), timeout_s=30))["department"] == "TRIAGE"
 
         taxonomy = active["taxonomy"]
         taxonomy["categories"].append(
@@ -115,29 +117,26 @@ async def test_a_taxonomy_edit_through_the_api_decides_the_next_complaint(sigap,
         assert version > active["version"]
 
     second = await _submit(sigap, _complaint(text))
-    decision = await eventually(lambda: _decision(sigap, second), timeout_s=30)
+    decision = await eventually(lambda: _decision(sigap, staff, second), timeout_s=30)
     assert (decision["department"], decision["taxonomy_version"]) == ("DKPPP", version)
 
 
-async def test_a_transfer_and_joint_handling_travel_through_kafka(sigap, infra):
-    dpupr_admin = await staff_headers(sigap, infra, "dept_admin", "DPUPR")
-    auditor = await staff_headers(sigap, infra, "auditor")
-
+async def test_a_transfer_and_joint_handling_travel_through_kafka(sigap, infra, staff):
     complaint_id = await _submit(sigap, _complaint("Jalan berlubang besar di depan gang, udah sebulan ga diperbaiki"))
-    decision = await eventually(lambda: _decision(sigap, complaint_id), timeout_s=30)
+    decision = await eventually(lambda: _decision(sigap, staff, complaint_id), timeout_s=30)
     assert decision["department"] == "DPUPR"
 
     async with httpx.AsyncClient(base_url=sigap.url("routing"), timeout=10) as client:
         supported = await client.post(
             f"/v1/routing/complaints/{complaint_id}/supporting",
             json={"department": "DISHUB", "reason": "rambu peringatan perlu dipasang"},
-            headers=dpupr_admin,
+            headers=await staff.headers("dept_admin", "DPUPR"),
         )
         assert supported.status_code == 200, supported.text
         transferred = await client.post(
             f"/v1/routing/complaints/{complaint_id}/transfer",
             json={"to_department": "PDAM", "reason": "bukan wewenang: bekas galian pipa PDAM"},
-            headers=dpupr_admin,
+            headers=await staff.headers("dept_admin", "DPUPR"),
         )
         assert transferred.status_code == 200, transferred.text
 
@@ -166,7 +165,9 @@ async def test_a_transfer_and_joint_handling_travel_through_kafka(sigap, infra):
         ("DISHUB",),
     )
     assert (transfer.from_department, transfer.to_department, transfer.kind) == ("DPUPR", "PDAM", "bukan_wewenang")
-    assert transfer.actor.startswith("deptadmin-") and transfer.supporting_departments == ("DISHUB",)
+    assert transfer.actor == "dept-admin.dpupr" and transfer.supporting_departments == ("DISHUB",)
+
+    auditor = await staff.headers("auditor")
 
     # ...and the status service applies them: PDAM now leads, DISHUB supports, the timeline says why.
     async def handed_on_in_status() -> dict | None:

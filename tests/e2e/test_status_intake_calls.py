@@ -13,8 +13,8 @@ import pytest
 
 from sigap_shared.events import TOPIC_COMPLAINT_STATUS
 from tests.e2e.conftest import INTAKE_DEVELOPMENT_INTERNAL_TOKEN
-from tests.e2e.test_status_lifecycle import _create_user
 from tests.support.kafka import collect, eventually
+from tests.support.services import create_staff_user
 from tests.unit.intake.images import camera_photo, jpeg, scene
 
 pytestmark = pytest.mark.e2e
@@ -41,8 +41,8 @@ async def test_finishing_and_identity_go_through_the_running_intake(sigap, infra
     database = sigap.services["status"].database
     suffix = uuid.uuid4().hex[:6]
     admin, city = f"admin-dishub-{suffix}", f"admin-kota-{suffix}"
-    _create_user(infra, database, admin, "sandi-rahasia-789", "--role", "dept_admin", "--department", "DISHUB")
-    _create_user(infra, database, city, "sandi-rahasia-790", "--role", "city_admin")
+    create_staff_user(infra, database, admin, "sandi-rahasia-789", "--role", "dept_admin", "--department", "DISHUB")
+    create_staff_user(infra, database, city, "sandi-rahasia-790", "--role", "city_admin")
 
     async with httpx.AsyncClient(timeout=15) as client:
         submitted = await client.post(

@@ -4,16 +4,13 @@ out on Kafka as a CloudEvent."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-
 import httpx
 import pytest
 
 from sigap_shared.events import TOPIC_COMPLAINT_STATUS
 from tests.support.cloudevents_sdk import parse_record
 from tests.support.kafka import collect, eventually
+from tests.support.services import create_staff_user
 
 pytestmark = pytest.mark.e2e
 
@@ -28,20 +25,12 @@ COMPLAINT = {
 }
 
 
-def _create_user(infra, database: str, username: str, password: str, *args: str) -> None:
-    env = {**os.environ, **infra.service_env(database=database, http_port=0, group_prefix="cli")}
-    result = subprocess.run(
-        [sys.executable, "-m", "sigap_status.cli", "create-user", username, *args, "--password-stdin"],
-        input=password + "\n", env=env, capture_output=True, text=True, timeout=60,
-    )
-    assert result.returncode == 0, result.stderr
-
-
 async def test_staff_verify_a_complaint_and_the_change_is_published(sigap, infra):
     status_url = sigap.url("status")
     database = sigap.services["status"].database
-    _create_user(infra, database, "admin-dishub-e2e", "sandi-rahasia-123", "--role", "dept_admin", "--department", "DISHUB")
-    _create_user(infra, database, "admin-dlh-e2e", "sandi-rahasia-456", "--role", "dept_admin", "--department", "DLH")
+    dishub, dlh = ("--role", "dept_admin", "--department", "DISHUB"), ("--role", "dept_admin", "--department", "DLH")
+    create_staff_user(infra, database, "admin-dishub-e2e", "sandi-rahasia-123", *dishub)
+    create_staff_user(infra, database, "admin-dlh-e2e", "sandi-rahasia-456", *dlh)
 
     async with httpx.AsyncClient(timeout=10) as client:
         receipt = (await client.post(f"{sigap.url('intake')}/v1/complaints", json=COMPLAINT)).json()

@@ -11,7 +11,6 @@ from sigap_shared.events import (
     TOPIC_COMPLAINT_STATUS,
     TOPIC_COMPLAINT_SUBMITTED,
 )
-from tests.e2e.conftest import staff_headers
 from tests.support.cloudevents_sdk import parse_record
 from tests.support.kafka import collect, eventually
 
@@ -34,7 +33,7 @@ async def _get_json(url: str, headers: dict[str, str] | None = None) -> dict | N
     return response.json() if response.status_code == 200 else None
 
 
-async def test_complaint_reaches_department_and_notifications(sigap, infra):
+async def test_complaint_reaches_department_and_notifications(sigap, infra, staff):
     async with httpx.AsyncClient(timeout=10) as client:
         response = await client.post(f"{sigap.url('intake')}/v1/complaints", json=COMPLAINT)
     assert response.status_code == 201, response.text
@@ -62,10 +61,11 @@ async def test_complaint_reaches_department_and_notifications(sigap, infra):
         "sigap.complaint.status_changed.v1",
     ]
 
-    auditor = await staff_headers(sigap, infra, "auditor")
-
     async def notified() -> dict | None:
-        body = await _get_json(f"{sigap.url('notify')}/v1/complaints/{complaint_id}/notifications", headers=auditor)
+        body = await _get_json(
+            f"{sigap.url('notify')}/v1/complaints/{complaint_id}/notifications",
+            headers=await staff.headers("dept_admin", "DISHUB"),
+        )
         return body if body and len(body["notifications"]) >= 4 else None
 
     notifications = (await eventually(notified, timeout_s=60))["notifications"]

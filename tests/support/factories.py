@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
-from sigap_shared.events import ComplaintSubmitted, Envelope, GeoPoint, ReporterRef
+from sigap_shared.events import ComplaintRouted, ComplaintSubmitted, Envelope, GeoPoint, ReporterRef
 
 
 def submitted_envelope(*, category: str | None = "jalan_rusak", source: str = "sigap/test") -> Envelope:
@@ -22,5 +22,24 @@ def submitted_envelope(*, category: str | None = "jalan_rusak", source: str = "s
             privacy="publik",
             reporter=ReporterRef(pseudonym="Pelapor-TEST" + uuid.uuid4().hex[:4].upper(), channels=("email",)),
             submitted_at=datetime.now(UTC),
+        ),
+    )
+
+
+def routed_for(submitted: Envelope, department: str, *, kelurahan: str | None = "Beji") -> Envelope:
+    """Routing's decision for the complaint `submitted` announced."""
+    data = submitted.data
+    return Envelope(
+        source="sigap/routing",
+        data=ComplaintRouted(
+            complaint_id=data.complaint_id,
+            tracking_code=data.tracking_code,
+            department=department,
+            category=data.category,
+            confidence=0.9,
+            needs_triage=False,
+            reporter=data.reporter,
+            routed_at=datetime.now(UTC),
+            kelurahan_name=kelurahan,
         ),
     )

@@ -4,16 +4,18 @@ web service (no database) in front of them."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 
-from tests.support.infra import Infra, free_port
+from tests.support.infra import Infra, free_port, random_name
 
 SERVICES = ("intake", "routing", "status", "notify")
 WEB = "web"
@@ -116,3 +118,84 @@ def wait_ready(system: SigapSystem, timeout_s: float = 60.0) -> None:
         time.sleep(0.2)
     if pending:
         raise RuntimeError(f"not ready after {timeout_s}s: {sorted(pending)}")
+
+
+async def start_private_system(
+    infra: Infra,
+    databases,
+    *,
+    label: str,
+    log_dir: Path,
+    extra_env: Callable[[str, SigapSystem], dict[str, str]],
+) -> SigapSystem:
+    """The four services on databases of their own (`sigap_<label>_<service>`), started in
+    order (intake first: status and notify call its internal API) and ready; `extra_env(name,
+    system)` adds a service's settings, with the services started so far in `system`. Routing
+    and notify check every staff token's account at this system's status, as in production."""
+    group_prefix = random_name(label)
+    system = SigapSystem()
+    # Chosen up front: routing starts before status and must know where to check staff accounts.
+    ports = {name: free_port() for name in SERVICES}
+    staff_check = {"SIGAP_STATUS_INTERNAL_URL": f"http://127.0.0.1:{ports['status']}"}
+    try:
+        for name in SERVICES:
+            system.services[name] = start_service(
+                name,
+                infra=infra,
+                database=await databases.create(f"sigap_{label}_{name}"),
+                group_prefix=group_prefix,
+                log_dir=log_dir,
+                extra_env={**(staff_check if name in ("routing", "notify") else {}), **extra_env(name, system)},
+                port=ports[name],
+            )
+        await asyncio.to_thread(wait_ready, system, 120.0)
+    except BaseException:
+        system.stop()
+        raise
+    return system
+
+
+def create_staff_user(infra: Infra, database: str, username: str, password: str, *args: str) -> None:
+    """A staff account in a status database, made with the admin CLI as an operator would
+    (`args`: `--role ROLE [--department CODE]`)."""
+    env = {**os.environ, **infra.service_env(database=database, http_port=0, group_prefix="cli")}
+    result = subprocess.run(
+        [sys.executable, "-m", "sigap_status.cli", "create-user", username, *args, "--password-stdin"],
+        input=password + "\n",
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+
+
+class StaffLogins:
+    """Staff of a running system, one account per role and department, created with the admin
+    CLI on first use and logged in over HTTP at status; a login is reused well within the
+    access token's lifetime (15 minutes)."""
+
+    PASSWORD = "sandi-staf-e2e-2026"
+    REUSE_S = 300.0
+
+    def __init__(self, system: SigapSystem, infra: Infra) -> None:
+        self._system = system
+        self._infra = infra
+        self._logins: dict[str, tuple[float, dict[str, str]]] = {}
+
+    async def headers(self, role: str, department: str | None = None) -> dict[str, str]:
+        username = f"{role.replace('_', '-')}.{(department or 'kota').lower()}"
+        if username not in self._logins:
+            args = ["--role", role] + (["--department", department] if department else [])
+            database = self._system.services["status"].database
+            await asyncio.to_thread(create_staff_user, self._infra, database, username, self.PASSWORD, *args)
+        elif time.monotonic() - self._logins[username][0] < self.REUSE_S:
+            return self._logins[username][1]
+        async with httpx.AsyncClient(timeout=20) as client:
+            response = await client.post(
+                f"{self._system.url('status')}/v1/auth/login", json={"username": username, "password": self.PASSWORD}
+            )
+        assert response.status_code == 200, response.text
+        headers = {"Authorization": f"Bearer {response.json()['access_token']}"}
+        self._logins[username] = (time.monotonic(), headers)
+        return headers

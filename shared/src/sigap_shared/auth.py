@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hmac
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Annotated, Literal
 
@@ -35,6 +36,24 @@ class StaffPrincipal:
     @property
     def is_city_wide(self) -> bool:
         return self.role in ("city_admin", "auditor")
+
+
+def may_see_complaint(
+    staff: StaffPrincipal, *, departments: Iterable[str | None], assigned_officer: str | None = None
+) -> bool:
+    """The one isolation rule of every service: city-wide roles see every complaint; a
+    department's staff see the complaints their department leads or supports
+    (`departments`); a field officer only those assigned to them there. A service that does
+    not know the assignment passes None, so field officers see nothing of a complaint there.
+    A complaint someone may not see answers exactly as an unknown one (404), so its existence
+    does not leak across departments."""
+    if staff.is_city_wide:
+        return True
+    if staff.department is None or staff.department not in set(departments):
+        return False
+    if staff.role == "field_officer":
+        return assigned_officer == staff.username
+    return True
 
 
 class AuthError(Exception):

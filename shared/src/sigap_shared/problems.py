@@ -11,6 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from sigap_shared.db import TRANSIENT_DB_ERRORS
 
@@ -221,10 +222,23 @@ validation_error_response = _on_validation_error
 
 async def _on_http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
     title = _HTTP_TITLES.get(exc.status_code, Text(str(exc.detail), str(exc.detail)))
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        headers["Allow"] = _allowed_methods(request)
     return problem_response(
-        request,
-        Problem(status=exc.status_code, slug=f"http-{exc.status_code}", title=title, headers=exc.headers),
+        request, Problem(status=exc.status_code, slug=f"http-{exc.status_code}", title=title, headers=headers)
     )
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method some route of this path answers: the router names only the first route
+    whose path matched, which misses the others when one path has several routes (GET and PUT)."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        match, _ = route.matches(request.scope)
+        if match != Match.NONE:
+            methods |= set(getattr(route, "methods", None) or ())
+    return ", ".join(sorted(methods))
 
 
 async def _on_problem(request: Request, exc: Problem) -> JSONResponse:

@@ -23,6 +23,7 @@ from sigap_shared.housekeeping import ExpiringRows, run_housekeeping
 from sigap_shared.http_limits import UNSTORABLE_INPUT_REFUSED, install_http_limits
 from sigap_shared.kafka import ensure_topics_when_available, kafka_reachable
 from sigap_shared.logging import configure_logging
+from sigap_shared.openapi import document_problems
 from sigap_shared.outbox import OutboxRelay, parked_counts
 from sigap_shared.problems import install_problem_handlers
 from sigap_shared.progress import ProgressWatch
@@ -232,6 +233,7 @@ def create_service_app(settings: ServiceSettings, spec: ServiceSpec) -> FastAPI:
         max_body_bytes=settings.http_max_body_bytes,
         larger_bodies=spec.larger_bodies(settings) if spec.larger_bodies else None,
     )
+    document_problems(app)
     app.include_router(_health_router(settings))
     for router in spec.routers:
         app.include_router(router)

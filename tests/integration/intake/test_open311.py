@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from sigap_intake import handlers
+from sigap_intake import handlers, open311
 from sigap_shared.events import ComplaintStatusChanged, Envelope
 from tests.integration.intake.conftest import start_intake, with_open311
 
@@ -224,3 +224,32 @@ async def test_media_url_uses_the_configured_public_base_url(infra, databases, t
     finally:
         await intake.client.aclose()
         await intake.pool.close()
+
+
+async def test_discovery_lists_the_endpoint_so_that_appending_a_resource_works(intake311):
+    """Clients build resource URLs as `<endpoint url>/services.xml`: the listed URL has no
+    trailing slash, and a client that joins one anyway (`…/v2//services.xml`) is answered too."""
+    client = intake311.client
+    for fmt in ("json", "xml"):
+        response = await client.get(f"/open311/v2/discovery.{fmt}")
+        url = (
+            response.json()["endpoints"][0]["url"]
+            if fmt == "json"
+            else _xml(response).findtext("endpoints/endpoint/url")
+        )
+        assert url == "http://intake/open311/v2", url
+        services = await client.get(url + "/services.xml")
+        assert services.status_code == 200 and _xml(services).tag == "services"
+    doubled = await client.get("/open311/v2//services.json")
+    assert doubled.status_code == 200, doubled.text
+    assert {"jalan_rusak", "sampah"} <= {service["service_code"] for service in doubled.json()}
+    definition = await client.get("/open311/v2//services/jalan_rusak.xml")
+    assert definition.status_code == 200 and _xml(definition).tag == "service_definition"
+    posted = await client.post("/open311/v2//requests.json", data=_post_form())
+    assert posted.status_code == 201, posted.text
+    request_id = posted.json()[0]["service_request_id"]
+    read = await client.get(f"/open311/v2//requests/{request_id}.json")
+    assert read.status_code == 200 and read.json()[0]["service_request_id"] == request_id
+    # The doubled paths answer but are not documented twice.
+    documented = [route.path for route in open311.router.routes if route.include_in_schema]
+    assert documented and not any("//" in path for path in documented), documented

@@ -13,13 +13,20 @@ import asyncpg
 import pytest
 
 from sigap_notify import handlers
-from sigap_notify.bootstrap import build_channels, build_resolver, digest_policy, new_http_session
+from sigap_notify.bootstrap import build_channels, build_resolver, digest_policy, new_http_session, open_egress
 from sigap_notify.channels import DashboardHub
 from sigap_notify.dispatcher import Dispatcher
 from sigap_notify.settings import NotifySettings
 from sigap_shared.auth import StaffPrincipal, issue_access_token
 from sigap_shared.db import apply_migrations, package_migrations, shared_migrations
-from sigap_shared.events import ComplaintRouted, ComplaintStatusChanged, Envelope, ReporterRef
+from sigap_shared.events import (
+    ComplaintRouted,
+    ComplaintStatusChanged,
+    ComplaintSubmitted,
+    Envelope,
+    GeoPoint,
+    ReporterRef,
+)
 
 
 @pytest.fixture
@@ -48,6 +55,9 @@ def notify_settings(infra, database: str, **overrides) -> NotifySettings:
         "delivery_backoff_max_s": 0.3,
         "dispatcher_poll_interval_s": 0.2,
         "webhook_allow_http": True,
+        # The webhook receivers and push services of these tests listen on 127.0.0.1, which
+        # notify refuses unless an operator allows it.
+        "webhook_allowed_networks": ["127.0.0.0/8"],
         "webhook_timeout_s": 5.0,
     }
     values.update(overrides)
@@ -60,13 +70,14 @@ async def running_dispatchers(
 ) -> AsyncIterator[list[Dispatcher]]:
     """`count` dispatchers on the same database, as separate replicas would be."""
     http = new_http_session(settings)
+    egress = open_egress(settings)
     hub = DashboardHub()
     resolver = build_resolver(settings, pool, http)
     dispatchers = [
         Dispatcher(
             pool=pool,
             connect_kwargs=settings.pg_connect_kwargs(),
-            channels=build_channels(settings, pool=pool, hub=hub, http=http, resolver=resolver),
+            channels=build_channels(settings, pool=pool, hub=hub, http=http, resolver=resolver, egress=egress),
             max_attempts=settings.delivery_max_attempts,
             backoff_base_s=settings.delivery_backoff_base_s,
             backoff_max_s=settings.delivery_backoff_max_s,
@@ -87,12 +98,45 @@ async def running_dispatchers(
         for dispatcher in dispatchers:
             await dispatcher.close()
         await http.close()
+        await egress.close()
 
 
 async def handle(pool: asyncpg.Pool, envelope: Envelope) -> None:
-    """What the consumer does with one event: the handler in one transaction."""
+    """What the consumer does with one event of a complaint intake accepted: the handler in one
+    transaction, after the complaint's submission (notify acts on a complaint's events only
+    once its submission is known; a redelivered submission changes nothing)."""
+    async with pool.acquire() as conn, conn.transaction():
+        await handlers.on_complaints_submitted(conn=conn, envelopes=[submitted_for(envelope)])
     async with pool.acquire() as conn, conn.transaction():
         await handlers.on_complaint_event(conn=conn, envelope=envelope)
+
+
+def with_submissions(envelopes: list[Envelope]) -> list[Envelope]:
+    """`envelopes`, each complaint's submission before its first event."""
+    seen: set[uuid.UUID] = set()
+    ordered: list[Envelope] = []
+    for envelope in envelopes:
+        if envelope.data.complaint_id not in seen:
+            seen.add(envelope.data.complaint_id)
+            ordered.append(submitted_for(envelope))
+        ordered.append(envelope)
+    return ordered
+
+
+def submitted_for(envelope: Envelope) -> Envelope:
+    """The submission of the complaint `envelope` is about, as intake announces it."""
+    return Envelope(
+        source="sigap/intake",
+        data=ComplaintSubmitted(
+            complaint_id=envelope.data.complaint_id,
+            tracking_code=envelope.data.tracking_code,
+            kind="pengaduan",
+            description="Jalan berlubang di depan SDN Beji 1, sudah sebulan belum diperbaiki",
+            location=GeoPoint(lat=-6.3731, lon=106.819),
+            privacy="publik",
+            submitted_at=datetime.now(UTC),
+        ),
+    )
 
 
 def staff_headers(

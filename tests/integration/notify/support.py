@@ -11,6 +11,7 @@ import email.policy
 import hashlib
 import hmac
 import shutil
+import socket
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from pathlib import Path
 
 import orjson
 import uvicorn
+from aiohttp.abc import AbstractResolver
 from aiosmtpd.controller import Controller
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -135,6 +137,38 @@ class WebhookReceiver:
 
     def app(self) -> Starlette:
         return Starlette(routes=[Route("/hook", self.endpoint, methods=["POST"])])
+
+
+# -- DNS -----------------------------------------------------------------------------------
+
+
+class FakeDns(AbstractResolver):
+    """DNS the test controls: `answers` maps a host name to its addresses (changeable at any
+    time); an unknown name does not resolve, as a real NXDOMAIN."""
+
+    def __init__(self, answers: dict[str, list[str]]) -> None:
+        self.answers = answers
+        self.lookups: list[str] = []
+
+    async def resolve(self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET) -> list:
+        self.lookups.append(host)
+        addresses = self.answers.get(host)
+        if not addresses:
+            raise OSError(f"{host}: no such host")
+        return [
+            {
+                "hostname": host,
+                "host": address,
+                "port": port,
+                "family": socket.AF_INET6 if ":" in address else socket.AF_INET,
+                "proto": 0,
+                "flags": socket.AI_NUMERICHOST,
+            }
+            for address in addresses
+        ]
+
+    async def close(self) -> None:
+        pass
 
 
 # -- SMS / WhatsApp gateway --------------------------------------------------------------

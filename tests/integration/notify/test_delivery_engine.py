@@ -8,10 +8,10 @@ batches, and the digest count that stops at what the decision needs."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from datetime import UTC, datetime
 
-import aiohttp
 import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -19,6 +19,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from sigap_notify import lookups, repository
+from sigap_notify.bootstrap import open_egress
 from sigap_notify.channels import (
     DashboardChannel,
     DashboardHub,
@@ -327,8 +328,17 @@ async def _register_webhook(pool, settings, department: str, url: str) -> None:
         )
 
 
-def _webhook_dispatcher(pool, settings, session, *, batch_size: int = 100) -> Dispatcher:
-    channel = WebhookChannel(pool=pool, session=session, box=SecretBox(settings.webhook_key()), allow_http=True)
+@contextlib.asynccontextmanager
+async def _egress(settings):
+    egress = open_egress(settings)
+    try:
+        yield egress
+    finally:
+        await egress.close()
+
+
+def _webhook_dispatcher(pool, settings, egress, *, batch_size: int = 100) -> Dispatcher:
+    channel = WebhookChannel(pool=pool, egress=egress, box=SecretBox(settings.webhook_key()), allow_http=True)
     return Dispatcher(
         pool=pool, connect_kwargs=settings.pg_connect_kwargs(), channels={"webhook": channel}, batch_size=batch_size
     )
@@ -340,13 +350,13 @@ async def test_a_webhook_batch_cut_short_by_a_crash_is_resent_with_the_same_idem
     settings = notify_settings(infra, notify_database)
     department = random_department()
     receiver = GatedReceiver()
-    async with serve_asgi(receiver.app()) as url, aiohttp.ClientSession() as session:
+    async with serve_asgi(receiver.app()) as url, _egress(settings) as egress:
         await _register_webhook(notify_pool, settings, department, f"{url}/hook")
         event = routed(department=department)
         await handle(notify_pool, event)
 
         receiver.gate.clear()
-        crashing = asyncio.create_task(_webhook_dispatcher(notify_pool, settings, session).dispatch_once("webhook"))
+        crashing = asyncio.create_task(_webhook_dispatcher(notify_pool, settings, egress).dispatch_once("webhook"))
         await asyncio.wait_for(receiver.arrived.wait(), 30)
         crashing.cancel()  # the process dies while the request is in flight
         with pytest.raises(asyncio.CancelledError):
@@ -355,7 +365,7 @@ async def test_a_webhook_batch_cut_short_by_a_crash_is_resent_with_the_same_idem
         assert [(r["status"], r["attempts"]) for r in rows] == [("pending", 0)]
 
         receiver.gate.set()
-        restarted = _webhook_dispatcher(notify_pool, settings, session)
+        restarted = _webhook_dispatcher(notify_pool, settings, egress)
         assert await restarted.dispatch_once("webhook") == 1
         assert await restarted.dispatch_once("webhook") == 0
     assert receiver.keys == [str(event.id), str(event.id)]
@@ -368,12 +378,12 @@ async def test_racing_dispatchers_send_each_webhook_delivery_once(infra, notify_
     settings = notify_settings(infra, notify_database)
     department = random_department()
     receiver = GatedReceiver()
-    async with serve_asgi(receiver.app()) as url, aiohttp.ClientSession() as session:
+    async with serve_asgi(receiver.app()) as url, _egress(settings) as egress:
         await _register_webhook(notify_pool, settings, department, f"{url}/hook")
         events = [routed(department=department) for _ in range(30)]
         for event in events:
             await handle(notify_pool, event)
-        replicas = [_webhook_dispatcher(notify_pool, settings, session, batch_size=4) for _ in range(3)]
+        replicas = [_webhook_dispatcher(notify_pool, settings, egress, batch_size=4) for _ in range(3)]
         while sum(await asyncio.gather(*(replica.dispatch_once("webhook") for replica in replicas))):
             pass
     assert sorted(receiver.keys) == sorted(str(event.id) for event in events)

@@ -12,11 +12,18 @@ from aiokafka.admin import AIOKafkaAdminClient
 
 from sigap_notify import domain
 from sigap_notify.bootstrap import keep_department_topics
-from sigap_notify.handlers import on_complaint_event
-from sigap_shared.consumer import DeadLetterPublisher, EventConsumer
-from sigap_shared.events import ComplaintRouted, ComplaintStatusChanged, ReporterRef, encode
+from sigap_notify.handlers import on_complaint_event, on_complaints_submitted
+from sigap_shared.consumer import BatchHandler, DeadLetterPublisher, EventConsumer
+from sigap_shared.events import ComplaintRouted, ComplaintStatusChanged, ComplaintSubmitted, ReporterRef, encode
 from sigap_shared.outbox import OutboxRelay
-from tests.integration.notify.conftest import lifecycle, notify_settings, random_department, routed, tracking_code
+from tests.integration.notify.conftest import (
+    lifecycle,
+    notify_settings,
+    random_department,
+    routed,
+    tracking_code,
+    with_submissions,
+)
 from tests.support.cloudevents_sdk import parse_record
 from tests.support.kafka import collect, eventually, produce_raw
 
@@ -41,7 +48,8 @@ async def test_department_topics_carry_only_their_complaints_redacted(infra, not
     await produce_raw(
         infra.kafka_bootstrap,
         source_topic,
-        [(r.key, r.value, r.headers) for r in (encode(envelope) for envelope in events_a + events_b)],
+        # Each complaint's submission first, as intake publishes it before anything else happens.
+        [(r.key, r.value, r.headers) for r in map(encode, with_submissions(events_a + events_b))],
     )
     prefix = f"test{uuid.uuid4().hex[:8]}."  # as an isolated test session or benchmark would run
     settings = notify_settings(infra, notify_database, kafka_topic_partitions=3, kafka_topic_prefix=prefix)
@@ -50,6 +58,7 @@ async def test_department_topics_carry_only_their_complaints_redacted(infra, not
         name="notify.test",
         topics=[source_topic],
         handlers={
+            ComplaintSubmitted.event_type: BatchHandler(on_complaints_submitted),
             ComplaintRouted.event_type: on_complaint_event,
             ComplaintStatusChanged.event_type: on_complaint_event,
         },

@@ -32,6 +32,7 @@ from tests.integration.notify.conftest import (
     running_dispatchers,
     status_changed,
     tracking_code,
+    with_submissions,
 )
 from tests.integration.notify.support import WebhookReceiver, serve_asgi, smtp_server
 from tests.support.cloudevents_sdk import parse_record
@@ -104,7 +105,9 @@ async def test_supporting_departments_topic_carries_the_complaints_events_while_
     others = [routed(department=other), routed(department=supporter)]
     source_topic = f"test.notify.joint.{uuid.uuid4().hex}"
     await produce_raw(
-        infra.kafka_bootstrap, source_topic, [(r.key, r.value, r.headers) for r in map(encode, events + others)]
+        infra.kafka_bootstrap,
+        source_topic,
+        [(r.key, r.value, r.headers) for r in map(encode, with_submissions(events + others))],
     )
     prefix = f"test{uuid.uuid4().hex[:8]}."
     settings = notify_settings(infra, notify_database, kafka_topic_prefix=prefix)

@@ -182,7 +182,9 @@ async def test_officers_hear_about_assignment_reassignment_and_withdrawal(infra,
                 await eventually(lambda: admin_live, timeout_s=60)
 
             log = (
-                await client.get(f"/v1/complaints/{complaint_id}/notifications", headers=staff_headers(settings, "auditor"))
+                await client.get(
+                    f"/v1/complaints/{complaint_id}/notifications", headers=staff_headers(settings, "city_admin")
+                )
             ).json()["notifications"]
 
     mails = smtp.inbox.for_complaint(complaint_id)

@@ -33,7 +33,7 @@ from tests.integration.notify.conftest import (
     status_changed,
     tracking_code,
 )
-from tests.integration.notify.support import FakeIntake, serve_asgi
+from tests.integration.notify.support import FakeDns, FakeIntake, serve_asgi
 from tests.support.kafka import eventually
 
 pytestmark = pytest.mark.integration
@@ -216,7 +216,8 @@ async def test_push_subscription_through_the_api(infra, notify_pool, notify_data
             intake_internal_url=intake_url,
             internal_token=intake.token,
         )
-        app = create_app(settings, dataclasses.replace(SPEC, consumers=()))
+        dns = FakeDns({"push.example.net": ["93.184.216.34"]})  # never connected to here
+        app = create_app(settings, dataclasses.replace(SPEC, consumers=()), dns=dns)
         async with serve_asgi(app, lifespan="on") as url, httpx.AsyncClient(base_url=url, timeout=10) as client:
             key = (await client.get("/v1/push/public-key")).json()["public_key"]
             assert len(base64.urlsafe_b64decode(key + "==")) == 65
@@ -228,6 +229,10 @@ async def test_push_subscription_through_the_api(infra, notify_pool, notify_data
             assert (
                 await client.post("/v1/subscriptions", json={**body, "push_subscription": insecure})
             ).status_code == 422
+            # A push "service" inside the city's network is refused like a webhook there.
+            metadata = {**subscription, "endpoint": "https://169.254.169.254/latest/meta-data/x"}
+            refused = await client.post("/v1/subscriptions", json={**body, "push_subscription": metadata})
+            assert refused.status_code == 422 and refused.json()["type"] == "/problems/delivery-target-refused"
             response = await client.post("/v1/subscriptions", json={**body, "push_subscription": subscription})
             assert response.status_code == 201, response.text
             assert response.json()["address"] == "https://push.example.net/***"

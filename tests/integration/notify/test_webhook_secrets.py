@@ -20,10 +20,12 @@ from tests.integration.notify.conftest import (
     routed,
     staff_headers,
 )
-from tests.integration.notify.support import WebhookReceiver, notify_migrations_before, serve_asgi
+from tests.integration.notify.support import FakeDns, WebhookReceiver, notify_migrations_before, serve_asgi
 from tests.support.kafka import eventually
 
 pytestmark = pytest.mark.integration
+
+PUBLIC = "93.184.216.34"  # what the department's host resolves to; never connected to here
 
 
 async def _stored(pool: asyncpg.Pool, webhook_id) -> asyncpg.Record:
@@ -38,7 +40,7 @@ async def test_registered_secrets_are_stored_sealed_and_signatures_still_verify(
     secret = "rahasia-dinas-" + uuid.uuid4().hex
     receiver = WebhookReceiver(secret=secret)
     settings = notify_settings(infra, notify_database)
-    app = create_app(settings, dataclasses.replace(SPEC, consumers=()))
+    app = create_app(settings, dataclasses.replace(SPEC, consumers=()), dns=FakeDns({"dinas.example": [PUBLIC]}))
     async with serve_asgi(receiver.app()) as receiver_url, serve_asgi(app, lifespan="on") as notify_url:
         async with httpx.AsyncClient(base_url=notify_url, timeout=10) as client:
             admin = staff_headers(settings, "dept_admin", department)

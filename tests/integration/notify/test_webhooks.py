@@ -10,7 +10,6 @@ import httpx
 import pytest
 
 from sigap_notify.bootstrap import SPEC, create_app
-from sigap_shared.auth import StaffPrincipal, issue_access_token
 from sigap_shared.events import ReporterRef
 from tests.integration.notify.conftest import (
     handle,
@@ -21,20 +20,12 @@ from tests.integration.notify.conftest import (
     staff_headers,
     tracking_code,
 )
-from tests.integration.notify.support import WebhookReceiver, serve_asgi
+from tests.integration.notify.support import FakeDns, WebhookReceiver, serve_asgi
 from tests.support.kafka import eventually
 
 pytestmark = pytest.mark.integration
 
 SECRET = "rahasia-dinas-" + uuid.uuid4().hex
-
-
-def _token(settings, role: str, department: str | None) -> dict[str, str]:
-    token = issue_access_token(
-        StaffPrincipal(username=f"{role}.test", role=role, department=department),
-        secret=settings.jwt_secret.get_secret_value(),
-    )
-    return {"Authorization": f"Bearer {token}"}
 
 
 def _events_for(department: str) -> list:
@@ -50,7 +41,7 @@ async def _register(client: httpx.AsyncClient, settings, department: str, url: s
     response = await client.post(
         f"/v1/departments/{department}/webhooks",
         json={"url": url, "secret": SECRET},
-        headers=_token(settings, "dept_admin", department),
+        headers=staff_headers(settings, "dept_admin", department),
     )
     assert response.status_code == 201, response.text
     return response.json()
@@ -79,26 +70,25 @@ async def test_webhook_outage_then_recovery_delivers_each_event_exactly_once(inf
 
             # The webhook being down holds back nothing else: the dashboard delivery of the
             # same complaint went out.
+            log_url = f"/v1/complaints/{second[0].data.complaint_id}/notifications"
+            admin = staff_headers(settings, "dept_admin", department)
+
             async def dashboard_sent():
-                log = (
-                    await client.get(
-                        f"/v1/complaints/{second[0].data.complaint_id}/notifications",
-                        headers=staff_headers(settings, "auditor"),
-                    )
-                ).json()
+                log = (await client.get(log_url, headers=admin)).json()
                 return [n for n in log["notifications"] if n["channel"] == "dashboard" and n["status"] == "sent"]
 
             await eventually(dashboard_sent, timeout_s=60)
             receiver.failing = False
             await eventually(lambda: len(receiver.events) >= 6, timeout_s=60)
 
-            log = (
-                await client.get(
-                    f"/v1/complaints/{second[0].data.complaint_id}/notifications",
-                    headers=staff_headers(settings, "auditor"),
-                )
-            ).json()
-            hook_rows = [n for n in log["notifications"] if n["channel"] == "webhook"]
+            # A webhook batch is settled in the transaction that locked it, just after the
+            # receiver answered: wait for the log to say so.
+            async def webhooks_settled():
+                log = (await client.get(log_url, headers=admin)).json()
+                rows = [n for n in log["notifications"] if n["channel"] == "webhook"]
+                return rows if rows and all(n["status"] == "sent" for n in rows) else None
+
+            hook_rows = await eventually(webhooks_settled, timeout_s=60)
             assert hook_rows[0]["recipient"] == f"webhook:{webhook['id']}"
             assert hook_rows[0]["status"] == "sent" and hook_rows[0]["attempts"] >= 2
             assert hook_rows[0]["address"].startswith("http://127.0.0.1")
@@ -127,7 +117,7 @@ async def test_last_retry_parks_in_dead_letters_and_replay_delivers_once(infra, 
             events = _events_for(department)
             for envelope in events:
                 await handle(notify_pool, envelope)
-            admin = _token(settings, "dept_admin", department)
+            admin = staff_headers(settings, "dept_admin", department)
 
             async def parked():
                 response = await client.get(
@@ -145,7 +135,7 @@ async def test_last_retry_parks_in_dead_letters_and_replay_delivers_once(infra, 
             response = await client.post(
                 "/v1/webhooks/dead-letters/replay",
                 json={"department": department},
-                headers=_token(settings, "dept_admin", random_department()),
+                headers=staff_headers(settings, "dept_admin", random_department()),
             )
             assert response.status_code == 403
             assert response.headers["content-type"].startswith("application/problem+json")
@@ -170,20 +160,21 @@ async def test_last_retry_parks_in_dead_letters_and_replay_delivers_once(infra, 
 async def test_bad_webhook_registrations_are_problems(infra, notify_pool, notify_database):
     department = random_department()
     settings = notify_settings(infra, notify_database, webhook_allow_http=False)
-    app = create_app(settings, dataclasses.replace(SPEC, consumers=()))
+    dns = FakeDns({"dinas.example": ["93.184.216.34"], "x.example": ["93.184.216.34"]})  # never connected to
+    app = create_app(settings, dataclasses.replace(SPEC, consumers=()), dns=dns)
     async with (
         serve_asgi(app, lifespan="on") as notify_url,
         httpx.AsyncClient(base_url=notify_url, timeout=10) as client,
     ):
         url = f"/v1/departments/{department}/webhooks"
-        admin = _token(settings, "dept_admin", department)
+        admin = staff_headers(settings, "dept_admin", department)
         cases = [
             ({"url": "http://dinas.example/hook"}, admin, 422, "invalid-webhook-url"),
             ({"url": "https://dinas.example/hook", "secret": "pendek"}, admin, 422, "validation-error"),
             ({"url": "https://dinas.example/hook", "extra": 1}, admin, 422, "validation-error"),
             ({"url": "https://dinas.example/hook"}, {}, 401, "unauthorized"),
-            ({"url": "https://dinas.example/hook"}, _token(settings, "dept_admin", "LAIN"), 403, "forbidden"),
-            ({"url": "https://dinas.example/hook"}, _token(settings, "field_officer", department), 403, "forbidden"),
+            ({"url": "https://dinas.example/hook"}, staff_headers(settings, "dept_admin", "LAIN"), 403, "forbidden"),
+            ({"url": "https://dinas.example/hook"}, staff_headers(settings, "field_officer", department), 403, "forbidden"),
         ]
         for body, headers, status, slug in cases:
             response = await client.post(url, json=body, headers=headers)

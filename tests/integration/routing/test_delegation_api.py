@@ -52,7 +52,7 @@ async def test_a_department_hands_a_complaint_on_as_bukan_wewenang(routing_api):
     assert (transferred.actor, transferred.actor_role) == ("admin.dpupr", "dept_admin")
     assert transferred.tracking_code.startswith("SGP-") and transferred.reporter is not None
 
-    decision = (await routing_api.client.get(f"/v1/routing/decisions/{complaint_id}")).json()
+    decision = (await routing_api.client.get(f"/v1/routing/decisions/{complaint_id}", headers=routing_api.token("city_admin"))).json()
     assert (decision["department"], decision["lead_department"]) == ("DPUPR", "PDAM")  # the correction is kept
     history = (
         await routing_api.client.get(
@@ -98,7 +98,7 @@ async def test_a_transfer_that_is_not_allowed_changes_nothing(routing_api, who, 
     assert response.status_code == status, response.text
     assert response.headers["content-type"].startswith("application/problem+json")
     assert len(await _events(routing_api, complaint_id)) == 1
-    decision = (await routing_api.client.get(f"/v1/routing/decisions/{complaint_id}")).json()
+    decision = (await routing_api.client.get(f"/v1/routing/decisions/{complaint_id}", headers=routing_api.token("city_admin"))).json()
     assert decision["lead_department"] == "DPUPR"
 
 
@@ -113,7 +113,7 @@ async def test_unknown_complaint_is_a_404(routing_api):
 
 async def test_only_the_city_admin_routes_from_the_triage_desk(routing_api):
     complaint_id = await _routed(routing_api, description="Mohon ditindaklanjuti secepatnya, terima kasih")
-    assert (await routing_api.client.get(f"/v1/routing/decisions/{complaint_id}")).json()["department"] == "TRIAGE"
+    assert (await routing_api.client.get(f"/v1/routing/decisions/{complaint_id}", headers=routing_api.token("city_admin"))).json()["department"] == "TRIAGE"
     denied = await routing_api.client.post(
         f"/v1/routing/complaints/{complaint_id}/transfer",
         json={"to_department": "DLHK", "reason": "ini soal sampah"},
@@ -150,7 +150,7 @@ async def test_joint_handling_adds_and_removes_supporting_departments(routing_ap
     )
     assert outsider.status_code == 403
 
-    decision = (await routing_api.client.get(f"/v1/routing/decisions/{complaint_id}")).json()
+    decision = (await routing_api.client.get(f"/v1/routing/decisions/{complaint_id}", headers=routing_api.token("city_admin"))).json()
     assert (decision["lead_department"], decision["supporting_departments"]) == ("DPUPR", ["DLHK", "DISHUB"])
 
     # a supporting department may withdraw itself, with a reason

@@ -4,34 +4,14 @@ events of one complaint or a routing that arrives before its submission."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import orjson
 import pytest
 
-from sigap_shared.events import ComplaintRouted, Envelope, headers_from_json
+from sigap_shared.events import headers_from_json
 from sigap_status import handlers
-from tests.support.factories import submitted_envelope
+from tests.support.factories import routed_for, submitted_envelope
 
 pytestmark = pytest.mark.integration
-
-
-def _routed(submitted: Envelope, department: str, kelurahan: str | None = "Beji") -> Envelope:
-    data = submitted.data
-    return Envelope(
-        source="sigap/routing",
-        data=ComplaintRouted(
-            complaint_id=data.complaint_id,
-            tracking_code=data.tracking_code,
-            department=department,
-            category=data.category,
-            confidence=0.9,
-            needs_triage=False,
-            reporter=data.reporter,
-            routed_at=datetime.now(UTC),
-            kelurahan_name=kelurahan,
-        ),
-    )
 
 
 async def _received_events(pool, complaint_ids) -> list[dict]:
@@ -50,13 +30,13 @@ async def test_a_batch_gives_what_one_event_at_a_time_gives(status_api):
     pool = status_api.pool
     submitted = [submitted_envelope(category="jalan_rusak") for _ in range(4)]
     early = submitted_envelope(category="sampah")  # routed before its submission arrives
-    routed = [_routed(envelope, "DPUPR") for envelope in submitted]
-    rerouted = _routed(submitted[0], "DISHUB", kelurahan=None)  # the same complaint again, same run
+    routed = [routed_for(envelope, "DPUPR") for envelope in submitted]
+    rerouted = routed_for(submitted[0], "DISHUB", kelurahan=None)  # the same complaint again, same run
 
     async with pool.acquire() as conn, conn.transaction():
         await handlers.on_complaints_submitted(conn=conn, envelopes=submitted)
     async with pool.acquire() as conn, conn.transaction():
-        await handlers.on_complaints_routed(conn=conn, envelopes=[*routed, _routed(early, "DLHK"), rerouted])
+        await handlers.on_complaints_routed(conn=conn, envelopes=[*routed, routed_for(early, "DLHK"), rerouted])
     async with pool.acquire() as conn, conn.transaction():
         await handlers.on_complaints_submitted(conn=conn, envelopes=[early])
 
@@ -87,9 +67,9 @@ async def test_a_batch_gives_what_one_event_at_a_time_gives(status_api):
     for envelope in single:
         async with pool.acquire() as conn, conn.transaction():
             await handlers.on_complaint_submitted(conn=conn, envelope=envelope)
-            await handlers.on_complaint_routed(conn=conn, envelope=_routed(envelope, "DPUPR"))
+            await handlers.on_complaint_routed(conn=conn, envelope=routed_for(envelope, "DPUPR"))
     async with pool.acquire() as conn, conn.transaction():
-        await handlers.on_complaint_routed(conn=conn, envelope=_routed(single[0], "DISHUB", kelurahan=None))
+        await handlers.on_complaint_routed(conn=conn, envelope=routed_for(single[0], "DISHUB", kelurahan=None))
     one = await pool.fetchrow(
         "SELECT department, kelurahan, status, sla_stage, version FROM complaints WHERE id = $1",
         single[0].data.complaint_id,

@@ -17,6 +17,7 @@ from typing import Any
 from uuid import UUID
 
 from fastapi import APIRouter, Request
+from fastapi.routing import APIRoute
 from fastapi.responses import Response
 from pydantic import ValidationError
 
@@ -34,7 +35,20 @@ WINDOW = timedelta(days=90)
 FORMATS = {"json": "application/json; charset=utf-8", "xml": "text/xml; charset=utf-8"}
 _SINGULAR = {"endpoints": "endpoint", "formats": "format", "attributes": "attribute", "values": "value"}
 
-router = APIRouter(prefix="/open311/v2", tags=["open311"])
+PREFIX = "/open311/v2"
+# Every resource answers in the format its extension names, errors too (the specification's own
+# error list, not problem+json); an unknown extension is answered in JSON.
+_BOTH_FORMATS = {"content": {"application/json": {}, "text/xml": {}}}
+router = APIRouter(
+    prefix=PREFIX,
+    tags=["open311"],
+    responses={
+        200: {"description": "The resource, in the format of the extension (.json or .xml)", **_BOTH_FORMATS},
+        400: {"description": "Open311 error list: bad parameters or an unknown format", **_BOTH_FORMATS},
+        403: {"description": "Open311 error list: api_key missing or invalid", **_BOTH_FORMATS},
+        404: {"description": "Open311 error list: no such service, request or token", **_BOTH_FORMATS},
+    },
+)
 
 
 class Open311Error(Exception):
@@ -174,7 +188,8 @@ async def discovery(request: Request, fmt: str, context: Context) -> Response:
         fmt = _format(fmt)
     except Open311Error as error:
         return _error(request, fmt, error)
-    base = str(request.base_url).rstrip("/") + "/open311/v2/"
+    # Without a trailing slash: clients append `/services.xml` and the like to it.
+    base = _public_base(request, context) + PREFIX
     body = {
         "changeset": CHANGESET,
         "contact": context.settings.open311_contact,
@@ -266,7 +281,12 @@ def _check_api_key(form: Mapping[str, str], context: Context) -> None:
         raise Open311Error(403, Text("api_key tidak ada atau tidak valid.", "api_key is missing or invalid."))
 
 
-@router.post("/requests.{fmt}", summary="Open311: post a service request (form-encoded, api_key required)")
+@router.post(
+    "/requests.{fmt}",
+    status_code=201,
+    responses={201: {"description": "The new request's id and token", **_BOTH_FORMATS}},
+    summary="Open311: post a service request (form-encoded, api_key required)",
+)
 async def post_request(request: Request, fmt: str, conn: Conn, context: Context) -> Response:
     try:
         fmt = _format(fmt)
@@ -368,3 +388,18 @@ async def get_token(request: Request, token: str, fmt: str, conn: Conn) -> Respo
     )
 
 
+def _accept_doubled_slash() -> None:
+    """Answer `/open311/v2//services.xml` as `/open311/v2/services.xml`: clients that were
+    given the endpoint with a trailing slash join resources with a second one. The doubled
+    paths are not documented a second time."""
+    for route in list(router.routes):
+        assert isinstance(route, APIRoute)
+        router.add_api_route(
+            "/" + route.path.removeprefix(PREFIX),
+            route.endpoint,
+            methods=sorted(route.methods),
+            include_in_schema=False,
+        )
+
+
+_accept_doubled_slash()

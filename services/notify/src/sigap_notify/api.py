@@ -20,8 +20,15 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
 from sigap_notify import domain, handlers, repository
+from sigap_notify.egress import RefusedAddress, UnresolvableHost
 from sigap_notify.intake_client import FollowUpRateLimited, FollowUpRejected, IntakeUnavailable
-from sigap_shared.auth import AuthError, CurrentStaff, StaffDirectoryUnavailable, StaffPrincipal
+from sigap_shared.auth import (
+    AuthError,
+    CurrentStaff,
+    StaffDirectoryUnavailable,
+    StaffPrincipal,
+    may_see_complaint,
+)
 from sigap_shared.problems import Problem, Text, invalid_input
 from sigap_shared.runtime import Conn
 from sigap_shared.storable import BIGINT_MAX
@@ -67,14 +74,12 @@ class NotificationLog(BaseModel):
 @router.get(
     "/complaints/{complaint_id}/notifications",
     response_model=NotificationLog,
-    summary="Every notification of a complaint: channel, recipient, status, attempts (city-wide staff, "
-    "and staff of the departments leading or supporting it)",
+    summary="Every notification of a complaint: channel, recipient, status, attempts (staff of its departments, "
+    "city-wide roles)",
 )
 async def list_notifications(complaint_id: UUID, conn: Conn, staff: CurrentStaff) -> NotificationLog:
-    if not staff.is_city_wide and staff.department not in await repository.departments_involved(
-        conn=conn, complaint_id=complaint_id
-    ):
-        # The same answer as for an unknown complaint: no existence leak across departments.
+    departments = await repository.complaint_audience(conn=conn, complaint_id=complaint_id)
+    if not may_see_complaint(staff, departments=departments):
         raise Problem(
             status=404,
             slug="complaint-not-found",
@@ -343,6 +348,7 @@ async def register_webhook(
                 "Use a full https:// URL with a host name, e.g. https://system.department.example/sigap.",
             ),
         )
+    await _check_target(request, body.url, field="url")
     secret = body.secret or secrets.token_urlsafe(32)
     webhook_id = uuid.uuid4()
     row = await repository.create_webhook(
@@ -355,6 +361,47 @@ async def register_webhook(
     )
     log.info("webhook_registered", department=department, webhook_id=str(row["id"]))
     return WebhookOut(**dict(row), secret=secret)
+
+
+async def _check_target(request: Request, url: str, *, field: str) -> None:
+    """A webhook URL or push endpoint must reach a public address (or an allowed network):
+    notify must not be made to call its own neighbourhood."""
+    try:
+        await request.app.state.notify.egress.check_url(url)
+    except RefusedAddress as refused:
+        raise _target_problem(
+            field,
+            slug="delivery-target-refused",
+            title=Text("Tujuan pengiriman ditolak", "Delivery target refused"),
+            message=Text(f"alamat {refused.kind} tidak diizinkan", f"a {refused.kind} address is not allowed"),
+            detail=Text(
+                f"{refused.host} mengarah ke {refused.address}, alamat {refused.kind}. Sigap hanya mengirim ke alamat "
+                "publik; jaringan lain harus diizinkan operator lewat SIGAP_WEBHOOK_ALLOWED_NETWORKS.",
+                f"{refused}. Sigap only sends to public addresses; an operator may allow other networks "
+                "with SIGAP_WEBHOOK_ALLOWED_NETWORKS.",
+            ),
+        ) from None
+    except UnresolvableHost as unresolvable:
+        raise _target_problem(
+            field,
+            slug="host-unresolvable",
+            title=Text("Nama host tidak dikenal", "Host name does not resolve"),
+            message=Text("nama host tidak dikenal", "the host name does not resolve"),
+            detail=Text(
+                f"Nama host {unresolvable} tidak dapat ditemukan di DNS saat ini. Periksa penulisannya.",
+                f"The host name {unresolvable} cannot be found in DNS right now. Check its spelling.",
+            ),
+        ) from None
+
+
+def _target_problem(field: str, *, slug: str, title: Text, message: Text, detail: Text) -> Problem:
+    return Problem(
+        status=422,
+        slug=slug,
+        title=title,
+        detail=detail,
+        errors=[{"field": field, "in": "body", "message": message, "code": slug}],
+    )
 
 
 def _acceptable_webhook_url(url: str, *, allow_http: bool) -> bool:
@@ -494,6 +541,8 @@ class SubscriptionOut(BaseModel):
 )
 async def subscribe(body: SubscriptionIn, request: Request, conn: Conn) -> SubscriptionOut:
     address = _subscription_address(body)
+    if body.push_subscription is not None:
+        await _check_target(request, body.push_subscription.endpoint, field="push_subscription.endpoint")
     intake = request.app.state.notify.intake
     try:
         verified = await intake.verify_follow_up(tracking_code=body.tracking_code, follow_up_token=body.follow_up_token)

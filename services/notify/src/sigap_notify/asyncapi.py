@@ -31,7 +31,7 @@ from sigap_shared.events import (
 ASYNCAPI_VERSION = "3.0.0"
 DEPARTMENT_CHANNEL = "departmentEvents"
 # What notify copies to a department's topic: every event of the complaints it leads or
-# supports (these are the events notify consumes).
+# supports (these are the events notify acts on; submissions only tell it which complaints exist).
 DEPARTMENT_EVENT_TYPES = (
     ComplaintRouted.event_type,
     ComplaintStatusChanged.event_type,

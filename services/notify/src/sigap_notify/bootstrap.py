@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import aiohttp
 import asyncpg
 import structlog
+from aiohttp.abc import AbstractResolver
 from fastapi import FastAPI
 
 from sigap_notify import domain, repository
@@ -36,8 +37,10 @@ from sigap_notify.contacts import (
     SubscriptionContactResolver,
 )
 from sigap_notify.dispatcher import DigestPolicy, Dispatcher
+from sigap_notify.egress import Egress, EgressPolicy
 from sigap_notify.handlers import (
     on_complaint_event,
+    on_complaints_submitted,
     seal_legacy_subscription_addresses,
     seal_legacy_webhook_secrets,
 )
@@ -49,6 +52,7 @@ from sigap_shared.events import (
     TOPIC_COMPLAINT_ROUTED,
     TOPIC_COMPLAINT_SLA,
     TOPIC_COMPLAINT_STATUS,
+    TOPIC_COMPLAINT_SUBMITTED,
     ComplaintAssigned,
     ComplaintInformationAdded,
     ComplaintRated,
@@ -57,14 +61,27 @@ from sigap_shared.events import (
     ComplaintRouted,
     ComplaintSlaBreached,
     ComplaintStatusChanged,
+    ComplaintSubmitted,
     ComplaintSupportAdded,
     ComplaintSupportRemoved,
     ComplaintTransferred,
 )
+from sigap_shared.consumer import BatchHandler
+from sigap_shared.housekeeping import ExpiringRows
 from sigap_shared.kafka import ensure_topics
 from sigap_shared.runtime import ConsumerSpec, ServiceSpec, create_service_app, run_app
 
 log = structlog.get_logger(__name__)
+
+def expiring_rows(settings: NotifySettings) -> list[ExpiringRows]:
+    """Events about complaints whose submission never arrived (forged, or lost): purged with
+    the outbox and inbox once they waited longer than any real submission could lag."""
+    return [
+        ExpiringRows(
+            table="parked_events", timestamp_column="parked_at", retention_s=settings.parked_event_retention_s
+        )
+    ]
+
 
 SPEC = ServiceSpec(
     package="sigap_notify",
@@ -74,8 +91,16 @@ SPEC = ServiceSpec(
     consumers=[
         ConsumerSpec(
             name="deliveries",
-            topics=[TOPIC_COMPLAINT_ROUTED, TOPIC_COMPLAINT_STATUS, TOPIC_COMPLAINT_SLA, TOPIC_COMPLAINT_FOLLOWUP],
-            handlers={
+            topics=[
+                TOPIC_COMPLAINT_SUBMITTED,
+                TOPIC_COMPLAINT_ROUTED,
+                TOPIC_COMPLAINT_STATUS,
+                TOPIC_COMPLAINT_SLA,
+                TOPIC_COMPLAINT_FOLLOWUP,
+            ],
+            # Submissions only tell notify which complaints exist (see handlers).
+            handlers={ComplaintSubmitted.event_type: BatchHandler(on_complaints_submitted)}
+            | {
                 event.event_type: on_complaint_event
                 for event in (
                     ComplaintRouted,
@@ -95,6 +120,7 @@ SPEC = ServiceSpec(
     ],
     # Department topics are published through notify's own outbox.
     publishes=True,
+    expiring_rows=expiring_rows,  # type: ignore[arg-type]
 )
 
 
@@ -102,6 +128,7 @@ SPEC = ServiceSpec(
 class NotifyComponents:
     hub: DashboardHub
     http: aiohttp.ClientSession
+    egress: Egress
     intake: IntakeClient
     resolver: ContactResolver
     dispatcher: Dispatcher
@@ -128,11 +155,14 @@ def build_channels(
     hub: DashboardHub,
     http: aiohttp.ClientSession,
     resolver: ContactResolver,
+    egress: Egress,
 ) -> dict[str, Channel]:
+    """`http` reaches what the city configured (intake, SMS and WhatsApp gateways); `egress`
+    what departments and reporters chose (webhook URLs, push endpoints): public addresses only."""
     channels: dict[str, Channel] = {
         "dashboard": DashboardChannel(hub),
         "webhook": WebhookChannel(
-            pool=pool, session=http, box=SecretBox(settings.webhook_key()), allow_http=settings.webhook_allow_http
+            pool=pool, egress=egress, box=SecretBox(settings.webhook_key()), allow_http=settings.webhook_allow_http
         ),
     }
     if settings.smtp_host:
@@ -175,7 +205,7 @@ def build_channels(
         WebPushChannel(
             pool=pool,
             resolver=resolver,
-            session=http,
+            egress=egress,
             vapid_private_key=settings.vapid_private_key.get_secret_value(),
             vapid_subject=settings.vapid_subject,
             public_base_url=settings.public_base_url,
@@ -193,25 +223,41 @@ def digest_policy(settings: NotifySettings) -> DigestPolicy | None:
 
 
 def new_http_session(settings: NotifySettings) -> aiohttp.ClientSession:
-    """One session (and connection pool) for webhooks and intake lookups."""
+    """One session (and connection pool) for intake lookups and the city's SMS and WhatsApp
+    gateways: addresses the city configured."""
     return aiohttp.ClientSession(
         timeout=aiohttp.ClientTimeout(total=settings.webhook_timeout_s),
         connector=aiohttp.TCPConnector(limit=settings.dispatcher_concurrency * 2),
     )
 
 
-async def start_notify(settings: NotifySettings, pool: asyncpg.Pool) -> NotifyComponents:
+def open_egress(settings: NotifySettings, *, dns: AbstractResolver | None = None) -> Egress:
+    """The session for webhook URLs and push endpoints, which only reaches public addresses
+    and the networks in SIGAP_WEBHOOK_ALLOWED_NETWORKS; `dns` replaces the system resolver
+    (tests)."""
+    return Egress(
+        EgressPolicy(allowed=tuple(settings.webhook_allowed_networks)),
+        timeout_s=settings.webhook_timeout_s,
+        limit=settings.dispatcher_concurrency * 2,
+        dns=dns,
+    )
+
+
+async def start_notify(
+    settings: NotifySettings, pool: asyncpg.Pool, *, dns: AbstractResolver | None = None
+) -> NotifyComponents:
     box = SecretBox(settings.webhook_key())
     async with pool.acquire() as conn, conn.transaction():
         await seal_legacy_webhook_secrets(conn=conn, box=box)
         await seal_legacy_subscription_addresses(conn=conn, box=box)
     http = new_http_session(settings)
+    egress = open_egress(settings, dns=dns)
     hub = DashboardHub()
     resolver = build_resolver(settings, pool, http)
     dispatcher = Dispatcher(
         pool=pool,
         connect_kwargs=settings.pg_connect_kwargs(),
-        channels=build_channels(settings, pool=pool, hub=hub, http=http, resolver=resolver),
+        channels=build_channels(settings, pool=pool, hub=hub, http=http, resolver=resolver, egress=egress),
         max_attempts=settings.delivery_max_attempts,
         backoff_base_s=settings.delivery_backoff_base_s,
         backoff_max_s=settings.delivery_backoff_max_s,
@@ -225,6 +271,7 @@ async def start_notify(settings: NotifySettings, pool: asyncpg.Pool) -> NotifyCo
     components = NotifyComponents(
         hub=hub,
         http=http,
+        egress=egress,
         intake=IntakeClient(base_url=settings.intake_internal_url, token=token, session=http),
         resolver=resolver,
         dispatcher=dispatcher,
@@ -243,6 +290,7 @@ async def stop_notify(components: NotifyComponents) -> None:
     await asyncio.gather(*components.tasks, return_exceptions=True)
     await components.dispatcher.close()
     await components.http.close()
+    await components.egress.close()
 
 
 async def keep_department_topics(settings: NotifySettings, pool: asyncpg.Pool, *, interval_s: float = 5.0) -> None:
@@ -268,14 +316,17 @@ async def keep_department_topics(settings: NotifySettings, pool: asyncpg.Pool, *
         await asyncio.sleep(interval_s)
 
 
-def create_app(settings: NotifySettings, spec: ServiceSpec = SPEC) -> FastAPI:
+def create_app(
+    settings: NotifySettings, spec: ServiceSpec = SPEC, *, dns: AbstractResolver | None = None
+) -> FastAPI:
+    """`dns` replaces the system resolver for webhook and push targets (tests)."""
     app = create_service_app(settings, spec)
     shared_lifespan = app.router.lifespan_context
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with shared_lifespan(app):
-            app.state.notify = await start_notify(settings, app.state.runtime.pool)
+            app.state.notify = await start_notify(settings, app.state.runtime.pool, dns=dns)
             try:
                 yield
             finally:

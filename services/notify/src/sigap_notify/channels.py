@@ -29,6 +29,7 @@ from pywebpush import WebPushException, webpush_async
 
 from sigap_notify import domain, lookups, repository
 from sigap_notify.contacts import ContactLookupUnavailable, ContactResolver
+from sigap_notify.egress import Egress, RefusedAddress
 from sigap_notify.sealing import SecretBox, SecretUnreadable
 
 log = structlog.get_logger(__name__)
@@ -349,11 +350,9 @@ class WebhookChannel:
     resend_safe = True
     settles_on_claim = False
 
-    def __init__(
-        self, *, pool: asyncpg.Pool, session: aiohttp.ClientSession, box: SecretBox, allow_http: bool = False
-    ) -> None:
+    def __init__(self, *, pool: asyncpg.Pool, egress: Egress, box: SecretBox, allow_http: bool = False) -> None:
         self._pool = pool
-        self._session = session
+        self._egress = egress
         self._box = box
         self._allow_http = allow_http
 
@@ -377,9 +376,13 @@ class WebhookChannel:
             "User-Agent": "Sigap-Notify/1",
         }
         try:
-            async with self._session.post(url, data=body, headers=headers, allow_redirects=False) as response:
+            self._egress.check_literal(url)
+            async with self._egress.session.post(url, data=body, headers=headers, allow_redirects=False) as response:
                 status = response.status
                 await response.read()
+        except RefusedAddress as exc:
+            # Retried: DNS may change back; a target that stays refused ends with the dead letters.
+            raise RetryLater(f"webhook target refused: {exc} (see SIGAP_WEBHOOK_ALLOWED_NETWORKS)") from exc
         except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
             raise RetryLater(f"webhook unreachable: {type(exc).__name__}") from exc
         if not 200 <= status < 300:
@@ -478,7 +481,7 @@ class WebPushChannel:
         *,
         pool: asyncpg.Pool,
         resolver: ContactResolver,
-        session: aiohttp.ClientSession,
+        egress: Egress,
         vapid_private_key: str,  # raw P-256 private key, base64url
         vapid_subject: str,
         public_base_url: str = "",
@@ -486,7 +489,7 @@ class WebPushChannel:
     ) -> None:
         self._pool = pool
         self._resolver = resolver
-        self._session = session
+        self._egress = egress
         self._vapid = Vapid.from_string(private_key=vapid_private_key)
         self._subject = vapid_subject
         self._public_base_url = public_base_url.rstrip("/")
@@ -524,14 +527,17 @@ class WebPushChannel:
             }
         ).decode()
         try:
+            self._egress.check_literal(endpoint)
             response = await webpush_async(
                 subscription_info=subscription,
                 data=payload,
                 vapid_private_key=self._vapid,
                 vapid_claims={"sub": self._subject},
                 ttl=self._ttl_s,
-                aiohttp_session=self._session,
+                aiohttp_session=self._egress.session,
             )
+        except RefusedAddress as exc:
+            raise RetryLater(f"push endpoint refused: {exc} (see SIGAP_WEBHOOK_ALLOWED_NETWORKS)") from exc
         except WebPushException as exc:
             status = exc.response.status if exc.response is not None else None
             if status in (404, 410):

@@ -1,10 +1,18 @@
 """Notify's event handlers and commands: each runs inside one transaction (the consumer's, for
 events), so the deliveries it records, the department-topic copies it queues in the outbox and
-the inbox claim commit together."""
+the inbox claim commit together.
+
+Notify acts on an event about a complaint only once it knows the complaint was submitted
+(intake's event). A routing may come first, since it travels on another topic; an event about a
+complaint that was never submitted is forged (or lost its way). Either waits, parked, and is
+handled when the submission arrives; what never gets one is purged by housekeeping. Who may
+produce to which topic at all is the broker's business: see "Who may write to which topic" in
+NOTIFY.md."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from uuid import UUID
 
 import asyncpg
@@ -12,7 +20,7 @@ import structlog
 
 from sigap_notify import domain, repository
 from sigap_notify.sealing import SecretBox
-from sigap_shared.events import Envelope, encode
+from sigap_shared.events import Envelope, decode, encode, headers_from_json
 
 log = structlog.get_logger(__name__)
 
@@ -37,7 +45,29 @@ async def on_complaint_event(*, conn: asyncpg.Connection, envelope: Envelope) ->
         leads=domain.leads(envelope),
         supporters=supporters,
     )
+    if recorded is None:
+        await repository.park_event(
+            conn=conn,
+            event_id=envelope.id,
+            complaint_id=envelope.data.complaint_id,
+            event_type=envelope.type,
+            record=encode(envelope),
+        )
+        log.info("event_parked_until_submission", event_type=envelope.type)
+        return
     log.debug("notifications_recorded", count=recorded, event_type=envelope.type)
+
+
+async def on_complaints_submitted(*, conn: asyncpg.Connection, envelopes: Sequence[Envelope]) -> None:
+    """Complaints intake accepted: from now on their events are acted on, starting with those
+    that arrived before the submission, in the order they arrived."""
+    released = await repository.know_submitted(
+        conn=conn, complaint_ids=list(dict.fromkeys(envelope.data.complaint_id for envelope in envelopes))
+    )
+    for row in released:
+        await on_complaint_event(conn=conn, envelope=decode(headers_from_json(row["headers"]), row["payload"]))
+    if released:
+        log.info("parked_events_released", count=len(released))
 
 
 async def seal_legacy_webhook_secrets(*, conn: asyncpg.Connection, box: SecretBox) -> int:

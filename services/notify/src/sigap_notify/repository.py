@@ -24,12 +24,15 @@ WAKE_CHANNEL = "sigap_notify_deliveries"
 NO_STAFF_ADDRESS = "no email address known for this recipient"
 
 # Everything one event causes, in one round trip (the consumer's throughput is bounded by
-# round trips, not CPU): the complaint's lead and supporters, the department-topic copies in
+# round trips, not CPU), and nothing at all unless the complaint's submission is known (see
+# migration 0011; the handler then parks the event): the complaint's lead and supporters, the department-topic copies in
 # the outbox (one per department that sees the complaint: the event's own, plus the supporters
 # notify knows when the event does not say), the planned deliveries, the fan-outs over those
 # departments' webhooks and the direct subscriptions, and the wake-ups on commit.
 _RECORD_EVENT = f"""
-WITH stored AS (
+WITH known AS (
+    SELECT EXISTS (SELECT 1 FROM known_complaints WHERE complaint_id = $2) AS submitted
+), stored AS (
     SELECT supporters FROM complaint_departments
     WHERE complaint_id = $2 AND $22::text[] IS NULL AND cardinality($8::text[]) > 0
 ), audience AS (
@@ -38,6 +41,7 @@ WITH stored AS (
         UNION ALL
         SELECT unnest(supporters) FROM stored
     ) AS a
+    WHERE (SELECT submitted FROM known)
 ), department AS (
     INSERT INTO department_topics (department)
     SELECT code FROM audience
@@ -45,7 +49,7 @@ WITH stored AS (
 ), lead AS (
     INSERT INTO complaint_departments (complaint_id, department, supporters)
     SELECT $2, $21::text, coalesce($22::text[], '{{}}')
-    WHERE $21::text IS NOT NULL AND ($20::boolean OR $22::text[] IS NOT NULL)
+    WHERE $21::text IS NOT NULL AND ($20::boolean OR $22::text[] IS NOT NULL) AND (SELECT submitted FROM known)
     ON CONFLICT (complaint_id) DO UPDATE
     SET department = CASE WHEN $20::boolean THEN EXCLUDED.department ELSE complaint_departments.department END,
         supporters = coalesce($22::text[], complaint_departments.supporters),
@@ -78,10 +82,12 @@ WITH stored AS (
            CASE WHEN unreachable THEN 'undeliverable' ELSE 'pending' END,
            CASE WHEN unreachable THEN '{NO_STAFF_ADDRESS}' END
     FROM planned
+    WHERE (SELECT submitted FROM known)
     ON CONFLICT (event_id, recipient, channel) DO NOTHING
     RETURNING status
 )
 SELECT
+    (SELECT submitted FROM known) AS submitted,
     (SELECT count(*) FROM inserted) AS recorded,
     (SELECT count(*) FROM (SELECT pg_notify('{WAKE_CHANNEL}', '') FROM inserted
                            WHERE status = 'pending' LIMIT 1) AS w) AS woke,
@@ -108,12 +114,13 @@ async def record_event(
     the webhook fan-out's `departments` and, unless the event gives `supporters` (the supporting
     departments after it), the supporters notify knows. `department` is the complaint's lead
     department, stored when `leads` (the event made it the lead) or with `supporters`.
-    Returns how many deliveries are new. Dispatchers and the outbox relay wake up when the
+    Returns how many deliveries are new, or None (and nothing is recorded) when notify does
+    not know the complaint was submitted. Dispatchers and the outbox relay wake up when the
     transaction commits."""
     webhook = next((f for f in fan_outs if f.per == "webhook"), None)
     subscription = next((f for f in fan_outs if f.per == "subscription"), None)
     departments = list(webhook.departments) if webhook else []
-    return await conn.fetchval(
+    row = await conn.fetchrow(
         _RECORD_EVENT,
         event_id,
         complaint_id,
@@ -138,6 +145,38 @@ async def record_event(
         department,
         list(supporters) if supporters is not None else None,
         TOPIC_UNSAFE_PATTERN,
+    )
+    return row["recorded"] if row["submitted"] else None
+
+
+async def park_event(
+    *, conn: asyncpg.Connection, event_id: UUID, complaint_id: UUID, event_type: str, record: KafkaRecord
+) -> None:
+    """Keep an event about a complaint whose submission is not known yet, as it was read."""
+    await conn.execute(
+        "INSERT INTO parked_events (event_id, complaint_id, event_type, headers, payload)"
+        " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (event_id) DO NOTHING",
+        event_id,
+        complaint_id,
+        event_type,
+        headers_to_json(record.headers).decode(),
+        record.value,
+    )
+
+
+async def know_submitted(*, conn: asyncpg.Connection, complaint_ids: Sequence[UUID]) -> list[asyncpg.Record]:
+    """Record that the complaints were submitted; returns the events parked for them (headers,
+    payload), in the order they arrived, and forgets them."""
+    return await conn.fetch(
+        """
+        WITH known AS (
+            INSERT INTO known_complaints (complaint_id) SELECT unnest($1::uuid[]) ON CONFLICT DO NOTHING
+        ), released AS (
+            DELETE FROM parked_events WHERE complaint_id = ANY($1::uuid[]) RETURNING id, headers, payload
+        )
+        SELECT headers, payload FROM released ORDER BY id
+        """,
+        list(complaint_ids),
     )
 
 
@@ -640,14 +679,15 @@ async def known_departments(*, conn: asyncpg.Connection) -> list[str]:
     return [row["department"] for row in await conn.fetch("SELECT department FROM department_topics")]
 
 
-async def departments_involved(*, conn: asyncpg.Connection, complaint_id: UUID) -> list[str]:
-    """The complaint's lead and supporting departments, as notify last learnt them."""
+async def complaint_department(*, conn: asyncpg.Connection, complaint_id: UUID) -> str | None:
+    """The complaint's lead department, as notify last learnt it."""
+    return await conn.fetchval("SELECT department FROM complaint_departments WHERE complaint_id = $1", complaint_id)
+
+
+async def complaint_audience(*, conn: asyncpg.Connection, complaint_id: UUID) -> list[str]:
+    """The departments handling the complaint as notify last learnt them: the lead, then its
+    supporters (none when notify has not heard of the complaint's department)."""
     row = await conn.fetchrow(
         "SELECT department, supporters FROM complaint_departments WHERE complaint_id = $1", complaint_id
     )
     return [row["department"], *row["supporters"]] if row else []
-
-
-async def complaint_department(*, conn: asyncpg.Connection, complaint_id: UUID) -> str | None:
-    """The complaint's lead department, as notify last learnt it."""
-    return await conn.fetchval("SELECT department FROM complaint_departments WHERE complaint_id = $1", complaint_id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from pydantic import SecretStr, model_validator
+from pydantic import Field, IPvAnyNetwork, SecretStr, model_validator
 
 from sigap_notify.sealing import decode_key
 from sigap_shared.settings import ServiceSettings
@@ -55,6 +55,9 @@ class NotifySettings(ServiceSettings):
     # Department webhooks.
     webhook_timeout_s: float = 10.0
     webhook_allow_http: bool = False  # plain http:// URLs only for development and tests
+    # Webhook URLs and web push endpoints may only reach public addresses; networks listed
+    # here (CIDRs, JSON list, e.g. '["10.20.0.0/16"]' for a city intranet) are allowed too.
+    webhook_allowed_networks: list[IPvAnyNetwork] = Field(default_factory=list)
     # AES-256-GCM key (base64 of 32 bytes) sealing webhook secrets and reporters' subscribed
     # addresses in the database, e.g.
     # `python -c "import os, base64; print(base64.b64encode(os.urandom(32)).decode())"`.
@@ -74,6 +77,10 @@ class NotifySettings(ServiceSettings):
     # `vapid --gen` or web-push tools print it); unset: push deliveries are undeliverable.
     vapid_private_key: SecretStr | None = None
     vapid_subject: str = "mailto:sigap@depok.go.id"
+
+    # Events about a complaint whose submission has not arrived wait this long (then they are
+    # purged as forged or lost): longer than the topics keep anything, 8 days by default.
+    parked_event_retention_s: float = 8 * 24 * 3600
 
     # Links in messages.
     public_base_url: str = "https://sigap.depok.go.id"

@@ -1,7 +1,8 @@
 """Routing's HTTP API: the preview the intake app and the city use to try routing without
-creating anything; the stored decision and routing history per complaint; delegation
-(transfer, joint handling) for department and city admins; and the taxonomy admin and the
-real-use accuracy report for the city admin."""
+creating anything; the stored decision and routing history per complaint (for the staff of
+the departments handling it, and city-wide roles); delegation (transfer, joint handling) for
+department and city admins; and the taxonomy admin and the real-use accuracy report for the
+city admin."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
+import asyncpg
 import orjson
 from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
@@ -20,7 +22,7 @@ from sigap_routing.domain import RoutingDecision
 from sigap_routing.engine import RoutingEngine, VersionConflict
 from sigap_routing.geography import Area
 from sigap_routing.taxonomy import TaxonomyDocument, TaxonomyError
-from sigap_shared.auth import CurrentStaff, StaffPrincipal
+from sigap_shared.auth import CurrentStaff, StaffPrincipal, may_see_complaint
 from sigap_shared.events import GeoPoint
 from sigap_shared.problems import Problem, Text, preferred_language
 from sigap_shared.runtime import Conn
@@ -100,6 +102,8 @@ class TaxonomyIn(_In):
 
 Reason = VisibleText(min_length=3, max_length=500)
 DepartmentCode = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=64)]
+# Versions are PostgreSQL integers: a larger number is a 422, not an overflow in the database.
+TaxonomyVersion = Annotated[int, Path(ge=1, le=INTEGER_MAX)]
 
 
 class TransferIn(_In):
@@ -213,19 +217,15 @@ def build_router(engine: RoutingEngine) -> APIRouter:
             classifier_version=decision.classifier_version,
         )
 
-    @router.get("/decisions/{complaint_id}", response_model=RoutingDecisionOut)
-    async def get_decision(complaint_id: UUID, request: Request, conn: Conn) -> RoutingDecisionOut:
-        row = await repository.get_decision(conn=conn, complaint_id=complaint_id)
-        if row is None:
-            raise Problem(
-                status=404,
-                slug="not-found",
-                title=Text("Keputusan routing tidak ditemukan", "Routing decision not found"),
-                detail=Text(
-                    f"Belum ada keputusan routing untuk pengaduan {complaint_id}.",
-                    f"No routing decision exists for complaint {complaint_id}.",
-                ),
-            )
+    @router.get(
+        "/decisions/{complaint_id}",
+        response_model=RoutingDecisionOut,
+        summary="The routing decision and who handles the complaint now (staff of those departments, city-wide roles)",
+    )
+    async def get_decision(
+        complaint_id: UUID, staff: CurrentStaff, request: Request, conn: Conn
+    ) -> RoutingDecisionOut:
+        row = await _visible_decision(conn, staff, complaint_id)
         located = row["kelurahan_code"] is not None
         return RoutingDecisionOut(
             complaint_id=row["complaint_id"],
@@ -290,9 +290,7 @@ def build_router(engine: RoutingEngine) -> APIRouter:
     @router.get(
         "/admin/taxonomy/versions/{version}", response_model=TaxonomyOut, summary="One stored version (city_admin)"
     )
-    async def get_version(
-        version: Annotated[int, Path(ge=1, le=INTEGER_MAX)], staff: CurrentStaff, conn: Conn
-    ) -> TaxonomyOut:
+    async def get_version(version: TaxonomyVersion, staff: CurrentStaff, conn: Conn) -> TaxonomyOut:
         _require_city_admin(staff)
         row = await repository.get_taxonomy_version(conn=conn, version=version)
         if row is None:
@@ -442,23 +440,33 @@ def build_router(engine: RoutingEngine) -> APIRouter:
     @router.get(
         "/complaints/{complaint_id}/history",
         response_model=list[HistoryEntryOut],
-        summary="Every routing decision for the complaint, with who and why (staff)",
+        summary="Every routing decision for the complaint, with who and why (its departments' staff, city-wide roles)",
     )
     async def history(complaint_id: UUID, staff: CurrentStaff, conn: Conn) -> list[HistoryEntryOut]:
+        await _visible_decision(conn, staff, complaint_id)
         rows = await repository.history(conn=conn, complaint_id=complaint_id)
-        if not rows:
-            raise Problem(
-                status=404,
-                slug="not-found",
-                title=Text("Pengaduan belum dirouting", "Complaint not routed yet"),
-                detail=Text(
-                    f"Belum ada keputusan routing untuk pengaduan {complaint_id}.",
-                    f"No routing decision exists for complaint {complaint_id}.",
-                ),
-            )
         return [HistoryEntryOut(**dict(row)) for row in rows]
 
     return router
+
+
+async def _visible_decision(conn: asyncpg.Connection, staff: StaffPrincipal, complaint_id: UUID) -> asyncpg.Record:
+    """The complaint's decision row if `staff` may see the complaint (its lead and supporting
+    departments as routing knows them); otherwise the same 404 as for an unknown complaint."""
+    row = await repository.get_decision(conn=conn, complaint_id=complaint_id)
+    if row is None or not may_see_complaint(
+        staff, departments=(row["lead_department"] or row["department"], *row["supporting_departments"])
+    ):
+        raise Problem(
+            status=404,
+            slug="not-found",
+            title=Text("Keputusan routing tidak ditemukan", "Routing decision not found"),
+            detail=Text(
+                f"Belum ada keputusan routing untuk pengaduan {complaint_id}.",
+                f"No routing decision exists for complaint {complaint_id}.",
+            ),
+        )
+    return row
 
 
 def _problem(error: DelegationError) -> Problem:

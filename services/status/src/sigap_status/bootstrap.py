@@ -56,7 +56,9 @@ def build_spec(settings: StatusSettings) -> ServiceSpec:
                 name="lifecycle",
                 topics=[TOPIC_COMPLAINT_SUBMITTED, TOPIC_COMPLAINT_ROUTED, TOPIC_COMPLAINT_FOLLOWUP],
                 handlers={
-                    ComplaintSubmitted.event_type: BatchHandler(on_complaints_submitted),
+                    ComplaintSubmitted.event_type: BatchHandler(
+                        functools.partial(on_complaints_submitted, policy=policy)
+                    ),
                     ComplaintRouted.event_type: BatchHandler(functools.partial(on_complaints_routed, policy=policy)),
                     ComplaintTransferred.event_type: on_complaint_transferred,
                     ComplaintSupportAdded.event_type: on_support_changed,

@@ -9,11 +9,10 @@ from datetime import datetime
 from typing import Literal, get_args
 from uuid import UUID
 
-from sigap_shared.auth import Role, StaffPrincipal
+from sigap_shared.auth import Role, StaffPrincipal, may_see_complaint
 from sigap_shared.events import (
     ComplaintAssigned,
     ComplaintReporterMessagePosted,
-    ComplaintRouted,
     ComplaintStatus,
     ComplaintStatusChanged,
     Envelope,
@@ -164,13 +163,15 @@ class ComplaintView:
 
 def can_see(staff: StaffPrincipal, complaint: ComplaintView) -> bool:
     """City-wide roles see everything; a department's staff see complaints their department
-    leads or supports; a field officer only those assigned to them within their department."""
-    if staff.is_city_wide:
-        return True
-    involved = complaint.department == staff.department or staff.department in complaint.supporting_departments
-    if staff.role == "field_officer":
-        return involved and complaint.assigned_officer == staff.username
-    return involved
+    leads or supports, once received there; a field officer only those assigned to them
+    within their department."""
+    if complaint.status is None and not staff.is_city_wide:
+        return False
+    return may_see_complaint(
+        staff,
+        departments=(complaint.department, *complaint.supporting_departments),
+        assigned_officer=complaint.assigned_officer,
+    )
 
 
 def check_may_act(staff: StaffPrincipal, complaint: ComplaintView) -> None:
@@ -430,22 +431,29 @@ def _clean(text: str | None) -> str | None:
     return visible_or_none(text)
 
 
-def received_event(routed: Envelope, *, now: datetime) -> Envelope:
-    """A newly routed complaint is received (`diterima`) at its department."""
-    data = routed.data
-    assert isinstance(data, ComplaintRouted)
+def received_event(
+    *,
+    complaint_id: UUID,
+    tracking_code: str,
+    department: str,
+    reporter: ReporterRef | None,
+    correlation_id: str | None,
+    now: datetime,
+) -> Envelope:
+    """A complaint status knows both the submission and the routing of is received
+    (`diterima`) at its department."""
     check_transition(None, "diterima")
     return Envelope(
         source=SOURCE,
-        correlation_id=routed.correlation_id,
+        correlation_id=correlation_id,
         data=ComplaintStatusChanged(
-            complaint_id=data.complaint_id,
-            tracking_code=data.tracking_code,
-            department=data.department,
+            complaint_id=complaint_id,
+            tracking_code=tracking_code,
+            department=department,
             previous_status=None,
             status="diterima",
             actor=SYSTEM_ACTOR,
-            reporter=data.reporter,
+            reporter=reporter,
             changed_at=now,
         ),
     )

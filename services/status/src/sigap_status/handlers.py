@@ -4,7 +4,6 @@ events written to the outbox in that same transaction."""
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -43,13 +42,22 @@ log = structlog.get_logger(__name__)
 
 # The consumer hands these two a whole run of events at once (see BatchHandler in bootstrap),
 # so a poll of new complaints costs a few statements instead of a few per complaint.
+#
+# A complaint is received (`diterima`) at its department once status knows both its submission
+# (from intake) and its routing: the two come on different topics, so either may arrive first.
+# Until then the complaint is nobody's: no queue, staff view or statistic shows it and nobody
+# hears of it, so a routing for a complaint that was never submitted (forged) stays invisible.
+# Whichever event completes the pair receives the complaint; both statements lock the row, so
+# two replicas handling the pair at once still receive it exactly once.
 
 
-async def on_complaints_submitted(*, conn: asyncpg.Connection, envelopes: Sequence[Envelope]) -> None:
+async def on_complaints_submitted(
+    *, conn: asyncpg.Connection, envelopes: Sequence[Envelope], policy: SlaPolicy | None = None
+) -> None:
     for group in distinct_complaint_runs(envelopes):
         complaints = [envelope.data for envelope in group]
         assert all(isinstance(submitted, ComplaintSubmitted) for submitted in complaints)
-        await repository.record_submitted(
+        waiting = await repository.record_submitted(
             conn=conn,
             complaints=complaints,  # type: ignore[arg-type]
             entries=[
@@ -64,6 +72,21 @@ async def on_complaints_submitted(*, conn: asyncpg.Connection, envelopes: Sequen
                 for envelope, submitted in zip(group, complaints)
             ],
         )
+        by_id = {envelope.data.complaint_id: envelope for envelope in group}
+        await _receive(
+            conn=conn,
+            policy=policy or SlaPolicy(),
+            arrivals=[
+                _Arrival(
+                    complaint_id=row["id"],
+                    tracking_code=row["tracking_code"],
+                    department=row["department"],
+                    category=row["category"],
+                    envelope=by_id[row["id"]],
+                )
+                for row in waiting
+            ],
+        )
 
 
 async def on_complaint_submitted(*, conn: asyncpg.Connection, envelope: Envelope) -> None:
@@ -73,14 +96,9 @@ async def on_complaint_submitted(*, conn: asyncpg.Connection, envelope: Envelope
 async def on_complaints_routed(
     *, conn: asyncpg.Connection, envelopes: Sequence[Envelope], policy: SlaPolicy | None = None
 ) -> None:
-    policy = policy or SlaPolicy()
     for group in distinct_complaint_runs(envelopes):
-        previous = await repository.lock_statuses(
-            conn=conn, complaint_ids=[envelope.data.complaint_id for envelope in group]
-        )
         placements: list[repository.Placement] = []
         entries: list[repository.TimelineEntry] = []
-        received: list[Envelope] = []
         for envelope in group:
             routed = envelope.data
             assert isinstance(routed, ComplaintRouted)
@@ -100,52 +118,102 @@ async def on_complaints_routed(
                     },
                 )
             )
-            placement = repository.Placement(
-                complaint_id=routed.complaint_id,
-                tracking_code=routed.tracking_code,
-                department=routed.department,
-                category=routed.category,
-                routed_at=routed.routed_at,
-                kelurahan=routed.kelurahan_name,
-            )
-            if previous.get(routed.complaint_id) is None:  # first placed now: received there
-                reception = domain.received_event(envelope, now=datetime.now(UTC))
-                change = reception.data
-                assert isinstance(change, ComplaintStatusChanged)
-                stage, due_at = policy.deadline(status=change.status, category=routed.category, since=change.changed_at)
-                placement = dataclasses.replace(
-                    placement,
-                    received_status=change.status,
-                    received_at=change.changed_at,
-                    sla_stage=stage,
-                    sla_due_at=due_at,
+            placements.append(
+                repository.Placement(
+                    complaint_id=routed.complaint_id,
+                    tracking_code=routed.tracking_code,
+                    department=routed.department,
+                    category=routed.category,
+                    routed_at=routed.routed_at,
+                    kelurahan=routed.kelurahan_name,
                 )
-                entries.append(
-                    repository.TimelineEntry(
+            )
+        placed = await repository.place_at_departments(conn=conn, placements=placements, entries=entries)
+        arrivals: list[_Arrival] = []
+        for envelope in group:
+            routed = envelope.data
+            assert isinstance(routed, ComplaintRouted)
+            status, submitted = placed[routed.complaint_id]
+            if status is None and submitted:
+                arrivals.append(
+                    _Arrival(
                         complaint_id=routed.complaint_id,
-                        event_id=reception.id,
-                        event_type=reception.type,
-                        occurred_at=change.changed_at,
-                        actor=change.actor,
-                        detail={"from": change.previous_status, "to": change.status, "department": change.department},
+                        tracking_code=routed.tracking_code,
+                        department=routed.department,
+                        category=routed.category,
+                        envelope=envelope,
                     )
                 )
-                received.append(reception)
-            placements.append(placement)
-        await repository.place_at_departments(conn=conn, placements=placements, entries=entries)
-        await add_to_outbox(conn=conn, envelopes=received)
-        for reception in received:
-            log.info(
-                "complaint_received_at_department",
-                complaint_id=str(reception.data.complaint_id),
-                department=reception.data.department,  # type: ignore[union-attr]
-            )
+            elif not submitted:
+                log.info("complaint_routed_before_submission", department=routed.department)
+        await _receive(conn=conn, policy=policy or SlaPolicy(), arrivals=arrivals)
 
 
 async def on_complaint_routed(
     *, conn: asyncpg.Connection, envelope: Envelope, policy: SlaPolicy | None = None
 ) -> None:
     await on_complaints_routed(conn=conn, envelopes=[envelope], policy=policy)
+
+
+@dataclass(frozen=True, slots=True)
+class _Arrival:
+    """A complaint whose submission and routing are both known now, and the event (either
+    one) that completed the pair."""
+
+    complaint_id: UUID
+    tracking_code: str
+    department: str
+    category: str | None
+    envelope: Envelope
+
+
+async def _receive(*, conn: asyncpg.Connection, policy: SlaPolicy, arrivals: Sequence[_Arrival]) -> None:
+    """Receive the complaints at their departments: status, first deadline, timeline entry and
+    the `diterima` event everyone hears, in two statements for all of them."""
+    if not arrivals:
+        return
+    now = datetime.now(UTC)
+    receptions: list[repository.Reception] = []
+    entries: list[repository.TimelineEntry] = []
+    events: list[Envelope] = []
+    for arrival in arrivals:
+        reception = domain.received_event(
+            complaint_id=arrival.complaint_id,
+            tracking_code=arrival.tracking_code,
+            department=arrival.department,
+            reporter=arrival.envelope.data.reporter,  # type: ignore[union-attr]
+            correlation_id=arrival.envelope.correlation_id,
+            now=now,
+        )
+        change = reception.data
+        assert isinstance(change, ComplaintStatusChanged)
+        stage, due_at = policy.deadline(status=change.status, category=arrival.category, since=change.changed_at)
+        receptions.append(
+            repository.Reception(
+                complaint_id=arrival.complaint_id,
+                status=change.status,
+                received_at=change.changed_at,
+                sla_stage=stage,
+                sla_due_at=due_at,
+            )
+        )
+        entries.append(
+            repository.TimelineEntry(
+                complaint_id=arrival.complaint_id,
+                event_id=reception.id,
+                event_type=reception.type,
+                occurred_at=change.changed_at,
+                actor=change.actor,
+                detail={"from": change.previous_status, "to": change.status, "department": change.department},
+            )
+        )
+        events.append(reception)
+    await repository.receive(conn=conn, receptions=receptions, entries=entries)
+    await add_to_outbox(conn=conn, envelopes=events)
+    for arrival in arrivals:
+        log.info(
+            "complaint_received_at_department", complaint_id=str(arrival.complaint_id), department=arrival.department
+        )
 
 
 class ComplaintNotYetKnown(Exception):

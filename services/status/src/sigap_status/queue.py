@@ -88,7 +88,9 @@ def build_query(filter_: QueueFilter, *, now: datetime) -> tuple[str, list[Any]]
         params.append(value)
         return f"${len(params)}"
 
-    conditions: list[str] = [f"{column} IS NOT NULL"]
+    # A complaint enters the queues when it is received (see handlers: submission and routing
+    # both known); before that it is nobody's.
+    conditions: list[str] = [f"{column} IS NOT NULL", "status IS NOT NULL"]
     if filter_.category:
         conditions.append(f"category = {param(filter_.category)}")
     if filter_.kelurahan:

@@ -48,10 +48,12 @@ def _timeline_insert(first: int) -> str:
 
 async def record_submitted(
     *, conn: asyncpg.Connection, complaints: Sequence[ComplaintSubmitted], entries: Sequence[TimelineEntry]
-) -> None:
+) -> list[asyncpg.Record]:
     """Store (or complete) submitted complaints and their timeline entries in one statement.
-    The complaint ids must be distinct."""
-    await conn.execute(
+    The complaint ids must be distinct. Returns the complaints that were routed before their
+    submission arrived and wait to be received (id, tracking_code, department, category);
+    their rows stay locked until the transaction ends."""
+    return await conn.fetch(
         """
         WITH stored AS (
             INSERT INTO complaints (id, tracking_code, kind, category, submitted_at, title, description, address,
@@ -64,6 +66,7 @@ async def record_submitted(
                         $14::boolean[])
                  AS c(id, tracking_code, kind, category, submitted_at, title, description, address, privacy,
                       pseudonym, channels, lat, lon, publicly_visible)
+            ORDER BY c.id
             ON CONFLICT (id) DO UPDATE SET
                 lat = EXCLUDED.lat,
                 lon = EXCLUDED.lon,
@@ -78,10 +81,16 @@ async def record_submitted(
                 privacy = EXCLUDED.privacy,
                 publicly_visible = EXCLUDED.publicly_visible,
                 updated_at = now()
-            RETURNING 1
-        )
+            RETURNING id, tracking_code, department, category, status
+        ), timeline_entries AS (
         """
-        + _timeline_insert(15),
+        + _timeline_insert(15)
+        + """
+        )
+        SELECT id, tracking_code, department, category FROM stored
+        WHERE department IS NOT NULL AND status IS NULL
+        ORDER BY id
+        """,
         [c.complaint_id for c in complaints],
         [c.tracking_code for c in complaints],
         [c.kind for c in complaints],
@@ -100,19 +109,9 @@ async def record_submitted(
     )
 
 
-async def lock_statuses(*, conn: asyncpg.Connection, complaint_ids: Sequence[UUID]) -> dict[UUID, str | None]:
-    """Lock the complaints' rows for this transaction (in id order, as every batch does);
-    their statuses (None while unplaced; unknown complaints are absent)."""
-    rows = await conn.fetch(
-        "SELECT id, status FROM complaints WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE", list(complaint_ids)
-    )
-    return {row["id"]: row["status"] for row in rows}
-
-
 @dataclass(frozen=True, slots=True)
 class Placement:
-    """A routed complaint's department and area; with `received_status`, also its reception
-    there and first deadline."""
+    """A routed complaint's department and area."""
 
     complaint_id: UUID
     tracking_code: str
@@ -120,55 +119,89 @@ class Placement:
     category: str | None
     routed_at: datetime | None
     kelurahan: str | None
-    received_status: str | None = None
-    received_at: datetime | None = None
-    sla_stage: str | None = None
-    sla_due_at: datetime | None = None
 
 
 async def place_at_departments(
     *, conn: asyncpg.Connection, placements: Sequence[Placement], entries: Sequence[TimelineEntry]
-) -> None:
+) -> dict[UUID, tuple[str | None, bool]]:
     """Place routed complaints (distinct ids) and add their timeline entries in one statement.
     Each complaint's row is written once, however much changes: every write of a complaint
     touches all of the queue's indexes. A complaint routed before its submission arrived is
-    dated by its routing until then."""
-    await conn.execute(
+    dated by its routing until then. Returns each complaint's status and whether its
+    submission is known, as of this placement; the rows stay locked until the transaction
+    ends (taken in id order, as every batch does, so batches never deadlock)."""
+    rows = await conn.fetch(
         """
         WITH placed AS (
-            INSERT INTO complaints (id, tracking_code, department, category, submitted_at, kelurahan,
-                                    status, received_at, sla_stage, sla_due_at, version)
-            SELECT p.id, p.tracking_code, p.department, p.category, p.routed_at, p.kelurahan,
-                   p.status, p.received_at, p.sla_stage, p.sla_due_at, CASE WHEN p.status IS NULL THEN 0 ELSE 1 END
-            FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::text[], $7::text[],
-                        $8::timestamptz[], $9::text[], $10::timestamptz[])
-                 AS p(id, tracking_code, department, category, routed_at, kelurahan, status, received_at,
-                      sla_stage, sla_due_at)
+            INSERT INTO complaints (id, tracking_code, department, category, submitted_at, kelurahan)
+            SELECT p.id, p.tracking_code, p.department, p.category, p.routed_at, p.kelurahan
+            FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::text[])
+                 AS p(id, tracking_code, department, category, routed_at, kelurahan)
+            ORDER BY p.id
             ON CONFLICT (id) DO UPDATE SET
                 department = EXCLUDED.department,
                 category = COALESCE(EXCLUDED.category, complaints.category),
                 kelurahan = COALESCE(EXCLUDED.kelurahan, complaints.kelurahan),
-                status = COALESCE(EXCLUDED.status, complaints.status),
-                received_at = CASE WHEN EXCLUDED.status IS NULL THEN complaints.received_at ELSE EXCLUDED.received_at END,
-                sla_stage = CASE WHEN EXCLUDED.status IS NULL THEN complaints.sla_stage ELSE EXCLUDED.sla_stage END,
-                sla_due_at = CASE WHEN EXCLUDED.status IS NULL THEN complaints.sla_due_at ELSE EXCLUDED.sla_due_at END,
-                sla_breached_at = CASE WHEN EXCLUDED.status IS NULL THEN complaints.sla_breached_at END,
-                version = complaints.version + EXCLUDED.version + 1,
+                version = complaints.version + 1,
                 updated_at = now()
-            RETURNING 1
-        )
+            RETURNING id, status, kind IS NOT NULL AS submitted
+        ), timeline_entries AS (
         """
-        + _timeline_insert(11),
+        + _timeline_insert(7)
+        + """
+        )
+        SELECT id, status, submitted FROM placed
+        """,
         [p.complaint_id for p in placements],
         [p.tracking_code for p in placements],
         [p.department for p in placements],
         [p.category for p in placements],
         [p.routed_at for p in placements],
         [p.kelurahan for p in placements],
-        [p.received_status for p in placements],
-        [p.received_at for p in placements],
-        [p.sla_stage for p in placements],
-        [p.sla_due_at for p in placements],
+        *_timeline_columns(entries),
+    )
+    return {row["id"]: (row["status"], row["submitted"]) for row in rows}
+
+
+@dataclass(frozen=True, slots=True)
+class Reception:
+    """A complaint received at its department, and its first deadline."""
+
+    complaint_id: UUID
+    status: str
+    received_at: datetime
+    sla_stage: str | None
+    sla_due_at: datetime | None
+
+
+async def receive(
+    *, conn: asyncpg.Connection, receptions: Sequence[Reception], entries: Sequence[TimelineEntry]
+) -> None:
+    """Record the receptions (complaints placed and submitted, locked by this transaction)
+    and their timeline entries in one statement."""
+    await conn.execute(
+        """
+        WITH received AS (
+            UPDATE complaints c SET
+                status = r.status,
+                received_at = r.received_at,
+                sla_stage = r.sla_stage,
+                sla_due_at = r.sla_due_at,
+                sla_breached_at = NULL,
+                version = c.version + 1,
+                updated_at = now()
+            FROM unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::text[], $5::timestamptz[])
+                 AS r(id, status, received_at, sla_stage, sla_due_at)
+            WHERE c.id = r.id AND c.status IS NULL
+            RETURNING 1
+        )
+        """
+        + _timeline_insert(6),
+        [r.complaint_id for r in receptions],
+        [r.status for r in receptions],
+        [r.received_at for r in receptions],
+        [r.sla_stage for r in receptions],
+        [r.sla_due_at for r in receptions],
         *_timeline_columns(entries),
     )
 
