@@ -18,9 +18,8 @@ from playwright.async_api import expect
 from sigap_web.bootstrap import create_app
 from sigap_web.session import SESSION_COOKIE
 from sigap_web.settings import WebSettings
-from tests.e2e.test_status_lifecycle import _create_user
 from tests.support.browser import assert_accessible, assert_no_page_errors, chromium, desktop, screenshot
-from tests.support.services import SERVICES
+from tests.support.services import SERVICES, create_staff_user
 
 pytestmark = pytest.mark.e2e
 PASSWORD = "sandi-rahasia-web-1"
@@ -29,9 +28,9 @@ ORIGIN = "https://sigap.test"
 
 
 @pytest.fixture(scope="module")
-def dishub_admin(sigap, infra, system_databases) -> str:
+def dishub_admin(sigap, infra) -> str:
     username = f"dishub-web-{uuid.uuid4().hex[:6]}"
-    _create_user(infra, system_databases["status"], username, PASSWORD, "--role", "dept_admin", "--department", "DISHUB")
+    create_staff_user(infra, sigap.services["status"].database, username, PASSWORD, "--role", "dept_admin", "--department", "DISHUB")
     return username
 
 
