@@ -5,7 +5,7 @@ with the page's filters (`/v1/public/complaints`), and the staff overview (per d
 kelurahan).
 
     uv run python -m benchmarks.status.overview --rows 1000000
-    uv run python -m benchmarks.status.overview --rows 1000000 --drop-index complaints_public_listed_idx
+    uv run python -m benchmarks.status.overview --rows 1000000 --drop-index complaints_age_idx
 
 Needs PostgreSQL running (`deploy/infra.sh up`). Creates a database `sigap_bench_overview_*`
 and drops it at the end. `--drop-index` removes indexes after loading, to measure without them.

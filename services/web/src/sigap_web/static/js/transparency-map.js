@@ -41,7 +41,7 @@
             });
           },
         }).addTo(map);
-        map.fitBounds(layer.getBounds(), { padding: [4, 4] });
+        map.fitBounds(layer.getBounds(), { padding: [4, 4], animate: false });
         element.setAttribute("data-ready", "true");
         return map;
       })
