@@ -230,6 +230,14 @@ async def test_statistics_draw_for_admins_and_a_dishub_admin_sees_no_dpupr_figur
         assert int(await page.locator("#total-open").inner_text()) > dishub_open
         await assert_accessible(page)
         await screenshot(page, "staff-statistics")
+        # On a phone the charts shrink to the screen and nothing scrolls sideways.
+        await page.set_viewport_size({"width": 360, "height": 800})
+        await page.wait_for_function(
+            "() => [...document.querySelectorAll('.chart canvas')].every(c => c.getBoundingClientRect().right <= 360)",
+            timeout=TIMEOUT_MS,
+        )
+        assert await page.evaluate("document.documentElement.scrollWidth") <= 360
+        await page.set_viewport_size({"width": 1366, "height": 900})
         # A city admin may narrow to one department.
         await page.get_by_label("Dinas", exact=True).select_option("DPUPR")
         await page.get_by_role("button", name="Tampilkan").click()

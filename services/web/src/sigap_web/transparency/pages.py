@@ -35,15 +35,15 @@ QueryText = Annotated[str, Query(max_length=64)]
 
 
 class _Remembered:
-    """A value fetched at most once per `ttl_s` (one fetch at a time)."""
+    """Values fetched at most once per `ttl_s` each (one fetch at a time per key)."""
 
     def __init__(self, ttl_s: float) -> None:
         self._ttl_s = ttl_s
         self._values: dict[str, tuple[float, Any]] = {}
-        self._lock = asyncio.Lock()
+        self._locks: dict[str, asyncio.Lock] = {}
 
     async def get(self, key: str, fetch: Callable[[], Awaitable[Any]]) -> Any:
-        async with self._lock:
+        async with self._locks.setdefault(key, asyncio.Lock()):
             hit = self._values.get(key)
             if hit is not None and time.monotonic() - hit[0] < self._ttl_s:
                 return hit[1]
