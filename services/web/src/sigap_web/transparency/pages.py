@@ -65,6 +65,10 @@ def _day(value: str | None) -> str:
     return "" if not value else datetime.fromisoformat(value).astimezone(WIB).strftime("%d/%m/%Y")
 
 
+def _date(value: str) -> str:
+    return date.fromisoformat(value).strftime("%d/%m/%Y")
+
+
 def _category(code: str | None) -> str:
     return (code or "").replace("_", " ").capitalize()
 
@@ -168,7 +172,8 @@ def build_router() -> APIRouter:
                 for row in rows
             ],
             max_median=max((row.median_days_to_finish or 0 for row in rows), default=0) or 1,
-            period=(performance["since"], performance["until"]),
+            period=(_date(performance["since"]), _date(performance["until"])),
+            map_since=_date(cells["since"]),
         )
 
     @router.get("/statistik")
@@ -227,7 +232,7 @@ def build_router() -> APIRouter:
             scope_name=names.get(overview["department"] or "", overview["department"] or ""),
             departments=sorted(names.items(), key=lambda item: item[1]) if staff.role != "dept_admin" else [],
             chosen={"since": since, "until": until, "department": department},
-            period=(overview["since"], overview["until"]),
+            period=(_date(overview["since"]), _date(overview["until"])),
             totals={
                 "received": sum(r.received for r in rows),
                 "finished": sum(r.finished for r in rows),
