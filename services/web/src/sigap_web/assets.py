@@ -21,8 +21,10 @@ VENDOR_FILES = {
         f"vendor/leaflet/images/{name}": f"leaflet/dist/images/{name}"
         for name in ("layers.png", "layers-2x.png", "marker-icon.png", "marker-icon-2x.png", "marker-shadow.png")
     },
+    "vendor/uplot/uPlot.iife.min.js": "uplot/dist/uPlot.iife.min.js",
+    "vendor/uplot/uPlot.min.css": "uplot/dist/uPlot.min.css",
 }
-LICENCES = {"vendor/leaflet/LICENSE": "leaflet/LICENSE"}
+LICENCES = {"vendor/leaflet/LICENSE": "leaflet/LICENSE", "vendor/uplot/LICENSE": "uplot/LICENSE"}
 
 _TYPES = {
     ".js": "text/javascript; charset=utf-8",

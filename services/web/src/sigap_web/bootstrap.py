@@ -24,6 +24,7 @@ from sigap_web.protection import csrf_protected
 from sigap_web.settings import WebSettings
 from sigap_web.staff import auth as staff_auth
 from sigap_web.templating import Templates
+from sigap_web.transparency import pages as transparency_pages
 
 
 def _health_router(context: WebContext) -> APIRouter:
@@ -78,6 +79,7 @@ def create_app(settings: WebSettings, *, upstreams: Upstreams | None = None) -> 
     app.include_router(citizen_pages.router)
     app.include_router(citizen_api.router)
     app.include_router(staff_auth.router)
+    app.include_router(transparency_pages.build_router())
     # Outermost first: GZip sees the final body; the web middleware sets headers and cookies.
     app.add_middleware(WebMiddleware, context=context)
     app.add_middleware(GZipMiddleware, minimum_size=500, compresslevel=9)

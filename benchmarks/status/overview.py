@@ -1,0 +1,188 @@
+"""Transparency and overview benchmark: bulk-load complaints with COPY into a fresh database
+(the status service's real schema and indexes), then time what the public page and the staff
+statistics page ask status: the public map counts (`/v1/public/kelurahan`), the public list
+with the page's filters (`/v1/public/complaints`), and the staff overview (per day, open per
+kelurahan).
+
+    uv run python -m benchmarks.status.overview --rows 1000000
+    uv run python -m benchmarks.status.overview --rows 1000000 --drop-index complaints_age_idx
+
+Needs PostgreSQL running (`deploy/infra.sh up`). Creates a database `sigap_bench_overview_*`
+and drops it at the end. `--drop-index` removes indexes after loading, to measure without them.
+Queries go through the same query functions the API uses; the report prints p50/p99 per query.
+Target: p99 <= 50 ms for what the public can call, at one million complaints. The map's count
+reads a year of listed complaints (about a second at a million), so the endpoint shares one
+answer per interval: the public pays the query once per interval, every request after it the
+shared answer (`/v1/public/kelurahan` line)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import statistics
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+
+import asyncpg
+
+from benchmarks.status.queue import CATEGORIES, DEPARTMENTS, STATUS_MIX, _percentile
+from sigap_shared.db import apply_migrations, package_migrations, shared_migrations
+from sigap_status import repository
+from sigap_status.overview import queries
+from sigap_status.overview.router import _PublicMap
+from tests.support.infra import random_name
+
+# Depok's kelurahan by name, spread over the city's extent.
+KELURAHAN = [(f"Kelurahan {i:02d}", -6.35 - (i % 9) * 0.02, 106.72 + (i // 9) * 0.025) for i in range(63)]
+PRIVACY = [("publik", 70), ("rahasia", 20), ("anonim", 10)]
+COLUMNS = (
+    "id", "tracking_code", "kind", "category", "department", "status", "version", "submitted_at", "updated_at",
+    "kelurahan", "lat", "lon", "privacy", "publicly_visible", "received_at", "resolved_at",
+)
+
+
+def _rows(count: int, *, now: datetime, seed: int):
+    rng = random.Random(seed)
+    departments, weights = list(DEPARTMENTS), list(DEPARTMENTS.values())
+    statuses, status_weights = [s for s, _ in STATUS_MIX], [w for _, w in STATUS_MIX]
+    privacies, privacy_weights = [p for p, _ in PRIVACY], [w for _, w in PRIVACY]
+    span = timedelta(days=3 * 365).total_seconds()
+    for _ in range(count):
+        age_s = rng.random() ** 2 * span
+        submitted = now - timedelta(seconds=age_s)
+        status = rng.choices(statuses, status_weights)[0]
+        if age_s > 60 * 86400 and status not in ("selesai", "ditolak") and rng.random() < 0.95:
+            status = "selesai"
+        privacy = rng.choices(privacies, privacy_weights)[0]
+        name, lat, lon = rng.choice(KELURAHAN)
+        resolved = submitted + timedelta(hours=rng.randrange(2, 400)) if status == "selesai" else None
+        yield (
+            uuid.uuid4(), f"SGP-{rng.randrange(36**6):06X}"[:11], "pengaduan", rng.choice(CATEGORIES),
+            rng.choices(departments, weights)[0], status, 1, submitted, submitted, name,
+            lat + rng.uniform(-0.01, 0.01), lon + rng.uniform(-0.01, 0.01), privacy,
+            privacy == "publik" and rng.random() < 0.9, submitted, resolved,
+        )
+
+
+async def load(conn: asyncpg.Connection, rows: int, *, now: datetime) -> float:
+    """COPY the complaints with the indexes dropped, then rebuild them from their definitions."""
+    indexes = await conn.fetch(
+        "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'complaints' AND indexname <> 'complaints_pkey'"
+    )
+    for index in indexes:
+        await conn.execute(f'DROP INDEX "{index["indexname"]}"')
+    started = time.perf_counter()
+    generator = _rows(rows, now=now, seed=42)
+    loaded = 0
+    while loaded < rows:
+        chunk = [next(generator) for _ in range(min(100_000, rows - loaded))]
+        await conn.copy_records_to_table("complaints", records=chunk, columns=COLUMNS)
+        loaded += len(chunk)
+        print(f"  loaded {loaded:>9,} rows ({time.perf_counter() - started:6.1f} s)", flush=True)
+    await conn.execute("SET maintenance_work_mem = '256MB'")
+    for index in indexes:
+        await conn.execute(index["indexdef"])
+    await conn.execute("VACUUM ANALYZE complaints")
+    return time.perf_counter() - started
+
+
+def _scenarios(rng: random.Random, *, now: datetime) -> dict[str, Callable[[asyncpg.Connection], Awaitable[list]]]:
+    year_ago, tomorrow = now - timedelta(days=365), now + timedelta(days=1)
+    big = ["DPUPR", "DLHK", "DISHUB"]
+    names = [name for name, _, _ in KELURAHAN]
+
+    def public_list(**filters):
+        return lambda conn: repository.list_public(
+            conn=conn, **{"category": None, "kelurahan": None, "status": None, **filters}, limit=21, after=None
+        )
+
+    shared_map = _PublicMap()
+    return {
+        "public: map counts, a year (the query)": lambda conn: queries.public_cells(
+            conn=conn, since=year_ago, until=tomorrow
+        ),
+        "public: /v1/public/kelurahan (shared answer)": lambda conn: shared_map.get(conn),
+        "public: list, newest": public_list(),
+        "public: list, kelurahan": lambda conn: public_list(kelurahan=rng.choice(names))(conn),
+        "public: list, status diterima": public_list(status="diterima"),
+        "public: list, kelurahan + dibuka_kembali": lambda conn: public_list(
+            kelurahan=rng.choice(names), status="dibuka_kembali"
+        )(conn),
+        "staff: per day, a year, department": lambda conn: queries.per_day(
+            conn=conn, department=rng.choice(big), since=year_ago, until=tomorrow
+        ),
+        "staff: per day, a year, city-wide": lambda conn: queries.per_day(
+            conn=conn, department=None, since=year_ago, until=tomorrow
+        ),
+        "staff: open map, department": lambda conn: queries.open_cells(conn=conn, department=rng.choice(big)),
+        "staff: open map, city-wide": lambda conn: queries.open_cells(conn=conn, department=None),
+    }
+
+
+async def measure(conn: asyncpg.Connection, *, repeats: int, now: datetime) -> list[tuple[str, list[float]]]:
+    results = []
+    for name, run in _scenarios(random.Random(7), now=now).items():
+        samples = []
+        for attempt in range(3 + repeats):
+            started = time.perf_counter()
+            await run(conn)
+            if attempt >= 3:  # the first runs warm the cache and the statement cache
+                samples.append((time.perf_counter() - started) * 1000)
+        results.append((name, samples))
+    return results
+
+
+async def main_async(args: argparse.Namespace) -> None:
+    admin = await asyncpg.connect(host=args.pg_host, port=args.pg_port, user="sigap", password="sigap", database="postgres")
+    name = random_name("sigap_bench_overview")
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    print(f"database {name}")
+    try:
+        pool = await asyncpg.create_pool(
+            host=args.pg_host, port=args.pg_port, user="sigap", password="sigap", database=name, min_size=1, max_size=2
+        )
+        await apply_migrations(pool, [shared_migrations(), package_migrations("sigap_status")])
+        now = datetime.now(UTC)
+        async with pool.acquire() as conn:
+            print(f"loading {args.rows:,} complaints with COPY ...")
+            load_s = await load(conn, args.rows, now=now)
+            for index in args.drop_index:
+                await conn.execute(f'DROP INDEX "{index}"')
+                print(f"  dropped index {index}")
+            size = await conn.fetchval("SELECT pg_size_pretty(pg_total_relation_size('complaints'))")
+            print(f"loaded and indexed in {load_s:.1f} s; table with indexes: {size}")
+            results = await measure(conn, repeats=args.repeats, now=now)
+        await pool.close()
+        print(f"\nTransparency and overview at {args.rows:,} complaints ({args.repeats} runs each)")
+        print(f"{'query':<44} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8}")
+        worst_public = 0.0
+        for query, samples in results:
+            p99 = _percentile(samples, 0.99)
+            if query.startswith("public") and "(the query)" not in query:
+                worst_public = max(worst_public, p99)
+            print(f"{query:<44} {statistics.median(samples):8.2f} {p99:8.2f} {max(samples):8.2f}")
+        verdict = "OK" if worst_public <= 50 else "OVER TARGET"
+        print(f"\nworst public p99: {worst_public:.2f} ms (target <= 50 ms): {verdict}")
+    finally:
+        if not args.keep:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            print(f"dropped {name}")
+        await admin.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--repeats", type=int, default=50)
+    parser.add_argument("--pg-host", default="127.0.0.1")
+    parser.add_argument("--pg-port", type=int, default=55432)
+    parser.add_argument("--drop-index", action="append", default=[], help="drop this index after loading")
+    parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    asyncio.run(main_async(parser.parse_args()))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""The public transparency page (`/transparansi`) and the staff statistics page (`/statistik`)."""
