@@ -78,10 +78,21 @@ def maps_links(task: dict[str, Any]) -> dict[str, str] | None:
     }
 
 
+def heading(task: dict[str, Any], t: Translator, *, length: int = 70) -> str:
+    """The title, or (reports from the citizen page have none) the description's beginning."""
+    if task.get("title"):
+        return task["title"]
+    text = " ".join((task.get("description") or "").split())
+    if not text:
+        return t("officer.untitled")
+    return text if len(text) <= length else text[:length].rsplit(" ", 1)[0] + "…"
+
+
 def _shown(task: dict[str, Any], t: Translator, *, now: datetime, near: tuple[float, float] | None) -> dict[str, Any]:
     due = task.get("sla_due_at")
     return {
         **task,
+        "heading": heading(task, t),
         "sla_text": sla_text(task, t, now=now),
         "sla_due_local": datetime.fromisoformat(due).astimezone(WIB).strftime("%d/%m/%Y %H:%M WIB") if due else None,
         "distance_text": distance_text(task.get("distance_m"), t),
