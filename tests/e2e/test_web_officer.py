@@ -117,10 +117,11 @@ async def test_an_officer_works_the_nearest_task_and_finishes_it_with_a_live_aft
         await page.get_by_role("button", name="Tandai dalam proses").click()
         await expect(page.get_by_role("status")).to_have_text("Tugas ditandai dalam proses.", timeout=TIMEOUT_MS)
         await expect(page.locator("#task-status")).to_have_text("Dalam proses")
+        await expect(page.locator(".distance")).to_have_text(re.compile(r"m dari Anda$"))  # the position kept
         assert (await world["dishub"].view(world["near"])).json()["status"] == "dalam_proses"
 
         # No photo yet: the page says so instead of sending the form.
-        await page.get_by_label("Catatan penyelesaian").fill("Lampu lalu lintas diganti, sudah menyala normal.")
+        await page.get_by_label("Catatan penyelesaian").fill("Lampu penerangan diganti, sudah menyala normal.")
         await page.get_by_role("button", name="Tandai selesai").click()
         await expect(page.locator("#finish-error")).to_have_text("Ambil foto sesudah penanganan dengan kamera terlebih dahulu.")
 
@@ -138,7 +139,7 @@ async def test_an_officer_works_the_nearest_task_and_finishes_it_with_a_live_aft
 
         finished = (await world["dishub"].view(world["near"])).json()
         assert finished["status"] == "selesai" and finished["assigned_officer"] == world["officers"]["me"]
-        assert finished["resolution_note"] == "Lampu lalu lintas diganti, sudah menyala normal."
+        assert finished["resolution_note"] == "Lampu penerangan diganti, sudah menyala normal."
         assert len(finished["after_photo_ids"]) == 1
 
         # The finished task leaves the list; the other one stays.

@@ -161,6 +161,7 @@ async def _task_page(
         "officer/task.html",
         status_code=status_code,
         task=_shown(task, t, now=datetime.now(UTC), near=near),
+        near=near,
         page=page,
         notice=notice,
         error=error,
@@ -202,12 +203,28 @@ async def _transition(
 
 
 Version = Annotated[int, Form(ge=0, le=2**31 - 1)]
+FormLat = Annotated[float | None, Form(ge=-90, le=90)]
+FormLon = Annotated[float | None, Form(ge=-180, le=180)]
+
+
+def _back_to(complaint_id: UUID, notice: str, near: tuple[float, float] | None) -> RedirectResponse:
+    """The task page again, with a notice and the officer's position (for the distance)."""
+    query = {"pesan": notice, **({"lat": near[0], "lon": near[1]} if near else {})}
+    return RedirectResponse(f"/tugas/{complaint_id}?{urlencode(query)}", status_code=303)
 
 
 @router.post("/{complaint_id}/mulai")
 async def start(
-    complaint_id: UUID, request: Request, context: Context, state: State, staff: Officer, expected_version: Version
+    complaint_id: UUID,
+    request: Request,
+    context: Context,
+    state: State,
+    staff: Officer,
+    expected_version: Version,
+    lat: FormLat = None,
+    lon: FormLon = None,
 ) -> Response:
+    near = _near(lat, lon)
     try:
         await _transition(
             request, context, state, staff, complaint_id, {"to": "dalam_proses", "expected_version": expected_version}
@@ -216,9 +233,9 @@ async def start(
         if refused.status == 404:
             raise
         return await _task_page(
-            request, context, state, staff, complaint_id, error=_refusal(refused), status_code=refused.status
+            request, context, state, staff, complaint_id, near=near, error=_refusal(refused), status_code=refused.status
         )
-    return RedirectResponse(f"/tugas/{complaint_id}?pesan=mulai", status_code=303)
+    return _back_to(complaint_id, "mulai", near)
 
 
 @router.post("/{complaint_id}/selesai")
@@ -231,8 +248,11 @@ async def finish(
     expected_version: Version,
     resolution_note: Annotated[str, Form(max_length=4000)] = "",
     after_photo_id: Annotated[str, Form(max_length=64)] = "",
+    lat: FormLat = None,
+    lon: FormLon = None,
 ) -> Response:
     t = translator(context, state)
+    near = _near(lat, lon)
     note = resolution_note.strip()
     problem = None
     if len(note) < 5:
@@ -244,7 +264,7 @@ async def finish(
             problem = t("officer.need_photo")
     if problem is not None:
         return await _task_page(
-            request, context, state, staff, complaint_id, error=problem, note=resolution_note, status_code=422
+            request, context, state, staff, complaint_id, near=near, error=problem, note=resolution_note, status_code=422
         )
     try:
         await _transition(
@@ -269,8 +289,9 @@ async def finish(
             state,
             staff,
             complaint_id,
+            near=near,
             error=_refusal(refused),
             note=resolution_note,
             status_code=refused.status,
         )
-    return RedirectResponse(f"/tugas/{complaint_id}?pesan=selesai", status_code=303)
+    return _back_to(complaint_id, "selesai", near)
