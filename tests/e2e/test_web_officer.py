@@ -209,4 +209,12 @@ async def test_an_officer_cannot_open_another_officers_or_another_departments_ta
         )
         assert status == 422
         assert (await world["dishub"].view(world["far"])).json()["status"] == "terverifikasi"
+
+        # A session that ended meanwhile: re-sorting the list leads to the login page, not
+        # the login page inside the list.
+        await page.goto("/tugas")
+        await expect(page.locator("ol.tasks")).to_have_attribute("data-order", "nearest", timeout=TIMEOUT_MS)
+        await context.clear_cookies()
+        await page.get_by_role("button", name="Urutkan dari lokasi saya").click()
+        await expect(page).to_have_url(re.compile(r"/masuk\?next=/tugas$"), timeout=TIMEOUT_MS)
         assert_no_page_errors(context, allow=("404", "422"))

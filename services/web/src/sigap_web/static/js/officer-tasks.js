@@ -14,6 +14,10 @@
       headers: { Accept: "text/html", "Accept-Language": Sigap.lang },
       credentials: "same-origin",
     });
+    if (response.redirected && new URL(response.url).pathname === "/masuk") {
+      location.assign("/masuk?next=/tugas"); // the session ended: log in again, then come back here
+      return;
+    }
     if (!response.ok) throw new Error("HTTP " + response.status);
     // Our own server's rendering of the same template the page was built with.
     list.innerHTML = await response.text();
