@@ -20,6 +20,7 @@ from sigap_web.citizen import pwa
 from sigap_web.clients import Upstreams
 from sigap_web.context import WebContext
 from sigap_web.middleware import WebMiddleware
+from sigap_web.officer import pages as officer_pages
 from sigap_web.protection import csrf_protected
 from sigap_web.settings import WebSettings
 from sigap_web.staff import auth as staff_auth
@@ -80,6 +81,7 @@ def create_app(settings: WebSettings, *, upstreams: Upstreams | None = None) -> 
     app.include_router(citizen_api.router)
     app.include_router(staff_auth.router)
     app.include_router(transparency_pages.build_router())
+    app.include_router(officer_pages.router)
     # Outermost first: GZip sees the final body; the web middleware sets headers and cookies.
     app.add_middleware(WebMiddleware, context=context)
     app.add_middleware(GZipMiddleware, minimum_size=500, compresslevel=9)

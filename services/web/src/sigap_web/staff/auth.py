@@ -25,6 +25,7 @@ router = APIRouter(include_in_schema=False)
 STAFF_ROLES = ("city_admin", "dept_admin", "auditor", "field_officer")
 # Where each role lands after login; the dashboard and the officer view extend this.
 HOME: dict[str, str] = {role: "/dasbor" for role in STAFF_ROLES}
+HOME["field_officer"] = "/tugas"
 
 _refreshing: dict[str, asyncio.Future[StaffSession | None]] = {}
 
