@@ -40,6 +40,7 @@ from sigap_status.handlers import (
 from sigap_status.intake_client import IntakeClient, new_http_session
 from sigap_status.internal_api import router as internal_router
 from sigap_status.settings import StatusSettings
+from sigap_status.sla_settings.router import router as sla_settings_router
 from sigap_status.staff_accounts.router import router as staff_accounts_router
 
 log = structlog.get_logger(__name__)
@@ -51,7 +52,7 @@ def build_spec(settings: StatusSettings) -> ServiceSpec:
         package="sigap_status",
         title="Sigap Status",
         description="Owns each complaint's lifecycle and timeline, staff accounts and working-day SLAs.",
-        routers=[router, internal_router, staff_accounts_router],
+        routers=[router, internal_router, staff_accounts_router, sla_settings_router],
         consumers=[
             ConsumerSpec(
                 name="lifecycle",
