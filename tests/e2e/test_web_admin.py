@@ -5,13 +5,16 @@ one-time setup code and logs in; a deactivated account's session ends; other rol
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 
+import httpx
 import pytest
 from playwright.async_api import BrowserContext, Page, expect
 
 from tests.support.browser import assert_accessible, assert_no_page_errors, chromium, desktop, screenshot
+from tests.support.kafka import eventually
 from tests.support.services import create_staff_user
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
@@ -158,3 +161,156 @@ async def test_a_deactivated_accounts_session_ends(sigap_web, city_admin):
         await log_in(page, colleague, OWN_PASSWORD)
         await expect(page.get_by_role("alert")).to_contain_text("tidak aktif")
         assert_no_page_errors(admin_context)
+
+
+async def test_sla_and_taxonomy_pages_show_routing_validation_errors_and_save_good_input(sigap_web, city_admin):
+    async with chromium() as browser:
+        context = await desktop(browser, sigap_web)
+        page = await context.new_page()
+        await log_in(page, city_admin, PASSWORD, next_path="/admin/sla")
+        await expect(page.get_by_role("heading", name="SLA dan hari libur")).to_be_visible()
+        await expect(page.locator("#how-to-change")).to_contain_text("SIGAP_SLA_CATEGORY_DAYS")
+        await expect(page.get_by_role("region", name="Target per kategori dan dinas")).to_contain_text("DISHUB")
+        await expect(page.get_by_text(re.compile(r"-08-17"))).to_be_visible()
+        await assert_accessible(page)
+        await screenshot(page, "admin-sla")
+
+        await page.goto("/admin/taksonomi")
+        editor = page.get_by_label("Dokumen taksonomi (JSON)")
+        document = json.loads(await editor.input_value())
+        await editor.fill('{"name": "rusak",')
+        await page.get_by_role("button", name="Simpan sebagai versi baru").click()
+        await expect(page.locator("#taxonomy-errors")).to_contain_text("Bukan JSON yang valid")
+
+        wrong = json.loads(json.dumps(document))
+        wrong["categories"][0]["department"] = "DINAS_FIKTIF"
+        await page.get_by_label("Dokumen taksonomi (JSON)").fill(json.dumps(wrong))
+        await page.get_by_role("button", name="Simpan sebagai versi baru").click()
+        await expect(page.locator("#taxonomy-errors")).to_contain_text("DINAS_FIKTIF")
+        await expect(page.get_by_role("heading", name="Taksonomi routing")).to_be_visible()
+        await assert_accessible(page)
+
+        phrase = f"Kampung Uji Admin {uuid.uuid4().hex[:6]}"
+        document["neutral_phrases"] = [*document.get("neutral_phrases", []), phrase]
+        await page.get_by_label("Dokumen taksonomi (JSON)").fill(json.dumps(document, ensure_ascii=False, indent=2))
+        await page.get_by_label("Catatan perubahan").fill("uji halaman admin")
+        await page.get_by_role("button", name="Simpan sebagai versi baru").click()
+        await expect(page.get_by_role("status")).to_contain_text("Tersimpan sebagai versi")
+        assert phrase in await page.get_by_label("Dokumen taksonomi (JSON)").input_value()
+        await expect(page.get_by_role("region", name="Riwayat versi")).to_contain_text("uji halaman admin")
+        await assert_accessible(page)
+        await screenshot(page, "admin-taxonomy", full_page=False)
+
+        # Usable on a 360 px phone: nothing wider than the screen but the scrollable tables.
+        await page.set_viewport_size({"width": 360, "height": 800})
+        for path in ("/admin", "/admin/akun", "/admin/sla", "/admin/taksonomi", "/admin/templat", "/admin/webhook", "/admin/triase"):
+            await page.goto(path)
+            assert await page.evaluate("document.documentElement.scrollWidth") <= 360, path
+        await assert_accessible(page)
+        assert_no_page_errors(context, allow=("422",))
+
+
+async def test_template_and_webhook_pages_show_errors_and_save_good_input(sigap_web, city_admin):
+    async with chromium() as browser:
+        context = await desktop(browser, sigap_web)
+        page = await context.new_page()
+        await log_in(page, city_admin, PASSWORD, next_path="/admin/templat")
+        await expect(page.get_by_role("heading", name="Templat pesan")).to_be_visible()
+        await assert_accessible(page)
+        await page.get_by_role("link", name="staff.digest").first.click()
+        await expect(page).to_have_url(re.compile(r"/admin/templat/staff\.digest/(id|en)$"))
+        subject, body = page.get_by_label("Subjek"), page.get_by_label("Isi pesan")
+        original = (await subject.input_value(), await body.input_value())
+
+        await subject.fill("Ringkasan $")
+        await page.get_by_role("button", name="Pratinjau").click()
+        await expect(page.get_by_role("region", name="Pratinjau dengan contoh isian")).to_contain_text("tidak bisa dipakai")
+        await page.get_by_role("button", name="Simpan").click()
+        await expect(page.locator("#template-errors")).to_contain_text("Templat tidak disimpan")
+
+        await subject.fill("Ringkasan ${count} laporan untuk ${department} ${nama_pejabat}")
+        await page.get_by_role("button", name="Pratinjau").click()
+        preview = page.get_by_role("region", name="Pratinjau dengan contoh isian")
+        await expect(preview).to_contain_text("Ringkasan 3 laporan untuk DISHUB")
+        await expect(page.locator("#unknown-placeholders")).to_contain_text("nama_pejabat")
+        await assert_accessible(page)
+        await screenshot(page, "admin-template")
+
+        await subject.fill(original[0] + " (uji)")
+        await page.get_by_role("button", name="Simpan").click()
+        await expect(page.get_by_role("status")).to_contain_text("Templat tersimpan")
+        await expect(page.get_by_label("Subjek")).to_have_value(original[0] + " (uji)")
+        await page.get_by_label("Subjek").fill(original[0])
+        await page.get_by_role("button", name="Simpan").click()
+        await expect(page.get_by_role("status")).to_contain_text("Templat tersimpan")
+
+        # Webhooks of a department no other test sends complaints to; removed again at once.
+        await page.goto("/admin/webhook")
+        await page.get_by_label("Dinas").select_option("INSPEKTORAT")
+        await page.get_by_role("button", name="Tampilkan").click()
+        await page.get_by_label("URL penerima").fill("http://sistem.inspektorat.test/sigap")
+        await page.get_by_role("button", name="Tambah webhook").click()
+        await expect(page.locator("#webhook-errors")).to_contain_text("https://")
+        await expect(page.get_by_label("URL penerima")).to_have_attribute("aria-invalid", "true")
+        url = f"https://93.184.215.14/sigap/{uuid.uuid4().hex[:8]}"
+        await page.get_by_label("URL penerima").fill(url)
+        await page.get_by_role("button", name="Tambah webhook").click()
+        secret = await page.locator("#webhook-secret").inner_text()
+        assert len(secret) >= 32
+        await expect(page.get_by_role("region", name="Webhook INSPEKTORAT")).to_contain_text(url)
+        await assert_accessible(page)
+        await screenshot(page, "admin-webhooks")
+        await page.get_by_role("button", name=f"Hapus webhook {url}").click()
+        await expect(page.get_by_role("status")).to_contain_text("Webhook dihapus")
+        await expect(page.get_by_role("region", name="Webhook INSPEKTORAT")).not_to_contain_text(url)
+        # The secret is not shown again anywhere.
+        assert secret not in await page.content()
+        assert_no_page_errors(context, allow=("422",))
+
+
+async def test_the_triage_desk_sends_a_complaint_to_a_department(sigap, sigap_web, staff, city_admin):
+    marker = uuid.uuid4().hex[:6]
+    async with httpx.AsyncClient(timeout=10) as client:
+        submitted = await client.post(
+            f"{sigap.url('intake')}/v1/complaints",
+            json={
+                "kind": "pengaduan",
+                "description": f"halo min, mau nanya aja ya {marker}",
+                "location": {"lat": -6.3731, "lon": 106.819, "address": "Jl. Palakali, Kukusan"},
+                "privacy": "anonim",
+            },
+        )
+    assert submitted.status_code == 201, submitted.text
+    complaint_id, code = submitted.json()["id"], submitted.json()["tracking_code"]
+    admin_headers = await staff.headers("city_admin")
+
+    async def department() -> str | None:
+        async with httpx.AsyncClient(timeout=5) as client:
+            answer = await client.get(f"{sigap.url('status')}/v1/staff/complaints/{complaint_id}", headers=admin_headers)
+        return answer.json().get("department") if answer.status_code == 200 else None
+
+    assert await eventually(department, timeout_s=30) == "TRIAGE"
+
+    async with chromium() as browser:
+        context = await desktop(browser, sigap_web)
+        page = await context.new_page()
+        await log_in(page, city_admin, PASSWORD, next_path="/admin/triase")
+        card = page.get_by_role("article").filter(has=page.get_by_role("heading", name=re.compile(code)))
+        await expect(card).to_be_visible()
+        await card.get_by_label("Kirim ke dinas").select_option("DLHK")
+        await card.get_by_label("Alasan").fill("x")
+        await card.get_by_role("button", name=f"Kirim {code}").click()
+        await expect(card.get_by_role("alert")).to_contain_text("minimal 3")
+        await expect(card.get_by_label("Kirim ke dinas")).to_have_value("DLHK")  # what was chosen stays
+        await assert_accessible(page)
+        await screenshot(page, "admin-triage")
+        await card.get_by_label("Alasan").fill("Sampah menumpuk di pinggir jalan, urusan DLHK")
+        await card.get_by_role("button", name=f"Kirim {code}").click()
+        await expect(page.get_by_role("status")).to_contain_text(f"Laporan {code} dikirim ke DLHK")
+        assert_no_page_errors(context, allow=("422",))
+
+    assert await eventually(lambda: _is(department, "DLHK"), timeout_s=30)
+
+
+async def _is(check, expected: str) -> bool:
+    return await check() == expected

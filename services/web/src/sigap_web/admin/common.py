@@ -15,7 +15,14 @@ from sigap_web.staff.auth import require_staff
 
 CityAdmin = Annotated[StaffSession, Depends(require_staff("city_admin"))]
 
-SECTIONS: tuple[tuple[str, str], ...] = (("/admin/akun", "admin.nav.accounts"),)
+SECTIONS = (
+    ("/admin/akun", "admin.nav.accounts"),
+    ("/admin/sla", "admin.nav.sla"),
+    ("/admin/taksonomi", "admin.nav.taxonomy"),
+    ("/admin/templat", "admin.nav.templates"),
+    ("/admin/webhook", "admin.nav.webhooks"),
+    ("/admin/triase", "admin.nav.triage"),
+)
 
 
 def render(request: Request, name: str, *, status_code: int = 200, **values: Any) -> Response:
