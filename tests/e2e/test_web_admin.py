@@ -72,6 +72,10 @@ async def test_a_city_admin_creates_a_department_admin_who_sets_their_own_passwo
         await expect(admin.get_by_role("heading", name="Admin kota")).to_be_visible()
         await assert_accessible(admin)
         await screenshot(admin, "admin-home")
+        await admin.goto("/admin/akun?lang=en")
+        await expect(admin.get_by_role("heading", name="Create an account")).to_be_visible()
+        await admin.get_by_role("link", name="Bahasa Indonesia").click()
+        await expect(admin.get_by_role("heading", name="Buat akun baru")).to_be_visible()
 
         # A bad username is refused with the field's own message; nothing is created.
         await admin.goto("/admin/akun")

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Path, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from sigap_shared.auth import Role, StaffPrincipal
@@ -29,6 +29,9 @@ from sigap_status.staff_accounts.errors import (
 router = APIRouter(prefix="/v1", tags=["staff accounts"])
 
 Username = Annotated[str, Field(min_length=1, max_length=64)]
+# An account's name in a path, as accounts.USERNAME_PATTERN allows (anything else is a 422,
+# and never reaches the database).
+AccountName = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9._-]{2,63}$")]
 
 
 async def city_admin(staff: Staff) -> StaffPrincipal:
@@ -143,7 +146,7 @@ def _audit_out(rows: list[Any]) -> list[AuditEntryOut]:
 async def list_accounts(
     staff: CityAdmin,
     conn: Conn,
-    department: Annotated[str | None, Query(max_length=32)] = None,
+    department: Annotated[str | None, Query(pattern=r"^[A-Za-z][A-Za-z0-9_]{1,31}$")] = None,
     role: Role | None = None,
     active: bool | None = None,
 ) -> list[AccountOut]:
@@ -186,7 +189,7 @@ async def list_audit(
     response_model=AccountDetailOut,
     summary="One staff account with its audit trail (city_admin)",
 )
-async def get_account(username: str, staff: CityAdmin, conn: Conn) -> AccountDetailOut:
+async def get_account(username: AccountName, staff: CityAdmin, conn: Conn) -> AccountDetailOut:
     account = await _account(conn, username)
     audit = _audit_out(await queries.list_audit(conn=conn, username=username))
     return AccountDetailOut(**account.model_dump(), audit=audit)
@@ -205,12 +208,12 @@ async def _set_active(conn: Any, staff: StaffPrincipal, username: str, *, active
     response_model=AccountOut,
     summary="Deactivate an account: its refresh tokens and setup codes are revoked and its access ends (city_admin)",
 )
-async def deactivate(username: str, staff: CityAdmin, conn: Conn) -> AccountOut:
+async def deactivate(username: AccountName, staff: CityAdmin, conn: Conn) -> AccountOut:
     return await _set_active(conn, staff, username, active=False)
 
 
 @router.post("/staff-accounts/{username}/reactivate", response_model=AccountOut, summary="Reactivate an account (city_admin)")
-async def reactivate(username: str, staff: CityAdmin, conn: Conn) -> AccountOut:
+async def reactivate(username: AccountName, staff: CityAdmin, conn: Conn) -> AccountOut:
     return await _set_active(conn, staff, username, active=True)
 
 
@@ -220,7 +223,7 @@ async def reactivate(username: str, staff: CityAdmin, conn: Conn) -> AccountOut:
     summary="Reset a password: the old one stops working, sessions end, a new one-time setup code is returned "
     "(city_admin)",
 )
-async def reset_password(username: str, staff: CityAdmin, conn: Conn) -> SetupCodeOut:
+async def reset_password(username: AccountName, staff: CityAdmin, conn: Conn) -> SetupCodeOut:
     try:
         setup = await commands.reset_with_setup_code(conn=conn, actor=staff.username, username=username)
     except StaffAccountError as error:
