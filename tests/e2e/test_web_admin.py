@@ -48,13 +48,16 @@ async def create_account(page: Page, username: str, role: str, department: str |
     code = await page.locator("#setup-code").inner_text()
     assert re.fullmatch(r"[A-Z2-9]{4}(-[A-Z2-9]{4}){3}", code)
     path = link[link.index("/atur-sandi") :]
-    assert path == f"/atur-sandi?kode={code}"
+    assert path == f"/atur-sandi#kode={code}"
     return path
 
 
 async def set_own_password(context: BrowserContext, setup_path: str, username: str) -> Page:
     page = await context.new_page()
     await page.goto(setup_path)
+    # The page's script takes the code from the fragment and drops it from the address bar.
+    await expect(page.get_by_label("Kode penyetelan")).to_have_value(setup_path.split("#kode=")[1])
+    assert "#" not in page.url
     await page.get_by_label("Nama pengguna").fill(username)
     await page.get_by_label("Kata sandi baru", exact=True).fill(OWN_PASSWORD)
     await page.get_by_label("Ulangi kata sandi baru").fill(OWN_PASSWORD)

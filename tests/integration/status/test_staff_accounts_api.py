@@ -49,7 +49,7 @@ async def test_created_account_has_no_password_until_its_owner_sets_one_with_the
         "has_password": False,
     }
     code = body["setup"]["setup_code"]
-    assert body["setup"]["setup_path"] == f"/atur-sandi?kode={code}"
+    assert body["setup"]["setup_path"] == f"/atur-sandi#kode={code}"
     assert body["account"]["setup_code_expires_at"] == body["setup"]["expires_at"]
     # Only the code's digest is kept.
     stored = await api.pool.fetch("SELECT code_hash FROM staff_setup_codes WHERE username = $1", username)
@@ -221,7 +221,7 @@ async def test_the_cli_uses_the_same_commands_and_audit(api):
     created = _cli(settings, "create-user", username, "--role", "dept_admin", "--department", "dishub", "--setup-code")
     assert created.returncode == 0, created.stderr
     code = created.stdout.split(f"setup code for {username}: ", 1)[1].split()[0]
-    assert f"/atur-sandi?kode={code}" in created.stdout
+    assert f"/atur-sandi#kode={code}" in created.stdout
     assert "no password yet" in _cli(settings, "list-users", "--department", "DISHUB").stdout
     done = await api.client.post("/v1/auth/setup-password", json={"username": username, "code": code, "password": NEW_PASSWORD})
     assert done.status_code == 204

@@ -60,7 +60,7 @@ async def _run(args: argparse.Namespace, settings: StatusSettings) -> str:
 def _setup_lines(setup: commands.SetupCode) -> str:
     return (
         f"setup code for {setup.username}: {setup.code} (valid until {setup.expires_at:%Y-%m-%d %H:%M} UTC, once)\n"
-        f"the owner sets their password at <web address>/atur-sandi?kode={setup.code}"
+        f"the owner sets their password at <web address>/atur-sandi#kode={setup.code}"
     )
 
 

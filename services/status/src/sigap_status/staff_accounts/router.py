@@ -85,7 +85,10 @@ class SetupCodeOut(BaseModel):
     username: str
     setup_code: str = Field(description="Shown only in this answer: give it to the account's owner.")
     expires_at: datetime
-    setup_path: str = Field(description="Where the owner sets their password (on the web service), code filled in.")
+    setup_path: str = Field(
+        description="Where the owner sets their password on the web service; the code travels in the fragment, "
+        "which browsers never send to a server (or a proxy's log)."
+    )
 
 
 class CreatedOut(BaseModel):
@@ -124,7 +127,7 @@ def _setup_out(setup: commands.SetupCode) -> SetupCodeOut:
         username=setup.username,
         setup_code=setup.code,
         expires_at=setup.expires_at,
-        setup_path=f"/atur-sandi?kode={setup.code}",
+        setup_path=f"/atur-sandi#kode={setup.code}",
     )
 
 

@@ -183,9 +183,10 @@ async def reset_password(request: Request, context: Context, staff: CityAdmin, u
 
 
 @router.get("/atur-sandi")
-async def setup_password_page(request: Request, kode: Annotated[str, Query(max_length=64)] = "") -> Response:
+async def setup_password_page(request: Request) -> Response:
+    # A setup link's code is in the fragment (/atur-sandi#kode=...): the page's script fills it in.
     return request.app.state.templates.render(
-        request, "admin/setup_password.html", form={"code": kode, "username": ""}, errors={}, done=False
+        request, "admin/setup_password.html", form={"code": "", "username": ""}, errors={}, done=False
     )
 
 
