@@ -180,7 +180,7 @@ async def test_sla_and_taxonomy_pages_show_routing_validation_errors_and_save_go
         await expect(page.get_by_role("region", name="Target per kategori dan dinas")).to_contain_text("DISHUB")
         await expect(page.get_by_text(re.compile(r"-08-17"))).to_be_visible()
         await assert_accessible(page)
-        await screenshot(page, "admin-sla")
+        await screenshot(page, "admin-sla", full_page=False)
 
         await page.goto("/admin/taksonomi")
         editor = page.get_by_label("Dokumen taksonomi (JSON)")
