@@ -18,6 +18,7 @@ from fastapi import FastAPI
 from sigap_notify import domain, repository
 from sigap_notify.api import router
 from sigap_notify.asyncapi import router as asyncapi_router
+from sigap_notify.template_preview.router import router as template_preview_router
 from sigap_notify.channels import (
     Channel,
     DashboardChannel,
@@ -87,7 +88,7 @@ SPEC = ServiceSpec(
     package="sigap_notify",
     title="Sigap Notify",
     description="Turns complaint events into notifications for reporters, staff and department systems.",
-    routers=[router, asyncapi_router],
+    routers=[router, asyncapi_router, template_preview_router],
     consumers=[
         ConsumerSpec(
             name="deliveries",

@@ -41,6 +41,8 @@ from sigap_status.intake_client import IntakeClient, new_http_session
 from sigap_status.internal_api import router as internal_router
 from sigap_status.overview import router as overview
 from sigap_status.settings import StatusSettings
+from sigap_status.sla_settings.router import router as sla_settings_router
+from sigap_status.staff_accounts.router import router as staff_accounts_router
 from sigap_status.tasks.router import router as tasks_router
 
 log = structlog.get_logger(__name__)
@@ -52,7 +54,14 @@ def build_spec(settings: StatusSettings) -> ServiceSpec:
         package="sigap_status",
         title="Sigap Status",
         description="Owns each complaint's lifecycle and timeline, staff accounts and working-day SLAs.",
-        routers=[router, internal_router, overview.build_router(), tasks_router],
+        routers=[
+            router,
+            internal_router,
+            overview.build_router(),
+            tasks_router,
+            staff_accounts_router,
+            sla_settings_router,
+        ],
         consumers=[
             ConsumerSpec(
                 name="lifecycle",

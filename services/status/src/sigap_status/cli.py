@@ -1,26 +1,46 @@
-"""`sigap-status-admin`: create the first city admin and manage staff accounts from a shell.
+"""`sigap-status-admin`: create the first city admin and manage staff accounts from a shell,
+through the same commands (and the same audit trail) as the city admin's HTTP API
+(services/status/STAFF_ACCOUNTS.md).
 
 Reads the same SIGAP_* settings as the service, applies pending migrations first (so the
 first admin can exist before the service ever ran), and reads passwords from a prompt or,
-with --password-stdin, from standard input (never from the command line)."""
+with --password-stdin, from standard input (never from the command line). With --setup-code
+no password is chosen here at all: the account's owner sets it with the one-time code printed."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import getpass
+import os
 import sys
 
 import asyncpg
 
 from sigap_shared.db import apply_migrations, create_pool, package_migrations, shared_migrations
-from sigap_status import accounts, repository
+from sigap_status import accounts
 from sigap_status.settings import StatusSettings
+from sigap_status.staff_accounts import commands, queries
+from sigap_status.staff_accounts.errors import StaffAccountError
+
+
+def _actor() -> str:
+    """Who ran the command, as the audit trail shows it."""
+    try:
+        return "cli:" + getpass.getuser()
+    except (KeyError, OSError):
+        return "cli:" + os.environ.get("USER", "unknown")
 
 
 def _read_password(args: argparse.Namespace) -> str:
     if args.password_stdin:
         return sys.stdin.readline().rstrip("\n")
+    if not sys.stdin.isatty():
+        raise accounts.AccountError(
+            "password",
+            "Tidak ada terminal untuk menanyakan kata sandi: pakai --password-stdin atau --setup-code",
+            "No terminal to ask for the password: use --password-stdin or --setup-code",
+        )
     first = getpass.getpass("Kata sandi / Password: ")
     if getpass.getpass("Ulangi / Repeat: ") != first:
         raise accounts.AccountError("password", "Kata sandi tidak sama", "Passwords do not match")
@@ -37,59 +57,75 @@ async def _run(args: argparse.Namespace, settings: StatusSettings) -> str:
         await pool.close()
 
 
+def _setup_lines(setup: commands.SetupCode) -> str:
+    return (
+        f"setup code for {setup.username}: {setup.code} (valid until {setup.expires_at:%Y-%m-%d %H:%M} UTC, once)\n"
+        f"the owner sets their password at <web address>/atur-sandi#kode={setup.code}"
+    )
+
+
 async def _command(args: argparse.Namespace, conn: asyncpg.Connection) -> str:
+    actor = _actor()
     if args.command == "create-user":
         department = args.department.upper() if args.department else None
         accounts.validate_account(username=args.username, role=args.role, department=department)
-        password_hash = accounts.hash_password(_read_password(args))
-        if not await repository.create_staff_user(
-            conn=conn, username=args.username, password_hash=password_hash, role=args.role, department=department
-        ):
-            raise accounts.AccountError("username", "Nama pengguna sudah dipakai", f"username {args.username} is taken")
-        return f"created {args.username} ({args.role}{', ' + department if department else ''})"
+        password = None if args.setup_code else _read_password(args)
+        setup = await commands.create_account(
+            conn=conn, actor=actor, username=args.username, role=args.role, department=department, password=password
+        )
+        created = f"created {args.username} ({args.role}{', ' + department if department else ''})"
+        return created if setup is None else created + "\n" + _setup_lines(setup)
     if args.command == "list-users":
-        rows = await repository.list_staff_users(conn=conn)
+        rows = await queries.list_accounts(conn=conn, department=args.department.upper() if args.department else None)
         return "\n".join(
             f"{row['username']}\t{row['role']}\t{row['department'] or '-'}\t{'active' if row['active'] else 'inactive'}"
+            + ("" if row["has_password"] else "\tno password yet")
             for row in rows
         ) or "(no users)"
     if args.command in ("deactivate", "activate"):
-        async with conn.transaction():
-            found = await repository.set_staff_active(conn=conn, username=args.username, active=args.command == "activate")
-            if found and args.command == "deactivate":
-                await repository.revoke_user_refresh_tokens(conn=conn, username=args.username)
-        if not found:
-            raise accounts.AccountError("username", "Pengguna tidak ditemukan", f"no user {args.username}")
+        await commands.set_active(conn=conn, actor=actor, username=args.username, active=args.command == "activate")
         return f"{args.command}d {args.username}"
     if args.command == "reset-password":
-        password_hash = accounts.hash_password(_read_password(args))
-        async with conn.transaction():
-            found = await repository.set_password_hash(conn=conn, username=args.username, password_hash=password_hash)
-            if found:
-                await repository.revoke_user_refresh_tokens(conn=conn, username=args.username)
-                # A new password lifts a lock that guessers put on the account.
-                await repository.clear_login_failures(conn=conn, subjects=[("username", args.username)])
-        if not found:
-            raise accounts.AccountError("username", "Pengguna tidak ditemukan", f"no user {args.username}")
+        if args.setup_code:
+            return _setup_lines(await commands.reset_with_setup_code(conn=conn, actor=actor, username=args.username))
+        password = _read_password(args)
+        await commands.set_password(conn=conn, actor=actor, username=args.username, password=password)
         return f"password reset for {args.username}; their sessions were revoked"
+    if args.command == "audit":
+        rows = await queries.list_audit(conn=conn, username=args.username, limit=args.limit)
+        return "\n".join(
+            f"{row['at']:%Y-%m-%d %H:%M:%S}\t{row['actor']}\t{row['action']}\t{row['username']}" for row in rows
+        ) or "(nothing yet)"
     raise AssertionError(args.command)
 
 
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="sigap-status-admin", description="Manage Sigap staff accounts.")
-    commands = root.add_subparsers(dest="command", required=True)
-    create = commands.add_parser("create-user", help="create a staff account")
+    commands_ = root.add_subparsers(dest="command", required=True)
+    create = commands_.add_parser("create-user", help="create a staff account")
     create.add_argument("username")
     create.add_argument("--role", required=True, choices=["city_admin", "dept_admin", "field_officer", "auditor"])
     create.add_argument("--department", help="department code (dept_admin and field_officer only)")
-    create.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
-    commands.add_parser("list-users", help="list staff accounts")
+    create_password = create.add_mutually_exclusive_group()
+    create_password.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    create_password.add_argument(
+        "--setup-code", action="store_true", help="choose no password: print a one-time setup code for the owner"
+    )
+    listing = commands_.add_parser("list-users", help="list staff accounts")
+    listing.add_argument("--department", help="only this department's accounts")
     for name, text in (("deactivate", "deactivate an account and revoke its sessions"), ("activate", "reactivate an account")):
-        command = commands.add_parser(name, help=text)
+        command = commands_.add_parser(name, help=text)
         command.add_argument("username")
-    reset = commands.add_parser("reset-password", help="set a new password and revoke the account's sessions")
+    reset = commands_.add_parser("reset-password", help="set a new password and revoke the account's sessions")
     reset.add_argument("username")
-    reset.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    reset_password = reset.add_mutually_exclusive_group()
+    reset_password.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    reset_password.add_argument(
+        "--setup-code", action="store_true", help="clear the password and print a one-time setup code for the owner"
+    )
+    audit = commands_.add_parser("audit", help="who changed which account, when (newest first)")
+    audit.add_argument("username", nargs="?")
+    audit.add_argument("--limit", type=int, default=50)
     return root
 
 
@@ -99,6 +135,9 @@ def main(argv: list[str] | None = None) -> int:
         print(asyncio.run(_run(args, StatusSettings())))
     except accounts.AccountError as error:
         print(f"error: {error.field}: {error.message_en} / {error.message_id}", file=sys.stderr)
+        return 2
+    except StaffAccountError as error:
+        print(f"error: {error.field}: {error.message.en} / {error.message.id}", file=sys.stderr)
         return 2
     return 0
 

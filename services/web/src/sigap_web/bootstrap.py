@@ -14,6 +14,9 @@ from starlette.middleware.gzip import GZipMiddleware
 
 from sigap_shared.runtime import run_app
 from sigap_web import assets, errors
+from sigap_web.admin import accounts as admin_accounts
+from sigap_web.admin import settings_pages as admin_settings
+from sigap_web.admin import triage as admin_triage
 from sigap_web.citizen import api as citizen_api
 from sigap_web.citizen import pages as citizen_pages
 from sigap_web.citizen import pwa
@@ -82,6 +85,9 @@ def create_app(settings: WebSettings, *, upstreams: Upstreams | None = None) -> 
     app.include_router(staff_auth.router)
     app.include_router(transparency_pages.build_router())
     app.include_router(officer_pages.router)
+    app.include_router(admin_accounts.router)
+    app.include_router(admin_settings.router)
+    app.include_router(admin_triage.router)
     # Outermost first: GZip sees the final body; the web middleware sets headers and cookies.
     app.add_middleware(WebMiddleware, context=context)
     app.add_middleware(GZipMiddleware, minimum_size=500, compresslevel=9)

@@ -5,10 +5,12 @@ failing service is a 503 that says to try again shortly."""
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from sigap_shared.problems import (
@@ -89,7 +91,15 @@ async def on_upstream_unavailable(request: Request, exc: UpstreamUnavailable) ->
 
 
 async def on_upstream_refused(request: Request, exc: UpstreamRefused) -> Response:
-    """A service's 4xx that a route did not handle itself: its own words, its own status."""
+    """A service's 4xx that a route did not handle itself: its own words, its own status.
+    A 401 means the service no longer accepts this staff session (the account was
+    deactivated or changed, its tokens revoked): the session ends here too, and a person
+    is sent to the login page."""
+    state = getattr(request.state, "web", None)
+    if exc.status == 401 and state is not None and state.session is not None:
+        state.set_session(None)
+        if not wants_json(request):
+            return RedirectResponse(f"/masuk?next={quote(request.url.path, safe='/')}", status_code=303)
     if wants_json(request):
         headers = {name: exc.headers[name] for name in ("retry-after",) if name in exc.headers}
         return JSONResponse(exc.problem, status_code=exc.status, media_type=PROBLEM_JSON, headers=headers)

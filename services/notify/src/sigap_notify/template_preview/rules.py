@@ -1,0 +1,47 @@
+"""The placeholders notify fills in some message (with an example value each, for previews),
+and what is wrong with a template text: `$` syntax errors (which saving refuses) and names no
+message ever fills (which would reach the reader as written). Pure."""
+
+from __future__ import annotations
+
+import string
+
+from sigap_notify import domain
+
+# Every name the planners and channels put in a message's parameters (domain.py, channels.py).
+EXAMPLE_VALUES: dict[str, str] = {
+    "tracking_code": "SGP-7K3M-Q9",
+    "department": "DISHUB",
+    "from_department": "DPUPR",
+    "lead_department": "DPUPR",
+    "status": "terverifikasi",
+    "reason": "Saluran air milik PDAM, bukan wewenang dinas ini.",
+    "resolution_note": "Lampu sudah diganti dan menyala kembali.",
+    "message": "Mohon kirim foto lokasi dari arah jalan utama.",
+    "officer": "budi.dishub",
+    "previous_officer": "siti.dishub",
+    "photos": "2",
+    "rating": "5",
+    "rating_url": "https://sigap.depok.go.id/lacak/SGP-7K3M-Q9/nilai",
+    "stage": "finish",
+    "due_at": "2026-12-08T00:00+07:00",
+    "count": "3",
+    "tracking_codes": "SGP-7K3M-Q9, SGP-2B8D-X4, SGP-9QRT-7M",
+}
+
+
+def placeholders(text: str) -> set[str]:
+    names: set[str] = set()
+    for match in string.Template.pattern.finditer(text):
+        name = match.group("named") or match.group("braced")
+        if name:
+            names.add(name)
+    return names
+
+
+def unknown_placeholders(*texts: str) -> list[str]:
+    return sorted(set().union(*(placeholders(text) for text in texts)) - EXAMPLE_VALUES.keys())
+
+
+def syntax_problems(*texts: str) -> list[str]:
+    return [problem for text in texts for problem in domain.template_problems(text)]

@@ -1,0 +1,251 @@
+"""The staff-accounts API: the city admin lists, creates, deactivates and reactivates staff
+accounts and resets passwords with one-time setup codes (never seeing anyone's password);
+the account's owner sets their password with the code. See services/status/STAFF_ACCOUNTS.md."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+import orjson
+from fastapi import APIRouter, Depends, Path, Query, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from sigap_shared.auth import Role, StaffPrincipal
+from sigap_shared.problems import Problem, Text, invalid_input
+from sigap_shared.runtime import Conn
+from sigap_status.accounts import AccountError
+from sigap_status.api import Staff
+from sigap_status.staff_accounts import commands, queries
+from sigap_status.staff_accounts.errors import (
+    AccountInactive,
+    AccountNotFound,
+    InvalidSetupCode,
+    OwnAccount,
+    StaffAccountError,
+    UsernameTaken,
+)
+
+router = APIRouter(prefix="/v1", tags=["staff accounts"])
+
+Username = Annotated[str, Field(min_length=1, max_length=64)]
+# An account's name in a path, as accounts.USERNAME_PATTERN allows (anything else is a 422,
+# and never reaches the database).
+AccountName = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9._-]{2,63}$")]
+
+
+async def city_admin(staff: Staff) -> StaffPrincipal:
+    if staff.role != "city_admin":
+        raise Problem(
+            status=403,
+            slug="forbidden",
+            title=Text("Tidak diizinkan", "Forbidden"),
+            detail=Text(
+                "Hanya admin kota (city_admin) yang boleh mengelola akun petugas.",
+                "Only a city admin (city_admin) may manage staff accounts.",
+            ),
+        )
+    return staff
+
+
+CityAdmin = Annotated[StaffPrincipal, Depends(city_admin)]
+
+# One table from error type to answer.
+_STATUS: dict[type[StaffAccountError], tuple[int, str, Text]] = {
+    AccountNotFound: (404, "staff-account-not-found", Text("Akun petugas tidak ditemukan", "Staff account not found")),
+    UsernameTaken: (409, "username-taken", Text("Nama pengguna sudah dipakai", "Username taken")),
+    AccountInactive: (409, "staff-account-inactive", Text("Akun tidak aktif", "Account not active")),
+    OwnAccount: (409, "own-account", Text("Tidak dapat menonaktifkan akun sendiri", "Cannot deactivate own account")),
+    InvalidSetupCode: (422, "invalid-setup-code", Text("Kode penyetelan tidak berlaku", "Setup code not valid")),
+}
+
+
+def _problem(error: StaffAccountError | AccountError) -> Problem:
+    if isinstance(error, AccountError):
+        message = Text(error.message_id, error.message_en)
+        return invalid_input(field=error.field, location="body", message=message, detail=message)
+    status, slug, title = _STATUS[type(error)]
+    if status == 422:
+        return invalid_input(field=error.field, location="body", message=error.message, detail=error.message)
+    return Problem(status=status, slug=slug, title=title, detail=error.message)
+
+
+class AccountOut(BaseModel):
+    username: str
+    role: Role
+    department: str | None
+    active: bool
+    has_password: bool = Field(description="False until the owner sets a password with their setup code.")
+    setup_code_expires_at: datetime | None = Field(description="When the outstanding setup code expires, if any.")
+    created_at: datetime
+    updated_at: datetime
+
+
+class SetupCodeOut(BaseModel):
+    username: str
+    setup_code: str = Field(description="Shown only in this answer: give it to the account's owner.")
+    expires_at: datetime
+    setup_path: str = Field(
+        description="Where the owner sets their password on the web service; the code travels in the fragment, "
+        "which browsers never send to a server (or a proxy's log)."
+    )
+
+
+class CreatedOut(BaseModel):
+    account: AccountOut
+    setup: SetupCodeOut
+
+
+class AccountIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    username: Username
+    role: Role
+    department: Annotated[str, Field(max_length=32)] | None = None
+
+
+class AuditEntryOut(BaseModel):
+    at: datetime
+    actor: str
+    action: str
+    username: str
+    detail: dict[str, Any]
+
+
+class AccountDetailOut(AccountOut):
+    audit: list[AuditEntryOut]
+
+
+class SetupPasswordIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    username: Username
+    code: Annotated[str, Field(min_length=1, max_length=64)]
+    password: Annotated[str, Field(min_length=1, max_length=1024)]
+
+
+def _setup_out(setup: commands.SetupCode) -> SetupCodeOut:
+    return SetupCodeOut(
+        username=setup.username,
+        setup_code=setup.code,
+        expires_at=setup.expires_at,
+        setup_path=f"/atur-sandi#kode={setup.code}",
+    )
+
+
+async def _account(conn: Any, username: str) -> AccountOut:
+    row = await queries.get_account(conn=conn, username=username)
+    if row is None:
+        raise _problem(AccountNotFound(username))
+    return AccountOut(**dict(row))
+
+
+def _audit_out(rows: list[Any]) -> list[AuditEntryOut]:
+    return [
+        AuditEntryOut(at=r["at"], actor=r["actor"], action=r["action"], username=r["username"], detail=orjson.loads(r["detail"]))
+        for r in rows
+    ]
+
+
+@router.get("/staff-accounts", response_model=list[AccountOut], summary="Staff accounts, by department (city_admin)")
+async def list_accounts(
+    staff: CityAdmin,
+    conn: Conn,
+    department: Annotated[str | None, Query(pattern=r"^[A-Za-z][A-Za-z0-9_]{1,31}$")] = None,
+    role: Role | None = None,
+    active: bool | None = None,
+) -> list[AccountOut]:
+    rows = await queries.list_accounts(
+        conn=conn, department=department.upper() if department else None, role=role, active=active
+    )
+    return [AccountOut(**dict(row)) for row in rows]
+
+
+@router.post(
+    "/staff-accounts",
+    response_model=CreatedOut,
+    status_code=201,
+    summary="Create a staff account; its owner sets their password with the one-time setup code returned (city_admin)",
+)
+async def create_account(body: AccountIn, staff: CityAdmin, conn: Conn) -> CreatedOut:
+    try:
+        setup = await commands.create_account(
+            conn=conn, actor=staff.username, username=body.username, role=body.role, department=body.department
+        )
+    except (StaffAccountError, AccountError) as error:
+        raise _problem(error) from None
+    assert setup is not None
+    return CreatedOut(account=await _account(conn, setup.username), setup=_setup_out(setup))
+
+
+@router.get(
+    "/staff-accounts/audit",
+    response_model=list[AuditEntryOut],
+    summary="Who changed which staff account, when; newest first (city_admin)",
+)
+async def list_audit(
+    staff: CityAdmin, conn: Conn, limit: Annotated[int, Query(ge=1, le=500)] = 100
+) -> list[AuditEntryOut]:
+    return _audit_out(await queries.list_audit(conn=conn, limit=limit))
+
+
+@router.get(
+    "/staff-accounts/{username}",
+    response_model=AccountDetailOut,
+    summary="One staff account with its audit trail (city_admin)",
+)
+async def get_account(username: AccountName, staff: CityAdmin, conn: Conn) -> AccountDetailOut:
+    account = await _account(conn, username)
+    audit = _audit_out(await queries.list_audit(conn=conn, username=username))
+    return AccountDetailOut(**account.model_dump(), audit=audit)
+
+
+async def _set_active(conn: Any, staff: StaffPrincipal, username: str, *, active: bool) -> AccountOut:
+    try:
+        await commands.set_active(conn=conn, actor=staff.username, username=username, active=active)
+    except StaffAccountError as error:
+        raise _problem(error) from None
+    return await _account(conn, username)
+
+
+@router.post(
+    "/staff-accounts/{username}/deactivate",
+    response_model=AccountOut,
+    summary="Deactivate an account: its refresh tokens and setup codes are revoked and its access ends (city_admin)",
+)
+async def deactivate(username: AccountName, staff: CityAdmin, conn: Conn) -> AccountOut:
+    return await _set_active(conn, staff, username, active=False)
+
+
+@router.post("/staff-accounts/{username}/reactivate", response_model=AccountOut, summary="Reactivate an account (city_admin)")
+async def reactivate(username: AccountName, staff: CityAdmin, conn: Conn) -> AccountOut:
+    return await _set_active(conn, staff, username, active=True)
+
+
+@router.post(
+    "/staff-accounts/{username}/setup-code",
+    response_model=SetupCodeOut,
+    summary="Reset a password: the old one stops working, sessions end, a new one-time setup code is returned "
+    "(city_admin)",
+)
+async def reset_password(username: AccountName, staff: CityAdmin, conn: Conn) -> SetupCodeOut:
+    try:
+        setup = await commands.reset_with_setup_code(conn=conn, actor=staff.username, username=username)
+    except StaffAccountError as error:
+        raise _problem(error) from None
+    return _setup_out(setup)
+
+
+@router.post(
+    "/auth/setup-password",
+    status_code=204,
+    tags=["auth"],
+    summary="Set your own password with the one-time setup code the city admin gave you (no login needed)",
+    response_class=Response,
+)
+async def setup_password(body: SetupPasswordIn, conn: Conn) -> Response:
+    try:
+        await commands.set_password_with_code(
+            conn=conn, username=body.username, code=body.code, password=body.password
+        )
+    except (StaffAccountError, AccountError) as error:
+        raise _problem(error) from None
+    return Response(status_code=204)
