@@ -39,6 +39,8 @@ from sigap_status.handlers import (
 )
 from sigap_status.intake_client import IntakeClient, new_http_session
 from sigap_status.internal_api import router as internal_router
+from sigap_status.officers.router import router as officers_router
+from sigap_status.photos.router import router as photos_router
 from sigap_status.settings import StatusSettings
 
 log = structlog.get_logger(__name__)
@@ -50,7 +52,7 @@ def build_spec(settings: StatusSettings) -> ServiceSpec:
         package="sigap_status",
         title="Sigap Status",
         description="Owns each complaint's lifecycle and timeline, staff accounts and working-day SLAs.",
-        routers=[router, internal_router],
+        routers=[router, internal_router, photos_router, officers_router],
         consumers=[
             ConsumerSpec(
                 name="lifecycle",
