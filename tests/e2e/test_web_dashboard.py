@@ -244,3 +244,196 @@ async def test_queue_filters_paging_csv_and_bad_input(sigap, infra, staff, web):
     assert too_long.status_code == 422
     nul = await web.get("/dasbor", params={"q": "a\x00b"})
     assert nul.status_code in (200, 422) and nul.status_code != 500
+
+
+def _version(html: str) -> str:
+    return re.search(r'name="expected_version" value="(\d+)"', html).group(1)  # type: ignore[union-attr]
+
+
+async def _form(web: WebClient, complaint_id: str) -> tuple[str, str]:
+    """The complaint page's CSRF token and the version its forms carry."""
+    page = await web.get(f"/dasbor/pengaduan/{complaint_id}")
+    assert page.status_code == 200, page.text
+    return _csrf(page.text), _version(page.text)
+
+
+async def _act(web: WebClient, complaint_id: str, action: str, **fields: str) -> httpx.Response:
+    page = await web.get(f"/dasbor/pengaduan/{complaint_id}")
+    fields = {"csrf_token": _csrf(page.text), **fields}
+    if 'name="expected_version"' in page.text and "expected_version" not in fields:
+        fields["expected_version"] = _version(page.text)
+    return await web.client.post(
+        f"/dasbor/pengaduan/{complaint_id}/aksi/{action}", data=fields, headers={"accept": "text/html"}
+    )
+
+
+def _rows(html: str) -> str:
+    """The queue table's body, where complaints are listed."""
+    return html.split('id="queue-rows">', 1)[1].split("</tbody>", 1)[0]
+
+
+async def _heard_after(page: Page, complaint_id: str) -> list[str] | None:
+    heard = await page.evaluate("window.heard")
+    return heard if complaint_id in heard else None
+
+
+def _outcome(response: httpx.Response) -> str:
+    found = re.search(r'id="outcome">([^<]+)<', response.text)
+    return found.group(1) if found else ""
+
+
+async def test_every_staff_action_through_the_page_forms(sigap, infra, staff, web):
+    admin = _account(sigap, infra, "dept_admin", "DISHUB")
+    tag = uuid.uuid4().hex[:6]
+    original, duplicate, spam, worked = [await _submit(sigap, _lamp(f"{tag}-{n}")) for n in range(4)]
+    for receipt in (original, duplicate, spam, worked):
+        await _received(sigap, staff, receipt["id"], "DISHUB")
+    await web.log_in(admin)
+
+    # Merge a duplicate: the earlier complaint nearby is among the suggestions.
+    page = await web.get(f"/dasbor/pengaduan/{duplicate['id']}")
+    assert f'value="{original["id"]}"' in page.text and original["tracking_code"] in page.text
+    merged = await _act(web, duplicate["id"], "gabung", duplicate_of=original["id"])
+    assert merged.status_code == 200 and _outcome(merged) == "Pengaduan digabungkan sebagai duplikat."
+    assert 'class="badge status-ditolak"' in merged.text
+
+    # Reject: without a reason the form is answered with status's explanation, then with one.
+    no_reason = await _act(web, spam["id"], "tolak", reason="")
+    assert no_reason.status_code == 422 and "Alasan penolakan wajib diisi" in _outcome(no_reason)
+    rejected = await _act(web, spam["id"], "tolak", reason="spam", note="Iklan, bukan pengaduan")
+    assert rejected.status_code == 200 and _outcome(rejected) == "Pengaduan sudah ditolak."
+
+    # A stale form (someone changed the complaint meanwhile) says so.
+    token, version = await _form(web, worked["id"])
+    stale = await web.client.post(
+        f"/dasbor/pengaduan/{worked['id']}/aksi/verifikasi",
+        data={"csrf_token": token, "expected_version": str(int(version) + 3)},
+        headers={"accept": "text/html"},
+    )
+    assert stale.status_code == 409 and "Muat ulang" in _outcome(stale)
+    verified = await _act(web, worked["id"], "verifikasi", note="Dicek lewat CCTV")
+    assert _outcome(verified) == "Pengaduan sudah diverifikasi."
+
+    # Supporting departments: added and removed at routing; a reason is required.
+    short = await _act(web, worked["id"], "dukungan", department="DLHK", reason="x")
+    assert short.status_code == 422 and _outcome(short).startswith("Tidak dapat diproses")
+    added = await _act(web, worked["id"], "dukungan", department="DLHK", reason="Pohon perlu dipangkas dulu")
+    assert added.status_code == 200 and _outcome(added) == "Dinas pendukung ditambahkan."
+    removed = await _act(web, worked["id"], "hapus-dukungan", department="DLHK", reason="Pohon sudah dipangkas")
+    assert removed.status_code == 200 and _outcome(removed) == "Dinas pendukung dihapus."
+
+    # Messages: to the reporter (public timeline) and an internal note; an empty one is refused.
+    message = await _act(web, worked["id"], "pesan", body="Petugas akan datang besok pagi.")
+    assert _outcome(message) == "Pesan untuk pelapor terkirim."
+    note = await _act(web, worked["id"], "catatan", body="Koordinasi dengan PLN dulu.")
+    assert _outcome(note) == "Catatan internal disimpan."
+    assert "Koordinasi dengan PLN dulu." in note.text and "Petugas akan datang besok pagi." in note.text
+    empty = await _act(web, worked["id"], "catatan", body="\u200b ")
+    assert empty.status_code == 422 and _outcome(empty).startswith("Tidak dapat diproses")
+    # A form without its CSRF token is refused before anything is asked of status.
+    forged = await web.client.post(
+        f"/dasbor/pengaduan/{worked['id']}/aksi/catatan", data={"body": "x"}, headers={"accept": "text/html"}
+    )
+    assert forged.status_code == 403
+
+    # Transfer (bukan wewenang): the complaint leaves DISHUB's queue once status hears of it.
+    transferred = await _act(
+        web, worked["id"], "alihkan", to_department="DPUPR", reason="Bukan wewenang: tiang milik PUPR"
+    )
+    assert transferred.status_code == 200 and "Pengaduan sudah dialihkan." in transferred.text
+
+    async def gone() -> bool:
+        return (await web.get(f"/dasbor/pengaduan/{worked['id']}")).status_code == 404
+
+    await eventually(gone, timeout_s=60)
+
+
+async def test_the_city_admin_reveals_a_confidential_identity_with_a_reason_and_it_is_audited(sigap, infra, staff, web):
+    city = _account(sigap, infra, "city_admin")
+    receipt = await _submit(sigap, _road(uuid.uuid4().hex[:6]))
+    await _received(sigap, staff, receipt["id"], "DPUPR")
+    await web.log_in(city)
+    page = await web.get(f"/dasbor/pengaduan/{receipt['id']}")
+    assert "Tindakan ini diaudit" in page.text and "Budi Rahasia" not in page.text
+    short = await _act(web, receipt["id"], "identitas", reason="cek")
+    assert short.status_code == 422 and "Budi Rahasia" not in short.text
+    shown = await _act(web, receipt["id"], "identitas", reason="Perlu konfirmasi lokasi langsung ke pelapor")
+    assert shown.status_code == 200 and "Budi Rahasia" in shown.text
+    assert shown.headers["cache-control"] == "no-store"
+    again = await web.get(f"/dasbor/pengaduan/{receipt['id']}")
+    assert "Identitas pelapor dibuka (diaudit)" in again.text and "Perlu konfirmasi lokasi" in again.text
+    assert "Budi Rahasia" not in again.text and "3333-4444" not in again.text
+
+
+async def test_auditors_read_everything_and_get_no_action_forms(sigap, infra, staff, web):
+    auditor = _account(sigap, infra, "auditor")
+    receipt = await _submit(sigap, _lamp(uuid.uuid4().hex[:6]))
+    await _received(sigap, staff, receipt["id"], "DISHUB")
+    await web.log_in(auditor)
+    queue = await web.get("/dasbor", params={"q": receipt["tracking_code"]})
+    assert receipt["tracking_code"] in queue.text and 'id="f-department"' in queue.text
+    page = await web.get(f"/dasbor/pengaduan/{receipt['id']}")
+    assert page.status_code == 200 and "Auditor hanya dapat membaca" in page.text
+    assert "/aksi/" not in page.text
+    refused = await _act(web, receipt["id"], "catatan", body="Auditor mencoba menulis")
+    assert refused.status_code == 403 and _outcome(refused).startswith("Tidak dapat diproses")
+
+
+async def test_a_dishub_admin_cannot_see_a_dpupr_complaint_anywhere_in_the_dashboard(sigap, infra, staff, web):
+    dishub = _account(sigap, infra, "dept_admin", "DISHUB")
+    tag = uuid.uuid4().hex[:6]
+    road = await _submit(sigap, _road(tag), photos=(_live_photo(),))
+    view = await _received(sigap, staff, road["id"], "DPUPR")
+    city_headers = await staff.headers("city_admin")
+    async with httpx.AsyncClient(timeout=10) as client:
+        photos = await client.get(f"{sigap.url('status')}/v1/staff/complaints/{road['id']}/photos", headers=city_headers)
+    photo_id = photos.json()[0]["photo_id"]
+    await web.log_in(dishub)
+
+    queue = await web.get("/dasbor", params={"q": road["tracking_code"]})
+    assert queue.status_code == 200 and "Tidak ada pengaduan yang cocok" in _rows(queue.text)
+    assert road["tracking_code"] not in _rows(queue.text) and road["id"] not in queue.text
+    foreign = await web.get("/dasbor", params={"department": "DPUPR"})
+    assert foreign.status_code == 403 and road["tracking_code"] not in foreign.text
+    rows = await web.get("/api/dasbor/antrean", params={"q": tag})
+    assert road["id"] not in rows.text
+    page = await web.get(f"/dasbor/pengaduan/{road['id']}")
+    assert page.status_code == 404 and view["title"] not in page.text
+    photo = await web.get(f"/dasbor/pengaduan/{road['id']}/foto/{photo_id}")
+    assert photo.status_code == 404 and not photo.headers["content-type"].startswith("image/")
+    csv = await web.get("/dasbor/antrean.csv", params={"q": road["tracking_code"]})
+    assert csv.status_code == 200 and road["tracking_code"] not in csv.text
+    assert (await web.get("/dasbor/antrean.csv", params={"department": "DPUPR"})).status_code == 403
+    acted = await _act(web, road["id"], "catatan", body="Mencoba menulis di pengaduan dinas lain")
+    assert acted.status_code == 404
+    stream = await web.client.get("/api/dasbor/stream", params={"department": "DPUPR"})
+    assert stream.status_code == 403 and stream.headers["content-type"].startswith("application/problem+json")
+
+
+@pytest.mark.browser
+async def test_the_dishub_stream_carries_no_dpupr_complaint(sigap, sigap_web, infra, staff):
+    dishub = _account(sigap, infra, "dept_admin", "DISHUB")
+    tag = uuid.uuid4().hex[:6]
+    async with chromium() as browser:
+        context = await desktop(browser, sigap_web)
+        page = await context.new_page()
+        await _log_in(page, dishub)
+        await page.evaluate(
+            """() => { window.heard = []; const source = new EventSource('/api/dasbor/stream');
+                 source.onmessage = (event) => window.heard.push(JSON.parse(event.data).complaint_id);
+                 return new Promise((resolve) => { source.onopen = resolve; }); }"""
+        )
+        road = await _submit(sigap, _road(tag))
+        await _received(sigap, staff, road["id"], "DPUPR")
+        # The positive signal: a DISHUB complaint sent after it is heard on the stream.
+        lamp = await _submit(sigap, _lamp(tag))
+        heard = await eventually(
+            lambda: _heard_after(page, lamp["id"]), timeout_s=TIMEOUT_MS / 1000, interval_s=0.2
+        )
+        assert road["id"] not in heard
+        refused = await page.evaluate("fetch('/api/dasbor/stream?department=DPUPR').then((r) => r.status)")
+        assert refused == 403
+        await page.goto(f"/dasbor/pengaduan/{road['id']}")
+        await expect(page.get_by_role("heading", level=1)).to_have_text("Pengaduan tidak ditemukan")
+        await assert_accessible(page)
+        assert_no_page_errors(context, allow=("403", "404"))
