@@ -16,7 +16,7 @@ from playwright.async_api import Page, expect
 
 from sigap_web.bootstrap import create_app
 from sigap_web.settings import WebSettings
-from tests.support.browser import assert_accessible, assert_no_page_errors, chromium, desktop, screenshot
+from tests.support.browser import PHONE, assert_accessible, assert_no_page_errors, chromium, desktop, screenshot
 from tests.support.kafka import eventually
 from tests.support.services import SERVICES, create_staff_user
 from tests.unit.intake.images import camera_photo, jpeg, scene
@@ -177,7 +177,9 @@ async def test_a_new_complaint_appears_live_in_the_department_queue(sigap, sigap
         await expect(page.get_by_role("heading", level=1)).to_contain_text(receipt["tracking_code"])
         await expect(page.locator(".quote")).to_have_text(_lamp(tag)["description"])
         await expect(page.locator(".photos img")).to_have_count(2)
-        assert await page.locator(".photos img").first.evaluate("img => img.complete && img.naturalWidth > 0")
+        first_photo = page.locator(".photos img").first
+        await first_photo.scroll_into_view_if_needed()
+        await eventually(lambda: first_photo.evaluate("img => img.complete && img.naturalWidth > 0"), timeout_s=20)
         await expect(page.locator(".photos")).to_contain_text("Terverifikasi foto langsung")
         await expect(page.locator(".photos")).to_contain_text("Meragukan")  # the photo without EXIF, and why
         await expect(page.locator("#routing-title + dl")).to_contain_text("%")
@@ -210,6 +212,24 @@ async def test_a_new_complaint_appears_live_in_the_department_queue(sigap, sigap
         await page.goto("/dasbor?lang=en")
         await expect(page.get_by_role("heading", level=1)).to_have_text("Complaint queue")
         await page.goto("/dasbor?lang=id")
+
+        # On a 360 px phone both pages fit the width (the queue table scrolls inside its box)
+        # and every control is reachable with the keyboard.
+        await page.set_viewport_size(PHONE)
+        for path in ("/dasbor", f"/dasbor/pengaduan/{receipt['id']}"):
+            await page.goto(path)
+            assert await page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+            await assert_accessible(page)
+        await page.goto("/dasbor")
+        await page.keyboard.press("Tab")  # the skip link first
+        for _ in range(40):
+            await page.keyboard.press("Tab")
+            if await page.evaluate("document.activeElement.textContent") == receipt["tracking_code"]:
+                break
+        else:
+            raise AssertionError("the complaint's link is not reachable with Tab")
+        await page.keyboard.press("Enter")
+        await expect(page).to_have_url(re.compile(f"/dasbor/pengaduan/{receipt['id']}$"))
         assert_no_page_errors(context)
 
 
