@@ -243,11 +243,22 @@ async def test_queue_filters_paging_csv_and_bad_input(sigap, infra, staff, web):
 
     searched = await web.get("/dasbor", params={"q": tag})
     assert searched.status_code == 200
+    # The kelurahan filter offers the city's kelurahan by name, as status files complaints.
+    assert '<option value="Depok">Depok</option>' in searched.text
+    in_depok = await web.get("/dasbor", params={"q": tag, "kelurahan": "Depok"})
+    assert all(receipt["tracking_code"] in _rows(in_depok.text) for receipt in receipts)
+    elsewhere = await web.get("/dasbor", params={"q": tag, "kelurahan": "Beji"})
+    assert "Tidak ada pengaduan yang cocok" in _rows(elsewhere.text)
     assert all(receipt["tracking_code"] in searched.text for receipt in receipts)
     assert "Sisa " in searched.text or "Tenggat hari ini" in searched.text
     # Keyset paging: status's limit is the page's; the next link carries the cursor and filters.
-    first = await web.get("/dasbor", params={"q": tag, "sort": "newest"})
-    assert first.text.index(receipts[2]["tracking_code"]) < first.text.index(receipts[0]["tracking_code"])
+    first = await web.get("/dasbor", params={"q": tag, "sort": "newest", "per_page": "2"})
+    assert _codes(first.text) == [receipts[2]["tracking_code"], receipts[1]["tracking_code"]]
+    next_link = re.search(r'href="(/dasbor\?[^"]+)" rel="next"', first.text).group(1).replace("&amp;", "&")  # type: ignore[union-attr]
+    assert "cursor=" in next_link and f"q={tag}" in next_link and "per_page=2" in next_link
+    second = await web.get(next_link)
+    assert _codes(second.text) == [receipts[0]["tracking_code"]]
+    assert 'rel="next"' not in second.text and "Kembali ke halaman pertama" in second.text
 
     csv = await web.get("/dasbor/antrean.csv", params={"q": tag})
     assert csv.status_code == 200 and csv.headers["content-type"].startswith("text/csv")
@@ -290,6 +301,10 @@ async def _act(web: WebClient, complaint_id: str, action: str, **fields: str) ->
 def _rows(html: str) -> str:
     """The queue table's body, where complaints are listed."""
     return html.split('id="queue-rows">', 1)[1].split("</tbody>", 1)[0]
+
+
+def _codes(html: str) -> list[str]:
+    return re.findall(r">(SGP-[0-9A-Z]{4}-[0-9A-Z]{2})</a>", _rows(html))
 
 
 async def _heard_after(page: Page, complaint_id: str) -> list[str] | None:

@@ -5,13 +5,14 @@ are also served alone (`/api/dasbor/antrean`) for the page's live updates."""
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
-from sigap_web.clients import UpstreamRefused
+from sigap_web.clients import UpstreamRefused, UpstreamUnavailable
 from sigap_web.context import Context, State, translator
 from sigap_web.dashboard.common import (
     CITY_WIDE_ROLES,
@@ -48,6 +49,7 @@ class QueueFilters:
         department: Annotated[str, Query(max_length=32)] = "",
         sort: Short = "oldest",
         cursor: Annotated[str, Query(max_length=512)] = "",
+        per_page: Annotated[int, Query(ge=1, le=100)] = PAGE_SIZE,
     ) -> None:
         self.status = status.strip()
         self.category = category.strip()
@@ -57,6 +59,7 @@ class QueueFilters:
         self.department = department.strip().upper()
         self.sort = sort.strip() or "oldest"
         self.cursor = cursor.strip()
+        self.per_page = per_page
 
     def chosen(self) -> dict[str, str]:
         """The filters in force (no cursor): what the next page, the CSV and the live refresh keep."""
@@ -68,15 +71,39 @@ class QueueFilters:
             "q": self.q,
             "department": self.department,
             "sort": self.sort if self.sort != "oldest" else "",
+            "per_page": str(self.per_page) if self.per_page != PAGE_SIZE else "",
         }
         return {name: value for name, value in values.items() if value}
 
     def upstream_params(self) -> dict[str, str]:
-        params = {**self.chosen(), "sort": self.sort, "limit": str(PAGE_SIZE)}
+        params = {**self.chosen(), "sort": self.sort, "limit": str(self.per_page)}
+        params.pop("per_page", None)
         # A department's staff asking for another department get status's own refusal (403).
         if self.cursor:
             params["cursor"] = self.cursor
         return params
+
+
+_places: dict[str, list[tuple[str, list[str]]]] = {}
+
+
+async def kelurahan_choices(context, call) -> list[tuple[str, list[str]]]:
+    """The city's kelurahan names by kecamatan, from the map's boundaries (routing's data set,
+    the names status files complaints under); read once per version of the boundaries."""
+    boundaries = context.boundaries
+    try:
+        await boundaries.load(call)
+    except (UpstreamRefused, UpstreamUnavailable):
+        return []
+    if boundaries.etag not in _places:
+        by_kecamatan: dict[str, set[str]] = {}
+        for feature in json.loads(boundaries.body).get("features", []):
+            properties = feature.get("properties") or {}
+            if properties.get("name"):
+                by_kecamatan.setdefault(properties.get("kecamatan") or "-", set()).add(properties["name"])
+        _places.clear()
+        _places[boundaries.etag] = [(kecamatan, sorted(names)) for kecamatan, names in sorted(by_kecamatan.items())]
+    return _places[boundaries.etag]
 
 
 def _rows(t, page: dict[str, Any], departments: dict[str, str]) -> list[dict[str, Any]]:
@@ -123,7 +150,9 @@ async def queue_page(
 ) -> Response:
     t = translator(context, state)
     loaded = await _load(request, context, state, staff, filters)
-    departments = await context.departments.names(staff_call(request, state, staff))
+    call = staff_call(request, state, staff)
+    departments = await context.departments.names(call)
+    places = await kelurahan_choices(context, call)
     chosen = filters.chosen()
     page = {
         "stream": "/api/dasbor/stream" + (f"?department={filters.department}" if filters.department else ""),
@@ -140,6 +169,7 @@ async def queue_page(
         sla_states=SLA_STATES,
         sorts=SORTS,
         departments=sorted(departments.items(), key=lambda item: item[1]),
+        places=places,
         city_wide=staff.role in CITY_WIDE_ROLES,
         csv_link="/dasbor/antrean.csv" + (f"?{urlencode(chosen)}" if chosen else ""),
         first_link="/dasbor" + (f"?{urlencode(chosen)}" if chosen else ""),
