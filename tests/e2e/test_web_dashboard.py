@@ -445,19 +445,25 @@ async def test_a_dishub_admin_cannot_see_a_dpupr_complaint_anywhere_in_the_dashb
     assert stream.status_code == 403 and stream.headers["content-type"].startswith("application/problem+json")
 
 
+LISTEN = """() => { window.heard = []; const source = new EventSource('/api/dasbor/stream');
+    source.onmessage = (event) => window.heard.push(JSON.parse(event.data).complaint_id);
+    return new Promise((resolve) => { source.onopen = resolve; }); }"""
+
+
 @pytest.mark.browser
 async def test_the_dishub_stream_carries_no_dpupr_complaint(sigap, sigap_web, infra, staff):
     dishub = _account(sigap, infra, "dept_admin", "DISHUB")
+    city = _account(sigap, infra, "city_admin")
     tag = uuid.uuid4().hex[:6]
     async with chromium() as browser:
+        city_context = await desktop(browser, sigap_web)
+        city_page = await city_context.new_page()
+        await _log_in(city_page, city)
+        await city_page.evaluate(LISTEN)  # the city admin's stream: every department
         context = await desktop(browser, sigap_web)
         page = await context.new_page()
         await _log_in(page, dishub)
-        await page.evaluate(
-            """() => { window.heard = []; const source = new EventSource('/api/dasbor/stream');
-                 source.onmessage = (event) => window.heard.push(JSON.parse(event.data).complaint_id);
-                 return new Promise((resolve) => { source.onopen = resolve; }); }"""
-        )
+        await page.evaluate(LISTEN)
         road = await _submit(sigap, _road(tag))
         await _received(sigap, staff, road["id"], "DPUPR")
         # The positive signal: a DISHUB complaint sent after it is heard on the stream.
@@ -466,6 +472,8 @@ async def test_the_dishub_stream_carries_no_dpupr_complaint(sigap, sigap_web, in
             lambda: _heard_after(page, lamp["id"]), timeout_s=TIMEOUT_MS / 1000, interval_s=0.2
         )
         assert road["id"] not in heard
+        await eventually(lambda: _heard_after(city_page, road["id"]), timeout_s=TIMEOUT_MS / 1000, interval_s=0.2)
+        await eventually(lambda: _heard_after(city_page, lamp["id"]), timeout_s=TIMEOUT_MS / 1000, interval_s=0.2)
         refused = await page.evaluate("fetch('/api/dasbor/stream?department=DPUPR').then((r) => r.status)")
         assert refused == 403
         await page.goto(f"/dasbor/pengaduan/{road['id']}")
