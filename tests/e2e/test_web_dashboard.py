@@ -242,7 +242,7 @@ async def test_queue_filters_paging_csv_and_bad_input(sigap, infra, staff, web):
     await web.log_in(admin)
 
     searched = await web.get("/dasbor", params={"q": tag})
-    assert searched.status_code == 200
+    assert searched.status_code == 200 and searched.headers["cache-control"] == "no-store"
     # The kelurahan filter offers the city's kelurahan by name, as status files complaints.
     assert '<option value="Depok">Depok</option>' in searched.text
     in_depok = await web.get("/dasbor", params={"q": tag, "kelurahan": "Depok"})

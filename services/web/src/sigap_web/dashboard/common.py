@@ -20,6 +20,8 @@ CITY_WIDE_ROLES = ("city_admin", "auditor")
 DashboardStaff = Annotated[StaffSession, Depends(require_staff(*DASHBOARD_ROLES))]
 
 WIB = timezone(timedelta(hours=7))
+# Staff pages hold complaint details: never kept by the browser's or a proxy's cache.
+NO_STORE = {"Cache-Control": "no-store"}
 
 
 def staff_call(request: Request, state: WebState, staff: StaffSession) -> Call:

@@ -18,7 +18,7 @@ from fastapi.responses import Response
 
 from sigap_web.clients import Call, UpstreamRefused, UpstreamUnavailable
 from sigap_web.context import Context, State, WebContext, WebState, translator
-from sigap_web.dashboard.common import DashboardStaff, deadline_day, sla_words, staff_call, status_words, when
+from sigap_web.dashboard.common import NO_STORE, DashboardStaff, deadline_day, sla_words, staff_call, status_words, when
 from sigap_web.session import StaffSession
 
 log = structlog.get_logger(__name__)
@@ -185,19 +185,17 @@ def render_page(
     identity: dict[str, Any] | None = None,
     status_code: int = 200,
 ) -> Response:
-    response = request.app.state.templates.render(
+    # no-store: the page holds complaint details, and once a revealed identity.
+    return request.app.state.templates.render(
         request,
         "dashboard/complaint.html",
         status_code=status_code,
+        headers=NO_STORE,
         notice=notice,
         problem=problem,
         identity=identity,
         **values,
     )
-    if identity is not None:
-        # A revealed identity is never kept by the browser's cache.
-        response.headers["Cache-Control"] = "no-store"
-    return response
 
 
 @router.get("/dasbor/pengaduan/{complaint_id}")

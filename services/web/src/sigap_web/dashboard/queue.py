@@ -16,6 +16,7 @@ from sigap_web.clients import UpstreamRefused, UpstreamUnavailable
 from sigap_web.context import Context, State, translator
 from sigap_web.dashboard.common import (
     CITY_WIDE_ROLES,
+    NO_STORE,
     DashboardStaff,
     deadline_day,
     sla_words,
@@ -164,6 +165,7 @@ async def queue_page(
         request,
         "dashboard/queue.html",
         status_code=loaded["status"],
+        headers=NO_STORE,
         filters=filters,
         statuses=STATUSES,
         sla_states=SLA_STATES,
@@ -187,7 +189,7 @@ async def queue_rows(
     filters.cursor = ""
     loaded = await _load(request, context, state, staff, filters)
     return request.app.state.templates.render(
-        request, "dashboard/queue_rows.html", status_code=loaded["status"], **loaded
+        request, "dashboard/queue_rows.html", status_code=loaded["status"], headers=NO_STORE, **loaded
     )
 
 
