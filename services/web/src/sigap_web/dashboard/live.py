@@ -8,11 +8,15 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Annotated
 
+import httpx
+import structlog
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 
 from sigap_web.context import Context, State
 from sigap_web.dashboard.common import CITY_WIDE_ROLES, DashboardStaff, staff_call
+
+log = structlog.get_logger(__name__)
 
 router = APIRouter(include_in_schema=False)
 
@@ -39,6 +43,9 @@ async def stream(
             async for line in upstream.aiter_lines():
                 if not line.startswith("event:"):
                     yield (line + "\n").encode()
+        except httpx.HTTPError as exc:
+            # Notify went away (restart, deploy): end this stream; the browser reconnects.
+            log.info("staff_stream_upstream_ended", error=type(exc).__name__)
         finally:
             await upstream.aclose()
 
