@@ -176,6 +176,7 @@ async def test_a_new_complaint_appears_live_in_the_department_queue(sigap, sigap
         await row.get_by_role("link", name=receipt["tracking_code"]).click()
         await expect(page.get_by_role("heading", level=1)).to_contain_text(receipt["tracking_code"])
         await expect(page.locator(".quote")).to_have_text(_lamp(tag)["description"])
+        await expect(page.locator("#what-title + .quote + dl")).to_contain_text("Lampu penerangan jalan")
         await expect(page.locator(".photos img")).to_have_count(2)
         first_photo = page.locator(".photos img").first
         await first_photo.scroll_into_view_if_needed()
@@ -243,8 +244,14 @@ async def test_queue_filters_paging_csv_and_bad_input(sigap, infra, staff, web):
 
     searched = await web.get("/dasbor", params={"q": tag})
     assert searched.status_code == 200 and searched.headers["cache-control"] == "no-store"
-    # The kelurahan filter offers the city's kelurahan by name, as status files complaints.
+    # The kelurahan filter offers the city's kelurahan by name, as status files complaints;
+    # the category filter the taxonomy's categories, the department's own first.
     assert '<option value="Depok">Depok</option>' in searched.text
+    assert searched.text.index('value="lampu_jalan"') < searched.text.index('value="jalan_rusak"')
+    lamps = await web.get("/dasbor", params={"q": tag, "category": "lampu_jalan"})
+    assert len(_codes(lamps.text)) == 3
+    roads = await web.get("/dasbor", params={"q": tag, "category": "jalan_rusak"})
+    assert _codes(roads.text) == []
     in_depok = await web.get("/dasbor", params={"q": tag, "kelurahan": "Depok"})
     assert all(receipt["tracking_code"] in _rows(in_depok.text) for receipt in receipts)
     elsewhere = await web.get("/dasbor", params={"q": tag, "kelurahan": "Beji"})

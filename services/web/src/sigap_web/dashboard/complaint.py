@@ -18,7 +18,16 @@ from fastapi.responses import Response
 
 from sigap_web.clients import Call, UpstreamRefused, UpstreamUnavailable
 from sigap_web.context import Context, State, WebContext, WebState, translator
-from sigap_web.dashboard.common import NO_STORE, DashboardStaff, deadline_day, sla_words, staff_call, status_words, when
+from sigap_web.dashboard.common import (
+    NO_STORE,
+    DashboardStaff,
+    deadline_day,
+    sla_words,
+    staff_call,
+    status_words,
+    when,
+)
+from sigap_web.dashboard.queue import category_choices
 from sigap_web.session import StaffSession
 
 log = structlog.get_logger(__name__)
@@ -121,12 +130,14 @@ async def load_page(
             context.departments.names(call),
         )
     )
+    category_names = {c["code"]: c["name"] for c in await category_choices(context, call)}
     sla_text, sla_tone = sla_words(t, complaint)
     allowed = complaint.get("allowed_transitions", [])
     supporting = complaint.get("supporting_departments") or []
     is_supporter = staff.role == "dept_admin" and staff.department in supporting
     return {
         "complaint": complaint,
+        "category_name": category_names.get(complaint.get("category") or "", complaint.get("category") or "-"),
         "status_text": status_words(t, complaint.get("status")),
         "department_name": departments.get(department or "", department or "-"),
         "supporting": [(code, departments.get(code, code)) for code in supporting],

@@ -6,6 +6,7 @@ are also served alone (`/api/dasbor/antrean`) for the page's live updates."""
 from __future__ import annotations
 
 import json
+import time
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -86,6 +87,20 @@ class QueueFilters:
 
 
 _places: dict[str, list[tuple[str, list[str]]]] = {}
+# The taxonomy's categories (routing): kept a few minutes, since the city can edit them.
+CATEGORY_TTL_S = 300
+_categories: dict[str, Any] = {"loaded_at": float("-inf"), "items": []}
+
+
+async def category_choices(context, call) -> list[dict[str, Any]]:
+    """Every category by code, name and department; [] while routing cannot say."""
+    if time.monotonic() - _categories["loaded_at"] > CATEGORY_TTL_S:
+        try:
+            items = await context.upstreams.routing.get_json("/v1/routing/categories", call)
+        except (UpstreamRefused, UpstreamUnavailable):
+            return _categories["items"]
+        _categories.update(loaded_at=time.monotonic(), items=sorted(items, key=lambda item: item["name"]))
+    return _categories["items"]
 
 
 async def kelurahan_choices(context, call) -> list[tuple[str, list[str]]]:
@@ -154,6 +169,10 @@ async def queue_page(
     call = staff_call(request, state, staff)
     departments = await context.departments.names(call)
     places = await kelurahan_choices(context, call)
+    categories = await category_choices(context, call)
+    # A department's own categories first: its queue is mostly those.
+    own = [c for c in categories if staff.department and c.get("department") == staff.department]
+    others = [c for c in categories if c not in own]
     chosen = filters.chosen()
     page = {
         "stream": "/api/dasbor/stream" + (f"?department={filters.department}" if filters.department else ""),
@@ -172,6 +191,10 @@ async def queue_page(
         sorts=SORTS,
         departments=sorted(departments.items(), key=lambda item: item[1]),
         places=places,
+        categories_known=bool(categories),
+        category_groups=[(t("dash.queue.own_categories"), own), (t("dash.queue.other_categories"), others)]
+        if own
+        else [("", others)],
         city_wide=staff.role in CITY_WIDE_ROLES,
         csv_link="/dasbor/antrean.csv" + (f"?{urlencode(chosen)}" if chosen else ""),
         first_link="/dasbor" + (f"?{urlencode(chosen)}" if chosen else ""),
