@@ -221,3 +221,32 @@ async def test_dashboard_stream_pushes_its_department_only(infra, notify_pool, n
         (str(mine.data.complaint_id), "staff.new_in_queue")
     ]
     assert received[0]["params"]["tracking_code"] == mine.data.tracking_code
+
+
+async def test_the_city_wide_stream_hears_every_department(infra, notify_pool, notify_database):
+    first, second = random_department(), random_department()
+    settings = notify_settings(infra, notify_database)
+    app = create_app(settings, dataclasses.replace(SPEC, consumers=()))
+    async with serve_asgi(app, lifespan="on") as url, httpx.AsyncClient(base_url=url, timeout=30) as client:
+        # Only city-wide roles may leave the department out.
+        assert _is_problem(await client.get("/v1/stream", headers=_auth(settings, "dept_admin", first)), 403, "forbidden")
+        received: list[dict] = []
+
+        async def read_stream() -> None:
+            async with client.stream("GET", "/v1/stream", headers=_auth(settings, "city_admin")) as response:
+                assert response.status_code == 200
+                async for line in response.aiter_lines():
+                    if line.startswith("data: "):
+                        received.append(orjson.loads(line.removeprefix("data: ")))
+
+        reader = asyncio.create_task(read_stream())
+        complaints = [routed(department=first), routed(department=second)]
+        try:
+            await eventually(lambda: app.state.notify.hub._queues.get("*"), timeout_s=30)
+            for event in complaints:
+                await handle(notify_pool, event)
+            await eventually(lambda: len(received) >= 2, timeout_s=60)
+        finally:
+            reader.cancel()
+            await asyncio.gather(reader, return_exceptions=True)
+    assert sorted(m["complaint_id"] for m in received) == sorted(str(e.data.complaint_id) for e in complaints)

@@ -1,6 +1,6 @@
 """Composition root of the intake service."""
 
-from sigap_intake import internal_api, open311
+from sigap_intake import complaint_photos, internal_api, open311
 from sigap_intake.api import router
 from sigap_intake.handlers import on_complaints_routed, on_status_changes
 from sigap_intake.settings import IntakeSettings
@@ -37,7 +37,7 @@ SPEC = ServiceSpec(
     package="sigap_intake",
     title="Sigap Intake",
     description="Where complaints enter Sigap: the API for the mobile apps and the citizen page.",
-    routers=[router, internal_api.router, open311.router],
+    routers=[router, internal_api.router, open311.router, complaint_photos.router],
     consumers=[
         # What a reporter sees when tracking: the department and status other services announce.
         ConsumerSpec(

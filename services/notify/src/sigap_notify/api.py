@@ -20,6 +20,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
 from sigap_notify import domain, handlers, repository
+from sigap_notify.channels import EVERY_DEPARTMENT
 from sigap_notify.egress import RefusedAddress, UnresolvableHost
 from sigap_notify.intake_client import FollowUpRateLimited, FollowUpRejected, IntakeUnavailable
 from sigap_shared.auth import (
@@ -640,12 +641,22 @@ async def push_public_key(request: Request) -> dict[str, str]:
 async def stream(
     request: Request,
     staff: CurrentStaff,
-    department: Annotated[DepartmentCode, Query(description="Department code, e.g. DISHUB, or TRIAGE")],
+    department: Annotated[
+        DepartmentCode | None,
+        Query(description="Department code, e.g. DISHUB, or TRIAGE; omitted: every department (city admin, auditor)"),
+    ] = None,
 ) -> StreamingResponse:
-    _require_department(staff, department, write=False)
+    if department is None:
+        if staff.role not in ("city_admin", "auditor"):
+            raise _forbidden(
+                "Only the city admin and auditors may follow every department; name your department.",
+                "Hanya admin kota dan auditor yang dapat mengikuti semua dinas; sebutkan dinas Anda.",
+            )
+    else:
+        _require_department(staff, department, write=False)
     hub = request.app.state.notify.hub
     # A field officer's stream also carries what is addressed to that officer alone.
-    keys = [department]
+    keys = [department or EVERY_DEPARTMENT]
     if staff.role == "field_officer" and staff.department == department:
         keys.append(domain.officer_recipient(department, staff.username))
     queue = hub.subscribe(*keys)

@@ -143,6 +143,10 @@ def dashboard_key(recipient: str) -> str:
     return recipient.split(":")[1] if ":" in recipient else recipient
 
 
+# The key a city-wide stream (city admin, auditor) listens on.
+EVERY_DEPARTMENT = "*"
+
+
 class DashboardHub:
     """In-process fan-out of dashboard notifications to Server-Sent Events streams. A stream
     listens on one or more keys (a department, and an officer's own key)."""
@@ -163,7 +167,11 @@ class DashboardHub:
             self._queues[key].discard(queue)
 
     def publish(self, key: str, message: dict[str, Any]) -> None:
-        for queue in list(self._queues.get(key, ())):
+        listeners = set(self._queues.get(key, ()))
+        if not key.startswith(domain.OFFICER_PREFIX):
+            # City-wide streams hear every department's and desk's news (not officers' own).
+            listeners |= self._queues.get(EVERY_DEPARTMENT, set())
+        for queue in listeners:
             try:
                 queue.put_nowait(message)
             except asyncio.QueueFull:

@@ -1,6 +1,7 @@
 """Composition root of the routing service."""
 
 from sigap_routing.api import build_router
+from sigap_routing.categories import router as categories
 from sigap_routing.engine import RoutingEngine
 from sigap_routing.geography import Geography
 from sigap_routing.handlers import complaint_submitted_handler
@@ -18,7 +19,7 @@ def build_spec(settings: RoutingSettings) -> ServiceSpec:
         package="sigap_routing",
         title="Sigap Routing",
         description="Decides which city department handles each complaint.",
-        routers=[build_router(engine)],
+        routers=[build_router(engine), categories.build_router(engine)],
         consumers=[
             ConsumerSpec(
                 name="submitted",

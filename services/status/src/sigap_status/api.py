@@ -31,7 +31,7 @@ from sigap_status import accounts, domain, handlers, repository
 from sigap_status.intake_client import IntakeClient, IntakeRefused, IntakeUnavailable
 from sigap_status.queue import BadCursor, QueueFilter, SlaState, Sort, decode_cursor, encode_cursor, page_of
 from sigap_status.settings import StatusSettings
-from sigap_status.sla import WIB, SlaPolicy, WorkingCalendar, parse_extra_days, sla_state
+from sigap_status.sla import WIB, SlaPolicy, WorkingCalendar, parse_extra_days, sla_state, working_days_left
 
 router = APIRouter(prefix="/v1", tags=["complaints"])
 
@@ -329,6 +329,8 @@ class StaffComplaintOut(BaseModel):
     description: str | None
     address: str | None
     kelurahan: str | None
+    lat: float | None = None
+    lon: float | None = None
     privacy: str | None
     department: str | None
     supporting_departments: list[str]
@@ -349,12 +351,17 @@ class StaffComplaintOut(BaseModel):
     sla_breached_at: datetime | None
     sla_paused_at: datetime | None
     sla_state: str
+    # Working days the running deadline leaves (0: due today; negative: days overdue).
+    sla_working_days_left: int | None = None
     allowed_transitions: list[str]
     timeline: list[StaffTimelineEntry] | None = None
 
 
-def _staff_out(row: Any, staff: StaffPrincipal, timeline: list[Any] | None = None) -> StaffComplaintOut:
+def _staff_out(
+    row: Any, staff: StaffPrincipal, timeline: list[Any] | None = None, *, calendar: WorkingCalendar | None = None
+) -> StaffComplaintOut:
     view = handlers.complaint_view(row)
+    now = datetime.now(UTC)
     try:
         domain.check_may_act(staff, view)
         allowed = domain.allowed_transitions(view.status, staff.role)
@@ -365,7 +372,10 @@ def _staff_out(row: Any, staff: StaffPrincipal, timeline: list[Any] | None = Non
     fields["after_photo_ids"] = list(row["after_photo_ids"] or ())
     return StaffComplaintOut(
         **fields,
-        sla_state=sla_state(due_at=row["sla_due_at"], now=datetime.now(UTC), paused=row["sla_paused_at"] is not None),
+        sla_state=sla_state(due_at=row["sla_due_at"], now=now, paused=row["sla_paused_at"] is not None),
+        sla_working_days_left=None
+        if calendar is None or row["sla_paused_at"] is not None
+        else working_days_left(calendar, due_at=row["sla_due_at"], now=now),
         allowed_transitions=allowed,
         timeline=None
         if timeline is None
@@ -388,13 +398,13 @@ def _staff_out(row: Any, staff: StaffPrincipal, timeline: list[Any] | None = Non
     tags=["staff"],
     summary="A complaint as staff see it, with its full timeline",
 )
-async def get_staff_complaint(complaint_id: UUID, staff: Staff, conn: Conn) -> StaffComplaintOut:
+async def get_staff_complaint(complaint_id: UUID, staff: Staff, conn: Conn, policy: Policy) -> StaffComplaintOut:
     try:
         row = await handlers.load_visible(conn=conn, staff=staff, complaint_id=complaint_id)
     except handlers.ComplaintNotVisible:
         raise _not_found(complaint_id) from None
     timeline = await repository.get_timeline(conn=conn, complaint_id=complaint_id)
-    return _staff_out(row, staff, timeline)
+    return _staff_out(row, staff, timeline, calendar=policy.calendar)
 
 
 class ReporterIdentityOut(BaseModel):
@@ -844,6 +854,8 @@ class QueueItem(BaseModel):
     sla_stage: str | None
     sla_due_at: datetime | None
     sla_state: str
+    # Working days the running deadline leaves (0: due today; negative: days overdue).
+    sla_working_days_left: int | None = None
 
 
 class QueuePage(BaseModel):
@@ -915,7 +927,7 @@ QueueQuery = Annotated[QueueFilter, Depends(queue_filter)]
 
 
 @router.get("/staff/queue", response_model=QueuePage, tags=["staff"], summary="The department queue")
-async def get_queue(queue_filter: QueueQuery, conn: Conn) -> QueuePage:
+async def get_queue(queue_filter: QueueQuery, conn: Conn, policy: Policy) -> QueuePage:
     now = datetime.now(UTC)
     rows, cursor_to_next = page_of(
         queue_filter, await repository.list_queue(conn=conn, queue_filter=queue_filter, now=now)
@@ -926,10 +938,13 @@ async def get_queue(queue_filter: QueueQuery, conn: Conn) -> QueuePage:
                 **{
                     key: row[key]
                     for key in QueueItem.model_fields
-                    if key not in ("sla_state", "supporting_departments")
+                    if key not in ("sla_state", "supporting_departments", "sla_working_days_left")
                 },
                 supporting_departments=list(row["supporting_departments"] or ()),
                 sla_state=sla_state(due_at=row["sla_due_at"], now=now, paused=row["sla_paused_at"] is not None),
+                sla_working_days_left=None
+                if row["sla_paused_at"] is not None
+                else working_days_left(policy.calendar, due_at=row["sla_due_at"], now=now),
             )
             for row in rows
         ],

@@ -39,7 +39,9 @@ from sigap_status.handlers import (
 )
 from sigap_status.intake_client import IntakeClient, new_http_session
 from sigap_status.internal_api import router as internal_router
+from sigap_status.officers.router import router as officers_router
 from sigap_status.overview import router as overview
+from sigap_status.photos.router import router as photos_router
 from sigap_status.settings import StatusSettings
 from sigap_status.sla_settings.router import router as sla_settings_router
 from sigap_status.staff_accounts.router import router as staff_accounts_router
@@ -61,6 +63,8 @@ def build_spec(settings: StatusSettings) -> ServiceSpec:
             tasks_router,
             staff_accounts_router,
             sla_settings_router,
+            photos_router,
+            officers_router,
         ],
         consumers=[
             ConsumerSpec(

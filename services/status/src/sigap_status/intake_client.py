@@ -138,6 +138,31 @@ class IntakeClient:
         except (KeyError, TypeError, ValueError) as exc:
             raise IntakeUnavailable("intake answered an unreadable body") from exc
 
+    async def complaint_photos(self, *, complaint_id: UUID) -> list[dict[str, Any]]:
+        """The complaint's photos with verdicts and reasons (INTAKE_CONTRACT.md §3)."""
+        body = await self._fetch(f"/internal/v1/complaints/{complaint_id}/photos", json_body=True)
+        if not isinstance(body, dict) or not isinstance(body.get("photos"), list):
+            raise IntakeUnavailable("intake answered an unreadable body")
+        return body["photos"]
+
+    async def complaint_photo(self, *, complaint_id: UUID, photo_id: UUID) -> bytes:
+        """One of the complaint's photos, metadata stripped. Raises `IntakeRefused` (404)."""
+        return await self._fetch(f"/internal/v1/complaints/{complaint_id}/photos/{photo_id}", json_body=False)
+
+    async def _fetch(self, path: str, *, json_body: bool) -> Any:
+        try:
+            async with self._session.get(f"{self._base_url}{path}", headers=self._headers) as response:
+                if response.status == 200:
+                    return await response.json(content_type=None) if json_body else await response.read()
+                if response.status == 404:
+                    raise IntakeRefused(404, {})
+                raise IntakeUnavailable(f"intake answered {response.status}")
+        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            log.warning("intake_unavailable", path=path, error=type(exc).__name__)
+            raise IntakeUnavailable(type(exc).__name__) from exc
+        except ValueError as exc:
+            raise IntakeUnavailable("intake answered an unreadable body") from exc
+
 
 def new_http_session(*, timeout_s: float) -> aiohttp.ClientSession:
     return aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout_s))

@@ -105,6 +105,19 @@ class SlaPolicy:
         return stage, self.calendar.add_working_days(since, self.days_for(category=category, stage=stage))
 
 
+def working_days_left(calendar: WorkingCalendar, *, due_at: datetime | None, now: datetime) -> int | None:
+    """How many working days a running deadline leaves, as a countdown staff read: 0 when its
+    last day is today, N when N working days follow today up to and including it, and -N
+    when it passed N working days ago. None when no deadline runs."""
+    if due_at is None:
+        return None
+    # `due_at` is the first instant after the deadline's last day.
+    last_day = due_at - timedelta(microseconds=1)
+    if last_day.astimezone(WIB).date() >= now.astimezone(WIB).date():
+        return calendar.working_days_between(now, last_day)
+    return -calendar.working_days_between(last_day, now)
+
+
 def parse_extra_days(values: Iterable[str]) -> frozenset[date]:
     return frozenset(date.fromisoformat(value.strip()) for value in values if value.strip())
 

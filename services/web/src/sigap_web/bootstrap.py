@@ -22,6 +22,10 @@ from sigap_web.citizen import pages as citizen_pages
 from sigap_web.citizen import pwa
 from sigap_web.clients import Upstreams
 from sigap_web.context import WebContext
+from sigap_web.dashboard import actions as dashboard_actions
+from sigap_web.dashboard import complaint as dashboard_complaint
+from sigap_web.dashboard import live as dashboard_live
+from sigap_web.dashboard import queue as dashboard_queue
 from sigap_web.middleware import WebMiddleware
 from sigap_web.officer import pages as officer_pages
 from sigap_web.protection import csrf_protected
@@ -88,6 +92,10 @@ def create_app(settings: WebSettings, *, upstreams: Upstreams | None = None) -> 
     app.include_router(admin_accounts.router)
     app.include_router(admin_settings.router)
     app.include_router(admin_triage.router)
+    app.include_router(dashboard_queue.router)
+    app.include_router(dashboard_live.router)
+    app.include_router(dashboard_complaint.router)
+    app.include_router(dashboard_actions.router)
     # Outermost first: GZip sees the final body; the web middleware sets headers and cookies.
     app.add_middleware(WebMiddleware, context=context)
     app.add_middleware(GZipMiddleware, minimum_size=500, compresslevel=9)

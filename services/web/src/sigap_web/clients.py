@@ -6,6 +6,7 @@ or a 5xx as `UpstreamUnavailable`, which pages show as "try again shortly"."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -195,7 +196,38 @@ class StatusClient(ServiceClient):
 
 
 class NotifyClient(ServiceClient):
-    """Notify's staff API (templates, webhooks, the live stream) through `request`."""
+    """Notify's staff API (templates, webhooks) through `request`; the live stream through
+    `open_stream`."""
+
+    async def open_stream(self, call: Call, *, params: Mapping[str, str]) -> httpx.Response:
+        """Notify's staff stream (Server-Sent Events), open and unread: the caller relays it
+        and closes it. Refusals and failures are raised as for `request`."""
+        request = self._http.build_request(
+            "GET",
+            "/v1/stream",
+            params=params,
+            headers={**call.headers(), "Accept": "text/event-stream"},
+            # Notify sends a keep-alive at least every 15 s; a silent minute means it is gone.
+            timeout=httpx.Timeout(10.0, read=60.0),
+        )
+        try:
+            response = await self._http.send(request, stream=True)
+        except httpx.HTTPError as exc:
+            log.warning("upstream_unreachable", service=self.name, path="/v1/stream", error=type(exc).__name__)
+            raise UpstreamUnavailable(self.name, type(exc).__name__) from None
+        if response.status_code >= 400:
+            body = await response.aread()
+            await response.aclose()
+            if response.status_code >= 500:
+                raise UpstreamUnavailable(self.name, f"HTTP {response.status_code}")
+            try:
+                problem = json.loads(body)
+            except ValueError:
+                problem = {}
+            raise UpstreamRefused(
+                self.name, response.status_code, problem if isinstance(problem, dict) else {}, response.headers
+            )
+        return response
 
 
 @dataclass(frozen=True)

@@ -133,8 +133,3 @@ async def logout(request: Request, state: State) -> Response:
     state.set_session(None)
     return RedirectResponse("/masuk", status_code=303)
 
-
-@router.get("/dasbor")
-async def staff_home(request: Request, staff: AnyStaff) -> Response:
-    """Where staff land after login; the department dashboard is built on this page."""
-    return request.app.state.templates.render(request, "staff/home.html")

@@ -1,0 +1,1 @@
+"""The field officers of a department, for the admins who assign complaints to them."""

@@ -1,0 +1,46 @@
+"""`GET /v1/staff/departments/{department}/officers`: the active field officers of a
+department, whom its complaints may be assigned to. For that department's admins and the
+city-wide roles; anyone else is refused (403)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path
+from pydantic import BaseModel
+
+from sigap_shared.problems import Problem, Text
+from sigap_shared.runtime import Conn
+from sigap_status.api import Staff
+
+router = APIRouter(prefix="/v1", tags=["staff"])
+
+DepartmentCode = Annotated[str, Path(pattern=r"^[A-Z][A-Z0-9_.-]{1,31}$")]
+
+
+class OfficerOut(BaseModel):
+    username: str
+
+
+@router.get(
+    "/staff/departments/{department}/officers",
+    response_model=list[OfficerOut],
+    summary="The department's active field officers (its admins, city-wide roles)",
+)
+async def get_officers(department: DepartmentCode, staff: Staff, conn: Conn) -> list[OfficerOut]:
+    if not staff.is_city_wide and not (staff.role == "dept_admin" and staff.department == department):
+        raise Problem(
+            status=403,
+            slug="forbidden",
+            title=Text("Tidak berwenang", "Not permitted"),
+            detail=Text(
+                "Hanya admin dinas tersebut dan admin kota yang dapat melihat daftar petugasnya.",
+                "Only that department's admins and the city admin may list its officers.",
+            ),
+        )
+    rows = await conn.fetch(
+        "SELECT username FROM staff_users WHERE role = 'field_officer' AND department = $1 AND active"
+        " ORDER BY username",
+        department,
+    )
+    return [OfficerOut(username=row["username"]) for row in rows]

@@ -1,0 +1,111 @@
+"""`GET /v1/staff/complaints/{id}/photos[/{photo_id}]`: a complaint's photos for the staff who
+may see it (the same rule as the staff complaint view: anyone else gets the 404 of an unknown
+complaint, and intake is not asked). Intake keeps the photos; status only asks
+(INTAKE_CONTRACT.md §3)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+from uuid import UUID
+
+from fastapi import APIRouter, Request, Response
+from pydantic import BaseModel
+
+from sigap_shared.problems import Problem, Text, preferred_language
+from sigap_shared.runtime import Conn
+from sigap_status import handlers
+from sigap_status.api import Intake, Staff, _intake_unavailable, _not_found
+from sigap_status.intake_client import IntakeRefused, IntakeUnavailable
+
+router = APIRouter(prefix="/v1", tags=["staff"])
+
+
+class PhotoReason(BaseModel):
+    code: str
+    message: str
+
+
+class StaffPhotoOut(BaseModel):
+    photo_id: UUID
+    role: Literal["evidence", "after"]
+    verdict: str
+    reasons: list[PhotoReason]
+    width: int
+    height: int
+    taken_at: datetime | None
+    uploaded_at: datetime
+    url: str
+
+
+def _photo_not_found() -> Problem:
+    return Problem(
+        status=404,
+        slug="photo-not-found",
+        title=Text("Foto tidak ditemukan", "Photo not found"),
+        detail=Text("Pengaduan ini tidak punya foto dengan id tersebut.", "This complaint has no photo with that id."),
+    )
+
+
+async def _visible(conn, staff, complaint_id: UUID, intake) -> None:
+    try:
+        await handlers.load_visible(conn=conn, staff=staff, complaint_id=complaint_id)
+    except handlers.ComplaintNotVisible:
+        raise _not_found(complaint_id) from None
+    if intake is None:
+        raise _intake_unavailable()
+
+
+@router.get(
+    "/staff/complaints/{complaint_id}/photos",
+    response_model=list[StaffPhotoOut],
+    summary="A complaint's photos with their live-photo verdicts and reasons (staff who may see the complaint)",
+)
+async def get_photos(
+    complaint_id: UUID, staff: Staff, conn: Conn, intake: Intake, request: Request
+) -> list[StaffPhotoOut]:
+    await _visible(conn, staff, complaint_id, intake)
+    assert intake is not None
+    english = preferred_language(request) == "en"
+    try:
+        photos = await intake.complaint_photos(complaint_id=complaint_id)
+    except (IntakeUnavailable, IntakeRefused):
+        raise _intake_unavailable() from None
+    try:
+        return [
+            StaffPhotoOut(
+                photo_id=photo["photo_id"],
+                role=photo["role"],
+                verdict=photo["verdict"],
+                reasons=[
+                    PhotoReason(code=reason["code"], message=reason["message_en" if english else "message_id"])
+                    for reason in photo["reasons"]
+                ],
+                width=photo["width"],
+                height=photo["height"],
+                taken_at=photo["taken_at"],
+                uploaded_at=photo["uploaded_at"],
+                url=f"/v1/staff/complaints/{complaint_id}/photos/{photo['photo_id']}",
+            )
+            for photo in photos
+        ]
+    except (KeyError, TypeError, ValueError):
+        raise _intake_unavailable() from None
+
+
+@router.get(
+    "/staff/complaints/{complaint_id}/photos/{photo_id}",
+    summary="One of a complaint's photos as a JPEG without metadata (staff who may see the complaint)",
+    response_class=Response,
+    responses={200: {"content": {"image/jpeg": {}}}},
+)
+async def get_photo(complaint_id: UUID, photo_id: UUID, staff: Staff, conn: Conn, intake: Intake) -> Response:
+    await _visible(conn, staff, complaint_id, intake)
+    assert intake is not None
+    try:
+        data = await intake.complaint_photo(complaint_id=complaint_id, photo_id=photo_id)
+    except IntakeRefused:
+        raise _photo_not_found() from None
+    except IntakeUnavailable:
+        raise _intake_unavailable() from None
+    return Response(content=data, media_type="image/jpeg", headers={"Cache-Control": "private, no-store"})

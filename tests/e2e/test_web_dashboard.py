@@ -1,0 +1,489 @@
+"""The department dashboard in real headless Chromium and through the web service's own
+routes, against the running system (four services and the web service as processes, real
+Kafka and PostgreSQL): the queue with its filters, live updates from notify's stream, a
+complaint's page, every staff action, and isolation between departments."""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from datetime import UTC, datetime
+
+import httpx
+import pytest
+from playwright.async_api import Page, expect
+
+from sigap_web.bootstrap import create_app
+from sigap_web.settings import WebSettings
+from tests.support.browser import PHONE, assert_accessible, assert_no_page_errors, chromium, desktop, screenshot
+from tests.support.kafka import eventually
+from tests.support.services import SERVICES, create_staff_user
+from tests.unit.intake.images import camera_photo, jpeg, scene
+
+pytestmark = pytest.mark.e2e
+PASSWORD = "sandi-dasbor-web-1"
+# https: the test client, unlike browsers, sends Secure cookies to no plain-http host.
+ORIGIN = "https://sigap.test"
+TIMEOUT_MS = 30_000
+
+
+def _lamp(tag: str) -> dict:
+    return {
+        "kind": "pengaduan",
+        "title": f"Lampu jalan mati {tag}",
+        "description": f"Lampu PJU di Jl. Nusantara Raya mati semua sejak tiga hari, gelap sekali ({tag})",
+        "category": "lampu_jalan",
+        "location": {"lat": -6.3925, "lon": 106.8226, "address": "Jl. Nusantara Raya"},
+        "privacy": "publik",
+        "reporter": {"name": "Siti Aminah", "email": "siti@example.com"},
+    }
+
+
+def _road(tag: str) -> dict:
+    return {
+        "kind": "pengaduan",
+        "title": f"Jalan berlubang {tag}",
+        "description": f"Jalan berlubang besar dan aspal rusak parah di Jl. Margonda, motor sering jatuh ({tag})",
+        "category": "jalan_rusak",
+        "location": {"lat": -6.3731, "lon": 106.8319, "address": "Jl. Margonda Raya"},
+        "privacy": "rahasia",
+        "reporter": {"name": "Budi Rahasia", "phone": "0812-3333-4444"},
+    }
+
+
+def _account(sigap, infra, role: str, department: str | None = None) -> str:
+    username = f"{role.replace('_', '-')}-{(department or 'kota').lower()}-{uuid.uuid4().hex[:6]}"
+    args = ["--role", role] + (["--department", department] if department else [])
+    create_staff_user(infra, sigap.services["status"].database, username, PASSWORD, *args)
+    return username
+
+
+async def _photo(sigap, data: bytes) -> str:
+    """A photo uploaded through a capture session, as the citizen app sends it; its id."""
+    async with httpx.AsyncClient(base_url=sigap.url("intake"), timeout=20) as client:
+        session = await client.post("/v1/capture-sessions")
+        assert session.status_code == 201, session.text
+        upload = await client.post(
+            "/v1/photos",
+            data={"capture_token": session.json()["capture_token"], "category": "lampu_jalan"},
+            files={"file": ("IMG_0001.jpg", data, "image/jpeg")},
+        )
+    assert upload.status_code == 201, upload.text
+    return upload.json()["id"]
+
+
+def _live_photo() -> bytes:
+    return camera_photo(uuid.uuid4().int % 10**9, taken_at=datetime.now(UTC))
+
+
+async def _submit(sigap, complaint: dict, *, photos: tuple[bytes, ...] = ()) -> dict:
+    if photos:
+        complaint = {**complaint, "photos": [await _photo(sigap, data) for data in photos]}
+    async with httpx.AsyncClient(timeout=20) as client:
+        response = await client.post(f"{sigap.url('intake')}/v1/complaints", json=complaint)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+async def _received(sigap, staff, complaint_id: str, department: str) -> dict:
+    """The complaint once status has received it at its department (staff view)."""
+    headers = await staff.headers("city_admin")
+
+    async def check():
+        async with httpx.AsyncClient(timeout=10) as client:
+            response = await client.get(f"{sigap.url('status')}/v1/staff/complaints/{complaint_id}", headers=headers)
+        return response.json() if response.status_code == 200 and response.json()["status"] else None
+
+    view = await eventually(check, timeout_s=60)
+    assert view["department"] == department, view
+    return view
+
+
+async def _log_in(page: Page, username: str) -> None:
+    await page.goto("/masuk?next=/dasbor")
+    await page.get_by_label("Nama pengguna").fill(username)
+    await page.get_by_label("Kata sandi").fill(PASSWORD)
+    await page.get_by_role("button", name="Masuk", exact=True).click()
+    await expect(page).to_have_url(re.compile(r"/dasbor$"))
+
+
+def _csrf(html: str) -> str:
+    return re.search(r'<meta name="csrf-token" content="([^"]+)"', html).group(1)  # type: ignore[union-attr]
+
+
+class WebClient:
+    """The web service in process (the same `create_app`), driven as a browser's forms would:
+    login through /masuk, then pages and form posts with the page's CSRF token."""
+
+    def __init__(self, sigap) -> None:
+        settings = WebSettings(**{f"web_{name}_url": sigap.url(name) for name in SERVICES})
+        self.app = create_app(settings)
+        self.client = httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=self.app), base_url=ORIGIN, headers={"origin": ORIGIN}, timeout=30
+        )
+
+    async def log_in(self, username: str) -> None:
+        token = _csrf((await self.client.get("/masuk")).text)
+        answer = await self.client.post("/masuk", data={"username": username, "password": PASSWORD, "csrf_token": token})
+        assert answer.status_code == 303, answer.text
+
+    async def get(self, path: str, **kwargs) -> httpx.Response:
+        return await self.client.get(path, headers={"accept": "text/html"}, **kwargs)
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+        await self.app.state.web.upstreams.aclose()
+
+
+@pytest.fixture
+async def web(sigap):
+    client = WebClient(sigap)
+    yield client
+    await client.aclose()
+
+
+@pytest.mark.browser
+async def test_a_new_complaint_appears_live_in_the_department_queue(sigap, sigap_web, infra, staff):
+    admin = _account(sigap, infra, "dept_admin", "DISHUB")
+    officer = _account(sigap, infra, "field_officer", "DISHUB")
+    tag = uuid.uuid4().hex[:6]
+    async with chromium() as browser:
+        context = await desktop(browser, sigap_web)
+        page = await context.new_page()
+        await _log_in(page, admin)
+        await expect(page.get_by_role("heading", level=1)).to_have_text("Antrean pengaduan")
+        await expect(page.locator("#live-status")).to_have_text("Antrean diperbarui langsung.", timeout=TIMEOUT_MS)
+        await page.evaluate("window.notReloaded = true")
+
+        receipt = await _submit(sigap, _lamp(tag), photos=(_live_photo(), jpeg(scene(uuid.uuid4().int % 10**9))))
+        started = time.monotonic()
+        await _received(sigap, staff, receipt["id"], "DISHUB")
+        in_status = time.monotonic()
+        row = page.locator(f'tr[data-id="{receipt["id"]}"]')
+        await expect(row).to_be_visible(timeout=TIMEOUT_MS)
+        shown = time.monotonic()
+        print(f"\nsubmitted -> in status {in_status - started:.2f}s -> in the open queue {shown - started:.2f}s")
+        assert await page.evaluate("window.notReloaded === true")  # no reload: the rows were swapped in
+        await expect(row).to_contain_text(receipt["tracking_code"])
+        await expect(row).to_contain_text("Diterima dinas")
+        await expect(row).to_contain_text(re.compile(r"Sisa \d hari kerja|Tenggat hari ini"))
+        await expect(row).to_have_class(re.compile("fresh"))
+        await assert_accessible(page)
+        await screenshot(page, "dashboard-queue")
+
+        # The admin opens it, verifies it and assigns an officer, each confirmed on the page.
+        await row.get_by_role("link", name=receipt["tracking_code"]).click()
+        await expect(page.get_by_role("heading", level=1)).to_contain_text(receipt["tracking_code"])
+        await expect(page.locator(".quote")).to_have_text(_lamp(tag)["description"])
+        await expect(page.locator("#what-title + .quote + dl")).to_contain_text("Lampu penerangan jalan")
+        await expect(page.locator(".photos img")).to_have_count(2)
+        first_photo = page.locator(".photos img").first
+        await first_photo.scroll_into_view_if_needed()
+        await eventually(lambda: first_photo.evaluate("img => img.complete && img.naturalWidth > 0"), timeout_s=20)
+        await expect(page.locator(".photos")).to_contain_text("Terverifikasi foto langsung")
+        await expect(page.locator(".photos")).to_contain_text("Meragukan")  # the photo without EXIF, and why
+        await expect(page.locator("#routing-title + dl")).to_contain_text("%")
+        await expect(page.locator(".leaflet-interactive").first).to_be_attached(timeout=TIMEOUT_MS)  # boundaries drawn
+        await expect(page.locator(".leaflet-marker-icon")).to_have_count(1)
+        await page.get_by_role("button", name="Verifikasi pengaduan").click()
+        await expect(page.get_by_role("status").filter(has_text="sudah diverifikasi")).to_be_visible()
+        await expect(page.locator("h1 .badge")).to_have_text("Terverifikasi")
+        await page.get_by_label("Pilih petugas").select_option(officer)
+        await page.get_by_role("button", name="Tugaskan").click()
+        await expect(page.get_by_role("status").filter(has_text="Petugas sudah ditugaskan")).to_be_visible()
+        await expect(page.locator("#what-title + .quote + dl")).to_contain_text(officer)
+        await expect(page.locator(".timeline")).to_contain_text("Penugasan petugas berubah")
+        await expect(page.locator(".timeline")).to_contain_text("menjadi: Terverifikasi")
+        await assert_accessible(page)
+        await screenshot(page, "dashboard-complaint")
+        await page.goto(f"/dasbor/pengaduan/{receipt['id']}?lang=en")
+        await expect(page.get_by_role("heading", name="Actions")).to_be_visible()
+        await page.goto("/dasbor?lang=id")
+
+        # Filters and search narrow the same queue; the English switch reads the same page.
+        await page.get_by_label("Cari").fill(receipt["tracking_code"])
+        await page.get_by_label("Status").select_option("terverifikasi")
+        await page.get_by_role("button", name="Terapkan").click()
+        await expect(page.locator("tbody tr")).to_have_count(1)
+        await expect(row).to_contain_text(officer)
+        await page.get_by_label("Status").select_option("selesai")
+        await page.get_by_role("button", name="Terapkan").click()
+        await expect(page.get_by_text("Tidak ada pengaduan yang cocok")).to_be_visible()
+        await page.goto("/dasbor?lang=en")
+        await expect(page.get_by_role("heading", level=1)).to_have_text("Complaint queue")
+        await page.goto("/dasbor?lang=id")
+
+        # On a 360 px phone both pages fit the width (the queue table scrolls inside its box)
+        # and every control is reachable with the keyboard.
+        await page.set_viewport_size(PHONE)
+        for path in ("/dasbor", f"/dasbor/pengaduan/{receipt['id']}"):
+            await page.goto(path)
+            assert await page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+            await assert_accessible(page)
+        await page.goto("/dasbor")
+        await page.keyboard.press("Tab")  # the skip link first
+        for _ in range(40):
+            await page.keyboard.press("Tab")
+            if await page.evaluate("document.activeElement.textContent") == receipt["tracking_code"]:
+                break
+        else:
+            raise AssertionError("the complaint's link is not reachable with Tab")
+        await page.keyboard.press("Enter")
+        await expect(page).to_have_url(re.compile(f"/dasbor/pengaduan/{receipt['id']}$"))
+        assert_no_page_errors(context)
+
+
+async def test_queue_filters_paging_csv_and_bad_input(sigap, infra, staff, web):
+    admin = _account(sigap, infra, "dept_admin", "DISHUB")
+    tag = uuid.uuid4().hex[:6]
+    receipts = [await _submit(sigap, _lamp(f"{tag}-{n}")) for n in range(3)]
+    for receipt in receipts:
+        await _received(sigap, staff, receipt["id"], "DISHUB")
+    await web.log_in(admin)
+
+    searched = await web.get("/dasbor", params={"q": tag})
+    assert searched.status_code == 200 and searched.headers["cache-control"] == "no-store"
+    # The kelurahan filter offers the city's kelurahan by name, as status files complaints;
+    # the category filter the taxonomy's categories, the department's own first.
+    assert '<option value="Depok">Depok</option>' in searched.text
+    assert searched.text.index('value="lampu_jalan"') < searched.text.index('value="jalan_rusak"')
+    lamps = await web.get("/dasbor", params={"q": tag, "category": "lampu_jalan"})
+    assert len(_codes(lamps.text)) == 3
+    roads = await web.get("/dasbor", params={"q": tag, "category": "jalan_rusak"})
+    assert _codes(roads.text) == []
+    in_depok = await web.get("/dasbor", params={"q": tag, "kelurahan": "Depok"})
+    assert all(receipt["tracking_code"] in _rows(in_depok.text) for receipt in receipts)
+    elsewhere = await web.get("/dasbor", params={"q": tag, "kelurahan": "Beji"})
+    assert "Tidak ada pengaduan yang cocok" in _rows(elsewhere.text)
+    assert all(receipt["tracking_code"] in searched.text for receipt in receipts)
+    assert "Sisa " in searched.text or "Tenggat hari ini" in searched.text
+    # Keyset paging: status's limit is the page's; the next link carries the cursor and filters.
+    first = await web.get("/dasbor", params={"q": tag, "sort": "newest", "per_page": "2"})
+    assert _codes(first.text) == [receipts[2]["tracking_code"], receipts[1]["tracking_code"]]
+    next_link = re.search(r'href="(/dasbor\?[^"]+)" rel="next"', first.text).group(1).replace("&amp;", "&")  # type: ignore[union-attr]
+    assert "cursor=" in next_link and f"q={tag}" in next_link and "per_page=2" in next_link
+    second = await web.get(next_link)
+    assert _codes(second.text) == [receipts[0]["tracking_code"]]
+    assert 'rel="next"' not in second.text and "Kembali ke halaman pertama" in second.text
+
+    csv = await web.get("/dasbor/antrean.csv", params={"q": tag})
+    assert csv.status_code == 200 and csv.headers["content-type"].startswith("text/csv")
+    lines = csv.text.strip().splitlines()
+    assert lines[0].startswith("tracking_code,status")
+    assert sorted(line.split(",")[0] for line in lines[1:]) == sorted(r["tracking_code"] for r in receipts)
+
+    # Bad input is answered with a clear message, never a 500.
+    bad_status = await web.get("/dasbor", params={"status": "bukan-status"})
+    assert bad_status.status_code == 422 and 'role="alert"' in bad_status.text
+    bad_cursor = await web.get("/dasbor", params={"cursor": "xyz"})
+    assert bad_cursor.status_code == 422 and "Cursor halaman tidak valid" in bad_cursor.text
+    too_long = await web.get("/dasbor", params={"q": "x" * 500})
+    assert too_long.status_code == 422
+    nul = await web.get("/dasbor", params={"q": "a\x00b"})
+    assert nul.status_code in (200, 422) and nul.status_code != 500
+
+
+def _version(html: str) -> str:
+    return re.search(r'name="expected_version" value="(\d+)"', html).group(1)  # type: ignore[union-attr]
+
+
+async def _form(web: WebClient, complaint_id: str) -> tuple[str, str]:
+    """The complaint page's CSRF token and the version its forms carry."""
+    page = await web.get(f"/dasbor/pengaduan/{complaint_id}")
+    assert page.status_code == 200, page.text
+    return _csrf(page.text), _version(page.text)
+
+
+async def _act(web: WebClient, complaint_id: str, action: str, **fields: str) -> httpx.Response:
+    page = await web.get(f"/dasbor/pengaduan/{complaint_id}")
+    fields = {"csrf_token": _csrf(page.text), **fields}
+    if 'name="expected_version"' in page.text and "expected_version" not in fields:
+        fields["expected_version"] = _version(page.text)
+    return await web.client.post(
+        f"/dasbor/pengaduan/{complaint_id}/aksi/{action}", data=fields, headers={"accept": "text/html"}
+    )
+
+
+def _rows(html: str) -> str:
+    """The queue table's body, where complaints are listed."""
+    return html.split('id="queue-rows">', 1)[1].split("</tbody>", 1)[0]
+
+
+def _codes(html: str) -> list[str]:
+    return re.findall(r">(SGP-[0-9A-Z]{4}-[0-9A-Z]{2})</a>", _rows(html))
+
+
+async def _heard_after(page: Page, complaint_id: str) -> list[str] | None:
+    heard = await page.evaluate("window.heard")
+    return heard if complaint_id in heard else None
+
+
+def _outcome(response: httpx.Response) -> str:
+    found = re.search(r'id="outcome">([^<]+)<', response.text)
+    return found.group(1) if found else ""
+
+
+async def test_every_staff_action_through_the_page_forms(sigap, infra, staff, web):
+    admin = _account(sigap, infra, "dept_admin", "DISHUB")
+    tag = uuid.uuid4().hex[:6]
+    original, duplicate, spam, worked = [await _submit(sigap, _lamp(f"{tag}-{n}")) for n in range(4)]
+    for receipt in (original, duplicate, spam, worked):
+        await _received(sigap, staff, receipt["id"], "DISHUB")
+    await web.log_in(admin)
+
+    # Merge a duplicate: the earlier complaint nearby is among the suggestions.
+    page = await web.get(f"/dasbor/pengaduan/{duplicate['id']}")
+    assert f'value="{original["id"]}"' in page.text and original["tracking_code"] in page.text
+    merged = await _act(web, duplicate["id"], "gabung", duplicate_of=original["id"])
+    assert merged.status_code == 200 and _outcome(merged) == "Pengaduan digabungkan sebagai duplikat."
+    assert 'class="badge status-ditolak"' in merged.text
+
+    # Reject: without a reason the form is answered with status's explanation, then with one.
+    no_reason = await _act(web, spam["id"], "tolak", reason="")
+    assert no_reason.status_code == 422 and "Alasan penolakan wajib diisi" in _outcome(no_reason)
+    rejected = await _act(web, spam["id"], "tolak", reason="spam", note="Iklan, bukan pengaduan")
+    assert rejected.status_code == 200 and _outcome(rejected) == "Pengaduan sudah ditolak."
+
+    # A stale form (someone changed the complaint meanwhile) says so.
+    token, version = await _form(web, worked["id"])
+    stale = await web.client.post(
+        f"/dasbor/pengaduan/{worked['id']}/aksi/verifikasi",
+        data={"csrf_token": token, "expected_version": str(int(version) + 3)},
+        headers={"accept": "text/html"},
+    )
+    assert stale.status_code == 409 and "Muat ulang" in _outcome(stale)
+    verified = await _act(web, worked["id"], "verifikasi", note="Dicek lewat CCTV")
+    assert _outcome(verified) == "Pengaduan sudah diverifikasi."
+
+    # Supporting departments: added and removed at routing; a reason is required.
+    short = await _act(web, worked["id"], "dukungan", department="DLHK", reason="x")
+    assert short.status_code == 422 and _outcome(short).startswith("Tidak dapat diproses")
+    added = await _act(web, worked["id"], "dukungan", department="DLHK", reason="Pohon perlu dipangkas dulu")
+    assert added.status_code == 200 and _outcome(added) == "Dinas pendukung ditambahkan."
+    removed = await _act(web, worked["id"], "hapus-dukungan", department="DLHK", reason="Pohon sudah dipangkas")
+    assert removed.status_code == 200 and _outcome(removed) == "Dinas pendukung dihapus."
+
+    # Messages: to the reporter (public timeline) and an internal note; an empty one is refused.
+    message = await _act(web, worked["id"], "pesan", body="Petugas akan datang besok pagi.")
+    assert _outcome(message) == "Pesan untuk pelapor terkirim."
+    note = await _act(web, worked["id"], "catatan", body="Koordinasi dengan PLN dulu.")
+    assert _outcome(note) == "Catatan internal disimpan."
+    assert "Koordinasi dengan PLN dulu." in note.text and "Petugas akan datang besok pagi." in note.text
+    empty = await _act(web, worked["id"], "catatan", body="\u200b ")
+    assert empty.status_code == 422 and _outcome(empty).startswith("Tidak dapat diproses")
+    # A form without its CSRF token is refused before anything is asked of status.
+    forged = await web.client.post(
+        f"/dasbor/pengaduan/{worked['id']}/aksi/catatan", data={"body": "x"}, headers={"accept": "text/html"}
+    )
+    assert forged.status_code == 403
+
+    # Transfer (bukan wewenang): the complaint leaves DISHUB's queue once status hears of it.
+    transferred = await _act(
+        web, worked["id"], "alihkan", to_department="DPUPR", reason="Bukan wewenang: tiang milik PUPR"
+    )
+    assert transferred.status_code == 200 and "Pengaduan sudah dialihkan." in transferred.text
+
+    async def gone() -> bool:
+        return (await web.get(f"/dasbor/pengaduan/{worked['id']}")).status_code == 404
+
+    await eventually(gone, timeout_s=60)
+
+
+async def test_the_city_admin_reveals_a_confidential_identity_with_a_reason_and_it_is_audited(sigap, infra, staff, web):
+    city = _account(sigap, infra, "city_admin")
+    receipt = await _submit(sigap, _road(uuid.uuid4().hex[:6]))
+    await _received(sigap, staff, receipt["id"], "DPUPR")
+    await web.log_in(city)
+    page = await web.get(f"/dasbor/pengaduan/{receipt['id']}")
+    assert "Tindakan ini diaudit" in page.text and "Budi Rahasia" not in page.text
+    short = await _act(web, receipt["id"], "identitas", reason="cek")
+    assert short.status_code == 422 and "Budi Rahasia" not in short.text
+    shown = await _act(web, receipt["id"], "identitas", reason="Perlu konfirmasi lokasi langsung ke pelapor")
+    assert shown.status_code == 200 and "Budi Rahasia" in shown.text
+    assert shown.headers["cache-control"] == "no-store"
+    again = await web.get(f"/dasbor/pengaduan/{receipt['id']}")
+    assert "Identitas pelapor dibuka (diaudit)" in again.text and "Perlu konfirmasi lokasi" in again.text
+    assert "Budi Rahasia" not in again.text and "3333-4444" not in again.text
+
+
+async def test_auditors_read_everything_and_get_no_action_forms(sigap, infra, staff, web):
+    auditor = _account(sigap, infra, "auditor")
+    receipt = await _submit(sigap, _lamp(uuid.uuid4().hex[:6]))
+    await _received(sigap, staff, receipt["id"], "DISHUB")
+    await web.log_in(auditor)
+    queue = await web.get("/dasbor", params={"q": receipt["tracking_code"]})
+    assert receipt["tracking_code"] in queue.text and 'id="f-department"' in queue.text
+    page = await web.get(f"/dasbor/pengaduan/{receipt['id']}")
+    assert page.status_code == 200 and "Auditor hanya dapat membaca" in page.text
+    assert "/aksi/" not in page.text
+    refused = await _act(web, receipt["id"], "catatan", body="Auditor mencoba menulis")
+    assert refused.status_code == 403 and _outcome(refused).startswith("Tidak dapat diproses")
+
+
+async def test_a_dishub_admin_cannot_see_a_dpupr_complaint_anywhere_in_the_dashboard(sigap, infra, staff, web):
+    dishub = _account(sigap, infra, "dept_admin", "DISHUB")
+    tag = uuid.uuid4().hex[:6]
+    road = await _submit(sigap, _road(tag), photos=(_live_photo(),))
+    view = await _received(sigap, staff, road["id"], "DPUPR")
+    city_headers = await staff.headers("city_admin")
+    async with httpx.AsyncClient(timeout=10) as client:
+        photos = await client.get(f"{sigap.url('status')}/v1/staff/complaints/{road['id']}/photos", headers=city_headers)
+    photo_id = photos.json()[0]["photo_id"]
+    await web.log_in(dishub)
+
+    queue = await web.get("/dasbor", params={"q": road["tracking_code"]})
+    assert queue.status_code == 200 and "Tidak ada pengaduan yang cocok" in _rows(queue.text)
+    assert road["tracking_code"] not in _rows(queue.text) and road["id"] not in queue.text
+    foreign = await web.get("/dasbor", params={"department": "DPUPR"})
+    assert foreign.status_code == 403 and road["tracking_code"] not in foreign.text
+    rows = await web.get("/api/dasbor/antrean", params={"q": tag})
+    assert road["id"] not in rows.text
+    page = await web.get(f"/dasbor/pengaduan/{road['id']}")
+    assert page.status_code == 404 and view["title"] not in page.text
+    photo = await web.get(f"/dasbor/pengaduan/{road['id']}/foto/{photo_id}")
+    assert photo.status_code == 404 and not photo.headers["content-type"].startswith("image/")
+    csv = await web.get("/dasbor/antrean.csv", params={"q": road["tracking_code"]})
+    assert csv.status_code == 200 and road["tracking_code"] not in csv.text
+    assert (await web.get("/dasbor/antrean.csv", params={"department": "DPUPR"})).status_code == 403
+    acted = await _act(web, road["id"], "catatan", body="Mencoba menulis di pengaduan dinas lain")
+    assert acted.status_code == 404
+    stream = await web.client.get("/api/dasbor/stream", params={"department": "DPUPR"})
+    assert stream.status_code == 403 and stream.headers["content-type"].startswith("application/problem+json")
+
+
+LISTEN = """() => { window.heard = []; const source = new EventSource('/api/dasbor/stream');
+    source.onmessage = (event) => window.heard.push(JSON.parse(event.data).complaint_id);
+    return new Promise((resolve) => { source.onopen = resolve; }); }"""
+
+
+@pytest.mark.browser
+async def test_the_dishub_stream_carries_no_dpupr_complaint(sigap, sigap_web, infra, staff):
+    dishub = _account(sigap, infra, "dept_admin", "DISHUB")
+    city = _account(sigap, infra, "city_admin")
+    tag = uuid.uuid4().hex[:6]
+    async with chromium() as browser:
+        city_context = await desktop(browser, sigap_web)
+        city_page = await city_context.new_page()
+        await _log_in(city_page, city)
+        await city_page.evaluate(LISTEN)  # the city admin's stream: every department
+        context = await desktop(browser, sigap_web)
+        page = await context.new_page()
+        await _log_in(page, dishub)
+        await page.evaluate(LISTEN)
+        road = await _submit(sigap, _road(tag))
+        await _received(sigap, staff, road["id"], "DPUPR")
+        # The positive signal: a DISHUB complaint sent after it is heard on the stream.
+        lamp = await _submit(sigap, _lamp(tag))
+        heard = await eventually(
+            lambda: _heard_after(page, lamp["id"]), timeout_s=TIMEOUT_MS / 1000, interval_s=0.2
+        )
+        assert road["id"] not in heard
+        await eventually(lambda: _heard_after(city_page, road["id"]), timeout_s=TIMEOUT_MS / 1000, interval_s=0.2)
+        await eventually(lambda: _heard_after(city_page, lamp["id"]), timeout_s=TIMEOUT_MS / 1000, interval_s=0.2)
+        refused = await page.evaluate("fetch('/api/dasbor/stream?department=DPUPR').then((r) => r.status)")
+        assert refused == 403
+        await page.goto(f"/dasbor/pengaduan/{road['id']}")
+        await expect(page.get_by_role("heading", level=1)).to_have_text("Pengaduan tidak ditemukan")
+        await assert_accessible(page)
+        assert_no_page_errors(context, allow=("403", "404"))
