@@ -134,6 +134,8 @@ async def start_runtime(settings: ServiceSettings, spec: ServiceSpec) -> Runtime
             settings.kafka_bootstrap,
             [settings.kafka_topic_prefix + topic for topic in all_topics()],
             partitions=settings.kafka_topic_partitions,
+            replication_factor=settings.kafka_replication_factor,
+            min_insync_replicas=settings.kafka_min_insync_replicas,
         )
         topics_ready.set()
 
