@@ -31,10 +31,11 @@ def reporter_email(n: int) -> str:
 
 
 class Load:
-    """Posts complaints at a steady rate and remembers what intake acknowledged."""
+    """Posts complaints at a steady rate and remembers what intake acknowledged. With several
+    URLs (replicas of intake) the posts go round them, as a load balancer would send them."""
 
-    def __init__(self, url: str, *, rate_per_s: float) -> None:
-        self.url = url
+    def __init__(self, url: str | list[str], *, rate_per_s: float) -> None:
+        self.urls = [url] if isinstance(url, str) else list(url)
         self.rate_per_s = rate_per_s
         self.accepted: dict[str, int] = {}  # complaint id -> n
         self.statuses: Counter[int | str] = Counter()
@@ -51,11 +52,19 @@ class Load:
             await asyncio.gather(*tasks)
 
     async def _post(self, client: httpx.AsyncClient, n: int) -> None:
-        try:
-            response = await client.post(self.url, json=complaint_body(n))
-        except httpx.HTTPError as exc:  # intake itself killed: no answer is no acknowledgement
-            self.statuses[type(exc).__name__] += 1
-            return
+        # Like a load balancer, a refused connection (nothing sent) is tried at the next replica.
+        for attempt in range(len(self.urls)):
+            try:
+                response = await client.post(self.urls[(n + attempt) % len(self.urls)], json=complaint_body(n))
+                break
+            except httpx.ConnectError as exc:
+                if attempt + 1 < len(self.urls):
+                    continue
+                self.statuses[type(exc).__name__] += 1
+                return
+            except httpx.HTTPError as exc:  # intake itself killed: no answer is no acknowledgement
+                self.statuses[type(exc).__name__] += 1
+                return
         self.statuses[response.status_code] += 1
         if response.status_code == 201:
             self.accepted[response.json()["id"]] = n
