@@ -2,7 +2,7 @@
 .DEFAULT_GOAL := help
 SHELL := /bin/bash
 
-.PHONY: help install run up down status test test-unit test-integration test-e2e
+.PHONY: help install run up down status test test-unit test-integration test-e2e test-scale
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
@@ -36,3 +36,6 @@ test-integration: install ## integration tests only
 
 test-e2e: install ## end-to-end tests only
 	@bash deploy/test.sh tests/e2e
+
+test-scale: install ## the services on a 3-node Kafka cluster while a node stops and starts again
+	@bash deploy/test.sh -m scale tests/e2e

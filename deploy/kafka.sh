@@ -3,13 +3,17 @@
 #
 #   deploy/kafka.sh install   fetch the broker jars into $SIGAP_KAFKA_LIBS (no-op when present)
 #   deploy/kafka.sh start     install, format storage the first time, start, wait until it answers
+#   deploy/kafka.sh launch    the same without waiting (the nodes of a cluster wait for each other)
 #   deploy/kafka.sh stop      stop the broker this data dir started (SIGTERM, then SIGKILL)
 #   deploy/kafka.sh status    exit 0 when a broker answers on the port
-#   deploy/kafka.sh wait      wait until a broker answers on the port
+#   deploy/kafka.sh wait      wait until a broker answers on the port (and, when this data dir
+#                             started it, until it logged that it started)
 #
 # Settings (see deploy/env.sh): SIGAP_DATA_DIR, SIGAP_KAFKA_HOST, SIGAP_KAFKA_PORT,
 # SIGAP_KAFKA_CONTROLLER_PORT, SIGAP_KAFKA_LIBS, SIGAP_KAFKA_VERSION, SIGAP_KAFKA_HEAP_OPTS,
-# SIGAP_KAFKA_START_TIMEOUT, SIGAP_STOP_TIMEOUT.
+# SIGAP_KAFKA_START_TIMEOUT, SIGAP_STOP_TIMEOUT; for one node of a cluster (deploy/kafka-cluster.sh
+# sets them): SIGAP_KAFKA_NODE_ID, SIGAP_KAFKA_QUORUM_VOTERS, SIGAP_KAFKA_CLUSTER_ID,
+# SIGAP_KAFKA_REPLICATION_FACTOR, SIGAP_KAFKA_MIN_INSYNC_REPLICAS.
 #
 # State of one instance lives in $SIGAP_DATA_DIR/kafka-<port>/: server.properties, kafka.log
 # (the broker's stdout), kafka.pid, cluster.id and data/ (log.dirs). The jars are shared.
@@ -31,9 +35,14 @@ readonly LOG4J_FILE="$SIGAP_DEPLOY_DIR/kafka/log4j.properties"
 readonly LOG4J_TOOLS_FILE="$SIGAP_DEPLOY_DIR/kafka/log4j-tools.properties"
 readonly POM_FILE="$SIGAP_DEPLOY_DIR/kafka/pom.xml"
 readonly ADDRESS="$SIGAP_KAFKA_HOST:$SIGAP_KAFKA_PORT"
+# A single node unless a cluster script says otherwise.
+readonly NODE_ID="${SIGAP_KAFKA_NODE_ID:-1}"
+readonly QUORUM_VOTERS="${SIGAP_KAFKA_QUORUM_VOTERS:-1@$SIGAP_KAFKA_HOST:$SIGAP_KAFKA_CONTROLLER_PORT}"
+readonly REPLICATION_FACTOR="${SIGAP_KAFKA_REPLICATION_FACTOR:-1}"
+readonly MIN_INSYNC_REPLICAS="${SIGAP_KAFKA_MIN_INSYNC_REPLICAS:-1}"
 
 usage() {
-  echo "usage: $0 {install|start|stop|status|wait}" >&2
+  echo "usage: $0 {install|start|launch|stop|status|wait}" >&2
   exit 2
 }
 
@@ -176,6 +185,10 @@ render_config() {
   text="${text//@KAFKA_PORT@/$SIGAP_KAFKA_PORT}"
   text="${text//@CONTROLLER_PORT@/$SIGAP_KAFKA_CONTROLLER_PORT}"
   text="${text//@LOG_DIRS@/$LOG_DIRS}"
+  text="${text//@NODE_ID@/$NODE_ID}"
+  text="${text//@QUORUM_VOTERS@/$QUORUM_VOTERS}"
+  text="${text//@REPLICATION_FACTOR@/$REPLICATION_FACTOR}"
+  text="${text//@MIN_INSYNC_REPLICAS@/$MIN_INSYNC_REPLICAS}"
   printf '%s\n' "$text" >"$CONFIG_FILE.tmp"
   mv "$CONFIG_FILE.tmp" "$CONFIG_FILE"
 }
@@ -187,8 +200,9 @@ java_tool() {
 
 format_storage() {
   [[ -f "$LOG_DIRS/meta.properties" ]] && return 0
-  local cluster_id="" out
-  [[ -f "$CLUSTER_ID_FILE" ]] && cluster_id="$(tr -d '[:space:]' <"$CLUSTER_ID_FILE")"
+  local cluster_id="${SIGAP_KAFKA_CLUSTER_ID:-}" out
+  # The nodes of a cluster share the id their cluster script gives them.
+  [[ -z "$cluster_id" && -f "$CLUSTER_ID_FILE" ]] && cluster_id="$(tr -d '[:space:]' <"$CLUSTER_ID_FILE")"
   if [[ ! "$cluster_id" =~ ^[A-Za-z0-9_-]{22}$ ]]; then
     # A cluster id is a base64url UUID: 22 characters. Keep it, so a re-format matches.
     cluster_id="$(java_tool kafka.tools.StorageTool random-uuid | grep -E '^[A-Za-z0-9_-]{22}$' | tail -n 1)" ||
@@ -200,6 +214,49 @@ format_storage() {
     printf '%s\n' "$out" >&2
     die "kafka-storage format failed"
   fi
+}
+
+# Starts the broker (unless it runs already) and prints its pid, without waiting for it.
+# Prints nothing when a broker not started from this data dir already answers on the port.
+launch() {
+  local pid
+  if pid="$(our_pid)"; then
+    echo "$pid"
+    return 0
+  fi
+  if port_open "$SIGAP_KAFKA_HOST" "$SIGAP_KAFKA_PORT"; then
+    # A broker opens its port only once it serves requests, so this need not wait long.
+    if wait_ready "" 10; then
+      say "a broker already answers on $ADDRESS (not started from $INSTANCE_DIR); reusing it" >&2
+      return 0
+    fi
+    die "$ADDRESS is taken by something that does not answer as a Kafka broker"
+  fi
+  if port_open "$SIGAP_KAFKA_HOST" "$SIGAP_KAFKA_CONTROLLER_PORT"; then
+    die "controller port $SIGAP_KAFKA_HOST:$SIGAP_KAFKA_CONTROLLER_PORT is already in use; set SIGAP_KAFKA_CONTROLLER_PORT"
+  fi
+
+  cmd_install >&2
+  mkdir -p "$INSTANCE_DIR" "$LOG_DIRS"
+  render_config
+  format_storage >&2
+
+  [[ -f "$LOG_FILE" ]] && mv -f "$LOG_FILE" "$LOG_FILE.1"
+  say "starting broker on $ADDRESS (node $NODE_ID, controller :$SIGAP_KAFKA_CONTROLLER_PORT), log $LOG_FILE" >&2
+  # setsid: the broker gets its own session, so it outlives this script and its terminal.
+  # shellcheck disable=SC2086
+  setsid java $SIGAP_KAFKA_HEAP_OPTS -server -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
+    -XX:InitiatingHeapOccupancyPercent=35 -XX:+ExplicitGCInvokesConcurrent -XX:+ExitOnOutOfMemoryError \
+    -Djava.awt.headless=true "-Dlog4j.configuration=file:$LOG4J_FILE" "-Dkafka.logs.dir=$INSTANCE_DIR" \
+    -cp "$SIGAP_KAFKA_LIBS/*" kafka.Kafka "$CONFIG_FILE" \
+    </dev/null >>"$LOG_FILE" 2>&1 &
+  pid=$!
+  echo "$pid" >"$PID_FILE"
+  echo "$pid"
+}
+
+cmd_launch() {
+  launch >/dev/null
 }
 
 cmd_start() {
@@ -214,36 +271,9 @@ cmd_start() {
     say "ready on $ADDRESS (pid $pid)"
     return 0
   fi
-  if port_open "$SIGAP_KAFKA_HOST" "$SIGAP_KAFKA_PORT"; then
-    # A broker opens its port only once it serves requests, so this need not wait long.
-    if wait_ready "" 10; then
-      say "a broker already answers on $ADDRESS (not started from $INSTANCE_DIR); reusing it"
-      return 0
-    fi
-    die "$ADDRESS is taken by something that does not answer as a Kafka broker"
-  fi
-  if port_open "$SIGAP_KAFKA_HOST" "$SIGAP_KAFKA_CONTROLLER_PORT"; then
-    die "controller port $SIGAP_KAFKA_HOST:$SIGAP_KAFKA_CONTROLLER_PORT is already in use; set SIGAP_KAFKA_CONTROLLER_PORT"
-  fi
-
-  cmd_install
-  mkdir -p "$INSTANCE_DIR" "$LOG_DIRS"
-  render_config
-  format_storage
-
-  [[ -f "$LOG_FILE" ]] && mv -f "$LOG_FILE" "$LOG_FILE.1"
-  say "starting broker on $ADDRESS (controller :$SIGAP_KAFKA_CONTROLLER_PORT), log $LOG_FILE"
-  # setsid: the broker gets its own session, so it outlives this script and its terminal.
-  # shellcheck disable=SC2086
-  setsid java $SIGAP_KAFKA_HEAP_OPTS -server -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
-    -XX:InitiatingHeapOccupancyPercent=35 -XX:+ExplicitGCInvokesConcurrent -XX:+ExitOnOutOfMemoryError \
-    -Djava.awt.headless=true "-Dlog4j.configuration=file:$LOG4J_FILE" "-Dkafka.logs.dir=$INSTANCE_DIR" \
-    -cp "$SIGAP_KAFKA_LIBS/*" kafka.Kafka "$CONFIG_FILE" \
-    </dev/null >>"$LOG_FILE" 2>&1 &
-  pid=$!
-  echo "$pid" >"$PID_FILE"
-
   local started=$SECONDS
+  pid="$(launch)"
+  [[ -n "$pid" ]] || return 0
   wait_ready "$pid" || die "the broker on $ADDRESS did not start"
   say "ready on $ADDRESS (pid $pid, $((SECONDS - started))s)"
 }
@@ -284,13 +314,16 @@ cmd_status() {
 }
 
 cmd_wait() {
-  wait_ready "" || die "no broker on $ADDRESS"
+  local pid=""
+  pid="$(our_pid)" || true
+  wait_ready "$pid" || die "no broker on $ADDRESS"
   say "answering on $ADDRESS"
 }
 
 case "${1:-}" in
   install) cmd_install ;;
   start) cmd_start ;;
+  launch) cmd_launch ;;
   stop) cmd_stop ;;
   status) cmd_status ;;
   wait) cmd_wait ;;

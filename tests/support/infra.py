@@ -242,3 +242,50 @@ async def delete_prefixed_topics(infra: Infra) -> int:
         return len(ours)
     finally:
         await admin.close()
+
+
+@dataclass
+class KafkaClusterControl:
+    """A 3-node local Kafka cluster (deploy/kafka-cluster.sh) whose nodes a test may stop and
+    start again one at a time."""
+
+    data_dir: Path
+    ports: tuple[int, int, int]
+    controller_ports: tuple[int, int, int]
+
+    @property
+    def bootstrap(self) -> str:
+        return ",".join(f"127.0.0.1:{port}" for port in self.ports)
+
+    def _env(self) -> dict[str, str]:
+        return {
+            "SIGAP_DATA_DIR": str(self.data_dir),
+            "SIGAP_KAFKA_CLUSTER_PORTS": " ".join(map(str, self.ports)),
+            "SIGAP_KAFKA_CLUSTER_CONTROLLER_PORTS": " ".join(map(str, self.controller_ports)),
+        }
+
+    def start(self) -> None:
+        _run("kafka-cluster.sh", "start", env=self._env())
+
+    def stop(self) -> None:
+        _run("kafka-cluster.sh", "stop", env=self._env())
+
+    def stop_node(self, node: int) -> None:
+        _run("kafka-cluster.sh", "stop-node", str(node), env=self._env())
+
+    def start_node(self, node: int) -> None:
+        _run("kafka-cluster.sh", "start-node", str(node), env=self._env())
+
+
+@contextmanager
+def kafka_cluster(tmp_dir: Path) -> Iterator[KafkaClusterControl]:
+    """A 3-node cluster on free ports, stopped (every node) when the block ends."""
+    control = KafkaClusterControl(
+        data_dir=tmp_dir,
+        ports=(free_port(), free_port(), free_port()),
+        controller_ports=(free_port(), free_port(), free_port()),
+    )
+    try:
+        yield control
+    finally:
+        control.stop()

@@ -138,6 +138,7 @@ class EventConsumer:
         self.handled = 0
         self.duplicates = 0
         self.dead_lettered = 0
+        self.failures = 0  # handler attempts that failed (metrics)
         self.assigned = asyncio.Event()
         # Progress, for readiness: since when messages known to be waiting have not moved, how
         # many there are, and the last failure while handling them.
@@ -145,6 +146,11 @@ class EventConsumer:
         self._lag = 0
         self._problem: str | None = None
         self._next_offsets: dict[TopicPartition, int] = {}
+
+    @property
+    def lag(self) -> int:
+        """Messages known to wait in the assigned partitions (metrics)."""
+        return self._lag
 
     def stalled(self, *, after_s: float) -> str | None:
         """Why this consumer counts as stalled (messages waiting and no progress for longer
@@ -419,6 +425,7 @@ class EventConsumer:
                 log.warning("consumer_database_unavailable", consumer=self.name, error=repr(exc), retry_in_s=delay)
             except Exception as exc:  # noqa: BLE001 - a handler failure is recorded on the dead letter
                 attempts += 1
+                self.failures += 1
                 if attempts >= self._max_attempts:
                     log.error(
                         "event_dead_lettered",

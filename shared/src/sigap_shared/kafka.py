@@ -62,8 +62,17 @@ def refused_record(error: BaseException) -> bool:
     )
 
 
-async def ensure_topics(bootstrap: str, topics: Iterable[str], *, partitions: int) -> None:
-    """Create missing topics; existing ones are left as they are."""
+async def ensure_topics(
+    bootstrap: str,
+    topics: Iterable[str],
+    *,
+    partitions: int,
+    replication_factor: int = 1,
+    min_insync_replicas: int = 1,
+) -> None:
+    """Create missing topics with `replication_factor` copies, of which `min_insync_replicas`
+    must hold a record before an acks=all producer hears it is stored; existing topics are left
+    as they are."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10000)
     await admin.start()
     try:
@@ -73,23 +82,49 @@ async def ensure_topics(bootstrap: str, topics: Iterable[str], *, partitions: in
             return
         try:
             await admin.create_topics(
-                [NewTopic(name=name, num_partitions=partitions, replication_factor=1) for name in missing]
+                [
+                    NewTopic(
+                        name=name,
+                        num_partitions=partitions,
+                        replication_factor=replication_factor,
+                        topic_configs={"min.insync.replicas": str(min_insync_replicas)},
+                    )
+                    for name in missing
+                ]
             )
         except TopicAlreadyExistsError:
             pass
-        log.info("kafka_topics_created", topics=missing, partitions=partitions)
+        log.info(
+            "kafka_topics_created",
+            topics=missing,
+            partitions=partitions,
+            replication_factor=replication_factor,
+            min_insync_replicas=min_insync_replicas,
+        )
     finally:
         await admin.close()
 
 
 async def ensure_topics_when_available(
-    bootstrap: str, topics: Iterable[str], *, partitions: int, retry_s: float = 2.0
+    bootstrap: str,
+    topics: Iterable[str],
+    *,
+    partitions: int,
+    replication_factor: int = 1,
+    min_insync_replicas: int = 1,
+    retry_s: float = 2.0,
 ) -> None:
     """Keep trying until the broker answers; a service must start even while Kafka is down."""
     wanted = list(topics)
     while True:
         try:
-            await ensure_topics(bootstrap, wanted, partitions=partitions)
+            await ensure_topics(
+                bootstrap,
+                wanted,
+                partitions=partitions,
+                replication_factor=replication_factor,
+                min_insync_replicas=min_insync_replicas,
+            )
             return
         except (KafkaError, OSError, asyncio.TimeoutError) as exc:
             log.warning("kafka_unavailable_topics_pending", error=repr(exc), retry_in_s=retry_s)

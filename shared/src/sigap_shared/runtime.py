@@ -23,6 +23,7 @@ from sigap_shared.housekeeping import ExpiringRows, run_housekeeping
 from sigap_shared.http_limits import UNSTORABLE_INPUT_REFUSED, install_http_limits
 from sigap_shared.kafka import ensure_topics_when_available, kafka_reachable
 from sigap_shared.logging import configure_logging
+from sigap_shared.metrics import CONSUMERS, READY, SampledGauge, install_metrics, sample_database
 from sigap_shared.openapi import document_problems
 from sigap_shared.outbox import OutboxRelay, parked_counts
 from sigap_shared.problems import install_problem_handlers
@@ -54,6 +55,8 @@ class ServiceSpec:
     expiring_rows: Callable[[ServiceSettings], Sequence[ExpiringRows]] | None = None
     # Exact paths allowed a larger request body than SIGAP_HTTP_MAX_BODY_BYTES (photo uploads).
     larger_bodies: Callable[[ServiceSettings], Mapping[str, int]] | None = None
+    # Gauges sampled from the service's own database for /metrics.
+    sampled_gauges: Sequence[SampledGauge] = ()
 
 
 @dataclass
@@ -112,6 +115,7 @@ def _health_router(settings: ServiceSettings) -> APIRouter:
         for check, reason in runtime.progress.check().items():
             checks[check] = reason or checks.get(check, "ok")
         ready = all(value == "ok" for value in checks.values())
+        READY.labels(service=settings.service_name).set(1 if ready else 0)
         return JSONResponse(
             {"status": "ready" if ready else "not_ready", "service": settings.service_name, "checks": checks}
             | body,
@@ -134,6 +138,8 @@ async def start_runtime(settings: ServiceSettings, spec: ServiceSpec) -> Runtime
             settings.kafka_bootstrap,
             [settings.kafka_topic_prefix + topic for topic in all_topics()],
             partitions=settings.kafka_topic_partitions,
+            replication_factor=settings.kafka_replication_factor,
+            min_insync_replicas=settings.kafka_min_insync_replicas,
         )
         topics_ready.set()
 
@@ -182,11 +188,20 @@ async def start_runtime(settings: ServiceSettings, spec: ServiceSpec) -> Runtime
             commit_interval_s=settings.kafka_commit_interval_s,
         )
         runtime.consumers.append(consumer)
+        CONSUMERS.track(consumer)
         runtime.progress.watch(f"consumer:{consumer.name}", consumer.stalled)
         runtime.tasks.append(
             asyncio.create_task(_run_after(topics_ready, consumer.run), name=f"consumer-{consumer_spec.name}")
         )
     runtime.tasks.append(asyncio.create_task(runtime.progress.run(), name="progress-watch"))
+    runtime.tasks.append(
+        asyncio.create_task(
+            sample_database(
+                pool=pool, service=settings.service_name, outbox=spec.publishes, gauges=spec.sampled_gauges
+            ),
+            name="metrics-sampler",
+        )
+    )
     log.info("service_started", port=settings.http_port)
     return runtime
 
@@ -202,6 +217,8 @@ async def stop_runtime(runtime: Runtime) -> None:
     for task in runtime.tasks:
         task.cancel()
     await asyncio.gather(*runtime.tasks, return_exceptions=True)
+    for consumer in runtime.consumers:
+        CONSUMERS.forget(consumer)
     if runtime.dead_letters is not None:
         await runtime.dead_letters.close()
     await runtime.pool.close()
@@ -235,6 +252,7 @@ def create_service_app(settings: ServiceSettings, spec: ServiceSpec) -> FastAPI:
     )
     document_problems(app)
     app.include_router(_health_router(settings))
+    install_metrics(app)
     for router in spec.routers:
         app.include_router(router)
     return app

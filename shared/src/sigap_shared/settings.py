@@ -35,6 +35,11 @@ class ServiceSettings(BaseSettings):
 
     kafka_bootstrap: str = "127.0.0.1:9092"
     kafka_topic_partitions: int = 6
+    # Copies of each topic Sigap creates, and how many of them must have a record before the
+    # broker acknowledges it (producers send with acks=all). 1/1 suits the local single broker;
+    # a production cluster of three or more brokers wants 3/2, so one broker may be lost.
+    kafka_replication_factor: int = Field(default=1, ge=1)
+    kafka_min_insync_replicas: int = Field(default=1, ge=1)
     kafka_group_prefix: str = "sigap"
     # Where a brand-new consumer group starts. Production keeps "earliest" (a new service reads
     # the history); tests and benchmarks use "latest" with a fresh group so old runs are skipped.
@@ -75,6 +80,15 @@ class ServiceSettings(BaseSettings):
     # How long a consumer may sit on waiting messages without progress, or the dead-letter
     # publisher or outbox relay on one piece of work, before /readyz fails and the log says why.
     stall_after_s: float = Field(default=60.0, gt=0)
+
+    @model_validator(mode="after")
+    def _insync_replicas_within_the_copies(self) -> "ServiceSettings":
+        if self.kafka_min_insync_replicas > self.kafka_replication_factor:
+            raise ValueError(
+                "SIGAP_KAFKA_MIN_INSYNC_REPLICAS cannot exceed SIGAP_KAFKA_REPLICATION_FACTOR: no record could "
+                "ever be acknowledged"
+            )
+        return self
 
     @model_validator(mode="after")
     def _refuse_default_secrets_in_production(self) -> "ServiceSettings":

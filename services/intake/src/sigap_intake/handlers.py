@@ -14,6 +14,7 @@ import asyncpg
 import structlog
 
 from sigap_intake import capture, domain, follow_up, photo_checks, repository, web_capture
+from sigap_intake.metrics import PHOTO_VERDICTS
 from sigap_intake.photo_checks import PhotoPolicy
 from sigap_intake.sealing import Sealer
 from sigap_intake.storage import PhotoStore, content_key
@@ -322,6 +323,7 @@ async def upload_photo(
             gps=gps,
         )
         await repository.mark_capture_session_used(conn=conn, session_id=session_id, used_at=uploaded_at)
+        PHOTO_VERDICTS.labels(verdict=verdict).inc()
         outcome = Outcome(
             status_code=201,
             body={

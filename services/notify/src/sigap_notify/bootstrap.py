@@ -308,7 +308,13 @@ async def keep_department_topics(settings: NotifySettings, pool: asyncpg.Pool, *
                 if code not in ensured
             ]
             if missing:
-                await ensure_topics(settings.kafka_bootstrap, missing, partitions=settings.kafka_topic_partitions)
+                await ensure_topics(
+                    settings.kafka_bootstrap,
+                    missing,
+                    partitions=settings.kafka_topic_partitions,
+                    replication_factor=settings.kafka_replication_factor,
+                    min_insync_replicas=settings.kafka_min_insync_replicas,
+                )
                 ensured.update(departments)
         except asyncio.CancelledError:
             raise

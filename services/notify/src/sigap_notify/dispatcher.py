@@ -21,6 +21,7 @@ import structlog
 
 from sigap_notify import domain, lookups, repository
 from sigap_notify.channels import Channel, Delivery, RetryLater, Undeliverable
+from sigap_notify.metrics import count_deliveries
 from sigap_shared.db import TRANSIENT_DB_ERRORS
 
 log = structlog.get_logger(__name__)
@@ -216,6 +217,7 @@ class Dispatcher:
                         errors=[error for _, _, _, error in settled],
                     )
                 self.sent += sum(1 for _, status, _, _ in settled if status == "sent")
+                count_deliveries(channel_name, [status for _, status, _, _ in settled])
         return len(rows)
 
     async def _dispatch_locked(self, channel_name: str, channel: Channel) -> int:
@@ -249,6 +251,7 @@ class Dispatcher:
                     await self._park(conn, delivery, error or "")
         self.sent += sum(1 for status, _, _, _ in outcomes if status == "sent")
         self.retried += sum(1 for status, _, _, _ in outcomes if status == "pending")
+        count_deliveries(channel_name, [status for status, _, _, _ in outcomes])
         self.failed += sum(1 for status, _, _, _ in outcomes if status == "failed")
         return len(rows)
 
@@ -373,11 +376,13 @@ class Dispatcher:
                 if delivery.channel == "webhook":
                     await self._park(conn, delivery, error)
                 self.failed += 1
+                count_deliveries(delivery.channel, ["failed"])
                 log.warning("notification_failed", attempts=delivery.attempts, error=error)
                 return
             delay = domain.backoff_s(delivery.attempts, base_s=self._backoff_base_s, cap_s=self._backoff_max_s)
             await repository.mark_retry(conn=conn, notification_id=delivery.id, delay_s=delay, error=error)
         self.retried += 1
+        count_deliveries(delivery.channel, ["pending"])
         log.info("notification_retry_scheduled", attempts=delivery.attempts, retry_in_s=delay, error=error)
 
 

@@ -13,6 +13,7 @@ import structlog
 from sigap_routing import delegation, domain, repository
 from sigap_routing.delegation import DelegationError
 from sigap_routing.engine import RoutingEngine
+from sigap_routing.metrics import ROUTING_DECISIONS
 from sigap_shared.auth import StaffPrincipal
 from sigap_shared.consumer import Handler
 from sigap_shared.events import (
@@ -63,6 +64,9 @@ class ComplaintSubmittedHandler:
         for record in records:
             if record.event_id in recorded:  # not when the complaint was routed before
                 decision = record.decision
+                ROUTING_DECISIONS.labels(
+                    department=decision.department, triage="yes" if decision.needs_triage else "no"
+                ).inc()
                 log.info(
                     "complaint_routed",
                     complaint_id=str(record.complaint.complaint_id),

@@ -28,6 +28,7 @@ from sigap_shared.events import (
     ComplaintTransferred,
 )
 from sigap_shared.runtime import ConsumerSpec, ServiceSpec, create_service_app, run_app
+from sigap_status import metrics
 from sigap_status.api import router, sla_policy_from_settings
 from sigap_status.handlers import (
     on_complaint_transferred,
@@ -56,6 +57,7 @@ def build_spec(settings: StatusSettings) -> ServiceSpec:
         package="sigap_status",
         title="Sigap Status",
         description="Owns each complaint's lifecycle and timeline, staff accounts and working-day SLAs.",
+        sampled_gauges=metrics.SAMPLED,
         routers=[
             router,
             internal_router,

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 from starlette.middleware.gzip import GZipMiddleware
 
+from sigap_shared.metrics import install_metrics
 from sigap_shared.runtime import run_app
 from sigap_web import assets, errors
 from sigap_web.admin import accounts as admin_accounts
@@ -82,6 +83,7 @@ def create_app(settings: WebSettings, *, upstreams: Upstreams | None = None) -> 
     errors.install_error_handlers(app)
     app.add_exception_handler(staff_auth.LoginRequired, staff_auth.login_redirect)  # type: ignore[arg-type]
     app.include_router(_health_router(context))
+    install_metrics(app)
     app.include_router(assets.build_router(context.assets))
     app.include_router(pwa.router)
     app.include_router(citizen_pages.router)

@@ -1,0 +1,59 @@
+"""Command-line tools built from the Go module proxy for tests that check files with the tools'
+own code (helm for the chart, promtool for the alert rules). Each tool's version is pinned in a
+go.mod of its own under deploy/ with a `tool` line; the first run builds it into .data/gotools/,
+later runs reuse the binary until that go.mod or go.sum changes."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.support.infra import REPO_ROOT
+
+TOOLS_DIR = REPO_ROOT / ".data" / "gotools"
+BUILD_TIMEOUT_S = 600
+
+
+def go_tool(name: str, *, module_dir: Path, package: str) -> Path:
+    """The binary of `package` (a main package the go.mod in `module_dir` lists as a tool)."""
+    digest = hashlib.sha256()
+    for file in ("go.mod", "go.sum"):
+        digest.update(file.encode() + b"\0" + (module_dir / file).read_bytes())
+    binary = TOOLS_DIR / f"{name}-{digest.hexdigest()[:12]}"
+    if binary.exists():
+        return binary
+    go = shutil.which("go")
+    if go is None:
+        pytest.fail(f"the Go toolchain is needed to build {name} ({package}); install Go and put `go` on PATH")
+    TOOLS_DIR.mkdir(parents=True, exist_ok=True)
+    partial = binary.with_suffix(f".partial-{os.getpid()}")
+    env = {
+        **os.environ,
+        "GOTOOLCHAIN": "local",  # never fetch another toolchain
+        "GOFLAGS": "-mod=readonly -buildvcs=false",  # go.mod/go.sum as committed, or fail
+        "CGO_ENABLED": "0",
+    }
+    try:
+        built = subprocess.run(
+            [go, "build", "-o", str(partial), package],
+            cwd=module_dir,
+            check=False,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=BUILD_TIMEOUT_S,
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"building {name} took over {BUILD_TIMEOUT_S}s")
+    if built.returncode != 0:
+        pytest.fail(f"could not build {name} (needs the Go module proxy the first time):\n{built.stderr}")
+    partial.replace(binary)
+    for stale in TOOLS_DIR.glob(f"{name}-*"):
+        if stale != binary and ".partial-" not in stale.name:
+            stale.unlink(missing_ok=True)
+    return binary
