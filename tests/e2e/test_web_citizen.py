@@ -20,7 +20,6 @@ from tests.support.browser import (
     assert_accessible,
     assert_no_page_errors,
     chromium,
-    desktop,
     phone,
     screenshot,
     y4m_scene,
