@@ -35,7 +35,12 @@ SUFFIXES = {"jpeg": ".jpg", "png": ".png", "heic": ".heic"}
 # shoot HEIC): the `ftyp` box's major brand.
 _HEIF_BRANDS = frozenset({b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1"})
 
-_SRGB = ImageCms.createProfile("sRGB")
+
+@functools.cache
+def _srgb() -> ImageCms.ImageCmsProfile:
+    """The sRGB profile public copies are converted to, made on first use rather than at import."""
+    return ImageCms.createProfile("sRGB")
+
 
 # EXIF tags (TIFF/EXIF 2.32 numbering).
 _MAKE, _MODEL, _SOFTWARE = 0x010F, 0x0110, 0x0131
@@ -243,7 +248,7 @@ def public_copy(data: bytes) -> bytes:
     if icc_profile:
         try:
             image = ImageCms.profileToProfile(
-                image, ImageCms.ImageCmsProfile(io.BytesIO(icc_profile)), _SRGB, outputMode=image.mode
+                image, ImageCms.ImageCmsProfile(io.BytesIO(icc_profile)), _srgb(), outputMode=image.mode
             )
         except (ImageCms.PyCMSError, OSError, ValueError):
             pass  # an unreadable profile: keep the pixels as they are
