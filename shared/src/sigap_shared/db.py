@@ -1,11 +1,14 @@
 """PostgreSQL access: connection pools and versioned SQL migrations applied at start-up.
 
 Migrations are plain `NNNN_name.sql` files; the shared library's own (outbox, inbox) are
-applied first under the component name `shared`, then the service's."""
+applied first under the component name `shared`, then the service's. Each applied migration is
+recorded with the SHA-256 of its text, and start-up refuses a migration edited after it was
+applied (write a new one instead): an edit would otherwise never reach a database that has it."""
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
@@ -80,8 +83,15 @@ async def create_pool(
             delay = min(delay * 2, 5.0)
 
 
+class EditedMigrationError(RuntimeError):
+    """A migration already applied to this database has been changed since."""
+
+
 async def apply_migrations(pool: asyncpg.Pool, sources: Sequence[MigrationSource]) -> list[str]:
-    """Apply every migration not yet recorded, in order, each in its own transaction."""
+    """Apply every migration not yet recorded, in order, each in its own transaction. Raises
+    `EditedMigrationError` (before applying anything of that component) when a recorded
+    migration's text no longer matches its checksum; a migration recorded before checksums
+    were kept gets its checksum now."""
     applied_now: list[str] = []
     async with pool.acquire() as conn:
         await conn.execute("SELECT pg_advisory_lock($1)", _MIGRATION_LOCK_KEY)
@@ -93,30 +103,50 @@ async def apply_migrations(pool: asyncpg.Pool, sources: Sequence[MigrationSource
                     version    text NOT NULL,
                     applied_at timestamptz NOT NULL DEFAULT now(),
                     PRIMARY KEY (component, version)
-                )
+                );
+                ALTER TABLE schema_migrations ADD COLUMN IF NOT EXISTS checksum text
                 """
             )
             for source in sources:
-                done = {
-                    row["version"]
+                recorded = {
+                    row["version"]: row["checksum"]
                     for row in await conn.fetch(
-                        "SELECT version FROM schema_migrations WHERE component = $1", source.component
+                        "SELECT version, checksum FROM schema_migrations WHERE component = $1", source.component
                     )
                 }
                 files = sorted(
                     (entry for entry in source.directory.iterdir() if entry.name.endswith(".sql")),
                     key=lambda entry: entry.name,
                 )
-                for entry in files:
-                    version = entry.name.removesuffix(".sql")
-                    if version in done:
+                texts = {entry.name.removesuffix(".sql"): entry.read_text(encoding="utf-8") for entry in files}
+                checksums = {version: hashlib.sha256(text.encode()).hexdigest() for version, text in texts.items()}
+                edited = sorted(
+                    version
+                    for version, checksum in recorded.items()
+                    if checksum is not None and version in checksums and checksums[version] != checksum
+                )
+                if edited:
+                    raise EditedMigrationError(
+                        f"{source.component}: migrations {', '.join(edited)} were edited after they were"
+                        " applied to this database; restore them and put the change in a new migration"
+                    )
+                for version, text in texts.items():
+                    if version in recorded:
+                        if recorded[version] is None:
+                            await conn.execute(
+                                "UPDATE schema_migrations SET checksum = $3 WHERE component = $1 AND version = $2",
+                                source.component,
+                                version,
+                                checksums[version],
+                            )
                         continue
                     async with conn.transaction():
-                        await conn.execute(entry.read_text(encoding="utf-8"))
+                        await conn.execute(text)
                         await conn.execute(
-                            "INSERT INTO schema_migrations (component, version) VALUES ($1, $2)",
+                            "INSERT INTO schema_migrations (component, version, checksum) VALUES ($1, $2, $3)",
                             source.component,
                             version,
+                            checksums[version],
                         )
                     log.info("migration_applied", component=source.component, version=version)
                     applied_now.append(f"{source.component}/{version}")
