@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from importlib import resources
 from importlib.resources.abc import Traversable
 
@@ -34,6 +34,29 @@ TRANSIENT_DB_ERRORS: tuple[type[BaseException], ...] = (
     # before its socket closes; its first statement then fails with this protocol-state error.
     asyncpg.exceptions.InternalClientError,
 )
+
+class Rows:
+    """Typed rows sent to PostgreSQL as one array parameter per column, so one statement
+    writes any number of them and its parameters come from the row type, never counted by
+    hand. `row_type` is a dataclass; `sql_types` gives each of its fields' PostgreSQL type.
+
+        DECISIONS = Rows(Decision, {"complaint_id": "uuid", "department": "text"})
+        f"INSERT INTO t (complaint_id, department) SELECT complaint_id, department FROM {DECISIONS.unnest}"
+        await conn.execute(sql, *DECISIONS.params(decisions))
+
+    `unnest` numbers rows by `position` (their order in the sequence)."""
+
+    def __init__(self, row_type: type, sql_types: dict[str, str]) -> None:
+        names = [field.name for field in fields(row_type)]
+        if sorted(names) != sorted(sql_types):
+            raise ValueError(f"{row_type.__name__}: SQL types for {sorted(sql_types)}, fields are {sorted(names)}")
+        self.names = tuple(names)
+        arrays = ", ".join(f"${n}::{sql_types[name]}[]" for n, name in enumerate(names, start=1))
+        self.unnest = f"unnest({arrays}) WITH ORDINALITY AS incoming({', '.join(names)}, position)"
+
+    def params(self, rows: Sequence[object]) -> list[list[object]]:
+        return [[getattr(row, name) for row in rows] for name in self.names]
+
 
 _MIGRATION_LOCK_KEY = 0x5167A9  # any constant; serialises concurrent replicas' migrations
 

@@ -91,36 +91,31 @@ async def submit_complaint(
         min_photos=policy.min_photos,
         max_photos=policy.max_photos,
     )
-    if retry is None and not command.photo_ids:
-        # Nothing to replay, no photos to lock: one statement, atomic on its own.
-        complaint = await _store(conn=conn, complaint=complaint, sealer=sealer, correlation_id=correlation_id)
+    async with conn.transaction():
+        replay = await _replay_or_claim(conn=conn, retry=retry, sealer=sealer, ttl_s=retry_ttl_s)
+        if replay is not None:
+            return replay
+        photos = await _judge_photos(
+            conn=conn,
+            photo_ids=command.photo_ids,
+            category=command.category,
+            reported=(command.location.lat, command.location.lon) if command.location else None,
+            policy=policy,
+        )
+        complaint = await _store(
+            conn=conn,
+            complaint=dataclasses.replace(complaint, photos=photos),
+            sealer=sealer,
+            correlation_id=correlation_id,
+        )
+        if photos:
+            await repository.attach_photos(
+                conn=conn,
+                complaint_id=complaint.id,
+                photos=[(photo.id, photo.verdict, list(photo.reasons)) for photo in photos],
+            )
         outcome = Outcome(status_code=201, body=domain.ComplaintReceipt.of(complaint).to_json())
-    else:
-        async with conn.transaction():
-            replay = await _replay_or_claim(conn=conn, retry=retry, sealer=sealer, ttl_s=retry_ttl_s)
-            if replay is not None:
-                return replay
-            photos = await _judge_photos(
-                conn=conn,
-                photo_ids=command.photo_ids,
-                category=command.category,
-                reported=(command.location.lat, command.location.lon) if command.location else None,
-                policy=policy,
-            )
-            complaint = await _store(
-                conn=conn,
-                complaint=dataclasses.replace(complaint, photos=photos),
-                sealer=sealer,
-                correlation_id=correlation_id,
-            )
-            if photos:
-                await repository.attach_photos(
-                    conn=conn,
-                    complaint_id=complaint.id,
-                    photos=[(photo.id, photo.verdict, list(photo.reasons)) for photo in photos],
-                )
-            outcome = Outcome(status_code=201, body=domain.ComplaintReceipt.of(complaint).to_json())
-            await _remember(conn=conn, retry=retry, sealer=sealer, outcome=outcome)
+        await _remember(conn=conn, retry=retry, sealer=sealer, outcome=outcome)
     log.info(
         "complaint_submitted",
         complaint_id=str(complaint.id),
