@@ -58,6 +58,13 @@ class Rows:
         return [[getattr(row, name) for row in rows] for name in self.names]
 
 
+def placeholders(names: Sequence[str], *, after: Rows | None = None) -> dict[str, str]:
+    """`$n` for each named parameter, in the order given (after the arrays of `after`), to
+    format into a statement: the call then passes the values in the same order."""
+    first = len(after.names) + 1 if after is not None else 1
+    return {name: f"${n}" for n, name in enumerate(names, start=first)}
+
+
 _MIGRATION_LOCK_KEY = 0x5167A9  # any constant; serialises concurrent replicas' migrations
 
 
