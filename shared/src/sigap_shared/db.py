@@ -17,6 +17,8 @@ from importlib.resources.abc import Traversable
 import asyncpg
 import structlog
 
+from sigap_shared.retry import Backoff
+
 log = structlog.get_logger(__name__)
 
 # Errors that mean "the database is not reachable right now", as opposed to a bad statement.
@@ -95,7 +97,7 @@ async def create_pool(
 ) -> asyncpg.Pool:
     """Create a pool, retrying while the server is still starting (up to `wait_s`)."""
     deadline = asyncio.get_running_loop().time() + wait_s
-    delay = 0.2
+    backoff = Backoff()
     while True:
         try:
             return await asyncpg.create_pool(
@@ -108,9 +110,9 @@ async def create_pool(
         except TRANSIENT_DB_ERRORS as exc:
             if asyncio.get_running_loop().time() > deadline:
                 raise
+            delay = backoff.failed(exc)
             log.warning("database_unavailable_retrying", error=str(exc), retry_in_s=delay)
             await asyncio.sleep(delay)
-            delay = min(delay * 2, 5.0)
 
 
 class EditedMigrationError(RuntimeError):
