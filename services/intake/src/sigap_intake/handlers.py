@@ -27,6 +27,7 @@ from sigap_shared.events import (
 )
 from sigap_shared.consumer import distinct_complaint_runs
 from sigap_shared.outbox import add_to_outbox
+from sigap_shared.errors import Text
 
 log = structlog.get_logger(__name__)
 
@@ -160,15 +161,19 @@ async def _judge_photos(
     if missing:
         raise domain.IntakeError(
             field="photos",
-            message_id="Foto tidak ditemukan: " + ", ".join(missing) + ". Unggah foto dulu lewat /v1/photos.",
-            message_en="Photo not found: " + ", ".join(missing) + ". Upload photos first via /v1/photos.",
+            message=Text(
+                id="Foto tidak ditemukan: " + ", ".join(missing) + ". Unggah foto dulu lewat /v1/photos.",
+                en="Photo not found: " + ", ".join(missing) + ". Upload photos first via /v1/photos.",
+            ),
         )
     taken = [str(row.id) for row in rows.values() if row.in_use]
     if taken:
         raise domain.IntakeError(
             field="photos",
-            message_id="Foto sudah dilampirkan pada laporan lain: " + ", ".join(taken) + ".",
-            message_en="Photo already attached to another report: " + ", ".join(taken) + ".",
+            message=Text(
+                id="Foto sudah dilampirkan pada laporan lain: " + ", ".join(taken) + ".",
+                en="Photo already attached to another report: " + ", ".join(taken) + ".",
+            ),
         )
     own = set(photo_ids)
     judged = [
@@ -180,16 +185,18 @@ async def _judge_photos(
         codes = sorted({reason.code for photo in rejected for reason in photo.reasons})
         raise domain.IntakeError(
             field="photos",
-            message_id="Foto ditolak ("
-            + ", ".join(str(photo.id) for photo in rejected)
-            + "): "
-            + "; ".join(_reason_text(photo, "id") for photo in rejected)
-            + ". Ambil foto baru langsung di lokasi.",
-            message_en="Photo rejected ("
-            + ", ".join(str(photo.id) for photo in rejected)
-            + "): "
-            + "; ".join(_reason_text(photo, "en") for photo in rejected)
-            + ". Take a new photo on the spot.",
+            message=Text(
+                id="Foto ditolak ("
+                    + ", ".join(str(photo.id) for photo in rejected)
+                    + "): "
+                    + "; ".join(_reason_text(photo, "id") for photo in rejected)
+                    + ". Ambil foto baru langsung di lokasi.",
+                en="Photo rejected ("
+                    + ", ".join(str(photo.id) for photo in rejected)
+                    + "): "
+                    + "; ".join(_reason_text(photo, "en") for photo in rejected)
+                    + ". Take a new photo on the spot.",
+            ),
             codes=codes,
         )
     return tuple(judged)
