@@ -11,6 +11,10 @@ import asyncio
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
+from datetime import datetime
+from types import UnionType
+from typing import Annotated, Union, get_args, get_origin, get_type_hints
+from uuid import UUID
 from importlib import resources
 from importlib.resources.abc import Traversable
 
@@ -37,24 +41,43 @@ TRANSIENT_DB_ERRORS: tuple[type[BaseException], ...] = (
     asyncpg.exceptions.InternalClientError,
 )
 
+# PostgreSQL's type for a row field's Python type; `Annotated[str, "jsonb"]` says otherwise.
+_SQL_TYPES: dict[type, str] = {
+    UUID: "uuid",
+    str: "text",
+    bytes: "bytea",
+    bool: "boolean",
+    int: "integer",
+    float: "double precision",
+    datetime: "timestamptz",
+}
+
+
+def _sql_type(hint: object) -> str:
+    if get_origin(hint) is Annotated:
+        return next(meta for meta in get_args(hint)[1:] if isinstance(meta, str))
+    if get_origin(hint) in (Union, UnionType):
+        [hint] = [arg for arg in get_args(hint) if arg is not type(None)]
+        return _sql_type(hint)
+    return _SQL_TYPES[hint]  # type: ignore[index]
+
+
 class Rows:
     """Typed rows sent to PostgreSQL as one array parameter per column, so one statement
     writes any number of them and its parameters come from the row type, never counted by
-    hand. `row_type` is a dataclass; `sql_types` gives each of its fields' PostgreSQL type.
+    hand: `row_type` is a dataclass whose field types give the columns' PostgreSQL types.
 
-        DECISIONS = Rows(Decision, {"complaint_id": "uuid", "department": "text"})
-        f"INSERT INTO t (complaint_id, department) SELECT complaint_id, department FROM {DECISIONS.unnest}"
+        DECISIONS = Rows(Decision)
+        f"INSERT INTO t (complaint_id, reasons) SELECT complaint_id, reasons FROM {DECISIONS.unnest}"
         await conn.execute(sql, *DECISIONS.params(decisions))
 
-    `unnest` numbers rows by `position` (their order in the sequence)."""
+    `unnest` names the rows `incoming` and numbers them by `position` (their order)."""
 
-    def __init__(self, row_type: type, sql_types: dict[str, str]) -> None:
-        names = [field.name for field in fields(row_type)]
-        if sorted(names) != sorted(sql_types):
-            raise ValueError(f"{row_type.__name__}: SQL types for {sorted(sql_types)}, fields are {sorted(names)}")
-        self.names = tuple(names)
-        arrays = ", ".join(f"${n}::{sql_types[name]}[]" for n, name in enumerate(names, start=1))
-        self.unnest = f"unnest({arrays}) WITH ORDINALITY AS incoming({', '.join(names)}, position)"
+    def __init__(self, row_type: type) -> None:
+        hints = get_type_hints(row_type, include_extras=True)
+        self.names = tuple(field.name for field in fields(row_type))
+        arrays = ", ".join(f"${n}::{_sql_type(hints[name])}[]" for n, name in enumerate(self.names, start=1))
+        self.unnest = f"unnest({arrays}) WITH ORDINALITY AS incoming({', '.join(self.names)}, position)"
 
     def params(self, rows: Sequence[object]) -> list[list[object]]:
         return [[getattr(row, name) for row in rows] for name in self.names]

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Annotated
 from uuid import UUID
 
 import asyncpg
@@ -45,7 +46,7 @@ class OutboxRow:
     event_id: UUID
     topic: str
     key: bytes
-    headers: str  # the Kafka headers as JSON text (`headers_to_json`)
+    headers: Annotated[str, "jsonb"]  # the Kafka headers as JSON text (`headers_to_json`)
     payload: bytes
 
     @classmethod
@@ -64,7 +65,7 @@ class OutboxRow:
         )
 
 
-_ROWS = Rows(OutboxRow, {"event_id": "uuid", "topic": "text", "key": "bytea", "headers": "jsonb", "payload": "bytea"})
+_ROWS = Rows(OutboxRow)
 # An event already queued for a topic is not queued again; the relay wakes on commit when
 # anything was queued.
 _INSERT = f"""

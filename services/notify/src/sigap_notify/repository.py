@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from typing import Annotated
 from uuid import UUID
 
 import asyncpg
@@ -96,14 +97,11 @@ class _PlannedRow:
     recipient: str
     channel: str
     template: str
-    params: str  # JSON object
+    params: Annotated[str, "jsonb"]  # JSON object
     unreachable: bool
 
 
-_PLANNED = Rows(
-    _PlannedRow,
-    {"recipient": "text", "channel": "text", "template": "text", "params": "jsonb", "unreachable": "boolean"},
-)
+_PLANNED = Rows(_PlannedRow)
 _EVENT = placeholders(
     (
         "event_id", "complaint_id", "event_type", "audience", "lead", "leads", "supporters",

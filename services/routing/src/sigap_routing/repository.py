@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Annotated
 from datetime import datetime
 from uuid import UUID
 
@@ -36,9 +37,9 @@ class _DecisionRow:
     event_id: UUID
     department: str
     category: str
-    confidence: float
+    confidence: Annotated[float, "real"]
     needs_triage: bool
-    reasons: str  # JSON list
+    reasons: Annotated[str, "jsonb"]  # JSON list
     suggested_department: str | None
     inside_city: bool | None
     kecamatan_code: str | None
@@ -48,7 +49,7 @@ class _DecisionRow:
     classifier_version: str
     taxonomy_version: int
     tracking_code: str
-    reporter: str | None  # JSON object
+    reporter: Annotated[str | None, "jsonb"]  # JSON object
     reason: str  # the reasons as one line, for the history
     decided_at: datetime
 
@@ -80,30 +81,7 @@ class _DecisionRow:
         )
 
 
-_DECISION_ROWS = Rows(
-    _DecisionRow,
-    {
-        "complaint_id": "uuid",
-        "event_id": "uuid",
-        "department": "text",
-        "category": "text",
-        "confidence": "real",
-        "needs_triage": "boolean",
-        "reasons": "jsonb",
-        "suggested_department": "text",
-        "inside_city": "boolean",
-        "kecamatan_code": "text",
-        "kecamatan_name": "text",
-        "kelurahan_code": "text",
-        "kelurahan_name": "text",
-        "classifier_version": "text",
-        "taxonomy_version": "integer",
-        "tracking_code": "text",
-        "reporter": "jsonb",
-        "reason": "text",
-        "decided_at": "timestamptz",
-    },
-)
+_DECISION_ROWS = Rows(_DecisionRow)
 
 _RECORD_DECISIONS = f"""
 WITH incoming AS (
