@@ -1,6 +1,7 @@
-"""Transactional outbox. `add_to_outbox` writes events in the caller's transaction and wakes
-the relay through NOTIFY on commit; `OutboxRelay` publishes unsent rows in id order with an
-idempotent producer and marks them sent only after the broker acknowledged them.
+"""Transactional outbox. `add_to_outbox`, the only writer, queues events in the caller's
+transaction and wakes the relay through NOTIFY on commit; `OutboxRelay` publishes unsent rows
+in id order with an idempotent producer and marks them sent only after the broker
+acknowledged them.
 
 Exactly one relay per database publishes at a time (a session advisory lock), so id order is
 publication order. While Kafka is down, rows simply wait. A row the broker refuses for what it
@@ -11,14 +12,24 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Annotated
+from uuid import UUID
 
 import asyncpg
 import structlog
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
-from sigap_shared.db import TRANSIENT_DB_ERRORS
-from sigap_shared.events import Envelope, encode, headers_from_json, headers_to_json
+from sigap_shared.db import TRANSIENT_DB_ERRORS, Rows
+from sigap_shared.events import (
+    Envelope,
+    KafkaRecord,
+    encode,
+    encode_to_topic,
+    headers_from_json,
+    headers_to_json,
+)
 from sigap_shared.kafka import new_producer, refused_record
 from sigap_shared.retry import Backoff
 
@@ -28,43 +39,55 @@ NOTIFY_CHANNEL = "sigap_outbox"
 RELAY_LOCK_KEY = 0x5167A0  # one publishing relay per database
 
 
-def queue_events_sql(first: int, *, when: str = "true") -> str:
-    """The body of a data-modifying CTE that queues events, for a service that writes its own
-    rows and its events in one statement: parameters $first..$first+4 are `outbox_columns()`,
-    and `when` is a condition (e.g. "EXISTS (SELECT 1 FROM stored)") the events are queued on.
-    The statement must also wake the relay: see `wake_relay_sql`."""
-    return (
-        "INSERT INTO outbox (event_id, topic, key, headers, payload)"
-        f" SELECT * FROM unnest(${first}::uuid[], ${first + 1}::text[], ${first + 2}::bytea[],"
-        f" ${first + 3}::jsonb[], ${first + 4}::bytea[]) WHERE {when}"
-        " RETURNING 1"
-    )
+@dataclass(frozen=True, slots=True)
+class OutboxRow:
+    """One event as the relay will publish it."""
+
+    event_id: UUID
+    topic: str
+    key: bytes
+    headers: Annotated[str, "jsonb"]  # the Kafka headers as JSON text (`headers_to_json`)
+    payload: bytes
+
+    @classmethod
+    def of(cls, envelope: Envelope, *, topic: str | None = None) -> OutboxRow:
+        """The event for its own topic, or for `topic` (a department's, say) in the same format."""
+        return cls.of_record(envelope.id, encode(envelope) if topic is None else encode_to_topic(envelope, topic))
+
+    @classmethod
+    def of_record(cls, event_id: UUID, record: KafkaRecord) -> OutboxRow:
+        return cls(
+            event_id=event_id,
+            topic=record.topic,
+            key=record.key,
+            headers=headers_to_json(record.headers).decode(),
+            payload=record.value,
+        )
 
 
-def wake_relay_sql(queued: str) -> str:
-    """A scalar expression that wakes the relay on commit when the CTE `queued` queued anything."""
-    return f"(SELECT count(*) FROM (SELECT pg_notify('{NOTIFY_CHANNEL}', '') FROM {queued} LIMIT 1) AS woken)"
+_ROWS = Rows(OutboxRow)
+# An event already queued for a topic is not queued again; the relay wakes on commit when
+# anything was queued.
+_INSERT = f"""
+WITH queued AS (
+    INSERT INTO outbox ({", ".join(_ROWS.names)})
+    SELECT {", ".join(_ROWS.names)} FROM {_ROWS.unnest} ORDER BY position
+    ON CONFLICT DO NOTHING
+    RETURNING 1
+)
+SELECT count(*) FROM (SELECT pg_notify('{NOTIFY_CHANNEL}', '') FROM queued LIMIT 1) AS woken
+"""
 
 
-def outbox_columns(envelopes: Sequence[Envelope]) -> list[list[object]]:
-    records = [encode(envelope) for envelope in envelopes]
-    return [
-        [envelope.id for envelope in envelopes],
-        [record.topic for record in records],
-        [record.key for record in records],
-        [headers_to_json(record.headers).decode() for record in records],
-        [record.value for record in records],
-    ]
-
-
-_INSERT = f"WITH queued AS ({queue_events_sql(1)}) SELECT {wake_relay_sql('queued')}"
-
-
-async def add_to_outbox(*, conn: asyncpg.Connection, envelopes: Sequence[Envelope]) -> None:
-    """Queue events for publication; they leave only if the caller's transaction commits."""
-    if not envelopes:
-        return
-    await conn.execute(_INSERT, *outbox_columns(envelopes))
+async def add_to_outbox(
+    *, conn: asyncpg.Connection, envelopes: Sequence[Envelope] = (), rows: Sequence[OutboxRow] = ()
+) -> None:
+    """The one way an event reaches the outbox: queue `envelopes` (each for its own topic) and
+    then `rows` (prepared with `OutboxRow`), in that order. They leave only if the caller's
+    transaction commits, which wakes the relay."""
+    queued = [*(OutboxRow.of(envelope) for envelope in envelopes), *rows]
+    if queued:
+        await conn.execute(_INSERT, *_ROWS.params(queued))
 
 
 # Parked rows (normally none) and the rows of the same key waiting behind them.

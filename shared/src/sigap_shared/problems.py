@@ -14,24 +14,14 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from sigap_shared.db import TRANSIENT_DB_ERRORS
+from sigap_shared.errors import Text
+
+__all__ = ["Problem", "Text"]  # Text is at home in sigap_shared.errors; most APIs take it from here
 
 log = structlog.get_logger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_BASE = "/problems/"
-
-
-class Text:
-    """A message in Indonesian and English."""
-
-    __slots__ = ("id", "en")
-
-    def __init__(self, id: str, en: str) -> None:  # noqa: A002 - "id" is the language code
-        self.id = id
-        self.en = en
-
-    def pick(self, lang: str) -> str:
-        return self.en if lang == "en" else self.id
 
 
 class Problem(Exception):

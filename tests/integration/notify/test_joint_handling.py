@@ -104,10 +104,9 @@ async def test_supporting_departments_topic_carries_the_complaints_events_while_
     events, joint = _joint_complaint(lead, supporter, pseudonym)
     others = [routed(department=other), routed(department=supporter)]
     source_topic = f"test.notify.joint.{uuid.uuid4().hex}"
+    incoming = with_submissions(events + others)
     await produce_raw(
-        infra.kafka_bootstrap,
-        source_topic,
-        [(r.key, r.value, r.headers) for r in map(encode, with_submissions(events + others))],
+        infra.kafka_bootstrap, source_topic, [(r.key, r.value, r.headers) for r in map(encode, incoming)]
     )
     prefix = f"test{uuid.uuid4().hex[:8]}."
     settings = notify_settings(infra, notify_database, kafka_topic_prefix=prefix)
@@ -134,14 +133,23 @@ async def test_supporting_departments_topic_carries_the_complaints_events_while_
     tasks = [asyncio.create_task(consumer.run()), asyncio.create_task(relay.run())]
     try:
         total = sum(len(envelopes) for envelopes in expected.values())
-        await eventually(lambda: relay.published >= total, timeout_s=60)
+
+        # Not a pause to catch extras: once the consumer has handled every incoming event and
+        # the relay has published every row it queued, nothing more can reach the topics, so
+        # reading as many records as were published reads all there is.
+        async def all_handled_and_published() -> int | None:
+            handled = await notify_pool.fetchval("SELECT count(*) FROM inbox WHERE consumer = 'notify.test'")
+            queued = await notify_pool.fetchval("SELECT count(*) FROM outbox")
+            unsent = await notify_pool.fetchval("SELECT count(*) FROM outbox WHERE sent_at IS NULL")
+            done = handled >= len(incoming) and unsent == 0 and relay.published == queued
+            return queued if done else None
+
+        published = await eventually(all_handled_and_published, timeout_s=60)
+        assert published == total
         records = await collect(
-            infra.kafka_bootstrap,
-            list(topics.values()),
-            until=lambda kept: len(kept) >= total,
-            settle_s=1.0,
-            timeout_s=60,
+            infra.kafka_bootstrap, list(topics.values()), until=lambda kept: len(kept) >= published, timeout_s=60
         )
+        assert len(records) == published
     finally:
         for task in tasks:
             task.cancel()
@@ -207,7 +215,20 @@ async def test_supporting_departments_webhook_and_admins_hear_about_the_complain
                 ),
                 timeout_s=60,
             )
-            await asyncio.sleep(0.5)  # anything sent where it should not go would arrive now
+            # Not a pause: wait until every delivery notify recorded for these complaints has
+            # been sent (or given up on). A webhook is marked sent only once its receiver
+            # answered, so anything sent where it should not go has arrived by then.
+            complaints = [events[0].data.complaint_id, marker.data.complaint_id]
+
+            async def all_settled() -> bool:
+                unsettled = await notify_pool.fetchval(
+                    "SELECT count(*) FROM notifications WHERE complaint_id = ANY($1::uuid[])"
+                    " AND status IN ('pending', 'sending')",
+                    complaints,
+                )
+                return unsettled == 0
+
+            await eventually(all_settled, timeout_s=60)
 
     def ids(code: str) -> list[str]:
         return sorted(event["id"] for event in receivers[code].events)

@@ -55,7 +55,7 @@ async def _outbox_events(conn, complaint_id: uuid.UUID) -> list[ComplaintRouted]
     return [decode(headers_from_json(row["headers"]), row["payload"]).data for row in rows]
 
 
-async def test_a_poll_is_recorded_with_one_statement_each_complaint_once(routing_api):
+async def test_a_poll_is_recorded_with_two_statements_each_complaint_once(routing_api):
     engine = routing_api.engine
     handler = complaint_submitted_handler(engine)
     routed_before = submitted_envelope(category=None)
@@ -84,7 +84,9 @@ async def test_a_poll_is_recorded_with_one_statement_each_complaint_once(routing
             assert not woken.is_set()  # the relay is woken by the commit, not before
         await asyncio.wait_for(woken.wait(), timeout=10)
         await listener.remove_listener(NOTIFY_CHANNEL, wake)
-        assert len(statements) == 1
+        # The decisions with their history, then their events through the shared outbox
+        # writer: two statements however many complaints the poll holds.
+        assert len(statements) == 2 and "INSERT INTO outbox" in statements[1]
 
         for envelope in [*complaints, routed_before]:
             submitted = envelope.data

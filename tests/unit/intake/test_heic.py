@@ -11,6 +11,7 @@ import pytest
 from PIL import Image
 
 from sigap_intake import photo_checks as checks
+from sigap_intake.errors import problem_for
 from tests.unit.intake.images import (
     WIB,
     camera_heic,
@@ -85,4 +86,4 @@ def test_a_truncated_heic_is_a_clear_error():
     data = camera_heic(19, taken_at=NOW)
     with pytest.raises(checks.PhotoError) as caught:
         _facts(data[: len(data) // 2])
-    assert caught.value.code == "corrupt-image" and caught.value.status == 422
+    assert caught.value.code == "corrupt-image" and problem_for(caught.value).status == 422

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from sigap_intake import photo_checks as checks
+from sigap_intake.errors import problem_for
 from tests.unit.intake.images import (
     WIB,
     camera_photo,
@@ -46,25 +47,25 @@ def test_type_is_sniffed_from_the_bytes_not_the_name():
     for not_an_image in (b"GIF89a" + b"\0" * 20, b"%PDF-1.7\n", b"<svg></svg>"):
         with pytest.raises(checks.PhotoError) as caught:
             checks.sniff(not_an_image)
-        assert caught.value.status == 415
+        assert problem_for(caught.value).status == 415
     assert checks.sniff(b"\0\0\0\x18ftypheic\0\0\0\0mif1heic") == "heic"
     # An MP4 video is an ISO media file too, but not a HEIF image.
     with pytest.raises(checks.PhotoError) as caught:
         checks.sniff(b"\0\0\0\x18ftypisom\0\0\0\0isomiso2")
-    assert caught.value.status == 415
+    assert problem_for(caught.value).status == 415
 
 
 def test_size_and_corruption_limits():
     data = camera_photo(2, taken_at=NOW)
     with pytest.raises(checks.PhotoError) as caught:
         checks.analyse(data, max_bytes=1000, max_pixels=40_000_000, default_offset=WIB)
-    assert caught.value.status == 413
+    assert problem_for(caught.value).status == 413
     with pytest.raises(checks.PhotoError) as caught:
         checks.analyse(data, max_bytes=10**8, max_pixels=1000, default_offset=WIB)
     assert caught.value.code == "photo-too-many-pixels"
     with pytest.raises(checks.PhotoError) as caught:
         checks.analyse(data[: len(data) // 3], max_bytes=10**8, max_pixels=10**8, default_offset=WIB)
-    assert caught.value.code == "corrupt-image" and caught.value.status == 422
+    assert caught.value.code == "corrupt-image" and problem_for(caught.value).status == 422
     with pytest.raises(checks.PhotoError) as caught:
         checks.analyse(b"", max_bytes=10**8, max_pixels=10**8, default_offset=WIB)
     assert caught.value.code == "empty-file"
@@ -197,3 +198,24 @@ def test_signed_storage_keeps_the_bit_pattern():
         signed = checks.to_signed(value)
         assert -(1 << 63) <= signed < (1 << 63)
         assert signed & 0xFFFFFFFFFFFFFFFF == value
+
+
+def test_every_refusal_of_the_photo_capture_and_follow_up_rules_has_a_problem_in_intakes_table() -> None:
+    import ast
+    from pathlib import Path
+
+    import sigap_intake
+    from sigap_intake.errors import PROBLEMS
+
+    package = Path(sigap_intake.__file__).parent
+    raised = set()
+    for module in ("photo_checks.py", "capture.py", "follow_up.py"):
+        for node in ast.walk(ast.parse((package / module).read_text())):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) in {
+                "PhotoError",
+                "CaptureTokenError",
+                "FollowUpError",
+            }:
+                raised.add(node.args[0].value)
+    assert len(raised) >= 13
+    assert raised <= PROBLEMS.keys()

@@ -224,3 +224,20 @@ def test_every_template_the_planner_uses_is_seeded_in_both_languages():
     assert {(key, lang) for key in used for lang in ("id", "en")} <= seeded
     for match in re.finditer(r"'((?:[^']|'')*)'", seed):
         assert domain.template_problems(match.group(1)) == []
+
+
+def test_staff_mail_without_an_address_on_file_is_unreachable_and_other_mail_is_not() -> None:
+    planned = [
+        domain.PlannedNotification("department:DISHUB:admins", "email", "t"),
+        domain.PlannedNotification("department:DLHK:admins", "email", "t"),
+        domain.PlannedNotification("department:DLHK:admins", "dashboard", "t"),
+        domain.PlannedNotification("officer:DISHUB:budi", "email", "t"),
+        domain.PlannedNotification("officer:DISHUB:sari", "email", "t"),
+        domain.PlannedNotification("reporter:abc", "email", "t"),
+    ]
+    wanted = domain.staff_mailboxes(planned)
+    assert wanted.departments == {"DISHUB", "DLHK"}
+    assert wanted.officers == {("DISHUB", "budi"), ("DISHUB", "sari")}
+
+    on_file = domain.StaffMailboxes(departments=frozenset({"DISHUB"}), officers=frozenset({("DISHUB", "sari")}))
+    assert domain.unreachable_staff_mail(planned, on_file=on_file) == {"department:DLHK:admins", "officer:DISHUB:budi"}

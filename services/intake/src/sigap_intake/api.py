@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
 from sigap_intake import capture, domain, follow_up, handlers
 from sigap_intake.context import Context, IntakeContext, get_context
+from sigap_intake.errors import problem_for
 from sigap_intake.rate_limit import retry_after_header
 from sigap_intake.photo_checks import PhotoError
 from sigap_shared.events import ComplaintKind, GeoPoint, PhotoVerdict, Privacy
@@ -129,8 +130,10 @@ def _to_command(body: ComplaintIn) -> domain.SubmitComplaint:
         if location.lat is None or location.lon is None:
             raise domain.IntakeError(
                 field="location",
-                message_id="Lintang (lat) dan bujur (lon) harus diisi keduanya.",
-                message_en="Give both lat and lon.",
+                message=Text(
+                    id="Lintang (lat) dan bujur (lon) harus diisi keduanya.",
+                    en="Give both lat and lon.",
+                ),
             )
         point = GeoPoint(lat=location.lat, lon=location.lon)
     reporter = (
@@ -157,12 +160,12 @@ def _invalid(error: domain.IntakeError) -> Problem:
         status=422,
         slug="validation-error",
         title=Text("Data yang dikirim tidak valid", "The submitted data is not valid"),
-        detail=Text(error.message_id, error.message_en),
+        detail=error.message,
         errors=[
             {
                 "field": error.field,
                 "in": "body",
-                "message": Text(error.message_id, error.message_en),
+                "message": error.message,
                 "code": "rule",
             }
         ],
@@ -347,21 +350,6 @@ async def open_capture_session(
     )
 
 
-def _photo_problem(error: PhotoError | capture.CaptureTokenError) -> Problem:
-    titles = {
-        413: Text("Foto terlalu besar", "Photo too large"),
-        415: Text("Jenis berkas tidak didukung", "Unsupported file type"),
-        401: Text("Token kamera tidak berlaku", "Capture token not accepted"),
-        409: Text("Token kamera sudah dipakai", "Capture token already used"),
-    }
-    return Problem(
-        status=error.status,
-        slug=error.code,
-        title=titles.get(error.status, Text("Foto tidak dapat diterima", "Photo not accepted")),
-        detail=Text(error.message_id, error.message_en),
-    )
-
-
 @router.post(
     "/photos",
     status_code=status.HTTP_201_CREATED,
@@ -406,7 +394,7 @@ async def upload_photo(
             device_position=_device_position(device_lat, device_lon, device_accuracy_m, context.policy),
         )
     except (PhotoError, capture.CaptureTokenError) as error:
-        raise _photo_problem(error) from None
+        raise problem_for(error) from None
     except domain.RetryKeyReused:
         raise _retry_key_reused() from None
     body = outcome.body
@@ -514,19 +502,6 @@ class TrackingOut(BaseModel):
     timeline: list[TimelineEntryOut]
 
 
-def _follow_up_problem(error: follow_up.FollowUpError) -> Problem:
-    titles = {
-        404: Text("Laporan tidak ditemukan", "Report not found"),
-        409: Text("Tindak lanjut tidak dapat diproses", "Follow-up not possible"),
-    }
-    return Problem(
-        status=error.status,
-        slug=error.code,
-        title=titles.get(error.status, Text("Tindak lanjut ditolak", "Follow-up refused")),
-        detail=Text(error.message_id, error.message_en),
-    )
-
-
 def _token(header: str | None, query: str | None) -> str | None:
     return header or query
 
@@ -546,7 +521,7 @@ async def track(
     try:
         view = await handlers.track(conn=conn, tracking_code=tracking_code, token=_token(x_follow_up_token, token))
     except follow_up.FollowUpError as error:
-        raise _follow_up_problem(error) from None
+        raise problem_for(error) from None
     return TrackingOut.model_validate(view)
 
 
@@ -599,7 +574,7 @@ async def add_information(
             policy=context.policy,
         )
     except follow_up.FollowUpError as error:
-        raise _follow_up_problem(error) from None
+        raise problem_for(error) from None
     except domain.IntakeError as error:
         raise _invalid(error) from None
     return _accepted(envelope, Text("Informasi tambahan diterima.", "Additional information received."), request)
@@ -625,7 +600,7 @@ async def rate(
             conn=conn, tracking_code=tracking_code, token=x_follow_up_token, rating=body.rating, comment=body.comment
         )
     except follow_up.FollowUpError as error:
-        raise _follow_up_problem(error) from None
+        raise problem_for(error) from None
     return _accepted(envelope, Text("Terima kasih atas penilaian Anda.", "Thank you for your rating."), request)
 
 
@@ -654,7 +629,7 @@ async def reopen(
             window_days=context.settings.reopen_window_days,
         )
     except follow_up.FollowUpError as error:
-        raise _follow_up_problem(error) from None
+        raise problem_for(error) from None
     return _accepted(
         envelope,
         Text("Permintaan pembukaan kembali diterima.", "Your request to reopen the report was received."),

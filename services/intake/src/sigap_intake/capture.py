@@ -12,42 +12,42 @@ import jwt
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from sigap_shared.errors import DomainError, Text
+
 AUDIENCE = "sigap-intake-capture"
 
 
-class CaptureTokenError(Exception):
-    def __init__(self, *, code: str, status: int, message_id: str, message_en: str) -> None:
-        super().__init__(message_en)
-        self.code = code
-        self.status = status
-        self.message_id = message_id
-        self.message_en = message_en
+class CaptureTokenError(DomainError):
+    """A capture token the upload cannot be accepted with (expired, invalid, used)."""
 
 
 def expired() -> CaptureTokenError:
     return CaptureTokenError(
-        code="capture-token-expired",
-        status=401,
-        message_id="Token kamera sudah kedaluwarsa; buka kamera lagi untuk mendapatkan token baru.",
-        message_en="The capture token has expired; open the camera again to get a new one.",
+        "capture-token-expired",
+        Text(
+            id="Token kamera sudah kedaluwarsa; buka kamera lagi untuk mendapatkan token baru.",
+            en="The capture token has expired; open the camera again to get a new one.",
+        ),
     )
 
 
 def invalid() -> CaptureTokenError:
     return CaptureTokenError(
-        code="capture-token-invalid",
-        status=401,
-        message_id="Token kamera tidak valid; foto harus diambil langsung lewat aplikasi.",
-        message_en="The capture token is not valid; photos must be taken live in the app.",
+        "capture-token-invalid",
+        Text(
+            id="Token kamera tidak valid; foto harus diambil langsung lewat aplikasi.",
+            en="The capture token is not valid; photos must be taken live in the app.",
+        ),
     )
 
 
 def already_used() -> CaptureTokenError:
     return CaptureTokenError(
-        code="capture-token-used",
-        status=409,
-        message_id="Token kamera sudah dipakai untuk foto lain; satu token untuk satu foto.",
-        message_en="The capture token was already used for another photo; one token per photo.",
+        "capture-token-used",
+        Text(
+            id="Token kamera sudah dipakai untuk foto lain; satu token untuk satu foto.",
+            en="The capture token was already used for another photo; one token per photo.",
+        ),
     )
 
 

@@ -12,6 +12,7 @@ from uuid import UUID
 
 from sigap_intake.photo_checks import VERDICT_RANK, Reason, Verdict
 
+from sigap_shared.errors import DomainError, Text
 from sigap_shared.events import (
     ComplaintKind,
     ComplaintSubmitted,
@@ -28,16 +29,12 @@ SOURCE = "sigap/intake"
 TRACKING_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 
-class IntakeError(Exception):
+class IntakeError(DomainError):
     """A submission that breaks a rule; `field` names the offending input."""
 
-    def __init__(
-        self, *, field: str, message_id: str, message_en: str, codes: list[str] | None = None
-    ) -> None:
-        super().__init__(message_en)
+    def __init__(self, *, field: str, message: Text, codes: list[str] | None = None) -> None:
+        super().__init__("validation-error", message)
         self.field = field
-        self.message_id = message_id
-        self.message_en = message_en
         self.codes = codes or []
 
 
@@ -145,28 +142,36 @@ def accept(
     if len(set(command.photo_ids)) != len(command.photo_ids):
         raise IntakeError(
             field="photos",
-            message_id="Foto yang sama disebut lebih dari sekali.",
-            message_en="The same photo is listed more than once.",
+            message=Text(
+                id="Foto yang sama disebut lebih dari sekali.",
+                en="The same photo is listed more than once.",
+            ),
         )
     if not min_photos <= len(command.photo_ids) <= max_photos:
         raise IntakeError(
             field="photos",
-            message_id=f"Lampirkan {min_photos} sampai {max_photos} foto kejadian.",
-            message_en=f"Attach {min_photos} to {max_photos} photos of the problem.",
+            message=Text(
+                id=f"Lampirkan {min_photos} sampai {max_photos} foto kejadian.",
+                en=f"Attach {min_photos} to {max_photos} photos of the problem.",
+            ),
         )
     if command.privacy == "anonim" and reporter is not None and not reporter.is_empty:
         raise IntakeError(
             field="reporter",
-            message_id="Laporan anonim tidak boleh menyertakan identitas pelapor; hapus data pelapor "
-            "atau pilih privasi 'rahasia'.",
-            message_en="Anonymous reports carry no reporter identity; remove the reporter data or "
-            "choose privacy 'rahasia'.",
+            message=Text(
+                id="Laporan anonim tidak boleh menyertakan identitas pelapor; hapus data pelapor "
+                    "atau pilih privasi 'rahasia'.",
+                en="Anonymous reports carry no reporter identity; remove the reporter data or "
+                    "choose privacy 'rahasia'.",
+            ),
         )
     if command.location is None and not command.address:
         raise IntakeError(
             field="location",
-            message_id="Sertakan lokasi (lat/lon) atau alamat kejadian.",
-            message_en="Give a location (lat/lon) or an address.",
+            message=Text(
+                id="Sertakan lokasi (lat/lon) atau alamat kejadian.",
+                en="Give a location (lat/lon) or an address.",
+            ),
         )
     has_reporter = reporter is not None and not reporter.is_empty
     return AcceptedComplaint(

@@ -8,26 +8,23 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sigap_intake.domain import hash_token
+from sigap_shared.errors import DomainError, Text
 
 CLOSED_STATUSES = frozenset({"selesai", "ditolak"})
 
 
-class FollowUpError(Exception):
-    def __init__(self, *, code: str, status: int, message_id: str, message_en: str) -> None:
-        super().__init__(message_en)
-        self.code = code
-        self.status = status
-        self.message_id = message_id
-        self.message_en = message_en
+class FollowUpError(DomainError):
+    """A follow-up its rules refuse (unknown complaint or wrong token, closed, too late)."""
 
 
 def not_found() -> FollowUpError:
     # Same answer for an unknown code and a wrong token: codes cannot be probed for existence.
     return FollowUpError(
-        code="complaint-not-found",
-        status=404,
-        message_id="Laporan tidak ditemukan, atau token tindak lanjut salah. Periksa kode dan token Anda.",
-        message_en="Report not found, or the follow-up token is wrong. Check your code and token.",
+        "complaint-not-found",
+        Text(
+            id="Laporan tidak ditemukan, atau token tindak lanjut salah. Periksa kode dan token Anda.",
+            en="Report not found, or the follow-up token is wrong. Check your code and token.",
+        ),
     )
 
 
@@ -62,46 +59,51 @@ class TrackedComplaint:
 def check_can_add_information(complaint: TrackedComplaint) -> None:
     if complaint.status in CLOSED_STATUSES:
         raise FollowUpError(
-            code="complaint-closed",
-            status=409,
-            message_id="Laporan sudah ditutup; informasi tambahan tidak bisa dikirim. Jika masalah belum "
-            "selesai, ajukan pembukaan kembali.",
-            message_en="The report is closed; no more information can be added. If the problem is not "
-            "solved, ask to reopen it.",
+            "complaint-closed",
+            Text(
+                id="Laporan sudah ditutup; informasi tambahan tidak bisa dikirim. Jika masalah belum "
+                    "selesai, ajukan pembukaan kembali.",
+                en="The report is closed; no more information can be added. If the problem is not "
+                    "solved, ask to reopen it.",
+            ),
         )
 
 
 def check_can_rate(complaint: TrackedComplaint) -> None:
     if complaint.status != "selesai":
         raise FollowUpError(
-            code="not-finished",
-            status=409,
-            message_id="Penilaian hanya bisa diberikan setelah laporan selesai ditangani.",
-            message_en="A rating can only be given once the report has been resolved.",
+            "not-finished",
+            Text(
+                id="Penilaian hanya bisa diberikan setelah laporan selesai ditangani.",
+                en="A rating can only be given once the report has been resolved.",
+            ),
         )
     if complaint.rating is not None:
         raise FollowUpError(
-            code="already-rated",
-            status=409,
-            message_id="Laporan ini sudah Anda nilai.",
-            message_en="You have already rated this report.",
+            "already-rated",
+            Text(
+                id="Laporan ini sudah Anda nilai.",
+                en="You have already rated this report.",
+            ),
         )
 
 
 def check_can_reopen(complaint: TrackedComplaint, *, now: datetime, window: timedelta) -> None:
     if complaint.status != "selesai":
         raise FollowUpError(
-            code="not-finished",
-            status=409,
-            message_id="Hanya laporan yang sudah selesai yang bisa dibuka kembali.",
-            message_en="Only a resolved report can be reopened.",
+            "not-finished",
+            Text(
+                id="Hanya laporan yang sudah selesai yang bisa dibuka kembali.",
+                en="Only a resolved report can be reopened.",
+            ),
         )
     if complaint.status_changed_at is not None and now - complaint.status_changed_at > window:
         raise FollowUpError(
-            code="reopen-window-passed",
-            status=409,
-            message_id=f"Batas waktu pembukaan kembali ({window.days} hari setelah selesai) sudah lewat; "
-            "silakan kirim laporan baru.",
-            message_en=f"The reopen window ({window.days} days after resolution) has passed; "
-            "please submit a new report.",
+            "reopen-window-passed",
+            Text(
+                id=f"Batas waktu pembukaan kembali ({window.days} hari setelah selesai) sudah lewat; "
+                    "silakan kirim laporan baru.",
+                en=f"The reopen window ({window.days} days after resolution) has passed; "
+                    "please submit a new report.",
+            ),
         )

@@ -28,6 +28,7 @@ from sigap_shared.events import (
 )
 from sigap_shared.consumer import distinct_complaint_runs
 from sigap_shared.outbox import add_to_outbox
+from sigap_shared.errors import Text
 
 log = structlog.get_logger(__name__)
 
@@ -92,36 +93,31 @@ async def submit_complaint(
         min_photos=policy.min_photos,
         max_photos=policy.max_photos,
     )
-    if retry is None and not command.photo_ids:
-        # Nothing to replay, no photos to lock: one statement, atomic on its own.
-        complaint = await _store(conn=conn, complaint=complaint, sealer=sealer, correlation_id=correlation_id)
+    async with conn.transaction():
+        replay = await _replay_or_claim(conn=conn, retry=retry, sealer=sealer, ttl_s=retry_ttl_s)
+        if replay is not None:
+            return replay
+        photos = await _judge_photos(
+            conn=conn,
+            photo_ids=command.photo_ids,
+            category=command.category,
+            reported=(command.location.lat, command.location.lon) if command.location else None,
+            policy=policy,
+        )
+        complaint = await _store(
+            conn=conn,
+            complaint=dataclasses.replace(complaint, photos=photos),
+            sealer=sealer,
+            correlation_id=correlation_id,
+        )
+        if photos:
+            await repository.attach_photos(
+                conn=conn,
+                complaint_id=complaint.id,
+                photos=[(photo.id, photo.verdict, list(photo.reasons)) for photo in photos],
+            )
         outcome = Outcome(status_code=201, body=domain.ComplaintReceipt.of(complaint).to_json())
-    else:
-        async with conn.transaction():
-            replay = await _replay_or_claim(conn=conn, retry=retry, sealer=sealer, ttl_s=retry_ttl_s)
-            if replay is not None:
-                return replay
-            photos = await _judge_photos(
-                conn=conn,
-                photo_ids=command.photo_ids,
-                category=command.category,
-                reported=(command.location.lat, command.location.lon) if command.location else None,
-                policy=policy,
-            )
-            complaint = await _store(
-                conn=conn,
-                complaint=dataclasses.replace(complaint, photos=photos),
-                sealer=sealer,
-                correlation_id=correlation_id,
-            )
-            if photos:
-                await repository.attach_photos(
-                    conn=conn,
-                    complaint_id=complaint.id,
-                    photos=[(photo.id, photo.verdict, list(photo.reasons)) for photo in photos],
-                )
-            outcome = Outcome(status_code=201, body=domain.ComplaintReceipt.of(complaint).to_json())
-            await _remember(conn=conn, retry=retry, sealer=sealer, outcome=outcome)
+        await _remember(conn=conn, retry=retry, sealer=sealer, outcome=outcome)
     log.info(
         "complaint_submitted",
         complaint_id=str(complaint.id),
@@ -166,15 +162,19 @@ async def _judge_photos(
     if missing:
         raise domain.IntakeError(
             field="photos",
-            message_id="Foto tidak ditemukan: " + ", ".join(missing) + ". Unggah foto dulu lewat /v1/photos.",
-            message_en="Photo not found: " + ", ".join(missing) + ". Upload photos first via /v1/photos.",
+            message=Text(
+                id="Foto tidak ditemukan: " + ", ".join(missing) + ". Unggah foto dulu lewat /v1/photos.",
+                en="Photo not found: " + ", ".join(missing) + ". Upload photos first via /v1/photos.",
+            ),
         )
     taken = [str(row.id) for row in rows.values() if row.in_use]
     if taken:
         raise domain.IntakeError(
             field="photos",
-            message_id="Foto sudah dilampirkan pada laporan lain: " + ", ".join(taken) + ".",
-            message_en="Photo already attached to another report: " + ", ".join(taken) + ".",
+            message=Text(
+                id="Foto sudah dilampirkan pada laporan lain: " + ", ".join(taken) + ".",
+                en="Photo already attached to another report: " + ", ".join(taken) + ".",
+            ),
         )
     own = set(photo_ids)
     judged = [
@@ -186,16 +186,18 @@ async def _judge_photos(
         codes = sorted({reason.code for photo in rejected for reason in photo.reasons})
         raise domain.IntakeError(
             field="photos",
-            message_id="Foto ditolak ("
-            + ", ".join(str(photo.id) for photo in rejected)
-            + "): "
-            + "; ".join(_reason_text(photo, "id") for photo in rejected)
-            + ". Ambil foto baru langsung di lokasi.",
-            message_en="Photo rejected ("
-            + ", ".join(str(photo.id) for photo in rejected)
-            + "): "
-            + "; ".join(_reason_text(photo, "en") for photo in rejected)
-            + ". Take a new photo on the spot.",
+            message=Text(
+                id="Foto ditolak ("
+                    + ", ".join(str(photo.id) for photo in rejected)
+                    + "): "
+                    + "; ".join(_reason_text(photo, "id") for photo in rejected)
+                    + ". Ambil foto baru langsung di lokasi.",
+                en="Photo rejected ("
+                    + ", ".join(str(photo.id) for photo in rejected)
+                    + "): "
+                    + "; ".join(_reason_text(photo, "en") for photo in rejected)
+                    + ". Take a new photo on the spot.",
+            ),
             codes=codes,
         )
     return tuple(judged)

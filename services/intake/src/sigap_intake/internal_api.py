@@ -98,7 +98,7 @@ async def verify_follow_up(body: VerifyFollowUpIn, conn: Conn, context: Context)
         )
     complaint = await repository.tracked_complaint(conn=conn, tracking_code=body.tracking_code)
     if complaint is None or not complaint.token_matches(body.follow_up_token):
-        raise _not_found(follow_up.not_found().message_id, follow_up.not_found().message_en)
+        raise _not_found(follow_up.not_found().message.id, follow_up.not_found().message.en)
     return VerifiedOut(complaint_id=complaint.id)
 
 

@@ -299,7 +299,7 @@ async def post_request(request: Request, fmt: str, conn: Conn, context: Context)
         try:
             outcome = await handlers.submit_complaint(conn=conn, command=command, sealer=context.sealer, policy=policy)
         except domain.IntakeError as error:
-            raise Open311Error(400, Text(error.message_id, error.message_en)) from None
+            raise Open311Error(400, error.message) from None
     except Open311Error as error:
         return _error(request, fmt, error)
     receipt = domain.ComplaintReceipt.from_json(outcome.body)

@@ -24,6 +24,7 @@ from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 from sigap_intake import content_credentials
 from sigap_intake.content_credentials import ContentCredentials
 from sigap_shared.storable import clean_text, within
+from sigap_shared.errors import DomainError, Text
 
 Verdict = Literal["verified_live", "suspicious", "rejected"]
 VERDICT_RANK: dict[str, int] = {"verified_live": 0, "suspicious": 1, "rejected": 2}
@@ -35,7 +36,12 @@ SUFFIXES = {"jpeg": ".jpg", "png": ".png", "heic": ".heic"}
 # shoot HEIC): the `ftyp` box's major brand.
 _HEIF_BRANDS = frozenset({b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1"})
 
-_SRGB = ImageCms.createProfile("sRGB")
+
+@functools.cache
+def _srgb() -> ImageCms.ImageCmsProfile:
+    """The sRGB profile public copies are converted to, made on first use rather than at import."""
+    return ImageCms.createProfile("sRGB")
+
 
 # EXIF tags (TIFF/EXIF 2.32 numbering).
 _MAKE, _MODEL, _SOFTWARE = 0x010F, 0x0110, 0x0131
@@ -56,15 +62,8 @@ _EDITORS = re.compile(
 )
 
 
-class PhotoError(Exception):
+class PhotoError(DomainError):
     """An upload that cannot be accepted at all (wrong type, too big, corrupt)."""
-
-    def __init__(self, *, code: str, status: int, message_id: str, message_en: str) -> None:
-        super().__init__(message_en)
-        self.code = code
-        self.status = status
-        self.message_id = message_id
-        self.message_en = message_en
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,10 +133,11 @@ def sniff(data: bytes) -> str:
     if data[4:8] == b"ftyp" and data[8:12] in _HEIF_BRANDS:
         return "heic"
     raise PhotoError(
-        code="unsupported-image-type",
-        status=415,
-        message_id="Berkas ini bukan foto JPEG, HEIC atau PNG.",
-        message_en="This file is not a JPEG, HEIC or PNG photo.",
+        "unsupported-image-type",
+        Text(
+            id="Berkas ini bukan foto JPEG, HEIC atau PNG.",
+            en="This file is not a JPEG, HEIC or PNG photo.",
+        ),
     )
 
 
@@ -160,14 +160,19 @@ def analyse(
 ) -> PhotoFacts:
     if not data:
         raise PhotoError(
-            code="empty-file", status=422, message_id="Berkas foto kosong.", message_en="The photo file is empty."
+            "empty-file",
+            Text(
+                id="Berkas foto kosong.",
+                en="The photo file is empty.",
+            ),
         )
     if len(data) > max_bytes:
         raise PhotoError(
-            code="photo-too-large",
-            status=413,
-            message_id=f"Foto terlalu besar: maksimal {_size(max_bytes)}.",
-            message_en=f"The photo is too large: at most {_size(max_bytes)}.",
+            "photo-too-large",
+            Text(
+                id=f"Foto terlalu besar: maksimal {_size(max_bytes)}.",
+                en=f"The photo is too large: at most {_size(max_bytes)}.",
+            ),
         )
     kind = sniff(data)
     try:
@@ -176,10 +181,11 @@ def analyse(
             image = _open(data, kind)
             if image.width * image.height > max_pixels:
                 raise PhotoError(
-                    code="photo-too-many-pixels",
-                    status=413,
-                    message_id=f"Resolusi foto terlalu besar: maksimal {max_pixels // 1_000_000} megapiksel.",
-                    message_en=f"The photo's resolution is too large: at most {max_pixels // 1_000_000} megapixels.",
+                    "photo-too-many-pixels",
+                    Text(
+                        id=f"Resolusi foto terlalu besar: maksimal {max_pixels // 1_000_000} megapiksel.",
+                        en=f"The photo's resolution is too large: at most {max_pixels // 1_000_000} megapixels.",
+                    ),
                 )
             exif = image.getexif()
             image.load()
@@ -188,10 +194,11 @@ def analyse(
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError,
             Image.DecompressionBombWarning) as exc:
         raise PhotoError(
-            code="corrupt-image",
-            status=422,
-            message_id="Berkas foto rusak atau tidak lengkap; ambil dan kirim ulang fotonya.",
-            message_en="The photo file is damaged or incomplete; take and send it again.",
+            "corrupt-image",
+            Text(
+                id="Berkas foto rusak atau tidak lengkap; ambil dan kirim ulang fotonya.",
+                en="The photo file is damaged or incomplete; take and send it again.",
+            ),
         ) from exc
     exif_ifd = exif.get_ifd(_EXIF_IFD) if exif else {}
     gps_ifd = exif.get_ifd(_GPS_IFD) if exif else {}
@@ -243,7 +250,7 @@ def public_copy(data: bytes) -> bytes:
     if icc_profile:
         try:
             image = ImageCms.profileToProfile(
-                image, ImageCms.ImageCmsProfile(io.BytesIO(icc_profile)), _SRGB, outputMode=image.mode
+                image, ImageCms.ImageCmsProfile(io.BytesIO(icc_profile)), _srgb(), outputMode=image.mode
             )
         except (ImageCms.PyCMSError, OSError, ValueError):
             pass  # an unreadable profile: keep the pixels as they are

@@ -14,7 +14,7 @@ from sigap_intake import photo_checks
 from sigap_intake.capture import CaptureSession, VideoTrack
 from sigap_intake.domain import AcceptedComplaint, RetryKey
 from sigap_shared.events import Envelope
-from sigap_shared.outbox import outbox_columns, queue_events_sql, wake_relay_sql
+from sigap_shared.outbox import add_to_outbox
 
 
 # -- idempotency keys ---------------------------------------------------------------------
@@ -73,22 +73,6 @@ async def store_retry_response(
 # -- complaints ---------------------------------------------------------------------------
 
 
-# The complaint and its events in one statement: atomic by itself, so a submission without
-# photos or retry key needs no transaction around it (no BEGIN and COMMIT round trips).
-_INSERT_COMPLAINT = f"""
-    WITH stored AS (
-        INSERT INTO complaints (
-            id, tracking_code, follow_up_token_hash, kind, title, description, category,
-            lat, lon, address, privacy, reporter_pseudonym, reporter_identity, photo_verdict,
-            photo_gps_far, submitted_at, publicly_visible)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
-        ON CONFLICT (tracking_code) DO NOTHING
-        RETURNING 1
-    ), queued AS ({queue_events_sql(18, when="EXISTS (SELECT 1 FROM stored)")})
-    SELECT EXISTS (SELECT 1 FROM stored) AS stored, {wake_relay_sql("queued")} AS woken
-"""
-
-
 async def insert_complaint(
     *,
     conn: asyncpg.Connection,
@@ -96,11 +80,19 @@ async def insert_complaint(
     sealed_identity: bytes | None,
     events: Sequence[Envelope],
 ) -> bool:
-    """Store the complaint and queue its events; False (and nothing written) when the tracking
-    code is already taken (the caller draws a new one)."""
+    """Store the complaint and queue its events (in the caller's transaction); False (and
+    nothing written) when the tracking code is already taken (the caller draws a new one)."""
     command = complaint.command
     inserted = await conn.fetchval(
-        _INSERT_COMPLAINT,
+        """
+        INSERT INTO complaints (
+            id, tracking_code, follow_up_token_hash, kind, title, description, category,
+            lat, lon, address, privacy, reporter_pseudonym, reporter_identity, photo_verdict,
+            photo_gps_far, submitted_at, publicly_visible)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+        ON CONFLICT (tracking_code) DO NOTHING
+        RETURNING true
+        """,
         complaint.id,
         complaint.tracking_code,
         complaint.follow_up_token_hash,
@@ -118,9 +110,11 @@ async def insert_complaint(
         any(r.code == "gps_far_from_location" for p in complaint.photos for r in p.reasons),
         complaint.submitted_at,
         command.is_listed_publicly,
-        *outbox_columns(events),
     )
-    return bool(inserted)
+    if not inserted:
+        return False
+    await add_to_outbox(conn=conn, envelopes=events)
+    return True
 
 
 async def sealed_identity_of(*, conn: asyncpg.Connection, complaint_id: UUID) -> bytes | None:

@@ -23,6 +23,7 @@ from sigap_notify import domain, lookups, repository
 from sigap_notify.channels import Channel, Delivery, RetryLater, Undeliverable
 from sigap_notify.metrics import count_deliveries
 from sigap_shared.db import TRANSIENT_DB_ERRORS
+from sigap_shared.retry import Backoff
 
 log = structlog.get_logger(__name__)
 
@@ -99,24 +100,26 @@ class Dispatcher:
     async def _listen(self) -> None:
         """LISTEN for new deliveries so they leave right after the consumer commits; polling
         remains the fallback while this connection is down."""
-        delay = 0.5
+        backoff = Backoff(first_s=0.5, max_s=10.0)
         while True:
             try:
                 conn = await asyncpg.connect(**self._connect_kwargs)
                 try:
                     await conn.add_listener(repository.WAKE_CHANNEL, lambda *_: self.wake())
-                    delay = 0.5
+                    backoff.succeeded()
                     while not conn.is_closed():
                         await asyncio.sleep(5)
                         await conn.execute("SELECT 1")
                 finally:
                     await conn.close(timeout=2)
+                error: BaseException = ConnectionError("listener connection closed")
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # noqa: BLE001 - the listener is an optimisation; polling goes on
-                log.warning("dispatcher_listener_down", error=repr(exc), retry_in_s=delay)
+                error = exc
+            delay = backoff.failed(error)
+            log.warning("dispatcher_listener_down", error=repr(error), retry_in_s=delay)
             await asyncio.sleep(delay)
-            delay = min(delay * 2, 10.0)
 
     async def _recover_loop(self) -> None:
         resendable = [name for name, channel in self._channels.items() if channel.resend_safe]
@@ -136,23 +139,21 @@ class Dispatcher:
 
     async def _channel_loop(self, channel_name: str) -> None:
         wake = self._wake[channel_name]
-        delay = 0.2
+        backoff = Backoff()
         while True:
             wake.clear()
             try:
                 handled = await self.dispatch_once(channel_name)
-                delay = 0.2
+                backoff.succeeded()
             except asyncio.CancelledError:
                 raise
             except TRANSIENT_DB_ERRORS as exc:
                 log.warning("dispatcher_database_unavailable", channel=channel_name, error=repr(exc))
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 5.0)
+                await asyncio.sleep(backoff.failed(exc))
                 continue
-            except Exception:
+            except Exception as exc:
                 log.exception("dispatcher_crashed", channel=channel_name)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 5.0)
+                await asyncio.sleep(backoff.failed(exc))
                 continue
             if handled < self._batch_size:
                 try:

@@ -72,6 +72,52 @@ def plan(envelope: Envelope, *, department: str | None = None) -> list[PlannedNo
     return []
 
 
+@dataclass(frozen=True, slots=True)
+class StaffMailboxes:
+    """Which staff have an e-mail address on file: departments, and officers as
+    (department, username)."""
+
+    departments: frozenset[str] = frozenset()
+    officers: frozenset[tuple[str, str]] = frozenset()
+
+
+def _staff_mailbox(item: PlannedNotification) -> tuple[str, str | None] | None:
+    """(department, officer username or None) when `item` is e-mail to staff: a department's
+    (`department:<CODE>:…`) or a field officer's (`officer:<CODE>:<username>`); else None."""
+    if item.channel != "email":
+        return None
+    kind, department, username = (item.recipient.split(":") + ["", ""])[:3]
+    if kind == "department":
+        return department, None
+    if kind == "officer":
+        return department, username
+    return None
+
+
+def staff_mailboxes(planned: Sequence[PlannedNotification]) -> StaffMailboxes:
+    """The staff that planned e-mail goes to (reporters are not staff)."""
+    mailboxes = [mailbox for mailbox in map(_staff_mailbox, planned) if mailbox is not None]
+    return StaffMailboxes(
+        departments=frozenset(department for department, username in mailboxes if username is None),
+        officers=frozenset((department, username) for department, username in mailboxes if username is not None),
+    )
+
+
+def unreachable_staff_mail(planned: Sequence[PlannedNotification], *, on_file: StaffMailboxes) -> set[str]:
+    """Recipients of planned staff e-mail without any address on file (`on_file`): such a
+    delivery is recorded undeliverable at once instead of being claimed and then settled."""
+    unreachable: set[str] = set()
+    for item in planned:
+        mailbox = _staff_mailbox(item)
+        if mailbox is None:
+            continue
+        department, username = mailbox
+        known = department in on_file.departments if username is None else mailbox in on_file.officers
+        if not known:
+            unreachable.add(item.recipient)
+    return unreachable
+
+
 def officer_recipient(department: str, username: str) -> str:
     """`officer:<DEPT>:<username>`: a field officer of a department (usernames hold no `:`)."""
     return f"{OFFICER_PREFIX}{department}:{username}"
@@ -182,11 +228,11 @@ def supporters_after(envelope: Envelope) -> tuple[str, ...] | None:
     return None
 
 
-def department_audience(envelope: Envelope, *, lead: str | None, supporters: tuple[str, ...]) -> list[str]:
+def department_audience(envelope: Envelope, *, lead: str | None, supporters: Sequence[str]) -> list[str]:
     """Every department whose topic and webhooks receive this event: the lead department and
-    the supporting departments (joint handling); a department released from supporting gets
-    that last event, so its systems learn why the complaint's events stop. (For events that do
-    not carry the supporters, the repository adds those it knows.)"""
+    the supporting departments (joint handling: the event's own when it carries them, see
+    `supporters_after`, else those notify knows); a department released from supporting gets
+    that last event, so its systems learn why the complaint's events stop."""
     audience = [lead] if lead is not None else []
     audience += [code for code in supporters if code not in audience]
     data = envelope.data
@@ -376,10 +422,8 @@ def redact_for_department(envelope: Envelope) -> Envelope:
     )
 
 
-# What a Kafka topic name cannot hold; also applied in SQL (repository) when the topics of a
-# complaint's supporting departments are derived there.
-TOPIC_UNSAFE_PATTERN = r"[^A-Za-z0-9_-]"
-_TOPIC_UNSAFE = re.compile(TOPIC_UNSAFE_PATTERN)
+# What a Kafka topic name cannot hold.
+_TOPIC_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
 
 
 def department_topic(department: str) -> str:

@@ -21,40 +21,59 @@ import structlog
 from sigap_notify import domain, repository
 from sigap_notify.sealing import SecretBox
 from sigap_shared.events import Envelope, decode, encode, headers_from_json
+from sigap_shared.outbox import OutboxRow
 
 log = structlog.get_logger(__name__)
 
 
 async def on_complaint_event(*, conn: asyncpg.Connection, envelope: Envelope) -> None:
-    department = domain.department_of(envelope)
-    if department is None:
-        department = await repository.complaint_department(conn=conn, complaint_id=envelope.data.complaint_id)
-    supporters = domain.supporters_after(envelope)
-    # The supporters notify already knows are added in SQL when the event does not carry them.
-    audience = domain.department_audience(envelope, lead=department, supporters=supporters or ())
-    redacted = domain.redact_for_department(envelope) if audience else None
-    recorded = await repository.record_event(
+    complaint_id = envelope.data.complaint_id
+    # Whose staff mail has an address on file is asked with the complaint's facts (one round
+    # trip) for the staff the event names; the lead department notify knows is asked too.
+    named_department = domain.department_of(envelope)
+    facts = await repository.complaint_facts(
         conn=conn,
-        event_id=envelope.id,
-        complaint_id=envelope.data.complaint_id,
-        event_type=envelope.type,
-        planned=domain.plan(envelope, department=department),
-        fan_outs=domain.fan_outs(envelope, department=department, departments=tuple(audience), redacted=redacted),
-        department=department,
-        department_copy=encode(redacted) if redacted is not None else None,
-        leads=domain.leads(envelope),
-        supporters=supporters,
+        complaint_id=complaint_id,
+        staff=domain.staff_mailboxes(domain.plan(envelope, department=named_department)),
     )
-    if recorded is None:
+    if not facts.submitted:
         await repository.park_event(
-            conn=conn,
-            event_id=envelope.id,
-            complaint_id=envelope.data.complaint_id,
-            event_type=envelope.type,
-            record=encode(envelope),
+            conn=conn, event_id=envelope.id, complaint_id=complaint_id, event_type=envelope.type, record=encode(envelope)
         )
         log.info("event_parked_until_submission", event_type=envelope.type)
         return
+    department = named_department or facts.department
+    supporters = domain.supporters_after(envelope)
+    audience = domain.department_audience(
+        envelope,
+        lead=department,
+        # An event that does not say who supports the complaint goes to those notify knows.
+        supporters=supporters if supporters is not None else facts.supporters if department is not None else (),
+    )
+    redacted = domain.redact_for_department(envelope) if audience else None
+    planned = domain.plan(envelope, department=department)
+    on_file = facts.mail_on_file
+    wanted = domain.staff_mailboxes(planned)
+    if not (wanted.departments <= facts.asked.departments and wanted.officers <= facts.asked.officers):
+        on_file = await repository.staff_mail_on_file(conn=conn, wanted=wanted)
+    recorded = await repository.record_event(
+        conn=conn,
+        event_id=envelope.id,
+        complaint_id=complaint_id,
+        event_type=envelope.type,
+        planned=planned,
+        unreachable=domain.unreachable_staff_mail(planned, on_file=on_file),
+        fan_outs=domain.fan_outs(envelope, department=department, departments=tuple(audience), redacted=redacted),
+        department=department,
+        leads=domain.leads(envelope),
+        supporters=supporters,
+        department_copies=[
+            OutboxRow.of(redacted, topic=topic)
+            for topic in dict.fromkeys(domain.department_topic(code) for code in audience)
+        ]
+        if redacted is not None
+        else [],
+    )
     log.debug("notifications_recorded", count=recorded, event_type=envelope.type)
 
 

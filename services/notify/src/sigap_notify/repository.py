@@ -2,96 +2,157 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from typing import Annotated
 from uuid import UUID
 
 import asyncpg
 import orjson
 
-from sigap_notify.domain import (
-    DEPARTMENT_TOPIC_PREFIX,
-    TOPIC_UNSAFE_PATTERN,
-    WEBHOOK_PREFIX,
-    FanOut,
-    PlannedNotification,
-)
+from sigap_notify.domain import WEBHOOK_PREFIX, FanOut, PlannedNotification, StaffMailboxes
+from sigap_shared.db import Rows, placeholders
 from sigap_shared.events import KafkaRecord, headers_to_json
-from sigap_shared.outbox import NOTIFY_CHANNEL
+from sigap_shared.outbox import OutboxRow, add_to_outbox
 
 WAKE_CHANNEL = "sigap_notify_deliveries"
 # What a staff mail without any address on file is reported with (the contact resolvers say
 # the same when they find none at send time).
 NO_STAFF_ADDRESS = "no email address known for this recipient"
 
-# Everything one event causes, in one round trip (the consumer's throughput is bounded by
-# round trips, not CPU), and nothing at all unless the complaint's submission is known (see
-# migration 0011; the handler then parks the event): the complaint's lead and supporters, the department-topic copies in
-# the outbox (one per department that sees the complaint: the event's own, plus the supporters
-# notify knows when the event does not say), the planned deliveries, the fan-outs over those
-# departments' webhooks and the direct subscriptions, and the wake-ups on commit.
+# Of the departments $1 (and the complaint's lead, `d.department`) and the officers $2/$3
+# (department, username), those with an e-mail address on file.
+_DEPARTMENTS_WITH_MAIL = """array(SELECT c.department FROM department_contacts c
+    WHERE (c.department = ANY($1::text[]) OR c.department = d.department) AND cardinality(c.emails) > 0)"""
+_OFFICERS_WITH_MAIL = """array(SELECT o.department || ':' || o.username FROM officer_contacts o
+    WHERE (o.department, o.username) IN (SELECT * FROM unnest($2::text[], $3::text[])) AND cardinality(o.emails) > 0)"""
+
+
+@dataclass(frozen=True, slots=True)
+class ComplaintFacts:
+    """What notify knows of a complaint when one of its events arrives."""
+
+    submitted: bool  # intake's submission arrived (migration 0011)
+    department: str | None  # the lead department, as notify last learnt it
+    supporters: tuple[str, ...]
+    mail_on_file: StaffMailboxes  # of the staff asked about, those with an e-mail address
+    asked: StaffMailboxes  # the staff asked about (with the lead department)
+
+
+async def complaint_facts(*, conn: asyncpg.Connection, complaint_id: UUID, staff: StaffMailboxes) -> ComplaintFacts:
+    """What notify knows of the complaint, and which of `staff` and of its lead department have
+    an e-mail address on file: one round trip."""
+    row = await conn.fetchrow(
+        f"""
+        SELECT EXISTS (SELECT 1 FROM known_complaints WHERE complaint_id = $4) AS submitted,
+               d.department, d.supporters,
+               {_DEPARTMENTS_WITH_MAIL} AS departments_with_mail, {_OFFICERS_WITH_MAIL} AS officers_with_mail
+        FROM (SELECT 1) AS one LEFT JOIN complaint_departments d ON d.complaint_id = $4
+        """,
+        list(staff.departments),
+        [department for department, _ in staff.officers],
+        [username for _, username in staff.officers],
+        complaint_id,
+    )
+    department = row["department"]
+    return ComplaintFacts(
+        submitted=row["submitted"],
+        department=department,
+        supporters=tuple(row["supporters"] or ()),
+        mail_on_file=_mail_on_file(row),
+        asked=StaffMailboxes(
+            departments=staff.departments | ({department} if department is not None else set()),
+            officers=staff.officers,
+        ),
+    )
+
+
+async def staff_mail_on_file(*, conn: asyncpg.Connection, wanted: StaffMailboxes) -> StaffMailboxes:
+    """Of the `wanted` departments and officers, those with an e-mail address on file (for
+    staff that `complaint_facts` was not asked about)."""
+    row = await conn.fetchrow(
+        f"SELECT {_DEPARTMENTS_WITH_MAIL} AS departments_with_mail, {_OFFICERS_WITH_MAIL} AS officers_with_mail"
+        " FROM (SELECT NULL::text AS department) AS d",
+        list(wanted.departments),
+        [department for department, _ in wanted.officers],
+        [username for _, username in wanted.officers],
+    )
+    return _mail_on_file(row)
+
+
+def _mail_on_file(row: asyncpg.Record) -> StaffMailboxes:
+    return StaffMailboxes(
+        departments=frozenset(row["departments_with_mail"]),
+        officers=frozenset((department, username) for department, username in map(_split_officer, row["officers_with_mail"])),
+    )
+
+
+def _split_officer(officer: str) -> tuple[str, str]:
+    department, username = officer.split(":", 1)
+    return department, username
+
+
+@dataclass(frozen=True, slots=True)
+class _PlannedRow:
+    recipient: str
+    channel: str
+    template: str
+    params: Annotated[str, "jsonb"]  # JSON object
+    unreachable: bool
+
+
+_PLANNED = Rows(_PlannedRow)
+_EVENT = placeholders(
+    (
+        "event_id", "complaint_id", "event_type", "audience", "lead", "leads", "supporters",
+        "webhook_template", "webhook_params", "reporter", "subscription_template", "subscription_params",
+        "tracking_code", "except_channels",
+    ),
+    after=_PLANNED,
+)  # fmt: skip
+
+# Everything one event causes but its department-topic copies (those go through the outbox
+# writer), in one round trip: the departments' topics, the complaint's lead and supporters,
+# the planned deliveries, the fan-outs over the audience's webhooks and the reporter's direct
+# subscriptions, and the dispatchers' wake-up on commit.
 _RECORD_EVENT = f"""
-WITH known AS (
-    SELECT EXISTS (SELECT 1 FROM known_complaints WHERE complaint_id = $2) AS submitted
-), stored AS (
-    SELECT supporters FROM complaint_departments
-    WHERE complaint_id = $2 AND $22::text[] IS NULL AND cardinality($8::text[]) > 0
-), audience AS (
-    SELECT DISTINCT code FROM (
-        SELECT unnest($8::text[]) AS code
-        UNION ALL
-        SELECT unnest(supporters) FROM stored
-    ) AS a
-    WHERE (SELECT submitted FROM known)
-), department AS (
+WITH department AS (
     INSERT INTO department_topics (department)
-    SELECT code FROM audience
+    SELECT unnest({_EVENT["audience"]}::text[])
     ON CONFLICT DO NOTHING
 ), lead AS (
     INSERT INTO complaint_departments (complaint_id, department, supporters)
-    SELECT $2, $21::text, coalesce($22::text[], '{{}}')
-    WHERE $21::text IS NOT NULL AND ($20::boolean OR $22::text[] IS NOT NULL) AND (SELECT submitted FROM known)
+    SELECT {_EVENT["complaint_id"]}, {_EVENT["lead"]}::text, coalesce({_EVENT["supporters"]}::text[], '{{}}')
+    WHERE {_EVENT["lead"]}::text IS NOT NULL AND ({_EVENT["leads"]}::boolean OR {_EVENT["supporters"]}::text[] IS NOT NULL)
     ON CONFLICT (complaint_id) DO UPDATE
-    SET department = CASE WHEN $20::boolean THEN EXCLUDED.department ELSE complaint_departments.department END,
-        supporters = coalesce($22::text[], complaint_departments.supporters),
+    SET department = CASE WHEN {_EVENT["leads"]}::boolean THEN EXCLUDED.department ELSE complaint_departments.department END,
+        supporters = coalesce({_EVENT["supporters"]}::text[], complaint_departments.supporters),
         updated_at = now()
-), queued AS (
-    INSERT INTO outbox (event_id, topic, key, headers, payload)
-    SELECT DISTINCT $1::uuid, $9::text || regexp_replace(code, $23::text, '_', 'g'), $10::bytea, $11::jsonb, $12::bytea
-    FROM audience WHERE $12::bytea IS NOT NULL
-    ON CONFLICT (event_id, topic) DO NOTHING
-    RETURNING 1
 ), planned AS (
-    -- Staff mail to a department or officer without any address on file is `unreachable`
-    -- (migration 0008): only those tables can answer for such recipients, so the delivery is
-    -- recorded undeliverable right away instead of being claimed and then settled.
-    SELECT recipient, channel, template, params,
-           channel = 'email' AND staff_mail_unreachable(recipient) AS unreachable
-    FROM unnest($4::text[], $5::text[], $6::text[], $7::jsonb[]) AS p(recipient, channel, template, params)
+    SELECT recipient, channel, template, params, unreachable FROM {_PLANNED.unnest}
     UNION ALL
-    SELECT '{WEBHOOK_PREFIX}' || w.id::text, 'webhook', $13::text, $14::jsonb, false
+    SELECT '{WEBHOOK_PREFIX}' || w.id::text, 'webhook', {_EVENT["webhook_template"]}::text, {_EVENT["webhook_params"]}::jsonb, false
     FROM webhook_subscriptions w
-    WHERE $13::text IS NOT NULL AND w.active AND w.department IN (SELECT code FROM audience)
+    WHERE {_EVENT["webhook_template"]}::text IS NOT NULL AND w.active AND w.department = ANY({_EVENT["audience"]}::text[])
     UNION ALL
-    SELECT $15::text, s.channel, $16::text, $17::jsonb, false
+    SELECT {_EVENT["reporter"]}::text, s.channel, {_EVENT["subscription_template"]}::text, {_EVENT["subscription_params"]}::jsonb, false
     FROM reporter_subscriptions s
-    WHERE $16::text IS NOT NULL AND s.tracking_code = $18::text AND NOT (s.channel = ANY($19::text[]))
+    WHERE {_EVENT["subscription_template"]}::text IS NOT NULL AND s.tracking_code = {_EVENT["tracking_code"]}::text
+      AND NOT (s.channel = ANY({_EVENT["except_channels"]}::text[]))
 ), inserted AS (
     INSERT INTO notifications (event_id, complaint_id, event_type, recipient, channel, template, params,
                                status, last_error)
-    SELECT $1, $2, $3, recipient, channel, template, params,
+    SELECT {_EVENT["event_id"]}, {_EVENT["complaint_id"]}, {_EVENT["event_type"]}, recipient, channel, template, params,
            CASE WHEN unreachable THEN 'undeliverable' ELSE 'pending' END,
            CASE WHEN unreachable THEN '{NO_STAFF_ADDRESS}' END
     FROM planned
-    WHERE (SELECT submitted FROM known)
     ON CONFLICT (event_id, recipient, channel) DO NOTHING
     RETURNING status
 )
 SELECT
-    (SELECT submitted FROM known) AS submitted,
     (SELECT count(*) FROM inserted) AS recorded,
     (SELECT count(*) FROM (SELECT pg_notify('{WAKE_CHANNEL}', '') FROM inserted
-                           WHERE status = 'pending' LIMIT 1) AS w) AS woke,
-    (SELECT count(*) FROM (SELECT pg_notify('{NOTIFY_CHANNEL}', '') FROM queued LIMIT 1) AS o) AS queued
+                           WHERE status = 'pending' LIMIT 1) AS w) AS woke
 """
 
 
@@ -102,51 +163,51 @@ async def record_event(
     complaint_id: UUID,
     event_type: str,
     planned: Sequence[PlannedNotification],
+    unreachable: Collection[str],
     fan_outs: Sequence[FanOut],
     department: str | None,
-    department_copy: KafkaRecord | None = None,
     leads: bool = False,
     supporters: Sequence[str] | None = None,
+    department_copies: Sequence[OutboxRow] = (),
 ) -> int:
-    """Record each (event, recipient, channel) once, expanding the fan-outs over the current
-    webhooks and subscriptions, and queue `department_copy` (the redacted event; its topic is
-    replaced by each department's) for the topic of every department that sees the complaint:
-    the webhook fan-out's `departments` and, unless the event gives `supporters` (the supporting
-    departments after it), the supporters notify knows. `department` is the complaint's lead
-    department, stored when `leads` (the event made it the lead) or with `supporters`.
-    Returns how many deliveries are new, or None (and nothing is recorded) when notify does
-    not know the complaint was submitted. Dispatchers and the outbox relay wake up when the
-    transaction commits."""
+    """Record each (event, recipient, channel) once (planned staff mail to `unreachable`
+    recipients as undeliverable), expanding the fan-outs over the current webhooks of the
+    webhook fan-out's `departments` and the reporter's subscriptions, and queue the
+    `department_copies` in the outbox. `department` is the complaint's lead department, stored
+    when `leads` (the event made it the lead) or with `supporters` (the supporting departments
+    after the event). Returns how many deliveries are new. Dispatchers and the outbox relay
+    wake up when the transaction commits."""
     webhook = next((f for f in fan_outs if f.per == "webhook"), None)
     subscription = next((f for f in fan_outs if f.per == "subscription"), None)
-    departments = list(webhook.departments) if webhook else []
-    row = await conn.fetchrow(
-        _RECORD_EVENT,
-        event_id,
-        complaint_id,
-        event_type,
-        [item.recipient for item in planned],
-        [item.channel for item in planned],
-        [item.template for item in planned],
-        [orjson.dumps(item.params).decode() for item in planned],
-        departments,
-        DEPARTMENT_TOPIC_PREFIX,
-        department_copy.key if department_copy else None,
-        headers_to_json(department_copy.headers).decode() if department_copy else None,
-        department_copy.value if department_copy else None,
-        webhook.template if webhook else None,
-        orjson.dumps(webhook.params).decode() if webhook else None,
-        subscription.recipient if subscription else None,
-        subscription.template if subscription else None,
-        orjson.dumps(subscription.params).decode() if subscription else None,
-        subscription.tracking_code if subscription else None,
-        list(subscription.except_channels) if subscription else [],
-        leads,
-        department,
-        list(supporters) if supporters is not None else None,
-        TOPIC_UNSAFE_PATTERN,
-    )
-    return row["recorded"] if row["submitted"] else None
+    rows = [
+        _PlannedRow(
+            recipient=item.recipient,
+            channel=item.channel,
+            template=item.template,
+            params=orjson.dumps(item.params).decode(),
+            unreachable=item.channel == "email" and item.recipient in unreachable,
+        )
+        for item in planned
+    ]
+    values = {
+        "event_id": event_id,
+        "complaint_id": complaint_id,
+        "event_type": event_type,
+        "audience": list(webhook.departments) if webhook else [],
+        "lead": department,
+        "leads": leads,
+        "supporters": list(supporters) if supporters is not None else None,
+        "webhook_template": webhook.template if webhook else None,
+        "webhook_params": orjson.dumps(webhook.params).decode() if webhook else None,
+        "reporter": subscription.recipient if subscription else None,
+        "subscription_template": subscription.template if subscription else None,
+        "subscription_params": orjson.dumps(subscription.params).decode() if subscription else None,
+        "tracking_code": subscription.tracking_code if subscription else None,
+        "except_channels": list(subscription.except_channels) if subscription else [],
+    }
+    row = await conn.fetchrow(_RECORD_EVENT, *_PLANNED.params(rows), *(values[name] for name in _EVENT))
+    await add_to_outbox(conn=conn, rows=department_copies)
+    return row["recorded"]
 
 
 async def park_event(
@@ -677,11 +738,6 @@ async def replay_dead_letters(
 async def known_departments(*, conn: asyncpg.Connection) -> list[str]:
     """Every department seen so far (each has its own Kafka topic)."""
     return [row["department"] for row in await conn.fetch("SELECT department FROM department_topics")]
-
-
-async def complaint_department(*, conn: asyncpg.Connection, complaint_id: UUID) -> str | None:
-    """The complaint's lead department, as notify last learnt it."""
-    return await conn.fetchval("SELECT department FROM complaint_departments WHERE complaint_id = $1", complaint_id)
 
 
 async def complaint_audience(*, conn: asyncpg.Connection, complaint_id: UUID) -> list[str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Annotated
 from datetime import datetime
 from uuid import UUID
 
@@ -12,8 +13,9 @@ import orjson
 
 from sigap_routing.delegation import Assignment
 from sigap_routing.domain import RoutingDecision
-from sigap_shared.events import ComplaintSubmitted, Envelope, ReporterRef, encode, headers_to_json
-from sigap_shared.outbox import NOTIFY_CHANNEL
+from sigap_shared.db import Rows
+from sigap_shared.events import ComplaintSubmitted, Envelope, ReporterRef
+from sigap_shared.outbox import add_to_outbox
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,41 +29,80 @@ class DecisionRecord:
     routed: Envelope
 
 
+@dataclass(frozen=True, slots=True)
+class _DecisionRow:
+    """One `routing_decisions` row as `record_decisions` writes it."""
+
+    complaint_id: UUID
+    event_id: UUID
+    department: str
+    category: str
+    confidence: Annotated[float, "real"]
+    needs_triage: bool
+    reasons: Annotated[str, "jsonb"]  # JSON list
+    suggested_department: str | None
+    inside_city: bool | None
+    kecamatan_code: str | None
+    kecamatan_name: str | None
+    kelurahan_code: str | None
+    kelurahan_name: str | None
+    classifier_version: str
+    taxonomy_version: int
+    tracking_code: str
+    reporter: Annotated[str | None, "jsonb"]  # JSON object
+    reason: str  # the reasons as one line, for the history
+    decided_at: datetime
+
+    @classmethod
+    def of(cls, record: DecisionRecord, *, decided_at: datetime) -> _DecisionRow:
+        decision, complaint = record.decision, record.complaint
+        area = decision.area
+        office = area.kelurahan if area else None
+        return cls(
+            complaint_id=complaint.complaint_id,
+            event_id=record.event_id,
+            department=decision.department,
+            category=decision.category,
+            confidence=decision.confidence,
+            needs_triage=decision.needs_triage,
+            reasons=orjson.dumps(decision.reasons).decode(),
+            suggested_department=decision.suggested_department,
+            inside_city=area.inside_city if area else None,
+            kecamatan_code=office.kecamatan.code if office else None,
+            kecamatan_name=office.kecamatan.name if office else None,
+            kelurahan_code=office.code if office else None,
+            kelurahan_name=office.name if office else None,
+            classifier_version=decision.classifier_version,
+            taxonomy_version=decision.taxonomy_version,
+            tracking_code=complaint.tracking_code,
+            reporter=complaint.reporter.model_dump_json() if complaint.reporter else None,
+            reason="; ".join(decision.reasons),
+            decided_at=decided_at,
+        )
+
+
+_DECISION_ROWS = Rows(_DecisionRow)
+
 _RECORD_DECISIONS = f"""
 WITH incoming AS (
-    SELECT * FROM unnest(
-        $1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::real[], $6::boolean[], $7::jsonb[],
-        $8::text[], $9::boolean[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::integer[],
-        $16::text[], $17::jsonb[], $18::text[], $19::uuid[], $20::text[], $21::bytea[], $22::jsonb[], $23::bytea[]
-    ) WITH ORDINALITY AS i(
-        complaint_id, event_id, department, category, confidence, needs_triage, reasons,
-        suggested_department, inside_city, kecamatan_code, kecamatan_name, kelurahan_code, kelurahan_name,
-        classifier_version, taxonomy_version, tracking_code, reporter, reason, routed_id, topic, key, headers, payload,
-        position
-    )
+    SELECT * FROM {_DECISION_ROWS.unnest}
 ), decision AS (
     INSERT INTO routing_decisions
         (complaint_id, event_id, department, category, confidence, needs_triage, reasons, decided_at,
          suggested_department, inside_city, kecamatan_code, kecamatan_name, kelurahan_code, kelurahan_name,
          classifier_version, taxonomy_version, tracking_code, reporter, lead_department, updated_at)
-    SELECT complaint_id, event_id, department, category, confidence, needs_triage, reasons, $24,
+    SELECT complaint_id, event_id, department, category, confidence, needs_triage, reasons, decided_at,
            suggested_department, inside_city, kecamatan_code, kecamatan_name, kelurahan_code, kelurahan_name,
-           classifier_version, taxonomy_version, tracking_code, reporter, department, $24
+           classifier_version, taxonomy_version, tracking_code, reporter, department, decided_at
     FROM incoming ORDER BY position
     ON CONFLICT (complaint_id) DO NOTHING
     RETURNING event_id
 ), history AS (
     INSERT INTO routing_history (complaint_id, event_id, kind, to_department, category, reason, actor, at)
-    SELECT i.complaint_id, i.event_id, 'automatic', i.department, i.category, i.reason, 'system:routing', $24
+    SELECT i.complaint_id, i.event_id, 'automatic', i.department, i.category, i.reason, 'system:routing', i.decided_at
     FROM incoming i JOIN decision USING (event_id) ORDER BY i.position
-), announced AS (
-    INSERT INTO outbox (event_id, topic, key, headers, payload)
-    SELECT i.routed_id, i.topic, i.key, i.headers, i.payload
-    FROM incoming i JOIN decision USING (event_id) ORDER BY i.position
-    RETURNING 1
 )
-SELECT array(SELECT event_id FROM decision) AS recorded,
-       (SELECT count(*) FROM (SELECT pg_notify('{NOTIFY_CHANNEL}', '') FROM announced LIMIT 1) AS woken) AS woken
+SELECT array(SELECT event_id FROM decision)
 """
 
 
@@ -69,41 +110,13 @@ async def record_decisions(
     *, conn: asyncpg.Connection, records: Sequence[DecisionRecord], decided_at: datetime
 ) -> set[UUID]:
     """Store each complaint's decision with its automatic entry in the routing history, and
-    queue its ComplaintRouted in the outbox (the relay wakes on commit): one statement for any
-    number of complaints. A complaint already routed is left as it was (as is a second
-    submission of one complaint in `records`). Returns the ids of the submitted events whose
-    decision was recorded now."""
-    areas = [record.decision.area for record in records]
-    kelurahan = [area.kelurahan if area else None for area in areas]
-    outgoing = [encode(record.routed) for record in records]
-    recorded = await conn.fetchval(
-        _RECORD_DECISIONS,
-        [record.complaint.complaint_id for record in records],
-        [record.event_id for record in records],
-        [record.decision.department for record in records],
-        [record.decision.category for record in records],
-        [record.decision.confidence for record in records],
-        [record.decision.needs_triage for record in records],
-        [orjson.dumps(record.decision.reasons).decode() for record in records],
-        [record.decision.suggested_department for record in records],
-        [area.inside_city if area else None for area in areas],
-        [office.kecamatan.code if office else None for office in kelurahan],
-        [office.kecamatan.name if office else None for office in kelurahan],
-        [office.code if office else None for office in kelurahan],
-        [office.name if office else None for office in kelurahan],
-        [record.decision.classifier_version for record in records],
-        [record.decision.taxonomy_version for record in records],
-        [record.complaint.tracking_code for record in records],
-        [record.complaint.reporter.model_dump_json() if record.complaint.reporter else None for record in records],
-        ["; ".join(record.decision.reasons) for record in records],
-        [record.routed.id for record in records],
-        [message.topic for message in outgoing],
-        [message.key for message in outgoing],
-        [headers_to_json(message.headers).decode() for message in outgoing],
-        [message.value for message in outgoing],
-        decided_at,
-    )
-    return set(recorded)
+    queue its ComplaintRouted in the outbox, for any number of complaints in two statements.
+    A complaint already routed is left as it was (as is a second submission of one complaint
+    in `records`). Returns the ids of the submitted events whose decision was recorded now."""
+    rows = [_DecisionRow.of(record, decided_at=decided_at) for record in records]
+    recorded = set(await conn.fetchval(_RECORD_DECISIONS, *_DECISION_ROWS.params(rows)))
+    await add_to_outbox(conn=conn, envelopes=[record.routed for record in records if record.event_id in recorded])
+    return recorded
 
 
 async def get_decision(*, conn: asyncpg.Connection, complaint_id: UUID) -> asyncpg.Record | None:

@@ -4,6 +4,7 @@ no I/O)."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 import re
@@ -22,8 +23,13 @@ MIN_PASSWORD_LENGTH = 10
 DEPARTMENT_PATTERN = re.compile(r"^[A-Z][A-Z0-9_]{1,31}$")
 
 _hasher = PasswordHasher()  # argon2id with the library's current (RFC 9106 low-memory) defaults
-# Verified against when the username is unknown, so a login takes as long either way.
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """A hash of a random password, verified against when the username is unknown so a login
+    takes as long either way; made on first use rather than at import."""
+    return _hasher.hash(secrets.token_urlsafe(16))
 
 
 class AccountError(ValueError):
@@ -74,7 +80,7 @@ def hash_password(password: str) -> str:
 
 def verify_password(password_hash: str | None, password: str) -> bool:
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        return _hasher.verify(password_hash or _dummy_hash(), password) and password_hash is not None
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
 

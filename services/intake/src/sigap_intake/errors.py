@@ -1,0 +1,36 @@
+"""Intake's one table from domain errors to problem responses: the domain refuses with a
+`DomainError` code and its text; only here does a code get its HTTP status and title."""
+
+from __future__ import annotations
+
+from sigap_shared.errors import DomainError, Text
+from sigap_shared.problems import Problem
+
+_PHOTO_TOO_LARGE = Text("Foto terlalu besar", "Photo too large")
+_PHOTO_NOT_ACCEPTED = Text("Foto tidak dapat diterima", "Photo not accepted")
+_TOKEN_NOT_ACCEPTED = Text("Token kamera tidak berlaku", "Capture token not accepted")
+_FOLLOW_UP_NOT_POSSIBLE = Text("Tindak lanjut tidak dapat diproses", "Follow-up not possible")
+
+PROBLEMS: dict[str, tuple[int, Text]] = {
+    # photo_checks: the upload itself
+    "unsupported-image-type": (415, Text("Jenis berkas tidak didukung", "Unsupported file type")),
+    "empty-file": (422, _PHOTO_NOT_ACCEPTED),
+    "photo-too-large": (413, _PHOTO_TOO_LARGE),
+    "photo-too-many-pixels": (413, _PHOTO_TOO_LARGE),
+    "corrupt-image": (422, _PHOTO_NOT_ACCEPTED),
+    # capture: the token it was taken with
+    "capture-token-expired": (401, _TOKEN_NOT_ACCEPTED),
+    "capture-token-invalid": (401, _TOKEN_NOT_ACCEPTED),
+    "capture-token-used": (409, Text("Token kamera sudah dipakai", "Capture token already used")),
+    # follow_up: the reporter's follow-up
+    "complaint-not-found": (404, Text("Laporan tidak ditemukan", "Report not found")),
+    "complaint-closed": (409, _FOLLOW_UP_NOT_POSSIBLE),
+    "not-finished": (409, _FOLLOW_UP_NOT_POSSIBLE),
+    "already-rated": (409, _FOLLOW_UP_NOT_POSSIBLE),
+    "reopen-window-passed": (409, _FOLLOW_UP_NOT_POSSIBLE),
+}
+
+
+def problem_for(error: DomainError) -> Problem:
+    status, title = PROBLEMS[error.code]
+    return Problem(status=status, slug=error.code, title=title, detail=error.message)
