@@ -30,9 +30,9 @@ import asyncpg
 
 from benchmarks.status.queue import CATEGORIES, DEPARTMENTS, STATUS_MIX, _percentile
 from sigap_shared.db import apply_migrations, package_migrations, shared_migrations
-from sigap_status import repository
 from sigap_status.overview import queries
 from sigap_status.overview.router import _PublicMap
+from sigap_status.public import queries as public_queries
 from tests.support.infra import random_name
 
 # Depok's kelurahan by name, spread over the city's extent.
@@ -95,7 +95,7 @@ def _scenarios(rng: random.Random, *, now: datetime) -> dict[str, Callable[[asyn
     names = [name for name, _, _ in KELURAHAN]
 
     def public_list(**filters):
-        return lambda conn: repository.list_public(
+        return lambda conn: public_queries.list_public(
             conn=conn, **{"category": None, "kelurahan": None, "status": None, **filters}, limit=21, after=None
         )
 

@@ -23,9 +23,9 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 
 from sigap_shared.db import apply_migrations, package_migrations, shared_migrations
-from sigap_status import repository
-from sigap_status.queue import QueueFilter, build_query, page_of
-from sigap_status.sla import SlaPolicy
+from sigap_status.queue.queries import QueueFilter, build_query, page_of
+from sigap_status.sla.rules import SlaPolicy
+from sigap_status.queue import queries as queue_queries
 from tests.support.infra import random_name
 
 # Roughly Depok's shape: a few departments take most complaints.
@@ -133,7 +133,7 @@ def _scenarios(rng: random.Random, *, now: datetime) -> dict[str, Callable[[], Q
 
 async def _timed(conn: asyncpg.Connection, queue_filter: QueueFilter, *, now: datetime) -> tuple[float, list]:
     started = time.perf_counter()
-    rows = await repository.list_queue(conn=conn, queue_filter=queue_filter, now=now)
+    rows = await queue_queries.list_queue(conn=conn, queue_filter=queue_filter, now=now)
     return (time.perf_counter() - started) * 1000, rows
 
 

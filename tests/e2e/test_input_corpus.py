@@ -79,7 +79,7 @@ class Seeded:
 def _create_city_admin(infra, database: str) -> None:
     env = {**os.environ, **infra.service_env(database=database, http_port=0, group_prefix="cli")}
     result = subprocess.run(
-        [sys.executable, "-m", "sigap_status.cli", "create-user", STAFF, "--role", "city_admin", "--password-stdin"],
+        [sys.executable, "-m", "sigap_status.staff_accounts.cli", "create-user", STAFF, "--role", "city_admin", "--password-stdin"],
         input=PASSWORD + "\n", env=env, capture_output=True, text=True, timeout=60,
     )
     assert result.returncode == 0, result.stderr

@@ -5,7 +5,7 @@ HTTP; tests/unit/status/test_permission_policy.py holds the rules to the written
 from __future__ import annotations
 
 from sigap_shared.auth import StaffPrincipal
-from sigap_status import domain
+from sigap_status.lifecycle import rules as domain
 
 LEAD, SUPPORTING, OTHER = "DISHUB", "DLH", "DISKES"
 

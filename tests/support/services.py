@@ -134,7 +134,7 @@ async def start_private_system(
     and notify check every staff token's account at this system's status, as in production."""
     group_prefix = random_name(label)
     system = SigapSystem()
-    # Chosen up front: routing starts before status and must know where to check staff accounts.
+    # Chosen up front: routing starts before status and must know where to check staff auth_rules.
     ports = {name: free_port() for name in SERVICES}
     staff_check = {"SIGAP_STATUS_INTERNAL_URL": f"http://127.0.0.1:{ports['status']}"}
     try:
@@ -160,7 +160,7 @@ def create_staff_user(infra: Infra, database: str, username: str, password: str,
     (`args`: `--role ROLE [--department CODE]`)."""
     env = {**os.environ, **infra.service_env(database=database, http_port=0, group_prefix="cli")}
     result = subprocess.run(
-        [sys.executable, "-m", "sigap_status.cli", "create-user", username, *args, "--password-stdin"],
+        [sys.executable, "-m", "sigap_status.staff_accounts.cli", "create-user", username, *args, "--password-stdin"],
         input=password + "\n",
         env=env,
         capture_output=True,

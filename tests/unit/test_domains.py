@@ -12,7 +12,7 @@ from sigap_intake import domain as intake
 from sigap_notify import domain as notify
 from sigap_routing import domain as routing
 from sigap_shared.events import ComplaintStatusChanged, Envelope, GeoPoint, ReporterRef, encode
-from sigap_status import domain as status
+from sigap_status.lifecycle import rules as status
 from tests.support.factories import submitted_envelope
 
 NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)

@@ -21,7 +21,7 @@ def test_importing_accounts_and_photo_checks_hashes_and_builds_nothing() -> None
         ImageCms.createProfile = refuse
 
         import sigap_intake.photo_checks
-        import sigap_status.accounts
+        import sigap_status.auth.rules
         """
     )
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
@@ -57,6 +58,9 @@ class ServiceSpec:
     larger_bodies: Callable[[ServiceSettings], Mapping[str, int]] | None = None
     # Gauges sampled from the service's own database for /metrics.
     sampled_gauges: Sequence[SampledGauge] = ()
+    # The service's own context (clients, policies, its background work), entered once in the
+    # lifespan after the runtime started and left before it stops; stored on `app.state.context`.
+    context: Callable[[ServiceSettings, Runtime], AbstractAsyncContextManager[Any]] | None = None
 
 
 @dataclass
@@ -230,7 +234,12 @@ def create_service_app(settings: ServiceSettings, spec: ServiceSpec) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.runtime = await start_runtime(settings, spec)
         try:
-            yield
+            if spec.context is None:
+                yield
+            else:
+                async with spec.context(settings, app.state.runtime) as context:
+                    app.state.context = context
+                    yield
         finally:
             await stop_runtime(app.state.runtime)
             await app.state.staff_directory.close()

@@ -1,6 +1,6 @@
-"""A status API on a fresh, fully migrated database: the real router, problem handlers and
-handlers against real PostgreSQL (consumers and the relay are not needed to test the API;
-the e2e tests cover the Kafka side)."""
+"""A status API on a fresh, fully migrated database: the app `create_app` builds, with its
+context, against real PostgreSQL (the lifespan is left out: consumers, the relay and the SLA
+sweep are not needed to test the API; the e2e tests cover the Kafka side)."""
 
 from __future__ import annotations
 
@@ -17,20 +17,33 @@ from fastapi import FastAPI
 
 from sigap_shared.db import apply_migrations, package_migrations, shared_migrations
 from sigap_shared.events import ComplaintRouted, ComplaintSubmitted, Envelope, GeoPoint, ReporterRef
-from sigap_shared.problems import install_problem_handlers
 from sigap_shared.runtime import Runtime
-from sigap_status import accounts, handlers, repository
-from sigap_status.api import router
+from sigap_status.bootstrap import create_app
+from sigap_status.context import build_context, sla_policy_from_settings
+from sigap_status.events import handlers
+from sigap_status.intake.client import IntakeClient
 from sigap_status.settings import StatusSettings
+from sigap_status.events import queries as event_queries
+from sigap_status.auth import rules as auth_rules
+from sigap_status.staff_accounts import queries as account_queries
+from sigap_status.sla.rules import SlaPolicy
 from tests.integration.status.intake_support import live_intake  # noqa: F401 - a fixture for the status tests
 
 PASSWORD = "kata-sandi-uji-123"
 
 
+def status_app(settings: StatusSettings, pool: asyncpg.Pool, *, intake: IntakeClient | None = None) -> FastAPI:
+    """The service's own app on `pool`, with the context its lifespan would build."""
+    app = create_app(settings)
+    app.state.runtime = Runtime(settings=settings, pool=pool)
+    app.state.context = build_context(settings, policy=sla_policy_from_settings(settings), intake=intake)
+    return app
+
+
 @functools.cache
 def password_hash() -> str:
     # Hashed once per session: argon2 is slow on purpose, and test users share the password.
-    return accounts.hash_password(PASSWORD)
+    return auth_rules.hash_password(PASSWORD)
 
 
 @dataclass
@@ -39,6 +52,12 @@ class StatusApi:
     pool: asyncpg.Pool
     settings: StatusSettings
     app: FastAPI
+
+    def reconfigure(self, settings: StatusSettings, *, intake: IntakeClient | None = None) -> None:
+        """Settings (and intake's client) as the service would build its context from them."""
+        self.settings = settings
+        self.app.state.settings = settings
+        self.app.state.context = build_context(settings, policy=sla_policy_from_settings(settings), intake=intake)
 
     def client_from(self, address: str) -> httpx.AsyncClient:
         """Another client of the same app, connecting from `address` (for per-address limits)."""
@@ -49,7 +68,7 @@ class StatusApi:
     async def create_user(self, role: str, department: str | None = None, username: str | None = None) -> str:
         username = username or f"{role.replace('_', '')}-{uuid.uuid4().hex[:8]}"
         async with self.pool.acquire() as conn:
-            assert await repository.create_staff_user(
+            assert await account_queries.insert_account(
                 conn=conn,
                 username=username,
                 password_hash=password_hash(),
@@ -111,10 +130,10 @@ class StatusApi:
             ),
         )
         async with self.pool.acquire() as conn, conn.transaction():
-            await handlers.on_complaint_submitted(conn=conn, envelope=submitted)
-            await handlers.on_complaint_routed(conn=conn, envelope=routed)
+            await handlers.on_complaints_submitted(conn=conn, envelopes=[submitted], policy=SlaPolicy())
+            await handlers.on_complaints_routed(conn=conn, envelopes=[routed], policy=SlaPolicy())
             if supporting:
-                await repository.set_supporting_departments(conn=conn, complaint_id=complaint_id, departments=supporting)
+                await event_queries.set_supporting_departments(conn=conn, complaint_id=complaint_id, departments=supporting)
         return complaint_id
 
     async def version(self, complaint_id: uuid.UUID) -> int:
@@ -134,11 +153,7 @@ async def status_api(infra, databases) -> AsyncIterator[StatusApi]:
     )
     pool = await asyncpg.create_pool(**infra.pg_kwargs(name), min_size=1, max_size=8)
     await apply_migrations(pool, [shared_migrations(), package_migrations("sigap_status")])
-    app = FastAPI()
-    app.state.settings = settings
-    app.state.runtime = Runtime(settings=settings, pool=pool)
-    install_problem_handlers(app)
-    app.include_router(router)
+    app = status_app(settings, pool)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://status.test") as client:
         yield StatusApi(client=client, pool=pool, settings=settings, app=app)
     await pool.close()

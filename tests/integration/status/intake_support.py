@@ -14,8 +14,9 @@ from pydantic import SecretStr
 
 from sigap_intake.settings import DEVELOPMENT_INTERNAL_TOKEN
 from sigap_shared.events import ComplaintRouted, ComplaintSubmitted, Envelope, decode, headers_from_json
-from sigap_status import handlers
-from sigap_status.bootstrap import intake_client
+from sigap_status.events import handlers
+from sigap_status.context import intake_client
+from sigap_status.sla.rules import SlaPolicy
 from tests.integration.intake.conftest import IntakeUnderTest, start_intake, with_internal_api
 from tests.integration.notify.support import serve_asgi
 from tests.unit.intake.images import camera_photo, jpeg, scene
@@ -94,12 +95,13 @@ async def live_intake(infra, databases, tmp_path) -> AsyncIterator[LiveIntake]:
 async def status_calling_intake(api, url: str, token: str = DEVELOPMENT_INTERNAL_TOKEN) -> AsyncIterator[None]:
     """The status app under test with the intake client bootstrap builds for `url`."""
     settings = api.settings.model_copy(update={"intake_internal_url": url, "internal_token": SecretStr(token)})
+    before = api.settings
     async with intake_client(settings) as client:
-        api.app.state.intake_client = client
+        api.reconfigure(before, intake=client)
         try:
             yield
         finally:
-            api.app.state.intake_client = None
+            api.reconfigure(before)
 
 
 async def import_complaint(api, live: LiveIntake, complaint_id: uuid.UUID, *, department: str = "DISHUB") -> None:
@@ -121,5 +123,5 @@ async def import_complaint(api, live: LiveIntake, complaint_id: uuid.UUID, *, de
         ),
     )
     async with api.pool.acquire() as conn, conn.transaction():
-        await handlers.on_complaint_submitted(conn=conn, envelope=submitted)
-        await handlers.on_complaint_routed(conn=conn, envelope=routed)
+        await handlers.on_complaints_submitted(conn=conn, envelopes=[submitted], policy=SlaPolicy())
+        await handlers.on_complaints_routed(conn=conn, envelopes=[routed], policy=SlaPolicy())

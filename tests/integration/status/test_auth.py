@@ -87,7 +87,7 @@ def _cli(settings, *args: str, stdin: str = "") -> subprocess.CompletedProcess:
         "SIGAP_LOG_LEVEL": "WARNING",
     }
     return subprocess.run(
-        [sys.executable, "-m", "sigap_status.cli", *args], input=stdin, env=env, capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "sigap_status.staff_accounts.cli", *args], input=stdin, env=env, capture_output=True, text=True, timeout=60
     )
 
 

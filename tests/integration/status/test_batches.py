@@ -8,7 +8,8 @@ import orjson
 import pytest
 
 from sigap_shared.events import headers_from_json
-from sigap_status import handlers
+from sigap_status.events import handlers
+from sigap_status.sla.rules import SlaPolicy
 from tests.support.factories import routed_for, submitted_envelope
 
 pytestmark = pytest.mark.integration
@@ -34,11 +35,11 @@ async def test_a_batch_gives_what_one_event_at_a_time_gives(status_api):
     rerouted = routed_for(submitted[0], "DISHUB", kelurahan=None)  # the same complaint again, same run
 
     async with pool.acquire() as conn, conn.transaction():
-        await handlers.on_complaints_submitted(conn=conn, envelopes=submitted)
+        await handlers.on_complaints_submitted(conn=conn, envelopes=submitted, policy=SlaPolicy())
     async with pool.acquire() as conn, conn.transaction():
-        await handlers.on_complaints_routed(conn=conn, envelopes=[*routed, routed_for(early, "DLHK"), rerouted])
+        await handlers.on_complaints_routed(conn=conn, envelopes=[*routed, routed_for(early, "DLHK"), rerouted], policy=SlaPolicy())
     async with pool.acquire() as conn, conn.transaction():
-        await handlers.on_complaints_submitted(conn=conn, envelopes=[early])
+        await handlers.on_complaints_submitted(conn=conn, envelopes=[early], policy=SlaPolicy())
 
     ids = [envelope.data.complaint_id for envelope in [*submitted, early]]
     rows = {
@@ -66,10 +67,10 @@ async def test_a_batch_gives_what_one_event_at_a_time_gives(status_api):
     single = [submitted_envelope(category="jalan_rusak") for _ in range(2)]
     for envelope in single:
         async with pool.acquire() as conn, conn.transaction():
-            await handlers.on_complaint_submitted(conn=conn, envelope=envelope)
-            await handlers.on_complaint_routed(conn=conn, envelope=routed_for(envelope, "DPUPR"))
+            await handlers.on_complaints_submitted(conn=conn, envelopes=[envelope], policy=SlaPolicy())
+            await handlers.on_complaints_routed(conn=conn, envelopes=[routed_for(envelope, "DPUPR")], policy=SlaPolicy())
     async with pool.acquire() as conn, conn.transaction():
-        await handlers.on_complaint_routed(conn=conn, envelope=routed_for(single[0], "DISHUB", kelurahan=None))
+        await handlers.on_complaints_routed(conn=conn, envelopes=[routed_for(single[0], "DISHUB", kelurahan=None)], policy=SlaPolicy())
     one = await pool.fetchrow(
         "SELECT department, kelurahan, status, sla_stage, version FROM complaints WHERE id = $1",
         single[0].data.complaint_id,

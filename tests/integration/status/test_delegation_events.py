@@ -17,7 +17,7 @@ from sigap_shared.events import (
     Envelope,
     headers_from_json,
 )
-from sigap_status import handlers
+from sigap_status.events import handlers
 
 pytestmark = pytest.mark.integration
 

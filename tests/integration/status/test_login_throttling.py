@@ -10,15 +10,13 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
-from fastapi import FastAPI
 
-from sigap_shared.problems import install_problem_handlers
-from sigap_shared.runtime import Runtime
-from sigap_status import accounts, cli, handlers
-from sigap_status.accounts import LoginLimits
-from sigap_status.api import router
+from sigap_status.staff_accounts import cli
+from sigap_status.auth.rules import LoginLimits
+from sigap_status.auth import commands as sessions
+from sigap_status.auth import rules as auth_rules
 from tests.integration.notify.support import serve_asgi
-from tests.integration.status.conftest import PASSWORD
+from tests.integration.status.conftest import PASSWORD, status_app
 
 pytestmark = pytest.mark.integration
 
@@ -58,13 +56,13 @@ async def test_parallel_guesses_get_no_more_password_checks_than_the_limit(statu
     username = await api.create_user("dept_admin", "DISHUB")
     limit = api.settings.login_max_failures_per_username
     checked: list[str] = []
-    real_verify = accounts.verify_password
+    real_verify = auth_rules.verify_password
 
     def counting_verify(password_hash, password):
         checked.append(password)
         return real_verify(password_hash, password)
 
-    monkeypatch.setattr(accounts, "verify_password", counting_verify)
+    monkeypatch.setattr(auth_rules, "verify_password", counting_verify)
     async with serve_asgi(api.app) as url, httpx.AsyncClient(base_url=url, timeout=60) as client:
         responses = await asyncio.gather(
             *(_login(client, username, f"tebakan-sandi-{guess}") for guess in range(40))
@@ -96,7 +94,7 @@ async def test_a_successful_login_resets_the_username_count(status_api):
 
 async def test_failures_from_one_address_are_throttled_across_usernames_and_replicas(status_api):
     api = status_api
-    api.app.state.settings = api.settings.model_copy(update={"login_max_failures_per_ip": 3})
+    api.reconfigure(api.settings.model_copy(update={"login_max_failures_per_ip": 3}))
     username = await api.create_user("dept_admin", "DISHUB")
     async with api.client_from("10.20.30.40") as attacker, api.client_from("10.20.30.41") as colleague:
         for guess in ("admin", "root", "operator"):  # accounts that do not even exist
@@ -108,11 +106,7 @@ async def test_failures_from_one_address_are_throttled_across_usernames_and_repl
         assert (await _login(attacker, username, PASSWORD)).status_code == 429
 
     # A second replica on the same database sees the same counts.
-    replica = FastAPI()
-    replica.state.settings = api.app.state.settings
-    replica.state.runtime = Runtime(settings=api.settings, pool=api.pool)
-    install_problem_handlers(replica)
-    replica.include_router(router)
+    replica = status_app(api.settings, api.pool)
     transport = httpx.ASGITransport(app=replica, client=("10.20.30.40", 40001))
     async with httpx.AsyncClient(transport=transport, base_url="http://replica.test") as other_replica:
         assert (await _login(other_replica, username, PASSWORD)).status_code == 429
@@ -126,24 +120,24 @@ async def test_a_closed_window_starts_counting_again(status_api):
     tokens = {"secret": "rahasia-uji-jwt-yang-cukup-panjang-32b", "access_ttl_s": 60, "refresh_ttl_s": 600}
     async with api.pool.acquire() as conn:
         for _ in range(2):
-            with pytest.raises(handlers.InvalidCredentials):
-                await handlers.login(
+            with pytest.raises(sessions.InvalidCredentials):
+                await sessions.login(
                     conn=conn, username=username, password="salah-sandi-123", client_ip="10.0.0.9",
                     limits=limits, now=long_ago, **tokens,
                 )
-        with pytest.raises(handlers.LoginThrottled):
-            await handlers.login(
+        with pytest.raises(sessions.LoginThrottled):
+            await sessions.login(
                 conn=conn, username=username, password=PASSWORD, client_ip="10.0.0.9", limits=limits,
                 now=long_ago + timedelta(seconds=5), **tokens,
             )
         # The window that opened with the first failure has closed.
-        session = await handlers.login(
+        session = await sessions.login(
             conn=conn, username=username, password=PASSWORD, client_ip="10.0.0.9", limits=limits, **tokens
         )
         assert session.principal.username == username
         # A new failure after a closed window counts from one again.
-        with pytest.raises(handlers.InvalidCredentials):
-            await handlers.login(
+        with pytest.raises(sessions.InvalidCredentials):
+            await sessions.login(
                 conn=conn, username=username, password="salah-sandi-123", client_ip="10.0.0.9", limits=limits, **tokens
             )
         row = await conn.fetchrow("SELECT failures FROM login_failures WHERE scope = 'ip' AND subject = '10.0.0.9'")

@@ -9,7 +9,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from sigap_status.tasks.router import router as tasks_router
 from sigap_status.tasks.rules import Point, distance_m
 
 pytestmark = pytest.mark.integration
@@ -22,7 +21,6 @@ FAR = (-6.3650, 106.8260)
 
 @pytest.fixture
 async def api(status_api):
-    status_api.app.include_router(tasks_router)
     return status_api
 
 

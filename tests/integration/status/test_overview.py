@@ -10,7 +10,6 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from sigap_status.overview import router as overview
 
 pytestmark = pytest.mark.integration
 
@@ -21,8 +20,6 @@ CIMANGGIS = (-6.3650, 106.8750)
 
 @pytest.fixture
 def api(status_api):
-    # The shared fixture builds status with its main router; the overview is a feature of its own.
-    status_api.app.include_router(overview.build_router())
     return status_api
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from sigap_status import domain
+from sigap_status.lifecycle import rules as domain
 from tests.support.permissions import ACTIONS, LEAD, OTHER, SUBJECTS, SUPPORTING, expected_answer, principal
 
 pytestmark = pytest.mark.integration

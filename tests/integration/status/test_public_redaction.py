@@ -10,7 +10,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from sigap_status import handlers, repository
+from sigap_status.lifecycle import events as lifecycle_events
+from sigap_status.complaints import queries as complaint_queries
 
 pytestmark = pytest.mark.integration
 
@@ -63,8 +64,8 @@ async def test_public_timeline_shows_the_lifecycle_and_replies_only(status_api):
     after_photo = str(uuid.uuid4())
     await transition(officer_headers, to="selesai", resolution_note="Kabel diganti", after_photo_ids=[after_photo])
     async with api.pool.acquire() as conn:  # as the identity endpoint writes it
-        await repository.add_timeline_entry(
-            conn=conn, complaint_id=complaint_id, event_id=uuid.uuid4(), event_type=handlers.IDENTITY_VIEWED,
+        await complaint_queries.add_timeline_entry(
+            conn=conn, complaint_id=complaint_id, event_id=uuid.uuid4(), event_type=lifecycle_events.IDENTITY_VIEWED,
             occurred_at=datetime.now(UTC), actor="admin.kota",
             detail={"actor_role": "city_admin", "reason": "Alasan rahasia audit", "audit_id": str(uuid.uuid4())},
         )
@@ -72,7 +73,7 @@ async def test_public_timeline_shows_the_lifecycle_and_replies_only(status_api):
     staff_view = (await api.client.get(f"/v1/staff/complaints/{complaint_id}", headers=headers)).json()
     staff_types = {entry["type"] for entry in staff_view["timeline"]}
     assert {"sigap.status.internal_note", "sigap.status.assignment_changed", "sigap.status.duplicate_merged",
-            handlers.IDENTITY_VIEWED} <= staff_types
+            lifecycle_events.IDENTITY_VIEWED} <= staff_types
 
     response = await api.client.get(f"/v1/complaints/{complaint_id}")
     assert response.status_code == 200

@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 import orjson
 import pytest
 
-from sigap_status import handlers
-from sigap_status.sla import SlaPolicy
+from sigap_status.sla.rules import SlaPolicy
+from sigap_status.sla import sweep
 
 pytestmark = pytest.mark.integration
 
@@ -133,8 +133,8 @@ async def test_sweep_reports_each_breach_once_and_again_after_a_new_deadline(sta
     await api.pool.execute("UPDATE complaints SET sla_due_at = now() - interval '1 minute' WHERE id = $1", late)
 
     async with api.pool.acquire() as conn:
-        first = await handlers.sweep_sla_breaches(conn=conn)
-        second = await handlers.sweep_sla_breaches(conn=conn)
+        first = await sweep.sweep_sla_breaches(conn=conn)
+        second = await sweep.sweep_sla_breaches(conn=conn)
     assert first >= 1 and second == 0
     events = await _sla_events(api, late)
     assert len(events) == 1
@@ -150,7 +150,7 @@ async def test_sweep_reports_each_breach_once_and_again_after_a_new_deadline(sta
                                      json={"to": "terverifikasi", "expected_version": await api.version(late)})
     assert verified.json()["sla_stage"] == "finish" and verified.json()["sla_breached_at"] is None
     async with api.pool.acquire() as conn:
-        assert await handlers.sweep_sla_breaches(conn=conn, now=datetime.now(UTC) + timedelta(days=30)) >= 1
+        assert await sweep.sweep_sla_breaches(conn=conn, now=datetime.now(UTC) + timedelta(days=30)) >= 1
     events = await _sla_events(api, late)
     assert [event["stage"] for event in events] == ["verify", "finish"]
 
@@ -164,12 +164,12 @@ async def test_a_deadline_that_keeps_running_is_reported_once(status_api):
     assert verified.status_code == 200
     late = datetime.now(UTC) + timedelta(days=30)
     async with api.pool.acquire() as conn:
-        assert await handlers.sweep_sla_breaches(conn=conn, now=late) >= 1
+        assert await sweep.sweep_sla_breaches(conn=conn, now=late) >= 1
     started = await api.client.post(f"/v1/complaints/{complaint_id}/transitions", headers=headers,
                                     json={"to": "dalam_proses", "expected_version": await api.version(complaint_id)})
     assert started.status_code == 200 and started.json()["sla_breached_at"] is not None
     async with api.pool.acquire() as conn:
-        await handlers.sweep_sla_breaches(conn=conn, now=late + timedelta(days=1))
+        await sweep.sweep_sla_breaches(conn=conn, now=late + timedelta(days=1))
     assert [event["stage"] for event in await _sla_events(api, complaint_id)] == ["finish"]
 
 
@@ -191,7 +191,7 @@ async def test_waiting_for_the_reporter_pauses_the_deadline(status_api):
     assert paused.json()["sla_state"] == "paused" and paused.json()["sla_paused_at"]
     assert (await waiting(True)).status_code == 409
     async with api.pool.acquire() as conn:
-        await handlers.sweep_sla_breaches(conn=conn)
+        await sweep.sweep_sla_breaches(conn=conn)
     assert await _sla_events(api, complaint_id) == []
     queue = (await api.client.get("/v1/staff/queue", params={"sla_state": "paused"}, headers=headers)).json()
     assert str(complaint_id) in {item["id"] for item in queue["items"]}

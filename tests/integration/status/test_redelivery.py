@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 import pytest
 
 from sigap_shared.events import ComplaintRouted, Envelope
-from sigap_status import handlers
+from sigap_status.events import handlers
+from sigap_status.sla.rules import SlaPolicy
 
 pytestmark = pytest.mark.integration
 
@@ -27,7 +28,7 @@ async def test_a_second_routing_does_not_receive_the_complaint_again(status_api)
         ),
     )
     async with status_api.pool.acquire() as conn, conn.transaction():
-        await handlers.on_complaint_routed(conn=conn, envelope=rerouted)
+        await handlers.on_complaints_routed(conn=conn, envelopes=[rerouted], policy=SlaPolicy())
     statuses = await status_api.pool.fetch("SELECT payload FROM outbox WHERE key = $1", str(complaint_id).encode())
     assert len(statuses) == 1
     timeline = await status_api.pool.fetch("SELECT event_type FROM timeline WHERE complaint_id = $1", complaint_id)

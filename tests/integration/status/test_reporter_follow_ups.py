@@ -10,14 +10,15 @@ import orjson
 import pytest
 
 from sigap_shared.events import ComplaintInformationAdded, ComplaintRated, ComplaintReopenRequested, Envelope
-from sigap_status import handlers
+from sigap_status.events import handlers
+from sigap_status.sla.rules import SlaPolicy
 
 pytestmark = pytest.mark.integration
 
 
 async def _apply(api, data) -> None:
     async with api.pool.acquire() as conn, conn.transaction():
-        await handlers.on_reporter_follow_up(conn=conn, envelope=Envelope(source="sigap/intake", data=data))
+        await handlers.on_reporter_follow_up(conn=conn, envelope=Envelope(source="sigap/intake", data=data), policy=SlaPolicy())
 
 
 async def _finish(api, complaint_id) -> None:

@@ -7,8 +7,6 @@ from datetime import date
 
 import pytest
 
-from sigap_status.api import sla_policy_from_settings
-from sigap_status.sla_settings.router import router as sla_settings_router
 
 pytestmark = pytest.mark.integration
 
@@ -23,8 +21,7 @@ async def api(status_api):
             "sla_extra_days_off": ("2026-04-27",),
         }
     )
-    status_api.app.state.sla_policy = sla_policy_from_settings(settings)
-    status_api.app.include_router(sla_settings_router)
+    status_api.reconfigure(settings)
     return status_api
 
 
@@ -38,7 +35,7 @@ async def test_staff_read_the_targets_and_days_off_in_use(api):
     days = {d["date"]: d for d in body["days_off"]}
     assert days["2026-08-17"]["source"] == "national"
     assert days["2026-04-27"] == {"date": "2026-04-27", "name": "Hari libur kota", "source": "city"}
-    policy = api.app.state.sla_policy
+    policy = api.app.state.context.sla_policy
     assert all(not policy.calendar.is_working_day(date.fromisoformat(day)) for day in days)
     assert "SIGAP_SLA_CATEGORY_DAYS" in body["how_to_change"]
     english = await api.client.get(

@@ -13,18 +13,15 @@ from collections.abc import AsyncIterator
 import asyncpg
 import httpx
 import pytest
-from fastapi import FastAPI
 
 from sigap_notify.bootstrap import SPEC, create_app
 from sigap_routing.bootstrap import build_spec
 from sigap_routing.settings import RoutingSettings
 from sigap_shared.auth import AuthError, StaffPrincipal, issue_access_token
 from sigap_shared.db import apply_migrations, package_migrations, shared_migrations
-from sigap_shared.problems import install_problem_handlers
 from sigap_shared.runtime import Runtime, create_service_app
 from sigap_shared.staff_directory import StatusStaffDirectory
-from sigap_status import repository
-from sigap_status.internal_api import router as internal_router
+from sigap_status.staff_accounts import queries as account_queries
 from tests.integration.notify.conftest import notify_settings
 from tests.integration.notify.support import serve_asgi
 from tests.support.infra import free_port
@@ -36,18 +33,14 @@ pytestmark = pytest.mark.integration
 @contextlib.asynccontextmanager
 async def status_internal_api(api) -> AsyncIterator[str]:
     """Status's internal API on the status test database, served over HTTP."""
-    app = FastAPI()
-    app.state.settings = api.settings
-    app.state.runtime = Runtime(settings=api.settings, pool=api.pool)
-    install_problem_handlers(app)
-    app.include_router(internal_router)
-    async with serve_asgi(app) as url:
+    async with serve_asgi(api.app) as url:
         yield url
 
 
 async def _set_active(api, username: str, active: bool) -> None:
     async with api.pool.acquire() as conn:
-        assert await repository.set_staff_active(conn=conn, username=username, active=active)
+        await account_queries.set_active(conn=conn, username=username, active=active)
+        assert await conn.fetchval("SELECT active FROM staff_users WHERE username = $1", username) is active
 
 
 def _forged(api, username: str, role: str, department: str | None = None) -> dict[str, str]:

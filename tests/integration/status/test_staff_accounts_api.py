@@ -9,7 +9,6 @@ import uuid
 
 import pytest
 
-from sigap_status.staff_accounts.router import router as staff_accounts_router
 from tests.integration.status.conftest import PASSWORD
 from tests.integration.status.test_auth import _cli
 
@@ -20,7 +19,6 @@ NEW_PASSWORD = "sandi-pilihan-sendiri-42"
 
 @pytest.fixture
 async def api(status_api):
-    status_api.app.include_router(staff_accounts_router)
     return status_api
 
 

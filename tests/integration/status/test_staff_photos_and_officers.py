@@ -13,8 +13,6 @@ import pytest
 from PIL import Image
 
 from sigap_intake import complaint_photos
-from sigap_status.officers.router import router as officers_router
-from sigap_status.photos.router import router as photos_router
 from tests.integration.intake.conftest import start_intake, with_internal_api
 from tests.integration.notify.support import serve_asgi
 from tests.integration.status.intake_support import (
@@ -43,8 +41,6 @@ async def live_intake(infra, databases, tmp_path) -> AsyncIterator[LiveIntake]:
 
 @pytest.fixture
 def photo_api(status_api):
-    status_api.app.include_router(photos_router)
-    status_api.app.include_router(officers_router)
     return status_api
 
 

@@ -12,7 +12,8 @@ import orjson
 import pytest
 
 from sigap_shared.events import ComplaintRouted, Envelope
-from sigap_status import handlers
+from sigap_status.events import handlers
+from sigap_status.sla.rules import SlaPolicy
 from tests.support.factories import routed_for, submitted_envelope
 
 pytestmark = pytest.mark.integration
@@ -37,9 +38,9 @@ async def _handle(pool, *envelopes: Envelope) -> None:
     for envelope in envelopes:
         async with pool.acquire() as conn, conn.transaction():
             if isinstance(envelope.data, ComplaintRouted):
-                await handlers.on_complaint_routed(conn=conn, envelope=envelope)
+                await handlers.on_complaints_routed(conn=conn, envelopes=[envelope], policy=SlaPolicy())
             else:
-                await handlers.on_complaint_submitted(conn=conn, envelope=envelope)
+                await handlers.on_complaints_submitted(conn=conn, envelopes=[envelope], policy=SlaPolicy())
 
 
 async def test_a_routing_for_a_complaint_never_submitted_stays_invisible_and_silent(status_api):
@@ -100,9 +101,9 @@ async def test_submission_and_routing_handled_at_the_same_moment_receive_the_com
 
     async def apply(conn, envelope):
         if envelope is routed:
-            await handlers.on_complaint_routed(conn=conn, envelope=envelope)
+            await handlers.on_complaints_routed(conn=conn, envelopes=[envelope], policy=SlaPolicy())
         else:
-            await handlers.on_complaint_submitted(conn=conn, envelope=envelope)
+            await handlers.on_complaints_submitted(conn=conn, envelopes=[envelope], policy=SlaPolicy())
 
     async with pool.acquire() as first_conn, pool.acquire() as second_conn:
         first_tx = first_conn.transaction()

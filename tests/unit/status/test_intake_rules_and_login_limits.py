@@ -19,8 +19,10 @@ from sigap_shared.events import (
     decode,
     encode,
 )
-from sigap_status import accounts, domain
-from sigap_status.intake_client import RevealedIdentity
+from sigap_status.auth import rules as auth_rules
+from sigap_status.lifecycle import events as lifecycle_events
+from sigap_status.lifecycle import rules as domain
+from sigap_status.intake.client import RevealedIdentity
 from sigap_status.settings import StatusSettings
 
 NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
@@ -89,7 +91,7 @@ def test_a_revealed_identity_does_not_show_itself_in_reprs():
 
 def test_assignment_event_names_the_new_and_previous_officer():
     complaint = _complaint()
-    envelope = domain.assignment_event(
+    envelope = lifecycle_events.assignment_event(
         complaint, officer="petugas.budi", actor_name="admin.dishub", actor_role="dept_admin", now=NOW
     )
     assigned = envelope.data
@@ -98,7 +100,7 @@ def test_assignment_event_names_the_new_and_previous_officer():
     assert (assigned.department, assigned.actor, assigned.actor_role, assigned.assigned_at) == (
         "DISHUB", "admin.dishub", "dept_admin", NOW
     )
-    unassigned = domain.assignment_event(
+    unassigned = lifecycle_events.assignment_event(
         _complaint(assigned_officer="petugas.budi"), officer=None, actor_name="admin.kota", actor_role="city_admin", now=NOW
     ).data
     assert (unassigned.officer, unassigned.previous_officer) == (None, "petugas.budi")
@@ -106,7 +108,7 @@ def test_assignment_event_names_the_new_and_previous_officer():
 
 def test_reporter_message_event_reaches_the_reporter_by_pseudonym_only():
     message_id = uuid.uuid4()
-    envelope = domain.reporter_message_event(
+    envelope = lifecycle_events.reporter_message_event(
         _complaint(), message_id=message_id, body="Petugas datang besok", actor_name="admin.dishub",
         actor_role="dept_admin", now=NOW,
     )
@@ -124,32 +126,32 @@ def _record_parts(envelope):
 
 # -- failed logins --------------------------------------------------------------------------
 
-LIMITS = accounts.LoginLimits(max_per_username=5, max_per_ip=30, window_s=900)
+LIMITS = auth_rules.LoginLimits(max_per_username=5, max_per_ip=30, window_s=900)
 
 
 def test_up_to_the_limit_attempts_check_their_password():
     # The counts include the attempt being judged: the fifth attempt is the fifth check.
-    assert accounts.login_retry_after([], limits=LIMITS, now=NOW) is None
-    assert accounts.login_retry_after([("username", 5, NOW), ("ip", 30, NOW)], limits=LIMITS, now=NOW) is None
+    assert auth_rules.login_retry_after([], limits=LIMITS, now=NOW) is None
+    assert auth_rules.login_retry_after([("username", 5, NOW), ("ip", 30, NOW)], limits=LIMITS, now=NOW) is None
 
 
 def test_past_the_limit_attempts_wait_until_the_window_closes():
     opened = NOW - timedelta(seconds=100.5)
-    assert accounts.login_retry_after([("username", 6, opened)], limits=LIMITS, now=NOW) == 800
-    assert accounts.login_retry_after([("ip", 31, opened)], limits=LIMITS, now=NOW) == 800
+    assert auth_rules.login_retry_after([("username", 6, opened)], limits=LIMITS, now=NOW) == 800
+    assert auth_rules.login_retry_after([("ip", 31, opened)], limits=LIMITS, now=NOW) == 800
     # The longest wait wins when both are over.
     both = [("username", 6, NOW - timedelta(seconds=800)), ("ip", 31, NOW - timedelta(seconds=10))]
-    assert accounts.login_retry_after(both, limits=LIMITS, now=NOW) == 890
+    assert auth_rules.login_retry_after(both, limits=LIMITS, now=NOW) == 890
 
 
 def test_a_closed_window_no_longer_throttles():
     closed = NOW - timedelta(seconds=900)
-    assert accounts.login_retry_after([("username", 50, closed)], limits=LIMITS, now=NOW) is None
+    assert auth_rules.login_retry_after([("username", 50, closed)], limits=LIMITS, now=NOW) is None
 
 
 def test_failures_are_counted_per_username_and_per_address():
-    assert accounts.login_subjects(username="andi", client_ip="10.1.2.3") == [("username", "andi"), ("ip", "10.1.2.3")]
-    assert accounts.login_subjects(username="andi", client_ip=None) == [("username", "andi")]
+    assert auth_rules.login_subjects(username="andi", client_ip="10.1.2.3") == [("username", "andi"), ("ip", "10.1.2.3")]
+    assert auth_rules.login_subjects(username="andi", client_ip=None) == [("username", "andi")]
 
 
 # -- settings -------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ import uuid
 
 import pytest
 
-from sigap_status import domain
+from sigap_status.lifecycle import rules as domain
 from tests.support.permissions import ACTIONS, LEAD, SUBJECTS, SUPPORTING, expected_answer, principal
 
 OFFICER = "petugas.lead"

@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from sigap_status import accounts
-from sigap_status.queue import BadCursor, QueueFilter, build_query, decode_cursor, encode_cursor
+from sigap_status.queue.queries import BadCursor, QueueFilter, build_query, decode_cursor, encode_cursor
+from sigap_status.auth import rules as auth_rules
 
 
 def test_cursor_round_trip_and_tampering():
@@ -38,14 +38,14 @@ def test_queue_sql_is_keyset_never_offset():
 
 
 def test_passwords_are_argon2id_and_verified():
-    password_hash = accounts.hash_password("rahasia-sekali-123")
+    password_hash = auth_rules.hash_password("rahasia-sekali-123")
     assert password_hash.startswith("$argon2id$")
-    assert accounts.verify_password(password_hash, "rahasia-sekali-123")
-    assert not accounts.verify_password(password_hash, "rahasia-sekali-124")
-    assert not accounts.verify_password(None, "rahasia-sekali-123")
-    assert not accounts.verify_password("not-a-hash", "x")
-    with pytest.raises(accounts.AccountError):
-        accounts.hash_password("pendek")
+    assert auth_rules.verify_password(password_hash, "rahasia-sekali-123")
+    assert not auth_rules.verify_password(password_hash, "rahasia-sekali-124")
+    assert not auth_rules.verify_password(None, "rahasia-sekali-123")
+    assert not auth_rules.verify_password("not-a-hash", "x")
+    with pytest.raises(auth_rules.AccountError):
+        auth_rules.hash_password("pendek")
 
 
 @pytest.mark.parametrize(
@@ -60,13 +60,13 @@ def test_passwords_are_argon2id_and_verified():
     ],
 )
 def test_invalid_accounts(username, role, department, field):
-    with pytest.raises(accounts.AccountError) as caught:
-        accounts.validate_account(username=username, role=role, department=department)
+    with pytest.raises(auth_rules.AccountError) as caught:
+        auth_rules.validate_account(username=username, role=role, department=department)
     assert caught.value.field == field
 
 
 def test_refresh_tokens_are_random_and_stored_as_digests():
-    first, second = accounts.new_refresh_token(), accounts.new_refresh_token()
+    first, second = auth_rules.new_refresh_token(), auth_rules.new_refresh_token()
     assert first != second and len(first) >= 40
-    assert accounts.refresh_token_digest(first) != accounts.refresh_token_digest(second)
-    assert len(accounts.refresh_token_digest(first)) == 32
+    assert auth_rules.refresh_token_digest(first) != auth_rules.refresh_token_digest(second)
+    assert len(auth_rules.refresh_token_digest(first)) == 32

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from sigap_status.sla import WIB, SlaPolicy, WorkingCalendar, sla_state
+from sigap_status.sla.rules import WIB, SlaPolicy, WorkingCalendar, sla_state
 
 
 def wib(y, m, d, hh=10, mm=0):
@@ -98,7 +98,7 @@ def test_paused_deadline_state():
 
 
 def test_policy_from_settings_counts_cuti_bersama_unless_the_city_opts_out(monkeypatch):
-    from sigap_status.api import sla_policy_from_settings
+    from sigap_status.context import sla_policy_from_settings
     from sigap_status.settings import StatusSettings
 
     by_default = sla_policy_from_settings(StatusSettings(environment="test"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sigap_status.sla import WIB, WorkingCalendar, working_days_left
+from sigap_status.sla.rules import WIB, WorkingCalendar, working_days_left
 
 CALENDAR = WorkingCalendar()
 

@@ -9,9 +9,10 @@ from typing import Annotated
 from fastapi import APIRouter, Path
 from pydantic import BaseModel
 
-from sigap_shared.problems import Problem, Text
+from sigap_shared.errors import Text
 from sigap_shared.runtime import Conn
-from sigap_status.api import Staff
+from sigap_status.auth.dependencies import Staff
+from sigap_status.errors import Forbidden
 
 router = APIRouter(prefix="/v1", tags=["staff"])
 
@@ -29,11 +30,8 @@ class OfficerOut(BaseModel):
 )
 async def get_officers(department: DepartmentCode, staff: Staff, conn: Conn) -> list[OfficerOut]:
     if not staff.is_city_wide and not (staff.role == "dept_admin" and staff.department == department):
-        raise Problem(
-            status=403,
-            slug="forbidden",
-            title=Text("Tidak berwenang", "Not permitted"),
-            detail=Text(
+        raise Forbidden(
+            Text(
                 "Hanya admin dinas tersebut dan admin kota yang dapat melihat daftar petugasnya.",
                 "Only that department's admins and the city admin may list its officers.",
             ),

@@ -17,9 +17,11 @@ from pydantic import BaseModel
 
 from sigap_shared.runtime import Conn
 from sigap_shared.storable import SaneDate
-from sigap_status.api import Staff, _period, _visible_department
+from sigap_status.auth.dependencies import Staff
+from sigap_status.complaints.visibility import visible_department
+from sigap_status.statistics.rules import period
 from sigap_status.overview import queries
-from sigap_status.sla import WIB
+from sigap_status.sla.rules import WIB
 
 PUBLIC_MAP_TTL_S = 20.0
 PUBLIC_MAP_DAYS = 365
@@ -126,8 +128,8 @@ def build_router() -> APIRouter:
         until: SaneDate | None = None,
         department: Annotated[str | None, Query(max_length=32)] = None,
     ) -> StaffOverviewOut:
-        department = _visible_department(staff, department)
-        since, until = _period(since, until)
+        department = visible_department(staff, department)
+        since, until = period(since, until)
         days = await queries.per_day(conn=conn, department=department, since=_start_of(since), until=_start_of(until))
         cells = await queries.open_cells(conn=conn, department=department)
         return StaffOverviewOut(

@@ -12,11 +12,14 @@ from uuid import UUID
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel
 
-from sigap_shared.problems import Problem, Text, preferred_language
+from sigap_shared.errors import Text
+from sigap_shared.problems import preferred_language
 from sigap_shared.runtime import Conn
-from sigap_status import handlers
-from sigap_status.api import Intake, Staff, _intake_unavailable, _not_found
-from sigap_status.intake_client import IntakeRefused, IntakeUnavailable
+from sigap_status.auth.dependencies import Staff
+from sigap_status.complaints.visibility import load_visible
+from sigap_status.context import Intake
+from sigap_status.errors import StatusError
+from sigap_status.intake.client import IntakeClient, IntakeRefused, IntakeUnavailable
 
 router = APIRouter(prefix="/v1", tags=["staff"])
 
@@ -38,22 +41,15 @@ class StaffPhotoOut(BaseModel):
     url: str
 
 
-def _photo_not_found() -> Problem:
-    return Problem(
-        status=404,
-        slug="photo-not-found",
-        title=Text("Foto tidak ditemukan", "Photo not found"),
-        detail=Text("Pengaduan ini tidak punya foto dengan id tersebut.", "This complaint has no photo with that id."),
-    )
+PHOTO_NOT_FOUND = Text("Pengaduan ini tidak punya foto dengan id tersebut.", "This complaint has no photo with that id.")
 
 
-async def _visible(conn, staff, complaint_id: UUID, intake) -> None:
-    try:
-        await handlers.load_visible(conn=conn, staff=staff, complaint_id=complaint_id)
-    except handlers.ComplaintNotVisible:
-        raise _not_found(complaint_id) from None
+async def _visible(conn, staff, complaint_id: UUID, intake: IntakeClient | None) -> IntakeClient:
+    """Intake's client, once the caller may see the complaint (intake is not asked otherwise)."""
+    await load_visible(conn=conn, staff=staff, complaint_id=complaint_id)
     if intake is None:
-        raise _intake_unavailable()
+        raise IntakeUnavailable("SIGAP_INTAKE_INTERNAL_URL is not set")
+    return intake
 
 
 @router.get(
@@ -64,13 +60,12 @@ async def _visible(conn, staff, complaint_id: UUID, intake) -> None:
 async def get_photos(
     complaint_id: UUID, staff: Staff, conn: Conn, intake: Intake, request: Request
 ) -> list[StaffPhotoOut]:
-    await _visible(conn, staff, complaint_id, intake)
-    assert intake is not None
+    intake = await _visible(conn, staff, complaint_id, intake)
     english = preferred_language(request) == "en"
     try:
         photos = await intake.complaint_photos(complaint_id=complaint_id)
-    except (IntakeUnavailable, IntakeRefused):
-        raise _intake_unavailable() from None
+    except IntakeRefused:
+        raise IntakeUnavailable("intake refused the photo list") from None
     try:
         return [
             StaffPhotoOut(
@@ -90,7 +85,7 @@ async def get_photos(
             for photo in photos
         ]
     except (KeyError, TypeError, ValueError):
-        raise _intake_unavailable() from None
+        raise IntakeUnavailable("intake answered an unreadable photo list") from None
 
 
 @router.get(
@@ -100,12 +95,9 @@ async def get_photos(
     responses={200: {"content": {"image/jpeg": {}}}},
 )
 async def get_photo(complaint_id: UUID, photo_id: UUID, staff: Staff, conn: Conn, intake: Intake) -> Response:
-    await _visible(conn, staff, complaint_id, intake)
-    assert intake is not None
+    intake = await _visible(conn, staff, complaint_id, intake)
     try:
         data = await intake.complaint_photo(complaint_id=complaint_id, photo_id=photo_id)
     except IntakeRefused:
-        raise _photo_not_found() from None
-    except IntakeUnavailable:
-        raise _intake_unavailable() from None
+        raise StatusError("photo-not-found", PHOTO_NOT_FOUND) from None
     return Response(content=data, media_type="image/jpeg", headers={"Cache-Control": "private, no-store"})

@@ -12,8 +12,9 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
 from sigap_shared.problems import Text, preferred_language
-from sigap_status.api import Policy, Staff
-from sigap_status.sla import WIB
+from sigap_status.auth.dependencies import Staff
+from sigap_status.context import Policy
+from sigap_status.sla.rules import WIB
 
 router = APIRouter(prefix="/v1", tags=["staff"])
 

@@ -16,7 +16,8 @@ from datetime import UTC, datetime
 import asyncpg
 import structlog
 
-from sigap_status import accounts, repository
+from sigap_status.auth import queries as sessions
+from sigap_status.auth import rules as accounts
 from sigap_status.staff_accounts import queries, rules
 from sigap_status.staff_accounts.errors import (
     AccountInactive,
@@ -90,7 +91,7 @@ async def set_active(*, conn: asyncpg.Connection, actor: str, username: str, act
             return False
         await queries.set_active(conn=conn, username=username, active=active)
         if not active:
-            await repository.revoke_user_refresh_tokens(conn=conn, username=username)
+            await sessions.revoke_user_refresh_tokens(conn=conn, username=username)
             await queries.revoke_setup_codes(conn=conn, username=username)
         await queries.add_audit_entry(
             conn=conn, actor=actor, action="reactivated" if active else "deactivated", username=username
@@ -112,7 +113,7 @@ async def reset_with_setup_code(
         if not account["active"]:
             raise AccountInactive(username)
         await queries.set_password_hash(conn=conn, username=username, password_hash=None)
-        await repository.revoke_user_refresh_tokens(conn=conn, username=username)
+        await sessions.revoke_user_refresh_tokens(conn=conn, username=username)
         await queries.add_audit_entry(conn=conn, actor=actor, action="password_reset", username=username)
         setup = await _issue_setup_code(conn=conn, actor=actor, username=username, now=now)
     log.info("staff_password_reset", username=username, by=actor)
@@ -163,7 +164,7 @@ async def set_password_with_code(
 
 async def _store_password(*, conn: asyncpg.Connection, username: str, password_hash: str) -> None:
     await queries.set_password_hash(conn=conn, username=username, password_hash=password_hash)
-    await repository.revoke_user_refresh_tokens(conn=conn, username=username)
+    await sessions.revoke_user_refresh_tokens(conn=conn, username=username)
     await queries.revoke_setup_codes(conn=conn, username=username)
     # A new password lifts a lock that guessers put on the account.
-    await repository.clear_login_failures(conn=conn, subjects=[("username", username)])
+    await sessions.clear_login_failures(conn=conn, subjects=[("username", username)])

@@ -12,35 +12,25 @@ from fastapi import APIRouter, Depends, Path, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from sigap_shared.auth import Role, StaffPrincipal
-from sigap_shared.problems import Problem, Text, invalid_input
+from sigap_shared.errors import Text
 from sigap_shared.runtime import Conn
-from sigap_status.accounts import AccountError
-from sigap_status.api import Staff
+from sigap_status.auth.dependencies import Staff
+from sigap_status.errors import Forbidden
 from sigap_status.staff_accounts import commands, queries
-from sigap_status.staff_accounts.errors import (
-    AccountInactive,
-    AccountNotFound,
-    InvalidSetupCode,
-    OwnAccount,
-    StaffAccountError,
-    UsernameTaken,
-)
+from sigap_status.staff_accounts.errors import AccountNotFound
 
 router = APIRouter(prefix="/v1", tags=["staff accounts"])
 
 Username = Annotated[str, Field(min_length=1, max_length=64)]
-# An account's name in a path, as accounts.USERNAME_PATTERN allows (anything else is a 422,
+# An account's name in a path, as auth.rules.USERNAME_PATTERN allows (anything else is a 422,
 # and never reaches the database).
 AccountName = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9._-]{2,63}$")]
 
 
 async def city_admin(staff: Staff) -> StaffPrincipal:
     if staff.role != "city_admin":
-        raise Problem(
-            status=403,
-            slug="forbidden",
-            title=Text("Tidak diizinkan", "Forbidden"),
-            detail=Text(
+        raise Forbidden(
+            Text(
                 "Hanya admin kota (city_admin) yang boleh mengelola akun petugas.",
                 "Only a city admin (city_admin) may manage staff accounts.",
             ),
@@ -49,26 +39,6 @@ async def city_admin(staff: Staff) -> StaffPrincipal:
 
 
 CityAdmin = Annotated[StaffPrincipal, Depends(city_admin)]
-
-# One table from error type to answer.
-_STATUS: dict[type[StaffAccountError], tuple[int, str, Text]] = {
-    AccountNotFound: (404, "staff-account-not-found", Text("Akun petugas tidak ditemukan", "Staff account not found")),
-    UsernameTaken: (409, "username-taken", Text("Nama pengguna sudah dipakai", "Username taken")),
-    AccountInactive: (409, "staff-account-inactive", Text("Akun tidak aktif", "Account not active")),
-    OwnAccount: (409, "own-account", Text("Tidak dapat menonaktifkan akun sendiri", "Cannot deactivate own account")),
-    InvalidSetupCode: (422, "invalid-setup-code", Text("Kode penyetelan tidak berlaku", "Setup code not valid")),
-}
-
-
-def _problem(error: StaffAccountError | AccountError) -> Problem:
-    if isinstance(error, AccountError):
-        message = Text(error.message_id, error.message_en)
-        return invalid_input(field=error.field, location="body", message=message, detail=message)
-    status, slug, title = _STATUS[type(error)]
-    if status == 422:
-        return invalid_input(field=error.field, location="body", message=error.message, detail=error.message)
-    return Problem(status=status, slug=slug, title=title, detail=error.message)
-
 
 class AccountOut(BaseModel):
     username: str
@@ -134,7 +104,7 @@ def _setup_out(setup: commands.SetupCode) -> SetupCodeOut:
 async def _account(conn: Any, username: str) -> AccountOut:
     row = await queries.get_account(conn=conn, username=username)
     if row is None:
-        raise _problem(AccountNotFound(username))
+        raise AccountNotFound(username)
     return AccountOut(**dict(row))
 
 
@@ -166,12 +136,9 @@ async def list_accounts(
     summary="Create a staff account; its owner sets their password with the one-time setup code returned (city_admin)",
 )
 async def create_account(body: AccountIn, staff: CityAdmin, conn: Conn) -> CreatedOut:
-    try:
-        setup = await commands.create_account(
-            conn=conn, actor=staff.username, username=body.username, role=body.role, department=body.department
-        )
-    except (StaffAccountError, AccountError) as error:
-        raise _problem(error) from None
+    setup = await commands.create_account(
+        conn=conn, actor=staff.username, username=body.username, role=body.role, department=body.department
+    )
     assert setup is not None
     return CreatedOut(account=await _account(conn, setup.username), setup=_setup_out(setup))
 
@@ -199,10 +166,7 @@ async def get_account(username: AccountName, staff: CityAdmin, conn: Conn) -> Ac
 
 
 async def _set_active(conn: Any, staff: StaffPrincipal, username: str, *, active: bool) -> AccountOut:
-    try:
-        await commands.set_active(conn=conn, actor=staff.username, username=username, active=active)
-    except StaffAccountError as error:
-        raise _problem(error) from None
+    await commands.set_active(conn=conn, actor=staff.username, username=username, active=active)
     return await _account(conn, username)
 
 
@@ -227,10 +191,7 @@ async def reactivate(username: AccountName, staff: CityAdmin, conn: Conn) -> Acc
     "(city_admin)",
 )
 async def reset_password(username: AccountName, staff: CityAdmin, conn: Conn) -> SetupCodeOut:
-    try:
-        setup = await commands.reset_with_setup_code(conn=conn, actor=staff.username, username=username)
-    except StaffAccountError as error:
-        raise _problem(error) from None
+    setup = await commands.reset_with_setup_code(conn=conn, actor=staff.username, username=username)
     return _setup_out(setup)
 
 
@@ -242,10 +203,7 @@ async def reset_password(username: AccountName, staff: CityAdmin, conn: Conn) ->
     response_class=Response,
 )
 async def setup_password(body: SetupPasswordIn, conn: Conn) -> Response:
-    try:
-        await commands.set_password_with_code(
-            conn=conn, username=body.username, code=body.code, password=body.password
-        )
-    except (StaffAccountError, AccountError) as error:
-        raise _problem(error) from None
+    await commands.set_password_with_code(
+        conn=conn, username=body.username, code=body.code, password=body.password
+    )
     return Response(status_code=204)

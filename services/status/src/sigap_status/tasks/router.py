@@ -12,11 +12,13 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 
 from sigap_shared.auth import StaffPrincipal
-from sigap_shared.problems import Problem, Text, invalid_input
+from sigap_shared.errors import Text
 from sigap_shared.runtime import Conn
-from sigap_status import domain, handlers
-from sigap_status.api import Staff, _not_found
-from sigap_status.sla import sla_state
+from sigap_status.auth.dependencies import Staff
+from sigap_status.complaints.visibility import complaint_view, load_visible
+from sigap_status.lifecycle import rules
+from sigap_status.sla.rules import sla_state
+from sigap_status.errors import Forbidden, InvalidInput
 from sigap_status.tasks import queries
 from sigap_status.tasks.rules import Point, distance_m, in_order, place_of
 
@@ -56,11 +58,8 @@ class TaskList(BaseModel):
 
 def _officer(staff: Staff) -> StaffPrincipal:
     if staff.role != "field_officer":
-        raise Problem(
-            status=403,
-            slug="forbidden",
-            title=Text("Tidak berwenang", "Not permitted"),
-            detail=Text(
+        raise Forbidden(
+            Text(
                 "Daftar tugas hanya untuk petugas lapangan; staf lain memakai antrean dinas.",
                 "Task lists are for field officers; other staff use the department queue.",
             ),
@@ -74,10 +73,10 @@ Officer = Annotated[StaffPrincipal, Depends(_officer)]
 def _near(lat: float | None, lon: float | None) -> Point | None:
     if (lat is None) != (lon is None):
         missing = "near_lon" if lon is None else "near_lat"
-        raise invalid_input(
-            field=missing,
+        raise InvalidInput(
+            missing,
+            Text("wajib diisi bersama pasangannya", "is required together with its pair"),
             location="query",
-            message=Text("wajib diisi bersama pasangannya", "is required together with its pair"),
             detail=Text(
                 "Posisi petugas perlu near_lat dan near_lon sekaligus, atau tidak keduanya.",
                 "The officer's position needs both near_lat and near_lon, or neither.",
@@ -91,11 +90,11 @@ NearLon = Annotated[float | None, Query(ge=-180, le=180, description="The office
 
 
 def _task_out(row: Any, staff: StaffPrincipal, *, distance: float | None, now: datetime) -> TaskOut:
-    view = _view(row)
+    view = complaint_view(row)
     try:
-        domain.check_may_act(staff, view)
-        allowed = domain.allowed_transitions(view.status, staff.role)
-    except domain.NotPermitted:
+        rules.check_may_act(staff, view)
+        allowed = rules.allowed_transitions(view.status, staff.role)
+    except rules.NotPermitted:
         allowed = []
     return TaskOut(
         **{key: row[key] for key in TaskOut.model_fields if key in row.keys() and key != "after_photo_ids"},
@@ -103,18 +102,6 @@ def _task_out(row: Any, staff: StaffPrincipal, *, distance: float | None, now: d
         sla_state=sla_state(due_at=row["sla_due_at"], now=now, paused=row["sla_paused_at"] is not None),
         distance_m=None if distance is None else round(distance, 1),
         allowed_transitions=allowed,
-    )
-
-
-def _view(row: Any) -> domain.ComplaintView:
-    return domain.ComplaintView(
-        id=row["id"],
-        tracking_code=row["tracking_code"],
-        status=row["status"],
-        department=row["department"],
-        version=row["version"],
-        supporting_departments=tuple(row["supporting_departments"] or ()),
-        assigned_officer=row["assigned_officer"],
     )
 
 
@@ -135,7 +122,7 @@ async def get_tasks(
     if staff.department is not None:
         rows = await queries.open_tasks(conn=conn, officer=staff.username, department=staff.department)
     # The one isolation rule decides, whatever the query narrowed already.
-    rows = [row for row in rows if domain.can_see(staff, _view(row))]
+    rows = [row for row in rows if rules.can_see(staff, complaint_view(row))]
     now = datetime.now(UTC)
     return TaskList(
         order="oldest" if near is None else "nearest",
@@ -148,10 +135,7 @@ async def get_task(
     complaint_id: UUID, staff: Officer, conn: Conn, near_lat: NearLat = None, near_lon: NearLon = None
 ) -> TaskOut:
     near = _near(near_lat, near_lon)
-    try:
-        row = await handlers.load_visible(conn=conn, staff=staff, complaint_id=complaint_id)
-    except handlers.ComplaintNotVisible:
-        raise _not_found(complaint_id) from None
+    row = await load_visible(conn=conn, staff=staff, complaint_id=complaint_id)
     place = place_of(row)
     distance = None if near is None or place is None else distance_m(near, place)
     return _task_out(row, staff, distance=distance, now=datetime.now(UTC))

@@ -17,6 +17,8 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from sigap_shared.auth import ROLES
+from sigap_shared.errors import Text
+from sigap_status.errors import InvalidInput
 
 USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
 MIN_PASSWORD_LENGTH = 10
@@ -32,35 +34,42 @@ def _dummy_hash() -> str:
     return _hasher.hash(secrets.token_urlsafe(16))
 
 
-class AccountError(ValueError):
-    def __init__(self, field: str, message_id: str, message_en: str) -> None:
-        super().__init__(message_en)
-        self.field = field
-        self.message_id = message_id
-        self.message_en = message_en
+class AccountError(InvalidInput):
+    """An account or password that cannot be accepted; `field` names which part."""
+
+    def __init__(self, field: str, message: Text) -> None:
+        super().__init__(field, message)
 
 
 def validate_account(*, username: str, role: str, department: str | None) -> None:
     if not USERNAME_PATTERN.fullmatch(username):
         raise AccountError(
             "username",
-            "Nama pengguna 3-64 karakter: huruf kecil, angka, titik, garis bawah atau strip",
-            "Username must be 3-64 characters: lowercase letters, digits, dot, underscore or dash",
+            Text(
+                "Nama pengguna 3-64 karakter: huruf kecil, angka, titik, garis bawah atau strip",
+                "Username must be 3-64 characters: lowercase letters, digits, dot, underscore or dash",
+            ),
         )
     if role not in ROLES:
-        raise AccountError("role", "Peran harus salah satu dari: " + ", ".join(ROLES), "Role must be one of: " + ", ".join(ROLES))
+        raise AccountError(
+            "role", Text("Peran harus salah satu dari: " + ", ".join(ROLES), "Role must be one of: " + ", ".join(ROLES))
+        )
     if role in ("dept_admin", "field_officer"):
         if not department or not DEPARTMENT_PATTERN.fullmatch(department):
             raise AccountError(
                 "department",
-                "Peran ini wajib punya kode dinas (mis. DISHUB)",
-                "This role needs a department code (e.g. DISHUB)",
+                Text(
+                    "Peran ini wajib punya kode dinas (mis. DISHUB)",
+                    "This role needs a department code (e.g. DISHUB)",
+                ),
             )
     elif department is not None:
         raise AccountError(
             "department",
-            "Peran tingkat kota tidak terikat pada satu dinas",
-            "City-wide roles do not belong to a department",
+            Text(
+                "Peran tingkat kota tidak terikat pada satu dinas",
+                "City-wide roles do not belong to a department",
+            ),
         )
 
 
@@ -68,8 +77,10 @@ def validate_password(password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise AccountError(
             "password",
-            f"Kata sandi minimal {MIN_PASSWORD_LENGTH} karakter",
-            f"Password must be at least {MIN_PASSWORD_LENGTH} characters",
+            Text(
+                f"Kata sandi minimal {MIN_PASSWORD_LENGTH} karakter",
+                f"Password must be at least {MIN_PASSWORD_LENGTH} characters",
+            ),
         )
 
 

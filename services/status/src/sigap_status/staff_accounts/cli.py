@@ -18,7 +18,8 @@ import sys
 import asyncpg
 
 from sigap_shared.db import apply_migrations, create_pool, package_migrations, shared_migrations
-from sigap_status import accounts
+from sigap_shared.errors import Text
+from sigap_status.auth import rules as accounts
 from sigap_status.settings import StatusSettings
 from sigap_status.staff_accounts import commands, queries
 from sigap_status.staff_accounts.errors import StaffAccountError
@@ -38,12 +39,14 @@ def _read_password(args: argparse.Namespace) -> str:
     if not sys.stdin.isatty():
         raise accounts.AccountError(
             "password",
-            "Tidak ada terminal untuk menanyakan kata sandi: pakai --password-stdin atau --setup-code",
-            "No terminal to ask for the password: use --password-stdin or --setup-code",
+            Text(
+                "Tidak ada terminal untuk menanyakan kata sandi: pakai --password-stdin atau --setup-code",
+                "No terminal to ask for the password: use --password-stdin or --setup-code",
+            ),
         )
     first = getpass.getpass("Kata sandi / Password: ")
     if getpass.getpass("Ulangi / Repeat: ") != first:
-        raise accounts.AccountError("password", "Kata sandi tidak sama", "Passwords do not match")
+        raise accounts.AccountError("password", Text("Kata sandi tidak sama", "Passwords do not match"))
     return first
 
 
@@ -133,10 +136,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         print(asyncio.run(_run(args, StatusSettings())))
-    except accounts.AccountError as error:
-        print(f"error: {error.field}: {error.message_en} / {error.message_id}", file=sys.stderr)
-        return 2
-    except StaffAccountError as error:
+    except (accounts.AccountError, StaffAccountError) as error:
         print(f"error: {error.field}: {error.message.en} / {error.message.id}", file=sys.stderr)
         return 2
     return 0

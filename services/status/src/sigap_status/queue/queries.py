@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 from uuid import UUID
 
+import asyncpg
 import orjson
 
 Sort = Literal["oldest", "newest", "sla_deadline"]
@@ -88,8 +89,8 @@ def build_query(filter_: QueueFilter, *, now: datetime) -> tuple[str, list[Any]]
         params.append(value)
         return f"${len(params)}"
 
-    # A complaint enters the queues when it is received (see handlers: submission and routing
-    # both known); before that it is nobody's.
+    # A complaint enters the queues when it is received (see events/handlers.py: submission and
+    # routing both known); before that it is nobody's.
     conditions: list[str] = [f"{column} IS NOT NULL", "status IS NOT NULL"]
     if filter_.category:
         conditions.append(f"category = {param(filter_.category)}")
@@ -143,3 +144,14 @@ def build_query(filter_: QueueFilter, *, now: datetime) -> tuple[str, list[Any]]
     if len(branches) == 1:
         return branches[0][1:-1], params
     return f"SELECT * FROM ({' UNION ALL '.join(branches)}) AS queue {order} LIMIT {limit}", params
+
+
+async def list_queue(*, conn: asyncpg.Connection, queue_filter: QueueFilter, now: datetime) -> list[asyncpg.Record]:
+    sql, params = build_query(queue_filter, now=now)
+    # asyncpg reuses prepared statements, and after five runs PostgreSQL may switch to a
+    # generic plan that cannot tell a small department from a big one (seconds instead of
+    # milliseconds at a million rows). The queue is always planned for its actual values.
+    # SET LOCAL: the setting ends with the transaction, as pooled connections keep no state.
+    async with conn.transaction():
+        await conn.execute("SET LOCAL plan_cache_mode = force_custom_plan")
+        return await conn.fetch(sql, *params)

@@ -1,5 +1,6 @@
 """The complaint lifecycle as a pure state machine (which role may move a complaint from which
-state to which), who may see and act on a complaint, and the events a change produces."""
+state to which), who may see and act on a complaint, and the refusals the rules make. Pure:
+no I/O, no HTTP (errors.py maps each refusal's code to a problem response)."""
 
 from __future__ import annotations
 
@@ -10,15 +11,10 @@ from typing import Literal, get_args
 from uuid import UUID
 
 from sigap_shared.auth import Role, StaffPrincipal, may_see_complaint
-from sigap_shared.events import (
-    ComplaintAssigned,
-    ComplaintReporterMessagePosted,
-    ComplaintStatus,
-    ComplaintStatusChanged,
-    Envelope,
-    ReporterRef,
-)
+from sigap_shared.events import ComplaintStatus, ComplaintStatusChanged, Envelope, ReporterRef
+from sigap_shared.errors import Text
 from sigap_shared.visible_text import visible_or_none
+from sigap_status.errors import InvalidInput, StatusError
 
 SOURCE = "sigap/status"
 SYSTEM_ACTOR = "sistem"
@@ -57,7 +53,7 @@ PERMITTED: dict[tuple[ComplaintStatus, ComplaintStatus], frozenset[str]] = {
 }
 
 
-class LifecycleError(Exception):
+class LifecycleError(StatusError):
     """Base of every refusal the lifecycle makes."""
 
 
@@ -65,49 +61,74 @@ class IllegalTransition(LifecycleError):
     """The wanted state does not follow the current one (for this actor)."""
 
     def __init__(self, current: ComplaintStatus | None, wanted: str, allowed: Sequence[str] | None = None) -> None:
-        super().__init__(f"cannot move from {current} to {wanted}")
         self.current = current
         self.wanted = wanted
         self.allowed = sorted(TRANSITIONS.get(current, frozenset()) if allowed is None else allowed)
+        listed = ", ".join(self.allowed) or "-"
+        super().__init__(
+            "illegal-transition",
+            Text(
+                f"Dari status {current} tidak bisa ke {wanted}. Yang diizinkan sekarang: {listed}.",
+                f"From {current} you cannot move to {wanted}. Allowed now: {listed}.",
+            ),
+        )
+        self.extensions = {"current_status": current, "allowed": list(self.allowed)}
 
 
 class NotPermitted(LifecycleError):
-    """The actor may see the complaint but not do this to it. `reason` is English;
-    `reason_id` its Indonesian when the API has no fixed wording for it."""
+    """The actor may see the complaint but not do this to it."""
 
-    def __init__(self, reason: str, reason_id: str | None = None) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.reason_id = reason_id
+    def __init__(self, message: Text) -> None:
+        super().__init__("forbidden", message)
 
 
-ROLE_NAMES: dict[str, tuple[str, str]] = {
-    "city_admin": ("admin kota", "the city admin"),
-    "dept_admin": ("admin dinas", "a department admin"),
-    "field_officer": ("petugas lapangan", "a field officer"),
-    "auditor": ("auditor", "an auditor"),
-    "reporter": ("pelapor", "the reporter"),
+AUDITORS_READ_ONLY = Text("Auditor hanya dapat membaca.", "Auditors have read-only access.")
+LEAD_DEPARTMENT_ONLY = Text(
+    "Hanya dinas penanggung jawab utama yang dapat mengubah status pengaduan ini.",
+    "Only the lead department changes a complaint's lifecycle.",
+)
+ADMINS_ASSIGN = Text(
+    "Hanya admin dinas atau admin kota yang dapat menugaskan petugas lapangan.",
+    "Only a department admin or the city admin assigns field officers.",
+)
+CITY_ADMIN_SEES_IDENTITY = Text(
+    "Hanya admin kota yang dapat melihat identitas pelapor.",
+    "Only the city admin may see a reporter's identity.",
+)
+
+ROLE_NAMES: dict[str, Text] = {
+    "city_admin": Text("admin kota", "the city admin"),
+    "dept_admin": Text("admin dinas", "a department admin"),
+    "field_officer": Text("petugas lapangan", "a field officer"),
+    "auditor": Text("auditor", "an auditor"),
+    "reporter": Text("pelapor", "the reporter"),
 }
 ROLES_IN_ORDER = ("dept_admin", "city_admin", "field_officer", "reporter", "auditor")
 
 
-class MissingInformation(LifecycleError):
+class MissingInformation(LifecycleError, InvalidInput):
     """A transition that needs more than the request gave (reason, resolution note, photo)."""
 
-    def __init__(self, field: str, message_id: str, message_en: str) -> None:
-        super().__init__(message_en)
-        self.field = field
-        self.message_id = message_id
-        self.message_en = message_en
+    def __init__(self, field: str, message: Text) -> None:
+        InvalidInput.__init__(self, field, message)
 
 
 class StaleVersion(LifecycleError):
     """The complaint changed since the client read it."""
 
     def __init__(self, expected: int, current: int) -> None:
-        super().__init__(f"expected version {expected}, current is {current}")
+        super().__init__(
+            "stale-version",
+            Text(
+                f"Pengaduan sudah diubah orang lain (versi {current}, Anda mengirim versi {expected}). "
+                "Muat ulang lalu coba lagi.",
+                f"Someone changed the complaint meanwhile (version {current}, you sent {expected}). "
+                "Reload and try again.",
+            ),
+        )
         self.expected = expected
         self.current = current
+        self.extensions = {"current_version": current, "expected_version": expected}
 
 
 def may_ever(actor: str, wanted: str) -> bool:
@@ -120,13 +141,16 @@ def check_may_ever(actor: str, wanted: str) -> None:
     (403), not of the complaint's state (409, where reloading may help)."""
     if may_ever(actor, wanted):
         return
-    who_id, who_en = ROLE_NAMES.get(actor, (actor, actor))
-    may_id = " atau ".join(ROLE_NAMES[role][0] for role in ROLES_IN_ORDER if may_ever(role, wanted)) or "sistem"
-    may_en = " or ".join(ROLE_NAMES[role][1] for role in ROLES_IN_ORDER if may_ever(role, wanted)) or "the system"
+    who = ROLE_NAMES.get(actor, Text(actor, actor))
+    may = [ROLE_NAMES[role] for role in ROLES_IN_ORDER if may_ever(role, wanted)]
+    may_id = " atau ".join(role.id for role in may) or "sistem"
+    may_en = " or ".join(role.en for role in may) or "the system"
     raise NotPermitted(
-        f"{who_en} may never move a complaint to {wanted}; only {may_en} may",
-        f"{who_id[0].upper() + who_id[1:]} tidak berwenang mengubah status pengaduan menjadi {wanted}; "
-        f"hanya {may_id} yang dapat melakukannya.",
+        Text(
+            f"{who.id[0].upper() + who.id[1:]} tidak berwenang mengubah status pengaduan menjadi {wanted}; "
+            f"hanya {may_id} yang dapat melakukannya.",
+            f"{who.en[0].upper() + who.en[1:]} may never move a complaint to {wanted}; only {may_en} may.",
+        )
     )
 
 
@@ -178,24 +202,24 @@ def check_may_act(staff: StaffPrincipal, complaint: ComplaintView) -> None:
     """Raise `NotPermitted` unless `staff` (who can see the complaint) may change it.
     The lead department owns the lifecycle; a supporting department follows along."""
     if staff.role == "auditor":
-        raise NotPermitted("auditors have read-only access")
+        raise NotPermitted(AUDITORS_READ_ONLY)
     if staff.role == "city_admin":
         return
     if complaint.department != staff.department:
-        raise NotPermitted("only the lead department changes a complaint's lifecycle")
+        raise NotPermitted(LEAD_DEPARTMENT_ONLY)
 
 
 def check_may_assign(staff: StaffPrincipal, complaint: ComplaintView) -> None:
     check_may_act(staff, complaint)
     if staff.role == "field_officer":
-        raise NotPermitted("only a department admin or the city admin assigns field officers")
+        raise NotPermitted(ADMINS_ASSIGN)
 
 
 def check_may_reveal_identity(staff: StaffPrincipal, complaint: ComplaintView) -> None:
     """Only the city admin may see who a reporter is (callers first check `can_see`, so other
     staff get 404 for complaints they cannot see and this refusal only for those they can)."""
     if staff.role != "city_admin":
-        raise NotPermitted("only the city admin may see a reporter's identity")
+        raise NotPermitted(CITY_ADMIN_SEES_IDENTITY)
 
 
 # -- transitions ----------------------------------------------------------------------------
@@ -240,45 +264,59 @@ def decide_transition(
         if reason not in REJECTION_REASONS:
             raise MissingInformation(
                 "reason",
-                "Alasan penolakan wajib diisi: " + ", ".join(REJECTION_REASONS),
-                "A rejection reason is required: " + ", ".join(REJECTION_REASONS),
+                Text(
+                    "Alasan penolakan wajib diisi: " + ", ".join(REJECTION_REASONS),
+                    "A rejection reason is required: " + ", ".join(REJECTION_REASONS),
+                ),
             )
         if reason == "duplicate" and request.duplicate_of is None:
             raise MissingInformation(
                 "duplicate_of",
-                "Sebutkan pengaduan asli (duplicate_of) untuk penolakan karena duplikat",
-                "Name the original complaint (duplicate_of) when rejecting as a duplicate",
+                Text(
+                    "Sebutkan pengaduan asli (duplicate_of) untuk penolakan karena duplikat",
+                    "Name the original complaint (duplicate_of) when rejecting as a duplicate",
+                ),
             )
         if request.duplicate_of == complaint.id:
             raise MissingInformation(
                 "duplicate_of",
-                "Pengaduan tidak bisa menjadi duplikat dirinya sendiri",
-                "A complaint cannot be a duplicate of itself",
+                Text(
+                    "Pengaduan tidak bisa menjadi duplikat dirinya sendiri",
+                    "A complaint cannot be a duplicate of itself",
+                ),
             )
     if request.to == "selesai":
         if not resolution_note:
             raise MissingInformation(
                 "resolution_note",
-                "Catatan penyelesaian wajib diisi untuk menyelesaikan pengaduan",
-                "A resolution note is required to finish a complaint",
+                Text(
+                    "Catatan penyelesaian wajib diisi untuk menyelesaikan pengaduan",
+                    "A resolution note is required to finish a complaint",
+                ),
             )
         if not request.after_photo_ids:
             raise MissingInformation(
                 "after_photo_ids",
-                "Minimal satu foto sesudah penanganan wajib dilampirkan",
-                "At least one after-photo is required",
+                Text(
+                    "Minimal satu foto sesudah penanganan wajib dilampirkan",
+                    "At least one after-photo is required",
+                ),
             )
         if len(set(request.after_photo_ids)) != len(request.after_photo_ids):
             raise MissingInformation(
                 "after_photo_ids",
-                "Foto sesudah penanganan yang sama disebut lebih dari sekali",
-                "The same after-photo is listed more than once",
+                Text(
+                    "Foto sesudah penanganan yang sama disebut lebih dari sekali",
+                    "The same after-photo is listed more than once",
+                ),
             )
     if request.to == "dibuka_kembali" and not reason:
         raise MissingInformation(
             "reason",
-            "Alasan membuka kembali pengaduan wajib diisi",
-            "A reason is required to reopen a complaint",
+            Text(
+                "Alasan membuka kembali pengaduan wajib diisi",
+                "A reason is required to reopen a complaint",
+            ),
         )
     return Envelope(
         source=SOURCE,
@@ -313,14 +351,18 @@ def check_merge_target(
     if original_status == "ditolak":
         raise MissingInformation(
             "duplicate_of",
-            "Pengaduan asli sudah ditolak; gabungkan ke pengaduan yang ditangani",
-            "The original complaint was rejected; merge into one that is being handled",
+            Text(
+                "Pengaduan asli sudah ditolak; gabungkan ke pengaduan yang ditangani",
+                "The original complaint was rejected; merge into one that is being handled",
+            ),
         )
     if submitted_at is not None and original_submitted_at is not None and original_submitted_at > submitted_at:
         raise MissingInformation(
             "duplicate_of",
-            "Pengaduan hanya bisa digabungkan ke pengaduan yang lebih awal",
-            "A complaint can only be merged into an earlier one",
+            Text(
+                "Pengaduan hanya bisa digabungkan ke pengaduan yang lebih awal",
+                "A complaint can only be merged into an earlier one",
+            ),
         )
 
 
@@ -328,8 +370,30 @@ class AfterPhotosNotLive(LifecycleError):
     """None of the after-photos was taken live; `failed` says which photo failed and why."""
 
     def __init__(self, failed: Sequence[tuple[UUID, str, tuple[str, ...]]]) -> None:
-        super().__init__("no after-photo was verified as taken live")
         self.failed = list(failed)
+        listed = ", ".join(
+            f"{photo_id} ({verdict}: {', '.join(reasons) or '-'})" for photo_id, verdict, reasons in self.failed
+        )
+        super().__init__(
+            "after-photo-not-live",
+            Text(
+                f"Minimal satu foto sesudah penanganan harus diambil langsung dengan kamera. Tidak lolos: {listed}.",
+                f"At least one after-photo must be taken live with the camera. Failed: {listed}.",
+            ),
+        )
+        self.extensions = {
+            "errors": [
+                {
+                    "field": f"after_photo_ids[{index}]",
+                    "in": "body",
+                    "photo_id": str(photo_id),
+                    "verdict": verdict,
+                    "reasons": list(reasons),
+                    "message": Text(f"foto tidak lolos pemeriksaan ({verdict})", f"photo failed the check ({verdict})"),
+                }
+                for index, (photo_id, verdict, reasons) in enumerate(self.failed)
+            ]
+        }
 
 
 LIVE_VERDICT = "verified_live"
@@ -342,118 +406,6 @@ def check_after_photos_live(verdicts: Sequence[tuple[UUID, str, tuple[str, ...]]
         raise AfterPhotosNotLive([entry for entry in verdicts if entry[1] != LIVE_VERDICT])
 
 
-def assignment_event(
-    complaint: ComplaintView,
-    *,
-    officer: str | None,
-    actor_name: str,
-    actor_role: str,
-    now: datetime,
-    correlation_id: str | None = None,
-) -> Envelope:
-    """Assigning, reassigning or (officer None) unassigning a field officer."""
-    return Envelope(
-        source=SOURCE,
-        correlation_id=correlation_id,
-        data=ComplaintAssigned(
-            complaint_id=complaint.id,
-            tracking_code=complaint.tracking_code,
-            department=complaint.department or "",
-            officer=officer,
-            previous_officer=complaint.assigned_officer,
-            actor=actor_name,
-            actor_role=actor_role,
-            assigned_at=now,
-        ),
-    )
-
-
-def officer_released_event(
-    *,
-    complaint_id: UUID,
-    tracking_code: str,
-    department: str,
-    officer: str,
-    actor_name: str,
-    actor_role: str,
-    now: datetime,
-    correlation_id: str | None = None,
-) -> Envelope:
-    """The complaint left `department` (a transfer), so its field officer no longer has it."""
-    return Envelope(
-        source=SOURCE,
-        correlation_id=correlation_id,
-        data=ComplaintAssigned(
-            complaint_id=complaint_id,
-            tracking_code=tracking_code,
-            department=department,
-            officer=None,
-            previous_officer=officer,
-            actor=actor_name,
-            actor_role=actor_role,
-            assigned_at=now,
-        ),
-    )
-
-
-def reporter_message_event(
-    complaint: ComplaintView,
-    *,
-    message_id: UUID,
-    body: str,
-    actor_name: str,
-    actor_role: str,
-    now: datetime,
-    correlation_id: str | None = None,
-) -> Envelope:
-    """A message from the department to the reporter, addressed by pseudonym and channels.
-    The envelope's id is the timeline entry's id, so the two can be matched."""
-    return Envelope(
-        id=message_id,
-        source=SOURCE,
-        correlation_id=correlation_id,
-        data=ComplaintReporterMessagePosted(
-            complaint_id=complaint.id,
-            message_id=message_id,
-            tracking_code=complaint.tracking_code,
-            department=complaint.department or "",
-            body=body,
-            actor=actor_name,
-            actor_role=actor_role,
-            reporter=complaint.reporter,
-            posted_at=now,
-        ),
-    )
-
-
 def _clean(text: str | None) -> str | None:
     # A reason made of zero-width or blank characters is no reason.
     return visible_or_none(text)
-
-
-def received_event(
-    *,
-    complaint_id: UUID,
-    tracking_code: str,
-    department: str,
-    reporter: ReporterRef | None,
-    correlation_id: str | None,
-    now: datetime,
-) -> Envelope:
-    """A complaint status knows both the submission and the routing of is received
-    (`diterima`) at its department."""
-    check_transition(None, "diterima")
-    return Envelope(
-        source=SOURCE,
-        correlation_id=correlation_id,
-        data=ComplaintStatusChanged(
-            complaint_id=complaint_id,
-            tracking_code=tracking_code,
-            department=department,
-            previous_status=None,
-            status="diterima",
-            actor=SYSTEM_ACTOR,
-            reporter=reporter,
-            changed_at=now,
-        ),
-    )

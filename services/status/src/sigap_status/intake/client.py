@@ -12,11 +12,29 @@ from uuid import UUID
 import aiohttp
 import structlog
 
+from sigap_shared.errors import Text
+from sigap_status.errors import StatusError
+
 log = structlog.get_logger(__name__)
 
 
-class IntakeUnavailable(Exception):
-    """Intake did not answer, answered 5xx, or answered something this contract does not know."""
+class IntakeUnavailable(StatusError):
+    """Intake did not answer, answered 5xx, or answered something this contract does not know
+    (`reason` says which, for the logs). Nothing was changed, so trying again later helps."""
+
+    retry_after_s = 30
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(
+            "intake-unavailable",
+            Text(
+                "Foto dan identitas pelapor disimpan di layanan intake, yang saat ini tidak dapat dihubungi. "
+                "Tidak ada yang diubah; coba lagi sebentar lagi.",
+                "Photos and reporter identities live in the intake service, which cannot be reached right now. "
+                "Nothing was changed; try again shortly.",
+            ),
+        )
+        self.reason = reason
 
 
 class IntakeRefused(Exception):
@@ -75,7 +93,7 @@ class IntakeClient:
             return await self._send(path, body, refusals=refusals)
         except IntakeUnavailable as exc:
             # Bodies are never logged: a reveal's answer is a reporter's identity.
-            log.warning("intake_unavailable", path=path, error=str(exc))
+            log.warning("intake_unavailable", path=path, error=exc.reason)
             raise
 
     async def _send(self, path: str, body: dict[str, Any], *, refusals: frozenset[int]) -> dict[str, Any]:

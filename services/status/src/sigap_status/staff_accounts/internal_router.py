@@ -9,9 +9,10 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel
 
 from sigap_shared.auth import Role, require_internal_token
-from sigap_shared.problems import Problem, Text
+from sigap_shared.errors import Text
 from sigap_shared.runtime import Conn
-from sigap_status import repository
+from sigap_status.auth.queries import get_staff_user
+from sigap_status.errors import StatusError
 
 router = APIRouter(prefix="/internal/v1", tags=["internal"], dependencies=[Depends(require_internal_token)])
 
@@ -25,13 +26,10 @@ class StaffAccountOut(BaseModel):
 
 @router.get("/staff/{username}", response_model=StaffAccountOut, summary="A staff account's role and whether it is active")
 async def staff_account(username: str, conn: Conn) -> StaffAccountOut:
-    user = await repository.get_staff_user(conn=conn, username=username)
+    user = await get_staff_user(conn=conn, username=username)
     if user is None:
-        raise Problem(
-            status=404,
-            slug="staff-not-found",
-            title=Text("Akun petugas tidak ditemukan", "Staff account not found"),
-            detail=Text(f"Tidak ada akun petugas {username}.", f"There is no staff account {username}."),
+        raise StatusError(
+            "staff-not-found", Text(f"Tidak ada akun petugas {username}.", f"There is no staff account {username}.")
         )
     return StaffAccountOut(
         username=user["username"], role=user["role"], department=user["department"], active=user["active"]
