@@ -64,11 +64,12 @@ async def test_public_timeline_shows_the_lifecycle_and_replies_only(status_api):
     after_photo = str(uuid.uuid4())
     await transition(officer_headers, to="selesai", resolution_note="Kabel diganti", after_photo_ids=[after_photo])
     async with api.pool.acquire() as conn:  # as the identity endpoint writes it
-        await complaint_queries.add_timeline_entry(
-            conn=conn, complaint_id=complaint_id, event_id=uuid.uuid4(), event_type=lifecycle_events.IDENTITY_VIEWED,
+        entry = complaint_queries.TimelineEntry(
+            complaint_id=complaint_id, event_id=uuid.uuid4(), event_type=lifecycle_events.IDENTITY_VIEWED,
             occurred_at=datetime.now(UTC), actor="admin.kota",
             detail={"actor_role": "city_admin", "reason": "Alasan rahasia audit", "audit_id": str(uuid.uuid4())},
         )
+        await complaint_queries.add_timeline_entries(conn=conn, entries=[entry])
 
     staff_view = (await api.client.get(f"/v1/staff/complaints/{complaint_id}", headers=headers)).json()
     staff_types = {entry["type"] for entry in staff_view["timeline"]}

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -11,6 +12,9 @@ from uuid import UUID
 
 import asyncpg
 import orjson
+
+from sigap_shared.auth import StaffPrincipal
+from sigap_shared.events import Envelope
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,6 +25,40 @@ class TimelineEntry:
     occurred_at: datetime
     actor: str
     detail: dict[str, Any]
+
+    @classmethod
+    def of(cls, envelope: Envelope, *, at: datetime, actor: str, detail: dict[str, Any]) -> "TimelineEntry":
+        """The entry an event leaves in its complaint's timeline (same id, same type)."""
+        return cls(
+            complaint_id=envelope.data.complaint_id,  # type: ignore[union-attr]
+            event_id=envelope.id,
+            event_type=envelope.type,
+            occurred_at=at,
+            actor=actor,
+            detail=detail,
+        )
+
+
+    @classmethod
+    def by_staff(
+        cls,
+        staff: StaffPrincipal,
+        *,
+        complaint_id: UUID,
+        event_type: str,
+        at: datetime,
+        detail: dict[str, Any],
+        event_id: UUID | None = None,
+    ) -> "TimelineEntry":
+        """An entry a staff member leaves (a note, a pause, a merge), naming their role."""
+        return cls(
+            complaint_id=complaint_id,
+            event_id=event_id or uuid.uuid4(),
+            event_type=event_type,
+            occurred_at=at,
+            actor=staff.username,
+            detail={**detail, "actor_role": staff.role},
+        )
 
 
 def timeline_columns(entries: Sequence[TimelineEntry]) -> list[list[Any]]:
@@ -43,29 +81,8 @@ def timeline_insert(first: int) -> str:
     )
 
 
-async def add_timeline_entry(
-    *,
-    conn: asyncpg.Connection,
-    complaint_id: UUID,
-    event_id: UUID,
-    event_type: str,
-    occurred_at: datetime,
-    actor: str,
-    detail: dict[str, Any],
-) -> None:
-    await conn.execute(
-        """
-        INSERT INTO timeline (complaint_id, event_id, event_type, occurred_at, actor, detail)
-        VALUES ($1, $2, $3, $4, $5, $6)
-        ON CONFLICT (event_id) DO NOTHING
-        """,
-        complaint_id,
-        event_id,
-        event_type,
-        occurred_at,
-        actor,
-        orjson.dumps(detail, default=str).decode(),
-    )
+async def add_timeline_entries(*, conn: asyncpg.Connection, entries: Sequence[TimelineEntry]) -> None:
+    await conn.execute(timeline_insert(1), *timeline_columns(entries))
 
 
 async def get_timeline(*, conn: asyncpg.Connection, complaint_id: UUID) -> list[asyncpg.Record]:

@@ -25,7 +25,12 @@ from sigap_shared.events import (
     Envelope,
 )
 from sigap_shared.outbox import add_to_outbox
-from sigap_status.complaints.queries import TimelineEntry, add_timeline_entry, get_complaint_for_update, get_complaint_full
+from sigap_status.complaints.queries import (
+    TimelineEntry,
+    add_timeline_entries,
+    get_complaint_for_update,
+    get_complaint_full,
+)
 from sigap_status.events import queries
 from sigap_status.lifecycle import events
 from sigap_status.lifecycle.commands import reopen_by_reporter
@@ -56,11 +61,9 @@ async def on_complaints_submitted(
             conn=conn,
             complaints=complaints,  # type: ignore[arg-type]
             entries=[
-                TimelineEntry(
-                    complaint_id=submitted.complaint_id,
-                    event_id=envelope.id,
-                    event_type=envelope.type,
-                    occurred_at=submitted.submitted_at,
+                TimelineEntry.of(
+                    envelope,
+                    at=submitted.submitted_at,
                     actor=REPORTER_ACTOR,
                     detail={"kind": submitted.kind, "category": submitted.category, "privacy": submitted.privacy},
                 )
@@ -68,20 +71,9 @@ async def on_complaints_submitted(
             ],
         )
         by_id = {envelope.data.complaint_id: envelope for envelope in group}
-        await _receive(
-            conn=conn,
-            policy=policy,
-            arrivals=[
-                _Arrival(
-                    complaint_id=row["id"],
-                    tracking_code=row["tracking_code"],
-                    department=row["department"],
-                    category=row["category"],
-                    envelope=by_id[row["id"]],
-                )
-                for row in waiting
-            ],
-        )
+        # Routing (already stored) says where they are received.
+        arrivals = [_Arrival(by_id[row["id"]], row["tracking_code"], row["department"], row["category"]) for row in waiting]
+        await _receive(conn=conn, policy=policy, arrivals=arrivals)
 
 
 async def on_complaints_routed(
@@ -94,11 +86,9 @@ async def on_complaints_routed(
             routed = envelope.data
             assert isinstance(routed, ComplaintRouted)
             entries.append(
-                TimelineEntry(
-                    complaint_id=routed.complaint_id,
-                    event_id=envelope.id,
-                    event_type=envelope.type,
-                    occurred_at=routed.routed_at,
+                TimelineEntry.of(
+                    envelope,
+                    at=routed.routed_at,
                     actor=SYSTEM_ACTOR,
                     detail={
                         "department": routed.department,
@@ -126,15 +116,7 @@ async def on_complaints_routed(
             assert isinstance(routed, ComplaintRouted)
             status, submitted = placed[routed.complaint_id]
             if status is None and submitted:
-                arrivals.append(
-                    _Arrival(
-                        complaint_id=routed.complaint_id,
-                        tracking_code=routed.tracking_code,
-                        department=routed.department,
-                        category=routed.category,
-                        envelope=envelope,
-                    )
-                )
+                arrivals.append(_Arrival(envelope, routed.tracking_code, routed.department, routed.category))
             elif not submitted:
                 log.info("complaint_routed_before_submission", department=routed.department)
         await _receive(conn=conn, policy=policy, arrivals=arrivals)
@@ -145,11 +127,14 @@ class _Arrival:
     """A complaint whose submission and routing are both known now, and the event (either
     one) that completed the pair."""
 
-    complaint_id: UUID
+    envelope: Envelope
     tracking_code: str
     department: str
     category: str | None
-    envelope: Envelope
+
+    @property
+    def complaint_id(self) -> UUID:
+        return self.envelope.data.complaint_id  # type: ignore[union-attr]
 
 
 async def _receive(*, conn: asyncpg.Connection, policy: SlaPolicy, arrivals: Sequence[_Arrival]) -> None:
@@ -183,11 +168,9 @@ async def _receive(*, conn: asyncpg.Connection, policy: SlaPolicy, arrivals: Seq
             )
         )
         entries.append(
-            TimelineEntry(
-                complaint_id=arrival.complaint_id,
-                event_id=reception.id,
-                event_type=reception.type,
-                occurred_at=change.changed_at,
+            TimelineEntry.of(
+                reception,
+                at=change.changed_at,
                 actor=change.actor,
                 detail={"from": change.previous_status, "to": change.status, "department": change.department},
             )
@@ -217,22 +200,21 @@ async def on_complaint_transferred(*, conn: asyncpg.Connection, envelope: Envelo
     )
     if before is None:
         raise ComplaintNotYetKnown(str(transfer.complaint_id))
-    await add_timeline_entry(
-        conn=conn,
-        complaint_id=transfer.complaint_id,
-        event_id=envelope.id,
-        event_type=envelope.type,
-        occurred_at=transfer.transferred_at,
-        actor=transfer.actor,
-        detail={
-            "from_department": transfer.from_department,
-            "to_department": transfer.to_department,
-            "kind": transfer.kind,
-            "reason": transfer.reason,
-            "actor_role": transfer.actor_role,
-            "supporting_departments": list(transfer.supporting_departments),
-        },
-    )
+    entries = [
+        TimelineEntry.of(
+            envelope,
+            at=transfer.transferred_at,
+            actor=transfer.actor,
+            detail={
+                "from_department": transfer.from_department,
+                "to_department": transfer.to_department,
+                "kind": transfer.kind,
+                "reason": transfer.reason,
+                "actor_role": transfer.actor_role,
+                "supporting_departments": list(transfer.supporting_departments),
+            },
+        )
+    ]
     if before["assigned_officer"] is not None:
         # The officer of the department that gave the complaint up must hear that it is gone.
         released = events.officer_released_event(
@@ -245,16 +227,9 @@ async def on_complaint_transferred(*, conn: asyncpg.Connection, envelope: Envelo
             now=transfer.transferred_at,
             correlation_id=envelope.correlation_id,
         )
-        await add_timeline_entry(
-            conn=conn,
-            complaint_id=transfer.complaint_id,
-            event_id=released.id,
-            event_type="sigap.status.assignment_changed",
-            occurred_at=transfer.transferred_at,
-            actor=transfer.actor,
-            detail={"from": before["assigned_officer"], "to": None, "actor_role": transfer.actor_role},
-        )
+        entries.append(events.assignment_entry(released))
         await add_to_outbox(conn=conn, envelopes=[released])
+    await add_timeline_entries(conn=conn, entries=entries)
     log.info("complaint_transferred", to_department=transfer.to_department, kind=transfer.kind)
 
 
@@ -267,21 +242,14 @@ async def on_support_changed(*, conn: asyncpg.Connection, envelope: Envelope) ->
         conn=conn, complaint_id=change.complaint_id, departments=list(change.supporting_departments)
     )
     at = change.added_at if isinstance(change, ComplaintSupportAdded) else change.removed_at
-    await add_timeline_entry(
-        conn=conn,
-        complaint_id=change.complaint_id,
-        event_id=envelope.id,
-        event_type=envelope.type,
-        occurred_at=at,
-        actor=change.actor,
-        detail={
-            "lead_department": change.lead_department,
-            "department": change.department,
-            "reason": change.reason,
-            "actor_role": change.actor_role,
-            "supporting_departments": list(change.supporting_departments),
-        },
-    )
+    detail = {
+        "lead_department": change.lead_department,
+        "department": change.department,
+        "reason": change.reason,
+        "actor_role": change.actor_role,
+        "supporting_departments": list(change.supporting_departments),
+    }
+    await add_timeline_entries(conn=conn, entries=[TimelineEntry.of(envelope, at=at, actor=change.actor, detail=detail)])
 
 
 async def on_reporter_follow_up(
@@ -314,12 +282,4 @@ async def on_reporter_follow_up(
             # Intake judged from its own copy of the status; the lifecycle here has the last word.
             detail["applied"] = False
             detail["refused"] = type(error).__name__
-    await add_timeline_entry(
-        conn=conn,
-        complaint_id=data.complaint_id,
-        event_id=envelope.id,
-        event_type=envelope.type,
-        occurred_at=at,
-        actor=REPORTER_ACTOR,
-        detail=detail,
-    )
+    await add_timeline_entries(conn=conn, entries=[TimelineEntry.of(envelope, at=at, actor=REPORTER_ACTOR, detail=detail)])

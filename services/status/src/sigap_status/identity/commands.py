@@ -3,7 +3,6 @@ department sees in the internal timeline that it happened."""
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime
 from uuid import UUID
 
@@ -12,7 +11,7 @@ import structlog
 
 from sigap_shared.auth import StaffPrincipal
 from sigap_shared.errors import Text
-from sigap_status.complaints.queries import add_timeline_entry
+from sigap_status.complaints.queries import TimelineEntry, add_timeline_entries
 from sigap_status.complaints.visibility import complaint_view, load_visible
 from sigap_status.errors import InvalidInput, StatusError
 from sigap_status.intake.client import IntakeClient, IntakeRefused, IntakeUnavailable, RevealedIdentity
@@ -62,15 +61,9 @@ async def reveal_reporter_identity(
     except IntakeRefused as refusal:
         raise _refusal_error(refusal) from None
     async with conn.transaction():
-        await add_timeline_entry(
-            conn=conn,
-            complaint_id=complaint_id,
-            event_id=uuid.uuid4(),
-            event_type=IDENTITY_VIEWED,
-            occurred_at=now,
-            actor=staff.username,
-            detail={"actor_role": staff.role, "reason": reason, "audit_id": identity.audit_id},
-        )
+        detail = {"reason": reason, "audit_id": identity.audit_id}
+        entry = TimelineEntry.by_staff(staff, complaint_id=complaint_id, event_type=IDENTITY_VIEWED, at=now, detail=detail)
+        await add_timeline_entries(conn=conn, entries=[entry])
     log.info(
         "reporter_identity_viewed", complaint_id=str(complaint_id), actor=staff.username, audit_id=str(identity.audit_id)
     )

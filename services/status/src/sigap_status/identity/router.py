@@ -7,7 +7,6 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Response
-from pydantic import BaseModel
 
 from sigap_shared.errors import Text
 from sigap_shared.runtime import Conn
@@ -16,22 +15,14 @@ from sigap_status.auth.dependencies import Staff
 from sigap_status.context import Intake
 from sigap_status.errors import InvalidInput
 from sigap_status.identity import commands
+from sigap_status.intake.client import RevealedIdentity
 
 router = APIRouter(prefix="/v1", tags=["staff"])
 
 
-class ReporterIdentityOut(BaseModel):
-    complaint_id: UUID
-    privacy: str
-    name: str | None
-    phone: str | None
-    email: str | None
-    audit_id: UUID
-
-
 @router.get(
     "/staff/complaints/{complaint_id}/reporter-identity",
-    response_model=ReporterIdentityOut,
+    response_model=RevealedIdentity,
     summary="Who the reporter is (city admin only; every look is audited at intake and shown in the timeline)",
 )
 async def get_reporter_identity(
@@ -41,7 +32,7 @@ async def get_reporter_identity(
     intake: Intake,
     response: Response,
     reason: Annotated[str, Query(min_length=5, max_length=500, description="Why the identity is needed (audited)")],
-) -> ReporterIdentityOut:
+) -> RevealedIdentity:
     reason = trim_invisible(reason)
     if visible_length(reason) < 5:
         raise InvalidInput(
@@ -56,11 +47,4 @@ async def get_reporter_identity(
         conn=conn, staff=staff, complaint_id=complaint_id, reason=reason, intake=intake
     )
     response.headers["Cache-Control"] = "no-store"
-    return ReporterIdentityOut(
-        complaint_id=identity.complaint_id,
-        privacy=identity.privacy,
-        name=identity.name,
-        phone=identity.phone,
-        email=identity.email,
-        audit_id=identity.audit_id,
-    )
+    return identity

@@ -5,7 +5,6 @@ to the outbox in that transaction."""
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime
 from uuid import UUID
 
@@ -14,10 +13,15 @@ import structlog
 
 from sigap_shared.auth import StaffPrincipal
 from sigap_shared.errors import Text
-from sigap_shared.events import ComplaintStatusChanged
+from sigap_shared.events import ComplaintStatusChanged, Envelope
 from sigap_shared.outbox import add_to_outbox
 from sigap_status.auth.queries import get_staff_user
-from sigap_status.complaints.queries import add_timeline_entry, get_complaint_for_update, get_complaint_full
+from sigap_status.complaints.queries import (
+    TimelineEntry,
+    add_timeline_entries,
+    get_complaint_for_update,
+    get_complaint_full,
+)
 from sigap_status.complaints.visibility import complaint_view, load_visible
 from sigap_status.errors import ComplaintNotFound, InvalidInput, StatusError
 from sigap_status.intake.client import IntakeClient
@@ -79,83 +83,22 @@ async def transition_complaint(
         view = complaint_view(row)
         rules.check_may_act(staff, view)
         envelope = rules.decide_transition(
-            view,
-            request,
-            actor_kind=staff.role,
-            actor_name=staff.username,
-            now=now,
-            correlation_id=correlation_id,
+            view, request, actor_kind=staff.role, actor_name=staff.username, now=now, correlation_id=correlation_id
         )
         change = envelope.data
         assert isinstance(change, ComplaintStatusChanged)
+        entries = [_change_entry(envelope, staff, verdicts)]
         if change.duplicate_of is not None:
-            original = await get_complaint_full(conn=conn, complaint_id=change.duplicate_of)
-            # One the staff member cannot see gets the same answer as one that does not exist.
-            if original is None or not rules.can_see(staff, complaint_view(original)):
-                raise rules.MissingInformation(
-                    "duplicate_of",
-                    Text("Pengaduan asli (duplicate_of) tidak ditemukan", "The original complaint (duplicate_of) does not exist"),
-                )
-            rules.check_merge_target(
-                submitted_at=row["submitted_at"],
-                original_status=original["status"],
-                original_submitted_at=original["submitted_at"],
-            )
-        stage, due_at = policy.deadline(status=change.status, category=row["category"], since=now)
-        same_deadline = stage is not None and stage == row["sla_stage"] and change.status != "dibuka_kembali"
-        if same_deadline:
-            # Starting work does not restart the follow-up clock that verification started
-            # (and a change made while waiting for the reporter ends the wait).
-            due_at = row["sla_due_at"]
-            if row["sla_paused_at"] is not None and due_at is not None:
-                due_at = policy.calendar.resume(due_at=due_at, paused_at=row["sla_paused_at"], resumed_at=now)
-        new_version = await queries.apply_transition(
-            conn=conn,
-            complaint_id=complaint_id,
-            expected_version=request.expected_version,
-            status=change.status,
-            at=now,
-            rejection_reason=change.reason if change.status == "ditolak" else None,
-            duplicate_of=change.duplicate_of,
-            resolution_note=change.resolution_note,
-            after_photo_ids=list(change.after_photo_ids),
-            sla_stage=stage,
-            sla_due_at=due_at,
-            same_deadline=same_deadline,
-        )
-        if new_version is None:  # cannot happen under FOR UPDATE, but never apply silently
-            raise rules.StaleVersion(request.expected_version, row["version"])
-        await add_timeline_entry(
-            conn=conn,
-            complaint_id=complaint_id,
-            event_id=envelope.id,
-            event_type=envelope.type,
-            occurred_at=now,
-            actor=staff.username,
-            detail={
-                "from": change.previous_status,
-                "to": change.status,
-                "actor_role": staff.role,
-                "reason": change.reason,
-                "note": change.note,
-                "duplicate_of": change.duplicate_of,
-                "resolution_note": change.resolution_note,
-                "after_photo_ids": list(change.after_photo_ids),
-                **({"after_photo_verdicts": verdicts} if verdicts else {}),
-            },
-        )
-        if change.duplicate_of is not None:
+            await _check_original(conn=conn, staff=staff, row=row, original_id=change.duplicate_of)
             # The original's staff see what was merged into it.
-            await add_timeline_entry(
-                conn=conn,
-                complaint_id=change.duplicate_of,
-                event_id=uuid.uuid4(),
-                event_type=events.DUPLICATE_MERGED,
-                occurred_at=now,
-                actor=staff.username,
-                detail={"duplicate": complaint_id, "tracking_code": row["tracking_code"], "actor_role": staff.role},
+            merged = {"duplicate": complaint_id, "tracking_code": row["tracking_code"]}
+            entries.append(
+                TimelineEntry.by_staff(
+                    staff, complaint_id=change.duplicate_of, event_type=events.DUPLICATE_MERGED, at=now, detail=merged
+                )
             )
-        await add_to_outbox(conn=conn, envelopes=[envelope])
+        await _apply(conn=conn, row=row, change=change, policy=policy, expected_version=request.expected_version)
+        await _record(conn=conn, envelope=envelope, entries=entries)
         updated = await get_complaint_full(conn=conn, complaint_id=complaint_id)
     log.info(
         "complaint_status_changed",
@@ -166,6 +109,83 @@ async def transition_complaint(
     )
     assert updated is not None
     return updated
+
+
+def _change_entry(envelope: Envelope, staff: StaffPrincipal, verdicts: dict[str, str]) -> TimelineEntry:
+    change = envelope.data
+    assert isinstance(change, ComplaintStatusChanged)
+    detail = {
+        "from": change.previous_status,
+        "to": change.status,
+        "actor_role": staff.role,
+        "reason": change.reason,
+        "note": change.note,
+        "duplicate_of": change.duplicate_of,
+        "resolution_note": change.resolution_note,
+        "after_photo_ids": list(change.after_photo_ids),
+        **({"after_photo_verdicts": verdicts} if verdicts else {}),
+    }
+    return TimelineEntry.of(envelope, at=change.changed_at, actor=staff.username, detail=detail)
+
+
+async def _check_original(
+    *, conn: asyncpg.Connection, staff: StaffPrincipal, row: asyncpg.Record, original_id: UUID
+) -> None:
+    original = await get_complaint_full(conn=conn, complaint_id=original_id)
+    # One the staff member cannot see gets the same answer as one that does not exist.
+    if original is None or not rules.can_see(staff, complaint_view(original)):
+        raise rules.MissingInformation(
+            "duplicate_of",
+            Text("Pengaduan asli (duplicate_of) tidak ditemukan", "The original complaint (duplicate_of) does not exist"),
+        )
+    rules.check_merge_target(
+        submitted_at=row["submitted_at"],
+        original_status=original["status"],
+        original_submitted_at=original["submitted_at"],
+    )
+
+
+async def _apply(
+    *,
+    conn: asyncpg.Connection,
+    row: asyncpg.Record,
+    change: ComplaintStatusChanged,
+    policy: SlaPolicy,
+    expected_version: int,
+) -> None:
+    """Store the change and the deadline the new state runs (the running one where the stage
+    stays the same: starting work does not restart the follow-up clock that verification
+    started, and a change made while waiting for the reporter ends the wait)."""
+    now = change.changed_at
+    stage, due_at = policy.deadline(status=change.status, category=row["category"], since=now)
+    same_deadline = stage is not None and stage == row["sla_stage"] and change.status != "dibuka_kembali"
+    if same_deadline:
+        due_at = row["sla_due_at"]
+        if row["sla_paused_at"] is not None and due_at is not None:
+            due_at = policy.calendar.resume(due_at=due_at, paused_at=row["sla_paused_at"], resumed_at=now)
+    new_version = await queries.apply_transition(
+        conn=conn,
+        complaint_id=row["id"],
+        expected_version=expected_version,
+        status=change.status,
+        at=now,
+        rejection_reason=change.reason if change.status == "ditolak" else None,
+        duplicate_of=change.duplicate_of,
+        resolution_note=change.resolution_note,
+        after_photo_ids=list(change.after_photo_ids),
+        sla_stage=stage,
+        sla_due_at=due_at,
+        same_deadline=same_deadline,
+    )
+    if new_version is None:  # cannot happen under FOR UPDATE, but never apply silently
+        raise rules.StaleVersion(expected_version, row["version"])
+
+
+async def _record(*, conn: asyncpg.Connection, envelope: Envelope | None, entries: list[TimelineEntry]) -> None:
+    """The change's timeline entries, and its event (if it has one) in the outbox."""
+    await add_timeline_entries(conn=conn, entries=entries)
+    if envelope is not None:
+        await add_to_outbox(conn=conn, envelopes=[envelope])
 
 
 async def reopen_by_reporter(
@@ -185,9 +205,8 @@ async def reopen_by_reporter(
         row = await get_complaint_for_update(conn=conn, complaint_id=complaint_id)
         if row is None:
             raise ComplaintNotFound(complaint_id)
-        view = complaint_view(row)
         envelope = rules.decide_transition(
-            view,
+            complaint_view(row),
             rules.TransitionRequest(to="dibuka_kembali", expected_version=expected_version, reason=reason),
             actor_kind="reporter",
             actor_name=rules.REPORTER_ACTOR,
@@ -195,31 +214,23 @@ async def reopen_by_reporter(
         )
         change = envelope.data
         assert isinstance(change, ComplaintStatusChanged)
-        stage, due_at = policy.deadline(status=change.status, category=row["category"], since=now)
-        await queries.apply_transition(
-            conn=conn,
-            complaint_id=complaint_id,
-            expected_version=expected_version,
-            status=change.status,
-            at=now,
-            rejection_reason=None,
-            duplicate_of=None,
-            resolution_note=None,
-            after_photo_ids=[],
-            sla_stage=stage,
-            sla_due_at=due_at,
-        )
-        await add_timeline_entry(
-            conn=conn,
-            complaint_id=complaint_id,
-            event_id=envelope.id,
-            event_type=envelope.type,
-            occurred_at=now,
-            actor=rules.REPORTER_ACTOR,
-            detail={"from": change.previous_status, "to": change.status, "reason": change.reason},
-        )
-        await add_to_outbox(conn=conn, envelopes=[envelope])
+        await _apply(conn=conn, row=row, change=change, policy=policy, expected_version=expected_version)
+        detail = {"from": change.previous_status, "to": change.status, "reason": change.reason}
+        entry = TimelineEntry.of(envelope, at=now, actor=rules.REPORTER_ACTOR, detail=detail)
+        await _record(conn=conn, envelope=envelope, entries=[entry])
     log.info("complaint_reopened_by_reporter", complaint_id=str(complaint_id))
+
+
+async def _lock_for_change(
+    *, conn: asyncpg.Connection, staff: StaffPrincipal, complaint_id: UUID, expected_version: int, assigning: bool = False
+) -> asyncpg.Record:
+    """The complaint, locked, once `staff` may change it (or assign it) at the version they saw."""
+    row = await load_visible(conn=conn, staff=staff, complaint_id=complaint_id, for_update=True)
+    view = complaint_view(row)
+    (rules.check_may_assign if assigning else rules.check_may_act)(staff, view)
+    if expected_version != view.version:
+        raise rules.StaleVersion(expected_version, view.version)
+    return row
 
 
 async def set_waiting_for_reporter(
@@ -236,10 +247,7 @@ async def set_waiting_for_reporter(
     back by the working days the wait lasted)."""
     now = now or datetime.now(UTC)
     async with conn.transaction():
-        row = await load_visible(conn=conn, staff=staff, complaint_id=complaint_id, for_update=True)
-        rules.check_may_act(staff, complaint_view(row))
-        if expected_version != row["version"]:
-            raise rules.StaleVersion(expected_version, row["version"])
+        row = await _lock_for_change(conn=conn, staff=staff, complaint_id=complaint_id, expected_version=expected_version)
         if row["sla_due_at"] is None or (row["sla_paused_at"] is not None) == waiting:
             raise NoRunningDeadline()
         if waiting:
@@ -249,15 +257,11 @@ async def set_waiting_for_reporter(
             due_at = policy.calendar.resume(due_at=row["sla_due_at"], paused_at=row["sla_paused_at"], resumed_at=now)
             paused_at = None
         await queries.set_sla_pause(conn=conn, complaint_id=complaint_id, paused_at=paused_at, due_at=due_at)
-        await add_timeline_entry(
-            conn=conn,
-            complaint_id=complaint_id,
-            event_id=uuid.uuid4(),
-            event_type="sigap.status.waiting_for_reporter" if waiting else "sigap.status.reporter_answered",
-            occurred_at=now,
-            actor=staff.username,
-            detail={"due_at": due_at, "actor_role": staff.role},
+        event_type = "sigap.status.waiting_for_reporter" if waiting else "sigap.status.reporter_answered"
+        entry = TimelineEntry.by_staff(
+            staff, complaint_id=complaint_id, event_type=event_type, at=now, detail={"due_at": due_at}
         )
+        await _record(conn=conn, envelope=None, entries=[entry])
         updated = await get_complaint_full(conn=conn, complaint_id=complaint_id)
     log.info("complaint_sla_paused" if waiting else "complaint_sla_resumed", complaint_id=str(complaint_id))
     assert updated is not None
@@ -276,11 +280,10 @@ async def assign_complaint(
     """Assign (or reassign, or with None unassign) a field officer of the lead department."""
     now = now or datetime.now(UTC)
     async with conn.transaction():
-        row = await load_visible(conn=conn, staff=staff, complaint_id=complaint_id, for_update=True)
+        row = await _lock_for_change(
+            conn=conn, staff=staff, complaint_id=complaint_id, expected_version=expected_version, assigning=True
+        )
         view = complaint_view(row)
-        rules.check_may_assign(staff, view)
-        if expected_version != view.version:
-            raise rules.StaleVersion(expected_version, view.version)
         if officer is not None:
             user = await get_staff_user(conn=conn, username=officer)
             if (
@@ -296,16 +299,7 @@ async def assign_complaint(
         envelope = events.assignment_event(
             view, officer=officer, actor_name=staff.username, actor_role=staff.role, now=now
         )
-        await add_timeline_entry(
-            conn=conn,
-            complaint_id=complaint_id,
-            event_id=envelope.id,
-            event_type="sigap.status.assignment_changed",
-            occurred_at=now,
-            actor=staff.username,
-            detail={"from": view.assigned_officer, "to": officer, "actor_role": staff.role},
-        )
-        await add_to_outbox(conn=conn, envelopes=[envelope])
+        await _record(conn=conn, envelope=envelope, entries=[events.assignment_entry(envelope)])
         updated = await get_complaint_full(conn=conn, complaint_id=complaint_id)
     log.info("complaint_assigned", complaint_id=str(complaint_id), assigned=officer is not None)
     assert updated is not None
@@ -332,25 +326,21 @@ async def add_note(
             raise rules.NotPermitted(rules.AUDITORS_READ_ONLY)
         if visibility == "reporter":
             rules.check_may_act(staff, view)
-        entry_id = uuid.uuid4()
-        await add_timeline_entry(
-            conn=conn,
+        entry = TimelineEntry.by_staff(
+            staff,
             complaint_id=complaint_id,
-            event_id=entry_id,
             event_type=events.NOTE_EVENT_TYPES[visibility],
-            occurred_at=now,
-            actor=staff.username,
-            detail={"body": body, "photo_ids": photo_ids, "actor_role": staff.role},
+            at=now,
+            detail={"body": body, "photo_ids": photo_ids},
         )
-        if visibility == "reporter":
-            # Internal notes never leave the service; a message to the reporter is announced.
-            await add_to_outbox(
-                conn=conn,
-                envelopes=[
-                    events.reporter_message_event(
-                        view, message_id=entry_id, body=body, actor_name=staff.username, actor_role=staff.role, now=now
-                    )
-                ],
+        # Internal notes never leave the service; a message to the reporter is announced.
+        message = (
+            events.reporter_message_event(
+                view, message_id=entry.event_id, body=body, actor_name=staff.username, actor_role=staff.role, now=now
             )
+            if visibility == "reporter"
+            else None
+        )
+        await _record(conn=conn, envelope=message, entries=[entry])
     log.info("complaint_note_added", complaint_id=str(complaint_id), visibility=visibility)
-    return entry_id
+    return entry.event_id

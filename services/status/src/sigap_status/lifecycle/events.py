@@ -6,16 +6,22 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
-from sigap_shared.events import ComplaintAssigned, ComplaintReporterMessagePosted, ComplaintStatusChanged, Envelope, ReporterRef
+from sigap_shared.events import (
+    ComplaintAssigned,
+    ComplaintReporterMessagePosted,
+    ComplaintStatusChanged,
+    Envelope,
+    ReporterRef,
+)
+from sigap_status.complaints.queries import TimelineEntry
 from sigap_status.lifecycle.rules import SOURCE, SYSTEM_ACTOR, ComplaintView, check_transition
 
 # Timeline entries that are not events on Kafka; the internal ones never reach the public view.
 NOTE_EVENT_TYPES = {"internal": "sigap.status.internal_note", "reporter": "sigap.status.reporter_message"}
 IDENTITY_VIEWED = "sigap.status.identity_viewed"
 DUPLICATE_MERGED = "sigap.status.duplicate_merged"
-INTERNAL_EVENT_TYPES = frozenset(
-    {"sigap.status.internal_note", "sigap.status.assignment_changed", IDENTITY_VIEWED, DUPLICATE_MERGED}
-)
+ASSIGNMENT_CHANGED = "sigap.status.assignment_changed"
+INTERNAL_EVENT_TYPES = frozenset({NOTE_EVENT_TYPES["internal"], ASSIGNMENT_CHANGED, IDENTITY_VIEWED, DUPLICATE_MERGED})
 
 
 def assignment_event(
@@ -55,20 +61,27 @@ def officer_released_event(
     now: datetime,
     correlation_id: str | None = None,
 ) -> Envelope:
-    """The complaint left `department` (a transfer), so its field officer no longer has it."""
-    return Envelope(
-        source=SOURCE,
-        correlation_id=correlation_id,
-        data=ComplaintAssigned(
-            complaint_id=complaint_id,
-            tracking_code=tracking_code,
-            department=department,
-            officer=None,
-            previous_officer=officer,
-            actor=actor_name,
-            actor_role=actor_role,
-            assigned_at=now,
-        ),
+    """The complaint left `department` (a transfer), so its field officer no longer has it:
+    an unassignment as that department saw the complaint."""
+    before = ComplaintView(
+        id=complaint_id, tracking_code=tracking_code, status=None, department=department, version=0, assigned_officer=officer
+    )
+    return assignment_event(
+        before, officer=None, actor_name=actor_name, actor_role=actor_role, now=now, correlation_id=correlation_id
+    )
+
+
+def assignment_entry(envelope: Envelope) -> TimelineEntry:
+    """The internal timeline entry of an assignment change (who had it, who has it now)."""
+    assigned = envelope.data
+    assert isinstance(assigned, ComplaintAssigned)
+    return TimelineEntry(
+        complaint_id=assigned.complaint_id,
+        event_id=envelope.id,
+        event_type=ASSIGNMENT_CHANGED,
+        occurred_at=assigned.assigned_at,
+        actor=assigned.actor,
+        detail={"from": assigned.previous_officer, "to": assigned.officer, "actor_role": assigned.actor_role},
     )
 
 

@@ -260,6 +260,34 @@ def decide_transition(
         raise IllegalTransition(current, request.to, allowed_transitions(current, actor_kind))
     reason = _clean(request.reason)
     resolution_note = _clean(request.resolution_note)
+    _check_needs(complaint, request, reason=reason, resolution_note=resolution_note)
+    return Envelope(
+        source=SOURCE,
+        correlation_id=correlation_id,
+        data=ComplaintStatusChanged(
+            complaint_id=complaint.id,
+            tracking_code=complaint.tracking_code,
+            department=complaint.department or "",
+            previous_status=current,
+            status=request.to,  # type: ignore[arg-type]
+            reason=reason,
+            actor=actor_name,
+            actor_role=actor_kind,
+            note=_clean(request.note),
+            duplicate_of=request.duplicate_of if request.to == "ditolak" else None,
+            resolution_note=resolution_note if request.to == "selesai" else None,
+            after_photo_ids=tuple(request.after_photo_ids) if request.to == "selesai" else (),
+            reporter=complaint.reporter,
+            changed_at=now,
+        ),
+    )
+
+
+def _check_needs(
+    complaint: ComplaintView, request: TransitionRequest, *, reason: str | None, resolution_note: str | None
+) -> None:
+    """What a transition needs besides being allowed: a known rejection reason (and the
+    original of a duplicate), a resolution note and after-photos to finish, a reason to reopen."""
     if request.to == "ditolak":
         if reason not in REJECTION_REASONS:
             raise MissingInformation(
@@ -318,26 +346,6 @@ def decide_transition(
                 "A reason is required to reopen a complaint",
             ),
         )
-    return Envelope(
-        source=SOURCE,
-        correlation_id=correlation_id,
-        data=ComplaintStatusChanged(
-            complaint_id=complaint.id,
-            tracking_code=complaint.tracking_code,
-            department=complaint.department or "",
-            previous_status=current,
-            status=request.to,  # type: ignore[arg-type]
-            reason=reason,
-            actor=actor_name,
-            actor_role=actor_kind,
-            note=_clean(request.note),
-            duplicate_of=request.duplicate_of if request.to == "ditolak" else None,
-            resolution_note=resolution_note if request.to == "selesai" else None,
-            after_photo_ids=tuple(request.after_photo_ids) if request.to == "selesai" else (),
-            reporter=complaint.reporter,
-            changed_at=now,
-        ),
-    )
 
 
 def check_merge_target(

@@ -24,7 +24,9 @@ class StaffTimelineEntry(BaseModel):
     detail: dict[str, Any]
 
 
-class StaffComplaintOut(BaseModel):
+class ComplaintBasics(BaseModel):
+    """What every staff view of a complaint starts with."""
+
     id: UUID
     tracking_code: str
     kind: str | None
@@ -33,6 +35,9 @@ class StaffComplaintOut(BaseModel):
     description: str | None
     address: str | None
     kelurahan: str | None
+
+
+class StaffComplaintOut(ComplaintBasics):
     lat: float | None = None
     lon: float | None = None
     privacy: str | None

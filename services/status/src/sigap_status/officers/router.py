@@ -13,6 +13,7 @@ from sigap_shared.errors import Text
 from sigap_shared.runtime import Conn
 from sigap_status.auth.dependencies import Staff
 from sigap_status.errors import Forbidden
+from sigap_status.officers import queries
 
 router = APIRouter(prefix="/v1", tags=["staff"])
 
@@ -36,9 +37,4 @@ async def get_officers(department: DepartmentCode, staff: Staff, conn: Conn) -> 
                 "Only that department's admins and the city admin may list its officers.",
             ),
         )
-    rows = await conn.fetch(
-        "SELECT username FROM staff_users WHERE role = 'field_officer' AND department = $1 AND active"
-        " ORDER BY username",
-        department,
-    )
-    return [OfficerOut(username=row["username"]) for row in rows]
+    return [OfficerOut(username=username) for username in await queries.active_officers(conn=conn, department=department)]

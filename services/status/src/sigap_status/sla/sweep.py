@@ -12,7 +12,7 @@ import structlog
 from sigap_shared.db import TRANSIENT_DB_ERRORS
 from sigap_shared.events import ComplaintSlaBreached, Envelope
 from sigap_shared.outbox import add_to_outbox
-from sigap_status.complaints.queries import add_timeline_entry
+from sigap_status.complaints.queries import TimelineEntry, add_timeline_entries
 from sigap_status.lifecycle.rules import SOURCE, SYSTEM_ACTOR
 from sigap_status.sla import queries
 
@@ -42,21 +42,17 @@ async def sweep_sla_breaches(*, conn: asyncpg.Connection, now: datetime | None =
             for row in rows
         ]
         await queries.mark_breached(conn=conn, complaint_ids=[row["id"] for row in rows], at=now)
-        for envelope in envelopes:
-            breach = envelope.data
-            assert isinstance(breach, ComplaintSlaBreached)
-            await add_timeline_entry(
-                conn=conn,
-                complaint_id=breach.complaint_id,
-                event_id=envelope.id,
-                event_type=envelope.type,
-                occurred_at=now,
-                actor=SYSTEM_ACTOR,
-                detail={"stage": breach.stage, "due_at": breach.due_at, "escalate_to": list(breach.escalate_to)},
-            )
+        await add_timeline_entries(conn=conn, entries=[_breach_entry(envelope) for envelope in envelopes])
         await add_to_outbox(conn=conn, envelopes=envelopes)
     log.info("sla_breaches_reported", count=len(rows))
     return len(rows)
+
+
+def _breach_entry(envelope: Envelope) -> TimelineEntry:
+    breach = envelope.data
+    assert isinstance(breach, ComplaintSlaBreached)
+    detail = {"stage": breach.stage, "due_at": breach.due_at, "escalate_to": list(breach.escalate_to)}
+    return TimelineEntry.of(envelope, at=breach.breached_at, actor=SYSTEM_ACTOR, detail=detail)
 
 
 async def run_sla_sweep(pool: asyncpg.Pool, *, interval_s: float) -> None:

@@ -17,6 +17,7 @@ from sigap_shared.runtime import Conn
 from sigap_status.auth.dependencies import Staff
 from sigap_status.complaints.visibility import complaint_view, load_visible
 from sigap_status.lifecycle import rules
+from sigap_status.lifecycle.views import ComplaintBasics
 from sigap_status.sla.rules import sla_state
 from sigap_status.errors import Forbidden, InvalidInput
 from sigap_status.tasks import queries
@@ -25,15 +26,7 @@ from sigap_status.tasks.rules import Point, distance_m, in_order, place_of
 router = APIRouter(prefix="/v1/staff/tasks", tags=["staff"])
 
 
-class TaskOut(BaseModel):
-    id: UUID
-    tracking_code: str
-    kind: str | None
-    category: str | None
-    title: str | None
-    description: str | None
-    address: str | None
-    kelurahan: str | None
+class TaskOut(ComplaintBasics):
     lat: float | None
     lon: float | None
     department: str | None
