@@ -28,12 +28,17 @@ from datetime import UTC, datetime, timedelta
 
 import asyncpg
 
-from benchmarks.status.queue import CATEGORIES, DEPARTMENTS, STATUS_MIX, _percentile
-from sigap_shared.db import apply_migrations, package_migrations, shared_migrations
+from benchmarks.status.queue import (
+    CATEGORIES,
+    DEPARTMENTS,
+    STATUS_MIX,
+    _percentile,
+    database_arguments,
+    status_database,
+)
 from sigap_status.overview import queries
 from sigap_status.overview.router import _PublicMap
 from sigap_status.public import queries as public_queries
-from tests.support.infra import random_name
 
 # Depok's kelurahan by name, spread over the city's extent.
 KELURAHAN = [(f"Kelurahan {i:02d}", -6.35 - (i % 9) * 0.02, 106.72 + (i // 9) * 0.025) for i in range(63)]
@@ -136,15 +141,7 @@ async def measure(conn: asyncpg.Connection, *, repeats: int, now: datetime) -> l
 
 
 async def main_async(args: argparse.Namespace) -> None:
-    admin = await asyncpg.connect(host=args.pg_host, port=args.pg_port, user="sigap", password="sigap", database="postgres")
-    name = random_name("sigap_bench_overview")
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    print(f"database {name}")
-    try:
-        pool = await asyncpg.create_pool(
-            host=args.pg_host, port=args.pg_port, user="sigap", password="sigap", database=name, min_size=1, max_size=2
-        )
-        await apply_migrations(pool, [shared_migrations(), package_migrations("sigap_status")])
+    async with status_database(args, "sigap_bench_overview") as pool:
         now = datetime.now(UTC)
         async with pool.acquire() as conn:
             print(f"loading {args.rows:,} complaints with COPY ...")
@@ -155,32 +152,22 @@ async def main_async(args: argparse.Namespace) -> None:
             size = await conn.fetchval("SELECT pg_size_pretty(pg_total_relation_size('complaints'))")
             print(f"loaded and indexed in {load_s:.1f} s; table with indexes: {size}")
             results = await measure(conn, repeats=args.repeats, now=now)
-        await pool.close()
-        print(f"\nTransparency and overview at {args.rows:,} complaints ({args.repeats} runs each)")
-        print(f"{'query':<44} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8}")
-        worst_public = 0.0
-        for query, samples in results:
-            p99 = _percentile(samples, 0.99)
-            if query.startswith("public") and "(the query)" not in query:
-                worst_public = max(worst_public, p99)
-            print(f"{query:<44} {statistics.median(samples):8.2f} {p99:8.2f} {max(samples):8.2f}")
-        verdict = "OK" if worst_public <= 50 else "OVER TARGET"
-        print(f"\nworst public p99: {worst_public:.2f} ms (target <= 50 ms): {verdict}")
-    finally:
-        if not args.keep:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            print(f"dropped {name}")
-        await admin.close()
+    print(f"\nTransparency and overview at {args.rows:,} complaints ({args.repeats} runs each)")
+    print(f"{'query':<44} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8}")
+    worst_public = 0.0
+    for query, samples in results:
+        p99 = _percentile(samples, 0.99)
+        if query.startswith("public") and "(the query)" not in query:
+            worst_public = max(worst_public, p99)
+        print(f"{query:<44} {statistics.median(samples):8.2f} {p99:8.2f} {max(samples):8.2f}")
+    verdict = "OK" if worst_public <= 50 else "OVER TARGET"
+    print(f"\nworst public p99: {worst_public:.2f} ms (target <= 50 ms): {verdict}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--repeats", type=int, default=50)
-    parser.add_argument("--pg-host", default="127.0.0.1")
-    parser.add_argument("--pg-port", type=int, default=55432)
+    database_arguments(parser, repeats=50)
     parser.add_argument("--drop-index", action="append", default=[], help="drop this index after loading")
-    parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     asyncio.run(main_async(parser.parse_args()))
 
 

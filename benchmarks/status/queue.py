@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import random
 import statistics
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -169,9 +170,12 @@ async def measure(conn: asyncpg.Connection, *, repeats: int, now: datetime) -> l
     return results
 
 
-async def main_async(args: argparse.Namespace) -> None:
+@contextlib.asynccontextmanager
+async def status_database(args: argparse.Namespace, prefix: str) -> AsyncIterator[asyncpg.Pool]:
+    """A fresh, migrated status database for one benchmark run (dropped afterwards unless
+    --keep), with a small pool."""
     admin = await asyncpg.connect(host=args.pg_host, port=args.pg_port, user="sigap", password="sigap", database="postgres")
-    name = random_name("sigap_bench_status")
+    name = random_name(prefix)
     await admin.execute(f'CREATE DATABASE "{name}"')
     print(f"database {name}")
     try:
@@ -179,6 +183,28 @@ async def main_async(args: argparse.Namespace) -> None:
             host=args.pg_host, port=args.pg_port, user="sigap", password="sigap", database=name, min_size=1, max_size=2
         )
         await apply_migrations(pool, [shared_migrations(), package_migrations("sigap_status")])
+        try:
+            yield pool
+        finally:
+            await pool.close()
+    finally:
+        if not args.keep:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            print(f"dropped {name}")
+        await admin.close()
+
+
+def database_arguments(parser: argparse.ArgumentParser, *, repeats: int) -> argparse.ArgumentParser:
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--repeats", type=int, default=repeats)
+    parser.add_argument("--pg-host", default="127.0.0.1")
+    parser.add_argument("--pg-port", type=int, default=55432)
+    parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    return parser
+
+
+async def main_async(args: argparse.Namespace) -> None:
+    async with status_database(args, "sigap_bench_status") as pool:
         now = datetime.now(UTC)
         async with pool.acquire() as conn:
             print(f"loading {args.rows:,} complaints with COPY ...")
@@ -191,30 +217,20 @@ async def main_async(args: argparse.Namespace) -> None:
                     sql, params = build_query(make(), now=now)
                     plan = await conn.fetch("EXPLAIN (ANALYZE, BUFFERS) " + sql, *params)
                     print(f"\n-- {name_}\n" + "\n".join(row[0] for row in plan))
-        await pool.close()
-        print(f"\nDepartment queue at {args.rows:,} complaints (page of 50, {args.repeats} runs each)")
-        print(f"{'query':<40} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8}")
-        worst = 0.0
-        for query, samples in results:
-            p99 = _percentile(samples, 0.99)
-            worst = max(worst, p99)
-            print(f"{query:<40} {statistics.median(samples):8.2f} {p99:8.2f} {max(samples):8.2f}")
-        print(f"\nworst p99: {worst:.2f} ms (target <= 50 ms): {'OK' if worst <= 50 else 'OVER TARGET'}")
-    finally:
-        if not args.keep:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            print(f"dropped {name}")
-        await admin.close()
+    print(f"\nDepartment queue at {args.rows:,} complaints (page of 50, {args.repeats} runs each)")
+    print(f"{'query':<40} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8}")
+    worst = 0.0
+    for query, samples in results:
+        p99 = _percentile(samples, 0.99)
+        worst = max(worst, p99)
+        print(f"{query:<40} {statistics.median(samples):8.2f} {p99:8.2f} {max(samples):8.2f}")
+    print(f"\nworst p99: {worst:.2f} ms (target <= 50 ms): {'OK' if worst <= 50 else 'OVER TARGET'}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--repeats", type=int, default=200)
-    parser.add_argument("--pg-host", default="127.0.0.1")
-    parser.add_argument("--pg-port", type=int, default=55432)
+    database_arguments(parser, repeats=200)
     parser.add_argument("--explain", action="store_true", help="print EXPLAIN ANALYZE of each query kind")
-    parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     asyncio.run(main_async(parser.parse_args()))
 
 

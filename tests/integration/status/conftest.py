@@ -16,7 +16,7 @@ import pytest
 from fastapi import FastAPI
 
 from sigap_shared.db import apply_migrations, package_migrations, shared_migrations
-from sigap_shared.events import ComplaintRouted, ComplaintSubmitted, Envelope, GeoPoint, ReporterRef
+from sigap_shared.events import ComplaintSubmitted, Envelope, GeoPoint, ReporterRef
 from sigap_shared.runtime import Runtime
 from sigap_status.bootstrap import create_app
 from sigap_status.context import build_context, sla_policy_from_settings
@@ -27,6 +27,7 @@ from sigap_status.events import queries as event_queries
 from sigap_status.auth import rules as auth_rules
 from sigap_status.staff_accounts import queries as account_queries
 from sigap_status.sla.rules import SlaPolicy
+from tests.support.factories import routed_for
 from tests.integration.status.intake_support import live_intake  # noqa: F401 - a fixture for the status tests
 
 PASSWORD = "kata-sandi-uji-123"
@@ -117,18 +118,7 @@ class StatusApi:
                 publicly_visible=privacy == "publik" and publicly_visible,
             ),
         )
-        routed = Envelope(
-            source="sigap/test",
-            data=ComplaintRouted(
-                complaint_id=complaint_id,
-                tracking_code=code,
-                department=department,
-                category=category,
-                confidence=0.9,
-                needs_triage=False,
-                routed_at=datetime.now(UTC),
-            ),
-        )
+        routed = routed_for(submitted, department, kelurahan=None)
         async with self.pool.acquire() as conn, conn.transaction():
             await handlers.on_complaints_submitted(conn=conn, envelopes=[submitted], policy=SlaPolicy())
             await handlers.on_complaints_routed(conn=conn, envelopes=[routed], policy=SlaPolicy())

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 import pytest
 from pydantic import SecretStr
 
+from sigap_intake import complaint_photos
 from sigap_intake.settings import DEVELOPMENT_INTERNAL_TOKEN
 from sigap_shared.events import ComplaintRouted, ComplaintSubmitted, Envelope, decode, headers_from_json
 from sigap_status.events import handlers
@@ -81,8 +82,9 @@ def photo_without_exif() -> bytes:
 
 @pytest.fixture
 async def live_intake(infra, databases, tmp_path) -> AsyncIterator[LiveIntake]:
+    """A real intake serving the internal routes status calls (after-photos, identities, photos)."""
     intake, app = await start_intake(infra, databases, tmp_path / "intake-photos")
-    with_internal_api(app)
+    with_internal_api(app).include_router(complaint_photos.router)
     try:
         async with serve_asgi(app) as url:
             yield LiveIntake(intake=intake, url=url)

@@ -7,16 +7,11 @@ from __future__ import annotations
 
 import io
 import uuid
-from collections.abc import AsyncIterator
 
 import pytest
 from PIL import Image
 
-from sigap_intake import complaint_photos
-from tests.integration.intake.conftest import start_intake, with_internal_api
-from tests.integration.notify.support import serve_asgi
 from tests.integration.status.intake_support import (
-    LiveIntake,
     import_complaint,
     live_photo,
     photo_without_exif,
@@ -24,19 +19,6 @@ from tests.integration.status.intake_support import (
 )
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-async def live_intake(infra, databases, tmp_path) -> AsyncIterator[LiveIntake]:
-    """A real intake with the internal routes status calls, this one's included."""
-    intake, app = await start_intake(infra, databases, tmp_path / "intake-photos")
-    with_internal_api(app).include_router(complaint_photos.router)
-    try:
-        async with serve_asgi(app) as url:
-            yield LiveIntake(intake=intake, url=url)
-    finally:
-        await intake.client.aclose()
-        await intake.pool.close()
 
 
 @pytest.fixture
