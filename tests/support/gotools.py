@@ -1,5 +1,5 @@
 """Command-line tools built from the Go module proxy for tests that check files with the tools'
-own code (helm for the chart, promtool for the alert rules). Each tool's version is pinned in a
+own code (helm for the chart, promtool for the alert rules, composecheck for compose files). Each tool's version is pinned in a
 go.mod of its own under deploy/ with a `tool` line; the first run builds it into .data/gotools/,
 later runs reuse the binary until that go.mod or go.sum changes."""
 
@@ -22,8 +22,9 @@ BUILD_TIMEOUT_S = 600
 def go_tool(name: str, *, module_dir: Path, package: str) -> Path:
     """The binary of `package` (a main package the go.mod in `module_dir` lists as a tool)."""
     digest = hashlib.sha256()
-    for file in ("go.mod", "go.sum"):
-        digest.update(file.encode() + b"\0" + (module_dir / file).read_bytes())
+    # The module's own Go files count too, for a tool written here (composecheck).
+    for path in sorted([module_dir / "go.mod", module_dir / "go.sum", *module_dir.glob("*.go")]):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
     binary = TOOLS_DIR / f"{name}-{digest.hexdigest()[:12]}"
     if binary.exists():
         return binary
