@@ -24,9 +24,10 @@ import pytest
 
 from tests.support.gotools import go_tool
 
+pytestmark = pytest.mark.go_tools("composecheck")
+
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
-CHECKER_SOURCE = ROOT / "deploy" / "docker" / "composecheck"
 INIT_DIR = ROOT / "deploy" / "docker" / "postgres-init"
 
 APP_PORTS = {"intake": 8000, "routing": 8001, "status": 8002, "notify": 8003}
@@ -61,7 +62,7 @@ def _check(
 
 @pytest.fixture(scope="module")
 def checker() -> Path:
-    return go_tool("composecheck", module_dir=CHECKER_SOURCE, package=".")
+    return go_tool("composecheck")
 
 
 @pytest.fixture(scope="module")
