@@ -53,7 +53,7 @@ def test_every_field_of_every_settings_class_has_a_row_with_its_default_and_a_de
             _, read_by, default, meaning = rows[variable]
             assert read_by == "all" or service in read_by.split(", ")
             assert settings_doc.render_default(settings_doc._default_value(field)) in default
-            assert meaning, f"{variable} has no description: add Field(description=...)"
+            assert meaning, f"{variable} has no description: add a docstring under the field"
     assert set(rows) == expected, f"rows for settings no class has: {set(rows) - expected}"
 
 

@@ -2,8 +2,6 @@
 
 from typing import ClassVar
 
-from pydantic import Field
-
 from sigap_shared.settings import ServiceSettings
 
 
@@ -16,12 +14,8 @@ class RoutingSettings(ServiceSettings):
     pg_database: str = "sigap_routing"
     # How often each process re-reads the active taxonomy version (the process that stores an
     # edit uses it at once).
-    taxonomy_refresh_s: float = Field(
-        default=1.0,
-        description="routing: how often each process re-reads the active taxonomy version",
-    )
+    taxonomy_refresh_s: float = 1.0
+    """routing: how often each process re-reads the active taxonomy version"""
     # A point farther than this from every kelurahan outline is outside Kota Depok.
-    edge_tolerance_m: float = Field(
-        default=60.0,
-        description="routing: a point farther than this from every kelurahan outline is outside the city",
-    )
+    edge_tolerance_m: float = 60.0
+    """routing: a point farther than this from every kelurahan outline is outside the city"""
