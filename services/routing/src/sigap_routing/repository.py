@@ -11,7 +11,7 @@ from uuid import UUID
 import asyncpg
 import orjson
 
-from sigap_routing.delegation import Assignment
+from sigap_routing.delegation.rules import Assignment
 from sigap_routing.domain import RoutingDecision
 from sigap_shared.db import Rows
 from sigap_shared.events import ComplaintSubmitted, Envelope, ReporterRef

@@ -1,97 +1,32 @@
-"""Routing's handlers: the consumer's (inside the consumer's transaction) and the delegation
-commands of the API (one transaction each). State, history and outbox row are written together."""
+"""Delegation commands (one transaction each): transfer of the lead department and joint
+handling. The new assignment, its history row and its event are written together."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from uuid import UUID
 
 import asyncpg
 import structlog
 
-from sigap_routing import delegation, domain, repository
-from sigap_routing.delegation import DelegationError
+from sigap_routing import domain, repository
+from sigap_routing.delegation import rules
 from sigap_routing.engine import RoutingEngine
-from sigap_routing.metrics import ROUTING_DECISIONS
 from sigap_shared.auth import StaffPrincipal
-from sigap_shared.consumer import Handler
-from sigap_shared.events import (
-    ComplaintSubmitted,
-    ComplaintSupportAdded,
-    ComplaintSupportRemoved,
-    ComplaintTransferred,
-    Envelope,
-)
+from sigap_shared.errors import DomainError, Text
+from sigap_shared.events import ComplaintSupportAdded, ComplaintSupportRemoved, ComplaintTransferred, Envelope
 from sigap_shared.outbox import add_to_outbox
-from sigap_shared.problems import Text
 
 log = structlog.get_logger(__name__)
 
 
-class ComplaintSubmittedHandler:
-    """Routes submitted complaints inside the consumer's transaction. The consumer hands it a
-    whole poll at once (`handle_batch`), so a batch of complaints is recorded, with their history
-    entries and ComplaintRouted events, in one statement."""
-
-    def __init__(self, engine: RoutingEngine) -> None:
-        self._engine = engine
-
-    async def __call__(self, *, conn: asyncpg.Connection, envelope: Envelope) -> None:
-        await self.handle_batch(conn=conn, envelopes=[envelope])
-
-    async def handle_batch(self, *, conn: asyncpg.Connection, envelopes: Sequence[Envelope]) -> None:
-        now = datetime.now(UTC)
-        records = []
-        for envelope in envelopes:
-            submitted = envelope.data
-            assert isinstance(submitted, ComplaintSubmitted)
-            decision = await self._engine.decide(
-                conn=conn,
-                category=submitted.category,
-                description=" ".join(part for part in (submitted.title, submitted.description) if part),
-                location=submitted.location,
-            )
-            records.append(
-                repository.DecisionRecord(
-                    event_id=envelope.id,
-                    complaint=submitted,
-                    decision=decision,
-                    routed=domain.routed_event(envelope, decision, now=now),
-                )
-            )
-        recorded = await repository.record_decisions(conn=conn, records=records, decided_at=now)
-        for record in records:
-            if record.event_id in recorded:  # not when the complaint was routed before
-                decision = record.decision
-                ROUTING_DECISIONS.labels(
-                    department=decision.department, triage="yes" if decision.needs_triage else "no"
-                ).inc()
-                log.info(
-                    "complaint_routed",
-                    complaint_id=str(record.complaint.complaint_id),
-                    event_id=str(record.event_id),
-                    correlation_id=record.routed.correlation_id,
-                    department=decision.department,
-                    category=decision.category,
-                    confidence=decision.confidence,
-                    needs_triage=decision.needs_triage,
-                    taxonomy_version=decision.taxonomy_version,
-                )
-
-
-def complaint_submitted_handler(engine: RoutingEngine) -> Handler:
-    return ComplaintSubmittedHandler(engine)
-
-
-async def _assignment(*, conn: asyncpg.Connection, complaint_id: UUID) -> delegation.Assignment:
+async def _assignment(*, conn: asyncpg.Connection, complaint_id: UUID) -> rules.Assignment:
     assignment = await repository.lock_assignment(conn=conn, complaint_id=complaint_id)
     if assignment is None:
-        raise DelegationError(
-            status=404,
-            slug="not-found",
-            title=Text("Pengaduan belum dirouting", "Complaint not routed yet"),
-            detail=Text(
+        raise DomainError(
+            "complaint-not-routed",
+            Text(
                 f"Belum ada keputusan routing untuk pengaduan {complaint_id}.",
                 f"No routing decision exists for complaint {complaint_id}.",
             ),
@@ -113,17 +48,15 @@ async def transfer_complaint(
         assignment = await _assignment(conn=conn, complaint_id=complaint_id)
         taxonomy = await engine.taxonomy(conn=conn)
         if category is not None and category not in taxonomy.categories:
-            raise DelegationError(
-                status=422,
-                slug="unknown-category",
-                title=Text("Kategori tidak dikenal", "Unknown category"),
-                detail=Text(
+            raise DomainError(
+                "unknown-category",
+                Text(
                     f"Kategori '{category}' tidak ada di taksonomi aktif.",
                     f"Category '{category}' is not in the active taxonomy.",
                 ),
             )
         now = datetime.now(UTC)
-        event = delegation.transfer(
+        event = rules.transfer(
             assignment,
             to_department=to_department,
             reason=reason,
@@ -174,9 +107,9 @@ async def add_supporting_department(
     reason: str,
     actor: StaffPrincipal,
 ) -> ComplaintSupportAdded:
-    async def decide(assignment: delegation.Assignment, now: datetime) -> ComplaintSupportAdded:
+    async def decide(assignment: rules.Assignment, now: datetime) -> ComplaintSupportAdded:
         taxonomy = await engine.taxonomy(conn=conn)
-        return delegation.add_support(
+        return rules.add_support(
             assignment,
             department=department,
             reason=reason,
@@ -199,8 +132,8 @@ async def add_supporting_department(
 async def remove_supporting_department(
     *, conn: asyncpg.Connection, complaint_id: UUID, department: str, reason: str, actor: StaffPrincipal
 ) -> ComplaintSupportRemoved:
-    async def decide(assignment: delegation.Assignment, now: datetime) -> ComplaintSupportRemoved:
-        return delegation.remove_support(assignment, department=department, reason=reason, actor=actor, now=now)
+    async def decide(assignment: rules.Assignment, now: datetime) -> ComplaintSupportRemoved:
+        return rules.remove_support(assignment, department=department, reason=reason, actor=actor, now=now)
 
     return await _change_support(
         conn=conn,
@@ -221,7 +154,7 @@ async def _change_support(
     reason: str,
     actor: StaffPrincipal,
     kind: str,
-    decide: Callable[[delegation.Assignment, datetime], Awaitable[ComplaintSupportAdded | ComplaintSupportRemoved]],
+    decide: Callable[[rules.Assignment, datetime], Awaitable[ComplaintSupportAdded | ComplaintSupportRemoved]],
 ) -> ComplaintSupportAdded | ComplaintSupportRemoved:
     """Joint handling changes: the new supporting set, its history row and its event, in one
     transaction."""
