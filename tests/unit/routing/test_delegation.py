@@ -102,3 +102,22 @@ def test_joint_handling_rules():
     )
     with pytest.raises(DomainError):
         remove_support(assignment, department="DLHK", reason="r", actor=_admin("PDAM"), now=NOW)
+
+
+def test_every_refusal_in_routing_has_a_problem_in_routings_table() -> None:
+    import ast
+    from pathlib import Path
+
+    import sigap_routing
+    from sigap_routing.errors import PROBLEMS
+
+    raised = {
+        node.args[0].value
+        for module in Path(sigap_routing.__file__).parent.rglob("*.py")
+        for node in ast.walk(ast.parse(module.read_text()))
+        if isinstance(node, ast.Call)
+        and getattr(node.func, "id", None) == "DomainError"
+        and isinstance(node.args[0], ast.Constant)
+    }
+    assert len(raised) >= 8
+    assert raised <= PROBLEMS.keys()

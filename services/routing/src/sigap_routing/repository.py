@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Annotated
 from datetime import datetime
+from typing import Annotated
 from uuid import UUID
 
 import asyncpg

@@ -15,7 +15,12 @@ from sigap_routing.delegation import rules
 from sigap_routing.engine import RoutingEngine
 from sigap_shared.auth import StaffPrincipal
 from sigap_shared.errors import DomainError, Text
-from sigap_shared.events import ComplaintSupportAdded, ComplaintSupportRemoved, ComplaintTransferred, Envelope
+from sigap_shared.events import (
+    ComplaintSupportAdded,
+    ComplaintSupportRemoved,
+    ComplaintTransferred,
+    Envelope,
+)
 from sigap_shared.outbox import add_to_outbox
 
 log = structlog.get_logger(__name__)

@@ -12,7 +12,11 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from sigap_routing.context import Engine
 from sigap_routing.delegation import commands
 from sigap_shared.auth import CurrentStaff
-from sigap_shared.events import ComplaintSupportAdded, ComplaintSupportRemoved, ComplaintTransferred
+from sigap_shared.events import (
+    ComplaintSupportAdded,
+    ComplaintSupportRemoved,
+    ComplaintTransferred,
+)
 from sigap_shared.runtime import Conn
 from sigap_shared.visible_text import VisibleText
 

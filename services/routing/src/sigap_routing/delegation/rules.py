@@ -12,6 +12,7 @@ from datetime import datetime
 from uuid import UUID
 
 from sigap_shared.auth import StaffPrincipal
+from sigap_shared.errors import DomainError, Text
 from sigap_shared.events import (
     TRIAGE_DESK,
     ComplaintSupportAdded,
@@ -19,7 +20,6 @@ from sigap_shared.events import (
     ComplaintTransferred,
     ReporterRef,
 )
-from sigap_shared.errors import DomainError, Text
 
 
 @dataclass(frozen=True, slots=True)
