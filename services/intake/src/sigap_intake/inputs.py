@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Header, Request
+from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -104,3 +104,10 @@ async def rate_limited(
 
 
 RateLimited = [Depends(rate_limited)]
+
+
+def created(router: APIRouter, path: str, *, response_model: type, summary: str, tags: list[str] | None = None):
+    """`POST` that creates something for a citizen's device: rate limited, answered with 201."""
+    return router.post(
+        path, status_code=201, response_model=response_model, tags=tags, summary=summary, dependencies=RateLimited
+    )

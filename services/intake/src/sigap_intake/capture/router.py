@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Body, File, Form, Request, UploadFile, status
+from fastapi import APIRouter, Body, File, Form, Request, UploadFile
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
@@ -19,7 +19,7 @@ from sigap_intake.context import Context
 from sigap_intake.inputs import (
     CategoryCode,
     IdempotencyKey,
-    RateLimited,
+    created,
     ReasonOut,
     StrictRequest,
     reasons_out,
@@ -74,13 +74,9 @@ class PhotoOut(BaseModel):
     capture_source: Literal["app", "web_camera"] = "app"
 
 
-@router.post(
-    "/capture-sessions",
-    status_code=status.HTTP_201_CREATED,
-    response_model=CaptureSessionOut,
-    tags=["photos"],
+@created(
+    router, "/capture-sessions", response_model=CaptureSessionOut, tags=["photos"],
     summary="Get a capture token right before opening the camera",
-    dependencies=RateLimited,
 )
 async def open_capture_session(
     conn: Conn, context: Context, body: Annotated[CaptureSessionIn | None, Body()] = None
@@ -106,13 +102,9 @@ async def open_capture_session(
     )
 
 
-@router.post(
-    "/photos",
-    status_code=status.HTTP_201_CREATED,
-    response_model=PhotoOut,
-    tags=["photos"],
+@created(
+    router, "/photos", response_model=PhotoOut, tags=["photos"],
     summary="Upload one photo taken live, with its capture token; answered with its verdict",
-    dependencies=RateLimited,
 )
 async def upload_photo(
     request: Request,

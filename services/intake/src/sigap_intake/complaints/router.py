@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Header, Query, Request, status
+from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, EmailStr, Field, StringConstraints
 
@@ -19,7 +19,7 @@ from sigap_intake.inputs import (
     FollowUpTokenHeader,
     IdempotencyKey,
     PhoneNumber,
-    RateLimited,
+    created,
     ReasonOut,
     ShortText,
     StrictRequest,
@@ -112,12 +112,9 @@ def _to_command(body: ComplaintIn) -> domain.SubmitComplaint:
     )
 
 
-@router.post(
-    "/complaints",
-    status_code=status.HTTP_201_CREATED,
-    response_model=ComplaintAccepted,
+@created(
+    router, "/complaints", response_model=ComplaintAccepted,
     summary="Submit a complaint, suggestion or information request",
-    dependencies=RateLimited,
 )
 async def submit_complaint(
     body: ComplaintIn,

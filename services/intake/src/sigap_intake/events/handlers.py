@@ -21,13 +21,8 @@ from sigap_shared.consumer import distinct_complaint_runs
 def _routing_announcement(envelope: Envelope) -> repository.Announcement:
     routed = envelope.data
     assert isinstance(routed, ComplaintRouted)
-    return repository.Announcement(
-        event_id=envelope.id,
-        complaint_id=routed.complaint_id,
-        event_type=envelope.type,
-        occurred_at=routed.routed_at,
-        department=routed.department,
-    )
+    identity = {"event_id": envelope.id, "complaint_id": routed.complaint_id, "event_type": envelope.type}
+    return repository.Announcement(**identity, occurred_at=routed.routed_at, department=routed.department)
 
 
 def _status_announcement(envelope: Envelope) -> repository.Announcement:

@@ -25,6 +25,8 @@ from sigap_shared.outbox import add_to_outbox
 
 log = structlog.get_logger(__name__)
 
+FollowUpEvent = ComplaintInformationAdded | ComplaintRated | ComplaintReopenRequested
+
 
 async def _owned(*, conn: asyncpg.Connection, tracking_code: str, token: str | None) -> follow_up.TrackedComplaint:
     complaint = await complaint_repository.tracked_complaint(conn=conn, tracking_code=tracking_code, lock=True)
@@ -56,17 +58,14 @@ async def add_information(
                 complaint_id=complaint.id,  # type: ignore[arg-type]
                 photos=[(photo.id, photo.verdict, list(photo.reasons)) for photo in photos],
             )
-        envelope = Envelope(
-            source=domain.SOURCE,
-            data=ComplaintInformationAdded(
-                complaint_id=complaint.id,
-                tracking_code=complaint.tracking_code,
-                text=text,
-                photos=tuple(photo.evidence() for photo in photos),
-                added_at=datetime.now(UTC),
-            ),
+        added = ComplaintInformationAdded(
+            complaint_id=complaint.id,
+            tracking_code=complaint.tracking_code,
+            text=text,
+            photos=tuple(photo.evidence() for photo in photos),
+            added_at=datetime.now(UTC),
         )
-        await add_to_outbox(conn=conn, envelopes=[envelope])
+        envelope = await _announce(conn=conn, event=added)
     log.info("complaint_information_added", complaint_id=str(complaint.id), photos=len(photos))
     return envelope
 
@@ -78,17 +77,14 @@ async def rate(
         complaint = await _owned(conn=conn, tracking_code=tracking_code, token=token)
         follow_up.check_can_rate(complaint)
         await complaint_repository.set_rating(conn=conn, complaint_id=complaint.id, rating=rating)  # type: ignore[arg-type]
-        envelope = Envelope(
-            source=domain.SOURCE,
-            data=ComplaintRated(
-                complaint_id=complaint.id,
-                tracking_code=complaint.tracking_code,
-                rating=rating,
-                comment=comment,
-                rated_at=datetime.now(UTC),
-            ),
+        rated = ComplaintRated(
+            complaint_id=complaint.id,
+            tracking_code=complaint.tracking_code,
+            rating=rating,
+            comment=comment,
+            rated_at=datetime.now(UTC),
         )
-        await add_to_outbox(conn=conn, envelopes=[envelope])
+        envelope = await _announce(conn=conn, event=rated)
     log.info("complaint_rated", complaint_id=str(complaint.id), rating=rating)
     return envelope
 
@@ -100,12 +96,16 @@ async def request_reopen(
     async with conn.transaction():
         complaint = await _owned(conn=conn, tracking_code=tracking_code, token=token)
         follow_up.check_can_reopen(complaint, now=now, window=timedelta(days=window_days))
-        envelope = Envelope(
-            source=domain.SOURCE,
-            data=ComplaintReopenRequested(
-                complaint_id=complaint.id, tracking_code=complaint.tracking_code, reason=reason, requested_at=now
-            ),
+        requested = ComplaintReopenRequested(
+            complaint_id=complaint.id, tracking_code=complaint.tracking_code, reason=reason, requested_at=now
         )
-        await add_to_outbox(conn=conn, envelopes=[envelope])
+        envelope = await _announce(conn=conn, event=requested)
     log.info("complaint_reopen_requested", complaint_id=str(complaint.id))
+    return envelope
+
+
+async def _announce(*, conn: asyncpg.Connection, event: FollowUpEvent) -> Envelope:
+    """The reporter's follow-up as an event, in the outbox of the command's transaction."""
+    envelope = Envelope(source=domain.SOURCE, data=event)
+    await add_to_outbox(conn=conn, envelopes=[envelope])
     return envelope

@@ -7,6 +7,7 @@ identity with its access log. Every call needs the internal bearer token."""
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Literal
 from uuid import UUID
@@ -119,18 +120,44 @@ class ClaimedPhotosOut(BaseModel):
     photos: list[ClaimedPhotoOut]
 
 
-def _photo_errors(photo_ids: list[UUID], wanted: list[UUID], code: str, message: Text) -> list[dict]:
-    # `field` is the photo id itself (what status shows its user); `pointer` where it was sent.
-    return [
-        {
-            "field": str(photo_id),
-            "in": "body",
-            "pointer": f"/photo_ids/{wanted.index(photo_id)}",
-            "message": message,
-            "code": code,
-        }
+@dataclass(frozen=True)
+class _PhotoRefusal:
+    title: Text
+    detail: Text  # `{ids}` stands for the photos concerned
+    code: str
+    message: Text
+
+
+_NOT_UPLOADED = _PhotoRefusal(
+    title=Text("Foto tidak ditemukan", "Photo not found"),
+    detail=Text("Foto belum pernah diunggah: {ids}.", "Photo never uploaded: {ids}."),
+    code="unknown_photo",
+    message=Text("foto tidak dikenal", "unknown photo"),
+)
+_IN_USE = _PhotoRefusal(
+    title=Text("Foto sudah dipakai", "Photo already used"),
+    detail=Text(
+        "Foto sudah menjadi bukti laporan warga atau foto hasil laporan lain: {ids}. Ambil foto baru.",
+        "Photo already a citizen's evidence or another complaint's after-photo: {ids}. Take a new photo.",
+    ),
+    code="photo_in_use",
+    message=Text("foto sudah dipakai", "photo already used"),
+)
+
+
+def _photo_problem(
+    status: int, slug: str, refusal: _PhotoRefusal, photo_ids: list[UUID], wanted: list[UUID]
+) -> Problem:
+    """Each photo concerned gets an entry whose `field` is the photo id itself (what status
+    shows its user) and `pointer` where it was sent."""
+    ids = ", ".join(map(str, photo_ids))
+    errors = [
+        {"field": str(photo_id), "in": "body", "pointer": f"/photo_ids/{wanted.index(photo_id)}"}
+        | {"message": refusal.message, "code": refusal.code}
         for photo_id in photo_ids
     ]
+    detail = Text(refusal.detail.id.format(ids=ids), refusal.detail.en.format(ids=ids))
+    return Problem(status=status, slug=slug, title=refusal.title, detail=detail, errors=errors)
 
 
 @router.post(
@@ -167,35 +194,9 @@ async def claim_after_photos(body: ClaimAfterPhotosIn, conn: Conn, context: Cont
             ],
         ) from None
     except domain.UnknownPhotos as error:
-        raise Problem(
-            status=404,
-            slug="photo-not-found",
-            title=Text("Foto tidak ditemukan", "Photo not found"),
-            detail=Text(
-                "Foto belum pernah diunggah: " + ", ".join(map(str, error.photo_ids)) + ".",
-                "Photo never uploaded: " + ", ".join(map(str, error.photo_ids)) + ".",
-            ),
-            errors=_photo_errors(
-                error.photo_ids, body.photo_ids, "unknown_photo", Text("foto tidak dikenal", "unknown photo")
-            ),
-        ) from None
+        raise _photo_problem(404, "photo-not-found", _NOT_UPLOADED, error.photo_ids, body.photo_ids) from None
     except domain.PhotosInUse as error:
-        raise Problem(
-            status=409,
-            slug="photo-already-used",
-            title=Text("Foto sudah dipakai", "Photo already used"),
-            detail=Text(
-                "Foto sudah menjadi bukti laporan warga atau foto hasil laporan lain: "
-                + ", ".join(map(str, error.photo_ids))
-                + ". Ambil foto baru.",
-                "Photo already a citizen's evidence or another complaint's after-photo: "
-                + ", ".join(map(str, error.photo_ids))
-                + ". Take a new photo.",
-            ),
-            errors=_photo_errors(
-                error.photo_ids, body.photo_ids, "photo_in_use", Text("foto sudah dipakai", "photo already used")
-            ),
-        ) from None
+        raise _photo_problem(409, "photo-already-used", _IN_USE, error.photo_ids, body.photo_ids) from None
     return ClaimedPhotosOut(
         photos=[
             ClaimedPhotoOut(

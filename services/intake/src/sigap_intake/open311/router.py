@@ -212,7 +212,9 @@ async def post_request(request: Request, fmt: str, conn: Conn, context: Context)
         # which staff see as a missing photo verdict.
         policy = dataclasses.replace(context.policy, min_photos=0)
         try:
-            outcome = await complaint_commands.submit_complaint(conn=conn, command=command, sealer=context.sealer, policy=policy)
+            outcome = await complaint_commands.submit_complaint(
+                conn=conn, command=command, sealer=context.sealer, policy=policy
+            )
         except domain.IntakeError as error:
             raise Open311Error(400, error.message) from None
     except Open311Error as error:

@@ -28,22 +28,12 @@ async def judge_photos(
     rows = await repository.lock_photos(conn=conn, photo_ids=list(photo_ids))
     missing = [str(photo_id) for photo_id in photo_ids if photo_id not in rows]
     if missing:
-        raise domain.IntakeError(
-            field="photos",
-            message=Text(
-                id="Foto tidak ditemukan: " + ", ".join(missing) + ". Unggah foto dulu lewat /v1/photos.",
-                en="Photo not found: " + ", ".join(missing) + ". Upload photos first via /v1/photos.",
-            ),
-        )
+        raise _refused(missing, "Foto tidak ditemukan: {ids}. Unggah foto dulu lewat /v1/photos.",
+                       "Photo not found: {ids}. Upload photos first via /v1/photos.")
     taken = [str(row.id) for row in rows.values() if row.in_use]
     if taken:
-        raise domain.IntakeError(
-            field="photos",
-            message=Text(
-                id="Foto sudah dilampirkan pada laporan lain: " + ", ".join(taken) + ".",
-                en="Photo already attached to another report: " + ", ".join(taken) + ".",
-            ),
-        )
+        raise _refused(taken, "Foto sudah dilampirkan pada laporan lain: {ids}.",
+                       "Photo already attached to another report: {ids}.")
     own = set(photo_ids)
     judged = [
         rejudge(rows[photo_id], together_with=own, category=category, reported=reported, policy=policy)
@@ -95,3 +85,8 @@ def rejudge(
 
 def _reason_text(photo: domain.AttachedPhoto, lang: str) -> str:
     return " ".join(reason.message_en if lang == "en" else reason.message_id for reason in photo.reasons)
+
+
+def _refused(photo_ids: list[str], id_text: str, en_text: str) -> domain.IntakeError:
+    ids = ", ".join(photo_ids)
+    return domain.IntakeError(field="photos", message=Text(id_text.format(ids=ids), en_text.format(ids=ids)))
