@@ -114,24 +114,13 @@ async def add_supporting_department(
 ) -> ComplaintSupportAdded:
     async def decide(assignment: rules.Assignment, now: datetime) -> ComplaintSupportAdded:
         taxonomy = await engine.taxonomy(conn=conn)
+        known = taxonomy.departments
         return rules.add_support(
-            assignment,
-            department=department,
-            reason=reason,
-            actor=actor,
-            known_departments=taxonomy.departments,
-            now=now,
+            assignment, department=department, reason=reason, actor=actor, known_departments=known, now=now
         )
 
-    return await _change_support(
-        conn=conn,
-        complaint_id=complaint_id,
-        department=department,
-        reason=reason,
-        actor=actor,
-        kind="support_added",
-        decide=decide,
-    )
+    change = {"complaint_id": complaint_id, "department": department, "reason": reason, "actor": actor}
+    return await _change_support(conn=conn, **change, kind="support_added", decide=decide)
 
 
 async def remove_supporting_department(
@@ -140,15 +129,8 @@ async def remove_supporting_department(
     async def decide(assignment: rules.Assignment, now: datetime) -> ComplaintSupportRemoved:
         return rules.remove_support(assignment, department=department, reason=reason, actor=actor, now=now)
 
-    return await _change_support(
-        conn=conn,
-        complaint_id=complaint_id,
-        department=department,
-        reason=reason,
-        actor=actor,
-        kind="support_removed",
-        decide=decide,
-    )
+    change = {"complaint_id": complaint_id, "department": department, "reason": reason, "actor": actor}
+    return await _change_support(conn=conn, **change, kind="support_removed", decide=decide)
 
 
 async def _change_support(

@@ -58,31 +58,23 @@ class AssignmentOut(BaseModel):
         )
 
 
-@router.post(
-    "/complaints/{complaint_id}/transfer",
-    response_model=AssignmentOut,
-    summary="Hand the complaint to another lead department (lead's dept_admin, or city_admin)",
-)
+_TRANSFER = "Hand the complaint to another lead department (lead's dept_admin, or city_admin)"
+_ADD = "Joint handling: add a supporting department (lead's dept_admin, or city_admin)"
+_REMOVE = "Remove a supporting department (lead's or that department's dept_admin, or city_admin)"
+
+
+@router.post("/complaints/{complaint_id}/transfer", response_model=AssignmentOut, summary=_TRANSFER)
 async def transfer(
     complaint_id: UUID, body: TransferIn, staff: CurrentStaff, conn: Conn, engine: Engine
 ) -> AssignmentOut:
+    wanted = {"to_department": body.to_department, "reason": body.reason, "category": body.category}
     event = await commands.transfer_complaint(
-        conn=conn,
-        engine=engine,
-        complaint_id=complaint_id,
-        to_department=body.to_department,
-        reason=body.reason,
-        category=body.category,
-        actor=staff,
+        conn=conn, engine=engine, complaint_id=complaint_id, **wanted, actor=staff
     )
     return AssignmentOut.after(event)
 
 
-@router.post(
-    "/complaints/{complaint_id}/supporting",
-    response_model=AssignmentOut,
-    summary="Joint handling: add a supporting department (lead's dept_admin, or city_admin)",
-)
+@router.post("/complaints/{complaint_id}/supporting", response_model=AssignmentOut, summary=_ADD)
 async def add_supporting(
     complaint_id: UUID, body: SupportIn, staff: CurrentStaff, conn: Conn, engine: Engine
 ) -> AssignmentOut:
@@ -92,11 +84,7 @@ async def add_supporting(
     return AssignmentOut.after(event)
 
 
-@router.delete(
-    "/complaints/{complaint_id}/supporting/{department}",
-    response_model=AssignmentOut,
-    summary="Remove a supporting department (lead's or that department's dept_admin, or city_admin)",
-)
+@router.delete("/complaints/{complaint_id}/supporting/{department}", response_model=AssignmentOut, summary=_REMOVE)
 async def remove_supporting(
     complaint_id: UUID,
     department: str,
