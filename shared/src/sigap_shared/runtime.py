@@ -57,6 +57,9 @@ class ServiceSpec:
     larger_bodies: Callable[[ServiceSettings], Mapping[str, int]] | None = None
     # Gauges sampled from the service's own database for /metrics.
     sampled_gauges: Sequence[SampledGauge] = ()
+    # What the service's routes need besides a connection (its typed context), built once in
+    # the lifespan after the runtime started; stored as `app.state.context`.
+    context: Callable[[ServiceSettings, "Runtime"], contextlib.AbstractAsyncContextManager[Any]] | None = None
 
 
 @dataclass
@@ -230,7 +233,12 @@ def create_service_app(settings: ServiceSettings, spec: ServiceSpec) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.runtime = await start_runtime(settings, spec)
         try:
-            yield
+            if spec.context is None:
+                yield
+            else:
+                async with spec.context(settings, app.state.runtime) as context:
+                    app.state.context = context
+                    yield
         finally:
             await stop_runtime(app.state.runtime)
             await app.state.staff_directory.close()

@@ -16,7 +16,7 @@ from sigap_intake.settings import DEVELOPMENT_INTERNAL_TOKEN
 from sigap_shared.events import ComplaintRouted, ComplaintSubmitted, Envelope, decode, headers_from_json
 from sigap_status import handlers
 from sigap_status.bootstrap import intake_client
-from tests.integration.intake.conftest import IntakeUnderTest, start_intake, with_internal_api
+from tests.integration.intake.conftest import IntakeUnderTest, running_intake
 from tests.integration.notify.support import serve_asgi
 from tests.unit.intake.images import camera_photo, jpeg, scene
 
@@ -80,14 +80,8 @@ def photo_without_exif() -> bytes:
 
 @pytest.fixture
 async def live_intake(infra, databases, tmp_path) -> AsyncIterator[LiveIntake]:
-    intake, app = await start_intake(infra, databases, tmp_path / "intake-photos")
-    with_internal_api(app)
-    try:
-        async with serve_asgi(app) as url:
-            yield LiveIntake(intake=intake, url=url)
-    finally:
-        await intake.client.aclose()
-        await intake.pool.close()
+    async with running_intake(infra, databases, tmp_path / "intake-photos") as intake, serve_asgi(intake.app) as url:
+        yield LiveIntake(intake=intake, url=url)
 
 
 @contextlib.asynccontextmanager

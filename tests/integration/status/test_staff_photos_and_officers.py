@@ -12,10 +12,9 @@ from collections.abc import AsyncIterator
 import pytest
 from PIL import Image
 
-from sigap_intake import complaint_photos
 from sigap_status.officers.router import router as officers_router
 from sigap_status.photos.router import router as photos_router
-from tests.integration.intake.conftest import start_intake, with_internal_api
+from tests.integration.intake.conftest import running_intake
 from tests.integration.notify.support import serve_asgi
 from tests.integration.status.intake_support import (
     LiveIntake,
@@ -31,14 +30,8 @@ pytestmark = pytest.mark.integration
 @pytest.fixture
 async def live_intake(infra, databases, tmp_path) -> AsyncIterator[LiveIntake]:
     """A real intake with the internal routes status calls, this one's included."""
-    intake, app = await start_intake(infra, databases, tmp_path / "intake-photos")
-    with_internal_api(app).include_router(complaint_photos.router)
-    try:
-        async with serve_asgi(app) as url:
-            yield LiveIntake(intake=intake, url=url)
-    finally:
-        await intake.client.aclose()
-        await intake.pool.close()
+    async with running_intake(infra, databases, tmp_path / "intake-photos") as intake, serve_asgi(intake.app) as url:
+        yield LiveIntake(intake=intake, url=url)
 
 
 @pytest.fixture

@@ -1,7 +1,8 @@
 """Pure rules for handing a complaint on after the first routing: transfer of the lead
 (`bukan wewenang` by the lead department's admin; from the triage desk or as a correction by
 the city admin) and joint handling (supporting departments added or removed by the lead's
-admin or the city admin). Each rule returns the event that records who did what and why."""
+admin or the city admin). Each rule returns the event that records who did what and why, or
+refuses with a `DomainError` (codes mapped to HTTP in `sigap_routing.errors`)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from datetime import datetime
 from uuid import UUID
 
 from sigap_shared.auth import StaffPrincipal
+from sigap_shared.errors import DomainError, Text
 from sigap_shared.events import (
     TRIAGE_DESK,
     ComplaintSupportAdded,
@@ -18,7 +20,6 @@ from sigap_shared.events import (
     ComplaintTransferred,
     ReporterRef,
 )
-from sigap_shared.problems import Text
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,32 +33,19 @@ class Assignment:
     reporter: ReporterRef | None = None
 
 
-class DelegationError(Exception):
-    def __init__(self, *, status: int, slug: str, title: Text, detail: Text) -> None:
-        super().__init__(detail.en)
-        self.status = status
-        self.slug = slug
-        self.title = title
-        self.detail = detail
+def _forbidden(message: Text) -> DomainError:
+    return DomainError("delegation-forbidden", message)
 
 
-def _forbidden(detail: Text) -> DelegationError:
-    return DelegationError(status=403, slug="forbidden", title=Text("Tidak diizinkan", "Forbidden"), detail=detail)
-
-
-def _conflict(detail: Text) -> DelegationError:
-    return DelegationError(
-        status=409, slug="delegation-conflict", title=Text("Tidak dapat dilakukan", "Cannot be done"), detail=detail
-    )
+def _conflict(message: Text) -> DomainError:
+    return DomainError("delegation-conflict", message)
 
 
 def _check_department(code: str, known: Collection[str]) -> None:
     if code not in known:
-        raise DelegationError(
-            status=422,
-            slug="unknown-department",
-            title=Text("Dinas tidak dikenal", "Unknown department"),
-            detail=Text(
+        raise DomainError(
+            "unknown-department",
+            Text(
                 f"Kode dinas '{code}' tidak ada di taksonomi aktif.",
                 f"Department code '{code}' is not in the active taxonomy.",
             ),

@@ -10,30 +10,36 @@ and anonymous ones exist for their reporters alone."""
 from __future__ import annotations
 
 import dataclasses
-import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from uuid import UUID
 
 from fastapi import APIRouter, Request
-from fastapi.routing import APIRoute
 from fastapi.responses import Response
+from fastapi.routing import APIRoute
 from pydantic import ValidationError
 
-from sigap_intake import domain, handlers, repository
+from sigap_intake import domain
+from sigap_intake.complaints import commands as complaint_commands
 from sigap_intake.context import Context
-from sigap_intake.follow_up import CLOSED_STATUSES
+from sigap_intake.follow_up.rules import CLOSED_STATUSES
+from sigap_intake.open311 import repository
+from sigap_intake.open311.format import (
+    Open311Error,
+    checked_format,
+    complaint_id_of,
+    error_response,
+    parse_time,
+    render,
+    request_view,
+)
 from sigap_shared.events import GeoPoint
 from sigap_shared.problems import Text, preferred_language
 from sigap_shared.runtime import Conn
-from sigap_shared.storable import SANE_EARLIEST, SANE_LATEST, within
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 CHANGESET = "2026-11-27T00:00:00Z"
 WINDOW = timedelta(days=90)
-FORMATS = {"json": "application/json; charset=utf-8", "xml": "text/xml; charset=utf-8"}
-_SINGULAR = {"endpoints": "endpoint", "formats": "format", "attributes": "attribute", "values": "value"}
 
 PREFIX = "/open311/v2"
 # Every resource answers in the format its extension names, errors too (the specification's own
@@ -51,52 +57,14 @@ router = APIRouter(
 )
 
 
-class Open311Error(Exception):
-    def __init__(self, status: int, message: Text) -> None:
-        super().__init__(message.en)
-        self.status = status
-        self.message = message
 
 
-def _xml_value(parent: ET.Element, name: str, value: Any) -> None:
-    element = ET.SubElement(parent, name)
-    if isinstance(value, Mapping):
-        for key, item in value.items():
-            _xml_value(element, key, item)
-    elif isinstance(value, list | tuple):
-        for item in value:
-            _xml_value(element, _SINGULAR.get(name, "item"), item)
-    elif isinstance(value, bool):
-        element.text = "true" if value else "false"
-    elif value is not None:
-        element.text = str(value)
 
 
-def _render(fmt: str, body: Any, *, root: str, item: str | None = None, status: int = 200) -> Response:
-    if fmt == "json":
-        import orjson
-
-        return Response(orjson.dumps(body), status_code=status, media_type=FORMATS["json"])
-    element = ET.Element(root)
-    if item is None:
-        for key, value in body.items():
-            _xml_value(element, key, value)
-    else:
-        for entry in body:
-            _xml_value(element, item, entry)
-    xml = b'<?xml version="1.0" encoding="utf-8"?>' + ET.tostring(element, encoding="utf-8", xml_declaration=False)
-    return Response(xml, status_code=status, media_type=FORMATS["xml"])
 
 
-def _error(request: Request, fmt: str, error: Open311Error) -> Response:
-    body = [{"code": error.status, "description": error.message.pick(preferred_language(request))}]
-    return _render(fmt if fmt in FORMATS else "json", body, root="errors", item="error", status=error.status)
 
 
-def _format(fmt: str) -> str:
-    if fmt not in FORMATS:
-        raise Open311Error(400, Text("Format harus json atau xml.", "The format must be json or xml."))
-    return fmt
 
 
 def _services(context: Context) -> list[dict[str, Any]]:
@@ -114,69 +82,16 @@ def _services(context: Context) -> list[dict[str, Any]]:
     ]
 
 
-def _iso(value: datetime | None) -> str | None:
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z") if value else None
 
 
 def _public_base(request: Request, context: Context) -> str:
     return (context.settings.public_base_url or str(request.base_url)).rstrip("/")
 
 
-def _request_view(row: Any, names: Mapping[str, str], public_base: str) -> dict[str, Any]:
-    closed = row["status"] in CLOSED_STATUSES
-    # Open311 lists publicly listed reports only, whose evidence photos are public (EXIF-free).
-    photo_id = row["first_photo_id"]
-    return {
-        "service_request_id": str(row["id"]),
-        "status": "closed" if closed else "open",
-        "status_notes": row["resolution_note"] or row["last_note"],
-        "service_name": names.get(row["category"] or "", row["category"]),
-        "service_code": row["category"],
-        "description": row["description"],
-        "agency_responsible": row["department"],
-        "service_notice": None,
-        "requested_datetime": _iso(row["submitted_at"]),
-        "updated_datetime": _iso(row["status_changed_at"] or row["submitted_at"]),
-        "expected_datetime": None,
-        "address": row["address"],
-        "address_id": None,
-        "zipcode": None,
-        "lat": row["lat"],
-        "long": row["lon"],
-        "media_url": f"{public_base}/v1/photos/{photo_id}/public" if photo_id else None,
-    }
 
 
-def _parse_time(value: str | None, name: str) -> datetime | None:
-    """A date parameter, refused like any malformed one (400, GeoReport's error format) when
-    outside 1970..2200: clamping would answer a different question than the client asked."""
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise Open311Error(
-            400, Text(f"{name} bukan tanggal W3C/ISO 8601 yang valid.", f"{name} is not a valid W3C/ISO 8601 date.")
-        ) from None
-    parsed = parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-    if not within(parsed, earliest=SANE_EARLIEST, latest=SANE_LATEST):
-        raise Open311Error(
-            400,
-            Text(
-                f"{name} harus antara {SANE_EARLIEST.year} dan {SANE_LATEST.year}.",
-                f"{name} must lie between {SANE_EARLIEST.year} and {SANE_LATEST.year}.",
-            ),
-        )
-    return parsed
 
 
-def _complaint_id(service_request_id: str) -> UUID | None:
-    """The complaint a service_request_id names; None for anything that is not a complaint id
-    (which then matches no request, as an unknown id does)."""
-    try:
-        return UUID(service_request_id)
-    except ValueError:
-        return None
 
 
 # Routes are registered with explicit paths: `{fmt}` shares a segment with the resource name.
@@ -185,9 +100,9 @@ def _complaint_id(service_request_id: str) -> UUID | None:
 @router.get("/discovery.{fmt}", summary="Open311 discovery")
 async def discovery(request: Request, fmt: str, context: Context) -> Response:
     try:
-        fmt = _format(fmt)
+        fmt = checked_format(fmt)
     except Open311Error as error:
-        return _error(request, fmt, error)
+        return error_response(request, fmt, error)
     # Without a trailing slash: clients append `/services.xml` and the like to it.
     base = _public_base(request, context) + PREFIX
     body = {
@@ -204,32 +119,32 @@ async def discovery(request: Request, fmt: str, context: Context) -> Response:
             }
         ],
     }
-    return _render(fmt, body, root="discovery")
+    return render(fmt, body, root="discovery")
 
 
 @router.get("/services.{fmt}", summary="Open311 service list (Sigap categories)")
 async def services(request: Request, fmt: str, context: Context) -> Response:
     try:
-        fmt = _format(fmt)
+        fmt = checked_format(fmt)
     except Open311Error as error:
-        return _error(request, fmt, error)
-    return _render(fmt, _services(context), root="services", item="service")
+        return error_response(request, fmt, error)
+    return render(fmt, _services(context), root="services", item="service")
 
 
 @router.get("/services/{service_code}.{fmt}", summary="Open311 service definition")
 async def service_definition(request: Request, service_code: str, fmt: str, context: Context) -> Response:
     try:
-        fmt = _format(fmt)
+        fmt = checked_format(fmt)
         if service_code not in {service["code"] for service in context.settings.open311_services}:
             raise Open311Error(404, Text("service_code tidak dikenal.", "Unknown service_code."))
     except Open311Error as error:
-        return _error(request, fmt, error)
+        return error_response(request, fmt, error)
     # Sigap asks no extra attributes: the description, location and photos say it all.
-    return _render(fmt, {"service_code": service_code, "attributes": []}, root="service_definition")
+    return render(fmt, {"service_code": service_code, "attributes": []}, root="service_definition")
 
 
 def _reporter(form: Mapping[str, str]) -> domain.ReporterContact | None:
-    from sigap_intake.api import ReporterIn
+    from sigap_intake.complaints.router import ReporterIn
 
     name = " ".join(part for part in (form.get("first_name"), form.get("last_name")) if part) or None
     try:
@@ -289,7 +204,7 @@ def _check_api_key(form: Mapping[str, str], context: Context) -> None:
 )
 async def post_request(request: Request, fmt: str, conn: Conn, context: Context) -> Response:
     try:
-        fmt = _format(fmt)
+        fmt = checked_format(fmt)
         form = {key: value for key, value in (await request.form()).items() if isinstance(value, str)}
         _check_api_key(form, context)
         command = _command(form, context)
@@ -297,11 +212,13 @@ async def post_request(request: Request, fmt: str, conn: Conn, context: Context)
         # which staff see as a missing photo verdict.
         policy = dataclasses.replace(context.policy, min_photos=0)
         try:
-            outcome = await handlers.submit_complaint(conn=conn, command=command, sealer=context.sealer, policy=policy)
+            outcome = await complaint_commands.submit_complaint(
+                conn=conn, command=command, sealer=context.sealer, policy=policy
+            )
         except domain.IntakeError as error:
             raise Open311Error(400, error.message) from None
     except Open311Error as error:
-        return _error(request, fmt, error)
+        return error_response(request, fmt, error)
     receipt = domain.ComplaintReceipt.from_json(outcome.body)
     body = [
         {
@@ -315,18 +232,18 @@ async def post_request(request: Request, fmt: str, conn: Conn, context: Context)
             "account_id": None,
         }
     ]
-    return _render(fmt, body, root="service_requests", item="request", status=201)
+    return render(fmt, body, root="service_requests", item="request", status=201)
 
 
 @router.get("/requests.{fmt}", summary="Open311: list service requests (90-day window)")
 async def get_requests(request: Request, fmt: str, conn: Conn, context: Context) -> Response:
     try:
-        fmt = _format(fmt)
+        fmt = checked_format(fmt)
         params = request.query_params
         wanted = [part.strip() for part in params.get("service_request_id", "").split(",") if part.strip()]
-        ids = [complaint_id for complaint_id in map(_complaint_id, wanted) if complaint_id] if wanted else None
-        end = _parse_time(params.get("end_date"), "end_date") or datetime.now(UTC)
-        start = _parse_time(params.get("start_date"), "start_date") or end - WINDOW
+        ids = [complaint_id for complaint_id in map(complaint_id_of, wanted) if complaint_id] if wanted else None
+        end = parse_time(params.get("end_date"), "end_date") or datetime.now(UTC)
+        start = parse_time(params.get("start_date"), "start_date") or end - WINDOW
         if end < start or end - start > WINDOW:
             raise Open311Error(
                 400, Text("Rentang start_date..end_date harus 0 sampai 90 hari.", "start_date..end_date must span 0 to 90 days.")
@@ -345,17 +262,17 @@ async def get_requests(request: Request, fmt: str, conn: Conn, context: Context)
             closed_statuses=sorted(CLOSED_STATUSES),
         )
     except Open311Error as error:
-        return _error(request, fmt, error)
+        return error_response(request, fmt, error)
     names = {service["code"]: service["name"] for service in context.settings.open311_services}
-    views = [_request_view(row, names, _public_base(request, context)) for row in rows]
-    return _render(fmt, views, root="service_requests", item="request")
+    views = [request_view(row, names, _public_base(request, context)) for row in rows]
+    return render(fmt, views, root="service_requests", item="request")
 
 
 @router.get("/requests/{service_request_id}.{fmt}", summary="Open311: one service request")
 async def get_request(request: Request, service_request_id: str, fmt: str, conn: Conn, context: Context) -> Response:
     try:
-        fmt = _format(fmt)
-        complaint_id = _complaint_id(service_request_id)
+        fmt = checked_format(fmt)
+        complaint_id = complaint_id_of(service_request_id)
         rows = await repository.open311_requests(
             conn=conn,
             complaint_ids=[complaint_id] if complaint_id else [],
@@ -368,22 +285,22 @@ async def get_request(request: Request, service_request_id: str, fmt: str, conn:
         if not rows:
             raise Open311Error(404, Text("service_request_id tidak ditemukan.", "service_request_id not found."))
     except Open311Error as error:
-        return _error(request, fmt, error)
+        return error_response(request, fmt, error)
     names = {service["code"]: service["name"] for service in context.settings.open311_services}
-    view = _request_view(rows[0], names, _public_base(request, context))
-    return _render(fmt, [view], root="service_requests", item="request")
+    view = request_view(rows[0], names, _public_base(request, context))
+    return render(fmt, [view], root="service_requests", item="request")
 
 
 @router.get("/tokens/{token}.{fmt}", summary="Open311: the service_request_id of a token from POST requests")
 async def get_token(request: Request, token: str, fmt: str, conn: Conn) -> Response:
     try:
-        fmt = _format(fmt)
+        fmt = checked_format(fmt)
         complaint_id = await repository.complaint_id_by_token_hash(conn=conn, token_hash=domain.hash_token(token))
         if complaint_id is None:
             raise Open311Error(404, Text("token tidak ditemukan.", "token not found."))
     except Open311Error as error:
-        return _error(request, fmt, error)
-    return _render(
+        return error_response(request, fmt, error)
+    return render(
         fmt, [{"service_request_id": str(complaint_id), "token": token}], root="service_requests", item="request"
     )
 

@@ -18,8 +18,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sigap_intake.capture import VideoTrack
-from sigap_intake.photo_checks import PhotoFacts, Reason, capture_reasons
+from sigap_intake.capture.tokens import VideoTrack
+from sigap_intake.photos.checks import PhotoFacts, Reason, capture_reasons
 
 # Long side over short side: cameras give 4:3, 16:9 or 1:1 tracks; phone screens are 19.5:9
 # (2.17) or longer.

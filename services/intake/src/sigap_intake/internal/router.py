@@ -7,15 +7,20 @@ identity with its access log. Every call needs the internal bearer token."""
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, Field, StringConstraints
 
-from sigap_intake import domain, follow_up, handlers, repository
+from sigap_intake import domain
+from sigap_intake.complaints import repository as complaint_repository
 from sigap_intake.context import Context
+from sigap_intake.follow_up import rules as follow_up
+from sigap_intake.inputs import StrictRequest
+from sigap_intake.internal import commands, repository
 from sigap_intake.rate_limit import retry_after_header
 from sigap_shared.auth import require_internal_token
 from sigap_shared.events import PhotoVerdict, Privacy
@@ -23,15 +28,10 @@ from sigap_shared.problems import Problem, Text, invalid_input
 from sigap_shared.runtime import Conn
 from sigap_shared.visible_text import VisibleText
 
-
 router = APIRouter(prefix="/internal/v1", tags=["internal"], dependencies=[Depends(require_internal_token)])
 
 
-class _Request(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class ResolveContactIn(_Request):
+class ResolveContactIn(StrictRequest):
     pseudonym: str = Field(min_length=1, max_length=64)
     channel: Literal["email", "sms", "push", "whatsapp"]
 
@@ -77,7 +77,7 @@ async def resolve_contact(body: ResolveContactIn, conn: Conn, context: Context) 
     return ContactOut(address=address)
 
 
-class VerifyFollowUpIn(_Request):
+class VerifyFollowUpIn(StrictRequest):
     tracking_code: str = Field(min_length=1, max_length=32)
     follow_up_token: str = Field(min_length=1, max_length=200)
 
@@ -96,7 +96,7 @@ async def verify_follow_up(body: VerifyFollowUpIn, conn: Conn, context: Context)
             title=Text("Terlalu banyak permintaan", "Too many requests"),
             headers={"Retry-After": retry_after_header(wait)},
         )
-    complaint = await repository.tracked_complaint(conn=conn, tracking_code=body.tracking_code)
+    complaint = await complaint_repository.tracked_complaint(conn=conn, tracking_code=body.tracking_code)
     if complaint is None or not complaint.token_matches(body.follow_up_token):
         raise _not_found(follow_up.not_found().message.id, follow_up.not_found().message.en)
     return VerifiedOut(complaint_id=complaint.id)
@@ -105,7 +105,7 @@ async def verify_follow_up(body: VerifyFollowUpIn, conn: Conn, context: Context)
 # -- for status: after-photos -------------------------------------------------------------
 
 
-class ClaimAfterPhotosIn(_Request):
+class ClaimAfterPhotosIn(StrictRequest):
     complaint_id: UUID
     photo_ids: list[UUID] = Field(min_length=1, max_length=5)
 
@@ -120,18 +120,44 @@ class ClaimedPhotosOut(BaseModel):
     photos: list[ClaimedPhotoOut]
 
 
-def _photo_errors(photo_ids: list[UUID], wanted: list[UUID], code: str, message: Text) -> list[dict]:
-    # `field` is the photo id itself (what status shows its user); `pointer` where it was sent.
-    return [
-        {
-            "field": str(photo_id),
-            "in": "body",
-            "pointer": f"/photo_ids/{wanted.index(photo_id)}",
-            "message": message,
-            "code": code,
-        }
+@dataclass(frozen=True)
+class _PhotoRefusal:
+    title: Text
+    detail: Text  # `{ids}` stands for the photos concerned
+    code: str
+    message: Text
+
+
+_NOT_UPLOADED = _PhotoRefusal(
+    title=Text("Foto tidak ditemukan", "Photo not found"),
+    detail=Text("Foto belum pernah diunggah: {ids}.", "Photo never uploaded: {ids}."),
+    code="unknown_photo",
+    message=Text("foto tidak dikenal", "unknown photo"),
+)
+_IN_USE = _PhotoRefusal(
+    title=Text("Foto sudah dipakai", "Photo already used"),
+    detail=Text(
+        "Foto sudah menjadi bukti laporan warga atau foto hasil laporan lain: {ids}. Ambil foto baru.",
+        "Photo already a citizen's evidence or another complaint's after-photo: {ids}. Take a new photo.",
+    ),
+    code="photo_in_use",
+    message=Text("foto sudah dipakai", "photo already used"),
+)
+
+
+def _photo_problem(
+    status: int, slug: str, refusal: _PhotoRefusal, photo_ids: list[UUID], wanted: list[UUID]
+) -> Problem:
+    """Each photo concerned gets an entry whose `field` is the photo id itself (what status
+    shows its user) and `pointer` where it was sent."""
+    ids = ", ".join(map(str, photo_ids))
+    errors = [
+        {"field": str(photo_id), "in": "body", "pointer": f"/photo_ids/{wanted.index(photo_id)}"}
+        | {"message": refusal.message, "code": refusal.code}
         for photo_id in photo_ids
     ]
+    detail = Text(refusal.detail.id.format(ids=ids), refusal.detail.en.format(ids=ids))
+    return Problem(status=status, slug=slug, title=refusal.title, detail=detail, errors=errors)
 
 
 @router.post(
@@ -149,7 +175,7 @@ async def claim_after_photos(body: ClaimAfterPhotosIn, conn: Conn, context: Cont
             detail=Text("Foto yang sama disebut lebih dari sekali.", "The same photo is listed more than once."),
         )
     try:
-        judged = await handlers.claim_after_photos(
+        judged = await commands.claim_after_photos(
             conn=conn, complaint_id=body.complaint_id, photo_ids=tuple(body.photo_ids), policy=context.policy
         )
     except domain.UnknownComplaint:
@@ -168,35 +194,9 @@ async def claim_after_photos(body: ClaimAfterPhotosIn, conn: Conn, context: Cont
             ],
         ) from None
     except domain.UnknownPhotos as error:
-        raise Problem(
-            status=404,
-            slug="photo-not-found",
-            title=Text("Foto tidak ditemukan", "Photo not found"),
-            detail=Text(
-                "Foto belum pernah diunggah: " + ", ".join(map(str, error.photo_ids)) + ".",
-                "Photo never uploaded: " + ", ".join(map(str, error.photo_ids)) + ".",
-            ),
-            errors=_photo_errors(
-                error.photo_ids, body.photo_ids, "unknown_photo", Text("foto tidak dikenal", "unknown photo")
-            ),
-        ) from None
+        raise _photo_problem(404, "photo-not-found", _NOT_UPLOADED, error.photo_ids, body.photo_ids) from None
     except domain.PhotosInUse as error:
-        raise Problem(
-            status=409,
-            slug="photo-already-used",
-            title=Text("Foto sudah dipakai", "Photo already used"),
-            detail=Text(
-                "Foto sudah menjadi bukti laporan warga atau foto hasil laporan lain: "
-                + ", ".join(map(str, error.photo_ids))
-                + ". Ambil foto baru.",
-                "Photo already a citizen's evidence or another complaint's after-photo: "
-                + ", ".join(map(str, error.photo_ids))
-                + ". Take a new photo.",
-            ),
-            errors=_photo_errors(
-                error.photo_ids, body.photo_ids, "photo_in_use", Text("foto sudah dipakai", "photo already used")
-            ),
-        ) from None
+        raise _photo_problem(409, "photo-already-used", _IN_USE, error.photo_ids, body.photo_ids) from None
     return ClaimedPhotosOut(
         photos=[
             ClaimedPhotoOut(
@@ -212,7 +212,7 @@ async def claim_after_photos(body: ClaimAfterPhotosIn, conn: Conn, context: Cont
 # -- for status: the audited reveal of a reporter's identity -------------------------------
 
 
-class RevealIdentityIn(_Request):
+class RevealIdentityIn(StrictRequest):
     complaint_id: UUID
     actor: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
     actor_role: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
@@ -239,7 +239,7 @@ def _complaint_not_found() -> Problem:
 )
 async def reveal_identity(body: RevealIdentityIn, conn: Conn, context: Context) -> RevealedIdentityOut:
     try:
-        revealed = await handlers.reveal_identity(
+        revealed = await commands.reveal_identity(
             conn=conn,
             complaint_id=body.complaint_id,
             actor=body.actor,
@@ -290,5 +290,5 @@ class AccessLogOut(BaseModel):
     summary="Who asked to see a complaint's reporter identity, newest first",
 )
 async def identity_access_log(complaint_id: Annotated[UUID, Query()], conn: Conn) -> AccessLogOut:
-    entries = await handlers.identity_access_log(conn=conn, complaint_id=complaint_id)
+    entries = await commands.identity_access_log(conn=conn, complaint_id=complaint_id)
     return AccessLogOut(entries=[AccessLogEntryOut.model_validate(entry) for entry in entries])
