@@ -2,7 +2,9 @@
 .DEFAULT_GOAL := help
 SHELL := /bin/bash
 
-.PHONY: help install run up down status test test-unit test-integration test-e2e test-scale
+SERVICE ?=
+
+.PHONY: help install run up down status restart lag deadletters test test-unit test-integration test-e2e test-scale
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
@@ -24,6 +26,15 @@ down: ## stop everything that `make up` started
 
 status: ## show what is running
 	@bash deploy/services.sh status
+
+restart: ## restart one service with this shell's SIGAP_* settings, the rest keeps running: make restart SERVICE=status
+	@bash deploy/services.sh restart "$(SERVICE)"
+
+lag: ## how far behind each consumer group is, per partition (sigap-ops lag)
+	@.venv/bin/sigap-ops lag
+
+deadletters: ## the dead letters on sigap.deadletter (sigap-ops deadletters list; show and replay: sigap-ops --help)
+	@.venv/bin/sigap-ops deadletters list
 
 test: install ## unit, integration, e2e and browser tests against real Kafka and PostgreSQL
 	@bash deploy/test.sh

@@ -5,8 +5,12 @@
 #   deploy/services.sh up       start everything in the background and return when ready
 #   deploy/services.sh down     stop the services, then Kafka and PostgreSQL
 #   deploy/services.sh status   show what is running
+#   deploy/services.sh restart NAME   stop one service and start it again with the settings of
+#                               this shell's environment; Kafka, PostgreSQL and the others keep running
+#   deploy/services.sh stop NAME      stop one service
 #
-# Each service reads SIGAP_* settings (see README); logs go to $SIGAP_DATA_DIR/logs/.
+# Each service reads SIGAP_* settings from its environment (docs/settings.md); logs go to
+# $SIGAP_DATA_DIR/logs/.
 set -euo pipefail
 
 SIGAP_LOG_TAG=sigap
@@ -39,7 +43,7 @@ start_service() {
   local name="$1" port
   port="$(port_of "$name")"
   if pid_of "$name" >/dev/null; then
-    say "$name already running (pid $(pid_of "$name")) on port $port"
+    say "$name already running (pid $(pid_of "$name")) on port $port; to apply changed settings: make restart SERVICE=$name"
     return 0
   fi
   if port_open 127.0.0.1 "$port"; then
@@ -126,6 +130,21 @@ cmd_down() {
   "$SIGAP_DEPLOY_DIR/infra.sh" down
 }
 
+known_service() {
+  local name="${1:-}" known
+  for known in "${SERVICES[@]}"; do [[ "$name" == "$known" ]] && return 0; done
+  die "name one service: ${SERVICES[*]} (got '${name}')"
+}
+
+cmd_restart() {
+  local name="${1:-}"
+  known_service "$name"
+  stop_service "$name"
+  start_service "$name"
+  wait_ready "$name"
+  say "$name running again (pid $(pid_of "$name")) on port $(port_of "$name"); log: $LOG_DIR/$name.log"
+}
+
 cmd_status() {
   local name rc=0
   for name in "${SERVICES[@]}"; do
@@ -165,8 +184,13 @@ case "${1:-}" in
   up) cmd_up ;;
   down) cmd_down ;;
   status) cmd_status ;;
+  restart) cmd_restart "${2:-}" ;;
+  stop)
+    known_service "${2:-}"
+    stop_service "$2"
+    ;;
   *)
-    echo "usage: $0 {run|up|down|status}" >&2
+    echo "usage: $0 {run|up|down|status|restart NAME|stop NAME}" >&2
     exit 2
     ;;
 esac

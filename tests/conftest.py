@@ -10,7 +10,19 @@ import asyncpg
 import pytest
 
 from sigap_shared.db import apply_migrations, shared_migrations
+from tests.support.gotools import go_tool
 from tests.support.infra import Infra, delete_prefixed_topics, random_name, session_infra
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Builds the Go tools the selected tests use before any of them runs, so that a first
+    build, minutes long, is not counted against a test's timeout."""
+    needed = {name for item in session.items for marker in item.iter_markers("go_tools") for name in marker.args}
+    for name in sorted(needed):
+        try:
+            go_tool(name)
+        except pytest.fail.Exception:
+            pass  # the tests that need it fail with the reason when they ask for it
 
 
 @pytest.fixture(scope="session")

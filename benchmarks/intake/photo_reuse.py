@@ -18,7 +18,8 @@ import uuid
 
 import asyncpg
 
-from sigap_intake import photo_checks, repository
+from sigap_intake.photos import reuse
+from sigap_intake.photos import repository
 from sigap_shared.db import apply_migrations, package_migrations, shared_migrations
 
 
@@ -58,7 +59,7 @@ async def _load(conn: asyncpg.Connection, hashes: list[int]) -> float:
         await conn.copy_records_to_table(
             "photo_hashes",
             records=[
-                (uuid.uuid4(), photo_checks.to_signed(h), *photo_checks.bands(h))
+                (uuid.uuid4(), reuse.to_signed(h), *reuse.bands(h))
                 for h in hashes[start : start + chunk]
             ],
             columns=["photo_id", "phash", "band0", "band1", "band2", "band3"],
@@ -108,13 +109,13 @@ async def main() -> None:
                     timings[label].append((time.perf_counter() - started) * 1000)
                     if label == "near-duplicate":
                         stored = planted[index]
-                        found += any(photo_checks.hamming(h, stored) == match.distance for match in similar)
+                        found += any(reuse.hamming(h, stored) == match.distance for match in similar)
             phash = planted[0]
-            probes = [photo_checks.band_neighbours(b, photo_checks.probe_radius(args.max_distance))
-                      for b in photo_checks.bands(phash)]
+            probes = [reuse.band_neighbours(b, reuse.probe_radius(args.max_distance))
+                      for b in reuse.bands(phash)]
             plan = await conn.fetch(
                 "EXPLAIN (ANALYZE, BUFFERS) " + repository._SIMILAR,  # noqa: SLF001
-                *probes, photo_checks.to_signed(phash), args.max_distance, 10,
+                *probes, reuse.to_signed(phash), args.max_distance, 10,
             )
         await pool.close()
     finally:
@@ -125,7 +126,7 @@ async def main() -> None:
     all_ms = timings["near-duplicate"] + timings["miss"]
     print("Photo-reuse lookup benchmark (multi-index hashing, 4 x 16-bit bands, btree per band)")
     print(f"  stored hashes          {args.rows:,}  ({size}, loaded + indexed in {load_s:.1f} s via COPY)")
-    print(f"  max Hamming distance   {args.max_distance}  (probe radius {photo_checks.probe_radius(args.max_distance)}"
+    print(f"  max Hamming distance   {args.max_distance}  (probe radius {reuse.probe_radius(args.max_distance)}"
           f" bits per band, {len(probes[0])} values per band)")
     print(f"  queries                {len(all_ms)}  ({len(near)} planted near-duplicates, {len(misses)} misses)")
     for label, samples in (*timings.items(), ("all", all_ms)):

@@ -14,7 +14,7 @@ import statistics
 import time
 from datetime import UTC, datetime
 
-from sigap_intake import photo_checks
+from sigap_intake.photos import checks as photo_checks
 from tests.unit.intake.images import exif_for, heic, scene
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import os
 import tempfile
 import time
@@ -19,15 +20,10 @@ from pathlib import Path
 
 import asyncpg
 import httpx
-from fastapi import FastAPI
 
-from sigap_intake.api import router
-from sigap_intake.context import IntakeContext
+from sigap_intake.bootstrap import build_spec, create_app
 from sigap_intake.settings import IntakeSettings
-from sigap_shared.db import apply_migrations, create_pool, package_migrations, shared_migrations
 from sigap_shared.logging import configure_logging
-from sigap_shared.problems import install_problem_handlers
-from sigap_shared.runtime import Runtime
 
 
 def _pg_kwargs(database: str) -> dict[str, object]:
@@ -62,18 +58,22 @@ async def main() -> None:
     admin = await asyncpg.connect(**_pg_kwargs("postgres"))
     await admin.execute(f'CREATE DATABASE "{database}"')
     try:
-        pool = await create_pool(_pg_kwargs(database), min_size=4, max_size=args.concurrency)
-        await apply_migrations(pool, [shared_migrations(), package_migrations("sigap_intake")])
-        # Photos are measured by benchmarks.intake.photos; here the complaint itself.
-        settings = IntakeSettings(pg_database=database, photo_dir=Path(tempfile.mkdtemp()), min_photos=0)
-        app = FastAPI()
-        install_problem_handlers(app)
-        app.include_router(router)
-        app.state.settings = settings
-        app.state.runtime = Runtime(settings=settings, pool=pool)
-        app.state.intake = IntakeContext.from_settings(settings)
+        # Photos are measured by benchmarks.intake.photos; here the complaint itself. The app is
+        # the one the service runs, without its consumer and outbox relay (not the HTTP path).
+        settings = IntakeSettings(
+            pg_database=database,
+            pg_pool_min=4,
+            pg_pool_max=args.concurrency,
+            photo_dir=Path(tempfile.mkdtemp()),
+            min_photos=0,
+        )
+        app = create_app(settings, dataclasses.replace(build_spec(settings), consumers=(), publishes=False))
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://intake") as client:
+        async with (
+            app.router.lifespan_context(app),
+            httpx.AsyncClient(transport=transport, base_url="http://intake") as client,
+        ):
+            pool = app.state.context.pool
             queue: asyncio.Queue[int] = asyncio.Queue()
             for n in range(args.complaints):
                 queue.put_nowait(n)
@@ -96,8 +96,7 @@ async def main() -> None:
             cpu0, wall0 = time.process_time(), time.perf_counter()
             await asyncio.gather(*(worker() for _ in range(args.concurrency)))
             cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
-        stored = await pool.fetchval("SELECT count(*) FROM complaints")
-        await pool.close()
+            stored = await pool.fetchval("SELECT count(*) FROM complaints")
     finally:
         await admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
         await admin.close()

@@ -34,7 +34,7 @@ from aiokafka import ConsumerRecord
 from benchmarks.routing.accuracy import SPLITS, load_examples
 from sigap_routing.engine import RoutingEngine
 from sigap_routing.geography import Geography
-from sigap_routing.handlers import complaint_submitted_handler
+from sigap_routing.events.handlers import complaint_submitted_handler
 from sigap_shared.consumer import DeadLetterPublisher, EventConsumer
 from sigap_shared.db import apply_migrations, create_pool, package_migrations, shared_migrations
 from sigap_shared.events import ComplaintSubmitted, Envelope, GeoPoint, ReporterRef, encode

@@ -13,10 +13,9 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.support.gotools import go_tool
-from tests.support.infra import REPO_ROOT
 from tests.support.kafka import eventually
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.go_tools("promtool")]
 
 SERVICES = ("intake", "routing", "status", "notify", "web")
 UNKNOWN_CODE = "SGP-ZZZZ-Z9"
@@ -31,11 +30,7 @@ COMPLAINT = {
 
 @pytest.fixture(scope="module")
 def promtool():
-    return go_tool(
-        "promtool",
-        module_dir=REPO_ROOT / "deploy" / "observability" / "promtool",
-        package="github.com/prometheus/prometheus/cmd/promtool",
-    )
+    return go_tool("promtool")
 
 
 async def _scrape(url: str) -> str:

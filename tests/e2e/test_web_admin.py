@@ -15,7 +15,7 @@ from playwright.async_api import BrowserContext, Page, expect
 
 from tests.support.browser import assert_accessible, assert_no_page_errors, chromium, desktop, screenshot
 from tests.support.kafka import eventually
-from tests.support.services import create_staff_user
+from tests.support.web_pages import new_staff, signed_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 PASSWORD = "sandi-admin-kota-web-1"
@@ -24,9 +24,7 @@ OWN_PASSWORD = "pilihan-saya-sendiri-7"
 
 @pytest.fixture(scope="module")
 def city_admin(sigap, infra) -> str:
-    username = f"admin-kota-{uuid.uuid4().hex[:6]}"
-    create_staff_user(infra, sigap.services["status"].database, username, PASSWORD, "--role", "city_admin")
-    return username
+    return new_staff(sigap, infra, "city_admin", password=PASSWORD)
 
 
 async def log_in(page: Page, username: str, password: str, *, next_path: str = "/dasbor") -> None:
@@ -69,9 +67,7 @@ async def set_own_password(context: BrowserContext, setup_path: str, username: s
 async def test_a_city_admin_creates_a_department_admin_who_sets_their_own_password(sigap_web, city_admin):
     newcomer = f"kepala.dishub-{uuid.uuid4().hex[:6]}"
     async with chromium() as browser:
-        admin_context = await desktop(browser, sigap_web)
-        admin = await admin_context.new_page()
-        await log_in(admin, city_admin, PASSWORD, next_path="/admin")
+        admin_context, admin = await signed_in(browser, sigap_web, "/admin", city_admin, PASSWORD)
         await expect(admin.get_by_role("heading", name="Admin kota")).to_be_visible()
         await assert_accessible(admin)
         await screenshot(admin, "admin-home")
@@ -93,6 +89,10 @@ async def test_a_city_admin_creates_a_department_admin_who_sets_their_own_passwo
         setup_path = await create_account(admin, newcomer, "dept_admin", "DISHUB")
         await assert_accessible(admin)
         await screenshot(admin, "admin-setup-code")
+        # The code is shown once: a reload creates nothing and shows the account's page instead.
+        await admin.reload()
+        await expect(admin).to_have_url(re.compile(rf"/admin/akun/{re.escape(newcomer)}$"))
+        await expect(admin.locator("#setup-code")).to_have_count(0)
         await admin.goto("/admin/akun?departemen=DISHUB")
         row = admin.get_by_role("row").filter(has_text=newcomer)
         await expect(row).to_contain_text("Menunggu kata sandi")
@@ -145,9 +145,7 @@ async def test_a_city_admin_creates_a_department_admin_who_sets_their_own_passwo
 async def test_a_deactivated_accounts_session_ends(sigap_web, city_admin):
     colleague = f"admin.kedua-{uuid.uuid4().hex[:6]}"
     async with chromium() as browser:
-        admin_context = await desktop(browser, sigap_web)
-        admin = await admin_context.new_page()
-        await log_in(admin, city_admin, PASSWORD, next_path="/admin/akun")
+        admin_context, admin = await signed_in(browser, sigap_web, "/admin/akun", city_admin, PASSWORD)
         setup_path = await create_account(admin, colleague, "city_admin", None)
 
         colleague_context = await desktop(browser, sigap_web)
@@ -159,6 +157,10 @@ async def test_a_deactivated_accounts_session_ends(sigap_web, city_admin):
         await admin.goto(f"/admin/akun/{colleague}")
         await admin.get_by_role("button", name="Nonaktifkan akun").click()
         await expect(admin.get_by_role("status")).to_contain_text("dinonaktifkan")
+        await expect(admin).to_have_url(re.compile(rf"/admin/akun/{re.escape(colleague)}$"))
+        await expect(admin.get_by_role("button", name="Aktifkan kembali")).to_be_visible()
+        await admin.reload()  # Post/Redirect/Get: the confirmation was shown once
+        await expect(admin.get_by_role("status")).to_have_count(0)
         await expect(admin.get_by_role("button", name="Aktifkan kembali")).to_be_visible()
 
         # The colleague's next page ends their session: back to the login page, cookie gone.
@@ -172,9 +174,7 @@ async def test_a_deactivated_accounts_session_ends(sigap_web, city_admin):
 
 async def test_sla_and_taxonomy_pages_show_routing_validation_errors_and_save_good_input(sigap_web, city_admin):
     async with chromium() as browser:
-        context = await desktop(browser, sigap_web)
-        page = await context.new_page()
-        await log_in(page, city_admin, PASSWORD, next_path="/admin/sla")
+        context, page = await signed_in(browser, sigap_web, "/admin/sla", city_admin, PASSWORD)
         await expect(page.get_by_role("heading", name="SLA dan hari libur")).to_be_visible()
         await expect(page.locator("#how-to-change")).to_contain_text("SIGAP_SLA_CATEGORY_DAYS")
         await expect(page.get_by_role("region", name="Target per kategori dan dinas")).to_contain_text("DISHUB")
@@ -219,9 +219,7 @@ async def test_sla_and_taxonomy_pages_show_routing_validation_errors_and_save_go
 
 async def test_template_and_webhook_pages_show_errors_and_save_good_input(sigap_web, city_admin):
     async with chromium() as browser:
-        context = await desktop(browser, sigap_web)
-        page = await context.new_page()
-        await log_in(page, city_admin, PASSWORD, next_path="/admin/templat")
+        context, page = await signed_in(browser, sigap_web, "/admin/templat", city_admin, PASSWORD)
         await expect(page.get_by_role("heading", name="Templat pesan")).to_be_visible()
         await assert_accessible(page)
         await page.get_by_role("link", name="staff.digest").first.click()
@@ -269,6 +267,8 @@ async def test_template_and_webhook_pages_show_errors_and_save_good_input(sigap_
         await screenshot(page, "admin-webhooks")
         await page.get_by_role("button", name=f"Hapus webhook {url}").click()
         await expect(page.get_by_role("status")).to_contain_text("Webhook dihapus")
+        await page.reload()
+        await expect(page.get_by_role("status")).to_have_count(0)
         await expect(page.get_by_role("region", name="Webhook INSPEKTORAT")).not_to_contain_text(url)
         # The secret is not shown again anywhere.
         assert secret not in await page.content()
@@ -299,9 +299,7 @@ async def test_the_triage_desk_sends_a_complaint_to_a_department(sigap, sigap_we
     assert await eventually(department, timeout_s=30) == "TRIAGE"
 
     async with chromium() as browser:
-        context = await desktop(browser, sigap_web)
-        page = await context.new_page()
-        await log_in(page, city_admin, PASSWORD, next_path="/admin/triase")
+        context, page = await signed_in(browser, sigap_web, "/admin/triase", city_admin, PASSWORD)
         card = page.get_by_role("article").filter(has=page.get_by_role("heading", name=re.compile(code)))
         await expect(card).to_be_visible()
         await card.get_by_label("Kirim ke dinas").select_option("DLHK")

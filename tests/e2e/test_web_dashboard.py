@@ -14,17 +14,12 @@ import httpx
 import pytest
 from playwright.async_api import Page, expect
 
-from sigap_web.bootstrap import create_app
-from sigap_web.settings import WebSettings
-from tests.support.browser import PHONE, assert_accessible, assert_no_page_errors, chromium, desktop, screenshot
+from tests.support.browser import PHONE, assert_accessible, assert_no_page_errors, chromium, screenshot
 from tests.support.kafka import eventually
-from tests.support.services import SERVICES, create_staff_user
+from tests.support.web_pages import WebClient, arrived, csrf_of, new_staff, signed_in, submit
 from tests.unit.intake.images import camera_photo, jpeg, scene
 
 pytestmark = pytest.mark.e2e
-PASSWORD = "sandi-dasbor-web-1"
-# https: the test client, unlike browsers, sends Secure cookies to no plain-http host.
-ORIGIN = "https://sigap.test"
 TIMEOUT_MS = 30_000
 
 
@@ -52,13 +47,6 @@ def _road(tag: str) -> dict:
     }
 
 
-def _account(sigap, infra, role: str, department: str | None = None) -> str:
-    username = f"{role.replace('_', '-')}-{(department or 'kota').lower()}-{uuid.uuid4().hex[:6]}"
-    args = ["--role", role] + (["--department", department] if department else [])
-    create_staff_user(infra, sigap.services["status"].database, username, PASSWORD, *args)
-    return username
-
-
 async def _photo(sigap, data: bytes) -> str:
     """A photo uploaded through a capture session, as the citizen app sends it; its id."""
     async with httpx.AsyncClient(base_url=sigap.url("intake"), timeout=20) as client:
@@ -80,60 +68,7 @@ def _live_photo() -> bytes:
 async def _submit(sigap, complaint: dict, *, photos: tuple[bytes, ...] = ()) -> dict:
     if photos:
         complaint = {**complaint, "photos": [await _photo(sigap, data) for data in photos]}
-    async with httpx.AsyncClient(timeout=20) as client:
-        response = await client.post(f"{sigap.url('intake')}/v1/complaints", json=complaint)
-    assert response.status_code == 201, response.text
-    return response.json()
-
-
-async def _received(sigap, staff, complaint_id: str, department: str) -> dict:
-    """The complaint once status has received it at its department (staff view)."""
-    headers = await staff.headers("city_admin")
-
-    async def check():
-        async with httpx.AsyncClient(timeout=10) as client:
-            response = await client.get(f"{sigap.url('status')}/v1/staff/complaints/{complaint_id}", headers=headers)
-        return response.json() if response.status_code == 200 and response.json()["status"] else None
-
-    view = await eventually(check, timeout_s=60)
-    assert view["department"] == department, view
-    return view
-
-
-async def _log_in(page: Page, username: str) -> None:
-    await page.goto("/masuk?next=/dasbor")
-    await page.get_by_label("Nama pengguna").fill(username)
-    await page.get_by_label("Kata sandi").fill(PASSWORD)
-    await page.get_by_role("button", name="Masuk", exact=True).click()
-    await expect(page).to_have_url(re.compile(r"/dasbor$"))
-
-
-def _csrf(html: str) -> str:
-    return re.search(r'<meta name="csrf-token" content="([^"]+)"', html).group(1)  # type: ignore[union-attr]
-
-
-class WebClient:
-    """The web service in process (the same `create_app`), driven as a browser's forms would:
-    login through /masuk, then pages and form posts with the page's CSRF token."""
-
-    def __init__(self, sigap) -> None:
-        settings = WebSettings(**{f"web_{name}_url": sigap.url(name) for name in SERVICES})
-        self.app = create_app(settings)
-        self.client = httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=self.app), base_url=ORIGIN, headers={"origin": ORIGIN}, timeout=30
-        )
-
-    async def log_in(self, username: str) -> None:
-        token = _csrf((await self.client.get("/masuk")).text)
-        answer = await self.client.post("/masuk", data={"username": username, "password": PASSWORD, "csrf_token": token})
-        assert answer.status_code == 303, answer.text
-
-    async def get(self, path: str, **kwargs) -> httpx.Response:
-        return await self.client.get(path, headers={"accept": "text/html"}, **kwargs)
-
-    async def aclose(self) -> None:
-        await self.client.aclose()
-        await self.app.state.web.upstreams.aclose()
+    return await submit(sigap, complaint)
 
 
 @pytest.fixture
@@ -145,20 +80,18 @@ async def web(sigap):
 
 @pytest.mark.browser
 async def test_a_new_complaint_appears_live_in_the_department_queue(sigap, sigap_web, infra, staff):
-    admin = _account(sigap, infra, "dept_admin", "DISHUB")
-    officer = _account(sigap, infra, "field_officer", "DISHUB")
+    admin = new_staff(sigap, infra, "dept_admin", "DISHUB")
+    officer = new_staff(sigap, infra, "field_officer", "DISHUB")
     tag = uuid.uuid4().hex[:6]
     async with chromium() as browser:
-        context = await desktop(browser, sigap_web)
-        page = await context.new_page()
-        await _log_in(page, admin)
+        context, page = await signed_in(browser, sigap_web, "/dasbor", admin)
         await expect(page.get_by_role("heading", level=1)).to_have_text("Antrean pengaduan")
         await expect(page.locator("#live-status")).to_have_text("Antrean diperbarui langsung.", timeout=TIMEOUT_MS)
         await page.evaluate("window.notReloaded = true")
 
         receipt = await _submit(sigap, _lamp(tag), photos=(_live_photo(), jpeg(scene(uuid.uuid4().int % 10**9))))
         started = time.monotonic()
-        await _received(sigap, staff, receipt["id"], "DISHUB")
+        await arrived(sigap, staff, receipt["id"], "DISHUB")
         in_status = time.monotonic()
         row = page.locator(f'tr[data-id="{receipt["id"]}"]')
         await expect(row).to_be_visible(timeout=TIMEOUT_MS)
@@ -235,11 +168,11 @@ async def test_a_new_complaint_appears_live_in_the_department_queue(sigap, sigap
 
 
 async def test_queue_filters_paging_csv_and_bad_input(sigap, infra, staff, web):
-    admin = _account(sigap, infra, "dept_admin", "DISHUB")
+    admin = new_staff(sigap, infra, "dept_admin", "DISHUB")
     tag = uuid.uuid4().hex[:6]
     receipts = [await _submit(sigap, _lamp(f"{tag}-{n}")) for n in range(3)]
     for receipt in receipts:
-        await _received(sigap, staff, receipt["id"], "DISHUB")
+        await arrived(sigap, staff, receipt["id"], "DISHUB")
     await web.log_in(admin)
 
     searched = await web.get("/dasbor", params={"q": tag})
@@ -292,16 +225,20 @@ async def _form(web: WebClient, complaint_id: str) -> tuple[str, str]:
     """The complaint page's CSRF token and the version its forms carry."""
     page = await web.get(f"/dasbor/pengaduan/{complaint_id}")
     assert page.status_code == 200, page.text
-    return _csrf(page.text), _version(page.text)
+    return csrf_of(page.text), _version(page.text)
 
 
 async def _act(web: WebClient, complaint_id: str, action: str, **fields: str) -> httpx.Response:
     page = await web.get(f"/dasbor/pengaduan/{complaint_id}")
-    fields = {"csrf_token": _csrf(page.text), **fields}
+    fields = {"csrf_token": csrf_of(page.text), **fields}
     if 'name="expected_version"' in page.text and "expected_version" not in fields:
         fields["expected_version"] = _version(page.text)
+    # A done action answers 303 to a page (Post/Redirect/Get), followed as a browser does.
     return await web.client.post(
-        f"/dasbor/pengaduan/{complaint_id}/aksi/{action}", data=fields, headers={"accept": "text/html"}
+        f"/dasbor/pengaduan/{complaint_id}/aksi/{action}",
+        data=fields,
+        headers={"accept": "text/html"},
+        follow_redirects=True,
     )
 
 
@@ -325,11 +262,11 @@ def _outcome(response: httpx.Response) -> str:
 
 
 async def test_every_staff_action_through_the_page_forms(sigap, infra, staff, web):
-    admin = _account(sigap, infra, "dept_admin", "DISHUB")
+    admin = new_staff(sigap, infra, "dept_admin", "DISHUB")
     tag = uuid.uuid4().hex[:6]
     original, duplicate, spam, worked = [await _submit(sigap, _lamp(f"{tag}-{n}")) for n in range(4)]
     for receipt in (original, duplicate, spam, worked):
-        await _received(sigap, staff, receipt["id"], "DISHUB")
+        await arrived(sigap, staff, receipt["id"], "DISHUB")
     await web.log_in(admin)
 
     # Merge a duplicate: the earlier complaint nearby is among the suggestions.
@@ -337,11 +274,14 @@ async def test_every_staff_action_through_the_page_forms(sigap, infra, staff, we
     assert f'value="{original["id"]}"' in page.text and original["tracking_code"] in page.text
     merged = await _act(web, duplicate["id"], "gabung", duplicate_of=original["id"])
     assert merged.status_code == 200 and _outcome(merged) == "Pengaduan digabungkan sebagai duplikat."
+    assert [step.status_code for step in merged.history] == [303]
+    assert str(merged.url).endswith(f"/dasbor/pengaduan/{duplicate['id']}")
     assert 'class="badge status-ditolak"' in merged.text
 
     # Reject: without a reason the form is answered with status's explanation, then with one.
     no_reason = await _act(web, spam["id"], "tolak", reason="")
     assert no_reason.status_code == 422 and "Alasan penolakan wajib diisi" in _outcome(no_reason)
+    assert no_reason.history == []  # a refusal is answered at once, not redirected
     rejected = await _act(web, spam["id"], "tolak", reason="spam", note="Iklan, bukan pengaduan")
     assert rejected.status_code == 200 and _outcome(rejected) == "Pengaduan sudah ditolak."
 
@@ -383,6 +323,7 @@ async def test_every_staff_action_through_the_page_forms(sigap, infra, staff, we
         web, worked["id"], "alihkan", to_department="DPUPR", reason="Bukan wewenang: tiang milik PUPR"
     )
     assert transferred.status_code == 200 and "Pengaduan sudah dialihkan." in transferred.text
+    assert str(transferred.url).endswith("/dasbor")  # the queue: it leaves this department
 
     async def gone() -> bool:
         return (await web.get(f"/dasbor/pengaduan/{worked['id']}")).status_code == 404
@@ -391,9 +332,9 @@ async def test_every_staff_action_through_the_page_forms(sigap, infra, staff, we
 
 
 async def test_the_city_admin_reveals_a_confidential_identity_with_a_reason_and_it_is_audited(sigap, infra, staff, web):
-    city = _account(sigap, infra, "city_admin")
+    city = new_staff(sigap, infra, "city_admin")
     receipt = await _submit(sigap, _road(uuid.uuid4().hex[:6]))
-    await _received(sigap, staff, receipt["id"], "DPUPR")
+    await arrived(sigap, staff, receipt["id"], "DPUPR")
     await web.log_in(city)
     page = await web.get(f"/dasbor/pengaduan/{receipt['id']}")
     assert "Tindakan ini diaudit" in page.text and "Budi Rahasia" not in page.text
@@ -401,16 +342,18 @@ async def test_the_city_admin_reveals_a_confidential_identity_with_a_reason_and_
     assert short.status_code == 422 and "Budi Rahasia" not in short.text
     shown = await _act(web, receipt["id"], "identitas", reason="Perlu konfirmasi lokasi langsung ke pelapor")
     assert shown.status_code == 200 and "Budi Rahasia" in shown.text
-    assert shown.headers["cache-control"] == "no-store"
+    assert shown.headers["cache-control"] == "no-store" and shown.history[0].status_code == 303
+    # The identity travelled in the sealed one-time flash: not readable in the cookie.
+    assert "Budi" not in shown.history[0].headers["set-cookie"]
     again = await web.get(f"/dasbor/pengaduan/{receipt['id']}")
     assert "Identitas pelapor dibuka (diaudit)" in again.text and "Perlu konfirmasi lokasi" in again.text
     assert "Budi Rahasia" not in again.text and "3333-4444" not in again.text
 
 
 async def test_auditors_read_everything_and_get_no_action_forms(sigap, infra, staff, web):
-    auditor = _account(sigap, infra, "auditor")
+    auditor = new_staff(sigap, infra, "auditor")
     receipt = await _submit(sigap, _lamp(uuid.uuid4().hex[:6]))
-    await _received(sigap, staff, receipt["id"], "DISHUB")
+    await arrived(sigap, staff, receipt["id"], "DISHUB")
     await web.log_in(auditor)
     queue = await web.get("/dasbor", params={"q": receipt["tracking_code"]})
     assert receipt["tracking_code"] in queue.text and 'id="f-department"' in queue.text
@@ -422,10 +365,10 @@ async def test_auditors_read_everything_and_get_no_action_forms(sigap, infra, st
 
 
 async def test_a_dishub_admin_cannot_see_a_dpupr_complaint_anywhere_in_the_dashboard(sigap, infra, staff, web):
-    dishub = _account(sigap, infra, "dept_admin", "DISHUB")
+    dishub = new_staff(sigap, infra, "dept_admin", "DISHUB")
     tag = uuid.uuid4().hex[:6]
     road = await _submit(sigap, _road(tag), photos=(_live_photo(),))
-    view = await _received(sigap, staff, road["id"], "DPUPR")
+    view = await arrived(sigap, staff, road["id"], "DPUPR")
     city_headers = await staff.headers("city_admin")
     async with httpx.AsyncClient(timeout=10) as client:
         photos = await client.get(f"{sigap.url('status')}/v1/staff/complaints/{road['id']}/photos", headers=city_headers)
@@ -459,20 +402,16 @@ LISTEN = """() => { window.heard = []; const source = new EventSource('/api/dasb
 
 @pytest.mark.browser
 async def test_the_dishub_stream_carries_no_dpupr_complaint(sigap, sigap_web, infra, staff):
-    dishub = _account(sigap, infra, "dept_admin", "DISHUB")
-    city = _account(sigap, infra, "city_admin")
+    dishub = new_staff(sigap, infra, "dept_admin", "DISHUB")
+    city = new_staff(sigap, infra, "city_admin")
     tag = uuid.uuid4().hex[:6]
     async with chromium() as browser:
-        city_context = await desktop(browser, sigap_web)
-        city_page = await city_context.new_page()
-        await _log_in(city_page, city)
+        _, city_page = await signed_in(browser, sigap_web, "/dasbor", city)
         await city_page.evaluate(LISTEN)  # the city admin's stream: every department
-        context = await desktop(browser, sigap_web)
-        page = await context.new_page()
-        await _log_in(page, dishub)
+        context, page = await signed_in(browser, sigap_web, "/dasbor", dishub)
         await page.evaluate(LISTEN)
         road = await _submit(sigap, _road(tag))
-        await _received(sigap, staff, road["id"], "DPUPR")
+        await arrived(sigap, staff, road["id"], "DPUPR")
         # The positive signal: a DISHUB complaint sent after it is heard on the stream.
         lamp = await _submit(sigap, _lamp(tag))
         heard = await eventually(
@@ -487,3 +426,48 @@ async def test_the_dishub_stream_carries_no_dpupr_complaint(sigap, sigap_web, in
         await expect(page.get_by_role("heading", level=1)).to_have_text("Pengaduan tidak ditemukan")
         await assert_accessible(page)
         assert_no_page_errors(context, allow=("403", "404"))
+
+
+@pytest.mark.browser
+async def test_an_action_redirects_so_a_reload_repeats_nothing_and_a_refusal_keeps_the_typing(
+    sigap, sigap_web, infra, staff
+):
+    admin = new_staff(sigap, infra, "dept_admin", "DISHUB")
+    receipt = await _submit(sigap, _lamp(uuid.uuid4().hex[:6]))
+    await arrived(sigap, staff, receipt["id"], "DISHUB")
+    address = f"/dasbor/pengaduan/{receipt['id']}"
+    async with chromium() as browser:
+        context, page = await signed_in(browser, sigap_web, address, admin)
+        other = await context.new_page()  # a colleague's tab, open on the same complaint
+        await other.goto(address)
+
+        # An internal note: answered on the complaint's page with a confirmation, shown once.
+        await page.locator("#note-body").fill("Koordinasi dengan PLN dulu.")
+        await page.get_by_role("button", name="Simpan catatan").click()
+        await expect(page.locator("#outcome")).to_have_text("Catatan internal disimpan.")
+        assert page.url.endswith(address)
+        notes = page.locator(".timeline > li").filter(has_text="Koordinasi dengan PLN dulu.")
+        await expect(notes).to_have_count(1)
+        await assert_accessible(page)
+        await page.reload()
+        await expect(page.locator("h1")).to_contain_text(receipt["tracking_code"])
+        await expect(page.locator("#outcome")).to_have_count(0)
+        await expect(notes).to_have_count(1)  # the reload posted nothing
+        assert "sigap_flash" not in {cookie["name"] for cookie in await context.cookies()}
+
+        # The colleague verifies it; this tab's reject form is now stale: status refuses it,
+        # and the explanation the operator typed is still in the form.
+        await other.get_by_role("button", name="Verifikasi pengaduan").click()
+        await expect(other.locator("#outcome")).to_have_text("Pengaduan sudah diverifikasi.")
+        await page.get_by_label("Alasan penolakan").select_option("spam")
+        await page.get_by_label("Penjelasan untuk pelapor").fill("Iklan, bukan pengaduan")
+        await page.get_by_role("button", name="Tolak pengaduan").click()
+        await expect(page.locator("#outcome")).to_contain_text("Muat ulang")
+        await expect(page.get_by_label("Penjelasan untuk pelapor")).to_have_value("Iklan, bukan pengaduan")
+        await expect(page.get_by_label("Alasan penolakan")).to_have_value("spam")
+        await page.get_by_role("button", name="Tolak pengaduan").click()  # again, on the fresh version
+        await expect(page.locator("#outcome")).to_have_text("Pengaduan sudah ditolak.")
+        await page.reload()
+        await expect(page.locator(".timeline > li").filter(has_text="menjadi: Ditolak")).to_have_count(1)
+        await expect(page.locator("#outcome")).to_have_count(0)
+        assert_no_page_errors(context, allow=("409",))

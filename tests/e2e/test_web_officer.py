@@ -1,14 +1,18 @@
 """The field officer's phone view (`/tugas`) in real headless Chromium against the running
 system: an officer with two assigned complaints sees the nearer one first (oldest first when
-the phone gives no location), marks one dalam_proses and finishes it with a note and a live
-after-photo through the camera, and status has it `selesai`; another officer's task and
-another department's complaint are not there to open. Each page passes axe-core and is
+the phone gives no location), sees the citizen's photos with their verdicts, marks one
+dalam_proses and finishes it with a note and a live after-photo through the camera, and status
+has it `selesai`; another officer's task, photos and another department's complaint are not
+there to open. With no signal, starting and finishing wait on the phone and are delivered once
+when it returns, even when an answer is lost on the way back. Each page passes axe-core and is
 photographed at phone size."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 import uuid
+from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -17,7 +21,7 @@ from playwright.async_api import expect
 from tests.support.browser import assert_accessible, assert_no_page_errors, chromium, phone, screenshot, y4m_scene
 from tests.support.services import create_staff_user
 from tests.support.web_staff import StatusStaffApi, log_in
-from tests.unit.intake.images import scene
+from tests.unit.intake.images import camera_photo, scene
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
@@ -29,8 +33,24 @@ NEAR = (-6.3960, 106.8255)
 FAR = (-6.3670, 106.8310)
 
 
-async def _submit(sigap, description: str, place: tuple[float, float], address: str, category: str) -> str:
+async def _photo(client: httpx.AsyncClient, category: str) -> str:
+    """A citizen's camera photo, uploaded through a capture session as the citizen app does."""
+    session = await client.post("/v1/capture-sessions")
+    assert session.status_code == 201, session.text
+    upload = await client.post(
+        "/v1/photos",
+        data={"capture_token": session.json()["capture_token"], "category": category},
+        files={"file": ("IMG_0001.jpg", camera_photo(uuid.uuid4().int % 10**9, taken_at=datetime.now(UTC)), "image/jpeg")},
+    )
+    assert upload.status_code == 201, upload.text
+    return upload.json()["id"]
+
+
+async def _submit(
+    sigap, description: str, place: tuple[float, float], address: str, category: str, *, photo: bool = False
+) -> str:
     async with httpx.AsyncClient(base_url=sigap.url("intake"), timeout=15) as client:
+        photos = [await _photo(client, category)] if photo else []
         response = await client.post(
             "/v1/complaints",
             json={
@@ -40,6 +60,7 @@ async def _submit(sigap, description: str, place: tuple[float, float], address: 
                 "location": {"lat": place[0], "lon": place[1], "address": address},
                 "category": category,
                 "privacy": "publik",
+                **({"photos": photos} if photos else {}),
             },
         )
     assert response.status_code in (200, 201), response.text
@@ -48,10 +69,16 @@ async def _submit(sigap, description: str, place: tuple[float, float], address: 
 
 @pytest.fixture(scope="module")
 async def officer_world(sigap, infra, staff):
-    """Two DISHUB officers and a DPUPR one; the first has a far (older) and a near (newer)
-    task, the second one task, the DPUPR officer a road complaint."""
+    """Three DISHUB officers and a DPUPR one; the first has a far (older) and a near (newer)
+    task, the second one task, the third one task to finish with no signal, the DPUPR officer
+    a road complaint. The near, the colleague's and the road complaint came with a photo."""
     suffix = uuid.uuid4().hex[:6]
-    officers = {"me": f"petugas-a-{suffix}", "colleague": f"petugas-b-{suffix}", "dpupr": f"petugas-c-{suffix}"}
+    officers = {
+        "me": f"petugas-a-{suffix}",
+        "colleague": f"petugas-b-{suffix}",
+        "dpupr": f"petugas-c-{suffix}",
+        "basement": f"petugas-d-{suffix}",
+    }
     database = sigap.services["status"].database
     for key, username in officers.items():
         department = "DPUPR" if key == "dpupr" else "DISHUB"
@@ -59,9 +86,20 @@ async def officer_world(sigap, infra, staff):
     tag = uuid.uuid4().hex[:6]
     lamp = "lampu_jalan"
     far = await _submit(sigap, f"Lampu penerangan jalan mati total, gelap sekali malam hari ({tag})", FAR, "Jl. Tole Iskandar", lamp)
-    near = await _submit(sigap, f"Lampu penerangan jalan padam di simpang, gelap dan rawan ({tag})", NEAR, "Jl. Nusantara Raya", lamp)
-    colleague = await _submit(sigap, f"Lampu penerangan jalan berkedip lalu mati tiap malam ({tag})", NEAR, "Jl. Margonda", lamp)
-    road = await _submit(sigap, f"Jalan berlubang besar, sudah ada motor jatuh ({tag})", NEAR, "Jl. Raya Sawangan", "jalan_rusak")
+    near = await _submit(
+        sigap, f"Lampu penerangan jalan padam di simpang, gelap dan rawan ({tag})", NEAR, "Jl. Nusantara Raya", lamp,
+        photo=True,
+    )
+    colleague = await _submit(
+        sigap, f"Lampu penerangan jalan berkedip lalu mati tiap malam ({tag})", NEAR, "Jl. Margonda", lamp, photo=True
+    )
+    road = await _submit(
+        sigap, f"Jalan berlubang besar, sudah ada motor jatuh ({tag})", NEAR, "Jl. Raya Sawangan", "jalan_rusak",
+        photo=True,
+    )
+    basement = await _submit(
+        sigap, f"Lampu parkir basemen pasar mati semua, gelap total ({tag})", NEAR, "Pasar Kemiri Muka", lamp
+    )
     dishub = StatusStaffApi(sigap.url("status"), await staff.headers("dept_admin", "DISHUB"))
     dpupr = StatusStaffApi(sigap.url("status"), await staff.headers("dept_admin", "DPUPR"))
     for complaint_id, admin, officer in (
@@ -69,11 +107,21 @@ async def officer_world(sigap, infra, staff):
         (near, dishub, officers["me"]),
         (colleague, dishub, officers["colleague"]),
         (road, dpupr, officers["dpupr"]),
+        (basement, dishub, officers["basement"]),
     ):
         placed = await admin.received(complaint_id)
         assert placed["status"] == "diterima", placed
         await admin.verify_and_assign(complaint_id, officer)
-    return {"officers": officers, "far": far, "near": near, "colleague": colleague, "road": road, "dishub": dishub}
+    return {
+        "officers": officers,
+        "far": far,
+        "near": near,
+        "colleague": colleague,
+        "road": road,
+        "basement": basement,
+        "dishub": dishub,
+        "dpupr": dpupr,
+    }
 
 
 async def test_an_officer_works_the_nearest_task_and_finishes_it_with_a_live_after_photo(
@@ -114,11 +162,20 @@ async def test_an_officer_works_the_nearest_task_and_finishes_it_with_a_live_aft
         await expect(page).to_have_url(re.compile(rf"/tugas/{world['near']}\?lat="))
         await expect(page.locator("#task-status")).to_have_text("Terverifikasi")
         await expect(page.locator(".distance")).to_have_text(re.compile(r"m dari Anda$"))
+        # The citizen's photo, what to look for at the place, with its live-photo verdict.
+        before = page.locator("ul.photos > li")
+        await expect(before).to_have_count(1)
+        await expect(before.locator(".verdict")).to_have_text("Foto langsung terverifikasi")
+        image = before.locator("img")
+        await expect(image).to_have_attribute("alt", "Foto pelapor 1")
+        await image.scroll_into_view_if_needed()
+        assert await image.evaluate("img => img.decode().then(() => img.naturalWidth)") > 0
         await page.get_by_role("button", name="Tandai dalam proses").click()
         await expect(page.get_by_role("status")).to_have_text("Tugas ditandai dalam proses.", timeout=TIMEOUT_MS)
         await expect(page.locator("#task-status")).to_have_text("Dalam proses")
         await expect(page.locator(".distance")).to_have_text(re.compile(r"m dari Anda$"))  # the position kept
         assert (await world["dishub"].view(world["near"])).json()["status"] == "dalam_proses"
+        await expect(page.locator("#task-status")).to_have_text("Dalam proses")
 
         # No photo yet: the page says so instead of sending the form.
         await page.get_by_label("Catatan penyelesaian").fill("Lampu penerangan diganti, sudah menyala normal.")
@@ -191,6 +248,24 @@ async def test_an_officer_cannot_open_another_officers_or_another_departments_ta
                 hidden,
             )
             assert answer == 404
+        # Nor their photos: through the web service or asking status directly as this officer.
+        for hidden in (world["colleague"], world["road"]):
+            photo_id = (await _photos(world, hidden))[0]["photo_id"]
+            response = await page.request.get(f"/tugas/{hidden}/foto/{photo_id}")
+            assert response.status == 404 and not response.headers["content-type"].startswith("image/")
+        own = (await _photos(world, world["near"]))[0]["photo_id"]
+        response = await page.request.get(f"/tugas/{world['near']}/foto/{own}")
+        assert response.status == 200 and response.headers["content-type"] == "image/jpeg"
+        async with httpx.AsyncClient(base_url=sigap.url("status"), timeout=15) as client:
+            login = await client.post(
+                "/v1/auth/login", json={"username": world["officers"]["me"], "password": PASSWORD}
+            )
+            officer = {"Authorization": f"Bearer {login.json()['access_token']}"}
+            for hidden in (world["colleague"], world["road"]):
+                listed = await client.get(f"/v1/staff/complaints/{hidden}/photos", headers=officer)
+                assert listed.status_code == 404, listed.text
+            mine = await client.get(f"/v1/staff/complaints/{world['near']}/photos", headers=officer)
+            assert mine.status_code == 200 and [p["role"] for p in mine.json()][:1] == ["evidence"]
         await assert_accessible(page)
         # The colleague's and the DPUPR complaint are untouched.
         colleague = (await world["dishub"].view(world["colleague"])).json()
@@ -218,3 +293,105 @@ async def test_an_officer_cannot_open_another_officers_or_another_departments_ta
         await page.get_by_role("button", name="Urutkan dari lokasi saya").click()
         await expect(page).to_have_url(re.compile(r"/masuk\?next=/tugas$"), timeout=TIMEOUT_MS)
         assert_no_page_errors(context, allow=("404", "422"))
+
+
+async def _photos(world, complaint_id: str) -> list[dict]:
+    """A complaint's photos as its department admin sees them."""
+    api = world["dpupr"] if complaint_id == world["road"] else world["dishub"]
+    async with httpx.AsyncClient(base_url=api.status_url, timeout=15) as client:
+        response = await client.get(f"/v1/staff/complaints/{complaint_id}/photos", headers=api.headers)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+async def _until(condition, timeout_s: float = TIMEOUT_MS / 1000) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while not condition():
+        assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
+        await asyncio.sleep(0.05)
+
+
+async def test_with_no_signal_the_officer_still_starts_and_finishes_and_each_change_happens_once(
+    sigap, sigap_web, officer_world, tmp_path
+):
+    world = officer_world
+    task = world["basement"]
+    video = y4m_scene(scene(uuid.uuid4().int % 10**9, (640, 480)), tmp_path / "basement.y4m")
+    async with chromium(camera_video=video) as browser:
+        context = await phone(browser, sigap_web)
+        page = await context.new_page()
+        await page.set_viewport_size(VIEWPORT)
+        await log_in(page, f"/tugas/{task}", world["officers"]["basement"], PASSWORD)
+        await page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+        await expect(page.locator("ul.photos")).to_have_count(0)
+        await expect(page.get_by_text("Pelapor tidak mengirim foto.")).to_be_visible()
+
+        # Into the basement: starting work waits on the phone.
+        await context.set_offline(True)
+        # From the keyboard: the button, Enter, and the focus lands on what happened.
+        await page.get_by_role("button", name="Tandai dalam proses").focus()
+        await page.keyboard.press("Enter")
+        queue_status = page.locator("#queue-status")
+        await expect(queue_status).to_contain_text("Menunggu sinyal", timeout=TIMEOUT_MS)
+        await expect(queue_status).to_be_focused()
+        assert (await world["dishub"].view(task)).json()["status"] == "terverifikasi"
+        # The finish is already on the page; the camera needs a moment of signal for its session.
+        await page.get_by_role("button", name="Buka kamera").click()
+        await expect(page.locator("#camera-status")).to_have_text("Tidak ada sinyal. Coba lagi saat ada sinyal.")
+
+        await context.set_offline(False)
+        await expect(queue_status).to_have_text("Tugas ditandai dalam proses.", timeout=TIMEOUT_MS)
+        await expect(page.locator("#task-status")).to_have_text("Dalam proses")
+        assert (await world["dishub"].view(task)).json()["status"] == "dalam_proses"
+
+        # The camera opens with a signal; it is gone again when the photo is taken.
+        await context.set_geolocation({"latitude": NEAR[0], "longitude": NEAR[1], "accuracy": 10})
+        await page.get_by_role("button", name="Buka kamera").click()
+        await expect(page.get_by_role("button", name="Ambil foto")).to_be_visible(timeout=TIMEOUT_MS)
+        await context.set_offline(True)
+        await page.get_by_role("button", name="Ambil foto").click()
+        await expect(page.locator("#camera-status")).to_contain_text("dikirim bersama penyelesaian", timeout=TIMEOUT_MS)
+        await page.get_by_label("Catatan penyelesaian").fill("Lampu parkir basemen diganti, semua menyala lagi.")
+        await page.get_by_role("button", name="Tandai selesai").click()
+        await expect(queue_status).to_contain_text("Menunggu sinyal", timeout=TIMEOUT_MS)
+        await assert_accessible(page)
+        await screenshot(page, "officer-waiting-for-signal")
+        assert (await world["dishub"].view(task)).json()["status"] == "dalam_proses"
+
+        # The signal returns; the finish reaches status but its answer is lost on the way back,
+        # so the phone still has it waiting and sends it again (same Idempotency-Key).
+        answers: list[tuple[int, str | None]] = []
+
+        async def lose_first_answer(route):
+            response = await route.fetch()
+            answers.append((response.status, response.headers.get("idempotent-replayed")))
+            if len(answers) == 1:
+                await route.abort("connectionreset")
+            else:
+                await route.fulfill(response=response)
+
+        await context.route("**/api/tugas/*/transitions", lose_first_answer)
+        await context.set_offline(False)
+        await _until(lambda: len(answers) == 1)
+        assert answers[0][0] == 200
+        assert (await world["dishub"].view(task)).json()["status"] == "selesai"
+        # The phone tries again by itself after a pause, or now, on the next page load.
+        await page.reload()
+        await expect(page.get_by_role("status")).to_have_text("Tugas ditandai selesai. Terima kasih!", timeout=TIMEOUT_MS)
+        # Every retry was answered as the first request's success. (More than one retry is
+        # possible: Chromium may drop a request in flight as the network comes back.)
+        assert answers[0] == (200, None) and len(answers) >= 2, answers
+        assert all(answer == (200, "true") for answer in answers[1:]), answers
+        await expect(page.locator("#task-status")).to_have_text("Selesai")
+
+        finished = (await world["dishub"].view(task)).json()
+        assert finished["status"] == "selesai"
+        assert finished["resolution_note"] == "Lampu parkir basemen diganti, semua menyala lagi."
+        assert len(finished["after_photo_ids"]) == 1
+        steps = [entry["detail"].get("to") for entry in finished["timeline"]]
+        assert steps.count("selesai") == 1 and steps.count("dalam_proses") == 1, finished["timeline"]
+        after = [photo for photo in await _photos(world, task) if photo["role"] == "after"]
+        assert [photo["photo_id"] for photo in after] == finished["after_photo_ids"]
+        assert after[0]["verdict"] == "verified_live"
+        assert await page.evaluate("SigapQueue.all('outbox').then(items => items.length)") == 0
+        assert_no_page_errors(context, allow=("ERR_INTERNET_DISCONNECTED", "Failed to load resource"))

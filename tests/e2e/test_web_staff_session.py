@@ -11,39 +11,26 @@ import re
 import time
 import uuid
 
-import httpx
 import pytest
 from playwright.async_api import expect
 
-from sigap_web.bootstrap import create_app
 from sigap_web.session import SESSION_COOKIE
-from sigap_web.settings import WebSettings
 from tests.support.browser import assert_accessible, assert_no_page_errors, chromium, desktop, screenshot
-from tests.support.services import SERVICES, create_staff_user
+from tests.support.web_pages import PASSWORD, WebClient, csrf_of, new_staff
 
 pytestmark = pytest.mark.e2e
-PASSWORD = "sandi-rahasia-web-1"
-# https: the test client, unlike browsers, sends Secure cookies to no plain-http host.
-ORIGIN = "https://sigap.test"
 
 
 @pytest.fixture(scope="module")
 def dishub_admin(sigap, infra) -> str:
-    username = f"dishub-web-{uuid.uuid4().hex[:6]}"
-    create_staff_user(infra, sigap.services["status"].database, username, PASSWORD, "--role", "dept_admin", "--department", "DISHUB")
-    return username
-
-
-def _token(html: str) -> str:
-    return re.search(r'<meta name="csrf-token" content="([^"]+)"', html).group(1)  # type: ignore[union-attr]
+    return new_staff(sigap, infra, "dept_admin", "DISHUB")
 
 
 async def test_login_refresh_and_logout_through_the_web_service(sigap, dishub_admin):
-    settings = WebSettings(**{f"web_{name}_url": sigap.url(name) for name in SERVICES})
-    app = create_app(settings)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url=ORIGIN, headers={"origin": ORIGIN}) as client:
-        token = _token((await client.get("/masuk")).text)
+    web = WebClient(sigap)
+    app, client = web.app, web.client
+    try:
+        token = csrf_of((await client.get("/masuk")).text)
         login = await client.post(
             "/masuk", data={"username": dishub_admin, "password": PASSWORD, "csrf_token": token, "next": ""}
         )
@@ -72,13 +59,14 @@ async def test_login_refresh_and_logout_through_the_web_service(sigap, dishub_ad
         expired = await client.get("/dasbor", follow_redirects=False)
         assert expired.status_code == 303 and expired.headers["location"].startswith("/masuk")
 
-        token = _token((await client.get("/masuk")).text)
+        token = csrf_of((await client.get("/masuk")).text)
         await client.post("/masuk", data={"username": dishub_admin, "password": PASSWORD, "csrf_token": token})
-        token = _token((await client.get("/dasbor")).text)
+        token = csrf_of((await client.get("/dasbor")).text)
         out = await client.post("/keluar", data={"csrf_token": token}, follow_redirects=False)
         assert out.status_code == 303
         assert (await client.get("/dasbor", follow_redirects=False)).status_code == 303
-    await app.state.web.upstreams.aclose()
+    finally:
+        await web.aclose()
 
 
 @pytest.mark.browser

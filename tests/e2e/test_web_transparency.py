@@ -6,97 +6,58 @@ Each page passes axe-core and is photographed (the public page at phone size).""
 
 from __future__ import annotations
 
-import asyncio
 import re
-import time
 import uuid
 
 import httpx
 import pytest
 from playwright.async_api import Page, expect
 
-from tests.support.browser import (
-    DEPOK,
-    assert_accessible,
-    assert_no_page_errors,
-    chromium,
-    desktop,
-    phone,
-    screenshot,
-)
-from tests.support.services import create_staff_user
+from tests.support.browser import DEPOK, assert_accessible, assert_no_page_errors, chromium, phone, screenshot
+from tests.support.web_pages import DEPOK_CODE, arrived, listed_in, map_shows, new_staff, signed_in, submit
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
 TIMEOUT_MS = 30_000
-# Kelurahan Depok (Pancoran Mas), where the browser harness's phone stands.
-DEPOK_CODE = "32.76.01.1006"
-PASSWORD = "sandi-statistik-e2e-1"
 
 
-async def _submit(client: httpx.AsyncClient, sigap, **fields) -> str:
-    body = {
+def _complaint(**fields) -> dict:
+    return {
         "kind": "pengaduan",
         "category": "lampu_jalan",
         "location": {"lat": DEPOK["latitude"], "lon": DEPOK["longitude"]},
         **fields,
     }
-    response = await client.post(f"{sigap.url('intake')}/v1/complaints", json=body)
-    assert response.status_code == 201, response.text
-    return response.json()["id"]
 
 
-async def _arrived(client: httpx.AsyncClient, sigap, headers: dict[str, str], complaint_id: str) -> dict:
-    """The complaint as status's staff view shows it, once status has received it."""
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        response = await client.get(f"{sigap.url('status')}/v1/staff/complaints/{complaint_id}", headers=headers)
-        if response.status_code == 200 and response.json().get("status"):
-            return response.json()
-        await asyncio.sleep(0.3)
-    raise AssertionError(f"complaint {complaint_id} never reached status")
-
-
-async def _listed_in(client: httpx.AsyncClient, sigap, kelurahan: str) -> list[str]:
-    """Every publicly listed complaint of a kelurahan, by status's public list."""
-    ids, cursor = [], None
-    while True:
-        params = {"kelurahan": kelurahan, "limit": "100", **({"cursor": cursor} if cursor else {})}
-        page = (await client.get(f"{sigap.url('status')}/v1/public/complaints", params=params)).json()
-        ids += [item["id"] for item in page["items"]]
-        cursor = page["next_cursor"]
-        if not cursor:
-            return ids
-
-
-async def _map_count(page: Page, code: str) -> int:
-    outline = page.locator(f'#area-map path[data-kelurahan="{code}"]')
-    await expect(outline).to_have_count(1, timeout=TIMEOUT_MS)
-    return int(await outline.get_attribute("data-count") or "0")
+async def _sent(sigap, staff, **fields) -> dict:
+    """A complaint sent to intake, as status's staff view shows it once received."""
+    receipt = await submit(sigap, _complaint(**fields))
+    return await arrived(sigap, staff, receipt["id"])
 
 
 async def test_the_public_page_shows_public_complaints_and_nothing_of_the_others(sigap, sigap_web, staff):
     marker = uuid.uuid4().hex[:8]
     secret_name = f"Budiman Rahasia {marker}"
-    async with httpx.AsyncClient(timeout=20) as client:
-        public = await _submit(
-            client, sigap, privacy="publik", description=f"Lampu jalan mati di depan balai warga ({marker})",
+    views = {
+        "public": await _sent(
+            sigap, staff, privacy="publik", description=f"Lampu jalan mati di depan balai warga ({marker})",
             reporter={"name": f"Warga Terbuka {marker}", "email": f"terbuka.{marker}@example.com"},
-        )
-        confidential = await _submit(
-            client, sigap, privacy="rahasia", description=f"Lampu mati dekat rumah saya ({marker}-r)",
+        ),
+        "confidential": await _sent(
+            sigap, staff, privacy="rahasia", description=f"Lampu mati dekat rumah saya ({marker}-r)",
             reporter={"name": secret_name, "phone": "081234567890", "email": f"rahasia.{marker}@example.com"},
-        )
-        anonymous = await _submit(client, sigap, privacy="anonim", description=f"Lampu taman mati ({marker}-a)")
-        unlisted = await _submit(
-            client, sigap, privacy="publik", publicly_visible=False, description=f"Lampu gang mati ({marker}-u)",
+        ),
+        "anonymous": await _sent(sigap, staff, privacy="anonim", description=f"Lampu taman mati ({marker}-a)"),
+        "unlisted": await _sent(
+            sigap, staff, privacy="publik", publicly_visible=False, description=f"Lampu gang mati ({marker}-u)",
             reporter={"name": f"Warga Tak Terdaftar {marker}"},
-        )
-        admin = await staff.headers("city_admin")
-        arrived = {cid: await _arrived(client, sigap, admin, cid) for cid in (public, confidential, anonymous, unlisted)}
-        assert {view["kelurahan"] for view in arrived.values()} == {"Depok"}
-        listed = await _listed_in(client, sigap, "Depok")
-        assert public in listed and not {confidential, anonymous, unlisted} & set(listed)
+        ),
+    }
+    public, confidential, anonymous, unlisted = (views[name]["id"] for name in views)
+    assert {view["kelurahan"] for view in views.values()} == {"Depok"}
+    listed = await listed_in(sigap, "Depok")
+    assert public in listed and not {confidential, anonymous, unlisted} & set(listed)
 
     async with chromium() as browser:
         context = await phone(browser, sigap_web)
@@ -106,13 +67,8 @@ async def test_the_public_page_shows_public_complaints_and_nothing_of_the_others
         await expect(page).to_have_url(re.compile(r"/transparansi$"))
         await expect(page.get_by_role("heading", level=1)).to_have_text("Transparansi pengaduan")
 
-        # The map counts what the public list holds for the kelurahan (its figures are shared
-        # for a few seconds, so the newest complaints appear at the next refresh).
-        deadline = time.monotonic() + 90
-        while (count := await _map_count(page, DEPOK_CODE)) != len(listed) and time.monotonic() < deadline:
-            await asyncio.sleep(3)
-            await page.reload()
-        assert count == len(listed), f"map says {count} for Depok, the public list holds {len(listed)}"
+        # The map counts what the public list holds for the kelurahan.
+        await map_shows(page, DEPOK_CODE, len(listed))
         await page.get_by_text("Jumlah per kelurahan (tabel)").click()
         await expect(page.locator(f'#area-table tr[data-code="{DEPOK_CODE}"] td').first).to_have_text(str(len(listed)))
 
@@ -130,7 +86,7 @@ async def test_the_public_page_shows_public_complaints_and_nothing_of_the_others
             assert hidden not in html
         for identity in (secret_name, "081234567890", f"rahasia.{marker}", f"Warga Terbuka {marker}", f"terbuka.{marker}", marker):
             assert identity not in html, identity
-        assert arrived[confidential]["tracking_code"] not in html and arrived[public]["tracking_code"] not in html
+        assert views["confidential"]["tracking_code"] not in html and views["public"]["tracking_code"] not in html
 
         # Department performance: a table (scrolling in its own box) and the charts.
         performance = page.locator("#performance-table")
@@ -156,15 +112,6 @@ async def test_the_public_page_shows_public_complaints_and_nothing_of_the_others
         assert_no_page_errors(context, allow=("status of 422",))
 
 
-async def _log_in(page: Page, username: str) -> None:
-    await page.goto("/statistik")
-    await expect(page).to_have_url(re.compile(r"/masuk\?next=/statistik$"))
-    await page.get_by_label("Nama pengguna").fill(username)
-    await page.get_by_label("Kata sandi").fill(PASSWORD)
-    await page.get_by_role("button", name="Masuk", exact=True).click()
-    await expect(page).to_have_url(re.compile(r"/statistik$"))
-
-
 async def _charts_drawn(page: Page) -> None:
     for chart in ("chart-per-day", "chart-status-mix", "chart-sla", "chart-median"):
         await expect(page.locator(f"#{chart}")).to_have_attribute("data-drawn", re.compile("true|empty"), timeout=TIMEOUT_MS)
@@ -175,31 +122,23 @@ async def _charts_drawn(page: Page) -> None:
 
 
 async def test_statistics_draw_for_admins_and_a_dishub_admin_sees_no_dpupr_figure(sigap, sigap_web, staff, infra):
-    database = sigap.services["status"].database
-    suffix = uuid.uuid4().hex[:6]
-    dishub_admin, city_admin = f"stat-dishub-{suffix}", f"stat-kota-{suffix}"
-    create_staff_user(infra, database, dishub_admin, PASSWORD, "--role", "dept_admin", "--department", "DISHUB")
-    create_staff_user(infra, database, city_admin, PASSWORD, "--role", "city_admin")
+    dishub_admin, city_admin = new_staff(sigap, infra, "dept_admin", "DISHUB"), new_staff(sigap, infra, "city_admin")
+    pothole = await _sent(
+        sigap, staff, category="jalan_rusak", privacy="anonim",
+        description="Jalan berlubang besar di depan gang, sudah sebulan belum diperbaiki",
+        location={"lat": -6.3731, "lon": 106.819},
+    )
+    lamp = await _sent(sigap, staff, privacy="anonim", description="Lampu PJU mati total sepanjang jalan")
+    assert pothole["department"] == "DPUPR" and lamp["department"] == "DISHUB"
+    # What DISHUB has open, as a city admin asking for DISHUB sees it.
     async with httpx.AsyncClient(timeout=20) as client:
-        pothole = await _submit(
-            client, sigap, category="jalan_rusak", privacy="anonim",
-            description="Jalan berlubang besar di depan gang, sudah sebulan belum diperbaiki",
-            location={"lat": -6.3731, "lon": 106.819},
-        )
-        lamp = await _submit(client, sigap, privacy="anonim", description="Lampu PJU mati total sepanjang jalan")
-        admin = await staff.headers("city_admin")
-        assert (await _arrived(client, sigap, admin, pothole))["department"] == "DPUPR"
-        assert (await _arrived(client, sigap, admin, lamp))["department"] == "DISHUB"
-        # What DISHUB has open, as a city admin asking for DISHUB sees it.
         overview = await client.get(
-            f"{sigap.url('status')}/v1/staff/overview", params={"department": "DISHUB"}, headers=admin
+            f"{sigap.url('status')}/v1/staff/overview", params={"department": "DISHUB"}, headers=await staff.headers("city_admin")
         )
-        dishub_open = sum(cell["count"] for cell in overview.json()["open_cells"])
+    dishub_open = sum(cell["count"] for cell in overview.json()["open_cells"])
 
     async with chromium() as browser:
-        context = await desktop(browser, sigap_web)
-        page = await context.new_page()
-        await _log_in(page, dishub_admin)
+        context, page = await signed_in(browser, sigap_web, "/statistik", dishub_admin)
         await expect(page.locator("#scope")).to_contain_text("Dinas Perhubungan")
         await _charts_drawn(page)
         rows = page.locator("#department-table tbody tr")
@@ -220,9 +159,7 @@ async def test_statistics_draw_for_admins_and_a_dishub_admin_sees_no_dpupr_figur
         assert_no_page_errors(context, allow=("status of 403", "status of 422"))
         await context.close()
 
-        context = await desktop(browser, sigap_web)
-        page = await context.new_page()
-        await _log_in(page, city_admin)
+        context, page = await signed_in(browser, sigap_web, "/statistik", city_admin)
         await expect(page.locator("#scope")).to_contain_text("Seluruh dinas")
         await _charts_drawn(page)
         departments = page.locator("#department-table tbody tr")

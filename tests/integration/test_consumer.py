@@ -18,7 +18,7 @@ from sigap_shared.consumer import DeadLetterPublisher, EventConsumer
 from sigap_shared.events import TOPIC_DEAD_LETTER, ComplaintSubmitted, Envelope, encode
 from tests.support.cloudevents_sdk import parse_record
 from tests.support.factories import submitted_envelope
-from tests.support.kafka import collect, eventually, produce_raw, send_raw_record
+from tests.support.kafka import collect, event_consumer, eventually, produce_raw, send_raw_record
 
 pytestmark = pytest.mark.integration
 
@@ -52,13 +52,13 @@ def _consumer(
     dead_letters = DeadLetterPublisher(
         bootstrap=infra.kafka_bootstrap, source="sigap/test", topic_prefix=infra.topic_prefix
     )
-    consumer = EventConsumer(
+    consumer = event_consumer(
+        infra,
+        pool,
         name="test.effects",
         topics=[topic],
         handlers={ComplaintSubmitted.event_type: _record_effect},
-        pool=pool,
-        bootstrap=infra.kafka_bootstrap,
-        group_id=group_id or f"test-{uuid.uuid4().hex}",
+        group_id=group_id,
         dead_letters=dead_letters,
         max_attempts=2,
         retry_delay_s=0.05,

@@ -57,7 +57,7 @@ from tests.support.kafka import eventually, raw_record_size, send_raw_record
 pytestmark = pytest.mark.integration
 
 SERVICES: dict[str, tuple[type[ServiceSettings], Callable[..., ServiceSpec]]] = {
-    "intake": (IntakeSettings, lambda _settings: intake_bootstrap.SPEC),
+    "intake": (IntakeSettings, intake_bootstrap.build_spec),
     "routing": (RoutingSettings, routing_bootstrap.build_spec),
     "status": (StatusSettings, status_bootstrap.build_spec),
     "notify": (NotifySettings, lambda _settings: notify_bootstrap.SPEC),

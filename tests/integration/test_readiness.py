@@ -11,14 +11,14 @@ import httpx
 import pytest
 from structlog.testing import capture_logs
 
-from sigap_shared.consumer import DeadLetterPublisher, EventConsumer
+from sigap_shared.consumer import DeadLetterPublisher
 from sigap_shared.events import TOPIC_COMPLAINT_SUBMITTED, ComplaintSubmitted, Envelope, encode
 from sigap_shared.runtime import ConsumerSpec, ServiceSpec, create_service_app
 from sigap_shared.settings import ServiceSettings
 from tests.integration.notify.support import serve_asgi
 from tests.support.factories import submitted_envelope
 from tests.support.infra import free_port, random_name
-from tests.support.kafka import eventually, produce_raw
+from tests.support.kafka import event_consumer, eventually, produce_raw
 
 pytestmark = pytest.mark.integration
 
@@ -103,13 +103,12 @@ async def test_a_dead_letter_publisher_that_cannot_reach_a_broker_reports_itself
     # the publisher retry, and both it and its consumer say so.
     topic = f"test.readiness.{uuid.uuid4().hex}"
     dead_letters = DeadLetterPublisher(bootstrap=f"127.0.0.1:{free_port()}", source="sigap/test")
-    consumer = EventConsumer(
+    consumer = event_consumer(
+        infra,
+        messaging_pool,
         name="test.stuck",
         topics=[topic],
         handlers={ComplaintSubmitted.event_type: _never_called},
-        pool=messaging_pool,
-        bootstrap=infra.kafka_bootstrap,
-        group_id=f"test-{uuid.uuid4().hex}",
         dead_letters=dead_letters,
     )
     await produce_raw(infra.kafka_bootstrap, topic, [(b"poison", b"\x00 not an event", [])])

@@ -11,13 +11,13 @@ import asyncpg
 import httpx
 import pytest
 
-from sigap_shared.consumer import DeadLetterPublisher, EventConsumer
+from sigap_shared.consumer import DeadLetterPublisher
 from sigap_shared.db import apply_migrations, shared_migrations
 from sigap_shared.events import ComplaintRouted, ComplaintSubmitted, Envelope, encode
 from sigap_shared.outbox import OutboxRelay, add_to_outbox
 from tests.support.factories import submitted_envelope
 from tests.support.infra import Infra, extra_postgres, port_open, random_name
-from tests.support.kafka import collect, eventually, produce_raw
+from tests.support.kafka import collect, event_consumer, eventually, produce_raw
 from tests.support.services import SigapSystem, start_service, wait_ready
 
 pytestmark = pytest.mark.integration
@@ -88,14 +88,13 @@ async def test_consumer_and_relay_survive_a_postgres_restart(infra, restartable_
     dead_letters = DeadLetterPublisher(
         bootstrap=infra.kafka_bootstrap, source="sigap/test", topic_prefix=infra.topic_prefix
     )
-    consumer = EventConsumer(
+    consumer = event_consumer(
+        infra,
+        pool,
+        dead_letters=dead_letters,
         name="test.resilience",
         topics=[in_topic],
         handlers={ComplaintSubmitted.event_type: handle},
-        pool=pool,
-        bootstrap=infra.kafka_bootstrap,
-        group_id=f"test-{uuid.uuid4().hex}",
-        dead_letters=dead_letters,
         retry_delay_s=0.05,
     )
     relay = OutboxRelay(

@@ -1,7 +1,11 @@
 """Command-line tools built from the Go module proxy for tests that check files with the tools'
-own code (helm for the chart, promtool for the alert rules). Each tool's version is pinned in a
-go.mod of its own under deploy/ with a `tool` line; the first run builds it into .data/gotools/,
-later runs reuse the binary until that go.mod or go.sum changes."""
+own code (helm for the chart, promtool for the alert rules and metrics, composecheck for the
+compose file). Each tool's version is pinned in a go.mod of its own under deploy/; the first
+run builds it into .data/gotools/, later runs reuse the binary until its module changes.
+
+A first build takes minutes on a busy machine, longer than a test's timeout: tests that use a
+tool carry the `go_tools` marker, and the session builds what they need once collection is
+done (tests/conftest.py), before any test's timeout starts."""
 
 from __future__ import annotations
 
@@ -16,14 +20,22 @@ import pytest
 from tests.support.infra import REPO_ROOT
 
 TOOLS_DIR = REPO_ROOT / ".data" / "gotools"
-BUILD_TIMEOUT_S = 600
+BUILD_TIMEOUT_S = 1800
+# name -> (the module that pins it, the main package to build)
+TOOLS: dict[str, tuple[Path, str]] = {
+    "helm": (REPO_ROOT / "deploy" / "helm" / "tool", "helm.sh/helm/v4/cmd/helm"),
+    "promtool": (REPO_ROOT / "deploy" / "observability" / "promtool", "github.com/prometheus/prometheus/cmd/promtool"),
+    "composecheck": (REPO_ROOT / "deploy" / "docker" / "composecheck", "."),
+}
 
 
-def go_tool(name: str, *, module_dir: Path, package: str) -> Path:
-    """The binary of `package` (a main package the go.mod in `module_dir` lists as a tool)."""
+def go_tool(name: str) -> Path:
+    """The binary of one of TOOLS, built first if its module changed."""
+    module_dir, package = TOOLS[name]
     digest = hashlib.sha256()
-    for file in ("go.mod", "go.sum"):
-        digest.update(file.encode() + b"\0" + (module_dir / file).read_bytes())
+    # The module's own Go files count too, for a tool written here (composecheck).
+    for path in sorted([module_dir / "go.mod", module_dir / "go.sum", *module_dir.glob("*.go")]):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
     binary = TOOLS_DIR / f"{name}-{digest.hexdigest()[:12]}"
     if binary.exists():
         return binary

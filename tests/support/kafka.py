@@ -10,6 +10,8 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 from aiokafka.record.default_records import _DefaultRecordBatchBuilderPy
 from aiokafka.structs import RecordMetadata
 
+from sigap_shared.consumer import DeadLetterPublisher, EventConsumer
+
 
 async def produce_raw(
     bootstrap: str,
@@ -125,3 +127,29 @@ async def eventually(check: Callable[[], object], *, timeout_s: float = 20.0, in
             return last
         await asyncio.sleep(interval_s)
     raise AssertionError(f"condition not met within {timeout_s}s (last value: {last!r})")
+
+
+def event_consumer(
+    infra,
+    pool,
+    *,
+    name: str,
+    topics: list[str],
+    handlers: dict,
+    dead_letters: DeadLetterPublisher | None = None,
+    group_id: str | None = None,
+    **options,
+) -> EventConsumer:
+    """The shared library's consumer on the session's broker, in a consumer group of its own
+    unless one is given, sending dead letters under the session's topic prefix."""
+    return EventConsumer(
+        name=name,
+        topics=topics,
+        handlers=handlers,
+        pool=pool,
+        bootstrap=infra.kafka_bootstrap,
+        group_id=group_id or f"test-{uuid.uuid4().hex}",
+        dead_letters=dead_letters
+        or DeadLetterPublisher(bootstrap=infra.kafka_bootstrap, source="sigap/test", topic_prefix=infra.topic_prefix),
+        **options,
+    )

@@ -2,19 +2,17 @@
 
 The compose file is loaded by compose-spec's own loader (the library behind `docker compose`),
 and each Dockerfile by BuildKit's parser, through the small Go program in
-deploy/docker/composecheck. The first run builds it into .data/composecheck/ with the Go
-toolchain and the Go module proxy; later runs reuse the binary until its sources change.
+deploy/docker/composecheck. It is built like the other Go tools the tests use
+(tests/support/gotools.py), once, from the Go module proxy.
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import http.server
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import threading
@@ -24,10 +22,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.gotools import go_tool
+
+pytestmark = pytest.mark.go_tools("composecheck")
+
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
-CHECKER_SOURCE = ROOT / "deploy" / "docker" / "composecheck"
-CHECKER_DIR = ROOT / ".data" / "composecheck"
 INIT_DIR = ROOT / "deploy" / "docker" / "postgres-init"
 
 APP_PORTS = {"intake": 8000, "routing": 8001, "status": 8002, "notify": 8003}
@@ -44,57 +44,6 @@ OTHER_SECRETS = {
     "SIGAP_WEBHOOK_SECRET_KEY": "d2ViaG9vay1rZXktb25seS1pbi10aGlzLXRlc3QtISE=",
     "SIGAP_WEB_SESSION_SECRET": "web-session-secret-only-in-this-test-8Wq4",
 }
-GO_BUILD_TIMEOUT_S = 240
-
-
-def _checker_digest() -> str:
-    digest = hashlib.sha256()
-    for name in ("go.mod", "go.sum", "main.go"):
-        digest.update(name.encode() + b"\0" + (CHECKER_SOURCE / name).read_bytes())
-    return digest.hexdigest()[:12]
-
-
-def _build_checker() -> Path:
-    """The checker binary for the current sources, building it if it is not there yet."""
-    binary = CHECKER_DIR / f"composecheck-{_checker_digest()}"
-    if binary.exists():
-        return binary
-    go = shutil.which("go")
-    if go is None:
-        pytest.fail(
-            "the Go toolchain (go >= 1.24) is needed to build deploy/docker/composecheck, "
-            "which validates docker-compose.yml; install Go and put `go` on PATH"
-        )
-    CHECKER_DIR.mkdir(parents=True, exist_ok=True)
-    partial = binary.with_suffix(f".partial-{os.getpid()}")
-    env = {
-        **os.environ,
-        "GOTOOLCHAIN": "local",  # never fetch another toolchain
-        "GOFLAGS": "-mod=readonly -buildvcs=false",  # go.mod/go.sum as committed, or fail
-        "CGO_ENABLED": "0",
-    }
-    try:
-        built = subprocess.run(
-            [go, "build", "-o", str(partial), "."],
-            cwd=CHECKER_SOURCE,
-            check=False,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=GO_BUILD_TIMEOUT_S,
-        )
-    except subprocess.TimeoutExpired:
-        pytest.fail(f"building the compose checker took over {GO_BUILD_TIMEOUT_S}s")
-    if built.returncode != 0:
-        pytest.fail(
-            "could not build deploy/docker/composecheck (needs the Go module proxy the "
-            f"first time):\n{built.stderr}"
-        )
-    partial.replace(binary)
-    for stale in CHECKER_DIR.glob("composecheck-*"):
-        if stale != binary and ".partial-" not in stale.name:
-            stale.unlink(missing_ok=True)
-    return binary
 
 
 def _check(
@@ -113,7 +62,7 @@ def _check(
 
 @pytest.fixture(scope="module")
 def checker() -> Path:
-    return _build_checker()
+    return go_tool("composecheck")
 
 
 @pytest.fixture(scope="module")

@@ -33,6 +33,8 @@ from sigap_web.settings import WebSettings
 from tests.support.gotools import go_tool
 from tests.support.infra import REPO_ROOT
 
+pytestmark = pytest.mark.go_tools("helm")
+
 CHART = REPO_ROOT / "deploy" / "helm" / "sigap"
 PRODUCTION = CHART / "values-production.yaml"
 EXAMPLES = REPO_ROOT / "deploy" / "helm" / "examples"
@@ -74,7 +76,7 @@ _UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
 
 @pytest.fixture(scope="module")
 def helm() -> Path:
-    return go_tool("helm", module_dir=REPO_ROOT / "deploy" / "helm" / "tool", package="helm.sh/helm/v4/cmd/helm")
+    return go_tool("helm")
 
 
 def _helm(helm: Path, *args: str) -> subprocess.CompletedProcess[str]:

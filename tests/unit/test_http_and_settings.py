@@ -7,7 +7,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from pydantic import ValidationError
 
-from sigap_intake.api import ComplaintIn
+from sigap_intake.complaints.router import ComplaintIn
 from sigap_intake.settings import IntakeSettings
 from sigap_shared.problems import Problem, Text, install_problem_handlers
 

@@ -20,7 +20,7 @@ def test_importing_accounts_and_photo_checks_hashes_and_builds_nothing() -> None
         argon2.PasswordHasher.hash = refuse
         ImageCms.createProfile = refuse
 
-        import sigap_intake.photo_checks
+        import sigap_intake.photos.checks
         import sigap_status.auth.rules
         """
     )

@@ -22,6 +22,8 @@ import sigap_status.metrics  # noqa: F401
 from tests.support.gotools import go_tool
 from tests.support.infra import REPO_ROOT
 
+pytestmark = pytest.mark.go_tools("promtool")
+
 OBSERVABILITY = REPO_ROOT / "deploy" / "observability"
 METRICS_DOC = REPO_ROOT / "docs" / "metrics.md"
 SUFFIXES = {"counter": ("_total",), "histogram": ("_bucket", "_count", "_sum"), "gauge": ("",)}
@@ -30,11 +32,7 @@ METRIC_NAME = re.compile(r"\bsigap_[a-z_]+\b")
 
 @pytest.fixture(scope="module")
 def promtool():
-    return go_tool(
-        "promtool",
-        module_dir=OBSERVABILITY / "promtool",
-        package="github.com/prometheus/prometheus/cmd/promtool",
-    )
+    return go_tool("promtool")
 
 
 def _promtool(promtool, *args: str) -> subprocess.CompletedProcess[str]:

@@ -70,18 +70,17 @@ async def purge_once(
     expiring: Sequence[ExpiringRows] = (),
 ) -> dict[str, int]:
     """Delete what has expired; returns how many rows of each table went."""
-    removed = {"outbox": 0, "inbox": 0} | {rows.table: 0 for rows in expiring}
+    tables = (
+        # Unsent rows have no sent_at, so they never expire.
+        ExpiringRows("outbox", "sent_at", outbox_retention_s),
+        ExpiringRows("inbox", "received_at", inbox_retention_s),
+        *expiring,
+    )
+    removed = {rows.table: 0 for rows in tables}
     if not await conn.fetchval("SELECT pg_try_advisory_lock($1)", HOUSEKEEPING_LOCK_KEY):
         return removed
     try:
-        # Unsent rows have no sent_at, so they never expire.
-        removed["outbox"] = await _purge_expired(
-            conn=conn, table="outbox", timestamp_column="sent_at", retention_s=outbox_retention_s
-        )
-        removed["inbox"] = await _purge_expired(
-            conn=conn, table="inbox", timestamp_column="received_at", retention_s=inbox_retention_s
-        )
-        for rows in expiring:
+        for rows in tables:
             removed[rows.table] += await _purge_expired(
                 conn=conn, table=rows.table, timestamp_column=rows.timestamp_column, retention_s=rows.retention_s
             )

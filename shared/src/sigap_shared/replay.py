@@ -24,6 +24,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import NamedTuple
 
 import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -64,9 +65,23 @@ async def topic_partitions(bootstrap: str, topic: str) -> list[TopicPartition]:
         await admin.close()
 
 
-async def _letters(bootstrap: str, topic: str, since: datetime | None) -> list[tuple[int, int, DeadLetter | None]]:
-    """Every letter on the dead-letter topic up to its end when we started (partition, offset,
-    letter; None for a record that is not a letter)."""
+class StoredLetter(NamedTuple):
+    """A record of the dead-letter topic: where it is, when it was written, and the letter
+    (None for a record that is not a letter)."""
+
+    partition: int
+    offset: int
+    timestamp_ms: int
+    letter: DeadLetter | None
+
+    @property
+    def letter_id(self) -> str:
+        return f"{self.partition}:{self.offset}"
+
+
+async def read_letters(bootstrap: str, topic: str, since: datetime | None = None) -> list[StoredLetter]:
+    """Every letter on the dead-letter topic up to its end when we started (written since
+    `since`, when given)."""
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None)
     await consumer.start()
     try:
@@ -81,7 +96,7 @@ async def _letters(bootstrap: str, topic: str, since: datetime | None) -> list[t
             starts = {tp: (found[tp].offset if found.get(tp) else ends[tp]) for tp in partitions}
         for tp in partitions:
             consumer.seek(tp, starts[tp])
-        letters: list[tuple[int, int, DeadLetter | None]] = []
+        letters: list[StoredLetter] = []
         pending = {tp for tp in partitions if starts[tp] < ends[tp]}
         while pending:
             batches = await consumer.getmany(*pending, timeout_ms=2000)
@@ -93,7 +108,7 @@ async def _letters(bootstrap: str, topic: str, since: datetime | None) -> list[t
                         letter = DeadLetter.model_validate_json(record.value or b"")
                     except ValidationError:
                         letter = None
-                    letters.append((tp.partition, record.offset, letter))
+                    letters.append(StoredLetter(tp.partition, record.offset, record.timestamp, letter))
             for tp in list(pending):
                 if await consumer.position(tp) >= ends[tp]:
                     pending.discard(tp)
@@ -146,19 +161,23 @@ async def replay(
     since: datetime | None = None,
     error_contains: str | None = None,
     dry_run: bool = False,
+    letter_ids: frozenset[str] | None = None,
 ) -> ReplayReport:
     """Replays the letters of `consumer_name` (optionally: written since `since`, whose error
-    contains `error_contains`)."""
+    contains `error_contains`, only those of `letter_ids`, "partition:offset")."""
     report = ReplayReport()
-    letters = await _letters(bootstrap, topic_prefix + TOPIC_DEAD_LETTER, since)
+    letters = await read_letters(bootstrap, topic_prefix + TOPIC_DEAD_LETTER, since)
     reader = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None)
     producer = new_producer(bootstrap, client_id="sigap-replay")
     await reader.start()
     await producer.start()
     try:
-        for partition, offset, letter in letters:
-            if letter is None or letter.consumer != consumer_name or (
-                error_contains is not None and error_contains not in letter.error
+        for partition, offset, _, letter in letters:
+            if (
+                letter is None
+                or letter.consumer != consumer_name
+                or (error_contains is not None and error_contains not in letter.error)
+                or (letter_ids is not None and f"{partition}:{offset}" not in letter_ids)
             ):
                 report.skipped += 1
                 continue
@@ -187,12 +206,13 @@ async def replay(
     return report
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m sigap_shared.replay", description=__doc__.split("\n\n")[0])
+def main(argv: Sequence[str] | None = None, *, prog: str = "python -m sigap_shared.replay") -> int:
+    parser = argparse.ArgumentParser(prog=prog, description=__doc__.split("\n\n")[0])
     parser.add_argument("--consumer", required=True, help="whose letters, e.g. routing.submitted")
     parser.add_argument("--since", type=datetime.fromisoformat, help="only letters written since (ISO 8601, with offset)")
     parser.add_argument("--error-contains", help="only letters whose error contains this text")
     parser.add_argument("--dry-run", action="store_true", help="say what would be replayed, publish nothing")
+    parser.add_argument("letters", nargs="*", metavar="PARTITION:OFFSET", help="only these letters")
     args = parser.parse_args(argv)
     settings = ServiceSettings()
     report = asyncio.run(
@@ -203,6 +223,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             since=args.since,
             error_contains=args.error_contains,
             dry_run=args.dry_run,
+            letter_ids=frozenset(args.letters) if args.letters else None,
         )
     )
     for line in report.lines:

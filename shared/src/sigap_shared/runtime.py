@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
@@ -58,9 +57,9 @@ class ServiceSpec:
     larger_bodies: Callable[[ServiceSettings], Mapping[str, int]] | None = None
     # Gauges sampled from the service's own database for /metrics.
     sampled_gauges: Sequence[SampledGauge] = ()
-    # The service's own context (clients, policies, its background work), entered once in the
-    # lifespan after the runtime started and left before it stops; stored on `app.state.context`.
-    context: Callable[[ServiceSettings, Runtime], AbstractAsyncContextManager[Any]] | None = None
+    # What the service's routes need besides a connection (its typed context), built once in
+    # the lifespan after the runtime started; stored as `app.state.context`.
+    context: Callable[[ServiceSettings, "Runtime"], contextlib.AbstractAsyncContextManager[Any]] | None = None
 
 
 @dataclass

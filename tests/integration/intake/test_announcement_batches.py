@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from sigap_intake import handlers
+from sigap_intake.events import handlers
 from sigap_shared.events import ComplaintRouted, ComplaintStatusChanged, Envelope
 
 pytestmark = pytest.mark.integration

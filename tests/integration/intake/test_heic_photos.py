@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from PIL import Image
 
-from tests.integration.intake.conftest import start_intake
+from tests.integration.intake.conftest import running_intake
 from tests.unit.intake.images import camera_heic, camera_photo, heic, jpeg_metadata_markers
 
 pytestmark = pytest.mark.integration
@@ -21,10 +21,8 @@ DEPOK = (-6.3925, 106.8226)
 
 @pytest.fixture
 async def intake(infra, databases, tmp_path):
-    under_test, _ = await start_intake(infra, databases, tmp_path / "photos")
-    yield under_test
-    await under_test.client.aclose()
-    await under_test.pool.close()
+    async with running_intake(infra, databases, tmp_path / "photos") as under_test:
+        yield under_test
 
 
 def _seed() -> int:

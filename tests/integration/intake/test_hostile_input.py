@@ -13,7 +13,7 @@ import pytest
 from PIL import Image
 
 from sigap_shared.events import decode, headers_from_json
-from tests.integration.intake.conftest import start_intake
+from tests.integration.intake.conftest import running_intake
 from tests.unit.intake.images import exif_for, jpeg, scene
 
 pytestmark = pytest.mark.integration
@@ -23,12 +23,10 @@ API_KEY = "open311-hostile-" + uuid.uuid4().hex
 
 @pytest.fixture
 async def service(infra, databases, tmp_path):
-    under_test, _ = await start_intake(
-        infra, databases, tmp_path / "photos", whole_service=True, open311_api_keys=[API_KEY]
-    )
-    yield under_test
-    await under_test.client.aclose()
-    await under_test.pool.close()
+    async with running_intake(
+        infra, databases, tmp_path / "photos", open311_api_keys=[API_KEY]
+    ) as under_test:
+        yield under_test
 
 
 def _complaint(**overrides) -> dict:

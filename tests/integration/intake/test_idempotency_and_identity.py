@@ -7,7 +7,8 @@ import uuid
 
 import pytest
 
-from sigap_intake import domain, handlers
+from sigap_intake import domain
+from sigap_intake.complaints import commands
 
 pytestmark = pytest.mark.integration
 
@@ -108,7 +109,7 @@ async def test_racing_handlers_on_separate_connections_make_one_complaint(intake
 
     async def submit():
         async with intake.pool.acquire() as conn:
-            return await handlers.submit_complaint(
+            return await commands.submit_complaint(
                 conn=conn, command=command, sealer=intake.context.sealer, retry=retry
             )
 
@@ -140,7 +141,7 @@ async def test_reporter_identity_is_encrypted_at_rest(intake, privacy):
         )
         for secret in ("Budi", "Santoso", "081298765432", "budi.s@example.com"):
             assert secret not in dump
-        from sigap_intake import repository
+        from sigap_intake.complaints import repository
 
         sealed = await repository.sealed_identity_of(conn=conn, complaint_id=complaint_id)
     assert intake.context.sealer.open(sealed, bound_to=complaint_id.bytes) == {

@@ -7,7 +7,7 @@ import orjson
 import pytest
 
 from sigap_intake.settings import DEVELOPMENT_INTERNAL_TOKEN
-from tests.integration.intake.conftest import start_intake, with_internal_api
+from tests.integration.intake.conftest import running_intake
 
 pytestmark = pytest.mark.integration
 
@@ -16,11 +16,8 @@ AUTH = {"Authorization": f"Bearer {DEVELOPMENT_INTERNAL_TOKEN}"}
 
 @pytest.fixture
 async def intake_internal(infra, databases, tmp_path):
-    intake, app = await start_intake(infra, databases, tmp_path / "p")
-    with_internal_api(app)
-    yield intake
-    await intake.client.aclose()
-    await intake.pool.close()
+    async with running_intake(infra, databases, tmp_path / "p") as intake:
+        yield intake
 
 
 async def _submit(intake, reporter: dict | None, privacy: str = "rahasia") -> tuple[dict, str | None]:

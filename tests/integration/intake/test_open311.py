@@ -10,9 +10,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from sigap_intake import handlers, open311
+from sigap_intake.events import handlers
+from sigap_intake.open311.router import router as open311_router
 from sigap_shared.events import ComplaintStatusChanged, Envelope
-from tests.integration.intake.conftest import start_intake, with_open311
+from tests.integration.intake.conftest import running_intake
 
 pytestmark = pytest.mark.integration
 
@@ -21,11 +22,8 @@ API_KEY = "open311-test-key-" + uuid.uuid4().hex
 
 @pytest.fixture
 async def intake311(infra, databases, tmp_path):
-    intake, app = await start_intake(infra, databases, tmp_path / "p", open311_api_keys=[API_KEY])
-    with_open311(app)
-    yield intake
-    await intake.client.aclose()
-    await intake.pool.close()
+    async with running_intake(infra, databases, tmp_path / "p", open311_api_keys=[API_KEY]) as intake:
+        yield intake
 
 
 def _post_form(**overrides) -> dict:
@@ -136,10 +134,10 @@ async def test_post_list_and_read_requests_in_both_formats(intake311):
 
     # Resolved by staff: closed, with the resolution note as status_notes.
     async with intake311.pool.acquire() as conn, conn.transaction():
-        await handlers.on_status_changed(conn=conn, envelope=Envelope(source="sigap/test", data=ComplaintStatusChanged(
+        await handlers.on_status_changes(conn=conn, envelopes=[Envelope(source="sigap/test", data=ComplaintStatusChanged(
             complaint_id=uuid.UUID(request_id), tracking_code=tracking_code, department="DPUPR", status="selesai",
             actor="officer:1", resolution_note="Lubang sudah ditambal", changed_at=datetime.now(UTC),
-        )))
+        ))])
     single = (await client.get(f"/open311/v2/requests/{request_id}.json")).json()
     assert single[0]["status"] == "closed" and single[0]["status_notes"] == "Lubang sudah ditambal"
     assert tracking_code not in str(single)
@@ -196,11 +194,9 @@ async def test_public_report_kept_out_of_listings_on_request(intake311):
 async def test_media_url_uses_the_configured_public_base_url(infra, databases, tmp_path):
     from tests.unit.intake.images import camera_photo
 
-    intake, app = await start_intake(
+    async with running_intake(
         infra, databases, tmp_path / "b", open311_api_keys=[API_KEY], public_base_url="https://sigap.depok.go.id/"
-    )
-    with_open311(app)
-    try:
+    ) as intake:
         session = (await intake.client.post("/v1/capture-sessions")).json()
         photo = await intake.client.post(
             "/v1/photos",
@@ -221,9 +217,6 @@ async def test_media_url_uses_the_configured_public_base_url(infra, databases, t
         assert read["media_url"] == f"https://sigap.depok.go.id/v1/photos/{photo.json()['id']}/public"
         xml = _xml(await intake.client.get(f"/open311/v2/requests/{request_id}.xml"))
         assert xml.findtext("request/media_url") == read["media_url"]
-    finally:
-        await intake.client.aclose()
-        await intake.pool.close()
 
 
 async def test_discovery_lists_the_endpoint_so_that_appending_a_resource_works(intake311):
@@ -251,5 +244,5 @@ async def test_discovery_lists_the_endpoint_so_that_appending_a_resource_works(i
     read = await client.get(f"/open311/v2//requests/{request_id}.json")
     assert read.status_code == 200 and read.json()[0]["service_request_id"] == request_id
     # The doubled paths answer but are not documented twice.
-    documented = [route.path for route in open311.router.routes if route.include_in_schema]
+    documented = [route.path for route in open311_router.routes if route.include_in_schema]
     assert documented and not any("//" in path for path in documented), documented

@@ -23,7 +23,7 @@ import uvicorn
 from georeport import GeoReport
 from PIL import Image
 
-from tests.integration.intake.conftest import start_intake, with_open311
+from tests.integration.intake.conftest import running_intake
 from tests.support.infra import free_port
 from tests.unit.intake.images import camera_photo, jpeg_metadata_markers
 
@@ -37,21 +37,19 @@ DEPOK = (-6.3925, 106.8226)
 async def served(infra, databases, tmp_path):
     """Intake (public API + Open311) on a real port, served by uvicorn in this event loop; the
     synchronous client runs in a worker thread so the server keeps answering."""
-    intake, app = await start_intake(infra, databases, tmp_path / "p", open311_api_keys=[API_KEY])
-    with_open311(app)
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
-    task = asyncio.create_task(server.serve())
-    for _ in range(100):
-        if server.started:
-            break
-        await asyncio.sleep(0.05)
-    assert server.started, "uvicorn did not start"
-    yield intake, f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    await asyncio.wait_for(task, 10)
-    await intake.client.aclose()
-    await intake.pool.close()
+    async with running_intake(infra, databases, tmp_path / "p", open311_api_keys=[API_KEY]) as intake:
+        port = free_port()
+        config = uvicorn.Config(intake.app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+        server = uvicorn.Server(config)
+        task = asyncio.create_task(server.serve())
+        for _ in range(100):
+            if server.started:
+                break
+            await asyncio.sleep(0.05)
+        assert server.started, "uvicorn did not start"
+        yield intake, f"http://127.0.0.1:{port}"
+        server.should_exit = True
+        await asyncio.wait_for(task, 10)
 
 
 def _spec_post(base: str, fmt: str, **fields) -> httpx.Response:

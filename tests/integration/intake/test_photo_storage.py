@@ -17,8 +17,8 @@ import pytest
 from moto.server import ThreadedMotoServer
 
 from sigap_intake.settings import IntakeSettings
-from sigap_intake.storage import LocalPhotoStore, PhotoStore, S3PhotoStore, photo_store_from_settings
-from tests.integration.intake.conftest import start_intake
+from sigap_intake.photos.storage import LocalPhotoStore, PhotoStore, S3PhotoStore, photo_store_from_settings
+from tests.integration.intake.conftest import running_intake
 from tests.support.infra import free_port
 from tests.unit.intake.images import camera_photo, jpeg_metadata_markers
 
@@ -128,8 +128,7 @@ def test_an_unknown_key_is_file_not_found(backend):
 
 async def test_uploads_and_public_copies_go_through_the_configured_backend(backend, infra, databases, tmp_path):
     settings = dict(backend.settings)
-    intake, _ = await start_intake(infra, databases, settings.pop("photo_dir", tmp_path / "unused"), **settings)
-    try:
+    async with running_intake(infra, databases, settings.pop("photo_dir", tmp_path / "unused"), **settings) as intake:
         assert type(intake.context.photo_store) is type(backend.store)
         data = _photo()
         ids = []
@@ -159,9 +158,6 @@ async def test_uploads_and_public_copies_go_through_the_configured_backend(backe
         assert backend.keys() == sorted([original_key, public_key])
         assert backend.store.get(original_key) == data
         assert backend.store.get(public_key) == public.content
-    finally:
-        await intake.client.aclose()
-        await intake.pool.close()
 
 
 def test_s3_settings_are_checked():

@@ -9,8 +9,9 @@ from datetime import UTC, datetime, timedelta
 import orjson
 import pytest
 
-from sigap_intake import photo_checks
-from tests.integration.intake.conftest import start_intake
+from sigap_intake.photos import reuse
+from sigap_intake.photos import checks as photo_checks
+from tests.integration.intake.conftest import running_intake
 from tests.unit.intake.images import camera_photo, cropped, jpeg, png, resized_recompressed, scene
 
 pytestmark = pytest.mark.integration
@@ -92,17 +93,13 @@ async def test_wrong_type_and_too_large_files_are_clear_problems(intake, infra, 
     assert response.status_code == 415
     assert response.headers["content-type"].startswith("application/problem+json")
     assert "JPEG" in response.json()["detail"]
-    small, _ = await start_intake(infra, databases, tmp_path / "small", photo_max_bytes=20_000)
-    try:
+    async with running_intake(infra, databases, tmp_path / "small", photo_max_bytes=20_000) as small:
         token = await _token(small)
         big = await _upload(small, camera_photo(_seed(), taken_at=datetime.now(UTC)), token=token)
         assert big.status_code == 413
         # The refused upload did not burn the token.
         ok = await _upload(small, resized_recompressed(camera_photo(_seed(), taken_at=None), scale=0.2), token=token)
         assert ok.status_code == 201, ok.text
-    finally:
-        await small.client.aclose()
-        await small.pool.close()
 
 
 async def test_capture_tokens_are_single_use_and_must_be_genuine(intake):
@@ -117,14 +114,14 @@ async def test_capture_tokens_are_single_use_and_must_be_genuine(intake):
 
 
 async def test_expired_capture_token_is_refused(intake):
-    from sigap_intake import capture
+    from sigap_intake.capture import tokens as capture
 
     now = datetime.now(UTC)
     session = capture.CaptureSession(
         id=uuid.uuid4(), started_at=now - timedelta(minutes=10), expires_at=now - timedelta(minutes=5)
     )
     async with intake.pool.acquire() as conn:
-        from sigap_intake import repository
+        from sigap_intake.capture import repository
 
         await repository.insert_capture_session(conn=conn, session=session)
     token = intake.context.capture_tokens.issue(session)
@@ -168,7 +165,7 @@ async def test_reused_photo_is_found_even_resized_recompressed_or_cropped_and_li
 
 
 async def test_lookup_uses_the_band_indexes_not_a_scan(intake):
-    from sigap_intake import repository
+    from sigap_intake.photos import repository
 
     async with intake.pool.acquire() as conn:
         # Enough rows that a scan would be the planner's choice if the indexes could not serve.
@@ -179,7 +176,7 @@ async def test_lookup_uses_the_band_indexes_not_a_scan(intake):
         )
         await conn.execute("ANALYZE photo_hashes")
         phash = 0x1234_5678_9ABC_DEF0
-        probes = [photo_checks.band_neighbours(b, 2) for b in photo_checks.bands(phash)]
+        probes = [reuse.band_neighbours(b, 2) for b in reuse.bands(phash)]
         rows = await conn.fetch(
             "EXPLAIN " + repository._SIMILAR,  # noqa: SLF001 - the real query
             *probes, phash, 10, 10,
@@ -228,11 +225,10 @@ async def test_photo_far_from_the_reported_location_is_flagged_at_submission(int
 
 
 async def test_rejected_photo_blocks_the_complaint_and_policy_is_per_category(infra, databases, tmp_path):
-    intake, _ = await start_intake(
+    async with running_intake(
         infra, databases, tmp_path / "p",
         photo_reject_reasons={"*": ["reused_photo"], "banjir": ["old_photo", "reused_photo"]},
-    )
-    try:
+    ) as intake:
         old = (await _upload(intake, camera_photo(_seed(), taken_at=datetime.now(UTC) - timedelta(days=9)))).json()
         refused = await intake.client.post("/v1/complaints", json=_complaint([old["id"]], category="banjir"))
         assert refused.status_code == 422
@@ -242,23 +238,16 @@ async def test_rejected_photo_blocks_the_complaint_and_policy_is_per_category(in
         accepted = await intake.client.post("/v1/complaints", json=_complaint([old["id"]], category="jalan_rusak"))
         assert accepted.status_code == 201
         assert accepted.json()["photo_verdict"] == "suspicious"
-    finally:
-        await intake.client.aclose()
-        await intake.pool.close()
 
 
 async def test_minimum_photo_count_is_a_setting(infra, databases, tmp_path):
-    intake, _ = await start_intake(infra, databases, tmp_path / "p", min_photos=1)
-    try:
+    async with running_intake(infra, databases, tmp_path / "p", min_photos=1) as intake:
         response = await intake.client.post("/v1/complaints", json=_complaint([]))
         assert response.status_code == 422 and response.json()["errors"][0]["field"] == "photos"
         photo = (await _upload(intake, camera_photo(_seed(), taken_at=datetime.now(UTC)))).json()
         assert (await intake.client.post("/v1/complaints", json=_complaint([photo["id"]]))).status_code == 201
         six = [str(uuid.uuid4()) for _ in range(6)]
         assert (await intake.client.post("/v1/complaints", json=_complaint(six))).status_code == 422
-    finally:
-        await intake.client.aclose()
-        await intake.pool.close()
 
 
 async def test_content_credentials_are_verified_and_recorded(intake):

@@ -12,10 +12,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from PIL import Image
 
-from sigap_intake import handlers, photo_checks
+from sigap_intake.events import handlers
+from sigap_intake.photos import checks as photo_checks
 from sigap_intake.settings import DEVELOPMENT_INTERNAL_TOKEN
 from sigap_shared.events import ComplaintStatusChanged, Envelope
-from tests.integration.intake.conftest import start_intake, with_internal_api
+from tests.integration.intake.conftest import running_intake
 from tests.unit.intake.images import c2pa_signed, camera_photo, camera_photo_with_everything, jpeg_metadata_markers
 
 pytestmark = pytest.mark.integration
@@ -26,11 +27,8 @@ AUTH = {"Authorization": f"Bearer {DEVELOPMENT_INTERNAL_TOKEN}"}
 
 @pytest.fixture
 async def intake(infra, databases, tmp_path):
-    under_test, app = await start_intake(infra, databases, tmp_path / "photos")
-    with_internal_api(app)
-    yield under_test
-    await under_test.client.aclose()
-    await under_test.pool.close()
+    async with running_intake(infra, databases, tmp_path / "photos") as under_test:
+        yield under_test
 
 
 def _seed() -> int:
@@ -76,7 +74,7 @@ async def _status(intake, receipt: dict, status: str, *, after_photo_ids=(), min
         changed_at=datetime.now(UTC) - timedelta(minutes=minutes_ago),
     )
     async with intake.pool.acquire() as conn, conn.transaction():
-        await handlers.on_status_changed(conn=conn, envelope=Envelope(source="sigap/status", data=changed))
+        await handlers.on_status_changes(conn=conn, envelopes=[Envelope(source="sigap/status", data=changed)])
 
 
 async def test_public_evidence_is_served_without_any_metadata_while_the_original_keeps_it(intake):

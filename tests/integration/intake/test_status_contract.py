@@ -12,7 +12,7 @@ import pytest
 import structlog
 
 from sigap_intake.settings import DEVELOPMENT_INTERNAL_TOKEN
-from tests.integration.intake.conftest import start_intake, with_internal_api
+from tests.integration.intake.conftest import running_intake
 from tests.unit.intake.images import camera_photo
 
 pytestmark = pytest.mark.integration
@@ -28,11 +28,8 @@ REPORTER = {"name": "Ratna Kusumawati", "phone": "0813-9876-5432", "email": "rat
 
 @pytest.fixture
 async def intake(infra, databases, tmp_path):
-    under_test, app = await start_intake(infra, databases, tmp_path / "photos")
-    with_internal_api(app)
-    yield under_test
-    await under_test.client.aclose()
-    await under_test.pool.close()
+    async with running_intake(infra, databases, tmp_path / "photos") as under_test:
+        yield under_test
 
 
 def _seed() -> int:

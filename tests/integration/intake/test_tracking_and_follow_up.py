@@ -9,9 +9,9 @@ from datetime import UTC, datetime, timedelta
 import orjson
 import pytest
 
-from sigap_intake import handlers
+from sigap_intake.events import handlers
 from sigap_shared.events import ComplaintRouted, ComplaintStatusChanged, Envelope, decode, headers_from_json
-from tests.integration.intake.conftest import start_intake
+from tests.integration.intake.conftest import running_intake
 
 pytestmark = pytest.mark.integration
 
@@ -37,8 +37,8 @@ async def _submit(intake, privacy: str = "publik") -> dict:
 async def _deliver(intake, payload) -> None:
     async with intake.pool.acquire() as conn, conn.transaction():
         envelope = Envelope(source="sigap/test", data=payload)
-        handler = handlers.on_complaint_routed if isinstance(payload, ComplaintRouted) else handlers.on_status_changed
-        await handler(conn=conn, envelope=envelope)
+        handle = handlers.on_complaints_routed if isinstance(payload, ComplaintRouted) else handlers.on_status_changes
+        await handle(conn=conn, envelopes=[envelope])
 
 
 async def _finish(intake, receipt: dict, *, at: datetime | None = None) -> None:
@@ -175,8 +175,7 @@ async def test_reopen_within_the_window_only(intake):
 
 
 async def test_rate_limit_answers_429_with_retry_after(infra, databases, tmp_path):
-    intake, _ = await start_intake(infra, databases, tmp_path / "p", rate_limit_per_minute=6, rate_limit_burst=3)
-    try:
+    async with running_intake(infra, databases, tmp_path / "p", rate_limit_per_minute=6, rate_limit_burst=3) as intake:
         device = {"X-Device-Id": str(uuid.uuid4())}
         statuses = [
             (await intake.client.post("/v1/complaints", json=_complaint(), headers=device)).status_code
@@ -190,6 +189,3 @@ async def test_rate_limit_answers_429_with_retry_after(infra, databases, tmp_pat
         other_device = await intake.client.post("/v1/complaints", json=_complaint(), headers={"X-Device-Id": "other"})
         assert other_device.status_code == 201
         assert await intake.pool.fetchval("SELECT count(*) FROM complaints") == 4
-    finally:
-        await intake.client.aclose()
-        await intake.pool.close()

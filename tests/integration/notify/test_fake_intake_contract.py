@@ -16,7 +16,7 @@ import pytest
 from sigap_intake.settings import DEVELOPMENT_INTERNAL_TOKEN
 from sigap_notify.contacts import ContactLookupUnavailable, IntakeContactResolver
 from sigap_notify.intake_client import FollowUpRejected, IntakeClient, IntakeUnavailable
-from tests.integration.intake.conftest import start_intake, with_internal_api
+from tests.integration.intake.conftest import running_intake
 from tests.integration.notify.support import FakeIntake, serve_asgi
 
 pytestmark = pytest.mark.integration
@@ -37,9 +37,7 @@ class IntakeUnderContract:
 
 
 async def _real(infra, databases, tmp_path) -> AsyncIterator[IntakeUnderContract]:
-    intake, app = await start_intake(infra, databases, tmp_path / "photos")
-    with_internal_api(app)
-    try:
+    async with running_intake(infra, databases, tmp_path / "photos") as intake:
         response = await intake.client.post(
             "/v1/complaints",
             json={
@@ -52,7 +50,7 @@ async def _real(infra, databases, tmp_path) -> AsyncIterator[IntakeUnderContract
         assert response.status_code == 201, response.text
         receipt = response.json()
         payload = await intake.pool.fetchval("SELECT payload FROM outbox ORDER BY id DESC LIMIT 1")
-        async with serve_asgi(app) as url:
+        async with serve_asgi(intake.app) as url:
             yield IntakeUnderContract(
                 url=url,
                 token=DEVELOPMENT_INTERNAL_TOKEN,
@@ -61,9 +59,6 @@ async def _real(infra, databases, tmp_path) -> AsyncIterator[IntakeUnderContract
                 follow_up_token=receipt["follow_up_token"],
                 complaint_id=receipt["id"],
             )
-    finally:
-        await intake.client.aclose()
-        await intake.pool.close()
 
 
 async def _fake() -> AsyncIterator[IntakeUnderContract]:

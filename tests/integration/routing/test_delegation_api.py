@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from sigap_routing.handlers import complaint_submitted_handler
+from sigap_routing.events.handlers import complaint_submitted_handler
 from sigap_shared.events import decode, headers_from_json
 from tests.support.factories import submitted_envelope
 

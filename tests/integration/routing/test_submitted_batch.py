@@ -9,7 +9,7 @@ import uuid
 
 import pytest
 
-from sigap_routing.handlers import complaint_submitted_handler
+from sigap_routing.events.handlers import complaint_submitted_handler
 from sigap_shared.consumer import DeadLetterPublisher, EventConsumer
 from sigap_shared.events import (
     ComplaintRouted,

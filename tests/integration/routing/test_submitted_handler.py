@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from sigap_routing.handlers import complaint_submitted_handler
+from sigap_routing.events.handlers import complaint_submitted_handler
 from sigap_shared.events import ComplaintRouted, decode, headers_from_json
 from tests.support.factories import submitted_envelope
 

@@ -12,13 +12,12 @@ from datetime import UTC, datetime
 import pytest
 from pydantic import SecretStr
 
-from sigap_intake import complaint_photos
 from sigap_intake.settings import DEVELOPMENT_INTERNAL_TOKEN
 from sigap_shared.events import ComplaintRouted, ComplaintSubmitted, Envelope, decode, headers_from_json
 from sigap_status.events import handlers
 from sigap_status.context import intake_client
 from sigap_status.sla.rules import SlaPolicy
-from tests.integration.intake.conftest import IntakeUnderTest, start_intake, with_internal_api
+from tests.integration.intake.conftest import IntakeUnderTest, running_intake
 from tests.integration.notify.support import serve_asgi
 from tests.unit.intake.images import camera_photo, jpeg, scene
 
@@ -82,15 +81,8 @@ def photo_without_exif() -> bytes:
 
 @pytest.fixture
 async def live_intake(infra, databases, tmp_path) -> AsyncIterator[LiveIntake]:
-    """A real intake serving the internal routes status calls (after-photos, identities, photos)."""
-    intake, app = await start_intake(infra, databases, tmp_path / "intake-photos")
-    with_internal_api(app).include_router(complaint_photos.router)
-    try:
-        async with serve_asgi(app) as url:
-            yield LiveIntake(intake=intake, url=url)
-    finally:
-        await intake.client.aclose()
-        await intake.pool.close()
+    async with running_intake(infra, databases, tmp_path / "intake-photos") as intake, serve_asgi(intake.app) as url:
+        yield LiveIntake(intake=intake, url=url)
 
 
 @contextlib.asynccontextmanager

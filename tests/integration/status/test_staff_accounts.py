@@ -10,21 +10,20 @@ import contextlib
 import dataclasses
 from collections.abc import AsyncIterator
 
-import asyncpg
 import httpx
 import pytest
 
 from sigap_notify.bootstrap import SPEC, create_app
 from sigap_routing.bootstrap import build_spec
+from sigap_routing.bootstrap import create_app as create_routing_app
 from sigap_routing.settings import RoutingSettings
 from sigap_shared.auth import AuthError, StaffPrincipal, issue_access_token
-from sigap_shared.db import apply_migrations, package_migrations, shared_migrations
-from sigap_shared.runtime import Runtime, create_service_app
 from sigap_shared.staff_directory import StatusStaffDirectory
 from sigap_status.staff_accounts import queries as account_queries
 from tests.integration.notify.conftest import notify_settings
 from tests.integration.notify.support import serve_asgi
-from tests.support.infra import free_port
+from tests.support.apps import app_client
+from tests.support.infra import free_port, random_name
 from tests.support.kafka import eventually
 
 pytestmark = pytest.mark.integration
@@ -50,21 +49,14 @@ def _forged(api, username: str, role: str, department: str | None = None) -> dic
 
 @contextlib.asynccontextmanager
 async def routing_app(infra, databases, settings: RoutingSettings) -> AsyncIterator[httpx.AsyncClient]:
-    """Routing's app as its entrypoint builds it, on a fresh database (lifespan left out: the
-    consumers are not needed here)."""
+    """Routing's app as its entrypoint builds it, on a fresh database (its consumer left out:
+    not needed here)."""
     name = await databases.create("sigap_test_routing_staff")
-    pool = await asyncpg.create_pool(**infra.pg_kwargs(name), min_size=1, max_size=4)
-    await apply_migrations(pool, [shared_migrations(), package_migrations("sigap_routing")])
-    app = create_service_app(settings.model_copy(update={"pg_database": name}), build_spec(settings))
-    app.state.runtime = Runtime(settings=settings, pool=pool)
-    try:
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://routing.test") as client:
-            yield client
-    finally:
-        directory = getattr(app.state, "staff_directory", None)
-        if directory is not None:
-            await directory.close()
-        await pool.close()
+    isolated = infra.settings_kwargs(database=name, group_prefix=random_name("routing"))
+    settings = RoutingSettings(**settings.model_dump(exclude_unset=True) | isolated)
+    app = create_routing_app(settings, dataclasses.replace(build_spec(settings), consumers=()))
+    async with app_client(app, base_url="http://routing.test") as client:
+        yield client
 
 
 async def test_routing_refuses_deactivated_changed_and_unknown_accounts(status_api, infra, databases):

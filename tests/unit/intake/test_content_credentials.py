@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sigap_intake import content_credentials, photo_checks
+from sigap_intake.photos import checks as photo_checks, content_credentials
 from tests.unit.intake.images import WIB, c2pa_signed, camera_photo, tampered
 
 NOW = datetime.now(UTC)

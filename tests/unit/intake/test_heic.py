@@ -10,7 +10,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from PIL import Image
 
-from sigap_intake import photo_checks as checks
+from sigap_intake.photos import reuse
+from sigap_intake.photos import checks
 from sigap_intake.errors import problem_for
 from tests.unit.intake.images import (
     WIB,
@@ -69,8 +70,8 @@ def test_a_heic_copy_of_an_earlier_jpeg_hashes_close_and_another_scene_far():
     earlier = _facts(camera_photo(16, taken_at=NOW))
     as_heic = _facts(heic(Image.open(io.BytesIO(camera_photo(16, taken_at=NOW))).resize((800, 600)), quality=50))
     other = _facts(camera_heic(17, taken_at=NOW))
-    assert checks.hamming(earlier.phash, as_heic.phash) <= 6
-    assert checks.hamming(earlier.phash, other.phash) > 16
+    assert reuse.hamming(earlier.phash, as_heic.phash) <= 6
+    assert reuse.hamming(earlier.phash, other.phash) > 16
 
 
 def test_a_heic_public_copy_is_an_upright_jpeg_without_metadata():

@@ -9,7 +9,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from sigap_intake import photo_checks as checks
+from sigap_intake.photos import reuse
+from sigap_intake.photos import checks
 from sigap_intake.errors import problem_for
 from tests.unit.intake.images import (
     WIB,
@@ -141,10 +142,10 @@ def test_screenshots_are_flagged():
 def test_resized_recompressed_and_lightly_cropped_copies_hash_close_other_scenes_far():
     original = camera_photo(8, taken_at=NOW)
     base = _facts(original).phash
-    assert checks.hamming(base, _facts(resized_recompressed(original)).phash) <= 4
-    assert checks.hamming(base, _facts(cropped(original, fraction=0.03)).phash) <= 10
+    assert reuse.hamming(base, _facts(resized_recompressed(original)).phash) <= 4
+    assert reuse.hamming(base, _facts(cropped(original, fraction=0.03)).phash) <= 10
     for seed in range(20, 30):
-        assert checks.hamming(base, _facts(jpeg(scene(seed))).phash) > 10
+        assert reuse.hamming(base, _facts(jpeg(scene(seed))).phash) > 10
 
 
 def test_gps_far_from_the_reported_location():
@@ -156,7 +157,7 @@ def test_gps_far_from_the_reported_location():
 
 
 def test_policy_decides_reject_or_flag_per_category():
-    reused = checks.reuse_reasons([checks.SimilarPhoto(photo_id=uuid.uuid4(), complaint_id=None, distance=2)])
+    reused = reuse.reuse_reasons([reuse.SimilarPhoto(photo_id=uuid.uuid4(), complaint_id=None, distance=2)])
     old = [checks.Reason("old_photo", "lama", "old")]
     policy = {"*": ["reused_photo"], "banjir": ["reused_photo", "old_photo"], "lampu_jalan": []}
     assert checks.verdict(reused, category=None, reject_reasons=policy) == "rejected"
@@ -170,10 +171,10 @@ def test_reuse_reasons_skip_photos_of_the_same_report():
     mine, theirs = uuid.uuid4(), uuid.uuid4()
     complaint = uuid.uuid4()
     similar = [
-        checks.SimilarPhoto(photo_id=mine, complaint_id=None, distance=3),
-        checks.SimilarPhoto(photo_id=theirs, complaint_id=complaint, distance=1),
+        reuse.SimilarPhoto(photo_id=mine, complaint_id=None, distance=3),
+        reuse.SimilarPhoto(photo_id=theirs, complaint_id=complaint, distance=1),
     ]
-    reasons = checks.reuse_reasons(similar, ignore=[mine])
+    reasons = reuse.reuse_reasons(similar, ignore=[mine])
     assert [r.details["earlier_photo_id"] for r in reasons] == [str(theirs)]
     assert reasons[0].details["earlier_complaint_id"] == str(complaint)
 
@@ -181,21 +182,21 @@ def test_reuse_reasons_skip_photos_of_the_same_report():
 def test_band_probes_find_every_hash_within_the_distance():
     rnd = random.Random(42)
     for max_distance in (3, 7, 10, 11):
-        radius = checks.probe_radius(max_distance)
+        radius = reuse.probe_radius(max_distance)
         for _ in range(200):
             stored = rnd.getrandbits(64)
             flipped = rnd.sample(range(64), rnd.randint(0, max_distance))
             query = stored
             for bit in flipped:
                 query ^= 1 << bit
-            probes = [set(checks.band_neighbours(band, radius)) for band in checks.bands(query)]
-            assert any(band in probe for band, probe in zip(checks.bands(stored), probes, strict=True))
-    assert len(checks.band_neighbours(0xABCD, 2)) == 1 + 16 + 120
+            probes = [set(reuse.band_neighbours(band, radius)) for band in reuse.bands(query)]
+            assert any(band in probe for band, probe in zip(reuse.bands(stored), probes, strict=True))
+    assert len(reuse.band_neighbours(0xABCD, 2)) == 1 + 16 + 120
 
 
 def test_signed_storage_keeps_the_bit_pattern():
     for value in (0, 1, (1 << 63) - 1, 1 << 63, (1 << 64) - 1):
-        signed = checks.to_signed(value)
+        signed = reuse.to_signed(value)
         assert -(1 << 63) <= signed < (1 << 63)
         assert signed & 0xFFFFFFFFFFFFFFFF == value
 
@@ -209,13 +210,13 @@ def test_every_refusal_of_the_photo_capture_and_follow_up_rules_has_a_problem_in
 
     package = Path(sigap_intake.__file__).parent
     raised = set()
-    for module in ("photo_checks.py", "capture.py", "follow_up.py"):
-        for node in ast.walk(ast.parse((package / module).read_text())):
-            if isinstance(node, ast.Call) and getattr(node.func, "id", None) in {
-                "PhotoError",
-                "CaptureTokenError",
-                "FollowUpError",
-            }:
+    for module in package.rglob("*.py"):
+        for node in ast.walk(ast.parse(module.read_text())):
+            if not (isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant)):
+                continue
+            named = getattr(node.func, "id", None) in {"DomainError", "PhotoError", "CaptureTokenError", "FollowUpError"}
+            via_super = getattr(node.func, "attr", None) == "__init__" and isinstance(node.func.value, ast.Call)
+            if named or via_super:
                 raised.add(node.args[0].value)
-    assert len(raised) >= 13
+    assert len(raised) >= 16
     assert raised <= PROBLEMS.keys()

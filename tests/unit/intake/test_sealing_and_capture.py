@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from sigap_intake import capture
+from sigap_intake.capture import tokens as capture
 from sigap_intake.sealing import SealError, Sealer
 from sigap_intake.settings import DEVELOPMENT_IDENTITY_KEY, IntakeSettings
 

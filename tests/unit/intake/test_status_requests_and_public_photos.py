@@ -10,7 +10,8 @@ from datetime import UTC, datetime
 
 from PIL import Image
 
-from sigap_intake import domain, photo_checks
+from sigap_intake import domain
+from sigap_intake.photos import checks as photo_checks
 from tests.unit.intake.images import (
     DEPOK_EXAMPLE,
     camera_photo_with_everything,

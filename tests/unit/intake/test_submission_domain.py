@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 
 from sigap_intake import domain
-from sigap_intake.photo_checks import Reason
+from sigap_intake.photos.checks import Reason
 from sigap_shared.events import GeoPoint, encode
 
 NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)

@@ -9,9 +9,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from sigap_intake import photo_checks as checks
-from sigap_intake.capture import VideoTrack
-from sigap_intake.web_capture import frame_fits_track, screen_shaped, web_capture_reasons
+from sigap_intake.photos import checks
+from sigap_intake.capture.tokens import VideoTrack
+from sigap_intake.capture.web import frame_fits_track, screen_shaped, web_capture_reasons
 from tests.unit.intake.images import WIB, camera_photo, heic, jpeg, png, scene
 
 NOW = datetime.now(UTC)

@@ -7,7 +7,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from sigap_routing.delegation import Assignment, DelegationError, add_support, remove_support, transfer
+from sigap_routing.delegation.rules import Assignment, add_support, remove_support, transfer
+from sigap_routing.errors import problem_for
+from sigap_shared.errors import DomainError
 from sigap_shared.auth import StaffPrincipal
 
 NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
@@ -51,7 +53,7 @@ def test_the_kind_of_transfer_follows_who_moves_it_from_where(lead, actor, kind)
     ],
 )
 def test_transfers_that_are_not_allowed(lead, actor, to, status):
-    with pytest.raises(DelegationError) as caught:
+    with pytest.raises(DomainError) as caught:
         transfer(
             _assignment(lead),
             to_department=to,
@@ -61,7 +63,7 @@ def test_transfers_that_are_not_allowed(lead, actor, to, status):
             known_departments=KNOWN,
             now=NOW,
         )
-    assert caught.value.status == status
+    assert problem_for(caught.value).status == status
 
 
 def test_transferring_to_a_supporter_makes_it_lead_only():
@@ -88,15 +90,34 @@ def test_joint_handling_rules():
         ("DPUPR", CITY, 409),
         ("PDAM", _admin("DLHK"), 403),
     ]:
-        with pytest.raises(DelegationError) as caught:
+        with pytest.raises(DomainError) as caught:
             add_support(assignment, department=department, reason="r", actor=actor, known_departments=KNOWN, now=NOW)
-        assert caught.value.status == status
-    with pytest.raises(DelegationError) as caught:
+        assert problem_for(caught.value).status == status
+    with pytest.raises(DomainError) as caught:
         add_support(_assignment("TRIAGE"), department="DLHK", reason="r", actor=CITY, known_departments=KNOWN, now=NOW)
-    assert caught.value.status == 409
+    assert problem_for(caught.value).status == 409
     assert (
         remove_support(assignment, department="DLHK", reason="r", actor=_admin("DLHK"), now=NOW).supporting_departments
         == ()
     )
-    with pytest.raises(DelegationError):
+    with pytest.raises(DomainError):
         remove_support(assignment, department="DLHK", reason="r", actor=_admin("PDAM"), now=NOW)
+
+
+def test_every_refusal_in_routing_has_a_problem_in_routings_table() -> None:
+    import ast
+    from pathlib import Path
+
+    import sigap_routing
+    from sigap_routing.errors import PROBLEMS
+
+    raised = {
+        node.args[0].value
+        for module in Path(sigap_routing.__file__).parent.rglob("*.py")
+        for node in ast.walk(ast.parse(module.read_text()))
+        if isinstance(node, ast.Call)
+        and getattr(node.func, "id", None) == "DomainError"
+        and isinstance(node.args[0], ast.Constant)
+    }
+    assert len(raised) >= 8
+    assert raised <= PROBLEMS.keys()

@@ -4,11 +4,13 @@ that its pages are for field officers only, without the other services."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from uuid import uuid4
 
 from fastapi.testclient import TestClient
 
 from sigap_web.bootstrap import create_app
 from sigap_web.i18n import Catalogues
+from sigap_web.officer.api import TaskChange, already_applied
 from sigap_web.officer.pages import distance_text, heading, maps_links, sla_text
 from sigap_web.settings import WebSettings
 from sigap_web.staff.auth import HOME
@@ -66,3 +68,38 @@ def test_officers_land_on_their_tasks_and_the_pages_need_a_login() -> None:
     for path in ("/tugas", "/tugas/daftar?lat=-6.39&lon=106.82", "/tugas/7b7d1c1e-2a43-4c5e-9a55-1d6f0a3e9f10"):
         response = client.get(path, follow_redirects=False, headers={"accept": "text/html"})
         assert response.status_code == 303 and response.headers["location"].startswith("/masuk?next=/tugas")
+
+
+def test_a_refused_retry_counts_as_done_only_when_the_task_shows_exactly_that_change() -> None:
+    photo, other = uuid4(), uuid4()
+    finish = TaskChange(to="selesai", expected_version=4, resolution_note="Lampu diganti.", after_photo_ids=[photo])
+    assert already_applied({"status": "selesai", "after_photo_ids": [str(photo)]}, finish)
+    # Someone else's finish (another photo), or not finished: a real conflict.
+    assert not already_applied({"status": "selesai", "after_photo_ids": [str(other)]}, finish)
+    assert not already_applied({"status": "selesai", "after_photo_ids": [str(photo), str(other)]}, finish)
+    assert not already_applied({"status": "dalam_proses", "after_photo_ids": []}, finish)
+    start = TaskChange(to="dalam_proses", expected_version=3)
+    assert already_applied({"status": "dalam_proses", "after_photo_ids": []}, start)
+    assert not already_applied({"status": "terverifikasi", "after_photo_ids": []}, start)
+    assert not already_applied({"status": "selesai", "after_photo_ids": [str(photo)]}, start)
+
+
+def test_the_queue_api_answers_a_script_with_problems_never_a_login_page() -> None:
+    settings = WebSettings(
+        web_intake_url="http://127.0.0.1:9", web_routing_url="http://127.0.0.1:9",
+        web_status_url="http://127.0.0.1:9", web_notify_url="http://127.0.0.1:9",
+    )
+    origin = "https://127.0.0.1:8080"
+    client = TestClient(create_app(settings), base_url=origin)
+    token = client.get("/api/csrf").json()["csrf_token"]
+    path = f"/api/tugas/{uuid4()}/transitions"
+    headers = {"X-CSRF-Token": token, "Origin": origin, "Idempotency-Key": str(uuid4())}
+    # No session: 401 problem+json, so the device keeps the change for after the next login.
+    response = client.post(path, json={"to": "dalam_proses", "expected_version": 1}, headers=headers,
+                           follow_redirects=False)
+    assert response.status_code == 401 and response.headers["content-type"].startswith("application/problem+json")
+    assert "Masuk lagi" in response.json()["detail"]
+    # No CSRF token: refused before anything else.
+    refused = client.post(path, json={"to": "dalam_proses", "expected_version": 1},
+                          headers={"Origin": origin}, follow_redirects=False)
+    assert refused.status_code == 403

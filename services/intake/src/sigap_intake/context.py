@@ -1,25 +1,31 @@
-"""What intake's routes need besides a connection, built once per process from the settings:
-the sealer for data at rest, the capture-token signer, the photo store and the photo policy."""
+"""What intake's routes need, built once per process in the lifespan from the settings: the
+pool, the sealer for data at rest, the capture-token signer, the photo store, the photo policy
+and the rate limiters."""
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated
 
+import asyncpg
 from fastapi import Depends, Request
 
-from sigap_intake.capture import CaptureTokens
-from sigap_intake.photo_checks import PhotoPolicy, parse_offset
+from sigap_intake.capture.tokens import CaptureTokens
+from sigap_intake.photos.checks import PhotoPolicy, parse_offset
+from sigap_intake.photos.storage import PhotoStore, photo_store_from_settings
 from sigap_intake.rate_limit import RateLimiter
 from sigap_intake.sealing import Sealer
 from sigap_intake.settings import IntakeSettings
-from sigap_intake.storage import PhotoStore, photo_store_from_settings
+from sigap_shared.runtime import Runtime
 
 
 @dataclass(frozen=True)
 class IntakeContext:
     settings: IntakeSettings
+    pool: asyncpg.Pool
     sealer: Sealer
     capture_tokens: CaptureTokens
     photo_store: PhotoStore
@@ -30,9 +36,10 @@ class IntakeContext:
     verify_limiter: RateLimiter
 
     @classmethod
-    def from_settings(cls, settings: IntakeSettings) -> "IntakeContext":
+    def from_settings(cls, settings: IntakeSettings, *, pool: asyncpg.Pool) -> "IntakeContext":
         return cls(
             settings=settings,
+            pool=pool,
             sealer=Sealer(settings.identity_key_bytes),
             capture_tokens=CaptureTokens(secret=settings.jwt_secret.get_secret_value().encode()),
             photo_store=photo_store_from_settings(settings),
@@ -64,12 +71,14 @@ def policy_from_settings(settings: IntakeSettings) -> PhotoPolicy:
     )
 
 
+@contextlib.asynccontextmanager
+async def open_context(settings: IntakeSettings, runtime: Runtime) -> AsyncIterator[IntakeContext]:
+    """`ServiceSpec.context` of intake: run in the lifespan once the runtime's pool exists."""
+    yield IntakeContext.from_settings(settings, pool=runtime.pool)
+
+
 async def get_context(request: Request) -> IntakeContext:
-    context = getattr(request.app.state, "intake", None)
-    if context is None:
-        context = IntakeContext.from_settings(request.app.state.settings)
-        request.app.state.intake = context
-    return context
+    return request.app.state.context
 
 
 Context = Annotated[IntakeContext, Depends(get_context)]

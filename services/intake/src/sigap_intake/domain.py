@@ -10,8 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
-from sigap_intake.photo_checks import VERDICT_RANK, Reason, Verdict
-
+from sigap_intake.photos.checks import VERDICT_RANK, Reason, Verdict
 from sigap_shared.errors import DomainError, Text
 from sigap_shared.events import (
     ComplaintKind,
@@ -277,8 +276,20 @@ class RetryKey:
         return f"{self.scope}\x00{self.key}".encode()
 
 
-class RetryKeyReused(Exception):
+class RetryKeyReused(DomainError):
     """The key was first used for a different request; its result cannot answer this one."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "idempotency-key-reused",
+            Text(
+                "Kunci Idempotency-Key ini sudah dipakai untuk permintaan lain dengan isi berbeda. "
+                "Gunakan kunci baru untuk setiap permintaan baru; pakai ulang kunci hanya untuk mengulang "
+                "permintaan yang sama persis.",
+                "This Idempotency-Key was already used for a different request. Use a new key for each "
+                "new request; reuse a key only to retry the very same request.",
+            ),
+        )
 
 
 # -- what status asks of intake (services/status/INTAKE_CONTRACT.md) ----------------------
@@ -349,8 +360,17 @@ class RevealedIdentity:
 # -- photos shown to the public -----------------------------------------------------------
 
 
-class PhotoNotPublic(Exception):
+class PhotoNotPublic(DomainError):
     """Unknown, or not for public eyes: both answer the same, so ids cannot be probed."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "photo-not-found",
+            Text(
+                "Foto ini tidak ada atau tidak ditampilkan untuk umum.",
+                "This photo does not exist or is not shown publicly.",
+            ),
+        )
 
 
 def photo_is_public(

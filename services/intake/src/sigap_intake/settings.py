@@ -40,6 +40,8 @@ class IntakeSettings(ServiceSettings):
 
     # AES-256-GCM key (base64) encrypting reporter identities and stored retry responses.
     identity_key: SecretStr = SecretStr(DEVELOPMENT_IDENTITY_KEY)
+    """intake: AES-256-GCM key, base64 of 32 bytes, sealing reporter identities and stored retry responses
+    (required in production)"""
 
     # Bearer token other Sigap services present on /internal/v1 (e.g. notify resolving contacts).
     internal_token: SecretStr = SecretStr(DEVELOPMENT_INTERNAL_TOKEN)
@@ -47,52 +49,83 @@ class IntakeSettings(ServiceSettings):
     # How long an Idempotency-Key answers retries with the first result; older keys start
     # afresh and housekeeping purges them (every 10 minutes).
     idempotency_ttl_s: int = Field(default=24 * 3600, ge=60)
+    """intake: how long an `Idempotency-Key` replays its first answer; older keys are purged by
+    housekeeping"""
 
     # Photos: one to five live photos per complaint. The minimum is a setting so a development
     # run (`make run`), the tests of other services and load benchmarks can post without photos.
     min_photos: int = Field(default=1, ge=0, le=5)
+    """intake: live photos required per complaint (`make run` sets 0 so a plain curl can try it out)"""
     max_photos: int = Field(default=5, ge=1, le=5)
+    """intake: most photos per complaint"""
     photo_max_bytes: int = 10 * 1024 * 1024
+    """intake: largest photo upload"""
     photo_max_pixels: int = 40_000_000
+    """intake: largest photo in pixels (decompression bombs are refused)"""
     # Where photo files are kept: a local folder (photo_dir) or an S3-compatible bucket.
     photo_storage: Literal["local", "s3"] = "local"
+    """intake: where photo files are kept: `local` (`SIGAP_PHOTO_DIR`) or `s3` (`SIGAP_S3_*`)"""
     photo_dir: Path = Path(tempfile.gettempdir()) / "sigap-intake-photos"
+    """intake: the folder of photo files when `SIGAP_PHOTO_STORAGE=local`"""
     s3_endpoint_url: str | None = None  # e.g. "http://minio:9000"; unset: AWS S3 itself
+    """intake: an S3-compatible endpoint (e.g. `http://minio:9000`); unset: AWS S3 itself"""
     s3_bucket: str | None = None
+    """intake: the bucket of photo files (required with `SIGAP_PHOTO_STORAGE=s3`)"""
     s3_region: str = "us-east-1"
+    """intake: the bucket's region"""
     # Unset: boto3's own lookup (environment, instance role, ...).
     s3_access_key_id: SecretStr | None = None
+    """intake: S3 access key; unset (with the secret): boto3's own lookup (environment, instance role)"""
     s3_secret_access_key: SecretStr | None = None
+    """intake: S3 secret key, set together with `SIGAP_S3_ACCESS_KEY_ID`"""
     capture_session_ttl_s: int = 300
+    """intake: the capture window: a live photo must be taken within this many seconds of opening its
+    capture session"""
     # Phone clocks drift: accept capture times this far outside the session window.
     capture_clock_skew_s: int = 120
+    """intake: phone clocks drift: capture times this far outside the capture window are still accepted"""
     # Offset assumed when a photo's EXIF has no OffsetTimeOriginal (Depok is on WIB).
     default_utc_offset: str = "+07:00"
+    """intake: the UTC offset of an EXIF capture time without `OffsetTimeOriginal` (WIB, Depok's)"""
     photo_old_after_s: int = 24 * 3600
+    """intake: a photo whose capture time is older than this is flagged as old"""
     photo_gps_max_distance_m: float = 1000.0
+    """intake: a photo's GPS position farther than this from the complaint's location is flagged"""
     photo_reuse_max_distance: int = Field(default=10, ge=0, le=15)
+    """intake: perceptual-hash distance under which a photo counts as a reuse of an earlier one"""
     # Reasons that reject a photo instead of flagging it, per category ("*" = any category).
     photo_reject_reasons: dict[str, list[str]] = Field(default_factory=lambda: {"*": ["reused_photo"]})
+    """intake: photo-check reasons that reject a photo instead of flagging it, per category (`*`: any),
+    JSON"""
 
     # The reporter may reopen a resolved complaint within this many days.
     reopen_window_days: int = Field(default=7, ge=0)
+    """intake: days after the resolution in which the reporter may reopen a complaint"""
 
     # Per device (X-Device-Id header, else client IP) and per process, on the POST endpoints.
     # 0 turns it off; behind a proxy the client IP is the proxy's unless uvicorn is told to
     # trust X-Forwarded-For (--forwarded-allow-ips).
     rate_limit_per_minute: int = Field(default=0, ge=0)
+    """intake: submissions per device per minute (0: off; compose sets 30); counted per replica"""
     rate_limit_burst: int = Field(default=10, ge=1)
+    """intake: submissions a device may make at once before the per-minute rate applies"""
     rate_limit_ip_factor: int = Field(default=20, ge=1)
+    """intake: one client address may submit this many times a device's rate (devices behind one NAT)"""
 
     # Where the public reaches intake (e.g. "https://sigap.depok.go.id"), for absolute links
     # such as Open311's media_url; unset: the base URL of the request being answered.
     public_base_url: str | None = None
+    """intake: absolute base of public links such as Open311's `media_url` (e.g.
+    `https://sigap.depok.go.id`); unset: the request's own"""
 
     # Open311 GeoReport v2 (/open311/v2): keys that may POST requests (none: posting refused),
     # and the service list offered to Open311 clients (category code -> name, group).
     open311_api_keys: list[SecretStr] = Field(default_factory=list)
+    """intake: API keys that may post Open311 requests (JSON list; none: posting refused)"""
     open311_contact: str = "Diskominfo Kota Depok, sigap@depok.go.id"
+    """intake: the contact Open311 discovery names"""
     open311_services: list[dict[str, str]] = Field(default_factory=lambda: [dict(s) for s in OPEN311_SERVICES])
+    """intake: the categories offered to Open311 clients (JSON list of code, name, group)"""
 
     @model_validator(mode="after")
     def _s3_needs_a_bucket(self) -> "IntakeSettings":

@@ -1,25 +1,42 @@
-"""Composition root of the routing service."""
+"""Composition root of the routing service: one engine per process (the consumer and the API
+decide with the same one), the routers, and the app the service runs."""
 
-from sigap_routing.api import build_router
-from sigap_routing.categories import router as categories
-from sigap_routing.engine import RoutingEngine
-from sigap_routing.geography import Geography
-from sigap_routing.handlers import complaint_submitted_handler
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from sigap_routing.accuracy.router import router as accuracy_router
+from sigap_routing.areas.router import router as areas_router
+from sigap_routing.categories.router import router as categories_router
+from sigap_routing.context import context_factory, engine_from_settings
+from sigap_routing.decisions.router import router as decisions_router
+from sigap_routing.delegation.router import router as delegation_router
+from sigap_routing.errors import install_domain_errors
+from sigap_routing.events.handlers import complaint_submitted_handler
+from sigap_routing.preview.router import router as preview_router
 from sigap_routing.settings import RoutingSettings
+from sigap_routing.taxonomy_admin.router import router as taxonomy_admin_router
 from sigap_shared.events import TOPIC_COMPLAINT_SUBMITTED, ComplaintSubmitted
-from sigap_shared.runtime import ConsumerSpec, ServiceSpec, serve
+from sigap_shared.runtime import ConsumerSpec, ServiceSpec, create_service_app, run_app
+
+ROUTERS = (
+    preview_router,
+    decisions_router,
+    categories_router,
+    areas_router,
+    taxonomy_admin_router,
+    accuracy_router,
+    delegation_router,
+)
 
 
 def build_spec(settings: RoutingSettings) -> ServiceSpec:
-    engine = RoutingEngine(
-        geography=Geography.depok(edge_tolerance_m=settings.edge_tolerance_m),
-        refresh_s=settings.taxonomy_refresh_s,
-    )
+    engine = engine_from_settings(settings)
     return ServiceSpec(
         package="sigap_routing",
         title="Sigap Routing",
         description="Decides which city department handles each complaint.",
-        routers=[build_router(engine), categories.build_router(engine)],
+        routers=ROUTERS,
         consumers=[
             ConsumerSpec(
                 name="submitted",
@@ -27,9 +44,17 @@ def build_spec(settings: RoutingSettings) -> ServiceSpec:
                 handlers={ComplaintSubmitted.event_type: complaint_submitted_handler(engine)},
             )
         ],
+        context=context_factory(engine),  # type: ignore[arg-type]
     )
 
 
+def create_app(settings: RoutingSettings, spec: ServiceSpec | None = None) -> FastAPI:
+    """The app the service runs; `spec` defaults to `build_spec(settings)` (tests may drop its
+    consumers)."""
+    app = create_service_app(settings, spec or build_spec(settings))
+    install_domain_errors(app)
+    return app
+
+
 def main() -> None:
-    settings = RoutingSettings()
-    serve(lambda: settings, build_spec(settings))
+    run_app(RoutingSettings(), create_app)

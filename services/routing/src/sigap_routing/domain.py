@@ -13,7 +13,10 @@ so agreement and amount of evidence both count. Below `min_confidence`, when ano
 scores at least `conflict_ratio` of the best (both configurable in the taxonomy), with no
 evidence at all, for an area-level category without a usable location, or for a location
 outside Kota Depok, the complaint goes to the triage desk instead of a guess. A two-word phrase
-also counts (a little less) with a word or two between its words."""
+also counts (a little less) with a word or two between its words.
+
+Why `decide` is long: it is one pass from the inputs to an explained decision, each step adding
+the reason staff read; split into parts, the reasons would scatter."""
 
 from __future__ import annotations
 

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Annotated
 from datetime import datetime
+from typing import Annotated
 from uuid import UUID
 
 import asyncpg
 import orjson
 
-from sigap_routing.delegation import Assignment
+from sigap_routing.delegation.rules import Assignment
 from sigap_routing.domain import RoutingDecision
 from sigap_shared.db import Rows
 from sigap_shared.events import ComplaintSubmitted, Envelope, ReporterRef

@@ -15,5 +15,7 @@ class RoutingSettings(ServiceSettings):
     # How often each process re-reads the active taxonomy version (the process that stores an
     # edit uses it at once).
     taxonomy_refresh_s: float = 1.0
+    """routing: how often each process re-reads the active taxonomy version"""
     # A point farther than this from every kelurahan outline is outside Kota Depok.
     edge_tolerance_m: float = 60.0
+    """routing: a point farther than this from every kelurahan outline is outside the city"""

@@ -10,7 +10,9 @@ colloquial Jakarta affixes complaints are written in: the suffix "-in" ("dibener
 the nasal prefixes "nge-", "ny-", "ng-", "n-", "m-" ("ngerusak" → "rusak", "nyumbat" → "sumbat",
 "nimpa" → "timpa", "mukul" → "pukul") and "ke-" ("ketutup"); a candidate counts only when it
 reaches a word of Sastrawi's dictionary. Stems are cached per word as written: complaint vocabulary
-repeats a lot, so after warm-up a complaint costs one look-up per word."""
+repeats a lot, so after warm-up a complaint costs one look-up per word.
+
+Why it is over 400 lines: most of it is the table of chat abbreviations and slang."""
 
 from __future__ import annotations
 

@@ -18,35 +18,52 @@ class StatusSettings(ServiceSettings):
     pg_database: str = "sigap_status"
 
     refresh_ttl_s: int = 14 * 24 * 3600
+    """status: how long a staff refresh token (a login) lasts"""
     # Working-day SLAs: defaults per LAPOR! practice, overrides per category as
     # "category:verify_days:finish_days,...", the `holidays` categories of national days off
     # (public holidays and the cuti bersama filed under `government`), and the city's own
     # days off as ISO dates.
     sla_verify_days: int = 3
+    """status: working days to verify a complaint"""
     sla_finish_days: int = 5
+    """status: working days to finish a complaint"""
     sla_category_days: Annotated[dict[str, tuple[int, int]], NoDecode] = {}
+    """status: per-category overrides, `category:verify_days:finish_days` separated by commas (e.g.
+    `banjir:1:2`)"""
     sla_holiday_categories: Annotated[tuple[Literal["public", "government"], ...], NoDecode] = (
         "public",
         "government",
     )
+    """status: national days off from the `holidays` package: `public` holidays and the `government`'s
+    joint leave days (cuti bersama), on which city offices close; separated by commas"""
     sla_extra_days_off: Annotated[tuple[str, ...], NoDecode] = ()
+    """status: the city's own days off, ISO dates separated by commas (e.g. the city's anniversary)"""
     sla_sweep_interval_s: float = 60.0
+    """status: how often overdue complaints are looked for (SLA breaches)"""
     # Open complaints of the same category within this distance are suggested as duplicates.
     duplicate_distance_m: float = 150.0
+    """status: open complaints of the same category within this distance are suggested as duplicates"""
 
     # Intake's internal API (services/status/INTAKE_CONTRACT.md): live after-photos and the
     # audited reveal of confidential identities. Required in production; in development and
     # tests without it, after-photos are accepted unchecked (with a warning) and identities
     # cannot be revealed (503).
     intake_internal_url: str | None = None
+    """status and notify: intake's internal API (after-photo claims, audited identity reveal, reporter
+    contacts); required by status in production (`make run` sets it)"""
     internal_token: SecretStr = SecretStr(DEVELOPMENT_INTERNAL_TOKEN)  # SIGAP_INTERNAL_TOKEN, as intake expects
     intake_timeout_s: float = 5.0
+    """status and notify: timeout of calls to intake's internal API"""
 
     # Failed staff logins: after this many within the window, further attempts for that
     # username (or from that client address) are refused until the window has passed.
     login_max_failures_per_username: int = 5
+    """status: failed logins of one username within `SIGAP_LOGIN_FAILURE_WINDOW_S` before 429 (anyone
+    knowing a username can lock it for the window; an admin may reset the password)"""
     login_max_failures_per_ip: int = 30
+    """status: failed logins from one client address within the window before 429"""
     login_failure_window_s: int = 15 * 60
+    """status: the window of the failed-login limits"""
 
     @model_validator(mode="after")
     def _intake_required_in_production(self) -> "StatusSettings":

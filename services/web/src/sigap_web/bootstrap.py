@@ -28,6 +28,7 @@ from sigap_web.dashboard import complaint as dashboard_complaint
 from sigap_web.dashboard import live as dashboard_live
 from sigap_web.dashboard import queue as dashboard_queue
 from sigap_web.middleware import WebMiddleware
+from sigap_web.officer import api as officer_api
 from sigap_web.officer import pages as officer_pages
 from sigap_web.protection import csrf_protected
 from sigap_web.settings import WebSettings
@@ -91,6 +92,7 @@ def create_app(settings: WebSettings, *, upstreams: Upstreams | None = None) -> 
     app.include_router(staff_auth.router)
     app.include_router(transparency_pages.build_router())
     app.include_router(officer_pages.router)
+    app.include_router(officer_api.router)
     app.include_router(admin_accounts.router)
     app.include_router(admin_settings.router)
     app.include_router(admin_triage.router)

@@ -13,6 +13,7 @@ from fastapi import Depends, Request
 
 from sigap_web.assets import Assets
 from sigap_web.clients import Call, Upstreams
+from sigap_web.flash import Flash, FlashSealer
 from sigap_web.lookups import Boundaries, Departments
 from sigap_web.i18n import Catalogues, Language, Translator
 from sigap_web.security import CsrfGuard
@@ -29,6 +30,7 @@ class WebContext:
     catalogues: Catalogues
     csrf: CsrfGuard
     sealer: SessionSealer
+    flashes: FlashSealer
     assets: Assets
     departments: Departments
     boundaries: Boundaries
@@ -43,6 +45,7 @@ class WebContext:
             catalogues=Catalogues(),
             csrf=CsrfGuard(secret),
             sealer=SessionSealer(secret, max_age_s=settings.web_session_max_age_s),
+            flashes=FlashSealer(secret),
             assets=Assets(static_dir=STATIC_DIR, node_modules=settings.web_node_modules),
             departments=Departments(upstreams.routing),
             boundaries=Boundaries(upstreams.routing),
@@ -59,6 +62,18 @@ class WebState:
     # Set when a route logs in, refreshes or logs out: the middleware writes the cookie.
     session_changed: bool = False
     correlation_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    # The one-time message this request brought (`flash`), whether a page showed it (then the
+    # cookie goes), and the one a form action leaves for the page it redirects to.
+    flash: Flash | None = None
+    flash_cookie: bool = False
+    flash_taken: bool = False
+    flash_out: Flash | None = None
+
+    def take_flash(self) -> Flash | None:
+        """The one-time message, once: a second call (or a second page) gets None."""
+        flash, self.flash = self.flash, None
+        self.flash_taken = self.flash_taken or flash is not None
+        return flash
 
     def set_session(self, session: StaffSession | None) -> None:
         self.session = session

@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sigap_web.context import WebContext, WebState
+from sigap_web.flash import FLASH_COOKIE, FLASH_MAX_AGE_S
 from sigap_web.i18n import LANG_COOKIE, chosen_language
 from sigap_web.security import CSRF_COOKIE, CSRF_COOKIE_MAX_AGE_S, new_csrf_id, security_headers
 from sigap_web.session import SESSION_COOKIE
@@ -55,6 +56,10 @@ class WebMiddleware:
             # A cookie that no longer opens (expired, forged, old key) is removed.
             session_changed=raw_session is not None and session is None,
         )
+        raw_flash = cookies.get(FLASH_COOKIE)
+        if raw_flash:
+            state.flash_cookie = True
+            state.flash = self.context.flashes.open(raw_flash, sid=session.sid if session else "")
         scope.setdefault("state", {})["web"] = state
 
         async def send_with_headers(message: Message) -> None:
@@ -81,6 +86,12 @@ class WebMiddleware:
                         )
                     # Pages behind a login are never kept by the browser's cache.
                     headers["cache-control"] = "no-store"
+                if state.flash_out is not None:
+                    sealed = self.context.flashes.seal(state.flash_out)
+                    headers.append("set-cookie", cookie(FLASH_COOKIE, sealed, max_age=FLASH_MAX_AGE_S))
+                elif state.flash_cookie and (state.flash_taken or state.flash is None):
+                    # Shown once (or no longer valid): gone before the next reload.
+                    headers.append("set-cookie", cookie(FLASH_COOKIE, "", max_age=0))
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

@@ -62,21 +62,39 @@ class StaffSession:
         return f"StaffSession(username={self.username!r}, role={self.role!r}, department={self.department!r})"
 
 
-class SessionSealer:
-    def __init__(self, secret: bytes, *, max_age_s: int) -> None:
-        key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"sigap-web-session").derive(secret)
+class Sealer:
+    """Fernet sealing of a JSON value under a key derived from the web secret for one purpose
+    (`info`), so a value sealed for one cookie never opens as another."""
+
+    def __init__(self, secret: bytes, *, info: bytes, max_age_s: int) -> None:
+        key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(secret)
         self._fernet = Fernet(base64.urlsafe_b64encode(key))
         self.max_age_s = max_age_s
 
-    def seal(self, session: StaffSession) -> str:
-        return self._fernet.encrypt(json.dumps(asdict(session), separators=(",", ":")).encode()).decode()
+    def seal_value(self, value: object) -> str:
+        return self._fernet.encrypt(json.dumps(value, separators=(",", ":")).encode()).decode()
 
-    def open(self, cookie: str | None) -> StaffSession | None:
-        """The session, or None for a missing, forged, tampered or expired cookie."""
+    def open_value(self, cookie: str | None) -> object | None:
+        """The value, or None for a missing, forged, tampered or expired cookie."""
         if not cookie:
             return None
         try:
-            data = json.loads(self._fernet.decrypt(cookie.encode(), ttl=self.max_age_s))
-            return StaffSession(**data)
-        except (InvalidToken, ValueError, TypeError):
+            return json.loads(self._fernet.decrypt(cookie.encode(), ttl=self.max_age_s))
+        except (InvalidToken, ValueError):
+            return None
+
+
+class SessionSealer(Sealer):
+    def __init__(self, secret: bytes, *, max_age_s: int) -> None:
+        super().__init__(secret, info=b"sigap-web-session", max_age_s=max_age_s)
+
+    def seal(self, session: StaffSession) -> str:
+        return self.seal_value(asdict(session))
+
+    def open(self, cookie: str | None) -> StaffSession | None:
+        """The session, or None for a missing, forged, tampered or expired cookie."""
+        data = self.open_value(cookie)
+        try:
+            return StaffSession(**data) if isinstance(data, dict) else None
+        except TypeError:
             return None

@@ -52,9 +52,14 @@ class Templates:
         *,
         status_code: int = 200,
         headers: dict[str, str] | None = None,
+        partial: bool = False,
         **values: Any,
     ) -> HTMLResponse:
+        """A page (with the one-time flash message, if this request brought one and the route
+        did not take it itself), or a fragment (`partial`, or a `_name.html`) that never takes it."""
         state: WebState = request.state.web
+        if not (partial or name.rsplit("/", 1)[-1].startswith("_")):
+            values.setdefault("flash", state.take_flash())
         body = self.env.get_template(name).render(**self.values(request, state), **values)
         return HTMLResponse(
             body,

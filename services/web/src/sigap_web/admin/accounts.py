@@ -2,7 +2,9 @@
 and department, deactivate and reactivate, reset a password. The admin never sees or chooses
 anyone's password: creating or resetting shows a one-time setup code and link, once, which
 the account's owner uses at `/atur-sandi` to choose their own. All of it through status's
-staff-accounts API (services/status/STAFF_ACCOUNTS.md)."""
+staff-accounts API (services/status/STAFF_ACCOUNTS.md). Every action answers 303 to a page
+(Post/Redirect/Get) with its outcome shown once; the setup code travels in the sealed
+one-time flash, so a reload neither shows it again nor makes another."""
 
 from __future__ import annotations
 
@@ -15,13 +17,13 @@ from fastapi.responses import RedirectResponse, Response
 from sigap_web.admin.common import CityAdmin, call, field_errors, form_status, public_origin, render
 from sigap_web.clients import UpstreamRefused
 from sigap_web.context import Context, State, call_for
+from sigap_web.flash import redirect_saying, redirect_with
 
 router = APIRouter(include_in_schema=False)
 
 ROLES = ("dept_admin", "field_officer", "city_admin", "auditor")
 DEPARTMENT_ROLES = ("dept_admin", "field_officer")
 Username = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9._-]{2,63}$")]
-NOTICES = ("deactivated", "reactivated")
 
 
 async def _departments(request: Request, context: Context, staff) -> dict[str, str]:
@@ -97,14 +99,13 @@ async def create_account(
             errors=field_errors(refused),
             status_code=form_status(refused),
         )
-    return render(
+    username = created["account"]["username"]
+    return redirect_saying(
         request,
-        "admin/setup_code.html",
-        status_code=201,
-        account=created["account"],
-        setup=created["setup"],
-        created=True,
-        request_origin=public_origin(request),
+        f"/admin/akun/{quote(username)}/kode",
+        "admin.setup.created_title",
+        username=username,
+        data={"setup": created["setup"], "created": True},
     )
 
 
@@ -114,79 +115,76 @@ async def account_page(
     context: Context,
     staff: CityAdmin,
     username: Username,
-    ok: Annotated[str | None, Query(max_length=32)] = None,
 ) -> Response:
+    account = await context.upstreams.status.get_json(f"/v1/staff-accounts/{username}", call(request, staff))
+    return render(request, "admin/account.html", account=account, own=username == staff.username)
+
+
+@router.get("/admin/akun/{username}/kode")
+async def setup_code_page(
+    request: Request, context: Context, state: State, staff: CityAdmin, username: Username
+) -> Response:
+    """The setup code a create or a reset just made, shown once; afterwards the account's page."""
+    flash = state.take_flash()
+    if flash is None or "setup" not in flash.data:
+        return RedirectResponse(f"/admin/akun/{quote(username)}", status_code=303)
     account = await context.upstreams.status.get_json(f"/v1/staff-accounts/{username}", call(request, staff))
     return render(
         request,
-        "admin/account.html",
+        "admin/setup_code.html",
         account=account,
-        notice=ok if ok in NOTICES else None,
-        error=None,
-        own=username == staff.username,
+        setup=flash.data["setup"],
+        created=bool(flash.data.get("created")),
+        request_origin=public_origin(request),
     )
 
 
-async def _change(request: Request, context: Context, staff, username: str, action: str, notice: str) -> Response:
+async def _account_action(
+    request: Request, context: Context, staff, username: str, action: str, notice: str = ""
+) -> Response:
+    """POST `action` on the account at status; 303 to the account's page with the outcome (or
+    status's refusal) shown once, or to the one-time setup code page after a reset."""
+    page = f"/admin/akun/{quote(username)}"
     try:
-        await context.upstreams.status.request("POST", f"/v1/staff-accounts/{username}/{action}", call(request, staff))
+        answer = await context.upstreams.status.request(
+            "POST", f"/v1/staff-accounts/{username}/{action}", call(request, staff)
+        )
     except UpstreamRefused as refused:
         if refused.status not in (404, 409):
             raise
-        account = await context.upstreams.status.get_json(f"/v1/staff-accounts/{username}", call(request, staff))
-        return render(
-            request,
-            "admin/account.html",
-            status_code=refused.status,
-            account=account,
-            notice=None,
-            error=refused.message,
-            own=username == staff.username,
+        return redirect_with(request, page, refused.message, kind="problem")
+    if action == "setup-code":
+        return redirect_saying(
+            request, f"{page}/kode", "admin.setup.reset_title", username=username, data={"setup": answer.json()}
         )
-    return RedirectResponse(f"/admin/akun/{quote(username)}?ok={notice}", status_code=303)
+    return redirect_saying(request, page, f"admin.accounts.notice.{notice}", username=username)
 
 
 @router.post("/admin/akun/{username}/nonaktifkan")
 async def deactivate(request: Request, context: Context, staff: CityAdmin, username: Username) -> Response:
-    return await _change(request, context, staff, username, "deactivate", "deactivated")
+    return await _account_action(request, context, staff, username, "deactivate", notice="deactivated")
 
 
 @router.post("/admin/akun/{username}/aktifkan")
 async def reactivate(request: Request, context: Context, staff: CityAdmin, username: Username) -> Response:
-    return await _change(request, context, staff, username, "reactivate", "reactivated")
+    return await _account_action(request, context, staff, username, "reactivate", notice="reactivated")
 
 
 @router.post("/admin/akun/{username}/reset")
 async def reset_password(request: Request, context: Context, staff: CityAdmin, username: Username) -> Response:
-    try:
-        setup = await context.upstreams.status.post_json(f"/v1/staff-accounts/{username}/setup-code", call(request, staff))
-    except UpstreamRefused as refused:
-        if refused.status not in (404, 409):
-            raise
-        account = await context.upstreams.status.get_json(f"/v1/staff-accounts/{username}", call(request, staff))
-        return render(
-            request,
-            "admin/account.html",
-            status_code=refused.status,
-            account=account,
-            notice=None,
-            error=refused.message,
-            own=username == staff.username,
-        )
-    account = await context.upstreams.status.get_json(f"/v1/staff-accounts/{username}", call(request, staff))
-    return render(
-        request, "admin/setup_code.html", account=account, setup=setup, created=False, request_origin=public_origin(request)
-    )
+    return await _account_action(request, context, staff, username, "setup-code")
 
 
 # -- the new staff member's own page ------------------------------------------------------------
 
 
 @router.get("/atur-sandi")
-async def setup_password_page(request: Request) -> Response:
+async def setup_password_page(request: Request, state: State) -> Response:
     # A setup link's code is in the fragment (/atur-sandi#kode=...): the page's script fills it in.
+    flash = state.take_flash()
+    done = flash is not None and bool(flash.data.get("password_set"))
     return request.app.state.templates.render(
-        request, "admin/setup_password.html", form={"code": "", "username": ""}, errors={}, done=False
+        request, "admin/setup_password.html", form={"code": "", "username": ""}, errors={}, done=done
     )
 
 
@@ -228,4 +226,4 @@ async def setup_password(
             errors=field_errors(refused),
             done=False,
         )
-    return templates.render(request, "admin/setup_password.html", form=form, errors={}, done=True)
+    return redirect_saying(request, "/atur-sandi", "setup.done", data={"password_set": True})

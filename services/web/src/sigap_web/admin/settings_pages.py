@@ -1,7 +1,8 @@
 """The city admin's settings pages: SLA targets and days off (read-only: they are status's
 settings), the routing taxonomy (view, versions, edit as JSON with routing's validation errors
 shown), message templates (view, preview with example values, edit) and department webhooks
-(list, add with the secret shown once, remove). Everything through the services' own APIs."""
+(list, add with the secret shown once, remove). Everything through the services' own APIs;
+a saved change answers 303 to its page with the outcome shown once (Post/Redirect/Get)."""
 
 from __future__ import annotations
 
@@ -11,12 +12,13 @@ from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Path, Query, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 
 from sigap_shared.problems import Problem, Text
 from sigap_web.admin.common import CityAdmin, call, form_status, render
 from sigap_web.clients import UpstreamRefused
 from sigap_web.context import Context, State
+from sigap_web.flash import redirect_saying
 
 router = APIRouter(include_in_schema=False)
 
@@ -80,7 +82,6 @@ async def _taxonomy_page(
     document: str | None = None,
     comment: str = "",
     errors: list[str] | None = None,
-    notice: str | None = None,
     status_code: int = 200,
 ) -> Response:
     routing = context.upstreams.routing
@@ -97,15 +98,12 @@ async def _taxonomy_page(
         document=document if document is not None else json.dumps(active["taxonomy"], ensure_ascii=False, indent=2),
         comment=comment,
         errors=errors or [],
-        notice=notice,
     )
 
 
 @router.get("/admin/taksonomi")
-async def taxonomy_page(
-    request: Request, context: Context, staff: CityAdmin, ok: Annotated[int | None, Query(ge=1)] = None
-) -> Response:
-    return await _taxonomy_page(request, context, staff, notice=str(ok) if ok else None)
+async def taxonomy_page(request: Request, context: Context, staff: CityAdmin) -> Response:
+    return await _taxonomy_page(request, context, staff)
 
 
 @router.post("/admin/taksonomi")
@@ -144,7 +142,7 @@ async def save_taxonomy(
             errors=problem_messages(refused),
             status_code=refused.status,
         )
-    return RedirectResponse(f"/admin/taksonomi?ok={saved.json()['version']}", status_code=303)
+    return redirect_saying(request, "/admin/taksonomi", "admin.taxonomy.saved", version=saved.json()["version"])
 
 
 @router.get("/admin/taksonomi/versi/{version}")
@@ -187,7 +185,6 @@ async def template_page(
     staff: CityAdmin,
     key: TemplateKey,
     language: Language,
-    ok: Annotated[str | None, Query(max_length=8)] = None,
 ) -> Response:
     template = await _template(request, context, staff, key, language)
     if template is None:
@@ -203,7 +200,6 @@ async def template_page(
         body=template["body"],
         preview=preview,
         errors=[],
-        saved=ok == "saved",
     )
 
 
@@ -233,7 +229,7 @@ async def save_template(
                 raise
             errors, status_code = problem_messages(refused), form_status(refused)
         else:
-            return RedirectResponse(f"/admin/templat/{key}/{language}?ok=saved", status_code=303)
+            return redirect_saying(request, f"/admin/templat/{key}/{language}", "admin.templates.saved")
     preview = await _preview(request, context, staff, subject[:300], body[:10000])
     return render(
         request,
@@ -246,7 +242,6 @@ async def save_template(
         body=body,
         preview=preview,
         errors=errors,
-        saved=False,
     )
 
 
@@ -270,8 +265,6 @@ async def _webhooks_page(
     department: str | None,
     url: str = "",
     errors: list[str] | None = None,
-    created: dict[str, Any] | None = None,
-    removed: bool = False,
     status_code: int = 200,
 ) -> Response:
     departments = await context.departments.names(call(request, staff))
@@ -287,8 +280,6 @@ async def _webhooks_page(
         webhooks=[w for w in webhooks if w.get("active", True)],
         url=url,
         errors=errors or [],
-        created=created,
-        removed=removed,
     )
 
 
@@ -298,9 +289,8 @@ async def webhooks_page(
     context: Context,
     staff: CityAdmin,
     dinas: Annotated[str | None, Query(pattern=r"^[A-Z][A-Z0-9_]{1,31}$")] = None,
-    ok: Annotated[str | None, Query(max_length=16)] = None,
 ) -> Response:
-    return await _webhooks_page(request, context, staff, department=dinas, removed=ok == "removed")
+    return await _webhooks_page(request, context, staff, department=dinas)
 
 
 @router.post("/admin/webhook/{department}")
@@ -321,7 +311,10 @@ async def add_webhook(
         return await _webhooks_page(
             request, context, staff, department=department, url=url, errors=problem_messages(refused), status_code=422
         )
-    return await _webhooks_page(request, context, staff, department=department, created=created, status_code=201)
+    # The secret is shown once, on the page the browser is sent to (in the sealed flash).
+    return redirect_saying(
+        request, f"/admin/webhook?dinas={quote(department)}", "admin.webhooks.created", data={"webhook": created}
+    )
 
 
 @router.post("/admin/webhook/{department}/{webhook_id}/hapus")
@@ -335,4 +328,4 @@ async def remove_webhook(
     await context.upstreams.notify.request(
         "DELETE", f"/v1/departments/{department}/webhooks/{webhook_id}", call(request, staff)
     )
-    return RedirectResponse(f"/admin/webhook?dinas={quote(department)}&ok=removed", status_code=303)
+    return redirect_saying(request, f"/admin/webhook?dinas={quote(department)}", "admin.webhooks.removed")

@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import asyncio
 from typing import Annotated, Any
-from urllib.parse import urlencode
 
-from fastapi import APIRouter, Form, Path, Query, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi import APIRouter, Form, Path, Request
+from fastapi.responses import Response
 
 from sigap_web.admin.common import CityAdmin, call, render
 from sigap_web.clients import UpstreamRefused
 from sigap_web.context import Context
+from sigap_web.flash import redirect_saying
 
 router = APIRouter(include_in_schema=False)
 
@@ -32,7 +32,6 @@ async def _triage_page(
     context: Context,
     staff,
     *,
-    sent: dict[str, str] | None = None,
     error: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Response:
@@ -48,21 +47,13 @@ async def _triage_page(
         status_code=status_code,
         items=list(zip(items, decisions, strict=True)),
         departments={code: name for code, name in departments.items() if code != TRIAGE_DESK},
-        sent=sent,
         error=error,
     )
 
 
 @router.get("/admin/triase")
-async def triage_page(
-    request: Request,
-    context: Context,
-    staff: CityAdmin,
-    kode: Annotated[str | None, Query(max_length=32)] = None,
-    dinas: Annotated[str | None, Query(max_length=64)] = None,
-) -> Response:
-    sent = {"code": kode, "department": dinas} if kode and dinas else None
-    return await _triage_page(request, context, staff, sent=sent)
+async def triage_page(request: Request, context: Context, staff: CityAdmin) -> Response:
+    return await _triage_page(request, context, staff)
 
 
 @router.post("/admin/triase/{complaint_id}")
@@ -97,5 +88,4 @@ async def send_to_department(
             },
             status_code=refused.status,
         )
-    query = urlencode({"kode": tracking_code, "dinas": department})
-    return RedirectResponse(f"/admin/triase?{query}", status_code=303)
+    return redirect_saying(request, "/admin/triase", "admin.triage.sent", code=tracking_code, department=department)

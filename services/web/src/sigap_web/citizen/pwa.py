@@ -19,6 +19,7 @@ SHELL_ASSETS = [
     "css/sigap.css",
     "js/page.js",
     "js/queue.js",
+    "js/camera.js",
     "js/report.js",
     "js/map.js",
     "js/home.js",

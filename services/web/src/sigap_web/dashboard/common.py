@@ -58,6 +58,18 @@ def sla_words(t: Translator, item: dict[str, Any]) -> tuple[str, str]:
     return t("dash.sla.left", n=days), "soon" if state == "due_soon" or days <= 1 else "ok"
 
 
+def progress_words(t: Translator, item: dict[str, Any]) -> dict[str, str]:
+    """A complaint's status, day received and deadline as the queue and its page show them."""
+    sla_text, sla_tone = sla_words(t, item)
+    return {
+        "status_text": status_words(t, item.get("status")),
+        "submitted": when(item.get("submitted_at")),
+        "sla_text": sla_text,
+        "sla_tone": sla_tone,
+        "sla_due": deadline_day(item.get("sla_due_at")),
+    }
+
+
 def status_words(t: Translator, status: str | None) -> str:
     key = f"status.{status}"
     return t(key) if status and key in t.catalogue else (status or "-")

@@ -18,15 +18,7 @@ from fastapi.responses import Response
 
 from sigap_web.clients import Call, UpstreamRefused, UpstreamUnavailable
 from sigap_web.context import Context, State, WebContext, WebState, translator
-from sigap_web.dashboard.common import (
-    NO_STORE,
-    DashboardStaff,
-    deadline_day,
-    sla_words,
-    staff_call,
-    status_words,
-    when,
-)
+from sigap_web.dashboard.common import NO_STORE, DashboardStaff, progress_words, staff_call, status_words, when
 from sigap_web.dashboard.queue import category_choices
 from sigap_web.session import StaffSession
 
@@ -131,20 +123,15 @@ async def load_page(
         )
     )
     category_names = {c["code"]: c["name"] for c in await category_choices(context, call)}
-    sla_text, sla_tone = sla_words(t, complaint)
     allowed = complaint.get("allowed_transitions", [])
     supporting = complaint.get("supporting_departments") or []
     is_supporter = staff.role == "dept_admin" and staff.department in supporting
     return {
         "complaint": complaint,
         "category_name": category_names.get(complaint.get("category") or "", complaint.get("category") or "-"),
-        "status_text": status_words(t, complaint.get("status")),
+        **progress_words(t, complaint),
         "department_name": departments.get(department or "", department or "-"),
         "supporting": [(code, departments.get(code, code)) for code in supporting],
-        "sla_text": sla_text,
-        "sla_tone": sla_tone,
-        "sla_due": deadline_day(complaint.get("sla_due_at")),
-        "submitted": when(complaint.get("submitted_at")),
         "timeline": _timeline(t, complaint.get("timeline") or []),
         "decision": decision,
         "decision_error": decision_error,
@@ -194,6 +181,7 @@ def render_page(
     notice: str | None = None,
     problem: str | None = None,
     identity: dict[str, Any] | None = None,
+    typed: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Response:
     # no-store: the page holds complaint details, and once a revealed identity.
@@ -205,6 +193,7 @@ def render_page(
         notice=notice,
         problem=problem,
         identity=identity,
+        typed=typed or {},
         **values,
     )
 
@@ -214,7 +203,16 @@ async def complaint_page(
     complaint_id: UUID, request: Request, context: Context, state: State, staff: DashboardStaff
 ) -> Response:
     values = await load_page(request, context, state, staff, complaint_id)
-    return render_page(request, values)
+    flash = state.take_flash()  # an action's outcome, shown here once (see actions.py)
+    if flash is None:
+        return render_page(request, values)
+    return render_page(
+        request,
+        values,
+        notice=flash.text if flash.kind == "notice" else None,
+        problem=flash.text if flash.kind == "problem" else None,
+        identity=flash.data.get("identity"),
+    )
 
 
 @router.get("/dasbor/pengaduan/{complaint_id}/foto/{photo_id}")

@@ -15,16 +15,7 @@ from fastapi.responses import Response
 
 from sigap_web.clients import UpstreamRefused, UpstreamUnavailable
 from sigap_web.context import Context, State, translator
-from sigap_web.dashboard.common import (
-    CITY_WIDE_ROLES,
-    NO_STORE,
-    DashboardStaff,
-    deadline_day,
-    sla_words,
-    staff_call,
-    status_words,
-    when,
-)
+from sigap_web.dashboard.common import CITY_WIDE_ROLES, NO_STORE, DashboardStaff, progress_words, staff_call
 from sigap_web.session import StaffSession
 
 router = APIRouter(include_in_schema=False)
@@ -125,16 +116,11 @@ async def kelurahan_choices(context, call) -> list[tuple[str, list[str]]]:
 def _rows(t, page: dict[str, Any], departments: dict[str, str]) -> list[dict[str, Any]]:
     rows = []
     for item in page["items"]:
-        sla_text, sla_tone = sla_words(t, item)
         rows.append(
             {
                 **item,
-                "status_text": status_words(t, item.get("status")),
+                **progress_words(t, item),
                 "department_name": departments.get(item.get("department") or "", item.get("department") or "-"),
-                "submitted": when(item.get("submitted_at")),
-                "sla_text": sla_text,
-                "sla_tone": sla_tone,
-                "sla_due": deadline_day(item.get("sla_due_at")),
             }
         )
     return rows
@@ -212,7 +198,7 @@ async def queue_rows(
     filters.cursor = ""
     loaded = await _load(request, context, state, staff, filters)
     return request.app.state.templates.render(
-        request, "dashboard/queue_rows.html", status_code=loaded["status"], headers=NO_STORE, **loaded
+        request, "dashboard/queue_rows.html", status_code=loaded["status"], headers=NO_STORE, partial=True, **loaded
     )
 
 

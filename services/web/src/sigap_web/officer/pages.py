@@ -1,8 +1,12 @@
 """The field officer's pages. Everything comes from status's task API (`/v1/staff/tasks`,
 only the officer's own tasks: another officer's or department's answers 404) and goes back
-through status's lifecycle (`POST /v1/complaints/{id}/transitions`). The after-photo is taken
+through status's lifecycle (`POST /v1/complaints/{id}/transitions`). The citizen's photos (the
+"before" evidence, with their live-photo verdicts) come from status's staff photo API, which
+applies the same rule: only the officer the complaint is assigned to. The after-photo is taken
 like a citizen's: a web-camera capture session at intake and the frame uploaded through
-`/api/photos`; status claims it at intake and accepts `selesai` only for a live one."""
+`/api/photos`; status claims it at intake and accepts `selesai` only for a live one. With
+JavaScript, the page queues its changes on the device instead of posting the forms (see
+`officer/api.py`); the forms are what a phone without it uses."""
 
 from __future__ import annotations
 
@@ -14,7 +18,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
-from sigap_web.clients import UpstreamRefused
+from sigap_web.clients import UpstreamRefused, UpstreamUnavailable
 from sigap_web.context import Context, State, WebContext, WebState, call_for, translator
 from sigap_web.i18n import Translator
 from sigap_web.session import StaffSession
@@ -136,6 +140,22 @@ async def task_list_part(
     return request.app.state.templates.render(request, "officer/_task_list.html", **listing)
 
 
+async def _before_photos(request: Request, context: WebContext, state: WebState, staff: StaffSession, complaint_id: UUID):
+    """The citizen's photos with their verdicts, or None when they cannot be had just now (the
+    task page still opens: the officer can work without them)."""
+    try:
+        photos = await context.upstreams.status.get_json(
+            f"/v1/staff/complaints/{complaint_id}/photos", call_for(request, state, token=staff.access_token)
+        )
+    except (UpstreamUnavailable, UpstreamRefused):
+        return None
+    return [
+        {**photo, "src": f"/tugas/{complaint_id}/foto/{photo['photo_id']}"}
+        for photo in photos
+        if photo.get("role") == "evidence"
+    ]
+
+
 async def _task_page(
     request: Request,
     context: WebContext,
@@ -155,12 +175,19 @@ async def _task_page(
         params=_position_params(near),
     )
     t = translator(context, state)
-    page = {"strings": t.prefixed("officer.js_"), "place": {"lat": task.get("lat"), "lon": task.get("lon")}}
+    page = {
+        "strings": t.prefixed("officer.js_"),
+        "place": {"lat": task.get("lat"), "lon": task.get("lon")},
+        "task": {"id": task["id"], "version": task["version"], "status": task["status"]},
+        "near": list(near) if near else None,
+    }
     return request.app.state.templates.render(
         request,
         "officer/task.html",
         status_code=status_code,
+        headers={"Cache-Control": "no-store"},
         task=_shown(task, t, now=datetime.now(UTC), near=near),
+        photos=await _before_photos(request, context, state, staff, complaint_id),
         near=near,
         page=page,
         notice=notice,
@@ -183,6 +210,20 @@ async def task_page(
     t = translator(context, state)
     notice = t(f"officer.notice_{pesan}") if pesan in NOTICES else None
     return await _task_page(request, context, state, staff, complaint_id, near=_near(lat, lon), notice=notice)
+
+
+@router.get("/{complaint_id}/foto/{photo_id}")
+async def before_photo(
+    complaint_id: UUID, photo_id: UUID, request: Request, context: Context, state: State, staff: Officer
+) -> Response:
+    """One of the task's photos, fetched from status as this officer (status answers 404 for a
+    complaint not assigned to them)."""
+    photo = await context.upstreams.status.request(
+        "GET",
+        f"/v1/staff/complaints/{complaint_id}/photos/{photo_id}",
+        call_for(request, state, token=staff.access_token),
+    )
+    return Response(photo.content, media_type="image/jpeg", headers={"Cache-Control": "private, no-store"})
 
 
 def _refusal(refused: UpstreamRefused) -> str:

@@ -1,35 +1,36 @@
-/* Finishing a task: the after-photo is taken like a citizen's report photo (the live rear
-   camera, no gallery): a web-camera capture session at intake, one frame drawn on a canvas and
-   uploaded at once as a JPEG with the phone's position. The photo's id goes with the form;
-   status accepts the finish only when intake judged the photo live. */
+/* A task's page: starting work and finishing it, even with no signal (a basement, a field).
+   The after-photo is taken like a citizen's report photo (the live rear camera, no gallery)
+   and uploaded at once inside its capture session's short window, or later by the device's
+   queue. Starting and finishing are queued on the device (IndexedDB, `SigapQueue`) and sent
+   by the service worker or this page with the same Idempotency-Key until the web service
+   accepts them; the page says "menunggu sinyal" meanwhile, then the result. */
 "use strict";
 (function () {
-  const S = Sigap.pageData().strings;
+  const data = Sigap.pageData();
+  const S = data.strings;
+  const task = data.task;
   const $ = (id) => document.getElementById(id);
   const video = $("video");
   const shot = $("shot");
-  const canvas = $("canvas");
   const status = $("camera-status");
-  const photoField = $("after-photo-id");
-  let stream = null;
+  const startForm = $("start");
+  const finishForm = $("finish");
+  const queueStatus = $("queue-status");
   let session = null;
+  let photo = null; // { key, blob, capture_token, position, photo_id?, verdict? }
   let position = null;
   let uploading = false;
 
-  function say(key, values) {
-    status.textContent = Sigap.format(S[key], values || {});
+  function say(element, key, values) {
+    element.textContent = Sigap.format(S[key], values || {});
   }
+
+  // -- the after-photo -----------------------------------------------------------------------
 
   function buttons(live) {
-    $("camera-open").hidden = live || Boolean(photoField.value);
+    $("camera-open").hidden = live || Boolean(photo);
     $("camera-shoot").hidden = !live;
-    $("camera-retake").hidden = live || !photoField.value;
-  }
-
-  function stop() {
-    if (stream) stream.getTracks().forEach((track) => track.stop());
-    stream = null;
-    video.srcObject = null;
+    $("camera-retake").hidden = live || !photo;
   }
 
   function locate() {
@@ -45,89 +46,61 @@
     );
   }
 
+  const CAMERA_PROBLEMS = {
+    unsupported: "officer.js_camera_unsupported",
+    denied: "officer.js_camera_denied",
+    offline: "officer.js_offline",
+  };
+
   async function open() {
-    if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
-      say("officer.js_camera_unsupported");
-      return;
-    }
-    say("officer.js_camera_starting");
-    photoField.value = "";
-    try {
-      stream = await navigator.mediaDevices.getUserMedia({
-        video: { facingMode: { ideal: "environment" }, width: { ideal: 1280 }, height: { ideal: 960 } },
-        audio: false,
-      });
-    } catch (error) {
-      say("officer.js_camera_denied");
-      return;
-    }
-    video.srcObject = stream;
-    await video.play();
-    if (!video.videoWidth) await new Promise((resolve) => video.addEventListener("loadedmetadata", resolve, { once: true }));
-    shot.hidden = true;
-    video.hidden = false;
+    say(status, "officer.js_camera_starting");
+    photo = null;
     locate();
     try {
-      session = await Sigap.api("/api/capture-sessions", {
-        method: "POST",
-        json: { track: { width: video.videoWidth, height: video.videoHeight } },
-      });
+      session = await SigapCamera.open(video);
     } catch (error) {
       session = null;
-      status.textContent = error.status ? error.message : S["officer.js_offline"];
-      stop();
+      if (CAMERA_PROBLEMS[error.reason]) say(status, CAMERA_PROBLEMS[error.reason]);
+      else status.textContent = error.message;
       buttons(false);
       return;
     }
-    say("officer.js_camera_ready");
+    shot.hidden = true;
+    video.hidden = false;
+    say(status, "officer.js_camera_ready");
     buttons(true);
     $("camera-shoot").focus();
   }
 
-  function frame() {
-    canvas.width = video.videoWidth;
-    canvas.height = video.videoHeight;
-    canvas.getContext("2d").drawImage(video, 0, 0, canvas.width, canvas.height);
-    return new Promise((resolve) => canvas.toBlob(resolve, "image/jpeg", 0.85));
-  }
-
   async function shoot() {
     if (!session) return;
-    const blob = await frame();
-    const token = session.capture_token;
+    const blob = await SigapCamera.frame(video, $("canvas"));
+    SigapCamera.stop(video);
+    photo = { key: crypto.randomUUID(), blob: blob, capture_token: session.capture_token, position: position };
     session = null; // one token, one photo
-    stop();
     shot.src = URL.createObjectURL(blob);
     shot.hidden = false;
     video.hidden = true;
     buttons(false);
-    $("camera-open").hidden = true;
-    say("officer.js_uploading");
-    const form = new FormData();
-    form.append("file", blob, "kamera.jpg");
-    form.append("capture_token", token);
-    if (position) {
-      form.append("device_lat", String(position.lat));
-      form.append("device_lon", String(position.lon));
-      form.append("device_accuracy_m", String(position.accuracy));
-    }
+    say(status, "officer.js_uploading");
     uploading = true;
+    const taken = photo;
     try {
-      const answer = await Sigap.api("/api/photos", {
-        method: "POST",
-        body: form,
-        headers: { "Idempotency-Key": crypto.randomUUID() },
-      });
+      const answer = await SigapQueue.uploadPhoto(carrier([taken]), taken);
       if (answer.verdict === "verified_live") {
-        photoField.value = answer.id;
         $("finish-error").hidden = true;
-        say("officer.js_photo_live");
+        say(status, "officer.js_photo_live");
       } else {
-        const reasons = (answer.reasons || []).map((reason) => reason.message || reason.code || reason).join(" ");
-        say("officer.js_photo_not_live", { reasons: reasons });
+        say(status, "officer.js_photo_not_live", { reasons: taken.reasons.join(" ") });
+        photo = null;
       }
     } catch (error) {
-      status.textContent = error.status ? error.message : S["officer.js_offline"];
+      // No signal: the photo goes with the finish, from the device's queue.
+      if (error instanceof SigapQueue.Offline) say(status, "officer.js_photo_waiting");
+      else {
+        status.textContent = error.message;
+        photo = null;
+      }
     } finally {
       uploading = false;
       buttons(false);
@@ -135,21 +108,132 @@
     }
   }
 
-  $("camera-open").addEventListener("click", open);
-  $("camera-shoot").addEventListener("click", shoot);
-  $("camera-retake").addEventListener("click", open);
+  if (finishForm) {
+    $("camera-open").addEventListener("click", open);
+    $("camera-shoot").addEventListener("click", shoot);
+    $("camera-retake").addEventListener("click", open);
+  }
 
-  $("finish").addEventListener("submit", (event) => {
-    const error = $("finish-error");
-    error.hidden = true;
-    let key = null;
-    if (uploading) key = "officer.js_wait_upload";
-    else if (!photoField.value) key = "officer.js_need_photo";
-    else if ($("resolution-note").value.trim().length < 5) key = "officer.js_need_note";
-    if (key) {
-      event.preventDefault();
-      error.textContent = S[key];
-      error.hidden = false;
+  // -- the device's queue ------------------------------------------------------------------
+
+  function carrier(photos) {
+    return { csrf: Sigap.csrfToken(), lang: Sigap.lang, device: Sigap.deviceId(), photos: photos };
+  }
+
+  function tell(key, values) {
+    queueStatus.hidden = false;
+    say(queueStatus, key, values);
+  }
+
+  function resultPage(notice) {
+    const query = new URLSearchParams({ pesan: notice });
+    if (data.near) {
+      query.set("lat", data.near[0]);
+      query.set("lon", data.near[1]);
     }
+    return "/tugas/" + encodeURIComponent(task.id) + "?" + query.toString();
+  }
+
+  function heard(message) {
+    if (!message || message.kind !== "task") return;
+    if (message.type === "delivered") {
+      if (message.receipt && message.receipt.id === task.id) delivered(message.receipt);
+      return;
+    }
+    SigapQueue.get("outbox", message.id).then((item) => {
+      if (!item || item.complaint_id !== task.id) return;
+      if (message.type === "waiting") tell("officer.js_waiting");
+      else if (message.type === "failed") failed(item, message.reason);
+    });
+  }
+
+  function delivered(receipt) {
+    if (receipt.status === "selesai") {
+      window.location.assign(resultPage("selesai"));
+      return;
+    }
+    // Started: the finish form, already open, now carries the version the start produced.
+    $("task-status").textContent = S["officer.js_status_dalam_proses"];
+    if (finishForm) finishForm.elements.expected_version.value = String(receipt.version);
+    tell("officer.js_started");
+  }
+
+  function failed(item, reason) {
+    if (!item) return;
+    SigapQueue.remove("outbox", item.id); // said once here; the officer decides what next
+    tell("officer.js_failed", { reason: reason });
+    if (item.change.to === "selesai") {
+      if (!finishForm) return;
+      finishForm.hidden = false;
+      photo = null;
+      buttons(false);
+      status.textContent = "";
+    } else if (startForm) {
+      startForm.hidden = false;
+      if (finishForm && finishForm.hasAttribute("data-after-start")) finishForm.hidden = true;
+    }
+  }
+
+  const nudge = SigapQueue.watch(heard);
+
+  async function queue(change, photos) {
+    const item = Object.assign(carrier(photos), {
+      id: crypto.randomUUID(),
+      kind: "task",
+      key: crypto.randomUUID(), // the change's Idempotency-Key, the same on every retry
+      created_at: new Date().toISOString(),
+      complaint_id: task.id,
+      change: change,
+      state: "queued",
+    });
+    await SigapQueue.put("outbox", item);
+    if (navigator.onLine) tell("officer.js_sending");
+    else tell("officer.js_waiting");
+    queueStatus.focus(); // the form just went away: keyboard and screen reader users land on the news
+    nudge();
+  }
+
+  if (startForm) {
+    startForm.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      startForm.hidden = true;
+      if (finishForm) finishForm.hidden = false;
+      await queue({ to: "dalam_proses", expected_version: Number(startForm.elements.expected_version.value) }, []);
+    });
+  }
+
+  if (finishForm) {
+    finishForm.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const error = $("finish-error");
+      error.hidden = true;
+      const note = $("resolution-note").value.trim();
+      let key = null;
+      if (uploading) key = "officer.js_wait_upload";
+      else if (!photo) key = "officer.js_need_photo";
+      else if (note.length < 5) key = "officer.js_need_note";
+      if (key) {
+        error.textContent = S[key];
+        error.hidden = false;
+        return;
+      }
+      finishForm.hidden = true;
+      const change = {
+        to: "selesai",
+        expected_version: Number(finishForm.elements.expected_version.value),
+        resolution_note: note,
+      };
+      await queue(change, [photo]);
+    });
+  }
+
+  // Changes queued on an earlier visit that have not gone yet: say so and try again now.
+  SigapQueue.all("outbox").then((items) => {
+    const waiting = items.filter((item) => item.kind === "task" && item.complaint_id === task.id && item.state !== "failed");
+    if (!waiting.length) return;
+    if (startForm) startForm.hidden = true;
+    if (finishForm) finishForm.hidden = true;
+    tell("officer.js_waiting");
+    nudge();
   });
 })();

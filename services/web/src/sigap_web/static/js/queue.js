@@ -1,8 +1,10 @@
-/* The reports waiting on this device, shared by the page and the service worker (a classic
-   script both load). IndexedDB keeps two stores: "outbox" (reports not yet accepted by intake,
-   with their photos as JPEG blobs) and "reports" (accepted ones: tracking code and follow-up
-   token). `flush` sends what waits, in order, each request with the same Idempotency-Key every
-   time, so a report retried after a lost answer is still created once. */
+/* What waits on this device for a signal, shared by the pages and the service worker (a
+   classic script both load). IndexedDB keeps two stores: "outbox" (what the web service has
+   not accepted yet, with photos as JPEG blobs) and "reports" (a citizen's accepted reports:
+   tracking code and follow-up token). An outbox item is of a `kind`: a citizen's "report"
+   (the default) or a field officer's "task" change (start work, or finish with a note and a
+   live after-photo). `flush` sends what waits, in order, each request with the same
+   Idempotency-Key every time, so a change retried after a lost answer still happens once. */
 "use strict";
 (function (scope) {
   const DB_NAME = "sigap";
@@ -78,7 +80,8 @@
         if (item.id) await put("outbox", item);
         continue;
       }
-      if (response.status >= 500 || response.status === 429 || response.status === 408) {
+      // 401: a staff session ended while the change waited; it is sent after the next login.
+      if (response.status >= 500 || response.status === 429 || response.status === 408 || response.status === 401) {
         throw new Offline("HTTP " + response.status);
       }
       throw new Refused(response.status, body);
@@ -107,14 +110,18 @@
     return answer;
   }
 
-  async function deliver(item) {
-    for (const photo of item.photos) {
+  async function uploadPhotos(item) {
+    for (const photo of item.photos || []) {
       if (!photo.photo_id) {
         await uploadPhoto(item, photo);
         await put("outbox", item);
       }
     }
-    const complaint = Object.assign({}, item.complaint, { photos: item.photos.map((photo) => photo.photo_id) });
+    return (item.photos || []).map((photo) => photo.photo_id);
+  }
+
+  async function deliverReport(item) {
+    const complaint = Object.assign({}, item.complaint, { photos: await uploadPhotos(item) });
     const receipt = await send(item, "/api/complaints", {
       method: "POST",
       body: JSON.stringify(complaint),
@@ -132,25 +139,41 @@
     return receipt;
   }
 
-  // Sends every waiting report; `tell` hears each outcome. Stops at the first sign of no
+  async function deliverTaskChange(item) {
+    const photoIds = await uploadPhotos(item);
+    const change = Object.assign({}, item.change, photoIds.length ? { after_photo_ids: photoIds } : {});
+    const answer = await send(item, "/api/tugas/" + encodeURIComponent(item.complaint_id) + "/transitions", {
+      method: "POST",
+      body: JSON.stringify(change),
+      headers: { "Content-Type": "application/json", "Idempotency-Key": item.key },
+    });
+    await remove("outbox", item.id);
+    return answer;
+  }
+
+  const DELIVER = { report: deliverReport, task: deliverTaskChange };
+  const deliver = (item) => DELIVER[item.kind || "report"](item);
+
+  // Sends everything waiting; `tell` hears each outcome. Stops at the first sign of no
   // network (the next `online`, page load or background sync tries again).
   async function flush(tell) {
     const items = (await all("outbox")).filter((item) => item.state !== "failed");
     items.sort((a, b) => a.created_at.localeCompare(b.created_at));
     for (const item of items) {
+      const kind = item.kind || "report";
       try {
         const receipt = await deliver(item);
-        tell({ type: "delivered", id: item.id, receipt: receipt });
+        tell({ type: "delivered", id: item.id, kind: kind, receipt: receipt });
       } catch (error) {
         if (error instanceof Offline) {
-          tell({ type: "waiting", id: item.id });
+          tell({ type: "waiting", id: item.id, kind: kind });
           return false;
         }
         item.state = "failed";
         item.problem = error.message;
         item.status = error.status;
         await put("outbox", item);
-        tell({ type: "failed", id: item.id, reason: error.message, status: error.status });
+        tell({ type: "failed", id: item.id, kind: kind, reason: error.message, status: error.status });
       }
     }
     return true;
@@ -177,7 +200,41 @@
     return running;
   }
 
+  // On a page: `hear` gets every outcome (from the service worker, or from this page when
+  // there is none); the returned function asks for a flush now. The page asks again whenever
+  // the browser says the network is back, and, while something waits though the browser
+  // believes it is online (a signal too weak to answer, an answer lost on the way), again
+  // after a pause that doubles each time up to a minute.
+  function watch(hear) {
+    let pause = 5000;
+    let timer = null;
+    async function nudge() {
+      clearTimeout(timer);
+      timer = null;
+      const registration = await scope.Sigap.serviceWorker;
+      if (registration && registration.active) {
+        registration.active.postMessage({ type: "flush" });
+        if (registration.sync) registration.sync.register("sigap-reports").catch(() => {});
+      } else {
+        await flushOnce(heard); // no service worker: the page sends it itself
+      }
+    }
+    function heard(message) {
+      if (message && message.type === "waiting" && navigator.onLine && timer === null) {
+        timer = setTimeout(nudge, pause);
+        pause = Math.min(pause * 2, 60000);
+      } else if (message && message.type === "delivered") {
+        pause = 5000;
+      }
+      hear(message);
+    }
+    if ("serviceWorker" in navigator) navigator.serviceWorker.addEventListener("message", (event) => heard(event.data));
+    scope.addEventListener("online", nudge);
+    return nudge;
+  }
+
   scope.SigapQueue = {
+    watch: watch,
     put: put,
     get: get,
     all: all,

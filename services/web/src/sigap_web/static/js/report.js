@@ -14,7 +14,6 @@
   const shot = $("shot");
   const canvas = $("canvas");
   const cameraStatus = $("camera-status");
-  let stream = null;
   let session = null; // { capture_token, expires_at } from intake, for the next frame
   let photo = null; // the captured frame: { key, blob, capture_token, position, photo_id? }
   let position = null; // { lat, lon, accuracy } from the phone, when it gave one
@@ -28,63 +27,31 @@
     $("camera-retake").hidden = live || !photo;
   }
 
-  function stopCamera() {
-    if (stream) stream.getTracks().forEach((track) => track.stop());
-    stream = null;
-    video.srcObject = null;
-  }
+  const CAMERA_PROBLEMS = { unsupported: "js.camera_unsupported", denied: "js.camera_denied", offline: "js.session_offline" };
 
   async function openCamera() {
-    if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
-      say(cameraStatus, "js.camera_unsupported");
-      return;
-    }
     say(cameraStatus, "js.camera_starting");
-    try {
-      stream = await navigator.mediaDevices.getUserMedia({
-        video: { facingMode: { ideal: "environment" }, width: { ideal: 1280 }, height: { ideal: 960 } },
-        audio: false,
-      });
-    } catch (error) {
-      say(cameraStatus, "js.camera_denied");
-      return;
-    }
-    video.srcObject = stream;
-    await video.play();
-    if (!video.videoWidth) await new Promise((resolve) => video.addEventListener("loadedmetadata", resolve, { once: true }));
-    shot.hidden = true;
-    video.hidden = false;
     locate();
     try {
-      // The session records that this capture comes from a web camera of this size.
-      session = await Sigap.api("/api/capture-sessions", {
-        method: "POST",
-        json: { track: { width: video.videoWidth, height: video.videoHeight } },
-      });
+      session = await SigapCamera.open(video);
     } catch (error) {
       session = null;
-      if (error.status) cameraStatus.textContent = error.message;
-      else say(cameraStatus, "js.session_offline");
-      stopCamera();
+      if (CAMERA_PROBLEMS[error.reason]) say(cameraStatus, CAMERA_PROBLEMS[error.reason]);
+      else cameraStatus.textContent = error.message;
       showCameraButtons(false);
       return;
     }
+    shot.hidden = true;
+    video.hidden = false;
     say(cameraStatus, "js.camera_ready");
     showCameraButtons(true);
     $("camera-shoot").focus();
   }
 
-  function jpegOf(width, height) {
-    canvas.width = width;
-    canvas.height = height;
-    canvas.getContext("2d").drawImage(video, 0, 0, width, height);
-    return new Promise((resolve) => canvas.toBlob(resolve, "image/jpeg", 0.85));
-  }
-
   async function shoot() {
     if (!session) return;
-    const blob = await jpegOf(video.videoWidth, video.videoHeight);
-    stopCamera();
+    const blob = await SigapCamera.frame(video, canvas);
+    SigapCamera.stop(video);
     photo = {
       key: crypto.randomUUID(),
       blob: blob,
@@ -212,7 +179,7 @@
 
   let current = null; // the id of the report this page queued
   function heard(message) {
-    if (!message || !message.id) return;
+    if (!message || !message.id || (message.kind && message.kind !== "report")) return;
     if (current && message.id !== current) return;
     if (message.type === "delivered") delivered(message.receipt);
     else if (message.type === "waiting") show("waiting", "js.waiting_title", S["js.waiting_text"]);
@@ -222,20 +189,7 @@
     }
   }
 
-  async function flush() {
-    const registration = await Sigap.serviceWorker;
-    if (registration && registration.active) {
-      registration.active.postMessage({ type: "flush" });
-      if (registration.sync) registration.sync.register("sigap-reports").catch(() => {});
-    } else {
-      await SigapQueue.flushOnce(heard); // no service worker: the page sends it itself
-    }
-  }
-
-  if ("serviceWorker" in navigator) {
-    navigator.serviceWorker.addEventListener("message", (event) => heard(event.data));
-  }
-  window.addEventListener("online", flush);
+  const flush = SigapQueue.watch(heard);
 
   function problem(key) {
     const error = $("form-error");
@@ -268,6 +222,7 @@
     }
     const item = {
       id: crypto.randomUUID(),
+      kind: "report",
       key: crypto.randomUUID(), // the complaint's Idempotency-Key, the same on every retry
       created_at: new Date().toISOString(),
       csrf: Sigap.csrfToken(),
@@ -288,7 +243,7 @@
 
   // Reports queued on an earlier visit: show the newest and try again now.
   SigapQueue.all("outbox").then((items) => {
-    const waiting = items.filter((item) => item.state !== "failed");
+    const waiting = items.filter((item) => item.state !== "failed" && (item.kind || "report") === "report");
     if (waiting.length) {
       current = waiting[waiting.length - 1].id;
       form.hidden = true;

@@ -1,0 +1,53 @@
+"""Intake's consumer handlers: what a reporter sees when tracking (the department and status other
+services announce), recorded a batch at a time inside the consumer's transaction."""
+
+from __future__ import annotations
+
+
+from collections.abc import Sequence
+
+import asyncpg
+
+from sigap_intake.events import repository
+
+from sigap_shared.events import (
+    ComplaintRouted,
+    ComplaintStatusChanged,
+    Envelope,
+)
+from sigap_shared.consumer import distinct_complaint_runs
+
+
+def _routing_announcement(envelope: Envelope) -> repository.Announcement:
+    routed = envelope.data
+    assert isinstance(routed, ComplaintRouted)
+    identity = {"event_id": envelope.id, "complaint_id": routed.complaint_id, "event_type": envelope.type}
+    return repository.Announcement(**identity, occurred_at=routed.routed_at, department=routed.department)
+
+
+def _status_announcement(envelope: Envelope) -> repository.Announcement:
+    changed = envelope.data
+    assert isinstance(changed, ComplaintStatusChanged)
+    return repository.Announcement(
+        event_id=envelope.id,
+        complaint_id=changed.complaint_id,
+        event_type=envelope.type,
+        occurred_at=changed.changed_at,
+        department=changed.department,
+        status=changed.status,
+        # Only what staff wrote for the reporter is public: the reason (e.g. why rejected) and
+        # the resolution note; internal notes stay with the status service.
+        public_note=changed.resolution_note or changed.reason,
+        resolution_note=changed.resolution_note,
+        after_photo_ids=changed.after_photo_ids,
+    )
+
+
+async def on_complaints_routed(*, conn: asyncpg.Connection, envelopes: Sequence[Envelope]) -> None:
+    for run in distinct_complaint_runs(envelopes):
+        await repository.record_routings(conn=conn, announcements=[_routing_announcement(e) for e in run])
+
+
+async def on_status_changes(*, conn: asyncpg.Connection, envelopes: Sequence[Envelope]) -> None:
+    for run in distinct_complaint_runs(envelopes):
+        await repository.record_status_changes(conn=conn, announcements=[_status_announcement(e) for e in run])

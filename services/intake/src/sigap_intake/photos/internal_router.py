@@ -1,0 +1,89 @@
+"""Intake's internal API for the staff dashboard (through status, which decides who may see
+which complaint): a complaint's photos (the reporter's evidence and the officers'
+after-photos) with their live-photo verdicts and reasons, and each photo as a JPEG stripped of
+its metadata. Status asks for these only on behalf of staff it has let see the complaint
+(services/status/INTAKE_CONTRACT.md §3). Every call needs the internal bearer token."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+from uuid import UUID
+
+import orjson
+from fastapi import APIRouter, Depends
+from fastapi.responses import Response
+from pydantic import BaseModel
+
+from sigap_intake.context import Context
+from sigap_intake.photos import queries, repository
+from sigap_shared.auth import require_internal_token
+from sigap_shared.events import PhotoVerdict
+from sigap_shared.runtime import Conn
+
+router = APIRouter(prefix="/internal/v1", tags=["internal"], dependencies=[Depends(require_internal_token)])
+
+
+class PhotoReasonOut(BaseModel):
+    code: str
+    message_id: str
+    message_en: str
+
+
+class ComplaintPhotoOut(BaseModel):
+    photo_id: UUID
+    role: Literal["evidence", "after"]
+    verdict: PhotoVerdict
+    # Only what the check concluded, in both languages: the details of a reuse match name
+    # another complaint, which the staff member asking may not be allowed to see.
+    reasons: list[PhotoReasonOut]
+    width: int
+    height: int
+    taken_at: datetime | None
+    uploaded_at: datetime
+
+
+class ComplaintPhotosOut(BaseModel):
+    complaint_id: UUID
+    photos: list[ComplaintPhotoOut]
+
+
+@router.get(
+    "/complaints/{complaint_id}/photos",
+    response_model=ComplaintPhotosOut,
+    summary="A complaint's photos (evidence, then after-photos) with their verdicts and reasons (for status)",
+)
+async def complaint_photos(complaint_id: UUID, conn: Conn) -> ComplaintPhotosOut:
+    rows = await repository.complaint_photo_rows(conn=conn, complaint_id=complaint_id)
+    return ComplaintPhotosOut(
+        complaint_id=complaint_id,
+        photos=[
+            ComplaintPhotoOut(
+                photo_id=row["id"],
+                role="evidence" if row["complaint_id"] == complaint_id else "after",
+                verdict=row["verdict"],
+                reasons=[
+                    PhotoReasonOut(code=str(r["code"]), message_id=str(r["message_id"]), message_en=str(r["message_en"]))
+                    for r in orjson.loads(row["reasons"])
+                ],
+                width=row["width"],
+                height=row["height"],
+                taken_at=row["taken_at"],
+                uploaded_at=row["uploaded_at"],
+            )
+            for row in rows
+        ],
+    )
+
+
+@router.get(
+    "/complaints/{complaint_id}/photos/{photo_id}",
+    summary="One of a complaint's photos as a JPEG without metadata (for status)",
+    response_class=Response,
+    responses={200: {"content": {"image/jpeg": {}}}},
+)
+async def complaint_photo(complaint_id: UUID, photo_id: UUID, conn: Conn, context: Context) -> Response:
+    data = await queries.complaint_photo(
+        conn=conn, store=context.photo_store, complaint_id=complaint_id, photo_id=photo_id
+    )
+    return Response(content=data, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=300"})

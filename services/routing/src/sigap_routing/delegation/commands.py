@@ -1,0 +1,170 @@
+"""Delegation commands (one transaction each): transfer of the lead department and joint
+handling. The new assignment, its history row and its event are written together."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from uuid import UUID
+
+import asyncpg
+import structlog
+
+from sigap_routing import domain, repository
+from sigap_routing.delegation import rules
+from sigap_routing.engine import RoutingEngine
+from sigap_shared.auth import StaffPrincipal
+from sigap_shared.errors import DomainError, Text
+from sigap_shared.events import (
+    ComplaintSupportAdded,
+    ComplaintSupportRemoved,
+    ComplaintTransferred,
+    Envelope,
+)
+from sigap_shared.outbox import add_to_outbox
+
+log = structlog.get_logger(__name__)
+
+
+async def _assignment(*, conn: asyncpg.Connection, complaint_id: UUID) -> rules.Assignment:
+    assignment = await repository.lock_assignment(conn=conn, complaint_id=complaint_id)
+    if assignment is None:
+        raise DomainError(
+            "complaint-not-routed",
+            Text(
+                f"Belum ada keputusan routing untuk pengaduan {complaint_id}.",
+                f"No routing decision exists for complaint {complaint_id}.",
+            ),
+        )
+    return assignment
+
+
+async def transfer_complaint(
+    *,
+    conn: asyncpg.Connection,
+    engine: RoutingEngine,
+    complaint_id: UUID,
+    to_department: str,
+    reason: str,
+    category: str | None,
+    actor: StaffPrincipal,
+) -> ComplaintTransferred:
+    async with conn.transaction():
+        assignment = await _assignment(conn=conn, complaint_id=complaint_id)
+        taxonomy = await engine.taxonomy(conn=conn)
+        if category is not None and category not in taxonomy.categories:
+            raise DomainError(
+                "unknown-category",
+                Text(
+                    f"Kategori '{category}' tidak ada di taksonomi aktif.",
+                    f"Category '{category}' is not in the active taxonomy.",
+                ),
+            )
+        now = datetime.now(UTC)
+        event = rules.transfer(
+            assignment,
+            to_department=to_department,
+            reason=reason,
+            category=category,
+            actor=actor,
+            known_departments=taxonomy.departments,
+            now=now,
+        )
+        envelope = Envelope(source=domain.SOURCE, data=event)
+        await repository.save_assignment(
+            conn=conn,
+            complaint_id=complaint_id,
+            lead=event.to_department,
+            supporting=event.supporting_departments,
+            at=now,
+        )
+        await repository.add_history(
+            conn=conn,
+            complaint_id=complaint_id,
+            event_id=envelope.id,
+            kind="transferred",
+            transfer_kind=event.kind,
+            from_department=event.from_department,
+            to_department=event.to_department,
+            category=category,
+            reason=reason,
+            actor=actor.username,
+            actor_role=actor.role,
+            at=now,
+        )
+        await add_to_outbox(conn=conn, envelopes=[envelope])
+    log.info(
+        "complaint_transferred",
+        complaint_id=str(complaint_id),
+        from_department=event.from_department,
+        to_department=event.to_department,
+        kind=event.kind,
+    )
+    return event
+
+
+async def add_supporting_department(
+    *,
+    conn: asyncpg.Connection,
+    engine: RoutingEngine,
+    complaint_id: UUID,
+    department: str,
+    reason: str,
+    actor: StaffPrincipal,
+) -> ComplaintSupportAdded:
+    async def decide(assignment: rules.Assignment, now: datetime) -> ComplaintSupportAdded:
+        taxonomy = await engine.taxonomy(conn=conn)
+        known = taxonomy.departments
+        return rules.add_support(
+            assignment, department=department, reason=reason, actor=actor, known_departments=known, now=now
+        )
+
+    change = {"complaint_id": complaint_id, "department": department, "reason": reason, "actor": actor}
+    return await _change_support(conn=conn, **change, kind="support_added", decide=decide)
+
+
+async def remove_supporting_department(
+    *, conn: asyncpg.Connection, complaint_id: UUID, department: str, reason: str, actor: StaffPrincipal
+) -> ComplaintSupportRemoved:
+    async def decide(assignment: rules.Assignment, now: datetime) -> ComplaintSupportRemoved:
+        return rules.remove_support(assignment, department=department, reason=reason, actor=actor, now=now)
+
+    change = {"complaint_id": complaint_id, "department": department, "reason": reason, "actor": actor}
+    return await _change_support(conn=conn, **change, kind="support_removed", decide=decide)
+
+
+async def _change_support(
+    *,
+    conn: asyncpg.Connection,
+    complaint_id: UUID,
+    department: str,
+    reason: str,
+    actor: StaffPrincipal,
+    kind: str,
+    decide: Callable[[rules.Assignment, datetime], Awaitable[ComplaintSupportAdded | ComplaintSupportRemoved]],
+) -> ComplaintSupportAdded | ComplaintSupportRemoved:
+    """Joint handling changes: the new supporting set, its history row and its event, in one
+    transaction."""
+    async with conn.transaction():
+        assignment = await _assignment(conn=conn, complaint_id=complaint_id)
+        now = datetime.now(UTC)
+        event = await decide(assignment, now)
+        envelope = Envelope(source=domain.SOURCE, data=event)
+        await repository.save_assignment(
+            conn=conn, complaint_id=complaint_id, lead=assignment.lead, supporting=event.supporting_departments, at=now
+        )
+        await repository.add_history(
+            conn=conn,
+            complaint_id=complaint_id,
+            event_id=envelope.id,
+            kind=kind,
+            from_department=assignment.lead,
+            to_department=department,
+            reason=reason,
+            actor=actor.username,
+            actor_role=actor.role,
+            at=now,
+        )
+        await add_to_outbox(conn=conn, envelopes=[envelope])
+    log.info("complaint_" + kind, complaint_id=str(complaint_id), department=department)
+    return event
