@@ -1,6 +1,8 @@
 """The complaint lifecycle as a pure state machine (which role may move a complaint from which
 state to which), who may see and act on a complaint, and the refusals the rules make. Pure:
-no I/O, no HTTP (errors.py maps each refusal's code to a problem response)."""
+no I/O, no HTTP (errors.py maps each refusal's code to a problem response). Slightly over
+400 lines on purpose: the transitions, who may make them and the refusals with their words are
+one rule set, read and changed together."""
 
 from __future__ import annotations
 
