@@ -126,6 +126,14 @@ class StatusApi:
                 await event_queries.set_supporting_departments(conn=conn, complaint_id=complaint_id, departments=supporting)
         return complaint_id
 
+    async def transition(self, complaint_id: uuid.UUID, headers: dict[str, str], to: str, **fields: object) -> httpx.Response:
+        """Move the complaint as a client that has just read it (at its current version)."""
+        return await self.client.post(
+            f"/v1/complaints/{complaint_id}/transitions",
+            headers=headers,
+            json={"to": to, "expected_version": await self.version(complaint_id), **fields},
+        )
+
     async def version(self, complaint_id: uuid.UUID) -> int:
         return await self.pool.fetchval("SELECT version FROM complaints WHERE id = $1", complaint_id)
 

@@ -39,11 +39,7 @@ async def test_transfer_moves_the_lead_and_joint_handling_shares_the_complaint(s
     _, dlhk = await api.staff("dept_admin", "DLHK")
     _, satpol = await api.staff("dept_admin", "SATPOLPP")
     officer, _ = await api.staff("field_officer", "DPUPR")
-    verified = await api.client.post(
-        f"/v1/complaints/{complaint_id}/transitions",
-        json={"to": "terverifikasi", "expected_version": await api.version(complaint_id)},
-        headers=dpupr,
-    )
+    verified = await api.transition(complaint_id, dpupr, "terverifikasi")
     assert verified.status_code == 200, verified.text
     assigned = await api.client.put(
         f"/v1/complaints/{complaint_id}/assignment",

@@ -26,11 +26,7 @@ async def api(status_api):
 
 async def _assign(api, headers, complaint_id, officer, *, verify=True):
     if verify:
-        verified = await api.client.post(
-            f"/v1/complaints/{complaint_id}/transitions",
-            headers=headers,
-            json={"to": "terverifikasi", "expected_version": await api.version(complaint_id)},
-        )
+        verified = await api.transition(complaint_id, headers, "terverifikasi")
         assert verified.status_code == 200, verified.text
     assigned = await api.client.put(
         f"/v1/complaints/{complaint_id}/assignment",
@@ -55,11 +51,7 @@ async def test_an_officer_sees_their_open_tasks_nearest_first_or_oldest_first(ap
     for complaint_id in (far, near, finished):
         await _assign(api, admin, complaint_id, officer)
     await _assign(api, admin, theirs, colleague)
-    started = await api.client.post(
-        f"/v1/complaints/{finished}/transitions",
-        headers=headers,
-        json={"to": "dalam_proses", "expected_version": await api.version(finished)},
-    )
+    started = await api.transition(finished, headers, "dalam_proses")
     assert started.status_code == 200, started.text
     done = await api.client.post(
         f"/v1/complaints/{finished}/transitions",

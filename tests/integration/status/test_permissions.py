@@ -21,11 +21,7 @@ async def test_permission_matrix(status_api, subject, action):
     assigned_officer = await api.create_user("field_officer", LEAD)
     complaint_id = await api.seed_complaint(department=LEAD, supporting=[SUPPORTING])
     # Verified and assigned, so "start work" is a legal next step for every acting role.
-    verified = await api.client.post(
-        f"/v1/complaints/{complaint_id}/transitions",
-        json={"to": "terverifikasi", "expected_version": await api.version(complaint_id)},
-        headers=lead_admin,
-    )
+    verified = await api.transition(complaint_id, lead_admin, "terverifikasi")
     assert verified.status_code == 200
     assigned = await api.client.put(
         f"/v1/complaints/{complaint_id}/assignment",

@@ -56,8 +56,7 @@ async def test_filters_and_search(status_api):
     road = await api.seed_complaint(department=department, category="jalan_rusak", description="Jalan berlubang dekat pasar Kemiri")
     trash = await api.seed_complaint(department=department, category="sampah", description="Sampah menumpuk, bau sekali")
     await api.pool.execute("UPDATE complaints SET kelurahan = 'Beji' WHERE id = $1", road)
-    verified = await api.client.post(f"/v1/complaints/{road}/transitions", headers=headers,
-                                     json={"to": "terverifikasi", "expected_version": await api.version(road)})
+    verified = await api.transition(road, headers, "terverifikasi")
     await api.client.put(f"/v1/complaints/{road}/assignment", headers=headers,
                          json={"officer": officer, "expected_version": verified.json()["version"]})
 
@@ -146,8 +145,7 @@ async def test_sweep_reports_each_breach_once_and_again_after_a_new_deadline(sta
     assert any(e["type"] == "sigap.complaint.sla_breached.v1" for e in staff_view["timeline"])
 
     # Verifying starts the follow-up deadline; when that one passes it is a new breach.
-    verified = await api.client.post(f"/v1/complaints/{late}/transitions", headers=headers,
-                                     json={"to": "terverifikasi", "expected_version": await api.version(late)})
+    verified = await api.transition(late, headers, "terverifikasi")
     assert verified.json()["sla_stage"] == "finish" and verified.json()["sla_breached_at"] is None
     async with api.pool.acquire() as conn:
         assert await sweep.sweep_sla_breaches(conn=conn, now=datetime.now(UTC) + timedelta(days=30)) >= 1
@@ -159,14 +157,12 @@ async def test_a_deadline_that_keeps_running_is_reported_once(status_api):
     api = status_api
     _, headers = await api.staff("dept_admin", "DISHUB")
     complaint_id = await api.seed_complaint()
-    verified = await api.client.post(f"/v1/complaints/{complaint_id}/transitions", headers=headers,
-                                     json={"to": "terverifikasi", "expected_version": await api.version(complaint_id)})
+    verified = await api.transition(complaint_id, headers, "terverifikasi")
     assert verified.status_code == 200
     late = datetime.now(UTC) + timedelta(days=30)
     async with api.pool.acquire() as conn:
         assert await sweep.sweep_sla_breaches(conn=conn, now=late) >= 1
-    started = await api.client.post(f"/v1/complaints/{complaint_id}/transitions", headers=headers,
-                                    json={"to": "dalam_proses", "expected_version": await api.version(complaint_id)})
+    started = await api.transition(complaint_id, headers, "dalam_proses")
     assert started.status_code == 200 and started.json()["sla_breached_at"] is not None
     async with api.pool.acquire() as conn:
         await sweep.sweep_sla_breaches(conn=conn, now=late + timedelta(days=1))
