@@ -59,6 +59,8 @@ start_service() {
   # development internal token unless SIGAP_INTERNAL_TOKEN is set.
   local intake_url="${SIGAP_INTAKE_INTERNAL_URL:-http://127.0.0.1:$(port_of intake)}"
   local status_url="${SIGAP_STATUS_INTERNAL_URL:-http://127.0.0.1:$(port_of status)}"
+  # Intake names departments in tracking from routing's public department list.
+  export SIGAP_ROUTING_URL="${SIGAP_ROUTING_URL:-http://127.0.0.1:$(port_of routing)}"
   local internal_token="${SIGAP_INTERNAL_TOKEN:-sigap-development-internal-token-change-me}"
   # The web service reaches the four over HTTP on the ports above.
   local svc var

@@ -29,6 +29,8 @@ def sigap(infra, system_databases, tmp_path_factory) -> Iterator[SigapSystem]:
     try:
         for name in SERVICES:  # intake first: status calls its internal API
             extra_env = None
+            if name == "intake":
+                extra_env = {"SIGAP_ROUTING_URL": f"http://127.0.0.1:{ports['routing']}"}
             if name == "status":
                 extra_env = {
                     "SIGAP_INTAKE_INTERNAL_URL": system.url("intake"),

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import hmac
 import time
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 import jwt
 from fastapi import Depends, Header, Request
@@ -25,6 +25,32 @@ from sigap_shared.problems import Problem, Text
 Role = Literal["city_admin", "dept_admin", "field_officer", "auditor"]
 ROLES: tuple[Role, ...] = ("city_admin", "dept_admin", "field_officer", "auditor")
 ALGORITHM = "HS256"
+
+# Who may call an operation is declared on the dependencies that check it, so the OpenAPI
+# document (`sigap_shared.openapi`) reads it from the route's dependencies and cannot drift.
+_ROLES_ATTRIBUTE = "sigap_roles"
+_INTERNAL_ATTRIBUTE = "sigap_internal"
+_Dependency = TypeVar("_Dependency", bound=Callable[..., Any])
+
+
+def declares_roles(*roles: Role) -> Callable[[_Dependency], _Dependency]:
+    """Mark a dependency as admitting only staff with one of `roles` (it must refuse the others)."""
+
+    def mark(dependency: _Dependency) -> _Dependency:
+        setattr(dependency, _ROLES_ATTRIBUTE, frozenset(roles))
+        return dependency
+
+    return mark
+
+
+def roles_declared_by(dependency: Callable[..., Any] | None) -> frozenset[str] | None:
+    """The roles a dependency admits, or None when it does not check staff."""
+    return getattr(dependency, _ROLES_ATTRIBUTE, None)
+
+
+def is_internal_gate(dependency: Callable[..., Any] | None) -> bool:
+    """Whether a dependency admits only services presenting `SIGAP_INTERNAL_TOKEN`."""
+    return bool(getattr(dependency, _INTERNAL_ATTRIBUTE, False))
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +137,7 @@ def _staff_login_required(detail: Text) -> Problem:
     )
 
 
+@declares_roles(*ROLES)
 async def current_staff(request: Request) -> StaffPrincipal:
     """Who the token's signature names. Status, which owns the accounts, checks the account in
     its own database next; other services use `CurrentStaff`."""
@@ -155,6 +182,7 @@ def account_refused(error: AuthError) -> Problem:
     )
 
 
+@declares_roles(*ROLES)
 async def verified_staff(request: Request) -> StaffPrincipal:
     """A validly signed token whose account the staff directory confirms as active with the
     same role and department."""
@@ -182,6 +210,43 @@ async def verified_staff(request: Request) -> StaffPrincipal:
 CurrentStaff = Annotated[StaffPrincipal, Depends(verified_staff)]
 
 
+def role_refused(role: str, allowed: Iterable[str]) -> Problem:
+    names = ", ".join(sorted(allowed))
+    return Problem(
+        status=403,
+        slug="forbidden",
+        title=Text("Tidak berwenang", "Not permitted"),
+        detail=Text(
+            f"Peran Anda ({role}) tidak boleh melakukan ini; yang boleh: {names}.",
+            f"Your role ({role}) may not do this; allowed roles: {names}.",
+        ),
+    )
+
+
+def staff_with_roles(
+    *roles: Role, staff: Callable[..., Awaitable[StaffPrincipal]] = verified_staff
+) -> Callable[..., Awaitable[StaffPrincipal]]:
+    """A dependency: the staff member `staff` establishes, refused with 403 unless their role is
+    one of `roles`. The roles travel with the dependency, so the OpenAPI document names them.
+    Department scoping (which complaints, which department) stays with the route."""
+    allowed = frozenset(roles)
+
+    # A default rather than an Annotated parameter: annotations are strings in this module, and
+    # `staff` is local to the factory.
+    @declares_roles(*roles)
+    async def staff_in_role(principal: StaffPrincipal = Depends(staff)) -> StaffPrincipal:
+        if principal.role not in allowed:
+            raise role_refused(principal.role, allowed)
+        return principal
+
+    return staff_in_role
+
+
+# The role gates of services whose staff checks go through the staff directory (routing, notify).
+CityAdmin = Annotated[StaffPrincipal, Depends(staff_with_roles("city_admin"))]
+DepartmentManager = Annotated[StaffPrincipal, Depends(staff_with_roles("city_admin", "dept_admin"))]
+
+
 def require_internal_token(request: Request, authorization: Annotated[str | None, Header()] = None) -> None:
     """For internal APIs (not exposed to the internet): the caller presents the shared
     `SIGAP_INTERNAL_TOKEN` as a bearer token."""
@@ -197,3 +262,6 @@ def require_internal_token(request: Request, authorization: Annotated[str | None
             ),
             headers={"WWW-Authenticate": "Bearer"},
         )
+
+
+setattr(require_internal_token, _INTERNAL_ATTRIBUTE, True)

@@ -24,7 +24,7 @@ from sigap_shared.http_limits import UNSTORABLE_INPUT_REFUSED, install_http_limi
 from sigap_shared.kafka import ensure_topics_when_available, kafka_reachable
 from sigap_shared.logging import configure_logging
 from sigap_shared.metrics import CONSUMERS, READY, SampledGauge, install_metrics, sample_database
-from sigap_shared.openapi import document_problems
+from sigap_shared.openapi import document_problems, serve_api_docs
 from sigap_shared.outbox import OutboxRelay, parked_counts
 from sigap_shared.problems import install_problem_handlers
 from sigap_shared.progress import ProgressWatch
@@ -249,6 +249,8 @@ def create_service_app(settings: ServiceSettings, spec: ServiceSpec) -> FastAPI:
         version="0.1.0",
         lifespan=lifespan,
         dependencies=[UNSTORABLE_INPUT_REFUSED],
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.staff_directory = staff_directory_for(settings)
@@ -259,6 +261,7 @@ def create_service_app(settings: ServiceSettings, spec: ServiceSpec) -> FastAPI:
         larger_bodies=spec.larger_bodies(settings) if spec.larger_bodies else None,
     )
     document_problems(app)
+    serve_api_docs(app)
     app.include_router(_health_router(settings))
     install_metrics(app)
     for router in spec.routers:

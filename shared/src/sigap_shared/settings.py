@@ -4,8 +4,9 @@ defaults (port, database), and the entrypoint instantiates it once and passes it
 from __future__ import annotations
 
 from typing import Annotated, ClassVar, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, StringConstraints, model_validator
+from pydantic import Field, SecretStr, StringConstraints, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEVELOPMENT_PG_PASSWORD = "sigap"
@@ -28,6 +29,10 @@ class ServiceSettings(BaseSettings):
     """`console` or `json`; unset: console in development, else json"""
     log_level: str = "INFO"
     """the lowest log level written (`DEBUG`, `INFO`, `WARNING`, `ERROR`)"""
+
+    timezone: str = "Asia/Jakarta"
+    """the city's time zone (IANA name): `Asia/Jakarta` (WIB), `Asia/Makassar` (WITA) or `Asia/Jayapura` (WIT); it
+    governs every local time: a photo's EXIF time without offset, SLA working-day boundaries, times in messages"""
 
     http_host: str = "127.0.0.1"
     """the address the service listens on (`0.0.0.0` in containers)"""
@@ -124,6 +129,22 @@ class ServiceSettings(BaseSettings):
     stall_after_s: float = Field(default=60.0, gt=0)
     """how long a consumer may sit on waiting messages without progress, or the dead-letter publisher or
     outbox relay on one piece of work, before `/readyz` fails and the log says why"""
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_time_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"SIGAP_TIMEZONE {value!r} is not a time zone name; use Asia/Jakarta (WIB), Asia/Makassar (WITA) "
+                "or Asia/Jayapura (WIT)"
+            ) from None
+        return value
+
+    @property
+    def city_zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
 
     @model_validator(mode="after")
     def _insync_replicas_within_the_copies(self) -> "ServiceSettings":

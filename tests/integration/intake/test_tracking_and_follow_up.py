@@ -189,3 +189,41 @@ async def test_rate_limit_answers_429_with_retry_after(infra, databases, tmp_pat
         other_device = await intake.client.post("/v1/complaints", json=_complaint(), headers={"X-Device-Id": "other"})
         assert other_device.status_code == 201
         assert await intake.pool.fetchval("SELECT count(*) FROM complaints") == 4
+
+
+async def test_the_reporters_added_information_is_in_their_own_timeline(intake):
+    receipt = await _submit(intake, "rahasia")
+    code, token = receipt["tracking_code"], receipt["follow_up_token"]
+    added = await intake.client.post(
+        f"/v1/track/{code}/information",
+        json={"text": "Sampahnya sekarang sampai menutup selokan"},
+        headers={"X-Follow-Up-Token": token},
+    )
+    assert added.status_code == 201, added.text
+    view = await intake.client.get(f"/v1/track/{code}", headers={"X-Follow-Up-Token": token})
+    timeline = view.json()["timeline"]
+    assert [(entry["event_type"], entry["note"]) for entry in timeline] == [
+        ("sigap.complaint.information_added.v1", "Sampahnya sekarang sampai menutup selokan")
+    ]
+
+
+async def test_anyone_tracking_a_public_report_reads_the_added_information_as_its_description(intake):
+    receipt = await _submit(intake, "publik")
+    code, token = receipt["tracking_code"], receipt["follow_up_token"]
+    await intake.client.post(
+        f"/v1/track/{code}/information", json={"text": "Sudah dua minggu"}, headers={"X-Follow-Up-Token": token}
+    )
+    anyone = (await intake.client.get(f"/v1/track/{code}")).json()
+    assert anyone["description"]
+    assert [(entry["event_type"], entry["note"]) for entry in anyone["timeline"]] == [
+        ("sigap.complaint.information_added.v1", "Sudah dua minggu")
+    ]
+
+
+@pytest.mark.parametrize("action", ["information", "rating", "reopen"])
+async def test_the_reporters_actions_need_the_follow_up_token_header(intake, action):
+    receipt = await _submit(intake)
+    body = {"information": {"text": "Tambahan info"}, "rating": {"rating": 5}, "reopen": {"reason": "Sampah kembali lagi"}}
+    missing = await intake.client.post(f"/v1/track/{receipt['tracking_code']}/{action}", json=body[action])
+    assert missing.status_code == 422
+    assert [error["field"] for error in missing.json()["errors"]] == ["x-follow-up-token"]

@@ -14,6 +14,7 @@ import asyncpg
 from fastapi import Depends, Request
 
 from sigap_intake.capture.tokens import CaptureTokens
+from sigap_intake.complaints.department_names import DepartmentNames
 from sigap_intake.photos.checks import PhotoPolicy, parse_offset
 from sigap_intake.photos.storage import PhotoStore, photo_store_from_settings
 from sigap_intake.rate_limit import RateLimiter
@@ -34,6 +35,8 @@ class IntakeContext:
     ip_limiter: RateLimiter
     # Guessing follow-up tokens for one tracking code through the internal API stays slow.
     verify_limiter: RateLimiter
+    # None without SIGAP_ROUTING_URL: tracking then names departments by code only.
+    department_names: DepartmentNames | None = None
 
     @classmethod
     def from_settings(cls, settings: IntakeSettings, *, pool: asyncpg.Pool) -> "IntakeContext":
@@ -52,6 +55,7 @@ class IntakeContext:
                 burst=settings.rate_limit_burst * settings.rate_limit_ip_factor,
             ),
             verify_limiter=RateLimiter(per_minute=10, burst=10),
+            department_names=DepartmentNames(settings.routing_url) if settings.routing_url else None,
         )
 
 
@@ -64,7 +68,7 @@ def policy_from_settings(settings: IntakeSettings) -> PhotoPolicy:
         session_ttl=timedelta(seconds=settings.capture_session_ttl_s),
         clock_skew=timedelta(seconds=settings.capture_clock_skew_s),
         old_after=timedelta(seconds=settings.photo_old_after_s),
-        default_offset=parse_offset(settings.default_utc_offset),
+        default_offset=parse_offset(settings.default_utc_offset) if settings.default_utc_offset else settings.city_zone,
         gps_max_distance_m=settings.photo_gps_max_distance_m,
         reuse_max_distance=settings.photo_reuse_max_distance,
         reject_reasons={category: tuple(codes) for category, codes in settings.photo_reject_reasons.items()},

@@ -51,6 +51,10 @@ TrackingCode = Annotated[str, StringConstraints(pattern=r"^SGP-[0-9A-Z]{4}-[0-9A
 FollowUpTokenHeader = Annotated[
     str | None, Header(max_length=200, description="The follow-up token given when the report was sent")
 ]
+# What only the reporter may do needs the token: without it, 422 naming the header.
+FollowUpTokenRequired = Annotated[
+    str, Header(min_length=1, max_length=200, description="The follow-up token given when the report was sent")
+]
 
 
 class ReasonOut(BaseModel):

@@ -84,9 +84,10 @@ class IntakeSettings(ServiceSettings):
     # Phone clocks drift: accept capture times this far outside the session window.
     capture_clock_skew_s: int = 120
     """intake: phone clocks drift: capture times this far outside the capture window are still accepted"""
-    # Offset assumed when a photo's EXIF has no OffsetTimeOriginal (Depok is on WIB).
-    default_utc_offset: str = "+07:00"
-    """intake: the UTC offset of an EXIF capture time without `OffsetTimeOriginal` (WIB, Depok's)"""
+    default_utc_offset: str | None = None
+    """intake, deprecated: a fixed UTC offset (`+07:00`) for an EXIF capture time without `OffsetTimeOriginal`;
+    unset: such a time is read in the city's zone (`SIGAP_TIMEZONE`); set, it wins, so older configurations keep
+    their meaning"""
     photo_old_after_s: int = 24 * 3600
     """intake: a photo whose capture time is older than this is flagged as old"""
     photo_gps_max_distance_m: float = 1000.0
@@ -97,6 +98,10 @@ class IntakeSettings(ServiceSettings):
     photo_reject_reasons: dict[str, list[str]] = Field(default_factory=lambda: {"*": ["reused_photo"]})
     """intake: photo-check reasons that reject a photo instead of flagging it, per category (`*`: any),
     JSON"""
+
+    routing_url: str | None = None
+    """intake: routing's base URL (e.g. `http://routing:8001`), whose public department list gives tracking the
+    departments' names; unset: tracking names departments by code only"""
 
     # The reporter may reopen a resolved complaint within this many days.
     reopen_window_days: int = Field(default=7, ge=0)

@@ -23,7 +23,6 @@ PROBLEMS: dict[str, tuple[int, str, Text]] = {
     "unknown-department": (422, "unknown-department", Text("Dinas tidak dikenal", "Unknown department")),
     "unknown-category": (422, "unknown-category", Text("Kategori tidak dikenal", "Unknown category")),
     # taxonomy: the city admin's edits
-    "taxonomy-forbidden": (403, "forbidden", _FORBIDDEN),
     "taxonomy-version-not-found": (
         404,
         "not-found",

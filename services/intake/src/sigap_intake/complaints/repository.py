@@ -5,6 +5,7 @@ from __future__ import annotations
 
 
 from collections.abc import Sequence
+from datetime import datetime
 from uuid import UUID
 
 import asyncpg
@@ -104,6 +105,21 @@ async def tracking_view(*, conn: asyncpg.Connection, complaint_id: UUID) -> tupl
         complaint_id,
     )
     return complaint, list(timeline)
+
+
+async def add_reporter_timeline_entry(
+    *, conn: asyncpg.Connection, event_id: UUID, complaint_id: UUID, event_type: str, note: str, occurred_at: datetime
+) -> None:
+    """What the reporter did themselves (added information), in their own tracking timeline."""
+    await conn.execute(
+        "INSERT INTO tracking_timeline (event_id, complaint_id, event_type, note, occurred_at)"
+        " VALUES ($1, $2, $3, $4, $5)",
+        event_id,
+        complaint_id,
+        event_type,
+        note,
+        occurred_at,
+    )
 
 
 async def set_rating(*, conn: asyncpg.Connection, complaint_id: UUID, rating: int) -> None:

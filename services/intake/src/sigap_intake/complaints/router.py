@@ -175,6 +175,7 @@ class TimelineEntryOut(BaseModel):
     event_type: str
     status: str | None = None
     department: str | None = None
+    department_name: str | None = None
     note: str | None = None
     occurred_at: datetime
 
@@ -185,6 +186,8 @@ class TrackingOut(BaseModel):
     category: str | None = None
     status: str
     department: str | None = None
+    # The department's name in the city's taxonomy (null when routing cannot be asked).
+    department_name: str | None = None
     submitted_at: datetime
     status_changed_at: datetime | None = None
     resolution_note: str | None = None
@@ -210,8 +213,12 @@ def _token(header: str | None, query: str | None) -> str | None:
 async def track(
     tracking_code: TrackingCode,
     conn: Conn,
+    context: Context,
     x_follow_up_token: FollowUpTokenHeader = None,
     token: Annotated[str | None, Query(max_length=200)] = None,
 ) -> TrackingOut:
     view = await queries.track(conn=conn, tracking_code=tracking_code, token=_token(x_follow_up_token, token))
+    names = await context.department_names.names() if context.department_names is not None else {}
+    for entry in [view, *view["timeline"]]:
+        entry["department_name"] = names.get(entry["department"] or "")
     return TrackingOut.model_validate(view)

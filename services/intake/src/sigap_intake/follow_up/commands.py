@@ -66,6 +66,15 @@ async def add_information(
             added_at=datetime.now(UTC),
         )
         envelope = await _announce(conn=conn, event=added)
+        # Shown in the reporter's own tracking timeline (to whoever sees the description).
+        await complaint_repository.add_reporter_timeline_entry(
+            conn=conn,
+            event_id=envelope.id,
+            complaint_id=complaint.id,  # type: ignore[arg-type]
+            event_type=envelope.type,
+            note=text,
+            occurred_at=added.added_at,
+        )
     log.info("complaint_information_added", complaint_id=str(complaint.id), photos=len(photos))
     return envelope
 

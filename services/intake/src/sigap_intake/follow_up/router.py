@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field, StringConstraints
 from sigap_intake.context import Context
 from sigap_intake.follow_up import commands
 from sigap_intake.inputs import (
-    FollowUpTokenHeader,
+    FollowUpTokenRequired,
     created,
     StrictRequest,
     TrackingCode,
@@ -58,7 +58,7 @@ def _follow_up(action: str, summary: str) -> Callable:
 @_follow_up("information", "Add information or photos to an open report")
 async def add_information(
     tracking_code: TrackingCode, body: InformationIn, request: Request, conn: Conn, context: Context,
-    x_follow_up_token: FollowUpTokenHeader = None,
+    x_follow_up_token: FollowUpTokenRequired,
 ) -> FollowUpAccepted:
     token, photos = x_follow_up_token, tuple(body.photos)
     envelope = await commands.add_information(
@@ -70,7 +70,7 @@ async def add_information(
 @_follow_up("rating", "Rate the handling of a resolved report (1-5)")
 async def rate(
     tracking_code: TrackingCode, body: RatingIn, request: Request, conn: Conn,
-    x_follow_up_token: FollowUpTokenHeader = None,
+    x_follow_up_token: FollowUpTokenRequired,
 ) -> FollowUpAccepted:
     envelope = await commands.rate(
         conn=conn, tracking_code=tracking_code, token=x_follow_up_token, rating=body.rating, comment=body.comment
@@ -81,7 +81,7 @@ async def rate(
 @_follow_up("reopen", "Ask to reopen a resolved report, with a reason, within the allowed days")
 async def reopen(
     tracking_code: TrackingCode, body: ReopenIn, request: Request, conn: Conn, context: Context,
-    x_follow_up_token: FollowUpTokenHeader = None,
+    x_follow_up_token: FollowUpTokenRequired,
 ) -> FollowUpAccepted:
     token, window_days = x_follow_up_token, context.settings.reopen_window_days
     envelope = await commands.request_reopen(

@@ -7,10 +7,14 @@ from uuid import UUID
 
 import asyncpg
 
-_OPEN311_COLUMNS = """
+from sigap_shared.events import ComplaintInformationAdded
+
+# `last_note` is the city's latest word (Open311 status_notes), not the reporter's own.
+_OPEN311_COLUMNS = f"""
     c.id, c.category, c.description, c.address, c.lat, c.lon, c.status, c.department,
     c.resolution_note, c.submitted_at, c.status_changed_at,
     (SELECT t.note FROM tracking_timeline t WHERE t.complaint_id = c.id AND t.note IS NOT NULL
+       AND t.event_type <> '{ComplaintInformationAdded.event_type}'
      ORDER BY t.occurred_at DESC LIMIT 1) AS last_note,
     (SELECT p.id FROM photos p WHERE p.complaint_id = c.id ORDER BY p.uploaded_at, p.id LIMIT 1) AS first_photo_id
 """

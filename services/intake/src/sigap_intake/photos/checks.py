@@ -17,8 +17,9 @@ import re
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from typing import Literal
+from zoneinfo import ZoneInfo
 
 import imagehash
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
@@ -153,8 +154,10 @@ def _open(data: bytes, kind: str) -> Image.Image:
 
 
 def analyse(
-    data: bytes, *, max_bytes: int, max_pixels: int, default_offset: timezone, received_at: datetime | None = None
+    data: bytes, *, max_bytes: int, max_pixels: int, default_offset: tzinfo, received_at: datetime | None = None
 ) -> PhotoFacts:
+    """`default_offset`: the zone (or fixed offset) an EXIF time without OffsetTimeOriginal is
+    read in: the city's, from SIGAP_TIMEZONE."""
     if not data:
         raise PhotoError(
             "empty-file",
@@ -285,7 +288,7 @@ def parse_offset(text: str) -> timezone:
     return timezone(sign * timedelta(hours=int(match.group(2)), minutes=int(match.group(3))))
 
 
-def _taken_at(exif_ifd: Mapping[int, object], default_offset: timezone) -> tuple[datetime | None, bool]:
+def _taken_at(exif_ifd: Mapping[int, object], default_offset: tzinfo) -> tuple[datetime | None, bool]:
     raw = _text(exif_ifd.get(_DATETIME_ORIGINAL))
     if not raw:
         return None, False
@@ -481,7 +484,7 @@ class PhotoPolicy:
     session_ttl: timedelta = timedelta(minutes=5)
     clock_skew: timedelta = timedelta(minutes=2)
     old_after: timedelta = timedelta(days=1)
-    default_offset: timezone = timezone(timedelta(hours=7))
+    default_offset: tzinfo = ZoneInfo("Asia/Jakarta")
     gps_max_distance_m: float = 1000.0
     reuse_max_distance: int = 10
     reject_reasons: Mapping[str, Sequence[str]] = field(default_factory=lambda: {"*": ("reused_photo",)})

@@ -9,8 +9,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
 from sigap_routing import repository
-from sigap_routing.taxonomy_admin.commands import require_city_admin
-from sigap_shared.auth import CurrentStaff
+from sigap_shared.auth import CityAdmin
 from sigap_shared.runtime import Conn
 
 router = APIRouter(prefix="/v1/routing/admin", tags=["routing"])
@@ -37,8 +36,7 @@ class AccuracyOut(BaseModel):
     response_model=AccuracyOut,
     summary="How often automatic routing was corrected in real use (city_admin)",
 )
-async def accuracy(staff: CurrentStaff, conn: Conn, days: Annotated[int, Query(ge=1, le=3650)] = 30) -> AccuracyOut:
-    require_city_admin(staff)
+async def accuracy(staff: CityAdmin, conn: Conn, days: Annotated[int, Query(ge=1, le=3650)] = 30) -> AccuracyOut:
     rows = [
         DepartmentOutcomeOut(
             department=row["department"], decided=row["decided"], triaged=row["triaged"], corrected=row["corrected"]

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from sigap_routing.context import Engine
 from sigap_routing.delegation import commands
-from sigap_shared.auth import CurrentStaff
+from sigap_shared.auth import DepartmentManager
 from sigap_shared.events import (
     ComplaintSupportAdded,
     ComplaintSupportRemoved,
@@ -65,7 +65,7 @@ _REMOVE = "Remove a supporting department (lead's or that department's dept_admi
 
 @router.post("/complaints/{complaint_id}/transfer", response_model=AssignmentOut, summary=_TRANSFER)
 async def transfer(
-    complaint_id: UUID, body: TransferIn, staff: CurrentStaff, conn: Conn, engine: Engine
+    complaint_id: UUID, body: TransferIn, staff: DepartmentManager, conn: Conn, engine: Engine
 ) -> AssignmentOut:
     wanted = {"to_department": body.to_department, "reason": body.reason, "category": body.category}
     event = await commands.transfer_complaint(
@@ -76,7 +76,7 @@ async def transfer(
 
 @router.post("/complaints/{complaint_id}/supporting", response_model=AssignmentOut, summary=_ADD)
 async def add_supporting(
-    complaint_id: UUID, body: SupportIn, staff: CurrentStaff, conn: Conn, engine: Engine
+    complaint_id: UUID, body: SupportIn, staff: DepartmentManager, conn: Conn, engine: Engine
 ) -> AssignmentOut:
     event = await commands.add_supporting_department(
         conn=conn, engine=engine, complaint_id=complaint_id, department=body.department, reason=body.reason, actor=staff
@@ -88,7 +88,7 @@ async def add_supporting(
 async def remove_supporting(
     complaint_id: UUID,
     department: str,
-    staff: CurrentStaff,
+    staff: DepartmentManager,
     conn: Conn,
     reason: Annotated[Reason, Query(description="Why the department no longer supports")],
 ) -> AssignmentOut:

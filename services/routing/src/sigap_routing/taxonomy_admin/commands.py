@@ -1,5 +1,5 @@
-"""The city admin's taxonomy commands: who may touch the taxonomy, and storing a new version
-(one transaction) that the engine then uses at once."""
+"""The city admin's taxonomy command: storing a new version (one transaction) that the engine
+then uses at once (who may call it is the routes' `CityAdmin` gate)."""
 
 from __future__ import annotations
 
@@ -7,19 +7,7 @@ import asyncpg
 
 from sigap_routing.engine import RoutingEngine, VersionConflict
 from sigap_routing.taxonomy import CompiledTaxonomy, TaxonomyDocument, TaxonomyError
-from sigap_shared.auth import StaffPrincipal
 from sigap_shared.errors import DomainError, Text
-
-
-def require_city_admin(staff: StaffPrincipal) -> None:
-    if staff.role != "city_admin":
-        raise DomainError(
-            "taxonomy-forbidden",
-            Text(
-                "Hanya admin kota (city_admin) yang boleh membaca dan mengubah taksonomi routing.",
-                "Only a city admin (city_admin) may read and change the routing taxonomy.",
-            ),
-        )
 
 
 async def replace_taxonomy(

@@ -13,8 +13,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from sigap_routing import repository
 from sigap_routing.context import Engine
 from sigap_routing.taxonomy import TaxonomyDocument
-from sigap_routing.taxonomy_admin.commands import replace_taxonomy, require_city_admin
-from sigap_shared.auth import CurrentStaff
+from sigap_routing.taxonomy_admin.commands import replace_taxonomy
+from sigap_shared.auth import CityAdmin
 from sigap_shared.errors import DomainError, Text
 from sigap_shared.runtime import Conn
 from sigap_shared.storable import INTEGER_MAX
@@ -54,8 +54,7 @@ class TaxonomyIn(BaseModel):
 
 
 @router.get("/taxonomy", response_model=TaxonomyOut, summary="The active taxonomy (city_admin)")
-async def get_taxonomy(staff: CurrentStaff, conn: Conn, engine: Engine) -> TaxonomyOut:
-    require_city_admin(staff)
+async def get_taxonomy(staff: CityAdmin, conn: Conn, engine: Engine) -> TaxonomyOut:
     await engine.taxonomy(conn=conn)  # seeds the default on a fresh database
     row = await repository.get_taxonomy_version(conn=conn)
     assert row is not None
@@ -63,15 +62,13 @@ async def get_taxonomy(staff: CurrentStaff, conn: Conn, engine: Engine) -> Taxon
 
 
 @router.get("/taxonomy/versions", response_model=list[TaxonomyVersionOut], summary="Version history (city_admin)")
-async def list_versions(staff: CurrentStaff, conn: Conn, engine: Engine) -> list[TaxonomyVersionOut]:
-    require_city_admin(staff)
+async def list_versions(staff: CityAdmin, conn: Conn, engine: Engine) -> list[TaxonomyVersionOut]:
     await engine.taxonomy(conn=conn)
     return [TaxonomyVersionOut(**dict(row)) for row in await repository.list_taxonomy_versions(conn=conn)]
 
 
 @router.get("/taxonomy/versions/{version}", response_model=TaxonomyOut, summary="One stored version (city_admin)")
-async def get_version(version: TaxonomyVersion, staff: CurrentStaff, conn: Conn) -> TaxonomyOut:
-    require_city_admin(staff)
+async def get_version(version: TaxonomyVersion, staff: CityAdmin, conn: Conn) -> TaxonomyOut:
     row = await repository.get_taxonomy_version(conn=conn, version=version)
     if row is None:
         raise DomainError(
@@ -86,8 +83,7 @@ async def get_version(version: TaxonomyVersion, staff: CurrentStaff, conn: Conn)
     response_model=TaxonomyOut,
     summary="Replace the taxonomy: stored as a new version and used at once (city_admin)",
 )
-async def put_taxonomy(body: TaxonomyIn, staff: CurrentStaff, conn: Conn, engine: Engine) -> TaxonomyOut:
-    require_city_admin(staff)
+async def put_taxonomy(body: TaxonomyIn, staff: CityAdmin, conn: Conn, engine: Engine) -> TaxonomyOut:
     compiled = await replace_taxonomy(
         conn=conn, engine=engine, document=body.taxonomy, author=staff.username, comment=body.comment
     )
