@@ -721,7 +721,15 @@ async def test_8_the_confidential_reporter_is_seen_only_by_the_city_admin_and_ne
         params={"reason": reason},
         headers=story.headers["admin.dpupr"],
     )
-    assert refused.status_code == 404  # not DPUPR's complaint: not even its existence is told
+    # Only the city admin's role may ask, so a department admin is refused before any complaint is looked
+    # up: the same answer as for a complaint that does not exist, so not even its existence is told.
+    assert refused.status_code == 403
+    unknown = await client.get(
+        f"{status}/v1/staff/complaints/{uuid.uuid4()}/reporter-identity",
+        params={"reason": reason},
+        headers=story.headers["admin.dpupr"],
+    )
+    assert (unknown.status_code, unknown.json()["detail"]) == (403, refused.json()["detail"])
     identity = await client.get(
         f"{status}/v1/staff/complaints/{complaint_id}/reporter-identity",
         params={"reason": reason},

@@ -4,7 +4,11 @@ HTTP; tests/unit/status/test_permission_policy.py holds the rules to the written
 
 from __future__ import annotations
 
+from functools import cache
+
 from sigap_shared.auth import StaffPrincipal
+from sigap_shared.openapi import Access, operation_access
+from sigap_status.bootstrap import routers
 from sigap_status.lifecycle import rules as domain
 
 LEAD, SUPPORTING, OTHER = "DISHUB", "DLH", "DISKES"
@@ -34,6 +38,31 @@ ACTIONS = (
     "reporter_identity",
     "queue",
 )
+# The operation each action calls: its role gate (the roles its OpenAPI document names) comes
+# before anything else.
+OPERATION_OF = {
+    "view": ("/v1/staff/complaints/{complaint_id}", "get"),
+    "duplicate_candidates": ("/v1/staff/complaints/{complaint_id}/duplicate-candidates", "get"),
+    "start_work": ("/v1/complaints/{complaint_id}/transitions", "post"),
+    "reject": ("/v1/complaints/{complaint_id}/transitions", "post"),
+    "assign": ("/v1/complaints/{complaint_id}/assignment", "put"),
+    "wait_for_reporter": ("/v1/complaints/{complaint_id}/waiting-for-reporter", "put"),
+    "internal_note": ("/v1/complaints/{complaint_id}/notes", "post"),
+    "reporter_message": ("/v1/complaints/{complaint_id}/notes", "post"),
+    "reporter_identity": ("/v1/staff/complaints/{complaint_id}/reporter-identity", "get"),
+    "queue": ("/v1/staff/queue", "get"),
+}
+
+
+@cache
+def _status_access() -> dict[tuple[str, str], Access]:
+    return operation_access(route for router in routers() for route in router.routes)
+
+
+def admitted_roles(action: str) -> tuple[str, ...]:
+    return _status_access()[OPERATION_OF[action]].roles
+
+
 # The state change each lifecycle action asks for.
 TRANSITION_OF = {"start_work": "dalam_proses", "reject": "ditolak"}
 
@@ -61,6 +90,9 @@ def expected_answer(action: str, staff: StaffPrincipal | None, complaint: domain
     configured, so a permitted identity look ends at 503, after every permission check."""
     if staff is None:
         return None if action == "queue" else 401
+    if staff.role not in admitted_roles(action):
+        # The same answer for every complaint, so it tells nothing about this one.
+        return 403
     if not domain.can_see(staff, complaint):
         return False if action == "queue" else 404
     if action == "queue":

@@ -17,7 +17,9 @@ OFFICER = "petugas.lead"
 # One row per action, one column per subject (in this order). For the queue: listed (y/n),
 # "-" without a login. Supporting departments work along (internal notes) but do not speak
 # for the lead; rejecting is the admins' desk, so an officer's reject is 403 (not 409:
-# reloading would not help); a permitted identity look ends at 503 (no intake configured).
+# reloading would not help); a permitted identity look ends at 503 (no intake configured). A
+# role an operation never admits is refused (403) before the complaint is looked up, whichever
+# complaint it is, so that answer leaks nothing either.
 COLUMNS = (
     "city_admin auditor dept_admin_lead dept_admin_supporting dept_admin_other"
     " field_officer_assigned field_officer_unassigned field_officer_other anonymous"
@@ -27,11 +29,11 @@ view                  200 200 200 200 404 200 404 404 401
 duplicate_candidates  200 200 200 200 404 200 404 404 401
 start_work            200 403 200 403 404 200 404 404 401
 reject                200 403 200 403 404 403 404 404 401
-assign                200 403 200 403 404 403 404 404 401
+assign                200 403 200 403 404 403 403 403 401
 wait_for_reporter     200 403 200 403 404 200 404 404 401
 internal_note         201 403 201 201 404 201 404 404 401
 reporter_message      201 403 201 403 404 201 404 404 401
-reporter_identity     503 403 403 403 404 403 404 404 401
+reporter_identity     503 403 403 403 403 403 403 403 401
 queue                 y   y   y   y   n   y   n   n   -
 """
 

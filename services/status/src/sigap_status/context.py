@@ -49,6 +49,7 @@ def sla_policy_from_settings(settings: StatusSettings) -> SlaPolicy:
         calendar=WorkingCalendar(
             extra_days_off=parse_extra_days(settings.sla_extra_days_off),
             holiday_categories=tuple(settings.sla_holiday_categories),
+            zone=settings.city_zone,
         ),
         verify_days=settings.sla_verify_days,
         finish_days=settings.sla_finish_days,

@@ -11,13 +11,16 @@ from fastapi import APIRouter, Query, Response
 from sigap_shared.errors import Text
 from sigap_shared.runtime import Conn
 from sigap_shared.visible_text import trim_invisible, visible_length
-from sigap_status.auth.dependencies import Staff
+from sigap_status.auth.dependencies import staff_in
 from sigap_status.context import Intake
 from sigap_status.errors import InvalidInput
 from sigap_status.identity import commands
 from sigap_status.intake.client import RevealedIdentity
 
 router = APIRouter(prefix="/v1", tags=["staff"])
+
+# Any other role is refused (403) before the complaint is looked up.
+CityAdmin = staff_in("city_admin")
 
 
 @router.get(
@@ -27,7 +30,7 @@ router = APIRouter(prefix="/v1", tags=["staff"])
 )
 async def get_reporter_identity(
     complaint_id: UUID,
-    staff: Staff,
+    staff: CityAdmin,
     conn: Conn,
     intake: Intake,
     response: Response,

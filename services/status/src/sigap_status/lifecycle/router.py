@@ -14,15 +14,20 @@ from sigap_shared.errors import Text
 from sigap_shared.events import ComplaintStatus
 from sigap_shared.runtime import Conn
 from sigap_shared.visible_text import visible_or_none
-from sigap_status.auth.dependencies import Staff
+from sigap_status.auth.dependencies import Staff, staff_in
 from sigap_status.complaints.queries import get_timeline
 from sigap_status.complaints.visibility import load_visible
 from sigap_status.context import Intake, Policy
 from sigap_status.errors import InvalidInput
 from sigap_status.lifecycle import commands, rules
+from sigap_status.lifecycle.descriptions import ACTING_ROLES, ASSIGNMENT_DESCRIPTION, describe_transitions
 from sigap_status.lifecycle.views import StaffComplaintOut, staff_out
 
 router = APIRouter(prefix="/v1", tags=["staff"])
+
+# Who may change a complaint (auditors only read), and who runs a department's desk.
+Actor = staff_in(*ACTING_ROLES)
+DeskAdmin = staff_in("city_admin", "dept_admin")
 
 
 class TransitionIn(BaseModel):
@@ -76,9 +81,10 @@ async def get_staff_complaint(complaint_id: UUID, staff: Staff, conn: Conn, poli
     "/complaints/{complaint_id}/transitions",
     response_model=StaffComplaintOut,
     summary="Move a complaint along its lifecycle",
+    description=describe_transitions(),
 )
 async def post_transition(
-    complaint_id: UUID, body: TransitionIn, staff: Staff, conn: Conn, policy: Policy, intake: Intake, request: Request
+    complaint_id: UUID, body: TransitionIn, staff: Actor, conn: Conn, policy: Policy, intake: Intake, request: Request
 ) -> StaffComplaintOut:
     row = await commands.transition_complaint(
         conn=conn,
@@ -98,7 +104,7 @@ async def post_transition(
     summary="Pause the running SLA deadline while waiting for the reporter (true), or resume it (false)",
 )
 async def put_waiting(
-    complaint_id: UUID, body: WaitingIn, staff: Staff, conn: Conn, policy: Policy
+    complaint_id: UUID, body: WaitingIn, staff: Actor, conn: Conn, policy: Policy
 ) -> StaffComplaintOut:
     row = await commands.set_waiting_for_reporter(
         conn=conn,
@@ -115,8 +121,9 @@ async def put_waiting(
     "/complaints/{complaint_id}/assignment",
     response_model=StaffComplaintOut,
     summary="Assign, reassign or (with null) unassign a field officer",
+    description=ASSIGNMENT_DESCRIPTION,
 )
-async def put_assignment(complaint_id: UUID, body: AssignmentIn, staff: Staff, conn: Conn) -> StaffComplaintOut:
+async def put_assignment(complaint_id: UUID, body: AssignmentIn, staff: DeskAdmin, conn: Conn) -> StaffComplaintOut:
     row = await commands.assign_complaint(
         conn=conn, staff=staff, complaint_id=complaint_id, officer=body.officer, expected_version=body.expected_version
     )
@@ -129,7 +136,7 @@ async def put_assignment(complaint_id: UUID, body: AssignmentIn, staff: Staff, c
     status_code=201,
     summary="Add an internal note (e.g. an officer's progress, with photos) or a message to the reporter",
 )
-async def post_note(complaint_id: UUID, body: NoteIn, staff: Staff, conn: Conn) -> NoteOut:
+async def post_note(complaint_id: UUID, body: NoteIn, staff: Actor, conn: Conn) -> NoteOut:
     text = visible_or_none(body.body)
     if text is None:
         raise InvalidInput(

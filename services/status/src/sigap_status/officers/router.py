@@ -11,12 +11,14 @@ from pydantic import BaseModel
 
 from sigap_shared.errors import Text
 from sigap_shared.runtime import Conn
-from sigap_status.auth.dependencies import Staff
+from sigap_status.auth.dependencies import staff_in
 from sigap_status.errors import Forbidden
 from sigap_status.officers import queries
 
 router = APIRouter(prefix="/v1", tags=["staff"])
 
+# Field officers never list officers; admins only their own department's (checked below).
+Overseer = staff_in("city_admin", "dept_admin", "auditor")
 DepartmentCode = Annotated[str, Path(pattern=r"^[A-Z][A-Z0-9_.-]{1,31}$")]
 
 
@@ -29,7 +31,7 @@ class OfficerOut(BaseModel):
     response_model=list[OfficerOut],
     summary="The department's active field officers (its admins, city-wide roles)",
 )
-async def get_officers(department: DepartmentCode, staff: Staff, conn: Conn) -> list[OfficerOut]:
+async def get_officers(department: DepartmentCode, staff: Overseer, conn: Conn) -> list[OfficerOut]:
     if not staff.is_city_wide and not (staff.role == "dept_admin" and staff.department == department):
         raise Forbidden(
             Text(

@@ -1,18 +1,19 @@
 """Working-day service levels: deadlines counted in Indonesian working days (weekends, national
 public holidays and the government's joint leave days (cuti bersama) from the `holidays`
-package excluded, plus city-specific days off), in Depok's local time (WIB). Pure: no I/O."""
+package excluded, plus city-specific days off), in the city's local time (SIGAP_TIMEZONE; WIB
+by default). Pure: no I/O."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import holidays
 
-WIB = ZoneInfo("Asia/Jakarta")
+WIB = ZoneInfo("Asia/Jakarta")  # the default city zone
 DEFAULT_VERIFY_DAYS = 3  # LAPOR! practice: verification within 3 working days
 DEFAULT_FINISH_DAYS = 5  # and follow-up within 5 working days
 
@@ -38,10 +39,12 @@ def _national_days_off(year: int, categories: tuple[str, ...]) -> frozenset[date
 @dataclass(frozen=True)
 class WorkingCalendar:
     """Indonesian working days; `extra_days_off` are the city's own (e.g. the city's
-    anniversary, or a joint leave day announced after the `holidays` release in use)."""
+    anniversary, or a joint leave day announced after the `holidays` release in use). Days
+    begin and end at midnight in `zone`, the city's time zone (SIGAP_TIMEZONE: WIB, WITA or WIT)."""
 
     extra_days_off: frozenset[date] = field(default_factory=frozenset)
     holiday_categories: tuple[str, ...] = DEFAULT_HOLIDAY_CATEGORIES
+    zone: tzinfo = WIB
 
     def is_working_day(self, day: date) -> bool:
         return (
@@ -57,18 +60,18 @@ class WorkingCalendar:
         the next working day the same way."""
         if days < 1:
             raise ValueError("days must be at least 1")
-        day = start.astimezone(WIB).date()
+        day = start.astimezone(self.zone).date()
         counted = 0
         while counted < days:
             day += timedelta(days=1)
             if self.is_working_day(day):
                 counted += 1
-        end_local = datetime.combine(day + timedelta(days=1), time(0, 0), tzinfo=WIB)
+        end_local = datetime.combine(day + timedelta(days=1), time(0, 0), tzinfo=self.zone)
         return end_local.astimezone(UTC)
 
     def working_days_between(self, start: datetime, end: datetime) -> int:
         """Working days after `start`'s local day up to and including `end`'s."""
-        day, last = start.astimezone(WIB).date(), end.astimezone(WIB).date()
+        day, last = start.astimezone(self.zone).date(), end.astimezone(self.zone).date()
         count = 0
         while day < last:
             day += timedelta(days=1)
@@ -113,7 +116,7 @@ def working_days_left(calendar: WorkingCalendar, *, due_at: datetime | None, now
         return None
     # `due_at` is the first instant after the deadline's last day.
     last_day = due_at - timedelta(microseconds=1)
-    if last_day.astimezone(WIB).date() >= now.astimezone(WIB).date():
+    if last_day.astimezone(calendar.zone).date() >= now.astimezone(calendar.zone).date():
         return calendar.working_days_between(now, last_day)
     return -calendar.working_days_between(last_day, now)
 

@@ -11,7 +11,7 @@ import orjson
 from fastapi import APIRouter, Depends, Path, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from sigap_shared.auth import Role, StaffPrincipal
+from sigap_shared.auth import Role, StaffPrincipal, declares_roles
 from sigap_shared.errors import Text
 from sigap_shared.runtime import Conn
 from sigap_status.auth.dependencies import Staff
@@ -27,6 +27,7 @@ Username = Annotated[str, Field(min_length=1, max_length=64)]
 AccountName = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9._-]{2,63}$")]
 
 
+@declares_roles("city_admin")
 async def city_admin(staff: Staff) -> StaffPrincipal:
     if staff.role != "city_admin":
         raise Forbidden(

@@ -11,7 +11,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 
-from sigap_shared.auth import StaffPrincipal
+from sigap_shared.auth import StaffPrincipal, declares_roles
 from sigap_shared.errors import Text
 from sigap_shared.runtime import Conn
 from sigap_status.auth.dependencies import Staff
@@ -49,6 +49,7 @@ class TaskList(BaseModel):
     items: list[TaskOut]
 
 
+@declares_roles("field_officer")
 def _officer(staff: Staff) -> StaffPrincipal:
     if staff.role != "field_officer":
         raise Forbidden(
