@@ -225,12 +225,25 @@ async def stop_runtime(runtime: Runtime) -> None:
     log.info("service_stopped")
 
 
-def create_service_app(settings: ServiceSettings, spec: ServiceSpec) -> FastAPI:
+# A service's own start and stop around its requests, entered once the shared runtime runs.
+ServiceLifespan = Callable[[FastAPI, Runtime], contextlib.AbstractAsyncContextManager[None]]
+
+
+def create_service_app(
+    settings: ServiceSettings, spec: ServiceSpec, *, service_lifespan: ServiceLifespan | None = None
+) -> FastAPI:
+    """The app of a service: `service_lifespan(app, runtime)`, when given, starts and stops
+    what the service runs besides the shared runtime (and is left before the runtime stops)."""
+
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.runtime = await start_runtime(settings, spec)
         try:
-            yield
+            if service_lifespan is None:
+                yield
+            else:
+                async with service_lifespan(app, app.state.runtime):
+                    yield
         finally:
             await stop_runtime(app.state.runtime)
             await app.state.staff_directory.close()

@@ -10,9 +10,9 @@ import uuid
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient
 
-from sigap_notify import domain
 from sigap_notify.bootstrap import keep_department_topics
-from sigap_notify.handlers import on_complaint_event, on_complaints_submitted
+from sigap_notify.events.audience import department_topic
+from sigap_notify.events.handlers import on_complaint_event, on_complaints_submitted
 from sigap_shared.consumer import BatchHandler, DeadLetterPublisher, EventConsumer
 from sigap_shared.events import ComplaintRouted, ComplaintStatusChanged, ComplaintSubmitted, ReporterRef, encode
 from sigap_shared.outbox import OutboxRelay
@@ -74,7 +74,7 @@ async def test_department_topics_carry_only_their_complaints_redacted(infra, not
         poll_interval_s=0.2,
         topic_prefix=prefix,
     )
-    topic_a, topic_b = prefix + domain.department_topic(dept_a), prefix + domain.department_topic(dept_b)
+    topic_a, topic_b = prefix + department_topic(dept_a), prefix + department_topic(dept_b)
     tasks = [
         asyncio.create_task(consumer.run()),
         asyncio.create_task(keep_department_topics(settings, notify_pool, interval_s=0.5)),

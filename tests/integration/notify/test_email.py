@@ -7,7 +7,8 @@ import uuid
 
 import pytest
 
-from sigap_notify import repository
+from sigap_notify.deliveries.repository import list_for_complaint
+from sigap_notify.subscriptions.repository import set_department_emails
 from sigap_shared.events import ReporterRef
 from tests.integration.notify.conftest import (
     handle,
@@ -45,7 +46,7 @@ async def _setup_complaint(pool, intake: FakeIntake, department: str):
     address = f"warga.{uuid.uuid4().hex[:6]}@example.com"
     intake.contacts[(pseudonym, "email")] = {"address": address, "language": "id"}
     async with pool.acquire() as conn:
-        await repository.set_department_emails(
+        await set_department_emails(
             conn=conn, department=department, emails=[f"admin.{department.lower()}@depok.go.id"]
         )
     reporter = ReporterRef(pseudonym=pseudonym, channels=("email",))
@@ -99,7 +100,7 @@ async def test_each_message_type_reaches_the_inbox_once(infra, notify_pool, noti
 
     # The delivery log shows where each message went, masked.
     async with notify_pool.acquire() as conn:
-        rows = await repository.list_for_complaint(conn=conn, complaint_id=complaint_id)
+        rows = await list_for_complaint(conn=conn, complaint_id=complaint_id)
     reporter_rows = [row for row in rows if row["recipient"].startswith("reporter:")]
     assert {row["address_masked"] for row in reporter_rows} == {"w***@e***.com"}
     assert all(address not in (row["address_masked"] or "") for row in rows)
@@ -197,7 +198,7 @@ async def test_many_new_complaints_become_one_digest_per_window(infra, notify_po
         )
         async with notify_pool.acquire() as conn:
             for department in (busy, quiet):
-                await repository.set_department_emails(
+                await set_department_emails(
                     conn=conn, department=department, emails=[f"antrean.{department.lower()}@depok.go.id"]
                 )
         burst = [routed(department=busy) for _ in range(6)]

@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from sigap_notify import handlers, repository
 from sigap_notify.sealing import SecretBox
+from sigap_notify.subscriptions.repository import create_webhook
 from sigap_shared.events import ComplaintReporterMessagePosted, Envelope, ReporterRef
 from tests.integration.notify.conftest import (
     handle,
@@ -18,6 +18,7 @@ from tests.integration.notify.conftest import (
     random_department,
     routed,
     running_dispatchers,
+    subscribe_directly,
     tracking_code,
 )
 from tests.integration.notify.support import FakeIntake, Gateway, WebhookReceiver, serve_asgi, smtp_server
@@ -74,7 +75,7 @@ async def test_department_message_reaches_the_reporter_and_the_departments_webho
         )
         webhook_id = uuid.uuid4()
         async with notify_pool.acquire() as conn:
-            await repository.create_webhook(
+            await create_webhook(
                 conn=conn,
                 subscription_id=webhook_id,
                 department=department,
@@ -126,16 +127,9 @@ async def test_anonymous_reporter_hears_the_reply_through_a_direct_subscription(
     address = f"anonim.{uuid.uuid4().hex[:6]}@example.org"
     async with smtp_server() as smtp:
         settings = notify_settings(infra, notify_database, smtp_host="127.0.0.1", smtp_port=smtp.port)
-        async with notify_pool.acquire() as conn:
-            await handlers.subscribe_reporter(
-                conn=conn,
-                box=SecretBox(settings.webhook_key()),
-                tracking_code=code,
-                complaint_id=complaint_id,
-                channel="email",
-                address=address,
-                language="id",
-            )
+        await subscribe_directly(
+            notify_pool, settings, tracking_code=code, complaint_id=complaint_id, channel="email", address=address
+        )
         await handle(notify_pool, routed(department=department, complaint_id=complaint_id, code=code))
         message = Envelope(
             source="sigap/status",

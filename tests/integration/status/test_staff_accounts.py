@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 from collections.abc import AsyncIterator
 
 import asyncpg
@@ -15,7 +14,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from sigap_notify.bootstrap import SPEC, create_app
+from sigap_notify.bootstrap import create_app
 from sigap_routing.bootstrap import build_spec
 from sigap_routing.settings import RoutingSettings
 from sigap_shared.auth import AuthError, StaffPrincipal, issue_access_token
@@ -129,7 +128,7 @@ async def test_notify_refuses_a_deactivated_account_and_ends_its_live_stream(sta
             status_internal_url=status_url,
             staff_check_ttl_s=0,
         )
-        app = create_app(settings, dataclasses.replace(SPEC, consumers=()))
+        app = create_app(settings, consumers=False)
         async with serve_asgi(app, lifespan="on") as url, httpx.AsyncClient(base_url=url, timeout=30) as client:
             contacts = "/v1/departments/DISHUB/contacts"
             assert (await client.get(contacts, headers=headers)).status_code in (200, 404)

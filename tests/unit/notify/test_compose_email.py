@@ -1,5 +1,5 @@
-"""The text/plain message notify writes itself for SMTP: whatever it writes, a standard parser
-reads back the same sender, recipients, subject, headers and body."""
+"""The text/plain message notify composes for SMTP: whatever it writes, a standard parser reads
+back the same sender, recipients, subject, headers and body."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ import email
 import email.policy
 
 import pytest
+from aiosmtplib.email import flatten_message
 
-from sigap_notify.domain import plain_email
+from sigap_notify.channels.email import compose_email
 
 HEADERS = [
     ("Date", "Sat, 28 Nov 2026 01:00:00 -0000"),
@@ -35,21 +36,24 @@ def _parse(raw: bytes) -> email.message.EmailMessage:
 )
 def test_a_standard_parser_reads_back_what_was_written(subject):
     body = "Halo,\nstatus pengaduan Anda: dalam proses.\nSalam — Pemkot Depok ✓\n" * 30
-    raw = plain_email(
-        sender="Sigap Kota Depok <no-reply@sigap.depok.go.id>",
-        to=["admin.dishub@depok.go.id", "kepala@depok.go.id"],
-        subject=subject,
-        body=body,
-        headers=HEADERS,
+    # What the SMTP client sends (it turns line ends into CRLF on the wire).
+    raw = flatten_message(
+        compose_email(
+            sender="Sigap Kota Depok <no-reply@sigap.depok.go.id>",
+            to=["admin.dishub@depok.go.id", "kepala@depok.go.id"],
+            subject=subject,
+            body=body,
+            headers=HEADERS,
+        )
     )
-    assert raw is not None
-    assert all(len(line) <= 998 for line in raw.split(b"\r\n"))
+    assert all(len(line) <= 998 for line in raw.splitlines())
     assert raw.isascii()
     message = _parse(raw)
     assert message["From"] == "Sigap Kota Depok <no-reply@sigap.depok.go.id>"
     assert message["To"] == "admin.dishub@depok.go.id, kepala@depok.go.id"
     assert message["Bcc"] is None
-    assert str(message["Subject"]).replace("\r\n", "\n") == subject.replace("\r\n", "\n")
+    # A line break in a subject reads back as the space it is shown as; it never starts a header.
+    assert " ".join(str(message["Subject"]).split()) == " ".join(subject.split())
     for name, value in HEADERS:
         assert message[name] == value
     assert message.get_content_type() == "text/plain"
@@ -58,13 +62,14 @@ def test_a_standard_parser_reads_back_what_was_written(subject):
 
 
 @pytest.mark.parametrize(
-    ("sender", "to", "headers"),
+    ("sender", "to"),
     [
-        ("Sigap <no-reply@sigap.depok.go.id>", ["wargá@example.com"], HEADERS),
-        ("Sígap <no-reply@sigap.depok.go.id>", ["warga@example.com"], HEADERS),
-        ("Sigap <no-reply@sigap.depok.go.id>", ["warga@example.com\r\nBcc: x@example.com"], HEADERS),
-        ("Sigap <no-reply@sigap.depok.go.id>", ["warga@example.com"], [("X-Sigap-Complaint", "a\nb")]),
+        ("Sigap <no-reply@sigap.depok.go.id>", ["wargá@example.com"]),
+        ("Sígap Kota Depok <no-reply@sigap.depok.go.id>", ["warga@example.com"]),
     ],
 )
-def test_what_is_not_plain_one_line_ascii_is_left_to_the_email_package(sender, to, headers):
-    assert plain_email(sender=sender, to=to, subject="s", body="b", headers=headers) is None
+def test_a_sender_or_address_that_is_not_ascii_is_read_back_as_written(sender, to):
+    message = _parse(flatten_message(compose_email(sender=sender, to=to, subject="s", body="b", headers=HEADERS)))
+    assert message["From"] == sender
+    assert all(address in message["To"] for address in to)
+    assert message.get_content() == "b"
