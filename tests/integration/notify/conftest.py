@@ -20,7 +20,9 @@ from sigap_notify.reporter.repository import upsert_subscription
 from sigap_notify.sealing import SecretBox
 from sigap_notify.settings import NotifySettings
 from sigap_shared.auth import StaffPrincipal, issue_access_token
+from sigap_shared.consumer import DeadLetterPublisher, EventConsumer
 from sigap_shared.db import apply_migrations, package_migrations, shared_migrations
+from sigap_shared.outbox import OutboxRelay
 from sigap_shared.events import (
     ComplaintRouted,
     ComplaintStatusChanged,
@@ -29,6 +31,7 @@ from sigap_shared.events import (
     GeoPoint,
     ReporterRef,
 )
+from tests.integration.notify.support import FakeIntake, SmtpServer, serve_asgi, smtp_server
 
 
 @pytest.fixture
@@ -42,6 +45,26 @@ async def notify_pool(infra, notify_database) -> AsyncIterator[asyncpg.Pool]:
     await apply_migrations(pool, [shared_migrations(), package_migrations("sigap_notify")])
     yield pool
     await pool.close()
+
+
+@contextlib.asynccontextmanager
+async def mail_and_intake(
+    infra, database: str, intake: FakeIntake | None = None, **overrides
+) -> AsyncIterator[tuple[NotifySettings, SmtpServer, FakeIntake]]:
+    """A real SMTP server and a fake intake (contacts, follow-up tokens) in this process, and
+    notify's settings pointing at both."""
+    intake = intake or FakeIntake()
+    async with smtp_server() as smtp, serve_asgi(intake.app()) as intake_url:
+        settings = notify_settings(
+            infra,
+            database,
+            smtp_host="127.0.0.1",
+            smtp_port=smtp.port,
+            intake_internal_url=intake_url,
+            internal_token=intake.token,
+            **overrides,
+        )
+        yield settings, smtp, intake
 
 
 def notify_settings(infra, database: str, **overrides) -> NotifySettings:
@@ -94,6 +117,32 @@ async def running_dispatchers(
             await dispatcher.close()
         await http.close()
         await egress.close()
+
+
+def events_consumer(
+    infra, pool: asyncpg.Pool, *, source_topic: str, handlers: dict, dead_letters: DeadLetterPublisher
+) -> EventConsumer:
+    """Notify's consumer (`notify.test`, a fresh group) reading the events a test produced."""
+    return EventConsumer(
+        name="notify.test",
+        topics=[source_topic],
+        handlers=handlers,
+        pool=pool,
+        bootstrap=infra.kafka_bootstrap,
+        group_id=f"test-notify-{uuid.uuid4().hex}",
+        dead_letters=dead_letters,
+    )
+
+
+def department_relay(infra, settings: NotifySettings) -> OutboxRelay:
+    """Notify's outbox relay, publishing the department copies under the settings' topic prefix."""
+    return OutboxRelay(
+        connect_kwargs=settings.pg_connect_kwargs(),
+        bootstrap=infra.kafka_bootstrap,
+        client_id="test-notify-relay",
+        poll_interval_s=0.2,
+        topic_prefix=settings.kafka_topic_prefix,
+    )
 
 
 async def handle(pool: asyncpg.Pool, envelope: Envelope) -> None:

@@ -14,6 +14,7 @@ import pytest
 from sigap_notify.bootstrap import create_app
 from sigap_shared.auth import StaffPrincipal, issue_access_token
 from tests.integration.notify.conftest import (
+    mail_and_intake,
     handle,
     notify_settings,
     random_department,
@@ -102,15 +103,7 @@ async def test_anonymous_reporter_subscribes_and_hears_back(infra, notify_pool, 
     complaint_id, code, follow_up = uuid.uuid4(), tracking_code(), "token-" + uuid.uuid4().hex
     intake.follow_ups[(code, follow_up)] = str(complaint_id)
     address = f"anonim.{uuid.uuid4().hex[:6]}@example.org"
-    async with smtp_server() as smtp, serve_asgi(intake.app()) as intake_url:
-        settings = notify_settings(
-            infra,
-            notify_database,
-            smtp_host="127.0.0.1",
-            smtp_port=smtp.port,
-            intake_internal_url=intake_url,
-            internal_token=intake.token,
-        )
+    async with mail_and_intake(infra, notify_database, intake) as (settings, smtp, _):
         app = create_app(settings, consumers=False)
         async with serve_asgi(app, lifespan="on") as url, httpx.AsyncClient(base_url=url, timeout=10) as client:
             body = {

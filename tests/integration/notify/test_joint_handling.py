@@ -15,7 +15,7 @@ from sigap_notify.bootstrap import service_spec
 from sigap_notify.events.audience import department_topic
 from sigap_notify.sealing import SecretBox
 from sigap_notify.subscriptions.repository import create_webhook, set_department_emails
-from sigap_shared.consumer import DeadLetterPublisher, EventConsumer
+from sigap_shared.consumer import DeadLetterPublisher
 from sigap_shared.events import (
     ComplaintAssigned,
     ComplaintSupportAdded,
@@ -24,8 +24,9 @@ from sigap_shared.events import (
     ReporterRef,
     encode,
 )
-from sigap_shared.outbox import OutboxRelay
 from tests.integration.notify.conftest import (
+    events_consumer,
+    department_relay,
     handle,
     notify_settings,
     random_department,
@@ -113,22 +114,11 @@ async def test_supporting_departments_topic_carries_the_complaints_events_while_
     settings = notify_settings(infra, notify_database, kafka_topic_prefix=prefix)
     dead_letters = DeadLetterPublisher(bootstrap=infra.kafka_bootstrap, source="sigap/test-notify")
     [spec] = service_spec().consumers
-    consumer = EventConsumer(
-        name="notify.test",
-        topics=[source_topic],
-        handlers=spec.handlers,  # what the service's consumer runs
-        pool=notify_pool,
-        bootstrap=infra.kafka_bootstrap,
-        group_id=f"test-notify-{uuid.uuid4().hex}",
-        dead_letters=dead_letters,
+    # What the service's consumer runs.
+    consumer = events_consumer(
+        infra, notify_pool, source_topic=source_topic, handlers=spec.handlers, dead_letters=dead_letters
     )
-    relay = OutboxRelay(
-        connect_kwargs=settings.pg_connect_kwargs(),
-        bootstrap=infra.kafka_bootstrap,
-        client_id="test-notify-relay",
-        poll_interval_s=0.2,
-        topic_prefix=prefix,
-    )
+    relay = department_relay(infra, settings)
     topics = {code: prefix + department_topic(code) for code in (lead, supporter, other)}
     expected = {lead: events, supporter: joint + [others[1]], other: [others[0]]}
     tasks = [asyncio.create_task(consumer.run()), asyncio.create_task(relay.run())]

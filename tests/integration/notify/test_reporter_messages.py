@@ -29,7 +29,7 @@ pytestmark = pytest.mark.integration
 BODY = "Mohon kirim foto lokasi yang lebih jelas; petugas kami belum menemukan titiknya."
 
 
-def _message(complaint_id, code: str, department: str, reporter: ReporterRef) -> Envelope:
+def _message(complaint_id, code: str, department: str, reporter: ReporterRef | None) -> Envelope:
     return Envelope(
         source="sigap/status",
         data=ComplaintReporterMessagePosted(
@@ -131,20 +131,7 @@ async def test_anonymous_reporter_hears_the_reply_through_a_direct_subscription(
             notify_pool, settings, tracking_code=code, complaint_id=complaint_id, channel="email", address=address
         )
         await handle(notify_pool, routed(department=department, complaint_id=complaint_id, code=code))
-        message = Envelope(
-            source="sigap/status",
-            data=ComplaintReporterMessagePosted(
-                complaint_id=complaint_id,
-                message_id=uuid.uuid4(),
-                tracking_code=code,
-                department=department,
-                body=BODY,
-                actor="admin.dinas",
-                actor_role="dept_admin",
-                reporter=None,
-                posted_at=datetime.now(UTC),
-            ),
-        )
+        message = _message(complaint_id, code, department, reporter=None)
         async with running_dispatchers(settings, notify_pool):
             await handle(notify_pool, message)
             await eventually(lambda: smtp.inbox.for_complaint(complaint_id), timeout_s=60)

@@ -1,5 +1,5 @@
-"""The text/plain message notify composes for SMTP: whatever it writes, a standard parser reads
-back the same sender, recipients, subject, headers and body."""
+"""The text/plain message the email package composes for what `plain_email` leaves to it: a
+standard parser reads back the same sender, recipients, subject, headers and body."""
 
 from __future__ import annotations
 

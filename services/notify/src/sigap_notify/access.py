@@ -12,7 +12,10 @@ def require_city_admin(staff: StaffPrincipal) -> None:
     if staff.role != "city_admin":
         raise NotifyError(
             "forbidden",
-            Text(id="Hanya administrator kota yang dapat mengubah ini.", en="Only a city administrator may change this."),
+            Text(
+                id="Hanya administrator kota yang dapat mengubah ini.",
+                en="Only a city administrator may change this.",
+            ),
         )
 
 

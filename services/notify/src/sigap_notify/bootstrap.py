@@ -243,7 +243,11 @@ def open_egress(settings: NotifySettings, *, dns: AbstractResolver | None = None
 
 
 def build_context(
-    settings: NotifySettings, pool: asyncpg.Pool, *, staff_directory: StaffDirectory, dns: AbstractResolver | None = None
+    settings: NotifySettings,
+    pool: asyncpg.Pool,
+    *,
+    staff_directory: StaffDirectory,
+    dns: AbstractResolver | None = None,
 ) -> NotifyContext:
     http = new_http_session(settings)
     egress = open_egress(settings, dns=dns)

@@ -32,7 +32,9 @@ async def check_target(egress: Egress, url: str, *, field: str) -> None:
                 "with SIGAP_WEBHOOK_ALLOWED_NETWORKS.",
             ),
             field=field,
-            field_message=Text(id=f"alamat {refused.kind} tidak diizinkan", en=f"a {refused.kind} address is not allowed"),
+            field_message=Text(
+                id=f"alamat {refused.kind} tidak diizinkan", en=f"a {refused.kind} address is not allowed"
+            ),
         ) from None
     except UnresolvableHost as unresolvable:
         raise NotifyError(

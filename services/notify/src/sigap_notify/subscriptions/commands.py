@@ -97,7 +97,10 @@ async def remove_webhook(*, conn: asyncpg.Connection, department: str, webhook_i
     if row is None or row["department"] != department:
         raise NotifyError(
             "webhook-not-found",
-            Text(id=f"Tidak ada webhook {webhook_id} untuk dinas ini.", en=f"No webhook {webhook_id} for this department."),
+            Text(
+                id=f"Tidak ada webhook {webhook_id} untuk dinas ini.",
+                en=f"No webhook {webhook_id} for this department.",
+            ),
         )
     await repository.deactivate_webhook(conn=conn, subscription_id=webhook_id)
 
