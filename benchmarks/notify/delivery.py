@@ -38,12 +38,14 @@ from datetime import UTC, datetime
 import asyncpg
 import httpx
 
-from sigap_notify import handlers, repository
 from sigap_notify.bootstrap import build_channels, build_resolver, new_http_session, open_egress
-from sigap_notify.channels import DashboardHub
-from sigap_notify.dispatcher import Dispatcher
+from sigap_notify.dashboard.hub import DashboardHub
+from sigap_notify.deliveries.dispatcher import Dispatcher
+from sigap_notify.events.handlers import on_complaint_event, on_complaints_submitted
+from sigap_notify.reporter.repository import upsert_subscription
 from sigap_notify.sealing import SecretBox
 from sigap_notify.settings import NotifySettings
+from sigap_notify.subscriptions.repository import create_webhook, set_department_emails
 from sigap_shared.db import apply_migrations, package_migrations, shared_migrations
 from sigap_shared.events import ComplaintRouted, ComplaintStatusChanged, ComplaintSubmitted, Envelope, ReporterRef
 from sigap_shared.outbox import OutboxRelay
@@ -282,11 +284,11 @@ async def main(complaints: int, rate: float, batch: int, scenario: str = "full")
         department = "BENCH"
         async with pool.acquire() as conn:
             if full:
-                await repository.set_department_emails(
+                await set_department_emails(
                     conn=conn, department=department, emails=["antrean@bench.example"]
                 )
                 webhook_id = uuid.uuid4()
-                await repository.create_webhook(
+                await create_webhook(
                     conn=conn,
                     subscription_id=webhook_id,
                     department=department,
@@ -299,13 +301,15 @@ async def main(complaints: int, rate: float, batch: int, scenario: str = "full")
         pairs = [_events(department) for _ in range(complaints)]
         for _, _, code in pairs:  # reporters subscribed directly, so reporter email is sent too
             async with pool.acquire() as conn:
-                await handlers.subscribe_reporter(
+                await upsert_subscription(
                     conn=conn,
-                    box=SecretBox(settings.webhook_key()),
+                    subscription_id=uuid.uuid4(),
                     tracking_code=code,
                     complaint_id=uuid.uuid4(),
                     channel="email",
-                    address="warga@bench.example",
+                    address_sealed=SecretBox(settings.webhook_key()).seal_address(
+                        "warga@bench.example", tracking_code=code, channel="email"
+                    ),
                     language="id",
                 )
 
@@ -355,10 +359,10 @@ async def main(complaints: int, rate: float, batch: int, scenario: str = "full")
         for start in range(0, complaints, batch):
             chunk = pairs[start : start + batch]
             async with pool.acquire() as conn, conn.transaction():
-                await handlers.on_complaints_submitted(conn=conn, envelopes=_submissions(chunk))
+                await on_complaints_submitted(conn=conn, envelopes=_submissions(chunk))
                 for routed, changed, _ in chunk:
-                    await handlers.on_complaint_event(conn=conn, envelope=routed)
-                    await handlers.on_complaint_event(conn=conn, envelope=changed)
+                    await on_complaint_event(conn=conn, envelope=routed)
+                    await on_complaint_event(conn=conn, envelope=changed)
             now = time.time()
             for routed, _, _ in chunk:
                 committed[str(routed.id)] = now
@@ -428,10 +432,10 @@ async def handler_only(complaints: int) -> None:
         wall0, cpu0 = time.perf_counter(), time.process_time()
         for start in range(0, complaints, 250):
             async with pool.acquire() as conn, conn.transaction():
-                await handlers.on_complaints_submitted(conn=conn, envelopes=_submissions(pairs[start : start + 250]))
+                await on_complaints_submitted(conn=conn, envelopes=_submissions(pairs[start : start + 250]))
                 for routed, changed, _ in pairs[start : start + 250]:
-                    await handlers.on_complaint_event(conn=conn, envelope=routed)
-                    await handlers.on_complaint_event(conn=conn, envelope=changed)
+                    await on_complaint_event(conn=conn, envelope=routed)
+                    await on_complaint_event(conn=conn, envelope=changed)
         wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
         await work.stop_cpu()
         await work.stop_counters()

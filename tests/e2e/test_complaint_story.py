@@ -27,7 +27,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from PIL import Image
 
-from sigap_notify.domain import department_topic
+from sigap_notify.events.audience import department_topic
 from sigap_shared.events import TOPIC_DEAD_LETTER
 from tests.e2e.conftest import INTAKE_DEVELOPMENT_INTERNAL_TOKEN
 from tests.integration.notify.support import SmtpServer

@@ -9,7 +9,7 @@ import uuid
 import httpx
 import pytest
 
-from sigap_notify.domain import department_topic
+from sigap_notify.events.audience import department_topic
 from sigap_shared.events import EVENT_TYPES
 from tests.integration.notify.support import WebhookReceiver, serve_asgi, smtp_server
 from tests.support.cloudevents_sdk import parse_record

@@ -60,7 +60,7 @@ SERVICES: dict[str, tuple[type[ServiceSettings], Callable[..., ServiceSpec]]] = 
     "intake": (IntakeSettings, intake_bootstrap.build_spec),
     "routing": (RoutingSettings, routing_bootstrap.build_spec),
     "status": (StatusSettings, status_bootstrap.build_spec),
-    "notify": (NotifySettings, lambda _settings: notify_bootstrap.SPEC),
+    "notify": (NotifySettings, lambda _settings: notify_bootstrap.service_spec()),
 }
 PARTITIONS = 2
 # Per service; every example sends one to three messages and a marker per partition used.

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 
 from sigap_intake import domain as intake
-from sigap_notify import domain as notify
+from sigap_notify.events import planning as notify
 from sigap_routing import domain as routing
 from sigap_shared.events import ComplaintStatusChanged, Envelope, GeoPoint, ReporterRef, encode
 from sigap_status.lifecycle import rules as status

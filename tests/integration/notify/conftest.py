@@ -12,13 +12,17 @@ from datetime import UTC, datetime
 import asyncpg
 import pytest
 
-from sigap_notify import handlers
-from sigap_notify.bootstrap import build_channels, build_resolver, digest_policy, new_http_session, open_egress
-from sigap_notify.channels import DashboardHub
-from sigap_notify.dispatcher import Dispatcher
+from sigap_notify.bootstrap import build_channels, build_dispatcher, build_resolver, new_http_session, open_egress
+from sigap_notify.dashboard.hub import DashboardHub
+from sigap_notify.deliveries.dispatcher import Dispatcher
+from sigap_notify.events.handlers import on_complaint_event, on_complaints_submitted
+from sigap_notify.reporter.repository import upsert_subscription
+from sigap_notify.sealing import SecretBox
 from sigap_notify.settings import NotifySettings
 from sigap_shared.auth import StaffPrincipal, issue_access_token
+from sigap_shared.consumer import DeadLetterPublisher, EventConsumer
 from sigap_shared.db import apply_migrations, package_migrations, shared_migrations
+from sigap_shared.outbox import OutboxRelay
 from sigap_shared.events import (
     ComplaintRouted,
     ComplaintStatusChanged,
@@ -27,6 +31,7 @@ from sigap_shared.events import (
     GeoPoint,
     ReporterRef,
 )
+from tests.integration.notify.support import FakeIntake, SmtpServer, serve_asgi, smtp_server
 
 
 @pytest.fixture
@@ -40,6 +45,26 @@ async def notify_pool(infra, notify_database) -> AsyncIterator[asyncpg.Pool]:
     await apply_migrations(pool, [shared_migrations(), package_migrations("sigap_notify")])
     yield pool
     await pool.close()
+
+
+@contextlib.asynccontextmanager
+async def mail_and_intake(
+    infra, database: str, intake: FakeIntake | None = None, **overrides
+) -> AsyncIterator[tuple[NotifySettings, SmtpServer, FakeIntake]]:
+    """A real SMTP server and a fake intake (contacts, follow-up tokens) in this process, and
+    notify's settings pointing at both."""
+    intake = intake or FakeIntake()
+    async with smtp_server() as smtp, serve_asgi(intake.app()) as intake_url:
+        settings = notify_settings(
+            infra,
+            database,
+            smtp_host="127.0.0.1",
+            smtp_port=smtp.port,
+            intake_internal_url=intake_url,
+            internal_token=intake.token,
+            **overrides,
+        )
+        yield settings, smtp, intake
 
 
 def notify_settings(infra, database: str, **overrides) -> NotifySettings:
@@ -74,17 +99,10 @@ async def running_dispatchers(
     hub = DashboardHub()
     resolver = build_resolver(settings, pool, http)
     dispatchers = [
-        Dispatcher(
-            pool=pool,
-            connect_kwargs=settings.pg_connect_kwargs(),
-            channels=build_channels(settings, pool=pool, hub=hub, http=http, resolver=resolver, egress=egress),
-            max_attempts=settings.delivery_max_attempts,
-            backoff_base_s=settings.delivery_backoff_base_s,
-            backoff_max_s=settings.delivery_backoff_max_s,
-            batch_size=settings.dispatcher_batch_size,
-            poll_interval_s=settings.dispatcher_poll_interval_s,
-            stale_after_s=settings.dispatcher_stale_after_s,
-            digest=digest_policy(settings),
+        build_dispatcher(
+            settings,
+            pool,
+            build_channels(settings, pool=pool, hub=hub, http=http, resolver=resolver, egress=egress),
         )
         for _ in range(count)
     ]
@@ -101,14 +119,65 @@ async def running_dispatchers(
         await egress.close()
 
 
+def events_consumer(
+    infra, pool: asyncpg.Pool, *, source_topic: str, handlers: dict, dead_letters: DeadLetterPublisher
+) -> EventConsumer:
+    """Notify's consumer (`notify.test`, a fresh group) reading the events a test produced."""
+    return EventConsumer(
+        name="notify.test",
+        topics=[source_topic],
+        handlers=handlers,
+        pool=pool,
+        bootstrap=infra.kafka_bootstrap,
+        group_id=f"test-notify-{uuid.uuid4().hex}",
+        dead_letters=dead_letters,
+    )
+
+
+def department_relay(infra, settings: NotifySettings) -> OutboxRelay:
+    """Notify's outbox relay, publishing the department copies under the settings' topic prefix."""
+    return OutboxRelay(
+        connect_kwargs=settings.pg_connect_kwargs(),
+        bootstrap=infra.kafka_bootstrap,
+        client_id="test-notify-relay",
+        poll_interval_s=0.2,
+        topic_prefix=settings.kafka_topic_prefix,
+    )
+
+
 async def handle(pool: asyncpg.Pool, envelope: Envelope) -> None:
     """What the consumer does with one event of a complaint intake accepted: the handler in one
     transaction, after the complaint's submission (notify acts on a complaint's events only
     once its submission is known; a redelivered submission changes nothing)."""
     async with pool.acquire() as conn, conn.transaction():
-        await handlers.on_complaints_submitted(conn=conn, envelopes=[submitted_for(envelope)])
+        await on_complaints_submitted(conn=conn, envelopes=[submitted_for(envelope)])
     async with pool.acquire() as conn, conn.transaction():
-        await handlers.on_complaint_event(conn=conn, envelope=envelope)
+        await on_complaint_event(conn=conn, envelope=envelope)
+
+
+async def subscribe_directly(
+    pool: asyncpg.Pool,
+    settings: NotifySettings,
+    *,
+    tracking_code: str,
+    complaint_id: uuid.UUID,
+    channel: str,
+    address: str,
+    language: str = "id",
+) -> None:
+    """A reporter's direct subscription as `POST /v1/subscriptions` stores it once intake
+    confirmed the follow-up token (sealed with the service's key)."""
+    box = SecretBox(settings.webhook_key())
+    async with pool.acquire() as conn:
+        await upsert_subscription(
+            conn=conn,
+            subscription_id=uuid.uuid4(),
+            tracking_code=tracking_code,
+            complaint_id=complaint_id,
+            channel=channel,
+            address_sealed=box.seal_address(address, tracking_code=tracking_code, channel=channel),
+            language=language,
+        )
 
 
 def with_submissions(envelopes: list[Envelope]) -> list[Envelope]:

@@ -5,16 +5,16 @@ stream, and problem+json for bad input."""
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import uuid
 
 import httpx
 import orjson
 import pytest
 
-from sigap_notify.bootstrap import SPEC, create_app
+from sigap_notify.bootstrap import create_app
 from sigap_shared.auth import StaffPrincipal, issue_access_token
 from tests.integration.notify.conftest import (
+    mail_and_intake,
     handle,
     notify_settings,
     random_department,
@@ -48,7 +48,7 @@ async def test_templates_edited_through_the_api_are_used_for_the_next_message(in
     department = random_department()
     async with smtp_server() as smtp:
         settings = notify_settings(infra, notify_database, smtp_host="127.0.0.1", smtp_port=smtp.port)
-        app = create_app(settings, dataclasses.replace(SPEC, consumers=()))
+        app = create_app(settings, consumers=False)
         async with serve_asgi(app, lifespan="on") as url, httpx.AsyncClient(base_url=url, timeout=10) as client:
             path = "/v1/templates/staff.new_in_queue/id"
             new = {
@@ -103,16 +103,8 @@ async def test_anonymous_reporter_subscribes_and_hears_back(infra, notify_pool, 
     complaint_id, code, follow_up = uuid.uuid4(), tracking_code(), "token-" + uuid.uuid4().hex
     intake.follow_ups[(code, follow_up)] = str(complaint_id)
     address = f"anonim.{uuid.uuid4().hex[:6]}@example.org"
-    async with smtp_server() as smtp, serve_asgi(intake.app()) as intake_url:
-        settings = notify_settings(
-            infra,
-            notify_database,
-            smtp_host="127.0.0.1",
-            smtp_port=smtp.port,
-            intake_internal_url=intake_url,
-            internal_token=intake.token,
-        )
-        app = create_app(settings, dataclasses.replace(SPEC, consumers=()))
+    async with mail_and_intake(infra, notify_database, intake) as (settings, smtp, _):
+        app = create_app(settings, consumers=False)
         async with serve_asgi(app, lifespan="on") as url, httpx.AsyncClient(base_url=url, timeout=10) as client:
             body = {
                 "tracking_code": code,
@@ -169,7 +161,7 @@ async def test_anonymous_reporter_subscribes_and_hears_back(infra, notify_pool, 
 
 async def test_subscription_when_intake_is_unreachable_is_a_503_problem(infra, notify_pool, notify_database):
     settings = notify_settings(infra, notify_database, intake_internal_url="http://127.0.0.1:9")
-    app = create_app(settings, dataclasses.replace(SPEC, consumers=()))
+    app = create_app(settings, consumers=False)
     async with serve_asgi(app, lifespan="on") as url, httpx.AsyncClient(base_url=url, timeout=10) as client:
         response = await client.post(
             "/v1/subscriptions",
@@ -187,7 +179,7 @@ async def test_subscription_when_intake_is_unreachable_is_a_503_problem(infra, n
 async def test_dashboard_stream_pushes_its_department_only(infra, notify_pool, notify_database):
     department, other = random_department(), random_department()
     settings = notify_settings(infra, notify_database)
-    app = create_app(settings, dataclasses.replace(SPEC, consumers=()))
+    app = create_app(settings, consumers=False)
     async with serve_asgi(app, lifespan="on") as url, httpx.AsyncClient(base_url=url, timeout=30) as client:
         forbidden = await client.get(
             "/v1/stream", params={"department": department}, headers=_auth(settings, "dept_admin", other)
@@ -210,7 +202,7 @@ async def test_dashboard_stream_pushes_its_department_only(infra, notify_pool, n
 
         reader = asyncio.create_task(read_stream())
         try:
-            await eventually(lambda: app.state.notify.hub._queues.get(department), timeout_s=30)
+            await eventually(lambda: app.state.context.hub.listening(department), timeout_s=30)
             await handle(notify_pool, theirs)
             await handle(notify_pool, mine)
             await eventually(lambda: received, timeout_s=60)
@@ -226,7 +218,7 @@ async def test_dashboard_stream_pushes_its_department_only(infra, notify_pool, n
 async def test_the_city_wide_stream_hears_every_department(infra, notify_pool, notify_database):
     first, second = random_department(), random_department()
     settings = notify_settings(infra, notify_database)
-    app = create_app(settings, dataclasses.replace(SPEC, consumers=()))
+    app = create_app(settings, consumers=False)
     async with serve_asgi(app, lifespan="on") as url, httpx.AsyncClient(base_url=url, timeout=30) as client:
         # Only city-wide roles may leave the department out.
         assert _is_problem(await client.get("/v1/stream", headers=_auth(settings, "dept_admin", first)), 403, "forbidden")
@@ -242,7 +234,7 @@ async def test_the_city_wide_stream_hears_every_department(infra, notify_pool, n
         reader = asyncio.create_task(read_stream())
         complaints = [routed(department=first), routed(department=second)]
         try:
-            await eventually(lambda: app.state.notify.hub._queues.get("*"), timeout_s=30)
+            await eventually(lambda: app.state.context.hub.listening("*"), timeout_s=30)
             for event in complaints:
                 await handle(notify_pool, event)
             await eventually(lambda: len(received) >= 2, timeout_s=60)

@@ -5,14 +5,13 @@ follow their complaint through intake's tracking page instead."""
 
 from __future__ import annotations
 
-import dataclasses
 import uuid
 from datetime import UTC, datetime
 
 import httpx
 import pytest
 
-from sigap_notify.bootstrap import SPEC, create_app
+from sigap_notify.bootstrap import create_app
 from sigap_shared.events import ComplaintSupportAdded, Envelope
 from tests.integration.notify.conftest import handle, notify_settings, random_department, routed, staff_headers
 from tests.integration.notify.support import serve_asgi
@@ -45,7 +44,7 @@ async def test_the_delivery_log_is_for_the_complaints_departments_and_city_wide_
     await handle(notify_pool, envelope)
     await handle(notify_pool, _support_added(envelope, supporter))
     settings = notify_settings(infra, notify_database)
-    app = create_app(settings, dataclasses.replace(SPEC, consumers=()))
+    app = create_app(settings, consumers=False)
     path = f"/v1/complaints/{envelope.data.complaint_id}/notifications"
     unknown = f"/v1/complaints/{uuid.uuid4()}/notifications"
     async with serve_asgi(app, lifespan="on") as url, httpx.AsyncClient(base_url=url, timeout=10) as client:

@@ -18,18 +18,17 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from sigap_notify import lookups, repository
 from sigap_notify.bootstrap import open_egress
-from sigap_notify.channels import (
-    DashboardChannel,
-    DashboardHub,
-    Delivery,
-    UnconfiguredChannel,
-    WebhookChannel,
-    load_template,
-)
-from sigap_notify.dispatcher import Dispatcher
+from sigap_notify.channels.base import Delivery, UnconfiguredChannel, load_template
+from sigap_notify.channels.webhook import WebhookChannel
+from sigap_notify.dashboard.hub import DashboardChannel, DashboardHub
+from sigap_notify.deliveries.batch import BatchReads
+from sigap_notify.deliveries.dispatcher import Dispatcher
+from sigap_notify.deliveries.repository import recent_emails, recover_interrupted
+from sigap_notify.events.repository import NO_STAFF_ADDRESS
 from sigap_notify.sealing import SecretBox
+from sigap_notify.subscriptions.repository import create_webhook, set_department_emails, set_officer_emails
+from sigap_notify.templates.repository import upsert_template
 from sigap_shared.events import ComplaintAssigned, Envelope
 from tests.integration.notify.conftest import (
     handle,
@@ -74,7 +73,7 @@ def _drain(queue: asyncio.Queue) -> list[dict]:
 class CrashingDashboard(DashboardChannel):
     """The process dies after the claim committed and before the push left."""
 
-    async def send(self, delivery: Delivery) -> str | None:
+    async def send(self, delivery: Delivery, *, batch: BatchReads) -> str | None:
         raise RuntimeError("process died before the push")
 
 
@@ -109,7 +108,7 @@ async def test_dashboard_delivery_is_settled_by_its_claim_and_never_pushed_again
     restarted = _dispatcher(notify_pool, settings, {"dashboard": DashboardChannel(restarted_hub)})
     assert await restarted.dispatch_once("dashboard") == 0
     async with notify_pool.acquire() as conn:
-        assert await repository.recover_interrupted(
+        assert await recover_interrupted(
             conn=conn, stale_after_s=0, resendable_channels=["dashboard"]
         ) == (0, 0)
     assert await restarted.dispatch_once("dashboard") == 0
@@ -133,7 +132,7 @@ async def test_a_crash_between_claim_and_push_loses_the_push_rather_than_repeati
     stream = hub.subscribe(department)
     restarted = _dispatcher(notify_pool, settings, {"dashboard": DashboardChannel(hub)})
     async with notify_pool.acquire() as conn:
-        assert await repository.recover_interrupted(
+        assert await recover_interrupted(
             conn=conn, stale_after_s=0, resendable_channels=["dashboard"]
         ) == (0, 0)
     assert await restarted.dispatch_once("dashboard") == 0
@@ -173,7 +172,7 @@ async def test_a_batch_records_every_outcome_with_its_reason(infra, notify_pool,
     events = [routed(department=random_department()) for _ in range(5)]
     for event in events:
         async with notify_pool.acquire() as conn:
-            await repository.set_department_emails(
+            await set_department_emails(
                 conn=conn, department=event.data.department, emails=["admin@depok.go.id"]
             )
         await handle(notify_pool, event)
@@ -194,18 +193,16 @@ async def test_a_batch_records_every_outcome_with_its_reason(infra, notify_pool,
 async def test_a_template_edited_between_batches_is_used_by_the_next_batch(notify_pool):
     key = "staff.new_in_queue"
     async with notify_pool.acquire() as conn:
-        await repository.upsert_template(
+        await upsert_template(
             conn=conn, key=key, language="id", subject="Lama", body="lama", updated_by="test"
         )
-    with lookups.batch_scope():
-        assert (await load_template(notify_pool, key=key, language="id"))["subject"] == "Lama"
-        async with notify_pool.acquire() as conn:
-            await repository.upsert_template(
-                conn=conn, key=key, language="id", subject="Baru", body="baru", updated_by="test"
-            )
-        assert (await load_template(notify_pool, key=key, language="id"))["subject"] == "Lama"
-    with lookups.batch_scope():
-        assert (await load_template(notify_pool, key=key, language="id"))["subject"] == "Baru"
+    batch = BatchReads()
+    assert (await load_template(notify_pool, batch=batch, key=key, language="id"))["subject"] == "Lama"
+    async with notify_pool.acquire() as conn:
+        await upsert_template(conn=conn, key=key, language="id", subject="Baru", body="baru", updated_by="test")
+    assert (await load_template(notify_pool, batch=batch, key=key, language="id"))["subject"] == "Lama"
+    next_batch = BatchReads()
+    assert (await load_template(notify_pool, batch=next_batch, key=key, language="id"))["subject"] == "Baru"
 
 
 async def test_recent_emails_counts_only_as_far_as_the_digest_decision_needs(notify_pool):
@@ -232,7 +229,7 @@ async def test_recent_emails_counts_only_as_far_as_the_digest_decision_needs(not
             template,
             uuid.uuid4(),
         )
-        recent = await repository.recent_emails(
+        recent = await recent_emails(
             conn=conn, recipients=[busy, quiet, silent], template=template, window_s=300, at_most=4
         )
     assert recent == {busy: 4, quiet: 2}
@@ -244,9 +241,9 @@ async def test_staff_mail_without_any_address_on_file_is_recorded_undeliverable_
     settings = notify_settings(infra, notify_database)
     known, unknown, emptied = (random_department() for _ in range(3))
     async with notify_pool.acquire() as conn:
-        await repository.set_department_emails(conn=conn, department=known, emails=["admin@depok.go.id"])
-        await repository.set_department_emails(conn=conn, department=emptied, emails=[])
-        await repository.set_officer_emails(
+        await set_department_emails(conn=conn, department=known, emails=["admin@depok.go.id"])
+        await set_department_emails(conn=conn, department=emptied, emails=[])
+        await set_officer_emails(
             conn=conn, department=known, username="budi.s", emails=["budi@depok.go.id"], updated_by="test"
         )
     events = {code: routed(department=code) for code in (known, unknown, emptied)}
@@ -270,7 +267,7 @@ async def test_staff_mail_without_any_address_on_file_is_recorded_undeliverable_
     for code, expected in ((known, "pending"), (unknown, "undeliverable"), (emptied, "undeliverable")):
         row = await email_of(events[code].data.complaint_id, f"department:{code}:admins")
         assert row["status"] == expected
-        assert row["last_error"] == (None if expected == "pending" else repository.NO_STAFF_ADDRESS)
+        assert row["last_error"] == (None if expected == "pending" else NO_STAFF_ADDRESS)
     assert (await email_of(assigned[0].data.complaint_id, f"officer:{known}:budi.s"))["status"] == "pending"
     silent = await email_of(assigned[1].data.complaint_id, f"officer:{known}:sari.w")
     assert (silent["status"], silent["attempts"]) == ("undeliverable", 0)
@@ -318,7 +315,7 @@ async def _webhook_rows(pool, complaint_ids) -> list:
 async def _register_webhook(pool, settings, department: str, url: str) -> None:
     webhook_id = uuid.uuid4()
     async with pool.acquire() as conn:
-        await repository.create_webhook(
+        await create_webhook(
             conn=conn,
             subscription_id=webhook_id,
             department=department,
@@ -397,7 +394,7 @@ async def test_mail_the_direct_writer_leaves_alone_goes_out_through_the_email_pa
 ):
     department = random_department()
     async with notify_pool.acquire() as conn:
-        await repository.set_department_emails(conn=conn, department=department, emails=["admin@depok.go.id"])
+        await set_department_emails(conn=conn, department=department, emails=["admin@depok.go.id"])
     event = routed(department=department)
     async with smtp_server() as smtp:
         settings = notify_settings(

@@ -10,13 +10,14 @@ import uuid
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient
 
-from sigap_notify import domain
 from sigap_notify.bootstrap import keep_department_topics
-from sigap_notify.handlers import on_complaint_event, on_complaints_submitted
-from sigap_shared.consumer import BatchHandler, DeadLetterPublisher, EventConsumer
+from sigap_notify.events.audience import department_topic
+from sigap_notify.events.handlers import on_complaint_event, on_complaints_submitted
+from sigap_shared.consumer import BatchHandler, DeadLetterPublisher
 from sigap_shared.events import ComplaintRouted, ComplaintStatusChanged, ComplaintSubmitted, ReporterRef, encode
-from sigap_shared.outbox import OutboxRelay
 from tests.integration.notify.conftest import (
+    events_consumer,
+    department_relay,
     lifecycle,
     notify_settings,
     random_department,
@@ -54,27 +55,16 @@ async def test_department_topics_carry_only_their_complaints_redacted(infra, not
     prefix = f"test{uuid.uuid4().hex[:8]}."  # as an isolated test session or benchmark would run
     settings = notify_settings(infra, notify_database, kafka_topic_partitions=3, kafka_topic_prefix=prefix)
     dead_letters = DeadLetterPublisher(bootstrap=infra.kafka_bootstrap, source="sigap/test-notify")
-    consumer = EventConsumer(
-        name="notify.test",
-        topics=[source_topic],
-        handlers={
-            ComplaintSubmitted.event_type: BatchHandler(on_complaints_submitted),
-            ComplaintRouted.event_type: on_complaint_event,
-            ComplaintStatusChanged.event_type: on_complaint_event,
-        },
-        pool=notify_pool,
-        bootstrap=infra.kafka_bootstrap,
-        group_id=f"test-notify-{uuid.uuid4().hex}",
-        dead_letters=dead_letters,
+    handlers = {
+        ComplaintSubmitted.event_type: BatchHandler(on_complaints_submitted),
+        ComplaintRouted.event_type: on_complaint_event,
+        ComplaintStatusChanged.event_type: on_complaint_event,
+    }
+    consumer = events_consumer(
+        infra, notify_pool, source_topic=source_topic, handlers=handlers, dead_letters=dead_letters
     )
-    relay = OutboxRelay(
-        connect_kwargs=settings.pg_connect_kwargs(),
-        bootstrap=infra.kafka_bootstrap,
-        client_id="test-notify-relay",
-        poll_interval_s=0.2,
-        topic_prefix=prefix,
-    )
-    topic_a, topic_b = prefix + domain.department_topic(dept_a), prefix + domain.department_topic(dept_b)
+    relay = department_relay(infra, settings)
+    topic_a, topic_b = prefix + department_topic(dept_a), prefix + department_topic(dept_b)
     tasks = [
         asyncio.create_task(consumer.run()),
         asyncio.create_task(keep_department_topics(settings, notify_pool, interval_s=0.5)),

@@ -7,9 +7,11 @@ import uuid
 
 import pytest
 
-from sigap_notify import repository
+from sigap_notify.deliveries.repository import list_for_complaint
+from sigap_notify.subscriptions.repository import set_department_emails
 from sigap_shared.events import ReporterRef
 from tests.integration.notify.conftest import (
+    mail_and_intake,
     handle,
     lifecycle,
     notify_settings,
@@ -18,7 +20,7 @@ from tests.integration.notify.conftest import (
     running_dispatchers,
     tracking_code,
 )
-from tests.integration.notify.support import FakeIntake, serve_asgi, smtp_server
+from tests.integration.notify.support import FakeIntake, smtp_server
 from tests.support.kafka import eventually
 
 pytestmark = pytest.mark.integration
@@ -45,7 +47,7 @@ async def _setup_complaint(pool, intake: FakeIntake, department: str):
     address = f"warga.{uuid.uuid4().hex[:6]}@example.com"
     intake.contacts[(pseudonym, "email")] = {"address": address, "language": "id"}
     async with pool.acquire() as conn:
-        await repository.set_department_emails(
+        await set_department_emails(
             conn=conn, department=department, emails=[f"admin.{department.lower()}@depok.go.id"]
         )
     reporter = ReporterRef(pseudonym=pseudonym, channels=("email",))
@@ -57,15 +59,7 @@ async def _setup_complaint(pool, intake: FakeIntake, department: str):
 async def test_each_message_type_reaches_the_inbox_once(infra, notify_pool, notify_database):
     intake = FakeIntake()
     department = random_department()
-    async with smtp_server() as smtp, serve_asgi(intake.app()) as intake_url:
-        settings = notify_settings(
-            infra,
-            notify_database,
-            smtp_host="127.0.0.1",
-            smtp_port=smtp.port,
-            intake_internal_url=intake_url,
-            internal_token=intake.token,
-        )
+    async with mail_and_intake(infra, notify_database, intake) as (settings, smtp, _):
         complaint_id, code, address, events = await _setup_complaint(notify_pool, intake, department)
         # Two dispatchers share the queue as two replicas would; every event is handled twice
         # (a redelivery), and still every message arrives once.
@@ -99,7 +93,7 @@ async def test_each_message_type_reaches_the_inbox_once(infra, notify_pool, noti
 
     # The delivery log shows where each message went, masked.
     async with notify_pool.acquire() as conn:
-        rows = await repository.list_for_complaint(conn=conn, complaint_id=complaint_id)
+        rows = await list_for_complaint(conn=conn, complaint_id=complaint_id)
     reporter_rows = [row for row in rows if row["recipient"].startswith("reporter:")]
     assert {row["address_masked"] for row in reporter_rows} == {"w***@e***.com"}
     assert all(address not in (row["address_masked"] or "") for row in rows)
@@ -108,16 +102,8 @@ async def test_each_message_type_reaches_the_inbox_once(infra, notify_pool, noti
 async def test_smtp_refusing_then_recovering_delivers_everything_exactly_once(infra, notify_pool, notify_database):
     intake = FakeIntake()
     department = random_department()
-    async with smtp_server() as smtp, serve_asgi(intake.app()) as intake_url:
-        settings = notify_settings(
-            infra,
-            notify_database,
-            smtp_host="127.0.0.1",
-            smtp_port=smtp.port,
-            intake_internal_url=intake_url,
-            internal_token=intake.token,
-            delivery_max_attempts=10_000,
-        )
+    mail = mail_and_intake(infra, notify_database, intake, delivery_max_attempts=10_000)
+    async with mail as (settings, smtp, _):
         complaint_id, _code, _address, events = await _setup_complaint(notify_pool, intake, department)
         smtp.inbox.refuse_with = "451 4.3.0 Mailbox busy, try later"
         async with running_dispatchers(settings, notify_pool, count=2):
@@ -154,16 +140,7 @@ async def test_smtp_refusing_then_recovering_delivers_everything_exactly_once(in
 async def test_retries_end_in_failed_and_other_complaints_go_on(infra, notify_pool, notify_database):
     intake = FakeIntake()
     department = random_department()
-    async with smtp_server() as smtp, serve_asgi(intake.app()) as intake_url:
-        settings = notify_settings(
-            infra,
-            notify_database,
-            smtp_host="127.0.0.1",
-            smtp_port=smtp.port,
-            intake_internal_url=intake_url,
-            internal_token=intake.token,
-            delivery_max_attempts=3,
-        )
+    async with mail_and_intake(infra, notify_database, intake, delivery_max_attempts=3) as (settings, smtp, _):
         complaint_id, _code, _address, events = await _setup_complaint(notify_pool, intake, department)
         # A reporter intake does not know: nothing to retry.
         unknown = ReporterRef(pseudonym="Pelapor-TIDAKADA", channels=("email", "sms"))
@@ -197,7 +174,7 @@ async def test_many_new_complaints_become_one_digest_per_window(infra, notify_po
         )
         async with notify_pool.acquire() as conn:
             for department in (busy, quiet):
-                await repository.set_department_emails(
+                await set_department_emails(
                     conn=conn, department=department, emails=[f"antrean.{department.lower()}@depok.go.id"]
                 )
         burst = [routed(department=busy) for _ in range(6)]

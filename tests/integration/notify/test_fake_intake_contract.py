@@ -14,7 +14,8 @@ import orjson
 import pytest
 
 from sigap_intake.settings import DEVELOPMENT_INTERNAL_TOKEN
-from sigap_notify.contacts import ContactLookupUnavailable, IntakeContactResolver
+from sigap_notify.channels.contacts import ContactLookupUnavailable, IntakeContactResolver
+from sigap_notify.deliveries.batch import BatchReads
 from sigap_notify.intake_client import FollowUpRejected, IntakeClient, IntakeUnavailable
 from tests.integration.intake.conftest import running_intake
 from tests.integration.notify.support import FakeIntake, serve_asgi
@@ -88,19 +89,23 @@ async def session() -> AsyncIterator[aiohttp.ClientSession]:
 async def test_a_reporters_contact_resolves_per_channel_and_is_none_where_there_is_none(intake, session):
     resolver = IntakeContactResolver(base_url=intake.url, token=intake.token, session=session)
     reporter = f"reporter:{intake.pseudonym}"
+    batch = BatchReads()
 
-    email = await resolver.resolve(recipient=reporter, channel="email", params={})
-    sms = await resolver.resolve(recipient=reporter, channel="sms", params={})
+    email = await resolver.resolve(recipient=reporter, channel="email", params={}, batch=batch)
+    sms = await resolver.resolve(recipient=reporter, channel="sms", params={}, batch=batch)
     assert email is not None and (email.addresses, email.language) == ((EMAIL,), "id")
     assert sms is not None and sms.addresses == (PHONE_E164,)
-    assert await resolver.resolve(recipient=reporter, channel="push", params={}) is None
-    assert await resolver.resolve(recipient="reporter:Pelapor-NOBODY", channel="email", params={}) is None
+    assert await resolver.resolve(recipient=reporter, channel="push", params={}, batch=batch) is None
+    nobody = "reporter:Pelapor-NOBODY"
+    assert await resolver.resolve(recipient=nobody, channel="email", params={}, batch=batch) is None
 
 
 async def test_contacts_need_the_internal_token(intake, session):
     resolver = IntakeContactResolver(base_url=intake.url, token="wrong", session=session)
     with pytest.raises(ContactLookupUnavailable):
-        await resolver.resolve(recipient=f"reporter:{intake.pseudonym}", channel="email", params={})
+        await resolver.resolve(
+            recipient=f"reporter:{intake.pseudonym}", channel="email", params={}, batch=BatchReads()
+        )
 
 
 async def test_a_follow_up_token_is_verified_against_its_tracking_code(intake, session):

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from sigap_notify import repository
+from sigap_notify.subscriptions.repository import set_department_emails
 from sigap_shared.events import (
     ComplaintInformationAdded,
     ComplaintRated,
@@ -100,7 +100,7 @@ async def test_ratings_and_reopen_requests_reach_the_lead_departments_admins(inf
     async with smtp_server() as smtp:
         settings = notify_settings(infra, notify_database, smtp_host="127.0.0.1", smtp_port=smtp.port)
         async with notify_pool.acquire() as conn:
-            await repository.set_department_emails(conn=conn, department=department, emails=[admins])
+            await set_department_emails(conn=conn, department=department, emails=[admins])
         await handle(notify_pool, routed(department=department, complaint_id=complaint_id, code=code))
         rated = Envelope(
             source="sigap/intake",

@@ -11,10 +11,11 @@ from datetime import UTC, datetime
 
 import pytest
 
-from sigap_notify import domain, repository
-from sigap_notify.bootstrap import SPEC
+from sigap_notify.bootstrap import service_spec
+from sigap_notify.events.audience import department_topic
 from sigap_notify.sealing import SecretBox
-from sigap_shared.consumer import DeadLetterPublisher, EventConsumer
+from sigap_notify.subscriptions.repository import create_webhook, set_department_emails
+from sigap_shared.consumer import DeadLetterPublisher
 from sigap_shared.events import (
     ComplaintAssigned,
     ComplaintSupportAdded,
@@ -23,8 +24,9 @@ from sigap_shared.events import (
     ReporterRef,
     encode,
 )
-from sigap_shared.outbox import OutboxRelay
 from tests.integration.notify.conftest import (
+    events_consumer,
+    department_relay,
     handle,
     notify_settings,
     random_department,
@@ -111,24 +113,13 @@ async def test_supporting_departments_topic_carries_the_complaints_events_while_
     prefix = f"test{uuid.uuid4().hex[:8]}."
     settings = notify_settings(infra, notify_database, kafka_topic_prefix=prefix)
     dead_letters = DeadLetterPublisher(bootstrap=infra.kafka_bootstrap, source="sigap/test-notify")
-    [spec] = SPEC.consumers
-    consumer = EventConsumer(
-        name="notify.test",
-        topics=[source_topic],
-        handlers=spec.handlers,  # what the service's consumer runs
-        pool=notify_pool,
-        bootstrap=infra.kafka_bootstrap,
-        group_id=f"test-notify-{uuid.uuid4().hex}",
-        dead_letters=dead_letters,
+    [spec] = service_spec().consumers
+    # What the service's consumer runs.
+    consumer = events_consumer(
+        infra, notify_pool, source_topic=source_topic, handlers=spec.handlers, dead_letters=dead_letters
     )
-    relay = OutboxRelay(
-        connect_kwargs=settings.pg_connect_kwargs(),
-        bootstrap=infra.kafka_bootstrap,
-        client_id="test-notify-relay",
-        poll_interval_s=0.2,
-        topic_prefix=prefix,
-    )
-    topics = {code: prefix + domain.department_topic(code) for code in (lead, supporter, other)}
+    relay = department_relay(infra, settings)
+    topics = {code: prefix + department_topic(code) for code in (lead, supporter, other)}
     expected = {lead: events, supporter: joint + [others[1]], other: [others[0]]}
     tasks = [asyncio.create_task(consumer.run()), asyncio.create_task(relay.run())]
     try:
@@ -192,7 +183,7 @@ async def test_supporting_departments_webhook_and_admins_hear_about_the_complain
         async with notify_pool.acquire() as conn:
             for code, url in ((lead, lead_url), (supporter, supporter_url), (other, other_url)):
                 webhook_id = uuid.uuid4()
-                await repository.create_webhook(
+                await create_webhook(
                     conn=conn,
                     subscription_id=webhook_id,
                     department=code,
@@ -200,7 +191,7 @@ async def test_supporting_departments_webhook_and_admins_hear_about_the_complain
                     secret_sealed=box.seal(receivers[code].secret, webhook_id=webhook_id),
                     created_by="admin",
                 )
-            await repository.set_department_emails(
+            await set_department_emails(
                 conn=conn, department=supporter, emails=[f"admin.{supporter.lower()}@depok.go.id"]
             )
         async with running_dispatchers(settings, notify_pool):
@@ -247,7 +238,7 @@ async def test_supporting_departments_webhook_and_admins_hear_about_the_complain
 
 async def test_supporters_topics_named_in_sql_match_the_domains_rule(notify_pool):
     """The topics of supporters notify already knows are derived in SQL; odd department codes
-    must map to the same topic names as `domain.department_topic`."""
+    must map to the same topic names as `department_topic`."""
     lead, odd = random_department(), "dinas lain/2." + uuid.uuid4().hex[:4]
     complaint_id, code = uuid.uuid4(), tracking_code()
     await handle(notify_pool, routed(department=lead, complaint_id=complaint_id, code=code))
@@ -262,4 +253,4 @@ async def test_supporters_topics_named_in_sql_match_the_domains_rule(notify_pool
     )
     await handle(notify_pool, later)
     rows = await notify_pool.fetch("SELECT topic FROM outbox WHERE event_id = $1", later.id)
-    assert sorted(row["topic"] for row in rows) == sorted([domain.department_topic(lead), domain.department_topic(odd)])
+    assert sorted(row["topic"] for row in rows) == sorted([department_topic(lead), department_topic(odd)])

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -15,7 +14,7 @@ import httpx
 import orjson
 import pytest
 
-from sigap_notify.bootstrap import SPEC, create_app
+from sigap_notify.bootstrap import create_app
 from sigap_shared.events import ComplaintAssigned, Envelope
 from tests.integration.notify.conftest import (
     handle,
@@ -82,7 +81,7 @@ async def _stream(client: httpx.AsyncClient, department: str, headers: dict[str,
 async def test_officer_contacts_are_kept_by_the_departments_admin(infra, notify_pool, notify_database):
     department = random_department()
     settings = notify_settings(infra, notify_database)
-    app = create_app(settings, dataclasses.replace(SPEC, consumers=()))
+    app = create_app(settings, consumers=False)
     async with serve_asgi(app, lifespan="on") as url, httpx.AsyncClient(base_url=url, timeout=10) as client:
         path = f"/v1/departments/{department}/officers/budi.santoso/contacts"
         body = {"emails": ["budi.santoso@dinas.depok.go.id"]}
@@ -144,7 +143,7 @@ async def test_officers_hear_about_assignment_reassignment_and_withdrawal(infra,
     complaint_id, code = uuid.uuid4(), tracking_code()
     async with smtp_server() as smtp:
         settings = notify_settings(infra, notify_database, smtp_host="127.0.0.1", smtp_port=smtp.port)
-        app = create_app(settings, dataclasses.replace(SPEC, consumers=()))
+        app = create_app(settings, consumers=False)
         async with serve_asgi(app, lifespan="on") as url, httpx.AsyncClient(base_url=url, timeout=30) as client:
             admin = staff_headers(settings, "dept_admin", department)
             # The city words the withdrawal its own way, without a deploy.

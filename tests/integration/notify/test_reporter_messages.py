@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from sigap_notify import handlers, repository
 from sigap_notify.sealing import SecretBox
+from sigap_notify.subscriptions.repository import create_webhook
 from sigap_shared.events import ComplaintReporterMessagePosted, Envelope, ReporterRef
 from tests.integration.notify.conftest import (
     handle,
@@ -18,6 +18,7 @@ from tests.integration.notify.conftest import (
     random_department,
     routed,
     running_dispatchers,
+    subscribe_directly,
     tracking_code,
 )
 from tests.integration.notify.support import FakeIntake, Gateway, WebhookReceiver, serve_asgi, smtp_server
@@ -28,7 +29,7 @@ pytestmark = pytest.mark.integration
 BODY = "Mohon kirim foto lokasi yang lebih jelas; petugas kami belum menemukan titiknya."
 
 
-def _message(complaint_id, code: str, department: str, reporter: ReporterRef) -> Envelope:
+def _message(complaint_id, code: str, department: str, reporter: ReporterRef | None) -> Envelope:
     return Envelope(
         source="sigap/status",
         data=ComplaintReporterMessagePosted(
@@ -74,7 +75,7 @@ async def test_department_message_reaches_the_reporter_and_the_departments_webho
         )
         webhook_id = uuid.uuid4()
         async with notify_pool.acquire() as conn:
-            await repository.create_webhook(
+            await create_webhook(
                 conn=conn,
                 subscription_id=webhook_id,
                 department=department,
@@ -126,31 +127,11 @@ async def test_anonymous_reporter_hears_the_reply_through_a_direct_subscription(
     address = f"anonim.{uuid.uuid4().hex[:6]}@example.org"
     async with smtp_server() as smtp:
         settings = notify_settings(infra, notify_database, smtp_host="127.0.0.1", smtp_port=smtp.port)
-        async with notify_pool.acquire() as conn:
-            await handlers.subscribe_reporter(
-                conn=conn,
-                box=SecretBox(settings.webhook_key()),
-                tracking_code=code,
-                complaint_id=complaint_id,
-                channel="email",
-                address=address,
-                language="id",
-            )
-        await handle(notify_pool, routed(department=department, complaint_id=complaint_id, code=code))
-        message = Envelope(
-            source="sigap/status",
-            data=ComplaintReporterMessagePosted(
-                complaint_id=complaint_id,
-                message_id=uuid.uuid4(),
-                tracking_code=code,
-                department=department,
-                body=BODY,
-                actor="admin.dinas",
-                actor_role="dept_admin",
-                reporter=None,
-                posted_at=datetime.now(UTC),
-            ),
+        await subscribe_directly(
+            notify_pool, settings, tracking_code=code, complaint_id=complaint_id, channel="email", address=address
         )
+        await handle(notify_pool, routed(department=department, complaint_id=complaint_id, code=code))
+        message = _message(complaint_id, code, department, reporter=None)
         async with running_dispatchers(settings, notify_pool):
             await handle(notify_pool, message)
             await eventually(lambda: smtp.inbox.for_complaint(complaint_id), timeout_s=60)

@@ -8,7 +8,8 @@ from importlib import resources
 
 import pytest
 
-from sigap_notify import domain, repository
+from sigap_notify.templates.repository import get_template
+from sigap_notify.templates.rules import render
 
 pytestmark = pytest.mark.integration
 
@@ -25,8 +26,8 @@ NOTE = "Lubang sudah ditambal dan diaspal ulang."
 @pytest.mark.parametrize("language", ["id", "en"])
 async def test_staff_words_read_as_written(notify_pool, key, params, language):
     async with notify_pool.acquire() as conn:
-        template = await repository.get_template(conn=conn, key=key, language=language)
-    message = domain.render(
+        template = await get_template(conn=conn, key=key, language=language)
+    message = render(
         subject=template["subject"],
         body=template["body"],
         params={"tracking_code": "SGP-AB12-CD", "department": "DPUPR", **params},
@@ -45,7 +46,7 @@ async def test_a_template_the_city_edited_is_left_as_it_is(notify_pool):
         )
         migration = resources.files("sigap_notify") / "migrations" / "0009_notes_on_their_own_line.sql"
         await conn.execute(migration.read_text(encoding="utf-8"))  # as if it ran after the edit
-        kept = await repository.get_template(conn=conn, key="reporter.status.selesai", language="id")
-        default = await repository.get_template(conn=conn, key="reporter.status.selesai", language="en")
+        kept = await get_template(conn=conn, key="reporter.status.selesai", language="id")
+        default = await get_template(conn=conn, key="reporter.status.selesai", language="en")
     assert kept["body"] == edited
     assert "Resolution note:\n${resolution_note}\n" in default["body"]

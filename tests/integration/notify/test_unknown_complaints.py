@@ -14,8 +14,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from sigap_notify import handlers, repository
 from sigap_notify.bootstrap import expiring_rows
+from sigap_notify.events.handlers import on_complaint_event, on_complaints_submitted
+from sigap_notify.subscriptions.repository import set_department_emails
 from sigap_shared.events import ComplaintSlaBreached, ComplaintSubmitted, Envelope
 from sigap_shared.housekeeping import purge_once
 from tests.integration.notify.conftest import (
@@ -53,9 +54,9 @@ async def _consume(pool, *envelopes: Envelope) -> None:
     for envelope in envelopes:
         async with pool.acquire() as conn, conn.transaction():
             if isinstance(envelope.data, ComplaintSubmitted):
-                await handlers.on_complaints_submitted(conn=conn, envelopes=[envelope])
+                await on_complaints_submitted(conn=conn, envelopes=[envelope])
             else:
-                await handlers.on_complaint_event(conn=conn, envelope=envelope)
+                await on_complaint_event(conn=conn, envelope=envelope)
 
 
 async def _effects(pool, complaint_id: uuid.UUID) -> tuple[int, int]:
@@ -67,7 +68,7 @@ async def _effects(pool, complaint_id: uuid.UUID) -> tuple[int, int]:
 async def test_forged_routing_and_sla_breach_mail_nobody(infra, notify_pool, notify_database):
     department = random_department()
     async with notify_pool.acquire() as conn:
-        await repository.set_department_emails(
+        await set_department_emails(
             conn=conn, department=department, emails=[f"kepala@{department.lower()}.depok.go.id"]
         )
     phantom = routed(department=department)  # no complaint was ever submitted
@@ -104,7 +105,7 @@ async def test_a_routing_before_its_submission_is_delivered_when_the_submission_
 ):
     department = random_department()
     async with notify_pool.acquire() as conn:
-        await repository.set_department_emails(
+        await set_department_emails(
             conn=conn, department=department, emails=[f"kepala@{department.lower()}.depok.go.id"]
         )
     early = routed(department=department)

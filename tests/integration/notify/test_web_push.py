@@ -22,15 +22,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from sigap_notify import handlers
+from sigap_notify.bootstrap import create_app
 from sigap_notify.sealing import SecretBox
-from sigap_notify.bootstrap import SPEC, create_app
 from tests.integration.notify.conftest import (
     handle,
     notify_settings,
     random_department,
     running_dispatchers,
     status_changed,
+    subscribe_directly,
     tracking_code,
 )
 from tests.integration.notify.support import FakeDns, FakeIntake, serve_asgi
@@ -104,16 +104,14 @@ class PushService:
 
 
 async def _subscribe(pool, settings, *, code: str, complaint_id, subscription: dict) -> None:
-    async with pool.acquire() as conn:
-        await handlers.subscribe_reporter(
-            conn=conn,
-            box=SecretBox(settings.webhook_key()),
-            tracking_code=code,
-            complaint_id=complaint_id,
-            channel="push",
-            address=orjson.dumps(subscription).decode(),
-            language="id",
-        )
+    await subscribe_directly(
+        pool,
+        settings,
+        tracking_code=code,
+        complaint_id=complaint_id,
+        channel="push",
+        address=orjson.dumps(subscription).decode(),
+    )
 
 
 async def test_push_messages_arrive_encrypted_once_and_gone_endpoints_stop(infra, notify_pool, notify_database):
@@ -217,7 +215,7 @@ async def test_push_subscription_through_the_api(infra, notify_pool, notify_data
             internal_token=intake.token,
         )
         dns = FakeDns({"push.example.net": ["93.184.216.34"]})  # never connected to here
-        app = create_app(settings, dataclasses.replace(SPEC, consumers=()), dns=dns)
+        app = create_app(settings, consumers=False, dns=dns)
         async with serve_asgi(app, lifespan="on") as url, httpx.AsyncClient(base_url=url, timeout=10) as client:
             key = (await client.get("/v1/push/public-key")).json()["public_key"]
             assert len(base64.urlsafe_b64decode(key + "==")) == 65
@@ -247,7 +245,7 @@ async def test_push_subscription_through_the_api(infra, notify_pool, notify_data
 
 async def test_push_public_key_without_vapid_is_a_404_problem(infra, notify_pool, notify_database):
     settings = notify_settings(infra, notify_database)
-    app = create_app(settings, dataclasses.replace(SPEC, consumers=()))
+    app = create_app(settings, consumers=False)
     async with serve_asgi(app, lifespan="on") as url, httpx.AsyncClient(base_url=url, timeout=10) as client:
         response = await client.get("/v1/push/public-key")
     assert response.status_code == 404 and response.json()["type"] == "/problems/push-not-configured"

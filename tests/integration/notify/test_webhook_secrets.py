@@ -4,14 +4,13 @@ and a real receiver still verifies every signature with the secret it was given.
 
 from __future__ import annotations
 
-import dataclasses
 import uuid
 
 import asyncpg
 import httpx
 import pytest
 
-from sigap_notify.bootstrap import SPEC, create_app
+from sigap_notify.bootstrap import create_app
 from sigap_shared.db import apply_migrations, package_migrations, shared_migrations
 from tests.integration.notify.conftest import (
     handle,
@@ -40,7 +39,7 @@ async def test_registered_secrets_are_stored_sealed_and_signatures_still_verify(
     secret = "rahasia-dinas-" + uuid.uuid4().hex
     receiver = WebhookReceiver(secret=secret)
     settings = notify_settings(infra, notify_database)
-    app = create_app(settings, dataclasses.replace(SPEC, consumers=()), dns=FakeDns({"dinas.example": [PUBLIC]}))
+    app = create_app(settings, consumers=False, dns=FakeDns({"dinas.example": [PUBLIC]}))
     async with serve_asgi(receiver.app()) as receiver_url, serve_asgi(app, lifespan="on") as notify_url:
         async with httpx.AsyncClient(base_url=notify_url, timeout=10) as client:
             admin = staff_headers(settings, "dept_admin", department)
@@ -98,7 +97,7 @@ async def test_plaintext_secrets_stored_before_sealing_are_sealed_at_start(infra
             assert row["legacy_secret"] == secret and row["secret_sealed"] is None  # SQL cannot seal it
 
             settings = notify_settings(infra, database)
-            app = create_app(settings, dataclasses.replace(SPEC, consumers=()))
+            app = create_app(settings, consumers=False)
             async with serve_asgi(app, lifespan="on"):
                 row = await _stored(pool, webhook_id)
                 assert row["legacy_secret"] is None
@@ -116,7 +115,7 @@ async def test_a_secret_sealed_with_another_key_is_retried_not_sent_unsigned(inf
     department = random_department()
     receiver = WebhookReceiver(secret="rahasia-dinas-" + uuid.uuid4().hex)
     settings = notify_settings(infra, notify_database)
-    app = create_app(settings, dataclasses.replace(SPEC, consumers=()))
+    app = create_app(settings, consumers=False)
     async with serve_asgi(receiver.app()) as receiver_url, serve_asgi(app, lifespan="on") as notify_url:
         async with httpx.AsyncClient(base_url=notify_url, timeout=10) as client:
             response = await client.post(

@@ -9,17 +9,16 @@ DNS is a resolver the test controls (no real DNS change, no /etc/hosts)."""
 
 from __future__ import annotations
 
-import dataclasses
 import uuid
 
 import httpx
 import pytest
 
-from sigap_notify import repository
-from sigap_notify.bootstrap import SPEC, create_app, open_egress
-from sigap_notify.channels import WebhookChannel
-from sigap_notify.dispatcher import Dispatcher
+from sigap_notify.bootstrap import create_app, open_egress
+from sigap_notify.channels.webhook import WebhookChannel
+from sigap_notify.deliveries.dispatcher import Dispatcher
 from sigap_notify.sealing import SecretBox
+from sigap_notify.subscriptions.repository import create_webhook, deactivate_webhook
 from tests.integration.notify.conftest import handle, notify_settings, random_department, routed, staff_headers
 from tests.integration.notify.support import FakeDns, WebhookReceiver, serve_asgi
 from tests.support.kafka import eventually
@@ -48,7 +47,7 @@ async def test_internal_targets_are_refused_at_registration(infra, notify_pool, 
     department = random_department()
     dns = FakeDns({"internal.dinas.test": ["172.16.5.9"], "sistem.dinas.test": [PUBLIC]})
     settings = notify_settings(infra, notify_database, webhook_allow_http=False, webhook_allowed_networks=[])
-    app = create_app(settings, dataclasses.replace(SPEC, consumers=()), dns=dns)
+    app = create_app(settings, consumers=False, dns=dns)
     async with serve_asgi(app, lifespan="on") as url, httpx.AsyncClient(base_url=url, timeout=10) as client:
         admin = staff_headers(settings, "dept_admin", department)
         path = f"/v1/departments/{department}/webhooks"
@@ -75,7 +74,7 @@ async def test_internal_targets_are_refused_at_registration(infra, notify_pool, 
 async def test_an_operator_may_allow_a_network(infra, notify_pool, notify_database):
     department = random_department()
     settings = notify_settings(infra, notify_database, webhook_allowed_networks=["10.20.0.0/16"])
-    app = create_app(settings, dataclasses.replace(SPEC, consumers=()), dns=FakeDns({}))
+    app = create_app(settings, consumers=False, dns=FakeDns({}))
     async with serve_asgi(app, lifespan="on") as url, httpx.AsyncClient(base_url=url, timeout=10) as client:
         admin = staff_headers(settings, "dept_admin", department)
         path = f"/v1/departments/{department}/webhooks"
@@ -108,7 +107,7 @@ async def test_a_host_that_later_resolves_to_loopback_is_not_delivered_to(infra,
     dns = FakeDns({})
     # Nothing allowed: loopback is refused, as in production.
     settings = notify_settings(infra, notify_database, webhook_allowed_networks=[])
-    app = create_app(settings, dataclasses.replace(SPEC, consumers=()), dns=dns)
+    app = create_app(settings, consumers=False, dns=dns)
     async with (
         serve_asgi(receiver.app()) as receiver_url,
         serve_asgi(app, lifespan="on") as url,
@@ -143,7 +142,7 @@ async def test_delivery_connects_to_the_checked_address_and_refuses_old_internal
     department = random_department()
     dns = FakeDns({"hooks.dinas.test": ["127.0.0.1"]})
     allowed = notify_settings(infra, notify_database, webhook_allowed_networks=["127.0.0.0/8"])
-    app = create_app(allowed, dataclasses.replace(SPEC, consumers=()), dns=dns)
+    app = create_app(allowed, consumers=False, dns=dns)
     async with serve_asgi(receiver.app()) as receiver_url:
         port = httpx.URL(receiver_url).port
         async with serve_asgi(app, lifespan="on") as url, httpx.AsyncClient(base_url=url, timeout=10) as client:
@@ -156,8 +155,8 @@ async def test_delivery_connects_to_the_checked_address_and_refuses_old_internal
 
         legacy = uuid.uuid4()
         async with notify_pool.acquire() as conn:
-            await repository.deactivate_webhook(conn=conn, subscription_id=uuid.UUID(named))
-            await repository.create_webhook(
+            await deactivate_webhook(conn=conn, subscription_id=uuid.UUID(named))
+            await create_webhook(
                 conn=conn,
                 subscription_id=legacy,
                 department=department,

@@ -3,13 +3,12 @@ signature itself; registration, dead letters and replay through notify's real HT
 
 from __future__ import annotations
 
-import dataclasses
 import uuid
 
 import httpx
 import pytest
 
-from sigap_notify.bootstrap import SPEC, create_app
+from sigap_notify.bootstrap import create_app
 from sigap_shared.events import ReporterRef
 from tests.integration.notify.conftest import (
     handle,
@@ -51,7 +50,7 @@ async def test_webhook_outage_then_recovery_delivers_each_event_exactly_once(inf
     receiver = WebhookReceiver(secret=SECRET)
     department, other_department = random_department(), random_department()
     settings = notify_settings(infra, notify_database, delivery_max_attempts=10_000)
-    app = create_app(settings, dataclasses.replace(SPEC, consumers=()))
+    app = create_app(settings, consumers=False)
     async with serve_asgi(receiver.app()) as receiver_url, serve_asgi(app, lifespan="on") as notify_url:
         async with httpx.AsyncClient(base_url=notify_url, timeout=10) as client:
             webhook = await _register(client, settings, department, f"{receiver_url}/hook")
@@ -110,7 +109,7 @@ async def test_last_retry_parks_in_dead_letters_and_replay_delivers_once(infra, 
     receiver = WebhookReceiver(secret=SECRET, failing=True)
     department = random_department()
     settings = notify_settings(infra, notify_database, delivery_max_attempts=2)
-    app = create_app(settings, dataclasses.replace(SPEC, consumers=()))
+    app = create_app(settings, consumers=False)
     async with serve_asgi(receiver.app()) as receiver_url, serve_asgi(app, lifespan="on") as notify_url:
         async with httpx.AsyncClient(base_url=notify_url, timeout=10) as client:
             await _register(client, settings, department, f"{receiver_url}/hook")
@@ -161,7 +160,7 @@ async def test_bad_webhook_registrations_are_problems(infra, notify_pool, notify
     department = random_department()
     settings = notify_settings(infra, notify_database, webhook_allow_http=False)
     dns = FakeDns({"dinas.example": ["93.184.216.34"], "x.example": ["93.184.216.34"]})  # never connected to
-    app = create_app(settings, dataclasses.replace(SPEC, consumers=()), dns=dns)
+    app = create_app(settings, consumers=False, dns=dns)
     async with (
         serve_asgi(app, lifespan="on") as notify_url,
         httpx.AsyncClient(base_url=notify_url, timeout=10) as client,

@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from sigap_notify.bootstrap import SPEC, create_app
+from sigap_notify.bootstrap import create_app
 from sigap_routing.bootstrap import build_spec
 from sigap_routing.bootstrap import create_app as create_routing_app
 from sigap_routing.settings import RoutingSettings
@@ -114,7 +114,7 @@ async def test_notify_refuses_a_deactivated_account_and_ends_its_live_stream(sta
             status_internal_url=status_url,
             staff_check_ttl_s=0,
         )
-        app = create_app(settings, dataclasses.replace(SPEC, consumers=()))
+        app = create_app(settings, consumers=False)
         async with serve_asgi(app, lifespan="on") as url, httpx.AsyncClient(base_url=url, timeout=30) as client:
             contacts = "/v1/departments/DISHUB/contacts"
             assert (await client.get(contacts, headers=headers)).status_code in (200, 404)

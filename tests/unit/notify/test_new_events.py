@@ -12,12 +12,13 @@ import orjson
 import pytest
 from pydantic import ValidationError
 
-from sigap_notify import domain
-from sigap_notify.api import _mask_recipient
 from sigap_notify.asyncapi import DEPARTMENT_EVENT_TYPES
-from sigap_notify.bootstrap import SPEC
-from sigap_notify.channels import dashboard_key
-from sigap_notify.handlers import on_complaint_event
+from sigap_notify.bootstrap import service_spec
+from sigap_notify.dashboard.hub import dashboard_key
+from sigap_notify.events.audience import department_audience, department_of, supporters_after
+from sigap_notify.events.handlers import on_complaint_event
+from sigap_notify.events.planning import fan_outs, plan
+from sigap_notify.recipients import mask_recipient
 from sigap_notify.sealing import SecretBox, SecretUnreadable, decode_key
 from sigap_notify.settings import DEVELOPMENT_WEBHOOK_SECRET_KEY, NotifySettings
 from sigap_shared.events import (
@@ -57,11 +58,11 @@ def _triples(planned) -> list[tuple[str, str, str]]:
 
 
 def test_assignment_reaches_the_new_officer_and_the_one_it_was_taken_from():
-    assert _triples(domain.plan(_assigned("budi.petugas", None))) == [
+    assert _triples(plan(_assigned("budi.petugas", None))) == [
         ("officer:DISHUB:budi.petugas", "dashboard", "staff.officer_assigned"),
         ("officer:DISHUB:budi.petugas", "email", "staff.officer_assigned"),
     ]
-    reassigned = domain.plan(_assigned("sari.petugas", "budi.petugas"))
+    reassigned = plan(_assigned("sari.petugas", "budi.petugas"))
     assert _triples(reassigned) == [
         ("officer:DISHUB:sari.petugas", "dashboard", "staff.officer_assigned"),
         ("officer:DISHUB:sari.petugas", "email", "staff.officer_assigned"),
@@ -69,19 +70,19 @@ def test_assignment_reaches_the_new_officer_and_the_one_it_was_taken_from():
         ("officer:DISHUB:budi.petugas", "email", "staff.officer_unassigned"),
     ]
     assert reassigned[0].params["tracking_code"] == CODE
-    assert _triples(domain.plan(_assigned(None, "budi.petugas"))) == [
+    assert _triples(plan(_assigned(None, "budi.petugas"))) == [
         ("officer:DISHUB:budi.petugas", "dashboard", "staff.officer_unassigned"),
         ("officer:DISHUB:budi.petugas", "email", "staff.officer_unassigned"),
     ]
     # Assigning the same officer again is not a withdrawal.
-    assert {t for _, _, t in _triples(domain.plan(_assigned("budi.petugas", "budi.petugas")))} == {
+    assert {t for _, _, t in _triples(plan(_assigned("budi.petugas", "budi.petugas")))} == {
         "staff.officer_assigned"
     }
-    assert domain.department_of(_assigned("budi.petugas", None)) == "DISHUB"
+    assert department_of(_assigned("budi.petugas", None)) == "DISHUB"
     # An officer's dashboard notification goes to that officer's stream only.
     assert dashboard_key("officer:DISHUB:budi.petugas") == "officer:DISHUB:budi.petugas"
     assert dashboard_key("department:DISHUB:admins") == "DISHUB"
-    assert _mask_recipient("officer:DISHUB:budi.petugas") == "officer:DISHUB:budi.petugas"
+    assert mask_recipient("officer:DISHUB:budi.petugas") == "officer:DISHUB:budi.petugas"
 
 
 def _message(reporter: ReporterRef | None) -> Envelope:
@@ -103,21 +104,21 @@ def _message(reporter: ReporterRef | None) -> Envelope:
 
 def test_department_message_reaches_the_reporter_with_its_body_on_each_channel():
     message = _message(ReporterRef(pseudonym="Pelapor-XYZ", channels=("email", "sms")))
-    planned = domain.plan(message)
+    planned = plan(message)
     assert _triples(planned) == [
         ("reporter:Pelapor-XYZ", "email", "reporter.reply"),
         ("reporter:Pelapor-XYZ", "sms", "reporter.reply"),
     ]
     assert planned[0].params["message"] == "Mohon kirim foto lokasi yang lebih jelas."
-    webhook, subscription = domain.fan_outs(message)
+    webhook, subscription = fan_outs(message)
     assert webhook.departments == ("DISHUB",)
     assert webhook.params["cloudevent"]["data"]["body"] == "Mohon kirim foto lokasi yang lebih jelas."
     assert "Pelapor-XYZ" not in orjson.dumps(webhook.params["cloudevent"]).decode()
     assert (subscription.template, subscription.except_channels) == ("reporter.reply", ("email", "sms"))
     # Anonymous reporters hear it through their direct subscriptions only.
     anonymous = _message(None)
-    assert domain.plan(anonymous) == []
-    assert domain.fan_outs(anonymous)[1].recipient == f"reporter:anonim:{CODE}"
+    assert plan(anonymous) == []
+    assert fan_outs(anonymous)[1].recipient == f"reporter:anonim:{CODE}"
 
 
 def test_ratings_and_reopen_requests_reach_the_lead_departments_admins():
@@ -132,14 +133,14 @@ def test_ratings_and_reopen_requests_reach_the_lead_departments_admins():
             complaint_id=complaint_id, tracking_code=CODE, reason="Lampu mati lagi", requested_at=NOW
         ),
     )
-    assert domain.plan(rated) == []  # the lead department is not known yet
-    planned = domain.plan(rated, department="DLHK")
+    assert plan(rated) == []  # the lead department is not known yet
+    planned = plan(rated, department="DLHK")
     assert _triples(planned) == [
         ("department:DLHK:admins", "dashboard", "staff.complaint_rated"),
         ("department:DLHK:admins", "email", "staff.complaint_rated"),
     ]
     assert planned[0].params["rating"] == 2 and "Lambat" not in orjson.dumps(planned[0].params).decode()
-    assert _triples(domain.plan(reopen, department="DLHK")) == [
+    assert _triples(plan(reopen, department="DLHK")) == [
         ("department:DLHK:admins", "dashboard", "staff.reopen_requested"),
         ("department:DLHK:admins", "email", "staff.reopen_requested"),
     ]
@@ -163,28 +164,28 @@ def _support(kind, department: str, supporters: tuple[str, ...]) -> Envelope:
 
 def test_joint_handling_widens_and_narrows_the_departments_that_see_a_complaint():
     added = _support(ComplaintSupportAdded, "DLHK", ("DLHK",))
-    assert _triples(domain.plan(added)) == [
+    assert _triples(plan(added)) == [
         ("department:DLHK:admins", "dashboard", "staff.support_added"),
         ("department:DLHK:admins", "email", "staff.support_added"),
     ]
-    assert domain.department_of(added) == "DPUPR"
-    assert domain.supporters_after(added) == ("DLHK",)
-    assert domain.department_audience(added, lead="DPUPR", supporters=("DLHK",)) == ["DPUPR", "DLHK"]
-    [webhook] = domain.fan_outs(added, departments=("DPUPR", "DLHK"))
+    assert department_of(added) == "DPUPR"
+    assert supporters_after(added) == ("DLHK",)
+    assert department_audience(added, lead="DPUPR", supporters=("DLHK",)) == ["DPUPR", "DLHK"]
+    [webhook] = fan_outs(added, departments=("DPUPR", "DLHK"))
     assert webhook.departments == ("DPUPR", "DLHK")
 
     removed = _support(ComplaintSupportRemoved, "DLHK", ())
-    assert domain.supporters_after(removed) == ()
+    assert supporters_after(removed) == ()
     # The released department receives the removal itself, and nothing after it.
-    assert domain.department_audience(removed, lead="DPUPR", supporters=()) == ["DPUPR", "DLHK"]
+    assert department_audience(removed, lead="DPUPR", supporters=()) == ["DPUPR", "DLHK"]
     later = _assigned("budi.petugas", None)
-    assert domain.supporters_after(later) is None
-    assert domain.department_audience(later, lead="DISHUB", supporters=()) == ["DISHUB"]
-    assert domain.department_audience(later, lead="DISHUB", supporters=("DISHUB", "DLHK")) == ["DISHUB", "DLHK"]
+    assert supporters_after(later) is None
+    assert department_audience(later, lead="DISHUB", supporters=()) == ["DISHUB"]
+    assert department_audience(later, lead="DISHUB", supporters=("DISHUB", "DLHK")) == ["DISHUB", "DLHK"]
 
 
 def test_the_department_topic_lists_every_event_notify_acts_on():
-    [consumer] = SPEC.consumers
+    [consumer] = service_spec().consumers
     acted_on = {event_type for event_type, handler in consumer.handlers.items() if handler is on_complaint_event}
     assert set(DEPARTMENT_EVENT_TYPES) == acted_on
     assert set(consumer.handlers) - acted_on == {ComplaintSubmitted.event_type}  # only tells notify what exists

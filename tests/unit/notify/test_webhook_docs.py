@@ -14,7 +14,8 @@ from pathlib import Path
 import orjson
 import pytest
 
-from sigap_notify.domain import sign_webhook, structured_cloudevent
+from sigap_notify.channels.webhook import sign_webhook
+from sigap_notify.events.audience import structured_cloudevent
 from tests.support.doc_blocks import REPO, marked_blocks
 from tests.support.factories import submitted_envelope
 

@@ -9,43 +9,16 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic.json_schema import models_json_schema
 
-from sigap_notify.domain import DEPARTMENT_TOPIC_PREFIX
+from sigap_notify.events.audience import DEPARTMENT_EVENT_TYPES, DEPARTMENT_TOPIC_PREFIX
 from sigap_shared.events import (
     EVENT_TYPES,
     SPEC_VERSION,
     TOPIC_DEAD_LETTER,
-    ComplaintAssigned,
-    ComplaintInformationAdded,
-    ComplaintRated,
-    ComplaintReopenRequested,
-    ComplaintReporterMessagePosted,
-    ComplaintRouted,
-    ComplaintSlaBreached,
-    ComplaintStatusChanged,
-    ComplaintSupportAdded,
-    ComplaintSupportRemoved,
-    ComplaintTransferred,
     DeadLetter,
 )
 
 ASYNCAPI_VERSION = "3.0.0"
 DEPARTMENT_CHANNEL = "departmentEvents"
-# What notify copies to a department's topic: every event of the complaints it leads or
-# supports (these are the events notify acts on; submissions only tell it which complaints exist).
-DEPARTMENT_EVENT_TYPES = (
-    ComplaintRouted.event_type,
-    ComplaintStatusChanged.event_type,
-    ComplaintSlaBreached.event_type,
-    ComplaintTransferred.event_type,
-    ComplaintSupportAdded.event_type,
-    ComplaintSupportRemoved.event_type,
-    ComplaintAssigned.event_type,
-    ComplaintReporterMessagePosted.event_type,
-    ComplaintInformationAdded.event_type,
-    ComplaintRated.event_type,
-    ComplaintReopenRequested.event_type,
-)
-
 router = APIRouter(tags=["asyncapi"])
 
 

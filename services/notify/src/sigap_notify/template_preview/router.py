@@ -8,8 +8,8 @@ from typing import Annotated
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
-from sigap_notify import domain
 from sigap_notify.template_preview import rules
+from sigap_notify.templates.rules import RenderedMessage, render
 from sigap_shared.auth import CurrentStaff
 
 router = APIRouter(prefix="/v1", tags=["notifications"])
@@ -37,9 +37,9 @@ class PreviewOut(BaseModel):
 async def preview_template(body: PreviewIn, staff: CurrentStaff) -> PreviewOut:
     problems = rules.syntax_problems(body.subject, body.body)
     rendered = (
-        domain.RenderedMessage(subject="", body="")
+        RenderedMessage(subject="", body="")
         if problems
-        else domain.render(subject=body.subject, body=body.body, params=rules.EXAMPLE_VALUES)
+        else render(subject=body.subject, body=body.body, params=rules.EXAMPLE_VALUES)
     )
     return PreviewOut(
         subject=rendered.subject,

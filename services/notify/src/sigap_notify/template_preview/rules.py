@@ -4,11 +4,9 @@ message ever fills (which would reach the reader as written). Pure."""
 
 from __future__ import annotations
 
-import string
+from sigap_notify.templates.rules import placeholders, template_problems
 
-from sigap_notify import domain
-
-# Every name the planners and channels put in a message's parameters (domain.py, channels.py).
+# Every name the planners and channels put in a message's parameters (events/planning.py, channels/).
 EXAMPLE_VALUES: dict[str, str] = {
     "tracking_code": "SGP-7K3M-Q9",
     "department": "DISHUB",
@@ -30,18 +28,9 @@ EXAMPLE_VALUES: dict[str, str] = {
 }
 
 
-def placeholders(text: str) -> set[str]:
-    names: set[str] = set()
-    for match in string.Template.pattern.finditer(text):
-        name = match.group("named") or match.group("braced")
-        if name:
-            names.add(name)
-    return names
-
-
 def unknown_placeholders(*texts: str) -> list[str]:
     return sorted(set().union(*(placeholders(text) for text in texts)) - EXAMPLE_VALUES.keys())
 
 
 def syntax_problems(*texts: str) -> list[str]:
-    return [problem for text in texts for problem in domain.template_problems(text)]
+    return [problem for text in texts for problem in template_problems(text)]

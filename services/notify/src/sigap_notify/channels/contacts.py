@@ -15,19 +15,20 @@ right now (the delivery is then retried).
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
-
-import asyncio
 
 import aiohttp
 import asyncpg
 import structlog
 
-from sigap_notify import lookups, repository
-from sigap_notify.domain import ANONYMOUS_REPORTER_PREFIX, OFFICER_PREFIX, REPORTER_PREFIX
+from sigap_notify.deliveries.batch import BatchReads
+from sigap_notify.recipients import ANONYMOUS_REPORTER_PREFIX, DEPARTMENT_PREFIX, OFFICER_PREFIX, REPORTER_PREFIX
+from sigap_notify.reporter import repository as reporter_subscriptions
 from sigap_notify.sealing import SecretBox, SecretUnreadable
+from sigap_notify.subscriptions import repository as staff_contacts
 
 log = structlog.get_logger(__name__)
 
@@ -43,39 +44,45 @@ class ContactLookupUnavailable(Exception):
 
 
 class ContactResolver(Protocol):
-    async def resolve(self, *, recipient: str, channel: str, params: Mapping[str, Any]) -> Contact | None: ...
+    async def resolve(
+        self, *, recipient: str, channel: str, params: Mapping[str, Any], batch: BatchReads
+    ) -> Contact | None: ...
 
 
 class DepartmentContactResolver:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
 
-    async def resolve(self, *, recipient: str, channel: str, params: Mapping[str, Any]) -> Contact | None:
-        if channel != "email" or not recipient.startswith("department:"):
+    async def resolve(
+        self, *, recipient: str, channel: str, params: Mapping[str, Any], batch: BatchReads
+    ) -> Contact | None:
+        if channel != "email" or not recipient.startswith(DEPARTMENT_PREFIX):
             return None
         department = recipient.split(":")[1]
-        emails = await lookups.once(("department_emails", department), lambda: self._load(department))
+        emails = await batch.once(("department_emails", department), lambda: self._load(department))
         return Contact(addresses=tuple(emails)) if emails else None
 
     async def _load(self, department: str) -> list[str]:
         async with self._pool.acquire() as conn:
-            return await repository.department_emails(conn=conn, department=department)
+            return await staff_contacts.department_emails(conn=conn, department=department)
 
 
 class OfficerContactResolver:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
 
-    async def resolve(self, *, recipient: str, channel: str, params: Mapping[str, Any]) -> Contact | None:
+    async def resolve(
+        self, *, recipient: str, channel: str, params: Mapping[str, Any], batch: BatchReads
+    ) -> Contact | None:
         if channel != "email" or not recipient.startswith(OFFICER_PREFIX):
             return None
         department, _, username = recipient.removeprefix(OFFICER_PREFIX).partition(":")
-        emails = await lookups.once(("officer_emails", department, username), lambda: self._load(department, username))
+        emails = await batch.once(("officer_emails", department, username), lambda: self._load(department, username))
         return Contact(addresses=tuple(emails)) if emails else None
 
     async def _load(self, department: str, username: str) -> list[str]:
         async with self._pool.acquire() as conn:
-            return await repository.officer_emails(conn=conn, department=department, username=username)
+            return await staff_contacts.officer_emails(conn=conn, department=department, username=username)
 
 
 class SubscriptionContactResolver:
@@ -83,11 +90,13 @@ class SubscriptionContactResolver:
         self._pool = pool
         self._box = box
 
-    async def resolve(self, *, recipient: str, channel: str, params: Mapping[str, Any]) -> Contact | None:
+    async def resolve(
+        self, *, recipient: str, channel: str, params: Mapping[str, Any], batch: BatchReads
+    ) -> Contact | None:
         tracking_code = params.get("tracking_code")
         if not recipient.startswith(REPORTER_PREFIX) or not tracking_code:
             return None
-        row = await lookups.together("subscription", (tracking_code, channel), self._load)
+        row = await batch.together("subscription", (tracking_code, channel), self._load)
         if row is None:
             return None
         if row["address_sealed"] is None:
@@ -102,7 +111,7 @@ class SubscriptionContactResolver:
 
     async def _load(self, keys: Sequence[tuple[str, str]]) -> Mapping[tuple[str, str], asyncpg.Record]:
         async with self._pool.acquire() as conn:
-            return await repository.find_subscriptions(conn=conn, keys=keys)
+            return await reporter_subscriptions.find_subscriptions(conn=conn, keys=keys)
 
 
 class IntakeContactResolver:
@@ -115,7 +124,9 @@ class IntakeContactResolver:
         self._headers = {"Authorization": f"Bearer {token}"} if token else {}
         self._session = session
 
-    async def resolve(self, *, recipient: str, channel: str, params: Mapping[str, Any]) -> Contact | None:
+    async def resolve(
+        self, *, recipient: str, channel: str, params: Mapping[str, Any], batch: BatchReads
+    ) -> Contact | None:
         if not recipient.startswith(REPORTER_PREFIX) or recipient.startswith(ANONYMOUS_REPORTER_PREFIX):
             return None
         pseudonym = recipient.removeprefix(REPORTER_PREFIX)
@@ -141,9 +152,11 @@ class ChainedContactResolver:
     def __init__(self, resolvers: Sequence[ContactResolver]) -> None:
         self._resolvers = list(resolvers)
 
-    async def resolve(self, *, recipient: str, channel: str, params: Mapping[str, Any]) -> Contact | None:
+    async def resolve(
+        self, *, recipient: str, channel: str, params: Mapping[str, Any], batch: BatchReads
+    ) -> Contact | None:
         for resolver in self._resolvers:
-            contact = await resolver.resolve(recipient=recipient, channel=channel, params=params)
+            contact = await resolver.resolve(recipient=recipient, channel=channel, params=params, batch=batch)
             if contact is not None:
                 return contact
         return None

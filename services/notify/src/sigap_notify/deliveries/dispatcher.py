@@ -13,32 +13,21 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
-from dataclasses import dataclass
 from uuid import UUID
 
 import asyncpg
 import structlog
 
-from sigap_notify import domain, lookups, repository
-from sigap_notify.channels import Channel, Delivery, RetryLater, Undeliverable
+from sigap_notify.channels.base import Channel, Delivery, RetryLater, Undeliverable
+from sigap_notify.deliveries import repository
+from sigap_notify.deliveries.batch import BatchReads
+from sigap_notify.deliveries.rules import DigestPolicy, backoff_s
 from sigap_notify.metrics import count_deliveries
+from sigap_notify.recipients import WEBHOOK_PREFIX
 from sigap_shared.db import TRANSIENT_DB_ERRORS
 from sigap_shared.retry import Backoff
 
 log = structlog.get_logger(__name__)
-
-
-@dataclass(frozen=True, slots=True)
-class DigestPolicy:
-    """Staff mail of one kind becomes a digest once a recipient got more than `threshold` of
-    them within `window_s`: the rest of the window's mails go out together at its end."""
-
-    threshold: int
-    window_s: float
-    template: str = "staff.new_in_queue"
-
-    def applies_to(self, delivery: Delivery) -> bool:
-        return delivery.template == self.template and delivery.recipient.startswith("department:")
 
 
 class Dispatcher:
@@ -176,7 +165,12 @@ class Dispatcher:
         deliveries = [Delivery.from_row(row) for row in rows]
         if settles:
             await self._send_settled(channel, deliveries)
-            return len(rows)
+        else:
+            await self._send_claimed(channel_name, channel, deliveries)
+        return len(rows)
+
+    async def _send_claimed(self, channel_name: str, channel: Channel, deliveries: list[Delivery]) -> None:
+        """Send a claimed batch (digests where the policy says so) and record how each settled."""
         digests: list[list[Delivery]] = []
         send_digest = getattr(channel, "send_digest", None)
         if self._digest is not None and send_digest is not None:
@@ -187,21 +181,21 @@ class Dispatcher:
 
         async def one(delivery: Delivery) -> None:
             async with limit:
-                outcome = await self._deliver(channel, delivery)
+                outcome = await self._deliver(channel, delivery, batch)
                 if outcome is not None:
                     settled.append((delivery.id, *outcome))
 
         async def digest(group: list[Delivery]) -> None:
             async with limit:
-                outcome = await self._deliver_digest(send_digest, group)
+                outcome = await self._deliver_digest(send_digest, group, batch)
                 if outcome is not None:
                     settled.extend((delivery.id, *outcome) for delivery in group)
 
+        batch = BatchReads()
         try:
-            with lookups.batch_scope():
-                outcomes = await asyncio.gather(
-                    *(one(d) for d in deliveries), *(digest(group) for group in digests), return_exceptions=True
-                )
+            outcomes = await asyncio.gather(
+                *(one(d) for d in deliveries), *(digest(group) for group in digests), return_exceptions=True
+            )
             for outcome in outcomes:
                 if isinstance(outcome, BaseException):
                     # Its row stays `sending`; the recovery loop reports or retries it.
@@ -219,7 +213,6 @@ class Dispatcher:
                     )
                 self.sent += sum(1 for _, status, _, _ in settled if status == "sent")
                 count_deliveries(channel_name, [status for _, status, _, _ in settled])
-        return len(rows)
 
     async def _dispatch_locked(self, channel_name: str, channel: Channel) -> int:
         """A batch of a channel whose receivers dedupe on our idempotency key: locked, sent and
@@ -232,13 +225,13 @@ class Dispatcher:
                 return 0
             deliveries = [Delivery.from_row(row) for row in rows]
             limit = asyncio.Semaphore(self._concurrency)
+            batch = BatchReads()
 
             async def one(delivery: Delivery) -> tuple[str, str | None, str | None, float | None]:
                 async with limit:
-                    return await self._attempt(channel, delivery)
+                    return await self._attempt(channel, delivery, batch)
 
-            with lookups.batch_scope():
-                outcomes = await asyncio.gather(*(one(d) for d in deliveries))
+            outcomes = await asyncio.gather(*(one(d) for d in deliveries))
             await repository.settle_locked(
                 conn=conn,
                 notification_ids=[delivery.id for delivery in deliveries],
@@ -257,11 +250,11 @@ class Dispatcher:
         return len(rows)
 
     async def _attempt(
-        self, channel: Channel, delivery: Delivery
+        self, channel: Channel, delivery: Delivery, batch: BatchReads
     ) -> tuple[str, str | None, str | None, float | None]:
         """One send of a locked delivery: (status, masked address, error, retry in s)."""
         try:
-            return "sent", await channel.send(delivery), None, None
+            return "sent", await channel.send(delivery, batch=batch), None, None
         except Undeliverable as exc:
             with _log_context(delivery):
                 log.info("notification_undeliverable", reason=str(exc))
@@ -276,13 +269,13 @@ class Dispatcher:
             if delivery.attempts >= self._max_attempts:
                 log.warning("notification_failed", attempts=delivery.attempts, error=error)
                 return "failed", None, error, None
-            delay = domain.backoff_s(delivery.attempts, base_s=self._backoff_base_s, cap_s=self._backoff_max_s)
+            delay = backoff_s(delivery.attempts, base_s=self._backoff_base_s, cap_s=self._backoff_max_s)
             log.info("notification_retry_scheduled", attempts=delivery.attempts, retry_in_s=delay, error=error)
             return "pending", None, error, delay
 
     async def _park(self, conn: asyncpg.Connection, delivery: Delivery, error: str) -> None:
         """A webhook delivery that failed its last attempt waits in the dead-letter table."""
-        subscription_id = UUID(delivery.recipient.removeprefix(domain.WEBHOOK_PREFIX))
+        subscription_id = UUID(delivery.recipient.removeprefix(WEBHOOK_PREFIX))
         department = await repository.webhook_department(conn=conn, subscription_id=subscription_id)
         await repository.park_webhook_delivery(
             conn=conn,
@@ -295,9 +288,10 @@ class Dispatcher:
     async def _send_settled(self, channel: Channel, deliveries: list[Delivery]) -> None:
         """Deliveries their claim already recorded as sent: each is sent once, here, or (the
         process died first) never."""
+        batch = BatchReads()
         for delivery in deliveries:
             try:
-                await channel.send(delivery)
+                await channel.send(delivery, batch=batch)
             except Exception:  # noqa: BLE001 - already recorded as sent; one lost push, not a crash loop
                 log.exception("settled_send_failed", notification_id=delivery.id, channel=delivery.channel)
         self.sent += len(deliveries)
@@ -337,9 +331,11 @@ class Dispatcher:
             log.info("staff_mail_held_for_digest", count=len(hold))
         return single, list(due.values())
 
-    async def _deliver_digest(self, send_digest, group: list[Delivery]) -> tuple[str, str | None, str | None] | None:
+    async def _deliver_digest(
+        self, send_digest, group: list[Delivery], batch: BatchReads
+    ) -> tuple[str, str | None, str | None] | None:
         try:
-            masked = await send_digest(group)
+            masked = await send_digest(group, batch=batch)
         except RetryLater as exc:
             for delivery in group:
                 await self._failed_attempt(delivery, str(exc))
@@ -349,12 +345,14 @@ class Dispatcher:
         log.info("staff_digest_sent", recipient=group[0].recipient, count=len(group))
         return "sent", masked, None
 
-    async def _deliver(self, channel: Channel, delivery: Delivery) -> tuple[str, str | None, str | None] | None:
+    async def _deliver(
+        self, channel: Channel, delivery: Delivery, batch: BatchReads
+    ) -> tuple[str, str | None, str | None] | None:
         """Send one delivery: returns how it settled (`sent` with the masked address, or
         `undeliverable` with why), recorded with the rest of the batch; None when a retry was
         scheduled (or the delivery failed for good), which is recorded here."""
         try:
-            masked = await channel.send(delivery)
+            masked = await channel.send(delivery, batch=batch)
         except RetryLater as exc:
             with _log_context(delivery):
                 await self._failed_attempt(delivery, str(exc))
@@ -380,7 +378,7 @@ class Dispatcher:
                 count_deliveries(delivery.channel, ["failed"])
                 log.warning("notification_failed", attempts=delivery.attempts, error=error)
                 return
-            delay = domain.backoff_s(delivery.attempts, base_s=self._backoff_base_s, cap_s=self._backoff_max_s)
+            delay = backoff_s(delivery.attempts, base_s=self._backoff_base_s, cap_s=self._backoff_max_s)
             await repository.mark_retry(conn=conn, notification_id=delivery.id, delay_s=delay, error=error)
         self.retried += 1
         count_deliveries(delivery.channel, ["pending"])

@@ -1,0 +1,84 @@
+"""The in-process fan-out behind the live stream, and the dashboard channel that feeds it."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from typing import Any
+
+from sigap_notify.channels.base import Delivery
+from sigap_notify.deliveries.batch import BatchReads
+from sigap_notify.recipients import OFFICER_PREFIX
+
+# The key a city-wide stream (city admin, auditor) listens on.
+EVERY_DEPARTMENT = "*"
+
+
+def dashboard_key(recipient: str) -> str:
+    """Which streams a dashboard notification goes to: `officer:<CODE>:<username>` is an
+    officer's own stream; `department:<CODE>:admins` and `desk:<CODE>` the stream of CODE."""
+    if recipient.startswith(OFFICER_PREFIX):
+        return recipient
+    return recipient.split(":")[1] if ":" in recipient else recipient
+
+
+class DashboardHub:
+    """Fan-out of dashboard notifications to Server-Sent Events streams. A stream listens on
+    one or more keys (a department, and an officer's own key)."""
+
+    def __init__(self, *, queue_size: int = 1000) -> None:
+        self._queues: dict[str, set[asyncio.Queue]] = defaultdict(set)
+        self._queue_size = queue_size
+        self.dropped = 0
+
+    def subscribe(self, *keys: str) -> asyncio.Queue:
+        queue: asyncio.Queue = asyncio.Queue(maxsize=self._queue_size)
+        for key in keys:
+            self._queues[key].add(queue)
+        return queue
+
+    def unsubscribe(self, queue: asyncio.Queue, *keys: str) -> None:
+        for key in keys:
+            self._queues[key].discard(queue)
+
+    def listening(self, key: str) -> bool:
+        """Whether a stream listens on `key` now."""
+        return bool(self._queues.get(key))
+
+    def publish(self, key: str, message: dict[str, Any]) -> None:
+        listeners = set(self._queues.get(key, ()))
+        if not key.startswith(OFFICER_PREFIX):
+            # City-wide streams hear every department's and desk's news (not officers' own).
+            listeners |= self._queues.get(EVERY_DEPARTMENT, set())
+        for queue in listeners:
+            try:
+                queue.put_nowait(message)
+            except asyncio.QueueFull:
+                self.dropped += 1  # a stalled browser must not hold back the dispatcher
+
+
+class DashboardChannel:
+    """Pushed to the live stream of the recipient's department, or of the field officer the
+    recipient names (only that officer's stream). A push onto an in-process queue cannot fail
+    in a way a retry would fix (a stalled browser's full queue drops it), so its deliveries are
+    settled by their claim."""
+
+    resend_safe = True
+    settles_on_claim = True
+
+    def __init__(self, hub: DashboardHub) -> None:
+        self._hub = hub
+
+    async def send(self, delivery: Delivery, *, batch: BatchReads) -> str | None:
+        self._hub.publish(
+            dashboard_key(delivery.recipient),
+            {
+                "notification_id": delivery.id,
+                "event_id": str(delivery.event_id),
+                "event_type": delivery.event_type,
+                "complaint_id": str(delivery.complaint_id),
+                "template": delivery.template,
+                "params": delivery.params,
+            },
+        )
+        return None

@@ -1,0 +1,2 @@
+"""Message templates the city edits without a deploy: listing and changing them, and filling
+them in (`rules`)."""
