@@ -73,3 +73,19 @@ def test_department_channel_lists_every_event_a_department_receives():
         ComplaintReporterMessagePosted.event_type,
         ComplaintSupportAdded.event_type,
     } <= titles
+
+
+async def test_the_document_names_the_brokers_the_service_is_configured_with():
+    import httpx
+
+    from sigap_notify.bootstrap import create_app
+    from sigap_notify.settings import NotifySettings
+
+    app = create_app(NotifySettings(kafka_bootstrap="broker-a.internal:19092, broker-b.internal:19092"))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://notify") as client:
+        document = (await client.get("/asyncapi.json")).json()
+    assert [server["host"] for server in document["servers"].values()] == [
+        "broker-a.internal:19092",
+        "broker-b.internal:19092",
+    ]
+    assert "kafka:9092" not in str(document["servers"])

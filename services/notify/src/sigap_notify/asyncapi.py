@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from pydantic.json_schema import models_json_schema
 
 from sigap_notify.events.audience import DEPARTMENT_EVENT_TYPES, DEPARTMENT_TOPIC_PREFIX
@@ -49,7 +49,9 @@ def _channel_id(topic: str) -> str:
     return "".join(part.capitalize() if i else part for i, part in enumerate(topic.replace("_", ".").split(".")))
 
 
-def build_document(*, kafka_host: str = "kafka:9092") -> dict[str, Any]:
+def build_document(*, kafka_bootstrap: str = "127.0.0.1:9092") -> dict[str, Any]:
+    """`kafka_bootstrap`: the brokers the service is configured with (SIGAP_KAFKA_BOOTSTRAP),
+    named as the document's servers."""
     models = [(model, "serialization") for model in EVENT_TYPES.values()] + [(DeadLetter, "serialization")]
     refs, definitions = models_json_schema(models, ref_template="#/components/schemas/{model}")
     schemas: dict[str, Any] = definitions.get("$defs", {})
@@ -125,7 +127,14 @@ def build_document(*, kafka_host: str = "kafka:9092") -> dict[str, Any]:
             ),
         },
         "defaultContentType": "application/json",
-        "servers": {"kafka": {"host": kafka_host, "protocol": "kafka", "description": "Sigap's Kafka cluster"}},
+        "servers": {
+            "kafka" if index == 0 else f"kafka-{index + 1}": {
+                "host": host,
+                "protocol": "kafka",
+                "description": "A broker of Sigap's Kafka cluster (SIGAP_KAFKA_BOOTSTRAP)",
+            }
+            for index, host in enumerate(host.strip() for host in kafka_bootstrap.split(",") if host.strip())
+        },
         "channels": channels,
         "operations": operations,
         "components": {"messages": messages, "schemas": schemas},
@@ -133,5 +142,5 @@ def build_document(*, kafka_host: str = "kafka:9092") -> dict[str, Any]:
 
 
 @router.get("/asyncapi.json", summary="AsyncAPI 3 document of every topic and event payload")
-async def asyncapi_document() -> dict[str, Any]:
-    return build_document()
+async def asyncapi_document(request: Request) -> dict[str, Any]:
+    return build_document(kafka_bootstrap=request.app.state.settings.kafka_bootstrap)

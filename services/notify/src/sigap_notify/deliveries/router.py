@@ -14,7 +14,7 @@ from sigap_notify.access import require_department_or_city_admin
 from sigap_notify.deliveries import commands, queries
 from sigap_notify.models import DepartmentCode, StrictBody
 from sigap_notify.recipients import mask_recipient
-from sigap_shared.auth import CurrentStaff
+from sigap_shared.auth import CurrentStaff, DepartmentManager
 from sigap_shared.runtime import Conn
 from sigap_shared.storable import BIGINT_MAX
 
@@ -114,7 +114,7 @@ class ReplayOut(BaseModel):
     response_model=ReplayOut,
     summary="Queue parked webhook deliveries again, with a fresh set of retries",
 )
-async def replay_dead_letters(body: ReplayIn, conn: Conn, staff: CurrentStaff) -> ReplayOut:
+async def replay_dead_letters(body: ReplayIn, conn: Conn, staff: DepartmentManager) -> ReplayOut:
     require_department_or_city_admin(staff, body.department, write=True)
     replayed = await commands.replay_dead_letters(
         conn=conn, notification_ids=body.notification_ids, department=body.department, replayed_by=staff.username

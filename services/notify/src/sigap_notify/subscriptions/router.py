@@ -16,7 +16,7 @@ from sigap_notify.context import Context
 from sigap_notify.models import DepartmentCode, StaffUsername, StrictBody
 from sigap_notify.recipients import officer_recipient
 from sigap_notify.subscriptions import commands, repository
-from sigap_shared.auth import CurrentStaff
+from sigap_shared.auth import CurrentStaff, DepartmentManager
 from sigap_shared.runtime import Conn
 
 router = APIRouter(prefix="/v1", tags=["notifications"])
@@ -37,7 +37,7 @@ class DepartmentContactsOut(BaseModel):
     summary="Where a department's admins receive email",
 )
 async def put_department_contacts(
-    department: DepartmentCode, body: DepartmentContactsIn, conn: Conn, staff: CurrentStaff
+    department: DepartmentCode, body: DepartmentContactsIn, conn: Conn, staff: DepartmentManager
 ) -> DepartmentContactsOut:
     require_department(staff, department, write=True)
     emails = await commands.set_department_contacts(
@@ -84,7 +84,7 @@ class OfficerContactsOut(BaseModel):
     summary="Where a field officer receives email about assignments (the department's admin or a city admin)",
 )
 async def put_officer_contacts(
-    department: DepartmentCode, username: StaffUsername, body: OfficerContactsIn, conn: Conn, staff: CurrentStaff
+    department: DepartmentCode, username: StaffUsername, body: OfficerContactsIn, conn: Conn, staff: DepartmentManager
 ) -> OfficerContactsOut:
     require_department(staff, department, write=True)
     row = await commands.set_officer_contacts(
@@ -108,7 +108,7 @@ async def list_officer_contacts(
 
 @router.delete("/departments/{department}/officers/{username}/contacts", status_code=204)
 async def delete_officer_contacts(
-    department: DepartmentCode, username: StaffUsername, conn: Conn, staff: CurrentStaff
+    department: DepartmentCode, username: StaffUsername, conn: Conn, staff: DepartmentManager
 ) -> None:
     require_department(staff, department, write=True)
     await commands.remove_officer_contacts(
@@ -140,7 +140,7 @@ class WebhookOut(BaseModel):
     summary="Register a department system's webhook (signed CloudEvents, see WEBHOOKS.md)",
 )
 async def register_webhook(
-    department: DepartmentCode, body: WebhookIn, context: Context, conn: Conn, staff: CurrentStaff
+    department: DepartmentCode, body: WebhookIn, context: Context, conn: Conn, staff: DepartmentManager
 ) -> WebhookOut:
     require_department(staff, department, write=True)
     row, secret = await commands.register_webhook(
@@ -163,6 +163,6 @@ async def list_webhooks(department: DepartmentCode, conn: Conn, staff: CurrentSt
 
 
 @router.delete("/departments/{department}/webhooks/{webhook_id}", status_code=204)
-async def delete_webhook(department: DepartmentCode, webhook_id: UUID, conn: Conn, staff: CurrentStaff) -> None:
+async def delete_webhook(department: DepartmentCode, webhook_id: UUID, conn: Conn, staff: DepartmentManager) -> None:
     require_department(staff, department, write=True)
     await commands.remove_webhook(conn=conn, department=department, webhook_id=webhook_id)

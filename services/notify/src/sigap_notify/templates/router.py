@@ -8,10 +8,9 @@ from typing import Annotated, Literal
 from fastapi import APIRouter
 from pydantic import BaseModel, StringConstraints
 
-from sigap_notify.access import require_city_admin
 from sigap_notify.models import StrictBody
 from sigap_notify.templates import commands, repository
-from sigap_shared.auth import CurrentStaff
+from sigap_shared.auth import CityAdmin, CurrentStaff
 from sigap_shared.runtime import Conn
 
 router = APIRouter(prefix="/v1", tags=["notifications"])
@@ -44,9 +43,8 @@ async def list_templates(conn: Conn, staff: CurrentStaff) -> list[TemplateOut]:
     summary="Change a message template without a deploy (city admin). Placeholders: $tracking_code, ${department}",
 )
 async def put_template(
-    key: TemplateKey, language: Literal["id", "en"], body: TemplateIn, conn: Conn, staff: CurrentStaff
+    key: TemplateKey, language: Literal["id", "en"], body: TemplateIn, conn: Conn, staff: CityAdmin
 ) -> TemplateOut:
-    require_city_admin(staff)
     row = await commands.change_template(
         conn=conn, key=key, language=language, subject=body.subject, body=body.body, changed_by=staff.username
     )
