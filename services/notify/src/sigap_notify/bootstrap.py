@@ -8,7 +8,9 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import contextlib
+import functools
 from collections.abc import AsyncIterator
+from datetime import tzinfo
 
 import aiohttp
 import asyncpg
@@ -40,6 +42,7 @@ from sigap_notify.errors import domain_error_response
 from sigap_notify.events.audience import DEPARTMENT_EVENT_TYPES
 from sigap_notify.events.department_topics import keep_department_topics
 from sigap_notify.events.handlers import on_complaint_event, on_complaints_submitted
+from sigap_notify.events.planning import DEFAULT_ZONE
 from sigap_notify.intake_client import IntakeClient
 from sigap_notify.reporter import router as reporter
 from sigap_notify.reporter.commands import seal_legacy_subscription_addresses
@@ -92,13 +95,14 @@ def expiring_rows(settings: NotifySettings) -> list[ExpiringRows]:
     ]
 
 
-def service_spec(*, consumers: bool = True) -> ServiceSpec:
+def service_spec(*, consumers: bool = True, zone: tzinfo = DEFAULT_ZONE) -> ServiceSpec:
     """What the shared runtime runs for notify; without `consumers`, the API alone (tests of
-    the API that feed events to the handlers themselves)."""
+    the API that feed events to the handlers themselves). `zone`: the city's time zone
+    (SIGAP_TIMEZONE), for the times messages show."""
     # Submissions only tell notify which complaints exist (see events/handlers.py); every
     # event notify acts on is one its department topics carry.
-    handlers = {ComplaintSubmitted.event_type: BatchHandler(on_complaints_submitted)} | {
-        event_type: on_complaint_event for event_type in DEPARTMENT_EVENT_TYPES
+    handlers = {ComplaintSubmitted.event_type: BatchHandler(functools.partial(on_complaints_submitted, zone=zone))} | {
+        event_type: functools.partial(on_complaint_event, zone=zone) for event_type in DEPARTMENT_EVENT_TYPES
     }
     return ServiceSpec(
         package="sigap_notify",
@@ -295,7 +299,7 @@ def create_app(
             await asyncio.gather(*tasks, return_exceptions=True)
             await built.close()
 
-    spec = dataclasses.replace(service_spec(consumers=consumers), context=context)  # type: ignore[arg-type]
+    spec = dataclasses.replace(service_spec(consumers=consumers, zone=settings.city_zone), context=context)  # type: ignore[arg-type]
     app = create_service_app(settings, spec)
     app.add_exception_handler(DomainError, domain_error_response)
     return app

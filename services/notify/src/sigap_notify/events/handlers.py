@@ -12,6 +12,7 @@ NOTIFY.md."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import tzinfo
 
 import asyncpg
 import structlog
@@ -31,7 +32,10 @@ from sigap_shared.outbox import OutboxRow
 log = structlog.get_logger(__name__)
 
 
-async def on_complaint_event(*, conn: asyncpg.Connection, envelope: Envelope) -> None:
+async def on_complaint_event(
+    *, conn: asyncpg.Connection, envelope: Envelope, zone: tzinfo = planning.DEFAULT_ZONE
+) -> None:
+    """`zone`: the city's time zone (SIGAP_TIMEZONE), for the times messages show."""
     complaint_id = envelope.data.complaint_id
     # Whose staff mail has an address on file is asked with the complaint's facts (one round
     # trip) for the staff the event names; the lead department notify knows is asked too.
@@ -39,7 +43,7 @@ async def on_complaint_event(*, conn: asyncpg.Connection, envelope: Envelope) ->
     facts = await repository.complaint_facts(
         conn=conn,
         complaint_id=complaint_id,
-        staff=planning.staff_mailboxes(planning.plan(envelope, department=named_department)),
+        staff=planning.staff_mailboxes(planning.plan(envelope, department=named_department, zone=zone)),
     )
     if not facts.submitted:
         await repository.park_event(
@@ -56,7 +60,7 @@ async def on_complaint_event(*, conn: asyncpg.Connection, envelope: Envelope) ->
         supporters=supporters if supporters is not None else facts.supporters if department is not None else (),
     )
     redacted = redact_for_department(envelope) if audience else None
-    planned = planning.plan(envelope, department=department)
+    planned = planning.plan(envelope, department=department, zone=zone)
     on_file = facts.mail_on_file
     wanted = planning.staff_mailboxes(planned)
     if not (wanted.departments <= facts.asked.departments and wanted.officers <= facts.asked.officers):
@@ -82,13 +86,17 @@ async def on_complaint_event(*, conn: asyncpg.Connection, envelope: Envelope) ->
     log.debug("notifications_recorded", count=recorded, event_type=envelope.type)
 
 
-async def on_complaints_submitted(*, conn: asyncpg.Connection, envelopes: Sequence[Envelope]) -> None:
+async def on_complaints_submitted(
+    *, conn: asyncpg.Connection, envelopes: Sequence[Envelope], zone: tzinfo = planning.DEFAULT_ZONE
+) -> None:
     """Complaints intake accepted: from now on their events are acted on, starting with those
     that arrived before the submission, in the order they arrived."""
     released = await repository.know_submitted(
         conn=conn, complaint_ids=list(dict.fromkeys(envelope.data.complaint_id for envelope in envelopes))
     )
     for row in released:
-        await on_complaint_event(conn=conn, envelope=decode(headers_from_json(row["headers"]), row["payload"]))
+        await on_complaint_event(
+            conn=conn, envelope=decode(headers_from_json(row["headers"]), row["payload"]), zone=zone
+        )
     if released:
         log.info("parked_events_released", count=len(released))

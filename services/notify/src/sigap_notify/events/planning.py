@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, tzinfo
 from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
 from sigap_notify.events.audience import department_of, redact_for_department, structured_cloudevent
 from sigap_notify.recipients import ANONYMOUS_REPORTER_PREFIX, REPORTER_PREFIX, department_admins, officer_recipient
@@ -45,7 +47,19 @@ def _staff_pair(recipient: str, template: str, params: dict[str, Any]) -> list[P
     ]
 
 
-def plan(envelope: Envelope, *, department: str | None = None) -> list[PlannedNotification]:
+# The city's zone unless SIGAP_TIMEZONE says otherwise: times in messages are its local times.
+DEFAULT_ZONE = ZoneInfo("Asia/Jakarta")
+
+
+def local_time(instant: datetime, zone: tzinfo) -> str:
+    """A time as people in the city read it: `08-12-2026 00:00 WIB` (WITA, WIT elsewhere)."""
+    local = instant.astimezone(zone)
+    return f"{local:%d-%m-%Y %H:%M} {local.tzname()}"
+
+
+def plan(
+    envelope: Envelope, *, department: str | None = None, zone: tzinfo = DEFAULT_ZONE
+) -> list[PlannedNotification]:
     """`department`: the complaint's lead department as notify last learnt it, for events that
     do not name one."""
     data = envelope.data
@@ -56,7 +70,7 @@ def plan(envelope: Envelope, *, department: str | None = None) -> list[PlannedNo
     if isinstance(data, ComplaintStatusChanged):
         return _plan_status_changed(data)
     if isinstance(data, ComplaintSlaBreached):
-        return _plan_sla_breached(data)
+        return _plan_sla_breached(data, zone)
     if isinstance(data, ComplaintTransferred):
         return _plan_transferred(data)
     if isinstance(data, ComplaintAssigned):
@@ -214,14 +228,14 @@ def _transfer_params(transfer: ComplaintTransferred) -> dict[str, Any]:
     }
 
 
-def _plan_sla_breached(breach: ComplaintSlaBreached) -> list[PlannedNotification]:
+def _plan_sla_breached(breach: ComplaintSlaBreached, zone: tzinfo) -> list[PlannedNotification]:
     """The department's admins by mail and on the dashboard; city admins on their dashboard."""
     params = {
         "tracking_code": breach.tracking_code,
         "department": breach.department,
         "status": breach.status,
         "stage": breach.stage,
-        "due_at": breach.due_at.isoformat(timespec="minutes"),
+        "due_at": local_time(breach.due_at, zone),
     }
     planned: list[PlannedNotification] = []
     if "dept_admin" in breach.escalate_to:

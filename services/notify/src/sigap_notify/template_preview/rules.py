@@ -22,7 +22,7 @@ EXAMPLE_VALUES: dict[str, str] = {
     "rating": "5",
     "rating_url": "https://sigap.depok.go.id/lacak/SGP-7K3M-Q9/nilai",
     "stage": "finish",
-    "due_at": "2026-12-08T00:00+07:00",
+    "due_at": "08-12-2026 00:00 WIB",
     "count": "3",
     "tracking_codes": "SGP-7K3M-Q9, SGP-2B8D-X4, SGP-9QRT-7M",
 }
