@@ -170,3 +170,15 @@ def test_assets_are_versioned_compressed_and_immutable(client: TestClient) -> No
     assert client.get("/static/../pyproject.toml").status_code == 404
     worker = client.get("/sw.js")
     assert worker.headers["service-worker-allowed"] == "/" and leaflet.group(1) in worker.text
+
+
+def test_no_page_of_the_web_service_loads_anything_from_another_site(client: TestClient) -> None:
+    # FastAPI's default /docs and /redoc pull Swagger UI and ReDoc from a public CDN, which a
+    # city intranet cannot reach; web has none, and its OpenAPI document names no other host.
+    for path in ("/docs", "/redoc"):
+        answer = client.get(path)
+        assert answer.status_code == 404, path
+        assert "cdn." not in answer.text
+    document = client.get("/openapi.json")
+    assert document.status_code == 200
+    assert "https://" not in document.text

@@ -76,7 +76,10 @@ def create_app(settings: WebSettings, *, upstreams: Upstreams | None = None) -> 
         lifespan=lifespan,
         # Every state-changing request, page form or script call, passes the CSRF check.
         dependencies=[Depends(csrf_protected)],
-        docs_url="/docs",
+        # No Swagger UI or ReDoc here: web's JSON routes serve its own pages, and the
+        # generated pages need inline script, which the CSP forbids. /openapi.json stays.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.web = context
