@@ -1,7 +1,7 @@
-"""Checks docker-compose.yml and the service Dockerfiles without a Docker engine.
+"""Checks docker-compose.yml and the services' Dockerfile without a Docker engine.
 
 The compose file is loaded by compose-spec's own loader (the library behind `docker compose`),
-and each Dockerfile by BuildKit's parser, through the small Go program in
+and the Dockerfile by BuildKit's parser, through the small Go program in
 deploy/docker/composecheck. It is built like the other Go tools the tests use
 (tests/support/gotools.py), once, from the Go module proxy.
 """
@@ -269,6 +269,9 @@ def test_every_password_comes_from_the_operator(services: dict) -> None:
 # --- the images -------------------------------------------------------------------------
 
 
+SERVICE_DOCKERFILE = "deploy/docker/service.Dockerfile"
+
+
 def _stages(instructions: list[dict]) -> list[list[dict]]:
     stages: list[list[dict]] = []
     for instruction in instructions:
@@ -279,43 +282,106 @@ def _stages(instructions: list[dict]) -> list[list[dict]]:
     return stages
 
 
+def _stage_name(stage: list[dict]) -> str | None:
+    args = stage[0]["args"]
+    return args[2] if len(args) == 3 and args[1].upper() == "AS" else None
+
+
+def _expand(stage: list[dict], build_args: dict[str, str]) -> list[dict]:
+    """The stage with build args substituted as the builder does: a stage sees only the args it
+    declares with ARG after its FROM; anything else (such as $PATH) is left as written."""
+    seen: dict[str, str] = {}
+    for instruction in stage:
+        if instruction["name"] == "arg":
+            for declaration in instruction["args"]:
+                name, _, default = declaration.partition("=")
+                seen[name] = build_args.get(name, default)
+
+    def substitute(text: str) -> str:
+        return re.sub(r"\$\{(\w+)\}|\$(\w+)", lambda m: seen.get(m[1] or m[2], m[0]), text)
+
+    return [{**i, "args": [substitute(a) for a in i["args"]]} for i in stage]
+
+
+def _image(stages: list[list[dict]], target: str) -> list[dict]:
+    """The instructions of the image a target builds: its stage after the stages it is FROM."""
+    by_name = {_stage_name(stage): stage for stage in stages}
+    chain = [by_name[target]]
+    while chain[0][0]["args"][0] in by_name:
+        chain.insert(0, by_name[chain[0][0]["args"][0]])
+    return [instruction for stage in chain for instruction in stage]
+
+
 @pytest.mark.parametrize(("name", "port"), ALL_PORTS.items())
 def test_app_image_installs_its_package_and_runs_its_console_script(
-    services: dict, loaded: dict, name: str, port: int
+    services: dict, loaded: dict, tmp_path: Path, name: str, port: int
 ) -> None:
     build = services[name]["build"]
     assert Path(build["context"]) == ROOT
-    assert build["dockerfile"] == f"services/{name}/Dockerfile"
+    assert build["dockerfile"] == SERVICE_DOCKERFILE, "one Dockerfile builds every service"
+    assert build["args"] == {"SERVICE": name, "PORT": str(port)}
+    assert build["target"] == ("web" if name == "web" else "service")
     dockerfile = loaded["dockerfiles"][name]
     assert dockerfile["warnings"] == []
-    stages = _stages(dockerfile["instructions"])
-    assert len(stages) >= 2, "a build stage and a slim runtime stage"
-    python_stages = [stage for stage in stages if stage[0]["args"][0] == "python:3.11-slim"]
+    stages = [_expand(stage, build["args"]) for stage in _stages(dockerfile["instructions"])]
+    by_name = {_stage_name(stage): stage for stage in stages}
+    image = _image(stages, build["target"])
+    assert image[0]["args"][0] == "python:3.11-slim", "a slim runtime image"
+
+    copied_from = [
+        by_name[flag.removeprefix("--from=")]
+        for i in image
+        if i["name"] == "copy"
+        for flag in i["flags"]
+        if flag.startswith("--from=")
+    ]
+    bases = {stage[0]["args"][0] for stage in copied_from}
     if name == "web":
         # The npm libraries are installed from the lockfile in a node stage; only their files
         # are copied into the runtime image.
-        node = [stage for stage in stages if stage[0]["args"][0] == "node:20-slim"]
-        assert len(node) == 1 and len(python_stages) == len(stages) - 1
+        assert bases == {"python:3.11-slim", "node:20-slim"}
+        node = [stage for stage in copied_from if stage[0]["args"][0] == "node:20-slim"]
         node_runs = [" ".join(i["args"]) for i in node[0] if i["name"] == "run"]
         assert any("npm ci" in r for r in node_runs), node_runs
     else:
-        assert python_stages == stages
+        assert bases == {"python:3.11-slim"}, "only the web image carries the npm libraries"
 
     runs = [
-        " ".join(i["args"]) for i in dockerfile["instructions"] if i["name"] == "run"
+        " ".join(i["args"])
+        for stage in copied_from
+        for i in stage
+        if i["name"] == "run"
     ]
     assert any("pip install" in r and "uv==0.9.30" in r for r in runs), runs
     sync = [r.split() for r in runs if "uv sync" in r]
     assert sync and {"--frozen", "--no-dev"} <= set(sync[0])
-    assert sync[0][sync[0].index("--package") + 1] == f"sigap-{name}"
+    assert sync[0][sync[0].index("--package") + 1].strip('"') == f"sigap-{name}"
 
-    runtime = stages[-1]
-    assert runtime[0]["args"][0] == "python:3.11-slim"
-    users = [i["args"][0] for i in runtime if i["name"] == "user"]
+    users = [i["args"][0] for i in image if i["name"] == "user"]
     assert users and users[-1].split(":")[0] not in ("root", "0")
-    assert [i["args"] for i in runtime if i["name"] == "expose"] == [[str(port)]]
-    cmd = [i for i in runtime if i["name"] == "cmd"][-1]
-    assert cmd["json"] and cmd["args"] == [f"sigap-{name}"]
+    assert [i["args"] for i in image if i["name"] == "expose"] == [[str(port)]]
+    env = {
+        i["args"][k]: i["args"][k + 1]
+        for i in image
+        if i["name"] == "env"
+        for k in range(0, len(i["args"]), 3)
+    }
+    cmd = [i for i in image if i["name"] == "cmd"][-1]
+    assert cmd["json"], "exec form: no shell is left between the container and its signals"
+    # Runs the command against a stand-in console script: it must start sigap-<name> and,
+    # through exec, be the very process the container started.
+    script = tmp_path / f"sigap-{name}"
+    script.write_text('#!/bin/sh\necho "$$"\n')
+    script.chmod(0o755)
+    started = subprocess.Popen(
+        cmd["args"],
+        env={**env, "PATH": env["PATH"].replace("/app/.venv/bin", str(tmp_path))},
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    output, _ = started.communicate(timeout=10)
+    assert started.returncode == 0
+    assert output.strip() == str(started.pid)
 
     pyproject = tomllib.loads((ROOT / "services" / name / "pyproject.toml").read_text())
     assert (

@@ -28,6 +28,10 @@ def _app() -> FastAPI:
     async def boom() -> dict:
         raise RuntimeError("secret internals")
 
+    @app.get("/database-down")
+    async def database_down() -> dict:
+        raise ConnectionRefusedError("database at 10.0.0.5 refused")
+
     return app
 
 
@@ -65,7 +69,21 @@ def test_malformed_json_and_unexpected_errors_are_problems_too():
     assert response.status_code == 500
     assert response.headers["content-type"] == "application/problem+json"
     assert "secret internals" not in response.text
+    assert response.json()["type"] == "/problems/internal-error"
+    assert response.json()["title"] == "Terjadi kesalahan pada server"
     assert client.get("/nowhere").json()["status"] == 404
+
+
+def test_an_unreachable_database_is_a_503_that_says_when_to_try_again():
+    client = TestClient(_app(), raise_server_exceptions=False)
+    response = client.get("/database-down", headers={"Accept-Language": "en"})
+    assert response.status_code == 503
+    assert response.headers["retry-after"] == "2"
+    body = response.json()
+    assert body["type"] == "/problems/temporarily-unavailable"
+    assert body["title"] == "Service temporarily unavailable"
+    assert body["detail"] == "Please try again shortly. Nothing was lost."
+    assert "10.0.0.5" not in response.text
 
 
 def test_settings_come_from_prefixed_environment(monkeypatch):

@@ -235,37 +235,46 @@ async def _on_problem(request: Request, exc: Problem) -> JSONResponse:
     return problem_response(request, exc)
 
 
+def temporarily_unavailable(*, slug: str, detail: Text, retry_after_s: int) -> Problem:
+    """A 503: something the request needs cannot be reached right now; `Retry-After` says when
+    trying again may help, and `detail` what was (not) done meanwhile."""
+    return Problem(
+        status=503,
+        slug=slug,
+        title=Text("Layanan sedang tidak tersedia", "Service temporarily unavailable"),
+        detail=detail,
+        headers={"Retry-After": str(retry_after_s)},
+    )
+
+
+def internal_error() -> Problem:
+    """A 500, the answer to a bug: logged where it happened, answered without internals."""
+    return Problem(
+        status=500,
+        slug="internal-error",
+        title=Text("Terjadi kesalahan pada server", "Internal server error"),
+        detail=Text("Kesalahan ini sudah dicatat. Silakan coba lagi.", "The error has been logged. Please try again."),
+    )
+
+
 async def _on_database_unavailable(request: Request, exc: Exception) -> JSONResponse:
     log.warning("request_database_unavailable", path=request.url.path, error=repr(exc))
     return problem_response(
         request,
-        Problem(
-            status=503,
+        temporarily_unavailable(
             slug="temporarily-unavailable",
-            title=Text("Layanan sedang tidak tersedia", "Service temporarily unavailable"),
             detail=Text(
                 "Silakan coba lagi sebentar lagi. Tidak ada data yang hilang.",
                 "Please try again shortly. Nothing was lost.",
             ),
-            headers={"Retry-After": "2"},
+            retry_after_s=2,
         ),
     )
 
 
 async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.exception("request_failed_unexpectedly", path=request.url.path)
-    return problem_response(
-        request,
-        Problem(
-            status=500,
-            slug="internal-error",
-            title=Text("Terjadi kesalahan pada server", "Internal server error"),
-            detail=Text(
-                "Kesalahan ini sudah dicatat. Silakan coba lagi.",
-                "The error has been logged. Please try again.",
-            ),
-        ),
-    )
+    return problem_response(request, internal_error())
 
 
 def install_problem_handlers(app: FastAPI) -> None:

@@ -121,6 +121,7 @@ def test_script_calls_need_the_token_header(client: TestClient) -> None:
     allowed = fresh.post("/api/routing/preview", json=body, headers={"origin": ORIGIN, "x-csrf-token": token})
     assert allowed.status_code == 503  # routing is not running: a clear problem, not a 500
     assert allowed.json()["type"].endswith("/service-unavailable")
+    assert allowed.headers["retry-after"] == "5"
 
 
 def test_the_session_cookie_is_sealed_and_expires() -> None:

@@ -14,33 +14,27 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from sigap_shared.problems import (
+    INVALID_INPUT_TITLE,
     PROBLEM_JSON,
     Problem,
     Text,
     install_problem_handlers,
+    internal_error,
     problem_response,
+    temporarily_unavailable,
     validation_error_response,
 )
 from sigap_web.clients import UpstreamRefused, UpstreamUnavailable
 
 log = structlog.get_logger(__name__)
 
-_UNAVAILABLE = Problem(
-    status=503,
+_UNAVAILABLE = temporarily_unavailable(
     slug="service-unavailable",
-    title=Text("Layanan sedang tidak tersedia", "Service temporarily unavailable"),
     detail=Text(
         "Sigap sedang tidak dapat menjangkau salah satu layanannya. Tidak ada yang hilang; coba lagi sebentar lagi.",
         "Sigap cannot reach one of its services right now. Nothing was lost; try again shortly.",
     ),
-    headers={"Retry-After": "5"},
-)
-
-_INTERNAL = Problem(
-    status=500,
-    slug="internal-error",
-    title=Text("Terjadi kesalahan pada server", "Internal server error"),
-    detail=Text("Kesalahan ini sudah dicatat. Silakan coba lagi.", "The error has been logged. Please try again."),
+    retry_after_s=5,
 )
 
 _PAGE_TITLES = {
@@ -114,7 +108,7 @@ async def on_validation_error(request: Request, exc: RequestValidationError) -> 
     return _page(
         request,
         status=422,
-        title=Text("Data yang dikirim tidak valid", "The submitted data is not valid").pick(lang),
+        title=INVALID_INPUT_TITLE.pick(lang),
         detail=Text(f"Periksa kolom berikut: {fields}", f"Check these fields: {fields}").pick(lang),
         headers={},
     )
@@ -123,7 +117,7 @@ async def on_validation_error(request: Request, exc: RequestValidationError) -> 
 async def on_unexpected(request: Request, exc: Exception) -> Response:
     """A bug: logged with its traceback (never its locals), answered without internals."""
     log.exception("request_failed_unexpectedly", path=request.url.path)
-    return await on_problem(request, _INTERNAL)
+    return await on_problem(request, internal_error())
 
 
 def install_error_handlers(app: FastAPI) -> None:
