@@ -169,12 +169,14 @@ def decide(
     if citizen is not None:
         scores[citizen] = scores.get(citizen, 0.0) + settings.citizen_category_weight
 
-    def triage(best: str | None, confidence: float, suggested: str | None) -> RoutingDecision:
+    def decision(
+        department: str, best: str | None, confidence: float, suggested: str | None, *, needs_triage: bool
+    ) -> RoutingDecision:
         return RoutingDecision(
-            department=TRIAGE_DESK,
+            department=department,
             category=best,
             confidence=round(confidence, 3),
-            needs_triage=True,
+            needs_triage=needs_triage,
             reasons=tuple(r[0] for r in reasons),
             reasons_en=tuple(r[1] for r in reasons),
             area=area,
@@ -182,6 +184,9 @@ def decide(
             taxonomy_version=taxonomy.version,
             scores=scores,
         )
+
+    def triage(best: str | None, confidence: float, suggested: str | None) -> RoutingDecision:
+        return decision(TRIAGE_DESK, best, confidence, suggested, needs_triage=True)
 
     if not scores:
         reasons.append(
@@ -301,18 +306,7 @@ def decide(
             f"routed to {suggested} (confidence {confidence:.2f})",
         )
     )
-    return RoutingDecision(
-        department=suggested,
-        category=best,
-        confidence=round(confidence, 3),
-        needs_triage=False,
-        reasons=tuple(r[0] for r in reasons),
-        reasons_en=tuple(r[1] for r in reasons),
-        area=area,
-        suggested_department=suggested,
-        taxonomy_version=taxonomy.version,
-        scores=scores,
-    )
+    return decision(suggested, best, confidence, suggested, needs_triage=False)
 
 
 def routed_event(submitted: Envelope, decision: RoutingDecision, *, now: datetime) -> Envelope:

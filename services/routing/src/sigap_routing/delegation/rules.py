@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 from sigap_shared.auth import StaffPrincipal
@@ -135,17 +136,8 @@ def add_support(
         raise _conflict(Text(f"{department} adalah dinas utama.", f"{department} is the lead department."))
     if department in assignment.supporting:
         raise _conflict(Text(f"{department} sudah menjadi dinas pendukung.", f"{department} already supports."))
-    return ComplaintSupportAdded(
-        complaint_id=assignment.complaint_id,
-        tracking_code=assignment.tracking_code,
-        lead_department=assignment.lead,
-        department=department,
-        reason=reason,
-        actor=actor.username,
-        actor_role=actor.role,
-        supporting_departments=(*assignment.supporting, department),
-        added_at=now,
-    )
+    supporting = (*assignment.supporting, department)
+    return ComplaintSupportAdded(**_support_change(assignment, department, reason, actor, supporting), added_at=now)
 
 
 def remove_support(
@@ -163,14 +155,22 @@ def remove_support(
         raise _conflict(
             Text(f"{department} bukan dinas pendukung pengaduan ini.", f"{department} does not support this complaint.")
         )
-    return ComplaintSupportRemoved(
-        complaint_id=assignment.complaint_id,
-        tracking_code=assignment.tracking_code,
-        lead_department=assignment.lead,
-        department=department,
-        reason=reason,
-        actor=actor.username,
-        actor_role=actor.role,
-        supporting_departments=tuple(code for code in assignment.supporting if code != department),
-        removed_at=now,
-    )
+    supporting = tuple(code for code in assignment.supporting if code != department)
+    return ComplaintSupportRemoved(**_support_change(assignment, department, reason, actor, supporting), removed_at=now)
+
+
+def _support_change(
+    assignment: Assignment, department: str, reason: str, actor: StaffPrincipal, supporting: tuple[str, ...]
+) -> dict[str, Any]:
+    """What an added and a removed supporting department both record: the complaint, its lead,
+    the department, why and by whom, and the supporting set after the change."""
+    return {
+        "complaint_id": assignment.complaint_id,
+        "tracking_code": assignment.tracking_code,
+        "lead_department": assignment.lead,
+        "department": department,
+        "reason": reason,
+        "actor": actor.username,
+        "actor_role": actor.role,
+        "supporting_departments": supporting,
+    }

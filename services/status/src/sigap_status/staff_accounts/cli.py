@@ -109,11 +109,7 @@ def parser() -> argparse.ArgumentParser:
     create.add_argument("username")
     create.add_argument("--role", required=True, choices=["city_admin", "dept_admin", "field_officer", "auditor"])
     create.add_argument("--department", help="department code (dept_admin and field_officer only)")
-    create_password = create.add_mutually_exclusive_group()
-    create_password.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
-    create_password.add_argument(
-        "--setup-code", action="store_true", help="choose no password: print a one-time setup code for the owner"
-    )
+    _add_password_source(create, setup_code_help="choose no password: print a one-time setup code for the owner")
     listing = commands_.add_parser("list-users", help="list staff accounts")
     listing.add_argument("--department", help="only this department's accounts")
     for name, text in (("deactivate", "deactivate an account and revoke its sessions"), ("activate", "reactivate an account")):
@@ -121,15 +117,18 @@ def parser() -> argparse.ArgumentParser:
         command.add_argument("username")
     reset = commands_.add_parser("reset-password", help="set a new password and revoke the account's sessions")
     reset.add_argument("username")
-    reset_password = reset.add_mutually_exclusive_group()
-    reset_password.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
-    reset_password.add_argument(
-        "--setup-code", action="store_true", help="clear the password and print a one-time setup code for the owner"
-    )
+    _add_password_source(reset, setup_code_help="clear the password and print a one-time setup code for the owner")
     audit = commands_.add_parser("audit", help="who changed which account, when (newest first)")
     audit.add_argument("username", nargs="?")
     audit.add_argument("--limit", type=int, default=50)
     return root
+
+
+def _add_password_source(command: argparse.ArgumentParser, *, setup_code_help: str) -> None:
+    """Either the password on standard input or a one-time setup code for the account's owner."""
+    source = command.add_mutually_exclusive_group()
+    source.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    source.add_argument("--setup-code", action="store_true", help=setup_code_help)
 
 
 def main(argv: list[str] | None = None) -> int:
