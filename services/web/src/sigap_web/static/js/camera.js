@@ -2,7 +2,8 @@
    no gallery picker): the citizen's report and the field officer's after-photo both use it.
    `open` starts the rear camera in a <video> and asks intake, through the web service, for a
    web-camera capture session recording the track's size; `frame` draws the current frame on a
-   canvas and encodes it as JPEG, which is uploaded with that session's token. */
+   canvas and encodes it as JPEG, which is uploaded with that session's token; `fieldset` is both
+   pages' camera controls. */
 "use strict";
 (function (scope) {
   // Why the camera did not open: "unsupported", "denied", "offline" (no session without a
@@ -54,5 +55,69 @@
     return new Promise((resolve) => canvas.toBlob(resolve, "image/jpeg", 0.85));
   }
 
-  scope.SigapCamera = { open: open, stop: stop, frame: frame, CameraError: CameraError };
+  // The camera fieldset both pages share (#video, #shot, #canvas, the #camera-open,
+  // #camera-shoot and #camera-retake buttons, #camera-status): it opens the camera, says how
+  // that went in the page's words, and takes one photo per capture session, handing it to
+  // `taken(photo)`, the page's upload. The photo stays in `photo` until the page drops it.
+  //   say(element, key)  the page's strings, for `keys` (starting, ready, and the
+  //                      CameraError reasons unsupported, denied, offline)
+  //   locate()           asks the phone where it is, as the camera opens
+  //   position()         where the phone was, when it said
+  function fieldset({ say, keys, locate, position, taken }) {
+    const $ = (id) => document.getElementById(id);
+    const video = $("video");
+    const shot = $("shot");
+    const status = $("camera-status");
+    let session = null; // { capture_token, expires_at } from intake, for the next frame
+
+    const camera = {
+      photo: null, // { key, blob, capture_token, position, photo_id?, verdict?, reasons? }
+      status: status,
+
+      buttons(live) {
+        $("camera-open").hidden = live || Boolean(camera.photo);
+        $("camera-shoot").hidden = !live;
+        $("camera-retake").hidden = live || !camera.photo;
+      },
+
+      async open() {
+        say(status, keys.starting);
+        camera.photo = null;
+        locate();
+        try {
+          session = await open(video);
+        } catch (error) {
+          session = null;
+          if (keys[error.reason]) say(status, keys[error.reason]);
+          else status.textContent = error.message;
+          camera.buttons(false);
+          return;
+        }
+        shot.hidden = true;
+        video.hidden = false;
+        say(status, keys.ready);
+        camera.buttons(true);
+        $("camera-shoot").focus();
+      },
+
+      async shoot() {
+        if (!session) return;
+        const blob = await frame(video, $("canvas"));
+        stop(video);
+        camera.photo = { key: crypto.randomUUID(), blob: blob, capture_token: session.capture_token, position: position() };
+        session = null; // one token, one photo
+        shot.src = URL.createObjectURL(blob);
+        shot.hidden = false;
+        video.hidden = true;
+        camera.buttons(false);
+        await taken(camera.photo);
+      },
+    };
+    $("camera-open").addEventListener("click", camera.open);
+    $("camera-shoot").addEventListener("click", camera.shoot);
+    $("camera-retake").addEventListener("click", camera.open);
+    return camera;
+  }
+
+  scope.SigapCamera = { open: open, stop: stop, frame: frame, fieldset: fieldset, CameraError: CameraError };
 })(window);

@@ -10,14 +10,9 @@
   const S = data.strings;
   const task = data.task;
   const $ = (id) => document.getElementById(id);
-  const video = $("video");
-  const shot = $("shot");
-  const status = $("camera-status");
   const startForm = $("start");
   const finishForm = $("finish");
   const queueStatus = $("queue-status");
-  let session = null;
-  let photo = null; // { key, blob, capture_token, position, photo_id?, verdict? }
   let position = null;
   let uploading = false;
 
@@ -26,12 +21,6 @@
   }
 
   // -- the after-photo -----------------------------------------------------------------------
-
-  function buttons(live) {
-    $("camera-open").hidden = live || Boolean(photo);
-    $("camera-shoot").hidden = !live;
-    $("camera-retake").hidden = live || !photo;
-  }
 
   function locate() {
     if (!navigator.geolocation) return;
@@ -46,45 +35,10 @@
     );
   }
 
-  const CAMERA_PROBLEMS = {
-    unsupported: "officer.js_camera_unsupported",
-    denied: "officer.js_camera_denied",
-    offline: "officer.js_offline",
-  };
-
-  async function open() {
-    say(status, "officer.js_camera_starting");
-    photo = null;
-    locate();
-    try {
-      session = await SigapCamera.open(video);
-    } catch (error) {
-      session = null;
-      if (CAMERA_PROBLEMS[error.reason]) say(status, CAMERA_PROBLEMS[error.reason]);
-      else status.textContent = error.message;
-      buttons(false);
-      return;
-    }
-    shot.hidden = true;
-    video.hidden = false;
-    say(status, "officer.js_camera_ready");
-    buttons(true);
-    $("camera-shoot").focus();
-  }
-
-  async function shoot() {
-    if (!session) return;
-    const blob = await SigapCamera.frame(video, $("canvas"));
-    SigapCamera.stop(video);
-    photo = { key: crypto.randomUUID(), blob: blob, capture_token: session.capture_token, position: position };
-    session = null; // one token, one photo
-    shot.src = URL.createObjectURL(blob);
-    shot.hidden = false;
-    video.hidden = true;
-    buttons(false);
+  async function upload(taken) {
+    const status = camera.status;
     say(status, "officer.js_uploading");
     uploading = true;
-    const taken = photo;
     try {
       const answer = await SigapQueue.uploadPhoto(carrier([taken]), taken);
       if (answer.verdict === "verified_live") {
@@ -92,27 +46,37 @@
         say(status, "officer.js_photo_live");
       } else {
         say(status, "officer.js_photo_not_live", { reasons: taken.reasons.join(" ") });
-        photo = null;
+        camera.photo = null;
       }
     } catch (error) {
       // No signal: the photo goes with the finish, from the device's queue.
       if (error instanceof SigapQueue.Offline) say(status, "officer.js_photo_waiting");
       else {
         status.textContent = error.message;
-        photo = null;
+        camera.photo = null;
       }
     } finally {
       uploading = false;
-      buttons(false);
+      camera.buttons(false);
       $("camera-retake").hidden = false;
     }
   }
 
-  if (finishForm) {
-    $("camera-open").addEventListener("click", open);
-    $("camera-shoot").addEventListener("click", shoot);
-    $("camera-retake").addEventListener("click", open);
-  }
+  const camera = finishForm
+    ? SigapCamera.fieldset({
+        say: say,
+        keys: {
+          starting: "officer.js_camera_starting",
+          ready: "officer.js_camera_ready",
+          unsupported: "officer.js_camera_unsupported",
+          denied: "officer.js_camera_denied",
+          offline: "officer.js_offline",
+        },
+        locate: locate,
+        position: () => position,
+        taken: upload,
+      })
+    : null;
 
   // -- the device's queue ------------------------------------------------------------------
 
@@ -165,9 +129,9 @@
     if (item.change.to === "selesai") {
       if (!finishForm) return;
       finishForm.hidden = false;
-      photo = null;
-      buttons(false);
-      status.textContent = "";
+      camera.photo = null;
+      camera.buttons(false);
+      camera.status.textContent = "";
     } else if (startForm) {
       startForm.hidden = false;
       if (finishForm && finishForm.hasAttribute("data-after-start")) finishForm.hidden = true;
@@ -210,7 +174,7 @@
       const note = $("resolution-note").value.trim();
       let key = null;
       if (uploading) key = "officer.js_wait_upload";
-      else if (!photo) key = "officer.js_need_photo";
+      else if (!camera.photo) key = "officer.js_need_photo";
       else if (note.length < 5) key = "officer.js_need_note";
       if (key) {
         error.textContent = S[key];
@@ -223,7 +187,7 @@
         expected_version: Number(finishForm.elements.expected_version.value),
         resolution_note: note,
       };
-      await queue(change, [photo]);
+      await queue(change, [camera.photo]);
     });
   }
 

@@ -10,63 +10,17 @@
     element.textContent = Sigap.format(S[key], values || {});
   };
 
-  const video = $("video");
-  const shot = $("shot");
-  const canvas = $("canvas");
-  const cameraStatus = $("camera-status");
-  let session = null; // { capture_token, expires_at } from intake, for the next frame
-  let photo = null; // the captured frame: { key, blob, capture_token, position, photo_id? }
   let position = null; // { lat, lon, accuracy } from the phone, when it gave one
   let point = null; // where the problem is: the phone's position or the pin
 
   // -- camera ------------------------------------------------------------------------------
 
-  function showCameraButtons(live) {
-    $("camera-open").hidden = live || Boolean(photo);
-    $("camera-shoot").hidden = !live;
-    $("camera-retake").hidden = live || !photo;
-  }
-
-  const CAMERA_PROBLEMS = { unsupported: "js.camera_unsupported", denied: "js.camera_denied", offline: "js.session_offline" };
-
-  async function openCamera() {
-    say(cameraStatus, "js.camera_starting");
-    locate();
-    try {
-      session = await SigapCamera.open(video);
-    } catch (error) {
-      session = null;
-      if (CAMERA_PROBLEMS[error.reason]) say(cameraStatus, CAMERA_PROBLEMS[error.reason]);
-      else cameraStatus.textContent = error.message;
-      showCameraButtons(false);
-      return;
-    }
-    shot.hidden = true;
-    video.hidden = false;
-    say(cameraStatus, "js.camera_ready");
-    showCameraButtons(true);
-    $("camera-shoot").focus();
-  }
-
-  async function shoot() {
-    if (!session) return;
-    const blob = await SigapCamera.frame(video, canvas);
-    SigapCamera.stop(video);
-    photo = {
-      key: crypto.randomUUID(),
-      blob: blob,
-      capture_token: session.capture_token,
-      position: position,
-    };
-    session = null; // one token, one photo
-    shot.src = URL.createObjectURL(blob);
-    shot.hidden = false;
-    video.hidden = true;
-    showCameraButtons(false);
+  // Upload now, inside the capture session's short window; if the signal is gone, the
+  // report's queue sends it later with the same Idempotency-Key.
+  async function upload(photo) {
+    const cameraStatus = camera.status;
     say(cameraStatus, "js.photo_taken");
     $("camera-retake").focus();
-    // Upload now, inside the capture session's short window; if the signal is gone, the
-    // report's queue sends it later with the same Idempotency-Key.
     const carrier = { csrf: Sigap.csrfToken(), lang: Sigap.lang, device: Sigap.deviceId(), photos: [photo] };
     try {
       const answer = await SigapQueue.uploadPhoto(carrier, photo);
@@ -78,11 +32,18 @@
     }
   }
 
-  $("camera-open").addEventListener("click", openCamera);
-  $("camera-shoot").addEventListener("click", shoot);
-  $("camera-retake").addEventListener("click", () => {
-    photo = null;
-    openCamera();
+  const camera = SigapCamera.fieldset({
+    say: say,
+    keys: {
+      starting: "js.camera_starting",
+      ready: "js.camera_ready",
+      unsupported: "js.camera_unsupported",
+      denied: "js.camera_denied",
+      offline: "js.session_offline",
+    },
+    locate: locate,
+    position: () => position,
+    taken: upload,
   });
 
   // -- location and department ------------------------------------------------------------
@@ -100,6 +61,7 @@
     navigator.geolocation.getCurrentPosition(
       (found) => {
         position = { lat: found.coords.latitude, lon: found.coords.longitude, accuracy: found.coords.accuracy };
+        const photo = camera.photo;
         if (photo && !photo.position && !photo.photo_id) photo.position = position;
         point = { lat: position.lat, lon: position.lon };
         map.place(point.lat, point.lon, true);
@@ -202,6 +164,7 @@
     event.preventDefault();
     $("form-error").hidden = true;
     const text = description.value.trim();
+    const photo = camera.photo;
     if (!photo) return problem("js.need_photo");
     if (!point) return problem("js.need_location");
     if (text.length < 10) return problem("js.need_description");
