@@ -39,7 +39,7 @@ def _status_announcement(envelope: Envelope) -> repository.Announcement:
         # the resolution note; internal notes stay with the status service.
         public_note=changed.resolution_note or changed.reason,
         resolution_note=changed.resolution_note,
-        after_photo_ids=changed.after_photo_ids,
+        after_photo_ids=",".join(str(photo_id) for photo_id in changed.after_photo_ids),
     )
 
 
