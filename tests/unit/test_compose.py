@@ -303,9 +303,8 @@ def _expand(stage: list[dict], build_args: dict[str, str]) -> list[dict]:
     return [{**i, "args": [substitute(a) for a in i["args"]]} for i in stage]
 
 
-def _image(stages: list[list[dict]], target: str) -> list[dict]:
+def _image(by_name: dict[str | None, list[dict]], target: str) -> list[dict]:
     """The instructions of the image a target builds: its stage after the stages it is FROM."""
-    by_name = {_stage_name(stage): stage for stage in stages}
     chain = [by_name[target]]
     while chain[0][0]["args"][0] in by_name:
         chain.insert(0, by_name[chain[0][0]["args"][0]])
@@ -325,7 +324,7 @@ def test_app_image_installs_its_package_and_runs_its_console_script(
     assert dockerfile["warnings"] == []
     stages = [_expand(stage, build["args"]) for stage in _stages(dockerfile["instructions"])]
     by_name = {_stage_name(stage): stage for stage in stages}
-    image = _image(stages, build["target"])
+    image = _image(by_name, build["target"])
     assert image[0]["args"][0] == "python:3.11-slim", "a slim runtime image"
 
     copied_from = [

@@ -247,34 +247,29 @@ def temporarily_unavailable(*, slug: str, detail: Text, retry_after_s: int) -> P
     )
 
 
-def internal_error() -> Problem:
-    """A 500, the answer to a bug: logged where it happened, answered without internals."""
-    return Problem(
-        status=500,
-        slug="internal-error",
-        title=Text("Terjadi kesalahan pada server", "Internal server error"),
-        detail=Text("Kesalahan ini sudah dicatat. Silakan coba lagi.", "The error has been logged. Please try again."),
-    )
+# A 500, the answer to a bug: logged where it happened, answered without internals.
+INTERNAL_ERROR = Problem(
+    status=500,
+    slug="internal-error",
+    title=Text("Terjadi kesalahan pada server", "Internal server error"),
+    detail=Text("Kesalahan ini sudah dicatat. Silakan coba lagi.", "The error has been logged. Please try again."),
+)
+
+_DATABASE_UNAVAILABLE = temporarily_unavailable(
+    slug="temporarily-unavailable",
+    detail=Text("Silakan coba lagi sebentar lagi. Tidak ada data yang hilang.", "Please try again shortly. Nothing was lost."),
+    retry_after_s=2,
+)
 
 
 async def _on_database_unavailable(request: Request, exc: Exception) -> JSONResponse:
     log.warning("request_database_unavailable", path=request.url.path, error=repr(exc))
-    return problem_response(
-        request,
-        temporarily_unavailable(
-            slug="temporarily-unavailable",
-            detail=Text(
-                "Silakan coba lagi sebentar lagi. Tidak ada data yang hilang.",
-                "Please try again shortly. Nothing was lost.",
-            ),
-            retry_after_s=2,
-        ),
-    )
+    return problem_response(request, _DATABASE_UNAVAILABLE)
 
 
 async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.exception("request_failed_unexpectedly", path=request.url.path)
-    return problem_response(request, internal_error())
+    return problem_response(request, INTERNAL_ERROR)
 
 
 def install_problem_handlers(app: FastAPI) -> None:

@@ -14,12 +14,12 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from sigap_shared.problems import (
+    INTERNAL_ERROR,
     INVALID_INPUT_TITLE,
     PROBLEM_JSON,
     Problem,
     Text,
     install_problem_handlers,
-    internal_error,
     problem_response,
     temporarily_unavailable,
     validation_error_response,
@@ -117,7 +117,7 @@ async def on_validation_error(request: Request, exc: RequestValidationError) -> 
 async def on_unexpected(request: Request, exc: Exception) -> Response:
     """A bug: logged with its traceback (never its locals), answered without internals."""
     log.exception("request_failed_unexpectedly", path=request.url.path)
-    return await on_problem(request, internal_error())
+    return await on_problem(request, INTERNAL_ERROR)
 
 
 def install_error_handlers(app: FastAPI) -> None:
