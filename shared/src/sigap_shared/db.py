@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
 from types import UnionType
@@ -208,3 +208,43 @@ async def apply_migrations(pool: asyncpg.Pool, sources: Sequence[MigrationSource
         finally:
             await conn.execute("SELECT pg_advisory_unlock($1)", _MIGRATION_LOCK_KEY)
     return applied_now
+
+
+async def listen_forever(
+    connect_kwargs: dict[str, object],
+    channel: str,
+    on_notify: Callable[[str], None],
+    *,
+    on_connected: Callable[[bool], None] | None = None,
+    name: str,
+    check_every_s: float = 5.0,
+) -> None:
+    """LISTEN on `channel` over a connection of its own for as long as the task runs, calling
+    `on_notify(payload)` for each notification. A lost connection is opened again with backoff;
+    `on_connected(again)` runs each time the LISTEN is in place (`again` is True after a loss,
+    when notifications sent meanwhile were missed). The connection is probed every
+    `check_every_s`, so a silent loss is noticed within that bound."""
+    backoff = Backoff(first_s=0.5, max_s=10.0)
+    again = False
+    while True:
+        try:
+            conn = await asyncpg.connect(**connect_kwargs)
+            try:
+                await conn.add_listener(channel, lambda _conn, _pid, _channel, payload: on_notify(payload))
+                backoff.succeeded()
+                if on_connected is not None:
+                    on_connected(again)
+                while not conn.is_closed():
+                    await asyncio.sleep(check_every_s)
+                    await conn.execute("SELECT 1")
+            finally:
+                await conn.close(timeout=2)
+            error: BaseException = ConnectionError("listener connection closed")
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - the caller decides what a gap costs; keep listening
+            error = exc
+        again = True
+        delay = backoff.failed(error)
+        log.warning("listener_down", listener=name, channel=channel, error=repr(error), retry_in_s=delay)
+        await asyncio.sleep(delay)

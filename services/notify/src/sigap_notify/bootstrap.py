@@ -33,7 +33,8 @@ from sigap_notify.channels.push import WebPushChannel
 from sigap_notify.channels.webhook import WebhookChannel
 from sigap_notify.context import NotifyContext
 from sigap_notify.dashboard import router as dashboard
-from sigap_notify.dashboard.hub import DashboardChannel, DashboardHub
+from sigap_notify.dashboard.fanout import PostgresFanOut
+from sigap_notify.dashboard.hub import DashboardChannel, DashboardHub, FanOut
 from sigap_notify.deliveries import router as deliveries
 from sigap_notify.deliveries.dispatcher import Dispatcher
 from sigap_notify.deliveries.rules import DigestPolicy
@@ -141,11 +142,12 @@ def build_channels(
     http: aiohttp.ClientSession,
     resolver: ContactResolver,
     egress: Egress,
+    fanout: FanOut | None = None,
 ) -> dict[str, Channel]:
     """`http` reaches what the city configured (intake, SMS and WhatsApp gateways); `egress`
     what departments and reporters chose (webhook URLs, push endpoints): public addresses only."""
     channels: dict[str, Channel] = {
-        "dashboard": DashboardChannel(hub),
+        "dashboard": DashboardChannel(hub, fanout),
         "webhook": WebhookChannel(
             pool=pool, egress=egress, box=SecretBox(settings.webhook_key()), allow_http=settings.webhook_allow_http
         ),
@@ -257,14 +259,18 @@ def build_context(
     http = new_http_session(settings)
     egress = open_egress(settings, dns=dns)
     hub = DashboardHub()
+    fanout = PostgresFanOut(hub, pool=pool, connect_kwargs=settings.pg_connect_kwargs())
     resolver = build_resolver(settings, pool, http)
-    channels = build_channels(settings, pool=pool, hub=hub, http=http, resolver=resolver, egress=egress)
+    channels = build_channels(
+        settings, pool=pool, hub=hub, http=http, resolver=resolver, egress=egress, fanout=fanout
+    )
     return NotifyContext(
         settings=settings,
         box=SecretBox(settings.webhook_key()),
         http=http,
         egress=egress,
         hub=hub,
+        fanout=fanout,
         intake=IntakeClient(base_url=settings.intake_internal_url, token=_internal_token(settings), session=http),
         resolver=resolver,
         dispatcher=build_dispatcher(settings, pool, channels),
@@ -289,6 +295,7 @@ def create_app(
         built = build_context(settings, runtime.pool, staff_directory=app.state.staff_directory, dns=dns)
         tasks = [
             asyncio.create_task(built.dispatcher.run(), name="notify-dispatcher"),
+            asyncio.create_task(built.fanout.run(), name="notify-dashboard-fanout"),
             asyncio.create_task(keep_department_topics(settings, runtime.pool), name="notify-department-topics"),
         ]
         try:

@@ -10,6 +10,7 @@ import aiohttp
 from fastapi import Depends, Request
 
 from sigap_notify.channels.contacts import ContactResolver
+from sigap_notify.dashboard.fanout import PostgresFanOut
 from sigap_notify.dashboard.hub import DashboardHub
 from sigap_notify.deliveries.dispatcher import Dispatcher
 from sigap_notify.egress import Egress
@@ -25,7 +26,8 @@ class NotifyContext:
     box: SecretBox  # seals webhook secrets and subscribed addresses
     http: aiohttp.ClientSession  # addresses the city configured: intake, SMS and WhatsApp gateways
     egress: Egress  # addresses departments and reporters chose: public ones only
-    hub: DashboardHub
+    hub: DashboardHub  # this replica's open streams
+    fanout: PostgresFanOut  # carries each stream message to every replica's hub
     intake: IntakeClient
     resolver: ContactResolver
     dispatcher: Dispatcher

@@ -1,10 +1,11 @@
-"""The in-process fan-out behind the live stream, and the dashboard channel that feeds it."""
+"""The fan-out behind the live stream within one process, and the dashboard channel that feeds
+it (through `fanout.py`, which carries each message to every replica's hub)."""
 
 from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from typing import Any
+from typing import Any, Protocol
 
 from sigap_notify.channels.base import Delivery
 from sigap_notify.deliveries.batch import BatchReads
@@ -45,40 +46,61 @@ class DashboardHub:
         """Whether a stream listens on `key` now."""
         return bool(self._queues.get(key))
 
+    def streams(self) -> int:
+        """How many streams are open on this replica."""
+        return len({id(queue) for queues in self._queues.values() for queue in queues})
+
+    def broadcast(self, message: dict[str, Any]) -> None:
+        """To every open stream, whatever it listens on."""
+        for queue in {id(queue): queue for queues in self._queues.values() for queue in queues}.values():
+            self._offer(queue, message)
+
     def publish(self, key: str, message: dict[str, Any]) -> None:
         listeners = set(self._queues.get(key, ()))
         if not key.startswith(OFFICER_PREFIX):
             # City-wide streams hear every department's and desk's news (not officers' own).
             listeners |= self._queues.get(EVERY_DEPARTMENT, set())
         for queue in listeners:
-            try:
-                queue.put_nowait(message)
-            except asyncio.QueueFull:
-                self.dropped += 1  # a stalled browser must not hold back the dispatcher
+            self._offer(queue, message)
+
+    def _offer(self, queue: asyncio.Queue, message: dict[str, Any]) -> None:
+        try:
+            queue.put_nowait(message)
+        except asyncio.QueueFull:
+            self.dropped += 1  # a stalled browser must not hold back the dispatcher
+
+
+class FanOut(Protocol):
+    async def publish(self, key: str, message: dict[str, Any]) -> None: ...
 
 
 class DashboardChannel:
     """Pushed to the live stream of the recipient's department, or of the field officer the
-    recipient names (only that officer's stream). A push onto an in-process queue cannot fail
-    in a way a retry would fix (a stalled browser's full queue drops it), so its deliveries are
-    settled by their claim."""
+    recipient names (only that officer's stream), on whichever replica it is open. A push
+    cannot fail in a way a retry would fix (a stalled browser's full queue drops it, a stream
+    missed while a replica's listener was away gets a `resync`), so its deliveries are settled
+    by their claim."""
 
     resend_safe = True
     settles_on_claim = True
 
-    def __init__(self, hub: DashboardHub) -> None:
+    def __init__(self, hub: DashboardHub, fanout: FanOut | None = None) -> None:
+        """Without `fanout`, only this process's streams hear (tests of the delivery engine)."""
         self._hub = hub
+        self._fanout = fanout
 
     async def send(self, delivery: Delivery, *, batch: BatchReads) -> str | None:
-        self._hub.publish(
-            dashboard_key(delivery.recipient),
-            {
-                "notification_id": delivery.id,
-                "event_id": str(delivery.event_id),
-                "event_type": delivery.event_type,
-                "complaint_id": str(delivery.complaint_id),
-                "template": delivery.template,
-                "params": delivery.params,
-            },
-        )
+        key = dashboard_key(delivery.recipient)
+        message = {
+            "notification_id": delivery.id,
+            "event_id": str(delivery.event_id),
+            "event_type": delivery.event_type,
+            "complaint_id": str(delivery.complaint_id),
+            "template": delivery.template,
+            "params": delivery.params,
+        }
+        if self._fanout is None:
+            self._hub.publish(key, message)
+        else:
+            await self._fanout.publish(key, message)
         return None

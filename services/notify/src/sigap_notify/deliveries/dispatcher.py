@@ -24,7 +24,7 @@ from sigap_notify.deliveries.batch import BatchReads
 from sigap_notify.deliveries.rules import DigestPolicy, backoff_s
 from sigap_notify.metrics import count_deliveries
 from sigap_notify.recipients import WEBHOOK_PREFIX
-from sigap_shared.db import TRANSIENT_DB_ERRORS
+from sigap_shared.db import TRANSIENT_DB_ERRORS, listen_forever
 from sigap_shared.retry import Backoff
 
 log = structlog.get_logger(__name__)
@@ -89,26 +89,9 @@ class Dispatcher:
     async def _listen(self) -> None:
         """LISTEN for new deliveries so they leave right after the consumer commits; polling
         remains the fallback while this connection is down."""
-        backoff = Backoff(first_s=0.5, max_s=10.0)
-        while True:
-            try:
-                conn = await asyncpg.connect(**self._connect_kwargs)
-                try:
-                    await conn.add_listener(repository.WAKE_CHANNEL, lambda *_: self.wake())
-                    backoff.succeeded()
-                    while not conn.is_closed():
-                        await asyncio.sleep(5)
-                        await conn.execute("SELECT 1")
-                finally:
-                    await conn.close(timeout=2)
-                error: BaseException = ConnectionError("listener connection closed")
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # noqa: BLE001 - the listener is an optimisation; polling goes on
-                error = exc
-            delay = backoff.failed(error)
-            log.warning("dispatcher_listener_down", error=repr(error), retry_in_s=delay)
-            await asyncio.sleep(delay)
+        await listen_forever(
+            self._connect_kwargs, repository.WAKE_CHANNEL, lambda _payload: self.wake(), name="dispatcher"
+        )
 
     async def _recover_loop(self) -> None:
         resendable = [name for name, channel in self._channels.items() if channel.resend_safe]

@@ -1,0 +1,111 @@
+"""The staff live stream across replicas: two notify processes' apps on one database (as two
+replicas are), a stream open on each. Whichever replica's dispatcher delivers a dashboard
+notification, both streams hear it, once each; a replica whose listener connection is cut
+tells its streams to refresh (`resync`) when it is back, and hears the next one again."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+import httpx
+import orjson
+import pytest
+
+from sigap_notify.bootstrap import create_app
+from sigap_notify.dashboard.fanout import CHANNEL
+from sigap_shared.auth import StaffPrincipal, issue_access_token
+from tests.integration.notify.conftest import handle, notify_settings, random_department, routed
+from tests.integration.notify.support import serve_asgi
+from tests.support.kafka import eventually
+
+pytestmark = pytest.mark.integration
+
+
+@contextlib.asynccontextmanager
+async def replica_stream(settings, department: str) -> AsyncIterator[tuple[object, list[dict]]]:
+    """One replica (its own app, pool, dispatcher and listener) and a department admin's
+    stream open on it; yields the app and the messages the stream received so far."""
+    app = create_app(settings, consumers=False)
+    token = issue_access_token(
+        StaffPrincipal(username="admin.fanout", role="dept_admin", department=department),
+        secret=settings.jwt_secret.get_secret_value(),
+    )
+    received: list[dict] = []
+    async with serve_asgi(app, lifespan="on") as url, httpx.AsyncClient(base_url=url, timeout=30) as client:
+
+        async def read() -> None:
+            async with client.stream(
+                "GET", "/v1/stream", params={"department": department}, headers={"Authorization": f"Bearer {token}"}
+            ) as response:
+                assert response.status_code == 200
+                async for line in response.aiter_lines():
+                    if line.startswith("data: "):
+                        received.append(orjson.loads(line.removeprefix("data: ")))
+
+        reader = asyncio.create_task(read())
+        try:
+            await eventually(lambda: app.state.context.hub.listening(department), timeout_s=30)
+            yield app, received
+        finally:
+            reader.cancel()
+            await asyncio.gather(reader, return_exceptions=True)
+
+
+def _about(received: list[dict], complaint_id) -> list[dict]:
+    return [m for m in received if m["complaint_id"] == str(complaint_id)]
+
+
+async def _listeners(pool) -> list[int]:
+    return [
+        row["pid"]
+        for row in await pool.fetch(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND query = $1",
+            f'LISTEN "{CHANNEL}"',
+        )
+    ]
+
+
+async def _listening(pool, replicas: int) -> list[int]:
+    """The listeners' backend ids once `replicas` of them are listening, else []."""
+    pids = await _listeners(pool)
+    return pids if len(pids) == replicas else []
+
+
+async def test_a_stream_hears_what_any_replica_delivers_once(infra, notify_pool, notify_database):
+    department = random_department()
+    settings = notify_settings(infra, notify_database)
+    async with replica_stream(settings, department) as (_, first), replica_stream(settings, department) as (_, second):
+        await eventually(lambda: _listening(notify_pool, 2), timeout_s=30)
+        complaints = [routed(department=department) for _ in range(4)]
+        for event in complaints:
+            await handle(notify_pool, event)
+        for received in (first, second):
+            await eventually(
+                lambda received=received: all(_about(received, e.data.complaint_id) for e in complaints), timeout_s=60
+            )
+        await asyncio.sleep(1)  # a second copy, if any, would arrive by now
+    for received in (first, second):
+        for event in complaints:
+            assert [m["template"] for m in _about(received, event.data.complaint_id)] == ["staff.new_in_queue"]
+    # Each notification left one dispatcher once, whichever replica claimed it.
+    sent = await notify_pool.fetch(
+        "SELECT complaint_id, count(*) AS n FROM notifications WHERE channel = 'dashboard' GROUP BY complaint_id"
+    )
+    assert sorted((str(r["complaint_id"]), r["n"]) for r in sent) == sorted(
+        (str(e.data.complaint_id), 1) for e in complaints
+    )
+
+
+async def test_a_replica_that_lost_its_listener_resyncs_its_streams(infra, notify_pool, notify_database):
+    department = random_department()
+    settings = notify_settings(infra, notify_database)
+    async with replica_stream(settings, department) as (_, received):
+        pids = await eventually(lambda: _listening(notify_pool, 1), timeout_s=30)
+        await notify_pool.execute("SELECT pg_terminate_backend($1)", pids[0])
+        await eventually(lambda: [m for m in received if m["template"] == "resync"], timeout_s=60)
+        assert [m["complaint_id"] for m in received if m["template"] == "resync"] == [None]
+        after = routed(department=department)
+        await handle(notify_pool, after)
+        await eventually(lambda: _about(received, after.data.complaint_id), timeout_s=60)
