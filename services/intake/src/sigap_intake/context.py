@@ -31,6 +31,7 @@ class IntakeContext:
     capture_tokens: CaptureTokens
     photo_store: PhotoStore
     policy: PhotoPolicy
+    # Shared by every replica through intake's database.
     device_limiter: RateLimiter
     ip_limiter: RateLimiter
     # Guessing follow-up tokens for one tracking code through the internal API stays slow.
@@ -40,6 +41,7 @@ class IntakeContext:
 
     @classmethod
     def from_settings(cls, settings: IntakeSettings, *, pool: asyncpg.Pool) -> "IntakeContext":
+        secret = settings.jwt_secret.get_secret_value().encode()
         return cls(
             settings=settings,
             pool=pool,
@@ -48,13 +50,20 @@ class IntakeContext:
             photo_store=photo_store_from_settings(settings),
             policy=policy_from_settings(settings),
             device_limiter=RateLimiter(
-                per_minute=settings.rate_limit_per_minute, burst=settings.rate_limit_burst
+                pool,
+                scope="device",
+                per_minute=settings.rate_limit_per_minute,
+                burst=settings.rate_limit_burst,
+                secret=secret,
             ),
             ip_limiter=RateLimiter(
+                pool,
+                scope="ip",
                 per_minute=settings.rate_limit_per_minute * settings.rate_limit_ip_factor,
                 burst=settings.rate_limit_burst * settings.rate_limit_ip_factor,
+                secret=secret,
             ),
-            verify_limiter=RateLimiter(per_minute=10, burst=10),
+            verify_limiter=RateLimiter(pool, scope="verify", per_minute=10, burst=10, secret=secret),
             department_names=DepartmentNames(settings.routing_url) if settings.routing_url else None,
         )
 

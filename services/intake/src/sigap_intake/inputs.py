@@ -89,11 +89,11 @@ async def rate_limited(
 ) -> None:
     """429 with Retry-After when this device (or, looser, this IP) sends too much."""
     client_ip = request.client.host if request.client else "unknown"
-    wait = context.ip_limiter.acquire(client_ip)
+    wait = await context.ip_limiter.acquire(client_ip)
     if x_device_id and not wait:
-        wait = context.device_limiter.acquire(x_device_id)
+        wait = await context.device_limiter.acquire(x_device_id)
     elif not x_device_id and not wait:
-        wait = context.device_limiter.acquire("ip:" + client_ip)
+        wait = await context.device_limiter.acquire("ip:" + client_ip)
     if wait:
         raise Problem(
             status=429,

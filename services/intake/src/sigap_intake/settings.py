@@ -107,11 +107,12 @@ class IntakeSettings(ServiceSettings):
     reopen_window_days: int = Field(default=7, ge=0)
     """intake: days after the resolution in which the reporter may reopen a complaint"""
 
-    # Per device (X-Device-Id header, else client IP) and per process, on the POST endpoints.
+    # Per device (X-Device-Id header, else client IP), on the POST endpoints, counted in intake's
+    # database so the limit holds across replicas.
     # 0 turns it off; behind a proxy the client IP is the proxy's unless uvicorn is told to
     # trust X-Forwarded-For (--forwarded-allow-ips).
     rate_limit_per_minute: int = Field(default=0, ge=0)
-    """intake: submissions per device per minute (0: off; compose sets 30); counted per replica"""
+    """intake: submissions per device per minute (0: off; compose sets 30); shared by all replicas"""
     rate_limit_burst: int = Field(default=10, ge=1)
     """intake: submissions a device may make at once before the per-minute rate applies"""
     rate_limit_ip_factor: int = Field(default=20, ge=1)

@@ -88,7 +88,7 @@ class VerifiedOut(BaseModel):
 
 @router.post("/follow-up/verify", response_model=VerifiedOut, summary="Check a tracking code + follow-up token")
 async def verify_follow_up(body: VerifyFollowUpIn, conn: Conn, context: Context) -> VerifiedOut:
-    wait = context.verify_limiter.acquire(body.tracking_code)
+    wait = await context.verify_limiter.acquire(body.tracking_code)
     if wait:
         raise Problem(
             status=429,
