@@ -1,7 +1,8 @@
 """The staff live stream across replicas: two notify processes' apps on one database (as two
 replicas are), a stream open on each. Whichever replica's dispatcher delivers a dashboard
 notification, both streams hear it, once each; a replica whose listener connection is cut
-tells its streams to refresh (`resync`) when it is back, and hears the next one again."""
+tells its streams to refresh (`resync`) when it is back, and hears the next one again; a
+claim rolled back pushes nothing."""
 
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ import orjson
 import pytest
 
 from sigap_notify.bootstrap import create_app
-from sigap_notify.dashboard.fanout import CHANNEL
+from sigap_notify.dashboard.fanout import CHANNEL, PostgresFanOut
+from sigap_notify.dashboard.hub import DashboardHub
 from sigap_shared.auth import StaffPrincipal, issue_access_token
 from tests.integration.notify.conftest import handle, notify_settings, random_department, routed
 from tests.integration.notify.support import serve_asgi
@@ -109,3 +111,26 @@ async def test_a_replica_that_lost_its_listener_resyncs_its_streams(infra, notif
         after = routed(department=department)
         await handle(notify_pool, after)
         await eventually(lambda: _about(received, after.data.complaint_id), timeout_s=60)
+
+
+async def test_pushes_leave_only_when_the_claim_commits(infra, notify_pool, notify_database):
+    settings = notify_settings(infra, notify_database)
+    hub = DashboardHub()
+    stream = hub.subscribe("DISHUB")
+    fanout = PostgresFanOut(hub, pool=notify_pool, connect_kwargs=settings.pg_connect_kwargs())
+    listening = asyncio.create_task(fanout.run())
+    try:
+        await eventually(lambda: _listening(notify_pool, 1), timeout_s=30)
+        message = {"notification_id": 1, "complaint_id": "c-1", "template": "staff.new_in_queue", "params": {}}
+        with pytest.raises(RuntimeError):
+            async with notify_pool.acquire() as conn, conn.transaction():
+                await fanout.publish_in(conn, [("DISHUB", message)])
+                raise RuntimeError("the claim is rolled back")
+        async with notify_pool.acquire() as conn, conn.transaction():
+            await fanout.publish_in(conn, [("DISHUB", {**message, "notification_id": 2}), ("DPUPR", message)])
+        first = await asyncio.wait_for(stream.get(), 10)
+        await asyncio.sleep(0.5)  # anything else would have arrived by now
+    finally:
+        listening.cancel()
+        await asyncio.gather(listening, return_exceptions=True)
+    assert first["notification_id"] == 2 and stream.empty()

@@ -71,10 +71,10 @@ def _drain(queue: asyncio.Queue) -> list[dict]:
 
 
 class CrashingDashboard(DashboardChannel):
-    """The process dies after the claim committed and before the push left."""
+    """The process dies after claiming a batch and before the claim's transaction commits."""
 
-    async def send(self, delivery: Delivery, *, batch: BatchReads) -> str | None:
-        raise RuntimeError("process died before the push")
+    async def send_claimed(self, deliveries: list[Delivery], *, conn) -> None:
+        raise RuntimeError("process died before the claim committed")
 
 
 async def _dashboard_rows(pool, complaint_ids) -> list:
@@ -117,7 +117,7 @@ async def test_dashboard_delivery_is_settled_by_its_claim_and_never_pushed_again
     assert len(await _dashboard_rows(notify_pool, [event.data.complaint_id])) == 1
 
 
-async def test_a_crash_between_claim_and_push_loses_the_push_rather_than_repeating_it(
+async def test_a_crash_before_the_claim_commits_pushes_nothing_and_the_next_claim_pushes_once(
     infra, notify_pool, notify_database
 ):
     settings = notify_settings(infra, notify_database)
@@ -126,17 +126,17 @@ async def test_a_crash_between_claim_and_push_loses_the_push_rather_than_repeati
     await handle(notify_pool, event)
 
     crashed = _dispatcher(notify_pool, settings, {"dashboard": CrashingDashboard(DashboardHub())})
-    assert await crashed.dispatch_once("dashboard") == 1
+    with pytest.raises(RuntimeError):
+        await crashed.dispatch_once("dashboard")
+    rows = await _dashboard_rows(notify_pool, [event.data.complaint_id])
+    assert [(r["status"], r["attempts"], r["sent_at"]) for r in rows] == [("pending", 0, None)]
 
     hub = DashboardHub()
     stream = hub.subscribe(department)
     restarted = _dispatcher(notify_pool, settings, {"dashboard": DashboardChannel(hub)})
-    async with notify_pool.acquire() as conn:
-        assert await recover_interrupted(
-            conn=conn, stale_after_s=0, resendable_channels=["dashboard"]
-        ) == (0, 0)
+    assert await restarted.dispatch_once("dashboard") == 1
     assert await restarted.dispatch_once("dashboard") == 0
-    assert _drain(stream) == []
+    assert [m["event_id"] for m in _drain(stream)] == [str(event.id)]
     rows = await _dashboard_rows(notify_pool, [event.data.complaint_id])
     assert [(r["status"], r["attempts"]) for r in rows] == [("sent", 1)]
 

@@ -61,11 +61,19 @@ class Channel(Protocol):
     # on the idempotency key we send.
     resend_safe: bool
     # Whether the claim itself records the delivery as sent (one write instead of claim, then
-    # mark): only for in-process sends that cannot fail in a way worth a retry. A crash between
-    # the claim's commit and the send loses that send; it is never repeated.
+    # mark): only for channels whose send joins the claim's transaction (`SettledChannel`), so
+    # a delivery leaves exactly when its claim commits.
     settles_on_claim: bool
 
     async def send(self, delivery: Delivery, *, batch: BatchReads) -> str | None: ...
+
+
+class SettledChannel(Channel, Protocol):
+    """A channel that sends inside the transaction that claims and settles its deliveries
+    (the live stream: its PostgreSQL NOTIFYs go out when that transaction commits, and never if
+    it does not)."""
+
+    async def send_claimed(self, deliveries: list[Delivery], *, conn: asyncpg.Connection) -> None: ...
 
 
 class UnconfiguredChannel:

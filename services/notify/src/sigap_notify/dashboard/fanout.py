@@ -73,6 +73,7 @@ class PostgresFanOut:
         self.unreadable = 0
 
     async def publish(self, key: str, message: dict[str, Any]) -> None:
+        """One message on a connection of its own (outside a claim)."""
         try:
             async with self._pool.acquire() as conn:
                 await conn.execute("SELECT pg_notify($1, $2)", CHANNEL, encode(key, message))
@@ -80,6 +81,15 @@ class PostgresFanOut:
             # Without the database no replica hears it; this one's own streams still do.
             log.warning("dashboard_fanout_unavailable", error=repr(exc))
             self._hub.publish(key, message)
+
+    async def publish_in(self, conn: asyncpg.Connection, messages: list[tuple[str, dict[str, Any]]]) -> None:
+        """NOTIFY every message in one statement on `conn`, whose transaction decides whether
+        they leave (on commit) or not (on rollback)."""
+        await conn.execute(
+            "SELECT pg_notify($1, payload) FROM unnest($2::text[]) AS payload",
+            CHANNEL,
+            [encode(key, message) for key, message in messages],
+        )
 
     def _heard(self, payload: str) -> None:
         decoded = decode(payload)

@@ -7,6 +7,8 @@ import asyncio
 from collections import defaultdict
 from typing import Any, Protocol
 
+import asyncpg
+
 from sigap_notify.channels.base import Delivery
 from sigap_notify.deliveries.batch import BatchReads
 from sigap_notify.recipients import OFFICER_PREFIX
@@ -73,13 +75,28 @@ class DashboardHub:
 class FanOut(Protocol):
     async def publish(self, key: str, message: dict[str, Any]) -> None: ...
 
+    async def publish_in(self, conn: asyncpg.Connection, messages: list[tuple[str, dict[str, Any]]]) -> None: ...
+
+
+def stream_message(delivery: Delivery) -> tuple[str, dict[str, Any]]:
+    """The stream key a delivery goes to, and what the stream says about it."""
+    return dashboard_key(delivery.recipient), {
+        "notification_id": delivery.id,
+        "event_id": str(delivery.event_id),
+        "event_type": delivery.event_type,
+        "complaint_id": str(delivery.complaint_id),
+        "template": delivery.template,
+        "params": delivery.params,
+    }
+
 
 class DashboardChannel:
     """Pushed to the live stream of the recipient's department, or of the field officer the
-    recipient names (only that officer's stream), on whichever replica it is open. A push
-    cannot fail in a way a retry would fix (a stalled browser's full queue drops it, a stream
-    missed while a replica's listener was away gets a `resync`), so its deliveries are settled
-    by their claim."""
+    recipient names (only that officer's stream), on whichever replica it is open. The claim
+    records a batch as sent and its pushes (PostgreSQL NOTIFYs) join the claim's transaction,
+    so each leaves exactly once, when the claim commits. A stalled browser's full queue drops a
+    push, and a stream that missed pushes while its replica's listener was away gets a
+    `resync`: neither is worth a retry."""
 
     resend_safe = True
     settles_on_claim = True
@@ -89,16 +106,16 @@ class DashboardChannel:
         self._hub = hub
         self._fanout = fanout
 
+    async def send_claimed(self, deliveries: list[Delivery], *, conn: asyncpg.Connection) -> None:
+        messages = [stream_message(delivery) for delivery in deliveries]
+        if self._fanout is not None:
+            await self._fanout.publish_in(conn, messages)
+            return
+        for key, message in messages:
+            self._hub.publish(key, message)
+
     async def send(self, delivery: Delivery, *, batch: BatchReads) -> str | None:
-        key = dashboard_key(delivery.recipient)
-        message = {
-            "notification_id": delivery.id,
-            "event_id": str(delivery.event_id),
-            "event_type": delivery.event_type,
-            "complaint_id": str(delivery.complaint_id),
-            "template": delivery.template,
-            "params": delivery.params,
-        }
+        key, message = stream_message(delivery)
         if self._fanout is None:
             self._hub.publish(key, message)
         else:

@@ -18,7 +18,7 @@ from uuid import UUID
 import asyncpg
 import structlog
 
-from sigap_notify.channels.base import Channel, Delivery, RetryLater, Undeliverable
+from sigap_notify.channels.base import Channel, Delivery, RetryLater, SettledChannel, Undeliverable
 from sigap_notify.deliveries import repository
 from sigap_notify.deliveries.batch import BatchReads
 from sigap_notify.deliveries.rules import DigestPolicy, backoff_s
@@ -139,17 +139,25 @@ class Dispatcher:
         settles = getattr(channel, "settles_on_claim", False)
         if getattr(channel, "resend_safe", False) and not settles and not hasattr(channel, "send_digest"):
             return await self._dispatch_locked(channel_name, channel)
+        if settles:
+            return await self._claim_and_send(channel_name, channel)  # type: ignore[arg-type]
         async with self._pool.acquire() as conn:
-            rows = await repository.claim_due(
-                conn=conn, channel=channel_name, limit=self._batch_size, settle=settles
-            )
+            rows = await repository.claim_due(conn=conn, channel=channel_name, limit=self._batch_size)
         if not rows:
             return 0
-        deliveries = [Delivery.from_row(row) for row in rows]
-        if settles:
-            await self._send_settled(channel, deliveries)
-        else:
-            await self._send_claimed(channel_name, channel, deliveries)
+        await self._send_claimed(channel_name, channel, [Delivery.from_row(row) for row in rows])
+        return len(rows)
+
+    async def _claim_and_send(self, channel_name: str, channel: SettledChannel) -> int:
+        """Claim a batch as sent and send it in the same transaction: each delivery leaves once,
+        when the claim commits (a crash before that leaves it due for the next claim)."""
+        async with self._pool.acquire() as conn, conn.transaction():
+            rows = await repository.claim_due(
+                conn=conn, channel=channel_name, limit=self._batch_size, settle=True
+            )
+            if rows:
+                await channel.send_claimed([Delivery.from_row(row) for row in rows], conn=conn)
+        self.sent += len(rows)
         return len(rows)
 
     async def _send_claimed(self, channel_name: str, channel: Channel, deliveries: list[Delivery]) -> None:
@@ -267,17 +275,6 @@ class Dispatcher:
             department=department or "?",
             error=error,
         )
-
-    async def _send_settled(self, channel: Channel, deliveries: list[Delivery]) -> None:
-        """Deliveries their claim already recorded as sent: each is sent once, here, or (the
-        process died first) never."""
-        batch = BatchReads()
-        for delivery in deliveries:
-            try:
-                await channel.send(delivery, batch=batch)
-            except Exception:  # noqa: BLE001 - already recorded as sent; one lost push, not a crash loop
-                log.exception("settled_send_failed", notification_id=delivery.id, channel=delivery.channel)
-        self.sent += len(deliveries)
 
     async def _sort_for_digest(self, deliveries: list[Delivery]) -> tuple[list[Delivery], list[list[Delivery]]]:
         """Split claimed deliveries into those sent one by one, digests due now (held ones,
