@@ -8,9 +8,9 @@ replica) and resumed with SIGCONT. Afterwards:
 - every complaint an intake acknowledged is stored and received at its department (status)
   with exactly one `diterima` entry;
 - no reporter got the "received" email twice, each complaint has exactly one delivery row
-  for it, and only deliveries caught mid-send by the SIGKILL may be reported instead of sent.
-
-Left for later (issue 13): the staff live stream across replicas, which is still per process."""
+  for it, and only deliveries caught mid-send by the SIGKILL may be reported instead of sent;
+- a city admin's live stream, open on the notify replica that was not killed, heard every
+  acknowledged complaint arrive once, whichever replica's dispatcher pushed it."""
 
 from __future__ import annotations
 
@@ -21,13 +21,16 @@ import signal
 import time
 from collections import Counter
 
+import httpx
+import orjson
 import pytest
 
 from tests.integration.notify.support import smtp_server
 from tests.support.fleet import Fleet, assert_nothing_lost_or_doubled
 from tests.support.infra import random_name
+from tests.support.kafka import eventually
 from tests.support.load import Load, outcome, wait_until_settled
-from tests.support.services import SERVICES, wait_ready
+from tests.support.services import SERVICES, create_staff_user, wait_ready
 
 pytestmark = [pytest.mark.e2e, pytest.mark.scale, pytest.mark.timeout(600)]
 
@@ -55,6 +58,26 @@ async def break_things(fleet: Fleet) -> None:
     await at(8 + PAUSE_S, resume_all, fleet)
 
 
+async def city_stream(fleet: Fleet, heard: list[tuple[str, str]], connected: asyncio.Event) -> None:
+    """A city admin's live stream on notify replica "a": (complaint, template) of every message."""
+    await asyncio.to_thread(
+        create_staff_user, fleet.infra, fleet.databases["status"], "kota.replicas", "sandi-replika-123", "--role", "city_admin"
+    )
+    async with httpx.AsyncClient(timeout=httpx.Timeout(30, read=None)) as client:
+        login = await client.post(
+            f"{fleet.url('status')}/v1/auth/login", json={"username": "kota.replicas", "password": "sandi-replika-123"}
+        )
+        assert login.status_code == 200, login.text
+        headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
+        async with client.stream("GET", f"{fleet.url('notify', 'a')}/v1/stream", headers=headers) as response:
+            assert response.status_code == 200
+            async for line in response.aiter_lines():
+                connected.set()
+                if line.startswith("data: "):
+                    message = orjson.loads(line.removeprefix("data: "))
+                    heard.append((message["complaint_id"], message["template"]))
+
+
 def resume_all(fleet: Fleet) -> None:
     for service in fleet.system.services.values():
         if service.process.poll() is None:
@@ -72,20 +95,32 @@ async def test_two_replicas_each_lose_one_and_pause_one_and_nothing_is_lost_or_s
             # killed sender held are reported (never sent again) after this long.
             settings={"SIGAP_DISPATCHER_STALE_AFTER_S": str(PAUSE_S * 2)},
         )
+        heard: list[tuple[str, str]] = []
+        stream: asyncio.Task | None = None
         try:
             await asyncio.to_thread(fleet.start_all)
+            connected = asyncio.Event()
+            stream = asyncio.create_task(city_stream(fleet, heard, connected))
+            await asyncio.wait_for(connected.wait(), 60)
             load = Load([f"{fleet.url('intake', replica)}/v1/complaints" for replica in REPLICAS], rate_per_s=RATE_PER_S)
             await asyncio.gather(load.run(LOAD_S), break_things(fleet))
             await wait_until_settled(own, names, load)
+            await eventually(lambda: set(load.accepted) <= {complaint_id for complaint_id, _ in heard}, timeout_s=60)
+            await asyncio.sleep(1)  # a second push of any of them would have arrived by now
             mails = Counter(str(message["To"]) for message in smtp.inbox.messages)
             stored, received, deliveries = await outcome(own, names, load)
         except BaseException:
             fleet.dump_logs()
             raise
         finally:
+            if stream is not None:
+                stream.cancel()
+                await asyncio.gather(stream, return_exceptions=True)
             fleet.stop()
 
-    print(f"requests: {dict(load.statuses)}")
+    print(f"requests: {dict(load.statuses)}; stream messages: {len(heard)}")
+    doubled = [message for message, n in Counter(heard).items() if n > 1]
+    assert not doubled, doubled
     assert_nothing_lost_or_doubled(
         load, mails, stored, received, deliveries, least_acknowledged=RATE_PER_S * LOAD_S // 2
     )
