@@ -58,8 +58,13 @@ bootstrap() {
 cluster_id() {
   if [[ ! -s "$CLUSTER_ID_FILE" ]]; then
     mkdir -p "$SIGAP_DATA_DIR"
-    # A cluster id is 16 random bytes in unpadded base64url: 22 characters.
-    head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n' >"$CLUSTER_ID_FILE"
+    # A cluster id is 16 random bytes in unpadded base64url: 22 characters. Like Kafka's own
+    # random-uuid, never one that starts with "-": command-line parsers would read it as an option.
+    local id=""
+    while [[ ! "$id" =~ ^[A-Za-z0-9_][A-Za-z0-9_-]{21}$ ]]; do
+      id="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')"
+    done
+    echo "$id" >"$CLUSTER_ID_FILE"
   fi
   cat "$CLUSTER_ID_FILE"
 }

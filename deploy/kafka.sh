@@ -210,7 +210,7 @@ format_storage() {
     echo "$cluster_id" >"$CLUSTER_ID_FILE"
   fi
   say "formatting storage in $LOG_DIRS (cluster id $cluster_id)"
-  if ! out="$(java_tool kafka.tools.StorageTool format -t "$cluster_id" -c "$CONFIG_FILE" --ignore-formatted 2>&1)"; then
+  if ! out="$(java_tool kafka.tools.StorageTool format "--cluster-id=$cluster_id" -c "$CONFIG_FILE" --ignore-formatted 2>&1)"; then
     printf '%s\n' "$out" >&2
     die "kafka-storage format failed"
   fi

@@ -4,6 +4,8 @@ for the tests that ask for them (unit tests never do)."""
 from __future__ import annotations
 
 import asyncio
+import sys
+import threading
 from collections.abc import AsyncIterator, Iterator
 
 import asyncpg
@@ -23,6 +25,33 @@ def pytest_collection_finish(session: pytest.Session) -> None:
             go_tool(name)
         except pytest.fail.Exception:
             pass  # the tests that need it fail with the reason when they ask for it
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> object:
+    """Shortly before pytest-timeout ends a hung test (its dump shows threads only, and every
+    async test waits in the same event loop), print where each unfinished asyncio task waits."""
+    marker = item.get_closest_marker("timeout")
+    configured = item.config.getoption("timeout", None) or item.config.getini("timeout") or 0
+    timeout = float(marker.args[0]) if marker and marker.args else float(configured)
+    timer = threading.Timer(max(timeout - 15, 1), _print_task_stacks, args=(item.nodeid,)) if timeout else None
+    if timer:
+        timer.daemon = True
+        timer.start()
+    try:
+        return (yield)
+    finally:
+        if timer:
+            timer.cancel()
+
+
+def _print_task_stacks(nodeid: str) -> None:
+    # Diagnostics only: the set of live tasks is read from another thread without the loop's help.
+    tasks = [task for task in list(getattr(asyncio.tasks, "_all_tasks", ())) if not task.done()]
+    print(f"\n--- {nodeid} is about to time out; {len(tasks)} asyncio tasks still running ---", file=sys.stderr)
+    for task in tasks:
+        print(f"task {task.get_name()}:", file=sys.stderr)
+        task.print_stack(limit=12, file=sys.stderr)
 
 
 @pytest.fixture(scope="session")

@@ -216,16 +216,38 @@ async def _run_after(ready: asyncio.Event, run: Callable[[], Awaitable[None]]) -
     await run()
 
 
-async def stop_runtime(runtime: Runtime) -> None:
+# How long shutdown waits for each step; an orchestrator kills a process that takes longer than
+# its grace period (30 s in Kubernetes), so a step that hangs is logged and passed over instead.
+STOP_STEP_TIMEOUT_S = 10.0
+
+
+async def stop_runtime(runtime: Runtime, *, step_timeout_s: float = STOP_STEP_TIMEOUT_S) -> None:
     for task in runtime.tasks:
         task.cancel()
-    await asyncio.gather(*runtime.tasks, return_exceptions=True)
+    if runtime.tasks:
+        _, pending = await asyncio.wait(runtime.tasks, timeout=step_timeout_s)
+        for task in pending:
+            log.error("task_did_not_stop", task=task.get_name(), stack=_task_stack(task))
     for consumer in runtime.consumers:
         CONSUMERS.forget(consumer)
     if runtime.dead_letters is not None:
-        await runtime.dead_letters.close()
-    await runtime.pool.close()
+        try:
+            await asyncio.wait_for(runtime.dead_letters.close(), step_timeout_s)
+        except TimeoutError:
+            log.error("dead_letter_producer_did_not_stop")
+    borrowed = runtime.pool.get_size() - runtime.pool.get_idle_size()
+    try:
+        # close() waits for every borrowed connection to come back; one held by a stuck task
+        # would keep it waiting forever.
+        await asyncio.wait_for(runtime.pool.close(), step_timeout_s)
+    except TimeoutError:
+        log.error("pool_did_not_close", borrowed=borrowed)
+        runtime.pool.terminate()
     log.info("service_stopped")
+
+
+def _task_stack(task: asyncio.Task) -> list[str]:
+    return [f"{frame.f_code.co_filename}:{frame.f_lineno} {frame.f_code.co_name}" for frame in task.get_stack()]
 
 
 def create_service_app(settings: ServiceSettings, spec: ServiceSpec) -> FastAPI:
