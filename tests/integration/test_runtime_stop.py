@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 
+import structlog
 from structlog.testing import capture_logs
 
 from sigap_shared.db import create_pool
@@ -46,7 +47,11 @@ async def test_a_task_that_ignores_cancel_and_holds_a_connection_does_not_hang_s
     events = {entry["event"]: entry for entry in logs}
     assert took < 5, took
     assert events["task_did_not_stop"]["task"] == "stubborn"
-    assert any("stubborn" in frame for frame in events["task_did_not_stop"]["stack"])
+    assert any("stubborn" in frame for frame in events["task_did_not_stop"]["waiting_at"])
     assert events["pool_did_not_close"]["borrowed"] == 1
     assert "service_stopped" in events
+    # The lines render in both log formats (the console renderer treats some keys specially).
+    for entry in logs:
+        structlog.dev.ConsoleRenderer(colors=False)(None, entry["log_level"], dict(entry))
+        structlog.processors.JSONRenderer()(None, entry["log_level"], dict(entry))
     assert pool.is_closing()

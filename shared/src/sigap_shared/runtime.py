@@ -30,6 +30,7 @@ from sigap_shared.problems import install_problem_handlers
 from sigap_shared.progress import ProgressWatch
 from sigap_shared.settings import ServiceSettings
 from sigap_shared.staff_directory import staff_directory_for
+from sigap_shared.tracing import configure_tracing, fastapi_telemetry, shutdown_tracing
 
 log = structlog.get_logger(__name__)
 
@@ -227,7 +228,7 @@ async def stop_runtime(runtime: Runtime, *, step_timeout_s: float = STOP_STEP_TI
     if runtime.tasks:
         _, pending = await asyncio.wait(runtime.tasks, timeout=step_timeout_s)
         for task in pending:
-            log.error("task_did_not_stop", task=task.get_name(), stack=_task_stack(task))
+            log.error("task_did_not_stop", task=task.get_name(), waiting_at=_task_stack(task))
     for consumer in runtime.consumers:
         CONSUMERS.forget(consumer)
     if runtime.dead_letters is not None:
@@ -271,6 +272,7 @@ def create_service_app(settings: ServiceSettings, spec: ServiceSpec) -> FastAPI:
         version="0.1.0",
         lifespan=lifespan,
         dependencies=[UNSTORABLE_INPUT_REFUSED],
+        telemetry=fastapi_telemetry(),
         docs_url=None,
         redoc_url=None,
     )
@@ -312,7 +314,11 @@ def run_app(settings: ServiceSettings, build_app: Callable[[ServiceSettings], Fa
     configure_logging(
         service=settings.service_name, fmt=settings.effective_log_format, level=settings.log_level
     )
-    uvicorn.run(build_app(settings), **server_options(settings))
+    configure_tracing(service=settings.service_name, endpoint=settings.otlp_endpoint)
+    try:
+        uvicorn.run(build_app(settings), **server_options(settings))
+    finally:
+        shutdown_tracing()
 
 
 def serve(settings_factory: Callable[[], ServiceSettings], spec: ServiceSpec) -> None:
