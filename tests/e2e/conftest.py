@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.infra import free_port, random_name
+from tests.support.otlp import OtlpReceiver
 from tests.support.services import SERVICES, SigapSystem, StaffLogins, start_service, start_web, wait_ready
 
 # Intake's development internal token (what intake accepts when SIGAP_INTERNAL_TOKEN is unset).
@@ -20,7 +21,20 @@ async def system_databases(databases) -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
-def sigap(infra, system_databases, tmp_path_factory) -> Iterator[SigapSystem]:
+def otlp() -> Iterator[OtlpReceiver]:
+    """Where every service of the session's system sends its traces."""
+    receiver = OtlpReceiver().start()
+    yield receiver
+    receiver.stop()
+
+
+def tracing_env(otlp: OtlpReceiver) -> dict[str, str]:
+    # Spans leave every 200 ms instead of every 5 s, so a test need not wait long for them.
+    return {"SIGAP_OTLP_ENDPOINT": otlp.endpoint, "OTEL_BSP_SCHEDULE_DELAY": "200"}
+
+
+@pytest.fixture(scope="session")
+def sigap(infra, system_databases, tmp_path_factory, otlp) -> Iterator[SigapSystem]:
     log_dir: Path = tmp_path_factory.mktemp("service-logs")
     group_prefix = random_name("e2e")
     system = SigapSystem()
@@ -47,7 +61,7 @@ def sigap(infra, system_databases, tmp_path_factory) -> Iterator[SigapSystem]:
                 database=system_databases[name],
                 group_prefix=group_prefix,
                 log_dir=log_dir,
-                extra_env=extra_env,
+                extra_env={**tracing_env(otlp), **(extra_env or {})},
                 port=ports[name],
             )
         wait_ready(system)
@@ -57,10 +71,10 @@ def sigap(infra, system_databases, tmp_path_factory) -> Iterator[SigapSystem]:
 
 
 @pytest.fixture(scope="session")
-def sigap_web(sigap: SigapSystem, tmp_path_factory) -> str:
+def sigap_web(sigap: SigapSystem, tmp_path_factory, otlp) -> str:
     """The web service in front of the session's system (stopped with it); its base URL."""
     if "web" not in sigap.services:
-        start_web(sigap, log_dir=tmp_path_factory.mktemp("web-log"))
+        start_web(sigap, log_dir=tmp_path_factory.mktemp("web-log"), extra_env=tracing_env(otlp))
         wait_ready(sigap)
     return sigap.url("web")
 

@@ -79,7 +79,9 @@ def start_service(
     return RunningService(name=name, port=port, database=database, process=process, log_path=log_path)
 
 
-def start_web(system: SigapSystem, *, log_dir: Path, port: int | None = None) -> RunningService:
+def start_web(
+    system: SigapSystem, *, log_dir: Path, port: int | None = None, extra_env: dict[str, str] | None = None
+) -> RunningService:
     """The web service in front of the system's four services, as `make run` starts it."""
     port = port or free_port()
     log_path = log_dir / "web.log"
@@ -90,6 +92,7 @@ def start_web(system: SigapSystem, *, log_dir: Path, port: int | None = None) ->
         "SIGAP_HTTP_HOST": "127.0.0.1",
         "SIGAP_HTTP_PORT": str(port),
         **{f"SIGAP_WEB_{name.upper()}_URL": system.url(name) for name in SERVICES},
+        **(extra_env or {}),
     }
     process = subprocess.Popen(
         [sys.executable, "-c", "from sigap_web.bootstrap import main; main()"],

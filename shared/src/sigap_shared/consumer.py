@@ -22,6 +22,7 @@ from sigap_shared.db import TRANSIENT_DB_ERRORS
 from sigap_shared.dead_letters import DeadLetterPublisher, unreadable
 from sigap_shared.events import Envelope, EventDecodeError, decode
 from sigap_shared.retry import Backoff, overdue
+from sigap_shared.tracing import consumer_span, consumer_spans
 
 log = structlog.get_logger(__name__)
 
@@ -456,18 +457,24 @@ class EventConsumer:
         self.handled += 1
 
     async def _dispatch(self, conn: asyncpg.Connection, envelope: Envelope) -> None:
-        with structlog.contextvars.bound_contextvars(
-            event_id=str(envelope.id),
-            complaint_id=envelope.subject,
-            correlation_id=envelope.correlation_id,
+        with (
+            structlog.contextvars.bound_contextvars(
+                event_id=str(envelope.id),
+                complaint_id=envelope.subject,
+                correlation_id=envelope.correlation_id,
+            ),
+            consumer_span(self.name, envelope) as traced,
         ):
-            await self._handlers[envelope.type](conn=conn, envelope=envelope)
+            await self._handlers[envelope.type](conn=conn, envelope=traced)
 
     async def _dispatch_run(self, conn: asyncpg.Connection, envelopes: Sequence[Envelope]) -> None:
         if len(envelopes) == 1:
             await self._dispatch(conn, envelopes[0])
         else:
-            await self._handlers[envelopes[0].type].handle_batch(conn=conn, envelopes=envelopes)
+            # Each event of the run keeps its own trace: a handler deriving events from them
+            # passes each one's traceparent on (none of these spans is current).
+            with consumer_spans(self.name, list(envelopes)) as traced:
+                await self._handlers[envelopes[0].type].handle_batch(conn=conn, envelopes=traced)
 
     async def _dead_letter(self, message: ConsumerRecord, error: str) -> None:
         await self._dead_letters.publish(consumer=self.name, message=message, error=error)

@@ -14,6 +14,7 @@ import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from sigap_shared.storable import refuse_unstorable
+from sigap_shared.tracing import current_traceparent, parse_traceparent
 
 SPEC_VERSION = "1.0"
 CONTENT_TYPE = "application/json"
@@ -335,6 +336,9 @@ class Envelope:
     id: UUID = field(default_factory=uuid.uuid4)
     time: datetime = field(default_factory=lambda: datetime.now(UTC))
     correlation_id: str | None = None
+    # W3C trace context of the span the event was made in (CloudEvents distributed-tracing
+    # extension): the trace continues in whatever handles it. None when nothing is traced.
+    traceparent: str | None = field(default_factory=current_traceparent)
 
     @property
     def type(self) -> str:
@@ -360,7 +364,14 @@ class KafkaRecord:
 
 
 def _binary_headers(
-    *, event_id: UUID, source: str, event_type: str, time: datetime, subject: str | None, correlation_id: str | None
+    *,
+    event_id: UUID,
+    source: str,
+    event_type: str,
+    time: datetime,
+    subject: str | None,
+    correlation_id: str | None,
+    traceparent: str | None,
 ) -> tuple[tuple[str, bytes], ...]:
     """CloudEvents attributes as Kafka headers (binary content mode)."""
     attributes = [
@@ -372,6 +383,7 @@ def _binary_headers(
         ("ce_subject", subject),
         ("content-type", CONTENT_TYPE),
         ("ce_correlationid", correlation_id),
+        ("ce_traceparent", traceparent),
     ]
     return tuple((name, value.encode()) for name, value in attributes if value)
 
@@ -388,6 +400,7 @@ def encode(envelope: Envelope) -> KafkaRecord:
             time=envelope.time,
             subject=envelope.subject,
             correlation_id=envelope.correlation_id,
+            traceparent=envelope.traceparent,
         ),
     )
 
@@ -438,6 +451,8 @@ def decode(headers: list[tuple[str, bytes]] | tuple[tuple[str, bytes], ...], val
         id=event_id,
         time=time,
         correlation_id=attrs.get("ce_correlationid"),
+        # A malformed one is dropped: tracing is never a reason to refuse an event.
+        traceparent=attrs["ce_traceparent"].strip() if parse_traceparent(attrs.get("ce_traceparent")) else None,
     )
 
 
@@ -495,5 +510,6 @@ def encode_dead_letter(dead_letter: DeadLetter, *, source: str, subject: str | N
             time=datetime.now(UTC),
             subject=subject,
             correlation_id=None,
+            traceparent=current_traceparent(),
         ),
     )

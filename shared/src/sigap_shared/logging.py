@@ -10,6 +10,8 @@ from typing import Literal
 import orjson
 import structlog
 
+from sigap_shared.tracing import log_trace_ids
+
 _configured = False
 
 
@@ -29,6 +31,7 @@ def configure_logging(
     shared_processors: list = [
         structlog.contextvars.merge_contextvars,
         add_service,
+        log_trace_ids,
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),

@@ -29,6 +29,9 @@ class ServiceSettings(BaseSettings):
     """`console` or `json`; unset: console in development, else json"""
     log_level: str = "INFO"
     """the lowest log level written (`DEBUG`, `INFO`, `WARNING`, `ERROR`)"""
+    otlp_endpoint: str | None = None
+    """where traces go: an OpenTelemetry collector's OTLP/HTTP address (e.g. `http://otel-collector:4318`);
+    unset: no traces are recorded. The standard `OTEL_*` variables (e.g. `OTEL_TRACES_SAMPLER`) tune it"""
 
     timezone: str = "Asia/Jakarta"
     """the city's time zone (IANA name): `Asia/Jakarta` (WIB), `Asia/Makassar` (WITA) or `Asia/Jayapura` (WIT); it

@@ -317,6 +317,8 @@ def routed_event(submitted: Envelope, decision: RoutingDecision, *, now: datetim
     return Envelope(
         source=SOURCE,
         correlation_id=submitted.correlation_id,
+        # Routing handles submissions in batches: each decision continues its own complaint's trace.
+        traceparent=submitted.traceparent,
         data=ComplaintRouted(
             complaint_id=data.complaint_id,
             tracking_code=data.tracking_code,

@@ -14,6 +14,7 @@ from starlette.middleware.gzip import GZipMiddleware
 
 from sigap_shared.metrics import install_metrics
 from sigap_shared.runtime import run_app
+from sigap_shared.tracing import fastapi_telemetry
 from sigap_web import assets, errors
 from sigap_web.admin import accounts as admin_accounts
 from sigap_web.admin import settings_pages as admin_settings
@@ -76,6 +77,7 @@ def create_app(settings: WebSettings, *, upstreams: Upstreams | None = None) -> 
         lifespan=lifespan,
         # Every state-changing request, page form or script call, passes the CSRF check.
         dependencies=[Depends(csrf_protected)],
+        telemetry=fastapi_telemetry(),
         # No Swagger UI or ReDoc here: web's JSON routes serve its own pages, and the
         # generated pages need inline script, which the CSP forbids. /openapi.json stays.
         docs_url=None,

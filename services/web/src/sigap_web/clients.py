@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import structlog
 
+from sigap_shared.tracing import current_traceparent
 from sigap_web.settings import WebSettings
 
 log = structlog.get_logger(__name__)
@@ -65,6 +66,9 @@ class Call:
             headers["X-Device-Id"] = self.device_id
         if self.correlation_id:
             headers["X-Correlation-ID"] = self.correlation_id
+        # The page's request span: the API's server span becomes its child, one trace per click.
+        if traceparent := current_traceparent():
+            headers["traceparent"] = traceparent
         return headers
 
 

@@ -4,6 +4,7 @@ the event, the event without its reporter, and the department topic's name. Pure
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -96,9 +97,7 @@ def redact_for_department(envelope: Envelope) -> Envelope:
     data = envelope.data
     if getattr(data, "reporter", None) is not None:
         data = data.model_copy(update={"reporter": None})
-    return Envelope(
-        data=data, source=envelope.source, id=envelope.id, time=envelope.time, correlation_id=envelope.correlation_id
-    )
+    return dataclasses.replace(envelope, data=data)
 
 
 # What a Kafka topic name cannot hold.

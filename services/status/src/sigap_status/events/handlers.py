@@ -4,6 +4,7 @@ the inbox claim), writing its state, timeline entries and outgoing events togeth
 from __future__ import annotations
 
 from collections.abc import Sequence
+import dataclasses
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from uuid import UUID
@@ -147,13 +148,17 @@ async def _receive(*, conn: asyncpg.Connection, policy: SlaPolicy, arrivals: Seq
     entries: list[TimelineEntry] = []
     announced: list[Envelope] = []
     for arrival in arrivals:
-        reception = events.received_event(
-            complaint_id=arrival.complaint_id,
-            tracking_code=arrival.tracking_code,
-            department=arrival.department,
-            reporter=arrival.envelope.data.reporter,  # type: ignore[union-attr]
-            correlation_id=arrival.envelope.correlation_id,
-            now=now,
+        reception = dataclasses.replace(
+            events.received_event(
+                complaint_id=arrival.complaint_id,
+                tracking_code=arrival.tracking_code,
+                department=arrival.department,
+                reporter=arrival.envelope.data.reporter,  # type: ignore[union-attr]
+                correlation_id=arrival.envelope.correlation_id,
+                now=now,
+            ),
+            # Arrivals are handled in batches: each reception continues its own complaint's trace.
+            traceparent=arrival.envelope.traceparent,
         )
         change = reception.data
         assert isinstance(change, ComplaintStatusChanged)
