@@ -260,14 +260,7 @@ async def reveal_identity(body: RevealIdentityIn, conn: Conn, context: Context) 
             ),
             audit_id=str(refused.audit_id),
         ) from None
-    return RevealedIdentityOut(
-        complaint_id=revealed.complaint_id,
-        privacy=revealed.privacy,
-        name=revealed.name,
-        phone=revealed.phone,
-        email=revealed.email,
-        audit_id=revealed.audit_id,
-    )
+    return RevealedIdentityOut.model_validate(revealed, from_attributes=True)
 
 
 class AccessLogEntryOut(BaseModel):
