@@ -21,34 +21,36 @@ class CaptureTokenError(DomainError):
     """A capture token the upload cannot be accepted with (expired, invalid, used)."""
 
 
+_REFUSALS = {
+    "capture-token-expired": Text(
+        id="Token kamera sudah kedaluwarsa; buka kamera lagi untuk mendapatkan token baru.",
+        en="The capture token has expired; open the camera again to get a new one.",
+    ),
+    "capture-token-invalid": Text(
+        id="Token kamera tidak valid; foto harus diambil langsung lewat aplikasi.",
+        en="The capture token is not valid; photos must be taken live in the app.",
+    ),
+    "capture-token-used": Text(
+        id="Token kamera sudah dipakai untuk foto lain; satu token untuk satu foto.",
+        en="The capture token was already used for another photo; one token per photo.",
+    ),
+}
+
+
+def _refused(code: str) -> CaptureTokenError:
+    return CaptureTokenError(code, _REFUSALS[code])
+
+
 def expired() -> CaptureTokenError:
-    return CaptureTokenError(
-        "capture-token-expired",
-        Text(
-            id="Token kamera sudah kedaluwarsa; buka kamera lagi untuk mendapatkan token baru.",
-            en="The capture token has expired; open the camera again to get a new one.",
-        ),
-    )
+    return _refused("capture-token-expired")
 
 
 def invalid() -> CaptureTokenError:
-    return CaptureTokenError(
-        "capture-token-invalid",
-        Text(
-            id="Token kamera tidak valid; foto harus diambil langsung lewat aplikasi.",
-            en="The capture token is not valid; photos must be taken live in the app.",
-        ),
-    )
+    return _refused("capture-token-invalid")
 
 
 def already_used() -> CaptureTokenError:
-    return CaptureTokenError(
-        "capture-token-used",
-        Text(
-            id="Token kamera sudah dipakai untuk foto lain; satu token untuk satu foto.",
-            en="The capture token was already used for another photo; one token per photo.",
-        ),
-    )
+    return _refused("capture-token-used")
 
 
 @dataclass(frozen=True, slots=True)
