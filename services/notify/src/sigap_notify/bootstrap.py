@@ -22,9 +22,8 @@ from sigap_notify.channels.base import Channel, UnconfiguredChannel
 from sigap_notify.channels.contacts import (
     ChainedContactResolver,
     ContactResolver,
-    DepartmentContactResolver,
     IntakeContactResolver,
-    OfficerContactResolver,
+    StaffContactResolver,
     SubscriptionContactResolver,
 )
 from sigap_notify.channels.email import EmailChannel
@@ -119,8 +118,7 @@ def service_spec(*, consumers: bool = True, zone: tzinfo = DEFAULT_ZONE) -> Serv
 
 def build_resolver(settings: NotifySettings, pool: asyncpg.Pool, http: aiohttp.ClientSession) -> ContactResolver:
     resolvers: list[ContactResolver] = [
-        DepartmentContactResolver(pool),
-        OfficerContactResolver(pool),
+        StaffContactResolver(pool),
         SubscriptionContactResolver(pool, SecretBox(settings.webhook_key())),
     ]
     if settings.intake_internal_url:

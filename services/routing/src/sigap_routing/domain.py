@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
 
-from sigap_routing.geography import Area
+from sigap_routing.geography import Area, place_fields
 from sigap_routing.taxonomy import CompiledTaxonomy, Keyword, compile_taxonomy, load_default_document
 from sigap_routing.text import AT, NORMALISER_VERSION, stem, stems
 from sigap_shared.events import TRIAGE_DESK, ComplaintRouted, ComplaintSubmitted, Envelope
@@ -312,8 +312,6 @@ def decide(
 def routed_event(submitted: Envelope, decision: RoutingDecision, *, now: datetime) -> Envelope:
     data = submitted.data
     assert isinstance(data, ComplaintSubmitted)
-    area = decision.area
-    kelurahan = area.kelurahan if area else None
     return Envelope(
         source=SOURCE,
         correlation_id=submitted.correlation_id,
@@ -330,11 +328,7 @@ def routed_event(submitted: Envelope, decision: RoutingDecision, *, now: datetim
             reporter=data.reporter,
             routed_at=now,
             suggested_department=decision.suggested_department,
-            inside_city=area.inside_city if area else None,
-            kecamatan_code=kelurahan.kecamatan.code if kelurahan else None,
-            kecamatan_name=kelurahan.kecamatan.name if kelurahan else None,
-            kelurahan_code=kelurahan.code if kelurahan else None,
-            kelurahan_name=kelurahan.name if kelurahan else None,
+            **place_fields(decision.area),
             classifier_version=decision.classifier_version,
             taxonomy_version=decision.taxonomy_version,
         ),

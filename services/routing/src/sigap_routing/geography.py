@@ -14,7 +14,7 @@ import json
 import math
 from dataclasses import dataclass
 from importlib import resources
-from typing import Literal
+from typing import Literal, TypedDict
 
 import shapely
 from shapely import STRtree
@@ -55,6 +55,28 @@ class Area:
 
 
 OUTSIDE = Area(inside_city=False)
+
+
+class PlaceFields(TypedDict):
+    """Where a complaint is, flat: the fields `ComplaintRouted` and a routing decision both carry."""
+
+    inside_city: bool | None
+    kecamatan_code: str | None
+    kecamatan_name: str | None
+    kelurahan_code: str | None
+    kelurahan_name: str | None
+
+
+def place_fields(area: Area | None) -> PlaceFields:
+    """The flat place fields of an area; all None when the complaint had no location."""
+    kelurahan = area.kelurahan if area else None
+    return PlaceFields(
+        inside_city=area.inside_city if area else None,
+        kecamatan_code=kelurahan.kecamatan.code if kelurahan else None,
+        kecamatan_name=kelurahan.kecamatan.name if kelurahan else None,
+        kelurahan_code=kelurahan.code if kelurahan else None,
+        kelurahan_name=kelurahan.name if kelurahan else None,
+    )
 
 
 class Geography:

@@ -13,6 +13,7 @@ import orjson
 
 from sigap_routing.delegation.rules import Assignment
 from sigap_routing.domain import RoutingDecision
+from sigap_routing.geography import place_fields
 from sigap_shared.db import Rows
 from sigap_shared.events import ComplaintSubmitted, Envelope, ReporterRef
 from sigap_shared.outbox import add_to_outbox
@@ -56,8 +57,6 @@ class _DecisionRow:
     @classmethod
     def of(cls, record: DecisionRecord, *, decided_at: datetime) -> _DecisionRow:
         decision, complaint = record.decision, record.complaint
-        area = decision.area
-        office = area.kelurahan if area else None
         return cls(
             complaint_id=complaint.complaint_id,
             event_id=record.event_id,
@@ -67,11 +66,7 @@ class _DecisionRow:
             needs_triage=decision.needs_triage,
             reasons=orjson.dumps(decision.reasons).decode(),
             suggested_department=decision.suggested_department,
-            inside_city=area.inside_city if area else None,
-            kecamatan_code=office.kecamatan.code if office else None,
-            kecamatan_name=office.kecamatan.name if office else None,
-            kelurahan_code=office.code if office else None,
-            kelurahan_name=office.name if office else None,
+            **place_fields(decision.area),
             classifier_version=decision.classifier_version,
             taxonomy_version=decision.taxonomy_version,
             tracking_code=complaint.tracking_code,

@@ -21,34 +21,30 @@ class CaptureTokenError(DomainError):
     """A capture token the upload cannot be accepted with (expired, invalid, used)."""
 
 
+_EXPIRED = Text(
+    id="Token kamera sudah kedaluwarsa; buka kamera lagi untuk mendapatkan token baru.",
+    en="The capture token has expired; open the camera again to get a new one.",
+)
+_INVALID = Text(
+    id="Token kamera tidak valid; foto harus diambil langsung lewat aplikasi.",
+    en="The capture token is not valid; photos must be taken live in the app.",
+)
+_USED = Text(
+    id="Token kamera sudah dipakai untuk foto lain; satu token untuk satu foto.",
+    en="The capture token was already used for another photo; one token per photo.",
+)
+
+
 def expired() -> CaptureTokenError:
-    return CaptureTokenError(
-        "capture-token-expired",
-        Text(
-            id="Token kamera sudah kedaluwarsa; buka kamera lagi untuk mendapatkan token baru.",
-            en="The capture token has expired; open the camera again to get a new one.",
-        ),
-    )
+    return CaptureTokenError("capture-token-expired", _EXPIRED)
 
 
 def invalid() -> CaptureTokenError:
-    return CaptureTokenError(
-        "capture-token-invalid",
-        Text(
-            id="Token kamera tidak valid; foto harus diambil langsung lewat aplikasi.",
-            en="The capture token is not valid; photos must be taken live in the app.",
-        ),
-    )
+    return CaptureTokenError("capture-token-invalid", _INVALID)
 
 
 def already_used() -> CaptureTokenError:
-    return CaptureTokenError(
-        "capture-token-used",
-        Text(
-            id="Token kamera sudah dipakai untuk foto lain; satu token untuk satu foto.",
-            en="The capture token was already used for another photo; one token per photo.",
-        ),
-    )
+    return CaptureTokenError("capture-token-used", _USED)
 
 
 @dataclass(frozen=True, slots=True)

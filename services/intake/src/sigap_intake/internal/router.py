@@ -23,7 +23,7 @@ from sigap_intake.inputs import StrictRequest
 from sigap_intake.internal import commands, repository
 from sigap_intake.rate_limit import retry_after_header
 from sigap_shared.auth import require_internal_token
-from sigap_shared.events import PhotoVerdict, Privacy
+from sigap_shared.events import PhotoVerdict
 from sigap_shared.problems import Problem, Text, invalid_input
 from sigap_shared.runtime import Conn
 from sigap_shared.visible_text import VisibleText
@@ -219,25 +219,16 @@ class RevealIdentityIn(StrictRequest):
     reason: VisibleText(min_length=5, max_length=500)
 
 
-class RevealedIdentityOut(BaseModel):
-    complaint_id: UUID
-    privacy: Privacy
-    name: str | None
-    phone: str | None
-    email: str | None
-    audit_id: UUID
-
-
 def _complaint_not_found() -> Problem:
     return _not_found("Laporan tidak dikenal oleh intake.", "Intake does not know this complaint.")
 
 
 @router.post(
     "/identities/reveal",
-    response_model=RevealedIdentityOut,
+    response_model=domain.RevealedIdentity,
     summary="A reporter's identity for the city admin; every request is written to the access log",
 )
-async def reveal_identity(body: RevealIdentityIn, conn: Conn, context: Context) -> RevealedIdentityOut:
+async def reveal_identity(body: RevealIdentityIn, conn: Conn, context: Context) -> domain.RevealedIdentity:
     try:
         revealed = await commands.reveal_identity(
             conn=conn,
@@ -260,14 +251,7 @@ async def reveal_identity(body: RevealIdentityIn, conn: Conn, context: Context) 
             ),
             audit_id=str(refused.audit_id),
         ) from None
-    return RevealedIdentityOut(
-        complaint_id=revealed.complaint_id,
-        privacy=revealed.privacy,
-        name=revealed.name,
-        phone=revealed.phone,
-        email=revealed.email,
-        audit_id=revealed.audit_id,
-    )
+    return revealed
 
 
 class AccessLogEntryOut(BaseModel):

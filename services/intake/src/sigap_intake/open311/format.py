@@ -3,8 +3,9 @@ in the specification's own error list (not problem+json), and the parsing of its
 
 from __future__ import annotations
 
+import functools
 import xml.etree.ElementTree as ET
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
@@ -68,6 +69,26 @@ def checked_format(fmt: str) -> str:
     if fmt not in FORMATS:
         raise Open311Error(400, Text("Format harus json atau xml.", "The format must be json or xml."))
     return fmt
+
+
+def answers_open311_errors(
+    endpoint: Callable[..., Awaitable[Response]],
+) -> Callable[..., Awaitable[Response]]:
+    """An Open311 route: its `{fmt}` extension is checked before it runs, and an `Open311Error`
+    it raises is answered as the specification's error list, in that format (JSON when the
+    extension itself is unknown). The route keeps its own signature for FastAPI."""
+
+    @functools.wraps(endpoint)
+    async def route(**params: Any) -> Response:
+        request: Request = params["request"]
+        fmt: str = params["fmt"]
+        try:
+            params["fmt"] = checked_format(fmt)
+            return await endpoint(**params)
+        except Open311Error as error:
+            return error_response(request, fmt, error)
+
+    return route
 
 
 def iso(value: datetime | None) -> str | None:

@@ -26,9 +26,8 @@ from sigap_intake.follow_up.rules import CLOSED_STATUSES
 from sigap_intake.open311 import repository
 from sigap_intake.open311.format import (
     Open311Error,
-    checked_format,
+    answers_open311_errors,
     complaint_id_of,
-    error_response,
     parse_time,
     render,
     request_view,
@@ -57,16 +56,6 @@ router = APIRouter(
 )
 
 
-
-
-
-
-
-
-
-
-
-
 def _services(context: Context) -> list[dict[str, Any]]:
     return [
         {
@@ -82,27 +71,16 @@ def _services(context: Context) -> list[dict[str, Any]]:
     ]
 
 
-
-
 def _public_base(request: Request, context: Context) -> str:
     return (context.settings.public_base_url or str(request.base_url)).rstrip("/")
-
-
-
-
-
-
 
 
 # Routes are registered with explicit paths: `{fmt}` shares a segment with the resource name.
 
 
 @router.get("/discovery.{fmt}", summary="Open311 discovery")
+@answers_open311_errors
 async def discovery(request: Request, fmt: str, context: Context) -> Response:
-    try:
-        fmt = checked_format(fmt)
-    except Open311Error as error:
-        return error_response(request, fmt, error)
     # Without a trailing slash: clients append `/services.xml` and the like to it.
     base = _public_base(request, context) + PREFIX
     body = {
@@ -123,22 +101,16 @@ async def discovery(request: Request, fmt: str, context: Context) -> Response:
 
 
 @router.get("/services.{fmt}", summary="Open311 service list (Sigap categories)")
+@answers_open311_errors
 async def services(request: Request, fmt: str, context: Context) -> Response:
-    try:
-        fmt = checked_format(fmt)
-    except Open311Error as error:
-        return error_response(request, fmt, error)
     return render(fmt, _services(context), root="services", item="service")
 
 
 @router.get("/services/{service_code}.{fmt}", summary="Open311 service definition")
+@answers_open311_errors
 async def service_definition(request: Request, service_code: str, fmt: str, context: Context) -> Response:
-    try:
-        fmt = checked_format(fmt)
-        if service_code not in {service["code"] for service in context.settings.open311_services}:
-            raise Open311Error(404, Text("service_code tidak dikenal.", "Unknown service_code."))
-    except Open311Error as error:
-        return error_response(request, fmt, error)
+    if service_code not in {service["code"] for service in context.settings.open311_services}:
+        raise Open311Error(404, Text("service_code tidak dikenal.", "Unknown service_code."))
     # Sigap asks no extra attributes: the description, location and photos say it all.
     return render(fmt, {"service_code": service_code, "attributes": []}, root="service_definition")
 
@@ -202,23 +174,20 @@ def _check_api_key(form: Mapping[str, str], context: Context) -> None:
     responses={201: {"description": "The new request's id and token", **_BOTH_FORMATS}},
     summary="Open311: post a service request (form-encoded, api_key required)",
 )
+@answers_open311_errors
 async def post_request(request: Request, fmt: str, conn: Conn, context: Context) -> Response:
+    form = {key: value for key, value in (await request.form()).items() if isinstance(value, str)}
+    _check_api_key(form, context)
+    command = _command(form, context)
+    # Open311 clients cannot run a capture session: their reports carry no live photo,
+    # which staff see as a missing photo verdict.
+    policy = dataclasses.replace(context.policy, min_photos=0)
     try:
-        fmt = checked_format(fmt)
-        form = {key: value for key, value in (await request.form()).items() if isinstance(value, str)}
-        _check_api_key(form, context)
-        command = _command(form, context)
-        # Open311 clients cannot run a capture session: their reports carry no live photo,
-        # which staff see as a missing photo verdict.
-        policy = dataclasses.replace(context.policy, min_photos=0)
-        try:
-            outcome = await complaint_commands.submit_complaint(
-                conn=conn, command=command, sealer=context.sealer, policy=policy
-            )
-        except domain.IntakeError as error:
-            raise Open311Error(400, error.message) from None
-    except Open311Error as error:
-        return error_response(request, fmt, error)
+        outcome = await complaint_commands.submit_complaint(
+            conn=conn, command=command, sealer=context.sealer, policy=policy
+        )
+    except domain.IntakeError as error:
+        raise Open311Error(400, error.message) from None
     receipt = domain.ComplaintReceipt.from_json(outcome.body)
     body = [
         {
@@ -236,70 +205,61 @@ async def post_request(request: Request, fmt: str, conn: Conn, context: Context)
 
 
 @router.get("/requests.{fmt}", summary="Open311: list service requests (90-day window)")
+@answers_open311_errors
 async def get_requests(request: Request, fmt: str, conn: Conn, context: Context) -> Response:
-    try:
-        fmt = checked_format(fmt)
-        params = request.query_params
-        wanted = [part.strip() for part in params.get("service_request_id", "").split(",") if part.strip()]
-        ids = [complaint_id for complaint_id in map(complaint_id_of, wanted) if complaint_id] if wanted else None
-        end = parse_time(params.get("end_date"), "end_date") or datetime.now(UTC)
-        start = parse_time(params.get("start_date"), "start_date") or end - WINDOW
-        if end < start or end - start > WINDOW:
-            raise Open311Error(
-                400, Text("Rentang start_date..end_date harus 0 sampai 90 hari.", "start_date..end_date must span 0 to 90 days.")
-            )
-        statuses = {part.strip() for part in params.get("status", "").split(",") if part.strip()}
-        if statuses - {"open", "closed"}:
-            raise Open311Error(400, Text("status harus open atau closed.", "status must be open or closed."))
-        closed = None if len(statuses) != 1 else statuses == {"closed"}
-        rows = await repository.open311_requests(
-            conn=conn,
-            complaint_ids=ids,
-            category=params.get("service_code") or None,
-            start=start,
-            end=end,
-            closed=closed,
-            closed_statuses=sorted(CLOSED_STATUSES),
+    params = request.query_params
+    wanted = [part.strip() for part in params.get("service_request_id", "").split(",") if part.strip()]
+    ids = [complaint_id for complaint_id in map(complaint_id_of, wanted) if complaint_id] if wanted else None
+    end = parse_time(params.get("end_date"), "end_date") or datetime.now(UTC)
+    start = parse_time(params.get("start_date"), "start_date") or end - WINDOW
+    if end < start or end - start > WINDOW:
+        raise Open311Error(
+            400, Text("Rentang start_date..end_date harus 0 sampai 90 hari.", "start_date..end_date must span 0 to 90 days.")
         )
-    except Open311Error as error:
-        return error_response(request, fmt, error)
+    statuses = {part.strip() for part in params.get("status", "").split(",") if part.strip()}
+    if statuses - {"open", "closed"}:
+        raise Open311Error(400, Text("status harus open atau closed.", "status must be open or closed."))
+    closed = None if len(statuses) != 1 else statuses == {"closed"}
+    rows = await repository.open311_requests(
+        conn=conn,
+        complaint_ids=ids,
+        category=params.get("service_code") or None,
+        start=start,
+        end=end,
+        closed=closed,
+        closed_statuses=sorted(CLOSED_STATUSES),
+    )
     names = {service["code"]: service["name"] for service in context.settings.open311_services}
     views = [request_view(row, names, _public_base(request, context)) for row in rows]
     return render(fmt, views, root="service_requests", item="request")
 
 
 @router.get("/requests/{service_request_id}.{fmt}", summary="Open311: one service request")
+@answers_open311_errors
 async def get_request(request: Request, service_request_id: str, fmt: str, conn: Conn, context: Context) -> Response:
-    try:
-        fmt = checked_format(fmt)
-        complaint_id = complaint_id_of(service_request_id)
-        rows = await repository.open311_requests(
-            conn=conn,
-            complaint_ids=[complaint_id] if complaint_id else [],
-            category=None,
-            start=datetime.min.replace(tzinfo=UTC),
-            end=datetime.now(UTC),
-            closed=None,
-            closed_statuses=sorted(CLOSED_STATUSES),
-        )
-        if not rows:
-            raise Open311Error(404, Text("service_request_id tidak ditemukan.", "service_request_id not found."))
-    except Open311Error as error:
-        return error_response(request, fmt, error)
+    complaint_id = complaint_id_of(service_request_id)
+    rows = await repository.open311_requests(
+        conn=conn,
+        complaint_ids=[complaint_id] if complaint_id else [],
+        category=None,
+        start=datetime.min.replace(tzinfo=UTC),
+        end=datetime.now(UTC),
+        closed=None,
+        closed_statuses=sorted(CLOSED_STATUSES),
+    )
+    if not rows:
+        raise Open311Error(404, Text("service_request_id tidak ditemukan.", "service_request_id not found."))
     names = {service["code"]: service["name"] for service in context.settings.open311_services}
     view = request_view(rows[0], names, _public_base(request, context))
     return render(fmt, [view], root="service_requests", item="request")
 
 
 @router.get("/tokens/{token}.{fmt}", summary="Open311: the service_request_id of a token from POST requests")
+@answers_open311_errors
 async def get_token(request: Request, token: str, fmt: str, conn: Conn) -> Response:
-    try:
-        fmt = checked_format(fmt)
-        complaint_id = await repository.complaint_id_by_token_hash(conn=conn, token_hash=domain.hash_token(token))
-        if complaint_id is None:
-            raise Open311Error(404, Text("token tidak ditemukan.", "token not found."))
-    except Open311Error as error:
-        return error_response(request, fmt, error)
+    complaint_id = await repository.complaint_id_by_token_hash(conn=conn, token_hash=domain.hash_token(token))
+    if complaint_id is None:
+        raise Open311Error(404, Text("token tidak ditemukan.", "token not found."))
     return render(
         fmt, [{"service_request_id": str(complaint_id), "token": token}], root="service_requests", item="request"
     )

@@ -3,10 +3,10 @@ travels on Kafka. A `ContactResolver` answers `(recipient, channel)` with a `Con
 when nobody is reachable that way, or raises `ContactLookupUnavailable` when it cannot tell
 right now (the delivery is then retried).
 
-- `DepartmentContactResolver`: `department:<CODE>:admins` -> the department's staff addresses
-  (table `department_contacts`, edited through the API).
-- `OfficerContactResolver`: `officer:<CODE>:<username>` -> a field officer's addresses (table
-  `officer_contacts`, edited through the API by the department's admin).
+- `StaffContactResolver`: staff e-mail from notify's own tables: `department:<CODE>:admins`
+  -> the department's staff addresses (table `department_contacts`, edited through the API),
+  `officer:<CODE>:<username>` -> a field officer's addresses (table `officer_contacts`, edited
+  through the API by the department's admin).
 - `SubscriptionContactResolver`: channels a reporter subscribed directly with notify
   (`POST /v1/subscriptions` with tracking code + follow-up token), addresses stored sealed.
 - `IntakeContactResolver`: asks intake's internal API, which holds the encrypted identities,
@@ -49,38 +49,32 @@ class ContactResolver(Protocol):
     ) -> Contact | None: ...
 
 
-class DepartmentContactResolver:
+class StaffContactResolver:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
 
     async def resolve(
         self, *, recipient: str, channel: str, params: Mapping[str, Any], batch: BatchReads
     ) -> Contact | None:
-        if channel != "email" or not recipient.startswith(DEPARTMENT_PREFIX):
+        if channel != "email":
             return None
-        department = recipient.split(":")[1]
-        emails = await batch.once(("department_emails", department), lambda: self._load(department))
+        if recipient.startswith(DEPARTMENT_PREFIX):
+            department = recipient.split(":")[1]
+            emails = await batch.once(("department_emails", department), lambda: self._department_emails(department))
+        elif recipient.startswith(OFFICER_PREFIX):
+            department, _, username = recipient.removeprefix(OFFICER_PREFIX).partition(":")
+            emails = await batch.once(
+                ("officer_emails", department, username), lambda: self._officer_emails(department, username)
+            )
+        else:
+            return None
         return Contact(addresses=tuple(emails)) if emails else None
 
-    async def _load(self, department: str) -> list[str]:
+    async def _department_emails(self, department: str) -> list[str]:
         async with self._pool.acquire() as conn:
             return await staff_contacts.department_emails(conn=conn, department=department)
 
-
-class OfficerContactResolver:
-    def __init__(self, pool: asyncpg.Pool) -> None:
-        self._pool = pool
-
-    async def resolve(
-        self, *, recipient: str, channel: str, params: Mapping[str, Any], batch: BatchReads
-    ) -> Contact | None:
-        if channel != "email" or not recipient.startswith(OFFICER_PREFIX):
-            return None
-        department, _, username = recipient.removeprefix(OFFICER_PREFIX).partition(":")
-        emails = await batch.once(("officer_emails", department, username), lambda: self._load(department, username))
-        return Contact(addresses=tuple(emails)) if emails else None
-
-    async def _load(self, department: str, username: str) -> list[str]:
+    async def _officer_emails(self, department: str, username: str) -> list[str]:
         async with self._pool.acquire() as conn:
             return await staff_contacts.officer_emails(conn=conn, department=department, username=username)
 

@@ -167,20 +167,19 @@ class Dispatcher:
         if self._digest is not None and send_digest is not None:
             deliveries, digests = await self._sort_for_digest(deliveries)
         limit = asyncio.Semaphore(self._concurrency)
-        # (notification id, `sent` or `undeliverable`, masked address, error)
-        settled: list[tuple[int, str, str | None, str | None]] = []
+        settled: list[repository.Settled] = []
 
         async def one(delivery: Delivery) -> None:
             async with limit:
                 outcome = await self._deliver(channel, delivery, batch)
                 if outcome is not None:
-                    settled.append((delivery.id, *outcome))
+                    settled.append(repository.Settled(delivery.id, *outcome))
 
         async def digest(group: list[Delivery]) -> None:
             async with limit:
                 outcome = await self._deliver_digest(send_digest, group, batch)
                 if outcome is not None:
-                    settled.extend((delivery.id, *outcome) for delivery in group)
+                    settled.extend(repository.Settled(delivery.id, *outcome) for delivery in group)
 
         batch = BatchReads()
         try:
@@ -195,15 +194,9 @@ class Dispatcher:
             # Recorded even when cancelled half-way, so what did leave is never sent again.
             if settled:
                 async with self._pool.acquire() as conn:
-                    await repository.settle_many(
-                        conn=conn,
-                        notification_ids=[notification_id for notification_id, _, _, _ in settled],
-                        statuses=[status for _, status, _, _ in settled],
-                        addresses_masked=[masked for _, _, masked, _ in settled],
-                        errors=[error for _, _, _, error in settled],
-                    )
-                self.sent += sum(1 for _, status, _, _ in settled if status == "sent")
-                count_deliveries(channel_name, [status for _, status, _, _ in settled])
+                    await repository.settle_many(conn=conn, settled=settled)
+                self.sent += sum(1 for one_settled in settled if one_settled.status == "sent")
+                count_deliveries(channel_name, [one_settled.status for one_settled in settled])
 
     async def _dispatch_locked(self, channel_name: str, channel: Channel) -> int:
         """A batch of a channel whose receivers dedupe on our idempotency key: locked, sent and
@@ -223,14 +216,11 @@ class Dispatcher:
                     return await self._attempt(channel, delivery, batch)
 
             outcomes = await asyncio.gather(*(one(d) for d in deliveries))
-            await repository.settle_locked(
-                conn=conn,
-                notification_ids=[delivery.id for delivery in deliveries],
-                statuses=[status for status, _, _, _ in outcomes],
-                addresses_masked=[masked for _, masked, _, _ in outcomes],
-                errors=[error for _, _, error, _ in outcomes],
-                retry_in_s=[delay for _, _, _, delay in outcomes],
-            )
+            attempts = [
+                repository.Attempted(delivery.id, *outcome)
+                for delivery, outcome in zip(deliveries, outcomes, strict=True)
+            ]
+            await repository.settle_locked(conn=conn, attempts=attempts)
             for delivery, (status, _, error, _) in zip(deliveries, outcomes, strict=True):
                 if status == "failed" and delivery.channel == "webhook":
                     await self._park(conn, delivery, error or "")

@@ -5,9 +5,13 @@ connection and never commit."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Annotated
 from uuid import UUID
 
 import asyncpg
+
+from sigap_shared.db import Rows
 
 WAKE_CHANNEL = "sigap_notify_deliveries"
 
@@ -60,30 +64,32 @@ async def claim_due(
     )
 
 
-async def settle_many(
-    *,
-    conn: asyncpg.Connection,
-    notification_ids: Sequence[int],
-    statuses: Sequence[str],
-    addresses_masked: Sequence[str | None],
-    errors: Sequence[str | None],
-) -> None:
-    """Record the outcome of a batch's sends in one statement: `sent` (with where it went) or
-    `undeliverable` (with why)."""
-    await conn.execute(
-        """
-        UPDATE notifications AS n
-        SET status = s.status, updated_at = now(), last_error = left(s.error, 1000),
-            sent_at = CASE WHEN s.status = 'sent' THEN now() ELSE n.sent_at END,
-            address_masked = coalesce(s.address_masked, n.address_masked)
-        FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[]) AS s(id, status, address_masked, error)
-        WHERE n.id = s.id AND n.status = 'sending'
-        """,
-        list(notification_ids),
-        list(statuses),
-        list(addresses_masked),
-        list(errors),
-    )
+@dataclass(frozen=True, slots=True)
+class Settled:
+    """How one claimed delivery's send ended: `sent` (with where it went) or `undeliverable`
+    (with why)."""
+
+    notification_id: Annotated[int, "bigint"]
+    status: str
+    address_masked: str | None
+    error: str | None
+
+
+_SETTLED = Rows(Settled)
+
+_SETTLE_MANY = f"""
+UPDATE notifications AS n
+SET status = incoming.status, updated_at = now(), last_error = left(incoming.error, 1000),
+    sent_at = CASE WHEN incoming.status = 'sent' THEN now() ELSE n.sent_at END,
+    address_masked = coalesce(incoming.address_masked, n.address_masked)
+FROM {_SETTLED.unnest}
+WHERE n.id = incoming.notification_id AND n.status = 'sending'
+"""
+
+
+async def settle_many(*, conn: asyncpg.Connection, settled: Sequence[Settled]) -> None:
+    """Record the outcome of a batch's sends in one statement."""
+    await conn.execute(_SETTLE_MANY, *_SETTLED.params(settled))
 
 
 async def lock_due(*, conn: asyncpg.Connection, channel: str, limit: int) -> list[asyncpg.Record]:
@@ -107,36 +113,32 @@ async def lock_due(*, conn: asyncpg.Connection, channel: str, limit: int) -> lis
     )
 
 
-async def settle_locked(
-    *,
-    conn: asyncpg.Connection,
-    notification_ids: Sequence[int],
-    statuses: Sequence[str],
-    addresses_masked: Sequence[str | None],
-    errors: Sequence[str | None],
-    retry_in_s: Sequence[float | None],
-) -> None:
-    """The outcomes of a batch locked by `lock_due`, in one statement: `sent`, `undeliverable`,
-    `failed`, or `pending` again after `retry_in_s`; each counts as an attempt."""
-    await conn.execute(
-        """
-        UPDATE notifications AS n
-        SET status = s.status, attempts = n.attempts + 1, claimed_at = now(), updated_at = now(),
-            last_error = left(s.error, 1000),
-            sent_at = CASE WHEN s.status = 'sent' THEN now() ELSE n.sent_at END,
-            next_attempt_at = CASE WHEN s.status = 'pending' THEN now() + make_interval(secs => s.retry_in_s)
-                                   ELSE n.next_attempt_at END,
-            address_masked = coalesce(s.address_masked, n.address_masked)
-        FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::float8[])
-             AS s(id, status, address_masked, error, retry_in_s)
-        WHERE n.id = s.id AND n.status = 'pending'
-        """,
-        list(notification_ids),
-        list(statuses),
-        list(addresses_masked),
-        list(errors),
-        list(retry_in_s),
-    )
+@dataclass(frozen=True, slots=True)
+class Attempted(Settled):
+    """One attempt at a delivery locked by `lock_due`: as `Settled`, or `failed`, or `pending`
+    again after `retry_in_s`."""
+
+    retry_in_s: float | None
+
+
+_ATTEMPTED = Rows(Attempted)
+
+_SETTLE_LOCKED = f"""
+UPDATE notifications AS n
+SET status = incoming.status, attempts = n.attempts + 1, claimed_at = now(), updated_at = now(),
+    last_error = left(incoming.error, 1000),
+    sent_at = CASE WHEN incoming.status = 'sent' THEN now() ELSE n.sent_at END,
+    next_attempt_at = CASE WHEN incoming.status = 'pending' THEN now() + make_interval(secs => incoming.retry_in_s)
+                           ELSE n.next_attempt_at END,
+    address_masked = coalesce(incoming.address_masked, n.address_masked)
+FROM {_ATTEMPTED.unnest}
+WHERE n.id = incoming.notification_id AND n.status = 'pending'
+"""
+
+
+async def settle_locked(*, conn: asyncpg.Connection, attempts: Sequence[Attempted]) -> None:
+    """The outcomes of a batch locked by `lock_due`, in one statement; each counts as an attempt."""
+    await conn.execute(_SETTLE_LOCKED, *_ATTEMPTED.params(attempts))
 
 
 async def recent_emails(

@@ -25,6 +25,8 @@ from sigap_shared.outbox import add_to_outbox
 
 log = structlog.get_logger(__name__)
 
+Delegation = ComplaintTransferred | ComplaintSupportAdded | ComplaintSupportRemoved
+
 
 async def _assignment(*, conn: asyncpg.Connection, complaint_id: UUID) -> rules.Assignment:
     assignment = await repository.lock_assignment(conn=conn, complaint_id=complaint_id)
@@ -70,29 +72,7 @@ async def transfer_complaint(
             known_departments=taxonomy.departments,
             now=now,
         )
-        envelope = Envelope(source=domain.SOURCE, data=event)
-        await repository.save_assignment(
-            conn=conn,
-            complaint_id=complaint_id,
-            lead=event.to_department,
-            supporting=event.supporting_departments,
-            at=now,
-        )
-        await repository.add_history(
-            conn=conn,
-            complaint_id=complaint_id,
-            event_id=envelope.id,
-            kind="transferred",
-            transfer_kind=event.kind,
-            from_department=event.from_department,
-            to_department=event.to_department,
-            category=category,
-            reason=reason,
-            actor=actor.username,
-            actor_role=actor.role,
-            at=now,
-        )
-        await add_to_outbox(conn=conn, envelopes=[envelope])
+        await _record(conn=conn, event=event, at=now)
     log.info(
         "complaint_transferred",
         complaint_id=str(complaint_id),
@@ -149,22 +129,31 @@ async def _change_support(
         assignment = await _assignment(conn=conn, complaint_id=complaint_id)
         now = datetime.now(UTC)
         event = await decide(assignment, now)
-        envelope = Envelope(source=domain.SOURCE, data=event)
-        await repository.save_assignment(
-            conn=conn, complaint_id=complaint_id, lead=assignment.lead, supporting=event.supporting_departments, at=now
-        )
-        await repository.add_history(
-            conn=conn,
-            complaint_id=complaint_id,
-            event_id=envelope.id,
-            kind=kind,
-            from_department=assignment.lead,
-            to_department=department,
-            reason=reason,
-            actor=actor.username,
-            actor_role=actor.role,
-            at=now,
-        )
-        await add_to_outbox(conn=conn, envelopes=[envelope])
+        await _record(conn=conn, event=event, at=now)
     log.info("complaint_" + kind, complaint_id=str(complaint_id), department=department)
     return event
+
+
+async def _record(*, conn: asyncpg.Connection, event: Delegation, at: datetime) -> None:
+    """Write a delegation change in the caller's transaction: the complaint's lead and
+    supporting departments after it, its history row (read off the event) and the event."""
+    envelope = Envelope(source=domain.SOURCE, data=event)
+    transfer_kind: str | None = None
+    category: str | None = None
+    if isinstance(event, ComplaintTransferred):
+        kind, lead, from_department, to_department = (
+            "transferred", event.to_department, event.from_department, event.to_department
+        )
+        transfer_kind, category = event.kind, event.category
+    else:
+        kind = "support_added" if isinstance(event, ComplaintSupportAdded) else "support_removed"
+        lead, from_department, to_department = event.lead_department, event.lead_department, event.department
+    await repository.save_assignment(
+        conn=conn, complaint_id=event.complaint_id, lead=lead, supporting=event.supporting_departments, at=at
+    )
+    await repository.add_history(
+        conn=conn, complaint_id=event.complaint_id, event_id=envelope.id, kind=kind, transfer_kind=transfer_kind,
+        from_department=from_department, to_department=to_department, category=category,
+        reason=event.reason, actor=event.actor, actor_role=event.actor_role, at=at,
+    )
+    await add_to_outbox(conn=conn, envelopes=[envelope])

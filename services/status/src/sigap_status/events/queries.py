@@ -11,6 +11,7 @@ from uuid import UUID
 
 import asyncpg
 
+from sigap_shared.db import Rows
 from sigap_shared.events import ComplaintSubmitted
 from sigap_status.complaints.queries import TimelineEntry, timeline_columns, timeline_insert
 
@@ -90,6 +91,28 @@ class Placement:
     kelurahan: str | None
 
 
+_PLACEMENTS = Rows(Placement)
+
+_PLACE_AT_DEPARTMENTS = f"""
+WITH placed AS (
+    INSERT INTO complaints (id, tracking_code, department, category, submitted_at, kelurahan)
+    SELECT complaint_id, tracking_code, department, category, routed_at, kelurahan
+    FROM {_PLACEMENTS.unnest}
+    ORDER BY complaint_id
+    ON CONFLICT (id) DO UPDATE SET
+        department = EXCLUDED.department,
+        category = COALESCE(EXCLUDED.category, complaints.category),
+        kelurahan = COALESCE(EXCLUDED.kelurahan, complaints.kelurahan),
+        version = complaints.version + 1,
+        updated_at = now()
+    RETURNING id, status, kind IS NOT NULL AS submitted
+), timeline_entries AS (
+    {timeline_insert(len(_PLACEMENTS.names) + 1)}
+)
+SELECT id, status, submitted FROM placed
+"""
+
+
 async def place_at_departments(
     *, conn: asyncpg.Connection, placements: Sequence[Placement], entries: Sequence[TimelineEntry]
 ) -> dict[UUID, tuple[str | None, bool]]:
@@ -100,34 +123,7 @@ async def place_at_departments(
     submission is known, as of this placement; the rows stay locked until the transaction
     ends (taken in id order, as every batch does, so batches never deadlock)."""
     rows = await conn.fetch(
-        """
-        WITH placed AS (
-            INSERT INTO complaints (id, tracking_code, department, category, submitted_at, kelurahan)
-            SELECT p.id, p.tracking_code, p.department, p.category, p.routed_at, p.kelurahan
-            FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::text[])
-                 AS p(id, tracking_code, department, category, routed_at, kelurahan)
-            ORDER BY p.id
-            ON CONFLICT (id) DO UPDATE SET
-                department = EXCLUDED.department,
-                category = COALESCE(EXCLUDED.category, complaints.category),
-                kelurahan = COALESCE(EXCLUDED.kelurahan, complaints.kelurahan),
-                version = complaints.version + 1,
-                updated_at = now()
-            RETURNING id, status, kind IS NOT NULL AS submitted
-        ), timeline_entries AS (
-        """
-        + timeline_insert(7)
-        + """
-        )
-        SELECT id, status, submitted FROM placed
-        """,
-        [p.complaint_id for p in placements],
-        [p.tracking_code for p in placements],
-        [p.department for p in placements],
-        [p.category for p in placements],
-        [p.routed_at for p in placements],
-        [p.kelurahan for p in placements],
-        *timeline_columns(entries),
+        _PLACE_AT_DEPARTMENTS, *_PLACEMENTS.params(placements), *timeline_columns(entries)
     )
     return {row["id"]: (row["status"], row["submitted"]) for row in rows}
 
@@ -143,36 +139,32 @@ class Reception:
     sla_due_at: datetime | None
 
 
+_RECEPTIONS = Rows(Reception)
+
+_RECEIVE = f"""
+WITH received AS (
+    UPDATE complaints c SET
+        status = incoming.status,
+        received_at = incoming.received_at,
+        sla_stage = incoming.sla_stage,
+        sla_due_at = incoming.sla_due_at,
+        sla_breached_at = NULL,
+        version = c.version + 1,
+        updated_at = now()
+    FROM {_RECEPTIONS.unnest}
+    WHERE c.id = incoming.complaint_id AND c.status IS NULL
+    RETURNING 1
+)
+{timeline_insert(len(_RECEPTIONS.names) + 1)}
+"""
+
+
 async def receive(
     *, conn: asyncpg.Connection, receptions: Sequence[Reception], entries: Sequence[TimelineEntry]
 ) -> None:
     """Record the receptions (complaints placed and submitted, locked by this transaction)
     and their timeline entries in one statement."""
-    await conn.execute(
-        """
-        WITH received AS (
-            UPDATE complaints c SET
-                status = r.status,
-                received_at = r.received_at,
-                sla_stage = r.sla_stage,
-                sla_due_at = r.sla_due_at,
-                sla_breached_at = NULL,
-                version = c.version + 1,
-                updated_at = now()
-            FROM unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::text[], $5::timestamptz[])
-                 AS r(id, status, received_at, sla_stage, sla_due_at)
-            WHERE c.id = r.id AND c.status IS NULL
-            RETURNING 1
-        )
-        """
-        + timeline_insert(6),
-        [r.complaint_id for r in receptions],
-        [r.status for r in receptions],
-        [r.received_at for r in receptions],
-        [r.sla_stage for r in receptions],
-        [r.sla_due_at for r in receptions],
-        *timeline_columns(entries),
-    )
+    await conn.execute(_RECEIVE, *_RECEPTIONS.params(receptions), *timeline_columns(entries))
 
 
 async def hand_on_lead(

@@ -10,18 +10,14 @@ from __future__ import annotations
 import asyncio
 import time as clock
 from datetime import date, datetime, time, timedelta
-from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 from pydantic import BaseModel
 
 from sigap_shared.runtime import Conn
-from sigap_shared.storable import SaneDate
-from sigap_status.auth.dependencies import Staff
-from sigap_status.complaints.visibility import visible_department
-from sigap_status.statistics.rules import period
 from sigap_status.overview import queries
 from sigap_status.sla.rules import WIB
+from sigap_status.statistics.scope import StaffFigureScope
 
 PUBLIC_MAP_TTL_S = 20.0
 PUBLIC_MAP_DAYS = 365
@@ -121,21 +117,15 @@ def build_router() -> APIRouter:
         summary="Complaints received and finished per day (WIB) in [since, until), and open complaints per "
         "kelurahan now; a department's staff get their own department's",
     )
-    async def get_staff_overview(
-        staff: Staff,
-        conn: Conn,
-        since: SaneDate | None = None,
-        until: SaneDate | None = None,
-        department: Annotated[str | None, Query(max_length=32)] = None,
-    ) -> StaffOverviewOut:
-        department = visible_department(staff, department)
-        since, until = period(since, until)
-        days = await queries.per_day(conn=conn, department=department, since=_start_of(since), until=_start_of(until))
-        cells = await queries.open_cells(conn=conn, department=department)
+    async def get_staff_overview(scope: StaffFigureScope, conn: Conn) -> StaffOverviewOut:
+        days = await queries.per_day(
+            conn=conn, department=scope.department, since=_start_of(scope.since), until=_start_of(scope.until)
+        )
+        cells = await queries.open_cells(conn=conn, department=scope.department)
         return StaffOverviewOut(
-            since=since,
-            until=until,
-            department=department,
+            since=scope.since,
+            until=scope.until,
+            department=scope.department,
             cell_degrees=queries.CELL_DEGREES,
             per_day=[DayOut(day=row["day"], received=row["received"], finished=row["finished"]) for row in days],
             open_cells=_cells(cells),

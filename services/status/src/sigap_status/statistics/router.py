@@ -4,16 +4,15 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 from pydantic import BaseModel
 
 from sigap_shared.runtime import Conn
 from sigap_shared.storable import SaneDate
-from sigap_status.auth.dependencies import Staff
-from sigap_status.complaints.visibility import visible_department
 from sigap_status.statistics.rules import figures, period
+from sigap_status.statistics.scope import StaffFigureScope
 
 router = APIRouter(prefix="/v1")
 
@@ -30,20 +29,12 @@ class StatisticsOut(BaseModel):
 @router.get(
     "/staff/statistics", response_model=StatisticsOut, tags=["staff"], summary="Counts, times and SLA compliance"
 )
-async def get_statistics(
-    staff: Staff,
-    conn: Conn,
-    since: SaneDate | None = None,
-    until: SaneDate | None = None,
-    department: Annotated[str | None, Query(max_length=32)] = None,
-) -> StatisticsOut:
-    department = visible_department(staff, department)
-    since, until = period(since, until)
-    stats = await figures(conn=conn, department=department, since=since, until=until)
+async def get_statistics(scope: StaffFigureScope, conn: Conn) -> StatisticsOut:
+    stats = await figures(conn=conn, department=scope.department, since=scope.since, until=scope.until)
     return StatisticsOut(
-        since=since,
-        until=until,
-        department=department,
+        since=scope.since,
+        until=scope.until,
+        department=scope.department,
         counts=stats["counts"],
         durations=stats["durations"],
         sla_compliance=stats["sla_compliance"],
