@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Literal
 
+from sigap_shared.problems import Problem, Text
+
 Language = Literal["id", "en"]
 LANGUAGES: tuple[Language, ...] = ("id", "en")
 DEFAULT_LANGUAGE: Language = "id"
@@ -62,6 +64,18 @@ class Catalogues:
 
     def __getitem__(self, lang: Language) -> Translator:
         return self._translators[lang]
+
+    def problem(self, *, status: int, slug: str) -> Problem:
+        """A refusal of the web service's own, worded in both languages by the catalogue
+        entries `problem.<slug>.title` and `problem.<slug>.detail` (locales/*/problems.json)."""
+        ids, ens = self["id"], self["en"]
+        key = f"problem.{slug}"
+        return Problem(
+            status=status,
+            slug=slug,
+            title=Text(ids(f"{key}.title"), ens(f"{key}.title")),
+            detail=Text(ids(f"{key}.detail"), ens(f"{key}.detail")),
+        )
 
 
 def chosen_language(*, query: str | None, cookie: str | None) -> tuple[Language, bool]:

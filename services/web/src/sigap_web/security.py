@@ -16,8 +16,6 @@ import secrets
 from fastapi import Request
 from itsdangerous import BadSignature, Signer
 
-from sigap_shared.problems import Problem, Text
-
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CSRF_COOKIE = "sigap_csrf"
 CSRF_HEADER = "x-csrf-token"
@@ -99,27 +97,3 @@ def from_this_origin(request: Request, public_origin: str | None) -> bool:
         return fetch_site == "same-origin"
     referer = request.headers.get("referer")
     return referer is not None and (referer == expected or referer.startswith(expected + "/"))
-
-
-def forbidden_origin() -> Problem:
-    return Problem(
-        status=403,
-        slug="cross-site-request",
-        title=Text("Permintaan ditolak", "Request refused"),
-        detail=Text(
-            "Permintaan ini tidak datang dari halaman Sigap sendiri. Buka halaman Sigap lalu coba lagi.",
-            "This request did not come from Sigap's own pages. Open the Sigap page and try again.",
-        ),
-    )
-
-
-def invalid_csrf_token() -> Problem:
-    return Problem(
-        status=403,
-        slug="csrf-token-invalid",
-        title=Text("Formulir kedaluwarsa", "Form expired"),
-        detail=Text(
-            "Formulir ini sudah kedaluwarsa atau dibuka di sesi lain. Muat ulang halaman lalu kirim lagi.",
-            "This form has expired or was opened in another session. Reload the page and send it again.",
-        ),
-    )

@@ -19,7 +19,6 @@ from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from sigap_shared.problems import Problem, Text
 from sigap_web.clients import UpstreamRefused
 from sigap_web.context import Context, State, WebContext, WebState, call_for
 from sigap_web.session import StaffSession
@@ -36,15 +35,7 @@ async def _officer(request: Request, context: Context, state: State) -> StaffSes
     try:
         return await _officer_page(request, context, state)
     except LoginRequired:
-        raise Problem(
-            status=401,
-            slug="login-required",
-            title=Text("Perlu masuk lagi", "Login required"),
-            detail=Text(
-                "Sesi Anda sudah berakhir. Masuk lagi; perubahan yang menunggu dikirim sesudahnya.",
-                "Your session has ended. Log in again; the waiting change is sent afterwards.",
-            ),
-        ) from None
+        raise context.catalogues.problem(status=401, slug="login-required") from None
 
 
 Officer = Annotated[StaffSession, Depends(_officer)]

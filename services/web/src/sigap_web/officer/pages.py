@@ -27,8 +27,6 @@ from sigap_web.staff.auth import require_staff
 router = APIRouter(prefix="/tugas", include_in_schema=False)
 
 Officer = Annotated[StaffSession, Depends(require_staff("field_officer"))]
-Lat = Annotated[float | None, Query(ge=-90, le=90)]
-Lon = Annotated[float | None, Query(ge=-180, le=180)]
 WIB = timezone(timedelta(hours=7))
 # The notices a redirect may ask the task page to show (never free text in a URL).
 NOTICES = ("mulai", "selesai")
@@ -109,6 +107,26 @@ def _near(lat: float | None, lon: float | None) -> tuple[float, float] | None:
     return None if lat is None or lon is None else (lat, lon)
 
 
+def _near_in_query(
+    lat: Annotated[float | None, Query(ge=-90, le=90)] = None,
+    lon: Annotated[float | None, Query(ge=-180, le=180)] = None,
+) -> tuple[float, float] | None:
+    return _near(lat, lon)
+
+
+def _near_in_form(
+    lat: Annotated[float | None, Form(ge=-90, le=90)] = None,
+    lon: Annotated[float | None, Form(ge=-180, le=180)] = None,
+) -> tuple[float, float] | None:
+    return _near(lat, lon)
+
+
+# Where the officer is, when the page found out (`lat` and `lon` in the query or the form): it
+# orders the tasks and gives each its distance.
+Near = Annotated[tuple[float, float] | None, Depends(_near_in_query)]
+FormNear = Annotated[tuple[float, float] | None, Depends(_near_in_form)]
+
+
 def _position_params(near: tuple[float, float] | None) -> dict[str, str]:
     return {} if near is None else {"near_lat": repr(near[0]), "near_lon": repr(near[1])}
 
@@ -125,18 +143,16 @@ async def _tasks(request: Request, context: WebContext, state: WebState, staff: 
 
 
 @router.get("")
-async def task_list(request: Request, context: Context, state: State, staff: Officer, lat: Lat = None, lon: Lon = None):
-    listing = await _tasks(request, context, state, staff, _near(lat, lon))
+async def task_list(request: Request, context: Context, state: State, staff: Officer, near: Near):
+    listing = await _tasks(request, context, state, staff, near)
     page = {"strings": translator(context, state).prefixed("officer.js_")}
     return request.app.state.templates.render(request, "officer/tasks.html", page=page, **listing)
 
 
 @router.get("/daftar")
-async def task_list_part(
-    request: Request, context: Context, state: State, staff: Officer, lat: Lat = None, lon: Lon = None
-):
+async def task_list_part(request: Request, context: Context, state: State, staff: Officer, near: Near):
     """The list alone, ordered from the position the page found (the page swaps it in)."""
-    listing = await _tasks(request, context, state, staff, _near(lat, lon))
+    listing = await _tasks(request, context, state, staff, near)
     return request.app.state.templates.render(request, "officer/_task_list.html", **listing)
 
 
@@ -203,13 +219,12 @@ async def task_page(
     context: Context,
     state: State,
     staff: Officer,
-    lat: Lat = None,
-    lon: Lon = None,
+    near: Near,
     pesan: str | None = None,
 ) -> Response:
     t = translator(context, state)
     notice = t(f"officer.notice_{pesan}") if pesan in NOTICES else None
-    return await _task_page(request, context, state, staff, complaint_id, near=_near(lat, lon), notice=notice)
+    return await _task_page(request, context, state, staff, complaint_id, near=near, notice=notice)
 
 
 @router.get("/{complaint_id}/foto/{photo_id}")
@@ -244,8 +259,6 @@ async def _transition(
 
 
 Version = Annotated[int, Form(ge=0, le=2**31 - 1)]
-FormLat = Annotated[float | None, Form(ge=-90, le=90)]
-FormLon = Annotated[float | None, Form(ge=-180, le=180)]
 
 
 def _back_to(complaint_id: UUID, notice: str, near: tuple[float, float] | None) -> RedirectResponse:
@@ -262,10 +275,8 @@ async def start(
     state: State,
     staff: Officer,
     expected_version: Version,
-    lat: FormLat = None,
-    lon: FormLon = None,
+    near: FormNear,
 ) -> Response:
-    near = _near(lat, lon)
     try:
         await _transition(
             request, context, state, staff, complaint_id, {"to": "dalam_proses", "expected_version": expected_version}
@@ -287,13 +298,11 @@ async def finish(
     state: State,
     staff: Officer,
     expected_version: Version,
+    near: FormNear,
     resolution_note: Annotated[str, Form(max_length=4000)] = "",
     after_photo_id: Annotated[str, Form(max_length=64)] = "",
-    lat: FormLat = None,
-    lon: FormLon = None,
 ) -> Response:
     t = translator(context, state)
-    near = _near(lat, lon)
     note = resolution_note.strip()
     problem = None
     if len(note) < 5:

@@ -15,7 +15,6 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from sigap_shared.problems import Problem, Text
 from sigap_web.clients import UpstreamRefused
 from sigap_web.context import Context, State, WebContext, WebState, call_for
 from sigap_web.session import StaffSession
@@ -68,14 +67,7 @@ def require_staff(*roles: str) -> Callable[..., Awaitable[StaffSession]]:
         if session is None:
             raise LoginRequired()
         if session.role not in allowed:
-            raise Problem(
-                status=403,
-                slug="forbidden",
-                title=Text("Tidak diizinkan", "Not allowed"),
-                detail=Text(
-                    "Halaman ini bukan untuk peran akun Anda.", "This page is not for your account's role."
-                ),
-            )
+            raise context.catalogues.problem(status=403, slug="forbidden")
         return session
 
     return dependency

@@ -67,13 +67,5 @@
     }
   }
 
-  window.Sigap = {
-    lang: lang,
-    api: api,
-    csrfToken: csrfToken,
-    deviceId: deviceId,
-    pageData: pageData,
-    format: format,
-    serviceWorker: serviceWorker(),
-  };
+  window.Sigap = { lang, api, csrfToken, deviceId, pageData, format, serviceWorker: serviceWorker() };
 })();

@@ -233,14 +233,5 @@
     return nudge;
   }
 
-  scope.SigapQueue = {
-    watch: watch,
-    put: put,
-    get: get,
-    all: all,
-    remove: remove,
-    flushOnce: flushOnce,
-    uploadPhoto: uploadPhoto,
-    Offline: Offline,
-  };
+  scope.SigapQueue = { watch, put, get, all, remove, flushOnce, uploadPhoto, Offline };
 })(self);
