@@ -23,6 +23,7 @@ from sigap_notify.channels.contacts import (
     ChainedContactResolver,
     ContactResolver,
     DepartmentContactResolver,
+    EscalationContactResolver,
     IntakeContactResolver,
     OfficerContactResolver,
     SubscriptionContactResolver,
@@ -36,6 +37,7 @@ from sigap_notify.dashboard import router as dashboard
 from sigap_notify.dashboard.fanout import PostgresFanOut
 from sigap_notify.dashboard.hub import DashboardChannel, DashboardHub, FanOut
 from sigap_notify.deliveries import router as deliveries
+from sigap_notify.escalation_contacts import router as escalation_contacts
 from sigap_notify.deliveries.dispatcher import Dispatcher
 from sigap_notify.deliveries.rules import DigestPolicy
 from sigap_notify.egress import Egress, EgressPolicy
@@ -72,6 +74,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     templates.router,
     template_preview.router,
     subscriptions.router,
+    escalation_contacts.router,
     reporter.router,
     dashboard.router,
     asyncapi.router,
@@ -121,6 +124,7 @@ def build_resolver(settings: NotifySettings, pool: asyncpg.Pool, http: aiohttp.C
     resolvers: list[ContactResolver] = [
         DepartmentContactResolver(pool),
         OfficerContactResolver(pool),
+        EscalationContactResolver(pool),
         SubscriptionContactResolver(pool, SecretBox(settings.webhook_key())),
     ]
     if settings.intake_internal_url:

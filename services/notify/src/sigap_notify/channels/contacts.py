@@ -7,6 +7,8 @@ right now (the delivery is then retried).
   (table `department_contacts`, edited through the API).
 - `OfficerContactResolver`: `officer:<CODE>:<username>` -> a field officer's addresses (table
   `officer_contacts`, edited through the API by the department's admin).
+- `EscalationContactResolver`: `escalation:<CODE>:<step>` -> who the city named for that step
+  of the department's escalation ladder (table `escalation_contacts`, edited by the city admin).
 - `SubscriptionContactResolver`: channels a reporter subscribed directly with notify
   (`POST /v1/subscriptions` with tracking code + follow-up token), addresses stored sealed.
 - `IntakeContactResolver`: asks intake's internal API, which holds the encrypted identities,
@@ -25,7 +27,14 @@ import asyncpg
 import structlog
 
 from sigap_notify.deliveries.batch import BatchReads
-from sigap_notify.recipients import ANONYMOUS_REPORTER_PREFIX, DEPARTMENT_PREFIX, OFFICER_PREFIX, REPORTER_PREFIX
+from sigap_notify.escalation_contacts import repository as escalation_contacts
+from sigap_notify.recipients import (
+    ANONYMOUS_REPORTER_PREFIX,
+    DEPARTMENT_PREFIX,
+    ESCALATION_PREFIX,
+    OFFICER_PREFIX,
+    REPORTER_PREFIX,
+)
 from sigap_notify.reporter import repository as reporter_subscriptions
 from sigap_notify.sealing import SecretBox, SecretUnreadable
 from sigap_notify.subscriptions import repository as staff_contacts
@@ -83,6 +92,24 @@ class OfficerContactResolver:
     async def _load(self, department: str, username: str) -> list[str]:
         async with self._pool.acquire() as conn:
             return await staff_contacts.officer_emails(conn=conn, department=department, username=username)
+
+
+class EscalationContactResolver:
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+
+    async def resolve(
+        self, *, recipient: str, channel: str, params: Mapping[str, Any], batch: BatchReads
+    ) -> Contact | None:
+        if channel != "email" or not recipient.startswith(ESCALATION_PREFIX):
+            return None
+        department, _, step = recipient.removeprefix(ESCALATION_PREFIX).partition(":")
+        emails = await batch.once(("escalation_emails", department, step), lambda: self._load(department, step))
+        return Contact(addresses=tuple(emails)) if emails else None
+
+    async def _load(self, department: str, step: str) -> list[str]:
+        async with self._pool.acquire() as conn:
+            return await escalation_contacts.emails_for(conn=conn, department=department, step=step)
 
 
 class SubscriptionContactResolver:

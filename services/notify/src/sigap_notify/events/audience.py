@@ -12,6 +12,7 @@ from sigap_shared.events import (
     CONTENT_TYPE,
     SPEC_VERSION,
     ComplaintAssigned,
+    ComplaintEscalated,
     ComplaintInformationAdded,
     ComplaintRated,
     ComplaintReopenRequested,
@@ -40,6 +41,7 @@ DEPARTMENT_EVENT_TYPES = (
     ComplaintInformationAdded.event_type,
     ComplaintRated.event_type,
     ComplaintReopenRequested.event_type,
+    ComplaintEscalated.event_type,
 )
 
 
@@ -50,6 +52,7 @@ def department_of(envelope: Envelope) -> str | None:
         ComplaintRouted
         | ComplaintStatusChanged
         | ComplaintSlaBreached
+        | ComplaintEscalated
         | ComplaintAssigned
         | ComplaintReporterMessagePosted,
     ):
