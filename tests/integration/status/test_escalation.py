@@ -166,3 +166,38 @@ async def test_the_running_sweeps_of_two_replicas_tell_each_step_once(status_api
             task.cancel()
         await asyncio.gather(*replicas, return_exceptions=True)
     assert [e["step"] for e in await _escalations(api, complaint_id)] == ["head_of_department"]
+
+
+async def test_statistics_count_breaches_escalations_and_days_overdue(status_api):
+    api = status_api
+    department, quiet = random_department(), random_department()
+    _, headers = await api.staff("dept_admin", department)
+    _, quiet_headers = await api.staff("dept_admin", quiet)
+    twice_late = await api.seed_complaint(department=department)
+    once_late = await api.seed_complaint(department=department)
+    await api.seed_complaint(department=department)  # on time
+    await api.seed_complaint(department=quiet)
+    now = datetime.now(UTC)
+    for complaint_id in (twice_late, once_late):
+        await _breach(api, complaint_id, now=now)
+    await _concurrently(api, now=now + timedelta(days=12))  # both steps of both
+    # One breach was three days overdue when the complaint was verified; the other still runs.
+    await api.pool.execute(
+        "UPDATE complaints SET verify_breached_at = now() - interval '3 days' WHERE id = $1", once_late
+    )
+    await api.pool.execute(
+        "UPDATE complaints SET verify_breached_at = now() - interval '5 days' WHERE id = $1", twice_late
+    )
+    verified = await api.transition(once_late, headers, "terverifikasi")
+    assert verified.status_code == 200, verified.text
+
+    staff = (await api.client.get("/v1/staff/statistics", headers=headers)).json()
+    [mine] = staff["escalation"]
+    assert mine["department"] == department
+    assert (mine["breaches"], mine["escalations"], mine["escalated_complaints"]) == (2, 4, 2)
+    assert mine["median_days_overdue"] == 4.0  # the median of 3 and 5
+    assert (await api.client.get("/v1/staff/statistics", headers=quiet_headers)).json()["escalation"] == []
+
+    public = (await api.client.get("/v1/public/departments/performance")).json()
+    by_department = {row["department"]: row for row in public["escalation"]}
+    assert by_department[department] == mine and quiet not in by_department

@@ -1,5 +1,6 @@
 """`GET /v1/staff/statistics` (a department's staff get their own department's figures) and
-`GET /v1/public/departments/performance` (anyone: every department's times and SLA compliance)."""
+`GET /v1/public/departments/performance` (anyone: every department's times, SLA compliance,
+breaches and escalations)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from sigap_shared.runtime import Conn
 from sigap_shared.storable import SaneDate
@@ -25,6 +26,11 @@ class StatisticsOut(BaseModel):
     counts: list[dict[str, Any]]
     durations: list[dict[str, Any]]
     sla_compliance: list[dict[str, Any]]
+    escalation: list[dict[str, Any]] = Field(
+        description="Per department: breaches (deadlines missed), escalations (ladder steps told), "
+        "escalated_complaints, median_days_overdue (calendar days from a breach until its stage was done, "
+        "or until now)"
+    )
 
 
 @router.get(
@@ -47,6 +53,7 @@ async def get_statistics(
         counts=stats["counts"],
         durations=stats["durations"],
         sla_compliance=stats["sla_compliance"],
+        escalation=stats["escalation"],
     )
 
 
@@ -55,6 +62,11 @@ class DepartmentPerformance(BaseModel):
     until: date
     durations: list[dict[str, Any]]
     sla_compliance: list[dict[str, Any]]
+    escalation: list[dict[str, Any]] = Field(
+        description="Per department: breaches (deadlines missed), escalations (ladder steps told), "
+        "escalated_complaints, median_days_overdue (calendar days from a breach until its stage was done, "
+        "or until now)"
+    )
 
 
 @router.get(
@@ -69,5 +81,9 @@ async def get_public_performance(
     since, until = period(since, until)
     stats = await figures(conn=conn, department=None, since=since, until=until)
     return DepartmentPerformance(
-        since=since, until=until, durations=stats["durations"], sla_compliance=stats["sla_compliance"]
+        since=since,
+        until=until,
+        durations=stats["durations"],
+        sla_compliance=stats["sla_compliance"],
+        escalation=stats["escalation"],
     )
