@@ -91,6 +91,10 @@ async def test_the_public_page_shows_public_complaints_and_nothing_of_the_others
         # Department performance: a table (scrolling in its own box) and the charts.
         performance = page.locator("#performance-table")
         await expect(performance.locator('tr[data-department="DISHUB"] th')).to_have_text("Dinas Perhubungan")
+        # Deadlines missed and escalations per department, as numbers.
+        await expect(performance.locator("thead")).to_contain_text("Tenggat terlewati")
+        await expect(performance.locator("thead")).to_contain_text("Eskalasi")
+        await expect(performance.locator('tr[data-department="DISHUB"] td.escalations')).to_have_text(re.compile(r"^\d+$"))
         await expect(page.get_by_text("Persentase pengaduan yang ditangani tepat waktu")).to_be_visible()
         # Nothing makes the phone page scroll sideways.
         assert await page.evaluate("document.documentElement.scrollWidth") <= 360

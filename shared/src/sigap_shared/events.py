@@ -323,6 +323,29 @@ class ComplaintReporterMessagePosted(EventPayload):
     posted_at: datetime
 
 
+@register_event
+class ComplaintEscalated(EventPayload):
+    """A breached deadline went one step up its department's escalation ladder (e.g. the head
+    of department at the breach, the regional secretary's office some working days later).
+    Emitted once per step of each breach; `step_number` counts from 1. Names no person: the
+    step's contacts are kept by notify."""
+
+    event_type: ClassVar[str] = "sigap.complaint.escalated.v1"
+    topic: ClassVar[str] = TOPIC_COMPLAINT_SLA
+
+    tracking_code: str
+    department: str
+    category: str | None = None
+    status: ComplaintStatus
+    stage: Literal["verify", "finish"]
+    step: str
+    step_number: int = Field(ge=1)
+    due_at: datetime
+    breached_at: datetime
+    escalated_at: datetime
+    working_days_overdue: int = Field(ge=0)
+
+
 class EventDecodeError(ValueError):
     """A Kafka message that is not a valid Sigap CloudEvent: it goes to the dead-letter topic."""
 

@@ -90,3 +90,20 @@ def test_status_mix_follows_the_lifecycle():
         ]
     )
     assert list(mix.items()) == [("diterima", 1), ("selesai", 5)]
+
+
+def test_performance_carries_breaches_escalations_and_days_overdue():
+    rows = figures.performance(
+        durations=[{"department": "DISHUB", "finished": 3, "finish_p50_hours": 60.0}],
+        compliance=[{"department": "DISHUB", "month": "2026-11", "received": 4, "within_sla": 2}],
+        escalation=[
+            {"department": "DISHUB", "breaches": 2, "escalations": 3, "escalated_complaints": 2, "median_days_overdue": 4.5},
+            {"department": "DLHK", "breaches": 1, "escalations": 1, "escalated_complaints": 1, "median_days_overdue": None},
+        ],
+    )
+    assert [(r.department, r.breaches, r.escalations, r.median_days_overdue) for r in rows] == [
+        ("DISHUB", 2, 3, 4.5),
+        ("DLHK", 1, 1, None),
+    ]
+    plain = figures.performance(durations=[], compliance=[{"department": "DISHUB", "month": "2026-11", "received": 1, "within_sla": 1}])
+    assert (plain[0].breaches, plain[0].escalations, plain[0].median_days_overdue) == (0, 0, None)

@@ -35,6 +35,7 @@ from sigap_notify.dashboard import router as dashboard
 from sigap_notify.dashboard.fanout import PostgresFanOut
 from sigap_notify.dashboard.hub import DashboardChannel, DashboardHub, FanOut
 from sigap_notify.deliveries import router as deliveries
+from sigap_notify.escalation_contacts import router as escalation_contacts
 from sigap_notify.deliveries.dispatcher import Dispatcher
 from sigap_notify.deliveries.rules import DigestPolicy
 from sigap_notify.egress import Egress, EgressPolicy
@@ -71,6 +72,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     templates.router,
     template_preview.router,
     subscriptions.router,
+    escalation_contacts.router,
     reporter.router,
     dashboard.router,
     asyncapi.router,

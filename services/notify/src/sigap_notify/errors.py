@@ -23,6 +23,10 @@ PROBLEMS: dict[str, tuple[int, Text]] = {
     "invalid-template": (422, Text("Templat tidak valid", "Invalid template")),
     # subscriptions: departments' contacts and webhooks
     "officer-contacts-not-found": (404, Text("Kontak petugas tidak ditemukan", "Officer contacts not found")),
+    "escalation-contacts-not-found": (
+        404,
+        Text("Kontak eskalasi tidak ditemukan", "Escalation contacts not found"),
+    ),
     "invalid-webhook-url": (422, Text("URL webhook tidak valid", "Invalid webhook URL")),
     "webhook-not-found": (404, Text("Webhook tidak ditemukan", "Webhook not found")),
     "delivery-target-refused": (422, _DELIVERY_TARGET),

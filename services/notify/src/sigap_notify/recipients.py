@@ -1,5 +1,5 @@
 """Who a delivery goes to, named without any address (`department:<CODE>:admins`,
-`officer:<CODE>:<username>`, `reporter:<pseudonym>`, `webhook:<id>`, `desk:<CODE>`), and how an
+`officer:<CODE>:<username>`, `escalation:<CODE>:<step>`, `reporter:<pseudonym>`, `webhook:<id>`, `desk:<CODE>`), and how an
 address is shown once a delivery went there: masked. Pure."""
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ ANONYMOUS_REPORTER_PREFIX = "reporter:anonim:"
 WEBHOOK_PREFIX = "webhook:"
 OFFICER_PREFIX = "officer:"
 DEPARTMENT_PREFIX = "department:"
+ESCALATION_PREFIX = "escalation:"
 
 
 def officer_recipient(department: str, username: str) -> str:
@@ -21,6 +22,12 @@ def officer_recipient(department: str, username: str) -> str:
 def department_admins(department: str) -> str:
     """`department:<DEPT>:admins`: the admins of a department (its mail and its stream)."""
     return f"{DEPARTMENT_PREFIX}{department}:admins"
+
+
+def escalation_recipient(department: str, step: str) -> str:
+    """`escalation:<DEPT>:<step>`: whoever the city named for that step of the department's
+    escalation ladder (table `escalation_contacts`)."""
+    return f"{ESCALATION_PREFIX}{department}:{step}"
 
 
 def mask_address(address: str) -> str:

@@ -20,6 +20,8 @@ from sigap_status.intake.client import IntakeClient, new_http_session
 from sigap_status.settings import StatusSettings
 from sigap_status.sla.rules import SlaPolicy, WorkingCalendar, parse_extra_days
 from sigap_status.sla.sweep import run_sla_sweep
+from sigap_status.escalation.rules import EscalationPolicy, parse_ladder, parse_overrides
+from sigap_status.escalation.sweep import Escalation
 
 log = structlog.get_logger(__name__)
 
@@ -54,6 +56,12 @@ def sla_policy_from_settings(settings: StatusSettings) -> SlaPolicy:
         verify_days=settings.sla_verify_days,
         finish_days=settings.sla_finish_days,
         per_category=dict(settings.sla_category_days),
+    )
+
+
+def escalation_policy_from_settings(settings: StatusSettings) -> EscalationPolicy:
+    return EscalationPolicy(
+        default=parse_ladder(settings.escalation_ladder), overrides=parse_overrides(settings.escalation_overrides)
     )
 
 
@@ -96,7 +104,12 @@ async def status_context(
     """The context for the app's lifetime, with the SLA sweep running beside it."""
     async with intake_client(settings) as intake:
         sweep = asyncio.create_task(
-            run_sla_sweep(runtime.pool, interval_s=settings.sla_sweep_interval_s), name="sla-sweep"
+            run_sla_sweep(
+                runtime.pool,
+                interval_s=settings.sla_sweep_interval_s,
+                escalation=Escalation(policy=escalation_policy_from_settings(settings), calendar=policy.calendar),
+            ),
+            name="sla-sweep",
         )
         try:
             yield build_context(settings, policy=policy, intake=intake)

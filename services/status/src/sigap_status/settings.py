@@ -7,6 +7,7 @@ from pydantic import SecretStr, field_validator, model_validator
 from typing import Annotated, Literal
 
 from sigap_shared.settings import ServiceSettings
+from sigap_status.escalation.rules import parse_ladder, parse_overrides
 
 # The same development default intake accepts; production refuses it on both sides.
 DEVELOPMENT_INTERNAL_TOKEN = "sigap-development-internal-token-change-me"
@@ -40,6 +41,14 @@ class StatusSettings(ServiceSettings):
     """status: the city's own days off, ISO dates separated by commas (e.g. the city's anniversary)"""
     sla_sweep_interval_s: float = 60.0
     """status: how often overdue complaints are looked for (SLA breaches)"""
+    # Escalation ladders (docs/governance.md): steps told once a deadline is breached, each
+    # after a number of working days counted from the breach.
+    escalation_ladder: str = "head_of_department:0,city:3"
+    """status: the escalation ladder after an SLA breach, `step:working_days` separated by commas, each
+    step told once that many working days after the breach (0: at the breach); empty: no escalation"""
+    escalation_overrides: str = ""
+    """status: ladders for some departments or categories, `DEPT=ladder`, `DEPT/category=ladder` or
+    `*/category=ladder` separated by semicolons (e.g. `DISHUB=head_of_department:0,city:1;*/banjir=city:0`)"""
     # Open complaints of the same category within this distance are suggested as duplicates.
     duplicate_distance_m: float = 150.0
     """status: open complaints of the same category within this distance are suggested as duplicates"""
@@ -78,6 +87,18 @@ class StatusSettings(ServiceSettings):
                     "SIGAP_INTERNAL_TOKEN still has the development default; set the secret intake expects in production"
                 )
         return self
+
+    @field_validator("escalation_ladder")
+    @classmethod
+    def _check_ladder(cls, value: str) -> str:
+        parse_ladder(value)
+        return value
+
+    @field_validator("escalation_overrides")
+    @classmethod
+    def _check_overrides(cls, value: str) -> str:
+        parse_overrides(value)
+        return value
 
     @field_validator("sla_category_days", mode="before")
     @classmethod

@@ -6,7 +6,9 @@ right now (the delivery is then retried).
 - `StaffContactResolver`: staff e-mail from notify's own tables: `department:<CODE>:admins`
   -> the department's staff addresses (table `department_contacts`, edited through the API),
   `officer:<CODE>:<username>` -> a field officer's addresses (table `officer_contacts`, edited
-  through the API by the department's admin).
+  through the API by the department's admin), `escalation:<CODE>:<step>` -> who the city named
+  for that step of the department's escalation ladder (table `escalation_contacts`, edited by
+  the city admin).
 - `SubscriptionContactResolver`: channels a reporter subscribed directly with notify
   (`POST /v1/subscriptions` with tracking code + follow-up token), addresses stored sealed.
 - `IntakeContactResolver`: asks intake's internal API, which holds the encrypted identities,
@@ -25,7 +27,14 @@ import asyncpg
 import structlog
 
 from sigap_notify.deliveries.batch import BatchReads
-from sigap_notify.recipients import ANONYMOUS_REPORTER_PREFIX, DEPARTMENT_PREFIX, OFFICER_PREFIX, REPORTER_PREFIX
+from sigap_notify.escalation_contacts import repository as escalation_contacts
+from sigap_notify.recipients import (
+    ANONYMOUS_REPORTER_PREFIX,
+    DEPARTMENT_PREFIX,
+    ESCALATION_PREFIX,
+    OFFICER_PREFIX,
+    REPORTER_PREFIX,
+)
 from sigap_notify.reporter import repository as reporter_subscriptions
 from sigap_notify.sealing import SecretBox, SecretUnreadable
 from sigap_notify.subscriptions import repository as staff_contacts
@@ -66,6 +75,11 @@ class StaffContactResolver:
             emails = await batch.once(
                 ("officer_emails", department, username), lambda: self._officer_emails(department, username)
             )
+        elif recipient.startswith(ESCALATION_PREFIX):
+            department, _, step = recipient.removeprefix(ESCALATION_PREFIX).partition(":")
+            emails = await batch.once(
+                ("escalation_emails", department, step), lambda: self._escalation_emails(department, step)
+            )
         else:
             return None
         return Contact(addresses=tuple(emails)) if emails else None
@@ -77,6 +91,10 @@ class StaffContactResolver:
     async def _officer_emails(self, department: str, username: str) -> list[str]:
         async with self._pool.acquire() as conn:
             return await staff_contacts.officer_emails(conn=conn, department=department, username=username)
+
+    async def _escalation_emails(self, department: str, step: str) -> list[str]:
+        async with self._pool.acquire() as conn:
+            return await escalation_contacts.emails_for(conn=conn, department=department, step=step)
 
 
 class SubscriptionContactResolver:

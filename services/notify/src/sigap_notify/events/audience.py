@@ -13,6 +13,7 @@ from sigap_shared.events import (
     CONTENT_TYPE,
     SPEC_VERSION,
     ComplaintAssigned,
+    ComplaintEscalated,
     ComplaintInformationAdded,
     ComplaintRated,
     ComplaintReopenRequested,
@@ -41,6 +42,7 @@ DEPARTMENT_EVENT_TYPES = (
     ComplaintInformationAdded.event_type,
     ComplaintRated.event_type,
     ComplaintReopenRequested.event_type,
+    ComplaintEscalated.event_type,
 )
 
 
@@ -51,6 +53,7 @@ def department_of(envelope: Envelope) -> str | None:
         ComplaintRouted
         | ComplaintStatusChanged
         | ComplaintSlaBreached
+        | ComplaintEscalated
         | ComplaintAssigned
         | ComplaintReporterMessagePosted,
     ):

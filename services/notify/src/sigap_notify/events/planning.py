@@ -11,10 +11,17 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from sigap_notify.events.audience import department_of, redact_for_department, structured_cloudevent
-from sigap_notify.recipients import ANONYMOUS_REPORTER_PREFIX, REPORTER_PREFIX, department_admins, officer_recipient
+from sigap_notify.recipients import (
+    ANONYMOUS_REPORTER_PREFIX,
+    REPORTER_PREFIX,
+    department_admins,
+    escalation_recipient,
+    officer_recipient,
+)
 from sigap_shared.events import (
     TRIAGE_DESK,
     ComplaintAssigned,
+    ComplaintEscalated,
     ComplaintInformationAdded,
     ComplaintRated,
     ComplaintReopenRequested,
@@ -71,6 +78,8 @@ def plan(
         return _plan_status_changed(data)
     if isinstance(data, ComplaintSlaBreached):
         return _plan_sla_breached(data, zone)
+    if isinstance(data, ComplaintEscalated):
+        return _plan_escalated(data, zone)
     if isinstance(data, ComplaintTransferred):
         return _plan_transferred(data)
     if isinstance(data, ComplaintAssigned):
@@ -243,6 +252,26 @@ def _plan_sla_breached(breach: ComplaintSlaBreached, zone: tzinfo) -> list[Plann
     if "city_admin" in breach.escalate_to:
         planned.append(PlannedNotification(f"desk:{CITY_DESK}", "dashboard", "staff.sla_breached", params))
     return planned
+
+
+def _plan_escalated(escalated: ComplaintEscalated, zone: tzinfo) -> list[PlannedNotification]:
+    """The step's escalation contacts by mail (kept by the city admin, `escalation_contacts`);
+    the department's admins and the city admins see it on their dashboards."""
+    params = {
+        "tracking_code": escalated.tracking_code,
+        "department": escalated.department,
+        "status": escalated.status,
+        "stage": escalated.stage,
+        "step": escalated.step,
+        "step_number": escalated.step_number,
+        "due_at": local_time(escalated.due_at, zone),
+        "working_days_overdue": escalated.working_days_overdue,
+    }
+    return [
+        PlannedNotification(escalation_recipient(escalated.department, escalated.step), "email", "staff.escalated", params),
+        PlannedNotification(department_admins(escalated.department), "dashboard", "staff.escalated", params),
+        PlannedNotification(f"desk:{CITY_DESK}", "dashboard", "staff.escalated", params),
+    ]
 
 
 def _plan_routed(routed: ComplaintRouted) -> list[PlannedNotification]:

@@ -23,6 +23,9 @@ EXAMPLE_VALUES: dict[str, str] = {
     "rating_url": "https://sigap.depok.go.id/lacak/SGP-7K3M-Q9/nilai",
     "stage": "finish",
     "due_at": "08-12-2026 00:00 WIB",
+    "step": "head_of_department",
+    "step_number": "1",
+    "working_days_overdue": "2",
     "count": "3",
     "tracking_codes": "SGP-7K3M-Q9, SGP-2B8D-X4, SGP-9QRT-7M",
 }

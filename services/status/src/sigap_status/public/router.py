@@ -64,6 +64,9 @@ _PUBLIC_DETAIL = {
     "stage",
     "due_at",
     "body",
+    "step",
+    "step_number",
+    "working_days_overdue",
 }
 
 

@@ -24,6 +24,7 @@ async def mark_breached(*, conn: asyncpg.Connection, complaint_ids: list[UUID], 
         """
         UPDATE complaints SET
             sla_breached_at = $2,
+            escalation_next_at = $2,  -- the breach starts its escalation ladder (escalation/sweep.py)
             verify_breached_at = CASE WHEN sla_stage = 'verify' THEN coalesce(verify_breached_at, $2) ELSE verify_breached_at END,
             finish_breached_at = CASE WHEN sla_stage = 'finish' THEN coalesce(finish_breached_at, $2) ELSE finish_breached_at END
         WHERE id = ANY($1::uuid[])

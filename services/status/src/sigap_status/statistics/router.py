@@ -1,5 +1,6 @@
 """`GET /v1/staff/statistics` (a department's staff get their own department's figures) and
-`GET /v1/public/departments/performance` (anyone: every department's times and SLA compliance)."""
+`GET /v1/public/departments/performance` (anyone: every department's times, SLA compliance,
+breaches and escalations)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from datetime import date
 from typing import Any
 
 from fastapi import APIRouter
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from sigap_shared.runtime import Conn
 from sigap_shared.storable import SaneDate
@@ -15,6 +16,11 @@ from sigap_status.statistics.rules import figures, period
 from sigap_status.statistics.scope import StaffFigureScope
 
 router = APIRouter(prefix="/v1")
+
+ESCALATION_FIGURES = (
+    "Per department: breaches (deadlines missed), escalations (ladder steps told), escalated_complaints, "
+    "median_days_overdue (calendar days from a breach until its stage was done, or until now)"
+)
 
 
 class StatisticsOut(BaseModel):
@@ -24,6 +30,7 @@ class StatisticsOut(BaseModel):
     counts: list[dict[str, Any]]
     durations: list[dict[str, Any]]
     sla_compliance: list[dict[str, Any]]
+    escalation: list[dict[str, Any]] = Field(description=ESCALATION_FIGURES)
 
 
 @router.get(
@@ -38,6 +45,7 @@ async def get_statistics(scope: StaffFigureScope, conn: Conn) -> StatisticsOut:
         counts=stats["counts"],
         durations=stats["durations"],
         sla_compliance=stats["sla_compliance"],
+        escalation=stats["escalation"],
     )
 
 
@@ -46,6 +54,7 @@ class DepartmentPerformance(BaseModel):
     until: date
     durations: list[dict[str, Any]]
     sla_compliance: list[dict[str, Any]]
+    escalation: list[dict[str, Any]] = Field(description=ESCALATION_FIGURES)
 
 
 @router.get(
@@ -60,5 +69,9 @@ async def get_public_performance(
     since, until = period(since, until)
     stats = await figures(conn=conn, department=None, since=since, until=until)
     return DepartmentPerformance(
-        since=since, until=until, durations=stats["durations"], sla_compliance=stats["sla_compliance"]
+        since=since,
+        until=until,
+        durations=stats["durations"],
+        sla_compliance=stats["sla_compliance"],
+        escalation=stats["escalation"],
     )

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from collections.abc import Iterable, Mapping
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sigap_shared.errors import Text
@@ -31,7 +32,9 @@ async def figures(*, conn: Any, department: str | None, since: date, until: date
     def start_of(day: date) -> datetime:
         return datetime.combine(day, time(0, 0), tzinfo=WIB)
 
-    raw = await queries.statistics(conn=conn, department=department, since=start_of(since), until=start_of(until))
+    raw = await queries.statistics(
+        conn=conn, department=department, since=start_of(since), until=start_of(until), now=datetime.now(UTC)
+    )
     return {
         "counts": [dict(row) for row in raw["counts"]],
         "durations": [
@@ -46,8 +49,34 @@ async def figures(*, conn: Any, department: str | None, since: date, until: date
             }
             for row in raw["durations"]
         ],
+        "escalation": escalation_figures(raw["breaches"], raw["escalations"]),
         "sla_compliance": [
             {**dict(row), "rate": round(row["within_sla"] / row["received"], 4) if row["received"] else None}
             for row in raw["compliance"]
         ],
     }
+
+
+def escalation_figures(
+    breaches: Iterable[Mapping[str, Any]], escalations: Iterable[Mapping[str, Any]]
+) -> list[dict[str, Any]]:
+    """Per department: deadlines breached, escalation steps told (and the complaints they
+    concerned), and the median days a breached deadline was overdue (calendar days)."""
+    by_department: dict[str, dict[str, Any]] = {}
+
+    def row(code: str) -> dict[str, Any]:
+        return by_department.setdefault(
+            code,
+            {"department": code, "breaches": 0, "escalations": 0, "escalated_complaints": 0, "median_days_overdue": None},
+        )
+
+    for breach in breaches:
+        figures = row(breach["department"])
+        figures["breaches"] = breach["breaches"]
+        if breach["overdue_p50_s"] is not None:
+            figures["median_days_overdue"] = round(breach["overdue_p50_s"] / 86400, 1)
+    for escalation in escalations:
+        figures = row(escalation["department"])
+        figures["escalations"] = escalation["escalations"]
+        figures["escalated_complaints"] = escalation["escalated_complaints"]
+    return [by_department[code] for code in sorted(by_department, key=lambda code: code or "")]

@@ -46,6 +46,8 @@ DETAIL_FIELDS = (
     "rating",
     "comment",
     "duplicate_of",
+    "step",
+    "working_days_overdue",
 )
 
 

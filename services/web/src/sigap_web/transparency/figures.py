@@ -112,6 +112,9 @@ class DepartmentPerformance:
     within_sla: int
     finished: int
     median_days_to_finish: float | None
+    breaches: int = 0  # deadlines missed (verify and finish count apart)
+    escalations: int = 0  # escalation ladder steps told
+    median_days_overdue: float | None = None
 
     @property
     def sla_rate(self) -> float | None:
@@ -119,17 +122,21 @@ class DepartmentPerformance:
 
 
 def performance(
-    durations: Iterable[Mapping[str, Any]], compliance: Iterable[Mapping[str, Any]]
+    durations: Iterable[Mapping[str, Any]],
+    compliance: Iterable[Mapping[str, Any]],
+    escalation: Iterable[Mapping[str, Any]] = (),
 ) -> list[DepartmentPerformance]:
     """Per department: complaints received in the period, how many stayed within their SLA,
-    how many were finished and the median days from receipt to `selesai`; most received first."""
+    how many were finished and the median days from receipt to `selesai`, deadlines missed
+    with the median days overdue, and escalations; most received first."""
     received: dict[str, int] = defaultdict(int)
     within: dict[str, int] = defaultdict(int)
     for month in compliance:
         received[month["department"]] += int(month["received"])
         within[month["department"]] += int(month["within_sla"])
     finished = {row["department"]: row for row in durations}
-    departments = set(received) | set(finished)
+    escalated = {row["department"]: row for row in escalation}
+    departments = set(received) | set(finished) | set(escalated)
     rows = [
         DepartmentPerformance(
             department=department,
@@ -141,6 +148,9 @@ def performance(
                 if department in finished and finished[department].get("finish_p50_hours") is not None
                 else None
             ),
+            breaches=int(escalated.get(department, {}).get("breaches", 0)),
+            escalations=int(escalated.get(department, {}).get("escalations", 0)),
+            median_days_overdue=escalated.get(department, {}).get("median_days_overdue"),
         )
         for department in departments
         if department

@@ -131,7 +131,9 @@ def build_router() -> APIRouter:
             _outlines(context, call),
         )
         counts = figures.place_cells(cells["cells"], outlines)
-        rows = figures.performance(performance["durations"], performance["sla_compliance"])
+        rows = figures.performance(
+            performance["durations"], performance["sla_compliance"], performance.get("escalation", ())
+        )
         items = [
             {
                 **item,
@@ -168,6 +170,11 @@ def build_router() -> APIRouter:
                     "median_value": row.median_days_to_finish,
                     "sla": _percent(row.sla_rate, state.lang),
                     "sla_value": row.sla_rate,
+                    "breaches": row.breaches,
+                    "overdue_days": None
+                    if row.median_days_overdue is None
+                    else _number(row.median_days_overdue, state.lang),
+                    "escalations": row.escalations,
                 }
                 for row in rows
             ],

@@ -1,0 +1,75 @@
+"""SQL for the escalation sweep. Functions take `*, conn` and never commit."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
+
+import asyncpg
+
+from sigap_shared.db import Rows
+
+
+async def claim_due(*, conn: asyncpg.Connection, now: datetime, limit: int) -> list[asyncpg.Record]:
+    """Breached, running deadlines whose next escalation step is due, locked for this sweep,
+    with the steps their breach already climbed."""
+    return await conn.fetch(
+        """
+        SELECT c.id, c.tracking_code, c.department, c.category, c.status, c.sla_stage, c.sla_due_at,
+               c.sla_breached_at,
+               array(SELECT e.step FROM complaint_escalations e
+                     WHERE e.complaint_id = c.id AND e.breached_at = c.sla_breached_at) AS fired
+        FROM complaints c
+        WHERE c.escalation_next_at <= $1 AND c.sla_breached_at IS NOT NULL AND c.sla_due_at IS NOT NULL
+          AND c.sla_paused_at IS NULL
+        ORDER BY c.escalation_next_at LIMIT $2
+        FOR UPDATE OF c SKIP LOCKED
+        """,
+        now,
+        limit,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class EscalationRow:
+    """One step a breach climbed (table `complaint_escalations`)."""
+
+    complaint_id: UUID
+    breached_at: datetime
+    step: str
+    step_number: int
+    department: str
+    stage: str
+    due_at: datetime
+    escalated_at: datetime
+    event_id: UUID
+
+
+_ESCALATIONS = Rows(EscalationRow)
+_COLUMNS = ", ".join(_ESCALATIONS.names)
+
+
+async def record_escalations(*, conn: asyncpg.Connection, escalations: Sequence[EscalationRow]) -> set[UUID]:
+    """Record the steps climbed; returns the event ids of those not recorded before (a step
+    another sweep recorded first is left alone: that sweep told it)."""
+    if not escalations:
+        return set()
+    rows = await conn.fetch(
+        f"INSERT INTO complaint_escalations ({_COLUMNS}) SELECT {_COLUMNS} FROM {_ESCALATIONS.unnest}"
+        " ORDER BY position ON CONFLICT (complaint_id, breached_at, step) DO NOTHING RETURNING event_id",
+        *_ESCALATIONS.params(escalations),
+    )
+    return {row["event_id"] for row in rows}
+
+
+async def set_next_due(
+    *, conn: asyncpg.Connection, complaint_ids: Sequence[UUID], next_at: Sequence[datetime | None]
+) -> None:
+    await conn.execute(
+        "UPDATE complaints c SET escalation_next_at = n.next_at"
+        " FROM unnest($1::uuid[], $2::timestamptz[]) AS n(id, next_at) WHERE c.id = n.id",
+        list(complaint_ids),
+        list(next_at),
+    )
