@@ -17,6 +17,7 @@ from fastapi import Depends, Request
 from sigap_shared.runtime import Runtime
 from sigap_status.auth.rules import LoginLimits
 from sigap_status.intake.client import IntakeClient, new_http_session
+from sigap_status.lapor.rules import LaporPolicy
 from sigap_status.settings import StatusSettings
 from sigap_status.sla.rules import SlaPolicy, WorkingCalendar, parse_extra_days
 from sigap_status.sla.sweep import run_sla_sweep
@@ -42,6 +43,16 @@ class StatusContext:
     # None when no intake URL is configured (production refuses that; development and tests
     # then accept after-photos unchecked and cannot reveal identities).
     intake: IntakeClient | None
+    lapor_policy: LaporPolicy
+
+
+def lapor_policy_from_settings(settings: StatusSettings, policy: SlaPolicy) -> LaporPolicy:
+    return LaporPolicy(
+        calendar=policy.calendar,
+        verify_days=settings.lapor_verify_days,
+        follow_up_days=settings.lapor_follow_up_days,
+        close_days=settings.lapor_close_days,
+    )
 
 
 def sla_policy_from_settings(settings: StatusSettings) -> SlaPolicy:
@@ -72,6 +83,7 @@ def build_context(settings: StatusSettings, *, policy: SlaPolicy, intake: Intake
             refresh_ttl_s=settings.refresh_ttl_s,
         ),
         intake=intake,
+        lapor_policy=lapor_policy_from_settings(settings, policy),
     )
 
 
@@ -96,7 +108,12 @@ async def status_context(
     """The context for the app's lifetime, with the SLA sweep running beside it."""
     async with intake_client(settings) as intake:
         sweep = asyncio.create_task(
-            run_sla_sweep(runtime.pool, interval_s=settings.sla_sweep_interval_s), name="sla-sweep"
+            run_sla_sweep(
+                runtime.pool,
+                interval_s=settings.sla_sweep_interval_s,
+                lapor=lapor_policy_from_settings(settings, policy),
+            ),
+            name="sla-sweep",
         )
         try:
             yield build_context(settings, policy=policy, intake=intake)
@@ -120,5 +137,10 @@ async def get_intake(context: Context) -> IntakeClient | None:
     return context.intake
 
 
+async def get_lapor_policy(context: Context) -> LaporPolicy:
+    return context.lapor_policy
+
+
 Policy = Annotated[SlaPolicy, Depends(get_policy)]
+Lapor = Annotated[LaporPolicy, Depends(get_lapor_policy)]
 Intake = Annotated[IntakeClient | None, Depends(get_intake)]

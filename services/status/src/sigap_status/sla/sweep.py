@@ -13,6 +13,8 @@ from sigap_shared.db import TRANSIENT_DB_ERRORS
 from sigap_shared.events import ComplaintSlaBreached, Envelope
 from sigap_shared.outbox import add_to_outbox
 from sigap_status.complaints.queries import TimelineEntry, add_timeline_entries
+from sigap_status.lapor.commands import close_quiet_complaints
+from sigap_status.lapor.rules import LaporPolicy
 from sigap_status.lifecycle.rules import SOURCE, SYSTEM_ACTOR
 from sigap_status.sla import queries
 
@@ -55,13 +57,16 @@ def _breach_entry(envelope: Envelope) -> TimelineEntry:
     return TimelineEntry.of(envelope, at=breach.breached_at, actor=SYSTEM_ACTOR, detail=detail)
 
 
-async def run_sla_sweep(pool: asyncpg.Pool, *, interval_s: float) -> None:
-    """Report passed deadlines until cancelled. Replicas may run it side by side: rows are
-    claimed with SKIP LOCKED and marked in the same transaction, so each breach goes out once."""
+async def run_sla_sweep(pool: asyncpg.Pool, *, interval_s: float, lapor: LaporPolicy | None = None) -> None:
+    """Report passed deadlines (and, with `lapor`, close finished complaints nobody reacted
+    to, docs/lapor.md) until cancelled. Replicas may run it side by side: rows are claimed with
+    SKIP LOCKED and marked in the same transaction, so each breach or closing goes out once."""
     while True:
         try:
             async with pool.acquire() as conn:
                 while await sweep_sla_breaches(conn=conn) > 0:
+                    pass
+                while lapor is not None and await close_quiet_complaints(conn=conn, policy=lapor) > 0:
                     pass
         except asyncio.CancelledError:
             raise
