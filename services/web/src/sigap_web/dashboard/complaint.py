@@ -131,6 +131,7 @@ async def load_page(
         "category_name": category_names.get(complaint.get("category") or "", complaint.get("category") or "-"),
         **progress_words(t, complaint),
         "department_name": departments.get(department or "", department or "-"),
+        "lapor_due": when(complaint.get("lapor_stage_due_at")),
         "supporting": [(code, departments.get(code, code)) for code in supporting],
         "timeline": _timeline(t, complaint.get("timeline") or []),
         "decision": decision,
