@@ -12,3 +12,6 @@ ALTER TABLE complaints
 -- clears `lapor_closed_at`, so it can close again after its next follow-up).
 CREATE INDEX complaints_lapor_close_idx ON complaints (resolved_at)
     WHERE status = 'selesai' AND lapor_closed_at IS NULL;
+
+-- The public LAPOR! stage is looked up by tracking code (GET /v1/track/{code}/lapor-stage).
+CREATE INDEX complaints_tracking_code_idx ON complaints (tracking_code);
