@@ -343,6 +343,8 @@ async def test_lapor_stage_and_desk_actions_on_the_staff_page_and_the_stage_on_t
         await arrived(sigap, staff, receipt["id"], "DISHUB")
     await web.log_in(admin)
 
+    queue = await web.get("/dasbor", params={"q": waiting["tracking_code"]})
+    assert re.search(r'class="hint lapor-stage">Verifikasi dan penerusan<', _rows(queue.text))
     page = await web.get(f"/dasbor/pengaduan/{waiting['id']}")
     assert re.search(r'id="lapor-stage">[^\n]*Verifikasi dan penerusan', page.text)
     assert "/aksi/tunda" in page.text and "/aksi/lanjutkan" not in page.text

@@ -184,6 +184,8 @@ async def test_tunda_and_lanjutkan_are_audited_pause_the_deadline_and_only_admin
     again = await tunda(admin_headers)
     assert again.status_code == 409 and again.json()["type"].endswith("lapor-action-refused")
     assert (await _stage(api, complaint_id))["lapor_stage"] == "ditunda"
+    postponed_queue = await api.client.get("/v1/staff/queue", headers=admin_headers)
+    assert [i["lapor_stage"] for i in postponed_queue.json()["items"]] == ["ditunda"]
 
     resume_body = {"expected_version": await api.version(complaint_id)}
     assert (await api.client.post(f"{url}/lanjutkan", headers=officer, json=resume_body)).status_code == 403
@@ -202,6 +204,8 @@ async def test_tunda_and_lanjutkan_are_audited_pause_the_deadline_and_only_admin
     assert entries[0]["detail"]["reason"] == "Menunggu anggaran perubahan"
     staff_view = await api.client.get(f"/v1/staff/complaints/{complaint_id}", headers=admin_headers)
     assert staff_view.json()["lapor_stage"] == "verifikasi"
+    queue = await api.client.get("/v1/staff/queue", headers=admin_headers)
+    assert [(i["id"], i["lapor_stage"]) for i in queue.json()["items"]] == [(str(complaint_id), "verifikasi")]
     assert {"sigap.lapor.postponed", "sigap.lapor.resumed"} <= {e["type"] for e in staff_view.json()["timeline"]}
 
 
