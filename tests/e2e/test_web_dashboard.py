@@ -331,6 +331,52 @@ async def test_every_staff_action_through_the_page_forms(sigap, infra, staff, we
     await eventually(gone, timeout_s=60)
 
 
+async def test_lapor_stage_and_desk_actions_on_the_staff_page_and_the_stage_on_the_tracking_page(
+    sigap, infra, staff, web
+):
+    """SP4N-LAPOR! (docs/lapor.md): the stage beside the status, tunda with a reason and
+    lanjutkan, arsipkan as spam; the citizen's tracking page shows the stage too."""
+    admin = new_staff(sigap, infra, "dept_admin", "DISHUB")
+    tag = uuid.uuid4().hex[:6]
+    waiting, spam = [await _submit(sigap, _lamp(f"{tag}-lapor-{n}")) for n in range(2)]
+    for receipt in (waiting, spam):
+        await arrived(sigap, staff, receipt["id"], "DISHUB")
+    await web.log_in(admin)
+
+    queue = await web.get("/dasbor", params={"q": waiting["tracking_code"]})
+    assert re.search(r'class="hint lapor-stage">Verifikasi dan penerusan<', _rows(queue.text))
+    page = await web.get(f"/dasbor/pengaduan/{waiting['id']}")
+    assert re.search(r'id="lapor-stage">[^\n]*Verifikasi dan penerusan', page.text)
+    assert "/aksi/tunda" in page.text and "/aksi/lanjutkan" not in page.text
+    no_reason = await _act(web, waiting["id"], "tunda", reason=" ")
+    assert no_reason.status_code == 422 and _outcome(no_reason).startswith("Tidak dapat diproses")
+    postponed = await _act(web, waiting["id"], "tunda", reason="Menunggu anggaran perubahan")
+    assert postponed.status_code == 200, postponed.text
+    assert _outcome(postponed) == "Pengaduan ditunda; tenggatnya berhenti sementara."
+    assert re.search(r'id="lapor-stage">[^\n]*Ditunda[^\n]*Menunggu anggaran perubahan', postponed.text)
+    assert "/aksi/lanjutkan" in postponed.text and "/aksi/tunda" not in postponed.text
+    resumed = await _act(web, waiting["id"], "lanjutkan")
+    assert _outcome(resumed) == "Pengaduan dilanjutkan."
+    assert re.search(r'id="lapor-stage">[^\n]*Verifikasi dan penerusan', resumed.text)
+
+    archived = await _act(web, spam["id"], "arsipkan", note="Iklan, bukan pengaduan")
+    assert archived.status_code == 200 and _outcome(archived) == "Pengaduan diarsipkan sebagai spam."
+    assert 'class="badge status-ditolak"' in archived.text
+    assert re.search(r'id="lapor-stage">[^\n]*Diarsipkan', archived.text)
+
+    # The citizen's tracking page (publik: no token needed) shows the stage beside the status.
+    citizen = WebClient(sigap)
+    try:
+        form = await citizen.client.get("/lacak")
+        tracked = await citizen.client.post(
+            "/lacak", data={"code": waiting["tracking_code"], "token": "", "csrf_token": csrf_of(form.text)}
+        )
+        assert tracked.status_code == 200, tracked.text
+        assert "Tahap SP4N-LAPOR!: Verifikasi dan penerusan" in tracked.text
+    finally:
+        await citizen.aclose()
+
+
 async def test_the_city_admin_reveals_a_confidential_identity_with_a_reason_and_it_is_audited(sigap, infra, staff, web):
     city = new_staff(sigap, infra, "city_admin")
     receipt = await _submit(sigap, _road(uuid.uuid4().hex[:6]))

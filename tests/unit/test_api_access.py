@@ -78,6 +78,8 @@ PUBLIC = {
         "GET /v1/public/complaints",
         "GET /v1/public/departments/performance",
         "GET /v1/public/kelurahan",
+        # only a complaint's SP4N-LAPOR! stage, for the citizen's tracking page (docs/lapor.md)
+        "GET /v1/track/{tracking_code}/lapor-stage",
     },
     "notify": {
         "GET /healthz",

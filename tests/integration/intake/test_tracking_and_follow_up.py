@@ -173,6 +173,18 @@ async def test_reopen_within_the_window_only(intake):
     assert too_late.status_code == 409 and too_late.json()["type"].endswith("/reopen-window-passed")
     assert "7 hari" in too_late.json()["detail"]
 
+    # Status closing the quiet complaint later (SP4N-LAPOR!, docs/lapor.md: selesai stays
+    # selesai) does not open the reopen window again.
+    await _deliver(intake, ComplaintStatusChanged(
+        complaint_id=uuid.UUID(late["id"]), tracking_code=late["tracking_code"], department="DLHK",
+        previous_status="selesai", status="selesai", reason="ditutup_otomatis", actor="sistem",
+        resolution_note="Sampah sudah diangkut", changed_at=datetime.now(UTC) - timedelta(minutes=5),
+    ))
+    closed = await intake.client.post(
+        f"/v1/track/{late['tracking_code']}/reopen", json=reason, headers={"X-Follow-Up-Token": late["follow_up_token"]}
+    )
+    assert closed.status_code == 409 and closed.json()["type"].endswith("/reopen-window-passed")
+
 
 async def test_rate_limit_answers_429_with_retry_after(infra, databases, tmp_path):
     async with running_intake(infra, databases, tmp_path / "p", rate_limit_per_minute=6, rate_limit_burst=3) as intake:

@@ -11,11 +11,13 @@ from sigap_shared.consumer import BatchHandler
 from sigap_shared.events import (
     TOPIC_COMPLAINT_FOLLOWUP,
     TOPIC_COMPLAINT_ROUTED,
+    TOPIC_COMPLAINT_STATUS,
     TOPIC_COMPLAINT_SUBMITTED,
     ComplaintInformationAdded,
     ComplaintRated,
     ComplaintReopenRequested,
     ComplaintRouted,
+    ComplaintStatusChanged,
     ComplaintSubmitted,
     ComplaintSupportAdded,
     ComplaintSupportRemoved,
@@ -29,6 +31,8 @@ from sigap_status.duplicates.router import router as duplicates_router
 from sigap_status.errors import install_error_handler
 from sigap_status.events import handlers
 from sigap_status.identity.router import router as identity_router
+from sigap_status.lapor.connector import connector_from, forward_status_change
+from sigap_status.lapor.router import router as lapor_router
 from sigap_status.lifecycle.router import router as lifecycle_router
 from sigap_status.officers.router import router as officers_router
 from sigap_status.overview import router as overview
@@ -60,6 +64,7 @@ def routers() -> tuple[APIRouter, ...]:
         sla_settings_router,
         photos_router,
         officers_router,
+        lapor_router,
     )
 
 
@@ -82,6 +87,21 @@ def lifecycle_consumer(policy: SlaPolicy) -> ConsumerSpec:
     )
 
 
+def lapor_consumer(settings: StatusSettings) -> list[ConsumerSpec]:
+    """Status's own status changes, read back from Kafka, to the LAPOR! connector (when the
+    city configured one): only what was committed and published reaches LAPOR!."""
+    if settings.lapor_connector == "none":
+        return []
+    connector = connector_from(settings.lapor_connector, settings.lapor_connector_path)
+    return [
+        ConsumerSpec(
+            name="lapor",
+            topics=[TOPIC_COMPLAINT_STATUS],
+            handlers={ComplaintStatusChanged.event_type: functools.partial(forward_status_change, connector=connector)},
+        )
+    ]
+
+
 def build_spec(settings: StatusSettings) -> ServiceSpec:
     # Built once per process: the consumer's handlers and the routes' context share it.
     policy = sla_policy_from_settings(settings)
@@ -91,7 +111,7 @@ def build_spec(settings: StatusSettings) -> ServiceSpec:
         description="Owns each complaint's lifecycle and timeline, staff accounts and working-day SLAs.",
         sampled_gauges=metrics.SAMPLED,
         routers=routers(),
-        consumers=[lifecycle_consumer(policy)],
+        consumers=[lifecycle_consumer(policy), *lapor_consumer(settings)],
         context=functools.partial(status_context, policy=policy),
     )
 

@@ -17,6 +17,7 @@ from fastapi import Depends, Request
 from sigap_shared.runtime import Runtime
 from sigap_status.auth.rules import LoginLimits
 from sigap_status.intake.client import IntakeClient, new_http_session
+from sigap_status.lapor.rules import LaporPolicy
 from sigap_status.settings import StatusSettings
 from sigap_status.sla.rules import SlaPolicy, WorkingCalendar, parse_extra_days
 from sigap_status.sla.sweep import run_sla_sweep
@@ -44,6 +45,16 @@ class StatusContext:
     # None when no intake URL is configured (production refuses that; development and tests
     # then accept after-photos unchecked and cannot reveal identities).
     intake: IntakeClient | None
+    lapor_policy: LaporPolicy
+
+
+def lapor_policy_from_settings(settings: StatusSettings, policy: SlaPolicy) -> LaporPolicy:
+    return LaporPolicy(
+        calendar=policy.calendar,
+        verify_days=settings.lapor_verify_days,
+        follow_up_days=settings.lapor_follow_up_days,
+        close_days=settings.lapor_close_days,
+    )
 
 
 def sla_policy_from_settings(settings: StatusSettings) -> SlaPolicy:
@@ -80,6 +91,7 @@ def build_context(settings: StatusSettings, *, policy: SlaPolicy, intake: Intake
             refresh_ttl_s=settings.refresh_ttl_s,
         ),
         intake=intake,
+        lapor_policy=lapor_policy_from_settings(settings, policy),
     )
 
 
@@ -108,6 +120,7 @@ async def status_context(
                 runtime.pool,
                 interval_s=settings.sla_sweep_interval_s,
                 escalation=Escalation(policy=escalation_policy_from_settings(settings), calendar=policy.calendar),
+                lapor=lapor_policy_from_settings(settings, policy),
             ),
             name="sla-sweep",
         )
@@ -133,5 +146,10 @@ async def get_intake(context: Context) -> IntakeClient | None:
     return context.intake
 
 
+async def get_lapor_policy(context: Context) -> LaporPolicy:
+    return context.lapor_policy
+
+
 Policy = Annotated[SlaPolicy, Depends(get_policy)]
+Lapor = Annotated[LaporPolicy, Depends(get_lapor_policy)]
 Intake = Annotated[IntakeClient | None, Depends(get_intake)]

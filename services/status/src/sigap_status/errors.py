@@ -26,6 +26,8 @@ PROBLEMS: dict[str, tuple[int, Text]] = {
     "after-photo-not-live": (422, Text("Foto sesudah penanganan tidak diterima", "After-photos not accepted")),
     "after-photo-unknown": (422, Text("Foto sesudah penanganan tidak dikenal", "Unknown after-photo")),
     "after-photo-in-use": (409, Text("Foto sudah dipakai", "Photo already in use")),
+    "lapor-action-refused": (409, Text("Tindakan LAPOR! tidak diizinkan", "LAPOR! action not allowed")),
+    "lapor-closed": (409, Text("Pengaduan sudah ditutup", "The complaint is closed")),
     "complaint-unknown-at-intake": (
         409,
         Text("Pengaduan belum dikenal layanan foto", "The photo service does not know this complaint"),

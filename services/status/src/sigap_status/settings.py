@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pydantic_settings import NoDecode
-from pydantic import SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from typing import Annotated, Literal
 
 from sigap_shared.settings import ServiceSettings
@@ -49,6 +49,19 @@ class StatusSettings(ServiceSettings):
     escalation_overrides: str = ""
     """status: ladders for some departments or categories, `DEPT=ladder`, `DEPT/category=ladder` or
     `*/category=ladder` separated by semicolons (e.g. `DISHUB=head_of_department:0,city:1;*/banjir=city:0`)"""
+    # SP4N-LAPOR! (docs/lapor.md): the working days of its stages, on the SLA's calendar.
+    lapor_verify_days: int = Field(default=3, ge=1)
+    """status: LAPOR! stage `verifikasi`: working days to verify and forward a complaint"""
+    lapor_follow_up_days: int = Field(default=5, ge=1)
+    """status: LAPOR! stage `tindak_lanjut`: working days for the department's follow-up"""
+    lapor_close_days: int = Field(default=10, ge=1)
+    """status: a finished complaint closes by itself this many working days after the follow-up when
+    neither the reporter nor an admin reacts (the reporter may object and reopen until then)"""
+    lapor_connector: Literal["none", "file"] = "none"
+    """status: where status changes go for the national LAPOR! system: `none`, or `file` (JSON Lines
+    appended to `SIGAP_LAPOR_CONNECTOR_PATH`); a city with LAPOR!'s API plugs its own connector in"""
+    lapor_connector_path: str | None = None
+    """status: the JSON Lines file of the `file` LAPOR! connector"""
     # Open complaints of the same category within this distance are suggested as duplicates.
     duplicate_distance_m: float = 150.0
     """status: open complaints of the same category within this distance are suggested as duplicates"""
@@ -99,6 +112,12 @@ class StatusSettings(ServiceSettings):
     def _check_overrides(cls, value: str) -> str:
         parse_overrides(value)
         return value
+
+    @model_validator(mode="after")
+    def _file_connector_needs_a_path(self) -> "StatusSettings":
+        if self.lapor_connector == "file" and not self.lapor_connector_path:
+            raise ValueError("SIGAP_LAPOR_CONNECTOR=file needs SIGAP_LAPOR_CONNECTOR_PATH (the JSON Lines file)")
+        return self
 
     @field_validator("sla_category_days", mode="before")
     @classmethod

@@ -198,6 +198,10 @@ class StatusClient(ServiceClient):
     async def me(self, call: Call) -> dict:
         return await self.get_json("/v1/auth/me", call)
 
+    async def lapor_stage(self, call: Call, *, tracking_code: str) -> dict:
+        """The complaint's SP4N-LAPOR! stage (docs/lapor.md); only the stage, no text."""
+        return await self.get_json(f"/v1/track/{tracking_code}/lapor-stage", call)
+
 
 class NotifyClient(ServiceClient):
     """Notify's staff API (templates, webhooks) through `request`; the live stream through

@@ -69,7 +69,11 @@ async def record_status_changes(*, conn: asyncpg.Connection, announcements: Sequ
     await conn.execute(
         _ANNOUNCED
         + f"""
-        UPDATE complaints SET status = a.status, department = a.department, status_changed_at = a.occurred_at,
+        UPDATE complaints SET status = a.status, department = a.department,
+            -- A change that keeps the status (status closing a quiet `selesai` complaint for
+            -- SP4N-LAPOR!, docs/lapor.md) does not restart the reopen window it counts from.
+            status_changed_at = CASE WHEN complaints.status = a.status AND complaints.status_changed_at IS NOT NULL
+                                     THEN complaints.status_changed_at ELSE a.occurred_at END,
             resolution_note = coalesce(a.resolution_note, complaints.resolution_note),
             after_photo_ids = CASE WHEN a.after_photo_ids <> ''
                                    THEN string_to_array(a.after_photo_ids, ',')::uuid[]

@@ -97,7 +97,8 @@ COMPLAINT_COLUMNS = (
     "id, tracking_code, kind, category, department, status, version, submitted_at, updated_at,"
     " title, description, address, kelurahan, privacy, supporting_departments, assigned_officer,"
     " received_at, verified_at, resolved_at, resolution_note, after_photo_ids, rejection_reason,"
-    " duplicate_of, sla_stage, sla_due_at, sla_breached_at, reporter_pseudonym, reporter_channels, lat, lon, sla_paused_at"
+    " duplicate_of, sla_stage, sla_due_at, sla_breached_at, reporter_pseudonym, reporter_channels, lat, lon, sla_paused_at,"
+    " lapor_postponed_at, lapor_postpone_reason, lapor_archived_at, lapor_closed_at"
 )
 
 

@@ -25,6 +25,7 @@ from sigap_status.complaints.queries import (
 from sigap_status.complaints.visibility import complaint_view, load_visible
 from sigap_status.errors import ComplaintNotFound, InvalidInput, StatusError
 from sigap_status.intake.client import IntakeClient
+from sigap_status.lapor import rules as lapor_rules
 from sigap_status.lifecycle import events, queries, rules
 from sigap_status.lifecycle.after_photos import claim_live_after_photos
 from sigap_status.sla.rules import SlaPolicy
@@ -205,6 +206,7 @@ async def reopen_by_reporter(
         row = await get_complaint_for_update(conn=conn, complaint_id=complaint_id)
         if row is None:
             raise ComplaintNotFound(complaint_id)
+        lapor_rules.check_reporter_may_reopen(row)
         envelope = rules.decide_transition(
             complaint_view(row),
             rules.TransitionRequest(to="dibuka_kembali", expected_version=expected_version, reason=reason),

@@ -41,7 +41,12 @@ async def apply_transition(
             sla_due_at = $10,
             -- A deadline that keeps running keeps its breach, so it is reported only once.
             sla_breached_at = CASE WHEN $11 THEN sla_breached_at ELSE NULL END,
-            sla_paused_at = NULL
+            sla_paused_at = NULL,
+            -- LAPOR! (docs/lapor.md): a status change ends a postponement, and a reopened
+            -- complaint may close by itself again after its next follow-up.
+            lapor_postponed_at = NULL,
+            lapor_postpone_reason = NULL,
+            lapor_closed_at = CASE WHEN $3 = 'dibuka_kembali' THEN NULL ELSE lapor_closed_at END
         WHERE id = $1 AND version = $2
         RETURNING version
         """,

@@ -17,7 +17,7 @@ from sigap_shared.visible_text import visible_or_none
 from sigap_status.auth.dependencies import Staff, staff_in
 from sigap_status.complaints.queries import get_timeline
 from sigap_status.complaints.visibility import load_visible
-from sigap_status.context import Intake, Policy
+from sigap_status.context import Intake, Lapor, Policy
 from sigap_status.errors import InvalidInput
 from sigap_status.lifecycle import commands, rules
 from sigap_status.lifecycle.descriptions import ACTING_ROLES, ASSIGNMENT_DESCRIPTION, describe_transitions
@@ -71,10 +71,12 @@ class NoteOut(BaseModel):
     response_model=StaffComplaintOut,
     summary="A complaint as staff see it, with its full timeline",
 )
-async def get_staff_complaint(complaint_id: UUID, staff: Staff, conn: Conn, policy: Policy) -> StaffComplaintOut:
+async def get_staff_complaint(
+    complaint_id: UUID, staff: Staff, conn: Conn, policy: Policy, lapor: Lapor
+) -> StaffComplaintOut:
     row = await load_visible(conn=conn, staff=staff, complaint_id=complaint_id)
     timeline = await get_timeline(conn=conn, complaint_id=complaint_id)
-    return staff_out(row, staff, timeline, calendar=policy.calendar)
+    return staff_out(row, staff, timeline, calendar=policy.calendar, lapor=lapor)
 
 
 @router.post(

@@ -12,6 +12,7 @@ from pydantic import BaseModel
 
 from sigap_shared.auth import StaffPrincipal
 from sigap_status.complaints.visibility import complaint_view
+from sigap_status.lapor.rules import LaporPolicy, stage_of
 from sigap_status.lifecycle.rules import NotPermitted, allowed_transitions, check_may_act
 from sigap_status.sla.rules import WorkingCalendar, sla_state, working_days_left
 
@@ -63,11 +64,25 @@ class StaffComplaintOut(ComplaintBasics):
     # Working days the running deadline leaves (0: due today; negative: days overdue).
     sla_working_days_left: int | None = None
     allowed_transitions: list[str]
+    # SP4N-LAPOR! beside Sigap's status (docs/lapor.md); the stage is None before receipt.
+    lapor_stage: str | None = None
+    lapor_stage_label: str | None = None
+    lapor_stage_due_at: datetime | None = None
+    lapor_stage_overdue: bool = False
+    lapor_postponed_at: datetime | None = None
+    lapor_postpone_reason: str | None = None
+    lapor_archived_at: datetime | None = None
+    lapor_closed_at: datetime | None = None
     timeline: list[StaffTimelineEntry] | None = None
 
 
 def staff_out(
-    row: Any, staff: StaffPrincipal, timeline: list[Any] | None = None, *, calendar: WorkingCalendar | None = None
+    row: Any,
+    staff: StaffPrincipal,
+    timeline: list[Any] | None = None,
+    *,
+    calendar: WorkingCalendar | None = None,
+    lapor: LaporPolicy | None = None,
 ) -> StaffComplaintOut:
     view = complaint_view(row)
     now = datetime.now(UTC)
@@ -79,6 +94,15 @@ def staff_out(
     fields = {key: row[key] for key in StaffComplaintOut.model_fields if key in row.keys()}
     fields["supporting_departments"] = list(row["supporting_departments"] or ())
     fields["after_photo_ids"] = list(row["after_photo_ids"] or ())
+    if lapor is not None:
+        stage = stage_of(row, lapor, now=now)
+        label = stage.label()
+        fields.update(
+            lapor_stage=stage.stage,
+            lapor_stage_label=label.id if label else None,
+            lapor_stage_due_at=stage.due_at,
+            lapor_stage_overdue=stage.overdue,
+        )
     return StaffComplaintOut(
         **fields,
         sla_state=sla_state(due_at=row["sla_due_at"], now=now, paused=row["sla_paused_at"] is not None),

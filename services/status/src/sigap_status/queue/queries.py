@@ -28,7 +28,9 @@ _SORT_KEY: dict[str, tuple[str, str]] = {
 
 QUEUE_COLUMNS = (
     "id, tracking_code, kind, category, department, supporting_departments, status, version, kelurahan,"
-    " title, assigned_officer, submitted_at, updated_at, sla_stage, sla_due_at, sla_breached_at, sla_paused_at"
+    " title, assigned_officer, submitted_at, updated_at, sla_stage, sla_due_at, sla_breached_at, sla_paused_at,"
+    # what the SP4N-LAPOR! stage is computed from (docs/lapor.md)
+    " received_at, verified_at, resolved_at, rejection_reason, lapor_postponed_at, lapor_archived_at, lapor_closed_at"
 )
 
 

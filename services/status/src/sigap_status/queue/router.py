@@ -18,8 +18,9 @@ from sigap_shared.events import ComplaintStatus
 from sigap_shared.runtime import Conn
 from sigap_status.auth.dependencies import Staff
 from sigap_status.complaints.visibility import visible_department
-from sigap_status.context import Policy
+from sigap_status.context import Lapor, Policy
 from sigap_status.errors import InvalidInput
+from sigap_status.lapor.rules import stage_of
 from sigap_status.queue import queries
 from sigap_status.queue.queries import BadCursor, QueueFilter, SlaState, Sort, decode_cursor, page_of
 from sigap_status.sla.rules import sla_state, working_days_left
@@ -46,6 +47,8 @@ class QueueItem(BaseModel):
     sla_state: str
     # Working days the running deadline leaves (0: due today; negative: days overdue).
     sla_working_days_left: int | None = None
+    # The SP4N-LAPOR! stage beside the status (docs/lapor.md).
+    lapor_stage: str | None = None
 
 
 class QueuePage(BaseModel):
@@ -99,7 +102,7 @@ QueueQuery = Annotated[QueueFilter, Depends(queue_filter)]
 
 
 @router.get("/staff/queue", response_model=QueuePage, summary="The department queue")
-async def get_queue(queue_filter: QueueQuery, conn: Conn, policy: Policy) -> QueuePage:
+async def get_queue(queue_filter: QueueQuery, conn: Conn, policy: Policy, lapor: Lapor) -> QueuePage:
     now = datetime.now(UTC)
     rows, cursor_to_next = page_of(
         queue_filter, await queries.list_queue(conn=conn, queue_filter=queue_filter, now=now)
@@ -110,8 +113,9 @@ async def get_queue(queue_filter: QueueQuery, conn: Conn, policy: Policy) -> Que
                 **{
                     key: row[key]
                     for key in QueueItem.model_fields
-                    if key not in ("sla_state", "supporting_departments", "sla_working_days_left")
+                    if key not in ("sla_state", "supporting_departments", "sla_working_days_left", "lapor_stage")
                 },
+                lapor_stage=stage_of(row, lapor, now=now).stage,
                 supporting_departments=list(row["supporting_departments"] or ()),
                 sla_state=sla_state(due_at=row["sla_due_at"], now=now, paused=row["sla_paused_at"] is not None),
                 sla_working_days_left=None

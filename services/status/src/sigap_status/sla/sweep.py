@@ -14,6 +14,8 @@ from sigap_shared.events import ComplaintSlaBreached, Envelope
 from sigap_shared.outbox import add_to_outbox
 from sigap_status.complaints.queries import TimelineEntry, add_timeline_entries
 from sigap_status.escalation.sweep import Escalation, sweep_escalations
+from sigap_status.lapor.commands import close_quiet_complaints
+from sigap_status.lapor.rules import LaporPolicy
 from sigap_status.lifecycle.rules import SOURCE, SYSTEM_ACTOR
 from sigap_status.sla import queries
 
@@ -56,10 +58,13 @@ def _breach_entry(envelope: Envelope) -> TimelineEntry:
     return TimelineEntry.of(envelope, at=breach.breached_at, actor=SYSTEM_ACTOR, detail=detail)
 
 
-async def run_sla_sweep(pool: asyncpg.Pool, *, interval_s: float, escalation: Escalation | None = None) -> None:
-    """Report passed deadlines, then climb their escalation ladders, until cancelled. Replicas
-    may run it side by side: rows are claimed with SKIP LOCKED and marked in the same
-    transaction, so each breach and each escalation step goes out once."""
+async def run_sla_sweep(
+    pool: asyncpg.Pool, *, interval_s: float, escalation: Escalation | None = None, lapor: LaporPolicy | None = None
+) -> None:
+    """Report passed deadlines, then climb their escalation ladders (with `escalation`) and close
+    finished complaints nobody reacted to (with `lapor`, docs/lapor.md), until cancelled.
+    Replicas may run it side by side: rows are claimed with SKIP LOCKED and marked in the same
+    transaction, so each breach, escalation step or closing goes out once."""
     while True:
         try:
             async with pool.acquire() as conn:
@@ -68,6 +73,8 @@ async def run_sla_sweep(pool: asyncpg.Pool, *, interval_s: float, escalation: Es
                 if escalation is not None:
                     while await sweep_escalations(conn=conn, escalation=escalation) > 0:
                         pass
+                while lapor is not None and await close_quiet_complaints(conn=conn, policy=lapor) > 0:
+                    pass
         except asyncio.CancelledError:
             raise
         except TRANSIENT_DB_ERRORS as exc:

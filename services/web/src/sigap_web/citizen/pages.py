@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
-from sigap_web.clients import UpstreamRefused
+from sigap_web.clients import UpstreamRefused, UpstreamUnavailable
 from sigap_web.context import Context, State, call_for, translator
 
 router = APIRouter(include_in_schema=False)
@@ -106,6 +106,10 @@ async def _show(
             request, "citizen/track.html", status_code=404, code=code, token=token, view=None,
             error=t("track.not_found"), notice=None,
         )
+    try:
+        view["lapor"] = await context.upstreams.status.lapor_stage(call, tracking_code=code)
+    except (UpstreamRefused, UpstreamUnavailable):
+        view["lapor"] = None  # the page says everything else without the SP4N-LAPOR! stage
     departments = await context.departments.names(call)
     view["department_name"] = departments.get(view.get("department") or "", view.get("department"))
     view["story"] = _timeline(view, t, departments)

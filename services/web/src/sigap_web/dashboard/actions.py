@@ -124,6 +124,25 @@ async def merge(act: On, expected_version: Version, duplicate_of: Annotated[UUID
     return await act.done(act.transition(body), success="dash.merge.done")
 
 
+@router.post("/dasbor/pengaduan/{complaint_id}/aksi/tunda")
+async def postpone(act: On, expected_version: Version, reason: Reason = "") -> Response:
+    """SP4N-LAPOR!'s tunda (docs/lapor.md): status refuses anyone but the desk's admins."""
+    work = act.status_post("lapor/tunda", {"reason": reason, "expected_version": expected_version})
+    return await act.done(work, success="dash.postpone.done", typed={"postpone-reason": reason})
+
+
+@router.post("/dasbor/pengaduan/{complaint_id}/aksi/lanjutkan")
+async def resume(act: On, expected_version: Version) -> Response:
+    return await act.done(act.status_post("lapor/lanjutkan", {"expected_version": expected_version}), success="dash.resume.done")
+
+
+@router.post("/dasbor/pengaduan/{complaint_id}/aksi/arsipkan")
+async def archive(act: On, expected_version: Version, note: Text4000 = "") -> Response:
+    """Arsipkan as spam (a duplicate is archived by merging it into its original)."""
+    body = {"reason": "spam", "note": note.strip() or None, "expected_version": expected_version}
+    return await act.done(act.status_post("lapor/arsipkan", body), success="dash.archive.done", typed={"archive-note": note})
+
+
 @router.post("/dasbor/pengaduan/{complaint_id}/aksi/petugas")
 async def assign(act: On, expected_version: Version, officer: Annotated[str, Form(max_length=64)] = "") -> Response:
     work = act.context.upstreams.status.request(

@@ -128,11 +128,13 @@ async def load_page(
     allowed = complaint.get("allowed_transitions", [])
     supporting = complaint.get("supporting_departments") or []
     is_supporter = staff.role == "dept_admin" and staff.department in supporting
+    desk = may_act and staff.role in ("dept_admin", "city_admin")
     return {
         "complaint": complaint,
         "category_name": category_names.get(complaint.get("category") or "", complaint.get("category") or "-"),
         **progress_words(t, complaint),
         "department_name": departments.get(department or "", department or "-"),
+        "lapor_due": when(complaint.get("lapor_stage_due_at")),
         "supporting": [(code, departments.get(code, code)) for code in supporting],
         "timeline": _timeline(t, complaint.get("timeline") or []),
         "decision": decision,
@@ -152,6 +154,10 @@ async def load_page(
             "act": may_act,
             "verify": may_act and "terverifikasi" in allowed,
             "reject": may_act and "ditolak" in allowed,
+            # SP4N-LAPOR!'s desk actions (docs/lapor.md): department and city admins only.
+            "postpone": desk and complaint.get("status") in OPEN_STATUSES and not complaint.get("lapor_postponed_at"),
+            "resume": desk and bool(complaint.get("lapor_postponed_at")),
+            "archive": desk and "ditolak" in allowed,
             "assign": bool(wants_officers),
             "transfer": may_act and complaint.get("status") in OPEN_STATUSES,
             "support": may_act and complaint.get("status") in OPEN_STATUSES,
