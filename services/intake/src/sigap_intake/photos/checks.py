@@ -433,16 +433,24 @@ def capture_reasons(
 def location_reason(
     gps: tuple[float, float] | None, *, reported: tuple[float, float] | None, max_distance_m: float
 ) -> Reason | None:
+    return location_check(gps, reported=reported, max_distance_m=max_distance_m)[1]
+
+
+def location_check(
+    gps: tuple[float, float] | None, *, reported: tuple[float, float] | None, max_distance_m: float
+) -> tuple[int | None, Reason | None]:
+    """The whole metres between where the photo was taken and the reported location (None when
+    either is unknown), and the reason to doubt the photo when that is too far."""
     if gps is None or reported is None:
-        return None
-    distance = haversine_m(gps, reported)
+        return None, None
+    distance = round(haversine_m(gps, reported))
     if distance <= max_distance_m:
-        return None
-    return Reason(
+        return distance, None
+    return distance, Reason(
         "gps_far_from_location",
         "Lokasi GPS di foto jauh dari lokasi yang dilaporkan.",
         "The photo's GPS position is far from the reported location.",
-        {"distance_m": round(distance)},
+        {"distance_m": distance},
     )
 
 
