@@ -4,6 +4,7 @@ and the rate limiters."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -13,6 +14,7 @@ from typing import Annotated
 import asyncpg
 from fastapi import Depends, Request
 
+from sigap_intake.capture.purge import PurgePolicy, run_purge
 from sigap_intake.capture.tokens import CaptureTokens
 from sigap_intake.complaints.department_names import DepartmentNames
 from sigap_intake.photos.checks import PhotoPolicy, parse_offset
@@ -84,10 +86,32 @@ def policy_from_settings(settings: IntakeSettings) -> PhotoPolicy:
     )
 
 
+def purge_policy_from_settings(settings: IntakeSettings) -> PurgePolicy:
+    return PurgePolicy(
+        unused_session_grace=timedelta(seconds=settings.capture_unused_session_grace_s),
+        rejected_keep=timedelta(seconds=settings.photo_rejected_keep_s),
+    )
+
+
 @contextlib.asynccontextmanager
 async def open_context(settings: IntakeSettings, runtime: Runtime) -> AsyncIterator[IntakeContext]:
-    """`ServiceSpec.context` of intake: run in the lifespan once the runtime's pool exists."""
-    yield IntakeContext.from_settings(settings, pool=runtime.pool)
+    """`ServiceSpec.context` of intake: run in the lifespan once the runtime's pool exists,
+    with the purge of capture leftovers running beside it."""
+    context = IntakeContext.from_settings(settings, pool=runtime.pool)
+    purge = asyncio.create_task(
+        run_purge(
+            pool=runtime.pool,
+            store=context.photo_store,
+            policy=purge_policy_from_settings(settings),
+            interval_s=settings.capture_purge_interval_s,
+        ),
+        name="capture-purge",
+    )
+    try:
+        yield context
+    finally:
+        purge.cancel()
+        await asyncio.gather(purge, return_exceptions=True)
 
 
 async def get_context(request: Request) -> IntakeContext:

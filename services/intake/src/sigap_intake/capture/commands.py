@@ -129,6 +129,7 @@ async def upload_photo(
         # The file is written last, so a failure anywhere before rolls everything back and
         # leaves no original without a row. (Only a failing commit can still leave one; it is
         # content-addressed, so the client's retry reuses it.)
+        await repository.lock_original_file(conn=conn, original_key=original_key)
         await asyncio.to_thread(store.put, data, area="originals", suffix=facts.suffix)
     log.info(
         "photo_uploaded",
