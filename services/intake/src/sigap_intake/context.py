@@ -18,6 +18,7 @@ from sigap_intake.capture.purge import PurgePolicy, run_purge
 from sigap_intake.capture.tokens import CaptureTokens
 from sigap_intake.complaints.department_names import DepartmentNames
 from sigap_intake.photos.checks import PhotoPolicy, parse_offset
+from sigap_intake.photos.content_credentials import read_trust_anchors
 from sigap_intake.photos.storage import PhotoStore, photo_store_from_settings
 from sigap_intake.rate_limit import RateLimiter
 from sigap_intake.sealing import Sealer
@@ -83,6 +84,7 @@ def policy_from_settings(settings: IntakeSettings) -> PhotoPolicy:
         gps_max_distance_m=settings.photo_gps_max_distance_m,
         reuse_max_distance=settings.photo_reuse_max_distance,
         reject_reasons={category: tuple(codes) for category, codes in settings.photo_reject_reasons.items()},
+        c2pa_trust_anchors=read_trust_anchors(settings.c2pa_trust_anchors) if settings.c2pa_trust_anchors else None,
     )
 
 

@@ -74,6 +74,7 @@ async def upload_photo(
         max_pixels=policy.max_pixels,
         default_offset=policy.default_offset,
         received_at=datetime.now(UTC),
+        trust_anchors=policy.c2pa_trust_anchors,
     )
     async with conn.transaction():
         replay = await retries.replay_or_claim(conn=conn, retry=retry, sealer=sealer, ttl_s=retry_ttl_s)

@@ -57,7 +57,10 @@ class CaptureSessionOut(BaseModel):
 
 class ContentCredentialsOut(BaseModel):
     state: Literal["absent", "valid", "trusted", "invalid", "unreadable"]
+    # True only when the signer is on the trust list (SIGAP_C2PA_TRUST_ANCHORS).
+    trusted: bool = False
     claim_generator: str | None = None
+    signer: str | None = None
     failures: list[str] = []
     generated_by_ai: bool = False
 
