@@ -202,6 +202,29 @@ class ComplaintReopenRequested(EventPayload):
     requested_at: datetime
 
 
+TOPIC_COMPLAINT_PHOTO = "sigap.complaint.photo"
+
+
+@register_event
+class PhotoVerified(EventPayload):
+    """(Owned by intake.) A complaint's photo was judged again once the complaint's location
+    was known: its verdict as now stored, the verdict it had at upload, the reason codes, and
+    how far its GPS position lies from the reported location. Never the position itself."""
+
+    event_type: ClassVar[str] = "sigap.complaint.photo_verified.v1"
+    topic: ClassVar[str] = TOPIC_COMPLAINT_PHOTO
+
+    tracking_code: str
+    photo_id: UUID
+    verdict: PhotoVerdict
+    upload_verdict: PhotoVerdict
+    reasons: tuple[str, ...] = ()
+    # False when the photo or the complaint has no position: nothing could be compared.
+    location_compared: bool
+    distance_m: int | None = Field(default=None, ge=0)
+    verified_at: datetime
+
+
 # -- routing's events (owned by services/routing) -----------------------------------------
 # Delegation after the first routing travels on the routing topic, keyed by complaint id, so a
 # consumer sees ComplaintRouted and every later hand-over of one complaint in order.

@@ -20,6 +20,9 @@ from tests.integration.status.intake_support import (
 
 pytestmark = pytest.mark.integration
 
+# SIGAP_PHOTO_GPS_MAX_DISTANCE_M's default: a live photo is taken within it.
+photo_api_max_distance_m = 1000
+
 
 @pytest.fixture
 def photo_api(status_api):
@@ -49,6 +52,11 @@ async def test_staff_of_the_department_see_its_photos_with_verdicts_and_no_one_e
         assert "no_exif" in codes
         assert all(reason["message"] for reason in photos[bare["id"]]["reasons"])
         assert all(photo["role"] == "evidence" for photo in photos.values())
+        # Where each photo was taken, compared with the reported location: a distance only.
+        assert photos[live_one["id"]]["location_compared"] is True
+        assert photos[live_one["id"]]["location_distance_m"] < photo_api_max_distance_m
+        assert photos[bare["id"]]["location_compared"] is False and photos[bare["id"]]["location_distance_m"] is None
+        assert photos[live_one["id"]]["content_credentials"] is None
 
         image = await api.client.get(photos[live_one["id"]]["url"], headers=dishub)
         assert image.status_code == 200 and image.headers["content-type"] == "image/jpeg"

@@ -152,47 +152,75 @@ def cropped(data: bytes, *, fraction: float = 0.03) -> bytes:
     return jpeg(image.crop((dx, dy, image.width - dx, image.height - dy)), quality=85)
 
 
-def _c2pa_signer():
-    """A throwaway ES256 certificate chain (test CA + signing certificate) for c2pa signing."""
+class C2paAuthority:
+    """A throwaway ES256 certificate authority (a camera maker's or app's, in the tests) that
+    issues signing certificates; its certificate is what a trust list names."""
+
+    def __init__(self, common_name: str = "Test CA") -> None:
+        from cryptography import x509
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.asymmetric import ec
+
+        now = datetime.now(timezone.utc)
+        self.key = ec.generate_private_key(ec.SECP256R1())
+        self.validity = dict(not_valid_before=now - timedelta(days=1), not_valid_after=now + timedelta(days=30))
+        self.certificate = (
+            x509.CertificateBuilder(subject_name=_c2pa_name(common_name), issuer_name=_c2pa_name(common_name),
+                                    public_key=self.key.public_key(), serial_number=x509.random_serial_number(),
+                                    **self.validity)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .add_extension(_c2pa_usage(sign=False, ca=True), critical=True)
+            .sign(self.key, hashes.SHA256())
+        )
+
+    @property
+    def pem(self) -> bytes:
+        from cryptography.hazmat.primitives import serialization
+
+        return self.certificate.public_bytes(serialization.Encoding.PEM)
+
+
+def _c2pa_name(common_name: str):
+    from cryptography import x509
+    from cryptography.x509.oid import NameOID
+
+    return x509.Name([
+        x509.NameAttribute(NameOID.COMMON_NAME, common_name),
+        x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Sigap Test"),
+    ])
+
+
+def _c2pa_usage(*, sign: bool, ca: bool):
+    from cryptography import x509
+
+    return x509.KeyUsage(
+        digital_signature=sign, content_commitment=False, key_encipherment=False, data_encipherment=False,
+        key_agreement=False, key_cert_sign=ca, crl_sign=ca, encipher_only=False, decipher_only=False,
+    )
+
+
+def _c2pa_signer(authority: C2paAuthority | None = None):
+    """A signing certificate issued by `authority` (a new one unless given), for c2pa signing."""
     import c2pa
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+    from cryptography.x509.oid import ExtendedKeyUsageOID
 
-    def name(common_name: str) -> x509.Name:
-        return x509.Name([
-            x509.NameAttribute(NameOID.COMMON_NAME, common_name),
-            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Sigap Test"),
-        ])
-
-    def usage(*, sign: bool, ca: bool) -> x509.KeyUsage:
-        return x509.KeyUsage(
-            digital_signature=sign, content_commitment=False, key_encipherment=False, data_encipherment=False,
-            key_agreement=False, key_cert_sign=ca, crl_sign=ca, encipher_only=False, decipher_only=False,
-        )
-
-    now = datetime.now(timezone.utc)
-    ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
-    validity = dict(not_valid_before=now - timedelta(days=1), not_valid_after=now + timedelta(days=30))
-    ca = (
-        x509.CertificateBuilder(subject_name=name("Test CA"), issuer_name=name("Test CA"),
-                                public_key=ca_key.public_key(), serial_number=x509.random_serial_number(), **validity)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(usage(sign=False, ca=True), critical=True)
-        .sign(ca_key, hashes.SHA256())
-    )
+    authority = authority or C2paAuthority()
+    key = ec.generate_private_key(ec.SECP256R1())
     leaf = (
-        x509.CertificateBuilder(subject_name=name("Test Camera"), issuer_name=ca.subject,
-                                public_key=key.public_key(), serial_number=x509.random_serial_number(), **validity)
+        x509.CertificateBuilder(subject_name=_c2pa_name("Test Camera"), issuer_name=authority.certificate.subject,
+                                public_key=key.public_key(), serial_number=x509.random_serial_number(),
+                                **authority.validity)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(usage(sign=True, ca=False), critical=True)
+        .add_extension(_c2pa_usage(sign=True, ca=False), critical=True)
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION]), critical=False)
-        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(authority.key.public_key()), critical=False)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-        .sign(ca_key, hashes.SHA256())
+        .sign(authority.key, hashes.SHA256())
     )
-    chain = leaf.public_bytes(serialization.Encoding.PEM) + ca.public_bytes(serialization.Encoding.PEM)
+    chain = leaf.public_bytes(serialization.Encoding.PEM) + authority.pem
     private_key = key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
@@ -201,8 +229,9 @@ def _c2pa_signer():
     )
 
 
-def c2pa_signed(data: bytes, *, ai_generated: bool = False) -> bytes:
-    """The JPEG with an embedded, signed C2PA manifest, as a camera that signs its photos writes."""
+def c2pa_signed(data: bytes, *, ai_generated: bool = False, authority: C2paAuthority | None = None) -> bytes:
+    """The JPEG with an embedded, signed C2PA manifest, as a camera that signs its photos
+    writes; signed with a certificate of `authority` (a new, unknown one unless given)."""
     import c2pa
 
     source = "trainedAlgorithmicMedia" if ai_generated else "digitalCapture"
@@ -218,7 +247,7 @@ def c2pa_signed(data: bytes, *, ai_generated: bool = False) -> bytes:
         }],
     }
     out = io.BytesIO()
-    c2pa.Builder(manifest).sign(_c2pa_signer(), "image/jpeg", io.BytesIO(data), out)
+    c2pa.Builder(manifest).sign(_c2pa_signer(authority), "image/jpeg", io.BytesIO(data), out)
     return out.getvalue()
 
 

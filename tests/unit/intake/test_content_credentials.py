@@ -5,14 +5,18 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from sigap_intake.photos import checks as photo_checks, content_credentials
-from tests.unit.intake.images import WIB, c2pa_signed, camera_photo, tampered
+from tests.unit.intake.images import WIB, C2paAuthority, c2pa_signed, camera_photo, tampered
 
 NOW = datetime.now(UTC)
 
 
-def _reasons(data: bytes) -> list[str]:
-    facts = photo_checks.analyse(data, max_bytes=10**8, max_pixels=10**8, default_offset=WIB)
+def _reasons(data: bytes, *, trust_anchors: str | None = None) -> list[str]:
+    facts = photo_checks.analyse(
+        data, max_bytes=10**8, max_pixels=10**8, default_offset=WIB, trust_anchors=trust_anchors
+    )
     return [
         reason.code
         for reason in photo_checks.capture_reasons(
@@ -22,13 +26,50 @@ def _reasons(data: bytes) -> list[str]:
     ]
 
 
-def test_signed_photo_verifies_and_earns_no_reason():
+def test_signed_photo_verifies_and_without_a_trust_list_is_only_noted_as_untrusted():
     signed = c2pa_signed(camera_photo(11, taken_at=NOW))
     credentials = content_credentials.inspect(signed, "image/jpeg")
-    assert credentials.state == "valid"
+    assert credentials.state == "valid" and not credentials.trusted
     assert credentials.claim_generator and "sigap-test-camera" in credentials.claim_generator
+    assert credentials.signer == "Sigap Test, Test Camera"
     assert not credentials.generated_by_ai
-    assert _reasons(signed) == []
+    assert _reasons(signed) == ["content_credentials_untrusted"]
+    # A note, not a doubt: the photo stays live.
+    note = [photo_checks.Reason("content_credentials_untrusted", "-", "-")]
+    assert photo_checks.verdict(note, category=None, reject_reasons={"*": ("reused_photo",)}) == "verified_live"
+
+
+def test_a_signer_on_the_trust_list_is_trusted_and_one_not_on_it_is_reported_untrusted():
+    maker, stranger = C2paAuthority("Camera Maker CA"), C2paAuthority("Unknown App CA")
+    anchors = maker.pem.decode()
+    trusted = c2pa_signed(camera_photo(15, taken_at=NOW), authority=maker)
+    credentials = content_credentials.inspect(trusted, "image/jpeg", trust_anchors=anchors)
+    assert credentials.state == "trusted" and credentials.trusted and credentials.to_json()["trusted"] is True
+    assert _reasons(trusted, trust_anchors=anchors) == []
+    untrusted = c2pa_signed(camera_photo(16, taken_at=NOW), authority=stranger)
+    credentials = content_credentials.inspect(untrusted, "image/jpeg", trust_anchors=anchors)
+    assert credentials.state == "valid" and not credentials.trusted
+    assert _reasons(untrusted, trust_anchors=anchors) == ["content_credentials_untrusted"]
+    # A trust list does not rescue a signature that breaks.
+    broken = content_credentials.inspect(tampered(trusted), "image/jpeg", trust_anchors=anchors)
+    assert broken.state == "invalid" and not broken.trusted
+
+
+def test_a_trusted_signature_stands_in_for_missing_camera_exif():
+    maker = C2paAuthority("Camera Maker CA")
+    anonymous = c2pa_signed(camera_photo(17, taken_at=NOW, make=None, model=None), authority=maker)
+    assert _reasons(anonymous) == ["content_credentials_untrusted", "no_camera_info"]
+    assert _reasons(anonymous, trust_anchors=maker.pem.decode()) == []
+
+
+def test_a_trust_list_without_certificates_is_refused(tmp_path):
+    empty = tmp_path / "anchors.pem"
+    empty.write_text("# nobody yet\n")
+    with pytest.raises(ValueError, match="no PEM certificate"):
+        content_credentials.read_trust_anchors(empty)
+    listed = tmp_path / "listed.pem"
+    listed.write_bytes(C2paAuthority().pem)
+    assert "BEGIN CERTIFICATE" in content_credentials.read_trust_anchors(listed)
 
 
 def test_photo_changed_after_signing_is_flagged():

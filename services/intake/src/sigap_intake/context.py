@@ -4,6 +4,7 @@ and the rate limiters."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -13,9 +14,11 @@ from typing import Annotated
 import asyncpg
 from fastapi import Depends, Request
 
+from sigap_intake.capture.purge import PurgePolicy, run_purge
 from sigap_intake.capture.tokens import CaptureTokens
 from sigap_intake.complaints.department_names import DepartmentNames
 from sigap_intake.photos.checks import PhotoPolicy, parse_offset
+from sigap_intake.photos.content_credentials import read_trust_anchors
 from sigap_intake.photos.storage import PhotoStore, photo_store_from_settings
 from sigap_intake.rate_limit import RateLimiter
 from sigap_intake.sealing import Sealer
@@ -81,13 +84,36 @@ def policy_from_settings(settings: IntakeSettings) -> PhotoPolicy:
         gps_max_distance_m=settings.photo_gps_max_distance_m,
         reuse_max_distance=settings.photo_reuse_max_distance,
         reject_reasons={category: tuple(codes) for category, codes in settings.photo_reject_reasons.items()},
+        c2pa_trust_anchors=read_trust_anchors(settings.c2pa_trust_anchors) if settings.c2pa_trust_anchors else None,
+    )
+
+
+def purge_policy_from_settings(settings: IntakeSettings) -> PurgePolicy:
+    return PurgePolicy(
+        unused_session_grace=timedelta(seconds=settings.capture_unused_session_grace_s),
+        rejected_keep=timedelta(seconds=settings.photo_rejected_keep_s),
     )
 
 
 @contextlib.asynccontextmanager
 async def open_context(settings: IntakeSettings, runtime: Runtime) -> AsyncIterator[IntakeContext]:
-    """`ServiceSpec.context` of intake: run in the lifespan once the runtime's pool exists."""
-    yield IntakeContext.from_settings(settings, pool=runtime.pool)
+    """`ServiceSpec.context` of intake: run in the lifespan once the runtime's pool exists,
+    with the purge of capture leftovers running beside it."""
+    context = IntakeContext.from_settings(settings, pool=runtime.pool)
+    purge = asyncio.create_task(
+        run_purge(
+            pool=runtime.pool,
+            store=context.photo_store,
+            policy=purge_policy_from_settings(settings),
+            interval_s=settings.capture_purge_interval_s,
+        ),
+        name="capture-purge",
+    )
+    try:
+        yield context
+    finally:
+        purge.cancel()
+        await asyncio.gather(purge, return_exceptions=True)
 
 
 async def get_context(request: Request) -> IntakeContext:

@@ -18,6 +18,7 @@ from sigap_shared.events import (
     Envelope,
     GeoPoint,
     PhotoEvidence,
+    PhotoVerified,
     Privacy,
     ReporterRef,
 )
@@ -78,6 +79,10 @@ class AttachedPhoto:
     id: UUID
     verdict: Verdict
     reasons: tuple[Reason, ...] = ()
+    # The verdict the photo had at upload, before the complaint's location was known.
+    upload_verdict: Verdict | None = None
+    # Metres between the photo's position and the reported location; None: not compared.
+    location_distance_m: int | None = None
 
     def evidence(self) -> PhotoEvidence:
         similar = []
@@ -181,6 +186,36 @@ def accept(
         command=command,
         submitted_at=now,
     )
+
+
+def photo_verified_events(
+    *,
+    complaint_id: UUID,
+    tracking_code: str,
+    photos: Sequence[AttachedPhoto],
+    verified_at: datetime,
+    correlation_id: str | None = None,
+) -> list[Envelope]:
+    """One PhotoVerified per photo judged against the complaint: its verdict now, the one it
+    had at upload and how far from the reported location it was taken (never where)."""
+    return [
+        Envelope(
+            source=SOURCE,
+            correlation_id=correlation_id,
+            data=PhotoVerified(
+                complaint_id=complaint_id,
+                tracking_code=tracking_code,
+                photo_id=photo.id,
+                verdict=photo.verdict,
+                upload_verdict=photo.upload_verdict or photo.verdict,
+                reasons=tuple(dict.fromkeys(reason.code for reason in photo.reasons)),
+                location_compared=photo.location_distance_m is not None,
+                distance_m=photo.location_distance_m,
+                verified_at=verified_at,
+            ),
+        )
+        for photo in photos
+    ]
 
 
 def submitted_event(complaint: AcceptedComplaint, *, correlation_id: str | None = None) -> Envelope:

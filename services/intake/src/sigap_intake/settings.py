@@ -99,6 +99,22 @@ class IntakeSettings(ServiceSettings):
     """intake: photo-check reasons that reject a photo instead of flagging it, per category (`*`: any),
     JSON"""
 
+    # Content Credentials (C2PA) trust list: a PEM file of the certificates (roots or
+    # intermediates) of the camera makers and apps whose signatures the city trusts.
+    c2pa_trust_anchors: Path | None = None
+    """intake: a PEM file of the C2PA signing authorities (camera makers, apps) whose Content Credentials are
+    trusted (`content_credentials.trusted: true`); unset: nobody is, and a valid signature is reported as
+    `content_credentials_untrusted`"""
+
+    # The clean-up of what live captures leave behind (capture/purge.py), by one replica at a time.
+    capture_purge_interval_s: float = Field(default=600, gt=0)
+    """intake: how often unused capture sessions and rejected uploads' files are purged"""
+    capture_unused_session_grace_s: int = Field(default=3600, ge=0)
+    """intake: a capture session never used is deleted this long after its capture window ended"""
+    photo_rejected_keep_s: int = Field(default=24 * 3600, ge=0)
+    """intake: the stored file of a rejected upload that no complaint took is deleted this long after the upload
+    (the photo's row stays, so a later copy is still recognised)"""
+
     routing_url: str | None = None
     """intake: routing's base URL (e.g. `http://routing:8001`), whose public department list gives tracking the
     departments' names; unset: tracking names departments by code only"""

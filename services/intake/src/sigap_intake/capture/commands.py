@@ -60,9 +60,12 @@ async def upload_photo(
     retry: domain.RetryKey | None = None,
     retry_ttl_s: int = 24 * 3600,
     device_position: tuple[float, float] | None = None,
+    reported: tuple[float, float] | None = None,
 ) -> retries.Outcome:
     """`device_position`: where the device said it was at capture (web-camera captures, whose
-    frames carry no GPS); compared with the reported location when the complaint arrives."""
+    frames carry no GPS). `reported`: the location of the problem being reported, when the app
+    knows it at capture; the photo's position is compared with it now rather than only when the
+    complaint arrives (it is compared again then)."""
     # Decoding and hashing are CPU work: keep them off the event loop and outside the transaction.
     facts = await asyncio.to_thread(
         photo_checks.analyse,
@@ -71,6 +74,7 @@ async def upload_photo(
         max_pixels=policy.max_pixels,
         default_offset=policy.default_offset,
         received_at=datetime.now(UTC),
+        trust_anchors=policy.c2pa_trust_anchors,
     )
     async with conn.transaction():
         replay = await retries.replay_or_claim(conn=conn, retry=retry, sealer=sealer, ttl_s=retry_ttl_s)
@@ -86,6 +90,9 @@ async def upload_photo(
             facts, session=session, uploaded_at=uploaded_at, policy=policy, device_position=device_position
         )
         reasons += reuse.reuse_reasons(similar)
+        distance_m, far = photo_checks.location_check(gps, reported=reported, max_distance_m=policy.gps_max_distance_m)
+        if far is not None:
+            reasons.append(far)
         verdict = photo_checks.verdict(reasons, category=category, reject_reasons=policy.reject_reasons)
         original_key = content_key(data, area="originals", suffix=facts.suffix)
         photo_id = uuid.uuid4()
@@ -101,6 +108,7 @@ async def upload_photo(
             similar=similar,
             uploaded_at=uploaded_at,
             gps=gps,
+            location_distance_m=distance_m,
         )
         await repository.mark_capture_session_used(conn=conn, session_id=session_id, used_at=uploaded_at)
         PHOTO_VERDICTS.labels(verdict=verdict).inc()
@@ -122,6 +130,7 @@ async def upload_photo(
         # The file is written last, so a failure anywhere before rolls everything back and
         # leaves no original without a row. (Only a failing commit can still leave one; it is
         # content-addressed, so the client's retry reuses it.)
+        await repository.lock_original_file(conn=conn, original_key=original_key)
         await asyncio.to_thread(store.put, data, area="originals", suffix=facts.suffix)
     log.info(
         "photo_uploaded",

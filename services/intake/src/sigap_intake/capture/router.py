@@ -57,7 +57,10 @@ class CaptureSessionOut(BaseModel):
 
 class ContentCredentialsOut(BaseModel):
     state: Literal["absent", "valid", "trusted", "invalid", "unreadable"]
+    # True only when the signer is on the trust list (SIGAP_C2PA_TRUST_ANCHORS).
+    trusted: bool = False
     claim_generator: str | None = None
+    signer: str | None = None
     failures: list[str] = []
     generated_by_ai: bool = False
 
@@ -116,6 +119,12 @@ async def upload_photo(
     device_lat: Annotated[float | None, Form(ge=-90, le=90, description="web camera: the device's latitude")] = None,
     device_lon: Annotated[float | None, Form(ge=-180, le=180, description="web camera: the device's longitude")] = None,
     device_accuracy_m: Annotated[float | None, Form(ge=0, description="web camera: the position's accuracy")] = None,
+    report_lat: Annotated[
+        float | None, Form(ge=-90, le=90, description="the reported problem's latitude, when known at capture")
+    ] = None,
+    report_lon: Annotated[
+        float | None, Form(ge=-180, le=180, description="the reported problem's longitude, when known at capture")
+    ] = None,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     max_bytes = context.policy.max_bytes
@@ -123,7 +132,7 @@ async def upload_photo(
     retry = None
     if idempotency_key is not None:
         fingerprint = hashlib.sha256()
-        position = f"{device_lat},{device_lon}".encode()
+        position = f"{device_lat},{device_lon},{report_lat},{report_lon}".encode()
         for part in (capture_token.encode(), (category or "").encode(), hashlib.sha256(data).digest(), position):
             fingerprint.update(hashlib.sha256(part).digest())
         retry = domain.RetryKey(scope="photos", key=idempotency_key, request_hash=fingerprint.digest())
@@ -139,6 +148,7 @@ async def upload_photo(
         retry=retry,
         retry_ttl_s=context.settings.idempotency_ttl_s,
         device_position=_device_position(device_lat, device_lon, device_accuracy_m, context.policy),
+        reported=(report_lat, report_lon) if report_lat is not None and report_lon is not None else None,
     )
     body = outcome.body
     return replayable_answer(

@@ -71,11 +71,7 @@ async def submit_complaint(
             correlation_id=correlation_id,
         )
         if photos:
-            await photo_repository.attach_photos(
-                conn=conn,
-                complaint_id=complaint.id,
-                photos=[(photo.id, photo.verdict, list(photo.reasons)) for photo in photos],
-            )
+            await photo_repository.attach_photos(conn=conn, complaint_id=complaint.id, photos=photos)
         outcome = retries.Outcome(status_code=201, body=domain.ComplaintReceipt.of(complaint).to_json())
         await retries.remember(conn=conn, retry=retry, sealer=sealer, outcome=outcome)
     log.info(
@@ -100,7 +96,18 @@ async def _store(
         conn=conn,
         complaint=complaint,
         sealed_identity=sealed_identity,
-        events=[domain.submitted_event(complaint, correlation_id=correlation_id)],
+        events=[
+            domain.submitted_event(complaint, correlation_id=correlation_id),
+            # Each photo's verdict as judged against the complaint's location, for whoever
+            # follows the evidence rather than the complaint.
+            *domain.photo_verified_events(
+                complaint_id=complaint.id,
+                tracking_code=complaint.tracking_code,
+                photos=complaint.photos,
+                verified_at=complaint.submitted_at,
+                correlation_id=correlation_id,
+            ),
+        ],
     ):
         complaint = dataclasses.replace(complaint, tracking_code=domain.new_tracking_code())
     return complaint

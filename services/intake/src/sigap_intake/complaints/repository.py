@@ -70,6 +70,12 @@ async def sealed_identity_of(*, conn: asyncpg.Connection, complaint_id: UUID) ->
     return bytes(sealed) if sealed is not None else None
 
 
+async def reported_location(*, conn: asyncpg.Connection, complaint_id: UUID) -> tuple[float, float] | None:
+    """Where the reporter said the problem is; None when no location was given."""
+    row = await conn.fetchrow("SELECT lat, lon FROM complaints WHERE id = $1", complaint_id)
+    return (row["lat"], row["lon"]) if row is not None and row["lat"] is not None else None
+
+
 async def tracked_complaint(*, conn: asyncpg.Connection, tracking_code: str, lock: bool = False):
     from sigap_intake.follow_up.rules import TrackedComplaint
 

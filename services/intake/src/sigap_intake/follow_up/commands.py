@@ -50,13 +50,15 @@ async def add_information(
         follow_up.check_can_add_information(complaint)
         row, _ = await complaint_repository.tracking_view(conn=conn, complaint_id=complaint.id)  # type: ignore[arg-type]
         photos = await judge_photos(
-            conn=conn, photo_ids=photo_ids, category=row["category"], reported=None, policy=policy
+            conn=conn,
+            photo_ids=photo_ids,
+            category=row["category"],
+            reported=await complaint_repository.reported_location(conn=conn, complaint_id=complaint.id),  # type: ignore[arg-type]
+            policy=policy,
         )
         if photos:
             await photo_repository.attach_photos(
-                conn=conn,
-                complaint_id=complaint.id,  # type: ignore[arg-type]
-                photos=[(photo.id, photo.verdict, list(photo.reasons)) for photo in photos],
+                conn=conn, complaint_id=complaint.id, photos=photos  # type: ignore[arg-type]
             )
         added = ComplaintInformationAdded(
             complaint_id=complaint.id,
@@ -66,6 +68,15 @@ async def add_information(
             added_at=datetime.now(UTC),
         )
         envelope = await _announce(conn=conn, event=added)
+        await add_to_outbox(
+            conn=conn,
+            envelopes=domain.photo_verified_events(
+                complaint_id=complaint.id,  # type: ignore[arg-type]
+                tracking_code=complaint.tracking_code,
+                photos=photos,
+                verified_at=added.added_at,
+            ),
+        )
         # Shown in the reporter's own tracking timeline (to whoever sees the description).
         await complaint_repository.add_reporter_timeline_entry(
             conn=conn,

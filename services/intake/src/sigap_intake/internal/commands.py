@@ -31,7 +31,8 @@ async def claim_after_photos(
         if complaint is None:
             raise domain.UnknownComplaint()
         rows = await photo_repository.lock_photos(conn=conn, photo_ids=list(photo_ids))
-        missing = [photo_id for photo_id in photo_ids if photo_id not in rows]
+        # A rejected upload whose original was purged (capture/purge.py) is gone as evidence.
+        missing = [photo_id for photo_id in photo_ids if photo_id not in rows or rows[photo_id].original_purged]
         if missing:
             raise domain.UnknownPhotos(missing)
         in_use = domain.photos_in_use(

@@ -154,10 +154,16 @@ def _open(data: bytes, kind: str) -> Image.Image:
 
 
 def analyse(
-    data: bytes, *, max_bytes: int, max_pixels: int, default_offset: tzinfo, received_at: datetime | None = None
+    data: bytes,
+    *,
+    max_bytes: int,
+    max_pixels: int,
+    default_offset: tzinfo,
+    received_at: datetime | None = None,
+    trust_anchors: str | None = None,
 ) -> PhotoFacts:
     """`default_offset`: the zone (or fixed offset) an EXIF time without OffsetTimeOriginal is
-    read in: the city's, from SIGAP_TIMEZONE."""
+    read in: the city's, from SIGAP_TIMEZONE. `trust_anchors`: the C2PA trust list (PEM)."""
     if not data:
         raise PhotoError(
             "empty-file",
@@ -221,7 +227,7 @@ def analyse(
         software=_text(exif.get(_SOFTWARE)) if exif else None,
         user_comment=_text(exif_ifd.get(_USER_COMMENT)),
         gps=_gps(gps_ifd),
-        credentials=content_credentials.inspect(data, MEDIA_TYPES[kind]),
+        credentials=content_credentials.inspect(data, MEDIA_TYPES[kind], trust_anchors=trust_anchors),
         implausible_taken_at=implausible,
     )
 
@@ -343,6 +349,15 @@ def capture_reasons(
                 {"failures": list(facts.credentials.failures)},
             )
         )
+    if facts.credentials.state == "valid":
+        reasons.append(
+            Reason(
+                "content_credentials_untrusted",
+                "Tanda tangan Content Credentials (C2PA) sah, tetapi penandatangannya tidak ada di daftar tepercaya.",
+                "The Content Credentials (C2PA) signature is valid, but its signer is not on the trust list.",
+                {"signer": facts.credentials.signer},
+            )
+        )
     if facts.credentials.generated_by_ai:
         reasons.append(
             Reason(
@@ -408,7 +423,8 @@ def capture_reasons(
                     details,
                 )
             )
-    if not (facts.camera_make and facts.camera_model):
+    # A trusted signature names the camera or app that made the photo better than EXIF can.
+    if not (facts.camera_make and facts.camera_model) and not facts.credentials.trusted:
         reasons.append(
             Reason(
                 "no_camera_info",
@@ -433,16 +449,24 @@ def capture_reasons(
 def location_reason(
     gps: tuple[float, float] | None, *, reported: tuple[float, float] | None, max_distance_m: float
 ) -> Reason | None:
+    return location_check(gps, reported=reported, max_distance_m=max_distance_m)[1]
+
+
+def location_check(
+    gps: tuple[float, float] | None, *, reported: tuple[float, float] | None, max_distance_m: float
+) -> tuple[int | None, Reason | None]:
+    """The whole metres between where the photo was taken and the reported location (None when
+    either is unknown), and the reason to doubt the photo when that is too far."""
     if gps is None or reported is None:
-        return None
-    distance = haversine_m(gps, reported)
+        return None, None
+    distance = round(haversine_m(gps, reported))
     if distance <= max_distance_m:
-        return None
-    return Reason(
+        return distance, None
+    return distance, Reason(
         "gps_far_from_location",
         "Lokasi GPS di foto jauh dari lokasi yang dilaporkan.",
         "The photo's GPS position is far from the reported location.",
-        {"distance_m": round(distance)},
+        {"distance_m": distance},
     )
 
 
@@ -452,12 +476,18 @@ def haversine_m(a: tuple[float, float], b: tuple[float, float]) -> float:
     return 2 * 6_371_000 * math.asin(math.sqrt(h))
 
 
+# Reasons staff should read that do not by themselves cast doubt on a photo: a valid signature
+# from a signer not on the trust list is no worse than no signature at all.
+NOTES = frozenset({"content_credentials_untrusted"})
+
+
 def verdict(reasons: Sequence[Reason], *, category: str | None, reject_reasons: Mapping[str, Sequence[str]]) -> Verdict:
-    """`rejected` when the category's policy rejects any reason, `suspicious` for any other reason."""
+    """`rejected` when the category's policy rejects any reason, `suspicious` for any other
+    reason but a note (`NOTES`)."""
     rejecting = set(reject_reasons.get(category or "*", reject_reasons.get("*", ())))
     if any(reason.code in rejecting for reason in reasons):
         return "rejected"
-    return "suspicious" if reasons else "verified_live"
+    return "suspicious" if any(reason.code not in NOTES for reason in reasons) else "verified_live"
 
 
 
@@ -488,3 +518,5 @@ class PhotoPolicy:
     gps_max_distance_m: float = 1000.0
     reuse_max_distance: int = 10
     reject_reasons: Mapping[str, Sequence[str]] = field(default_factory=lambda: {"*": ("reused_photo",)})
+    # The C2PA trust list (PEM certificates); None: no signer is trusted.
+    c2pa_trust_anchors: str | None = None

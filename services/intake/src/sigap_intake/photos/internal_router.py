@@ -30,6 +30,13 @@ class PhotoReasonOut(BaseModel):
     message_en: str
 
 
+class ContentCredentialsSummary(BaseModel):
+    state: Literal["valid", "trusted", "invalid", "unreadable"]
+    # True only when the signer is on the configured trust list (SIGAP_C2PA_TRUST_ANCHORS).
+    trusted: bool = False
+    claim_generator: str | None = None
+
+
 class ComplaintPhotoOut(BaseModel):
     photo_id: UUID
     role: Literal["evidence", "after"]
@@ -41,6 +48,12 @@ class ComplaintPhotoOut(BaseModel):
     height: int
     taken_at: datetime | None
     uploaded_at: datetime
+    # What the location check found once the complaint's location was known: the distance
+    # between where the photo was taken and the reported location, never either position.
+    location_compared: bool = False
+    location_distance_m: int | None = None
+    # The photo's Content Credentials (C2PA) as verified at upload; None: it carried none.
+    content_credentials: ContentCredentialsSummary | None = None
 
 
 class ComplaintPhotosOut(BaseModel):
@@ -70,9 +83,23 @@ async def complaint_photos(complaint_id: UUID, conn: Conn) -> ComplaintPhotosOut
                 height=row["height"],
                 taken_at=row["taken_at"],
                 uploaded_at=row["uploaded_at"],
+                location_compared=row["location_distance_m"] is not None,
+                location_distance_m=row["location_distance_m"],
+                content_credentials=_credentials(row["content_credentials"]),
             )
             for row in rows
         ],
+    )
+
+
+def _credentials(stored: str | None) -> ContentCredentialsSummary | None:
+    if stored is None:
+        return None
+    credentials = orjson.loads(stored)
+    return ContentCredentialsSummary(
+        state=credentials["state"],
+        trusted=credentials["state"] == "trusted",
+        claim_generator=credentials.get("claim_generator"),
     )
 
 

@@ -26,7 +26,8 @@ async def judge_photos(
     if not photo_ids:
         return ()
     rows = await repository.lock_photos(conn=conn, photo_ids=list(photo_ids))
-    missing = [str(photo_id) for photo_id in photo_ids if photo_id not in rows]
+    # A rejected upload whose original was purged (capture/purge.py) is gone as evidence.
+    missing = [str(photo_id) for photo_id in photo_ids if photo_id not in rows or rows[photo_id].original_purged]
     if missing:
         raise _refused(missing, "Foto tidak ditemukan: {ids}. Unggah foto dulu lewat /v1/photos.",
                        "Photo not found: {ids}. Upload photos first via /v1/photos.")
@@ -76,11 +77,19 @@ def rejudge(
         if not (reason.code == "reused_photo" and UUID(str(reason.details["earlier_photo_id"])) in together_with)
         and reason.code != "gps_far_from_location"
     ]
-    far = photo_checks.location_reason(row.gps, reported=reported, max_distance_m=policy.gps_max_distance_m)
+    distance_m, far = photo_checks.location_check(
+        row.gps, reported=reported, max_distance_m=policy.gps_max_distance_m
+    )
     if far is not None:
         reasons.append(far)
     verdict = photo_checks.verdict(reasons, category=category, reject_reasons=policy.reject_reasons)
-    return domain.AttachedPhoto(id=row.id, verdict=verdict, reasons=tuple(reasons))
+    return domain.AttachedPhoto(
+        id=row.id,
+        verdict=verdict,
+        reasons=tuple(reasons),
+        upload_verdict=row.verdict,  # type: ignore[arg-type]
+        location_distance_m=distance_m,
+    )
 
 
 def _reason_text(photo: domain.AttachedPhoto, lang: str) -> str:

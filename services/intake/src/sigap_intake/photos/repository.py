@@ -3,6 +3,7 @@ complaint and public copies (`*, conn`, never commits)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
@@ -10,6 +11,7 @@ from uuid import UUID
 import asyncpg
 import orjson
 
+from sigap_intake.domain import AttachedPhoto
 from sigap_intake.photos import checks as photo_checks
 from sigap_intake.photos import reuse
 
@@ -67,16 +69,18 @@ async def insert_photo(
     similar: list[reuse.SimilarPhoto],
     uploaded_at: datetime,
     gps: tuple[float, float] | None = None,
+    location_distance_m: int | None = None,
 ) -> None:
-    """`gps`: where the photo was taken; the photo's own EXIF position unless given."""
+    """`gps`: where the photo was taken; the photo's own EXIF position unless given.
+    `location_distance_m`: how far that is from the location being reported, when known."""
     gps = gps or facts.gps
     await conn.execute(
         """
         INSERT INTO photos (
             id, capture_session_id, sha256, media_type, size_bytes, width, height, original_key,
             verdict, reasons, taken_at, camera_make, camera_model, software,
-            gps_lat, gps_lon, uploaded_at, content_credentials)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
+            gps_lat, gps_lon, uploaded_at, content_credentials, location_distance_m)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
         """,
         photo_id,
         session_id,
@@ -96,6 +100,7 @@ async def insert_photo(
         gps[1] if gps else None,
         uploaded_at,
         orjson.dumps(facts.credentials.to_json()).decode() if facts.credentials.state != "absent" else None,
+        location_distance_m,
     )
     phash_bands = reuse.bands(facts.phash)
     await conn.execute(
@@ -119,6 +124,7 @@ class PhotoRow:
     gps: tuple[float, float] | None
     verdict: str = "verified_live"
     after_photo_of: UUID | None = None
+    original_purged: bool = False
 
     @property
     def in_use(self) -> bool:
@@ -127,7 +133,7 @@ class PhotoRow:
 
 async def lock_photos(*, conn: asyncpg.Connection, photo_ids: list[UUID]) -> dict[UUID, PhotoRow]:
     rows = await conn.fetch(
-        "SELECT id, complaint_id, after_photo_of, verdict, reasons, gps_lat, gps_lon FROM photos"
+        "SELECT id, complaint_id, after_photo_of, verdict, reasons, gps_lat, gps_lon, original_purged_at FROM photos"
         " WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE",
         photo_ids,
     )
@@ -139,19 +145,27 @@ async def lock_photos(*, conn: asyncpg.Connection, photo_ids: list[UUID]) -> dic
             gps=(row["gps_lat"], row["gps_lon"]) if row["gps_lat"] is not None else None,
             verdict=row["verdict"],
             after_photo_of=row["after_photo_of"],
+            original_purged=row["original_purged_at"] is not None,
         )
         for row in rows
     }
 
 
 async def attach_photos(
-    *, conn: asyncpg.Connection, complaint_id: UUID, photos: list[tuple[UUID, str, list[photo_checks.Reason]]]
+    *, conn: asyncpg.Connection, complaint_id: UUID, photos: Sequence[AttachedPhoto]
 ) -> None:
+    """Bind the photos to the complaint with their verdicts as judged against it."""
     await conn.executemany(
-        "UPDATE photos SET complaint_id = $1, verdict = $3, reasons = $4 WHERE id = $2",
+        "UPDATE photos SET complaint_id = $1, verdict = $3, reasons = $4, location_distance_m = $5 WHERE id = $2",
         [
-            (complaint_id, photo_id, verdict, orjson.dumps([r.to_json() for r in reasons]).decode())
-            for photo_id, verdict, reasons in photos
+            (
+                complaint_id,
+                photo.id,
+                photo.verdict,
+                orjson.dumps([r.to_json() for r in photo.reasons]).decode(),
+                photo.location_distance_m,
+            )
+            for photo in photos
         ],
     )
 
@@ -216,7 +230,8 @@ async def set_public_key(*, conn: asyncpg.Connection, photo_id: UUID, public_key
 async def complaint_photo_rows(*, conn: asyncpg.Connection, complaint_id: UUID) -> list[asyncpg.Record]:
     """A complaint's evidence, then its after-photos, each in upload order."""
     return await conn.fetch(
-        "SELECT id, complaint_id, after_photo_of, verdict, reasons, width, height, taken_at, uploaded_at"
+        "SELECT id, complaint_id, after_photo_of, verdict, reasons, width, height, taken_at, uploaded_at,"
+        " location_distance_m, content_credentials"
         " FROM photos WHERE complaint_id = $1 OR after_photo_of = $1"
         " ORDER BY (after_photo_of IS NOT NULL), uploaded_at, id",
         complaint_id,

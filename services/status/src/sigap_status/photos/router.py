@@ -29,6 +29,15 @@ class PhotoReason(BaseModel):
     message: str
 
 
+class PhotoCredentials(BaseModel):
+    """The photo's Content Credentials (C2PA) as intake verified them at upload."""
+
+    state: str
+    # Signed by a maker or app on intake's trust list.
+    trusted: bool = False
+    claim_generator: str | None = None
+
+
 class StaffPhotoOut(BaseModel):
     photo_id: UUID
     role: Literal["evidence", "after"]
@@ -39,6 +48,11 @@ class StaffPhotoOut(BaseModel):
     taken_at: datetime | None
     uploaded_at: datetime
     url: str
+    # How far from the reported location the photo was taken (never where); not compared when
+    # the photo or the complaint has no position.
+    location_compared: bool = False
+    location_distance_m: int | None = None
+    content_credentials: PhotoCredentials | None = None
 
 
 PHOTO_NOT_FOUND = Text("Pengaduan ini tidak punya foto dengan id tersebut.", "This complaint has no photo with that id.")
@@ -81,6 +95,10 @@ async def get_photos(
                 taken_at=photo["taken_at"],
                 uploaded_at=photo["uploaded_at"],
                 url=f"/v1/staff/complaints/{complaint_id}/photos/{photo['photo_id']}",
+                # An intake from before the location and trust checks sends none of these.
+                location_compared=photo.get("location_compared", False),
+                location_distance_m=photo.get("location_distance_m"),
+                content_credentials=photo.get("content_credentials"),
             )
             for photo in photos
         ]
