@@ -4,6 +4,7 @@ and the rate limiters."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from sigap_intake.capture.tokens import CaptureTokens
 from sigap_intake.complaints.department_names import DepartmentNames
 from sigap_intake.photos.checks import PhotoPolicy, parse_offset
 from sigap_intake.photos.storage import PhotoStore, photo_store_from_settings
+from sigap_intake.privacy.retention import run_retention
 from sigap_intake.rate_limit import RateLimiter
 from sigap_intake.sealing import Sealer
 from sigap_intake.settings import IntakeSettings
@@ -86,8 +88,24 @@ def policy_from_settings(settings: IntakeSettings) -> PhotoPolicy:
 
 @contextlib.asynccontextmanager
 async def open_context(settings: IntakeSettings, runtime: Runtime) -> AsyncIterator[IntakeContext]:
-    """`ServiceSpec.context` of intake: run in the lifespan once the runtime's pool exists."""
-    yield IntakeContext.from_settings(settings, pool=runtime.pool)
+    """`ServiceSpec.context` of intake: run in the lifespan once the runtime's pool exists.
+    Starts the personal-data retention job for the service's lifetime."""
+    context = IntakeContext.from_settings(settings, pool=runtime.pool)
+    retention = asyncio.create_task(
+        run_retention(
+            pool=runtime.pool,
+            store=context.photo_store,
+            retention_days=settings.personal_data_retention_days,
+            every_s=settings.personal_data_retention_every_s,
+        ),
+        name="personal-data-retention",
+    )
+    try:
+        yield context
+    finally:
+        retention.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await retention
 
 
 async def get_context(request: Request) -> IntakeContext:

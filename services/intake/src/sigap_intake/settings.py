@@ -107,6 +107,14 @@ class IntakeSettings(ServiceSettings):
     reopen_window_days: int = Field(default=7, ge=0)
     """intake: days after the resolution in which the reporter may reopen a complaint"""
 
+    # UU 27/2022: personal data is kept no longer than its purpose needs. Two years after a
+    # complaint closes covers a reopened complaint, an appeal and the city's yearly reports.
+    personal_data_retention_days: int = Field(default=730, ge=0)
+    """intake: days after a complaint closes (selesai or ditolak) before the retention job erases its reporter's
+    identity, pseudonym, photo originals and photo metadata (the complaint and its public record stay)"""
+    personal_data_retention_every_s: int = Field(default=3600, ge=10)
+    """intake: how often the retention job looks for complaints due for erasure"""
+
     # Per device (X-Device-Id header, else client IP), on the POST endpoints, counted in intake's
     # database so the limit holds across replicas.
     # 0 turns it off; behind a proxy the client IP is the proxy's unless uvicorn is told to

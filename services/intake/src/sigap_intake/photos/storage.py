@@ -22,6 +22,10 @@ class PhotoStore(Protocol):
         """The bytes under `key`; FileNotFoundError when there are none."""
         ...
 
+    def delete(self, key: str) -> None:
+        """Remove the file under `key`; nothing happens when there is none (erasure is retried)."""
+        ...
+
 
 def content_key(data: bytes, *, area: str, suffix: str) -> str:
     digest = hashlib.sha256(data).hexdigest()
@@ -52,6 +56,9 @@ class LocalPhotoStore:
 
     def get(self, key: str) -> bytes:
         return (self._root / key).read_bytes()
+
+    def delete(self, key: str) -> None:
+        (self._root / key).unlink(missing_ok=True)
 
 
 _MEDIA_TYPES = {".jpg": "image/jpeg", ".png": "image/png", ".heic": "image/heic"}
@@ -84,6 +91,10 @@ class S3PhotoStore:
         except self._client.exceptions.NoSuchKey as exc:
             raise FileNotFoundError(key) from exc
         return found["Body"].read()
+
+    def delete(self, key: str) -> None:
+        # S3 answers a delete of a missing key with success too.
+        self._client.delete_object(Bucket=self._bucket, Key=key)
 
     def _exists(self, key: str) -> bool:
         from botocore.exceptions import ClientError
