@@ -18,6 +18,7 @@ from sigap_intake.capture.tokens import CaptureTokens
 from sigap_intake.complaints.department_names import DepartmentNames
 from sigap_intake.photos.checks import PhotoPolicy, parse_offset
 from sigap_intake.photos.storage import PhotoStore, photo_store_from_settings
+from sigap_intake.privacy.elsewhere import HeldElsewhere
 from sigap_intake.privacy.retention import run_retention
 from sigap_intake.rate_limit import RateLimiter
 from sigap_intake.sealing import Sealer
@@ -38,6 +39,8 @@ class IntakeContext:
     ip_limiter: RateLimiter
     # Guessing follow-up tokens for one tracking code through the internal API stays slow.
     verify_limiter: RateLimiter
+    # What status and notify hold about a reporter, for an access answer.
+    held_elsewhere: HeldElsewhere
     # None without SIGAP_ROUTING_URL: tracking then names departments by code only.
     department_names: DepartmentNames | None = None
 
@@ -66,6 +69,10 @@ class IntakeContext:
                 secret=secret,
             ),
             verify_limiter=RateLimiter(pool, scope="verify", per_minute=10, burst=10, secret=secret),
+            held_elsewhere=HeldElsewhere(
+                services={"status": settings.status_internal_url, "notify": settings.notify_internal_url},
+                token=settings.internal_token.get_secret_value(),
+            ),
             department_names=DepartmentNames(settings.routing_url) if settings.routing_url else None,
         )
 

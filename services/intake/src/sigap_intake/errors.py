@@ -46,6 +46,7 @@ PROBLEMS: dict[str, tuple[int, Text]] = {
     "privacy-request-closed": (409, Text("Permintaan sudah dijawab", "Request already answered")),
     "privacy-reason-required": (422, Text("Alasan wajib diisi", "A reason is required")),
     "privacy-correction-missing": (422, Text("Data perbaikan wajib diisi", "The correction is required")),
+    "privacy-export-incomplete": (503, Text("Ekspor data belum dapat dibuat", "Export not possible now")),
     "personal-data-erased": (409, Text("Data pribadi sudah dihapus", "Personal data already erased")),
 }
 

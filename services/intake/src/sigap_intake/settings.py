@@ -103,6 +103,12 @@ class IntakeSettings(ServiceSettings):
     """intake: routing's base URL (e.g. `http://routing:8001`), whose public department list gives tracking the
     departments' names; unset: tracking names departments by code only"""
 
+    # An access request's export includes what status (SIGAP_STATUS_INTERNAL_URL, a shared
+    # setting) and notify hold about the reporter, asked with SIGAP_INTERNAL_TOKEN.
+    notify_internal_url: str | None = None
+    """intake: notify's internal base URL (e.g. `http://notify:8003`) asked for an access request's export;
+    unset: the export says notify was not asked"""
+
     # The reporter may reopen a resolved complaint within this many days.
     reopen_window_days: int = Field(default=7, ge=0)
     """intake: days after the resolution in which the reporter may reopen a complaint"""

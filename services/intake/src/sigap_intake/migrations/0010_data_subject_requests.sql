@@ -28,6 +28,8 @@ CREATE INDEX data_subject_requests_complaint_idx ON data_subject_requests (compl
 -- Every step of a request, every erasure and every refused attempt: rows are only ever added.
 CREATE TABLE privacy_audit (
     id           uuid        PRIMARY KEY,
+    -- The order steps were written in: one answer writes several rows at the same time.
+    seq          bigint      GENERATED ALWAYS AS IDENTITY,
     complaint_id uuid        NOT NULL REFERENCES complaints (id),
     request_id   uuid        REFERENCES data_subject_requests (id),
     action       text        NOT NULL,
@@ -37,7 +39,7 @@ CREATE TABLE privacy_audit (
     at           timestamptz NOT NULL
 );
 
-CREATE INDEX privacy_audit_complaint_idx ON privacy_audit (complaint_id, at);
+CREATE INDEX privacy_audit_complaint_idx ON privacy_audit (complaint_id, seq);
 
 CREATE FUNCTION privacy_audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN

@@ -16,6 +16,7 @@ from sigap_intake.complaints import repository as complaint_repository
 from sigap_intake.photos.queries import stripped_copy
 from sigap_intake.photos.storage import PhotoStore
 from sigap_intake.privacy import export, repository, rules
+from sigap_intake.privacy.elsewhere import HeldElsewhere
 from sigap_intake.sealing import Sealer
 
 log = structlog.get_logger(__name__)
@@ -97,6 +98,7 @@ async def answer_request(
     conn: asyncpg.Connection,
     sealer: Sealer,
     store: PhotoStore,
+    elsewhere: HeldElsewhere,
     request_id: UUID,
     actor: str,
     actor_role: str,
@@ -124,6 +126,8 @@ async def answer_request(
     rules.check_open(found["state"])
     rules.check_answer(kind=found["kind"], decision=decision, reason=reason, corrected_identity=corrected_identity)
     kind = found["kind"]
+    # Asked before the transaction: no database transaction waits on another service.
+    held_elsewhere = await elsewhere.about(complaint_id) if decision == "answered" and kind == "access" else {}
     if decision == "answered" and kind == "deletion":
         await erase_complaint(
             conn=conn, store=store, complaint_id=complaint_id, actor=actor, actor_role=actor_role,
@@ -138,7 +142,7 @@ async def answer_request(
         if decision == "answered":
             if kind == "access":
                 exported = await export.personal_data_export(
-                    conn=conn, sealer=sealer, complaint_id=complaint_id, generated_at=now
+                    conn=conn, sealer=sealer, complaint_id=complaint_id, generated_at=now, held_elsewhere=held_elsewhere
                 )
             elif kind == "correction":
                 await _correct_identity(conn=conn, sealer=sealer, complaint_id=complaint_id, identity=corrected_identity)

@@ -15,13 +15,9 @@ from sigap_intake.sealing import Sealer
 
 FORMAT = "sigap-personal-data-export/1"
 
-# Where the rest of Sigap keeps data about the same complaint, and what it is: the export says
-# so, since those services answer for their own databases (docs/privacy.md).
-ELSEWHERE = {
-    "status": "the complaint's lifecycle and staff timeline, by pseudonym; no identity",
-    "routing": "the routing decision, by pseudonym; no identity",
-    "notify": "the reporter's subscription address (sealed) and the messages sent to them",
-}
+# Routing is not asked: it holds the same pseudonym and complaint text as status, and its
+# routing decision; the export names it so that the record is complete.
+ROUTING = {"not_asked": True, "holds": "the routing decision for the complaint, by pseudonym; no identity"}
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -29,8 +25,10 @@ def _iso(value: datetime | None) -> str | None:
 
 
 async def personal_data_export(
-    *, conn: asyncpg.Connection, sealer: Sealer, complaint_id: UUID, generated_at: datetime
+    *, conn: asyncpg.Connection, sealer: Sealer, complaint_id: UUID, generated_at: datetime, held_elsewhere: dict
 ) -> dict:
+    """Intake's own data read here; `held_elsewhere` is what status and notify answered
+    (`HeldElsewhere.about`)."""
     complaint = await repository.held_complaint(conn=conn, complaint_id=complaint_id)
     assert complaint is not None
     identity = None
@@ -111,5 +109,7 @@ async def personal_data_export(
             }
             for request in requests
         ],
-        "held_elsewhere": ELSEWHERE,
+        "status": held_elsewhere.get("status"),
+        "notify": held_elsewhere.get("notify"),
+        "routing": ROUTING,
     }

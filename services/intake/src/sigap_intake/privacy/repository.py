@@ -115,7 +115,7 @@ async def add_audit(
 async def audit_of_complaint(*, conn: asyncpg.Connection, complaint_id: UUID) -> list[asyncpg.Record]:
     return await conn.fetch(
         "SELECT id, complaint_id, request_id, action, actor, actor_role, reason, at FROM privacy_audit"
-        " WHERE complaint_id = $1 ORDER BY at, id",
+        " WHERE complaint_id = $1 ORDER BY seq",
         complaint_id,
     )
 

@@ -200,6 +200,7 @@ async def answer(request_id: UUID, body: AnswerIn, conn: Conn, context: Context)
         conn=conn,
         sealer=context.sealer,
         store=context.photo_store,
+        elsewhere=context.held_elsewhere,
         request_id=request_id,
         actor=body.actor,
         actor_role=body.actor_role,

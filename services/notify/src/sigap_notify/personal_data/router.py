@@ -1,0 +1,99 @@
+"""`GET /internal/v1/personal-data/complaints/{id}`: what notify holds about one complaint's
+reporter, for the access answer intake assembles (services/intake privacy/): the addresses
+they subscribed (opened: it is their own data) and every message meant for them. Messages to
+departments and officers are not the reporter's and stay out. Needs the internal bearer token."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import orjson
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel
+
+from sigap_notify.context import Context
+from sigap_notify.recipients import REPORTER_PREFIX
+from sigap_notify.sealing import SecretUnreadable
+from sigap_shared.auth import require_internal_token
+from sigap_shared.runtime import Conn
+
+router = APIRouter(prefix="/internal/v1", tags=["internal"], dependencies=[Depends(require_internal_token)])
+
+
+class HeldSubscription(BaseModel):
+    channel: str
+    address: str | None
+    language: str
+    created_at: datetime
+
+
+class HeldMessage(BaseModel):
+    event_type: str
+    channel: str
+    template: str
+    status: str
+    address: str | None
+    params: dict[str, Any]
+    created_at: datetime
+    sent_at: datetime | None
+
+
+class HeldByNotify(BaseModel):
+    complaint_id: UUID
+    subscriptions: list[HeldSubscription]
+    messages: list[HeldMessage]
+
+
+@router.get(
+    "/personal-data/complaints/{complaint_id}",
+    response_model=HeldByNotify,
+    summary="What notify holds about a complaint's reporter (for an access request)",
+)
+async def held_by_notify(complaint_id: UUID, conn: Conn, context: Context) -> HeldByNotify:
+    subscriptions = await conn.fetch(
+        "SELECT tracking_code, channel, address_sealed, legacy_address, language, created_at"
+        " FROM reporter_subscriptions WHERE complaint_id = $1 ORDER BY created_at, id",
+        complaint_id,
+    )
+    messages = await conn.fetch(
+        "SELECT event_type, channel, template, status, address_masked, params, created_at, sent_at"
+        " FROM notifications WHERE complaint_id = $1 AND starts_with(recipient, $2) ORDER BY created_at, id",
+        complaint_id,
+        REPORTER_PREFIX,
+    )
+    return HeldByNotify(
+        complaint_id=complaint_id,
+        subscriptions=[
+            HeldSubscription(
+                channel=row["channel"],
+                address=_address(context, row),
+                language=row["language"],
+                created_at=row["created_at"],
+            )
+            for row in subscriptions
+        ],
+        messages=[
+            HeldMessage(
+                event_type=row["event_type"],
+                channel=row["channel"],
+                template=row["template"],
+                status=row["status"],
+                address=row["address_masked"],
+                params=row["params"] if isinstance(row["params"], dict) else orjson.loads(row["params"] or "{}"),
+                created_at=row["created_at"],
+                sent_at=row["sent_at"],
+            )
+            for row in messages
+        ],
+    )
+
+
+def _address(context, row) -> str | None:
+    if row["address_sealed"] is None:
+        return row["legacy_address"]
+    try:
+        return context.box.open_address(row["address_sealed"], tracking_code=row["tracking_code"], channel=row["channel"])
+    except SecretUnreadable:
+        return None
