@@ -106,3 +106,68 @@ async def test_an_access_request_exports_what_every_service_holds_and_is_audited
         )
         assert contact.status_code == 404
         assert REPORTER["email"] not in sigap.services["intake"].log_text()
+
+
+async def test_the_dpo_answers_through_status_and_other_roles_are_refused(sigap, staff):
+    intake, status = sigap.url("intake"), sigap.url("status")
+    async with httpx.AsyncClient(timeout=20) as client:
+        submitted = await client.post(
+            f"{intake}/v1/complaints",
+            json={
+                "kind": "pengaduan",
+                "description": "Lampu lalu lintas di simpang Ramanda mati, kendaraan saling serobot",
+                "category": "lampu_lalu_lintas",
+                "location": {"lat": -6.40, "lon": 106.81},
+                "privacy": "rahasia",
+                "reporter": {"email": "bayu.pratama@example.com"},
+            },
+        )
+        receipt = submitted.json()
+        code, token = receipt["tracking_code"], receipt["follow_up_token"]
+        dpo, city_admin = await staff.headers("dpo"), await staff.headers("city_admin")
+
+        # A counter request recorded by the city admin, after checking who asks.
+        recorded = await client.post(
+            f"{status}/v1/privacy/requests", json={"tracking_code": code, "kind": "restriction"}, headers=city_admin
+        )
+        assert recorded.status_code == 201, recorded.text
+        assert recorded.json()["verified_by"] == "city-admin.kota"
+        asked = await client.post(
+            f"{intake}/v1/track/{code}/privacy-requests", json={"kind": "access"}, headers={"X-Follow-Up-Token": token}
+        )
+        request_id = asked.json()["request_id"]
+
+        # The queue and the answers are the dpo's alone.
+        assert (await client.get(f"{status}/v1/privacy/requests", headers=city_admin)).status_code == 403
+        queue = await client.get(f"{status}/v1/privacy/requests", headers=dpo)
+        assert queue.status_code == 200, queue.text
+        assert {request_id, recorded.json()["id"]} <= {entry["id"] for entry in queue.json()}
+        refused = await client.post(
+            f"{status}/v1/privacy/requests/{request_id}/answer",
+            json={"decision": "answered", "reason": "Terlampir."},
+            headers=city_admin,
+        )
+        assert refused.status_code == 403
+
+        async def status_knows() -> bool:
+            held = f"{status}/internal/v1/personal-data/complaints/{receipt['id']}"
+            return (await client.get(held, headers=AUTH)).status_code == 200
+
+        await eventually(status_knows, timeout_s=60)
+        answered = await client.post(
+            f"{status}/v1/privacy/requests/{request_id}/answer",
+            json={"decision": "answered", "reason": "Seluruh data Anda terlampir."},
+            headers=dpo,
+        )
+        assert answered.status_code == 200, answered.text
+        assert answered.json()["state"] == "answered"
+        assert answered.json()["export"]["identity"]["email"] == "bayu.pratama@example.com"
+
+        audit = await client.get(f"{status}/v1/privacy/audit", params={"complaint_id": receipt["id"]}, headers=dpo)
+        entries = [(entry["action"], entry["actor"], entry["actor_role"]) for entry in audit.json()]
+        assert entries == [
+            ("request_received:restriction", "city-admin.kota", "city_admin"),
+            ("request_received:access", "pelapor", "reporter"),
+            ("export_prepared", "dpo.kota", "dpo"),
+            ("request_answered", "dpo.kota", "dpo"),
+        ]
