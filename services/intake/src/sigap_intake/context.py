@@ -102,6 +102,7 @@ async def open_context(settings: IntakeSettings, runtime: Runtime) -> AsyncItera
         run_retention(
             pool=runtime.pool,
             store=context.photo_store,
+            elsewhere=context.held_elsewhere,
             retention_days=settings.personal_data_retention_days,
             every_s=settings.personal_data_retention_every_s,
         ),

@@ -131,7 +131,7 @@ async def answer_request(
     if decision == "answered" and kind == "deletion":
         await erase_complaint(
             conn=conn, store=store, complaint_id=complaint_id, actor=actor, actor_role=actor_role,
-            reason=f"deletion request {request_id}", request_id=request_id,
+            reason=f"deletion request {request_id}", elsewhere=elsewhere, request_id=request_id,
         )  # fmt: skip
         now = datetime.now(UTC)  # the answer follows the erasure in the audit
     async with conn.transaction():
@@ -236,15 +236,19 @@ async def erase_complaint(
     actor: str,
     actor_role: str,
     reason: str,
+    elsewhere: HeldElsewhere | None,
     request_id: UUID | None = None,
 ) -> bool:
-    """Erase one complaint's personal data: the identity and pseudonym, each photo's original
+    """Erase one complaint's personal data: the reporter's contact addresses at notify, the
+    identity and pseudonym, each photo's original
     (after making sure its metadata-free copy exists, which stays as the complaint's record)
     and its metadata. Files go first: a crash in between leaves a run that finds the rows
     still to erase, and deleting a missing file is harmless. False when already erased."""
     held = await repository.held_complaint(conn=conn, complaint_id=complaint_id)
     if held is None or held["personal_data_erased_at"] is not None:
         return False
+    if elsewhere is not None:
+        await elsewhere.erase_contacts(complaint_id)
     for photo in await repository.held_photos(conn=conn, complaint_id=complaint_id):
         if photo["original_key"] is None:
             continue

@@ -1,7 +1,8 @@
 """What the other services hold about a complaint's reporter, asked through their internal
 APIs (`GET /internal/v1/personal-data/complaints/{id}` at status and notify) for an access
-answer. An answer must be complete: a service that is configured but cannot answer stops the
-answer (the officer tries again) instead of exporting less than Sigap holds."""
+answer, and the erasure of the reporter's contact addresses at notify (`POST .../erase`).
+An answer must be complete: a service that is configured but cannot answer stops the answer
+(the officer tries again) instead of exporting less than Sigap holds; likewise an erasure."""
 
 from __future__ import annotations
 
@@ -34,9 +35,21 @@ class HeldElsewhere:
                 held[name] = await self._ask(session, name, f"{url}/internal/v1/personal-data/complaints/{complaint_id}")
         return held
 
-    async def _ask(self, session: aiohttp.ClientSession, name: str, url: str) -> dict:
+    async def erase_contacts(self, complaint_id: UUID) -> dict | None:
+        """Notify's subscribed addresses for the complaint; None when notify's address is not
+        configured (a development run)."""
+        url = self._services.get("notify")
+        if url is None:
+            return None
+        async with aiohttp.ClientSession(timeout=self._timeout) as session:
+            return await self._ask(
+                session, "notify", f"{url}/internal/v1/personal-data/complaints/{complaint_id}/erase", method="POST"
+            )
+
+    async def _ask(self, session: aiohttp.ClientSession, name: str, url: str, method: str = "GET") -> dict:
         try:
-            async with session.get(url, headers={"Authorization": f"Bearer {self._token}"}) as response:
+            headers = {"Authorization": f"Bearer {self._token}"}
+            async with session.request(method, url, headers=headers) as response:
                 if response.status == 404:
                     return {"holds_nothing": True}
                 response.raise_for_status()

@@ -13,6 +13,7 @@ import structlog
 
 from sigap_intake.photos.storage import PhotoStore
 from sigap_intake.privacy import commands, repository
+from sigap_intake.privacy.elsewhere import HeldElsewhere
 from sigap_shared.db import TRANSIENT_DB_ERRORS
 
 log = structlog.get_logger(__name__)
@@ -21,7 +22,12 @@ BATCH = 200
 
 
 async def erase_expired(
-    *, pool: asyncpg.Pool, store: PhotoStore, retention_days: int, now: datetime | None = None
+    *,
+    pool: asyncpg.Pool,
+    store: PhotoStore,
+    elsewhere: HeldElsewhere | None,
+    retention_days: int,
+    now: datetime | None = None,
 ) -> int:
     """One run: every complaint closed before `now - retention_days`, in batches. Returns how
     many complaints this run erased."""
@@ -40,6 +46,7 @@ async def erase_expired(
                         actor=commands.RETENTION_ACTOR,
                         actor_role=commands.RETENTION_ROLE,
                         reason=f"retention: closed more than {retention_days} days ago",
+                        elsewhere=elsewhere,
                     )
                 except TRANSIENT_DB_ERRORS:
                     raise
@@ -55,11 +62,13 @@ async def erase_expired(
     return erased
 
 
-async def run_retention(*, pool: asyncpg.Pool, store: PhotoStore, retention_days: int, every_s: float) -> None:
+async def run_retention(
+    *, pool: asyncpg.Pool, store: PhotoStore, elsewhere: HeldElsewhere | None, retention_days: int, every_s: float
+) -> None:
     """The scheduled loop, for the service's lifetime."""
     while True:
         try:
-            await erase_expired(pool=pool, store=store, retention_days=retention_days)
+            await erase_expired(pool=pool, store=store, elsewhere=elsewhere, retention_days=retention_days)
         except TRANSIENT_DB_ERRORS as error:
             log.warning("personal_data_retention_postponed", error=str(error))
         await asyncio.sleep(every_s)

@@ -243,5 +243,7 @@ class RetentionRunOut(BaseModel):
 )
 async def run_retention_now(context: Context) -> RetentionRunOut:
     days = context.settings.personal_data_retention_days
-    erased = await retention.erase_expired(pool=context.pool, store=context.photo_store, retention_days=days)
+    erased = await retention.erase_expired(
+        pool=context.pool, store=context.photo_store, elsewhere=context.held_elsewhere, retention_days=days
+    )
     return RetentionRunOut(erased=erased, retention_days=days)

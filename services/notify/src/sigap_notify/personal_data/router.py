@@ -1,7 +1,9 @@
 """`GET /internal/v1/personal-data/complaints/{id}`: what notify holds about one complaint's
 reporter, for the access answer intake assembles (services/intake privacy/): the addresses
 they subscribed (opened: it is their own data) and every message meant for them. Messages to
-departments and officers are not the reporter's and stay out. Needs the internal bearer token."""
+departments and officers are not the reporter's and stay out. `POST .../erase`: the reporter's
+contact addresses go when intake erases their personal data (retention or a deletion request).
+Needs the internal bearer token."""
 
 from __future__ import annotations
 
@@ -97,3 +99,33 @@ def _address(context, row) -> str | None:
         return context.box.open_address(row["address_sealed"], tracking_code=row["tracking_code"], channel=row["channel"])
     except SecretUnreadable:
         return None
+
+
+class ErasedOut(BaseModel):
+    complaint_id: UUID
+    subscriptions_erased: int
+    messages_cleared: int
+
+
+@router.post(
+    "/personal-data/complaints/{complaint_id}/erase",
+    response_model=ErasedOut,
+    summary="Erase the reporter's subscribed addresses and where their messages went (idempotent)",
+)
+async def erase(complaint_id: UUID, conn: Conn) -> ErasedOut:
+    async with conn.transaction():
+        subscriptions = await conn.fetchval(
+            "WITH gone AS (DELETE FROM reporter_subscriptions WHERE complaint_id = $1 RETURNING 1)"
+            " SELECT count(*) FROM gone",
+            complaint_id,
+        )
+        # The masked address and a mail server's answer (which may quote the address).
+        messages = await conn.fetchval(
+            "WITH cleared AS (UPDATE notifications SET address_masked = NULL, last_error = NULL"
+            " WHERE complaint_id = $1 AND starts_with(recipient, $2)"
+            " AND (address_masked IS NOT NULL OR last_error IS NOT NULL) RETURNING 1)"
+            " SELECT count(*) FROM cleared",
+            complaint_id,
+            REPORTER_PREFIX,
+        )
+    return ErasedOut(complaint_id=complaint_id, subscriptions_erased=subscriptions, messages_cleared=messages)
