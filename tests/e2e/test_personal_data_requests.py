@@ -160,7 +160,7 @@ async def test_the_dpo_answers_through_status_and_other_roles_are_refused(sigap,
             headers=dpo,
         )
         assert answered.status_code == 200, answered.text
-        assert answered.json()["state"] == "answered"
+        assert answered.json()["state"] == "answered" and answered.headers["cache-control"] == "no-store"
         assert answered.json()["export"]["identity"]["email"] == "bayu.pratama@example.com"
 
         audit = await client.get(f"{status}/v1/privacy/audit", params={"complaint_id": receipt["id"]}, headers=dpo)

@@ -128,6 +128,7 @@ async def test_an_access_request_is_answered_by_the_dpo_with_a_complete_export_a
         f"/v1/track/{receipt['tracking_code']}/privacy-requests", headers={"X-Follow-Up-Token": receipt["follow_up_token"]}
     )
     assert mine.status_code == 200, mine.text
+    assert mine.headers["cache-control"] == "no-store"
     export = mine.json()[0]["export"]
     assert export["format"] == "sigap-personal-data-export/1"
     assert export["identity"] == {"name": NAME, "phone": PHONE, "email": EMAIL}

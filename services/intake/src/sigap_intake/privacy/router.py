@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, Field, StringConstraints
 
 from sigap_intake.complaints import repository as complaint_repository
@@ -110,9 +110,11 @@ async def ask(
     summary="Your personal-data requests and their answers (an access answer carries your data export)",
 )
 async def my_requests(
-    tracking_code: TrackingCode, conn: Conn, context: Context, x_follow_up_token: FollowUpTokenRequired
+    tracking_code: TrackingCode, conn: Conn, context: Context, x_follow_up_token: FollowUpTokenRequired,
+    response: Response,
 ) -> list[PrivacyRequestOut]:
     complaint_id = await _owned_complaint_id(conn=conn, tracking_code=tracking_code, token=x_follow_up_token)
+    response.headers["Cache-Control"] = "no-store"  # an export carries the identity
     views = await commands.reporters_requests(conn=conn, sealer=context.sealer, complaint_id=complaint_id)
     return [PrivacyRequestOut.model_validate(view) for view in views]
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field, StringConstraints
 
 from sigap_shared.errors import Text
@@ -78,12 +78,17 @@ class AnswerIn(BaseModel):
 
 
 @router.post("/requests/{request_id}/answer", summary="Answer or refuse a personal-data request (dpo only)")
-async def answer(request_id: UUID, body: AnswerIn, staff: Officer, intake: Intake) -> dict[str, Any]:
+async def answer(
+    request_id: UUID, body: AnswerIn, staff: Officer, intake: Intake, response: Response
+) -> dict[str, Any]:
     payload = body.model_dump(exclude_none=True) | {"actor": staff.username, "actor_role": staff.role}
     try:
-        return await _intake(intake).answer_privacy_request(request_id=request_id, body=payload)
+        answered = await _intake(intake).answer_privacy_request(request_id=request_id, body=payload)
     except IntakeRefused as refusal:
         raise _refused(refusal) from None
+    # An access answer carries the reporter's identity: no cache keeps it.
+    response.headers["Cache-Control"] = "no-store"
+    return answered
 
 
 @router.get("/audit", summary="Every personal-data step taken for a complaint, oldest first")
