@@ -44,7 +44,12 @@ def sigap(infra, system_databases, tmp_path_factory, otlp) -> Iterator[SigapSyst
         for name in SERVICES:  # intake first: status calls its internal API
             extra_env = None
             if name == "intake":
-                extra_env = {"SIGAP_ROUTING_URL": f"http://127.0.0.1:{ports['routing']}"}
+                extra_env = {
+                    "SIGAP_ROUTING_URL": f"http://127.0.0.1:{ports['routing']}",
+                    # An access request's export asks status and notify (privacy/elsewhere.py).
+                    "SIGAP_STATUS_INTERNAL_URL": f"http://127.0.0.1:{ports['status']}",
+                    "SIGAP_NOTIFY_INTERNAL_URL": f"http://127.0.0.1:{ports['notify']}",
+                }
             if name == "status":
                 extra_env = {
                     "SIGAP_INTAKE_INTERNAL_URL": system.url("intake"),

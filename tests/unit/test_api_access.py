@@ -52,6 +52,9 @@ PUBLIC = {
         "POST /v1/track/{tracking_code}/information",
         "POST /v1/track/{tracking_code}/rating",
         "POST /v1/track/{tracking_code}/reopen",
+        # personal-data requests: the follow-up token proves who asks
+        "POST /v1/track/{tracking_code}/privacy-requests",
+        "GET /v1/track/{tracking_code}/privacy-requests",
         "GET /open311/v2/discovery.{fmt}",
         "GET /open311/v2/services.{fmt}",
         "GET /open311/v2/services/{service_code}.{fmt}",
@@ -216,6 +219,7 @@ def test_the_follow_up_token_is_required_where_the_reporter_acts_and_optional_fo
         (parameter,) = [p for p in paths[path][method]["parameters"] if p["name"].lower() == "x-follow-up-token"]
         return parameter
 
-    for action in ("information", "rating", "reopen"):
+    for action in ("information", "rating", "reopen", "privacy-requests"):
         assert token_parameter(f"/v1/track/{{tracking_code}}/{action}", "post")["required"] is True
+    assert token_parameter("/v1/track/{tracking_code}/privacy-requests", "get")["required"] is True
     assert token_parameter("/v1/track/{tracking_code}", "get").get("required", False) is False

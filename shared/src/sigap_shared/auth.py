@@ -2,7 +2,7 @@
 `SIGAP_JWT_SECRET`) that the status service issues at login and any service verifies, and the
 bearer token services present to each other's internal APIs (`SIGAP_INTERNAL_TOKEN`).
 
-Claims: `sub` (username), `role` (city_admin | dept_admin | field_officer | auditor),
+Claims: `sub` (username), `role` (city_admin | dept_admin | field_officer | auditor | dpo),
 `dept` (department code, or null for city-wide roles), `typ` ("access"), `iat`, `exp`.
 
 A signature proves who logged in, not that the account is still active: `CurrentStaff` also
@@ -22,8 +22,10 @@ from fastapi import Depends, Header, Request
 
 from sigap_shared.problems import Problem, Text
 
-Role = Literal["city_admin", "dept_admin", "field_officer", "auditor"]
-ROLES: tuple[Role, ...] = ("city_admin", "dept_admin", "field_officer", "auditor")
+# dpo: the city's data protection officer (UU 27/2022), who answers personal-data requests;
+# city-wide but sees no complaint through the staff screens (not `is_city_wide`).
+Role = Literal["city_admin", "dept_admin", "field_officer", "auditor", "dpo"]
+ROLES: tuple[Role, ...] = ("city_admin", "dept_admin", "field_officer", "auditor", "dpo")
 ALGORITHM = "HS256"
 
 # Who may call an operation is declared on the dependencies that check it, so the OpenAPI

@@ -106,7 +106,7 @@ class ServiceSettings(BaseSettings):
     status_internal_url: str | None = None
     """routing and notify: status's internal API, asked whether a staff token's account is still active
     (`services/status/STAFF_CONTRACT.md`); required in production. Unset: the token's signature alone is
-    checked"""
+    checked. intake: where an access request's export asks what status holds (unset: not asked)"""
     staff_check_ttl_s: float = Field(default=30.0, ge=0)
     """routing and notify: how long an answer about a staff account is remembered, which bounds how late a
     deactivation or role change is noticed there"""

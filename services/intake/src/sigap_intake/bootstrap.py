@@ -15,6 +15,8 @@ from sigap_intake.internal.router import router as internal_router
 from sigap_intake.open311.router import router as open311_router
 from sigap_intake.photos.internal_router import router as complaint_photos_router
 from sigap_intake.photos.public_router import router as public_photos_router
+from sigap_intake.privacy.router import internal_router as privacy_internal_router
+from sigap_intake.privacy.router import router as privacy_router
 from sigap_intake.settings import IntakeSettings
 from sigap_shared.consumer import BatchHandler
 from sigap_shared.events import (
@@ -34,6 +36,8 @@ ROUTERS = (
     internal_router,
     open311_router,
     complaint_photos_router,
+    privacy_router,
+    privacy_internal_router,
 )
 
 

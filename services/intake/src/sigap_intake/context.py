@@ -20,6 +20,8 @@ from sigap_intake.complaints.department_names import DepartmentNames
 from sigap_intake.photos.checks import PhotoPolicy, parse_offset
 from sigap_intake.photos.content_credentials import read_trust_anchors
 from sigap_intake.photos.storage import PhotoStore, photo_store_from_settings
+from sigap_intake.privacy.elsewhere import HeldElsewhere
+from sigap_intake.privacy.retention import run_retention
 from sigap_intake.rate_limit import RateLimiter
 from sigap_intake.sealing import Sealer
 from sigap_intake.settings import IntakeSettings
@@ -39,6 +41,8 @@ class IntakeContext:
     ip_limiter: RateLimiter
     # Guessing follow-up tokens for one tracking code through the internal API stays slow.
     verify_limiter: RateLimiter
+    # What status and notify hold about a reporter, for an access answer.
+    held_elsewhere: HeldElsewhere
     # None without SIGAP_ROUTING_URL: tracking then names departments by code only.
     department_names: DepartmentNames | None = None
 
@@ -67,6 +71,10 @@ class IntakeContext:
                 secret=secret,
             ),
             verify_limiter=RateLimiter(pool, scope="verify", per_minute=10, burst=10, secret=secret),
+            held_elsewhere=HeldElsewhere(
+                services={"status": settings.status_internal_url, "notify": settings.notify_internal_url},
+                token=settings.internal_token.get_secret_value(),
+            ),
             department_names=DepartmentNames(settings.routing_url) if settings.routing_url else None,
         )
 
@@ -98,22 +106,35 @@ def purge_policy_from_settings(settings: IntakeSettings) -> PurgePolicy:
 @contextlib.asynccontextmanager
 async def open_context(settings: IntakeSettings, runtime: Runtime) -> AsyncIterator[IntakeContext]:
     """`ServiceSpec.context` of intake: run in the lifespan once the runtime's pool exists,
-    with the purge of capture leftovers running beside it."""
+    with the purge of capture leftovers and the personal-data retention job running beside it."""
     context = IntakeContext.from_settings(settings, pool=runtime.pool)
-    purge = asyncio.create_task(
-        run_purge(
-            pool=runtime.pool,
-            store=context.photo_store,
-            policy=purge_policy_from_settings(settings),
-            interval_s=settings.capture_purge_interval_s,
+    background = [
+        asyncio.create_task(
+            run_purge(
+                pool=runtime.pool,
+                store=context.photo_store,
+                policy=purge_policy_from_settings(settings),
+                interval_s=settings.capture_purge_interval_s,
+            ),
+            name="capture-purge",
         ),
-        name="capture-purge",
-    )
+        asyncio.create_task(
+            run_retention(
+                pool=runtime.pool,
+                store=context.photo_store,
+                elsewhere=context.held_elsewhere,
+                retention_days=settings.personal_data_retention_days,
+                every_s=settings.personal_data_retention_every_s,
+            ),
+            name="personal-data-retention",
+        ),
+    ]
     try:
         yield context
     finally:
-        purge.cancel()
-        await asyncio.gather(purge, return_exceptions=True)
+        for task in background:
+            task.cancel()
+        await asyncio.gather(*background, return_exceptions=True)
 
 
 async def get_context(request: Request) -> IntakeContext:

@@ -40,6 +40,14 @@ PROBLEMS: dict[str, tuple[int, Text]] = {
     "not-finished": (409, _FOLLOW_UP_NOT_POSSIBLE),
     "already-rated": (409, _FOLLOW_UP_NOT_POSSIBLE),
     "reopen-window-passed": (409, _FOLLOW_UP_NOT_POSSIBLE),
+    # privacy/rules: personal-data requests
+    "privacy-request-not-found": (404, Text("Permintaan tidak ditemukan", "Request not found")),
+    "privacy-role-refused": (403, Text("Tidak diizinkan", "Forbidden")),
+    "privacy-request-closed": (409, Text("Permintaan sudah dijawab", "Request already answered")),
+    "privacy-reason-required": (422, Text("Alasan wajib diisi", "A reason is required")),
+    "privacy-correction-missing": (422, Text("Data perbaikan wajib diisi", "The correction is required")),
+    "privacy-export-incomplete": (503, Text("Ekspor data belum dapat dibuat", "Export not possible now")),
+    "personal-data-erased": (409, Text("Data pribadi sudah dihapus", "Personal data already erased")),
 }
 
 

@@ -119,9 +119,23 @@ class IntakeSettings(ServiceSettings):
     """intake: routing's base URL (e.g. `http://routing:8001`), whose public department list gives tracking the
     departments' names; unset: tracking names departments by code only"""
 
+    # An access request's export includes what status (SIGAP_STATUS_INTERNAL_URL, a shared
+    # setting) and notify hold about the reporter, asked with SIGAP_INTERNAL_TOKEN.
+    notify_internal_url: str | None = None
+    """intake: notify's internal base URL (e.g. `http://notify:8003`) asked for an access request's export;
+    unset: the export says notify was not asked"""
+
     # The reporter may reopen a resolved complaint within this many days.
     reopen_window_days: int = Field(default=7, ge=0)
     """intake: days after the resolution in which the reporter may reopen a complaint"""
+
+    # UU 27/2022: personal data is kept no longer than its purpose needs. Two years after a
+    # complaint closes covers a reopened complaint, an appeal and the city's yearly reports.
+    personal_data_retention_days: int = Field(default=730, ge=0)
+    """intake: days after a complaint closes (selesai or ditolak) before the retention job erases its reporter's
+    identity, pseudonym, photo originals and photo metadata (the complaint and its public record stay)"""
+    personal_data_retention_every_s: int = Field(default=3600, ge=10)
+    """intake: how often the retention job looks for complaints due for erasure"""
 
     # Per device (X-Device-Id header, else client IP), on the POST endpoints, counted in intake's
     # database so the limit holds across replicas.

@@ -40,6 +40,7 @@ from sigap_notify.deliveries.dispatcher import Dispatcher
 from sigap_notify.deliveries.rules import DigestPolicy
 from sigap_notify.egress import Egress, EgressPolicy
 from sigap_notify.errors import domain_error_response
+from sigap_notify.personal_data import router as personal_data
 from sigap_notify.events.audience import DEPARTMENT_EVENT_TYPES
 from sigap_notify.events.department_topics import keep_department_topics
 from sigap_notify.events.handlers import on_complaint_event, on_complaints_submitted
@@ -76,6 +77,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     reporter.router,
     dashboard.router,
     asyncapi.router,
+    personal_data.router,
 )
 
 CONSUMED_TOPICS = (

@@ -36,6 +36,8 @@ from sigap_status.lapor.router import router as lapor_router
 from sigap_status.lifecycle.router import router as lifecycle_router
 from sigap_status.officers.router import router as officers_router
 from sigap_status.overview import router as overview
+from sigap_status.personal_data.internal_router import router as personal_data_router
+from sigap_status.personal_data.router import router as privacy_router
 from sigap_status.photos.router import router as photos_router
 from sigap_status.public.router import router as public_router
 from sigap_status.queue.router import router as queue_router
@@ -58,6 +60,8 @@ def routers() -> tuple[APIRouter, ...]:
         queue_router,
         statistics_router,
         internal_router,
+        personal_data_router,
+        privacy_router,
         overview.build_router(),  # holds the public map's cache, one per app
         tasks_router,
         staff_accounts_router,

@@ -36,6 +36,9 @@ PROBLEMS: dict[str, tuple[int, Text]] = {
     "intake-unavailable": (503, Text("Layanan pengaduan (intake) tidak tersedia", "The intake service is unavailable")),
     "identity-not-found": (404, Text("Identitas pelapor tidak ditemukan", "Reporter identity not found")),
     "photo-not-found": (404, Text("Foto tidak ditemukan", "Photo not found")),
+    # personal-data requests, kept at intake
+    "privacy-request-not-found": (404, Text("Permintaan tidak ditemukan", "Request not found")),
+    "privacy-request-refused": (409, Text("Permintaan tidak dapat diproses", "Request cannot be processed")),
     # staff sessions
     "invalid-credentials": (401, Text("Login gagal", "Login failed")),
     "invalid-refresh-token": (401, Text("Sesi tidak berlaku", "Session is not valid")),

@@ -65,7 +65,7 @@ async def identity_access_log(*, conn: asyncpg.Connection, complaint_id: UUID) -
 async def sealed_identity_by_pseudonym(*, conn: asyncpg.Connection, pseudonym: str) -> tuple[UUID, bytes] | None:
     row = await conn.fetchrow(
         "SELECT id, reporter_identity FROM complaints WHERE reporter_pseudonym = $1"
-        " AND reporter_identity IS NOT NULL ORDER BY submitted_at DESC LIMIT 1",
+        " AND reporter_identity IS NOT NULL AND processing_restricted_at IS NULL ORDER BY submitted_at DESC LIMIT 1",
         pseudonym,
     )
     return (row["id"], bytes(row["reporter_identity"])) if row else None

@@ -99,7 +99,7 @@ class IntakeClient:
     async def _send(self, path: str, body: dict[str, Any], *, refusals: frozenset[int]) -> dict[str, Any]:
         try:
             async with self._session.post(f"{self._base_url}{path}", json=body, headers=self._headers) as response:
-                if response.status == 200:
+                if response.status in (200, 201):
                     answer = await response.json(content_type=None)
                     if not isinstance(answer, dict):
                         raise IntakeUnavailable("intake answered an unreadable body")
@@ -166,6 +166,30 @@ class IntakeClient:
     async def complaint_photo(self, *, complaint_id: UUID, photo_id: UUID) -> bytes:
         """One of the complaint's photos, metadata stripped. Raises `IntakeRefused` (404)."""
         return await self._fetch(f"/internal/v1/complaints/{complaint_id}/photos/{photo_id}", json_body=False)
+
+    # -- personal-data requests (intake's privacy API), for the data protection officer --
+
+    async def privacy_requests(self, *, state: str) -> list[dict[str, Any]]:
+        body = await self._fetch(f"/internal/v1/privacy/requests?state={state}&limit=500", json_body=True)
+        if not isinstance(body, list):
+            raise IntakeUnavailable("intake answered an unreadable body")
+        return body
+
+    async def privacy_audit(self, *, complaint_id: UUID) -> list[dict[str, Any]]:
+        body = await self._fetch(f"/internal/v1/privacy/audit?complaint_id={complaint_id}", json_body=True)
+        if not isinstance(body, list):
+            raise IntakeUnavailable("intake answered an unreadable body")
+        return body
+
+    async def record_privacy_request(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Raises `IntakeRefused` (403 role, 404 unknown tracking code, 422 invalid)."""
+        return await self._post("/internal/v1/privacy/requests", body, refusals=frozenset({403, 404, 422}))
+
+    async def answer_privacy_request(self, *, request_id: UUID, body: dict[str, Any]) -> dict[str, Any]:
+        """Raises `IntakeRefused` (403 not the dpo, 404, 409 already answered, 422 reason)."""
+        return await self._post(
+            f"/internal/v1/privacy/requests/{request_id}/answer", body, refusals=frozenset({403, 404, 409, 422})
+        )
 
     async def _fetch(self, path: str, *, json_body: bool) -> Any:
         try:

@@ -103,6 +103,7 @@ ROLE_NAMES: dict[str, Text] = {
     "dept_admin": Text("admin dinas", "a department admin"),
     "field_officer": Text("petugas lapangan", "a field officer"),
     "auditor": Text("auditor", "an auditor"),
+    "dpo": Text("petugas pelindungan data", "the data protection officer"),
     "reporter": Text("pelapor", "the reporter"),
 }
 ROLES_IN_ORDER = ("dept_admin", "city_admin", "field_officer", "reporter", "auditor")

@@ -17,6 +17,7 @@ import sys
 
 import asyncpg
 
+from sigap_shared.auth import ROLES
 from sigap_shared.db import apply_migrations, create_pool, package_migrations, shared_migrations
 from sigap_shared.errors import Text
 from sigap_status.auth import rules as accounts
@@ -107,7 +108,7 @@ def parser() -> argparse.ArgumentParser:
     commands_ = root.add_subparsers(dest="command", required=True)
     create = commands_.add_parser("create-user", help="create a staff account")
     create.add_argument("username")
-    create.add_argument("--role", required=True, choices=["city_admin", "dept_admin", "field_officer", "auditor"])
+    create.add_argument("--role", required=True, choices=list(ROLES))
     create.add_argument("--department", help="department code (dept_admin and field_officer only)")
     _add_password_source(create, setup_code_help="choose no password: print a one-time setup code for the owner")
     listing = commands_.add_parser("list-users", help="list staff accounts")

@@ -1,0 +1,217 @@
+"""Data-subject requests, the privacy audit and the erasure of a complaint's personal data in
+intake's database (`*, conn`, never commits)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+import asyncpg
+
+
+async def insert_request(
+    *,
+    conn: asyncpg.Connection,
+    request_id: UUID,
+    complaint_id: UUID,
+    kind: str,
+    proof: str,
+    verified_by: str | None,
+    details_sealed: bytes | None,
+    received_at: datetime,
+    due_at: datetime,
+) -> None:
+    await conn.execute(
+        "INSERT INTO data_subject_requests"
+        " (id, complaint_id, kind, proof, verified_by, details_sealed, received_at, due_at)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        request_id,
+        complaint_id,
+        kind,
+        proof,
+        verified_by,
+        details_sealed,
+        received_at,
+        due_at,
+    )
+
+
+_REQUEST_COLUMNS = (
+    "id, complaint_id, kind, proof, verified_by, details_sealed, received_at, due_at, state, answered_by,"
+    " answer_reason, answered_at, export_sealed"
+)
+
+
+async def request(*, conn: asyncpg.Connection, request_id: UUID, lock: bool = False) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        f"SELECT {_REQUEST_COLUMNS} FROM data_subject_requests WHERE id = $1" + (" FOR UPDATE" if lock else ""),
+        request_id,
+    )
+
+
+async def requests_of_complaint(*, conn: asyncpg.Connection, complaint_id: UUID) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        f"SELECT {_REQUEST_COLUMNS} FROM data_subject_requests WHERE complaint_id = $1 ORDER BY received_at, id",
+        complaint_id,
+    )
+
+
+async def requests_in_state(*, conn: asyncpg.Connection, state: str, limit: int) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        f"SELECT {_REQUEST_COLUMNS} FROM data_subject_requests WHERE state = $1 ORDER BY due_at, id LIMIT $2",
+        state,
+        limit,
+    )
+
+
+async def close_request(
+    *,
+    conn: asyncpg.Connection,
+    request_id: UUID,
+    state: str,
+    answered_by: str,
+    reason: str,
+    answered_at: datetime,
+    export_sealed: bytes | None,
+) -> None:
+    await conn.execute(
+        "UPDATE data_subject_requests SET state = $2, answered_by = $3, answer_reason = $4, answered_at = $5,"
+        " export_sealed = $6 WHERE id = $1",
+        request_id,
+        state,
+        answered_by,
+        reason,
+        answered_at,
+        export_sealed,
+    )
+
+
+async def add_audit(
+    *,
+    conn: asyncpg.Connection,
+    audit_id: UUID,
+    complaint_id: UUID,
+    request_id: UUID | None,
+    action: str,
+    actor: str,
+    actor_role: str,
+    reason: str | None,
+    at: datetime,
+) -> None:
+    await conn.execute(
+        "INSERT INTO privacy_audit (id, complaint_id, request_id, action, actor, actor_role, reason, at)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        audit_id,
+        complaint_id,
+        request_id,
+        action,
+        actor,
+        actor_role,
+        reason,
+        at,
+    )
+
+
+async def audit_of_complaint(*, conn: asyncpg.Connection, complaint_id: UUID) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        "SELECT id, complaint_id, request_id, action, actor, actor_role, reason, at FROM privacy_audit"
+        " WHERE complaint_id = $1 ORDER BY seq",
+        complaint_id,
+    )
+
+
+# -- what an access answer exports ----------------------------------------------------------
+
+
+async def held_complaint(*, conn: asyncpg.Connection, complaint_id: UUID, lock: bool = False) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        "SELECT id, tracking_code, kind, title, description, category, lat, lon, address, privacy,"
+        " publicly_visible, reporter_pseudonym, reporter_identity, submitted_at, department, status,"
+        " status_changed_at, resolution_note, rating, processing_restricted_at, personal_data_erased_at"
+        " FROM complaints WHERE id = $1" + (" FOR UPDATE" if lock else ""),
+        complaint_id,
+    )
+
+
+async def held_photos(*, conn: asyncpg.Connection, complaint_id: UUID) -> list[asyncpg.Record]:
+    """The reporter's own photos (evidence), not the officers' after-photos."""
+    return await conn.fetch(
+        "SELECT id, original_key, public_key, media_type, size_bytes, width, height, verdict, taken_at,"
+        " camera_make, camera_model, software, gps_lat, gps_lon, uploaded_at"
+        " FROM photos WHERE complaint_id = $1 ORDER BY uploaded_at, id",
+        complaint_id,
+    )
+
+
+async def held_timeline(*, conn: asyncpg.Connection, complaint_id: UUID) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        "SELECT event_type, status, department, note, occurred_at FROM tracking_timeline"
+        " WHERE complaint_id = $1 ORDER BY occurred_at, event_id",
+        complaint_id,
+    )
+
+
+async def identity_looks(*, conn: asyncpg.Connection, complaint_id: UUID) -> list[asyncpg.Record]:
+    """Who looked at the identity, by role only: staff names are other people's data (Art. 33)."""
+    return await conn.fetch(
+        "SELECT actor_role, outcome, at FROM identity_access_log WHERE complaint_id = $1 ORDER BY at, id",
+        complaint_id,
+    )
+
+
+# -- correction, restriction, erasure -------------------------------------------------------
+
+
+async def replace_identity(*, conn: asyncpg.Connection, complaint_id: UUID, sealed_identity: bytes) -> None:
+    await conn.execute("UPDATE complaints SET reporter_identity = $2 WHERE id = $1", complaint_id, sealed_identity)
+
+
+async def restrict_processing(*, conn: asyncpg.Connection, complaint_id: UUID, at: datetime) -> None:
+    await conn.execute(
+        "UPDATE complaints SET processing_restricted_at = coalesce(processing_restricted_at, $2) WHERE id = $1",
+        complaint_id,
+        at,
+    )
+
+
+async def complaints_due_for_erasure(*, conn: asyncpg.Connection, closed_before: datetime, limit: int) -> list[UUID]:
+    rows = await conn.fetch(
+        "SELECT id FROM complaints WHERE personal_data_erased_at IS NULL AND status IN ('selesai', 'ditolak')"
+        " AND status_changed_at < $1 ORDER BY status_changed_at, id LIMIT $2",
+        closed_before,
+        limit,
+    )
+    return [row["id"] for row in rows]
+
+
+async def original_shared_elsewhere(*, conn: asyncpg.Connection, original_key: str, photo_id: UUID) -> bool:
+    """Originals are content-addressed: the same bytes uploaded again share one file."""
+    return bool(
+        await conn.fetchval(
+            "SELECT EXISTS (SELECT 1 FROM photos WHERE original_key = $1 AND id <> $2)", original_key, photo_id
+        )
+    )
+
+
+async def erase_complaint_personal_data(*, conn: asyncpg.Connection, complaint_id: UUID, at: datetime) -> bool:
+    """Identity, pseudonym and the photos' originals and metadata; False when already erased
+    (or locked by another replica's run)."""
+    erased = await conn.fetchval(
+        "UPDATE complaints SET reporter_identity = NULL, reporter_pseudonym = NULL, personal_data_erased_at = $2"
+        " WHERE id = $1 AND personal_data_erased_at IS NULL RETURNING true",
+        complaint_id,
+        at,
+    )
+    if not erased:
+        return False
+    await conn.execute(
+        "UPDATE photos SET original_key = NULL, gps_lat = NULL, gps_lon = NULL, camera_make = NULL,"
+        " camera_model = NULL, software = NULL, taken_at = NULL WHERE complaint_id = $1",
+        complaint_id,
+    )
+    # A request's own words may name the reporter; its export held everything.
+    await conn.execute(
+        "UPDATE data_subject_requests SET details_sealed = NULL, export_sealed = NULL WHERE complaint_id = $1",
+        complaint_id,
+    )
+    return True

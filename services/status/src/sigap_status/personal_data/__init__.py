@@ -1,0 +1,1 @@
+"""What status holds about a complaint's reporter, for intake's access export (UU 27/2022)."""

@@ -1,0 +1,173 @@
+"""A data-subject access request through the running services (UU 27/2022 Art. 32): the
+reporter asks at intake with their tracking code and follow-up token, the data protection
+officer answers through intake's internal API, and the export holds what intake, status and
+notify hold about the reporter (assembled over their HTTP APIs), with the answer in the audit
+log; then a granted deletion leaves no identity at intake and no contact for notify."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from sigap_status.lifecycle.rules import REPORTER_ACTOR, SYSTEM_ACTOR
+from tests.e2e.conftest import INTAKE_DEVELOPMENT_INTERNAL_TOKEN
+from tests.support.kafka import eventually
+
+pytestmark = pytest.mark.e2e
+
+AUTH = {"Authorization": f"Bearer {INTAKE_DEVELOPMENT_INTERNAL_TOKEN}"}
+REPORTER = {"name": "Dewi Kartika Sari", "phone": "0857-2222-4141", "email": "dewi.kartika@example.com"}
+
+
+async def test_an_access_request_exports_what_every_service_holds_and_is_audited(sigap):
+    intake, status, notify = sigap.url("intake"), sigap.url("status"), sigap.url("notify")
+    async with httpx.AsyncClient(timeout=20) as client:
+        submitted = await client.post(
+            f"{intake}/v1/complaints",
+            json={
+                "kind": "pengaduan",
+                "title": "Pohon tumbang menutup jalan",
+                "description": "Pohon besar tumbang di Jl. Nusantara Raya, menutup separuh jalan sejak pagi",
+                "category": "pohon_tumbang",
+                "location": {"lat": -6.39, "lon": 106.82, "address": "Jl. Nusantara Raya"},
+                "privacy": "rahasia",
+                "reporter": REPORTER,
+            },
+        )
+        assert submitted.status_code == 201, submitted.text
+        receipt = submitted.json()
+        code, token, complaint_id = receipt["tracking_code"], receipt["follow_up_token"], receipt["id"]
+        held_at = f"/internal/v1/personal-data/complaints/{complaint_id}"
+
+        async def status_knows() -> bool:
+            return (await client.get(f"{status}{held_at}", headers=AUTH)).status_code == 200
+
+        await eventually(status_knows, timeout_s=60)
+
+        # Notify plans a message for the reporter's chosen channel (email) once it knows the
+        # complaint; this system's notify has no intake to resolve the address, so it stays unsent.
+        async def reporter_messages() -> list:
+            response = await client.get(f"{notify}{held_at}", headers=AUTH)
+            return response.json()["messages"] if response.status_code == 200 else []
+
+        planned = await eventually(reporter_messages, timeout_s=60, interval_s=0.5)
+
+        # Internal data is for Sigap's services only.
+        assert (await client.get(f"{status}{held_at}")).status_code == 401
+        assert (await client.get(f"{notify}{held_at}")).status_code == 401
+
+        asked = await client.post(
+            f"{intake}/v1/track/{code}/privacy-requests", json={"kind": "access"}, headers={"X-Follow-Up-Token": token}
+        )
+        assert asked.status_code == 201, asked.text
+        request_id = asked.json()["request_id"]
+        answered = await client.post(
+            f"{intake}/internal/v1/privacy/requests/{request_id}/answer",
+            json={"actor": "dpo.depok", "actor_role": "dpo", "decision": "answered",
+                  "reason": "Seluruh data pribadi Anda di Sigap terlampir."},
+            headers=AUTH,
+        )  # fmt: skip
+        assert answered.status_code == 200, answered.text
+
+        mine = await client.get(f"{intake}/v1/track/{code}/privacy-requests", headers={"X-Follow-Up-Token": token})
+        export = mine.json()[0]["export"]
+        # intake: the identity and the complaint
+        assert export["identity"] == REPORTER
+        assert export["complaint"]["tracking_code"] == code
+        # status: the same complaint by pseudonym, and its timeline without staff names
+        assert export["status"]["reporter_pseudonym"] == export["reporter_pseudonym"]
+        assert export["status"]["description"].startswith("Pohon besar tumbang")
+        assert export["status"]["timeline"]
+        assert {entry["by"] for entry in export["status"]["timeline"]} <= {REPORTER_ACTOR, SYSTEM_ACTOR, "petugas"}
+        # notify: the messages meant for the reporter, and no one else's
+        assert export["notify"]["complaint_id"] == complaint_id
+        assert [m["template"] for m in export["notify"]["messages"]][: len(planned)] == [m["template"] for m in planned]
+        assert export["notify"]["subscriptions"] == []
+
+        audit = await client.get(f"{intake}/internal/v1/privacy/audit", params={"complaint_id": complaint_id}, headers=AUTH)
+        assert [entry["action"] for entry in audit.json()] == [
+            "request_received:access", "export_prepared", "request_answered", "export_delivered",
+        ]  # fmt: skip
+
+        # A granted deletion: intake no longer knows who the reporter is.
+        deletion = await client.post(
+            f"{intake}/v1/track/{code}/privacy-requests", json={"kind": "deletion"}, headers={"X-Follow-Up-Token": token}
+        )
+        erased = await client.post(
+            f"{intake}/internal/v1/privacy/requests/{deletion.json()['request_id']}/answer",
+            json={"actor": "dpo.depok", "actor_role": "dpo", "decision": "answered", "reason": "Data Anda dihapus."},
+            headers=AUTH,
+        )
+        assert erased.status_code == 200, erased.text
+        contact = await client.post(
+            f"{intake}/internal/v1/reporter-contacts/resolve",
+            json={"pseudonym": export["reporter_pseudonym"], "channel": "email"},
+            headers=AUTH,
+        )
+        assert contact.status_code == 404
+        assert REPORTER["email"] not in sigap.services["intake"].log_text()
+
+
+async def test_the_dpo_answers_through_status_and_other_roles_are_refused(sigap, staff):
+    intake, status = sigap.url("intake"), sigap.url("status")
+    async with httpx.AsyncClient(timeout=20) as client:
+        submitted = await client.post(
+            f"{intake}/v1/complaints",
+            json={
+                "kind": "pengaduan",
+                "description": "Lampu lalu lintas di simpang Ramanda mati, kendaraan saling serobot",
+                "category": "lampu_lalu_lintas",
+                "location": {"lat": -6.40, "lon": 106.81},
+                "privacy": "rahasia",
+                "reporter": {"email": "bayu.pratama@example.com"},
+            },
+        )
+        receipt = submitted.json()
+        code, token = receipt["tracking_code"], receipt["follow_up_token"]
+        dpo, city_admin = await staff.headers("dpo"), await staff.headers("city_admin")
+
+        # A counter request recorded by the city admin, after checking who asks.
+        recorded = await client.post(
+            f"{status}/v1/privacy/requests", json={"tracking_code": code, "kind": "restriction"}, headers=city_admin
+        )
+        assert recorded.status_code == 201, recorded.text
+        assert recorded.json()["verified_by"] == "city-admin.kota"
+        asked = await client.post(
+            f"{intake}/v1/track/{code}/privacy-requests", json={"kind": "access"}, headers={"X-Follow-Up-Token": token}
+        )
+        request_id = asked.json()["request_id"]
+
+        # The queue and the answers are the dpo's alone.
+        assert (await client.get(f"{status}/v1/privacy/requests", headers=city_admin)).status_code == 403
+        queue = await client.get(f"{status}/v1/privacy/requests", headers=dpo)
+        assert queue.status_code == 200, queue.text
+        assert {request_id, recorded.json()["id"]} <= {entry["id"] for entry in queue.json()}
+        refused = await client.post(
+            f"{status}/v1/privacy/requests/{request_id}/answer",
+            json={"decision": "answered", "reason": "Terlampir."},
+            headers=city_admin,
+        )
+        assert refused.status_code == 403
+
+        async def status_knows() -> bool:
+            held = f"{status}/internal/v1/personal-data/complaints/{receipt['id']}"
+            return (await client.get(held, headers=AUTH)).status_code == 200
+
+        await eventually(status_knows, timeout_s=60)
+        answered = await client.post(
+            f"{status}/v1/privacy/requests/{request_id}/answer",
+            json={"decision": "answered", "reason": "Seluruh data Anda terlampir."},
+            headers=dpo,
+        )
+        assert answered.status_code == 200, answered.text
+        assert answered.json()["state"] == "answered" and answered.headers["cache-control"] == "no-store"
+        assert answered.json()["export"]["identity"]["email"] == "bayu.pratama@example.com"
+
+        audit = await client.get(f"{status}/v1/privacy/audit", params={"complaint_id": receipt["id"]}, headers=dpo)
+        entries = [(entry["action"], entry["actor"], entry["actor_role"]) for entry in audit.json()]
+        assert entries == [
+            ("request_received:restriction", "city-admin.kota", "city_admin"),
+            ("request_received:access", "pelapor", "reporter"),
+            ("export_prepared", "dpo.kota", "dpo"),
+            ("request_answered", "dpo.kota", "dpo"),
+        ]
