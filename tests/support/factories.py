@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
+from sigap_intake import domain as intake
 from sigap_shared.events import ComplaintRouted, ComplaintSubmitted, Envelope, GeoPoint, ReporterRef
 
 
@@ -43,3 +44,16 @@ def routed_for(submitted: Envelope, department: str, *, kelurahan: str | None = 
             kelurahan_name=kelurahan,
         ),
     )
+
+
+def submit_command(**overrides) -> intake.SubmitComplaint:
+    """Intake's command for a public complaint (rubbish at Kukusan, from Andi), with `overrides`."""
+    values = {
+        "kind": "pengaduan",
+        "description": "Sampah menumpuk di TPS Kukusan sudah 5 hari",
+        "privacy": "publik",
+        "location": GeoPoint(lat=-6.37, lon=106.82),
+        "reporter": intake.ReporterContact(name="Andi", phone="081234567890", email="andi@example.com"),
+    }
+    values.update(overrides)
+    return intake.SubmitComplaint(**values)

@@ -23,14 +23,9 @@ from sigap_shared.auth import StaffPrincipal, issue_access_token
 from sigap_shared.consumer import DeadLetterPublisher, EventConsumer
 from sigap_shared.db import apply_migrations, package_migrations, shared_migrations
 from sigap_shared.outbox import OutboxRelay
-from sigap_shared.events import (
-    ComplaintRouted,
-    ComplaintStatusChanged,
-    ComplaintSubmitted,
-    Envelope,
-    GeoPoint,
-    ReporterRef,
-)
+from sigap_shared.events import ComplaintSubmitted, Envelope, GeoPoint, ReporterRef
+from tests.support import events
+from tests.support.events import tracking_code
 from tests.integration.notify.support import FakeIntake, SmtpServer, serve_asgi, smtp_server
 
 
@@ -223,10 +218,6 @@ def random_department() -> str:
     return "T" + uuid.uuid4().hex[:8].upper()
 
 
-def tracking_code() -> str:
-    return "SGP-" + uuid.uuid4().hex[:4].upper() + "-" + uuid.uuid4().hex[:2].upper()
-
-
 def routed(
     *,
     department: str,
@@ -234,17 +225,11 @@ def routed(
     code: str | None = None,
     reporter: ReporterRef | None = None,
 ) -> Envelope:
-    return Envelope(
-        source="sigap/routing",
-        data=ComplaintRouted(
-            complaint_id=complaint_id or uuid.uuid4(),
-            tracking_code=code or tracking_code(),
-            department=department,
-            confidence=0.9,
-            needs_triage=False,
-            reporter=reporter,
-            routed_at=datetime.now(UTC),
-        ),
+    return events.routed(
+        department=department,
+        complaint_id=complaint_id or uuid.uuid4(),
+        tracking_code=code or tracking_code(),
+        reporter=reporter,
     )
 
 
@@ -258,20 +243,8 @@ def status_changed(
     reporter: ReporterRef | None,
     reason: str | None = None,
 ) -> Envelope:
-    return Envelope(
-        source="sigap/status",
-        data=ComplaintStatusChanged(
-            complaint_id=complaint_id,
-            tracking_code=code,
-            department=department,
-            previous_status=previous,
-            status=status,
-            reason=reason,
-            actor="petugas",
-            reporter=reporter,
-            changed_at=datetime.now(UTC),
-        ),
-    )
+    fields = {"department": department, "previous_status": previous, "status": status, "reason": reason}
+    return events.status_changed(complaint_id=complaint_id, tracking_code=code, actor="petugas", reporter=reporter, **fields)
 
 
 LIFECYCLE = [

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import UTC, datetime
 
 import pytest
 
@@ -16,14 +15,7 @@ from sigap_notify.events.audience import department_topic
 from sigap_notify.sealing import SecretBox
 from sigap_notify.subscriptions.repository import create_webhook, set_department_emails
 from sigap_shared.consumer import DeadLetterPublisher
-from sigap_shared.events import (
-    ComplaintAssigned,
-    ComplaintSupportAdded,
-    ComplaintSupportRemoved,
-    Envelope,
-    ReporterRef,
-    encode,
-)
+from sigap_shared.events import Envelope, ReporterRef, encode
 from tests.integration.notify.conftest import (
     events_consumer,
     department_relay,
@@ -38,28 +30,16 @@ from tests.integration.notify.conftest import (
 )
 from tests.integration.notify.support import WebhookReceiver, serve_asgi, smtp_server
 from tests.support.cloudevents_sdk import parse_record
+from tests.support.events import assigned, support_added, support_removed
 from tests.support.kafka import collect, eventually, produce_raw
 
 pytestmark = pytest.mark.integration
 
 
 def _support(complaint_id, code: str, lead: str, supporter: str, *, added: bool) -> Envelope:
-    common = dict(
-        complaint_id=complaint_id,
-        tracking_code=code,
-        lead_department=lead,
-        department=supporter,
-        reason="Perlu alat berat dari dinas lain",
-        actor="admin.lead",
-        actor_role="dept_admin",
-    )
-    now = datetime.now(UTC)
-    data = (
-        ComplaintSupportAdded(**common, supporting_departments=(supporter,), added_at=now)
-        if added
-        else ComplaintSupportRemoved(**common, supporting_departments=(), removed_at=now)
-    )
-    return Envelope(source="sigap/routing", data=data)
+    builder = support_added if added else support_removed
+    reason = "Perlu alat berat dari dinas lain"
+    return builder(complaint_id=complaint_id, tracking_code=code, lead_department=lead, department=supporter, reason=reason)
 
 
 def _joint_complaint(lead: str, supporter: str, pseudonym: str) -> tuple[list[Envelope], list[Envelope]]:
@@ -72,18 +52,7 @@ def _joint_complaint(lead: str, supporter: str, pseudonym: str) -> tuple[list[En
             complaint_id=complaint_id, code=code, department=lead, status=status, previous=previous, reporter=reporter
         )
 
-    assigned = Envelope(
-        source="sigap/status",
-        data=ComplaintAssigned(
-            complaint_id=complaint_id,
-            tracking_code=code,
-            department=lead,
-            officer="budi.petugas",
-            actor="admin.lead",
-            actor_role="dept_admin",
-            assigned_at=datetime.now(UTC),
-        ),
-    )
+    officer_assigned = assigned(complaint_id=complaint_id, tracking_code=code, department=lead, officer="budi.petugas")
     before = [
         routed(department=lead, complaint_id=complaint_id, code=code, reporter=reporter),
         change("terverifikasi", "diterima"),
@@ -91,7 +60,7 @@ def _joint_complaint(lead: str, supporter: str, pseudonym: str) -> tuple[list[En
     joint = [
         _support(complaint_id, code, lead, supporter, added=True),
         change("dalam_proses", "terverifikasi"),
-        assigned,
+        officer_assigned,
         _support(complaint_id, code, lead, supporter, added=False),
     ]
     after = [change("selesai", "dalam_proses")]
@@ -244,12 +213,7 @@ async def test_supporters_topics_named_in_sql_match_the_domains_rule(notify_pool
     await handle(notify_pool, routed(department=lead, complaint_id=complaint_id, code=code))
     await handle(notify_pool, _support(complaint_id, code, lead, odd, added=True))
     later = status_changed(
-        complaint_id=complaint_id,
-        code=code,
-        department=lead,
-        status="terverifikasi",
-        previous="diterima",
-        reporter=None,
+        complaint_id=complaint_id, code=code, department=lead, status="terverifikasi", previous="diterima", reporter=None
     )
     await handle(notify_pool, later)
     rows = await notify_pool.fetch("SELECT topic FROM outbox WHERE event_id = $1", later.id)

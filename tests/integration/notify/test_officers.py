@@ -8,14 +8,13 @@ import asyncio
 import contextlib
 import uuid
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 
 import httpx
 import orjson
 import pytest
 
 from sigap_notify.bootstrap import create_app
-from sigap_shared.events import ComplaintAssigned, Envelope
+from sigap_shared.events import Envelope
 from tests.integration.notify.conftest import (
     handle,
     notify_settings,
@@ -25,25 +24,15 @@ from tests.integration.notify.conftest import (
     tracking_code,
 )
 from tests.integration.notify.support import serve_asgi, smtp_server
+from tests.support.events import assigned
 from tests.support.kafka import eventually
 
 pytestmark = pytest.mark.integration
 
 
 def _assigned(complaint_id, code: str, department: str, officer: str | None, previous: str | None) -> Envelope:
-    return Envelope(
-        source="sigap/status",
-        data=ComplaintAssigned(
-            complaint_id=complaint_id,
-            tracking_code=code,
-            department=department,
-            officer=officer,
-            previous_officer=previous,
-            actor="admin.dinas",
-            actor_role="dept_admin",
-            assigned_at=datetime.now(UTC),
-        ),
-    )
+    fields = {"department": department, "officer": officer, "previous_officer": previous}
+    return assigned(complaint_id=complaint_id, tracking_code=code, **fields)
 
 
 def _is_problem(response: httpx.Response, status: int, slug: str) -> bool:
