@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sigap_shared import events
-from sigap_shared.events import Envelope
+from sigap_shared.events import Envelope, GeoPoint, ReporterRef
 
 
 def tracking_code() -> str:
@@ -24,6 +24,16 @@ _DEPT_ADMIN = {"actor": "admin.dinas", "actor_role": "dept_admin"}
 def _envelope(source: str, event_type: type, defaults: dict[str, Any], fields: dict[str, Any]) -> Envelope:
     values = {"complaint_id": uuid.uuid4(), "tracking_code": tracking_code(), **defaults, **fields}
     return Envelope(source=source, data=event_type(**values))
+
+
+def submitted(*, source: str = "sigap/test", **fields: Any) -> Envelope:
+    """A public pothole complaint in Beji from a reporter heard by email, as intake announces it."""
+    pseudonym = "Pelapor-TEST" + uuid.uuid4().hex[:4].upper()
+    defaults = {"kind": "pengaduan", "privacy": "publik", "location": GeoPoint(lat=-6.3731, lon=106.819)}
+    description = "Jalan berlubang di depan SDN Beji 1, sudah sebulan belum diperbaiki"
+    text = {"category": "jalan_rusak", "description": description}
+    when = {"reporter": ReporterRef(pseudonym=pseudonym, channels=("email",)), "submitted_at": datetime.now(UTC)}
+    return _envelope(source, events.ComplaintSubmitted, {**defaults, **text, **when}, fields)
 
 
 def routed(*, source: str = "sigap/routing", **fields: Any) -> Envelope:
@@ -42,6 +52,13 @@ def assigned(*, source: str = "sigap/status", **fields: Any) -> Envelope:
     """A department admin assigned the complaint to a field officer."""
     defaults = {"department": "DISHUB", "officer": "budi.petugas", "assigned_at": datetime.now(UTC)}
     return _envelope(source, events.ComplaintAssigned, {**defaults, **_DEPT_ADMIN}, fields)
+
+
+def reporter_message_posted(*, source: str = "sigap/status", **fields: Any) -> Envelope:
+    """A department wrote to the reporter."""
+    defaults = {"message_id": uuid.uuid4(), "department": "DISHUB", "body": "Mohon kirim foto lokasi yang lebih jelas."}
+    when = {"posted_at": datetime.now(UTC)}
+    return _envelope(source, events.ComplaintReporterMessagePosted, {**defaults, **when, **_DEPT_ADMIN}, fields)
 
 
 def transferred(*, source: str = "sigap/routing", **fields: Any) -> Envelope:

@@ -4,6 +4,7 @@ migrations, relay, context), on a fresh database, with an in-process client (htt
 from __future__ import annotations
 
 import contextlib
+import uuid
 import dataclasses
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -50,3 +51,8 @@ async def running_intake(infra, databases, photo_dir: Path, **overrides) -> Asyn
 async def intake(infra, databases, tmp_path) -> AsyncIterator[IntakeUnderTest]:
     async with running_intake(infra, databases, tmp_path / "photos") as under_test:
         yield under_test
+
+
+def photo_seed() -> int:
+    """A fresh seed for the synthetic camera photos, so no two tests upload the same picture."""
+    return uuid.uuid4().int % 10**9

@@ -12,7 +12,7 @@ import pytest
 import structlog
 
 from sigap_intake.settings import DEVELOPMENT_INTERNAL_TOKEN
-from tests.integration.intake.conftest import running_intake
+from tests.integration.intake.conftest import photo_seed
 from tests.unit.intake.images import camera_photo
 
 pytestmark = pytest.mark.integration
@@ -26,16 +26,6 @@ ACCESS_LOG = "/internal/v1/identities/access-log"
 REPORTER = {"name": "Ratna Kusumawati", "phone": "0813-9876-5432", "email": "ratna.k@example.id"}
 
 
-@pytest.fixture
-async def intake(infra, databases, tmp_path):
-    async with running_intake(infra, databases, tmp_path / "photos") as under_test:
-        yield under_test
-
-
-def _seed() -> int:
-    return uuid.uuid4().int % 10**9
-
-
 async def _live_photo(intake, **exif) -> str:
     """A camera photo taken now, uploaded the way the officer's app does it."""
     session = await intake.client.post("/v1/capture-sessions")
@@ -44,7 +34,7 @@ async def _live_photo(intake, **exif) -> str:
     response = await intake.client.post(
         "/v1/photos",
         data={"capture_token": session.json()["capture_token"]},
-        files={"file": ("IMG_2041.jpg", camera_photo(_seed(), **exif), "image/jpeg")},
+        files={"file": ("IMG_2041.jpg", camera_photo(photo_seed(), **exif), "image/jpeg")},
     )
     assert response.status_code == 201, response.text
     return response.json()["id"]
