@@ -7,9 +7,9 @@ import asyncio
 import contextlib
 import uuid
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 
 import asyncpg
+import httpx
 import pytest
 
 from sigap_notify.bootstrap import build_channels, build_dispatcher, build_resolver, new_http_session, open_egress
@@ -19,11 +19,12 @@ from sigap_notify.events.handlers import on_complaint_event, on_complaints_submi
 from sigap_notify.reporter.repository import upsert_subscription
 from sigap_notify.sealing import SecretBox
 from sigap_notify.settings import NotifySettings
+from sigap_notify.subscriptions.repository import create_webhook
 from sigap_shared.auth import StaffPrincipal, issue_access_token
 from sigap_shared.consumer import DeadLetterPublisher, EventConsumer
 from sigap_shared.db import apply_migrations, package_migrations, shared_migrations
 from sigap_shared.outbox import OutboxRelay
-from sigap_shared.events import ComplaintSubmitted, Envelope, GeoPoint, ReporterRef
+from sigap_shared.events import Envelope, ReporterRef
 from tests.support import events
 from tests.support.events import tracking_code
 from tests.integration.notify.support import FakeIntake, SmtpServer, serve_asgi, smtp_server
@@ -50,16 +51,20 @@ async def mail_and_intake(
     notify's settings pointing at both."""
     intake = intake or FakeIntake()
     async with smtp_server() as smtp, serve_asgi(intake.app()) as intake_url:
-        settings = notify_settings(
-            infra,
-            database,
-            smtp_host="127.0.0.1",
-            smtp_port=smtp.port,
-            intake_internal_url=intake_url,
-            internal_token=intake.token,
-            **overrides,
-        )
+        intake_at = {"intake_internal_url": intake_url, "internal_token": intake.token}
+        settings = mail_settings(infra, database, smtp, **intake_at, **overrides)
         yield settings, smtp, intake
+
+
+@contextlib.asynccontextmanager
+async def mail_server(infra, database: str, **overrides) -> AsyncIterator[tuple[NotifySettings, SmtpServer]]:
+    """A real SMTP server in this process, and notify's settings sending mail to it."""
+    async with smtp_server() as smtp:
+        yield mail_settings(infra, database, smtp, **overrides), smtp
+
+
+def mail_settings(infra, database: str, smtp: SmtpServer, **overrides) -> NotifySettings:
+    return notify_settings(infra, database, smtp_host="127.0.0.1", smtp_port=smtp.port, **overrides)
 
 
 def notify_settings(infra, database: str, **overrides) -> NotifySettings:
@@ -189,18 +194,32 @@ def with_submissions(envelopes: list[Envelope]) -> list[Envelope]:
 
 def submitted_for(envelope: Envelope) -> Envelope:
     """The submission of the complaint `envelope` is about, as intake announces it."""
-    return Envelope(
-        source="sigap/intake",
-        data=ComplaintSubmitted(
-            complaint_id=envelope.data.complaint_id,
-            tracking_code=envelope.data.tracking_code,
-            kind="pengaduan",
-            description="Jalan berlubang di depan SDN Beji 1, sudah sebulan belum diperbaiki",
-            location=GeoPoint(lat=-6.3731, lon=106.819),
-            privacy="publik",
-            submitted_at=datetime.now(UTC),
-        ),
+    complaint = {"complaint_id": envelope.data.complaint_id, "tracking_code": envelope.data.tracking_code}
+    return events.submitted(source="sigap/intake", **complaint, category=None, reporter=None)
+
+
+async def add_webhook(
+    conn, settings: NotifySettings, *, department: str, url: str, secret: str, created_by: str = "admin.dinas"
+) -> uuid.UUID:
+    """A department's webhook stored straight in notify's database, its secret sealed as the API seals it."""
+    webhook_id = uuid.uuid4()
+    sealed = SecretBox(settings.webhook_key()).seal(secret, webhook_id=webhook_id)
+    fields = {"department": department, "url": url, "secret_sealed": sealed, "created_by": created_by}
+    await create_webhook(conn=conn, subscription_id=webhook_id, **fields)
+    return webhook_id
+
+
+async def register_webhook(
+    client: httpx.AsyncClient, settings: NotifySettings, department: str, url: str, secret: str
+) -> dict:
+    """A webhook registered through notify's API by the department's admin: the API's answer."""
+    response = await client.post(
+        f"/v1/departments/{department}/webhooks",
+        json={"url": url, "secret": secret},
+        headers=staff_headers(settings, "dept_admin", department),
     )
+    assert response.status_code == 201, response.text
+    return response.json()
 
 
 def staff_headers(
@@ -259,15 +278,9 @@ LIFECYCLE = [
 
 def lifecycle(*, complaint_id: uuid.UUID, code: str, department: str, reporter: ReporterRef | None) -> list[Envelope]:
     """One status change of every kind a reporter hears about."""
+    complaint = {"complaint_id": complaint_id, "code": code, "department": department, "reporter": reporter}
+    note = {"selesai": "Catatan petugas", "ditolak": "Catatan petugas"}
     return [
-        status_changed(
-            complaint_id=complaint_id,
-            code=code,
-            department=department,
-            status=status,
-            previous=previous,
-            reporter=reporter,
-            reason="Catatan petugas" if status in ("selesai", "ditolak") else None,
-        )
+        status_changed(**complaint, status=status, previous=previous, reason=note.get(status))
         for status, previous in LIFECYCLE
     ]

@@ -14,15 +14,16 @@ import pytest
 from sigap_notify.bootstrap import create_app
 from sigap_shared.auth import StaffPrincipal, issue_access_token
 from tests.integration.notify.conftest import (
-    mail_and_intake,
     handle,
+    mail_and_intake,
+    mail_server,
     notify_settings,
     random_department,
     routed,
     status_changed,
     tracking_code,
 )
-from tests.integration.notify.support import FakeIntake, serve_asgi, smtp_server
+from tests.integration.notify.support import FakeIntake, serve_asgi
 from tests.support.kafka import eventually
 
 pytestmark = pytest.mark.integration
@@ -46,8 +47,7 @@ def _is_problem(response: httpx.Response, status: int, slug: str) -> bool:
 
 async def test_templates_edited_through_the_api_are_used_for_the_next_message(infra, notify_pool, notify_database):
     department = random_department()
-    async with smtp_server() as smtp:
-        settings = notify_settings(infra, notify_database, smtp_host="127.0.0.1", smtp_port=smtp.port)
+    async with mail_server(infra, notify_database) as (settings, smtp):
         app = create_app(settings, consumers=False)
         async with serve_asgi(app, lifespan="on") as url, httpx.AsyncClient(base_url=url, timeout=10) as client:
             path = "/v1/templates/staff.new_in_queue/id"

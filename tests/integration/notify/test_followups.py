@@ -12,13 +12,12 @@ from sigap_notify.subscriptions.repository import set_department_emails
 from sigap_shared.events import Envelope
 from tests.integration.notify.conftest import (
     handle,
-    notify_settings,
+    mail_server,
     random_department,
     routed,
     running_dispatchers,
     tracking_code,
 )
-from tests.integration.notify.support import smtp_server
 from tests.support import events
 from tests.support.kafka import eventually
 
@@ -75,8 +74,7 @@ async def test_ratings_and_reopen_requests_reach_the_lead_departments_admins(inf
     department = random_department()
     complaint_id, code = uuid.uuid4(), tracking_code()
     admins = f"admin.{department.lower()}@depok.go.id"
-    async with smtp_server() as smtp:
-        settings = notify_settings(infra, notify_database, smtp_host="127.0.0.1", smtp_port=smtp.port)
+    async with mail_server(infra, notify_database) as (settings, smtp):
         async with notify_pool.acquire() as conn:
             await set_department_emails(conn=conn, department=department, emails=[admins])
         await handle(notify_pool, routed(department=department, complaint_id=complaint_id, code=code))

@@ -12,14 +12,15 @@ import pytest
 
 from sigap_notify.bootstrap import service_spec
 from sigap_notify.events.audience import department_topic
-from sigap_notify.sealing import SecretBox
-from sigap_notify.subscriptions.repository import create_webhook, set_department_emails
+from sigap_notify.subscriptions.repository import set_department_emails
 from sigap_shared.consumer import DeadLetterPublisher
 from sigap_shared.events import Envelope, ReporterRef, encode
 from tests.integration.notify.conftest import (
-    events_consumer,
+    add_webhook,
     department_relay,
+    events_consumer,
     handle,
+    mail_settings,
     notify_settings,
     random_department,
     routed,
@@ -147,19 +148,10 @@ async def test_supporting_departments_webhook_and_admins_hear_about_the_complain
         serve_asgi(receivers[supporter].app()) as supporter_url,
         serve_asgi(receivers[other].app()) as other_url,
     ):
-        settings = notify_settings(infra, notify_database, smtp_host="127.0.0.1", smtp_port=smtp.port)
-        box = SecretBox(settings.webhook_key())
+        settings = mail_settings(infra, notify_database, smtp)
         async with notify_pool.acquire() as conn:
             for code, url in ((lead, lead_url), (supporter, supporter_url), (other, other_url)):
-                webhook_id = uuid.uuid4()
-                await create_webhook(
-                    conn=conn,
-                    subscription_id=webhook_id,
-                    department=code,
-                    url=f"{url}/hook",
-                    secret_sealed=box.seal(receivers[code].secret, webhook_id=webhook_id),
-                    created_by="admin",
-                )
+                await add_webhook(conn, settings, department=code, url=f"{url}/hook", secret=receivers[code].secret)
             await set_department_emails(
                 conn=conn, department=supporter, emails=[f"admin.{supporter.lower()}@depok.go.id"]
             )

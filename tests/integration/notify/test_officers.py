@@ -17,13 +17,14 @@ from sigap_notify.bootstrap import create_app
 from sigap_shared.events import Envelope
 from tests.integration.notify.conftest import (
     handle,
+    mail_server,
     notify_settings,
     random_department,
     routed,
     staff_headers,
     tracking_code,
 )
-from tests.integration.notify.support import serve_asgi, smtp_server
+from tests.integration.notify.support import serve_asgi
 from tests.support.events import assigned
 from tests.support.kafka import eventually
 
@@ -130,8 +131,7 @@ async def test_officers_hear_about_assignment_reassignment_and_withdrawal(infra,
     budi, sari = "budi." + uuid.uuid4().hex[:6], "sari." + uuid.uuid4().hex[:6]
     mail = {budi: f"{budi}@dinas.depok.go.id", sari: f"{sari}@dinas.depok.go.id"}
     complaint_id, code = uuid.uuid4(), tracking_code()
-    async with smtp_server() as smtp:
-        settings = notify_settings(infra, notify_database, smtp_host="127.0.0.1", smtp_port=smtp.port)
+    async with mail_server(infra, notify_database) as (settings, smtp):
         app = create_app(settings, consumers=False)
         async with serve_asgi(app, lifespan="on") as url, httpx.AsyncClient(base_url=url, timeout=30) as client:
             admin = staff_headers(settings, "dept_admin", department)

@@ -120,6 +120,10 @@ class StatusApi:
                 await event_queries.set_supporting_departments(conn=conn, complaint_id=complaint_id, departments=supporting)
         return complaint_id
 
+    async def note(self, complaint_id: uuid.UUID, headers: dict[str, str], body: str, **fields: object) -> httpx.Response:
+        """Write a note on the complaint (internal unless `visibility="reporter"`)."""
+        return await self.client.post(f"/v1/complaints/{complaint_id}/notes", json={"body": body, **fields}, headers=headers)
+
     async def transition(self, complaint_id: uuid.UUID, headers: dict[str, str], to: str, **fields: object) -> httpx.Response:
         """Move the complaint as a client that has just read it (at its current version)."""
         return await self.client.post(

@@ -69,17 +69,9 @@ async def test_assignments_and_reporter_messages_are_published_internal_notes_ar
 
     await assign(first_officer)
     await assign(second_officer)
-    internal = await api.client.post(
-        f"/v1/complaints/{complaint_id}/notes",
-        json={"body": "Catatan internal: tiang perlu crane"},
-        headers=second_headers,
-    )
+    internal = await api.note(complaint_id, second_headers, "Catatan internal: tiang perlu crane")
     assert internal.status_code == 201, internal.text
-    message = await api.client.post(
-        f"/v1/complaints/{complaint_id}/notes",
-        json={"body": "Petugas kami datang besok pagi", "visibility": "reporter"},
-        headers=admin_headers,
-    )
+    message = await api.note(complaint_id, admin_headers, "Petugas kami datang besok pagi", visibility="reporter")
     assert message.status_code == 201, message.text
     await assign(None)
 
