@@ -124,6 +124,11 @@ class StatusApi:
         """Write a note on the complaint (internal unless `visibility="reporter"`)."""
         return await self.client.post(f"/v1/complaints/{complaint_id}/notes", json={"body": body, **fields}, headers=headers)
 
+    async def assign(self, complaint_id: uuid.UUID, headers: dict[str, str], officer: str | None) -> httpx.Response:
+        """Assign the complaint to `officer` (None: withdraw) as a client that has just read it."""
+        body = {"officer": officer, "expected_version": await self.version(complaint_id)}
+        return await self.client.put(f"/v1/complaints/{complaint_id}/assignment", json=body, headers=headers)
+
     async def transition(self, complaint_id: uuid.UUID, headers: dict[str, str], to: str, **fields: object) -> httpx.Response:
         """Move the complaint as a client that has just read it (at its current version)."""
         return await self.client.post(

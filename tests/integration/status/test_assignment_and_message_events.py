@@ -60,11 +60,7 @@ async def test_assignments_and_reporter_messages_are_published_internal_notes_ar
     complaint_id = await api.seed_complaint(department="DISHUB")
 
     async def assign(officer):
-        response = await api.client.put(
-            f"/v1/complaints/{complaint_id}/assignment",
-            json={"officer": officer, "expected_version": await api.version(complaint_id)},
-            headers=admin_headers,
-        )
+        response = await api.assign(complaint_id, admin_headers, officer)
         assert response.status_code == 200, response.text
 
     await assign(first_officer)
@@ -133,11 +129,7 @@ async def test_a_refused_assignment_or_message_publishes_nothing(status_api):
         headers=admin_headers,
     )
     assert stale.status_code == 409
-    unknown_officer = await api.client.put(
-        f"/v1/complaints/{complaint_id}/assignment",
-        json={"officer": "bukan-petugas", "expected_version": await api.version(complaint_id)},
-        headers=admin_headers,
-    )
+    unknown_officer = await api.assign(complaint_id, admin_headers, "bukan-petugas")
     assert unknown_officer.status_code == 422
     not_lead = await api.client.post(
         f"/v1/complaints/{complaint_id}/notes", json={"body": "Halo", "visibility": "reporter"}, headers=supporting_headers
