@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 
 import asyncpg
 import httpx
+import orjson
 import pytest
 
 from sigap_notify.bootstrap import build_channels, build_dispatcher, build_resolver, new_http_session, open_egress
@@ -28,6 +29,7 @@ from sigap_shared.events import Envelope, ReporterRef
 from tests.support import events
 from tests.support.events import tracking_code
 from tests.integration.notify.support import FakeIntake, SmtpServer, serve_asgi, smtp_server
+from tests.support.kafka import eventually
 
 
 @pytest.fixture
@@ -196,6 +198,32 @@ def submitted_for(envelope: Envelope) -> Envelope:
     """The submission of the complaint `envelope` is about, as intake announces it."""
     complaint = {"complaint_id": envelope.data.complaint_id, "tracking_code": envelope.data.tracking_code}
     return events.submitted(source="sigap/intake", **complaint, category=None, reporter=None)
+
+
+@contextlib.asynccontextmanager
+async def live_stream(
+    app, client: httpx.AsyncClient, headers: dict[str, str], department: str | None = None
+) -> AsyncIterator[list[dict]]:
+    """A staff member's live stream (Server-Sent Events) of `department` (None: city-wide) read in
+    the background; entered once notify's hub listens for it, it yields the list its messages land in."""
+    received: list[dict] = []
+    params = {"department": department} if department else None
+
+    async def read() -> None:
+        async with client.stream("GET", "/v1/stream", params=params, headers=headers) as response:
+            assert response.status_code == 200
+            assert response.headers["content-type"].startswith("text/event-stream")
+            async for line in response.aiter_lines():
+                if line.startswith("data: "):
+                    received.append(orjson.loads(line.removeprefix("data: ")))
+
+    reader = asyncio.create_task(read())
+    try:
+        await eventually(lambda: app.state.context.hub.listening(department or "*"), timeout_s=30)
+        yield received
+    finally:
+        reader.cancel()
+        await asyncio.gather(reader, return_exceptions=True)
 
 
 async def add_webhook(
