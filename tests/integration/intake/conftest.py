@@ -53,6 +53,15 @@ async def intake(infra, databases, tmp_path) -> AsyncIterator[IntakeUnderTest]:
         yield under_test
 
 
+async def upload_photo(
+    intake: IntakeUnderTest, data: bytes, filename: str = "IMG_0001.jpg", content_type: str = "application/octet-stream"
+) -> httpx.Response:
+    """A photo uploaded as the citizen app does: a fresh capture session, then the file; intake's answer."""
+    session = await intake.client.post("/v1/capture-sessions")
+    form = {"capture_token": session.json()["capture_token"]}
+    return await intake.client.post("/v1/photos", data=form, files={"file": (filename, data, content_type)})
+
+
 def photo_seed() -> int:
     """A fresh seed for the synthetic camera photos, so no two tests upload the same picture."""
     return uuid.uuid4().int % 10**9

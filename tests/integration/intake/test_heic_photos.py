@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from PIL import Image
 
-from tests.integration.intake.conftest import photo_seed
+from tests.integration.intake.conftest import photo_seed, upload_photo
 from tests.unit.intake.images import camera_heic, camera_photo, heic, jpeg_metadata_markers
 
 pytestmark = pytest.mark.integration
@@ -20,12 +20,7 @@ DEPOK = (-6.3925, 106.8226)
 
 
 async def _upload(intake, data: bytes, filename: str = "IMG_4821.HEIC"):
-    session = await intake.client.post("/v1/capture-sessions")
-    return await intake.client.post(
-        "/v1/photos",
-        data={"capture_token": session.json()["capture_token"]},
-        files={"file": (filename, data, "application/octet-stream")},
-    )
+    return await upload_photo(intake, data, filename)
 
 
 async def test_a_fresh_heic_is_verified_live_stored_as_is_and_served_publicly_as_a_bare_jpeg(intake):

@@ -16,7 +16,7 @@ from sigap_intake.events import handlers
 from sigap_intake.photos import checks as photo_checks
 from sigap_intake.settings import DEVELOPMENT_INTERNAL_TOKEN
 from tests.support import events
-from tests.integration.intake.conftest import photo_seed
+from tests.integration.intake.conftest import photo_seed, upload_photo
 from tests.unit.intake.images import c2pa_signed, camera_photo, camera_photo_with_everything, jpeg_metadata_markers
 
 pytestmark = pytest.mark.integration
@@ -26,12 +26,7 @@ AUTH = {"Authorization": f"Bearer {DEVELOPMENT_INTERNAL_TOKEN}"}
 
 
 async def _upload(intake, data: bytes) -> str:
-    session = await intake.client.post("/v1/capture-sessions")
-    response = await intake.client.post(
-        "/v1/photos",
-        data={"capture_token": session.json()["capture_token"]},
-        files={"file": ("IMG_3001.jpg", data, "image/jpeg")},
-    )
+    response = await upload_photo(intake, data, "IMG_3001.jpg", "image/jpeg")
     assert response.status_code == 201, response.text
     return response.json()["id"]
 
