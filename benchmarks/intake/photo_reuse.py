@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import random
 import statistics
 import time
@@ -21,16 +20,7 @@ import asyncpg
 from sigap_intake.photos import reuse
 from sigap_intake.photos import repository
 from sigap_shared.db import apply_migrations, package_migrations, shared_migrations
-
-
-def _pg_kwargs(database: str) -> dict[str, object]:
-    return {
-        "host": os.environ.get("SIGAP_PG_HOST", "127.0.0.1"),
-        "port": int(os.environ.get("SIGAP_PG_PORT", "55432")),
-        "user": os.environ.get("SIGAP_PG_USER", "sigap"),
-        "password": os.environ.get("SIGAP_PG_PASSWORD", "sigap"),
-        "database": database,
-    }
+from benchmarks.support import pg_kwargs
 
 
 def _flip(value: int, bits: int, rnd: random.Random) -> int:
@@ -81,10 +71,10 @@ async def main() -> None:
     rnd = random.Random(args.seed)
 
     database = f"sigap_bench_reuse_{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(**_pg_kwargs("postgres"))
+    admin = await asyncpg.connect(**pg_kwargs("postgres"))
     await admin.execute(f'CREATE DATABASE "{database}"')
     try:
-        pool = await asyncpg.create_pool(**_pg_kwargs(database), min_size=1, max_size=2)
+        pool = await asyncpg.create_pool(**pg_kwargs(database), min_size=1, max_size=2)
         await apply_migrations(pool, [shared_migrations(), package_migrations("sigap_intake")])
         hashes = [rnd.getrandbits(64) for _ in range(args.rows)]
         async with pool.acquire() as conn:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
-import os
 import tempfile
 import time
 import uuid
@@ -24,16 +23,7 @@ import httpx
 from sigap_intake.bootstrap import build_spec, create_app
 from sigap_intake.settings import IntakeSettings
 from sigap_shared.logging import configure_logging
-
-
-def _pg_kwargs(database: str) -> dict[str, object]:
-    return {
-        "host": os.environ.get("SIGAP_PG_HOST", "127.0.0.1"),
-        "port": int(os.environ.get("SIGAP_PG_PORT", "55432")),
-        "user": os.environ.get("SIGAP_PG_USER", "sigap"),
-        "password": os.environ.get("SIGAP_PG_PASSWORD", "sigap"),
-        "database": database,
-    }
+from benchmarks.support import pg_kwargs
 
 
 def _complaint(n: int) -> dict:
@@ -55,7 +45,7 @@ async def main() -> None:
     configure_logging(service="intake-bench", fmt="json", level="WARNING")
 
     database = f"sigap_bench_submit_{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(**_pg_kwargs("postgres"))
+    admin = await asyncpg.connect(**pg_kwargs("postgres"))
     await admin.execute(f'CREATE DATABASE "{database}"')
     try:
         # Photos are measured by benchmarks.intake.photos; here the complaint itself. The app is

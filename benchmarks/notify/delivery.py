@@ -47,8 +47,9 @@ from sigap_notify.sealing import SecretBox
 from sigap_notify.settings import NotifySettings
 from sigap_notify.subscriptions.repository import create_webhook, set_department_emails
 from sigap_shared.db import apply_migrations, package_migrations, shared_migrations
-from sigap_shared.events import ComplaintRouted, ComplaintStatusChanged, ComplaintSubmitted, Envelope, ReporterRef
+from sigap_shared.events import ComplaintSubmitted, Envelope, ReporterRef
 from sigap_shared.outbox import OutboxRelay
+from tests.support import events
 
 PG = {"host": "127.0.0.1", "port": 55432, "user": "sigap", "password": "sigap"}
 STATS_DELAY_S = 11.0  # PostgreSQL 15 flushes an idle backend's statistics within 10 s
@@ -219,36 +220,14 @@ def _submissions(pairs) -> list[Envelope]:
 
 
 def _events(department: str) -> tuple[Envelope, Envelope, str]:
-    complaint_id = uuid.uuid4()
-    code = "SGP-" + uuid.uuid4().hex[:4].upper() + "-" + uuid.uuid4().hex[:2].upper()
     pseudonym = "Pelapor-" + uuid.uuid4().hex[:8].upper()
     reporter = ReporterRef(pseudonym=pseudonym, channels=("email",))
     now = datetime.now(UTC)
-    routed = Envelope(
-        source="sigap/routing",
-        data=ComplaintRouted(
-            complaint_id=complaint_id,
-            tracking_code=code,
-            department=department,
-            confidence=0.9,
-            needs_triage=False,
-            reporter=reporter,
-            routed_at=now,
-        ),
-    )
-    changed = Envelope(
-        source="sigap/status",
-        data=ComplaintStatusChanged(
-            complaint_id=complaint_id,
-            tracking_code=code,
-            department=department,
-            status="diterima",
-            actor="sistem",
-            reporter=reporter,
-            changed_at=now,
-        ),
-    )
-    return routed, changed, code
+    routed = events.routed(department=department, reporter=reporter, routed_at=now)
+    complaint = {"complaint_id": routed.data.complaint_id, "tracking_code": routed.data.tracking_code}
+    change = {"department": department, "status": "diterima", "reporter": reporter, "changed_at": now}
+    changed = events.status_changed(**complaint, **change)
+    return routed, changed, routed.data.tracking_code
 
 
 def _pct(values: list[float], p: float) -> float:

@@ -19,7 +19,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from importlib import resources
 
-from sigap_routing.domain import decide, default_taxonomy
+from sigap_routing.domain import RoutingDecision, decide, default_taxonomy
 from sigap_routing.geography import Geography
 from sigap_routing.taxonomy import CompiledTaxonomy
 from sigap_shared.events import TRIAGE_DESK
@@ -44,19 +44,15 @@ class Example:
 class Outcome:
     example: Example
     expected_department: str
-    department: str
-    needs_triage: bool
-    category: str | None
-    confidence: float
-    reasons: tuple[str, ...]
+    decision: RoutingDecision
 
     @property
     def correct(self) -> bool:
-        return self.department == self.expected_department
+        return self.decision.department == self.expected_department
 
     @property
     def wrong_confident(self) -> bool:
-        return not self.needs_triage and not self.correct
+        return not self.decision.needs_triage and not self.correct
 
 
 def load_examples(split: str) -> list[Example]:
@@ -82,17 +78,7 @@ def evaluate(examples: list[Example], geography: Geography, taxonomy: CompiledTa
             "TRIAGE": TRIAGE_DESK,
         }.get(example.expected, example.expected)
         decision = decide(category=example.category, description=example.text, area=area, taxonomy=taxonomy)
-        outcomes.append(
-            Outcome(
-                example=example,
-                expected_department=expected,
-                department=decision.department,
-                needs_triage=decision.needs_triage,
-                category=decision.category,
-                confidence=decision.confidence,
-                reasons=decision.reasons,
-            )
-        )
+        outcomes.append(Outcome(example=example, expected_department=expected, decision=decision))
     return outcomes
 
 
@@ -108,8 +94,8 @@ def _table(title: str, outcomes: list[Outcome]) -> tuple[float, float]:
     routed: dict[str, list[Outcome]] = defaultdict(list)  # confident routings, by department routed to
     for outcome in outcomes:
         groups[outcome.example.expected].append(outcome)
-        if not outcome.needs_triage:
-            routed[_group(outcome.department)].append(outcome)
+        if not outcome.decision.needs_triage:
+            routed[_group(outcome.decision.department)].append(outcome)
     print(f"\n{title}")
     print(
         f"  {'department':<12} {'n':>4} {'correct':>8} {'triaged':>8} {'wrong-conf':>10} {'accuracy':>9}"
@@ -122,13 +108,13 @@ def _table(title: str, outcomes: list[Outcome]) -> tuple[float, float]:
         routed_here = routed.get(name, [])
         precision = f"{sum(o.correct for o in routed_here) / len(routed_here):.1%}" if routed_here else "-"
         print(
-            f"  {name:<12} {len(rows):>4} {correct:>8} {sum(o.needs_triage for o in rows):>8}"
+            f"  {name:<12} {len(rows):>4} {correct:>8} {sum(o.decision.needs_triage for o in rows):>8}"
             f" {sum(o.wrong_confident for o in rows):>10} {accuracy:>9} {len(routed_here):>7} {precision:>9}"
         )
     n = len(outcomes)
     correct = sum(o.correct for o in outcomes) / n
     wrong = sum(o.wrong_confident for o in outcomes) / n
-    triaged = sum(o.needs_triage for o in outcomes) / n
+    triaged = sum(o.decision.needs_triage for o in outcomes) / n
     print(
         f"  {'overall':<12} {n:>4} {correct:>8.1%} {triaged:>8.1%} {wrong:>10.1%}"
         f"   target ≥{TARGET_CORRECT:.0%} correct: {'met' if correct >= TARGET_CORRECT else 'NOT met'},"
@@ -180,10 +166,11 @@ def main() -> None:
                 if not o.correct:
                     flag = "WRONG" if o.wrong_confident else "triage"
                     print(
-                        f"  [{split}/{flag}] {o.expected_department} → {o.department}"
-                        f" ({o.category}, {o.confidence:.2f}) cat={o.example.category}: {o.example.text}"
+                        f"  [{split}/{flag}] {o.expected_department} → {o.decision.department}"
+                        f" ({o.decision.category}, {o.decision.confidence:.2f})"
+                        f" cat={o.example.category}: {o.example.text}"
                     )
-                    print(f"      {' | '.join(o.reasons)}")
+                    print(f"      {' | '.join(o.decision.reasons)}")
 
 
 if __name__ == "__main__":

@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import random
-import statistics
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -31,11 +30,12 @@ import asyncpg
 from benchmarks.status.queue import (
     CATEGORIES,
     DEPARTMENTS,
-    STATUS_MIX,
-    _percentile,
     database_arguments,
-    status_database,
+    loaded_complaints,
+    print_table_size,
+    submitted_and_status,
 )
+from benchmarks.support import print_latencies
 from sigap_status.overview import queries
 from sigap_status.overview.router import _PublicMap
 from sigap_status.public import queries as public_queries
@@ -52,15 +52,9 @@ COLUMNS = (
 def _rows(count: int, *, now: datetime, seed: int):
     rng = random.Random(seed)
     departments, weights = list(DEPARTMENTS), list(DEPARTMENTS.values())
-    statuses, status_weights = [s for s, _ in STATUS_MIX], [w for _, w in STATUS_MIX]
     privacies, privacy_weights = [p for p, _ in PRIVACY], [w for _, w in PRIVACY]
-    span = timedelta(days=3 * 365).total_seconds()
     for _ in range(count):
-        age_s = rng.random() ** 2 * span
-        submitted = now - timedelta(seconds=age_s)
-        status = rng.choices(statuses, status_weights)[0]
-        if age_s > 60 * 86400 and status not in ("selesai", "ditolak") and rng.random() < 0.95:
-            status = "selesai"
+        submitted, status = submitted_and_status(rng, now=now)
         privacy = rng.choices(privacies, privacy_weights)[0]
         name, lat, lon = rng.choice(KELURAHAN)
         resolved = submitted + timedelta(hours=rng.randrange(2, 400)) if status == "selesai" else None
@@ -141,25 +135,18 @@ async def measure(conn: asyncpg.Connection, *, repeats: int, now: datetime) -> l
 
 
 async def main_async(args: argparse.Namespace) -> None:
-    async with status_database(args, "sigap_bench_overview") as pool:
-        now = datetime.now(UTC)
-        async with pool.acquire() as conn:
-            print(f"loading {args.rows:,} complaints with COPY ...")
-            load_s = await load(conn, args.rows, now=now)
-            for index in args.drop_index:
-                await conn.execute(f'DROP INDEX "{index}"')
-                print(f"  dropped index {index}")
-            size = await conn.fetchval("SELECT pg_size_pretty(pg_total_relation_size('complaints'))")
-            print(f"loaded and indexed in {load_s:.1f} s; table with indexes: {size}")
-            results = await measure(conn, repeats=args.repeats, now=now)
-    print(f"\nTransparency and overview at {args.rows:,} complaints ({args.repeats} runs each)")
-    print(f"{'query':<44} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8}")
-    worst_public = 0.0
-    for query, samples in results:
-        p99 = _percentile(samples, 0.99)
-        if query.startswith("public") and "(the query)" not in query:
-            worst_public = max(worst_public, p99)
-        print(f"{query:<44} {statistics.median(samples):8.2f} {p99:8.2f} {max(samples):8.2f}")
+    now = datetime.now(UTC)
+    async with loaded_complaints(args, "sigap_bench_overview", load=load, now=now) as (conn, load_s):
+        for index in args.drop_index:
+            await conn.execute(f'DROP INDEX "{index}"')
+            print(f"  dropped index {index}")
+        await print_table_size(conn, load_s)
+        results = await measure(conn, repeats=args.repeats, now=now)
+    title = f"Transparency and overview at {args.rows:,} complaints ({args.repeats} runs each)"
+    p99s = print_latencies(title, results, width=44)
+    worst_public = max(
+        (p99 for query, p99 in p99s.items() if query.startswith("public") and "(the query)" not in query), default=0.0
+    )
     verdict = "OK" if worst_public <= 50 else "OVER TARGET"
     print(f"\nworst public p99: {worst_public:.2f} ms (target <= 50 ms): {verdict}")
 

@@ -14,10 +14,9 @@ import argparse
 import asyncio
 import contextlib
 import random
-import statistics
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -27,6 +26,7 @@ from sigap_shared.db import apply_migrations, package_migrations, shared_migrati
 from sigap_status.queue.queries import QueueFilter, build_query, page_of
 from sigap_status.sla.rules import SlaPolicy
 from sigap_status.queue import queries as queue_queries
+from benchmarks.support import print_latencies
 from tests.support.infra import random_name
 
 # Roughly Depok's shape: a few departments take most complaints.
@@ -54,21 +54,23 @@ COLUMNS = (
 )
 
 
+def submitted_and_status(rng: random.Random, *, now: datetime) -> tuple[datetime, str]:
+    """When a complaint of the last three years came in (recent ones more likely) and a status
+    that fits its age: recent complaints are more often still open; old ones are nearly all closed."""
+    age_s = rng.random() ** 2 * timedelta(days=3 * 365).total_seconds()
+    status = rng.choices([s for s, _ in STATUS_MIX], [w for _, w in STATUS_MIX])[0]
+    if age_s > 60 * 86400 and status not in ("selesai", "ditolak") and rng.random() < 0.95:
+        status = "selesai"
+    return now - timedelta(seconds=age_s), status
+
+
 def _rows(count: int, *, now: datetime, seed: int):
     rng = random.Random(seed)
     departments = list(DEPARTMENTS)
     weights = list(DEPARTMENTS.values())
-    statuses = [s for s, _ in STATUS_MIX]
-    status_weights = [w for _, w in STATUS_MIX]
     policy = SlaPolicy()
-    span = timedelta(days=3 * 365).total_seconds()
     for _ in range(count):
-        # Recent complaints are more often still open; old ones are nearly all closed.
-        age_s = rng.random() ** 2 * span
-        submitted = now - timedelta(seconds=age_s)
-        status = rng.choices(statuses, status_weights)[0]
-        if age_s > 60 * 86400 and status not in ("selesai", "ditolak") and rng.random() < 0.95:
-            status = "selesai"
+        submitted, status = submitted_and_status(rng, now=now)
         department = rng.choices(departments, weights)[0]
         officer = f"petugas-{department.lower()}-{rng.randrange(20)}" if status in ("dalam_proses", "selesai", "dibuka_kembali") else None
         stage, due = policy.deadline(status=status, category=None, since=submitted + timedelta(hours=rng.randrange(1, 72)))
@@ -138,11 +140,6 @@ async def _timed(conn: asyncpg.Connection, queue_filter: QueueFilter, *, now: da
     return (time.perf_counter() - started) * 1000, rows
 
 
-def _percentile(samples: list[float], q: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
-
-
 async def measure(conn: asyncpg.Connection, *, repeats: int, now: datetime) -> list[tuple[str, list[float]]]:
     rng = random.Random(7)
     results: list[tuple[str, list[float]]] = []
@@ -203,27 +200,34 @@ def database_arguments(parser: argparse.ArgumentParser, *, repeats: int) -> argp
     return parser
 
 
+@contextlib.asynccontextmanager
+async def loaded_complaints(
+    args: argparse.Namespace, prefix: str, *, load: Callable[..., Awaitable[float]], now: datetime
+) -> AsyncIterator[tuple[asyncpg.Connection, float]]:
+    """A fresh status database with `args.rows` complaints COPYed in by `load`: a connection and
+    the load's seconds."""
+    async with status_database(args, prefix) as pool, pool.acquire() as conn:
+        print(f"loading {args.rows:,} complaints with COPY ...")
+        yield conn, await load(conn, args.rows, now=now)
+
+
+async def print_table_size(conn: asyncpg.Connection, load_s: float) -> None:
+    size = await conn.fetchval("SELECT pg_size_pretty(pg_total_relation_size('complaints'))")
+    print(f"loaded and indexed in {load_s:.1f} s; table with indexes: {size}")
+
+
 async def main_async(args: argparse.Namespace) -> None:
-    async with status_database(args, "sigap_bench_status") as pool:
-        now = datetime.now(UTC)
-        async with pool.acquire() as conn:
-            print(f"loading {args.rows:,} complaints with COPY ...")
-            load_s = await load(conn, args.rows, now=now)
-            size = await conn.fetchval("SELECT pg_size_pretty(pg_total_relation_size('complaints'))")
-            print(f"loaded and indexed in {load_s:.1f} s; table with indexes: {size}")
-            results = await measure(conn, repeats=args.repeats, now=now)
-            if args.explain:
-                for name_, make in _scenarios(random.Random(1), now=now).items():
-                    sql, params = build_query(make(), now=now)
-                    plan = await conn.fetch("EXPLAIN (ANALYZE, BUFFERS) " + sql, *params)
-                    print(f"\n-- {name_}\n" + "\n".join(row[0] for row in plan))
-    print(f"\nDepartment queue at {args.rows:,} complaints (page of 50, {args.repeats} runs each)")
-    print(f"{'query':<40} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8}")
-    worst = 0.0
-    for query, samples in results:
-        p99 = _percentile(samples, 0.99)
-        worst = max(worst, p99)
-        print(f"{query:<40} {statistics.median(samples):8.2f} {p99:8.2f} {max(samples):8.2f}")
+    now = datetime.now(UTC)
+    async with loaded_complaints(args, "sigap_bench_status", load=load, now=now) as (conn, load_s):
+        await print_table_size(conn, load_s)
+        results = await measure(conn, repeats=args.repeats, now=now)
+        if args.explain:
+            for name_, make in _scenarios(random.Random(1), now=now).items():
+                sql, params = build_query(make(), now=now)
+                plan = await conn.fetch("EXPLAIN (ANALYZE, BUFFERS) " + sql, *params)
+                print(f"\n-- {name_}\n" + "\n".join(row[0] for row in plan))
+    title = f"Department queue at {args.rows:,} complaints (page of 50, {args.repeats} runs each)"
+    worst = max(print_latencies(title, results, width=40).values())
     print(f"\nworst p99: {worst:.2f} ms (target <= 50 ms): {'OK' if worst <= 50 else 'OVER TARGET'}")
 
 

@@ -32,6 +32,7 @@ from sigap_shared.events import TOPIC_DEAD_LETTER
 from tests.e2e.conftest import INTAKE_DEVELOPMENT_INTERNAL_TOKEN
 from tests.integration.notify.support import SmtpServer
 from tests.support.cloudevents_sdk import parse_record
+from tests.support.complaints import MARGONDA_JUANDA, lamp_complaint, place, traffic_light_complaint
 from tests.support.infra import Infra, delete_prefixed_topics, random_name
 from tests.support.kafka import eventually
 from tests.support.services import SigapSystem, create_staff_user, start_private_system
@@ -42,17 +43,12 @@ pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
 WAIT_S = 90.0  # bound of every poll: two shared cores, four services, one broker
 
 # Simpang Margonda - Juanda; the after-photo is taken there too (intake checks the distance).
-MARGONDA = (-6.3712, 106.8321)
+MARGONDA = MARGONDA_JUANDA
 PUBLIC_REPORTER = {"name": "Siti Aminah", "email": "siti.aminah@example.com"}
-PUBLIC_COMPLAINT = {
-    "kind": "pengaduan",
-    "title": "Lampu lalu lintas mati",
-    "description": "Lampu lalu lintas di simpang Margonda - Juanda mati sejak pagi, kendaraan saling serobot",
-    "category": "lampu_lalu_lintas",
-    "location": {"lat": MARGONDA[0], "lon": MARGONDA[1], "address": "Simpang Margonda - Juanda"},
-    "privacy": "publik",
-    "reporter": PUBLIC_REPORTER,
-}
+PUBLIC_COMPLAINT = traffic_light_complaint(
+    description="Lampu lalu lintas di simpang Margonda - Juanda mati sejak pagi, kendaraan saling serobot",
+    reporter=PUBLIC_REPORTER,
+)
 
 CONFIDENTIAL_REPORTER = {"name": "Rahmawati Kusumadewi", "phone": "0857-2468-1357", "email": "rahma.kusuma@example.org"}
 # Every form the confidential reporter's identity could take in a message or a log line.
@@ -70,15 +66,14 @@ CONFIDENTIAL_SECRETS = (
 # A public report's reporter is no more named in events and logs than a confidential one's
 # (the department's own reply may greet her by first name: staff text is not checked).
 PUBLIC_SECRETS = ("Siti Aminah", "Aminah", "siti.aminah")
-CONFIDENTIAL_COMPLAINT = {
-    "kind": "pengaduan",
-    "title": "Pedagang kaki lima menutup trotoar",
-    "description": "Lapak PKL menutup trotoar depan Stasiun Depok Baru setiap sore, pejalan kaki turun ke jalan",
-    "category": "pedagang_kaki_lima",
-    "location": {"lat": -6.3910, "lon": 106.8171, "address": "Stasiun Depok Baru"},
-    "privacy": "rahasia",
-    "reporter": CONFIDENTIAL_REPORTER,
-}
+CONFIDENTIAL_COMPLAINT = lamp_complaint(
+    title="Pedagang kaki lima menutup trotoar",
+    description="Lapak PKL menutup trotoar depan Stasiun Depok Baru setiap sore, pejalan kaki turun ke jalan",
+    category="pedagang_kaki_lima",
+    location=place(-6.3910, 106.8171, "Stasiun Depok Baru"),
+    privacy="rahasia",
+    reporter=CONFIDENTIAL_REPORTER,
+)
 
 # Where each recipient receives mail: one address each, so the To header names the recipient.
 DISHUB_ADMINS = "antrean@dishub.depok.go.id"

@@ -14,14 +14,8 @@ import asyncpg
 import httpx
 import pytest
 
-from sigap_shared.events import (
-    TOPIC_COMPLAINT_ROUTED,
-    TOPIC_COMPLAINT_SLA,
-    ComplaintRouted,
-    ComplaintSlaBreached,
-    Envelope,
-    encode,
-)
+from sigap_shared.events import TOPIC_COMPLAINT_ROUTED, TOPIC_COMPLAINT_SLA, encode
+from tests.support import events
 from tests.support.kafka import eventually, produce_raw
 
 pytestmark = pytest.mark.e2e
@@ -35,10 +29,6 @@ POTHOLE = {
 }
 
 
-def _code() -> str:
-    return "SGP-" + uuid.uuid4().hex[:4].upper() + "-" + uuid.uuid4().hex[:2].upper()
-
-
 async def _claimed(infra, database: str, event_ids: set[uuid.UUID]) -> bool:
     connection = await asyncpg.connect(**infra.pg_kwargs(database))
     try:
@@ -50,28 +40,9 @@ async def _claimed(infra, database: str, event_ids: set[uuid.UUID]) -> bool:
 
 async def test_forged_events_about_unknown_complaints_have_no_effect(sigap, infra, staff):
     now = datetime.now(UTC)
-    phantom = Envelope(
-        source="sigap/routing",
-        data=ComplaintRouted(
-            complaint_id=uuid.uuid4(),
-            tracking_code=_code(),
-            department="DPUPR",
-            confidence=0.99,
-            needs_triage=False,
-            routed_at=now,
-        ),
-    )
-    alarm = Envelope(
-        source="sigap/status",
-        data=ComplaintSlaBreached(
-            complaint_id=uuid.uuid4(),
-            tracking_code=_code(),
-            department="DPUPR",
-            status="diterima",
-            stage="verify",
-            due_at=now - timedelta(days=1),
-            breached_at=now,
-        ),
+    phantom = events.routed(department="DPUPR", confidence=0.99, routed_at=now)
+    alarm = events.sla_breached(
+        department="DPUPR", status="diterima", stage="verify", due_at=now - timedelta(days=1), breached_at=now
     )
     for envelope, topic in ((phantom, TOPIC_COMPLAINT_ROUTED), (alarm, TOPIC_COMPLAINT_SLA)):
         record = encode(envelope)

@@ -95,25 +95,16 @@ async def test_confidential_identity_is_in_no_message_no_log_and_not_plain_in_th
 
 
 async def test_anonymous_report_collects_nothing_and_still_flows(sigap, infra, staff):
+    anonymous = {
+        "description": "Parkir liar menutup trotoar di depan stasiun Depok Baru",
+        "location": {"lat": -6.3915, "lon": 106.8171},
+        "privacy": "anonim",
+    }
     async with httpx.AsyncClient(timeout=10) as client:
-        refused = await client.post(
-            f"{sigap.url('intake')}/v1/complaints",
-            json={
-                "description": "Parkir liar menutup trotoar di depan stasiun Depok Baru",
-                "location": {"lat": -6.3915, "lon": 106.8171},
-                "privacy": "anonim",
-                "reporter": {"name": "Tidak Boleh"},
-            },
-        )
+        complaints = f"{sigap.url('intake')}/v1/complaints"
+        refused = await client.post(complaints, json={**anonymous, "reporter": {"name": "Tidak Boleh"}})
         assert refused.status_code == 422
-        response = await client.post(
-            f"{sigap.url('intake')}/v1/complaints",
-            json={
-                "description": "Parkir liar menutup trotoar di depan stasiun Depok Baru",
-                "location": {"lat": -6.3915, "lon": 106.8171},
-                "privacy": "anonim",
-            },
-        )
+        response = await client.post(complaints, json=anonymous)
     assert response.status_code == 201
     auditor = await staff.headers("auditor")
     status = await eventually(lambda: _status_of(sigap, response.json()["id"], auditor), timeout_s=30)
@@ -132,15 +123,13 @@ async def test_live_photo_travels_as_evidence_with_the_complaint(sigap, infra, s
         )
         assert uploaded.status_code == 201, uploaded.text
         assert uploaded.json()["verdict"] == "verified_live"
-        response = await client.post(
-            f"{intake}/v1/complaints",
-            json={
-                "description": "Lampu PJU mati di Jl. Nusantara Raya, foto terlampir",
-                "category": "lampu_jalan",
-                "location": {"lat": -6.3925, "lon": 106.8226},
-                "photos": [uploaded.json()["id"]],
-            },
-        )
+        with_photo = {
+            "description": "Lampu PJU mati di Jl. Nusantara Raya, foto terlampir",
+            "category": "lampu_jalan",
+            "location": {"lat": -6.3925, "lon": 106.8226},
+            "photos": [uploaded.json()["id"]],
+        }
+        response = await client.post(f"{intake}/v1/complaints", json=with_photo)
     assert response.status_code == 201, response.text
     complaint_id = response.json()["id"]
     records = await collect(
@@ -162,16 +151,14 @@ async def test_live_photo_travels_as_evidence_with_the_complaint(sigap, infra, s
 
 async def test_reporter_tracks_the_report_as_other_services_move_it(sigap):
     async with httpx.AsyncClient(timeout=10) as client:
-        response = await client.post(
-            f"{sigap.url('intake')}/v1/complaints",
-            json={
-                "description": "Lampu PJU mati di Jl. Margonda Raya depan halte UI",
-                "category": "lampu_jalan",
-                "location": {"lat": -6.3606, "lon": 106.8317},
-                "privacy": "rahasia",
-                "reporter": {"phone": "081200001111"},
-            },
-        )
+        confidential = {
+            "description": "Lampu PJU mati di Jl. Margonda Raya depan halte UI",
+            "category": "lampu_jalan",
+            "location": {"lat": -6.3606, "lon": 106.8317},
+            "privacy": "rahasia",
+            "reporter": {"phone": "081200001111"},
+        }
+        response = await client.post(f"{sigap.url('intake')}/v1/complaints", json=confidential)
         assert response.status_code == 201
         receipt = response.json()
 

@@ -13,6 +13,7 @@ from sigap_notify.events.audience import department_topic
 from sigap_shared.events import EVENT_TYPES
 from tests.integration.notify.support import WebhookReceiver, serve_asgi, smtp_server
 from tests.support.cloudevents_sdk import parse_record
+from tests.support.complaints import traffic_light_complaint
 from tests.support.infra import random_name
 from tests.support.kafka import collect, eventually
 from tests.support.services import SigapSystem, start_service, wait_ready
@@ -22,15 +23,10 @@ INTAKE_DEVELOPMENT_INTERNAL_TOKEN = "sigap-development-internal-token-change-me"
 
 pytestmark = pytest.mark.e2e
 
-COMPLAINT = {
-    "kind": "pengaduan",
-    "title": "Lampu lalu lintas mati",
-    "description": "Lampu lalu lintas di simpang Margonda - Juanda mati sejak pagi, macet parah",
-    "category": "lampu_lalu_lintas",
-    "location": {"lat": -6.3712, "lon": 106.8321, "address": "Simpang Margonda - Juanda"},
-    "privacy": "publik",
-    "reporter": {"name": "Budi Santoso", "phone": "0813-9876-5432", "email": "budi.santoso@example.com"},
-}
+COMPLAINT = traffic_light_complaint(
+    description="Lampu lalu lintas di simpang Margonda - Juanda mati sejak pagi, macet parah",
+    reporter={"name": "Budi Santoso", "phone": "0813-9876-5432", "email": "budi.santoso@example.com"},
+)
 
 
 async def test_submitted_complaint_reaches_department_email_webhook_and_topic(

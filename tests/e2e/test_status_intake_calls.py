@@ -13,6 +13,7 @@ import pytest
 
 from sigap_shared.events import TOPIC_COMPLAINT_STATUS
 from tests.e2e.conftest import INTAKE_DEVELOPMENT_INTERNAL_TOKEN
+from tests.support.complaints import lamp_complaint, place
 from tests.support.kafka import collect, eventually
 from tests.support.services import create_staff_user
 from tests.unit.intake.images import camera_photo, jpeg, scene
@@ -49,15 +50,12 @@ async def test_finishing_and_identity_go_through_the_running_intake(sigap, infra
     async with httpx.AsyncClient(timeout=15) as client:
         submitted = await client.post(
             f"{intake_url}/v1/complaints",
-            json={
-                "kind": "pengaduan",
-                "title": "Lampu jalan mati",
-                "description": "Lampu PJU di Jl. Juanda dekat flyover mati sejak dua hari, gelap sekali",
-                "category": "lampu_jalan",
-                "location": {"lat": PLACE[0], "lon": PLACE[1], "address": "Jl. Ir. H. Juanda"},
-                "privacy": "rahasia",
-                "reporter": REPORTER,
-            },
+            json=lamp_complaint(
+                description="Lampu PJU di Jl. Juanda dekat flyover mati sejak dua hari, gelap sekali",
+                location=place(*PLACE, "Jl. Ir. H. Juanda"),
+                privacy="rahasia",
+                reporter=REPORTER,
+            ),
         )
         assert submitted.status_code in (200, 201), submitted.text
         complaint_id = submitted.json()["id"]

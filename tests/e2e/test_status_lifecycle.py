@@ -9,20 +9,17 @@ import pytest
 
 from sigap_shared.events import TOPIC_COMPLAINT_STATUS
 from tests.support.cloudevents_sdk import parse_record
+from tests.support.complaints import lamp_complaint, place
 from tests.support.kafka import collect, eventually
 from tests.support.services import create_staff_user
 
 pytestmark = pytest.mark.e2e
 
-COMPLAINT = {
-    "kind": "pengaduan",
-    "title": "Lampu jalan mati",
-    "description": "Lampu PJU di Jl. Juanda mati sejak kemarin, rawan kecelakaan",
-    "category": "lampu_jalan",
-    "location": {"lat": -6.38, "lon": 106.83, "address": "Jl. Ir. H. Juanda"},
-    "privacy": "publik",
-    "reporter": {"name": "Dewi Lestari", "phone": "0813-1111-2222"},
-}
+COMPLAINT = lamp_complaint(
+    description="Lampu PJU di Jl. Juanda mati sejak kemarin, rawan kecelakaan",
+    location=place(-6.38, 106.83, "Jl. Ir. H. Juanda"),
+    reporter={"name": "Dewi Lestari", "phone": "0813-1111-2222"},
+)
 
 
 async def test_staff_verify_a_complaint_and_the_change_is_published(sigap, infra):

@@ -12,19 +12,12 @@ from sigap_shared.events import (
     TOPIC_COMPLAINT_SUBMITTED,
 )
 from tests.support.cloudevents_sdk import parse_record
+from tests.support.complaints import lamp_complaint
 from tests.support.kafka import collect, eventually
 
 pytestmark = pytest.mark.e2e
 
-COMPLAINT = {
-    "kind": "pengaduan",
-    "title": "Lampu jalan mati",
-    "description": "Lampu PJU di Jl. Nusantara Raya mati semua sejak 3 hari, gelap banget gan kalau malam",
-    "category": "lampu_jalan",
-    "location": {"lat": -6.3925, "lon": 106.8226, "address": "Jl. Nusantara Raya, Depok Jaya"},
-    "privacy": "publik",
-    "reporter": {"name": "Siti Rahmawati", "phone": "0812-3456-7890", "email": "siti.rahma@example.com"},
-}
+COMPLAINT = lamp_complaint()
 
 
 async def _get_json(url: str, headers: dict[str, str] | None = None) -> dict | None:

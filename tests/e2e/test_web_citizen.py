@@ -6,7 +6,6 @@ the citizen tracks it and adds information. Each page passes axe-core and is pho
 
 from __future__ import annotations
 
-import asyncio
 import re
 import uuid
 
@@ -20,8 +19,10 @@ from tests.support.browser import (
     assert_accessible,
     assert_no_page_errors,
     chromium,
+    lose_first_answer,
     phone,
     screenshot,
+    until,
     y4m_scene,
 )
 from tests.unit.intake.images import scene
@@ -138,35 +139,19 @@ async def test_a_report_made_offline_is_delivered_once_when_the_network_returns(
 
         # When the network returns, the first answer to the complaint is lost on the way back
         # (intake stored it): the device does not know, and sends it again on the next page load.
-        answers = []
-
-        async def lose_first_answer(route):
-            response = await route.fetch()
-            answers.append(response.headers.get("idempotent-replayed"))
-            if len(answers) == 1:
-                await route.abort("connectionreset")
-            else:
-                await route.fulfill(response=response)
-
-        await context.route("**/api/complaints", lose_first_answer)
+        answers = await lose_first_answer(context, "**/api/complaints")
         await context.set_offline(False)
-        await _until(lambda: len(answers) == 1)
+        await until(lambda: len(answers) == 1, timeout_s=TIMEOUT_MS / 1000)
         await expect(page.locator("#outcome-title")).to_have_text("Menunggu sinyal")
         assert await _stored(infra, system_databases, description) == 1
         await page.reload()
         code, token = await _receipt(page)
-        assert answers == [None, "true"]  # the retry was answered with the first request's result
+        # The retry was answered with the first request's result.
+        assert [answer.headers.get("idempotent-replayed") for answer in answers] == [None, "true"]
         assert await _stored(infra, system_databases, description) == 1
         tracked = await _track(sigap, code, token)
         assert tracked["photo_verdict"] == "verified_live"
         assert_no_page_errors(context, allow=("ERR_INTERNET_DISCONNECTED", "Failed to load resource"))
-
-
-async def _until(condition, timeout_s: float = TIMEOUT_MS / 1000) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout_s
-    while not condition():
-        assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
-        await asyncio.sleep(0.05)
 
 
 async def _stored(infra, system_databases, description: str) -> int:

@@ -15,6 +15,7 @@ import pytest
 from playwright.async_api import Page, expect
 
 from tests.support.browser import PHONE, assert_accessible, assert_no_page_errors, chromium, screenshot
+from tests.support.complaints import lamp_complaint, place
 from tests.support.kafka import eventually
 from tests.support.web_pages import WebClient, arrived, csrf_of, new_staff, signed_in, submit
 from tests.unit.intake.images import camera_photo, jpeg, scene
@@ -24,27 +25,23 @@ TIMEOUT_MS = 30_000
 
 
 def _lamp(tag: str) -> dict:
-    return {
-        "kind": "pengaduan",
-        "title": f"Lampu jalan mati {tag}",
-        "description": f"Lampu PJU di Jl. Nusantara Raya mati semua sejak tiga hari, gelap sekali ({tag})",
-        "category": "lampu_jalan",
-        "location": {"lat": -6.3925, "lon": 106.8226, "address": "Jl. Nusantara Raya"},
-        "privacy": "publik",
-        "reporter": {"name": "Siti Aminah", "email": "siti@example.com"},
-    }
+    return lamp_complaint(
+        title=f"Lampu jalan mati {tag}",
+        description=f"Lampu PJU di Jl. Nusantara Raya mati semua sejak tiga hari, gelap sekali ({tag})",
+        location=place(-6.3925, 106.8226, "Jl. Nusantara Raya"),
+        reporter={"name": "Siti Aminah", "email": "siti@example.com"},
+    )
 
 
 def _road(tag: str) -> dict:
-    return {
-        "kind": "pengaduan",
-        "title": f"Jalan berlubang {tag}",
-        "description": f"Jalan berlubang besar dan aspal rusak parah di Jl. Margonda, motor sering jatuh ({tag})",
-        "category": "jalan_rusak",
-        "location": {"lat": -6.3731, "lon": 106.8319, "address": "Jl. Margonda Raya"},
-        "privacy": "rahasia",
-        "reporter": {"name": "Budi Rahasia", "phone": "0812-3333-4444"},
-    }
+    """A confidential report of a pothole on Jl. Margonda Raya."""
+    road = {"category": "jalan_rusak", "location": place(-6.3731, 106.8319, "Jl. Margonda Raya"), "privacy": "rahasia"}
+    return lamp_complaint(
+        title=f"Jalan berlubang {tag}",
+        description=f"Jalan berlubang besar dan aspal rusak parah di Jl. Margonda, motor sering jatuh ({tag})",
+        reporter={"name": "Budi Rahasia", "phone": "0812-3333-4444"},
+        **road,
+    )
 
 
 async def _photo(sigap, data: bytes) -> str:

@@ -9,7 +9,6 @@ photographed at phone size."""
 
 from __future__ import annotations
 
-import asyncio
 import re
 import uuid
 from datetime import UTC, datetime
@@ -19,6 +18,7 @@ import pytest
 from playwright.async_api import expect
 
 from tests.support.browser import assert_accessible, assert_no_page_errors, chromium, phone, screenshot, y4m_scene
+from tests.support.browser import lose_first_answer, until
 from tests.support.services import create_staff_user
 from tests.support.web_staff import StatusStaffApi, log_in
 from tests.unit.intake.images import camera_photo, scene
@@ -304,13 +304,6 @@ async def _photos(world, complaint_id: str) -> list[dict]:
     return response.json()
 
 
-async def _until(condition, timeout_s: float = TIMEOUT_MS / 1000) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout_s
-    while not condition():
-        assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
-        await asyncio.sleep(0.05)
-
-
 async def test_with_no_signal_the_officer_still_starts_and_finishes_and_each_change_happens_once(
     sigap, sigap_web, officer_world, tmp_path
 ):
@@ -360,26 +353,17 @@ async def test_with_no_signal_the_officer_still_starts_and_finishes_and_each_cha
 
         # The signal returns; the finish reaches status but its answer is lost on the way back,
         # so the phone still has it waiting and sends it again (same Idempotency-Key).
-        answers: list[tuple[int, str | None]] = []
-
-        async def lose_first_answer(route):
-            response = await route.fetch()
-            answers.append((response.status, response.headers.get("idempotent-replayed")))
-            if len(answers) == 1:
-                await route.abort("connectionreset")
-            else:
-                await route.fulfill(response=response)
-
-        await context.route("**/api/tugas/*/transitions", lose_first_answer)
+        responses = await lose_first_answer(context, "**/api/tugas/*/transitions")
         await context.set_offline(False)
-        await _until(lambda: len(answers) == 1)
-        assert answers[0][0] == 200
+        await until(lambda: len(responses) == 1, timeout_s=TIMEOUT_MS / 1000)
+        assert responses[0].status == 200
         assert (await world["dishub"].view(task)).json()["status"] == "selesai"
         # The phone tries again by itself after a pause, or now, on the next page load.
         await page.reload()
         await expect(page.get_by_role("status")).to_have_text("Tugas ditandai selesai. Terima kasih!", timeout=TIMEOUT_MS)
         # Every retry was answered as the first request's success. (More than one retry is
         # possible: Chromium may drop a request in flight as the network comes back.)
+        answers = [(response.status, response.headers.get("idempotent-replayed")) for response in responses]
         assert answers[0] == (200, None) and len(answers) >= 2, answers
         assert all(answer == (200, "true") for answer in answers[1:]), answers
         await expect(page.locator("#task-status")).to_have_text("Selesai")

@@ -14,14 +14,15 @@ page written to docs/screenshots/ for the README.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
 from PIL import Image
-from playwright.async_api import Browser, BrowserContext, Page, async_playwright
+from playwright.async_api import APIResponse, Browser, BrowserContext, Page, Route, async_playwright
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path(os.environ.get("SIGAP_CHROMIUM", "/usr/bin/chromium"))
@@ -165,3 +166,29 @@ class Transfer:
             worker = " (service worker)" if request.service_worker else ""
             rows.append((request.url + worker, sizes["responseBodySize"] + sizes["responseHeadersSize"]))
         return sum(size for _, size in rows), rows
+
+
+async def lose_first_answer(context: BrowserContext, url: str) -> list[APIResponse]:
+    """Requests to `url` reach the server, but the first answer is lost on its way back (the
+    connection resets), as when a phone's signal drops at the wrong moment. Returns the list
+    the server's answers land in, the lost one first."""
+    answers: list[APIResponse] = []
+
+    async def forward(route: Route) -> None:
+        response = await route.fetch()
+        answers.append(response)
+        if len(answers) == 1:
+            await route.abort("connectionreset")
+        else:
+            await route.fulfill(response=response)
+
+    await context.route(url, forward)
+    return answers
+
+
+async def until(condition: Callable[[], bool], timeout_s: float = 30) -> None:
+    """Waits, polling briefly, for a condition the page's own traffic makes true."""
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while not condition():
+        assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
+        await asyncio.sleep(0.05)

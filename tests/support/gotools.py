@@ -52,13 +52,8 @@ def go_tool(name: str) -> Path:
     }
     try:
         built = subprocess.run(
-            [go, "build", "-o", str(partial), package],
-            cwd=module_dir,
-            check=False,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=BUILD_TIMEOUT_S,
+            [go, "build", "-o", str(partial), package], cwd=module_dir, env=env,
+            check=False, capture_output=True, text=True, timeout=BUILD_TIMEOUT_S,
         )
     except subprocess.TimeoutExpired:
         pytest.fail(f"building {name} took over {BUILD_TIMEOUT_S}s")

@@ -11,23 +11,12 @@ import pytest
 from sigap_intake import domain as intake
 from sigap_notify.events import planning as notify
 from sigap_routing import domain as routing
-from sigap_shared.events import ComplaintStatusChanged, Envelope, GeoPoint, ReporterRef, encode
+from sigap_shared.events import Envelope, ReporterRef, encode
 from sigap_status.lifecycle import rules as status
-from tests.support.factories import submitted_envelope
+from tests.support.events import status_changed
+from tests.support.factories import submit_command, submitted_envelope
 
 NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
-
-
-def _command(**overrides) -> intake.SubmitComplaint:
-    values = {
-        "kind": "pengaduan",
-        "description": "Sampah menumpuk di TPS Kukusan sudah 5 hari",
-        "privacy": "publik",
-        "location": GeoPoint(lat=-6.37, lon=106.82),
-        "reporter": intake.ReporterContact(name="Andi", phone="081234567890", email="andi@example.com"),
-    }
-    values.update(overrides)
-    return intake.SubmitComplaint(**values)
 
 
 def test_tracking_codes_are_short_and_unambiguous():
@@ -39,22 +28,22 @@ def test_tracking_codes_are_short_and_unambiguous():
 
 def test_anonymous_report_refuses_an_identity():
     with pytest.raises(intake.IntakeError) as caught:
-        intake.accept(_command(privacy="anonim"), complaint_id=uuid.uuid4(), now=NOW)
+        intake.accept(submit_command(privacy="anonim"), complaint_id=uuid.uuid4(), now=NOW)
     assert caught.value.field == "reporter"
-    accepted = intake.accept(_command(privacy="anonim", reporter=None), complaint_id=uuid.uuid4(), now=NOW)
+    accepted = intake.accept(submit_command(privacy="anonim", reporter=None), complaint_id=uuid.uuid4(), now=NOW)
     assert accepted.reporter_pseudonym is None
 
 
 def test_location_or_address_is_required():
     with pytest.raises(intake.IntakeError) as caught:
-        intake.accept(_command(location=None, address=None), complaint_id=uuid.uuid4(), now=NOW)
+        intake.accept(submit_command(location=None, address=None), complaint_id=uuid.uuid4(), now=NOW)
     assert caught.value.field == "location"
-    intake.accept(_command(location=None, address="Jl. Margonda Raya 100"), complaint_id=uuid.uuid4(), now=NOW)
+    intake.accept(submit_command(location=None, address="Jl. Margonda Raya 100"), complaint_id=uuid.uuid4(), now=NOW)
 
 
 @pytest.mark.parametrize("privacy", ["publik", "rahasia"])
 def test_submitted_event_carries_a_pseudonym_never_the_identity(privacy):
-    accepted = intake.accept(_command(privacy=privacy), complaint_id=uuid.uuid4(), now=NOW)
+    accepted = intake.accept(submit_command(privacy=privacy), complaint_id=uuid.uuid4(), now=NOW)
     record = encode(intake.submitted_event(accepted))
     wire = record.value + b"".join(value for _, value in record.headers)
     for secret in (b"Andi", b"081234567890", b"andi@example.com"):
@@ -104,17 +93,9 @@ def test_notifications_planned_for_staff_and_reporter():
     triage = notify.plan(routing.routed_event(submitted, routing.decide(category=None), now=NOW))
     assert [(n.recipient, n.template) for n in triage] == [("desk:TRIAGE", "staff.triage_needed")]
 
-    change = Envelope(
-        source="sigap/status",
-        data=ComplaintStatusChanged(
-            complaint_id=uuid.uuid4(),
-            tracking_code="SGP-AAAA-BB",
-            department="DPUPR",
-            status="diterima",
-            actor="sistem",
-            reporter=ReporterRef(pseudonym="Pelapor-XYZ", channels=("email", "sms")),
-            changed_at=NOW,
-        ),
+    reporter = ReporterRef(pseudonym="Pelapor-XYZ", channels=("email", "sms"))
+    change = status_changed(
+        tracking_code="SGP-AAAA-BB", department="DPUPR", status="diterima", actor="sistem", reporter=reporter, changed_at=NOW
     )
     planned = notify.plan(change)
     assert {(n.recipient, n.channel, n.template) for n in planned} == {

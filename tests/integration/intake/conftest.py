@@ -4,6 +4,7 @@ migrations, relay, context), on a fresh database, with an in-process client (htt
 from __future__ import annotations
 
 import contextlib
+import uuid
 import dataclasses
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -50,3 +51,17 @@ async def running_intake(infra, databases, photo_dir: Path, **overrides) -> Asyn
 async def intake(infra, databases, tmp_path) -> AsyncIterator[IntakeUnderTest]:
     async with running_intake(infra, databases, tmp_path / "photos") as under_test:
         yield under_test
+
+
+async def upload_photo(
+    intake: IntakeUnderTest, data: bytes, filename: str = "IMG_0001.jpg", content_type: str = "application/octet-stream"
+) -> httpx.Response:
+    """A photo uploaded as the citizen app does: a fresh capture session, then the file; intake's answer."""
+    session = await intake.client.post("/v1/capture-sessions")
+    form = {"capture_token": session.json()["capture_token"]}
+    return await intake.client.post("/v1/photos", data=form, files={"file": (filename, data, content_type)})
+
+
+def photo_seed() -> int:
+    """A fresh seed for the synthetic camera photos, so no two tests upload the same picture."""
+    return uuid.uuid4().int % 10**9

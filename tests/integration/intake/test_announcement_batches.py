@@ -10,7 +10,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from sigap_intake.events import handlers
-from sigap_shared.events import ComplaintRouted, ComplaintStatusChanged, Envelope
+from sigap_shared.events import Envelope
+from tests.support import events
 
 pytestmark = pytest.mark.integration
 
@@ -23,18 +24,9 @@ COMPLAINT = {
 
 
 def _changed(receipt: dict, status: str, at: datetime, **extra) -> Envelope:
-    return Envelope(
-        source="sigap/status",
-        data=ComplaintStatusChanged(
-            complaint_id=uuid.UUID(receipt["id"]),
-            tracking_code=receipt["tracking_code"],
-            department="DISHUB",
-            status=status,
-            actor="admin.dishub",
-            changed_at=at,
-            **extra,
-        ),
-    )
+    complaint = {"complaint_id": uuid.UUID(receipt["id"]), "tracking_code": receipt["tracking_code"]}
+    change = {"department": "DISHUB", "status": status, "actor": "admin.dishub", "changed_at": at}
+    return events.status_changed(**complaint, **change, **extra)
 
 
 async def test_a_run_of_announcements_gives_the_latest_state_of_each_complaint(intake):
@@ -45,30 +37,16 @@ async def test_a_run_of_announcements_gives_the_latest_state_of_each_complaint(i
         receipts.append(response.json())
     now = datetime.now(UTC)
     routed = [
-        Envelope(
-            source="sigap/routing",
-            data=ComplaintRouted(
-                complaint_id=uuid.UUID(receipt["id"]),
-                tracking_code=receipt["tracking_code"],
-                department="DISHUB",
-                confidence=0.9,
-                needs_triage=False,
-                routed_at=now - timedelta(minutes=30),
-            ),
+        events.routed(
+            complaint_id=uuid.UUID(receipt["id"]),
+            tracking_code=receipt["tracking_code"],
+            department="DISHUB",
+            routed_at=now - timedelta(minutes=30),
         )
         for receipt in receipts
     ]
-    stranger = Envelope(  # a complaint submitted at another intake: not tracked here
-        source="sigap/routing",
-        data=ComplaintRouted(
-            complaint_id=uuid.uuid4(),
-            tracking_code="SGP-ZZZZ-ZZ",
-            department="DLHK",
-            confidence=0.9,
-            needs_triage=False,
-            routed_at=now,
-        ),
-    )
+    # A complaint submitted at another intake: not tracked here.
+    stranger = events.routed(tracking_code="SGP-ZZZZ-ZZ", department="DLHK", routed_at=now)
     photo = uuid.uuid4()
     first, second, third = receipts
     changes = [

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from PIL import Image
 
-from tests.integration.intake.conftest import running_intake
+from tests.integration.intake.conftest import photo_seed, upload_photo
 from tests.unit.intake.images import camera_heic, camera_photo, heic, jpeg_metadata_markers
 
 pytestmark = pytest.mark.integration
@@ -19,27 +19,12 @@ pytestmark = pytest.mark.integration
 DEPOK = (-6.3925, 106.8226)
 
 
-@pytest.fixture
-async def intake(infra, databases, tmp_path):
-    async with running_intake(infra, databases, tmp_path / "photos") as under_test:
-        yield under_test
-
-
-def _seed() -> int:
-    return uuid.uuid4().int % 10**9
-
-
 async def _upload(intake, data: bytes, filename: str = "IMG_4821.HEIC"):
-    session = await intake.client.post("/v1/capture-sessions")
-    return await intake.client.post(
-        "/v1/photos",
-        data={"capture_token": session.json()["capture_token"]},
-        files={"file": (filename, data, "application/octet-stream")},
-    )
+    return await upload_photo(intake, data, filename)
 
 
 async def test_a_fresh_heic_is_verified_live_stored_as_is_and_served_publicly_as_a_bare_jpeg(intake):
-    data = camera_heic(_seed(), taken_at=datetime.now(UTC), gps=DEPOK)
+    data = camera_heic(photo_seed(), taken_at=datetime.now(UTC), gps=DEPOK)
     response = await _upload(intake, data, filename="photo.jpg")  # the name is not trusted
     assert response.status_code == 201, response.text
     photo = response.json()
@@ -64,13 +49,13 @@ async def test_a_fresh_heic_is_verified_live_stored_as_is_and_served_publicly_as
 
 
 async def test_an_old_heic_is_suspicious(intake):
-    response = await _upload(intake, camera_heic(_seed(), taken_at=datetime.now(UTC) - timedelta(days=3)))
+    response = await _upload(intake, camera_heic(photo_seed(), taken_at=datetime.now(UTC) - timedelta(days=3)))
     assert response.status_code == 201
     assert [reason["code"] for reason in response.json()["reasons"]] == ["old_photo"]
 
 
 async def test_a_heic_reencoding_of_an_earlier_jpeg_is_caught_as_reuse(intake):
-    seed = _seed()
+    seed = photo_seed()
     earlier = await _upload(intake, camera_photo(seed, taken_at=datetime.now(UTC)), filename="IMG_1.jpg")
     assert earlier.status_code == 201
     copy = heic(Image.open(io.BytesIO(camera_photo(seed, taken_at=None))).resize((900, 675)), quality=60)
@@ -83,7 +68,7 @@ async def test_a_heic_reencoding_of_an_earlier_jpeg_is_caught_as_reuse(intake):
 
 
 async def test_a_broken_heic_is_a_clear_problem(intake):
-    data = camera_heic(_seed(), taken_at=datetime.now(UTC))
+    data = camera_heic(photo_seed(), taken_at=datetime.now(UTC))
     response = await _upload(intake, data[: len(data) // 2])
     assert response.status_code == 422
     assert response.headers["content-type"].startswith("application/problem+json")

@@ -11,7 +11,7 @@ import pytest
 
 from sigap_intake.photos import reuse
 from sigap_intake.photos import checks as photo_checks
-from tests.integration.intake.conftest import running_intake
+from tests.integration.intake.conftest import photo_seed, running_intake
 from tests.unit.intake.images import camera_photo, cropped, jpeg, png, resized_recompressed, scene
 
 pytestmark = pytest.mark.integration
@@ -48,12 +48,8 @@ def _complaint(photos: list[str], **overrides) -> dict:
     return body
 
 
-def _seed() -> int:
-    return uuid.uuid4().int % 10**9
-
-
 async def test_a_fresh_camera_photo_is_verified_live_and_stored_privately(intake, tmp_path):
-    data = camera_photo(_seed(), taken_at=datetime.now(UTC), gps=DEPOK)
+    data = camera_photo(photo_seed(), taken_at=datetime.now(UTC), gps=DEPOK)
     response = await _upload(intake, data)
     assert response.status_code == 201, response.text
     photo = response.json()
@@ -80,7 +76,7 @@ async def test_a_fresh_camera_photo_is_verified_live_and_stored_privately(intake
     ids=["old-exif", "no-exif", "edited", "screenshot-png"],
 )
 async def test_gallery_like_photos_are_suspicious_with_reasons(intake, make_photo, expected):
-    response = await _upload(intake, make_photo(_seed()), filename="camera.jpg")
+    response = await _upload(intake, make_photo(photo_seed()), filename="camera.jpg")
     assert response.status_code == 201, response.text
     photo = response.json()
     assert photo["verdict"] == "suspicious"
@@ -95,20 +91,20 @@ async def test_wrong_type_and_too_large_files_are_clear_problems(intake, infra, 
     assert "JPEG" in response.json()["detail"]
     async with running_intake(infra, databases, tmp_path / "small", photo_max_bytes=20_000) as small:
         token = await _token(small)
-        big = await _upload(small, camera_photo(_seed(), taken_at=datetime.now(UTC)), token=token)
+        big = await _upload(small, camera_photo(photo_seed(), taken_at=datetime.now(UTC)), token=token)
         assert big.status_code == 413
         # The refused upload did not burn the token.
-        ok = await _upload(small, resized_recompressed(camera_photo(_seed(), taken_at=None), scale=0.2), token=token)
+        ok = await _upload(small, resized_recompressed(camera_photo(photo_seed(), taken_at=None), scale=0.2), token=token)
         assert ok.status_code == 201, ok.text
 
 
 async def test_capture_tokens_are_single_use_and_must_be_genuine(intake):
     token = await _token(intake)
-    first = await _upload(intake, camera_photo(_seed(), taken_at=datetime.now(UTC)), token=token)
+    first = await _upload(intake, camera_photo(photo_seed(), taken_at=datetime.now(UTC)), token=token)
     assert first.status_code == 201
-    second = await _upload(intake, camera_photo(_seed(), taken_at=datetime.now(UTC)), token=token)
+    second = await _upload(intake, camera_photo(photo_seed(), taken_at=datetime.now(UTC)), token=token)
     assert second.status_code == 409 and second.json()["type"].endswith("/capture-token-used")
-    forged = await _upload(intake, camera_photo(_seed(), taken_at=datetime.now(UTC)), token=token[:-4] + "abcd")
+    forged = await _upload(intake, camera_photo(photo_seed(), taken_at=datetime.now(UTC)), token=token[:-4] + "abcd")
     assert forged.status_code == 401
     assert await intake.pool.fetchval("SELECT count(*) FROM photos") == 1
 
@@ -125,19 +121,19 @@ async def test_expired_capture_token_is_refused(intake):
 
         await repository.insert_capture_session(conn=conn, session=session)
     token = intake.context.capture_tokens.issue(session)
-    response = await _upload(intake, camera_photo(_seed(), taken_at=now), token=token)
+    response = await _upload(intake, camera_photo(photo_seed(), taken_at=now), token=token)
     assert response.status_code == 401 and response.json()["type"].endswith("/capture-token-expired")
 
 
 async def test_photo_upload_retry_with_the_same_key_returns_the_same_photo(intake):
-    data = camera_photo(_seed(), taken_at=datetime.now(UTC))
+    data = camera_photo(photo_seed(), taken_at=datetime.now(UTC))
     token = await _token(intake)
     key = str(uuid.uuid4())
     first = await _upload(intake, data, token=token, headers={"Idempotency-Key": key})
     again = await _upload(intake, data, token=token, headers={"Idempotency-Key": key})
     assert first.status_code == again.status_code == 201
     assert again.json() == first.json()
-    other = await _upload(intake, camera_photo(_seed(), taken_at=datetime.now(UTC)), token=token,
+    other = await _upload(intake, camera_photo(photo_seed(), taken_at=datetime.now(UTC)), token=token,
                           headers={"Idempotency-Key": key})
     assert other.status_code == 422
     assert await intake.pool.fetchval("SELECT count(*) FROM photos") == 1
@@ -160,7 +156,7 @@ async def test_reused_photo_is_found_even_resized_recompressed_or_cropped_and_li
         assert reused[0]["earlier_photo_id"] == first["id"]
         assert reused[0]["earlier_complaint_id"] == earlier_complaint
         assert photo["verdict"] == "rejected"  # default policy rejects reuse
-    unrelated = await _upload(intake, camera_photo(_seed(), taken_at=datetime.now(UTC)))
+    unrelated = await _upload(intake, camera_photo(photo_seed(), taken_at=datetime.now(UTC)))
     assert "reused_photo" not in [reason["code"] for reason in unrelated.json()["reasons"]]
 
 
@@ -190,8 +186,8 @@ async def test_lookup_uses_the_band_indexes_not_a_scan(intake):
 
 
 async def test_complaint_with_photos_records_the_verdicts_and_a_photo_joins_one_complaint_only(intake):
-    fresh = (await _upload(intake, camera_photo(_seed(), taken_at=datetime.now(UTC), gps=DEPOK))).json()
-    old = (await _upload(intake, camera_photo(_seed(), taken_at=datetime.now(UTC) - timedelta(days=90)))).json()
+    fresh = (await _upload(intake, camera_photo(photo_seed(), taken_at=datetime.now(UTC), gps=DEPOK))).json()
+    old = (await _upload(intake, camera_photo(photo_seed(), taken_at=datetime.now(UTC) - timedelta(days=90)))).json()
     response = await intake.client.post("/v1/complaints", json=_complaint([fresh["id"], old["id"]]))
     assert response.status_code == 201, response.text
     receipt = response.json()
@@ -215,7 +211,7 @@ async def test_complaint_with_photos_records_the_verdicts_and_a_photo_joins_one_
 
 async def test_photo_far_from_the_reported_location_is_flagged_at_submission(intake):
     jakarta = (-6.1754, 106.8272)
-    photo = (await _upload(intake, camera_photo(_seed(), taken_at=datetime.now(UTC), gps=jakarta))).json()
+    photo = (await _upload(intake, camera_photo(photo_seed(), taken_at=datetime.now(UTC), gps=jakarta))).json()
     assert photo["verdict"] == "verified_live"
     response = await intake.client.post("/v1/complaints", json=_complaint([photo["id"]]))
     assert response.status_code == 201
@@ -229,7 +225,7 @@ async def test_rejected_photo_blocks_the_complaint_and_policy_is_per_category(in
         infra, databases, tmp_path / "p",
         photo_reject_reasons={"*": ["reused_photo"], "banjir": ["old_photo", "reused_photo"]},
     ) as intake:
-        old = (await _upload(intake, camera_photo(_seed(), taken_at=datetime.now(UTC) - timedelta(days=9)))).json()
+        old = (await _upload(intake, camera_photo(photo_seed(), taken_at=datetime.now(UTC) - timedelta(days=9)))).json()
         refused = await intake.client.post("/v1/complaints", json=_complaint([old["id"]], category="banjir"))
         assert refused.status_code == 422
         problem = refused.json()
@@ -244,7 +240,7 @@ async def test_minimum_photo_count_is_a_setting(infra, databases, tmp_path):
     async with running_intake(infra, databases, tmp_path / "p", min_photos=1) as intake:
         response = await intake.client.post("/v1/complaints", json=_complaint([]))
         assert response.status_code == 422 and response.json()["errors"][0]["field"] == "photos"
-        photo = (await _upload(intake, camera_photo(_seed(), taken_at=datetime.now(UTC)))).json()
+        photo = (await _upload(intake, camera_photo(photo_seed(), taken_at=datetime.now(UTC)))).json()
         assert (await intake.client.post("/v1/complaints", json=_complaint([photo["id"]]))).status_code == 201
         six = [str(uuid.uuid4()) for _ in range(6)]
         assert (await intake.client.post("/v1/complaints", json=_complaint(six))).status_code == 422
@@ -253,7 +249,7 @@ async def test_minimum_photo_count_is_a_setting(infra, databases, tmp_path):
 async def test_content_credentials_are_verified_and_recorded(intake):
     from tests.unit.intake.images import c2pa_signed, tampered
 
-    signed = c2pa_signed(camera_photo(_seed(), taken_at=datetime.now(UTC)))
+    signed = c2pa_signed(camera_photo(photo_seed(), taken_at=datetime.now(UTC)))
     response = await _upload(intake, signed)
     assert response.status_code == 201, response.text
     photo = response.json()
@@ -262,9 +258,9 @@ async def test_content_credentials_are_verified_and_recorded(intake):
     stored = await intake.pool.fetchval("SELECT content_credentials FROM photos WHERE id = $1", uuid.UUID(photo["id"]))
     assert orjson.loads(stored)["state"] == "valid"
 
-    broken = (await _upload(intake, tampered(c2pa_signed(camera_photo(_seed(), taken_at=datetime.now(UTC)))))).json()
+    broken = (await _upload(intake, tampered(c2pa_signed(camera_photo(photo_seed(), taken_at=datetime.now(UTC)))))).json()
     assert broken["verdict"] == "suspicious"
     assert broken["content_credentials"]["state"] == "invalid"
     assert "content_credentials_invalid" in [reason["code"] for reason in broken["reasons"]]
-    plain = (await _upload(intake, camera_photo(_seed(), taken_at=datetime.now(UTC)))).json()
+    plain = (await _upload(intake, camera_photo(photo_seed(), taken_at=datetime.now(UTC)))).json()
     assert plain["content_credentials"]["state"] == "absent"

@@ -15,8 +15,8 @@ from PIL import Image
 from sigap_intake.events import handlers
 from sigap_intake.photos import checks as photo_checks
 from sigap_intake.settings import DEVELOPMENT_INTERNAL_TOKEN
-from sigap_shared.events import ComplaintStatusChanged, Envelope
-from tests.integration.intake.conftest import running_intake
+from tests.support import events
+from tests.integration.intake.conftest import photo_seed, upload_photo
 from tests.unit.intake.images import c2pa_signed, camera_photo, camera_photo_with_everything, jpeg_metadata_markers
 
 pytestmark = pytest.mark.integration
@@ -25,23 +25,8 @@ DEPOK = (-6.3925, 106.8226)
 AUTH = {"Authorization": f"Bearer {DEVELOPMENT_INTERNAL_TOKEN}"}
 
 
-@pytest.fixture
-async def intake(infra, databases, tmp_path):
-    async with running_intake(infra, databases, tmp_path / "photos") as under_test:
-        yield under_test
-
-
-def _seed() -> int:
-    return uuid.uuid4().int % 10**9
-
-
 async def _upload(intake, data: bytes) -> str:
-    session = await intake.client.post("/v1/capture-sessions")
-    response = await intake.client.post(
-        "/v1/photos",
-        data={"capture_token": session.json()["capture_token"]},
-        files={"file": ("IMG_3001.jpg", data, "image/jpeg")},
-    )
+    response = await upload_photo(intake, data, "IMG_3001.jpg", "image/jpeg")
     assert response.status_code == 201, response.text
     return response.json()["id"]
 
@@ -63,10 +48,9 @@ async def _submit(intake, photos: list[str], *, privacy: str = "publik", publicl
 
 
 async def _status(intake, receipt: dict, status: str, *, after_photo_ids=(), minutes_ago: int = 0) -> None:
-    changed = ComplaintStatusChanged(
+    changed = events.status_changed(
         complaint_id=uuid.UUID(receipt["id"]),
         tracking_code=receipt["tracking_code"],
-        department="DISHUB",
         status=status,
         actor="officer:7",
         resolution_note="Lampu sudah diganti" if status == "selesai" else None,
@@ -74,11 +58,11 @@ async def _status(intake, receipt: dict, status: str, *, after_photo_ids=(), min
         changed_at=datetime.now(UTC) - timedelta(minutes=minutes_ago),
     )
     async with intake.pool.acquire() as conn, conn.transaction():
-        await handlers.on_status_changes(conn=conn, envelopes=[Envelope(source="sigap/status", data=changed)])
+        await handlers.on_status_changes(conn=conn, envelopes=[changed])
 
 
 async def test_public_evidence_is_served_without_any_metadata_while_the_original_keeps_it(intake):
-    original = camera_photo_with_everything(_seed(), taken_at=datetime.now(UTC), gps=DEPOK)
+    original = camera_photo_with_everything(photo_seed(), taken_at=datetime.now(UTC), gps=DEPOK)
     photo_id = await _upload(intake, original)
     await _submit(intake, [photo_id])
     response = await intake.client.get(f"/v1/photos/{photo_id}/public")
@@ -104,7 +88,7 @@ async def test_the_stripped_copy_is_made_once_and_kept_content_addressed(intake,
     made = []
     strip = photo_checks.public_copy
     monkeypatch.setattr(photo_checks, "public_copy", lambda data: made.append(1) or strip(data))
-    photo_id = await _upload(intake, camera_photo(_seed(), taken_at=datetime.now(UTC), gps=DEPOK))
+    photo_id = await _upload(intake, camera_photo(photo_seed(), taken_at=datetime.now(UTC), gps=DEPOK))
     await _submit(intake, [photo_id])
     first = await intake.client.get(f"/v1/photos/{photo_id}/public")
     second = await intake.client.get(f"/v1/photos/{photo_id}/public")
@@ -119,7 +103,7 @@ async def test_the_stripped_copy_is_made_once_and_kept_content_addressed(intake,
 
 
 async def test_content_credentials_do_not_reach_the_public_copy(intake):
-    signed = c2pa_signed(camera_photo(_seed(), taken_at=datetime.now(UTC)))
+    signed = c2pa_signed(camera_photo(photo_seed(), taken_at=datetime.now(UTC)))
     assert "APP11:JP\x02\x11" in jpeg_metadata_markers(signed)
     photo_id = await _upload(intake, signed)
     await _submit(intake, [photo_id])
@@ -129,13 +113,13 @@ async def test_content_credentials_do_not_reach_the_public_copy(intake):
 
 
 async def test_photos_not_for_the_public_are_404_exactly_like_unknown_ones(intake):
-    confidential = await _upload(intake, camera_photo(_seed(), taken_at=datetime.now(UTC)))
+    confidential = await _upload(intake, camera_photo(photo_seed(), taken_at=datetime.now(UTC)))
     await _submit(intake, [confidential], privacy="rahasia")
-    anonymous = await _upload(intake, camera_photo(_seed(), taken_at=datetime.now(UTC)))
+    anonymous = await _upload(intake, camera_photo(photo_seed(), taken_at=datetime.now(UTC)))
     await _submit(intake, [anonymous], privacy="anonim")
-    unlisted = await _upload(intake, camera_photo(_seed(), taken_at=datetime.now(UTC)))
+    unlisted = await _upload(intake, camera_photo(photo_seed(), taken_at=datetime.now(UTC)))
     await _submit(intake, [unlisted], publicly_visible=False)
-    loose = await _upload(intake, camera_photo(_seed(), taken_at=datetime.now(UTC)))
+    loose = await _upload(intake, camera_photo(photo_seed(), taken_at=datetime.now(UTC)))
     answers = [
         await intake.client.get(f"/v1/photos/{photo_id}/public")
         for photo_id in (confidential, anonymous, unlisted, loose, str(uuid.uuid4()), "not-a-uuid")
@@ -148,8 +132,8 @@ async def test_photos_not_for_the_public_are_404_exactly_like_unknown_ones(intak
 
 async def test_after_photos_become_public_when_the_complaint_is_finished_and_stop_if_reopened(intake):
     receipt = await _submit(intake, [], privacy="rahasia")
-    accepted = await _upload(intake, camera_photo(_seed(), taken_at=datetime.now(UTC), gps=DEPOK))
-    spare = await _upload(intake, camera_photo(_seed(), taken_at=datetime.now(UTC), gps=DEPOK))
+    accepted = await _upload(intake, camera_photo(photo_seed(), taken_at=datetime.now(UTC), gps=DEPOK))
+    spare = await _upload(intake, camera_photo(photo_seed(), taken_at=datetime.now(UTC), gps=DEPOK))
     claim = await intake.client.post(
         "/internal/v1/after-photos/claim",
         json={"complaint_id": receipt["id"], "photo_ids": [accepted, spare]},

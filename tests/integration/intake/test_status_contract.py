@@ -12,7 +12,7 @@ import pytest
 import structlog
 
 from sigap_intake.settings import DEVELOPMENT_INTERNAL_TOKEN
-from tests.integration.intake.conftest import running_intake
+from tests.integration.intake.conftest import photo_seed
 from tests.unit.intake.images import camera_photo
 
 pytestmark = pytest.mark.integration
@@ -26,16 +26,6 @@ ACCESS_LOG = "/internal/v1/identities/access-log"
 REPORTER = {"name": "Ratna Kusumawati", "phone": "0813-9876-5432", "email": "ratna.k@example.id"}
 
 
-@pytest.fixture
-async def intake(infra, databases, tmp_path):
-    async with running_intake(infra, databases, tmp_path / "photos") as under_test:
-        yield under_test
-
-
-def _seed() -> int:
-    return uuid.uuid4().int % 10**9
-
-
 async def _live_photo(intake, **exif) -> str:
     """A camera photo taken now, uploaded the way the officer's app does it."""
     session = await intake.client.post("/v1/capture-sessions")
@@ -44,7 +34,7 @@ async def _live_photo(intake, **exif) -> str:
     response = await intake.client.post(
         "/v1/photos",
         data={"capture_token": session.json()["capture_token"]},
-        files={"file": ("IMG_2041.jpg", camera_photo(_seed(), **exif), "image/jpeg")},
+        files={"file": ("IMG_2041.jpg", camera_photo(photo_seed(), **exif), "image/jpeg")},
     )
     assert response.status_code == 201, response.text
     return response.json()["id"]
@@ -192,19 +182,17 @@ async def test_status_calls_need_the_internal_token(intake):
 # -- identities ---------------------------------------------------------------------------
 
 
+async def _reveal(intake, complaint: dict, actor: str, actor_role: str, reason: str):
+    """Status asking intake for a confidential reporter's identity on a staff member's behalf."""
+    body = {"complaint_id": complaint["id"], "actor": actor, "actor_role": actor_role, "reason": reason}
+    return await intake.client.post(REVEAL, json=body, headers=AUTH)
+
+
 async def test_city_admin_sees_a_confidential_identity_and_the_look_is_logged(intake):
     complaint = await _complaint(intake, privacy="rahasia", reporter=REPORTER)
     with structlog.testing.capture_logs() as logs:
-        response = await intake.client.post(
-            REVEAL,
-            json={
-                "complaint_id": complaint["id"],
-                "actor": "admin.kota",
-                "actor_role": "city_admin",
-                "reason": "Verifikasi laporan berulang dari pelapor yang sama",
-            },
-            headers=AUTH,
-        )
+        reason = "Verifikasi laporan berulang dari pelapor yang sama"
+        response = await _reveal(intake, complaint, "admin.kota", "city_admin", reason)
     assert response.status_code == 200, response.text
     revealed = response.json()
     assert revealed == {"complaint_id": complaint["id"], "privacy": "rahasia", **REPORTER, "audit_id": revealed["audit_id"]}
@@ -222,16 +210,8 @@ async def test_city_admin_sees_a_confidential_identity_and_the_look_is_logged(in
 
 async def test_other_roles_are_refused_and_the_refusal_is_logged(intake):
     complaint = await _complaint(intake, privacy="rahasia", reporter=REPORTER)
-    response = await intake.client.post(
-        REVEAL,
-        json={
-            "complaint_id": complaint["id"],
-            "actor": "petugas.dpupr",
-            "actor_role": "department_staff",
-            "reason": "Ingin menghubungi pelapor langsung",
-        },
-        headers=AUTH,
-    )
+    reason = "Ingin menghubungi pelapor langsung"
+    response = await _reveal(intake, complaint, "petugas.dpupr", "department_staff", reason)
     assert response.status_code == 403
     assert response.headers["content-type"].startswith("application/problem+json")
     assert not any(value in response.text for value in REPORTER.values())
@@ -242,11 +222,7 @@ async def test_other_roles_are_refused_and_the_refusal_is_logged(intake):
 
 async def test_anonymous_reports_reveal_nothing_but_the_request_is_logged(intake):
     complaint = await _complaint(intake, privacy="anonim")
-    response = await intake.client.post(
-        REVEAL,
-        json={"complaint_id": complaint["id"], "actor": "admin.kota", "actor_role": "city_admin", "reason": "Audit rutin"},
-        headers=AUTH,
-    )
+    response = await _reveal(intake, complaint, "admin.kota", "city_admin", "Audit rutin")
     assert response.status_code == 200
     body = response.json()
     assert (body["privacy"], body["name"], body["phone"], body["email"]) == ("anonim", None, None, None)
@@ -256,11 +232,7 @@ async def test_anonymous_reports_reveal_nothing_but_the_request_is_logged(intake
 
 
 async def test_unknown_complaint_is_404_and_a_short_reason_is_422_both_unlogged(intake):
-    unknown = await intake.client.post(
-        REVEAL,
-        json={"complaint_id": str(uuid.uuid4()), "actor": "admin.kota", "actor_role": "city_admin", "reason": "Audit rutin"},
-        headers=AUTH,
-    )
+    unknown = await _reveal(intake, {"id": str(uuid.uuid4())}, "admin.kota", "city_admin", "Audit rutin")
     assert unknown.status_code == 404
     assert unknown.headers["content-type"].startswith("application/problem+json")
     complaint = await _complaint(intake, privacy="rahasia", reporter=REPORTER)
@@ -286,16 +258,8 @@ async def test_access_log_lists_every_look_newest_first_and_cannot_be_rewritten(
         ("admin.kota", "city_admin", "Permintaan aparat penegak hukum"),
     ]
     for actor, role, reason in looks:
-        await intake.client.post(
-            REVEAL,
-            json={"complaint_id": complaint["id"], "actor": actor, "actor_role": role, "reason": reason},
-            headers=AUTH,
-        )
-    await intake.client.post(
-        REVEAL,
-        json={"complaint_id": other["id"], "actor": "admin.kota", "actor_role": "city_admin", "reason": "Lain lagi"},
-        headers=AUTH,
-    )
+        await _reveal(intake, complaint, actor, role, reason)
+    await _reveal(intake, other, "admin.kota", "city_admin", "Lain lagi")
     response = await intake.client.get(ACCESS_LOG, params={"complaint_id": complaint["id"]}, headers=AUTH)
     assert response.status_code == 200
     entries = response.json()["entries"]

@@ -7,9 +7,10 @@ import asyncio
 import contextlib
 import uuid
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 
 import asyncpg
+import httpx
+import orjson
 import pytest
 
 from sigap_notify.bootstrap import build_channels, build_dispatcher, build_resolver, new_http_session, open_egress
@@ -19,19 +20,16 @@ from sigap_notify.events.handlers import on_complaint_event, on_complaints_submi
 from sigap_notify.reporter.repository import upsert_subscription
 from sigap_notify.sealing import SecretBox
 from sigap_notify.settings import NotifySettings
+from sigap_notify.subscriptions.repository import create_webhook
 from sigap_shared.auth import StaffPrincipal, issue_access_token
 from sigap_shared.consumer import DeadLetterPublisher, EventConsumer
 from sigap_shared.db import apply_migrations, package_migrations, shared_migrations
 from sigap_shared.outbox import OutboxRelay
-from sigap_shared.events import (
-    ComplaintRouted,
-    ComplaintStatusChanged,
-    ComplaintSubmitted,
-    Envelope,
-    GeoPoint,
-    ReporterRef,
-)
+from sigap_shared.events import Envelope, ReporterRef
+from tests.support import events
+from tests.support.events import tracking_code
 from tests.integration.notify.support import FakeIntake, SmtpServer, serve_asgi, smtp_server
+from tests.support.kafka import eventually
 
 
 @pytest.fixture
@@ -55,16 +53,20 @@ async def mail_and_intake(
     notify's settings pointing at both."""
     intake = intake or FakeIntake()
     async with smtp_server() as smtp, serve_asgi(intake.app()) as intake_url:
-        settings = notify_settings(
-            infra,
-            database,
-            smtp_host="127.0.0.1",
-            smtp_port=smtp.port,
-            intake_internal_url=intake_url,
-            internal_token=intake.token,
-            **overrides,
-        )
+        intake_at = {"intake_internal_url": intake_url, "internal_token": intake.token}
+        settings = mail_settings(infra, database, smtp, **intake_at, **overrides)
         yield settings, smtp, intake
+
+
+@contextlib.asynccontextmanager
+async def mail_server(infra, database: str, **overrides) -> AsyncIterator[tuple[NotifySettings, SmtpServer]]:
+    """A real SMTP server in this process, and notify's settings sending mail to it."""
+    async with smtp_server() as smtp:
+        yield mail_settings(infra, database, smtp, **overrides), smtp
+
+
+def mail_settings(infra, database: str, smtp: SmtpServer, **overrides) -> NotifySettings:
+    return notify_settings(infra, database, smtp_host="127.0.0.1", smtp_port=smtp.port, **overrides)
 
 
 def notify_settings(infra, database: str, **overrides) -> NotifySettings:
@@ -194,18 +196,58 @@ def with_submissions(envelopes: list[Envelope]) -> list[Envelope]:
 
 def submitted_for(envelope: Envelope) -> Envelope:
     """The submission of the complaint `envelope` is about, as intake announces it."""
-    return Envelope(
-        source="sigap/intake",
-        data=ComplaintSubmitted(
-            complaint_id=envelope.data.complaint_id,
-            tracking_code=envelope.data.tracking_code,
-            kind="pengaduan",
-            description="Jalan berlubang di depan SDN Beji 1, sudah sebulan belum diperbaiki",
-            location=GeoPoint(lat=-6.3731, lon=106.819),
-            privacy="publik",
-            submitted_at=datetime.now(UTC),
-        ),
+    complaint = {"complaint_id": envelope.data.complaint_id, "tracking_code": envelope.data.tracking_code}
+    return events.submitted(source="sigap/intake", **complaint, category=None, reporter=None)
+
+
+@contextlib.asynccontextmanager
+async def live_stream(
+    app, client: httpx.AsyncClient, headers: dict[str, str], department: str | None = None
+) -> AsyncIterator[list[dict]]:
+    """A staff member's live stream (Server-Sent Events) of `department` (None: city-wide) read in
+    the background; entered once notify's hub listens for it, it yields the list its messages land in."""
+    received: list[dict] = []
+    params = {"department": department} if department else None
+
+    async def read() -> None:
+        async with client.stream("GET", "/v1/stream", params=params, headers=headers) as response:
+            assert response.status_code == 200
+            assert response.headers["content-type"].startswith("text/event-stream")
+            async for line in response.aiter_lines():
+                if line.startswith("data: "):
+                    received.append(orjson.loads(line.removeprefix("data: ")))
+
+    reader = asyncio.create_task(read())
+    try:
+        await eventually(lambda: app.state.context.hub.listening(department or "*"), timeout_s=30)
+        yield received
+    finally:
+        reader.cancel()
+        await asyncio.gather(reader, return_exceptions=True)
+
+
+async def add_webhook(
+    conn, settings: NotifySettings, *, department: str, url: str, secret: str, created_by: str = "admin.dinas"
+) -> uuid.UUID:
+    """A department's webhook stored straight in notify's database, its secret sealed as the API seals it."""
+    webhook_id = uuid.uuid4()
+    sealed = SecretBox(settings.webhook_key()).seal(secret, webhook_id=webhook_id)
+    fields = {"department": department, "url": url, "secret_sealed": sealed, "created_by": created_by}
+    await create_webhook(conn=conn, subscription_id=webhook_id, **fields)
+    return webhook_id
+
+
+async def register_webhook(
+    client: httpx.AsyncClient, settings: NotifySettings, department: str, url: str, secret: str
+) -> dict:
+    """A webhook registered through notify's API by the department's admin: the API's answer."""
+    response = await client.post(
+        f"/v1/departments/{department}/webhooks",
+        json={"url": url, "secret": secret},
+        headers=staff_headers(settings, "dept_admin", department),
     )
+    assert response.status_code == 201, response.text
+    return response.json()
 
 
 def staff_headers(
@@ -223,10 +265,6 @@ def random_department() -> str:
     return "T" + uuid.uuid4().hex[:8].upper()
 
 
-def tracking_code() -> str:
-    return "SGP-" + uuid.uuid4().hex[:4].upper() + "-" + uuid.uuid4().hex[:2].upper()
-
-
 def routed(
     *,
     department: str,
@@ -234,17 +272,11 @@ def routed(
     code: str | None = None,
     reporter: ReporterRef | None = None,
 ) -> Envelope:
-    return Envelope(
-        source="sigap/routing",
-        data=ComplaintRouted(
-            complaint_id=complaint_id or uuid.uuid4(),
-            tracking_code=code or tracking_code(),
-            department=department,
-            confidence=0.9,
-            needs_triage=False,
-            reporter=reporter,
-            routed_at=datetime.now(UTC),
-        ),
+    return events.routed(
+        department=department,
+        complaint_id=complaint_id or uuid.uuid4(),
+        tracking_code=code or tracking_code(),
+        reporter=reporter,
     )
 
 
@@ -258,20 +290,8 @@ def status_changed(
     reporter: ReporterRef | None,
     reason: str | None = None,
 ) -> Envelope:
-    return Envelope(
-        source="sigap/status",
-        data=ComplaintStatusChanged(
-            complaint_id=complaint_id,
-            tracking_code=code,
-            department=department,
-            previous_status=previous,
-            status=status,
-            reason=reason,
-            actor="petugas",
-            reporter=reporter,
-            changed_at=datetime.now(UTC),
-        ),
-    )
+    fields = {"department": department, "previous_status": previous, "status": status, "reason": reason}
+    return events.status_changed(complaint_id=complaint_id, tracking_code=code, actor="petugas", reporter=reporter, **fields)
 
 
 LIFECYCLE = [
@@ -286,15 +306,9 @@ LIFECYCLE = [
 
 def lifecycle(*, complaint_id: uuid.UUID, code: str, department: str, reporter: ReporterRef | None) -> list[Envelope]:
     """One status change of every kind a reporter hears about."""
+    complaint = {"complaint_id": complaint_id, "code": code, "department": department, "reporter": reporter}
+    note = {"selesai": "Catatan petugas", "ditolak": "Catatan petugas"}
     return [
-        status_changed(
-            complaint_id=complaint_id,
-            code=code,
-            department=department,
-            status=status,
-            previous=previous,
-            reporter=reporter,
-            reason="Catatan petugas" if status in ("selesai", "ditolak") else None,
-        )
+        status_changed(**complaint, status=status, previous=previous, reason=note.get(status))
         for status, previous in LIFECYCLE
     ]

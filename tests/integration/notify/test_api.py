@@ -4,7 +4,6 @@ stream, and problem+json for bad input."""
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 
 import httpx
@@ -14,15 +13,17 @@ import pytest
 from sigap_notify.bootstrap import create_app
 from sigap_shared.auth import StaffPrincipal, issue_access_token
 from tests.integration.notify.conftest import (
-    mail_and_intake,
     handle,
+    live_stream,
+    mail_and_intake,
+    mail_server,
     notify_settings,
     random_department,
     routed,
     status_changed,
     tracking_code,
 )
-from tests.integration.notify.support import FakeIntake, serve_asgi, smtp_server
+from tests.integration.notify.support import FakeIntake, serve_asgi
 from tests.support.kafka import eventually
 
 pytestmark = pytest.mark.integration
@@ -46,8 +47,7 @@ def _is_problem(response: httpx.Response, status: int, slug: str) -> bool:
 
 async def test_templates_edited_through_the_api_are_used_for_the_next_message(infra, notify_pool, notify_database):
     department = random_department()
-    async with smtp_server() as smtp:
-        settings = notify_settings(infra, notify_database, smtp_host="127.0.0.1", smtp_port=smtp.port)
+    async with mail_server(infra, notify_database) as (settings, smtp):
         app = create_app(settings, consumers=False)
         async with serve_asgi(app, lifespan="on") as url, httpx.AsyncClient(base_url=url, timeout=10) as client:
             path = "/v1/templates/staff.new_in_queue/id"
@@ -187,28 +187,11 @@ async def test_dashboard_stream_pushes_its_department_only(infra, notify_pool, n
         assert _is_problem(forbidden, 403, "forbidden")
         assert _is_problem(await client.get("/v1/stream", params={"department": department}), 401, "unauthorized")
         mine, theirs = routed(department=department), routed(department=other)
-        received: list[dict] = []
-
-        async def read_stream() -> None:
-            headers = _auth(settings, "dept_admin", department)
-            async with client.stream(
-                "GET", "/v1/stream", params={"department": department}, headers=headers
-            ) as response:
-                assert response.status_code == 200
-                assert response.headers["content-type"].startswith("text/event-stream")
-                async for line in response.aiter_lines():
-                    if line.startswith("data: "):
-                        received.append(orjson.loads(line.removeprefix("data: ")))
-
-        reader = asyncio.create_task(read_stream())
-        try:
-            await eventually(lambda: app.state.context.hub.listening(department), timeout_s=30)
+        headers = _auth(settings, "dept_admin", department)
+        async with live_stream(app, client, headers, department) as received:
             await handle(notify_pool, theirs)
             await handle(notify_pool, mine)
             await eventually(lambda: received, timeout_s=60)
-        finally:
-            reader.cancel()
-            await asyncio.gather(reader, return_exceptions=True)
     assert [(m["complaint_id"], m["template"]) for m in received] == [
         (str(mine.data.complaint_id), "staff.new_in_queue")
     ]
@@ -222,23 +205,9 @@ async def test_the_city_wide_stream_hears_every_department(infra, notify_pool, n
     async with serve_asgi(app, lifespan="on") as url, httpx.AsyncClient(base_url=url, timeout=30) as client:
         # Only city-wide roles may leave the department out.
         assert _is_problem(await client.get("/v1/stream", headers=_auth(settings, "dept_admin", first)), 403, "forbidden")
-        received: list[dict] = []
-
-        async def read_stream() -> None:
-            async with client.stream("GET", "/v1/stream", headers=_auth(settings, "city_admin")) as response:
-                assert response.status_code == 200
-                async for line in response.aiter_lines():
-                    if line.startswith("data: "):
-                        received.append(orjson.loads(line.removeprefix("data: ")))
-
-        reader = asyncio.create_task(read_stream())
         complaints = [routed(department=first), routed(department=second)]
-        try:
-            await eventually(lambda: app.state.context.hub.listening("*"), timeout_s=30)
+        async with live_stream(app, client, _auth(settings, "city_admin")) as received:
             for event in complaints:
                 await handle(notify_pool, event)
             await eventually(lambda: len(received) >= 2, timeout_s=60)
-        finally:
-            reader.cancel()
-            await asyncio.gather(reader, return_exceptions=True)
     assert sorted(m["complaint_id"] for m in received) == sorted(str(e.data.complaint_id) for e in complaints)

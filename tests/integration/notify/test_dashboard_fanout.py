@@ -11,14 +11,13 @@ import contextlib
 from collections.abc import AsyncIterator
 
 import httpx
-import orjson
 import pytest
 
 from sigap_notify.bootstrap import create_app
 from sigap_notify.dashboard.fanout import CHANNEL, PostgresFanOut
 from sigap_notify.dashboard.hub import DashboardHub
 from sigap_shared.auth import StaffPrincipal, issue_access_token
-from tests.integration.notify.conftest import handle, notify_settings, random_department, routed
+from tests.integration.notify.conftest import handle, live_stream, notify_settings, random_department, routed
 from tests.integration.notify.support import serve_asgi
 from tests.support.kafka import eventually
 
@@ -34,25 +33,9 @@ async def replica_stream(settings, department: str) -> AsyncIterator[tuple[objec
         StaffPrincipal(username="admin.fanout", role="dept_admin", department=department),
         secret=settings.jwt_secret.get_secret_value(),
     )
-    received: list[dict] = []
     async with serve_asgi(app, lifespan="on") as url, httpx.AsyncClient(base_url=url, timeout=30) as client:
-
-        async def read() -> None:
-            async with client.stream(
-                "GET", "/v1/stream", params={"department": department}, headers={"Authorization": f"Bearer {token}"}
-            ) as response:
-                assert response.status_code == 200
-                async for line in response.aiter_lines():
-                    if line.startswith("data: "):
-                        received.append(orjson.loads(line.removeprefix("data: ")))
-
-        reader = asyncio.create_task(read())
-        try:
-            await eventually(lambda: app.state.context.hub.listening(department), timeout_s=30)
+        async with live_stream(app, client, {"Authorization": f"Bearer {token}"}, department) as received:
             yield app, received
-        finally:
-            reader.cancel()
-            await asyncio.gather(reader, return_exceptions=True)
 
 
 def _about(received: list[dict], complaint_id) -> list[dict]:

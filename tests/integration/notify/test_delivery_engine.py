@@ -27,17 +27,19 @@ from sigap_notify.deliveries.dispatcher import Dispatcher
 from sigap_notify.deliveries.repository import recent_emails, recover_interrupted
 from sigap_notify.events.repository import NO_STAFF_ADDRESS
 from sigap_notify.sealing import SecretBox
-from sigap_notify.subscriptions.repository import create_webhook, set_department_emails, set_officer_emails
+from sigap_notify.subscriptions.repository import set_department_emails, set_officer_emails
 from sigap_notify.templates.repository import upsert_template
 from sigap_shared.events import ComplaintAssigned, Envelope
 from tests.integration.notify.conftest import (
+    add_webhook,
     handle,
+    mail_server,
     notify_settings,
     random_department,
     routed,
     running_dispatchers,
 )
-from tests.integration.notify.support import serve_asgi, smtp_server
+from tests.integration.notify.support import serve_asgi
 from tests.support.kafka import eventually
 
 pytestmark = pytest.mark.integration
@@ -313,16 +315,8 @@ async def _webhook_rows(pool, complaint_ids) -> list:
 
 
 async def _register_webhook(pool, settings, department: str, url: str) -> None:
-    webhook_id = uuid.uuid4()
     async with pool.acquire() as conn:
-        await create_webhook(
-            conn=conn,
-            subscription_id=webhook_id,
-            department=department,
-            url=url,
-            secret_sealed=SecretBox(settings.webhook_key()).seal("rahasia-" + uuid.uuid4().hex, webhook_id=webhook_id),
-            created_by="test",
-        )
+        await add_webhook(conn, settings, department=department, url=url, secret="rahasia-" + uuid.uuid4().hex)
 
 
 @contextlib.asynccontextmanager
@@ -396,14 +390,8 @@ async def test_mail_the_direct_writer_leaves_alone_goes_out_through_the_email_pa
     async with notify_pool.acquire() as conn:
         await set_department_emails(conn=conn, department=department, emails=["admin@depok.go.id"])
     event = routed(department=department)
-    async with smtp_server() as smtp:
-        settings = notify_settings(
-            infra,
-            notify_database,
-            smtp_host="127.0.0.1",
-            smtp_port=smtp.port,
-            smtp_from="Sigap Kota Dépok <no-reply@sigap.depok.go.id>",
-        )
+    sender = "Sigap Kota Dépok <no-reply@sigap.depok.go.id>"
+    async with mail_server(infra, notify_database, smtp_from=sender) as (settings, smtp):
         async with running_dispatchers(settings, notify_pool):
             await handle(notify_pool, event)
 

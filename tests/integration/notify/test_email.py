@@ -11,16 +11,16 @@ from sigap_notify.deliveries.repository import list_for_complaint
 from sigap_notify.subscriptions.repository import set_department_emails
 from sigap_shared.events import ReporterRef
 from tests.integration.notify.conftest import (
-    mail_and_intake,
     handle,
     lifecycle,
-    notify_settings,
+    mail_and_intake,
+    mail_server,
     random_department,
     routed,
     running_dispatchers,
     tracking_code,
 )
-from tests.integration.notify.support import FakeIntake, smtp_server
+from tests.integration.notify.support import FakeIntake
 from tests.support.kafka import eventually
 
 pytestmark = pytest.mark.integration
@@ -163,15 +163,8 @@ async def test_retries_end_in_failed_and_other_complaints_go_on(infra, notify_po
 
 async def test_many_new_complaints_become_one_digest_per_window(infra, notify_pool, notify_database):
     busy, quiet = random_department(), random_department()
-    async with smtp_server() as smtp:
-        settings = notify_settings(
-            infra,
-            notify_database,
-            smtp_host="127.0.0.1",
-            smtp_port=smtp.port,
-            staff_digest_threshold=2,
-            staff_digest_window_s=2.0,
-        )
+    digest = {"staff_digest_threshold": 2, "staff_digest_window_s": 2.0}
+    async with mail_server(infra, notify_database, **digest) as (settings, smtp):
         async with notify_pool.acquire() as conn:
             for department in (busy, quiet):
                 await set_department_emails(

@@ -5,39 +5,27 @@ routing's events, transfers included."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 
 import pytest
 
 from sigap_notify.subscriptions.repository import set_department_emails
-from sigap_shared.events import (
-    ComplaintInformationAdded,
-    ComplaintRated,
-    ComplaintReopenRequested,
-    ComplaintTransferred,
-    Envelope,
-)
+from sigap_shared.events import Envelope
 from tests.integration.notify.conftest import (
     handle,
-    notify_settings,
+    mail_server,
     random_department,
     routed,
     running_dispatchers,
     tracking_code,
 )
-from tests.integration.notify.support import smtp_server
+from tests.support import events
 from tests.support.kafka import eventually
 
 pytestmark = pytest.mark.integration
 
 
 def _information_added(complaint_id: uuid.UUID, code: str) -> Envelope:
-    return Envelope(
-        source="sigap/intake",
-        data=ComplaintInformationAdded(
-            complaint_id=complaint_id, tracking_code=code, text="Sekarang makin parah", added_at=datetime.now(UTC)
-        ),
-    )
+    return events.information_added(complaint_id=complaint_id, tracking_code=code, text="Sekarang makin parah")
 
 
 async def _recipients(pool, event_id) -> set[tuple[str, str, str]]:
@@ -60,19 +48,8 @@ async def test_reporter_information_reaches_the_current_lead_department(notify_p
         (f"department:{first}:admins", "email", "staff.reporter_replied"),
     }
 
-    transfer = Envelope(
-        source="sigap/routing",
-        data=ComplaintTransferred(
-            complaint_id=complaint_id,
-            tracking_code=code,
-            from_department=first,
-            to_department=second,
-            kind="bukan_wewenang",
-            reason="Bukan kewenangan kami",
-            actor="admin",
-            actor_role="dept_admin",
-            transferred_at=datetime.now(UTC),
-        ),
+    transfer = events.transferred(
+        complaint_id=complaint_id, tracking_code=code, from_department=first, to_department=second
     )
     await handle(notify_pool, transfer)
     assert (f"department:{second}:admins", "email", "staff.transferred_in") in await _recipients(
@@ -97,29 +74,15 @@ async def test_ratings_and_reopen_requests_reach_the_lead_departments_admins(inf
     department = random_department()
     complaint_id, code = uuid.uuid4(), tracking_code()
     admins = f"admin.{department.lower()}@depok.go.id"
-    async with smtp_server() as smtp:
-        settings = notify_settings(infra, notify_database, smtp_host="127.0.0.1", smtp_port=smtp.port)
+    async with mail_server(infra, notify_database) as (settings, smtp):
         async with notify_pool.acquire() as conn:
             await set_department_emails(conn=conn, department=department, emails=[admins])
         await handle(notify_pool, routed(department=department, complaint_id=complaint_id, code=code))
-        rated = Envelope(
-            source="sigap/intake",
-            data=ComplaintRated(
-                complaint_id=complaint_id,
-                tracking_code=code,
-                rating=2,
-                comment="Perbaikannya hanya sementara",
-                rated_at=datetime.now(UTC),
-            ),
+        rated = events.rated(
+            complaint_id=complaint_id, tracking_code=code, rating=2, comment="Perbaikannya hanya sementara"
         )
-        reopen = Envelope(
-            source="sigap/intake",
-            data=ComplaintReopenRequested(
-                complaint_id=complaint_id,
-                tracking_code=code,
-                reason="Jalan berlubang lagi setelah hujan",
-                requested_at=datetime.now(UTC),
-            ),
+        reopen = events.reopen_requested(
+            complaint_id=complaint_id, tracking_code=code, reason="Jalan berlubang lagi setelah hujan"
         )
         async with running_dispatchers(settings, notify_pool):
             for envelope in (rated, reopen, rated):

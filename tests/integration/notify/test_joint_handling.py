@@ -7,27 +7,20 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import UTC, datetime
 
 import pytest
 
 from sigap_notify.bootstrap import service_spec
 from sigap_notify.events.audience import department_topic
-from sigap_notify.sealing import SecretBox
-from sigap_notify.subscriptions.repository import create_webhook, set_department_emails
+from sigap_notify.subscriptions.repository import set_department_emails
 from sigap_shared.consumer import DeadLetterPublisher
-from sigap_shared.events import (
-    ComplaintAssigned,
-    ComplaintSupportAdded,
-    ComplaintSupportRemoved,
-    Envelope,
-    ReporterRef,
-    encode,
-)
+from sigap_shared.events import Envelope, ReporterRef, encode
 from tests.integration.notify.conftest import (
-    events_consumer,
+    add_webhook,
     department_relay,
+    events_consumer,
     handle,
+    mail_settings,
     notify_settings,
     random_department,
     routed,
@@ -38,28 +31,16 @@ from tests.integration.notify.conftest import (
 )
 from tests.integration.notify.support import WebhookReceiver, serve_asgi, smtp_server
 from tests.support.cloudevents_sdk import parse_record
+from tests.support.events import assigned, support_added, support_removed
 from tests.support.kafka import collect, eventually, produce_raw
 
 pytestmark = pytest.mark.integration
 
 
 def _support(complaint_id, code: str, lead: str, supporter: str, *, added: bool) -> Envelope:
-    common = dict(
-        complaint_id=complaint_id,
-        tracking_code=code,
-        lead_department=lead,
-        department=supporter,
-        reason="Perlu alat berat dari dinas lain",
-        actor="admin.lead",
-        actor_role="dept_admin",
-    )
-    now = datetime.now(UTC)
-    data = (
-        ComplaintSupportAdded(**common, supporting_departments=(supporter,), added_at=now)
-        if added
-        else ComplaintSupportRemoved(**common, supporting_departments=(), removed_at=now)
-    )
-    return Envelope(source="sigap/routing", data=data)
+    builder = support_added if added else support_removed
+    reason = "Perlu alat berat dari dinas lain"
+    return builder(complaint_id=complaint_id, tracking_code=code, lead_department=lead, department=supporter, reason=reason)
 
 
 def _joint_complaint(lead: str, supporter: str, pseudonym: str) -> tuple[list[Envelope], list[Envelope]]:
@@ -72,18 +53,7 @@ def _joint_complaint(lead: str, supporter: str, pseudonym: str) -> tuple[list[En
             complaint_id=complaint_id, code=code, department=lead, status=status, previous=previous, reporter=reporter
         )
 
-    assigned = Envelope(
-        source="sigap/status",
-        data=ComplaintAssigned(
-            complaint_id=complaint_id,
-            tracking_code=code,
-            department=lead,
-            officer="budi.petugas",
-            actor="admin.lead",
-            actor_role="dept_admin",
-            assigned_at=datetime.now(UTC),
-        ),
-    )
+    officer_assigned = assigned(complaint_id=complaint_id, tracking_code=code, department=lead, officer="budi.petugas")
     before = [
         routed(department=lead, complaint_id=complaint_id, code=code, reporter=reporter),
         change("terverifikasi", "diterima"),
@@ -91,7 +61,7 @@ def _joint_complaint(lead: str, supporter: str, pseudonym: str) -> tuple[list[En
     joint = [
         _support(complaint_id, code, lead, supporter, added=True),
         change("dalam_proses", "terverifikasi"),
-        assigned,
+        officer_assigned,
         _support(complaint_id, code, lead, supporter, added=False),
     ]
     after = [change("selesai", "dalam_proses")]
@@ -178,19 +148,10 @@ async def test_supporting_departments_webhook_and_admins_hear_about_the_complain
         serve_asgi(receivers[supporter].app()) as supporter_url,
         serve_asgi(receivers[other].app()) as other_url,
     ):
-        settings = notify_settings(infra, notify_database, smtp_host="127.0.0.1", smtp_port=smtp.port)
-        box = SecretBox(settings.webhook_key())
+        settings = mail_settings(infra, notify_database, smtp)
         async with notify_pool.acquire() as conn:
             for code, url in ((lead, lead_url), (supporter, supporter_url), (other, other_url)):
-                webhook_id = uuid.uuid4()
-                await create_webhook(
-                    conn=conn,
-                    subscription_id=webhook_id,
-                    department=code,
-                    url=f"{url}/hook",
-                    secret_sealed=box.seal(receivers[code].secret, webhook_id=webhook_id),
-                    created_by="admin",
-                )
+                await add_webhook(conn, settings, department=code, url=f"{url}/hook", secret=receivers[code].secret)
             await set_department_emails(
                 conn=conn, department=supporter, emails=[f"admin.{supporter.lower()}@depok.go.id"]
             )
@@ -244,12 +205,7 @@ async def test_supporters_topics_named_in_sql_match_the_domains_rule(notify_pool
     await handle(notify_pool, routed(department=lead, complaint_id=complaint_id, code=code))
     await handle(notify_pool, _support(complaint_id, code, lead, odd, added=True))
     later = status_changed(
-        complaint_id=complaint_id,
-        code=code,
-        department=lead,
-        status="terverifikasi",
-        previous="diterima",
-        reporter=None,
+        complaint_id=complaint_id, code=code, department=lead, status="terverifikasi", previous="diterima", reporter=None
     )
     await handle(notify_pool, later)
     rows = await notify_pool.fetch("SELECT topic FROM outbox WHERE event_id = $1", later.id)

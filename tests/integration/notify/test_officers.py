@@ -8,42 +8,32 @@ import asyncio
 import contextlib
 import uuid
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 
 import httpx
 import orjson
 import pytest
 
 from sigap_notify.bootstrap import create_app
-from sigap_shared.events import ComplaintAssigned, Envelope
+from sigap_shared.events import Envelope
 from tests.integration.notify.conftest import (
     handle,
+    mail_server,
     notify_settings,
     random_department,
     routed,
     staff_headers,
     tracking_code,
 )
-from tests.integration.notify.support import serve_asgi, smtp_server
+from tests.integration.notify.support import serve_asgi
+from tests.support.events import assigned
 from tests.support.kafka import eventually
 
 pytestmark = pytest.mark.integration
 
 
 def _assigned(complaint_id, code: str, department: str, officer: str | None, previous: str | None) -> Envelope:
-    return Envelope(
-        source="sigap/status",
-        data=ComplaintAssigned(
-            complaint_id=complaint_id,
-            tracking_code=code,
-            department=department,
-            officer=officer,
-            previous_officer=previous,
-            actor="admin.dinas",
-            actor_role="dept_admin",
-            assigned_at=datetime.now(UTC),
-        ),
-    )
+    fields = {"department": department, "officer": officer, "previous_officer": previous}
+    return assigned(complaint_id=complaint_id, tracking_code=code, **fields)
 
 
 def _is_problem(response: httpx.Response, status: int, slug: str) -> bool:
@@ -141,8 +131,7 @@ async def test_officers_hear_about_assignment_reassignment_and_withdrawal(infra,
     budi, sari = "budi." + uuid.uuid4().hex[:6], "sari." + uuid.uuid4().hex[:6]
     mail = {budi: f"{budi}@dinas.depok.go.id", sari: f"{sari}@dinas.depok.go.id"}
     complaint_id, code = uuid.uuid4(), tracking_code()
-    async with smtp_server() as smtp:
-        settings = notify_settings(infra, notify_database, smtp_host="127.0.0.1", smtp_port=smtp.port)
+    async with mail_server(infra, notify_database) as (settings, smtp):
         app = create_app(settings, consumers=False)
         async with serve_asgi(app, lifespan="on") as url, httpx.AsyncClient(base_url=url, timeout=30) as client:
             admin = staff_headers(settings, "dept_admin", department)

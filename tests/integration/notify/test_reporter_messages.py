@@ -9,11 +9,11 @@ from datetime import UTC, datetime
 
 import pytest
 
-from sigap_notify.sealing import SecretBox
-from sigap_notify.subscriptions.repository import create_webhook
 from sigap_shared.events import ComplaintReporterMessagePosted, Envelope, ReporterRef
 from tests.integration.notify.conftest import (
+    add_webhook,
     handle,
+    mail_server,
     notify_settings,
     random_department,
     routed,
@@ -73,16 +73,8 @@ async def test_department_message_reaches_the_reporter_and_the_departments_webho
             intake_internal_url=intake_url,
             internal_token=intake.token,
         )
-        webhook_id = uuid.uuid4()
         async with notify_pool.acquire() as conn:
-            await create_webhook(
-                conn=conn,
-                subscription_id=webhook_id,
-                department=department,
-                url=f"{receiver_url}/hook",
-                secret_sealed=SecretBox(settings.webhook_key()).seal(secret, webhook_id=webhook_id),
-                created_by="admin.dinas",
-            )
+            await add_webhook(conn, settings, department=department, url=f"{receiver_url}/hook", secret=secret)
         messages = [
             _message(*first, department, ReporterRef(pseudonym=siti, channels=("email", "sms"))),
             _message(*second, department, ReporterRef(pseudonym=john, channels=("email",))),
@@ -125,8 +117,7 @@ async def test_anonymous_reporter_hears_the_reply_through_a_direct_subscription(
     department = random_department()
     complaint_id, code = uuid.uuid4(), tracking_code()
     address = f"anonim.{uuid.uuid4().hex[:6]}@example.org"
-    async with smtp_server() as smtp:
-        settings = notify_settings(infra, notify_database, smtp_host="127.0.0.1", smtp_port=smtp.port)
+    async with mail_server(infra, notify_database) as (settings, smtp):
         await subscribe_directly(
             notify_pool, settings, tracking_code=code, complaint_id=complaint_id, channel="email", address=address
         )

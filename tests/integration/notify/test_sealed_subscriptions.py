@@ -13,8 +13,8 @@ import pytest
 from sigap_notify.bootstrap import create_app
 from sigap_notify.sealing import SecretBox, SecretUnreadable
 from sigap_shared.db import apply_migrations, package_migrations, shared_migrations
-from tests.integration.notify.conftest import handle, notify_settings, random_department, status_changed, tracking_code
-from tests.integration.notify.support import notify_migrations_before, serve_asgi, smtp_server
+from tests.integration.notify.conftest import handle, mail_server, random_department, status_changed, tracking_code
+from tests.integration.notify.support import notify_migrations_before, serve_asgi
 from tests.support.kafka import eventually
 
 pytestmark = pytest.mark.integration
@@ -45,8 +45,7 @@ async def test_plaintext_addresses_stored_before_sealing_are_sealed_at_start(inf
             )
 
         assert address in await whole_row()  # SQL cannot seal it: notify does at start
-        async with smtp_server() as smtp:
-            settings = notify_settings(infra, database, smtp_host="127.0.0.1", smtp_port=smtp.port)
+        async with mail_server(infra, database) as (settings, smtp):
             app = create_app(settings, consumers=False)
             async with serve_asgi(app, lifespan="on"):
                 assert address not in await whole_row()

@@ -10,43 +10,31 @@ everything before it was handled."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from sigap_notify.bootstrap import expiring_rows
 from sigap_notify.events.handlers import on_complaint_event, on_complaints_submitted
 from sigap_notify.subscriptions.repository import set_department_emails
-from sigap_shared.events import ComplaintSlaBreached, ComplaintSubmitted, Envelope
+from sigap_shared.events import ComplaintSubmitted, Envelope
 from sigap_shared.housekeeping import purge_once
 from tests.integration.notify.conftest import (
-    notify_settings,
+    mail_server,
     random_department,
     routed,
     running_dispatchers,
     submitted_for,
     tracking_code,
 )
-from tests.integration.notify.support import smtp_server
+from tests.support import events
 from tests.support.kafka import eventually
 
 pytestmark = pytest.mark.integration
 
 
 def sla_breached(*, department: str, complaint_id: uuid.UUID | None = None, code: str | None = None) -> Envelope:
-    now = datetime.now(UTC)
-    return Envelope(
-        source="sigap/status",
-        data=ComplaintSlaBreached(
-            complaint_id=complaint_id or uuid.uuid4(),
-            tracking_code=code or tracking_code(),
-            department=department,
-            status="diterima",
-            stage="verify",
-            due_at=now - timedelta(hours=1),
-            breached_at=now,
-        ),
-    )
+    complaint = {"complaint_id": complaint_id or uuid.uuid4(), "tracking_code": code or tracking_code()}
+    return events.sla_breached(**complaint, department=department, status="diterima", stage="verify")
 
 
 async def _consume(pool, *envelopes: Envelope) -> None:
@@ -74,8 +62,7 @@ async def test_forged_routing_and_sla_breach_mail_nobody(infra, notify_pool, not
     phantom = routed(department=department)  # no complaint was ever submitted
     alarm = sla_breached(department=department)  # about a complaint nobody knows
     real = routed(department=department)
-    async with smtp_server() as smtp:
-        settings = notify_settings(infra, notify_database, smtp_host="127.0.0.1", smtp_port=smtp.port)
+    async with mail_server(infra, notify_database) as (settings, smtp):
         async with running_dispatchers(settings, notify_pool):
             await _consume(notify_pool, phantom, alarm, submitted_for(real), real)
             await eventually(lambda: smtp.inbox.for_complaint(real.data.complaint_id), timeout_s=60)
@@ -111,8 +98,7 @@ async def test_a_routing_before_its_submission_is_delivered_when_the_submission_
     early = routed(department=department)
     await _consume(notify_pool, early)
     assert await _effects(notify_pool, early.data.complaint_id) == (0, 0)
-    async with smtp_server() as smtp:
-        settings = notify_settings(infra, notify_database, smtp_host="127.0.0.1", smtp_port=smtp.port)
+    async with mail_server(infra, notify_database) as (settings, smtp):
         async with running_dispatchers(settings, notify_pool):
             await _consume(notify_pool, submitted_for(early))
             [mail] = await eventually(lambda: smtp.inbox.for_complaint(early.data.complaint_id), timeout_s=60)

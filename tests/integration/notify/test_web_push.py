@@ -26,10 +26,10 @@ from sigap_notify.bootstrap import create_app
 from sigap_notify.sealing import SecretBox
 from tests.integration.notify.conftest import (
     handle,
+    lifecycle,
     notify_settings,
     random_department,
     running_dispatchers,
-    status_changed,
     subscribe_directly,
     tracking_code,
 )
@@ -49,6 +49,11 @@ def _vapid_private_key() -> str:
     vapid = Vapid()
     vapid.generate_keys()
     return _b64(vapid.private_key.private_numbers().private_value.to_bytes(32, "big"))
+
+
+def _push_settings(infra, database: str, **overrides):
+    """Notify's settings with a VAPID key, so it sends Web Push."""
+    return notify_settings(infra, database, vapid_private_key=_vapid_private_key(), **overrides)
 
 
 @dataclasses.dataclass
@@ -120,13 +125,7 @@ async def test_push_messages_arrive_encrypted_once_and_gone_endpoints_stop(infra
     complaint_id, code = uuid.uuid4(), tracking_code()
     gone_id, gone_code = uuid.uuid4(), tracking_code()
     async with serve_asgi(service.app()) as push_url:
-        settings = notify_settings(
-            infra,
-            notify_database,
-            vapid_private_key=_vapid_private_key(),
-            vapid_subject=SUBJECT,
-            delivery_max_attempts=10_000,
-        )
+        settings = _push_settings(infra, notify_database, vapid_subject=SUBJECT, delivery_max_attempts=10_000)
         await _subscribe(
             notify_pool,
             settings,
@@ -134,17 +133,8 @@ async def test_push_messages_arrive_encrypted_once_and_gone_endpoints_stop(infra
             complaint_id=complaint_id,
             subscription=browser.subscription(f"{push_url}/push/a"),
         )
-        changes = [
-            status_changed(
-                complaint_id=complaint_id,
-                code=code,
-                department=department,
-                status=status,
-                previous=previous,
-                reporter=None,
-            )
-            for status, previous in (("diterima", None), ("terverifikasi", "diterima"))
-        ]
+        # diterima, then terverifikasi
+        changes = lifecycle(complaint_id=complaint_id, code=code, department=department, reporter=None)[:2]
         async with running_dispatchers(settings, notify_pool, count=2):
             for change in changes:
                 await handle(notify_pool, change)
@@ -169,17 +159,8 @@ async def test_push_messages_arrive_encrypted_once_and_gone_endpoints_stop(infra
                 subscription=gone_browser.subscription(f"{push_url}/push/b"),
             )
             service.answer = 410
-            await handle(
-                notify_pool,
-                status_changed(
-                    complaint_id=gone_id,
-                    code=gone_code,
-                    department=department,
-                    status="diterima",
-                    previous=None,
-                    reporter=None,
-                ),
-            )
+            received = lifecycle(complaint_id=gone_id, code=gone_code, department=department, reporter=None)[0]
+            await handle(notify_pool, received)
 
             async def gone():
                 return await notify_pool.fetchval(
@@ -207,13 +188,7 @@ async def test_push_subscription_through_the_api(infra, notify_pool, notify_data
     complaint_id, code, token = uuid.uuid4(), tracking_code(), "token-" + uuid.uuid4().hex
     intake.follow_ups[(code, token)] = str(complaint_id)
     async with serve_asgi(intake.app()) as intake_url:
-        settings = notify_settings(
-            infra,
-            notify_database,
-            vapid_private_key=_vapid_private_key(),
-            intake_internal_url=intake_url,
-            internal_token=intake.token,
-        )
+        settings = _push_settings(infra, notify_database, intake_internal_url=intake_url, internal_token=intake.token)
         dns = FakeDns({"push.example.net": ["93.184.216.34"]})  # never connected to here
         app = create_app(settings, consumers=False, dns=dns)
         async with serve_asgi(app, lifespan="on") as url, httpx.AsyncClient(base_url=url, timeout=10) as client:

@@ -18,8 +18,16 @@ from sigap_notify.bootstrap import create_app, open_egress
 from sigap_notify.channels.webhook import WebhookChannel
 from sigap_notify.deliveries.dispatcher import Dispatcher
 from sigap_notify.sealing import SecretBox
-from sigap_notify.subscriptions.repository import create_webhook, deactivate_webhook
-from tests.integration.notify.conftest import handle, notify_settings, random_department, routed, staff_headers
+from sigap_notify.subscriptions.repository import deactivate_webhook
+from tests.integration.notify.conftest import (
+    add_webhook,
+    handle,
+    notify_settings,
+    random_department,
+    register_webhook,
+    routed,
+    staff_headers,
+)
 from tests.integration.notify.support import FakeDns, WebhookReceiver, serve_asgi
 from tests.support.kafka import eventually
 
@@ -85,13 +93,7 @@ async def test_an_operator_may_allow_a_network(infra, notify_pool, notify_databa
 
 
 async def _register(client: httpx.AsyncClient, settings, department: str, url: str) -> str:
-    response = await client.post(
-        f"/v1/departments/{department}/webhooks",
-        json={"url": url, "secret": SECRET},
-        headers=staff_headers(settings, "dept_admin", department),
-    )
-    assert response.status_code == 201, response.text
-    return response.json()["id"]
+    return (await register_webhook(client, settings, department, url, SECRET))["id"]
 
 
 async def _webhook_rows(pool, complaint_id) -> list:
@@ -153,16 +155,10 @@ async def test_delivery_connects_to_the_checked_address_and_refuses_old_internal
         assert [event["id"] for event in receiver.events] == [str(first.id)]
         assert receiver.headers_seen[0]["host"] == f"hooks.dinas.test:{port}"
 
-        legacy = uuid.uuid4()
         async with notify_pool.acquire() as conn:
             await deactivate_webhook(conn=conn, subscription_id=uuid.UUID(named))
-            await create_webhook(
-                conn=conn,
-                subscription_id=legacy,
-                department=department,
-                url=f"{receiver_url}/hook",
-                secret_sealed=SecretBox(allowed.webhook_key()).seal(SECRET, webhook_id=legacy),
-                created_by="lama",
+            await add_webhook(
+                conn, allowed, department=department, url=f"{receiver_url}/hook", secret=SECRET, created_by="lama"
             )
         second = routed(department=department)
         await handle(notify_pool, second)

@@ -15,6 +15,7 @@ from tests.integration.notify.conftest import (
     lifecycle,
     notify_settings,
     random_department,
+    register_webhook,
     routed,
     staff_headers,
     tracking_code,
@@ -37,13 +38,7 @@ def _events_for(department: str) -> list:
 
 
 async def _register(client: httpx.AsyncClient, settings, department: str, url: str) -> dict:
-    response = await client.post(
-        f"/v1/departments/{department}/webhooks",
-        json={"url": url, "secret": SECRET},
-        headers=staff_headers(settings, "dept_admin", department),
-    )
-    assert response.status_code == 201, response.text
-    return response.json()
+    return await register_webhook(client, settings, department, url, SECRET)
 
 
 async def test_webhook_outage_then_recovery_delivers_each_event_exactly_once(infra, notify_pool, notify_database):

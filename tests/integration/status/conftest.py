@@ -16,7 +16,7 @@ import pytest
 from fastapi import FastAPI
 
 from sigap_shared.db import apply_migrations, package_migrations, shared_migrations
-from sigap_shared.events import ComplaintSubmitted, Envelope, GeoPoint, ReporterRef
+from sigap_shared.events import GeoPoint, ReporterRef
 from sigap_shared.runtime import Runtime
 from sigap_status.bootstrap import create_app
 from sigap_status.context import build_context, sla_policy_from_settings
@@ -27,6 +27,7 @@ from sigap_status.events import queries as event_queries
 from sigap_status.auth import rules as auth_rules
 from sigap_status.staff_accounts import queries as account_queries
 from sigap_status.sla.rules import SlaPolicy
+from tests.support import events
 from tests.support.factories import routed_for
 from tests.integration.status.intake_support import live_intake  # noqa: F401 - a fixture for the status tests
 
@@ -100,24 +101,17 @@ class StatusApi:
         publicly_visible: bool = True,
     ) -> uuid.UUID:
         """A complaint delivered the way Kafka would: submitted, then routed (→ diterima)."""
-        complaint_id = uuid.uuid4()
-        code = "SGP-" + uuid.uuid4().hex[:4].upper() + "-" + uuid.uuid4().hex[:2].upper()
-        submitted = Envelope(
-            source="sigap/test",
-            data=ComplaintSubmitted(
-                complaint_id=complaint_id,
-                tracking_code=code,
-                kind="pengaduan",
-                title="Laporan uji",
-                description=description,
-                category=category,
-                location=GeoPoint(lat=location[0], lon=location[1]),
-                privacy=privacy,
-                reporter=ReporterRef(pseudonym="Pelapor-UJI", channels=("sms",)),
-                submitted_at=submitted_at or datetime.now(UTC),
-                publicly_visible=privacy == "publik" and publicly_visible,
-            ),
+        submitted = events.submitted(
+            title="Laporan uji",
+            description=description,
+            category=category,
+            location=GeoPoint(lat=location[0], lon=location[1]),
+            privacy=privacy,
+            reporter=ReporterRef(pseudonym="Pelapor-UJI", channels=("sms",)),
+            submitted_at=submitted_at or datetime.now(UTC),
+            publicly_visible=privacy == "publik" and publicly_visible,
         )
+        complaint_id = submitted.data.complaint_id
         routed = routed_for(submitted, department, kelurahan=None)
         async with self.pool.acquire() as conn, conn.transaction():
             await handlers.on_complaints_submitted(conn=conn, envelopes=[submitted], policy=SlaPolicy())
@@ -125,6 +119,15 @@ class StatusApi:
             if supporting:
                 await event_queries.set_supporting_departments(conn=conn, complaint_id=complaint_id, departments=supporting)
         return complaint_id
+
+    async def note(self, complaint_id: uuid.UUID, headers: dict[str, str], body: str, **fields: object) -> httpx.Response:
+        """Write a note on the complaint (internal unless `visibility="reporter"`)."""
+        return await self.client.post(f"/v1/complaints/{complaint_id}/notes", json={"body": body, **fields}, headers=headers)
+
+    async def assign(self, complaint_id: uuid.UUID, headers: dict[str, str], officer: str | None) -> httpx.Response:
+        """Assign the complaint to `officer` (None: withdraw) as a client that has just read it."""
+        body = {"officer": officer, "expected_version": await self.version(complaint_id)}
+        return await self.client.put(f"/v1/complaints/{complaint_id}/assignment", json=body, headers=headers)
 
     async def transition(self, complaint_id: uuid.UUID, headers: dict[str, str], to: str, **fields: object) -> httpx.Response:
         """Move the complaint as a client that has just read it (at its current version)."""

@@ -13,12 +13,14 @@ import pytest
 from pydantic import SecretStr
 
 from sigap_intake.settings import DEVELOPMENT_INTERNAL_TOKEN
-from sigap_shared.events import ComplaintRouted, ComplaintSubmitted, Envelope, decode, headers_from_json
+from sigap_shared.events import ComplaintSubmitted, Envelope, decode, headers_from_json
 from sigap_status.events import handlers
 from sigap_status.context import intake_client
 from sigap_status.sla.rules import SlaPolicy
 from tests.integration.intake.conftest import IntakeUnderTest, running_intake
 from tests.integration.notify.support import serve_asgi
+from tests.support.complaints import lamp_complaint, place
+from tests.support.factories import routed_for
 from tests.unit.intake.images import camera_photo, jpeg, scene
 
 DEPOK = (-6.3925, 106.8226)
@@ -32,17 +34,16 @@ class LiveIntake:
     async def submit(
         self, *, privacy: str = "publik", reporter: dict | None = None, photos: list[str] | None = None
     ) -> uuid.UUID:
-        body = {
-            "kind": "pengaduan",
-            "title": "Lampu jalan mati",
-            "description": "Lampu PJU di Jl. Margonda Raya mati sejak kemarin malam, rawan kecelakaan",
-            "category": "lampu_jalan",
-            "location": {"lat": DEPOK[0], "lon": DEPOK[1], "address": "Jl. Margonda Raya"},
-            "privacy": privacy,
-            "photos": photos or [],
-        }
+        body = lamp_complaint(
+            description="Lampu PJU di Jl. Margonda Raya mati sejak kemarin malam, rawan kecelakaan",
+            location=place(*DEPOK, "Jl. Margonda Raya"),
+            privacy=privacy,
+            photos=photos or [],
+        )
         if reporter:
             body["reporter"] = reporter
+        else:
+            del body["reporter"]
         response = await self.intake.client.post("/v1/complaints", json=body)
         assert response.status_code in (200, 201), response.text
         return uuid.UUID(response.json()["id"])
@@ -103,19 +104,7 @@ async def import_complaint(api, live: LiveIntake, complaint_id: uuid.UUID, *, de
     submitted = await live.submitted_envelope(complaint_id)
     data = submitted.data
     assert isinstance(data, ComplaintSubmitted)
-    routed = Envelope(
-        source="sigap/test",
-        data=ComplaintRouted(
-            complaint_id=complaint_id,
-            tracking_code=data.tracking_code,
-            department=department,
-            category=data.category,
-            confidence=0.9,
-            needs_triage=False,
-            reporter=data.reporter,
-            routed_at=datetime.now(UTC),
-        ),
-    )
+    routed = routed_for(submitted, department, kelurahan=None)
     async with api.pool.acquire() as conn, conn.transaction():
         await handlers.on_complaints_submitted(conn=conn, envelopes=[submitted], policy=SlaPolicy())
         await handlers.on_complaints_routed(conn=conn, envelopes=[routed], policy=SlaPolicy())

@@ -60,26 +60,14 @@ async def test_assignments_and_reporter_messages_are_published_internal_notes_ar
     complaint_id = await api.seed_complaint(department="DISHUB")
 
     async def assign(officer):
-        response = await api.client.put(
-            f"/v1/complaints/{complaint_id}/assignment",
-            json={"officer": officer, "expected_version": await api.version(complaint_id)},
-            headers=admin_headers,
-        )
+        response = await api.assign(complaint_id, admin_headers, officer)
         assert response.status_code == 200, response.text
 
     await assign(first_officer)
     await assign(second_officer)
-    internal = await api.client.post(
-        f"/v1/complaints/{complaint_id}/notes",
-        json={"body": "Catatan internal: tiang perlu crane"},
-        headers=second_headers,
-    )
+    internal = await api.note(complaint_id, second_headers, "Catatan internal: tiang perlu crane")
     assert internal.status_code == 201, internal.text
-    message = await api.client.post(
-        f"/v1/complaints/{complaint_id}/notes",
-        json={"body": "Petugas kami datang besok pagi", "visibility": "reporter"},
-        headers=admin_headers,
-    )
+    message = await api.note(complaint_id, admin_headers, "Petugas kami datang besok pagi", visibility="reporter")
     assert message.status_code == 201, message.text
     await assign(None)
 
@@ -141,11 +129,7 @@ async def test_a_refused_assignment_or_message_publishes_nothing(status_api):
         headers=admin_headers,
     )
     assert stale.status_code == 409
-    unknown_officer = await api.client.put(
-        f"/v1/complaints/{complaint_id}/assignment",
-        json={"officer": "bukan-petugas", "expected_version": await api.version(complaint_id)},
-        headers=admin_headers,
-    )
+    unknown_officer = await api.assign(complaint_id, admin_headers, "bukan-petugas")
     assert unknown_officer.status_code == 422
     not_lead = await api.client.post(
         f"/v1/complaints/{complaint_id}/notes", json={"body": "Halo", "visibility": "reporter"}, headers=supporting_headers

@@ -5,26 +5,20 @@ lead loses it, and the timeline tells who did what and why."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 
 import orjson
 import pytest
 
-from sigap_shared.events import (
-    ComplaintSupportAdded,
-    ComplaintSupportRemoved,
-    ComplaintTransferred,
-    Envelope,
-    headers_from_json,
-)
+from sigap_shared.events import Envelope, headers_from_json
 from sigap_status.events import handlers
+from tests.support.events import support_added, support_removed, transferred
 
 pytestmark = pytest.mark.integration
 
 
-async def _apply(api, handler, data) -> None:
+async def _apply(api, handler, envelope: Envelope) -> None:
     async with api.pool.acquire() as conn, conn.transaction():
-        await handler(conn=conn, envelope=Envelope(source="sigap/routing", data=data))
+        await handler(conn=conn, envelope=envelope)
 
 
 async def _staff_view(api, complaint_id, headers):
@@ -49,39 +43,16 @@ async def test_transfer_moves_the_lead_and_joint_handling_shares_the_complaint(s
     assert assigned.status_code == 200, assigned.text
     assert (await _staff_view(api, complaint_id, dlhk)).status_code == 404
 
+    support = {"lead_department": "DPUPR", "department": "DLHK", "reason": "sampah menyumbat saluran"}
     await _apply(
-        api,
-        handlers.on_support_changed,
-        ComplaintSupportAdded(
-            complaint_id=complaint_id,
-            tracking_code=code,
-            lead_department="DPUPR",
-            department="DLHK",
-            reason="sampah menyumbat saluran",
-            actor="admin.dpupr",
-            actor_role="dept_admin",
-            supporting_departments=("DLHK",),
-            added_at=datetime.now(UTC),
-        ),
+        api, handlers.on_support_changed, support_added(complaint_id=complaint_id, tracking_code=code, **support)
     )
     assert (await _staff_view(api, complaint_id, dlhk)).status_code == 200
 
     version_before = await api.version(complaint_id)
+    transfer = {"from_department": "DPUPR", "to_department": "SATPOLPP", "supporting_departments": ("DLHK",)}
     await _apply(
-        api,
-        handlers.on_complaint_transferred,
-        ComplaintTransferred(
-            complaint_id=complaint_id,
-            tracking_code=code,
-            from_department="DPUPR",
-            to_department="SATPOLPP",
-            kind="bukan_wewenang",
-            reason="bangunan liar di atas saluran, bukan wewenang DPUPR",
-            actor="admin.dpupr",
-            actor_role="dept_admin",
-            supporting_departments=("DLHK",),
-            transferred_at=datetime.now(UTC),
-        ),
+        api, handlers.on_complaint_transferred, transferred(complaint_id=complaint_id, tracking_code=code, **transfer)
     )
     row = await api.pool.fetchrow(
         "SELECT department, supporting_departments, assigned_officer, version FROM complaints WHERE id = $1",
@@ -106,35 +77,17 @@ async def test_transfer_moves_the_lead_and_joint_handling_shares_the_complaint(s
     types = [entry["type"] for entry in view["timeline"]]
     assert "sigap.complaint.transferred.v1" in types and "sigap.complaint.support_added.v1" in types
 
+    support = {"lead_department": "SATPOLPP", "department": "DLHK", "reason": "saluran sudah bersih"}
     await _apply(
-        api,
-        handlers.on_support_changed,
-        ComplaintSupportRemoved(
-            complaint_id=complaint_id,
-            tracking_code=code,
-            lead_department="SATPOLPP",
-            department="DLHK",
-            reason="saluran sudah bersih",
-            actor="admin.satpolpp",
-            actor_role="dept_admin",
-            supporting_departments=(),
-            removed_at=datetime.now(UTC),
-        ),
+        api, handlers.on_support_changed, support_removed(complaint_id=complaint_id, tracking_code=code, **support)
     )
     assert (await _staff_view(api, complaint_id, dlhk)).status_code == 404
 
 
 async def test_hand_on_before_the_complaint_is_known_is_retried_not_swallowed(status_api):
-    transfer = ComplaintTransferred(
-        complaint_id=uuid.uuid4(),
-        tracking_code="SGP-AAAA-BB",
-        from_department="TRIAGE",
-        to_department="DINKES",
-        kind="triase",
-        reason="soal puskesmas",
-        actor="admin.kota",
-        actor_role="city_admin",
-        transferred_at=datetime.now(UTC),
+    transfer = transferred(
+        complaint_id=uuid.uuid4(), from_department="TRIAGE", to_department="DINKES", kind="triase",
+        reason="soal puskesmas", actor="admin.kota", actor_role="city_admin",
     )
     with pytest.raises(handlers.ComplaintNotYetKnown):
         await _apply(status_api, handlers.on_complaint_transferred, transfer)

@@ -96,11 +96,7 @@ async def test_a_role_that_may_never_make_a_change_gets_403_not_409(status_api):
     _, admin_headers = await api.staff("dept_admin", "DISHUB")
     officer, officer_headers = await api.staff("field_officer", "DISHUB")
     complaint_id = await api.seed_complaint()
-    assigned = await api.client.put(
-        f"/v1/complaints/{complaint_id}/assignment",
-        json={"officer": officer, "expected_version": await api.version(complaint_id)},
-        headers=admin_headers,
-    )
+    assigned = await api.assign(complaint_id, admin_headers, officer)
     assert assigned.status_code == 200
     before = await api.version(complaint_id)
     for body in ({"to": "terverifikasi"}, {"to": "ditolak", "reason": "spam"}):

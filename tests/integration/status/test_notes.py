@@ -17,17 +17,9 @@ async def test_internal_notes_and_reporter_messages(status_api):
     complaint_id = await api.seed_complaint(department="DISHUB", supporting=["DLH"])
     photo = str(uuid.uuid4())
 
-    internal = await api.client.post(
-        f"/v1/complaints/{complaint_id}/notes",
-        json={"body": "Tiang lampu miring, perlu truk crane", "photo_ids": [photo]},
-        headers=supporting_headers,
-    )
+    internal = await api.note(complaint_id, supporting_headers, "Tiang lampu miring, perlu truk crane", photo_ids=[photo])
     assert internal.status_code == 201, internal.text
-    message = await api.client.post(
-        f"/v1/complaints/{complaint_id}/notes",
-        json={"body": "Petugas dijadwalkan datang besok pagi", "visibility": "reporter"},
-        headers=headers,
-    )
+    message = await api.note(complaint_id, headers, "Petugas dijadwalkan datang besok pagi", visibility="reporter")
     assert message.status_code == 201
     # A supporting department works along but does not speak for the lead to the reporter.
     refused = await api.client.post(

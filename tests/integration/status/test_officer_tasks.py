@@ -28,11 +28,7 @@ async def _assign(api, headers, complaint_id, officer, *, verify=True):
     if verify:
         verified = await api.transition(complaint_id, headers, "terverifikasi")
         assert verified.status_code == 200, verified.text
-    assigned = await api.client.put(
-        f"/v1/complaints/{complaint_id}/assignment",
-        headers=headers,
-        json={"officer": officer, "expected_version": await api.version(complaint_id)},
-    )
+    assigned = await api.assign(complaint_id, headers, officer)
     assert assigned.status_code == 200, assigned.text
 
 

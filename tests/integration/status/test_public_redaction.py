@@ -40,11 +40,7 @@ async def test_public_timeline_shows_the_lifecycle_and_replies_only(status_api):
         assert response.status_code == 200, response.text
 
     await transition(headers, to="terverifikasi", note="Catatan staf: cek dulu ke RT")
-    assigned = await api.client.put(
-        f"/v1/complaints/{complaint_id}/assignment",
-        json={"officer": officer, "expected_version": await api.version(complaint_id)},
-        headers=headers,
-    )
+    assigned = await api.assign(complaint_id, headers, officer)
     assert assigned.status_code == 200
     await transition(officer_headers, to="dalam_proses")
     progress_photo = str(uuid.uuid4())

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pytest
 
-from sigap_shared.events import ComplaintRouted, Envelope
 from sigap_status.events import handlers
 from sigap_status.sla.rules import SlaPolicy
+from tests.support import events
 
 pytestmark = pytest.mark.integration
 
@@ -16,17 +14,7 @@ pytestmark = pytest.mark.integration
 async def test_a_second_routing_does_not_receive_the_complaint_again(status_api):
     complaint_id = await status_api.seed_complaint(department="DISHUB")
     tracking_code = await status_api.pool.fetchval("SELECT tracking_code FROM complaints WHERE id = $1", complaint_id)
-    rerouted = Envelope(
-        source="sigap/test",
-        data=ComplaintRouted(
-            complaint_id=complaint_id,
-            tracking_code=tracking_code,
-            department="DISHUB",
-            confidence=0.9,
-            needs_triage=False,
-            routed_at=datetime.now(UTC),
-        ),
-    )
+    rerouted = events.routed(complaint_id=complaint_id, tracking_code=tracking_code, department="DISHUB")
     async with status_api.pool.acquire() as conn, conn.transaction():
         await handlers.on_complaints_routed(conn=conn, envelopes=[rerouted], policy=SlaPolicy())
     statuses = await status_api.pool.fetch("SELECT payload FROM outbox WHERE key = $1", str(complaint_id).encode())

@@ -113,11 +113,7 @@ async def test_other_roles_never_see_the_identity(status_api, live_intake):
     _, other_officer_headers = await api.staff("field_officer", "DISHUB")
     _, other_dept_headers = await api.staff("dept_admin", "DPUPR")
     _, auditor_headers = await api.staff("auditor")
-    assigned = await api.client.put(
-        f"/v1/complaints/{complaint_id}/assignment",
-        json={"officer": officer, "expected_version": await api.version(complaint_id)},
-        headers=dept_headers,
-    )
+    assigned = await api.assign(complaint_id, dept_headers, officer)
     assert assigned.status_code == 200
 
     async with status_calling_intake(api, live.url):

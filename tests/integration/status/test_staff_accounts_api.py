@@ -111,12 +111,17 @@ async def test_deactivation_ends_sessions_and_setup_codes_and_reactivation_resto
     assert mine == [("reactivated", admin), ("deactivated", admin)]
 
 
-async def test_a_deactivated_accounts_pending_setup_code_stops_working(api):
+async def _new_auditor(api) -> tuple[dict[str, str], str, str]:
+    """A city admin's headers, and the name and one-time setup code of an auditor account they just made."""
     _, headers = await api.staff("city_admin")
     username = _name()
-    code = (
-        await api.client.post("/v1/staff-accounts", headers=headers, json={"username": username, "role": "auditor"})
-    ).json()["setup"]["setup_code"]
+    auditor = {"username": username, "role": "auditor"}
+    created = await api.client.post("/v1/staff-accounts", headers=headers, json=auditor)
+    return headers, username, created.json()["setup"]["setup_code"]
+
+
+async def test_a_deactivated_accounts_pending_setup_code_stops_working(api):
+    headers, username, code = await _new_auditor(api)
     assert (await api.client.post(f"/v1/staff-accounts/{username}/deactivate", headers=headers)).status_code == 200
     await api.client.post(f"/v1/staff-accounts/{username}/reactivate", headers=headers)
     used = await api.client.post("/v1/auth/setup-password", json={"username": username, "code": code, "password": NEW_PASSWORD})
@@ -148,11 +153,7 @@ async def test_reset_clears_the_password_ends_sessions_and_only_the_newest_code_
 
 
 async def test_an_expired_setup_code_is_refused(api):
-    _, headers = await api.staff("city_admin")
-    username = _name()
-    code = (
-        await api.client.post("/v1/staff-accounts", headers=headers, json={"username": username, "role": "auditor"})
-    ).json()["setup"]["setup_code"]
+    headers, username, code = await _new_auditor(api)
     await api.pool.execute("UPDATE staff_setup_codes SET expires_at = now() - interval '1 second' WHERE username = $1", username)
     expired = await api.client.post("/v1/auth/setup-password", json={"username": username, "code": code, "password": NEW_PASSWORD})
     assert expired.status_code == 422

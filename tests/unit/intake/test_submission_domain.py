@@ -10,20 +10,15 @@ import pytest
 
 from sigap_intake import domain
 from sigap_intake.photos.checks import Reason
-from sigap_shared.events import GeoPoint, encode
+from sigap_shared.events import encode
+from tests.support.factories import submit_command
 
 NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 
 
 def _command(**overrides) -> domain.SubmitComplaint:
-    values = {
-        "kind": "pengaduan",
-        "description": "Pohon tumbang menutup Jl. Arief Rahman Hakim",
-        "privacy": "publik",
-        "location": GeoPoint(lat=-6.39, lon=106.82),
-    }
-    values.update(overrides)
-    return domain.SubmitComplaint(**values)
+    """A public complaint without reporter contact, unless `overrides` give one."""
+    return submit_command(**{"reporter": None, **overrides})
 
 
 def test_photo_count_follows_the_setting_and_duplicates_are_refused():

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import uuid
 from datetime import UTC, datetime
 
 import orjson
@@ -22,25 +21,16 @@ from sigap_notify.events.planning import (
 )
 from sigap_notify.recipients import mask_address
 from sigap_notify.templates.rules import render, template_problems
-from sigap_shared.events import ComplaintRouted, ComplaintStatusChanged, Envelope, ReporterRef, decode, encode_to_topic
+from sigap_shared.events import Envelope, ReporterRef, decode, encode_to_topic
+from tests.support import events
 
 NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 
 
 def _change(*, reporter: ReporterRef | None, status: str = "selesai") -> Envelope:
-    return Envelope(
-        source="sigap/status",
-        data=ComplaintStatusChanged(
-            complaint_id=uuid.uuid4(),
-            tracking_code="SGP-AB12-CD",
-            department="DISHUB",
-            previous_status="dalam_proses",
-            status=status,
-            reason="Lampu sudah diganti",
-            actor="petugas.dishub",
-            reporter=reporter,
-            changed_at=NOW,
-        ),
+    return events.status_changed(
+        tracking_code="SGP-AB12-CD", department="DISHUB", previous_status="dalam_proses", status=status,
+        reason="Lampu sudah diganti", actor="petugas.dishub", reporter=reporter, changed_at=NOW,
     )
 
 
@@ -120,17 +110,7 @@ def test_fan_outs_carry_the_redacted_cloudevent_and_skip_chosen_channels():
     [_, anonymous] = fan_outs(_change(reporter=None))
     assert anonymous.recipient == "reporter:anonim:SGP-AB12-CD" and anonymous.except_channels == ()
 
-    routed = Envelope(
-        source="sigap/routing",
-        data=ComplaintRouted(
-            complaint_id=uuid.uuid4(),
-            tracking_code="SGP-AB12-CD",
-            department="DISHUB",
-            confidence=0.9,
-            needs_triage=False,
-            routed_at=NOW,
-        ),
-    )
+    routed = events.routed(tracking_code="SGP-AB12-CD", department="DISHUB", routed_at=NOW)
     assert [f.per for f in fan_outs(routed)] == ["webhook"]
     assert department_of(routed) == "DISHUB"
 
@@ -147,19 +127,8 @@ def test_delivery_log_masks_only_real_addresses():
 
 
 def test_sla_breach_reaches_department_admins_and_the_city_desk():
-    from sigap_shared.events import ComplaintSlaBreached
-
-    breach = Envelope(
-        source="sigap/status",
-        data=ComplaintSlaBreached(
-            complaint_id=uuid.uuid4(),
-            tracking_code="SGP-AB12-CD",
-            department="DLHK",
-            status="terverifikasi",
-            stage="finish",
-            due_at=NOW,
-            breached_at=NOW,
-        ),
+    breach = events.sla_breached(
+        tracking_code="SGP-AB12-CD", department="DLHK", status="terverifikasi", stage="finish", due_at=NOW, breached_at=NOW
     )
     planned = plan(breach)
     assert [(p.recipient, p.channel, p.template) for p in planned] == [
@@ -176,22 +145,10 @@ def test_sla_breach_reaches_department_admins_and_the_city_desk():
 
 
 def test_transfer_reaches_the_new_department_and_the_reporter():
-    from sigap_shared.events import ComplaintTransferred
-
-    transfer = Envelope(
-        source="sigap/routing",
-        data=ComplaintTransferred(
-            complaint_id=uuid.uuid4(),
-            tracking_code="SGP-AB12-CD",
-            from_department="DISHUB",
-            to_department="DPUPR",
-            kind="bukan_wewenang",
-            reason="Jalan kewenangan DPUPR",
-            actor="admin.dishub",
-            actor_role="dept_admin",
-            reporter=ReporterRef(pseudonym="Pelapor-XYZ", channels=("email",)),
-            transferred_at=NOW,
-        ),
+    reporter = ReporterRef(pseudonym="Pelapor-XYZ", channels=("email",))
+    transfer = events.transferred(
+        tracking_code="SGP-AB12-CD", from_department="DISHUB", to_department="DPUPR", reason="Jalan kewenangan DPUPR",
+        actor="admin.dishub", reporter=reporter, transferred_at=NOW,
     )
     planned = plan(transfer)
     assert [(p.recipient, p.channel, p.template) for p in planned] == [

@@ -21,36 +21,16 @@ from sigap_notify.events.planning import fan_outs, plan
 from sigap_notify.recipients import mask_recipient
 from sigap_notify.sealing import SecretBox, SecretUnreadable, decode_key
 from sigap_notify.settings import DEVELOPMENT_WEBHOOK_SECRET_KEY, NotifySettings
-from sigap_shared.events import (
-    ComplaintAssigned,
-    ComplaintRated,
-    ComplaintReopenRequested,
-    ComplaintReporterMessagePosted,
-    ComplaintSubmitted,
-    ComplaintSupportAdded,
-    ComplaintSupportRemoved,
-    Envelope,
-    ReporterRef,
-)
+from sigap_shared.events import ComplaintSubmitted, Envelope, ReporterRef
+from tests.support import events
 
 NOW = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
 CODE = "SGP-AB12-CD"
 
 
 def _assigned(officer: str | None, previous: str | None) -> Envelope:
-    return Envelope(
-        source="sigap/status",
-        data=ComplaintAssigned(
-            complaint_id=uuid.uuid4(),
-            tracking_code=CODE,
-            department="DISHUB",
-            officer=officer,
-            previous_officer=previous,
-            actor="admin.dishub",
-            actor_role="dept_admin",
-            assigned_at=NOW,
-        ),
-    )
+    fields = {"officer": officer, "previous_officer": previous, "actor": "admin.dishub", "assigned_at": NOW}
+    return events.assigned(tracking_code=CODE, department="DISHUB", **fields)
 
 
 def _triples(planned) -> list[tuple[str, str, str]]:
@@ -86,20 +66,8 @@ def test_assignment_reaches_the_new_officer_and_the_one_it_was_taken_from():
 
 
 def _message(reporter: ReporterRef | None) -> Envelope:
-    return Envelope(
-        source="sigap/status",
-        data=ComplaintReporterMessagePosted(
-            complaint_id=uuid.uuid4(),
-            message_id=uuid.uuid4(),
-            tracking_code=CODE,
-            department="DISHUB",
-            body="Mohon kirim foto lokasi yang lebih jelas.",
-            actor="admin.dishub",
-            actor_role="dept_admin",
-            reporter=reporter,
-            posted_at=NOW,
-        ),
-    )
+    fields = {"body": "Mohon kirim foto lokasi yang lebih jelas.", "actor": "admin.dishub", "posted_at": NOW}
+    return events.reporter_message_posted(tracking_code=CODE, department="DISHUB", reporter=reporter, **fields)
 
 
 def test_department_message_reaches_the_reporter_with_its_body_on_each_channel():
@@ -123,15 +91,9 @@ def test_department_message_reaches_the_reporter_with_its_body_on_each_channel()
 
 def test_ratings_and_reopen_requests_reach_the_lead_departments_admins():
     complaint_id = uuid.uuid4()
-    rated = Envelope(
-        source="sigap/intake",
-        data=ComplaintRated(complaint_id=complaint_id, tracking_code=CODE, rating=2, comment="Lambat", rated_at=NOW),
-    )
-    reopen = Envelope(
-        source="sigap/intake",
-        data=ComplaintReopenRequested(
-            complaint_id=complaint_id, tracking_code=CODE, reason="Lampu mati lagi", requested_at=NOW
-        ),
+    rated = events.rated(complaint_id=complaint_id, tracking_code=CODE, rating=2, comment="Lambat", rated_at=NOW)
+    reopen = events.reopen_requested(
+        complaint_id=complaint_id, tracking_code=CODE, reason="Lampu mati lagi", requested_at=NOW
     )
     assert plan(rated) == []  # the lead department is not known yet
     planned = plan(rated, department="DLHK")
@@ -146,24 +108,13 @@ def test_ratings_and_reopen_requests_reach_the_lead_departments_admins():
     ]
 
 
-def _support(kind, department: str, supporters: tuple[str, ...]) -> Envelope:
-    fields = dict(
-        complaint_id=uuid.uuid4(),
-        tracking_code=CODE,
-        lead_department="DPUPR",
-        department=department,
-        reason="Perlu alat berat",
-        actor="admin.dpupr",
-        actor_role="dept_admin",
-        supporting_departments=supporters,
-    )
-    if kind is ComplaintSupportAdded:
-        return Envelope(source="sigap/routing", data=ComplaintSupportAdded(**fields, added_at=NOW))
-    return Envelope(source="sigap/routing", data=ComplaintSupportRemoved(**fields, removed_at=NOW))
+def _support(builder, department: str, supporters: tuple[str, ...]) -> Envelope:
+    fields = {"lead_department": "DPUPR", "department": department, "supporting_departments": supporters}
+    return builder(tracking_code=CODE, reason="Perlu alat berat", actor="admin.dpupr", **fields)
 
 
 def test_joint_handling_widens_and_narrows_the_departments_that_see_a_complaint():
-    added = _support(ComplaintSupportAdded, "DLHK", ("DLHK",))
+    added = _support(events.support_added, "DLHK", ("DLHK",))
     assert _triples(plan(added)) == [
         ("department:DLHK:admins", "dashboard", "staff.support_added"),
         ("department:DLHK:admins", "email", "staff.support_added"),
@@ -174,7 +125,7 @@ def test_joint_handling_widens_and_narrows_the_departments_that_see_a_complaint(
     [webhook] = fan_outs(added, departments=("DPUPR", "DLHK"))
     assert webhook.departments == ("DPUPR", "DLHK")
 
-    removed = _support(ComplaintSupportRemoved, "DLHK", ())
+    removed = _support(events.support_removed, "DLHK", ())
     assert supporters_after(removed) == ()
     # The released department receives the removal itself, and nothing after it.
     assert department_audience(removed, lead="DPUPR", supporters=()) == ["DPUPR", "DLHK"]

@@ -29,9 +29,9 @@ EXPECTED_ALLOWED = {
 }
 
 
-def _complaint(status, version=3):
+def _complaint(status, version=3, *, department="DISHUB", **fields):
     return domain.ComplaintView(
-        id=uuid.uuid4(), tracking_code="SGP-ABCD-EF", status=status, department="DISHUB", version=version
+        id=uuid.uuid4(), tracking_code="SGP-ABCD-EF", status=status, department=department, version=version, **fields
     )
 
 
@@ -175,15 +175,7 @@ def _staff(role, department="DISHUB", username="budi"):
     ],
 )
 def test_who_sees_a_complaint(role, lead, supporting, assigned, sees):
-    complaint = domain.ComplaintView(
-        id=uuid.uuid4(),
-        tracking_code="SGP-ABCD-EF",
-        status="diterima",
-        department=lead,
-        version=1,
-        supporting_departments=supporting,
-        assigned_officer=assigned,
-    )
+    complaint = _complaint("diterima", 1, department=lead, supporting_departments=supporting, assigned_officer=assigned)
     assert domain.can_see(_staff(role), complaint) is sees
 
 

@@ -1,0 +1,35 @@
+"""What the benchmarks share: where the local PostgreSQL is, the percentile they report, and the
+table of query latencies they print."""
+
+from __future__ import annotations
+
+import os
+import statistics
+
+
+def pg_kwargs(database: str) -> dict[str, object]:
+    """asyncpg's connection arguments for `database` on the PostgreSQL `make up` runs (SIGAP_PG_* override)."""
+    return {
+        "host": os.environ.get("SIGAP_PG_HOST", "127.0.0.1"),
+        "port": int(os.environ.get("SIGAP_PG_PORT", "55432")),
+        "user": os.environ.get("SIGAP_PG_USER", "sigap"),
+        "password": os.environ.get("SIGAP_PG_PASSWORD", "sigap"),
+        "database": database,
+    }
+
+
+def percentile(samples: list[float], q: float) -> float:
+    """The sample at fraction `q` (0..1) of the sorted samples, by nearest rank."""
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def print_latencies(title: str, results: list[tuple[str, list[float]]], *, width: int) -> dict[str, float]:
+    """Prints p50, p99 and max (ms) of each query's samples under `title`; returns each query's p99."""
+    print(f"\n{title}")
+    print(f"{'query':<{width}} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8}")
+    p99s = {}
+    for query, samples in results:
+        p99s[query] = percentile(samples, 0.99)
+        print(f"{query:<{width}} {statistics.median(samples):8.2f} {p99s[query]:8.2f} {max(samples):8.2f}")
+    return p99s
