@@ -11,31 +11,28 @@ import pytest
 
 from sigap_status.lifecycle.rules import REPORTER_ACTOR, SYSTEM_ACTOR
 from tests.e2e.conftest import INTAKE_DEVELOPMENT_INTERNAL_TOKEN
+from tests.support.governance import answer_at_intake, ask_privacy, complaint_body, submit
 from tests.support.kafka import eventually
 
 pytestmark = pytest.mark.e2e
 
 AUTH = {"Authorization": f"Bearer {INTAKE_DEVELOPMENT_INTERNAL_TOKEN}"}
 REPORTER = {"name": "Dewi Kartika Sari", "phone": "0857-2222-4141", "email": "dewi.kartika@example.com"}
+FALLEN_TREE = complaint_body(
+    "Pohon besar tumbang di Jl. Nusantara Raya, menutup separuh jalan sejak pagi", "pohon_tumbang",
+    privacy="rahasia", at=(-6.39, 106.82), address="Jl. Nusantara Raya", title="Pohon tumbang menutup jalan",
+    reporter=REPORTER,
+)  # fmt: skip
+DARK_TRAFFIC_LIGHT = complaint_body(
+    "Lampu lalu lintas di simpang Ramanda mati, kendaraan saling serobot", "lampu_lalu_lintas",
+    privacy="rahasia", at=(-6.40, 106.81), reporter={"email": "bayu.pratama@example.com"},
+)  # fmt: skip
 
 
 async def test_an_access_request_exports_what_every_service_holds_and_is_audited(sigap):
     intake, status, notify = sigap.url("intake"), sigap.url("status"), sigap.url("notify")
     async with httpx.AsyncClient(timeout=20) as client:
-        submitted = await client.post(
-            f"{intake}/v1/complaints",
-            json={
-                "kind": "pengaduan",
-                "title": "Pohon tumbang menutup jalan",
-                "description": "Pohon besar tumbang di Jl. Nusantara Raya, menutup separuh jalan sejak pagi",
-                "category": "pohon_tumbang",
-                "location": {"lat": -6.39, "lon": 106.82, "address": "Jl. Nusantara Raya"},
-                "privacy": "rahasia",
-                "reporter": REPORTER,
-            },
-        )
-        assert submitted.status_code == 201, submitted.text
-        receipt = submitted.json()
+        receipt = await submit(client, FALLEN_TREE, intake=intake)
         code, token, complaint_id = receipt["tracking_code"], receipt["follow_up_token"], receipt["id"]
         held_at = f"/internal/v1/personal-data/complaints/{complaint_id}"
 
@@ -56,17 +53,10 @@ async def test_an_access_request_exports_what_every_service_holds_and_is_audited
         assert (await client.get(f"{status}{held_at}")).status_code == 401
         assert (await client.get(f"{notify}{held_at}")).status_code == 401
 
-        asked = await client.post(
-            f"{intake}/v1/track/{code}/privacy-requests", json={"kind": "access"}, headers={"X-Follow-Up-Token": token}
-        )
+        asked = await ask_privacy(client, code, token, "access", intake=intake)
         assert asked.status_code == 201, asked.text
-        request_id = asked.json()["request_id"]
-        answered = await client.post(
-            f"{intake}/internal/v1/privacy/requests/{request_id}/answer",
-            json={"actor": "dpo.depok", "actor_role": "dpo", "decision": "answered",
-                  "reason": "Seluruh data pribadi Anda di Sigap terlampir."},
-            headers=AUTH,
-        )  # fmt: skip
+        reason = "Seluruh data pribadi Anda di Sigap terlampir."
+        answered = await answer_at_intake(client, asked.json()["request_id"], auth=AUTH, reason=reason, intake=intake)
         assert answered.status_code == 200, answered.text
 
         mine = await client.get(f"{intake}/v1/track/{code}/privacy-requests", headers={"X-Follow-Up-Token": token})
@@ -90,13 +80,9 @@ async def test_an_access_request_exports_what_every_service_holds_and_is_audited
         ]  # fmt: skip
 
         # A granted deletion: intake no longer knows who the reporter is.
-        deletion = await client.post(
-            f"{intake}/v1/track/{code}/privacy-requests", json={"kind": "deletion"}, headers={"X-Follow-Up-Token": token}
-        )
-        erased = await client.post(
-            f"{intake}/internal/v1/privacy/requests/{deletion.json()['request_id']}/answer",
-            json={"actor": "dpo.depok", "actor_role": "dpo", "decision": "answered", "reason": "Data Anda dihapus."},
-            headers=AUTH,
+        deletion = await ask_privacy(client, code, token, "deletion", intake=intake)
+        erased = await answer_at_intake(
+            client, deletion.json()["request_id"], auth=AUTH, reason="Data Anda dihapus.", intake=intake
         )
         assert erased.status_code == 200, erased.text
         contact = await client.post(
@@ -111,18 +97,7 @@ async def test_an_access_request_exports_what_every_service_holds_and_is_audited
 async def test_the_dpo_answers_through_status_and_other_roles_are_refused(sigap, staff):
     intake, status = sigap.url("intake"), sigap.url("status")
     async with httpx.AsyncClient(timeout=20) as client:
-        submitted = await client.post(
-            f"{intake}/v1/complaints",
-            json={
-                "kind": "pengaduan",
-                "description": "Lampu lalu lintas di simpang Ramanda mati, kendaraan saling serobot",
-                "category": "lampu_lalu_lintas",
-                "location": {"lat": -6.40, "lon": 106.81},
-                "privacy": "rahasia",
-                "reporter": {"email": "bayu.pratama@example.com"},
-            },
-        )
-        receipt = submitted.json()
+        receipt = await submit(client, DARK_TRAFFIC_LIGHT, intake=intake)
         code, token = receipt["tracking_code"], receipt["follow_up_token"]
         dpo, city_admin = await staff.headers("dpo"), await staff.headers("city_admin")
 
@@ -132,10 +107,7 @@ async def test_the_dpo_answers_through_status_and_other_roles_are_refused(sigap,
         )
         assert recorded.status_code == 201, recorded.text
         assert recorded.json()["verified_by"] == "city-admin.kota"
-        asked = await client.post(
-            f"{intake}/v1/track/{code}/privacy-requests", json={"kind": "access"}, headers={"X-Follow-Up-Token": token}
-        )
-        request_id = asked.json()["request_id"]
+        request_id = (await ask_privacy(client, code, token, "access", intake=intake)).json()["request_id"]
 
         # The queue and the answers are the dpo's alone.
         assert (await client.get(f"{status}/v1/privacy/requests", headers=city_admin)).status_code == 403

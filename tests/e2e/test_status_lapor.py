@@ -13,9 +13,9 @@ import orjson
 import pytest
 
 from sigap_shared.events import TOPIC_COMPLAINT_STATUS
-from tests.support.cloudevents_sdk import parse_record
+from tests.support.governance import only_event
 from tests.support.infra import random_name
-from tests.support.kafka import collect, eventually
+from tests.support.kafka import eventually
 from tests.support.services import SigapSystem, start_service, wait_ready
 
 pytestmark = pytest.mark.e2e
@@ -24,19 +24,12 @@ pytestmark = pytest.mark.e2e
 async def test_the_sweep_closes_a_quiet_complaint_once_and_the_connector_hears_it(infra, databases, tmp_path):
     database = await databases.create("sigap_e2e_status_lapor")
     connector_file = tmp_path / "lapor.jsonl"
+    # A sweep every half second, consumers that read each topic from its start, the file connector.
+    env = {"SIGAP_SLA_SWEEP_INTERVAL_S": "0.5", "SIGAP_KAFKA_OFFSET_RESET": "earliest"}
+    env |= {"SIGAP_LAPOR_CONNECTOR": "file", "SIGAP_LAPOR_CONNECTOR_PATH": str(connector_file)}
     system = SigapSystem()
     system.services["status"] = start_service(
-        "status",
-        infra=infra,
-        database=database,
-        group_prefix=random_name("e2e_lapor"),
-        log_dir=tmp_path,
-        extra_env={
-            "SIGAP_SLA_SWEEP_INTERVAL_S": "0.5",
-            "SIGAP_KAFKA_OFFSET_RESET": "earliest",
-            "SIGAP_LAPOR_CONNECTOR": "file",
-            "SIGAP_LAPOR_CONNECTOR_PATH": str(connector_file),
-        },
+        "status", infra=infra, database=database, group_prefix=random_name("e2e_lapor"), log_dir=tmp_path, extra_env=env
     )
     try:
         await asyncio.to_thread(wait_ready, system)
@@ -56,16 +49,7 @@ async def test_the_sweep_closes_a_quiet_complaint_once_and_the_connector_hears_i
             )
         finally:
             await conn.close()
-        records = await collect(
-            infra.kafka_bootstrap,
-            [infra.topic(TOPIC_COMPLAINT_STATUS)],
-            keep=lambda record: record.key == str(quiet).encode(),
-            until=lambda kept: len(kept) >= 1,
-            timeout_s=30,
-            settle_s=2.0,
-        )
-        assert len(records) == 1
-        event = parse_record(records[0])
+        event = await only_event(infra, TOPIC_COMPLAINT_STATUS, quiet)
         assert event["type"] == "sigap.complaint.status_changed.v1"
         data = event["data"]
         assert (data["previous_status"], data["status"], data["reason"]) == ("selesai", "selesai", "ditutup_otomatis")

@@ -61,20 +61,13 @@ async def _sweep(api, *, now: datetime, sweeps: int = 3) -> None:
 
 async def _submitted(pool, complaint_id: uuid.UUID, code: str) -> None:
     """Intake's submission, which notify needs before it acts on a complaint's events."""
-    submission = Envelope(
-        source="sigap/intake",
-        data=ComplaintSubmitted(
-            complaint_id=complaint_id,
-            tracking_code=code,
-            kind="pengaduan",
-            description="Lampu PJU mati di Jl. Nusantara Raya",
-            location=GeoPoint(lat=-6.3731, lon=106.819),
-            privacy="publik",
-            submitted_at=datetime.now(UTC),
-        ),
-    )
+    complaint = ComplaintSubmitted(
+        complaint_id=complaint_id, tracking_code=code, kind="pengaduan", privacy="publik",
+        description="Lampu PJU mati di Jl. Nusantara Raya", location=GeoPoint(lat=-6.3731, lon=106.819),
+        submitted_at=datetime.now(UTC),
+    )  # fmt: skip
     async with pool.acquire() as conn, conn.transaction():
-        await on_complaints_submitted(conn=conn, envelopes=[submission])
+        await on_complaints_submitted(conn=conn, envelopes=[Envelope(source="sigap/intake", data=complaint)])
 
 
 @contextlib.asynccontextmanager

@@ -11,15 +11,9 @@ import pytest
 
 from sigap_intake.capture.purge import PURGE_LOCK_KEY, PurgePolicy, Purged, purge_once
 from tests.integration.intake.conftest import running_intake
-from tests.unit.intake.images import camera_photo
+from tests.support.governance import DEPOK, complaint_body, fresh_photo, upload_photo
 
 pytestmark = pytest.mark.integration
-
-DEPOK = (-6.3925, 106.8226)
-
-
-def _seed() -> int:
-    return uuid.uuid4().int % 10**9
 
 
 async def _session(intake) -> dict:
@@ -28,26 +22,8 @@ async def _session(intake) -> dict:
     return response.json()
 
 
-async def _upload(intake, data: bytes) -> dict:
-    session = await _session(intake)
-    response = await intake.client.post(
-        "/v1/photos",
-        data={"capture_token": session["capture_token"]},
-        files={"file": ("IMG_0001.jpg", data, "application/octet-stream")},
-    )
-    assert response.status_code == 201, response.text
-    return response.json()
-
-
 def _complaint(photos: list[str]) -> dict:
-    return {
-        "kind": "pengaduan",
-        "description": "Pohon tumbang menutup separuh jalan di Jl. Raya Sawangan",
-        "category": "pohon_tumbang",
-        "location": {"lat": DEPOK[0], "lon": DEPOK[1]},
-        "privacy": "publik",
-        "photos": photos,
-    }
+    return complaint_body("Pohon tumbang menutup separuh jalan di Jl. Raya Sawangan", "pohon_tumbang", photos=photos)
 
 
 async def _original(intake, photo_id: str):
@@ -62,14 +38,14 @@ async def test_only_unused_sessions_and_unattached_rejected_uploads_are_purged(i
         infra, databases, tmp_path / "photos", photo_reject_reasons={"*": ["reused_photo", "old_photo"]}
     ) as intake:
         unused = await _session(intake)
-        fresh = camera_photo(_seed(), taken_at=datetime.now(UTC), gps=DEPOK)
-        attached = await _upload(intake, fresh)
+        fresh = fresh_photo(gps=DEPOK)
+        attached = await upload_photo(intake.client, fresh)
         submitted = await intake.client.post("/v1/complaints", json=_complaint([attached["id"]]))
         assert submitted.status_code == 201, submitted.text
         # The same bytes again: a reuse, rejected, but its file is the attached photo's too.
-        copy = await _upload(intake, fresh)
-        old = await _upload(intake, camera_photo(_seed(), taken_at=datetime.now(UTC) - timedelta(days=30)))
-        unattached_live = await _upload(intake, camera_photo(_seed(), taken_at=datetime.now(UTC)))
+        copy = await upload_photo(intake.client, fresh)
+        old = await upload_photo(intake.client, fresh_photo(ago=timedelta(days=30)))
+        unattached_live = await upload_photo(intake.client, fresh_photo())
         assert copy["verdict"] == old["verdict"] == "rejected"
         assert unattached_live["verdict"] == "verified_live"
         sessions_before = await intake.pool.fetchval("SELECT count(*) FROM capture_sessions")

@@ -15,11 +15,16 @@ from sigap_shared.db import apply_migrations, package_migrations, shared_migrati
 from tests.integration.intake.conftest import running_intake
 from tests.integration.notify.conftest import notify_settings, subscribe_directly
 from tests.integration.notify.support import serve_asgi
+from tests.support.governance import answer_at_intake, ask_privacy, complaint_body, submit
 
 pytestmark = pytest.mark.integration
 
 AUTH = {"Authorization": f"Bearer {DEVELOPMENT_INTERNAL_TOKEN}"}
 SUBSCRIBED = "rina.subscribed@example.com"
+ILLEGAL_PARKING = complaint_body(
+    "Parkir liar di trotoar Jl. Dewi Sartika, pejalan kaki turun ke jalan", "parkir",
+    privacy="rahasia", at=(-6.40, 106.82), reporter={"email": "rina@example.com"},
+)  # fmt: skip
 
 
 @pytest.fixture
@@ -41,17 +46,7 @@ async def test_notify_exports_and_then_erases_the_reporters_subscribed_address(
     settings = notify_settings(infra, notify_database, internal_token=DEVELOPMENT_INTERNAL_TOKEN)
     async with serve_asgi(create_notify_app(settings, consumers=False), lifespan="on") as notify_url:
         async with running_intake(infra, databases, tmp_path / "photos", notify_internal_url=notify_url) as intake:
-            submitted = await intake.client.post(
-                "/v1/complaints",
-                json={
-                    "description": "Parkir liar di trotoar Jl. Dewi Sartika, pejalan kaki turun ke jalan",
-                    "category": "parkir",
-                    "location": {"lat": -6.40, "lon": 106.82},
-                    "privacy": "rahasia",
-                    "reporter": {"email": "rina@example.com"},
-                },
-            )
-            receipt = submitted.json()
+            receipt = await submit(intake.client, ILLEGAL_PARKING)
             code, token = receipt["tracking_code"], receipt["follow_up_token"]
             await subscribe_directly(
                 notify_pool, settings, tracking_code=code, complaint_id=uuid.UUID(receipt["id"]),
@@ -59,14 +54,9 @@ async def test_notify_exports_and_then_erases_the_reporters_subscribed_address(
             )  # fmt: skip
 
             async def ask_and_grant(kind: str) -> dict:
-                asked = await intake.client.post(
-                    f"/v1/track/{code}/privacy-requests", json={"kind": kind}, headers={"X-Follow-Up-Token": token}
-                )
-                answered = await intake.client.post(
-                    f"/internal/v1/privacy/requests/{asked.json()['request_id']}/answer",
-                    json={"actor": "dpo.depok", "actor_role": "dpo", "decision": "answered", "reason": "Dikerjakan."},
-                    headers=AUTH,
-                )
+                asked = await ask_privacy(intake.client, code, token, kind)
+                request_id = asked.json()["request_id"]
+                answered = await answer_at_intake(intake.client, request_id, auth=AUTH, reason="Dikerjakan.")
                 assert answered.status_code == 200, answered.text
                 return answered.json()
 

@@ -6,48 +6,24 @@ PhotoVerified, with the distance but never either position."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 
 import orjson
 import pytest
 
 from sigap_intake.settings import DEVELOPMENT_INTERNAL_TOKEN
 from sigap_shared.events import TOPIC_COMPLAINT_PHOTO, PhotoVerified, decode
+from tests.support.governance import DEPOK, complaint_body, fresh_photo, upload_photo
 from tests.support.kafka import collect
-from tests.unit.intake.images import camera_photo
 
 pytestmark = pytest.mark.integration
 
-DEPOK = (-6.3925, 106.8226)
 JAKARTA = (-6.1754, 106.8272)  # about 24 km north of DEPOK
 AUTH = {"Authorization": f"Bearer {DEVELOPMENT_INTERNAL_TOKEN}"}
 
 
-def _seed() -> int:
-    return uuid.uuid4().int % 10**9
-
-
-async def _upload(intake, data: bytes, **form) -> dict:
-    session = await intake.client.post("/v1/capture-sessions")
-    assert session.status_code == 201, session.text
-    response = await intake.client.post(
-        "/v1/photos",
-        data={"capture_token": session.json()["capture_token"], **{k: str(v) for k, v in form.items()}},
-        files={"file": ("IMG_0001.jpg", data, "application/octet-stream")},
-    )
-    assert response.status_code == 201, response.text
-    return response.json()
-
-
 def _complaint(photos: list[str]) -> dict:
-    return {
-        "kind": "pengaduan",
-        "description": "Saluran air tersumbat sampah di Jl. Margonda, air meluap ke jalan",
-        "category": "drainase",
-        "location": {"lat": DEPOK[0], "lon": DEPOK[1]},
-        "privacy": "publik",
-        "photos": photos,
-    }
+    description = "Saluran air tersumbat sampah di Jl. Margonda, air meluap ke jalan"
+    return complaint_body(description, "drainase", photos=photos)
 
 
 async def _photo_events(infra, complaint_id: str, count: int) -> list[PhotoVerified]:
@@ -64,9 +40,9 @@ async def _photo_events(infra, complaint_id: str, count: int) -> list[PhotoVerif
 
 
 async def test_photos_are_judged_against_the_complaint_location_stored_shown_and_announced(intake, infra):
-    far = await _upload(intake, camera_photo(_seed(), taken_at=datetime.now(UTC), gps=JAKARTA))
-    near = await _upload(intake, camera_photo(_seed(), taken_at=datetime.now(UTC), gps=(-6.3930, 106.8230)))
-    unplaced = await _upload(intake, camera_photo(_seed(), taken_at=datetime.now(UTC)))
+    far = await upload_photo(intake.client, fresh_photo(gps=JAKARTA))
+    near = await upload_photo(intake.client, fresh_photo(gps=(-6.3930, 106.8230)))
+    unplaced = await upload_photo(intake.client, fresh_photo())
     # Nothing to compare with at upload: a photo 24 km away still looks live then.
     assert far["verdict"] == near["verdict"] == unplaced["verdict"] == "verified_live"
 
@@ -114,15 +90,11 @@ async def test_photos_are_judged_against_the_complaint_location_stored_shown_and
 
 
 async def test_a_location_known_at_capture_judges_the_upload_at_once(intake):
-    far = await _upload(
-        intake, camera_photo(_seed(), taken_at=datetime.now(UTC), gps=JAKARTA), report_lat=DEPOK[0], report_lon=DEPOK[1]
-    )
+    far = await upload_photo(intake.client, fresh_photo(gps=JAKARTA), report_lat=DEPOK[0], report_lon=DEPOK[1])
     assert far["verdict"] == "suspicious"
     [reason] = far["reasons"]
     assert reason["code"] == "gps_far_from_location" and reason["distance_m"] > 20_000
-    near = await _upload(
-        intake, camera_photo(_seed(), taken_at=datetime.now(UTC), gps=DEPOK), report_lat=DEPOK[0], report_lon=DEPOK[1]
-    )
+    near = await upload_photo(intake.client, fresh_photo(gps=DEPOK), report_lat=DEPOK[0], report_lon=DEPOK[1])
     assert near["verdict"] == "verified_live" and near["reasons"] == []
     distances = dict(
         await intake.pool.fetch(
@@ -134,7 +106,7 @@ async def test_a_location_known_at_capture_judges_the_upload_at_once(intake):
 
 async def test_photos_added_later_are_judged_against_the_complaint_location(intake, infra):
     receipt = (await intake.client.post("/v1/complaints", json=_complaint([]))).json()
-    far = await _upload(intake, camera_photo(_seed(), taken_at=datetime.now(UTC), gps=JAKARTA))
+    far = await upload_photo(intake.client, fresh_photo(gps=JAKARTA))
     added = await intake.client.post(
         f"/v1/track/{receipt['tracking_code']}/information",
         json={"text": "Foto tambahan dari lokasi", "photos": [far["id"]]},

@@ -38,12 +38,7 @@ async def _finish(api, complaint_id, department="DISHUB") -> None:
     officer_name, officer = await api.staff("field_officer", department)
     verified = await api.transition(complaint_id, admin, "terverifikasi")
     assert verified.status_code == 200, verified.text
-    assigned = await api.client.put(
-        f"/v1/complaints/{complaint_id}/assignment",
-        json={"officer": officer_name, "expected_version": verified.json()["version"]},
-        headers=admin,
-    )
-    assert assigned.status_code == 200, assigned.text
+    await _assign(api, complaint_id, admin, officer_name)
     for headers, to, extra in (
         (officer, "dalam_proses", {}),
         (officer, "selesai", {"resolution_note": "Lampu sudah diganti", "after_photo_ids": [str(uuid.uuid4())]}),

@@ -11,26 +11,16 @@ from sigap_notify.events.planning import plan, staff_mailboxes
 from sigap_shared.events import ComplaintEscalated, Envelope
 
 DUE = datetime(2026, 12, 7, 17, 0, tzinfo=UTC)  # 00:00 WIB on 8 December
+# A street light complaint still waiting for verification when its deadline passed.
+BREACHED = {"tracking_code": "SGP-7K3M-Q9", "department": "DISHUB", "category": "lampu_jalan", "status": "diterima"}
 
 
 def _escalated(step: str, number: int) -> Envelope:
-    return Envelope(
-        source="sigap/status",
-        data=ComplaintEscalated(
-            complaint_id=uuid.uuid4(),
-            tracking_code="SGP-7K3M-Q9",
-            department="DISHUB",
-            category="lampu_jalan",
-            status="diterima",
-            stage="verify",
-            step=step,
-            step_number=number,
-            due_at=DUE,
-            breached_at=DUE,
-            escalated_at=DUE,
-            working_days_overdue=0,
-        ),
+    at_once = {"due_at": DUE, "breached_at": DUE, "escalated_at": DUE, "working_days_overdue": 0}
+    escalated = ComplaintEscalated(
+        complaint_id=uuid.uuid4(), stage="verify", step=step, step_number=number, **BREACHED, **at_once
     )
+    return Envelope(source="sigap/status", data=escalated)
 
 
 def test_the_steps_contacts_are_mailed_and_the_dashboards_told():
