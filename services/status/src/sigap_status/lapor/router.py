@@ -67,13 +67,13 @@ class StageOut(BaseModel):
     summary="Postpone a complaint with a reason (LAPOR! tunda); its SLA deadline stops meanwhile",
 )
 async def post_postpone(
-    complaint_id: UUID, body: PostponeIn, staff: Acting, conn: Conn, lapor: Lapor
+    complaint_id: UUID, body: PostponeIn, staff: Acting, conn: Conn, policy: Policy, lapor: Lapor
 ) -> StaffComplaintOut:
     reason = visible_or_none(body.reason)
     if reason is None:
         raise InvalidInput("reason", Text("wajib diisi", "is required"))
-    row = await commands.postpone(
-        conn=conn, staff=staff, complaint_id=complaint_id, reason=reason, expected_version=body.expected_version
+    row = await commands.set_postponement(
+        conn=conn, staff=staff, complaint_id=complaint_id, reason=reason, expected_version=body.expected_version, policy=policy
     )
     return staff_out(row, staff, lapor=lapor)
 
@@ -86,8 +86,8 @@ async def post_postpone(
 async def post_resume(
     complaint_id: UUID, body: ResumeIn, staff: Acting, conn: Conn, policy: Policy, lapor: Lapor
 ) -> StaffComplaintOut:
-    row = await commands.resume(
-        conn=conn, staff=staff, complaint_id=complaint_id, expected_version=body.expected_version, policy=policy
+    row = await commands.set_postponement(
+        conn=conn, staff=staff, complaint_id=complaint_id, reason=None, expected_version=body.expected_version, policy=policy
     )
     return staff_out(row, staff, lapor=lapor)
 
