@@ -63,7 +63,6 @@ class StageOut(BaseModel):
 
 @router.post(
     "/complaints/{complaint_id}/lapor/tunda",
-    response_model=StaffComplaintOut,
     summary="Postpone a complaint with a reason (LAPOR! tunda); its SLA deadline stops meanwhile",
 )
 async def post_postpone(
@@ -80,7 +79,6 @@ async def post_postpone(
 
 @router.post(
     "/complaints/{complaint_id}/lapor/lanjutkan",
-    response_model=StaffComplaintOut,
     summary="Resume a postponed complaint (LAPOR! lanjutkan); its SLA deadline moves by the working days it waited",
 )
 async def post_resume(
@@ -94,7 +92,6 @@ async def post_resume(
 
 @router.post(
     "/complaints/{complaint_id}/lapor/arsipkan",
-    response_model=StaffComplaintOut,
     summary="Archive a complaint as spam or a duplicate (LAPOR! arsipkan): rejects it with that reason",
 )
 async def post_archive(
@@ -116,7 +113,6 @@ async def post_archive(
 
 @router.get(
     "/track/{tracking_code}/lapor-stage",
-    response_model=StageOut,
     tags=["public"],
     summary="A complaint's SP4N-LAPOR! stage by its tracking code (only the stage: no text, no names)",
 )
