@@ -206,7 +206,6 @@ def _token(header: str | None, query: str | None) -> str | None:
 
 @router.get(
     "/track/{tracking_code}",
-    response_model=TrackingOut,
     tags=["follow-up"],
     summary="Follow a report by its tracking code (with the token for confidential and anonymous reports)",
 )

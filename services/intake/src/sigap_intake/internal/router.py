@@ -59,7 +59,7 @@ def e164(phone: str) -> str:
     return "+62" + digits
 
 
-@router.post("/reporter-contacts/resolve", response_model=ContactOut, summary="Contact of a pseudonymous reporter")
+@router.post("/reporter-contacts/resolve", summary="Contact of a pseudonymous reporter")
 async def resolve_contact(body: ResolveContactIn, conn: Conn, context: Context) -> ContactOut:
     found = await repository.sealed_identity_by_pseudonym(conn=conn, pseudonym=body.pseudonym)
     if found is None:
@@ -86,7 +86,7 @@ class VerifiedOut(BaseModel):
     complaint_id: UUID
 
 
-@router.post("/follow-up/verify", response_model=VerifiedOut, summary="Check a tracking code + follow-up token")
+@router.post("/follow-up/verify", summary="Check a tracking code + follow-up token")
 async def verify_follow_up(body: VerifyFollowUpIn, conn: Conn, context: Context) -> VerifiedOut:
     wait = await context.verify_limiter.acquire(body.tracking_code)
     if wait:
@@ -162,7 +162,6 @@ def _photo_problem(
 
 @router.post(
     "/after-photos/claim",
-    response_model=ClaimedPhotosOut,
     summary="Bind live photos to a finished complaint as its after-photos, with their verdicts",
 )
 async def claim_after_photos(body: ClaimAfterPhotosIn, conn: Conn, context: Context) -> ClaimedPhotosOut:
@@ -225,7 +224,6 @@ def _complaint_not_found() -> Problem:
 
 @router.post(
     "/identities/reveal",
-    response_model=domain.RevealedIdentity,
     summary="A reporter's identity for the city admin; every request is written to the access log",
 )
 async def reveal_identity(body: RevealIdentityIn, conn: Conn, context: Context) -> domain.RevealedIdentity:
@@ -270,7 +268,6 @@ class AccessLogOut(BaseModel):
 
 @router.get(
     "/identities/access-log",
-    response_model=AccessLogOut,
     summary="Who asked to see a complaint's reporter identity, newest first",
 )
 async def identity_access_log(complaint_id: Annotated[UUID, Query()], conn: Conn) -> AccessLogOut:

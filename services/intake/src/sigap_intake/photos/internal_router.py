@@ -63,7 +63,6 @@ class ComplaintPhotosOut(BaseModel):
 
 @router.get(
     "/complaints/{complaint_id}/photos",
-    response_model=ComplaintPhotosOut,
     summary="A complaint's photos (evidence, then after-photos) with their verdicts and reasons (for status)",
 )
 async def complaint_photos(complaint_id: UUID, conn: Conn) -> ComplaintPhotosOut:

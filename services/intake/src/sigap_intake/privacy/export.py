@@ -34,10 +34,7 @@ async def personal_data_export(
     identity = None
     if complaint["reporter_identity"] is not None:
         identity = sealer.open(bytes(complaint["reporter_identity"]), bound_to=complaint_id.bytes)
-    photos = await repository.held_photos(conn=conn, complaint_id=complaint_id)
-    timeline = await repository.held_timeline(conn=conn, complaint_id=complaint_id)
-    looks = await repository.identity_looks(conn=conn, complaint_id=complaint_id)
-    requests = await repository.requests_of_complaint(conn=conn, complaint_id=complaint_id)
+    held = await repository.held_records(conn=conn, complaint_id=complaint_id)
     return {
         "format": FORMAT,
         "generated_at": _iso(generated_at),
@@ -83,7 +80,7 @@ async def personal_data_export(
                 "original_kept": photo["original_key"] is not None,
                 "uploaded_at": _iso(photo["uploaded_at"]),
             }
-            for photo in photos
+            for photo in held.photos
         ],
         "tracking_timeline": [
             {
@@ -93,10 +90,11 @@ async def personal_data_export(
                 "note": entry["note"],
                 "at": _iso(entry["occurred_at"]),
             }
-            for entry in timeline
+            for entry in held.tracking_timeline
         ],
         "identity_access": [
-            {"by_role": look["actor_role"], "outcome": look["outcome"], "at": _iso(look["at"])} for look in looks
+            {"by_role": look["actor_role"], "outcome": look["outcome"], "at": _iso(look["at"])}
+            for look in held.identity_looks
         ],
         "personal_data_requests": [
             {
@@ -107,7 +105,7 @@ async def personal_data_export(
                 "state": request["state"],
                 "answer_reason": request["answer_reason"],
             }
-            for request in requests
+            for request in held.requests
         ],
         "status": held_elsewhere.get("status"),
         "notify": held_elsewhere.get("notify"),

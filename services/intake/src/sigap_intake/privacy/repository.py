@@ -3,6 +3,7 @@ intake's database (`*, conn`, never commits)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
@@ -143,19 +144,30 @@ async def held_photos(*, conn: asyncpg.Connection, complaint_id: UUID) -> list[a
     )
 
 
-async def held_timeline(*, conn: asyncpg.Connection, complaint_id: UUID) -> list[asyncpg.Record]:
-    return await conn.fetch(
-        "SELECT event_type, status, department, note, occurred_at FROM tracking_timeline"
-        " WHERE complaint_id = $1 ORDER BY occurred_at, event_id",
-        complaint_id,
-    )
+@dataclass(frozen=True, slots=True)
+class HeldRecords:
+    """The complaint's rows an access answer exports besides the complaint itself."""
+
+    photos: list[asyncpg.Record]
+    tracking_timeline: list[asyncpg.Record]
+    # Who looked at the identity, by role only: staff names are other people's data (Art. 33).
+    identity_looks: list[asyncpg.Record]
+    requests: list[asyncpg.Record]
 
 
-async def identity_looks(*, conn: asyncpg.Connection, complaint_id: UUID) -> list[asyncpg.Record]:
-    """Who looked at the identity, by role only: staff names are other people's data (Art. 33)."""
-    return await conn.fetch(
-        "SELECT actor_role, outcome, at FROM identity_access_log WHERE complaint_id = $1 ORDER BY at, id",
-        complaint_id,
+async def held_records(*, conn: asyncpg.Connection, complaint_id: UUID) -> HeldRecords:
+    return HeldRecords(
+        photos=await held_photos(conn=conn, complaint_id=complaint_id),
+        tracking_timeline=await conn.fetch(
+            "SELECT event_type, status, department, note, occurred_at FROM tracking_timeline"
+            " WHERE complaint_id = $1 ORDER BY occurred_at, event_id",
+            complaint_id,
+        ),
+        identity_looks=await conn.fetch(
+            "SELECT actor_role, outcome, at FROM identity_access_log WHERE complaint_id = $1 ORDER BY at, id",
+            complaint_id,
+        ),
+        requests=await requests_of_complaint(conn=conn, complaint_id=complaint_id),
     )
 
 

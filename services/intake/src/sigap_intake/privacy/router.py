@@ -105,7 +105,6 @@ async def ask(
 
 @router.get(
     "/track/{tracking_code}/privacy-requests",
-    response_model=list[PrivacyRequestOut],
     dependencies=RateLimited,
     summary="Your personal-data requests and their answers (an access answer carries your data export)",
 )
@@ -133,7 +132,6 @@ class VerifiedRequestIn(StrictRequest):
 @internal_router.post(
     "/requests",
     status_code=201,
-    response_model=StaffPrivacyRequestOut,
     summary="Record a request that reached the city another way, once staff verified who asks",
 )
 async def record_verified(body: VerifiedRequestIn, conn: Conn, context: Context) -> StaffPrivacyRequestOut:
@@ -160,7 +158,6 @@ async def _staff_view(*, conn, context, request_id: UUID) -> StaffPrivacyRequest
 
 @internal_router.get(
     "/requests",
-    response_model=list[StaffPrivacyRequestOut],
     summary="The data protection officer's queue: requests in a state, the earliest deadline first",
 )
 async def queue(
@@ -194,7 +191,6 @@ class AnswerIn(StrictRequest):
 
 @internal_router.post(
     "/requests/{request_id}/answer",
-    response_model=StaffPrivacyRequestOut,
     summary="Answer or refuse a request (dpo only; every attempt is audited)",
 )
 async def answer(request_id: UUID, body: AnswerIn, conn: Conn, context: Context) -> StaffPrivacyRequestOut:
@@ -226,7 +222,6 @@ class PrivacyAuditEntryOut(BaseModel):
 
 @internal_router.get(
     "/audit",
-    response_model=list[PrivacyAuditEntryOut],
     summary="Every personal-data step taken for a complaint, oldest first",
 )
 async def audit(complaint_id: Annotated[UUID, Query()], conn: Conn) -> list[PrivacyAuditEntryOut]:
@@ -240,7 +235,6 @@ class RetentionRunOut(BaseModel):
 
 @internal_router.post(
     "/retention/run",
-    response_model=RetentionRunOut,
     summary="Run the retention job now (it also runs on its own schedule)",
 )
 async def run_retention_now(context: Context) -> RetentionRunOut:

@@ -44,7 +44,6 @@ class NotificationLog(BaseModel):
 
 @router.get(
     "/complaints/{complaint_id}/notifications",
-    response_model=NotificationLog,
     summary="Every notification of a complaint: channel, recipient, status, attempts (staff of its departments, "
     "city-wide roles)",
 )
@@ -82,7 +81,6 @@ class DeadLetterOut(BaseModel):
 
 @router.get(
     "/webhooks/dead-letters",
-    response_model=list[DeadLetterOut],
     summary="Webhook deliveries that failed their last retry",
 )
 async def list_dead_letters(
@@ -111,7 +109,6 @@ class ReplayOut(BaseModel):
 
 @router.post(
     "/webhooks/dead-letters/replay",
-    response_model=ReplayOut,
     summary="Queue parked webhook deliveries again, with a fresh set of retries",
 )
 async def replay_dead_letters(body: ReplayIn, conn: Conn, staff: DepartmentManager) -> ReplayOut:

@@ -50,14 +50,13 @@ class EscalationContactsOut(BaseModel):
         )
 
 
-@router.get("/escalation-contacts", response_model=list[EscalationContactsOut], summary="Every escalation contact")
+@router.get("/escalation-contacts", summary="Every escalation contact")
 async def list_escalation_contacts(conn: Conn, staff: CityReader) -> list[EscalationContactsOut]:
     return [EscalationContactsOut.of(row) for row in await repository.list_contacts(conn=conn)]
 
 
 @router.put(
     "/escalation-contacts/{department}/{step}",
-    response_model=EscalationContactsOut,
     summary="Who is mailed at one step of a department's escalation ladder (city admin)",
 )
 async def put_escalation_contacts(

@@ -50,7 +50,6 @@ class HeldByNotify(BaseModel):
 
 @router.get(
     "/personal-data/complaints/{complaint_id}",
-    response_model=HeldByNotify,
     summary="What notify holds about a complaint's reporter (for an access request)",
 )
 async def held_by_notify(complaint_id: UUID, conn: Conn, context: Context) -> HeldByNotify:
@@ -109,7 +108,6 @@ class ErasedOut(BaseModel):
 
 @router.post(
     "/personal-data/complaints/{complaint_id}/erase",
-    response_model=ErasedOut,
     summary="Erase the reporter's subscribed addresses and where their messages went (idempotent)",
 )
 async def erase(complaint_id: UUID, conn: Conn) -> ErasedOut:

@@ -71,7 +71,6 @@ class SubscriptionOut(BaseModel):
 
 @router.post(
     "/subscriptions",
-    response_model=SubscriptionOut,
     status_code=201,
     summary="A reporter subscribes a channel to a complaint with its tracking code and follow-up token",
 )

@@ -33,7 +33,6 @@ class DepartmentContactsOut(BaseModel):
 
 @router.put(
     "/departments/{department}/contacts",
-    response_model=DepartmentContactsOut,
     summary="Where a department's admins receive email",
 )
 async def put_department_contacts(
@@ -46,7 +45,7 @@ async def put_department_contacts(
     return DepartmentContactsOut(department=department, emails=emails)
 
 
-@router.get("/departments/{department}/contacts", response_model=DepartmentContactsOut)
+@router.get("/departments/{department}/contacts")
 async def get_department_contacts(department: DepartmentCode, conn: Conn, staff: CurrentStaff) -> DepartmentContactsOut:
     require_department(staff, department, write=False)
     return DepartmentContactsOut(
@@ -80,7 +79,6 @@ class OfficerContactsOut(BaseModel):
 
 @router.put(
     "/departments/{department}/officers/{username}/contacts",
-    response_model=OfficerContactsOut,
     summary="Where a field officer receives email about assignments (the department's admin or a city admin)",
 )
 async def put_officer_contacts(
@@ -97,7 +95,7 @@ async def put_officer_contacts(
     return OfficerContactsOut.of(department, row)
 
 
-@router.get("/departments/{department}/officers/contacts", response_model=list[OfficerContactsOut])
+@router.get("/departments/{department}/officers/contacts")
 async def list_officer_contacts(
     department: DepartmentCode, conn: Conn, staff: CurrentStaff
 ) -> list[OfficerContactsOut]:
@@ -135,7 +133,6 @@ class WebhookOut(BaseModel):
 
 @router.post(
     "/departments/{department}/webhooks",
-    response_model=WebhookOut,
     status_code=201,
     summary="Register a department system's webhook (signed CloudEvents, see WEBHOOKS.md)",
 )
@@ -156,7 +153,7 @@ async def register_webhook(
     return WebhookOut(**dict(row), secret=secret)
 
 
-@router.get("/departments/{department}/webhooks", response_model=list[WebhookOut])
+@router.get("/departments/{department}/webhooks")
 async def list_webhooks(department: DepartmentCode, conn: Conn, staff: CurrentStaff) -> list[WebhookOut]:
     require_department(staff, department, write=False)
     return [WebhookOut(**dict(row)) for row in await repository.list_webhooks(conn=conn, department=department)]

@@ -31,7 +31,6 @@ class PreviewOut(BaseModel):
 
 @router.post(
     "/templates/preview",
-    response_model=PreviewOut,
     summary="Render a template text with example values and name its placeholder mistakes; nothing is saved (staff)",
 )
 async def preview_template(body: PreviewIn, staff: CurrentStaff) -> PreviewOut:

@@ -32,14 +32,13 @@ class TemplateOut(BaseModel):
     updated_by: str
 
 
-@router.get("/templates", response_model=list[TemplateOut], summary="Message templates (staff)")
+@router.get("/templates", summary="Message templates (staff)")
 async def list_templates(conn: Conn, staff: CurrentStaff) -> list[TemplateOut]:
     return [TemplateOut(**dict(row)) for row in await repository.list_templates(conn=conn)]
 
 
 @router.put(
     "/templates/{key}/{language}",
-    response_model=TemplateOut,
     summary="Change a message template without a deploy (city admin). Placeholders: $tracking_code, ${department}",
 )
 async def put_template(

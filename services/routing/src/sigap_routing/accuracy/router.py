@@ -33,7 +33,6 @@ class AccuracyOut(BaseModel):
 
 @router.get(
     "/accuracy",
-    response_model=AccuracyOut,
     summary="How often automatic routing was corrected in real use (city_admin)",
 )
 async def accuracy(staff: CityAdmin, conn: Conn, days: Annotated[int, Query(ge=1, le=3650)] = 30) -> AccuracyOut:

@@ -26,7 +26,6 @@ class DepartmentOut(BaseModel):
 
 @router.get(
     "/departments",
-    response_model=list[DepartmentOut],
     summary="Every department and area office of the active taxonomy, by code and name (public)",
 )
 async def departments(conn: Conn, engine: Engine) -> list[DepartmentOut]:
@@ -36,7 +35,6 @@ async def departments(conn: Conn, engine: Engine) -> list[DepartmentOut]:
 
 @router.get(
     "/categories",
-    response_model=list[CategoryOut],
     summary="Every category of the active taxonomy, by code and name, with its department (public)",
 )
 async def categories(conn: Conn, engine: Engine) -> list[CategoryOut]:

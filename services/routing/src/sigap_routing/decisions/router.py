@@ -48,7 +48,6 @@ class HistoryEntryOut(BaseModel):
 
 @router.get(
     "/decisions/{complaint_id}",
-    response_model=RoutingDecisionOut,
     summary="The routing decision and who handles the complaint now (staff of those departments, city-wide roles)",
 )
 async def get_decision(complaint_id: UUID, staff: CurrentStaff, request: Request, conn: Conn) -> RoutingDecisionOut:
@@ -77,7 +76,6 @@ async def get_decision(complaint_id: UUID, staff: CurrentStaff, request: Request
 
 @router.get(
     "/complaints/{complaint_id}/history",
-    response_model=list[HistoryEntryOut],
     summary="Every routing decision for the complaint, with who and why (its departments' staff, city-wide roles)",
 )
 async def history(complaint_id: UUID, staff: CurrentStaff, conn: Conn) -> list[HistoryEntryOut]:

@@ -63,7 +63,7 @@ _ADD = "Joint handling: add a supporting department (lead's dept_admin, or city_
 _REMOVE = "Remove a supporting department (lead's or that department's dept_admin, or city_admin)"
 
 
-@router.post("/complaints/{complaint_id}/transfer", response_model=AssignmentOut, summary=_TRANSFER)
+@router.post("/complaints/{complaint_id}/transfer", summary=_TRANSFER)
 async def transfer(
     complaint_id: UUID, body: TransferIn, staff: DepartmentManager, conn: Conn, engine: Engine
 ) -> AssignmentOut:
@@ -74,7 +74,7 @@ async def transfer(
     return AssignmentOut.after(event)
 
 
-@router.post("/complaints/{complaint_id}/supporting", response_model=AssignmentOut, summary=_ADD)
+@router.post("/complaints/{complaint_id}/supporting", summary=_ADD)
 async def add_supporting(
     complaint_id: UUID, body: SupportIn, staff: DepartmentManager, conn: Conn, engine: Engine
 ) -> AssignmentOut:
@@ -84,7 +84,7 @@ async def add_supporting(
     return AssignmentOut.after(event)
 
 
-@router.delete("/complaints/{complaint_id}/supporting/{department}", response_model=AssignmentOut, summary=_REMOVE)
+@router.delete("/complaints/{complaint_id}/supporting/{department}", summary=_REMOVE)
 async def remove_supporting(
     complaint_id: UUID,
     department: str,

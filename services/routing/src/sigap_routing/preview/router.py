@@ -35,7 +35,7 @@ class PreviewOut(BaseModel):
     classifier_version: str
 
 
-@router.post("/preview", response_model=PreviewOut, summary="Try routing without creating anything")
+@router.post("/preview", summary="Try routing without creating anything")
 async def preview(body: PreviewIn, request: Request, conn: Conn, engine: Engine) -> PreviewOut:
     decision = await engine.decide(conn=conn, category=body.category, description=body.description, location=body.location)
     lang = preferred_language(request)

@@ -53,7 +53,7 @@ class TaxonomyIn(BaseModel):
     taxonomy: TaxonomyDocument
 
 
-@router.get("/taxonomy", response_model=TaxonomyOut, summary="The active taxonomy (city_admin)")
+@router.get("/taxonomy", summary="The active taxonomy (city_admin)")
 async def get_taxonomy(staff: CityAdmin, conn: Conn, engine: Engine) -> TaxonomyOut:
     await engine.taxonomy(conn=conn)  # seeds the default on a fresh database
     row = await repository.get_taxonomy_version(conn=conn)
@@ -61,13 +61,13 @@ async def get_taxonomy(staff: CityAdmin, conn: Conn, engine: Engine) -> Taxonomy
     return TaxonomyOut.of(row)
 
 
-@router.get("/taxonomy/versions", response_model=list[TaxonomyVersionOut], summary="Version history (city_admin)")
+@router.get("/taxonomy/versions", summary="Version history (city_admin)")
 async def list_versions(staff: CityAdmin, conn: Conn, engine: Engine) -> list[TaxonomyVersionOut]:
     await engine.taxonomy(conn=conn)
     return [TaxonomyVersionOut(**dict(row)) for row in await repository.list_taxonomy_versions(conn=conn)]
 
 
-@router.get("/taxonomy/versions/{version}", response_model=TaxonomyOut, summary="One stored version (city_admin)")
+@router.get("/taxonomy/versions/{version}", summary="One stored version (city_admin)")
 async def get_version(version: TaxonomyVersion, staff: CityAdmin, conn: Conn) -> TaxonomyOut:
     row = await repository.get_taxonomy_version(conn=conn, version=version)
     if row is None:
@@ -80,7 +80,6 @@ async def get_version(version: TaxonomyVersion, staff: CityAdmin, conn: Conn) ->
 
 @router.put(
     "/taxonomy",
-    response_model=TaxonomyOut,
     summary="Replace the taxonomy: stored as a new version and used at once (city_admin)",
 )
 async def put_taxonomy(body: TaxonomyIn, staff: CityAdmin, conn: Conn, engine: Engine) -> TaxonomyOut:

@@ -56,7 +56,6 @@ def _session_out(session: commands.Session) -> SessionOut:
 
 @router.post(
     "/login",
-    response_model=SessionOut,
     summary="Staff login (repeated failures per username or client address are throttled: 429)",
 )
 async def login(body: LoginIn, request: Request, conn: Conn, context: Context) -> SessionOut:
@@ -71,11 +70,11 @@ async def login(body: LoginIn, request: Request, conn: Conn, context: Context) -
     return _session_out(session)
 
 
-@router.post("/refresh", response_model=SessionOut, summary="Rotate a refresh token")
+@router.post("/refresh", summary="Rotate a refresh token")
 async def refresh(body: RefreshIn, conn: Conn, context: Context) -> SessionOut:
     return _session_out(await commands.refresh(conn=conn, refresh_token=body.refresh_token, **asdict(context.tokens)))
 
 
-@router.get("/me", response_model=MeOut, summary="Who the access token belongs to")
+@router.get("/me", summary="Who the access token belongs to")
 async def me(staff: Staff) -> MeOut:
     return MeOut(username=staff.username, role=staff.role, department=staff.department)

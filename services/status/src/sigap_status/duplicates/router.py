@@ -30,7 +30,6 @@ class DuplicateCandidate(BaseModel):
 
 @router.get(
     "/staff/complaints/{complaint_id}/duplicate-candidates",
-    response_model=list[DuplicateCandidate],
     tags=["staff"],
     summary="Earlier open complaints of the same category nearby: candidates to merge this one into",
 )

@@ -18,6 +18,7 @@ from sigap_status.complaints.queries import TimelineEntry, add_timeline_entries
 from sigap_status.escalation import queries
 from sigap_status.escalation.rules import EscalationPolicy, due_steps, next_due_at, working_days_overdue
 from sigap_status.lifecycle.rules import SOURCE, SYSTEM_ACTOR
+from sigap_status.sla.queries import overdue_deadline
 from sigap_status.sla.rules import WorkingCalendar
 
 log = structlog.get_logger(__name__)
@@ -53,15 +54,10 @@ async def sweep_escalations(
                     id=uuid.uuid4(),
                     source=SOURCE,
                     data=ComplaintEscalated(
-                        complaint_id=row["id"],
-                        tracking_code=row["tracking_code"],
-                        department=row["department"] or "",
+                        **overdue_deadline(row),
                         category=row["category"],
-                        status=row["status"],
-                        stage=row["sla_stage"],
                         step=due.step.name,
                         step_number=due.number,
-                        due_at=row["sla_due_at"],
                         breached_at=breached_at,
                         escalated_at=now,
                         working_days_overdue=working_days_overdue(

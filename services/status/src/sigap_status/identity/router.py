@@ -25,7 +25,6 @@ CityAdmin = staff_in("city_admin")
 
 @router.get(
     "/staff/complaints/{complaint_id}/reporter-identity",
-    response_model=RevealedIdentity,
     summary="Who the reporter is (city admin only; every look is audited at intake and shown in the timeline)",
 )
 async def get_reporter_identity(

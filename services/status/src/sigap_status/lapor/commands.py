@@ -15,11 +15,11 @@ from sigap_shared.auth import StaffPrincipal
 from sigap_shared.errors import Text
 from sigap_shared.events import ComplaintStatusChanged, Envelope
 from sigap_shared.outbox import add_to_outbox
-from sigap_status.complaints.queries import TimelineEntry, add_timeline_entries, get_complaint_full
-from sigap_status.complaints.visibility import complaint_view, load_visible
+from sigap_status.complaints.queries import TimelineEntry, add_timeline_entries
+from sigap_status.complaints.visibility import complaint_view
 from sigap_status.lapor import queries, rules
 from sigap_status.lifecycle import commands as lifecycle
-from sigap_status.lifecycle.rules import SOURCE, SYSTEM_ACTOR, MissingInformation, StaleVersion, TransitionRequest
+from sigap_status.lifecycle.rules import SOURCE, SYSTEM_ACTOR, ComplaintView, MissingInformation, TransitionRequest
 from sigap_status.sla.rules import SlaPolicy
 
 log = structlog.get_logger(__name__)
@@ -34,72 +34,62 @@ AUTO_CLOSE_NOTE = Text(
 )
 
 
+def _check_may_administer(staff: StaffPrincipal, complaint: ComplaintView) -> None:
+    rules.check_may_administer(staff, complaint.department)
+
+
 async def _lock(
     *, conn: asyncpg.Connection, staff: StaffPrincipal, complaint_id: UUID, expected_version: int
 ) -> asyncpg.Record:
-    row = await load_visible(conn=conn, staff=staff, complaint_id=complaint_id, for_update=True)
-    rules.check_may_administer(staff, row["department"])
-    if expected_version != row["version"]:
-        raise StaleVersion(expected_version, row["version"])
-    return row
+    return await lifecycle.lock_for_change(
+        conn=conn, staff=staff, complaint_id=complaint_id, expected_version=expected_version, check=_check_may_administer
+    )
 
 
-async def postpone(
+async def set_postponement(
     *,
     conn: asyncpg.Connection,
     staff: StaffPrincipal,
     complaint_id: UUID,
-    reason: str,
-    expected_version: int,
-    now: datetime | None = None,
-) -> asyncpg.Record:
-    """Tunda: the complaint waits with a stated reason; its SLA deadline stops meanwhile."""
-    now = now or datetime.now(UTC)
-    async with conn.transaction():
-        row = await _lock(conn=conn, staff=staff, complaint_id=complaint_id, expected_version=expected_version)
-        rules.check_action(row, "tunda")
-        # A deadline already paused (waiting for the reporter) stays paused from then.
-        paused_at = row["sla_paused_at"] or (now if row["sla_due_at"] is not None else None)
-        await queries.set_postponed(
-            conn=conn, complaint_id=complaint_id, postponed_at=now, reason=reason, paused_at=paused_at, due_at=row["sla_due_at"]
-        )
-        await add_timeline_entries(
-            conn=conn,
-            entries=[TimelineEntry.by_staff(staff, complaint_id=complaint_id, event_type=POSTPONED, at=now, detail={"reason": reason})],
-        )
-        updated = await get_complaint_full(conn=conn, complaint_id=complaint_id)
-    log.info("complaint_postponed", complaint_id=str(complaint_id), actor_role=staff.role)
-    assert updated is not None
-    return updated
-
-
-async def resume(
-    *,
-    conn: asyncpg.Connection,
-    staff: StaffPrincipal,
-    complaint_id: UUID,
+    reason: str | None,
     expected_version: int,
     policy: SlaPolicy,
     now: datetime | None = None,
 ) -> asyncpg.Record:
-    """Lanjutkan: the postponement ends; the SLA deadline is pushed back by the working days it lasted."""
+    """Tunda (with a reason): the complaint waits and its SLA deadline stops meanwhile.
+    Lanjutkan (no reason): the postponement ends and the deadline is pushed back by the working
+    days it lasted."""
     now = now or datetime.now(UTC)
+    postponing = reason is not None
     async with conn.transaction():
         row = await _lock(conn=conn, staff=staff, complaint_id=complaint_id, expected_version=expected_version)
-        rules.check_action(row, "lanjutkan")
-        due_at = row["sla_due_at"]
-        if due_at is not None and row["sla_paused_at"] is not None:
-            due_at = policy.calendar.resume(due_at=due_at, paused_at=row["sla_paused_at"], resumed_at=now)
+        rules.check_action(row, "tunda" if postponing else "lanjutkan")
+        due_at, paused_at = row["sla_due_at"], row["sla_paused_at"]
+        if postponing:
+            # A deadline already paused (waiting for the reporter) stays paused from then.
+            paused_at = paused_at or (now if due_at is not None else None)
+        else:
+            if due_at is not None and paused_at is not None:
+                due_at = policy.calendar.resume(due_at=due_at, paused_at=paused_at, resumed_at=now)
+            paused_at = None
         await queries.set_postponed(
-            conn=conn, complaint_id=complaint_id, postponed_at=None, reason=None, paused_at=None, due_at=due_at
-        )
-        await add_timeline_entries(
             conn=conn,
-            entries=[TimelineEntry.by_staff(staff, complaint_id=complaint_id, event_type=RESUMED, at=now, detail={"due_at": due_at})],
+            complaint_id=complaint_id,
+            postponed_at=now if postponing else None,
+            reason=reason,
+            paused_at=paused_at,
+            due_at=due_at,
         )
-        updated = await get_complaint_full(conn=conn, complaint_id=complaint_id)
-    log.info("complaint_resumed", complaint_id=str(complaint_id), actor_role=staff.role)
-    assert updated is not None
+        updated = await lifecycle.record_staff_action(
+            conn=conn,
+            staff=staff,
+            complaint_id=complaint_id,
+            event_type=POSTPONED if postponing else RESUMED,
+            at=now,
+            detail={"reason": reason} if postponing else {"due_at": due_at},
+        )
+    event = "complaint_postponed" if postponing else "complaint_resumed"
+    log.info(event, complaint_id=str(complaint_id), actor_role=staff.role)
     return updated
 
 
@@ -141,13 +131,10 @@ async def archive(
             correlation_id=correlation_id,
         )
         await queries.mark_archived(conn=conn, complaint_id=complaint_id, at=now)
-        await add_timeline_entries(
-            conn=conn,
-            entries=[TimelineEntry.by_staff(staff, complaint_id=complaint_id, event_type=ARCHIVED, at=now, detail={"reason": reason})],
+        updated = await lifecycle.record_staff_action(
+            conn=conn, staff=staff, complaint_id=complaint_id, event_type=ARCHIVED, at=now, detail={"reason": reason}
         )
-        updated = await get_complaint_full(conn=conn, complaint_id=complaint_id)
     log.info("complaint_archived", complaint_id=str(complaint_id), reason=reason, actor_role=staff.role)
-    assert updated is not None
     return updated
 
 

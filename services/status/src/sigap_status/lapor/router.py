@@ -63,38 +63,35 @@ class StageOut(BaseModel):
 
 @router.post(
     "/complaints/{complaint_id}/lapor/tunda",
-    response_model=StaffComplaintOut,
     summary="Postpone a complaint with a reason (LAPOR! tunda); its SLA deadline stops meanwhile",
 )
 async def post_postpone(
-    complaint_id: UUID, body: PostponeIn, staff: Acting, conn: Conn, lapor: Lapor
+    complaint_id: UUID, body: PostponeIn, staff: Acting, conn: Conn, policy: Policy, lapor: Lapor
 ) -> StaffComplaintOut:
     reason = visible_or_none(body.reason)
     if reason is None:
         raise InvalidInput("reason", Text("wajib diisi", "is required"))
-    row = await commands.postpone(
-        conn=conn, staff=staff, complaint_id=complaint_id, reason=reason, expected_version=body.expected_version
+    row = await commands.set_postponement(
+        conn=conn, staff=staff, complaint_id=complaint_id, reason=reason, expected_version=body.expected_version, policy=policy
     )
     return staff_out(row, staff, lapor=lapor)
 
 
 @router.post(
     "/complaints/{complaint_id}/lapor/lanjutkan",
-    response_model=StaffComplaintOut,
     summary="Resume a postponed complaint (LAPOR! lanjutkan); its SLA deadline moves by the working days it waited",
 )
 async def post_resume(
     complaint_id: UUID, body: ResumeIn, staff: Acting, conn: Conn, policy: Policy, lapor: Lapor
 ) -> StaffComplaintOut:
-    row = await commands.resume(
-        conn=conn, staff=staff, complaint_id=complaint_id, expected_version=body.expected_version, policy=policy
+    row = await commands.set_postponement(
+        conn=conn, staff=staff, complaint_id=complaint_id, reason=None, expected_version=body.expected_version, policy=policy
     )
     return staff_out(row, staff, lapor=lapor)
 
 
 @router.post(
     "/complaints/{complaint_id}/lapor/arsipkan",
-    response_model=StaffComplaintOut,
     summary="Archive a complaint as spam or a duplicate (LAPOR! arsipkan): rejects it with that reason",
 )
 async def post_archive(
@@ -116,7 +113,6 @@ async def post_archive(
 
 @router.get(
     "/track/{tracking_code}/lapor-stage",
-    response_model=StageOut,
     tags=["public"],
     summary="A complaint's SP4N-LAPOR! stage by its tracking code (only the stage: no text, no names)",
 )

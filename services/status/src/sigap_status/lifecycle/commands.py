@@ -5,6 +5,7 @@ to the outbox in that transaction."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from uuid import UUID
 
@@ -100,7 +101,7 @@ async def transition_complaint(
             )
         await _apply(conn=conn, row=row, change=change, policy=policy, expected_version=request.expected_version)
         await _record(conn=conn, envelope=envelope, entries=entries)
-        updated = await get_complaint_full(conn=conn, complaint_id=complaint_id)
+        updated = await current_complaint(conn=conn, complaint_id=complaint_id)
     log.info(
         "complaint_status_changed",
         complaint_id=str(complaint_id),
@@ -108,7 +109,6 @@ async def transition_complaint(
         status=change.status,
         actor_role=staff.role,
     )
-    assert updated is not None
     return updated
 
 
@@ -223,16 +223,38 @@ async def reopen_by_reporter(
     log.info("complaint_reopened_by_reporter", complaint_id=str(complaint_id))
 
 
-async def _lock_for_change(
-    *, conn: asyncpg.Connection, staff: StaffPrincipal, complaint_id: UUID, expected_version: int, assigning: bool = False
+async def lock_for_change(
+    *,
+    conn: asyncpg.Connection,
+    staff: StaffPrincipal,
+    complaint_id: UUID,
+    expected_version: int,
+    check: Callable[[StaffPrincipal, rules.ComplaintView], None] = rules.check_may_act,
 ) -> asyncpg.Record:
-    """The complaint, locked, once `staff` may change it (or assign it) at the version they saw."""
+    """The complaint, locked, once `check` lets `staff` change it at the version they saw."""
     row = await load_visible(conn=conn, staff=staff, complaint_id=complaint_id, for_update=True)
     view = complaint_view(row)
-    (rules.check_may_assign if assigning else rules.check_may_act)(staff, view)
+    check(staff, view)
     if expected_version != view.version:
         raise rules.StaleVersion(expected_version, view.version)
     return row
+
+
+async def record_staff_action(
+    *, conn: asyncpg.Connection, staff: StaffPrincipal, complaint_id: UUID, event_type: str, at: datetime, detail: dict
+) -> asyncpg.Record:
+    """A staff action's timeline entry (no event leaves the service); returns the complaint as
+    it now stands, for the answer."""
+    entry = TimelineEntry.by_staff(staff, complaint_id=complaint_id, event_type=event_type, at=at, detail=detail)
+    await _record(conn=conn, envelope=None, entries=[entry])
+    return await current_complaint(conn=conn, complaint_id=complaint_id)
+
+
+async def current_complaint(*, conn: asyncpg.Connection, complaint_id: UUID) -> asyncpg.Record:
+    """The complaint as a command just left it (its row is locked, so it exists)."""
+    updated = await get_complaint_full(conn=conn, complaint_id=complaint_id)
+    assert updated is not None
+    return updated
 
 
 async def set_waiting_for_reporter(
@@ -249,7 +271,7 @@ async def set_waiting_for_reporter(
     back by the working days the wait lasted)."""
     now = now or datetime.now(UTC)
     async with conn.transaction():
-        row = await _lock_for_change(conn=conn, staff=staff, complaint_id=complaint_id, expected_version=expected_version)
+        row = await lock_for_change(conn=conn, staff=staff, complaint_id=complaint_id, expected_version=expected_version)
         if row["sla_due_at"] is None or (row["sla_paused_at"] is not None) == waiting:
             raise NoRunningDeadline()
         if waiting:
@@ -259,14 +281,15 @@ async def set_waiting_for_reporter(
             due_at = policy.calendar.resume(due_at=row["sla_due_at"], paused_at=row["sla_paused_at"], resumed_at=now)
             paused_at = None
         await queries.set_sla_pause(conn=conn, complaint_id=complaint_id, paused_at=paused_at, due_at=due_at)
-        event_type = "sigap.status.waiting_for_reporter" if waiting else "sigap.status.reporter_answered"
-        entry = TimelineEntry.by_staff(
-            staff, complaint_id=complaint_id, event_type=event_type, at=now, detail={"due_at": due_at}
+        updated = await record_staff_action(
+            conn=conn,
+            staff=staff,
+            complaint_id=complaint_id,
+            event_type="sigap.status.waiting_for_reporter" if waiting else "sigap.status.reporter_answered",
+            at=now,
+            detail={"due_at": due_at},
         )
-        await _record(conn=conn, envelope=None, entries=[entry])
-        updated = await get_complaint_full(conn=conn, complaint_id=complaint_id)
     log.info("complaint_sla_paused" if waiting else "complaint_sla_resumed", complaint_id=str(complaint_id))
-    assert updated is not None
     return updated
 
 
@@ -282,8 +305,12 @@ async def assign_complaint(
     """Assign (or reassign, or with None unassign) a field officer of the lead department."""
     now = now or datetime.now(UTC)
     async with conn.transaction():
-        row = await _lock_for_change(
-            conn=conn, staff=staff, complaint_id=complaint_id, expected_version=expected_version, assigning=True
+        row = await lock_for_change(
+            conn=conn,
+            staff=staff,
+            complaint_id=complaint_id,
+            expected_version=expected_version,
+            check=rules.check_may_assign,
         )
         view = complaint_view(row)
         if officer is not None:
@@ -302,9 +329,8 @@ async def assign_complaint(
             view, officer=officer, actor_name=staff.username, actor_role=staff.role, now=now
         )
         await _record(conn=conn, envelope=envelope, entries=[events.assignment_entry(envelope)])
-        updated = await get_complaint_full(conn=conn, complaint_id=complaint_id)
+        updated = await current_complaint(conn=conn, complaint_id=complaint_id)
     log.info("complaint_assigned", complaint_id=str(complaint_id), assigned=officer is not None)
-    assert updated is not None
     return updated
 
 

@@ -68,7 +68,6 @@ class NoteOut(BaseModel):
 
 @router.get(
     "/staff/complaints/{complaint_id}",
-    response_model=StaffComplaintOut,
     summary="A complaint as staff see it, with its full timeline",
 )
 async def get_staff_complaint(
@@ -81,7 +80,6 @@ async def get_staff_complaint(
 
 @router.post(
     "/complaints/{complaint_id}/transitions",
-    response_model=StaffComplaintOut,
     summary="Move a complaint along its lifecycle",
     description=describe_transitions(),
 )
@@ -102,7 +100,6 @@ async def post_transition(
 
 @router.put(
     "/complaints/{complaint_id}/waiting-for-reporter",
-    response_model=StaffComplaintOut,
     summary="Pause the running SLA deadline while waiting for the reporter (true), or resume it (false)",
 )
 async def put_waiting(
@@ -121,7 +118,6 @@ async def put_waiting(
 
 @router.put(
     "/complaints/{complaint_id}/assignment",
-    response_model=StaffComplaintOut,
     summary="Assign, reassign or (with null) unassign a field officer",
     description=ASSIGNMENT_DESCRIPTION,
 )
@@ -134,7 +130,6 @@ async def put_assignment(complaint_id: UUID, body: AssignmentIn, staff: DeskAdmi
 
 @router.post(
     "/complaints/{complaint_id}/notes",
-    response_model=NoteOut,
     status_code=201,
     summary="Add an internal note (e.g. an officer's progress, with photos) or a message to the reporter",
 )

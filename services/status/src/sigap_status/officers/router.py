@@ -28,7 +28,6 @@ class OfficerOut(BaseModel):
 
 @router.get(
     "/staff/departments/{department}/officers",
-    response_model=list[OfficerOut],
     summary="The department's active field officers (its admins, city-wide roles)",
 )
 async def get_officers(department: DepartmentCode, staff: Overseer, conn: Conn) -> list[OfficerOut]:

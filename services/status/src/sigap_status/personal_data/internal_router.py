@@ -54,7 +54,6 @@ def _by(actor: str) -> str:
 
 @router.get(
     "/personal-data/complaints/{complaint_id}",
-    response_model=HeldByStatus,
     summary="What status holds about a complaint's reporter (for an access request), without staff names",
 )
 async def held_by_status(complaint_id: UUID, conn: Conn) -> HeldByStatus:

@@ -68,7 +68,6 @@ async def _visible(conn, staff, complaint_id: UUID, intake: IntakeClient | None)
 
 @router.get(
     "/staff/complaints/{complaint_id}/photos",
-    response_model=list[StaffPhotoOut],
     summary="A complaint's photos with their live-photo verdicts and reasons (staff who may see the complaint)",
 )
 async def get_photos(

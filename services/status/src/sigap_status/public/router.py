@@ -73,7 +73,6 @@ _PUBLIC_DETAIL = {
 @router.get(
     "/complaints/{complaint_id}",
     tags=["complaints"],
-    response_model=ComplaintOut,
     summary="A public complaint's status and timeline (only publik complaints whose reporter agreed to be "
     "listed; no tracking code, no identities, no staff names)",
 )
@@ -116,7 +115,6 @@ class PublicPage(BaseModel):
 
 @router.get(
     "/public/complaints",
-    response_model=PublicPage,
     tags=["public"],
     summary="Public complaints (reporter chose 'publik'): no identities, no staff names, newest first",
 )

@@ -101,7 +101,7 @@ async def queue_filter(
 QueueQuery = Annotated[QueueFilter, Depends(queue_filter)]
 
 
-@router.get("/staff/queue", response_model=QueuePage, summary="The department queue")
+@router.get("/staff/queue", summary="The department queue")
 async def get_queue(queue_filter: QueueQuery, conn: Conn, policy: Policy, lapor: Lapor) -> QueuePage:
     now = datetime.now(UTC)
     rows, cursor_to_next = page_of(

@@ -3,9 +3,22 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 import asyncpg
+
+
+def overdue_deadline(row: asyncpg.Record) -> dict[str, Any]:
+    """The fields a breach and each escalation step tell about the deadline that passed."""
+    return {
+        "complaint_id": row["id"],
+        "tracking_code": row["tracking_code"],
+        "department": row["department"] or "",
+        "status": row["status"],
+        "stage": row["sla_stage"],
+        "due_at": row["sla_due_at"],
+    }
 
 
 async def claim_breached(*, conn: asyncpg.Connection, now: datetime, limit: int) -> list[asyncpg.Record]:

@@ -30,18 +30,7 @@ async def sweep_sla_breaches(*, conn: asyncpg.Connection, now: datetime | None =
         if not rows:
             return 0
         envelopes = [
-            Envelope(
-                source=SOURCE,
-                data=ComplaintSlaBreached(
-                    complaint_id=row["id"],
-                    tracking_code=row["tracking_code"],
-                    department=row["department"] or "",
-                    status=row["status"],
-                    stage=row["sla_stage"],
-                    due_at=row["sla_due_at"],
-                    breached_at=now,
-                ),
-            )
+            Envelope(source=SOURCE, data=ComplaintSlaBreached(**queries.overdue_deadline(row), breached_at=now))
             for row in rows
         ]
         await queries.mark_breached(conn=conn, complaint_ids=[row["id"] for row in rows], at=now)

@@ -55,7 +55,6 @@ class SlaSettingsOut(BaseModel):
 
 @router.get(
     "/staff/sla-settings",
-    response_model=SlaSettingsOut,
     summary="The working-day SLA targets and the days off status counts with (staff; read-only)",
 )
 async def sla_settings(

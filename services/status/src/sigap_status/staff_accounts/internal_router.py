@@ -24,7 +24,7 @@ class StaffAccountOut(BaseModel):
     active: bool
 
 
-@router.get("/staff/{username}", response_model=StaffAccountOut, summary="A staff account's role and whether it is active")
+@router.get("/staff/{username}", summary="A staff account's role and whether it is active")
 async def staff_account(username: str, conn: Conn) -> StaffAccountOut:
     user = await get_staff_user(conn=conn, username=username)
     if user is None:

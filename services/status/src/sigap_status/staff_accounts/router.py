@@ -116,7 +116,7 @@ def _audit_out(rows: list[Any]) -> list[AuditEntryOut]:
     ]
 
 
-@router.get("/staff-accounts", response_model=list[AccountOut], summary="Staff accounts, by department (city_admin)")
+@router.get("/staff-accounts", summary="Staff accounts, by department (city_admin)")
 async def list_accounts(
     staff: CityAdmin,
     conn: Conn,
@@ -132,7 +132,6 @@ async def list_accounts(
 
 @router.post(
     "/staff-accounts",
-    response_model=CreatedOut,
     status_code=201,
     summary="Create a staff account; its owner sets their password with the one-time setup code returned (city_admin)",
 )
@@ -146,7 +145,6 @@ async def create_account(body: AccountIn, staff: CityAdmin, conn: Conn) -> Creat
 
 @router.get(
     "/staff-accounts/audit",
-    response_model=list[AuditEntryOut],
     summary="Who changed which staff account, when; newest first (city_admin)",
 )
 async def list_audit(
@@ -157,7 +155,6 @@ async def list_audit(
 
 @router.get(
     "/staff-accounts/{username}",
-    response_model=AccountDetailOut,
     summary="One staff account with its audit trail (city_admin)",
 )
 async def get_account(username: AccountName, staff: CityAdmin, conn: Conn) -> AccountDetailOut:
@@ -173,21 +170,19 @@ async def _set_active(conn: Any, staff: StaffPrincipal, username: str, *, active
 
 @router.post(
     "/staff-accounts/{username}/deactivate",
-    response_model=AccountOut,
     summary="Deactivate an account: its refresh tokens and setup codes are revoked and its access ends (city_admin)",
 )
 async def deactivate(username: AccountName, staff: CityAdmin, conn: Conn) -> AccountOut:
     return await _set_active(conn, staff, username, active=False)
 
 
-@router.post("/staff-accounts/{username}/reactivate", response_model=AccountOut, summary="Reactivate an account (city_admin)")
+@router.post("/staff-accounts/{username}/reactivate", summary="Reactivate an account (city_admin)")
 async def reactivate(username: AccountName, staff: CityAdmin, conn: Conn) -> AccountOut:
     return await _set_active(conn, staff, username, active=True)
 
 
 @router.post(
     "/staff-accounts/{username}/setup-code",
-    response_model=SetupCodeOut,
     summary="Reset a password: the old one stops working, sessions end, a new one-time setup code is returned "
     "(city_admin)",
 )

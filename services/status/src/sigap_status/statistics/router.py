@@ -34,7 +34,7 @@ class StatisticsOut(BaseModel):
 
 
 @router.get(
-    "/staff/statistics", response_model=StatisticsOut, tags=["staff"], summary="Counts, times and SLA compliance"
+    "/staff/statistics", tags=["staff"], summary="Counts, times and SLA compliance"
 )
 async def get_statistics(scope: StaffFigureScope, conn: Conn) -> StatisticsOut:
     stats = await figures(conn=conn, department=scope.department, since=scope.since, until=scope.until)
@@ -59,7 +59,6 @@ class DepartmentPerformance(BaseModel):
 
 @router.get(
     "/public/departments/performance",
-    response_model=DepartmentPerformance,
     tags=["public"],
     summary="Per-department volume, time to finish and SLA compliance",
 )

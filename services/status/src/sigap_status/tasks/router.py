@@ -101,7 +101,6 @@ def _task_out(row: Any, staff: StaffPrincipal, *, distance: float | None, now: d
 
 @router.get(
     "",
-    response_model=TaskList,
     summary="The field officer's open tasks: nearest first from near_lat/near_lon, else oldest first",
 )
 async def get_tasks(
@@ -124,7 +123,7 @@ async def get_tasks(
     )
 
 
-@router.get("/{complaint_id}", response_model=TaskOut, summary="One of the field officer's tasks")
+@router.get("/{complaint_id}", summary="One of the field officer's tasks")
 async def get_task(
     complaint_id: UUID, staff: Officer, conn: Conn, near_lat: NearLat = None, near_lon: NearLon = None
 ) -> TaskOut:
