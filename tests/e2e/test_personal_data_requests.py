@@ -1,8 +1,9 @@
 """A data-subject access request through the running services (UU 27/2022 Art. 32): the
 reporter asks at intake with their tracking code and follow-up token, the data protection
-officer answers through intake's internal API, and the export holds what intake, status and
-notify hold about the reporter (assembled over their HTTP APIs), with the answer in the audit
-log; then a granted deletion leaves no identity at intake and no contact for notify."""
+officer answers through intake's internal API, and the export holds what intake, status,
+notify and routing hold about the reporter (assembled over their HTTP APIs), with the answer in
+the audit log; then a granted deletion leaves no identity at intake, no contact for notify and
+no pseudonym at routing."""
 
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ DARK_TRAFFIC_LIGHT = complaint_body(
 
 async def test_an_access_request_exports_what_every_service_holds_and_is_audited(sigap):
     intake, status, notify = sigap.url("intake"), sigap.url("status"), sigap.url("notify")
+    routing = sigap.url("routing")
     async with httpx.AsyncClient(timeout=20) as client:
         receipt = await submit(client, FALLEN_TREE, intake=intake)
         code, token, complaint_id = receipt["tracking_code"], receipt["follow_up_token"], receipt["id"]
@@ -49,9 +51,15 @@ async def test_an_access_request_exports_what_every_service_holds_and_is_audited
 
         planned = await eventually(reporter_messages, timeout_s=60, interval_s=0.5)
 
+        async def routing_knows() -> bool:
+            return (await client.get(f"{routing}{held_at}", headers=AUTH)).status_code == 200
+
+        await eventually(routing_knows, timeout_s=60)
+
         # Internal data is for Sigap's services only.
         assert (await client.get(f"{status}{held_at}")).status_code == 401
         assert (await client.get(f"{notify}{held_at}")).status_code == 401
+        assert (await client.get(f"{routing}{held_at}")).status_code == 401
 
         asked = await ask_privacy(client, code, token, "access", intake=intake)
         assert asked.status_code == 201, asked.text
@@ -73,6 +81,9 @@ async def test_an_access_request_exports_what_every_service_holds_and_is_audited
         assert export["notify"]["complaint_id"] == complaint_id
         assert [m["template"] for m in export["notify"]["messages"]][: len(planned)] == [m["template"] for m in planned]
         assert export["notify"]["subscriptions"] == []
+        # routing: the pseudonym and the channels kept with its decision
+        assert export["routing"]["tracking_code"] == code
+        assert export["routing"]["reporter"]["pseudonym"] == export["reporter_pseudonym"]
 
         audit = await client.get(f"{intake}/internal/v1/privacy/audit", params={"complaint_id": complaint_id}, headers=AUTH)
         assert [entry["action"] for entry in audit.json()] == [
@@ -91,6 +102,8 @@ async def test_an_access_request_exports_what_every_service_holds_and_is_audited
             headers=AUTH,
         )
         assert contact.status_code == 404
+        at_routing = (await client.get(f"{routing}{held_at}", headers=AUTH)).json()
+        assert at_routing["reporter"] is None and at_routing["tracking_code"] == code
         assert REPORTER["email"] not in sigap.services["intake"].log_text()
 
 

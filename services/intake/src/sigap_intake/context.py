@@ -72,7 +72,11 @@ class IntakeContext:
             ),
             verify_limiter=RateLimiter(pool, scope="verify", per_minute=10, burst=10, secret=secret),
             held_elsewhere=HeldElsewhere(
-                services={"status": settings.status_internal_url, "notify": settings.notify_internal_url},
+                services={
+                    "status": settings.status_internal_url,
+                    "notify": settings.notify_internal_url,
+                    "routing": settings.routing_url,
+                },
                 token=settings.internal_token.get_secret_value(),
             ),
             department_names=DepartmentNames(settings.routing_url) if settings.routing_url else None,

@@ -117,7 +117,8 @@ class IntakeSettings(ServiceSettings):
 
     routing_url: str | None = None
     """intake: routing's base URL (e.g. `http://routing:8001`), whose public department list gives tracking the
-    departments' names; unset: tracking names departments by code only"""
+    departments' names, and whose internal API an access request's export asks and an erasure clears (with
+    `SIGAP_INTERNAL_TOKEN`); unset: tracking names departments by code only, and routing is not asked"""
 
     # An access request's export includes what status (SIGAP_STATUS_INTERNAL_URL, a shared
     # setting) and notify hold about the reporter, asked with SIGAP_INTERNAL_TOKEN.

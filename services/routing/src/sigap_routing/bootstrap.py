@@ -13,6 +13,7 @@ from sigap_routing.decisions.router import router as decisions_router
 from sigap_routing.delegation.router import router as delegation_router
 from sigap_routing.errors import install_domain_errors
 from sigap_routing.events.handlers import complaint_submitted_handler
+from sigap_routing.personal_data.router import router as personal_data_router
 from sigap_routing.preview.router import router as preview_router
 from sigap_routing.settings import RoutingSettings
 from sigap_routing.taxonomy_admin.router import router as taxonomy_admin_router
@@ -27,6 +28,7 @@ ROUTERS = (
     taxonomy_admin_router,
     accuracy_router,
     delegation_router,
+    personal_data_router,
 )
 
 

@@ -248,7 +248,7 @@ async def erase_complaint(
     if held is None or held["personal_data_erased_at"] is not None:
         return False
     if elsewhere is not None:
-        await elsewhere.erase_contacts(complaint_id)
+        await elsewhere.erase_elsewhere(complaint_id)
     for photo in await repository.held_photos(conn=conn, complaint_id=complaint_id):
         if photo["original_key"] is None:
             continue

@@ -1,6 +1,7 @@
 """What the other services hold about a complaint's reporter, asked through their internal
-APIs (`GET /internal/v1/personal-data/complaints/{id}` at status and notify) for an access
-answer, and the erasure of the reporter's contact addresses at notify (`POST .../erase`).
+APIs (`GET /internal/v1/personal-data/complaints/{id}` at status, notify and routing) for an
+access answer, and the erasure of what notify (contact addresses) and routing (pseudonym and
+channels) keep about the reporter (`POST .../erase`).
 An answer must be complete: a service that is configured but cannot answer stops the answer
 (the officer tries again) instead of exporting less than Sigap holds; likewise an erasure."""
 
@@ -35,16 +36,18 @@ class HeldElsewhere:
                 held[name] = await self._ask(session, name, f"{url}/internal/v1/personal-data/complaints/{complaint_id}")
         return held
 
-    async def erase_contacts(self, complaint_id: UUID) -> dict | None:
-        """Notify's subscribed addresses for the complaint; None when notify's address is not
-        configured (a development run)."""
-        url = self._services.get("notify")
-        if url is None:
-            return None
+    async def erase_elsewhere(self, complaint_id: UUID) -> dict[str, dict]:
+        """Notify's subscribed addresses and routing's copy of the reporter's pseudonym and
+        channels; a service whose address is not configured (a development run) is skipped."""
+        erased: dict[str, dict] = {}
         async with aiohttp.ClientSession(timeout=self._timeout) as session:
-            return await self._ask(
-                session, "notify", f"{url}/internal/v1/personal-data/complaints/{complaint_id}/erase", method="POST"
-            )
+            for name in ("notify", "routing"):
+                url = self._services.get(name)
+                if url is not None:
+                    erased[name] = await self._ask(
+                        session, name, f"{url}/internal/v1/personal-data/complaints/{complaint_id}/erase", method="POST"
+                    )
+        return erased
 
     async def _ask(self, session: aiohttp.ClientSession, name: str, url: str, method: str = "GET") -> dict:
         try:

@@ -15,10 +15,6 @@ from sigap_intake.sealing import Sealer
 
 FORMAT = "sigap-personal-data-export/1"
 
-# Routing is not asked: it holds the same pseudonym and complaint text as status, and its
-# routing decision; the export names it so that the record is complete.
-ROUTING = {"not_asked": True, "holds": "the routing decision for the complaint, by pseudonym; no identity"}
-
 
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
@@ -109,5 +105,5 @@ async def personal_data_export(
         ],
         "status": held_elsewhere.get("status"),
         "notify": held_elsewhere.get("notify"),
-        "routing": ROUTING,
+        "routing": held_elsewhere.get("routing"),
     }

@@ -1,0 +1,1 @@
+"""What routing holds about a complaint's reporter, for intake's personal-data requests."""
