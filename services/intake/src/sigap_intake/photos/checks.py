@@ -25,6 +25,8 @@ import imagehash
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
 from sigap_intake.photos import content_credentials
+from sigap_intake.photos.fingerprint import Fingerprint
+from sigap_intake.photos.fingerprint import fingerprint as take_fingerprint
 from sigap_intake.photos.content_credentials import ContentCredentials
 from sigap_shared.errors import DomainError, Text
 from sigap_shared.storable import clean_text, within
@@ -110,6 +112,8 @@ class PhotoFacts:
     credentials: ContentCredentials = content_credentials.ABSENT
     # DateTimeOriginal as written, when it names a time no camera took the photo at.
     implausible_taken_at: str | None = None
+    # View hashes and local features for reuse detection (photos/evidence.py).
+    fingerprint: Fingerprint | None = None
 
     @property
     def media_type(self) -> str:
@@ -223,6 +227,7 @@ def analyse(
         gps=_gps(gps_ifd),
         credentials=content_credentials.inspect(data, MEDIA_TYPES[kind]),
         implausible_taken_at=implausible,
+        fingerprint=take_fingerprint(image),
     )
 
 
