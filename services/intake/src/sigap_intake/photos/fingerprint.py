@@ -166,13 +166,17 @@ def view_hashes(pixels: np.ndarray) -> tuple[int, ...]:
     return tuple(_phash(_cut(pixels, view)) for view in views())
 
 
-def _feature_image(pixels: np.ndarray) -> np.ndarray:
+def _shrunk(pixels: np.ndarray, side: int) -> np.ndarray:
+    """At most `side` pixels on the long side."""
     height, width = pixels.shape
-    scale = _FEATURE_SIDE / max(height, width)
-    if scale < 1:
-        pixels = cv2.resize(pixels, (max(1, round(width * scale)), max(1, round(height * scale))),
-                            interpolation=cv2.INTER_AREA)
-    return pixels
+    scale = side / max(height, width)
+    if scale >= 1:
+        return pixels
+    return cv2.resize(pixels, (max(1, round(width * scale)), max(1, round(height * scale))), interpolation=cv2.INTER_AREA)
+
+
+def _feature_image(pixels: np.ndarray) -> np.ndarray:
+    return _shrunk(pixels, _FEATURE_SIDE)
 
 
 @functools.cache
@@ -203,14 +207,16 @@ def fingerprint(image: Image.Image) -> Fingerprint:
     # mode/reducer (cheap), and the hashes only ever see 32x32.
     image.thumbnail((2 * _FEATURE_SIDE, 2 * _FEATURE_SIDE), Image.Resampling.BILINEAR, reducing_gap=2.0)
     pixels = grey(image)
+    # Views and variants are cut from a 256-pixel copy: the hash only ever sees 32x32.
+    hash_base = _shrunk(pixels, 8 * _HASH_SIDE)
     query = tuple(
         _phash(np.ascontiguousarray(variant))
         for cut in _QUERY_CUTS
-        for variant in dihedral(cv2.resize(_cut(pixels, cut), (_HASH_SIDE, _HASH_SIDE), interpolation=cv2.INTER_AREA))
+        for variant in dihedral(cv2.resize(_cut(hash_base, cut), (_HASH_SIDE, _HASH_SIDE), interpolation=cv2.INTER_AREA))
     )
     feature_image = _feature_image(pixels)
     return Fingerprint(
-        view_hashes=view_hashes(pixels),
+        view_hashes=view_hashes(hash_base),
         query_hashes=query,
         stored=_features(feature_image),
         feature_image=feature_image,
