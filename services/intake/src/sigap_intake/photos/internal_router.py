@@ -6,6 +6,7 @@ its metadata. Status asks for these only on behalf of staff it has let see the c
 
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import datetime
 from typing import Literal
 from uuid import UUID
@@ -16,7 +17,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel
 
 from sigap_intake.context import Context
-from sigap_intake.photos import queries, repository
+from sigap_intake.photos import evidence, queries, repository
 from sigap_shared.auth import require_internal_token
 from sigap_shared.events import PhotoVerdict
 from sigap_shared.runtime import Conn
@@ -30,17 +31,33 @@ class PhotoReasonOut(BaseModel):
     message_en: str
 
 
+class PhotoMatchOut(BaseModel):
+    """An earlier photo this one was found to copy. Status shows the earlier complaint only to
+    staff who may see it."""
+
+    earlier_photo_id: UUID
+    earlier_complaint_id: UUID | None  # None while the earlier photo is attached to nothing
+    earlier_role: Literal["evidence", "after"]
+    strength: Literal["strong", "weak"]  # strong: confirmed by local features; weak: hashes only
+    confidence: float
+    hash_distance: int
+    checks: list[str]
+    # The local-feature check's figures (inliers, matches, coverage, agreement, mirrored).
+    figures: dict[str, float | int | bool]
+
+
 class ComplaintPhotoOut(BaseModel):
     photo_id: UUID
     role: Literal["evidence", "after"]
     verdict: PhotoVerdict
-    # Only what the check concluded, in both languages: the details of a reuse match name
-    # another complaint, which the staff member asking may not be allowed to see.
+    # Only what the check concluded, in both languages; which earlier photo a reuse matches is
+    # in `matches`, which status filters by what the staff member asking may see.
     reasons: list[PhotoReasonOut]
     width: int
     height: int
     taken_at: datetime | None
     uploaded_at: datetime
+    matches: list[PhotoMatchOut] = []
 
 
 class ComplaintPhotosOut(BaseModel):
@@ -55,6 +72,21 @@ class ComplaintPhotosOut(BaseModel):
 )
 async def complaint_photos(complaint_id: UUID, conn: Conn) -> ComplaintPhotosOut:
     rows = await repository.complaint_photo_rows(conn=conn, complaint_id=complaint_id)
+    matches: dict[UUID, list[PhotoMatchOut]] = defaultdict(list)
+    for match in await repository.complaint_photo_matches(conn=conn, complaint_id=complaint_id):
+        figures = orjson.loads(match["details"]) if match["details"] else {}
+        matches[match["photo_id"]].append(
+            PhotoMatchOut(
+                earlier_photo_id=match["earlier_photo_id"],
+                earlier_complaint_id=match["earlier_complaint_id"],
+                earlier_role=match["earlier_role"],
+                strength=match["strength"],
+                confidence=round(match["confidence"] or 0.0, 2),
+                hash_distance=match["distance"],
+                checks=list(evidence.CHECKS if figures else evidence.CHECKS[:1]),
+                figures={k: v for k, v in figures.items() if k != "confidence"},
+            )
+        )
     return ComplaintPhotosOut(
         complaint_id=complaint_id,
         photos=[
@@ -70,6 +102,7 @@ async def complaint_photos(complaint_id: UUID, conn: Conn) -> ComplaintPhotosOut
                 height=row["height"],
                 taken_at=row["taken_at"],
                 uploaded_at=row["uploaded_at"],
+                matches=matches.get(row["id"], []),
             )
             for row in rows
         ],

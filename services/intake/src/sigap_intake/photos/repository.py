@@ -304,6 +304,25 @@ async def complaint_photo_rows(*, conn: asyncpg.Connection, complaint_id: UUID) 
     )
 
 
+async def complaint_photo_matches(*, conn: asyncpg.Connection, complaint_id: UUID) -> list[asyncpg.Record]:
+    """The earlier photos each of a complaint's photos matched at upload, with the complaint
+    each earlier photo belongs to now; matches within the complaint itself left out."""
+    return await conn.fetch(
+        """
+        SELECT m.photo_id, m.earlier_photo_id, m.distance, m.strength, m.confidence, m.details,
+               coalesce(e.complaint_id, e.after_photo_of) AS earlier_complaint_id,
+               CASE WHEN e.after_photo_of IS NOT NULL THEN 'after' ELSE 'evidence' END AS earlier_role
+        FROM photos p
+        JOIN photo_matches m ON m.photo_id = p.id
+        JOIN photos e ON e.id = m.earlier_photo_id
+        WHERE (p.complaint_id = $1 OR p.after_photo_of = $1)
+          AND coalesce(e.complaint_id, e.after_photo_of) IS DISTINCT FROM $1
+        ORDER BY m.photo_id, (m.strength = 'strong') DESC, m.confidence DESC NULLS LAST, m.distance
+        """,
+        complaint_id,
+    )
+
+
 async def photo_keys_of_complaint(
     *, conn: asyncpg.Connection, complaint_id: UUID, photo_id: UUID
 ) -> tuple[str, str | None] | None:

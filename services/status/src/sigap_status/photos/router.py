@@ -18,7 +18,7 @@ from sigap_shared.runtime import Conn
 from sigap_status.auth.dependencies import Staff
 from sigap_status.complaints.visibility import load_visible
 from sigap_status.context import Intake
-from sigap_status.errors import StatusError
+from sigap_status.errors import ComplaintNotFound, StatusError
 from sigap_status.intake.client import IntakeClient, IntakeRefused, IntakeUnavailable
 
 router = APIRouter(prefix="/v1", tags=["staff"])
@@ -27,6 +27,22 @@ router = APIRouter(prefix="/v1", tags=["staff"])
 class PhotoReason(BaseModel):
     code: str
     message: str
+
+
+class PhotoMatch(BaseModel):
+    """An earlier photo this one copies. Which one (and its complaint) is shown only when the
+    staff member may see that complaint; otherwise only that such a match exists."""
+
+    strength: Literal["strong", "weak"]
+    confidence: float
+    checks: list[str]
+    figures: dict[str, float | int | bool]
+    message: str
+    earlier_complaint_visible: bool
+    earlier_photo_id: UUID | None
+    earlier_complaint_id: UUID | None
+    earlier_complaint_url: str | None
+    earlier_photo_url: str | None
 
 
 class StaffPhotoOut(BaseModel):
@@ -39,6 +55,64 @@ class StaffPhotoOut(BaseModel):
     taken_at: datetime | None
     uploaded_at: datetime
     url: str
+    matches: list[PhotoMatch] = []
+
+
+_MATCH_TEXT = {
+    ("strong", True): Text(
+        "Foto ini salinan foto pengaduan lain (dipastikan dengan pencocokan titik fitur).",
+        "This photo is a copy of another complaint's photo (confirmed by feature matching).",
+    ),
+    ("strong", False): Text(
+        "Foto ini salinan foto pengaduan yang tidak dapat Anda lihat (dinas lain).",
+        "This photo is a copy of a photo of a complaint you cannot see (another department).",
+    ),
+    ("weak", True): Text(
+        "Foto ini mirip foto pengaduan lain, tetapi terlalu polos untuk dipastikan; periksa sendiri.",
+        "This photo resembles another complaint's photo but is too plain to confirm; please check.",
+    ),
+    ("weak", False): Text(
+        "Foto ini mirip foto pengaduan yang tidak dapat Anda lihat; terlalu polos untuk dipastikan.",
+        "This photo resembles a photo of a complaint you cannot see; too plain to confirm.",
+    ),
+}
+
+
+async def _may_see(conn, staff, complaint_id: UUID | None, known: dict[UUID, bool]) -> bool:
+    if complaint_id is None:
+        return False
+    if complaint_id not in known:
+        try:
+            await load_visible(conn=conn, staff=staff, complaint_id=complaint_id)
+            known[complaint_id] = True
+        except ComplaintNotFound:
+            known[complaint_id] = False
+    return known[complaint_id]
+
+
+async def _matches(conn, staff, photo: dict, *, english: bool, known: dict[UUID, bool]) -> list[PhotoMatch]:
+    out = []
+    for match in photo.get("matches") or ():
+        earlier_complaint = UUID(match["earlier_complaint_id"]) if match.get("earlier_complaint_id") else None
+        visible = await _may_see(conn, staff, earlier_complaint, known)
+        text = _MATCH_TEXT[(match["strength"], visible)]
+        out.append(
+            PhotoMatch(
+                strength=match["strength"],
+                confidence=match["confidence"],
+                checks=match["checks"],
+                figures=match.get("figures") or {},
+                message=text.en if english else text.id,
+                earlier_complaint_visible=visible,
+                earlier_photo_id=match["earlier_photo_id"] if visible else None,
+                earlier_complaint_id=earlier_complaint if visible else None,
+                earlier_complaint_url=f"/v1/staff/complaints/{earlier_complaint}" if visible else None,
+                earlier_photo_url=(
+                    f"/v1/staff/complaints/{earlier_complaint}/photos/{match['earlier_photo_id']}" if visible else None
+                ),
+            )
+        )
+    return out
 
 
 PHOTO_NOT_FOUND = Text("Pengaduan ini tidak punya foto dengan id tersebut.", "This complaint has no photo with that id.")
@@ -66,6 +140,7 @@ async def get_photos(
         photos = await intake.complaint_photos(complaint_id=complaint_id)
     except IntakeRefused:
         raise IntakeUnavailable("intake refused the photo list") from None
+    known: dict[UUID, bool] = {}
     try:
         return [
             StaffPhotoOut(
@@ -81,6 +156,7 @@ async def get_photos(
                 taken_at=photo["taken_at"],
                 uploaded_at=photo["uploaded_at"],
                 url=f"/v1/staff/complaints/{complaint_id}/photos/{photo['photo_id']}",
+                matches=await _matches(conn, staff, photo, english=english, known=known),
             )
             for photo in photos
         ]
