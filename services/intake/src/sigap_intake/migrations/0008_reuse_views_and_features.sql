@@ -18,9 +18,10 @@ CREATE INDEX photo_view_hashes_band1_idx ON photo_view_hashes (band1) INCLUDE (p
 CREATE INDEX photo_view_hashes_band2_idx ON photo_view_hashes (band2) INCLUDE (phash, photo_id, view);
 CREATE INDEX photo_view_hashes_band3_idx ON photo_view_hashes (band3) INCLUDE (phash, photo_id, view);
 
--- ORB keypoints and descriptors (numpy .npz, about 13 KB), read only for a few candidates.
+-- ORB keypoints and descriptors and a 96-pixel grey thumbnail (numpy .npz, about 20 KB), read
+-- only for a few candidates; gone with the photo.
 CREATE TABLE photo_features (
-    photo_id uuid  PRIMARY KEY REFERENCES photos (id),
+    photo_id uuid  PRIMARY KEY REFERENCES photos (id) ON DELETE CASCADE,
     features bytea NOT NULL
 );
 
