@@ -33,7 +33,10 @@ _THUMBNAIL_SIDE = 96
 # Confirmation: a copy keeps dozens of matching keypoints in one geometric frame, spread over
 # the frame; unrelated scenes give a handful by chance.
 MIN_INLIERS = 18
-MIN_COVERAGE = 0.3  # share of a 4x4 grid over the new photo holding an inlier
+MIN_COVERAGE = 0.3
+# Of the descriptor matches, the share the homography explains: nearly all for a copy; for two
+# screenshots of one app, the shared bars explain a few and the chat bubbles scatter the rest.
+MIN_INLIER_RATIO = 0.45  # share of a 4x4 grid over the new photo holding an inlier
 # After the homography maps the new photo onto the earlier one, this share of the overlap's
 # blocks must look alike: a copy agrees almost everywhere (an overlay spoils a few blocks), two
 # screenshots of one app agree only on its bars.
@@ -48,7 +51,7 @@ Strength = Literal["strong", "weak"]
 
 
 # Per axis, the (near side, far side) cuts a stored view is made with.
-_AXIS_CUTS = ((0.0, 0.0), (0.1, 0.0), (0.0, 0.1), (0.2, 0.0), (0.0, 0.2), (0.1, 0.1))
+_AXIS_CUTS = ((0.0, 0.0), (0.1, 0.0), (0.0, 0.1), (0.2, 0.0), (0.0, 0.2), (0.1, 0.1), (0.15, 0.15))
 
 
 # The new photo is looked up whole and with 10 % more taken off each side in turn, which
@@ -267,6 +270,7 @@ def _confirm_one(new: StoredFeatures, earlier: StoredFeatures, *, mirrored: bool
     # sticker); a few bunched ones are what two screenshots of one app share.
     strong = (
         inliers >= MIN_INLIERS
+        and inliers >= MIN_INLIER_RATIO * len(good)
         and (coverage >= MIN_COVERAGE or (inliers >= 80 and coverage >= 0.2))
         and agreement >= MIN_AGREEMENT
     )
@@ -277,7 +281,7 @@ def _confirm_one(new: StoredFeatures, earlier: StoredFeatures, *, mirrored: bool
 
 def _agreement(new: StoredFeatures, earlier: StoredFeatures, homography: np.ndarray) -> float:
     """The share of 6x6 blocks of the earlier thumbnail, covered by the new photo once warped
-    onto it, whose content agrees (correlation of textured blocks, level of flat ones), after
+    onto it and with detail on at least one side, whose content agrees (correlation), after
     normalising both for brightness and contrast over the overlap."""
     to_new_thumb = np.diag([new.thumbnail.shape[1] / new.feature_size[0], new.thumbnail.shape[0] / new.feature_size[1], 1.0])
     to_earlier_thumb = np.diag(
@@ -298,11 +302,12 @@ def _agreement(new: StoredFeatures, earlier: StoredFeatures, homography: np.ndar
             if not covered[y0:y1, x0:x1].all():
                 continue
             block_a, block_b = a[y0:y1, x0:x1], b[y0:y1, x0:x1]
-            total += 1
             spread_a, spread_b = block_a.std(), block_b.std()
+            # Blank on both sides (a screenshot's background, a sky) proves nothing either way.
             if spread_a < 0.15 and spread_b < 0.15:
-                agreeing += abs(block_a.mean() - block_b.mean()) < 0.3
-            elif spread_a >= 0.15 and spread_b >= 0.15:
+                continue
+            total += 1
+            if spread_a >= 0.15 and spread_b >= 0.15:
                 correlation = float(((block_a - block_a.mean()) * (block_b - block_b.mean())).mean() / (spread_a * spread_b))
                 agreeing += correlation > 0.5
     return float(agreeing) / total if total >= 6 else 0.0
