@@ -1,14 +1,17 @@
 """SIGAP_PHOTO_REUSE_VIEWS: the multi-view reuse check is opt-in. On, a mirrored copy of an
 earlier photo is recognised; off, uploads get today's single-hash lookup and verdicts, and no
-view hashes or features are stored (real PostgreSQL, real image files)."""
+view hashes or features are stored. The features (which hold a small thumbnail) go when the
+complaint's personal data is erased (real PostgreSQL, real image files)."""
 
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 
 import pytest
 from PIL import ImageOps
 
+from sigap_intake.privacy import repository as privacy_repository
 from sigap_intake.settings import DEVELOPMENT_INTERNAL_TOKEN
 from tests.integration.intake.conftest import photo_seed, running_intake, upload_photo
 from tests.unit.intake.images import jpeg, textured_scene
@@ -83,3 +86,21 @@ async def test_with_the_views_off_uploads_behave_as_before(infra, databases, tmp
         [match] = photo["matches"]
         assert match["earlier_photo_id"] == first["id"] and match["earlier_complaint_id"] == earlier
         assert match["checks"] == ["phash"] and match["strength"] == "strong" and match["figures"] == {}
+
+
+async def test_erasing_a_complaints_personal_data_drops_its_photos_features(infra, databases, tmp_path):
+    async with running_intake(infra, databases, tmp_path / "p", photo_reuse_views=True) as intake:
+        erased_photo = (await upload_photo(intake, jpeg(textured_scene(photo_seed())))).json()
+        kept_photo = (await upload_photo(intake, jpeg(textured_scene(photo_seed())))).json()
+        erased = (await intake.client.post("/v1/complaints", json=_complaint([erased_photo["id"]]))).json()["id"]
+        await intake.client.post("/v1/complaints", json=_complaint([kept_photo["id"]]))
+        assert (await _stored_views(intake, erased_photo["id"]))[1] == 1
+
+        async with intake.pool.acquire() as conn, conn.transaction():
+            assert await privacy_repository.erase_complaint_personal_data(
+                conn=conn, complaint_id=uuid.UUID(erased), at=datetime.now(UTC)
+            )
+        # The thumbnail inside the features goes; the view hashes (64-bit numbers) stay.
+        views, features = await _stored_views(intake, erased_photo["id"])
+        assert features == 0 and views > 1
+        assert (await _stored_views(intake, kept_photo["id"]))[1] == 1
