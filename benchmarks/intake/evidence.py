@@ -27,6 +27,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageEnhance, ImageOps
 
+from benchmarks.support import percentile
 from sigap_intake.photos import evidence, fingerprint
 
 # -- the corpus ---------------------------------------------------------------------------
@@ -257,11 +258,6 @@ def _reposted(image: Image.Image, edit: Callable[[random.Random, Image.Image], I
 # -- the run ------------------------------------------------------------------------------
 
 
-def _pct(samples: list[float], q: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="a small run (200 scenes) to try things out")
@@ -336,7 +332,7 @@ def main() -> None:
     print(f"false strong matches:          {strong_false} ({strong_false / pairs * 100_000:.2f} per 100 000; target <= 1)")
     print(f"false weak matches (suspicious only): {weak_false}")
     print(f"time per check (fingerprint + candidates + ORB): p50 {statistics.median(timings) * 1000:.0f} ms, "
-          f"p99 {_pct(timings, 0.99) * 1000:.0f} ms over {len(timings)} checks")
+          f"p99 {percentile(timings, 0.99) * 1000:.0f} ms over {len(timings)} checks")
     print(f"total {time.perf_counter() - started:.0f} s")
 
 

@@ -17,7 +17,7 @@ import uuid
 
 import asyncpg
 
-from benchmarks.intake.photo_reuse import _pct, _pg_kwargs
+from benchmarks.support import percentile, pg_kwargs
 from sigap_intake.photos import evidence, fingerprint, repository, reuse
 from sigap_shared.db import apply_migrations, package_migrations, shared_migrations
 
@@ -69,10 +69,10 @@ async def main() -> None:
     rnd = random.Random(args.seed)
     query_count = 48
     database = f"sigap_bench_views_{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(**_pg_kwargs("postgres"))
+    admin = await asyncpg.connect(**pg_kwargs("postgres"))
     await admin.execute(f'CREATE DATABASE "{database}"')
     try:
-        pool = await asyncpg.create_pool(**_pg_kwargs(database), min_size=1, max_size=2)
+        pool = await asyncpg.create_pool(**pg_kwargs(database), min_size=1, max_size=2)
         await apply_migrations(pool, [shared_migrations(), package_migrations("sigap_intake")])
         async with pool.acquire() as conn:
             load_s, kept = await _load(conn, args.photos, rnd)
@@ -97,7 +97,7 @@ async def main() -> None:
     print(f"view-hash index: {args.photos:,} photos x {len(fingerprint.views())} views ({size}), loaded in {load_s:.0f} s")
     print(f"lookups of {query_count} query hashes, probe radius {evidence.PROBE_RADIUS}:")
     for label, samples in (*timings.items(), ("all", all_ms)):
-        print(f"  {label:<6} p50 {statistics.median(samples):7.2f} ms  p99 {_pct(samples, 0.99):7.2f} ms")
+        print(f"  {label:<6} p50 {statistics.median(samples):7.2f} ms  p99 {percentile(samples, 0.99):7.2f} ms")
     print(f"  planted copies found: {found}/{len(timings['copy'])}")
 
 
