@@ -264,3 +264,41 @@ async def test_content_credentials_are_verified_and_recorded(intake):
     assert "content_credentials_invalid" in [reason["code"] for reason in broken["reasons"]]
     plain = (await _upload(intake, camera_photo(photo_seed(), taken_at=datetime.now(UTC)))).json()
     assert plain["content_credentials"]["state"] == "absent"
+
+
+async def test_staff_see_which_earlier_photo_a_copy_matches_how_sure_and_what_was_checked(infra, databases, tmp_path):
+    from PIL import Image, ImageOps
+
+    from sigap_intake.settings import DEVELOPMENT_INTERNAL_TOKEN
+    from tests.unit.intake.images import textured_scene
+
+    auth = {"Authorization": f"Bearer {DEVELOPMENT_INTERNAL_TOKEN}"}
+    # A policy that only flags reuse, so the copy can be attached to a complaint of its own; the
+    # multi-view check is opt-in (SIGAP_PHOTO_REUSE_VIEWS).
+    async with running_intake(
+        infra, databases, tmp_path / "p", photo_reject_reasons={"*": []}, photo_reuse_views=True
+    ) as intake:
+        original = textured_scene(photo_seed())
+        first = (await _upload(intake, jpeg(original))).json()
+        earlier = (await intake.client.post("/v1/complaints", json=_complaint([first["id"]]))).json()["id"]
+        w, h = original.size
+        copy = ImageOps.mirror(original.crop((w // 10, 0, w, h - h // 8))).transpose(Image.Transpose.ROTATE_90)
+        second = (await _upload(intake, jpeg(copy, quality=70))).json()
+        assert second["verdict"] == "suspicious"
+        [reused] = [reason for reason in second["reasons"] if reason["code"] == "reused_photo"]
+        assert reused["earlier_photo_id"] == first["id"] and reused["match"]["strength"] == "strong"
+        later = (await intake.client.post("/v1/complaints", json=_complaint([second["id"]]))).json()["id"]
+        fresh = (await _upload(intake, jpeg(textured_scene(photo_seed())))).json()
+        assert not [r for r in fresh["reasons"] if r["code"] in ("reused_photo", "similar_photo")]
+
+        listed = await intake.client.get(f"/internal/v1/complaints/{later}/photos", headers=auth)
+        assert listed.status_code == 200, listed.text
+        [photo] = listed.json()["photos"]
+        [match] = photo["matches"]
+        assert match["earlier_photo_id"] == first["id"] and match["earlier_complaint_id"] == earlier
+        assert match["strength"] == "strong" and 0 < match["confidence"] <= 1
+        assert match["checks"] == ["dihedral_view_hashes", "orb_ransac"]
+        assert match["figures"]["mirrored"] is True and match["figures"]["inliers"] >= 18
+        # The earlier complaint's own photo matched nothing before it.
+        before = (await intake.client.get(f"/internal/v1/complaints/{earlier}/photos", headers=auth)).json()
+        assert before["photos"][0]["matches"] == []

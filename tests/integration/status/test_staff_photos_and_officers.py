@@ -106,3 +106,60 @@ async def test_the_department_admin_lists_their_active_field_officers(photo_api)
     await api.pool.execute("UPDATE staff_users SET active = false WHERE username = $1", first)
     assert (await api.client.get(path, headers=admin)).json() == [{"username": second}]
     assert (await api.client.get("/v1/staff/departments/bad code/officers", headers=admin)).status_code == 422
+
+
+async def test_a_copied_photo_names_the_earlier_photo_only_to_staff_who_may_see_its_complaint(
+    photo_api, infra, databases, tmp_path
+):
+    from PIL import ImageOps
+
+    from tests.integration.intake.conftest import running_intake
+    from tests.integration.notify.support import serve_asgi
+    from tests.integration.status.intake_support import LiveIntake
+    from tests.unit.intake.images import jpeg, textured_scene
+
+    api = photo_api
+    # Reuse only flagged, so each copy can be the evidence of a complaint of its own; mirrored and
+    # rotated copies are found by the opt-in multi-view check (SIGAP_PHOTO_REUSE_VIEWS).
+    async with (
+        running_intake(
+            infra, databases, tmp_path / "intake-photos", photo_reject_reasons={"*": []}, photo_reuse_views=True
+        ) as intake,
+        serve_asgi(intake.app) as url,
+    ):
+        live = LiveIntake(intake=intake, url=url)
+        original = textured_scene(uuid.uuid4().int % 10**9)
+        first = await live.upload(jpeg(original))
+        earlier = await live.submit(photos=[first["id"]])
+        await import_complaint(api, live, earlier, department="DISHUB")
+        same_department = await live.upload(jpeg(ImageOps.mirror(original), quality=70))
+        copy_dishub = await live.submit(photos=[same_department["id"]])
+        await import_complaint(api, live, copy_dishub, department="DISHUB")
+        other_department = await live.upload(jpeg(original.rotate(90, expand=True), quality=75))
+        copy_dpupr = await live.submit(photos=[other_department["id"]])
+        await import_complaint(api, live, copy_dpupr, department="DPUPR")
+        _, dishub = await api.staff("dept_admin", "DISHUB")
+        _, dpupr = await api.staff("dept_admin", "DPUPR")
+
+        async with status_calling_intake(api, url):
+            listed = await api.client.get(f"/v1/staff/complaints/{copy_dishub}/photos", headers=dishub)
+            assert listed.status_code == 200, listed.text
+            [photo] = listed.json()
+            [match] = photo["matches"]
+            assert match["earlier_complaint_visible"] is True
+            assert match["earlier_photo_id"] == first["id"] and match["earlier_complaint_id"] == str(earlier)
+            assert match["strength"] == "strong" and 0 < match["confidence"] <= 1
+            assert match["checks"] == ["dihedral_view_hashes", "orb_ransac"] and match["message"]
+            followed = await api.client.get(match["earlier_photo_url"], headers=dishub)
+            assert followed.status_code == 200 and followed.headers["content-type"] == "image/jpeg"
+
+            # DPUPR's copy matches DISHUB's photos: DPUPR learns there is a match, not whose.
+            listed = await api.client.get(f"/v1/staff/complaints/{copy_dpupr}/photos", headers=dpupr)
+            assert listed.status_code == 200, listed.text
+            [photo] = listed.json()
+            assert photo["matches"], photo
+            for match in photo["matches"]:
+                assert match["earlier_complaint_visible"] is False
+                assert match["earlier_photo_id"] is None and match["earlier_complaint_id"] is None
+                assert match["earlier_photo_url"] is None and match["earlier_complaint_url"] is None
+            assert str(earlier) not in listed.text and first["id"] not in listed.text

@@ -257,3 +257,38 @@ def tampered(data: bytes) -> bytes:
     changed = bytearray(data)
     changed[at] ^= 0x01
     return bytes(changed)
+
+
+def textured_scene(seed: int, size: tuple[int, int] = (1000, 750)) -> Image.Image:
+    """A street-like scene with natural texture (noise at several scales under the shapes of
+    `scene`), so local features have corners to find as in a real photo."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    width, height = size
+    texture = np.zeros((height, width), np.float32)
+    for cells in (8, 32, 128):
+        coarse = Image.fromarray(rng.normal(128, 60, (cells * height // width + 1, cells)).clip(0, 255).astype("uint8"))
+        texture += np.asarray(coarse.resize(size, Image.Resampling.BICUBIC), np.float32) / 3
+    shapes = np.asarray(scene(seed, size), np.float32)
+    pixels = shapes * 0.7 + texture[:, :, None] * 0.3 + rng.normal(0, 3, shapes.shape)
+    return Image.fromarray(pixels.clip(0, 255).astype("uint8"))
+
+
+def app_screenshot(seed: int) -> Image.Image:
+    """A screenshot of one chat app: the same coloured bars and tab icons, different bubbles."""
+    rnd = random.Random(seed)
+    width, height = 720, 1520
+    image = Image.new("RGB", (width, height), (245, 245, 245))
+    draw = ImageDraw.Draw(image)
+    draw.rectangle([0, 0, width, 180], fill=(20, 120, 90))
+    y = 220
+    while y < height - 260:
+        bubble_w, bubble_h = rnd.randrange(200, 600), rnd.randrange(60, 160)
+        x = width - bubble_w - 30 if rnd.random() < 0.5 else 30
+        draw.rounded_rectangle([x, y, x + bubble_w, y + bubble_h], radius=18, fill=(220, 248, 198))
+        y += bubble_h + rnd.randrange(16, 60)
+    draw.rectangle([0, height - 200, width, height], fill=(250, 250, 250))
+    for tab in range(4):
+        draw.ellipse([60 + tab * 170, height - 160, 120 + tab * 170, height - 100], fill=(120, 120, 120))
+    return image

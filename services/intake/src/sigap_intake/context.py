@@ -95,6 +95,7 @@ def policy_from_settings(settings: IntakeSettings) -> PhotoPolicy:
         default_offset=parse_offset(settings.default_utc_offset) if settings.default_utc_offset else settings.city_zone,
         gps_max_distance_m=settings.photo_gps_max_distance_m,
         reuse_max_distance=settings.photo_reuse_max_distance,
+        reuse_views=settings.photo_reuse_views,
         reject_reasons={category: tuple(codes) for category, codes in settings.photo_reject_reasons.items()},
         c2pa_trust_anchors=read_trust_anchors(settings.c2pa_trust_anchors) if settings.c2pa_trust_anchors else None,
     )

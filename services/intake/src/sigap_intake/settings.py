@@ -93,7 +93,18 @@ class IntakeSettings(ServiceSettings):
     photo_gps_max_distance_m: float = 1000.0
     """intake: a photo's GPS position farther than this from the complaint's location is flagged"""
     photo_reuse_max_distance: int = Field(default=10, ge=0, le=15)
-    """intake: perceptual-hash distance under which a photo counts as a reuse of an earlier one"""
+    """intake: perceptual-hash distance under which a photo counts as a reuse of an earlier one (the single-hash
+    check used while `SIGAP_PHOTO_REUSE_VIEWS` is off)"""
+    # Opt-in until its lookup scales: see the README's "Reuse detection" for the figures.
+    photo_reuse_views: bool = False
+    """intake: recognise reused photos however cropped (up to 20 %), mirrored or rotated: perceptual hashes of 49
+    views of each photo, looked up with 8 dihedral variants, confirmed by ORB keypoints + RANSAC; hash-only
+    matches of plain pictures are `similar_photo` (never rejected). Gains: lowest recognised edit class 93.3 %
+    (today's single hash misses mirrors, rotations and off-centre crops), 0.13 false confirmed matches per
+    100 000 unrelated pairs. Costs: about 20 KB of features and 49 view hashes per photo, a full check of p50
+    160 ms / p99 390 ms per upload, and an index lookup of p50 about 325 ms at 20 000 photos (about 14 ms with
+    exact band probes only), growing with photos x views, against today's <= 20 ms at millions of photos.
+    Off (the default): today's single-hash lookup and verdicts; no view or feature rows are written"""
     # Reasons that reject a photo instead of flagging it, per category ("*" = any category).
     photo_reject_reasons: dict[str, list[str]] = Field(default_factory=lambda: {"*": ["reused_photo"]})
     """intake: photo-check reasons that reject a photo instead of flagging it, per category (`*`: any),

@@ -25,6 +25,8 @@ import imagehash
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
 from sigap_intake.photos import content_credentials
+from sigap_intake.photos.fingerprint import Fingerprint
+from sigap_intake.photos.fingerprint import fingerprint as take_fingerprint
 from sigap_intake.photos.content_credentials import ContentCredentials
 from sigap_shared.errors import DomainError, Text
 from sigap_shared.storable import clean_text, within
@@ -110,6 +112,8 @@ class PhotoFacts:
     credentials: ContentCredentials = content_credentials.ABSENT
     # DateTimeOriginal as written, when it names a time no camera took the photo at.
     implausible_taken_at: str | None = None
+    # View hashes and local features for reuse detection (photos/evidence.py).
+    fingerprint: Fingerprint | None = None
 
     @property
     def media_type(self) -> str:
@@ -161,9 +165,12 @@ def analyse(
     default_offset: tzinfo,
     received_at: datetime | None = None,
     trust_anchors: str | None = None,
+    reuse_views: bool = False,
 ) -> PhotoFacts:
     """`default_offset`: the zone (or fixed offset) an EXIF time without OffsetTimeOriginal is
-    read in: the city's, from SIGAP_TIMEZONE. `trust_anchors`: the C2PA trust list (PEM)."""
+    read in: the city's, from SIGAP_TIMEZONE. `trust_anchors`: the C2PA trust list (PEM).
+    `reuse_views`: also take the view hashes and local features of the multi-view reuse check
+    (SIGAP_PHOTO_REUSE_VIEWS); off, only the single perceptual hash is taken."""
     if not data:
         raise PhotoError(
             "empty-file",
@@ -229,6 +236,7 @@ def analyse(
         gps=_gps(gps_ifd),
         credentials=content_credentials.inspect(data, MEDIA_TYPES[kind], trust_anchors=trust_anchors),
         implausible_taken_at=implausible,
+        fingerprint=take_fingerprint(image) if reuse_views else None,
     )
 
 
@@ -517,6 +525,8 @@ class PhotoPolicy:
     default_offset: tzinfo = ZoneInfo("Asia/Jakarta")
     gps_max_distance_m: float = 1000.0
     reuse_max_distance: int = 10
+    # The multi-view reuse check (photos/evidence.py) instead of the single perceptual hash.
+    reuse_views: bool = False
     reject_reasons: Mapping[str, Sequence[str]] = field(default_factory=lambda: {"*": ("reused_photo",)})
     # The C2PA trust list (PEM certificates); None: no signer is trusted.
     c2pa_trust_anchors: str | None = None

@@ -6,6 +6,7 @@ its metadata. Status asks for these only on behalf of staff it has let see the c
 
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import datetime
 from typing import Literal
 from uuid import UUID
@@ -16,7 +17,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel
 
 from sigap_intake.context import Context
-from sigap_intake.photos import queries, repository
+from sigap_intake.photos import evidence, queries, repository
 from sigap_shared.auth import require_internal_token
 from sigap_shared.events import PhotoVerdict
 from sigap_shared.runtime import Conn
@@ -37,12 +38,27 @@ class ContentCredentialsSummary(BaseModel):
     claim_generator: str | None = None
 
 
+class PhotoMatchOut(BaseModel):
+    """An earlier photo this one was found to copy. Status shows the earlier complaint only to
+    staff who may see it."""
+
+    earlier_photo_id: UUID
+    earlier_complaint_id: UUID | None  # None while the earlier photo is attached to nothing
+    earlier_role: Literal["evidence", "after"]
+    strength: Literal["strong", "weak"]  # strong: confirmed by local features; weak: hashes only
+    confidence: float
+    hash_distance: int
+    checks: list[str]
+    # The local-feature check's figures (inliers, matches, coverage, agreement, mirrored).
+    figures: dict[str, float | int | bool]
+
+
 class ComplaintPhotoOut(BaseModel):
     photo_id: UUID
     role: Literal["evidence", "after"]
     verdict: PhotoVerdict
-    # Only what the check concluded, in both languages: the details of a reuse match name
-    # another complaint, which the staff member asking may not be allowed to see.
+    # Only what the check concluded, in both languages; which earlier photo a reuse matches is
+    # in `matches`, which status filters by what the staff member asking may see.
     reasons: list[PhotoReasonOut]
     width: int
     height: int
@@ -54,6 +70,7 @@ class ComplaintPhotoOut(BaseModel):
     location_distance_m: int | None = None
     # The photo's Content Credentials (C2PA) as verified at upload; None: it carried none.
     content_credentials: ContentCredentialsSummary | None = None
+    matches: list[PhotoMatchOut] = []
 
 
 class ComplaintPhotosOut(BaseModel):
@@ -67,6 +84,21 @@ class ComplaintPhotosOut(BaseModel):
 )
 async def complaint_photos(complaint_id: UUID, conn: Conn) -> ComplaintPhotosOut:
     rows = await repository.complaint_photo_rows(conn=conn, complaint_id=complaint_id)
+    matches: dict[UUID, list[PhotoMatchOut]] = defaultdict(list)
+    for match in await repository.complaint_photo_matches(conn=conn, complaint_id=complaint_id):
+        figures = orjson.loads(match["details"]) if match["details"] else {}
+        matches[match["photo_id"]].append(
+            PhotoMatchOut(
+                earlier_photo_id=match["earlier_photo_id"],
+                earlier_complaint_id=match["earlier_complaint_id"],
+                earlier_role=match["earlier_role"],
+                strength=match["strength"],
+                confidence=round(match["confidence"] or 0.0, 2),
+                hash_distance=match["distance"],
+                checks=_checks(match["details"], figures),
+                figures={k: v for k, v in figures.items() if k != "confidence"},
+            )
+        )
     return ComplaintPhotosOut(
         complaint_id=complaint_id,
         photos=[
@@ -85,10 +117,18 @@ async def complaint_photos(complaint_id: UUID, conn: Conn) -> ComplaintPhotosOut
                 location_compared=row["location_distance_m"] is not None,
                 location_distance_m=row["location_distance_m"],
                 content_credentials=_credentials(row["content_credentials"]),
+                matches=matches.get(row["id"], []),
             )
             for row in rows
         ],
     )
+
+
+def _checks(details: str | None, figures: dict[str, object]) -> list[str]:
+    # No details at all: found by today's single perceptual hash (SIGAP_PHOTO_REUSE_VIEWS off).
+    if details is None:
+        return [evidence.LEGACY_CHECK]
+    return list(evidence.CHECKS if figures else evidence.CHECKS[:1])
 
 
 def _credentials(stored: str | None) -> ContentCredentialsSummary | None:

@@ -74,7 +74,10 @@ def rejudge(
         reason
         for reason in row.reasons
         # Two shots of the same scene sent together are not a reuse.
-        if not (reason.code == "reused_photo" and UUID(str(reason.details["earlier_photo_id"])) in together_with)
+        if not (
+            reason.code in ("reused_photo", "similar_photo")
+            and UUID(str(reason.details["earlier_photo_id"])) in together_with
+        )
         and reason.code != "gps_far_from_location"
     ]
     distance_m, far = photo_checks.location_check(

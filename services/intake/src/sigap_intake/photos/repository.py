@@ -13,7 +13,7 @@ import orjson
 
 from sigap_intake.domain import AttachedPhoto
 from sigap_intake.photos import checks as photo_checks
-from sigap_intake.photos import reuse
+from sigap_intake.photos import evidence, fingerprint, reuse
 
 _SIMILAR = """
 SELECT m.photo_id, coalesce(p.complaint_id, p.after_photo_of) AS complaint_id, m.distance
@@ -56,6 +56,51 @@ async def find_similar_photos(
     ]
 
 
+_VIEW_CANDIDATES = """
+SELECT DISTINCT c.photo_id, c.view, c.phash
+FROM (
+    SELECT photo_id, view, phash FROM photo_view_hashes WHERE band0 = ANY($1::int[])
+    UNION ALL
+    SELECT photo_id, view, phash FROM photo_view_hashes WHERE band1 = ANY($2::int[])
+    UNION ALL
+    SELECT photo_id, view, phash FROM photo_view_hashes WHERE band2 = ANY($3::int[])
+    UNION ALL
+    SELECT photo_id, view, phash FROM photo_view_hashes WHERE band3 = ANY($4::int[])
+) c
+WHERE EXISTS (SELECT 1 FROM unnest($5::bigint[]) q WHERE bit_count((c.phash # q)::bit(64)) <= $6)
+"""
+
+
+async def find_reuse_candidates(*, conn: asyncpg.Connection, query_hashes: tuple[int, ...]) -> list[evidence.Candidate]:
+    """Earlier photos one of whose views is within CANDIDATE_DISTANCE of one of the new photo's
+    query hashes, found through the band indexes (the same probes as `evidence.MemoryIndex`)."""
+    rows = await conn.fetch(
+        _VIEW_CANDIDATES,
+        *evidence.probes(query_hashes),
+        [reuse.to_signed(value) for value in query_hashes],
+        fingerprint.CANDIDATE_DISTANCE,
+    )
+    return evidence.nearest(
+        query_hashes, ((row["photo_id"], row["view"], row["phash"] & 0xFFFFFFFFFFFFFFFF) for row in rows)
+    )
+
+
+async def photo_features(
+    *, conn: asyncpg.Connection, photo_ids: list[UUID]
+) -> dict[UUID, fingerprint.StoredFeatures]:
+    rows = await conn.fetch("SELECT photo_id, features FROM photo_features WHERE photo_id = ANY($1::uuid[])", photo_ids)
+    return {row["photo_id"]: fingerprint.StoredFeatures.from_blob(row["features"]) for row in rows}
+
+
+async def complaints_of_photos(*, conn: asyncpg.Connection, photo_ids: list[UUID]) -> dict[UUID, UUID | None]:
+    """The complaint each photo is evidence or an after-photo of (None while unattached)."""
+    rows = await conn.fetch(
+        "SELECT id, coalesce(complaint_id, after_photo_of) AS complaint_id FROM photos WHERE id = ANY($1::uuid[])",
+        photo_ids,
+    )
+    return {row["id"]: row["complaint_id"] for row in rows}
+
+
 async def insert_photo(
     *,
     conn: asyncpg.Connection,
@@ -70,9 +115,12 @@ async def insert_photo(
     uploaded_at: datetime,
     gps: tuple[float, float] | None = None,
     location_distance_m: int | None = None,
+    matches: list[evidence.Match] | None = None,
 ) -> None:
     """`gps`: where the photo was taken; the photo's own EXIF position unless given.
-    `location_distance_m`: how far that is from the location being reported, when known."""
+    `location_distance_m`: how far that is from the location being reported, when known.
+    `similar`: today's single-hash matches; `matches`: the multi-view check's, whose view
+    hashes and features are stored only when it took them (SIGAP_PHOTO_REUSE_VIEWS)."""
     gps = gps or facts.gps
     await conn.execute(
         """
@@ -109,10 +157,45 @@ async def insert_photo(
         reuse.to_signed(facts.phash),
         *phash_bands,
     )
+    if facts.fingerprint is not None:
+        await conn.execute(
+            """
+            INSERT INTO photo_view_hashes (photo_id, view, phash, band0, band1, band2, band3)
+            SELECT $1, (v.ordinality - 1)::smallint, v.phash, (v.phash >> 48) & 65535, (v.phash >> 32) & 65535,
+                   (v.phash >> 16) & 65535, v.phash & 65535
+            FROM unnest($2::bigint[]) WITH ORDINALITY AS v(phash, ordinality)
+            """,
+            photo_id,
+            [reuse.to_signed(value) for value in facts.fingerprint.view_hashes],
+        )
+        await conn.execute(
+            "INSERT INTO photo_features (photo_id, features) VALUES ($1, $2)",
+            photo_id,
+            facts.fingerprint.stored.to_blob(),
+        )
     if similar:
         await conn.executemany(
-            "INSERT INTO photo_matches (photo_id, earlier_photo_id, distance) VALUES ($1, $2, $3)",
+            "INSERT INTO photo_matches (photo_id, earlier_photo_id, distance) VALUES ($1, $2, $3)"
+            " ON CONFLICT DO NOTHING",
             [(photo_id, match.photo_id, match.distance) for match in similar],
+        )
+    if matches:
+        await conn.executemany(
+            "INSERT INTO photo_matches (photo_id, earlier_photo_id, distance, strength, confidence, details)"
+            " VALUES ($1, $2, $3, $4, $5, $6)"
+            " ON CONFLICT (photo_id, earlier_photo_id) DO UPDATE SET strength = excluded.strength,"
+            " confidence = excluded.confidence, details = excluded.details",
+            [
+                (
+                    photo_id,
+                    match.photo,
+                    match.distance,
+                    match.strength,
+                    match.confirmation.confidence if match.confirmation else None,
+                    orjson.dumps(match.confirmation.to_json() if match.confirmation else {}).decode(),
+                )
+                for match in matches
+            ],
         )
 
 
@@ -234,6 +317,25 @@ async def complaint_photo_rows(*, conn: asyncpg.Connection, complaint_id: UUID) 
         " location_distance_m, content_credentials"
         " FROM photos WHERE complaint_id = $1 OR after_photo_of = $1"
         " ORDER BY (after_photo_of IS NOT NULL), uploaded_at, id",
+        complaint_id,
+    )
+
+
+async def complaint_photo_matches(*, conn: asyncpg.Connection, complaint_id: UUID) -> list[asyncpg.Record]:
+    """The earlier photos each of a complaint's photos matched at upload, with the complaint
+    each earlier photo belongs to now; matches within the complaint itself left out."""
+    return await conn.fetch(
+        """
+        SELECT m.photo_id, m.earlier_photo_id, m.distance, m.strength, m.confidence, m.details,
+               coalesce(e.complaint_id, e.after_photo_of) AS earlier_complaint_id,
+               CASE WHEN e.after_photo_of IS NOT NULL THEN 'after' ELSE 'evidence' END AS earlier_role
+        FROM photos p
+        JOIN photo_matches m ON m.photo_id = p.id
+        JOIN photos e ON e.id = m.earlier_photo_id
+        WHERE (p.complaint_id = $1 OR p.after_photo_of = $1)
+          AND coalesce(e.complaint_id, e.after_photo_of) IS DISTINCT FROM $1
+        ORDER BY m.photo_id, (m.strength = 'strong') DESC, m.confidence DESC NULLS LAST, m.distance
+        """,
         complaint_id,
     )
 

@@ -221,6 +221,10 @@ async def erase_complaint_personal_data(*, conn: asyncpg.Connection, complaint_i
         " camera_model = NULL, software = NULL, taken_at = NULL WHERE complaint_id = $1",
         complaint_id,
     )
+    # The multi-view reuse check's features hold a small grey thumbnail of the photo.
+    await conn.execute(
+        "DELETE FROM photo_features WHERE photo_id IN (SELECT id FROM photos WHERE complaint_id = $1)", complaint_id
+    )
     # A request's own words may name the reporter; its export held everything.
     await conn.execute(
         "UPDATE data_subject_requests SET details_sealed = NULL, export_sealed = NULL WHERE complaint_id = $1",

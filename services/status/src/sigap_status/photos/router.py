@@ -18,7 +18,7 @@ from sigap_shared.runtime import Conn
 from sigap_status.auth.dependencies import Staff
 from sigap_status.complaints.visibility import load_visible
 from sigap_status.context import Intake
-from sigap_status.errors import StatusError
+from sigap_status.errors import ComplaintNotFound, StatusError
 from sigap_status.intake.client import IntakeClient, IntakeRefused, IntakeUnavailable
 
 router = APIRouter(prefix="/v1", tags=["staff"])
@@ -38,6 +38,22 @@ class PhotoCredentials(BaseModel):
     claim_generator: str | None = None
 
 
+class PhotoMatch(BaseModel):
+    """An earlier photo this one copies. Which one (and its complaint) is shown only when the
+    staff member may see that complaint; otherwise only that such a match exists."""
+
+    strength: Literal["strong", "weak"]
+    confidence: float
+    checks: list[str]
+    figures: dict[str, float | int | bool]
+    message: str
+    earlier_complaint_visible: bool
+    earlier_photo_id: UUID | None
+    earlier_complaint_id: UUID | None
+    earlier_complaint_url: str | None
+    earlier_photo_url: str | None
+
+
 class StaffPhotoOut(BaseModel):
     photo_id: UUID
     role: Literal["evidence", "after"]
@@ -53,6 +69,74 @@ class StaffPhotoOut(BaseModel):
     location_compared: bool = False
     location_distance_m: int | None = None
     content_credentials: PhotoCredentials | None = None
+    matches: list[PhotoMatch] = []
+
+
+_MATCH_TEXT = {
+    ("strong", True): Text(
+        "Foto ini salinan foto pengaduan lain (dipastikan dengan pencocokan titik fitur).",
+        "This photo is a copy of another complaint's photo (confirmed by feature matching).",
+    ),
+    ("strong", False): Text(
+        "Foto ini salinan foto pengaduan yang tidak dapat Anda lihat (dinas lain).",
+        "This photo is a copy of a photo of a complaint you cannot see (another department).",
+    ),
+    # Today's single perceptual hash (SIGAP_PHOTO_REUSE_VIEWS off): no feature check was made.
+    ("hash", True): Text(
+        "Foto ini sangat mirip foto pengaduan lain (menurut sidik gambar/perceptual hash).",
+        "This photo closely matches another complaint's photo (by perceptual hash).",
+    ),
+    ("hash", False): Text(
+        "Foto ini sangat mirip foto pengaduan yang tidak dapat Anda lihat (menurut sidik gambar).",
+        "This photo closely matches a photo of a complaint you cannot see (by perceptual hash).",
+    ),
+    ("weak", True): Text(
+        "Foto ini mirip foto pengaduan lain, tetapi terlalu polos untuk dipastikan; periksa sendiri.",
+        "This photo resembles another complaint's photo but is too plain to confirm; please check.",
+    ),
+    ("weak", False): Text(
+        "Foto ini mirip foto pengaduan yang tidak dapat Anda lihat; terlalu polos untuk dipastikan.",
+        "This photo resembles a photo of a complaint you cannot see; too plain to confirm.",
+    ),
+}
+
+
+async def _may_see(conn, staff, complaint_id: UUID | None, known: dict[UUID, bool]) -> bool:
+    if complaint_id is None:
+        return False
+    if complaint_id not in known:
+        try:
+            await load_visible(conn=conn, staff=staff, complaint_id=complaint_id)
+            known[complaint_id] = True
+        except ComplaintNotFound:
+            known[complaint_id] = False
+    return known[complaint_id]
+
+
+async def _matches(conn, staff, photo: dict, *, english: bool, known: dict[UUID, bool]) -> list[PhotoMatch]:
+    out = []
+    for match in photo.get("matches") or ():
+        earlier_complaint = UUID(match["earlier_complaint_id"]) if match.get("earlier_complaint_id") else None
+        visible = await _may_see(conn, staff, earlier_complaint, known)
+        hash_only = match["strength"] == "strong" and "orb_ransac" not in match["checks"]
+        text = _MATCH_TEXT[("hash" if hash_only else match["strength"], visible)]
+        out.append(
+            PhotoMatch(
+                strength=match["strength"],
+                confidence=match["confidence"],
+                checks=match["checks"],
+                figures=match.get("figures") or {},
+                message=text.en if english else text.id,
+                earlier_complaint_visible=visible,
+                earlier_photo_id=match["earlier_photo_id"] if visible else None,
+                earlier_complaint_id=earlier_complaint if visible else None,
+                earlier_complaint_url=f"/v1/staff/complaints/{earlier_complaint}" if visible else None,
+                earlier_photo_url=(
+                    f"/v1/staff/complaints/{earlier_complaint}/photos/{match['earlier_photo_id']}" if visible else None
+                ),
+            )
+        )
+    return out
 
 
 PHOTO_NOT_FOUND = Text("Pengaduan ini tidak punya foto dengan id tersebut.", "This complaint has no photo with that id.")
@@ -79,6 +163,7 @@ async def get_photos(
         photos = await intake.complaint_photos(complaint_id=complaint_id)
     except IntakeRefused:
         raise IntakeUnavailable("intake refused the photo list") from None
+    known: dict[UUID, bool] = {}
     try:
         return [
             StaffPhotoOut(
@@ -98,6 +183,7 @@ async def get_photos(
                 location_compared=photo.get("location_compared", False),
                 location_distance_m=photo.get("location_distance_m"),
                 content_credentials=photo.get("content_credentials"),
+                matches=await _matches(conn, staff, photo, english=english, known=known),
             )
             for photo in photos
         ]

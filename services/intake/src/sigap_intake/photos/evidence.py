@@ -1,0 +1,193 @@
+"""Deciding whether a new photo is a copy of an earlier one: candidates from the view-hash index
+(see `fingerprint`), confirmed or not by local features, and the reasons that follow.
+
+- strong: ORB + RANSAC confirm the same picture (many inliers spread over the frame). This is
+  `reused_photo`, which the default policy rejects.
+- weak: the hashes are very close but the pictures have too little texture to confirm
+  (screenshots, walls, sky). This is `similar_photo`, only ever `suspicious`.
+- anything else is no match at all: hash neighbours whose features disagree are unrelated
+  scenes, and saying nothing is what keeps honest citizens from being accused.
+
+Pure: the index is passed in (`MemoryIndex` here, the database in `repository`)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from uuid import UUID
+
+from sigap_intake.photos import fingerprint
+from sigap_intake.photos.checks import Reason
+from sigap_intake.photos.fingerprint import Confirmation, Fingerprint, StoredFeatures
+
+# Each 64-bit view hash is indexed as four 16-bit bands; a lookup probes each band of each of
+# the 8 query hashes within this many bits. Radius 1 finds every view within 7 bits
+# (pigeonhole) and most within 12, with 17 probes per band.
+PROBE_RADIUS = 1
+MAX_CANDIDATES = 8
+
+CHECKS = ("dihedral_view_hashes", "orb_ransac")
+# What today's lookup checks when the views are off (SIGAP_PHOTO_REUSE_VIEWS): one hash per photo.
+LEGACY_CHECK = "phash"
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    photo: Hashable  # the earlier photo's id
+    distance: int
+    variant: int  # which query hash: 8 dihedral variants (0-3 rotations, 4-7 mirrored) per query cut
+    view: int  # which stored view of the earlier photo
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    photo: Hashable
+    distance: int
+    variant: int
+    view: int
+    strength: fingerprint.Strength
+    confirmation: Confirmation | None  # None when the features could not be compared
+
+
+def bands(value: int) -> tuple[int, int, int, int]:
+    return tuple((value >> shift) & 0xFFFF for shift in (48, 32, 16, 0))  # type: ignore[return-value]
+
+
+def band_neighbours(band: int, radius: int) -> list[int]:
+    values = {band}
+    frontier = {band}
+    for _ in range(radius):
+        frontier = {value ^ (1 << bit) for value in frontier for bit in range(16)} - values
+        values |= frontier
+    return sorted(values)
+
+
+def probes(query_hashes: Sequence[int], *, radius: int = PROBE_RADIUS) -> list[list[int]]:
+    """Per band (0-3), every band value to look up for any of the query hashes."""
+    per_band: list[set[int]] = [set(), set(), set(), set()]
+    for query in query_hashes:
+        for number, band in enumerate(bands(query)):
+            per_band[number].update(band_neighbours(band, radius))
+    return [sorted(values) for values in per_band]
+
+
+def nearest(query_hashes: Sequence[int], found: Iterable[tuple[Hashable, int, int]]) -> list[Candidate]:
+    """From (photo, view, hash) rows the probes found: each photo's closest (variant, view)
+    within CANDIDATE_DISTANCE, nearest first, at most MAX_CANDIDATES."""
+    best: dict[Hashable, Candidate] = {}
+    for photo, view, stored in found:
+        for variant, query in enumerate(query_hashes):
+            distance = fingerprint.hamming(query, stored)
+            if distance <= fingerprint.CANDIDATE_DISTANCE and (
+                photo not in best or distance < best[photo].distance
+            ):
+                best[photo] = Candidate(photo=photo, distance=distance, variant=variant, view=view)
+    return sorted(best.values(), key=lambda c: c.distance)[:MAX_CANDIDATES]
+
+
+def judge(
+    new: Fingerprint, candidates: Sequence[Candidate], features_of: Mapping[Hashable, StoredFeatures]
+) -> list[Match]:
+    """Confirm each candidate with ORB + RANSAC; strongest first."""
+    matches = []
+    can_compare_new = fingerprint.enough_texture(new.stored)
+    for candidate in candidates:
+        earlier = features_of.get(candidate.photo)
+        if earlier is None or not can_compare_new or not fingerprint.enough_texture(earlier):
+            if candidate.distance <= fingerprint.WEAK_DISTANCE:
+                matches.append(Match(candidate.photo, candidate.distance, candidate.variant, candidate.view,
+                                     "weak", None))
+            continue
+        confirmation = fingerprint.confirm(new, earlier)
+        if confirmation.strength == "strong":
+            matches.append(Match(candidate.photo, candidate.distance, candidate.variant, candidate.view,
+                                 "strong", confirmation))
+        elif candidate.distance <= fingerprint.WEAK_DISTANCE and confirmation.inliers >= fingerprint.MIN_INLIERS // 2:
+            matches.append(Match(candidate.photo, candidate.distance, candidate.variant, candidate.view,
+                                 "weak", confirmation))
+    return sorted(matches, key=lambda m: (m.strength != "strong", m.distance))
+
+
+class MemoryIndex:
+    """The index in memory, for the benchmark and unit tests: the same band probes and distance
+    filter as the database's (repository.find_reuse_candidates)."""
+
+    def __init__(self) -> None:
+        self._bands: list[dict[int, list[tuple[Hashable, int, int]]]] = [defaultdict(list) for _ in range(4)]
+        self._features: dict[Hashable, StoredFeatures] = {}
+
+    def add(self, photo: Hashable, print_: Fingerprint) -> None:
+        for view, value in enumerate(print_.view_hashes):
+            for number, band in enumerate(bands(value)):
+                self._bands[number][band].append((photo, view, value))
+        self._features[photo] = print_.stored
+
+    def candidates(self, query_hashes: Sequence[int]) -> list[Candidate]:
+        found = []
+        for number, values in enumerate(probes(query_hashes)):
+            for value in values:
+                found.extend(self._bands[number].get(value, ()))
+        return nearest(query_hashes, found)
+
+    def features(self, photos: Iterable[Hashable]) -> dict[Hashable, StoredFeatures]:
+        return {photo: self._features[photo] for photo in photos if photo in self._features}
+
+
+def check(new: Fingerprint, index: MemoryIndex) -> list[Match]:
+    candidates = index.candidates(new.query_hashes)
+    return judge(new, candidates, index.features(c.photo for c in candidates))
+
+
+_VARIANTS = ("none", "rotated 90", "rotated 180", "rotated 270",
+             "mirrored", "mirrored, rotated 90", "mirrored, rotated 180", "mirrored, rotated 270")
+
+
+def reasons(
+    matches: Sequence[Match], *, complaint_of: Callable[[Hashable], UUID | None], ignore: Iterable[UUID] = ()
+) -> list[Reason]:
+    """One reason per earlier photo matched: `reused_photo` when confirmed, `similar_photo`
+    (never rejecting) when only the hashes agree."""
+    ignored = set(ignore)
+    out = []
+    for match in matches:
+        if match.photo in ignored:
+            continue
+        complaint = complaint_of(match.photo)
+        details: dict[str, object] = {
+            "earlier_photo_id": str(match.photo),
+            "earlier_complaint_id": str(complaint) if complaint else None,
+            "distance": match.distance,
+            "match": {
+                "strength": match.strength,
+                "confidence": round(float(match.confirmation.confidence), 2) if match.confirmation else 0.0,
+                "transform": _VARIANTS[match.variant % 8],
+                "view": _view_text(match.view),
+                "checks": list(CHECKS if match.confirmation else CHECKS[:1]),
+                **(match.confirmation.to_json() if match.confirmation else {}),
+            },
+        }
+        if match.strength == "strong":
+            out.append(Reason(
+                "reused_photo",
+                "Foto ini sangat mirip dengan foto yang sudah pernah dikirim.",
+                "This photo closely matches a photo sent earlier.",
+                details,
+            ))
+        else:
+            out.append(Reason(
+                "similar_photo",
+                "Foto ini mirip foto yang pernah dikirim, tetapi terlalu polos (mis. tangkapan layar) untuk "
+                "dipastikan sama; perlu dicek petugas.",
+                "This photo resembles one sent earlier, but has too little detail (e.g. a screenshot) to "
+                "confirm it is the same; staff should check.",
+                details,
+            ))
+    return out
+
+
+def _view_text(view: int) -> str:
+    left, top, right, bottom = fingerprint.views()[view]
+    if not any((left, top, right, bottom)):
+        return "whole picture"
+    return f"crop left {left:.0%} top {top:.0%} right {right:.0%} bottom {bottom:.0%}"

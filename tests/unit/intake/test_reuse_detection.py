@@ -1,0 +1,133 @@
+"""Reuse detection per kind of edit a re-poster makes, on pictures generated here: a copy is
+recognised (confirmed by local features) as the earlier photo it came from; unrelated scenes,
+screenshots of one app and flat pictures are not accused of being copies."""
+
+from __future__ import annotations
+
+import io
+import uuid
+
+import pytest
+from PIL import Image, ImageDraw, ImageEnhance, ImageOps
+
+from sigap_intake.photos import checks, evidence, fingerprint
+from tests.unit.intake.images import app_screenshot, jpeg, textured_scene
+
+SEEDS = (101, 102)
+
+
+def _reposted(image: Image.Image, quality: int = 80) -> Image.Image:
+    return Image.open(io.BytesIO(jpeg(image.convert("RGB"), quality=quality)))
+
+
+def _crop(image: Image.Image, left: float, top: float, right: float, bottom: float) -> Image.Image:
+    w, h = image.size
+    return image.crop((round(w * left), round(h * top), w - round(w * right), h - round(h * bottom)))
+
+
+def _overlay(image: Image.Image) -> Image.Image:
+    marked = image.copy()
+    draw = ImageDraw.Draw(marked)
+    w, h = marked.size
+    draw.rectangle([0, h - h // 14, w, h], fill=(0, 0, 0))
+    draw.text((20, h - h // 20), "VIRAL!! banjir Margonda #depok", fill=(255, 255, 255))
+    draw.ellipse([w // 2, h // 4, w // 2 + w // 9, h // 4 + w // 9], fill=(255, 200, 0))
+    return marked
+
+
+def _brightness_contrast(image: Image.Image) -> Image.Image:
+    return ImageEnhance.Contrast(ImageEnhance.Brightness(image).enhance(1.3)).enhance(0.75)
+
+
+EDITS = {
+    "crop 10% left and top": lambda im: _crop(im, 0.1, 0.1, 0, 0),
+    "crop 20% right": lambda im: _crop(im, 0, 0, 0.2, 0),
+    "crop 15% bottom 5% left": lambda im: _crop(im, 0.05, 0, 0, 0.15),
+    "crop centred 8% each side": lambda im: _crop(im, 0.08, 0.08, 0.08, 0.08),
+    "mirror": ImageOps.mirror,
+    "rotate 90": lambda im: im.transpose(Image.Transpose.ROTATE_90),
+    "rotate 180": lambda im: im.transpose(Image.Transpose.ROTATE_180),
+    "rotate 270": lambda im: im.transpose(Image.Transpose.ROTATE_270),
+    "resize to 40%": lambda im: im.resize((im.width * 2 // 5, im.height * 2 // 5), Image.Resampling.LANCZOS),
+    "recompress at quality 30": lambda im: _reposted(im, quality=30),
+    "brightness and contrast": _brightness_contrast,
+    "overlay": _overlay,
+    "crop + mirror": lambda im: ImageOps.mirror(_crop(im, 0.12, 0, 0, 0.1)),
+    "crop + rotate 90": lambda im: _crop(im, 0, 0.1, 0.1, 0).transpose(Image.Transpose.ROTATE_90),
+    "crop + overlay": lambda im: _overlay(_crop(im, 0.1, 0, 0, 0.1)),
+    "overlay + brightness": lambda im: _brightness_contrast(_overlay(im)),
+    "mirror + rotate 270": lambda im: ImageOps.mirror(im).transpose(Image.Transpose.ROTATE_270),
+}
+
+
+@pytest.fixture(scope="module")
+def originals() -> dict[int, Image.Image]:
+    return {seed: _reposted(textured_scene(seed)) for seed in (*SEEDS, 103, 104, 105, 106)}
+
+
+@pytest.fixture(scope="module")
+def index(originals) -> evidence.MemoryIndex:
+    index = evidence.MemoryIndex()
+    for seed, picture in originals.items():
+        index.add(seed, fingerprint.fingerprint(picture))
+    for seed in (1, 2, 3):
+        index.add(f"screenshot-{seed}", fingerprint.fingerprint(_reposted(app_screenshot(seed))))
+    return index
+
+
+@pytest.mark.parametrize("edit", list(EDITS))
+@pytest.mark.parametrize("seed", SEEDS)
+def test_an_edited_copy_is_recognised_as_the_photo_it_came_from(edit, seed, originals, index):
+    copy = _reposted(EDITS[edit](originals[seed]))
+    matches = evidence.check(fingerprint.fingerprint(copy), index)
+    strong = [m for m in matches if m.strength == "strong"]
+    assert [m.photo for m in strong] == [seed], matches
+    assert strong[0].confirmation is not None
+    assert strong[0].confirmation.inliers >= fingerprint.MIN_INLIERS
+
+
+def test_unrelated_scenes_do_not_match(index):
+    for seed in range(200, 206):
+        assert evidence.check(fingerprint.fingerprint(_reposted(textured_scene(seed))), index) == []
+
+
+def test_screenshots_of_one_app_are_never_a_confirmed_reuse_and_at_most_suspicious(index):
+    policy = {"*": ["reused_photo"]}
+    for seed in range(10, 16):
+        matches = evidence.check(fingerprint.fingerprint(_reposted(app_screenshot(seed))), index)
+        assert all(m.strength == "weak" for m in matches), matches
+        reasons = evidence.reasons(matches, complaint_of=lambda photo: None)
+        assert {r.code for r in reasons} <= {"similar_photo"}
+        assert checks.verdict(reasons, category=None, reject_reasons=policy) != "rejected"
+
+
+def test_a_weak_match_says_why_and_a_strong_one_says_how_sure_and_what_was_checked(originals, index):
+    complaint = uuid.uuid4()
+    copy = _reposted(ImageOps.mirror(originals[SEEDS[0]]))
+    matches = evidence.check(fingerprint.fingerprint(copy), index)
+    [reason] = evidence.reasons(matches, complaint_of=lambda photo: complaint)
+    assert reason.code == "reused_photo"
+    assert reason.details["earlier_photo_id"] == str(SEEDS[0])
+    assert reason.details["earlier_complaint_id"] == str(complaint)
+    match = reason.details["match"]
+    assert match["strength"] == "strong" and 0 < match["confidence"] <= 1
+    assert match["checks"] == ["dihedral_view_hashes", "orb_ransac"]
+    assert match["mirrored"] is True
+    weak = evidence.Match(photo="x", distance=2, variant=0, view=0, strength="weak", confirmation=None)
+    [reason] = evidence.reasons([weak], complaint_of=lambda photo: None)
+    assert reason.code == "similar_photo" and reason.details["match"]["checks"] == ["dihedral_view_hashes"]
+    assert checks.verdict([reason], category=None, reject_reasons={"*": ["reused_photo"]}) == "suspicious"
+
+
+def test_features_survive_storage(originals):
+    stored = fingerprint.fingerprint(originals[SEEDS[0]]).stored
+    again = fingerprint.StoredFeatures.from_blob(stored.to_blob())
+    assert (again.descriptors == stored.descriptors).all() and (again.keypoints == stored.keypoints).all()
+    assert again.feature_size == stored.feature_size
+
+
+def test_band_probes_find_every_view_within_seven_bits():
+    value = 0x0123_4567_89AB_CDEF
+    near = value ^ 0b1111111  # 7 bits, all in the last band
+    found = evidence.probes([near])
+    assert any(band in found[number] for number, band in enumerate(evidence.bands(value)))
