@@ -132,6 +132,8 @@ def _baseline(service: str, seeded: Seeded, taxonomy: dict | None) -> Baseline:
             "key": "status_changed",
             "language": "id",
             "version": "1",
+            "request_id": str(uuid.uuid4()),  # personal-data requests (intake, status)
+            "step": "head_of_department",  # escalation contacts (notify)
         },
         query_values={
             "reason": "pemeriksaan masukan korpus",

@@ -1,4 +1,5 @@
-"""The running status service reports a passed deadline on Kafka by itself, once."""
+"""The running status service reports a passed deadline on Kafka by itself, once, and climbs
+the first step of its escalation ladder, once."""
 
 from __future__ import annotations
 
@@ -51,14 +52,20 @@ async def test_sweep_publishes_a_breach_once(infra, databases, tmp_path):
             infra.kafka_bootstrap,
             [infra.topic(TOPIC_COMPLAINT_SLA)],
             keep=lambda record: record.key == str(complaint_id).encode(),
-            until=lambda kept: len(kept) >= 1,
+            until=lambda kept: len(kept) >= 2,
             timeout_s=30,
             settle_s=2.0,
         )
-        assert len(records) == 1
-        event = parse_record(records[0])
-        assert event["type"] == "sigap.complaint.sla_breached.v1"
+        # The breach, and the first step of the default escalation ladder (the head of
+        # department, at the breach): each once.
+        events = sorted((parse_record(record) for record in records), key=lambda event: event["type"])
+        assert [event["type"] for event in events] == [
+            "sigap.complaint.escalated.v1",
+            "sigap.complaint.sla_breached.v1",
+        ]
+        escalated, event = events
         assert (event["data"]["stage"], event["data"]["department"]) == ("verify", "DISHUB")
+        assert (escalated["data"]["step"], escalated["data"]["department"]) == ("head_of_department", "DISHUB")
         async with httpx.AsyncClient(timeout=5) as client:
             public = (await client.get(f"{system.url('status')}/v1/complaints/{complaint_id}")).json()
         assert "sigap.complaint.sla_breached.v1" in [entry["type"] for entry in public["timeline"]]

@@ -102,3 +102,14 @@ def test_a_dead_letter_keeps_the_original_as_it_was():
         original_headers={"x": "a\x00b"},
     )
     assert letter.original_headers["x"] == "a\x00b"
+
+
+def test_a_moment_from_a_client_is_read_as_utc_and_refused_outside_the_storable_range():
+    from sigap_shared.storable import SaneMoment
+
+    adapter = TypeAdapter(SaneMoment)
+    assert adapter.validate_python("2026-12-06T10:00:00") == datetime(2026, 12, 6, 10, tzinfo=UTC)
+    assert adapter.validate_python("2026-12-06T17:00:00+07:00") == datetime(2026, 12, 6, 10, tzinfo=UTC)
+    for far in ("9999-12-31T23:59:59", "0001-01-01T00:00:00+14:00", "1969-12-31T23:59:59Z"):
+        with pytest.raises(ValidationError, match="must be between"):
+            adapter.validate_python(far)

@@ -97,3 +97,19 @@ def _sane_date(day: date) -> date:
 
 # A date a client sends (a query's since/until): refused with 422 outside 1970-01-01..2200-01-01.
 SaneDate = Annotated[date, AfterValidator(_sane_date)]
+
+
+def _sane_moment(moment: datetime) -> datetime:
+    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    if not within(aware, earliest=SANE_EARLIEST, latest=SANE_LATEST):
+        raise PydanticCustomError(
+            "datetime_out_of_range",
+            "must be between {earliest} and {latest}",
+            {"earliest": SANE_EARLIEST.isoformat(), "latest": SANE_LATEST.isoformat()},
+        )
+    return aware
+
+
+# An instant a client sends (a query's since): without an offset it is read as UTC; refused
+# with 422 outside the range PostgreSQL's timestamptz and the services store.
+SaneMoment = Annotated[datetime, AfterValidator(_sane_moment)]

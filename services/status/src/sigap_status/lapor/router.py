@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from sigap_shared.errors import Text
 from sigap_shared.runtime import Conn, CurrentRuntime
+from sigap_shared.storable import SaneMoment
 from sigap_shared.visible_text import visible_or_none
 from sigap_status.auth.dependencies import staff_in
 from sigap_status.context import Lapor, Policy
@@ -145,7 +146,7 @@ async def get_export(
     staff: CityAdmin,
     runtime: CurrentRuntime,
     lapor: Lapor,
-    since: Annotated[datetime | None, Query(description="only complaints changed at or after this instant")] = None,
+    since: Annotated[SaneMoment | None, Query(description="only complaints changed at or after this instant")] = None,
     department: Annotated[str | None, Query(max_length=64)] = None,
 ) -> StreamingResponse:
     now = datetime.now(UTC)
