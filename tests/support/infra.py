@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import random
 import socket
 import subprocess
 import uuid
@@ -89,10 +90,27 @@ def port_open(host: str, port: int, timeout: float = 0.5) -> bool:
         return False
 
 
+# Listening ports for the servers tests start come from below the kernel's ephemeral range
+# (32768-60999 on Linux): a port the kernel hands out is also what any outgoing connection
+# (a client to Kafka, say) may take meanwhile, and a server then fails to bind it.
+_LISTEN_PORTS = range(20000, 32000)
+_handed_out: set[int] = set()
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A port nothing listens on now, never the same one twice in a session."""
+    for _ in range(500):
+        port = random.choice(_LISTEN_PORTS)
+        if port in _handed_out:
+            continue
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _handed_out.add(port)
+        return port
+    raise RuntimeError("no free port below the ephemeral range")
 
 
 def docker_available() -> bool:

@@ -21,7 +21,7 @@ from sigap_web.flash import redirect_saying, redirect_with
 
 router = APIRouter(include_in_schema=False)
 
-ROLES = ("dept_admin", "field_officer", "city_admin", "auditor")
+ROLES = ("dept_admin", "field_officer", "city_admin", "auditor", "dpo")
 DEPARTMENT_ROLES = ("dept_admin", "field_officer")
 Username = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9._-]{2,63}$")]
 
