@@ -103,8 +103,9 @@ async def test_report_see_live_verify_assign_finish_rate_and_show_in_public(siga
         citizen_context = await phone(browser, sigap_web)
         citizen = await citizen_context.new_page()
 
-        # -- 1. The admin has the queue open; it listens to notify's staff stream. ------------
-        admin_context, admin = await signed_in(browser, sigap_web, "/dasbor", admin_name)
+        # -- 1. The admin has the queue open, newest first (in the session's shared system the
+        # department's queue runs to more than a page); it listens to notify's staff stream. ----
+        admin_context, admin = await signed_in(browser, sigap_web, "/dasbor?sort=newest", admin_name)
         await expect(admin.locator("#live-status")).to_have_text("Antrean diperbarui langsung.", timeout=TIMEOUT_MS)
         await admin.evaluate("window.notReloaded = true")
 
