@@ -79,6 +79,8 @@ def test_events_carry_their_trace_on_kafka_and_a_bad_one_is_dropped_not_refused(
 def test_without_a_span_events_carry_no_trace():
     envelope = submitted_envelope()
     assert envelope.traceparent is None and current_traceparent() is None
+    with consumer_span("routing.complaints", envelope) as handled, consumer_spans("x", [envelope]) as run:
+        assert handled is envelope and run == [envelope] and current_traceparent() is None
     assert all(name != "ce_traceparent" for name, _ in encode(envelope).headers)
 
 

@@ -127,18 +127,26 @@ def _event_attributes(consumer: str, envelope: Envelope) -> dict[str, str]:
     }
 
 
-@contextlib.contextmanager
-def consumer_span(consumer: str, envelope: Envelope) -> Iterator[Envelope]:
-    """A span for handling one event, current inside the block, child of the span that published
-    it. Yields the event re-parented onto this span, so that what a handler derives from it with
-    `dataclasses.replace` (or `traceparent=source.traceparent`) continues the trace here."""
-    tracer = _tracer()
-    with tracer.start_as_current_span(
+def _start_consumer_span(consumer: str, envelope: Envelope) -> trace.Span:
+    return _tracer().start_span(
         f"process {envelope.type}",
         context=_parent_context(envelope.traceparent),
         kind=SpanKind.CONSUMER,
         attributes=_event_attributes(consumer, envelope),
-    ) as span:
+    )
+
+
+@contextlib.contextmanager
+def consumer_span(consumer: str, envelope: Envelope) -> Iterator[Envelope]:
+    """A span for handling one event, current inside the block, child of the span that published
+    it. Yields the event re-parented onto this span, so that what a handler derives from it with
+    `dataclasses.replace` (or `traceparent=source.traceparent`) continues the trace here.
+    Without a configured provider it yields the event as it is, at no cost per event."""
+    if _provider is None:
+        yield envelope
+        return
+    span = _start_consumer_span(consumer, envelope)
+    with trace.use_span(span, end_on_exit=True):
         yield traced_by(envelope, span)
 
 
@@ -146,16 +154,10 @@ def consumer_span(consumer: str, envelope: Envelope) -> Iterator[Envelope]:
 def consumer_spans(consumer: str, envelopes: list[Envelope]) -> Iterator[list[Envelope]]:
     """`consumer_span` for a run of events handled together: one span per event (none of them
     current), each event re-parented onto its own span."""
-    tracer = _tracer()
-    spans = [
-        tracer.start_span(
-            f"process {envelope.type}",
-            context=_parent_context(envelope.traceparent),
-            kind=SpanKind.CONSUMER,
-            attributes=_event_attributes(consumer, envelope),
-        )
-        for envelope in envelopes
-    ]
+    if _provider is None:
+        yield envelopes
+        return
+    spans = [_start_consumer_span(consumer, envelope) for envelope in envelopes]
     try:
         yield [traced_by(envelope, span) for envelope, span in zip(envelopes, spans, strict=True)]
     except BaseException as exc:

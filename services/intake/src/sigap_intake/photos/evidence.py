@@ -20,6 +20,7 @@ from uuid import UUID
 from sigap_intake.photos import fingerprint
 from sigap_intake.photos.checks import Reason
 from sigap_intake.photos.fingerprint import Confirmation, Fingerprint, StoredFeatures
+from sigap_intake.photos.reuse import band_neighbours, bands
 
 # Each 64-bit view hash is indexed as four 16-bit bands; a lookup probes each band of each of
 # the 8 query hashes within this many bits. Radius 1 finds every view within 7 bits
@@ -48,19 +49,6 @@ class Match:
     view: int
     strength: fingerprint.Strength
     confirmation: Confirmation | None  # None when the features could not be compared
-
-
-def bands(value: int) -> tuple[int, int, int, int]:
-    return tuple((value >> shift) & 0xFFFF for shift in (48, 32, 16, 0))  # type: ignore[return-value]
-
-
-def band_neighbours(band: int, radius: int) -> list[int]:
-    values = {band}
-    frontier = {band}
-    for _ in range(radius):
-        frontier = {value ^ (1 << bit) for value in frontier for bit in range(16)} - values
-        values |= frontier
-    return sorted(values)
 
 
 def probes(query_hashes: Sequence[int], *, radius: int = PROBE_RADIUS) -> list[list[int]]:
