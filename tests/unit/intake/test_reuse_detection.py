@@ -131,3 +131,15 @@ def test_band_probes_find_every_view_within_seven_bits():
     near = value ^ 0b1111111  # 7 bits, all in the last band
     found = evidence.probes([near])
     assert any(band in found[number] for number, band in enumerate(evidence.bands(value)))
+
+
+def test_opencv_is_loaded_only_when_the_multi_view_check_runs():
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys, sigap_intake.bootstrap, sigap_intake.photos.repository; "
+        "print('cv2' in sys.modules)"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "False"

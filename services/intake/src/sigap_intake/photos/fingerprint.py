@@ -17,13 +17,22 @@ Pure: numpy/OpenCV on pixels in memory, no I/O."""
 from __future__ import annotations
 
 import functools
+import importlib
 import io
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import cv2
 import numpy as np
 from PIL import Image, ImageOps
+
+if TYPE_CHECKING:
+    import cv2
+
+
+def _cv():  # noqa: ANN202 - the cv2 module
+    """OpenCV, loaded the first time the multi-view check runs: with SIGAP_PHOTO_REUSE_VIEWS
+    off (the default) an intake process never pays its import time and memory."""
+    return importlib.import_module("cv2")
 
 _HASH_SIDE = 32
 _FEATURE_SIDE = 480  # long side of the grey image ORB works on
@@ -147,8 +156,8 @@ def grey(image: Image.Image) -> np.ndarray:
 
 
 def _phash(pixels: np.ndarray) -> int:
-    small = cv2.resize(pixels, (_HASH_SIDE, _HASH_SIDE), interpolation=cv2.INTER_AREA).astype(np.float32)
-    low = cv2.dct(small)[:8, :8].flatten()
+    small = _cv().resize(pixels, (_HASH_SIDE, _HASH_SIDE), interpolation=_cv().INTER_AREA).astype(np.float32)
+    low = _cv().dct(small)[:8, :8].flatten()
     bits = low > np.median(low)
     return int.from_bytes(np.packbits(bits).tobytes(), "big")
 
@@ -175,7 +184,7 @@ def _shrunk(pixels: np.ndarray, side: int) -> np.ndarray:
     scale = side / max(height, width)
     if scale >= 1:
         return pixels
-    return cv2.resize(pixels, (max(1, round(width * scale)), max(1, round(height * scale))), interpolation=cv2.INTER_AREA)
+    return _cv().resize(pixels, (max(1, round(width * scale)), max(1, round(height * scale))), interpolation=_cv().INTER_AREA)
 
 
 def _feature_image(pixels: np.ndarray) -> np.ndarray:
@@ -184,19 +193,19 @@ def _feature_image(pixels: np.ndarray) -> np.ndarray:
 
 @functools.cache
 def _clahe() -> cv2.CLAHE:
-    return cv2.createCLAHE(clipLimit=2.0, tileGridSize=(4, 4))
+    return _cv().createCLAHE(clipLimit=2.0, tileGridSize=(4, 4))
 
 
 @functools.cache
 def _orb() -> cv2.ORB:
-    return cv2.ORB_create(nfeatures=_MAX_KEYPOINTS, fastThreshold=12)
+    return _cv().ORB_create(nfeatures=_MAX_KEYPOINTS, fastThreshold=12)
 
 
 def _features(feature_image: np.ndarray) -> StoredFeatures:
     size = (feature_image.shape[1], feature_image.shape[0])
     scale = _THUMBNAIL_SIDE / max(size)
-    thumbnail = cv2.resize(feature_image, (max(1, round(size[0] * scale)), max(1, round(size[1] * scale))),
-                           interpolation=cv2.INTER_AREA)
+    thumbnail = _cv().resize(feature_image, (max(1, round(size[0] * scale)), max(1, round(size[1] * scale))),
+                           interpolation=_cv().INTER_AREA)
     # Contrast-normalised, so brightness/contrast edits move the same corners over the threshold.
     keypoints, descriptors = _orb().detectAndCompute(_clahe().apply(feature_image), None)
     if descriptors is None or not keypoints:
@@ -215,7 +224,7 @@ def fingerprint(image: Image.Image) -> Fingerprint:
     query = tuple(
         _phash(np.ascontiguousarray(variant))
         for cut in _QUERY_CUTS
-        for variant in dihedral(cv2.resize(_cut(hash_base, cut), (_HASH_SIDE, _HASH_SIDE), interpolation=cv2.INTER_AREA))
+        for variant in dihedral(_cv().resize(_cut(hash_base, cut), (_HASH_SIDE, _HASH_SIDE), interpolation=_cv().INTER_AREA))
     )
     feature_image = _feature_image(pixels)
     return Fingerprint(
@@ -246,14 +255,14 @@ def _confirm_one(new: StoredFeatures, earlier: StoredFeatures, *, mirrored: bool
     none = Confirmation(strength=None, inliers=0, matches=0, coverage=0.0, mirrored=mirrored, confidence=0.0)
     if len(new.descriptors) < 8 or len(earlier.descriptors) < 8:
         return none
-    matcher = cv2.BFMatcher(cv2.NORM_HAMMING)
+    matcher = _cv().BFMatcher(_cv().NORM_HAMMING)
     pairs = matcher.knnMatch(new.descriptors, earlier.descriptors, k=2)
     good = [p[0] for p in pairs if len(p) == 2 and p[0].distance < 0.8 * p[1].distance and p[0].distance < 64]
     if len(good) < 8:
         return Confirmation(None, 0, len(good), 0.0, mirrored, 0.0)
     source = new.keypoints[[m.queryIdx for m in good]].reshape(-1, 1, 2)
     target = earlier.keypoints[[m.trainIdx for m in good]].reshape(-1, 1, 2)
-    homography, mask = cv2.findHomography(source, target, cv2.RANSAC, 6.0, maxIters=500, confidence=0.99)
+    homography, mask = _cv().findHomography(source, target, _cv().RANSAC, 6.0, maxIters=500, confidence=0.99)
     if homography is None or mask is None:
         return Confirmation(None, 0, len(good), 0.0, mirrored, 0.0)
     inlier_mask = mask.ravel().astype(bool)
@@ -289,8 +298,8 @@ def _agreement(new: StoredFeatures, earlier: StoredFeatures, homography: np.ndar
     )
     mapping = to_earlier_thumb @ homography @ np.linalg.inv(to_new_thumb)
     height, width = earlier.thumbnail.shape
-    warped = cv2.warpPerspective(new.thumbnail.astype(np.float32), mapping, (width, height))
-    covered = cv2.warpPerspective(np.ones_like(new.thumbnail, np.float32), mapping, (width, height)) > 0.99
+    warped = _cv().warpPerspective(new.thumbnail.astype(np.float32), mapping, (width, height))
+    covered = _cv().warpPerspective(np.ones_like(new.thumbnail, np.float32), mapping, (width, height)) > 0.99
     if covered.sum() < 0.2 * width * height:
         return 0.0
     target = earlier.thumbnail.astype(np.float32)
