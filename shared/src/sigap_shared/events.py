@@ -451,6 +451,19 @@ def encode(envelope: Envelope) -> KafkaRecord:
     )
 
 
+def payload_without_reporter(value: bytes) -> bytes | None:
+    """An event's JSON data (`encode`'s value) with its `reporter` (pseudonym and channels)
+    set to null, or None when it names no reporter (or is not an event's JSON at all): what an
+    erasure of the reporter's personal data leaves of an event kept in a database."""
+    try:
+        data = orjson.loads(value)
+    except orjson.JSONDecodeError:
+        return None
+    if not isinstance(data, dict) or data.get("reporter") is None:
+        return None
+    return orjson.dumps(data | {"reporter": None})
+
+
 def encode_to_topic(envelope: Envelope, topic: str) -> KafkaRecord:
     """`encode`, but for another topic than the payload's own (e.g. a department's topic):
     same CloudEvents binary format, same key."""

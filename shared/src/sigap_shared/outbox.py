@@ -29,6 +29,7 @@ from sigap_shared.events import (
     encode_to_topic,
     headers_from_json,
     headers_to_json,
+    payload_without_reporter,
 )
 from sigap_shared.kafka import new_producer, refused_record
 from sigap_shared.retry import Backoff
@@ -88,6 +89,20 @@ async def add_to_outbox(
     queued = [*(OutboxRow.of(envelope) for envelope in envelopes), *rows]
     if queued:
         await conn.execute(_INSERT, *_ROWS.params(queued))
+
+
+async def drop_reporter_from_outbox(*, conn: asyncpg.Connection, complaint_id: UUID) -> int:
+    """Rewrite the complaint's outbox rows, sent or waiting, without the reporter's pseudonym
+    and channels (an erasure of the reporter's personal data, UU 27/2022): a waiting event then
+    leaves without them. Returns how many rows changed. Rows are keyed by complaint id."""
+    rows = await conn.fetch(
+        "SELECT id, payload FROM outbox WHERE key = $1 AND position('\"reporter\"'::bytea IN payload) > 0 FOR UPDATE",
+        str(complaint_id).encode(),
+    )
+    changed = [(row["id"], payload) for row in rows if (payload := payload_without_reporter(row["payload"]))]
+    if changed:
+        await conn.executemany("UPDATE outbox SET payload = $2 WHERE id = $1", changed)
+    return len(changed)
 
 
 # Parked rows (normally none) and the rows of the same key waiting behind them.

@@ -39,6 +39,7 @@ PROBLEMS: dict[str, tuple[int, Text]] = {
     "too-many-requests": (429, Text("Terlalu banyak percobaan", "Too many attempts")),
     "temporarily-unavailable": (503, Text("Layanan sedang tidak tersedia", "Service temporarily unavailable")),
     "push-not-configured": (404, Text("Notifikasi push belum diaktifkan", "Web push is not configured")),
+    "reporter-erased": (409, Text("Data pribadi pelapor sudah dihapus", "The reporter's personal data was erased")),
 }
 
 

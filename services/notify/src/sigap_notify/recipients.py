@@ -8,6 +8,8 @@ import re
 
 REPORTER_PREFIX = "reporter:"
 ANONYMOUS_REPORTER_PREFIX = "reporter:anonim:"
+# What a reporter's past deliveries are addressed to once their personal data is erased.
+ERASED_REPORTER = "reporter:dihapus"
 WEBHOOK_PREFIX = "webhook:"
 OFFICER_PREFIX = "officer:"
 DEPARTMENT_PREFIX = "department:"

@@ -1,7 +1,8 @@
 """What the other services hold about a complaint's reporter, asked through their internal
 APIs (`GET /internal/v1/personal-data/complaints/{id}` at status, notify and routing) for an
-access answer, and the erasure of what notify (contact addresses) and routing (pseudonym and
-channels) keep about the reporter (`POST .../erase`).
+access answer, and the erasure of what status (pseudonym and channels), notify (contact
+addresses, who messages were for) and routing (pseudonym and channels) keep about the reporter
+(`POST .../erase`).
 An answer must be complete: a service that is configured but cannot answer stops the answer
 (the officer tries again) instead of exporting less than Sigap holds; likewise an erasure."""
 
@@ -37,11 +38,13 @@ class HeldElsewhere:
         return held
 
     async def erase_elsewhere(self, complaint_id: UUID) -> dict[str, dict]:
-        """Notify's subscribed addresses and routing's copy of the reporter's pseudonym and
-        channels; a service whose address is not configured (a development run) is skipped."""
+        """Status's and routing's copies of the reporter's pseudonym and channels, notify's
+        subscribed addresses and deliveries; a service whose address is not configured (a
+        development run) is skipped. Each service remembers the erasure, so an event it handles
+        later (the erasure may overtake the complaint's events) does not bring the data back."""
         erased: dict[str, dict] = {}
         async with aiohttp.ClientSession(timeout=self._timeout) as session:
-            for name in ("notify", "routing"):
+            for name in ("status", "notify", "routing"):
                 url = self._services.get(name)
                 if url is not None:
                     erased[name] = await self._ask(

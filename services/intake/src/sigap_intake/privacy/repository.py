@@ -9,6 +9,8 @@ from uuid import UUID
 
 import asyncpg
 
+from sigap_shared.outbox import drop_reporter_from_outbox
+
 
 async def insert_request(
     *,
@@ -206,7 +208,7 @@ async def original_shared_elsewhere(*, conn: asyncpg.Connection, original_key: s
 
 
 async def erase_complaint_personal_data(*, conn: asyncpg.Connection, complaint_id: UUID, at: datetime) -> bool:
-    """Identity, pseudonym and the photos' originals and metadata; False when already erased
+    """Identity, pseudonym (also in the outbox's events) and the photos' originals and metadata; False when already erased
     (or locked by another replica's run)."""
     erased = await conn.fetchval(
         "UPDATE complaints SET reporter_identity = NULL, reporter_pseudonym = NULL, personal_data_erased_at = $2"
@@ -230,4 +232,6 @@ async def erase_complaint_personal_data(*, conn: asyncpg.Connection, complaint_i
         "UPDATE data_subject_requests SET details_sealed = NULL, export_sealed = NULL WHERE complaint_id = $1",
         complaint_id,
     )
+    # The submission event (sent or still waiting) carries the pseudonym.
+    await drop_reporter_from_outbox(conn=conn, complaint_id=complaint_id)
     return True

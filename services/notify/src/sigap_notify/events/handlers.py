@@ -45,6 +45,10 @@ async def on_complaint_event(
         complaint_id=complaint_id,
         staff=planning.staff_mailboxes(planning.plan(envelope, department=named_department, zone=zone)),
     )
+    if facts.reporter_erased:
+        # An event still naming a reporter whose personal data is erased (on its way, parked or
+        # redelivered): it is handled, or parked, as if it never named them.
+        envelope = redact_for_department(envelope)
     if not facts.submitted:
         await repository.park_event(
             conn=conn, event_id=envelope.id, complaint_id=complaint_id, event_type=envelope.type, record=encode(envelope)
@@ -72,7 +76,12 @@ async def on_complaint_event(
         event_type=envelope.type,
         planned=planned,
         unreachable=planning.unreachable_staff_mail(planned, on_file=on_file),
-        fan_outs=planning.fan_outs(envelope, department=department, departments=tuple(audience), redacted=redacted),
+        fan_outs=[
+            fan_out
+            for fan_out in planning.fan_outs(envelope, department=department, departments=tuple(audience), redacted=redacted)
+            # No channel the reporter subscribed directly is told anything once they are erased.
+            if not (facts.reporter_erased and fan_out.per == "subscription")
+        ],
         department=department,
         leads=leads(envelope),
         supporters=supporters,

@@ -39,6 +39,7 @@ class ComplaintFacts:
     """What notify knows of a complaint when one of its events arrives."""
 
     submitted: bool  # intake's submission arrived (migration 0011)
+    reporter_erased: bool  # the reporter's personal data was erased (migration 0014)
     department: str | None  # the lead department, as notify last learnt it
     supporters: tuple[str, ...]
     mail_on_file: StaffMailboxes  # of the staff asked about, those with an e-mail address
@@ -51,6 +52,7 @@ async def complaint_facts(*, conn: asyncpg.Connection, complaint_id: UUID, staff
     row = await conn.fetchrow(
         f"""
         SELECT EXISTS (SELECT 1 FROM known_complaints WHERE complaint_id = $4) AS submitted,
+               EXISTS (SELECT 1 FROM erased_reporters WHERE complaint_id = $4) AS reporter_erased,
                d.department, d.supporters,
                {_DEPARTMENTS_WITH_MAIL} AS departments_with_mail, {_OFFICERS_WITH_MAIL} AS officers_with_mail
         FROM (SELECT 1) AS one LEFT JOIN complaint_departments d ON d.complaint_id = $4
@@ -63,6 +65,7 @@ async def complaint_facts(*, conn: asyncpg.Connection, complaint_id: UUID, staff
     department = row["department"]
     return ComplaintFacts(
         submitted=row["submitted"],
+        reporter_erased=row["reporter_erased"],
         department=department,
         supporters=tuple(row["supporters"] or ()),
         mail_on_file=_mail_on_file(row),

@@ -1,9 +1,9 @@
 """`GET /internal/v1/personal-data/complaints/{id}`: what notify holds about one complaint's
 reporter, for the access answer intake assembles (services/intake privacy/): the addresses
 they subscribed (opened: it is their own data) and every message meant for them. Messages to
-departments and officers are not the reporter's and stay out. `POST .../erase`: the reporter's
-contact addresses go when intake erases their personal data (retention or a deletion request).
-Needs the internal bearer token."""
+departments and officers are not the reporter's and stay out. `POST .../erase`: what names or
+reaches the reporter goes when intake erases their personal data (retention or a deletion
+request); see `commands.erase_reporter`. Needs the internal bearer token."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel
 
 from sigap_notify.context import Context
+from sigap_notify.personal_data import commands
 from sigap_notify.recipients import REPORTER_PREFIX
 from sigap_notify.sealing import SecretUnreadable
 from sigap_shared.auth import require_internal_token
@@ -104,26 +105,23 @@ class ErasedOut(BaseModel):
     complaint_id: UUID
     subscriptions_erased: int
     messages_cleared: int
+    parked_events_cleared: int
+    outbox_events_cleared: int
+    reporter_erased_at: datetime
 
 
 @router.post(
     "/personal-data/complaints/{complaint_id}/erase",
-    summary="Erase the reporter's subscribed addresses and where their messages went (idempotent)",
+    summary="Erase the reporter's subscribed addresses, who their messages were for and where they went, and the "
+    "pseudonym in parked events; later events plan nothing for the reporter (idempotent)",
 )
 async def erase(complaint_id: UUID, conn: Conn) -> ErasedOut:
-    async with conn.transaction():
-        subscriptions = await conn.fetchval(
-            "WITH gone AS (DELETE FROM reporter_subscriptions WHERE complaint_id = $1 RETURNING 1)"
-            " SELECT count(*) FROM gone",
-            complaint_id,
-        )
-        # The masked address and a mail server's answer (which may quote the address).
-        messages = await conn.fetchval(
-            "WITH cleared AS (UPDATE notifications SET address_masked = NULL, last_error = NULL"
-            " WHERE complaint_id = $1 AND starts_with(recipient, $2)"
-            " AND (address_masked IS NOT NULL OR last_error IS NOT NULL) RETURNING 1)"
-            " SELECT count(*) FROM cleared",
-            complaint_id,
-            REPORTER_PREFIX,
-        )
-    return ErasedOut(complaint_id=complaint_id, subscriptions_erased=subscriptions, messages_cleared=messages)
+    erased = await commands.erase_reporter(conn=conn, complaint_id=complaint_id)
+    return ErasedOut(
+        complaint_id=erased.complaint_id,
+        subscriptions_erased=erased.subscriptions_erased,
+        messages_cleared=erased.messages_cleared,
+        parked_events_cleared=erased.parked_events_cleared,
+        outbox_events_cleared=erased.outbox_events_cleared,
+        reporter_erased_at=erased.reporter_erased_at,
+    )

@@ -12,6 +12,7 @@ import structlog
 
 from sigap_notify.errors import NotifyError
 from sigap_notify.intake_client import FollowUpRateLimited, FollowUpRejected, IntakeClient, IntakeUnavailable
+from sigap_notify.personal_data import repository as personal_data
 from sigap_notify.reporter import repository
 from sigap_notify.sealing import SecretBox
 from sigap_shared.errors import Text
@@ -40,6 +41,14 @@ async def subscribe_reporter(
     """Store (or replace) a reporter's direct subscription once intake confirmed the tracking
     code and follow-up token; the address only ever sealed."""
     verified = await _verify(intake, tracking_code=tracking_code, follow_up_token=follow_up_token)
+    if await personal_data.is_erased(conn=conn, complaint_id=verified.complaint_id):
+        raise NotifyError(
+            "reporter-erased",
+            Text(
+                id="Data pribadi pelapor pengaduan ini sudah dihapus; Sigap tidak lagi mengirim kabar tentangnya.",
+                en="The reporter's personal data for this complaint was erased; Sigap no longer sends updates about it.",
+            ),
+        )
     subscription_id = await repository.upsert_subscription(
         conn=conn,
         subscription_id=uuid.uuid4(),

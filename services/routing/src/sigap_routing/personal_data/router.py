@@ -17,6 +17,7 @@ from pydantic import BaseModel
 
 from sigap_shared.auth import require_internal_token
 from sigap_shared.errors import Text
+from sigap_shared.outbox import drop_reporter_from_outbox
 from sigap_shared.problems import Problem
 from sigap_shared.runtime import Conn
 
@@ -67,9 +68,12 @@ def _json(value: str | dict | None) -> dict[str, Any] | None:
     summary="Drop the reporter's pseudonym and channels kept with the routing decision (idempotent)",
 )
 async def erase(complaint_id: UUID, conn: Conn) -> ErasedOut:
-    erased = await conn.fetchval(
-        "WITH gone AS (UPDATE routing_decisions SET reporter = NULL"
-        " WHERE complaint_id = $1 AND reporter IS NOT NULL RETURNING 1) SELECT count(*) FROM gone",
-        complaint_id,
-    )
+    async with conn.transaction():
+        erased = await conn.fetchval(
+            "WITH gone AS (UPDATE routing_decisions SET reporter = NULL"
+            " WHERE complaint_id = $1 AND reporter IS NOT NULL RETURNING 1) SELECT count(*) FROM gone",
+            complaint_id,
+        )
+        # The routed event (sent or still waiting) carries them too.
+        await drop_reporter_from_outbox(conn=conn, complaint_id=complaint_id)
     return ErasedOut(complaint_id=complaint_id, reporter_erased=erased)

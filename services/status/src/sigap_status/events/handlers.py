@@ -36,6 +36,7 @@ from sigap_status.events import queries
 from sigap_status.lifecycle import events
 from sigap_status.lifecycle.commands import reopen_by_reporter
 from sigap_status.lifecycle.rules import REPORTER_ACTOR, SYSTEM_ACTOR, LifecycleError
+from sigap_status.personal_data import repository as personal_data
 from sigap_status.sla.rules import SlaPolicy
 
 log = structlog.get_logger(__name__)
@@ -147,13 +148,15 @@ async def _receive(*, conn: asyncpg.Connection, policy: SlaPolicy, arrivals: Seq
     receptions: list[queries.Reception] = []
     entries: list[TimelineEntry] = []
     announced: list[Envelope] = []
+    # The arriving event (intake's or routing's) may still name a reporter erased meanwhile.
+    erased = await personal_data.erased_among(conn=conn, complaint_ids=[arrival.complaint_id for arrival in arrivals])
     for arrival in arrivals:
         reception = dataclasses.replace(
             events.received_event(
                 complaint_id=arrival.complaint_id,
                 tracking_code=arrival.tracking_code,
                 department=arrival.department,
-                reporter=arrival.envelope.data.reporter,  # type: ignore[union-attr]
+                reporter=None if arrival.complaint_id in erased else arrival.envelope.data.reporter,  # type: ignore[union-attr]
                 correlation_id=arrival.envelope.correlation_id,
                 now=now,
             ),

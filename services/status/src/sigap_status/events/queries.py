@@ -27,21 +27,26 @@ async def record_submitted(
         """
         WITH stored AS (
             INSERT INTO complaints (id, tracking_code, kind, category, submitted_at, title, description, address,
-                                    privacy, reporter_pseudonym, reporter_channels, lat, lon, publicly_visible)
+                                    privacy, reporter_pseudonym, reporter_channels, lat, lon, publicly_visible,
+                                    reporter_erased_at)
+            -- A reporter erased before (or while) the submission arrives is not stored.
             SELECT c.id, c.tracking_code, c.kind, c.category, c.submitted_at, c.title, c.description, c.address,
-                   c.privacy, c.pseudonym, coalesce(string_to_array(c.channels, ','), '{}'), c.lat, c.lon,
-                   c.privacy = 'publik' AND c.publicly_visible
+                   c.privacy, CASE WHEN e.erased_at IS NULL THEN c.pseudonym END,
+                   CASE WHEN e.erased_at IS NULL THEN coalesce(string_to_array(c.channels, ','), '{}') ELSE '{}' END,
+                   c.lat, c.lon, c.privacy = 'publik' AND c.publicly_visible, e.erased_at
             FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::text[], $7::text[],
                         $8::text[], $9::text[], $10::text[], $11::text[], $12::float8[], $13::float8[],
                         $14::boolean[])
                  AS c(id, tracking_code, kind, category, submitted_at, title, description, address, privacy,
                       pseudonym, channels, lat, lon, publicly_visible)
+            LEFT JOIN erased_reporters e ON e.complaint_id = c.id
             ORDER BY c.id
             ON CONFLICT (id) DO UPDATE SET
                 lat = EXCLUDED.lat,
                 lon = EXCLUDED.lon,
                 reporter_pseudonym = EXCLUDED.reporter_pseudonym,
                 reporter_channels = EXCLUDED.reporter_channels,
+                reporter_erased_at = coalesce(complaints.reporter_erased_at, EXCLUDED.reporter_erased_at),
                 kind = EXCLUDED.kind,
                 category = COALESCE(complaints.category, EXCLUDED.category),
                 submitted_at = EXCLUDED.submitted_at,

@@ -1,7 +1,9 @@
 """`GET /internal/v1/personal-data/complaints/{id}`: what status holds about one complaint's
 reporter, for the access answer intake assembles (services/intake privacy/). Staff usernames
 are left out: they are other people's data (UU 27/2022 Art. 33); an action shows whether
-staff, the reporter or the system took it. Needs the internal bearer token."""
+staff, the reporter or the system took it. `POST .../erase`: the reporter's pseudonym and
+channels go when intake erases their personal data (retention or a deletion request); see
+`commands.erase_reporter`. Needs the internal bearer token."""
 
 from __future__ import annotations
 
@@ -11,13 +13,14 @@ from uuid import UUID
 
 import orjson
 from fastapi import APIRouter, Depends
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from sigap_shared.auth import require_internal_token
 from sigap_shared.runtime import Conn
 from sigap_status.complaints.queries import get_timeline
 from sigap_status.errors import ComplaintNotFound
 from sigap_status.lifecycle.rules import REPORTER_ACTOR, SYSTEM_ACTOR
+from sigap_status.personal_data import commands
 
 router = APIRouter(prefix="/internal/v1", tags=["internal"], dependencies=[Depends(require_internal_token)])
 
@@ -46,6 +49,7 @@ class HeldByStatus(BaseModel):
     resolution_note: str | None
     rejection_reason: str | None
     timeline: list[HeldTimelineEntry]
+    reporter_erased_at: datetime | None = None
 
 
 def _by(actor: str) -> str:
@@ -59,7 +63,7 @@ def _by(actor: str) -> str:
 async def held_by_status(complaint_id: UUID, conn: Conn) -> HeldByStatus:
     row = await conn.fetchrow(
         "SELECT reporter_pseudonym, reporter_channels, title, description, address, lat, lon, privacy, status,"
-        " department, resolution_note, rejection_reason FROM complaints WHERE id = $1",
+        " department, resolution_note, rejection_reason, reporter_erased_at FROM complaints WHERE id = $1",
         complaint_id,
     )
     if row is None:
@@ -78,6 +82,7 @@ async def held_by_status(complaint_id: UUID, conn: Conn) -> HeldByStatus:
         department=row["department"],
         resolution_note=row["resolution_note"],
         rejection_reason=row["rejection_reason"],
+        reporter_erased_at=row["reporter_erased_at"],
         timeline=[
             HeldTimelineEntry(
                 type=entry["event_type"],
@@ -87,4 +92,31 @@ async def held_by_status(complaint_id: UUID, conn: Conn) -> HeldByStatus:
             )
             for entry in timeline
         ],
+    )
+
+
+class ErasedOut(BaseModel):
+    complaint_id: UUID
+    complaint_known: bool = Field(
+        description="False when status has not handled the complaint's submission yet: the erasure is remembered "
+        "and the submission, when it comes, is stored without its reporter."
+    )
+    reporter_erased: bool = Field(description="Whether a pseudonym or channels were still held (false on a repeat).")
+    outbox_events_cleared: int
+    reporter_erased_at: datetime
+
+
+@router.post(
+    "/personal-data/complaints/{complaint_id}/erase",
+    summary="Erase the reporter's pseudonym and channels, also from events kept in the outbox and from later "
+    "events about the complaint (idempotent)",
+)
+async def erase(complaint_id: UUID, conn: Conn) -> ErasedOut:
+    erased = await commands.erase_reporter(conn=conn, complaint_id=complaint_id)
+    return ErasedOut(
+        complaint_id=erased.complaint_id,
+        complaint_known=erased.complaint_known,
+        reporter_erased=erased.reporter_erased,
+        outbox_events_cleared=erased.outbox_events_cleared,
+        reporter_erased_at=erased.reporter_erased_at,
     )

@@ -1,0 +1,62 @@
+"""Erasing what notify holds about a complaint's reporter (UU 27/2022), when intake erases the
+reporter's personal data: their direct subscriptions (sealed addresses), who their deliveries
+were for and where they went, the pseudonym in events parked until the submission arrives and
+in the outbox. The erasure is remembered per complaint (`erased_reporters`), also for a complaint
+notify has not heard of yet, so a later event plans nothing for the reporter
+(`events.handlers`) and no new direct subscription is taken (`reporter.commands`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from uuid import UUID
+
+import asyncpg
+import structlog
+
+from sigap_notify.personal_data import repository
+from sigap_shared.events import payload_without_reporter
+from sigap_shared.outbox import drop_reporter_from_outbox
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class ReporterErased:
+    complaint_id: UUID
+    subscriptions_erased: int
+    messages_cleared: int
+    parked_events_cleared: int
+    outbox_events_cleared: int
+    reporter_erased_at: datetime
+
+
+async def erase_reporter(*, conn: asyncpg.Connection, complaint_id: UUID, now: datetime | None = None) -> ReporterErased:
+    """Idempotent: a second erasure finds nothing left and keeps the first one's time."""
+    async with conn.transaction():
+        erased_at = await repository.remember_erasure(conn=conn, complaint_id=complaint_id, at=now or datetime.now(UTC))
+        subscriptions = await repository.delete_subscriptions(conn=conn, complaint_id=complaint_id)
+        messages = await repository.clear_reporter_messages(conn=conn, complaint_id=complaint_id)
+        parked = [
+            (row["id"], payload)
+            for row in await repository.parked_events_naming_reporter(conn=conn, complaint_id=complaint_id)
+            if (payload := payload_without_reporter(row["payload"])) is not None
+        ]
+        if parked:
+            await repository.replace_parked_payloads(conn=conn, payloads=parked)
+        outbox = await drop_reporter_from_outbox(conn=conn, complaint_id=complaint_id)
+    log.info(
+        "reporter_erased",
+        complaint_id=str(complaint_id),
+        subscriptions_erased=subscriptions,
+        messages_cleared=messages,
+        parked_events_cleared=len(parked),
+    )
+    return ReporterErased(
+        complaint_id=complaint_id,
+        subscriptions_erased=subscriptions,
+        messages_cleared=messages,
+        parked_events_cleared=len(parked),
+        outbox_events_cleared=outbox,
+        reporter_erased_at=erased_at,
+    )
