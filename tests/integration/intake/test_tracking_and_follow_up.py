@@ -189,6 +189,21 @@ async def test_reopen_within_the_window_only(intake):
     )
     assert closed.status_code == 409 and closed.json()["type"].endswith("/lapor-closed")
 
+    # The city admin may still reopen it at status; after the next follow-up the reporter's
+    # objection window is open again.
+    for minutes, (previous, status) in ((4, ("selesai", "dibuka_kembali")), (3, ("dibuka_kembali", "selesai"))):
+        await _deliver(intake, ComplaintStatusChanged(
+            complaint_id=uuid.UUID(late["id"]), tracking_code=late["tracking_code"], department="DLHK",
+            previous_status=previous, status=status, actor="admin.kota",
+            resolution_note="Sampah diangkut lagi" if status == "selesai" else None,
+            changed_at=datetime.now(UTC) - timedelta(minutes=minutes),
+        ))
+    assert await intake.pool.fetchval("SELECT lapor_closed_at FROM complaints WHERE id = $1", uuid.UUID(late["id"])) is None
+    again = await intake.client.post(
+        f"/v1/track/{late['tracking_code']}/reopen", json=reason, headers={"X-Follow-Up-Token": late["follow_up_token"]}
+    )
+    assert again.status_code == 201, again.text
+
 
 async def test_rate_limit_answers_429_with_retry_after(infra, databases, tmp_path):
     async with running_intake(infra, databases, tmp_path / "p", rate_limit_per_minute=6, rate_limit_burst=3) as intake:
