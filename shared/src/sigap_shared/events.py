@@ -139,6 +139,12 @@ class ComplaintRouted(EventPayload):
     taxonomy_version: int | None = None
 
 
+# The `reason` of the status change by which SP4N-LAPOR!'s rules close a finished complaint
+# nobody reacted to (`selesai` → `selesai`, docs/lapor.md): status sends it, notify tells the
+# reporter with its own message, intake stops the reporter's reopens from then on.
+AUTO_CLOSE_REASON = "ditutup_otomatis"
+
+
 @register_event
 class ComplaintStatusChanged(EventPayload):
     event_type: ClassVar[str] = "sigap.complaint.status_changed.v1"

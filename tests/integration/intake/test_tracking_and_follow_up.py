@@ -166,24 +166,43 @@ async def test_reopen_within_the_window_only(intake):
     assert type(event).__name__ == "ComplaintReopenRequested" and event.reason == reason["reason"]
 
     late = await _submit(intake)
-    await _finish(intake, late, at=datetime.now(UTC) - timedelta(days=30))
+    await _finish(intake, late, at=datetime.now(UTC) - timedelta(days=40))
     too_late = await intake.client.post(
         f"/v1/track/{late['tracking_code']}/reopen", json=reason, headers={"X-Follow-Up-Token": late["follow_up_token"]}
     )
     assert too_late.status_code == 409 and too_late.json()["type"].endswith("/reopen-window-passed")
-    assert "7 hari" in too_late.json()["detail"]
+    assert "30 hari" in too_late.json()["detail"]
 
     # Status closing the quiet complaint later (SP4N-LAPOR!, docs/lapor.md: selesai stays
-    # selesai) does not open the reopen window again.
+    # selesai) does not restart the count from the follow-up, and ends the window for good.
+    finished_at = await intake.pool.fetchval("SELECT status_changed_at FROM complaints WHERE id = $1", uuid.UUID(late["id"]))
     await _deliver(intake, ComplaintStatusChanged(
         complaint_id=uuid.UUID(late["id"]), tracking_code=late["tracking_code"], department="DLHK",
         previous_status="selesai", status="selesai", reason="ditutup_otomatis", actor="sistem",
         resolution_note="Sampah sudah diangkut", changed_at=datetime.now(UTC) - timedelta(minutes=5),
     ))
+    assert await intake.pool.fetchval(
+        "SELECT status_changed_at FROM complaints WHERE id = $1", uuid.UUID(late["id"])
+    ) == finished_at
     closed = await intake.client.post(
         f"/v1/track/{late['tracking_code']}/reopen", json=reason, headers={"X-Follow-Up-Token": late["follow_up_token"]}
     )
-    assert closed.status_code == 409 and closed.json()["type"].endswith("/reopen-window-passed")
+    assert closed.status_code == 409 and closed.json()["type"].endswith("/lapor-closed")
+
+    # The city admin may still reopen it at status; after the next follow-up the reporter's
+    # objection window is open again.
+    for minutes, (previous, status) in ((4, ("selesai", "dibuka_kembali")), (3, ("dibuka_kembali", "selesai"))):
+        await _deliver(intake, ComplaintStatusChanged(
+            complaint_id=uuid.UUID(late["id"]), tracking_code=late["tracking_code"], department="DLHK",
+            previous_status=previous, status=status, actor="admin.kota",
+            resolution_note="Sampah diangkut lagi" if status == "selesai" else None,
+            changed_at=datetime.now(UTC) - timedelta(minutes=minutes),
+        ))
+    assert await intake.pool.fetchval("SELECT lapor_closed_at FROM complaints WHERE id = $1", uuid.UUID(late["id"])) is None
+    again = await intake.client.post(
+        f"/v1/track/{late['tracking_code']}/reopen", json=reason, headers={"X-Follow-Up-Token": late["follow_up_token"]}
+    )
+    assert again.status_code == 201, again.text
 
 
 async def test_rate_limit_answers_429_with_retry_after(infra, databases, tmp_path):

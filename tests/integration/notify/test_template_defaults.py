@@ -21,6 +21,7 @@ NOTE = "Lubang sudah ditambal dan diaspal ulang."
     [
         ("reporter.status.selesai", {"resolution_note": NOTE, "rating_url": "https://sigap.example/r/1"}),
         ("reporter.status.ditolak", {"reason": NOTE}),
+        ("reporter.closed_automatically", {"resolution_note": NOTE, "rating_url": "https://sigap.example/r/1"}),
     ],
 )
 @pytest.mark.parametrize("language", ["id", "en"])

@@ -21,7 +21,7 @@ from sigap_notify.events.planning import (
 )
 from sigap_notify.recipients import mask_address
 from sigap_notify.templates.rules import render, template_problems
-from sigap_shared.events import Envelope, ReporterRef, decode, encode_to_topic
+from sigap_shared.events import AUTO_CLOSE_REASON, Envelope, ReporterRef, decode, encode_to_topic
 from tests.support import events
 
 NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
@@ -115,6 +115,29 @@ def test_fan_outs_carry_the_redacted_cloudevent_and_skip_chosen_channels():
     assert department_of(routed) == "DISHUB"
 
 
+def test_lapor_auto_close_tells_the_reporter_once_with_its_own_message():
+    reporter = ReporterRef(pseudonym="Pelapor-XYZ", channels=("email", "sms"))
+    closing = events.status_changed(
+        tracking_code="SGP-AB12-CD", department="DISHUB", previous_status="selesai", status="selesai",
+        reason=AUTO_CLOSE_REASON, actor="sistem", resolution_note="Lampu sudah diganti", reporter=reporter,
+        changed_at=NOW,
+    )
+    planned = plan(closing)
+    assert [(p.recipient, p.channel, p.template) for p in planned] == [
+        ("reporter:Pelapor-XYZ", "email", "reporter.closed_automatically"),
+        ("reporter:Pelapor-XYZ", "sms", "reporter.closed_automatically"),
+    ]
+    assert planned[0].params["resolution_note"] == "Lampu sudah diganti"
+    webhook, subscription = fan_outs(closing)
+    assert webhook.template == closing.type and webhook.params["cloudevent"]["data"]["reason"] == AUTO_CLOSE_REASON
+    assert subscription.template == "reporter.closed_automatically"
+    assert subscription.except_channels == ("email", "sms")
+    # The follow-up itself, and any other reason, keep the status's own message.
+    assert {p.template for p in plan(_change(reporter=reporter))} == {"reporter.status.selesai"}
+    rejected = _change(reporter=reporter, status="ditolak").data.model_copy(update={"reason": AUTO_CLOSE_REASON})
+    assert {p.template for p in plan(Envelope(source="sigap/status", data=rejected))} == {"reporter.status.ditolak"}
+
+
 def test_delivery_log_masks_only_real_addresses():
     from sigap_notify.recipients import mask_recipient
 
@@ -175,6 +198,7 @@ def test_every_template_the_planner_uses_is_seeded_in_both_languages():
     seed = "\n".join(entry.read_text() for entry in files)
     seeded = set(re.findall(r"\('([a-z_.]+)', '(id|en)'", seed))
     used = {f"reporter.status.{status}" for status in typing.get_args(ComplaintStatus)} | {
+        "reporter.closed_automatically",
         "reporter.transferred",
         "reporter.reply",
         "staff.new_in_queue",

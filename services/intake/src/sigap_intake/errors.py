@@ -40,6 +40,7 @@ PROBLEMS: dict[str, tuple[int, Text]] = {
     "not-finished": (409, _FOLLOW_UP_NOT_POSSIBLE),
     "already-rated": (409, _FOLLOW_UP_NOT_POSSIBLE),
     "reopen-window-passed": (409, _FOLLOW_UP_NOT_POSSIBLE),
+    "lapor-closed": (409, Text("Laporan sudah ditutup", "The report is closed")),
     # privacy/rules: personal-data requests
     "privacy-request-not-found": (404, Text("Permintaan tidak ditemukan", "Request not found")),
     "privacy-role-refused": (403, Text("Tidak diizinkan", "Forbidden")),

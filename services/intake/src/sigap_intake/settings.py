@@ -137,9 +137,14 @@ class IntakeSettings(ServiceSettings):
     """intake: notify's internal base URL (e.g. `http://notify:8003`) asked for an access request's export;
     unset: the export says notify was not asked"""
 
-    # The reporter may reopen a resolved complaint within this many days.
-    reopen_window_days: int = Field(default=7, ge=0)
-    """intake: days after the resolution in which the reporter may reopen a complaint"""
+    # SP4N-LAPOR! decides when the reporter's objection window ends: status closes a finished
+    # complaint nobody reacted to SIGAP_LAPOR_CLOSE_DAYS working days after the follow-up, and
+    # intake refuses reopens from that event on. These calendar days only bound it (10 working
+    # days are 14 calendar days, or more around long holidays and cuti bersama).
+    reopen_window_days: int = Field(default=30, ge=0)
+    """intake: upper bound, in calendar days after the resolution, of the reporter's reopen window; the window
+    normally ends earlier, when SP4N-LAPOR!'s auto-close (status, `SIGAP_LAPOR_CLOSE_DAYS` working days after
+    the follow-up) closes the complaint"""
 
     # UU 27/2022: personal data is kept no longer than its purpose needs. Two years after a
     # complaint closes covers a reopened complaint, an appeal and the city's yearly reports.

@@ -80,8 +80,8 @@ async def tracked_complaint(*, conn: asyncpg.Connection, tracking_code: str, loc
     from sigap_intake.follow_up.rules import TrackedComplaint
 
     row = await conn.fetchrow(
-        "SELECT id, tracking_code, follow_up_token_hash, privacy, publicly_visible, status, status_changed_at, rating"
-        " FROM complaints WHERE tracking_code = $1" + (" FOR UPDATE" if lock else ""),
+        "SELECT id, tracking_code, follow_up_token_hash, privacy, publicly_visible, status, status_changed_at, rating,"
+        " lapor_closed_at FROM complaints WHERE tracking_code = $1" + (" FOR UPDATE" if lock else ""),
         tracking_code,
     )
     if row is None:
@@ -95,6 +95,7 @@ async def tracked_complaint(*, conn: asyncpg.Connection, tracking_code: str, loc
         status=row["status"],
         status_changed_at=row["status_changed_at"],
         rating=row["rating"],
+        lapor_closed_at=row["lapor_closed_at"],
     )
 
 

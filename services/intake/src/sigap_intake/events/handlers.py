@@ -11,6 +11,7 @@ import asyncpg
 from sigap_intake.events import repository
 
 from sigap_shared.events import (
+    AUTO_CLOSE_REASON,
     ComplaintRouted,
     ComplaintStatusChanged,
     Envelope,
@@ -40,6 +41,7 @@ def _status_announcement(envelope: Envelope) -> repository.Announcement:
         public_note=changed.resolution_note or changed.reason,
         resolution_note=changed.resolution_note,
         after_photo_ids=",".join(str(photo_id) for photo_id in changed.after_photo_ids),
+        lapor_closed=changed.status == "selesai" and changed.reason == AUTO_CLOSE_REASON,
     )
 
 

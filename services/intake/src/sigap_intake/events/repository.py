@@ -28,6 +28,8 @@ class Announcement:
     # uuid[][] cannot be unnested row by row: each row's after-photo ids travel as one text,
     # joined by commas.
     after_photo_ids: str = ""
+    # Status's SP4N-LAPOR! auto-close of a finished complaint (reason `ditutup_otomatis`).
+    lapor_closed: bool = False
 
 
 _ANNOUNCEMENTS = Rows(Announcement)
@@ -74,6 +76,10 @@ async def record_status_changes(*, conn: asyncpg.Connection, announcements: Sequ
             -- SP4N-LAPOR!, docs/lapor.md) does not restart the reopen window it counts from.
             status_changed_at = CASE WHEN complaints.status = a.status AND complaints.status_changed_at IS NOT NULL
                                      THEN complaints.status_changed_at ELSE a.occurred_at END,
+            -- The auto-close ends the reporter's objection window; leaving `selesai` (a reopen)
+            -- starts a new one.
+            lapor_closed_at = CASE WHEN a.lapor_closed THEN a.occurred_at
+                                   WHEN complaints.status = a.status THEN complaints.lapor_closed_at END,
             resolution_note = coalesce(a.resolution_note, complaints.resolution_note),
             after_photo_ids = CASE WHEN a.after_photo_ids <> ''
                                    THEN string_to_array(a.after_photo_ids, ',')::uuid[]

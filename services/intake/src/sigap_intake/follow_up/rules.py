@@ -38,6 +38,8 @@ class TrackedComplaint:
     status: str
     status_changed_at: datetime | None
     rating: int | None
+    # When SP4N-LAPOR!'s auto-close closed it (status's event), if it did.
+    lapor_closed_at: datetime | None = None
 
     def token_matches(self, token: str | None) -> bool:
         return token is not None and hmac.compare_digest(hash_token(token), self.follow_up_token_hash)
@@ -95,6 +97,20 @@ def check_can_reopen(complaint: TrackedComplaint, *, now: datetime, window: time
             Text(
                 id="Hanya laporan yang sudah selesai yang bisa dibuka kembali.",
                 en="Only a resolved report can be reopened.",
+            ),
+        )
+    # SP4N-LAPOR!: the reporter may object until the complaint closes by itself, 10 working
+    # days after the follow-up (status decides when); `window` only bounds it in calendar days.
+    if complaint.lapor_closed_at is not None:
+        raise FollowUpError(
+            "lapor-closed",
+            Text(
+                id="Laporan sudah ditutup otomatis karena tidak ada tanggapan dalam masa tanggapan setelah "
+                    "tindak lanjut, sehingga tidak bisa dibuka kembali. Jika masalah belum selesai, silakan "
+                    "kirim laporan baru.",
+                en="The report was closed automatically because nobody responded within the response window "
+                    "after the follow-up, so it can no longer be reopened. If the problem is not solved, please "
+                    "submit a new report.",
             ),
         )
     if complaint.status_changed_at is not None and now - complaint.status_changed_at > window:

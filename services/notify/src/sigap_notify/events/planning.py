@@ -19,6 +19,7 @@ from sigap_notify.recipients import (
     officer_recipient,
 )
 from sigap_shared.events import (
+    AUTO_CLOSE_REASON,
     TRIAGE_DESK,
     ComplaintAssigned,
     ComplaintEscalated,
@@ -286,11 +287,23 @@ def _plan_status_changed(change: ComplaintStatusChanged) -> list[PlannedNotifica
     if change.reporter is None:
         return []
     params = _status_params(change)
-    template = f"reporter.status.{change.status}"
+    template = reporter_status_template(change)
     return [
         PlannedNotification(REPORTER_PREFIX + change.reporter.pseudonym, channel, template, params)
         for channel in change.reporter.channels
     ]
+
+
+AUTO_CLOSED_TEMPLATE = "reporter.closed_automatically"
+
+
+def reporter_status_template(change: ComplaintStatusChanged) -> str:
+    """The reporter's message about a status change: its status's, except for SP4N-LAPOR!'s
+    closing of a finished complaint nobody reacted to, which says so instead of repeating the
+    follow-up's "selesai" message (the reporter could not tell why it came again)."""
+    if change.status == "selesai" and change.reason == AUTO_CLOSE_REASON:
+        return AUTO_CLOSED_TEMPLATE
+    return f"reporter.status.{change.status}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -340,7 +353,7 @@ def fan_outs(
         )
     if isinstance(data, ComplaintStatusChanged | ComplaintTransferred | ComplaintReporterMessagePosted):
         if isinstance(data, ComplaintStatusChanged):
-            template, params = f"reporter.status.{data.status}", _status_params(data)
+            template, params = reporter_status_template(data), _status_params(data)
         elif isinstance(data, ComplaintTransferred):
             template, params = "reporter.transferred", _transfer_params(data)
         else:

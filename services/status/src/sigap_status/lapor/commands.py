@@ -13,7 +13,7 @@ import structlog
 
 from sigap_shared.auth import StaffPrincipal
 from sigap_shared.errors import Text
-from sigap_shared.events import ComplaintStatusChanged, Envelope
+from sigap_shared.events import AUTO_CLOSE_REASON, ComplaintStatusChanged, Envelope
 from sigap_shared.outbox import add_to_outbox
 from sigap_status.complaints.queries import TimelineEntry, add_timeline_entries
 from sigap_status.complaints.visibility import complaint_view
@@ -165,7 +165,7 @@ async def close_quiet_complaints(
                     detail={
                         "from": "selesai",
                         "to": "selesai",
-                        "reason": rules.AUTO_CLOSE_REASON,
+                        "reason": AUTO_CLOSE_REASON,
                         "lapor_stage": "ditutup",
                         "follow_up_at": row["resolved_at"],
                     },
@@ -187,7 +187,7 @@ def _auto_close_event(row: asyncpg.Record, *, now: datetime) -> Envelope:
             department=row["department"] or "",
             previous_status="selesai",
             status="selesai",
-            reason=rules.AUTO_CLOSE_REASON,
+            reason=AUTO_CLOSE_REASON,
             actor=SYSTEM_ACTOR,
             actor_role="system",
             note=AUTO_CLOSE_NOTE.id,

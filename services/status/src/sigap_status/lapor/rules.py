@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 from sigap_shared.auth import StaffPrincipal
 from sigap_shared.errors import Text
+from sigap_shared.events import AUTO_CLOSE_REASON
 from sigap_status.lifecycle.rules import AUDITORS_READ_ONLY, LEAD_DEPARTMENT_ONLY, LifecycleError, NotPermitted
 from sigap_status.sla.rules import WorkingCalendar
 
@@ -18,7 +19,6 @@ DEFAULT_VERIFY_DAYS = 3  # verification and forwarding
 DEFAULT_FOLLOW_UP_DAYS = 5  # the department's follow-up
 DEFAULT_CLOSE_DAYS = 10  # quiet working days after the follow-up before the complaint closes
 
-AUTO_CLOSE_REASON = "ditutup_otomatis"
 ARCHIVE_REASONS: tuple[str, ...] = ("spam", "duplicate")
 # Statuses in which a complaint is still being handled, so it may be postponed.
 POSTPONABLE: frozenset[str] = frozenset({"diterima", "terverifikasi", "dalam_proses", "dibuka_kembali"})
