@@ -50,7 +50,7 @@ def test_the_timeline_says_who_an_escalation_step_told_and_how_late():
     entries = [
         {
             "type": "sigap.complaint.sla_breached.v1", "at": "2026-12-01T01:00:00+00:00", "actor": "system",
-            "detail": {"stage": "verify", "due_at": "2026-11-30T17:00:00+00:00", "escalate_to": ["head_of_department"]},
+            "detail": {"stage": "verify", "due_at": "2026-11-30T17:00:00+00:00", "escalate_to": ["dept_admin", "city_admin"]},
         },
         {
             "type": "sigap.complaint.escalated.v1", "at": "2026-12-04T01:00:00+00:00", "actor": "system",
@@ -62,7 +62,7 @@ def test_the_timeline_says_who_an_escalation_step_told_and_how_late():
     breach, city, bare = _timeline(T_ID, entries)
     assert breach["escalation"] and city["escalation"] and bare["escalation"]
     assert breach["what"] == "Tenggat terlewati" and city["what"] == "Dieskalasi"
-    assert ("akan dieskalasi ke", "Kepala dinas") in breach["lines"]
+    assert ("peran yang diberi tahu", "Admin dinas, Admin kota") in breach["lines"]
     assert ("diberitahukan kepada", "Tingkat kota (Pemerintah Kota Depok) (langkah 2 tangga eskalasi)") in city["lines"]
     assert ("tahap yang terlambat", "verifikasi") in city["lines"]
     assert ("tenggat", "30/11/2026") in city["lines"]  # the deadline's last day, in WIB

@@ -72,8 +72,9 @@ ESCALATION_EVENTS = ("complaint.escalated", "complaint.sla_breached")
 
 
 def _escalation_lines(t, event: str, detail: dict[str, Any]) -> list[tuple[str, Any]]:
-    """A missed deadline and each escalation step in words: who was told (the ladder step),
-    which stage was late, its deadline and how late it was."""
+    """A missed deadline and each escalation step in words: who was told (the roles a breach
+    alerts, the ladder step an escalation tells), which stage was late, its deadline and how
+    late it was."""
     lines: list[tuple[str, Any]] = []
     if event == "complaint.escalated" and detail.get("step"):
         told = escalation_step_words(t, detail["step"])
@@ -88,9 +89,13 @@ def _escalation_lines(t, event: str, detail: dict[str, Any]) -> list[tuple[str, 
         lines.append((t("escalation.timeline.due"), deadline_day(detail["due_at"])))
     if detail.get("working_days_overdue") not in (None, ""):
         lines.append((t("dash.detail.working_days_overdue"), detail["working_days_overdue"]))
-    if escalate_to := [step for step in detail.get("escalate_to") or () if step]:
+    # A breach alerts staff roles (`escalate_to`), before any ladder step is told.
+    if roles := [role for role in detail.get("escalate_to") or () if role]:
         lines.append(
-            (t("escalation.timeline.escalate_to"), ", ".join(escalation_step_words(t, step) for step in escalate_to))
+            (
+                t("escalation.timeline.alerted"),
+                ", ".join(t(f"staff.role.{role}") if f"staff.role.{role}" in t.catalogue else role for role in roles),
+            )
         )
     return lines
 
