@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,6 +14,8 @@ from tests.support.services import SERVICES, SigapSystem, StaffLogins, start_ser
 
 # Intake's development internal token (what intake accepts when SIGAP_INTERNAL_TOKEN is unset).
 INTAKE_DEVELOPMENT_INTERNAL_TOKEN = "sigap-development-internal-token-change-me"
+# Categories whose reports keep a reused photo as (suspicious) evidence: see intake's env below.
+REUSE_FLAGGED_CATEGORIES = ("rambu", "trotoar")
 
 
 @pytest.fixture(scope="session")
@@ -49,6 +52,13 @@ def sigap(infra, system_databases, tmp_path_factory, otlp) -> Iterator[SigapSyst
                     # An access request's export asks status and notify (privacy/elsewhere.py).
                     "SIGAP_STATUS_INTERNAL_URL": f"http://127.0.0.1:{ports['status']}",
                     "SIGAP_NOTIFY_INTERNAL_URL": f"http://127.0.0.1:{ports['notify']}",
+                    # A reused photo only flags (never rejects) a report of these two categories,
+                    # so the staff page's photo evidence test can file a copy as evidence in two
+                    # departments (rambu: DISHUB, trotoar: DPUPR); every other category keeps the
+                    # default policy, under which a reused photo is rejected.
+                    "SIGAP_PHOTO_REJECT_REASONS": json.dumps(
+                        {"*": ["reused_photo"], **{category: [] for category in REUSE_FLAGGED_CATEGORIES}}
+                    ),
                 }
             if name == "status":
                 extra_env = {

@@ -18,7 +18,8 @@ from tests.support.browser import PHONE, assert_accessible, assert_no_page_error
 from tests.support.complaints import lamp_complaint, place
 from tests.support.kafka import eventually
 from tests.support.web_pages import WebClient, arrived, csrf_of, new_staff, signed_in, submit
-from tests.unit.intake.images import camera_photo, jpeg, scene
+from tests.e2e.conftest import REUSE_FLAGGED_CATEGORIES
+from tests.unit.intake.images import camera_photo, jpeg, resized_recompressed, scene
 
 pytestmark = pytest.mark.e2e
 TIMEOUT_MS = 30_000
@@ -44,14 +45,14 @@ def _road(tag: str) -> dict:
     )
 
 
-async def _photo(sigap, data: bytes) -> str:
+async def _photo(sigap, data: bytes, *, category: str = "lampu_jalan") -> str:
     """A photo uploaded through a capture session, as the citizen app sends it; its id."""
     async with httpx.AsyncClient(base_url=sigap.url("intake"), timeout=20) as client:
         session = await client.post("/v1/capture-sessions")
         assert session.status_code == 201, session.text
         upload = await client.post(
             "/v1/photos",
-            data={"capture_token": session.json()["capture_token"], "category": "lampu_jalan"},
+            data={"capture_token": session.json()["capture_token"], "category": category},
             files={"file": ("IMG_0001.jpg", data, "image/jpeg")},
         )
     assert upload.status_code == 201, upload.text
@@ -62,9 +63,9 @@ def _live_photo() -> bytes:
     return camera_photo(uuid.uuid4().int % 10**9, taken_at=datetime.now(UTC))
 
 
-async def _submit(sigap, complaint: dict, *, photos: tuple[bytes, ...] = ()) -> dict:
+async def _submit(sigap, complaint: dict, *, photos: tuple[bytes, ...] = (), category: str = "lampu_jalan") -> dict:
     if photos:
-        complaint = {**complaint, "photos": [await _photo(sigap, data) for data in photos]}
+        complaint = {**complaint, "photos": [await _photo(sigap, data, category=category) for data in photos]}
     return await submit(sigap, complaint)
 
 
@@ -514,3 +515,92 @@ async def test_an_action_redirects_so_a_reload_repeats_nothing_and_a_refusal_kee
         await expect(page.locator(".timeline > li").filter(has_text="menjadi: Ditolak")).to_have_count(1)
         await expect(page.locator("#outcome")).to_have_count(0)
         assert_no_page_errors(context, allow=("409",))
+
+
+def _sign(tag: str) -> dict:
+    """A fallen traffic sign (DISHUB); reports of it keep a reused photo as evidence (conftest)."""
+    return lamp_complaint(
+        title=f"Rambu roboh {tag}",
+        description=f"Rambu dilarang parkir roboh di Jl. Nusantara Raya, tiangnya patah ({tag})",
+        category="rambu",
+        location=place(-6.3925, 106.8226, "Jl. Nusantara Raya"),
+    )
+
+
+def _pavement(tag: str) -> dict:
+    """A broken pavement (DPUPR); its report may also keep a reused photo as evidence."""
+    return lamp_complaint(
+        title=f"Trotoar rusak {tag}",
+        description=f"Trotoar di Jl. Nusantara Raya ambles dan ubinnya pecah, pejalan kaki turun ke jalan ({tag})",
+        category="trotoar",
+        location=place(-6.3925, 106.8226, "Jl. Nusantara Raya"),
+    )
+
+
+@pytest.mark.browser
+async def test_a_reused_photo_shows_its_evidence_and_links_the_earlier_complaint_only_to_who_may_see_it(
+    sigap, sigap_web, infra, staff
+):
+    assert {"rambu", "trotoar"} <= set(REUSE_FLAGGED_CATEGORIES)
+    dishub, dpupr = new_staff(sigap, infra, "dept_admin", "DISHUB"), new_staff(sigap, infra, "dept_admin", "DPUPR")
+    tag = uuid.uuid4().hex[:6]
+    original = camera_photo(uuid.uuid4().int % 10**9, taken_at=datetime.now(UTC), gps=(-6.3925, 106.8226))
+    earlier = await _submit(sigap, _sign(tag), photos=(original,), category="rambu")
+    await arrived(sigap, staff, earlier["id"], "DISHUB")
+    # The same picture, saved again smaller (as a gallery copy is): sent with a DISHUB report
+    # and with a DPUPR one.
+    copy = resized_recompressed(original)
+    same_department = await _submit(sigap, _sign(tag + "-salinan"), photos=(copy,), category="rambu")
+    await arrived(sigap, staff, same_department["id"], "DISHUB")
+    other_department = await _submit(sigap, _pavement(tag), photos=(copy,), category="trotoar")
+    await arrived(sigap, staff, other_department["id"], "DPUPR")
+
+    async with chromium() as browser:
+        context, page = await signed_in(browser, sigap_web, f"/dasbor/pengaduan/{earlier['id']}", dishub)
+        block = page.locator(".photos .evidence")
+        await expect(block).to_have_count(1)
+        await expect(block).to_contain_text("Bukti foto 1")
+        await expect(block.locator(".badge.verdict-verified_live")).to_have_text("Terverifikasi foto langsung")
+        await expect(block).to_contain_text("Tidak ada yang meragukan.")
+        await expect(block.locator(".checked")).to_contain_text("Data kamera di foto (EXIF)")
+        await expect(block.locator(".checked")).to_contain_text("m dari lokasi yang dilaporkan")
+        await expect(block.locator(".matches")).to_have_count(0)
+
+        # DISHUB's copy: suspicious, why in plain words, and a link to the earlier complaint.
+        await page.goto(f"/dasbor/pengaduan/{same_department['id']}")
+        block = page.locator(".photos .evidence")
+        await expect(block.locator(".badge.verdict-suspicious")).to_have_text("Meragukan")
+        await expect(block.locator('.reasons li[data-code="reused_photo"]')).to_have_text(
+            "Foto ini salinan foto yang sudah pernah dikirim sebelumnya."
+        )
+        match = block.locator(".matches li").filter(has=page.locator(f'a[href="/dasbor/pengaduan/{earlier["id"]}"]'))
+        await expect(match).to_have_count(1)
+        await expect(match).to_contain_text("Salinan foto lain (pasti)")
+        await expect(match.locator(".confidence")).to_have_text(re.compile(r"\d+%|tidak diukur"))
+        await expect(match).to_contain_text("sidik gambar")
+        await assert_accessible(page)
+        await screenshot(page, "dashboard-photo-evidence")
+        await page.goto(f"/dasbor/pengaduan/{same_department['id']}?lang=en")
+        await expect(block.locator('.reasons li[data-code="reused_photo"]')).to_have_text(
+            "This photo is a copy of a photo sent earlier."
+        )
+        await expect(block.locator(".matches")).to_contain_text("Open the complaint with the matching photo")
+        await page.goto(f"/dasbor/pengaduan/{same_department['id']}?lang=id")
+        await match.get_by_role("link").click()
+        await expect(page.get_by_role("heading", level=1)).to_contain_text(earlier["tracking_code"])
+        assert_no_page_errors(context)
+        await context.close()
+
+        # DPUPR's copy matches DISHUB's photos: DPUPR reads that it does, with no link and no
+        # trace of which complaint.
+        context, page = await signed_in(browser, sigap_web, f"/dasbor/pengaduan/{other_department['id']}", dpupr)
+        block = page.locator(".photos .evidence")
+        await expect(block.locator(".badge.verdict-suspicious")).to_have_text("Meragukan")
+        await expect(block.locator('.reasons li[data-code="reused_photo"]').first).to_be_visible()
+        await expect(block.locator(".matches li").first).to_contain_text("cocok dengan foto pengaduan lain")
+        await expect(block.locator(".matches a")).to_have_count(0)
+        html = await page.content()
+        for hidden in (earlier["id"], same_department["id"], earlier["tracking_code"], same_department["tracking_code"]):
+            assert hidden not in html, hidden
+        await assert_accessible(page)
+        assert_no_page_errors(context)

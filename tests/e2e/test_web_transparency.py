@@ -8,10 +8,17 @@ from __future__ import annotations
 
 import re
 import uuid
+from datetime import UTC, datetime, timedelta
 
+import asyncpg
 import httpx
 import pytest
 from playwright.async_api import Page, expect
+
+from sigap_status.escalation.rules import EscalationPolicy
+from sigap_status.escalation.sweep import Escalation, sweep_escalations
+from sigap_status.sla.rules import WorkingCalendar
+from sigap_status.sla.sweep import sweep_sla_breaches
 
 from tests.support.browser import DEPOK, assert_accessible, assert_no_page_errors, chromium, phone, screenshot
 from tests.support.web_pages import DEPOK_CODE, arrived, listed_in, map_shows, new_staff, signed_in, submit
@@ -185,4 +192,127 @@ async def test_statistics_draw_for_admins_and_a_dishub_admin_sees_no_dpupr_figur
         await expect(page.locator("#scope")).to_contain_text("Pekerjaan Umum")
         await expect(departments).to_have_count(1)
         await expect(departments.first).to_have_attribute("data-department", "DPUPR")
+        assert_no_page_errors(context)
+
+
+# Long enough ago that the default ladder's city step (3 working days after the breach) is due
+# whatever holidays fall between.
+BREACHED_DAYS_AGO = 14
+
+
+async def _overdue_and_escalated(sigap, infra, complaint_id: str) -> None:
+    """Make the complaint's running deadline long past and drive the SLA sweep the running
+    status service runs: the breach (dated when it would have been found), then every ladder
+    step due now. The deadline moves in the same transaction as the breach is swept, so the
+    service's own sweep (which skips locked rows) cannot find it first."""
+    breached_at = datetime.now(UTC) - timedelta(days=BREACHED_DAYS_AGO)
+    conn = await asyncpg.connect(**infra.pg_kwargs(sigap.services["status"].database))
+    try:
+        async with conn.transaction():
+            moved = await conn.execute(
+                "UPDATE complaints SET sla_due_at = $2 WHERE id = $1 AND sla_breached_at IS NULL AND sla_paused_at IS NULL",
+                uuid.UUID(complaint_id),
+                breached_at - timedelta(days=1),
+            )
+            assert moved == "UPDATE 1", moved
+            assert await sweep_sla_breaches(conn=conn, now=breached_at) >= 1
+        escalation = Escalation(policy=EscalationPolicy(), calendar=WorkingCalendar())
+        while await sweep_escalations(conn=conn, escalation=escalation) > 0:
+            pass
+        steps = await conn.fetch(
+            "SELECT step FROM complaint_escalations WHERE complaint_id = $1 ORDER BY step_number", uuid.UUID(complaint_id)
+        )
+        assert [row["step"] for row in steps] == ["head_of_department", "city"]
+    finally:
+        await conn.close()
+
+
+async def test_an_overdue_complaint_climbs_the_ladder_on_the_statistics_queue_and_timeline(sigap, sigap_web, staff, infra):
+    dishub, dpupr, city = (
+        new_staff(sigap, infra, "dept_admin", "DISHUB"),
+        new_staff(sigap, infra, "dept_admin", "DPUPR"),
+        new_staff(sigap, infra, "city_admin"),
+    )
+    marker = uuid.uuid4().hex[:8]
+    late = await _sent(sigap, staff, privacy="anonim", title=f"Lampu mati {marker}",
+                       description=f"Lampu PJU mati di tikungan gelap, belum ditangani ({marker})")  # fmt: skip
+    assert late["department"] == "DISHUB"
+    await _overdue_and_escalated(sigap, infra, late["id"])
+    # The figures as status gives them to a city admin asking for DISHUB: the page must show these.
+    async with httpx.AsyncClient(timeout=20) as client:
+        answer = await client.get(
+            f"{sigap.url('status')}/v1/staff/statistics", params={"department": "DISHUB"},
+            headers=await staff.headers("city_admin"),
+        )  # fmt: skip
+    [figures] = answer.json()["escalation"]
+    steps = {step["step"]: step["escalations"] for step in figures["steps"]}
+    assert figures["breaches"] >= 1 and steps["head_of_department"] >= 1 and steps["city"] >= 1
+    assert figures["median_days_overdue"] is not None
+
+    async with chromium() as browser:
+        context, page = await signed_in(browser, sigap_web, "/statistik", dishub)
+        row = page.locator('#escalation-table tbody tr[data-department="DISHUB"]')
+        await expect(page.locator("#escalation-table tbody tr")).to_have_count(1)
+        await expect(row.locator(".breaches")).to_have_text(str(figures["breaches"]))
+        await expect(row.locator('td[data-step="head_of_department"]')).to_have_text(str(steps["head_of_department"]))
+        await expect(row.locator('td[data-step="city"]')).to_have_text(str(steps["city"]))
+        await expect(row.locator(".escalations")).to_have_text(str(figures["escalations"]))
+        overdue = f"{figures['median_days_overdue']:.1f}".replace(".", ",")
+        await expect(row.locator(".overdue")).to_have_text(overdue)
+        await expect(page.locator("#escalation-table thead")).to_contain_text("Eskalasi ke Kepala dinas")
+        await expect(page.locator("#escalation-table thead")).to_contain_text("Eskalasi ke Tingkat kota")
+        # The complaints escalated now: this one, with whom each step told and when.
+        escalated = page.locator(f'#escalated-now tr[data-id="{late["id"]}"]')
+        await expect(escalated).to_contain_text(late["tracking_code"])
+        await expect(escalated.locator(".told li")).to_have_count(2)
+        await expect(escalated.locator(".told li").first).to_contain_text(re.compile(r"Kepala dinas, \d\d/\d\d/\d{4} \d\d:\d\d WIB"))
+        await expect(escalated.locator(".told li").last).to_contain_text("Tingkat kota")
+        await expect(escalated).to_contain_text(re.compile(r"\d+ hari kerja"))
+        html = await page.content()
+        assert "DPUPR" not in html and "Pekerjaan Umum" not in html
+        await assert_accessible(page)
+
+        # The queue marks it overdue and escalated, up to the city.
+        await page.goto(f"/dasbor?q={late['tracking_code']}")
+        queued = page.locator(f'tr[data-id="{late["id"]}"]')
+        await expect(queued.locator(".badge.overdue")).to_have_text("Lewat tenggat")
+        await expect(queued.locator(".badge.escalated")).to_have_text("Dieskalasi: Tingkat kota (Pemerintah Kota Depok)")
+        await assert_accessible(page)
+
+        # Its timeline: the breach, then each step with whom it told, the late stage and when.
+        await queued.get_by_role("link", name=late["tracking_code"]).click()
+        await expect(page.get_by_role("heading", level=1)).to_contain_text(late["tracking_code"])
+        entries = page.locator(".timeline > li.escalation")
+        await expect(entries).to_have_count(3)
+        await expect(entries.nth(0)).to_contain_text("Tenggat terlewati")
+        await expect(entries.nth(0)).to_contain_text("peran yang diberi tahu: Admin dinas, Admin kota")
+        await expect(entries.nth(1)).to_contain_text("Dieskalasi")
+        await expect(entries.nth(1)).to_contain_text("diberitahukan kepada: Kepala dinas (langkah 1 tangga eskalasi)")
+        await expect(entries.nth(2)).to_contain_text(
+            "diberitahukan kepada: Tingkat kota (Pemerintah Kota Depok) (langkah 2 tangga eskalasi)"
+        )
+        await expect(entries.nth(2)).to_contain_text("tahap yang terlambat: verifikasi")
+        await expect(entries.nth(2).locator("time")).to_have_text(re.compile(r"\d\d/\d\d/\d{4} \d\d:\d\d WIB"))
+        await page.goto(f"/dasbor/pengaduan/{late['id']}?lang=en")
+        await expect(entries.nth(2)).to_contain_text("told: City level (Kota Depok government) (step 2 of the escalation ladder)")
+        await page.goto("/statistik?lang=id")
+        assert_no_page_errors(context)
+        await context.close()
+
+        # Another department's admin sees neither the complaint nor its figures.
+        context, page = await signed_in(browser, sigap_web, "/statistik", dpupr)
+        await expect(page.locator("#escalation-title")).to_be_visible()
+        await expect(page.locator(f'#escalated-now tr[data-id="{late["id"]}"]')).to_have_count(0)
+        await expect(page.locator('#escalation-table tr[data-department="DISHUB"]')).to_have_count(0)
+        assert late["tracking_code"] not in await page.content()
+        assert_no_page_errors(context)
+        await context.close()
+
+        # The city admin sees every department's, this complaint among them.
+        context, page = await signed_in(browser, sigap_web, "/statistik", city)
+        await expect(page.locator(f'#escalated-now tr[data-id="{late["id"]}"]')).to_have_count(1)
+        await expect(page.locator('#escalation-table tr[data-department="DISHUB"] .breaches')).to_have_text(
+            str(figures["breaches"])
+        )
+        await assert_accessible(page)
         assert_no_page_errors(context)

@@ -196,8 +196,59 @@ async def test_statistics_count_breaches_escalations_and_days_overdue(status_api
     assert mine["department"] == department
     assert (mine["breaches"], mine["escalations"], mine["escalated_complaints"]) == (2, 4, 2)
     assert mine["median_days_overdue"] == 4.0  # the median of 3 and 5
+    assert mine["steps"] == [
+        {"step": "head_of_department", "step_number": 1, "escalations": 2},
+        {"step": "city", "step_number": 2, "escalations": 2},
+    ]
     assert (await api.client.get("/v1/staff/statistics", headers=quiet_headers)).json()["escalation"] == []
 
     public = (await api.client.get("/v1/public/departments/performance")).json()
     by_department = {row["department"]: row for row in public["escalation"]}
     assert by_department[department] == mine and quiet not in by_department
+
+
+async def test_the_escalated_complaints_list_and_the_queue_show_the_steps_a_running_breach_climbed(status_api):
+    api = status_api
+    department, other = random_department(), random_department()
+    _, headers = await api.staff("dept_admin", department)
+    _, other_headers = await api.staff("dept_admin", other)
+    _, city = await api.staff("city_admin")
+    _, officer = await api.staff("field_officer", department)
+    escalated = await api.seed_complaint(department=department)
+    later_done = await api.seed_complaint(department=department)
+    elsewhere = await api.seed_complaint(department=other)
+    now = datetime.now(UTC)
+    for complaint_id in (escalated, later_done, elsewhere):
+        await _breach(api, complaint_id, now=now)
+    await _concurrently(api, now=now + timedelta(days=12))  # both steps of each
+    # A stage done ends the running breach: its complaint is no longer escalated.
+    verified = await api.transition(later_done, headers, "terverifikasi")
+    assert verified.status_code == 200, verified.text
+
+    listed = await api.client.get("/v1/staff/escalations", headers=headers)
+    assert listed.status_code == 200, listed.text
+    body = listed.json()
+    assert body["department"] == department
+    [item] = body["items"]
+    assert item["id"] == str(escalated) and item["department"] == department
+    assert [(s["step"], s["step_number"]) for s in item["steps"]] == [("head_of_department", 1), ("city", 2)]
+    assert all(s["escalated_at"] for s in item["steps"]) and item["sla_breached_at"]
+    assert item["working_days_overdue"] is not None
+
+    # Department isolation: another department's staff see only theirs; the city admin any.
+    assert [i["id"] for i in (await api.client.get("/v1/staff/escalations", headers=other_headers)).json()["items"]] == [
+        str(elsewhere)
+    ]
+    refused = await api.client.get("/v1/staff/escalations", params={"department": other}, headers=headers)
+    assert refused.status_code == 403 and refused.json()["type"] == "/problems/forbidden"
+    city_ids = {
+        i["id"]
+        for i in (await api.client.get("/v1/staff/escalations", params={"limit": 500}, headers=city)).json()["items"]
+    }
+    assert {str(escalated), str(elsewhere)} <= city_ids and str(later_done) not in city_ids
+    assert (await api.client.get("/v1/staff/escalations", headers=officer)).status_code == 403
+    assert (await api.client.get("/v1/staff/escalations", params={"limit": 0}, headers=city)).status_code == 422
+
+    queue = (await api.client.get("/v1/staff/queue", params={"department": department}, headers=headers)).json()
+    steps = {item["id"]: item["escalation_steps"] for item in queue["items"]}
+    assert steps[str(escalated)] == ["head_of_department", "city"] and steps[str(later_done)] == []

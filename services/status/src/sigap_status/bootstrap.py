@@ -29,6 +29,7 @@ from sigap_status.auth.router import router as auth_router
 from sigap_status.context import sla_policy_from_settings, status_context
 from sigap_status.duplicates.router import router as duplicates_router
 from sigap_status.errors import install_error_handler
+from sigap_status.escalation.router import router as escalation_router
 from sigap_status.events import handlers
 from sigap_status.identity.router import router as identity_router
 from sigap_status.lapor.connector import connector_from, forward_status_change
@@ -59,6 +60,7 @@ def routers() -> tuple[APIRouter, ...]:
         duplicates_router,
         queue_router,
         statistics_router,
+        escalation_router,
         internal_router,
         personal_data_router,
         privacy_router,

@@ -73,3 +73,51 @@ async def set_next_due(
         list(complaint_ids),
         list(next_at),
     )
+
+
+# A complaint stays escalated while its breached deadline still runs: a stage done (verified,
+# finished, rejected) clears `sla_breached_at`, and with it the breach's steps.
+OPEN_STATUSES = ("diterima", "terverifikasi", "dalam_proses", "dibuka_kembali")
+
+
+async def escalated_complaints(
+    *, conn: asyncpg.Connection, department: str | None, limit: int
+) -> list[asyncpg.Record]:
+    """Open complaints whose running breach climbed at least one step, led by `department`
+    (or every department), longest breached first, with the steps climbed (lowest first)."""
+    return await conn.fetch(
+        """
+        SELECT c.id, c.tracking_code, c.title, c.department, c.category, c.status, c.sla_stage, c.sla_due_at,
+               c.sla_breached_at,
+               array_agg(e.step ORDER BY e.step_number) AS steps,
+               array_agg(e.step_number ORDER BY e.step_number) AS step_numbers,
+               array_agg(e.escalated_at ORDER BY e.step_number) AS escalated_at
+        FROM complaints c JOIN complaint_escalations e
+          ON e.complaint_id = c.id AND e.breached_at = c.sla_breached_at
+        WHERE c.sla_breached_at IS NOT NULL AND c.status = ANY($1::text[])
+          AND ($2::text IS NULL OR c.department = $2)
+        GROUP BY c.id
+        ORDER BY c.sla_breached_at, c.id
+        LIMIT $3
+        """,
+        list(OPEN_STATUSES),
+        department,
+        limit,
+    )
+
+
+async def steps_climbed(*, conn: asyncpg.Connection, complaint_ids: Sequence[UUID]) -> dict[UUID, list[str]]:
+    """For each of `complaint_ids` whose running breach climbed steps: those steps, lowest first."""
+    if not complaint_ids:
+        return {}
+    rows = await conn.fetch(
+        """
+        SELECT e.complaint_id, array_agg(e.step ORDER BY e.step_number) AS steps
+        FROM complaint_escalations e JOIN complaints c
+          ON c.id = e.complaint_id AND e.breached_at = c.sla_breached_at
+        WHERE e.complaint_id = ANY($1::uuid[])
+        GROUP BY e.complaint_id
+        """,
+        list(complaint_ids),
+    )
+    return {row["complaint_id"]: list(row["steps"]) for row in rows}

@@ -20,6 +20,7 @@ from sigap_status.auth.dependencies import Staff
 from sigap_status.complaints.visibility import visible_department
 from sigap_status.context import Lapor, Policy
 from sigap_status.errors import InvalidInput
+from sigap_status.escalation.queries import steps_climbed
 from sigap_status.lapor.rules import stage_of
 from sigap_status.queue import queries
 from sigap_status.queue.queries import BadCursor, QueueFilter, SlaState, Sort, decode_cursor, page_of
@@ -49,6 +50,8 @@ class QueueItem(BaseModel):
     sla_working_days_left: int | None = None
     # The SP4N-LAPOR! stage beside the status (docs/lapor.md).
     lapor_stage: str | None = None
+    # The escalation ladder steps the running deadline's breach climbed, lowest first.
+    escalation_steps: list[str] = []
 
 
 class QueuePage(BaseModel):
@@ -107,14 +110,19 @@ async def get_queue(queue_filter: QueueQuery, conn: Conn, policy: Policy, lapor:
     rows, cursor_to_next = page_of(
         queue_filter, await queries.list_queue(conn=conn, queue_filter=queue_filter, now=now)
     )
+    escalated = await steps_climbed(
+        conn=conn, complaint_ids=[row["id"] for row in rows if row["sla_breached_at"] is not None]
+    )
     return QueuePage(
         items=[
             QueueItem(
                 **{
                     key: row[key]
                     for key in QueueItem.model_fields
-                    if key not in ("sla_state", "supporting_departments", "sla_working_days_left", "lapor_stage")
+                    if key
+                    not in ("sla_state", "supporting_departments", "sla_working_days_left", "lapor_stage", "escalation_steps")
                 },
+                escalation_steps=escalated.get(row["id"], []),
                 lapor_stage=stage_of(row, lapor, now=now).stage,
                 supporting_departments=list(row["supporting_departments"] or ()),
                 sla_state=sla_state(due_at=row["sla_due_at"], now=now, paused=row["sla_paused_at"] is not None),

@@ -84,10 +84,23 @@ async def statistics(
         until,
         department,
     )
+    # Per ladder step (head of department, city, or a department's own): how often it was told.
+    steps = await conn.fetch(
+        """
+        SELECT c.department, e.step, min(e.step_number) AS step_number, count(*) AS escalations
+        FROM complaint_escalations e JOIN complaints c ON c.id = e.complaint_id
+        WHERE c.received_at >= $1 AND c.received_at < $2 AND ($3::text IS NULL OR c.department = $3)
+        GROUP BY c.department, e.step ORDER BY c.department, step_number, e.step
+        """,
+        since,
+        until,
+        department,
+    )
     return {
         "counts": counts,
         "durations": durations,
         "compliance": compliance,
         "breaches": breaches,
         "escalations": escalations,
+        "escalation_steps": steps,
     }

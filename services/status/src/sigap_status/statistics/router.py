@@ -19,7 +19,8 @@ router = APIRouter(prefix="/v1")
 
 ESCALATION_FIGURES = (
     "Per department: breaches (deadlines missed), escalations (ladder steps told), escalated_complaints, "
-    "median_days_overdue (calendar days from a breach until its stage was done, or until now)"
+    "median_days_overdue (calendar days from a breach until its stage was done, or until now), and steps "
+    "(escalations per ladder step: step, step_number, escalations; lowest step first)"
 )
 
 

@@ -49,7 +49,7 @@ async def figures(*, conn: Any, department: str | None, since: date, until: date
             }
             for row in raw["durations"]
         ],
-        "escalation": escalation_figures(raw["breaches"], raw["escalations"]),
+        "escalation": escalation_figures(raw["breaches"], raw["escalations"], raw["escalation_steps"]),
         "sla_compliance": [
             {**dict(row), "rate": round(row["within_sla"] / row["received"], 4) if row["received"] else None}
             for row in raw["compliance"]
@@ -58,16 +58,26 @@ async def figures(*, conn: Any, department: str | None, since: date, until: date
 
 
 def escalation_figures(
-    breaches: Iterable[Mapping[str, Any]], escalations: Iterable[Mapping[str, Any]]
+    breaches: Iterable[Mapping[str, Any]],
+    escalations: Iterable[Mapping[str, Any]],
+    steps: Iterable[Mapping[str, Any]] = (),
 ) -> list[dict[str, Any]]:
     """Per department: deadlines breached, escalation steps told (and the complaints they
-    concerned), and the median days a breached deadline was overdue (calendar days)."""
+    concerned) in all and per ladder step, lowest step first, and the median days a breached
+    deadline was overdue (calendar days)."""
     by_department: dict[str, dict[str, Any]] = {}
 
     def row(code: str) -> dict[str, Any]:
         return by_department.setdefault(
             code,
-            {"department": code, "breaches": 0, "escalations": 0, "escalated_complaints": 0, "median_days_overdue": None},
+            {
+                "department": code,
+                "breaches": 0,
+                "escalations": 0,
+                "escalated_complaints": 0,
+                "median_days_overdue": None,
+                "steps": [],
+            },
         )
 
     for breach in breaches:
@@ -79,4 +89,8 @@ def escalation_figures(
         figures = row(escalation["department"])
         figures["escalations"] = escalation["escalations"]
         figures["escalated_complaints"] = escalation["escalated_complaints"]
+    for step in sorted(steps, key=lambda step: (step["step_number"], step["step"])):
+        row(step["department"])["steps"].append(
+            {"step": step["step"], "step_number": step["step_number"], "escalations": step["escalations"]}
+        )
     return [by_department[code] for code in sorted(by_department, key=lambda code: code or "")]

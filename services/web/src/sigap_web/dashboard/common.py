@@ -70,6 +70,12 @@ def progress_words(t: Translator, item: dict[str, Any]) -> dict[str, str]:
     }
 
 
+def escalation_step_words(t: Translator, step: str | None) -> str:
+    """Who an escalation ladder step tells (`head_of_department`, `city`, or a department's own step)."""
+    key = f"escalation.step.{step}"
+    return t(key) if step and key in t.catalogue else t("escalation.step_unknown", name=step or "-")
+
+
 def status_words(t: Translator, status: str | None) -> str:
     key = f"status.{status}"
     return t(key) if status and key in t.catalogue else (status or "-")

@@ -18,7 +18,17 @@ from fastapi.responses import Response
 
 from sigap_web.clients import Call, UpstreamRefused, UpstreamUnavailable
 from sigap_web.context import Context, State, WebContext, WebState, translator
-from sigap_web.dashboard.common import NO_STORE, DashboardStaff, progress_words, staff_call, status_words, when
+from sigap_web.dashboard.common import (
+    NO_STORE,
+    DashboardStaff,
+    deadline_day,
+    escalation_step_words,
+    progress_words,
+    staff_call,
+    status_words,
+    when,
+)
+from sigap_web.dashboard.evidence import photo_evidence
 from sigap_web.dashboard.queue import category_choices
 from sigap_web.session import StaffSession
 
@@ -58,22 +68,59 @@ def _event_key(event_type: str) -> str:
     return head if tail.startswith("v") and tail[1:].isdigit() else name
 
 
+ESCALATION_EVENTS = ("complaint.escalated", "complaint.sla_breached")
+
+
+def _escalation_lines(t, event: str, detail: dict[str, Any]) -> list[tuple[str, Any]]:
+    """A missed deadline and each escalation step in words: who was told (the roles a breach
+    alerts, the ladder step an escalation tells), which stage was late, its deadline and how
+    late it was."""
+    lines: list[tuple[str, Any]] = []
+    if event == "complaint.escalated" and detail.get("step"):
+        told = escalation_step_words(t, detail["step"])
+        if detail.get("step_number"):
+            told = t("escalation.timeline.told_value", name=told, number=detail["step_number"])
+        lines.append((t("escalation.timeline.told"), told))
+    stage = detail.get("stage")
+    if stage:
+        key = f"escalation.stage.{stage}"
+        lines.append((t("escalation.timeline.stage"), t(key) if key in t.catalogue else stage))
+    if detail.get("due_at"):
+        lines.append((t("escalation.timeline.due"), deadline_day(detail["due_at"])))
+    if detail.get("working_days_overdue") not in (None, ""):
+        lines.append((t("dash.detail.working_days_overdue"), detail["working_days_overdue"]))
+    # A breach alerts staff roles (`escalate_to`), before any ladder step is told.
+    if roles := [role for role in detail.get("escalate_to") or () if role]:
+        lines.append(
+            (
+                t("escalation.timeline.alerted"),
+                ", ".join(t(f"staff.role.{role}") if f"staff.role.{role}" in t.catalogue else role for role in roles),
+            )
+        )
+    return lines
+
+
 def _timeline(t, entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
     story = []
     for entry in entries:
-        key = f"dash.event.{_event_key(entry['type'])}"
+        event = _event_key(entry["type"])
+        key = f"dash.event.{event}"
         detail = entry.get("detail") or {}
-        lines = [
-            (t(f"dash.detail.{name}"), status_words(t, detail[name]) if name in ("from", "to") else detail[name])
-            for name in DETAIL_FIELDS
-            if detail.get(name) not in (None, "", [])
-        ]
+        if event in ESCALATION_EVENTS:
+            lines = _escalation_lines(t, event, detail)
+        else:
+            lines = [
+                (t(f"dash.detail.{name}"), status_words(t, detail[name]) if name in ("from", "to") else detail[name])
+                for name in DETAIL_FIELDS
+                if detail.get(name) not in (None, "", [])
+            ]
         story.append(
             {
                 "at": when(entry["at"]),
                 "what": t(key) if key in t.catalogue else entry["type"],
                 "actor": entry["actor"],
                 "lines": lines,
+                "escalation": event in ESCALATION_EVENTS,
             }
         )
     return story
@@ -140,7 +187,12 @@ async def load_page(
         "decision": decision,
         "decision_error": decision_error,
         "photos": [
-            {**photo, "src": f"/dasbor/pengaduan/{complaint_id}/foto/{photo['photo_id']}", "taken": when(photo.get("taken_at"))}
+            {
+                **photo,
+                "src": f"/dasbor/pengaduan/{complaint_id}/foto/{photo['photo_id']}",
+                "taken": when(photo.get("taken_at")),
+                "evidence": photo_evidence(t, photo),
+            }
             for photo in photos or []
         ],
         "photos_error": photos_error,

@@ -15,7 +15,14 @@ from fastapi.responses import Response
 
 from sigap_web.clients import UpstreamRefused, UpstreamUnavailable
 from sigap_web.context import Context, State, translator
-from sigap_web.dashboard.common import CITY_WIDE_ROLES, NO_STORE, DashboardStaff, progress_words, staff_call
+from sigap_web.dashboard.common import (
+    CITY_WIDE_ROLES,
+    NO_STORE,
+    DashboardStaff,
+    escalation_step_words,
+    progress_words,
+    staff_call,
+)
 from sigap_web.session import StaffSession
 
 router = APIRouter(include_in_schema=False)
@@ -121,6 +128,9 @@ def _rows(t, page: dict[str, Any], departments: dict[str, str]) -> list[dict[str
                 **item,
                 **progress_words(t, item),
                 "department_name": departments.get(item.get("department") or "", item.get("department") or "-"),
+                # The highest ladder step the running breach climbed (a status without
+                # escalation figures sends none).
+                "escalated_to": escalation_step_words(t, steps[-1]) if (steps := item.get("escalation_steps")) else None,
             }
         )
     return rows

@@ -166,3 +166,44 @@ def status_mix(counts: Iterable[Mapping[str, Any]]) -> dict[str, int]:
     ordered = [status for status in STATUSES if totals.get(status)]
     ordered += sorted(status for status in totals if status not in STATUSES and totals[status])
     return {status: totals[status] for status in ordered}
+
+
+@dataclass(frozen=True, slots=True)
+class DepartmentEscalation:
+    """One department's escalation figures: deadlines missed, ladder steps told (in all and per
+    step name) and the median days a missed deadline was overdue."""
+
+    department: str
+    breaches: int
+    escalations: int
+    escalated_complaints: int
+    median_days_overdue: float | None
+    per_step: dict[str, int]
+
+
+def escalation(rows: Iterable[Mapping[str, Any]]) -> tuple[list[str], list[DepartmentEscalation]]:
+    """The ladder steps any department climbed (lowest first: the order a ladder climbs them)
+    and each department's figures, most breaches first. Rows from a status without per-step
+    figures count no step."""
+    order: dict[str, int] = {}
+    departments = []
+    for row in rows:
+        if not row.get("department"):
+            continue
+        per_step: dict[str, int] = {}
+        for step in row.get("steps") or ():
+            name = str(step["step"])
+            per_step[name] = per_step.get(name, 0) + int(step.get("escalations", 0))
+            order[name] = min(order.get(name, int(step.get("step_number", 99))), int(step.get("step_number", 99)))
+        departments.append(
+            DepartmentEscalation(
+                department=str(row["department"]),
+                breaches=int(row.get("breaches", 0)),
+                escalations=int(row.get("escalations", 0)),
+                escalated_complaints=int(row.get("escalated_complaints", 0)),
+                median_days_overdue=row.get("median_days_overdue"),
+                per_step=per_step,
+            )
+        )
+    steps = sorted(order, key=lambda name: (order[name], name))
+    return steps, sorted(departments, key=lambda row: (-row.breaches, -row.escalations, row.department))

@@ -17,8 +17,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
-from sigap_web.clients import Call, UpstreamRefused
+from sigap_web.clients import Call, UpstreamRefused, UpstreamUnavailable
 from sigap_web.context import Context, State, WebContext, call_for, translator
+from sigap_web.dashboard.common import escalation_step_words, status_words, when
+from sigap_web.i18n import Translator
 from sigap_web.session import StaffSession
 from sigap_web.staff.auth import require_staff
 from sigap_web.transparency import figures
@@ -209,11 +211,12 @@ def build_router() -> APIRouter:
             return request.app.state.templates.render(
                 request, "error.html", status_code=422, title=t("statistics.title"), detail=error, status=422
             )
-        stats, overview, names, outlines = await asyncio.gather(
+        stats, overview, names, outlines, escalated = await asyncio.gather(
             context.upstreams.status.get_json("/v1/staff/statistics", call, params=params),
             context.upstreams.status.get_json("/v1/staff/overview", call, params=params),
             context.departments.names(call),
             _outlines(context, call),
+            _escalated_now(context, call, department=department),
         )
         lang = state.lang
         rows = figures.performance(stats["durations"], stats["sla_compliance"])
@@ -270,9 +273,63 @@ def build_router() -> APIRouter:
             ],
             areas=figures.area_rows(open_counts, outlines),
             unplaced=open_counts.unplaced_total,
+            escalation=_escalation_table(t, stats.get("escalation") or (), names, lang),
+            escalated_now=None if escalated is None else [_escalated_row(t, item, names) for item in escalated],
         )
 
     return router
+
+
+async def _escalated_now(context: WebContext, call: Call, *, department: str) -> list[dict[str, Any]] | None:
+    """The complaints escalated now that the staff member may see (status narrows them); None
+    when status cannot say, and the page says so instead of failing."""
+    try:
+        answer = await context.upstreams.status.get_json(
+            "/v1/staff/escalations", call, params={"department": department} if department else None
+        )
+    except (UpstreamRefused, UpstreamUnavailable):
+        return None
+    return list(answer.get("items") or [])
+
+
+def _escalation_table(
+    t: Translator, rows: Any, names: dict[str, str], lang: str
+) -> dict[str, Any]:
+    steps, departments = figures.escalation(rows)
+    return {
+        "steps": [(step, escalation_step_words(t, step)) for step in steps],
+        "rows": [
+            {
+                "department": row.department,
+                "name": names.get(row.department, row.department),
+                "breaches": row.breaches,
+                "escalations": row.escalations,
+                "per_step": [row.per_step.get(step, 0) for step in steps],
+                "median_days_overdue": "–"
+                if row.median_days_overdue is None
+                else _number(row.median_days_overdue, lang),
+            }
+            for row in departments
+        ],
+    }
+
+
+def _escalated_row(t: Translator, item: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
+    department = item.get("department") or ""
+    overdue = item.get("working_days_overdue")
+    return {
+        "id": item.get("id"),
+        "tracking_code": item.get("tracking_code") or "-",
+        "title": item.get("title") or "",
+        "department": department,
+        "department_name": names.get(department, department or "-"),
+        "status": status_words(t, item.get("status")),
+        "overdue": "–" if overdue is None else t("escalation.overdue_days", n=overdue),
+        "told": [
+            t("escalation.told", name=escalation_step_words(t, step.get("step")), when=when(step.get("escalated_at")))
+            for step in item.get("steps") or ()
+        ],
+    }
 
 
 def _daily_series(days: list[dict[str, Any]], *, since: str, until: str) -> dict[str, list]:
