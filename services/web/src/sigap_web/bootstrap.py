@@ -31,6 +31,7 @@ from sigap_web.dashboard import queue as dashboard_queue
 from sigap_web.middleware import WebMiddleware
 from sigap_web.officer import api as officer_api
 from sigap_web.officer import pages as officer_pages
+from sigap_web.privacy import pages as privacy_pages
 from sigap_web.protection import csrf_protected
 from sigap_web.settings import WebSettings
 from sigap_web.staff import auth as staff_auth
@@ -105,6 +106,7 @@ def create_app(settings: WebSettings, *, upstreams: Upstreams | None = None) -> 
     app.include_router(dashboard_live.router)
     app.include_router(dashboard_complaint.router)
     app.include_router(dashboard_actions.router)
+    app.include_router(privacy_pages.router)
     # Outermost first: GZip sees the final body; the web middleware sets headers and cookies.
     app.add_middleware(WebMiddleware, context=context)
     app.add_middleware(GZipMiddleware, minimum_size=500, compresslevel=9)

@@ -175,6 +175,21 @@ class IntakeClient(ServiceClient):
         )
 
 
+    async def my_privacy_requests(self, call: Call, *, tracking_code: str, follow_up_token: str) -> list[dict]:
+        """The reporter's personal-data requests and their answers (UU 27/2022)."""
+        return await self.get_json(
+            f"/v1/track/{tracking_code}/privacy-requests", call, headers={"X-Follow-Up-Token": follow_up_token}
+        )
+
+    async def ask_privacy(
+        self, call: Call, *, tracking_code: str, follow_up_token: str, kind: str, details: str | None
+    ) -> dict:
+        body = {"kind": kind} | ({"details": details} if details else {})
+        return await self.post_json(
+            f"/v1/track/{tracking_code}/privacy-requests", call, json=body, headers={"X-Follow-Up-Token": follow_up_token}
+        )
+
+
 class RoutingClient(ServiceClient):
     async def preview(self, call: Call, *, description: str, location: dict | None) -> dict:
         return await self.post_json(
@@ -201,6 +216,24 @@ class StatusClient(ServiceClient):
     async def lapor_stage(self, call: Call, *, tracking_code: str) -> dict:
         """The complaint's SP4N-LAPOR! stage (docs/lapor.md); only the stage, no text."""
         return await self.get_json(f"/v1/track/{tracking_code}/lapor-stage", call)
+
+
+    # -- personal-data requests: the data protection officer's API (status forwards to intake) --
+
+    async def privacy_queue(self, call: Call, *, state: str) -> list[dict]:
+        return await self.get_json("/v1/privacy/requests", call, params={"state": state})
+
+    async def privacy_request(self, call: Call, *, request_id: str) -> dict:
+        return await self.get_json(f"/v1/privacy/requests/{request_id}", call)
+
+    async def privacy_audit(self, call: Call, *, complaint_id: str) -> list[dict]:
+        return await self.get_json("/v1/privacy/audit", call, params={"complaint_id": complaint_id})
+
+    async def answer_privacy_request(self, call: Call, *, request_id: str, body: dict) -> dict:
+        return await self.post_json(f"/v1/privacy/requests/{request_id}/answer", call, json=body)
+
+    async def record_privacy_request(self, call: Call, *, body: dict) -> dict:
+        return await self.post_json("/v1/privacy/requests", call, json=body)
 
 
 class NotifyClient(ServiceClient):

@@ -173,6 +173,15 @@ async def queue(
     ]
 
 
+@internal_router.get(
+    "/requests/{request_id}",
+    summary="One request with its details and, once an access request is granted, its export",
+)
+async def one_request(request_id: UUID, conn: Conn, context: Context, response: Response) -> StaffPrivacyRequestOut:
+    response.headers["Cache-Control"] = "no-store"  # an export carries the identity
+    return await _staff_view(conn=conn, context=context, request_id=request_id)
+
+
 class CorrectedIdentityIn(StrictRequest):
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)] | None = None
     phone: PhoneNumber | None = None

@@ -175,6 +175,13 @@ class IntakeClient:
             raise IntakeUnavailable("intake answered an unreadable body")
         return body
 
+    async def privacy_request(self, *, request_id: UUID) -> dict[str, Any]:
+        """Raises `IntakeRefused` (404) for a request intake does not know."""
+        body = await self._fetch(f"/internal/v1/privacy/requests/{request_id}", json_body=True)
+        if not isinstance(body, dict):
+            raise IntakeUnavailable("intake answered an unreadable body")
+        return body
+
     async def privacy_audit(self, *, complaint_id: UUID) -> list[dict[str, Any]]:
         body = await self._fetch(f"/internal/v1/privacy/audit?complaint_id={complaint_id}", json_body=True)
         if not isinstance(body, list):

@@ -1,7 +1,9 @@
 """`/v1/privacy/...`: the data protection officer's screens for personal-data requests
 (UU 27/2022). The requests live at intake (its `privacy/` package); status signs the officer
 in and tells intake who acts, so the role in intake's audit is the one status knows. The `dpo`
-answers; a `city_admin` may also record a request verified at a counter or by letter."""
+answers; a `city_admin` may also record a request verified at a counter or by letter, and may
+read the queue, a request and its audit, but never an access answer's export (it carries the
+reporter's identity, which only the dpo handles)."""
 
 from __future__ import annotations
 
@@ -23,6 +25,8 @@ router = APIRouter(prefix="/v1/privacy", tags=["personal-data"])
 
 Officer = staff_in("dpo")
 Recorder = staff_in("dpo", "city_admin")
+Reader = Recorder
+EXPORT_ROLE = "dpo"
 
 
 def _intake(intake: IntakeClient | None) -> IntakeClient:
@@ -43,11 +47,36 @@ def _refused(refusal: IntakeRefused) -> StatusError:
     return InvalidInput("body", Text("tidak valid", "invalid"), detail=text)
 
 
+def _for(role: str, request: dict[str, Any]) -> dict[str, Any]:
+    """A request as this role may read it: the export only for the dpo."""
+    return request if role == EXPORT_ROLE else request | {"export": None}
+
+
 @router.get("/requests", summary="Personal-data requests in a state, the earliest deadline (72 hours) first")
 async def queue(
-    staff: Officer, intake: Intake, state: Literal["open", "answered", "refused"] = "open"
+    staff: Reader, intake: Intake, response: Response, state: Literal["open", "answered", "refused"] = "open"
 ) -> list[dict[str, Any]]:
-    return await _intake(intake).privacy_requests(state=state)
+    requests = await _intake(intake).privacy_requests(state=state)
+    response.headers["Cache-Control"] = "no-store"
+    return [_for(staff.role, request) for request in requests]
+
+
+@router.get(
+    "/requests/{request_id}",
+    summary="One personal-data request; a granted access request carries its export (for the dpo only)",
+)
+async def one_request(request_id: UUID, staff: Reader, intake: Intake, response: Response) -> dict[str, Any]:
+    try:
+        request = await _intake(intake).privacy_request(request_id=request_id)
+    except IntakeRefused as refusal:
+        if refusal.status == 404:
+            raise StatusError(
+                "privacy-request-not-found",
+                Text("Permintaan data pribadi tidak ditemukan.", "Personal-data request not found."),
+            ) from None
+        raise _refused(refusal) from None
+    response.headers["Cache-Control"] = "no-store"
+    return _for(staff.role, request)
 
 
 class RecordIn(BaseModel):
@@ -92,5 +121,5 @@ async def answer(
 
 
 @router.get("/audit", summary="Every personal-data step taken for a complaint, oldest first")
-async def audit(complaint_id: Annotated[UUID, Query()], staff: Officer, intake: Intake) -> list[dict[str, Any]]:
+async def audit(complaint_id: Annotated[UUID, Query()], staff: Reader, intake: Intake) -> list[dict[str, Any]]:
     return await _intake(intake).privacy_audit(complaint_id=complaint_id)

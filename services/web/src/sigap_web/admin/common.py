@@ -22,6 +22,7 @@ SECTIONS = (
     ("/admin/templat", "admin.nav.templates"),
     ("/admin/webhook", "admin.nav.webhooks"),
     ("/admin/triase", "admin.nav.triage"),
+    ("/pelindungan-data", "admin.nav.privacy"),
 )
 
 

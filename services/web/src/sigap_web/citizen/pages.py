@@ -5,6 +5,7 @@ in a URL."""
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import datetime, timedelta, timezone
 from typing import Annotated, Any
@@ -23,6 +24,9 @@ TRACKING_CODE = re.compile(r"^SGP-[0-9A-Z]{4}-[0-9A-Z]{2}$")
 FOLLOW_UP_ACTIONS = ("information", "rating", "reopen")
 # Statuses after which the reporter may rate and ask to reopen.
 CLOSED = ("selesai",)
+
+# What a reporter may ask about their personal data (UU 27/2022), in the order offered.
+PRIVACY_KINDS = ("access", "correction", "restriction", "deletion")
 
 Code = Annotated[str, Form(min_length=1, max_length=32)]
 Token = Annotated[str, Form(max_length=200)]
@@ -110,19 +114,99 @@ async def _show(
         view["lapor"] = await context.upstreams.status.lapor_stage(call, tracking_code=code)
     except (UpstreamRefused, UpstreamUnavailable):
         view["lapor"] = None  # the page says everything else without the SP4N-LAPOR! stage
+    view["privacy_requests"] = await _privacy_requests(context, call, code=code, token=token) if token else None
     departments = await context.departments.names(call)
     view["department_name"] = departments.get(view.get("department") or "", view.get("department"))
     view["story"] = _timeline(view, t, departments)
     view["closed"] = view["status"] in CLOSED
     return request.app.state.templates.render(
         request, "citizen/track.html", status_code=status_code, code=code, token=token, view=view, error=None,
-        notice=notice, when=when,
+        notice=notice, when=when, privacy_kinds=PRIVACY_KINDS,
     )
+
+
+async def _privacy_requests(context, call, *, code: str, token: str) -> list[dict] | None:
+    """The reporter's personal-data requests, newest first; None when intake cannot say now (the
+    rest of the page does not wait on them)."""
+    try:
+        requests = await context.upstreams.intake.my_privacy_requests(call, tracking_code=code, follow_up_token=token)
+    except (UpstreamRefused, UpstreamUnavailable):
+        return None
+    return sorted(requests, key=lambda request: str(request["received_at"]), reverse=True)
 
 
 @router.post("/lacak")
 async def track(request: Request, context: Context, state: State, code: Code, token: Token = "") -> Response:
     return await _show(request, context, state, code=code, token=token)
+
+
+@router.post("/lacak/data-pribadi")
+async def ask_about_personal_data(
+    request: Request,
+    context: Context,
+    state: State,
+    code: Code,
+    token: Token,
+    kind: Annotated[str, Form(max_length=32)] = "",
+    details: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    """The reporter asks for access to, correction, restriction or deletion of their data."""
+    t = translator(context, state)
+    if kind not in PRIVACY_KINDS:
+        return await _show(
+            request, context, state, code=code, token=token, notice=t("track.action_refused", reason=t("track.privacy.choose")),
+            status_code=422,
+        )  # fmt: skip
+    try:
+        answer = await context.upstreams.intake.ask_privacy(
+            call_for(request, state), tracking_code=code.strip().upper(), follow_up_token=token, kind=kind,
+            details=details.strip() or None,
+        )  # fmt: skip
+    except UpstreamRefused as refused:
+        return await _show(
+            request, context, state, code=code, token=token, notice=t("track.action_refused", reason=_refusal(refused)),
+            status_code=refused.status,
+        )  # fmt: skip
+    return await _show(request, context, state, code=code, token=token, notice=answer.get("message"))
+
+
+@router.post("/lacak/data-pribadi/ekspor")
+async def download_personal_data(
+    request: Request,
+    context: Context,
+    state: State,
+    code: Code,
+    token: Token,
+    request_id: Annotated[str, Form(max_length=64)] = "",
+) -> Response:
+    """The export of a granted access request, as a file; the token comes with the form, so the
+    file's address carries nothing."""
+    t = translator(context, state)
+    call = call_for(request, state)
+    code = code.strip().upper()
+    if TRACKING_CODE.match(code):
+        requests = await _privacy_requests(context, call, code=code, token=token) or []
+        for asked in requests:
+            if str(asked["id"]) == request_id and asked.get("export") is not None:
+                return Response(
+                    json.dumps(asked["export"], ensure_ascii=False, indent=2).encode(),
+                    media_type="application/json",
+                    headers={
+                        "Cache-Control": "no-store",
+                        "Content-Disposition": f'attachment; filename="sigap-data-pribadi-{code}.json"',
+                    },
+                )
+    return await _show(
+        request, context, state, code=code, token=token, notice=t("track.privacy.no_export"), status_code=404
+    )
+
+
+def _refusal(refused: UpstreamRefused) -> str:
+    detail = refused.message
+    errors = refused.problem.get("errors") or []
+    if errors and isinstance(errors[0], dict):
+        detail = f"{detail} ({errors[0].get('field')}: {errors[0].get('message')})"
+    return detail
 
 
 @router.post("/lacak/{action}")
@@ -152,12 +236,8 @@ async def follow_up(
             call_for(request, state), tracking_code=code.strip().upper(), follow_up_token=token, action=action, body=body
         )
     except UpstreamRefused as refused:
-        detail = refused.message
-        errors = refused.problem.get("errors") or []
-        if errors and isinstance(errors[0], dict):
-            detail = f"{detail} ({errors[0].get('field')}: {errors[0].get('message')})"
         return await _show(
-            request, context, state, code=code, token=token, notice=t("track.action_refused", reason=detail),
+            request, context, state, code=code, token=token, notice=t("track.action_refused", reason=_refusal(refused)),
             status_code=refused.status,
         )
     return await _show(request, context, state, code=code, token=token, notice=answer.get("message"))

@@ -21,10 +21,12 @@ from sigap_web.session import StaffSession
 
 router = APIRouter(include_in_schema=False)
 
-STAFF_ROLES = ("city_admin", "dept_admin", "auditor", "field_officer")
+STAFF_ROLES = ("city_admin", "dept_admin", "auditor", "field_officer", "dpo")
 # Where each role lands after login; the dashboard and the officer view extend this.
 HOME: dict[str, str] = {role: "/dasbor" for role in STAFF_ROLES}
 HOME["field_officer"] = "/tugas"
+# The data protection officer sees no complaint queue: their work is the personal-data requests.
+HOME["dpo"] = "/pelindungan-data"
 
 _refreshing: dict[str, asyncio.Future[StaffSession | None]] = {}
 
