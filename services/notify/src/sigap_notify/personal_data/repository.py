@@ -15,7 +15,7 @@ ERASED_REASON = "reporter's personal data erased"
 
 async def remember_erasure(*, conn: asyncpg.Connection, complaint_id: UUID, at: datetime) -> datetime:
     """Record that the complaint's reporter is erased (once); returns when that first happened."""
-    return await conn.fetchval(
+    first = await conn.fetchval(
         "WITH new AS (INSERT INTO erased_reporters (complaint_id, erased_at) VALUES ($1, $2)"
         " ON CONFLICT (complaint_id) DO NOTHING RETURNING erased_at)"
         " SELECT erased_at FROM new UNION ALL SELECT erased_at FROM erased_reporters WHERE complaint_id = $1"
@@ -23,6 +23,11 @@ async def remember_erasure(*, conn: asyncpg.Connection, complaint_id: UUID, at: 
         complaint_id,
         at,
     )
+    if first is None:
+        # Another erasure committed the row after this statement's snapshot was taken (two
+        # retention runs overlapping); a new statement sees it.
+        first = await conn.fetchval("SELECT erased_at FROM erased_reporters WHERE complaint_id = $1", complaint_id)
+    return first
 
 
 async def is_erased(*, conn: asyncpg.Connection, complaint_id: UUID) -> bool:
