@@ -41,6 +41,7 @@ async def test_intake_gives_one_request_to_sigap_services_only(live_intake):
     request = one.json()
     assert (request["id"], request["kind"], request["state"]) == (request_id, "correction", "open")
     assert request["proof"] == "follow_up_token" and request["details"] == "Mohon salinan data saya"
+    assert request["tracking_code"].startswith("SGP-")
     assert (await live.intake.client.get(f"/internal/v1/privacy/requests/{request_id}")).status_code == 401
     unknown = await live.intake.client.get(f"/internal/v1/privacy/requests/{uuid.uuid4()}", headers=INTERNAL)
     assert unknown.status_code == 404 and unknown.headers["content-type"].startswith("application/problem+json")
@@ -61,6 +62,7 @@ async def test_the_dpo_and_the_city_admin_read_a_request_and_only_the_dpo_its_ex
             one = await api.client.get(path, headers=headers)
             assert one.status_code == 200, one.text
             assert one.json()["state"] == "open" and one.json()["complaint_id"] == receipt["id"]
+            assert one.json()["tracking_code"] == receipt["tracking_code"]
             assert one.headers["cache-control"] == "no-store"
         for refused in (dept_admin, {}):
             assert (await api.client.get(path, headers=refused)).status_code in (401, 403)

@@ -168,6 +168,8 @@ def test_the_queue_marks_an_overdue_request_and_the_dpo_grants_it(status) -> Non
     assert exported.headers["cache-control"] == "no-store"
     closed = dpo.get("/pelindungan-data?tab=selesai")
     assert "Dikabulkan" in closed.text
+    english = dpo.get(f"/pelindungan-data/{REQUEST_ID}?lang=en")
+    assert "Access request" in english.text and "Download JSON export" in english.text
     assert dpo.get(f"/pelindungan-data/{uuid.uuid4()}").status_code == 404
     assert dpo.get("/pelindungan-data/bukan-id").status_code in (404, 422)
 
@@ -190,3 +192,90 @@ def test_the_counter_form_records_a_checked_request(status) -> None:
         "tracking_code": "SGP-AB12-CD", "kind": "deletion",
         "details": "Saluran: Datang ke loket. Identitas diperiksa: KTP dicocokkan langsung. Datang sendiri",
     })]  # fmt: skip
+
+
+CODE, TOKEN = "SGP-AB12-CD", "token-pelapor-1"
+
+
+class FakeIntake:
+    """Intake's tracking view and the reporter's personal-data requests, with routing's
+    department names and status's LAPOR! stage, for the tracking page."""
+
+    def __init__(self) -> None:
+        self.asked: list[dict] = []
+        self.requests_fail = False
+        now = datetime.now(UTC)
+        self.requests = [{
+            "id": REQUEST_ID, "complaint_id": COMPLAINT_ID, "kind": "access", "proof": "follow_up_token",
+            "received_at": (now - timedelta(days=1)).isoformat(), "due_at": (now + timedelta(days=2)).isoformat(),
+            "overdue": False, "state": "answered", "answer_reason": "Data Anda terlampir.",
+            "answered_at": now.isoformat(), "export": {"identity": {"name": "Sari"}},
+        }]  # fmt: skip
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        path = request.url.path
+        if request.url.host == "routing.test":
+            return httpx.Response(200, json=[{"code": "DISHUB", "name": "Dinas Perhubungan"}])
+        if request.url.host == "status.test":
+            return httpx.Response(404, json={})
+        if path == f"/v1/track/{CODE}":
+            return httpx.Response(200, json={
+                "tracking_code": CODE, "status": "diterima", "department": "DISHUB", "description": "Lampu mati",
+                "submitted_at": datetime.now(UTC).isoformat(), "timeline": [], "resolution_note": None, "rating": None,
+            })  # fmt: skip
+        if path == f"/v1/track/{CODE}/privacy-requests":
+            if request.headers.get("x-follow-up-token") != TOKEN:
+                return httpx.Response(404, json={"detail": "Laporan tidak ditemukan."})
+            if request.method == "POST":
+                body = json.loads(request.content)
+                self.asked.append(body)
+                if body["kind"] == "correction" and not body.get("details"):
+                    return httpx.Response(422, json={"detail": "Sebutkan data yang benar.", "errors": []})
+                return httpx.Response(201, json={"request_id": str(uuid.uuid4()), "message": "Permintaan Anda diterima."})
+            if self.requests_fail:
+                return httpx.Response(503)
+            return httpx.Response(200, json=self.requests)
+        return httpx.Response(404, json={})
+
+
+def _citizen(intake: FakeIntake) -> TestClient:
+    settings = WebSettings(
+        web_intake_url="http://intake.test", web_routing_url="http://routing.test",
+        web_status_url="http://status.test", web_notify_url="http://127.0.0.1:9",
+    )  # fmt: skip
+    app = create_app(settings, upstreams=Upstreams.from_settings(settings, transport=httpx.MockTransport(intake)))
+    return TestClient(app, base_url=ORIGIN, headers={"accept": "text/html", "origin": ORIGIN})
+
+
+def test_the_reporter_asks_about_their_data_and_downloads_the_export() -> None:
+    intake = FakeIntake()
+    citizen = _citizen(intake)
+    token = _csrf(citizen.get("/lacak").text)
+    form = {"code": CODE, "token": TOKEN, "csrf_token": token}
+    page = citizen.post("/lacak", data=form)
+    assert page.status_code == 200 and "Data pribadi Anda" in page.text
+    assert f'id="privacy-{REQUEST_ID}"' in page.text and "Dikabulkan" in page.text and "Data Anda terlampir." in page.text
+    # Without the token the section is not there at all.
+    assert "Data pribadi Anda" not in citizen.post("/lacak", data=form | {"token": ""}).text
+
+    asked = citizen.post("/lacak/data-pribadi", data=form | {"kind": "deletion"})
+    assert asked.status_code == 200 and "Permintaan Anda diterima." in asked.text
+    assert intake.asked == [{"kind": "deletion"}]
+    unknown = citizen.post("/lacak/data-pribadi", data=form | {"kind": "semua"})
+    assert unknown.status_code == 422 and "pilih jenis permintaan" in unknown.text and len(intake.asked) == 1
+    refused = citizen.post("/lacak/data-pribadi", data=form | {"kind": "correction"})
+    assert refused.status_code == 422 and "Sebutkan data yang benar." in refused.text
+
+    exported = citizen.post("/lacak/data-pribadi/ekspor", data=form | {"request_id": REQUEST_ID})
+    assert exported.status_code == 200 and exported.json() == {"identity": {"name": "Sari"}}
+    assert exported.headers["cache-control"] == "no-store"
+    assert exported.headers["content-disposition"] == f'attachment; filename="sigap-data-pribadi-{CODE}.json"'
+    missing = citizen.post("/lacak/data-pribadi/ekspor", data=form | {"request_id": str(uuid.uuid4())})
+    assert missing.status_code == 404 and "Ekspor data ini tidak ditemukan." in missing.text
+    wrong = citizen.post("/lacak/data-pribadi/ekspor", data=form | {"token": "salah", "request_id": REQUEST_ID})
+    assert wrong.status_code == 404 and "Sari" not in wrong.text
+
+    # Intake unable to list the requests: the page still shows the report.
+    intake.requests_fail = True
+    degraded = citizen.post("/lacak", data=form)
+    assert degraded.status_code == 200 and "tidak dapat ditampilkan saat ini" in degraded.text

@@ -220,6 +220,7 @@ def request_view(row: asyncpg.Record, *, sealer: Sealer, with_details: bool) -> 
         "export": sealer.open(bytes(row["export_sealed"]), bound_to=row["id"].bytes) if row["export_sealed"] else None,
     }
     if with_details:
+        view["tracking_code"] = row["tracking_code"]
         view["verified_by"] = row["verified_by"]
         view["answered_by"] = row["answered_by"]
         view["details"] = (

@@ -39,9 +39,12 @@ async def insert_request(
     )
 
 
+# The complaint's tracking code comes along for the officer's screens (a subquery, so that
+# `FOR UPDATE` still locks the request's row alone).
 _REQUEST_COLUMNS = (
     "id, complaint_id, kind, proof, verified_by, details_sealed, received_at, due_at, state, answered_by,"
-    " answer_reason, answered_at, export_sealed"
+    " answer_reason, answered_at, export_sealed,"
+    " (SELECT c.tracking_code FROM complaints c WHERE c.id = data_subject_requests.complaint_id) AS tracking_code"
 )
 
 

@@ -62,6 +62,7 @@ class PrivacyRequestOut(BaseModel):
 
 
 class StaffPrivacyRequestOut(PrivacyRequestOut):
+    tracking_code: str | None = Field(None, description="The complaint's tracking code")
     verified_by: str | None
     answered_by: str | None
     details: str | None

@@ -49,6 +49,7 @@ def _problem_text(refused: UpstreamRefused) -> str:
 def _row(t: Translator, request: dict[str, Any], now: datetime) -> dict[str, Any]:
     """A request as a queue row and the request page show it."""
     return request | {
+        "tracking_code": request.get("tracking_code"),
         "deadline": rules.deadline(t, request["due_at"], now=now, open_=request["state"] == "open"),
         "received": when(request["received_at"]),
         "due": when(request["due_at"]),
