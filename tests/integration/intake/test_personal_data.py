@@ -149,6 +149,16 @@ async def test_an_access_request_is_answered_by_the_dpo_with_a_complete_export_a
     )
     assert wrong.status_code == 404 and NAME not in wrong.text
 
+    # Listing the requests without their exports delivers nothing, so it is not audited.
+    listed = await intake.client.get(
+        f"/v1/track/{receipt['tracking_code']}/privacy-requests",
+        params={"exports": "false"},
+        headers={"X-Follow-Up-Token": receipt["follow_up_token"]},
+    )
+    assert listed.status_code == 200, listed.text
+    [only] = listed.json()
+    assert only["has_export"] is True and only["export"] is None and NAME not in listed.text
+
     actions = [(entry["action"], entry["actor_role"]) for entry in await _audit(intake, receipt)]
     assert actions == [
         ("request_received:access", "reporter"),

@@ -204,6 +204,7 @@ class FakeIntake:
     def __init__(self) -> None:
         self.asked: list[dict] = []
         self.requests_fail = False
+        self.export_deliveries = 0
         now = datetime.now(UTC)
         self.requests = [{
             "id": REQUEST_ID, "complaint_id": COMPLAINT_ID, "kind": "access", "proof": "follow_up_token",
@@ -234,7 +235,13 @@ class FakeIntake:
                 return httpx.Response(201, json={"request_id": str(uuid.uuid4()), "message": "Permintaan Anda diterima."})
             if self.requests_fail:
                 return httpx.Response(503)
-            return httpx.Response(200, json=self.requests)
+            # As intake answers: an export only when asked for (each delivery is audited there).
+            exports = request.url.params.get("exports", "true") == "true"
+            self.export_deliveries += exports
+            return httpx.Response(200, json=[
+                asked | {"has_export": asked.get("export") is not None, "export": asked.get("export") if exports else None}
+                for asked in self.requests
+            ])  # fmt: skip
         return httpx.Response(404, json={})
 
 
@@ -255,6 +262,9 @@ def test_the_reporter_asks_about_their_data_and_downloads_the_export() -> None:
     page = citizen.post("/lacak", data=form)
     assert page.status_code == 200 and "Data pribadi Anda" in page.text
     assert f'id="privacy-{REQUEST_ID}"' in page.text and "Dikabulkan" in page.text and "Data Anda terlampir." in page.text
+    # The page offers the download but does not fetch the export (intake audits each delivery).
+    assert "/lacak/data-pribadi/ekspor" in page.text and "Sari" not in page.text
+    assert intake.export_deliveries == 0
     # Without the token the section is not there at all.
     assert "Data pribadi Anda" not in citizen.post("/lacak", data=form | {"token": ""}).text
 
@@ -268,6 +278,7 @@ def test_the_reporter_asks_about_their_data_and_downloads_the_export() -> None:
 
     exported = citizen.post("/lacak/data-pribadi/ekspor", data=form | {"request_id": REQUEST_ID})
     assert exported.status_code == 200 and exported.json() == {"identity": {"name": "Sari"}}
+    assert intake.export_deliveries == 1
     assert exported.headers["cache-control"] == "no-store"
     assert exported.headers["content-disposition"] == f'attachment; filename="sigap-data-pribadi-{CODE}.json"'
     missing = citizen.post("/lacak/data-pribadi/ekspor", data=form | {"request_id": str(uuid.uuid4())})

@@ -175,10 +175,15 @@ class IntakeClient(ServiceClient):
         )
 
 
-    async def my_privacy_requests(self, call: Call, *, tracking_code: str, follow_up_token: str) -> list[dict]:
-        """The reporter's personal-data requests and their answers (UU 27/2022)."""
+    async def my_privacy_requests(
+        self, call: Call, *, tracking_code: str, follow_up_token: str, exports: bool
+    ) -> list[dict]:
+        """The reporter's personal-data requests and their answers (UU 27/2022); with `exports`
+        an answered access request carries its export, and intake audits that delivery."""
         return await self.get_json(
-            f"/v1/track/{tracking_code}/privacy-requests", call, headers={"X-Follow-Up-Token": follow_up_token}
+            f"/v1/track/{tracking_code}/privacy-requests?exports={'true' if exports else 'false'}",
+            call,
+            headers={"X-Follow-Up-Token": follow_up_token},
         )
 
     async def ask_privacy(

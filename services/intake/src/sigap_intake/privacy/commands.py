@@ -190,10 +190,15 @@ async def _correct_identity(
     )
 
 
-async def reporters_requests(*, conn: asyncpg.Connection, sealer: Sealer, complaint_id: UUID) -> list[dict]:
+async def reporters_requests(
+    *, conn: asyncpg.Connection, sealer: Sealer, complaint_id: UUID, with_exports: bool = True
+) -> list[dict]:
     """The reporter's own requests with their answers; an access answer carries its export,
-    and each look at an export is audited."""
+    and each delivery of an export is audited. Without exports (a page that only lists the
+    requests) nothing is delivered, so nothing is audited."""
     rows = await repository.requests_of_complaint(conn=conn, complaint_id=complaint_id)
+    if not with_exports:
+        return [request_view(row, sealer=sealer, with_details=False, with_export=False) for row in rows]
     answered_exports = [row for row in rows if row["export_sealed"] is not None]
     if answered_exports:
         async with conn.transaction():
@@ -205,7 +210,7 @@ async def reporters_requests(*, conn: asyncpg.Connection, sealer: Sealer, compla
     return [request_view(row, sealer=sealer, with_details=False) for row in rows]
 
 
-def request_view(row: asyncpg.Record, *, sealer: Sealer, with_details: bool) -> dict:
+def request_view(row: asyncpg.Record, *, sealer: Sealer, with_details: bool, with_export: bool = True) -> dict:
     view = {
         "id": row["id"],
         "complaint_id": row["complaint_id"],
@@ -217,7 +222,12 @@ def request_view(row: asyncpg.Record, *, sealer: Sealer, with_details: bool) -> 
         "state": row["state"],
         "answer_reason": row["answer_reason"],
         "answered_at": row["answered_at"],
-        "export": sealer.open(bytes(row["export_sealed"]), bound_to=row["id"].bytes) if row["export_sealed"] else None,
+        "export": (
+            sealer.open(bytes(row["export_sealed"]), bound_to=row["id"].bytes)
+            if with_export and row["export_sealed"]
+            else None
+        ),
+        "has_export": row["export_sealed"] is not None,
     }
     if with_details:
         view["tracking_code"] = row["tracking_code"]

@@ -59,6 +59,7 @@ class PrivacyRequestOut(BaseModel):
     answer_reason: str | None
     answered_at: datetime | None
     export: dict[str, Any] | None = Field(None, description="An answered access request's machine-readable export")
+    has_export: bool = Field(False, description="An export is ready for this request (`export` carries it unless left out)")
 
 
 class StaffPrivacyRequestOut(PrivacyRequestOut):
@@ -112,10 +113,17 @@ async def ask(
 async def my_requests(
     tracking_code: TrackingCode, conn: Conn, context: Context, x_follow_up_token: FollowUpTokenRequired,
     response: Response,
+    exports: Annotated[
+        bool,
+        Query(description="Include the exports of answered access requests; each delivery of one is audited. "
+              "`false` lists the requests only (`has_export` says whether one is ready)"),
+    ] = True,
 ) -> list[PrivacyRequestOut]:
     complaint_id = await _owned_complaint_id(conn=conn, tracking_code=tracking_code, token=x_follow_up_token)
     response.headers["Cache-Control"] = "no-store"  # an export carries the identity
-    views = await commands.reporters_requests(conn=conn, sealer=context.sealer, complaint_id=complaint_id)
+    views = await commands.reporters_requests(
+        conn=conn, sealer=context.sealer, complaint_id=complaint_id, with_exports=exports
+    )
     return [PrivacyRequestOut.model_validate(view) for view in views]
 
 

@@ -114,7 +114,9 @@ async def _show(
         view["lapor"] = await context.upstreams.status.lapor_stage(call, tracking_code=code)
     except (UpstreamRefused, UpstreamUnavailable):
         view["lapor"] = None  # the page says everything else without the SP4N-LAPOR! stage
-    view["privacy_requests"] = await _privacy_requests(context, call, code=code, token=token) if token else None
+    view["privacy_requests"] = (
+        await _privacy_requests(context, call, code=code, token=token, exports=False) if token else None
+    )
     departments = await context.departments.names(call)
     view["department_name"] = departments.get(view.get("department") or "", view.get("department"))
     view["story"] = _timeline(view, t, departments)
@@ -125,11 +127,14 @@ async def _show(
     )
 
 
-async def _privacy_requests(context, call, *, code: str, token: str) -> list[dict] | None:
+async def _privacy_requests(context, call, *, code: str, token: str, exports: bool) -> list[dict] | None:
     """The reporter's personal-data requests, newest first; None when intake cannot say now (the
-    rest of the page does not wait on them)."""
+    rest of the page does not wait on them). Exports only for a download: intake audits each
+    one it hands out, and the page itself shows only that one is ready."""
     try:
-        requests = await context.upstreams.intake.my_privacy_requests(call, tracking_code=code, follow_up_token=token)
+        requests = await context.upstreams.intake.my_privacy_requests(
+            call, tracking_code=code, follow_up_token=token, exports=exports
+        )
     except (UpstreamRefused, UpstreamUnavailable):
         return None
     return sorted(requests, key=lambda request: str(request["received_at"]), reverse=True)
@@ -185,7 +190,7 @@ async def download_personal_data(
     call = call_for(request, state)
     code = code.strip().upper()
     if TRACKING_CODE.match(code):
-        requests = await _privacy_requests(context, call, code=code, token=token) or []
+        requests = await _privacy_requests(context, call, code=code, token=token, exports=True) or []
         for asked in requests:
             if str(asked["id"]) == request_id and asked.get("export") is not None:
                 return Response(
