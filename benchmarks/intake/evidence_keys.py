@@ -5,7 +5,9 @@ per edit class whose original shares at least one probed key (the candidate reca
 index could reach), the index probes per lookup, and the rows a lookup would read among
 unrelated photos, scaled linearly to a million stored photos. It also prints how far (in bits)
 the nearest view of the true original is from a copy's query hashes, against the nearest view of
-any unrelated photo: the margin a 64-bit hash leaves at scale.
+any unrelated photo: the margin a 64-bit hash leaves at scale, and from it an estimate of how
+often the original would still be among the nearest candidates with 100 000 and 1 000 000
+photos stored, whatever the index.
 
 A scheme: K keys, each a fixed random choice of b of the 64 hash bits (an exact B-tree key), and
 on the query side the f least certain bits of each key (DCT coefficients nearest the median)
@@ -28,7 +30,7 @@ import numpy as np
 from PIL import Image, ImageOps
 
 from benchmarks.intake import evidence as corpus
-from sigap_intake.photos import fingerprint
+from sigap_intake.photos import evidence, fingerprint
 
 _SIDE = fingerprint._HASH_SIDE
 
@@ -123,12 +125,13 @@ def main() -> None:
 
     print("\nnearest view (bits of 64) over all query hashes x views, production query crops:")
     nearest_true: dict[str, list[int]] = defaultdict(list)
+    original_distance: list[tuple[str, int]] = []
     nearest_unrelated: list[int] = []
     flat_unrelated = unrelated.reshape(-1, 64)
     for (name, number, _), (bits, _) in zip(copies, queries["production crops"], strict=True):
-        nearest_true["any-side crops" if "any sides" in name else "other edits"].append(
-            int((bits[:, None, :] != stored[number][None]).sum(-1).min())
-        )
+        distance = int((bits[:, None, :] != stored[number][None]).sum(-1).min())
+        nearest_true["any-side crops" if "any sides" in name else "other edits"].append(distance)
+        original_distance.append((name, distance))
         per_photo = (bits[:, None, :] != flat_unrelated[None]).sum(-1).min(0).reshape(len(unrelated), -1).min(1)
         nearest_unrelated.extend(per_photo.tolist())
     for label, values in nearest_true.items():
@@ -137,6 +140,22 @@ def main() -> None:
     print(f"  unrelated photo         min {min(nearest_unrelated)}  p0.1 {np.percentile(nearest_unrelated, 0.1):.0f}"
           f"  p1 {np.percentile(nearest_unrelated, 1):.0f}  p50 {np.percentile(nearest_unrelated, 50):.0f}"
           f"  (per photo, over {len(nearest_unrelated)} copy x photo pairs)")
+
+    # The lookup keeps the MAX_CANDIDATES nearest photos, whatever the index: with many stored
+    # photos, unrelated ones nearer than the original push it out. Expected count of unrelated
+    # photos nearer than the original (ties count half), from the distances measured above.
+    ordered = np.sort(np.array(nearest_unrelated))
+    for photos in (100_000, 1_000_000):
+        kept: dict[str, list[bool]] = defaultdict(list)
+        for name, distance in original_distance:
+            nearer = np.searchsorted(ordered, distance, "left") + 0.5 * (
+                np.searchsorted(ordered, distance, "right") - np.searchsorted(ordered, distance, "left"))
+            kept[name].append(photos * nearer / len(ordered) < evidence.MAX_CANDIDATES)
+        shares = {name: sum(k) / len(k) for name, k in kept.items()}
+        worst = min(shares, key=shares.get)  # type: ignore[arg-type]
+        print(f"  original still among the {evidence.MAX_CANDIDATES} nearest with {photos:,} photos stored (estimate):"
+              f" all copies {sum(sum(k) for k in kept.values()) / len(original_distance):.1%},"
+              f" worst class {shares[worst]:.1%} ({worst})")
 
     queries["dense crops (81)"] = [query_bits(base, _DENSE_CUTS) for _, _, base in copies]
     key_rnd = np.random.default_rng(args.seed)
