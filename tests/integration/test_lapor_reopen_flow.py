@@ -12,7 +12,7 @@ import uuid
 
 import pytest
 
-from sigap_intake.events.handlers import on_status_changes
+from sigap_intake.events.handlers import AUTO_CLOSE_NOTE, on_status_changes
 from sigap_shared.consumer import BatchHandler
 from sigap_shared.events import (
     TOPIC_COMPLAINT_STATUS,
@@ -177,3 +177,11 @@ async def test_reopen_within_the_lapor_window_and_lapor_closed_after_the_auto_cl
     assert len(await _intake_events(intake)) == events_before
     view = (await intake.client.get(f"/v1/track/{quiet['tracking_code']}")).json()
     assert view["status"] == "selesai"
+    # The tracking view says so, and status's auto-close shows with its own words, not the
+    # follow-up's resolution note it carries.
+    assert view["can_reopen"] is False and view["reopen_until"] is None
+    assert view["lapor_closed_at"] is not None
+    assert view["timeline"][-1]["status"] == "selesai" and view["timeline"][-1]["note"] == AUTO_CLOSE_NOTE
+    assert [entry["note"] for entry in view["timeline"]].count("Lampu sudah diganti") == 1
+    objecting_view = (await intake.client.get(f"/v1/track/{objecting['tracking_code']}")).json()
+    assert objecting_view["lapor_closed_at"] is None

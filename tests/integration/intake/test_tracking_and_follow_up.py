@@ -205,6 +205,56 @@ async def test_reopen_within_the_window_only(intake):
     assert again.status_code == 201, again.text
 
 
+async def test_the_tracking_view_says_whether_and_until_when_the_reporter_may_reopen(intake):
+    receipt = await _submit(intake, "rahasia")
+    code, token = receipt["tracking_code"], receipt["follow_up_token"]
+    complaint_id = uuid.UUID(receipt["id"])
+    owner = {"X-Follow-Up-Token": token}
+
+    async def view() -> dict:
+        response = await intake.client.get(f"/v1/track/{code}", headers=owner)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    handled = await view()
+    assert handled["can_reopen"] is False and handled["reopen_until"] is None and handled["lapor_closed_at"] is None
+    # The fields come with the view only: without the token a confidential report is not found.
+    assert (await intake.client.get(f"/v1/track/{code}")).status_code == 404
+
+    await _finish(intake, receipt)
+    finished_at = await intake.pool.fetchval("SELECT status_changed_at FROM complaints WHERE id = $1", complaint_id)
+    finished = await view()
+    assert finished["can_reopen"] is True and finished["lapor_closed_at"] is None
+    assert datetime.fromisoformat(finished["reopen_until"]) == finished_at + timedelta(days=30)
+
+    # SP4N-LAPOR!'s auto-close as status announces it: the follow-up's note comes again with it.
+    closed_at = datetime.now(UTC).replace(microsecond=0)
+    await _deliver(intake, ComplaintStatusChanged(
+        complaint_id=complaint_id, tracking_code=code, department="DLHK", previous_status="selesai",
+        status="selesai", reason="ditutup_otomatis", actor="sistem", actor_role="system",
+        note="Ditutup otomatis: tidak ada tanggapan dalam masa tanggapan setelah tindak lanjut.",
+        resolution_note="Sampah sudah diangkut", changed_at=closed_at,
+    ))  # fmt: skip
+    closed = await view()
+    assert closed["can_reopen"] is False and closed["reopen_until"] is None
+    assert datetime.fromisoformat(closed["lapor_closed_at"]) == closed_at
+    assert closed["status"] == "selesai" and closed["resolution_note"] == "Sampah sudah diangkut"
+    # The auto-close's timeline entry says why it closed, not the follow-up's note once more.
+    follow_up, auto_close = closed["timeline"][-2:]
+    assert follow_up["note"] == "Sampah sudah diangkut"
+    assert auto_close["status"] == "selesai" and auto_close["note"] == handlers.AUTO_CLOSE_NOTE
+    assert auto_close["note"].startswith("Ditutup otomatis") and "Sampah" not in auto_close["note"]
+    refused = await intake.client.post(f"/v1/track/{code}/reopen", json={"reason": "Sampah menumpuk lagi"}, headers=owner)
+    assert refused.status_code == 409 and refused.json()["type"].endswith("/lapor-closed")
+
+    # Past the calendar-day bound without a LAPOR! closing: not any more, and since when.
+    late = await _submit(intake)
+    await _finish(intake, late, at=datetime.now(UTC) - timedelta(days=40))
+    expired = (await intake.client.get(f"/v1/track/{late['tracking_code']}")).json()
+    assert expired["can_reopen"] is False and expired["lapor_closed_at"] is None
+    assert datetime.fromisoformat(expired["reopen_until"]) < datetime.now(UTC)
+
+
 async def test_rate_limit_answers_429_with_retry_after(infra, databases, tmp_path):
     async with running_intake(infra, databases, tmp_path / "p", rate_limit_per_minute=6, rate_limit_burst=3) as intake:
         device = {"X-Device-Id": str(uuid.uuid4())}

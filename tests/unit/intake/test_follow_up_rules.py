@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from sigap_intake.follow_up.rules import FollowUpError, TrackedComplaint, check_can_reopen
+from sigap_intake.follow_up.rules import FollowUpError, TrackedComplaint, check_can_reopen, reopen_window
 from sigap_intake.settings import IntakeSettings
 
 FOLLOWED_UP = datetime(2026, 2, 9, 3, 0, tzinfo=UTC)
@@ -45,3 +45,15 @@ def test_once_closed_by_lapor_the_reporter_may_no_longer_reopen_even_inside_the_
 
 def test_an_unfinished_complaint_is_refused_as_before():
     assert _refusal(_finished(status="dalam_proses"), now=FOLLOWED_UP).code == "not-finished"
+
+
+def test_the_tracking_view_tells_whether_and_until_when_the_reporter_may_reopen():
+    inside = reopen_window(_finished(), now=FOLLOWED_UP + timedelta(days=3), window=WINDOW)
+    assert inside.can_reopen and inside.until == FOLLOWED_UP + WINDOW and inside.lapor_closed_at is None
+    late = reopen_window(_finished(), now=FOLLOWED_UP + timedelta(days=31), window=WINDOW)
+    assert not late.can_reopen and late.until == FOLLOWED_UP + WINDOW
+    closed_at = FOLLOWED_UP + timedelta(days=14)
+    closed = reopen_window(_finished(lapor_closed_at=closed_at), now=FOLLOWED_UP + timedelta(days=15), window=WINDOW)
+    assert not closed.can_reopen and closed.until is None and closed.lapor_closed_at == closed_at
+    handled = reopen_window(_finished(status="dalam_proses"), now=FOLLOWED_UP, window=WINDOW)
+    assert not handled.can_reopen and handled.until is None

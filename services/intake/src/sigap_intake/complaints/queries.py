@@ -1,9 +1,9 @@
-"""The reporter's view of a complaint by tracking code: status, department and timeline; the
-reporter's own details only with the follow-up token."""
+"""The reporter's view of a complaint by tracking code: status, department, timeline and whether
+it may still be reopened; the reporter's own details only with the follow-up token."""
 
 from __future__ import annotations
 
-
+from datetime import datetime, timedelta
 
 import asyncpg
 
@@ -11,11 +11,14 @@ from sigap_intake.complaints import repository
 from sigap_intake.follow_up import rules as follow_up
 
 
-async def track(*, conn: asyncpg.Connection, tracking_code: str, token: str | None) -> dict:
+async def track(
+    *, conn: asyncpg.Connection, tracking_code: str, token: str | None, reopen_window: timedelta, now: datetime
+) -> dict:
     complaint = await repository.tracked_complaint(conn=conn, tracking_code=tracking_code)
     if complaint is None:
         raise follow_up.not_found()
     own_view = complaint.check_visible(token)
+    reopening = follow_up.reopen_window(complaint, now=now, window=reopen_window)
     row, timeline = await repository.tracking_view(conn=conn, complaint_id=complaint.id)  # type: ignore[arg-type]
     view = {
         "tracking_code": row["tracking_code"],
@@ -30,6 +33,9 @@ async def track(*, conn: asyncpg.Connection, tracking_code: str, token: str | No
         "photo_verdict": row["photo_verdict"],
         "rating": row["rating"],
         "timeline": [dict(entry) for entry in timeline],
+        "can_reopen": reopening.can_reopen,
+        "reopen_until": reopening.until,
+        "lapor_closed_at": reopening.lapor_closed_at,
     }
     if own_view or (row["privacy"] == "publik" and row["publicly_visible"]):
         view |= {"title": row["title"], "description": row["description"], "address": row["address"]}

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 
 import hashlib
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Literal
 from uuid import UUID
 
@@ -198,6 +198,21 @@ class TrackingOut(BaseModel):
     description: str | None = None
     address: str | None = None
     timeline: list[TimelineEntryOut]
+    can_reopen: bool = Field(
+        default=False,
+        description="Whether the reporter may ask to reopen now (POST /v1/track/{code}/reopen would be accepted).",
+    )
+    reopen_until: datetime | None = Field(
+        default=None,
+        description="For a resolved report not closed by SP4N-LAPOR!: the latest moment a reopen is accepted, "
+        "SIGAP_REOPEN_WINDOW_DAYS after the follow-up. LAPOR!'s auto-close (status's "
+        "`/v1/track/{code}/lapor-stage`, `lapor_stage_due_at`) normally ends the window earlier.",
+    )
+    lapor_closed_at: datetime | None = Field(
+        default=None,
+        description="When SP4N-LAPOR!'s auto-close closed the resolved report (no reaction within the response "
+        "window after the follow-up); from then on it cannot be reopened by its reporter.",
+    )
 
 
 def _token(header: str | None, query: str | None) -> str | None:
@@ -216,7 +231,13 @@ async def track(
     x_follow_up_token: FollowUpTokenHeader = None,
     token: Annotated[str | None, Query(max_length=200)] = None,
 ) -> TrackingOut:
-    view = await queries.track(conn=conn, tracking_code=tracking_code, token=_token(x_follow_up_token, token))
+    view = await queries.track(
+        conn=conn,
+        tracking_code=tracking_code,
+        token=_token(x_follow_up_token, token),
+        reopen_window=timedelta(days=context.settings.reopen_window_days),
+        now=datetime.now(UTC),
+    )
     names = await context.department_names.names() if context.department_names is not None else {}
     for entry in [view, *view["timeline"]]:
         entry["department_name"] = names.get(entry["department"] or "")

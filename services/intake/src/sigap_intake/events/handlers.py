@@ -18,6 +18,10 @@ from sigap_shared.events import (
 )
 from sigap_shared.consumer import distinct_complaint_runs
 
+# The public note of SP4N-LAPOR!'s auto-close in the tracking timeline (docs/lapor.md); status
+# sets the number of working days (SIGAP_LAPOR_CLOSE_DAYS), so the note does not name it.
+AUTO_CLOSE_NOTE = "Ditutup otomatis (SP4N-LAPOR!): tidak ada tanggapan dalam masa tanggapan setelah tindak lanjut dinas."
+
 
 def _routing_announcement(envelope: Envelope) -> repository.Announcement:
     routed = envelope.data
@@ -29,6 +33,11 @@ def _routing_announcement(envelope: Envelope) -> repository.Announcement:
 def _status_announcement(envelope: Envelope) -> repository.Announcement:
     changed = envelope.data
     assert isinstance(changed, ComplaintStatusChanged)
+    lapor_closed = changed.status == "selesai" and changed.reason == AUTO_CLOSE_REASON
+    # Only what staff wrote for the reporter is public: the reason (e.g. why rejected) and
+    # the resolution note; internal notes stay with the status service. The auto-close carries
+    # the follow-up's resolution note again, so its entry says why it closed instead.
+    public_note = AUTO_CLOSE_NOTE if lapor_closed else changed.resolution_note or changed.reason
     return repository.Announcement(
         event_id=envelope.id,
         complaint_id=changed.complaint_id,
@@ -36,12 +45,10 @@ def _status_announcement(envelope: Envelope) -> repository.Announcement:
         occurred_at=changed.changed_at,
         department=changed.department,
         status=changed.status,
-        # Only what staff wrote for the reporter is public: the reason (e.g. why rejected) and
-        # the resolution note; internal notes stay with the status service.
-        public_note=changed.resolution_note or changed.reason,
+        public_note=public_note,
         resolution_note=changed.resolution_note,
         after_photo_ids=",".join(str(photo_id) for photo_id in changed.after_photo_ids),
-        lapor_closed=changed.status == "selesai" and changed.reason == AUTO_CLOSE_REASON,
+        lapor_closed=lapor_closed,
     )
 
 

@@ -123,3 +123,27 @@ def check_can_reopen(complaint: TrackedComplaint, *, now: datetime, window: time
                     "please submit a new report.",
             ),
         )
+
+
+@dataclass(frozen=True, slots=True)
+class ReopenWindow:
+    """Whether the reporter may ask to reopen now, and the latest moment intake would accept it:
+    `window` after the follow-up. SP4N-LAPOR!'s auto-close (status, in working days) normally
+    ends the window earlier; intake does not know that date, only when it has happened."""
+
+    can_reopen: bool
+    until: datetime | None
+    lapor_closed_at: datetime | None
+
+
+def reopen_window(complaint: TrackedComplaint, *, now: datetime, window: timedelta) -> ReopenWindow:
+    """What `check_can_reopen` would answer now, for the tracking view."""
+    try:
+        check_can_reopen(complaint, now=now, window=window)
+        can_reopen = True
+    except FollowUpError:
+        can_reopen = False
+    open_until = None
+    if complaint.status == "selesai" and complaint.lapor_closed_at is None and complaint.status_changed_at is not None:
+        open_until = complaint.status_changed_at + window
+    return ReopenWindow(can_reopen=can_reopen, until=open_until, lapor_closed_at=complaint.lapor_closed_at)

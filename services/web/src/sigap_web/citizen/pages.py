@@ -69,17 +69,41 @@ async def track_form(request: Request, code: str = "") -> Response:
 def _timeline(view: dict, t, departments: dict[str, str]) -> list[dict[str, Any]]:
     """Intake's timeline in plain words, oldest first, starting with the report's arrival."""
     entries = [{"at": view["submitted_at"], "text": t("track.event.submitted"), "note": None}]
+    previous_status = None
     for entry in view["timeline"]:
         department = departments.get(entry.get("department") or "", entry.get("department") or "")
+        note = entry.get("note")
         if entry["event_type"].startswith("sigap.complaint.routed"):
             text = t("track.event.routed", department=department)
+        elif entry.get("status") == "selesai" and previous_status == "selesai":
+            # `selesai` → `selesai` is only ever SP4N-LAPOR!'s auto-close: its own words say why.
+            text, note = t("track.event.closed_automatically"), None
         elif entry.get("status"):
             key = f"status.{entry['status']}.story"
             text = t(key, department=department) if key in t.catalogue else t("track.event.changed")
         else:
             text = t("track.event.changed")
-        entries.append({"at": entry["occurred_at"], "text": text, "note": entry.get("note")})
+        previous_status = entry.get("status") or previous_status
+        entries.append({"at": entry["occurred_at"], "text": text, "note": note})
     return entries
+
+
+def _reopening(view: dict) -> dict[str, Any]:
+    """Whether the reporter may still object (reopen) and until when, from intake's answer and
+    status's LAPOR! stage: intake knows the calendar-day bound and whether the auto-close has
+    happened, status when it will happen (in working days). Closed as soon as either says so."""
+    lapor = view.get("lapor") or {}
+    closed_by_lapor = view.get("lapor_closed_at") is not None or lapor.get("lapor_stage") == "ditutup"
+    deadlines = [view.get("reopen_until")]
+    if lapor.get("lapor_stage") == "menunggu_tanggapan":
+        deadlines.append(lapor.get("lapor_stage_due_at"))
+    known = [datetime.fromisoformat(str(deadline)) for deadline in deadlines if deadline]
+    return {
+        "allowed": bool(view.get("can_reopen")) and not closed_by_lapor,
+        "until": min(known) if known else None,
+        "closed_by_lapor": closed_by_lapor,
+        "closed_at": view.get("lapor_closed_at"),
+    }
 
 
 WIB = timezone(timedelta(hours=7))
@@ -121,6 +145,7 @@ async def _show(
     view["department_name"] = departments.get(view.get("department") or "", view.get("department"))
     view["story"] = _timeline(view, t, departments)
     view["closed"] = view["status"] in CLOSED
+    view["reopening"] = _reopening(view)
     return request.app.state.templates.render(
         request, "citizen/track.html", status_code=status_code, code=code, token=token, view=view, error=None,
         notice=notice, when=when, privacy_kinds=PRIVACY_KINDS,
