@@ -7,7 +7,6 @@ sweeps run, and when notify reads the topic again from the start."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -15,15 +14,12 @@ import httpx
 import pytest
 
 from sigap_notify.bootstrap import create_app
-from sigap_notify.events.handlers import on_complaint_event, on_complaints_submitted
+from sigap_notify.events.handlers import on_complaint_event
 from sigap_shared.consumer import DeadLetterPublisher
 from sigap_shared.events import (
     TOPIC_COMPLAINT_SLA,
     ComplaintEscalated,
     ComplaintSlaBreached,
-    ComplaintSubmitted,
-    Envelope,
-    GeoPoint,
 )
 from sigap_shared.outbox import OutboxRelay
 from sigap_status.escalation.rules import EscalationPolicy
@@ -38,9 +34,10 @@ from tests.integration.notify.conftest import (  # noqa: F401 (fixtures)
     running_dispatchers,
     staff_headers,
 )
-from tests.integration.notify.support import serve_asgi, smtp_server
+from tests.integration.notify.support import notify_knows, serve_asgi, smtp_server
 from tests.integration.status.conftest import status_api  # noqa: F401 (fixture)
 from tests.support.kafka import eventually
+from tests.support.tasks import running
 
 pytestmark = pytest.mark.integration
 
@@ -59,28 +56,6 @@ async def _sweep(api, *, now: datetime, sweeps: int = 3) -> None:
     await asyncio.gather(*(one() for _ in range(sweeps)))
 
 
-async def _submitted(pool, complaint_id: uuid.UUID, code: str) -> None:
-    """Intake's submission, which notify needs before it acts on a complaint's events."""
-    complaint = ComplaintSubmitted(
-        complaint_id=complaint_id, tracking_code=code, kind="pengaduan", privacy="publik",
-        description="Lampu PJU mati di Jl. Nusantara Raya", location=GeoPoint(lat=-6.3731, lon=106.819),
-        submitted_at=datetime.now(UTC),
-    )  # fmt: skip
-    async with pool.acquire() as conn, conn.transaction():
-        await on_complaints_submitted(conn=conn, envelopes=[Envelope(source="sigap/intake", data=complaint)])
-
-
-@contextlib.asynccontextmanager
-async def _running(*coroutines):
-    tasks = [asyncio.create_task(coroutine) for coroutine in coroutines]
-    try:
-        yield
-    finally:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-
-
 async def test_each_step_mails_its_contacts_once(status_api, infra, notify_pool, notify_database):  # noqa: F811
     api = status_api
     department = "EF" + uuid.uuid4().hex[:6].upper()
@@ -94,7 +69,7 @@ async def test_each_step_mails_its_contacts_once(status_api, infra, notify_pool,
         )
     }
     for known in (complaint_id, marker_id):
-        await _submitted(notify_pool, known, codes[known])
+        await notify_knows(notify_pool, known, codes[known])
     prefix = f"test{uuid.uuid4().hex[:8]}."  # a fresh SLA topic: only this test's events
     relay = OutboxRelay(
         connect_kwargs=infra.pg_kwargs(api.settings.pg_database),
@@ -128,7 +103,7 @@ async def test_each_step_mails_its_contacts_once(status_api, infra, notify_pool,
                 saved = await client.put(f"/v1/escalation-contacts/{path}", json={"emails": [address]}, headers=admin)
                 assert saved.status_code == 200, saved.text
 
-            async with running_dispatchers(settings, notify_pool), _running(relay.run(), consumer().run()):
+            async with running_dispatchers(settings, notify_pool), running(relay.run(), consumer().run()):
                 now = datetime.now(UTC)
                 await api.pool.execute(
                     "UPDATE complaints SET sla_due_at = now() - interval '1 minute' WHERE id = $1", complaint_id
@@ -141,7 +116,7 @@ async def test_each_step_mails_its_contacts_once(status_api, infra, notify_pool,
                 await eventually(lambda: mails_to(city, complaint_id), timeout_s=60)
 
             # Notify reads the whole topic again (a redelivery): its inbox knows every event.
-            async with running_dispatchers(settings, notify_pool), _running(relay.run(), consumer().run()):
+            async with running_dispatchers(settings, notify_pool), running(relay.run(), consumer().run()):
                 # The marker: a later breach's escalation, mailed after everything before it.
                 await api.pool.execute(
                     "UPDATE complaints SET sla_due_at = now() - interval '1 minute' WHERE id = $1", marker_id

@@ -7,22 +7,17 @@ department's webhook gets the closing event as it gets every status change."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import uuid
-from datetime import UTC, datetime
 
 import pytest
 
-from sigap_notify.events.handlers import on_complaint_event, on_complaints_submitted
+from sigap_notify.events.handlers import on_complaint_event
 from sigap_shared.consumer import DeadLetterPublisher
 from sigap_shared.events import (
     AUTO_CLOSE_REASON,
     TOPIC_COMPLAINT_STATUS,
     ComplaintStatusChanged,
-    ComplaintSubmitted,
     Envelope,
-    GeoPoint,
     decode,
     headers_from_json,
 )
@@ -37,40 +32,20 @@ from tests.integration.notify.conftest import (  # noqa: F401 (fixtures)
     notify_settings,
     running_dispatchers,
 )
-from tests.integration.notify.support import FakeIntake, WebhookReceiver, serve_asgi, smtp_server
+from tests.integration.notify.support import (
+    FakeIntake,
+    WebhookReceiver,
+    notify_knows,
+    serve_asgi,
+    smtp_server,
+)
 from tests.integration.status.conftest import status_api  # noqa: F401 (fixture)
 from tests.support.kafka import eventually
+from tests.support.tasks import running
 
 pytestmark = pytest.mark.integration
 
 NOTE = "Lampu PJU sudah diganti dan menyala kembali."
-
-
-async def _finish(api, complaint_id, department: str) -> None:
-    """Verified by the department's admin, then handled and finished by its field officer."""
-    _, admin = await api.staff("dept_admin", department)
-    officer_name, officer = await api.staff("field_officer", department)
-    verified = await api.transition(complaint_id, admin, "terverifikasi")
-    assert verified.status_code == 200, verified.text
-    assigned = await api.assign(complaint_id, admin, officer_name)
-    assert assigned.status_code == 200, assigned.text
-    for to, extra in (
-        ("dalam_proses", {}),
-        ("selesai", {"resolution_note": NOTE, "after_photo_ids": [str(uuid.uuid4())]}),
-    ):
-        response = await api.transition(complaint_id, officer, to, **extra)
-        assert response.status_code == 200, response.text
-
-
-async def _submitted(pool, complaint_id: uuid.UUID, code: str) -> None:
-    """Intake's submission, which notify needs before it acts on a complaint's events."""
-    complaint = ComplaintSubmitted(
-        complaint_id=complaint_id, tracking_code=code, kind="pengaduan", privacy="publik",
-        description="Lampu PJU mati di Jl. Nusantara Raya", location=GeoPoint(lat=-6.3731, lon=106.819),
-        submitted_at=datetime.now(UTC),
-    )  # fmt: skip
-    async with pool.acquire() as conn, conn.transaction():
-        await on_complaints_submitted(conn=conn, envelopes=[Envelope(source="sigap/intake", data=complaint)])
 
 
 async def _status_events(api, complaint_id: uuid.UUID, *, after: int) -> list[Envelope]:
@@ -80,17 +55,6 @@ async def _status_events(api, complaint_id: uuid.UUID, *, after: int) -> list[En
     )
     envelopes = [decode(headers_from_json(row["headers"]), bytes(row["payload"])) for row in rows]
     return [e for e in envelopes if isinstance(e.data, ComplaintStatusChanged)]
-
-
-@contextlib.asynccontextmanager
-async def _running(*coroutines):
-    tasks = [asyncio.create_task(coroutine) for coroutine in coroutines]
-    try:
-        yield
-    finally:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
 
 
 async def test_auto_close_sends_one_message_of_its_own_and_a_normal_close_the_normal_one(
@@ -116,8 +80,8 @@ async def test_auto_close_sends_one_message_of_its_own_and_a_normal_close_the_no
     # The seeds' own events (to the seed's reporter) are not this test's business.
     after = await api.pool.fetchval("SELECT coalesce(max(id), 0) FROM outbox")
     for complaint_id in (quiet, finished):
-        await _submitted(notify_pool, complaint_id, codes[complaint_id])
-        await _finish(api, complaint_id, department)
+        await notify_knows(notify_pool, complaint_id, codes[complaint_id])
+        await api.finish(complaint_id, department, NOTE)
 
     # The quiet one's follow-up was a month ago: the sweep closes it (and only it), once.
     await api.pool.execute("UPDATE complaints SET resolved_at = now() - interval '30 days' WHERE id = $1", quiet)
@@ -176,7 +140,7 @@ async def test_auto_close_sends_one_message_of_its_own_and_a_normal_close_the_no
         )
         async with notify_pool.acquire() as conn:
             await add_webhook(conn, settings, department=department, url=f"{receiver_url}/hook", secret=secret)
-        async with running_dispatchers(settings, notify_pool), _running(relay.run(), consumer.run()):
+        async with running_dispatchers(settings, notify_pool), running(relay.run(), consumer.run()):
             await eventually(all_settled, timeout_s=90)
 
     def subjects(complaint_id: uuid.UUID) -> list[str]:

@@ -6,8 +6,6 @@ itself, intake refuses the reopen with 409 `lapor-closed` and leaves the complai
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import uuid
 
 import pytest
@@ -32,6 +30,7 @@ from tests.integration.intake.conftest import intake  # noqa: F401 (fixture)
 from tests.integration.status.conftest import status_api  # noqa: F401 (fixture)
 from tests.support.factories import routed_for
 from tests.support.kafka import event_consumer, eventually
+from tests.support.tasks import running
 
 pytestmark = pytest.mark.integration
 
@@ -66,33 +65,6 @@ async def _submit(at_intake, api, department: str) -> dict:
     return receipt
 
 
-async def _finish(api, complaint_id: uuid.UUID, department: str) -> None:
-    """Verified by the department's admin, then handled and finished by its field officer."""
-    _, admin = await api.staff("dept_admin", department)
-    officer_name, officer = await api.staff("field_officer", department)
-    verified = await api.transition(complaint_id, admin, "terverifikasi")
-    assert verified.status_code == 200, verified.text
-    assigned = await api.assign(complaint_id, admin, officer_name)
-    assert assigned.status_code == 200, assigned.text
-    for to, extra in (
-        ("dalam_proses", {}),
-        ("selesai", {"resolution_note": "Lampu sudah diganti", "after_photo_ids": [str(uuid.uuid4())]}),
-    ):
-        response = await api.transition(complaint_id, officer, to, **extra)
-        assert response.status_code == 200, response.text
-
-
-@contextlib.asynccontextmanager
-async def _running(*coroutines):
-    tasks = [asyncio.create_task(coroutine) for coroutine in coroutines]
-    try:
-        yield
-    finally:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-
-
 async def test_reopen_within_the_lapor_window_and_lapor_closed_after_the_auto_close(
     intake, status_api, infra  # noqa: F811
 ):
@@ -102,7 +74,7 @@ async def test_reopen_within_the_lapor_window_and_lapor_closed_after_the_auto_cl
     quiet = await _submit(intake, api, department)
     objecting_id, quiet_id = uuid.UUID(objecting["id"]), uuid.UUID(quiet["id"])
     for complaint_id in (objecting_id, quiet_id):
-        await _finish(api, complaint_id, department)
+        await api.finish(complaint_id, department)
     # Only the quiet complaint's follow-up is old enough for the sweep to close it.
     await api.pool.execute("UPDATE complaints SET resolved_at = now() - interval '30 days' WHERE id = $1", quiet_id)
 
@@ -135,7 +107,7 @@ async def test_reopen_within_the_lapor_window_and_lapor_closed_after_the_auto_cl
             headers={"X-Follow-Up-Token": receipt["follow_up_token"], **headers},
         )
 
-    async with _running(relay.run(), consumer.run()):
+    async with running(relay.run(), consumer.run()):
 
         async def both_finished() -> bool:
             rows = [await intake_row(complaint_id) for complaint_id in (objecting_id, quiet_id)]

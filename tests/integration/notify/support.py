@@ -13,8 +13,10 @@ import hmac
 import shutil
 import socket
 import time
+import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from importlib import resources
 from pathlib import Path
@@ -28,7 +30,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from sigap_notify.events.handlers import on_complaints_submitted
 from sigap_shared.db import MigrationSource
+from sigap_shared.events import ComplaintSubmitted, Envelope, GeoPoint
 from tests.support.infra import free_port
 
 
@@ -246,3 +250,15 @@ def notify_migrations_before(directory: Path, version: str) -> MigrationSource:
         if entry.name.endswith(".sql") and entry.name < version:
             shutil.copyfile(str(entry), directory / entry.name)
     return MigrationSource("sigap_notify", directory)
+
+
+async def notify_knows(pool, complaint_id: uuid.UUID, code: str) -> None:
+    """Intake's submission of a complaint, handled by notify's consumer: notify acts on a
+    complaint's later events only once it has it."""
+    complaint = ComplaintSubmitted(
+        complaint_id=complaint_id, tracking_code=code, kind="pengaduan", privacy="publik",
+        description="Lampu PJU mati di Jl. Nusantara Raya", location=GeoPoint(lat=-6.3731, lon=106.819),
+        submitted_at=datetime.now(UTC),
+    )  # fmt: skip
+    async with pool.acquire() as conn, conn.transaction():
+        await on_complaints_submitted(conn=conn, envelopes=[Envelope(source="sigap/intake", data=complaint)])

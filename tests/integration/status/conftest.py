@@ -137,6 +137,23 @@ class StatusApi:
             json={"to": to, "expected_version": await self.version(complaint_id), **fields},
         )
 
+    async def finish(
+        self, complaint_id: uuid.UUID, department: str, resolution_note: str = "Lampu sudah diganti"
+    ) -> None:
+        """Verified by the department's admin, then handled and finished by its field officer."""
+        _, admin = await self.staff("dept_admin", department)
+        officer_name, officer = await self.staff("field_officer", department)
+        verified = await self.transition(complaint_id, admin, "terverifikasi")
+        assert verified.status_code == 200, verified.text
+        assigned = await self.assign(complaint_id, admin, officer_name)
+        assert assigned.status_code == 200, assigned.text
+        for to, extra in (
+            ("dalam_proses", {}),
+            ("selesai", {"resolution_note": resolution_note, "after_photo_ids": [str(uuid.uuid4())]}),
+        ):
+            response = await self.transition(complaint_id, officer, to, **extra)
+            assert response.status_code == 200, response.text
+
     async def version(self, complaint_id: uuid.UUID) -> int:
         return await self.pool.fetchval("SELECT version FROM complaints WHERE id = $1", complaint_id)
 
