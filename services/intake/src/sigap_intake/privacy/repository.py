@@ -9,7 +9,14 @@ from uuid import UUID
 
 import asyncpg
 
+from sigap_shared.events import AUTO_CLOSE_REASON
 from sigap_shared.outbox import drop_reporter_from_outbox
+
+# The tracking timeline's notes that name no one and stay after an erasure: a rejection's reason
+# (status accepts only a code from its fixed list: hoax, spam, ...) and status's auto-close code.
+# Every other note is free text: what the reporter wrote (added information, a reopen's reason)
+# or what staff wrote for them (a reason, a resolution note), which may name or quote them.
+_CODED_NOTE = "(status IS NOT DISTINCT FROM 'ditolak' AND note ~ '^[a-z_]+$') OR note = $2"
 
 
 async def insert_request(
@@ -211,11 +218,12 @@ async def original_shared_elsewhere(*, conn: asyncpg.Connection, original_key: s
 
 
 async def erase_complaint_personal_data(*, conn: asyncpg.Connection, complaint_id: UUID, at: datetime) -> bool:
-    """Identity, pseudonym (also in the outbox's events) and the photos' originals and metadata; False when already erased
-    (or locked by another replica's run)."""
+    """Identity, pseudonym (also in the outbox's events), the photos' originals and metadata, and
+    the free-text notes of the tracking timeline and the resolution note; False when already
+    erased (or locked by another replica's run)."""
     erased = await conn.fetchval(
-        "UPDATE complaints SET reporter_identity = NULL, reporter_pseudonym = NULL, personal_data_erased_at = $2"
-        " WHERE id = $1 AND personal_data_erased_at IS NULL RETURNING true",
+        "UPDATE complaints SET reporter_identity = NULL, reporter_pseudonym = NULL, resolution_note = NULL,"
+        " personal_data_erased_at = $2 WHERE id = $1 AND personal_data_erased_at IS NULL RETURNING true",
         complaint_id,
         at,
     )
@@ -229,6 +237,12 @@ async def erase_complaint_personal_data(*, conn: asyncpg.Connection, complaint_i
     # The multi-view reuse check's features hold a small grey thumbnail of the photo.
     await conn.execute(
         "DELETE FROM photo_features WHERE photo_id IN (SELECT id FROM photos WHERE complaint_id = $1)", complaint_id
+    )
+    # The entries stay (the complaint stays trackable: what happened, when, which department).
+    await conn.execute(
+        f"UPDATE tracking_timeline SET note = NULL WHERE complaint_id = $1 AND note IS NOT NULL AND NOT ({_CODED_NOTE})",
+        complaint_id,
+        AUTO_CLOSE_REASON,
     )
     # A request's own words may name the reporter; its export held everything.
     await conn.execute(
