@@ -136,3 +136,37 @@ async def test_a_rejection_reason_is_a_code_and_stays(intake):
     await _erase_by_deletion_request(intake, receipt)
 
     assert await _notes(intake, receipt) == [(None, None), ("diterima", None), ("ditolak", "duplicate")]
+
+
+async def test_a_note_written_before_the_erasure_and_announced_after_it_is_not_stored(intake):
+    """The erasure may overtake status's announcement on Kafka: a note written before it is
+    erased as if it had been there; one written after it (the complaint goes on) is kept."""
+    receipt = await _submit(intake)
+    await _announce(intake, receipt, {"status": "diterima"})
+    await _erase_by_deletion_request(intake, receipt)
+    erased_at = await intake.pool.fetchval(
+        "SELECT personal_data_erased_at FROM complaints WHERE id = $1", uuid.UUID(receipt["id"])
+    )
+    complaint_id, code = uuid.UUID(receipt["id"]), receipt["tracking_code"]
+    late = ComplaintStatusChanged(
+        complaint_id=complaint_id, tracking_code=code, department="DISHUB", previous_status="diterima",
+        status="selesai", actor="officer:1", resolution_note=f"Sudah diperbaiki, terima kasih Ibu {NAME}.",
+        changed_at=erased_at - timedelta(seconds=1),
+    )  # fmt: skip
+    later = ComplaintStatusChanged(
+        complaint_id=complaint_id, tracking_code=code, department="DISHUB", previous_status="selesai",
+        status="dibuka_kembali", actor="admin.kota", reason="Dibuka kembali untuk pemeriksaan ulang lokasi.",
+        changed_at=erased_at + timedelta(seconds=1),
+    )  # fmt: skip
+    for changed in (late, later):
+        async with intake.pool.acquire() as conn, conn.transaction():
+            await handlers.on_status_changes(conn=conn, envelopes=[Envelope(source="sigap/test", data=changed)])
+
+    assert (await _notes(intake, receipt))[-2:] == [
+        ("selesai", None),
+        ("dibuka_kembali", "Dibuka kembali untuk pemeriksaan ulang lokasi."),
+    ]
+    row = await intake.pool.fetchrow("SELECT status, resolution_note FROM complaints WHERE id = $1", complaint_id)
+    assert (row["status"], row["resolution_note"]) == ("dibuka_kembali", None)
+    async with intake.pool.acquire() as conn:
+        assert await places_holding(conn, [NAME]) == []

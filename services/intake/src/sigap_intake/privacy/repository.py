@@ -12,11 +12,14 @@ import asyncpg
 from sigap_shared.events import AUTO_CLOSE_REASON
 from sigap_shared.outbox import drop_reporter_from_outbox
 
-# The tracking timeline's notes that name no one and stay after an erasure: a rejection's reason
-# (status accepts only a code from its fixed list: hoax, spam, ...) and status's auto-close code.
-# Every other note is free text: what the reporter wrote (added information, a reopen's reason)
-# or what staff wrote for them (a reason, a resolution note), which may name or quote them.
-_CODED_NOTE = "(status IS NOT DISTINCT FROM 'ditolak' AND note ~ '^[a-z_]+$') OR note = $2"
+
+def note_kept_at_erasure(*, note: str, status: str) -> str:
+    """SQL: whether the tracking timeline's `note` (of an entry with `status`) stays when the
+    reporter is erased, because it names no one: a rejection's reason (status accepts only a
+    code from its fixed list: hoax, spam, ...) or status's auto-close code. Every other note is
+    free text: what the reporter wrote (added information, a reopen's reason) or what staff
+    wrote for them (a reason, a resolution note), which may name or quote them."""
+    return f"(({status} IS NOT DISTINCT FROM 'ditolak' AND {note} ~ '^[a-z_]+$') OR {note} = '{AUTO_CLOSE_REASON}')"
 
 
 async def insert_request(
@@ -240,9 +243,9 @@ async def erase_complaint_personal_data(*, conn: asyncpg.Connection, complaint_i
     )
     # The entries stay (the complaint stays trackable: what happened, when, which department).
     await conn.execute(
-        f"UPDATE tracking_timeline SET note = NULL WHERE complaint_id = $1 AND note IS NOT NULL AND NOT ({_CODED_NOTE})",
+        "UPDATE tracking_timeline SET note = NULL WHERE complaint_id = $1 AND note IS NOT NULL"
+        f" AND NOT {note_kept_at_erasure(note='note', status='status')}",
         complaint_id,
-        AUTO_CLOSE_REASON,
     )
     # A request's own words may name the reporter; its export held everything.
     await conn.execute(
