@@ -3,7 +3,8 @@ a phone number and an e-mail address reaches status, routing and notify (and the
 writes to the reporter); once the data protection officer grants the reporter's deletion
 request, no text, JSON, array or bytes cell of any table in the four services' databases holds
 the reporter's name, phone number, e-mail address or pseudonym, while the complaint and its
-public record stay, and a later staff action brings none of it back."""
+public record stay, status, notify and routing remember the erasure (for an event still on its
+way), and a later staff action brings none of it back."""
 
 from __future__ import annotations
 
@@ -109,6 +110,16 @@ async def test_a_granted_deletion_leaves_nothing_identifying_in_any_services_dat
         )
         assert erased.status_code == 200, erased.text
         assert await _held_anywhere(infra, sigap, needles) == {name: [] for name in SERVICES}
+        # Status, notify and routing each remember the erasure, for an event still on its way.
+        for name in ("status", "notify", "routing"):
+            conn = await asyncpg.connect(**infra.pg_kwargs(sigap.services[name].database))
+            try:
+                remembered = await conn.fetchval(
+                    "SELECT count(*) FROM erased_reporters WHERE complaint_id = $1", uuid.UUID(complaint_id)
+                )
+            finally:
+                await conn.close()
+            assert remembered == 1, name
 
         # The complaint and its public record stay.
         follow_up = {"X-Follow-Up-Token": token}

@@ -1,6 +1,6 @@
 """The consumer hands routing a whole poll of submitted complaints: every decision, its history
-entry and its ComplaintRouted go to the real database in one statement, each complaint once,
-the outbox relay is woken on commit, and the shared consumer over real Kafka uses that path."""
+entry and its ComplaintRouted go to the real database in a fixed number of statements, each
+complaint once, the outbox relay is woken on commit, and the shared consumer over real Kafka uses that path."""
 
 from __future__ import annotations
 
@@ -55,7 +55,7 @@ async def _outbox_events(conn, complaint_id: uuid.UUID) -> list[ComplaintRouted]
     return [decode(headers_from_json(row["headers"]), row["payload"]).data for row in rows]
 
 
-async def test_a_poll_is_recorded_with_two_statements_each_complaint_once(routing_api):
+async def test_a_poll_is_recorded_with_four_statements_each_complaint_once(routing_api):
     engine = routing_api.engine
     handler = complaint_submitted_handler(engine)
     routed_before = submitted_envelope(category=None)
@@ -84,9 +84,12 @@ async def test_a_poll_is_recorded_with_two_statements_each_complaint_once(routin
             assert not woken.is_set()  # the relay is woken by the commit, not before
         await asyncio.wait_for(woken.wait(), timeout=10)
         await listener.remove_listener(NOTIFY_CHANNEL, wake)
-        # The decisions with their history, then their events through the shared outbox
-        # writer: two statements however many complaints the poll holds.
-        assert len(statements) == 2 and "INSERT INTO outbox" in statements[1]
+        # The complaints locked against a concurrent erasure and their erasures looked up, the
+        # decisions with their history, then their events through the shared outbox writer:
+        # four statements however many complaints the poll holds.
+        assert len(statements) == 4, statements
+        assert "pg_advisory_xact_lock" in statements[0] and "erased_reporters" in statements[1]
+        assert "INSERT INTO routing_decisions" in statements[2] and "INSERT INTO outbox" in statements[3]
 
         for envelope in [*complaints, routed_before]:
             submitted = envelope.data

@@ -10,6 +10,7 @@ from uuid import UUID
 
 import asyncpg
 
+from sigap_intake.privacy.repository import note_kept_at_erasure
 from sigap_shared.db import Rows
 
 
@@ -40,14 +41,19 @@ _COMPLAINT_IDS = f"${_ANNOUNCEMENTS.names.index('complaint_id') + 1}::uuid[]"
 # and, for each entry that is new and about a complaint of this intake's, the tracked complaint.
 # The updates name their rows by id (the complaint ids' array) as well as through the join, so
 # PostgreSQL looks them up by key instead of scanning the table to join it with a list it
-# cannot size.
+# cannot size. A note written before the reporter's erasure and announced after it (the erasure
+# overtook the event) is erased as the erasure would have (privacy/repository.py).
 _ANNOUNCED = f"""
     WITH announced AS (
         SELECT * FROM {_ANNOUNCEMENTS.unnest}
     ), entry AS (
         INSERT INTO tracking_timeline (event_id, complaint_id, event_type, status, department, note, occurred_at)
-        SELECT a.event_id, a.complaint_id, a.event_type, a.status, a.department, a.public_note, a.occurred_at
-        FROM announced a WHERE a.complaint_id IN (SELECT id FROM complaints WHERE id = ANY({_COMPLAINT_IDS}))
+        SELECT a.event_id, a.complaint_id, a.event_type, a.status, a.department,
+               CASE WHEN c.personal_data_erased_at >= a.occurred_at
+                         AND NOT {note_kept_at_erasure(note="a.public_note", status="a.status")}
+                    THEN NULL ELSE a.public_note END,
+               a.occurred_at
+        FROM announced a JOIN complaints c ON c.id = a.complaint_id AND c.id = ANY({_COMPLAINT_IDS})
         ON CONFLICT (event_id) DO NOTHING
         RETURNING event_id
     )
@@ -80,7 +86,9 @@ async def record_status_changes(*, conn: asyncpg.Connection, announcements: Sequ
             -- starts a new one.
             lapor_closed_at = CASE WHEN a.lapor_closed THEN a.occurred_at
                                    WHEN complaints.status = a.status THEN complaints.lapor_closed_at END,
-            resolution_note = coalesce(a.resolution_note, complaints.resolution_note),
+            resolution_note = CASE WHEN complaints.personal_data_erased_at >= a.occurred_at
+                                   THEN complaints.resolution_note
+                                   ELSE coalesce(a.resolution_note, complaints.resolution_note) END,
             after_photo_ids = CASE WHEN a.after_photo_ids <> ''
                                    THEN string_to_array(a.after_photo_ids, ',')::uuid[]
                                    ELSE complaints.after_photo_ids END

@@ -9,7 +9,17 @@ from uuid import UUID
 
 import asyncpg
 
+from sigap_shared.events import AUTO_CLOSE_REASON
 from sigap_shared.outbox import drop_reporter_from_outbox
+
+
+def note_kept_at_erasure(*, note: str, status: str) -> str:
+    """SQL: whether the tracking timeline's `note` (of an entry with `status`) stays when the
+    reporter is erased, because it names no one: a rejection's reason (status accepts only a
+    code from its fixed list: hoax, spam, ...) or status's auto-close code. Every other note is
+    free text: what the reporter wrote (added information, a reopen's reason) or what staff
+    wrote for them (a reason, a resolution note), which may name or quote them."""
+    return f"(({status} IS NOT DISTINCT FROM 'ditolak' AND {note} ~ '^[a-z_]+$') OR {note} = '{AUTO_CLOSE_REASON}')"
 
 
 async def insert_request(
@@ -211,11 +221,12 @@ async def original_shared_elsewhere(*, conn: asyncpg.Connection, original_key: s
 
 
 async def erase_complaint_personal_data(*, conn: asyncpg.Connection, complaint_id: UUID, at: datetime) -> bool:
-    """Identity, pseudonym (also in the outbox's events) and the photos' originals and metadata; False when already erased
-    (or locked by another replica's run)."""
+    """Identity, pseudonym (also in the outbox's events), the photos' originals and metadata, and
+    the free-text notes of the tracking timeline and the resolution note; False when already
+    erased (or locked by another replica's run)."""
     erased = await conn.fetchval(
-        "UPDATE complaints SET reporter_identity = NULL, reporter_pseudonym = NULL, personal_data_erased_at = $2"
-        " WHERE id = $1 AND personal_data_erased_at IS NULL RETURNING true",
+        "UPDATE complaints SET reporter_identity = NULL, reporter_pseudonym = NULL, resolution_note = NULL,"
+        " personal_data_erased_at = $2 WHERE id = $1 AND personal_data_erased_at IS NULL RETURNING true",
         complaint_id,
         at,
     )
@@ -229,6 +240,12 @@ async def erase_complaint_personal_data(*, conn: asyncpg.Connection, complaint_i
     # The multi-view reuse check's features hold a small grey thumbnail of the photo.
     await conn.execute(
         "DELETE FROM photo_features WHERE photo_id IN (SELECT id FROM photos WHERE complaint_id = $1)", complaint_id
+    )
+    # The entries stay (the complaint stays trackable: what happened, when, which department).
+    await conn.execute(
+        "UPDATE tracking_timeline SET note = NULL WHERE complaint_id = $1 AND note IS NOT NULL"
+        f" AND NOT {note_kept_at_erasure(note='note', status='status')}",
+        complaint_id,
     )
     # A request's own words may name the reporter; its export held everything.
     await conn.execute(

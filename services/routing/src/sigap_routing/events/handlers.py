@@ -1,9 +1,12 @@
 """Routing's consumer handler: routes submitted complaints inside the consumer's transaction.
 The consumer hands it a whole poll at once, so a batch of complaints is recorded, with their
-history entries and ComplaintRouted events, in one statement."""
+history entries and ComplaintRouted events, in one statement. A complaint whose reporter intake
+has already erased (the erasure can overtake the submission on Kafka) is decided on without the
+reporter: neither the decision nor its ComplaintRouted names them."""
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -14,6 +17,7 @@ import structlog
 from sigap_routing import domain, repository
 from sigap_routing.engine import RoutingEngine
 from sigap_routing.metrics import ROUTING_DECISIONS
+from sigap_routing.personal_data import repository as personal_data
 from sigap_shared.consumer import BatchHandler
 from sigap_shared.events import ComplaintSubmitted, Envelope
 
@@ -24,10 +28,16 @@ async def on_complaints_submitted(
     *, conn: asyncpg.Connection, envelopes: Sequence[Envelope], engine: RoutingEngine
 ) -> None:
     now = datetime.now(UTC)
+    complaint_ids = [envelope.data.complaint_id for envelope in envelopes]
+    await personal_data.lock_complaints(conn=conn, complaint_ids=complaint_ids)
+    erased = await personal_data.erased_among(conn=conn, complaint_ids=complaint_ids)
     records = []
     for envelope in envelopes:
         submitted = envelope.data
         assert isinstance(submitted, ComplaintSubmitted)
+        if submitted.complaint_id in erased and submitted.reporter is not None:
+            submitted = submitted.model_copy(update={"reporter": None})
+            envelope = dataclasses.replace(envelope, data=submitted)
         decision = await engine.decide(
             conn=conn,
             category=submitted.category,

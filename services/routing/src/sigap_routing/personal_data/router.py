@@ -2,7 +2,8 @@
 reporter, for the access answer intake assembles (services/intake privacy/): the reporter's
 pseudonym and the channels they chose, kept with the routing decision so that transfers and
 delegations can pass them on. No identity: routing never sees one. `POST .../erase` drops them
-when intake erases the reporter's personal data (retention or a deletion request); the
+when intake erases the reporter's personal data (retention or a deletion request), and
+remembers the erasure for a complaint not decided on yet (see `commands.erase_reporter`); the
 decision itself, which names no one, stays. Needs the internal bearer token."""
 
 from __future__ import annotations
@@ -13,11 +14,11 @@ from uuid import UUID
 
 import orjson
 from fastapi import APIRouter, Depends
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
+from sigap_routing.personal_data import commands
 from sigap_shared.auth import require_internal_token
 from sigap_shared.errors import Text
-from sigap_shared.outbox import drop_reporter_from_outbox
 from sigap_shared.problems import Problem
 from sigap_shared.runtime import Conn
 
@@ -33,7 +34,13 @@ class HeldByRouting(BaseModel):
 
 class ErasedOut(BaseModel):
     complaint_id: UUID
-    reporter_erased: int
+    complaint_known: bool = Field(
+        description="False when routing has not decided on the complaint yet: the erasure is remembered and the "
+        "decision, when the submission comes, keeps and announces no reporter."
+    )
+    reporter_erased: bool = Field(description="Whether a pseudonym or channels were still held (false on a repeat).")
+    outbox_events_cleared: int
+    reporter_erased_at: datetime
 
 
 @router.get(
@@ -65,15 +72,15 @@ def _json(value: str | dict | None) -> dict[str, Any] | None:
 
 @router.post(
     "/personal-data/complaints/{complaint_id}/erase",
-    summary="Drop the reporter's pseudonym and channels kept with the routing decision (idempotent)",
+    summary="Drop the reporter's pseudonym and channels kept with the routing decision and in the outbox, also "
+    "from a decision made later (idempotent)",
 )
 async def erase(complaint_id: UUID, conn: Conn) -> ErasedOut:
-    async with conn.transaction():
-        erased = await conn.fetchval(
-            "WITH gone AS (UPDATE routing_decisions SET reporter = NULL"
-            " WHERE complaint_id = $1 AND reporter IS NOT NULL RETURNING 1) SELECT count(*) FROM gone",
-            complaint_id,
-        )
-        # The routed event (sent or still waiting) carries them too.
-        await drop_reporter_from_outbox(conn=conn, complaint_id=complaint_id)
-    return ErasedOut(complaint_id=complaint_id, reporter_erased=erased)
+    erased = await commands.erase_reporter(conn=conn, complaint_id=complaint_id)
+    return ErasedOut(
+        complaint_id=erased.complaint_id,
+        complaint_known=erased.complaint_known,
+        reporter_erased=erased.reporter_erased,
+        outbox_events_cleared=erased.outbox_events_cleared,
+        reporter_erased_at=erased.reporter_erased_at,
+    )
