@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from sigap_intake.events import handlers
+from sigap_intake.follow_up.rules import AUTO_CLOSE_NOTE
 from sigap_intake.settings import DEVELOPMENT_INTERNAL_TOKEN
 from sigap_shared.events import AUTO_CLOSE_REASON, ComplaintRouted, ComplaintStatusChanged, Envelope
 from tests.integration.intake.conftest import running_intake
@@ -119,7 +120,7 @@ async def test_an_erasure_blanks_the_notes_to_and_from_the_reporter_and_keeps_th
     assert [place for place in left if not place.startswith("outbox.payload")] == []
     after = await _notes(intake, receipt)
     assert [status for status, _ in after] == [status for status, _ in before]  # every entry stays
-    assert [note for _, note in after if note is not None] == [AUTO_CLOSE_REASON]
+    assert [note for _, note in after if note is not None] == [AUTO_CLOSE_NOTE]
     tracked = await intake.client.get(
         f"/v1/track/{receipt['tracking_code']}", headers={"X-Follow-Up-Token": receipt["follow_up_token"]}
     )

@@ -3,24 +3,19 @@ services announce), recorded a batch at a time inside the consumer's transaction
 
 from __future__ import annotations
 
-
 from collections.abc import Sequence
 
 import asyncpg
 
 from sigap_intake.events import repository
-
+from sigap_intake.follow_up.rules import AUTO_CLOSE_NOTE
+from sigap_shared.consumer import distinct_complaint_runs
 from sigap_shared.events import (
     AUTO_CLOSE_REASON,
     ComplaintRouted,
     ComplaintStatusChanged,
     Envelope,
 )
-from sigap_shared.consumer import distinct_complaint_runs
-
-# The public note of SP4N-LAPOR!'s auto-close in the tracking timeline (docs/lapor.md); status
-# sets the number of working days (SIGAP_LAPOR_CLOSE_DAYS), so the note does not name it.
-AUTO_CLOSE_NOTE = "Ditutup otomatis (SP4N-LAPOR!): tidak ada tanggapan dalam masa tanggapan setelah tindak lanjut dinas."
 
 
 def _routing_announcement(envelope: Envelope) -> repository.Announcement:

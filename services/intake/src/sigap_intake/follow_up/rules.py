@@ -10,6 +10,11 @@ from datetime import datetime, timedelta
 from sigap_intake.domain import hash_token
 from sigap_shared.errors import DomainError, Text
 
+# The public note of SP4N-LAPOR!'s auto-close in the tracking timeline (docs/lapor.md); status
+# sets the number of working days (SIGAP_LAPOR_CLOSE_DAYS), so the note does not name it. It
+# names no one, so it stays when the reporter's personal data is erased.
+AUTO_CLOSE_NOTE = "Ditutup otomatis (SP4N-LAPOR!): tidak ada tanggapan dalam masa tanggapan setelah tindak lanjut dinas."
+
 CLOSED_STATUSES = frozenset({"selesai", "ditolak"})
 
 

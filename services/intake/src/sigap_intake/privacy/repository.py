@@ -9,6 +9,7 @@ from uuid import UUID
 
 import asyncpg
 
+from sigap_intake.follow_up.rules import AUTO_CLOSE_NOTE
 from sigap_shared.events import AUTO_CLOSE_REASON
 from sigap_shared.outbox import drop_reporter_from_outbox
 
@@ -16,10 +17,12 @@ from sigap_shared.outbox import drop_reporter_from_outbox
 def note_kept_at_erasure(*, note: str, status: str) -> str:
     """SQL: whether the tracking timeline's `note` (of an entry with `status`) stays when the
     reporter is erased, because it names no one: a rejection's reason (status accepts only a
-    code from its fixed list: hoax, spam, ...) or status's auto-close code. Every other note is
+    code from its fixed list: hoax, spam, ...), status's auto-close code or the auto-close's own
+    public note (AUTO_CLOSE_NOTE). Every other note is
     free text: what the reporter wrote (added information, a reopen's reason) or what staff
     wrote for them (a reason, a resolution note), which may name or quote them."""
-    return f"(({status} IS NOT DISTINCT FROM 'ditolak' AND {note} ~ '^[a-z_]+$') OR {note} = '{AUTO_CLOSE_REASON}')"
+    codes = f"'{AUTO_CLOSE_REASON}', '{AUTO_CLOSE_NOTE}'"
+    return f"(({status} IS NOT DISTINCT FROM 'ditolak' AND {note} ~ '^[a-z_]+$') OR {note} IN ({codes}))"
 
 
 async def insert_request(
