@@ -15,6 +15,7 @@ import asyncpg
 import structlog
 
 from sigap_notify.personal_data import repository
+from sigap_shared import erasure
 from sigap_shared.events import payload_without_reporter
 from sigap_shared.outbox import drop_reporter_from_outbox
 
@@ -34,7 +35,7 @@ class ReporterErased:
 async def erase_reporter(*, conn: asyncpg.Connection, complaint_id: UUID, now: datetime | None = None) -> ReporterErased:
     """Idempotent: a second erasure finds nothing left and keeps the first one's time."""
     async with conn.transaction():
-        erased_at = await repository.remember_erasure(conn=conn, complaint_id=complaint_id, at=now or datetime.now(UTC))
+        erased_at = await erasure.remember_erasure(conn=conn, complaint_id=complaint_id, at=now or datetime.now(UTC))
         subscriptions = await repository.delete_subscriptions(conn=conn, complaint_id=complaint_id)
         messages = await repository.clear_reporter_messages(conn=conn, complaint_id=complaint_id)
         parked = [

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from uuid import UUID
 
 import asyncpg
@@ -11,27 +10,6 @@ from sigap_notify.recipients import ERASED_REPORTER, REPORTER_PREFIX
 
 # Why a reporter's delivery that had not gone out yet never will.
 ERASED_REASON = "reporter's personal data erased"
-
-
-async def remember_erasure(*, conn: asyncpg.Connection, complaint_id: UUID, at: datetime) -> datetime:
-    """Record that the complaint's reporter is erased (once); returns when that first happened."""
-    first = await conn.fetchval(
-        "WITH new AS (INSERT INTO erased_reporters (complaint_id, erased_at) VALUES ($1, $2)"
-        " ON CONFLICT (complaint_id) DO NOTHING RETURNING erased_at)"
-        " SELECT erased_at FROM new UNION ALL SELECT erased_at FROM erased_reporters WHERE complaint_id = $1"
-        " LIMIT 1",
-        complaint_id,
-        at,
-    )
-    if first is None:
-        # Another erasure committed the row after this statement's snapshot was taken (two
-        # retention runs overlapping); a new statement sees it.
-        first = await conn.fetchval("SELECT erased_at FROM erased_reporters WHERE complaint_id = $1", complaint_id)
-    return first
-
-
-async def is_erased(*, conn: asyncpg.Connection, complaint_id: UUID) -> bool:
-    return bool(await conn.fetchval("SELECT EXISTS (SELECT 1 FROM erased_reporters WHERE complaint_id = $1)", complaint_id))
 
 
 async def delete_subscriptions(*, conn: asyncpg.Connection, complaint_id: UUID) -> int:

@@ -12,9 +12,9 @@ import structlog
 
 from sigap_notify.errors import NotifyError
 from sigap_notify.intake_client import FollowUpRateLimited, FollowUpRejected, IntakeClient, IntakeUnavailable
-from sigap_notify.personal_data import repository as personal_data
 from sigap_notify.reporter import repository
 from sigap_notify.sealing import SecretBox
+from sigap_shared import erasure
 from sigap_shared.errors import Text
 
 log = structlog.get_logger(__name__)
@@ -41,7 +41,7 @@ async def subscribe_reporter(
     """Store (or replace) a reporter's direct subscription once intake confirmed the tracking
     code and follow-up token; the address only ever sealed."""
     verified = await _verify(intake, tracking_code=tracking_code, follow_up_token=follow_up_token)
-    if await personal_data.is_erased(conn=conn, complaint_id=verified.complaint_id):
+    if await erasure.is_erased(conn=conn, complaint_id=verified.complaint_id):
         raise NotifyError(
             "reporter-erased",
             Text(

@@ -18,6 +18,7 @@ from sigap_routing import domain, repository
 from sigap_routing.engine import RoutingEngine
 from sigap_routing.metrics import ROUTING_DECISIONS
 from sigap_routing.personal_data import repository as personal_data
+from sigap_shared import erasure
 from sigap_shared.consumer import BatchHandler
 from sigap_shared.events import ComplaintSubmitted, Envelope
 
@@ -30,7 +31,7 @@ async def on_complaints_submitted(
     now = datetime.now(UTC)
     complaint_ids = [envelope.data.complaint_id for envelope in envelopes]
     await personal_data.lock_complaints(conn=conn, complaint_ids=complaint_ids)
-    erased = await personal_data.erased_among(conn=conn, complaint_ids=complaint_ids)
+    erased = await erasure.erased_among(conn=conn, complaint_ids=complaint_ids)
     records = []
     for envelope in envelopes:
         submitted = envelope.data

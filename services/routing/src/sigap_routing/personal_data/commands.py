@@ -14,6 +14,7 @@ import asyncpg
 import structlog
 
 from sigap_routing.personal_data import repository
+from sigap_shared import erasure
 from sigap_shared.outbox import drop_reporter_from_outbox
 
 log = structlog.get_logger(__name__)
@@ -32,7 +33,7 @@ async def erase_reporter(*, conn: asyncpg.Connection, complaint_id: UUID, now: d
     """Idempotent: a second erasure finds nothing left and keeps the first one's time."""
     async with conn.transaction():
         await repository.lock_complaints(conn=conn, complaint_ids=[complaint_id])
-        erased_at = await repository.remember_erasure(conn=conn, complaint_id=complaint_id, at=now or datetime.now(UTC))
+        erased_at = await erasure.remember_erasure(conn=conn, complaint_id=complaint_id, at=now or datetime.now(UTC))
         decision = await repository.erase_reporter_of_decision(conn=conn, complaint_id=complaint_id)
         # The routed event (sent or still waiting) carries them too.
         cleared = await drop_reporter_from_outbox(conn=conn, complaint_id=complaint_id)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Collection
-from datetime import datetime
 from uuid import UUID
 
 import asyncpg
@@ -26,23 +25,6 @@ async def lock_complaints(*, conn: asyncpg.Connection, complaint_ids: Collection
     )
 
 
-async def remember_erasure(*, conn: asyncpg.Connection, complaint_id: UUID, at: datetime) -> datetime:
-    """Record that the complaint's reporter is erased (once); returns when that first happened."""
-    first = await conn.fetchval(
-        "WITH new AS (INSERT INTO erased_reporters (complaint_id, erased_at) VALUES ($1, $2)"
-        " ON CONFLICT (complaint_id) DO NOTHING RETURNING erased_at)"
-        " SELECT erased_at FROM new UNION ALL SELECT erased_at FROM erased_reporters WHERE complaint_id = $1"
-        " LIMIT 1",
-        complaint_id,
-        at,
-    )
-    if first is None:
-        # Another erasure committed the row after this statement's snapshot was taken; a new
-        # statement sees it.
-        first = await conn.fetchval("SELECT erased_at FROM erased_reporters WHERE complaint_id = $1", complaint_id)
-    return first
-
-
 async def erase_reporter_of_decision(*, conn: asyncpg.Connection, complaint_id: UUID) -> asyncpg.Record | None:
     """Drop the pseudonym and channels kept with the decision; None when routing has not decided
     on the complaint yet. `had_reporter` says whether anything was still there to drop."""
@@ -53,11 +35,3 @@ async def erase_reporter_of_decision(*, conn: asyncpg.Connection, complaint_id: 
         " WHERE d.complaint_id = before.complaint_id RETURNING before.had_reporter",
         complaint_id,
     )
-
-
-async def erased_among(*, conn: asyncpg.Connection, complaint_ids: Collection[UUID]) -> set[UUID]:
-    """Of these complaints, those whose reporter is erased."""
-    rows = await conn.fetch(
-        "SELECT complaint_id FROM erased_reporters WHERE complaint_id = ANY($1::uuid[])", list(complaint_ids)
-    )
-    return {row["complaint_id"] for row in rows}

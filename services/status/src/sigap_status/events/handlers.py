@@ -12,6 +12,7 @@ from uuid import UUID
 import asyncpg
 import structlog
 
+from sigap_shared import erasure
 from sigap_shared.consumer import distinct_complaint_runs
 from sigap_shared.events import (
     ComplaintInformationAdded,
@@ -36,7 +37,6 @@ from sigap_status.events import queries
 from sigap_status.lifecycle import events
 from sigap_status.lifecycle.commands import reopen_by_reporter
 from sigap_status.lifecycle.rules import REPORTER_ACTOR, SYSTEM_ACTOR, LifecycleError
-from sigap_status.personal_data import repository as personal_data
 from sigap_status.sla.rules import SlaPolicy
 
 log = structlog.get_logger(__name__)
@@ -149,7 +149,7 @@ async def _receive(*, conn: asyncpg.Connection, policy: SlaPolicy, arrivals: Seq
     entries: list[TimelineEntry] = []
     announced: list[Envelope] = []
     # The arriving event (intake's or routing's) may still name a reporter erased meanwhile.
-    erased = await personal_data.erased_among(conn=conn, complaint_ids=[arrival.complaint_id for arrival in arrivals])
+    erased = await erasure.erased_among(conn=conn, complaint_ids=[arrival.complaint_id for arrival in arrivals])
     for arrival in arrivals:
         reception = dataclasses.replace(
             events.received_event(

@@ -13,6 +13,7 @@ from uuid import UUID
 import asyncpg
 import structlog
 
+from sigap_shared import erasure
 from sigap_shared.outbox import drop_reporter_from_outbox
 from sigap_status.personal_data import repository
 
@@ -31,7 +32,7 @@ class ReporterErased:
 async def erase_reporter(*, conn: asyncpg.Connection, complaint_id: UUID, now: datetime | None = None) -> ReporterErased:
     """Idempotent: a second erasure finds nothing left and keeps the first one's time."""
     async with conn.transaction():
-        erased_at = await repository.remember_erasure(conn=conn, complaint_id=complaint_id, at=now or datetime.now(UTC))
+        erased_at = await erasure.remember_erasure(conn=conn, complaint_id=complaint_id, at=now or datetime.now(UTC))
         complaint = await repository.erase_reporter_of_complaint(
             conn=conn, complaint_id=complaint_id, erased_at=erased_at
         )
