@@ -15,6 +15,7 @@ import orjson
 
 from sigap_shared.auth import StaffPrincipal
 from sigap_shared.events import Envelope
+from sigap_status.personal_data.repository import detail_without_free_text, erased_before
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,10 +74,16 @@ def timeline_columns(entries: Sequence[TimelineEntry]) -> list[list[Any]]:
 
 
 def timeline_insert(first: int) -> str:
+    """The entries' insert. An entry written before its reporter's erasure but stored after it
+    (an event the erasure overtook) loses its free texts, as the erasure would have left it."""
+    erased = erased_before(complaint_id="entry.complaint_id", occurred_at="entry.occurred_at")
     return (
         "INSERT INTO timeline (complaint_id, event_id, event_type, occurred_at, actor, detail)"
-        f" SELECT * FROM unnest(${first}::uuid[], ${first + 1}::uuid[], ${first + 2}::text[],"
+        " SELECT entry.complaint_id, entry.event_id, entry.event_type, entry.occurred_at, entry.actor,"
+        f" CASE WHEN {erased} THEN {detail_without_free_text('entry.detail')} ELSE entry.detail END"
+        f" FROM unnest(${first}::uuid[], ${first + 1}::uuid[], ${first + 2}::text[],"
         f" ${first + 3}::timestamptz[], ${first + 4}::text[], ${first + 5}::jsonb[])"
+        " AS entry(complaint_id, event_id, event_type, occurred_at, actor, detail)"
         " ON CONFLICT (event_id) DO NOTHING"
     )
 

@@ -1,8 +1,10 @@
 """Erasing what status holds about a complaint's reporter (UU 27/2022), when intake erases the
 reporter's personal data: the pseudonym and channels on the complaint and in the events status
-keeps in its outbox. The erasure is remembered per complaint (`erased_reporters`), so an event
-handled later (the submission may arrive after the erasure) stores no reporter and status's
-own events about the complaint name none."""
+keeps in its outbox, and the free texts of the complaint's timeline and record (what the reporter
+wrote, what staff wrote to them or about the case), whose entries stay. The erasure is remembered
+per complaint (`erased_reporters`), so an event handled later (the submission may arrive after
+the erasure) stores no reporter, an entry written before the erasure is stored without its
+texts, and status's own events about the complaint name no reporter."""
 
 from __future__ import annotations
 
@@ -36,6 +38,10 @@ async def erase_reporter(*, conn: asyncpg.Connection, complaint_id: UUID, now: d
         complaint = await repository.erase_reporter_of_complaint(
             conn=conn, complaint_id=complaint_id, erased_at=erased_at
         )
+        # After the complaint's row lock: a handler that changed the complaint before it has
+        # committed its timeline entries, and one waiting for the lock sees the erasure.
+        texts = await repository.erase_timeline_texts(conn=conn, complaint_id=complaint_id, erased_at=erased_at)
+        await repository.erase_outbox_texts(conn=conn, complaint_id=complaint_id)
         cleared = await drop_reporter_from_outbox(conn=conn, complaint_id=complaint_id)
     erased = ReporterErased(
         complaint_id=complaint_id,
@@ -49,5 +55,6 @@ async def erase_reporter(*, conn: asyncpg.Connection, complaint_id: UUID, now: d
         complaint_id=str(complaint_id),
         complaint_known=erased.complaint_known,
         outbox_events_cleared=cleared,
+        timeline_texts_erased=texts,
     )
     return erased
