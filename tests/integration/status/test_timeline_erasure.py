@@ -113,11 +113,19 @@ async def test_a_text_written_before_the_erasure_and_handled_after_it_is_stored_
     complaint_id = await api.seed_complaint(department="DISHUB")
     code = await api.pool.fetchval("SELECT tracking_code FROM complaints WHERE id = $1", complaint_id)
     ids = {"complaint_id": complaint_id, "tracking_code": code}
-    written_before = datetime.now(UTC) - timedelta(seconds=5)
+    await api.finish(complaint_id, "DISHUB")
+    written_before = datetime.now(UTC)
 
     erased = await _erase(api, complaint_id)
-    # Intake announced it before the erasure; the erasure overtook the event.
+    # Intake announced them before the erasure; the erasure overtook the events. The reopen
+    # still reopens, but its event announces no reason.
     await _follow_up(api, events.information_added(**ids, text=f"Saya {name}, HP {phone}", added_at=written_before))
+    await _follow_up(api, events.reopen_requested(**ids, reason=f"Hubungi {name} {phone}", requested_at=written_before))
+    assert await api.pool.fetchval("SELECT status FROM complaints WHERE id = $1", complaint_id) == "dibuka_kembali"
+    reopen = await api.pool.fetchval(
+        "SELECT payload FROM outbox WHERE key = $1 ORDER BY id DESC LIMIT 1", str(complaint_id).encode()
+    )
+    assert orjson.loads(reopen)["status"] == "dibuka_kembali" and orjson.loads(reopen)["reason"] is None
     assert await _held(api, [name, phone]) == []
     # Written after the erasure (status's erasure is remembered from then on): kept.
     later = datetime.fromisoformat(erased["reporter_erased_at"]) + timedelta(seconds=1)

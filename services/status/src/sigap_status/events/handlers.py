@@ -37,6 +37,7 @@ from sigap_status.events import queries
 from sigap_status.lifecycle import events
 from sigap_status.lifecycle.commands import reopen_by_reporter
 from sigap_status.lifecycle.rules import REPORTER_ACTOR, SYSTEM_ACTOR, LifecycleError
+from sigap_status.personal_data import repository as personal_data
 from sigap_status.sla.rules import SlaPolicy
 
 log = structlog.get_logger(__name__)
@@ -276,6 +277,8 @@ async def on_reporter_follow_up(
         at, detail = data.rated_at, {"rating": data.rating, "comment": data.comment}
     else:
         at, detail = data.requested_at, {"reason": data.reason}
+        # The reporter's erasure overtook their request: its reason is not announced again.
+        erased_at = await personal_data.erased_at(conn=conn, complaint_id=data.complaint_id)
         try:
             await reopen_by_reporter(
                 conn=conn,
@@ -284,6 +287,7 @@ async def on_reporter_follow_up(
                 expected_version=row["version"],
                 policy=policy,
                 now=data.requested_at,
+                announce_reason=erased_at is None or erased_at < data.requested_at,
             )
             detail["applied"] = True
         except LifecycleError as error:

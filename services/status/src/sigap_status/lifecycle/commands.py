@@ -5,6 +5,7 @@ to the outbox in that transaction."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from datetime import UTC, datetime
 from uuid import UUID
@@ -197,10 +198,13 @@ async def reopen_by_reporter(
     expected_version: int,
     policy: SlaPolicy,
     now: datetime | None = None,
+    announce_reason: bool = True,
 ) -> None:
     """The reporter reopens a finished complaint. Status has no door for reporters: they ask
     intake (`POST /v1/track/{code}/reopen`), which checks the follow-up token only their device
-    holds and the reopen window, and announces the request that brings this here."""
+    holds and the reopen window, and announces the request that brings this here. Without
+    `announce_reason` (the reporter was erased after writing it) the change's event carries no
+    reason; the timeline entry loses it as every text written before the erasure does."""
     now = now or datetime.now(UTC)
     async with conn.transaction():
         row = await get_complaint_for_update(conn=conn, complaint_id=complaint_id)
@@ -216,8 +220,11 @@ async def reopen_by_reporter(
         )
         change = envelope.data
         assert isinstance(change, ComplaintStatusChanged)
+        if not announce_reason:
+            change = change.model_copy(update={"reason": None})
+            envelope = dataclasses.replace(envelope, data=change)
         await _apply(conn=conn, row=row, change=change, policy=policy, expected_version=expected_version)
-        detail = {"from": change.previous_status, "to": change.status, "reason": change.reason}
+        detail = {"from": change.previous_status, "to": change.status, "reason": reason}
         entry = TimelineEntry.of(envelope, at=now, actor=rules.REPORTER_ACTOR, detail=detail)
         await _record(conn=conn, envelope=envelope, entries=[entry])
     log.info("complaint_reopened_by_reporter", complaint_id=str(complaint_id))

@@ -37,6 +37,11 @@ def erased_before(*, complaint_id: str, occurred_at: str) -> str:
     )
 
 
+async def erased_at(*, conn: asyncpg.Connection, complaint_id: UUID) -> datetime | None:
+    """When the complaint's reporter was erased, if they were."""
+    return await conn.fetchval("SELECT erased_at FROM erased_reporters WHERE complaint_id = $1", complaint_id)
+
+
 async def erase_reporter_of_complaint(
     *, conn: asyncpg.Connection, complaint_id: UUID, erased_at: datetime
 ) -> asyncpg.Record | None:
