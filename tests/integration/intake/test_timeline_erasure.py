@@ -6,6 +6,7 @@ a note that is a code from a fixed list (a rejection's reason, the auto-close) s
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -13,6 +14,7 @@ import pytest
 
 from sigap_intake.events import handlers
 from sigap_intake.follow_up.rules import AUTO_CLOSE_NOTE
+from sigap_intake.privacy import repository as privacy_repository
 from sigap_intake.settings import DEVELOPMENT_INTERNAL_TOKEN
 from sigap_shared.events import AUTO_CLOSE_REASON, ComplaintRouted, ComplaintStatusChanged, Envelope
 from tests.integration.intake.conftest import running_intake
@@ -171,3 +173,51 @@ async def test_a_note_written_before_the_erasure_and_announced_after_it_is_not_s
     assert (row["status"], row["resolution_note"]) == ("dibuka_kembali", None)
     async with intake.pool.acquire() as conn:
         assert await places_holding(conn, [NAME]) == []
+
+
+async def test_a_change_recorded_while_the_erasure_commits_does_not_keep_its_note(intake):
+    """The erasure's transaction has blanked the notes but not committed when intake's consumer
+    records a change written before it. The consumer waits for the erasure (the lock per
+    complaint), then sees it and stores the change without its note. Without the lock it would
+    insert the note under the old snapshot and only then wait for the complaint's row, and the
+    erasure, blind to the uncommitted entry, would leave the note behind."""
+    receipt = await _submit(intake)
+    await _announce(intake, receipt, {"status": "diterima"})
+    complaint_id, code = uuid.UUID(receipt["id"]), receipt["tracking_code"]
+    written = datetime.now(UTC)
+    changed = ComplaintStatusChanged(
+        complaint_id=complaint_id, tracking_code=code, department="DISHUB", previous_status="diterima",
+        status="dalam_proses", actor="officer:1", reason=f"Sudah menelepon Ibu {NAME} di {PHONE}.",
+        changed_at=written,
+    )  # fmt: skip
+
+    async def record(conn) -> None:
+        async with conn.transaction():
+            await handlers.on_status_changes(conn=conn, envelopes=[Envelope(source="sigap/test", data=changed)])
+
+    async with intake.pool.acquire() as eraser, intake.pool.acquire() as consumer:
+        erasing = eraser.transaction()
+        await erasing.start()
+        try:
+            erased = await privacy_repository.erase_complaint_personal_data(
+                conn=eraser, complaint_id=complaint_id, at=written + timedelta(milliseconds=1)
+            )
+            assert erased
+            recording = asyncio.create_task(record(consumer))
+            # A positive signal: the consumer's backend waits for a lock held by the erasure.
+            for _ in range(200):
+                waiting = await intake.pool.fetchval(
+                    "SELECT wait_event_type = 'Lock' FROM pg_stat_activity WHERE pid = $1",
+                    consumer.get_server_pid(),
+                )
+                if waiting or recording.done():
+                    break
+                await asyncio.sleep(0.02)
+            assert waiting, "the consumer did not wait for the erasure"
+        finally:
+            await erasing.commit()
+        await recording
+
+    assert (await _notes(intake, receipt))[-1] == ("dalam_proses", None)
+    async with intake.pool.acquire() as conn:
+        assert await places_holding(conn, [NAME, PHONE]) == []

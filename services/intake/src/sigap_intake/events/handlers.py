@@ -9,6 +9,7 @@ import asyncpg
 
 from sigap_intake.events import repository
 from sigap_intake.follow_up.rules import AUTO_CLOSE_NOTE
+from sigap_intake.privacy import repository as privacy
 from sigap_shared.consumer import distinct_complaint_runs
 from sigap_shared.events import (
     AUTO_CLOSE_REASON,
@@ -47,11 +48,21 @@ def _status_announcement(envelope: Envelope) -> repository.Announcement:
     )
 
 
+async def _lock(*, conn: asyncpg.Connection, envelopes: Sequence[Envelope]) -> None:
+    """Wait for a reporter's erasure committing at the same moment, so a change's note does not
+    slip past it (privacy/repository.py). Both handlers lock before they touch a complaint's row:
+    a poll may hold a complaint's row from one run while it waits for the lock in another, and an
+    erasure takes the lock before the row, so neither ever waits for the other in a circle."""
+    await privacy.lock_complaints(conn=conn, complaint_ids=[envelope.data.complaint_id for envelope in envelopes])  # type: ignore[union-attr]
+
+
 async def on_complaints_routed(*, conn: asyncpg.Connection, envelopes: Sequence[Envelope]) -> None:
+    await _lock(conn=conn, envelopes=envelopes)
     for run in distinct_complaint_runs(envelopes):
         await repository.record_routings(conn=conn, announcements=[_routing_announcement(e) for e in run])
 
 
 async def on_status_changes(*, conn: asyncpg.Connection, envelopes: Sequence[Envelope]) -> None:
+    await _lock(conn=conn, envelopes=envelopes)
     for run in distinct_complaint_runs(envelopes):
         await repository.record_status_changes(conn=conn, announcements=[_status_announcement(e) for e in run])

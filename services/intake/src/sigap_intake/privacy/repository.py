@@ -3,6 +3,7 @@ intake's database (`*, conn`, never commits)."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
@@ -23,6 +24,27 @@ def note_kept_at_erasure(*, note: str, status: str) -> str:
     wrote for them (a reason, a resolution note), which may name or quote them."""
     codes = f"'{AUTO_CLOSE_REASON}', '{AUTO_CLOSE_NOTE}'"
     return f"(({status} IS NOT DISTINCT FROM 'ditolak' AND {note} ~ '^[a-z_]+$') OR {note} IN ({codes}))"
+
+
+# pg_advisory_xact_lock(class, hashtext(complaint id)): a keyspace apart from the single-key
+# locks of the relay, the purge and housekeeping, and from the original files' class.
+_ERASURE_LOCK_CLASS = 4_150_014
+
+
+async def lock_complaints(*, conn: asyncpg.Connection, complaint_ids: Collection[UUID]) -> None:
+    """Serialise an erasure and the recording of announcements about the same complaint until the
+    transaction ends. Without it, a status change recorded while an erasure runs could read the
+    complaint as not erased (the erasure is not committed yet) and store its note, while the
+    erasure misses that note (not committed yet either); the row lock on the complaint does not
+    help, as the note's entry is inserted before the recording's update waits for it. One
+    statement for a whole poll, taking the locks in id order, so two transactions never wait on
+    each other in a circle."""
+    await conn.execute(
+        "SELECT pg_advisory_xact_lock($1, hashtext(id::text))"
+        " FROM (SELECT DISTINCT id FROM unnest($2::uuid[]) AS id ORDER BY id) AS complaint",
+        _ERASURE_LOCK_CLASS,
+        list(complaint_ids),
+    )
 
 
 async def insert_request(
@@ -226,7 +248,9 @@ async def original_shared_elsewhere(*, conn: asyncpg.Connection, original_key: s
 async def erase_complaint_personal_data(*, conn: asyncpg.Connection, complaint_id: UUID, at: datetime) -> bool:
     """Identity, pseudonym (also in the outbox's events), the photos' originals and metadata, and
     the free-text notes of the tracking timeline and the resolution note; False when already
-    erased (or locked by another replica's run)."""
+    erased (or locked by another replica's run). The caller's transaction must not have locked
+    the complaint's row yet: the erasure's lock comes first, as in the consumer."""
+    await lock_complaints(conn=conn, complaint_ids=[complaint_id])
     erased = await conn.fetchval(
         "UPDATE complaints SET reporter_identity = NULL, reporter_pseudonym = NULL, resolution_note = NULL,"
         " personal_data_erased_at = $2 WHERE id = $1 AND personal_data_erased_at IS NULL RETURNING true",
