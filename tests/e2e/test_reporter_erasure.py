@@ -1,10 +1,11 @@
 """Issue 15 (UU 27/2022) through the running services: a complaint whose reporter gave a name,
-a phone number and an e-mail address reaches status, routing and notify (and the department
-writes to the reporter); once the data protection officer grants the reporter's deletion
-request, no text, JSON, array or bytes cell of any table in the four services' databases holds
-the reporter's name, phone number, e-mail address or pseudonym, while the complaint and its
-public record stay, status, notify and routing remember the erasure (for an event still on its
-way), and a later staff action brings none of it back."""
+a phone number and an e-mail address reaches status, routing and notify (the department writes
+to the reporter, and notes internally whom it called); once the data protection officer grants
+the reporter's deletion request, no text, JSON, array or bytes cell of any table in the four
+services' databases holds the reporter's name, phone number, e-mail address or pseudonym, while
+the complaint, its public record and its timeline's entries stay, status, notify and routing
+remember the erasure (for an event still on its way), and a later staff action brings none of
+it back."""
 
 from __future__ import annotations
 
@@ -85,6 +86,13 @@ async def test_a_granted_deletion_leaves_nothing_identifying_in_any_services_dat
             headers=admin,
         )
         assert message.status_code in (200, 201), message.text
+        # Staff note among themselves who they spoke to: status alone keeps internal notes.
+        internal = await client.post(
+            f"{status}/v1/complaints/{complaint_id}/notes",
+            json={"body": f"Sudah menelepon {reporter['name']} di {reporter['phone']}."},
+            headers=admin,
+        )
+        assert internal.status_code in (200, 201), internal.text
 
         async def notify_planned_the_reply() -> bool:
             response = await client.get(f"{notify}{held_at}", headers=AUTH)
@@ -128,6 +136,9 @@ async def test_a_granted_deletion_leaves_nothing_identifying_in_any_services_dat
         kept = (await client.get(f"{status}{held_at}", headers=AUTH)).json()
         assert kept["description"].startswith("Trotoar di depan Pasar Kemiri Muka")
         assert kept["reporter_pseudonym"] is None and kept["reporter_erased_at"] is not None
+        # The internal note's entry stays in status's timeline, without its text.
+        notes = [entry for entry in kept["timeline"] if entry["type"] == "sigap.status.internal_note"]
+        assert [note["detail"]["body"] for note in notes] == [None]
 
         # A later staff action (announced to every service) brings nothing back; intake's
         # tracking page showing it is the signal that the event went round.
