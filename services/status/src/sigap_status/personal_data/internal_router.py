@@ -2,8 +2,9 @@
 reporter, for the access answer intake assembles (services/intake privacy/). Staff usernames
 are left out: they are other people's data (UU 27/2022 Art. 33); an action shows whether
 staff, the reporter or the system took it. `POST .../erase`: the reporter's pseudonym and
-channels go when intake erases their personal data (retention or a deletion request); see
-`commands.erase_reporter`. Needs the internal bearer token."""
+channels, and the free texts of the timeline, record and outbox, go when intake erases their
+personal data (retention or a deletion request); see `commands.erase_reporter`. Needs the
+internal bearer token."""
 
 from __future__ import annotations
 
@@ -108,8 +109,9 @@ class ErasedOut(BaseModel):
 
 @router.post(
     "/personal-data/complaints/{complaint_id}/erase",
-    summary="Erase the reporter's pseudonym and channels, also from events kept in the outbox and from later "
-    "events about the complaint (idempotent)",
+    summary="Erase the reporter's pseudonym and channels, and the texts of the timeline and record written by "
+    "the reporter or staff (entries stay), also from events kept in the outbox and from later events about the "
+    "complaint (idempotent)",
 )
 async def erase(complaint_id: UUID, conn: Conn) -> ErasedOut:
     erased = await commands.erase_reporter(conn=conn, complaint_id=complaint_id)
