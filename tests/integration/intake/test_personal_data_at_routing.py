@@ -5,18 +5,15 @@ complaint yet and remembers the erasure; while routing cannot be asked the erasu
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import dataclasses
 import uuid
-from collections.abc import AsyncIterator
 
 import pytest
-import uvicorn
 
 from sigap_intake.settings import DEVELOPMENT_INTERNAL_TOKEN
 from sigap_routing.bootstrap import build_spec, create_app
 from tests.integration.intake.conftest import running_intake
+from tests.integration.notify.support import serve_asgi
 from tests.integration.routing.conftest import routing_settings
 from tests.support.governance import answer_at_intake, ask_privacy, complaint_body, submit
 from tests.support.infra import free_port
@@ -28,21 +25,6 @@ FLOODED_ROAD = complaint_body(
     "Jalan tergenang setinggi betis di depan Stasiun Citayam setiap hujan deras", "banjir",
     privacy="rahasia", at=(-6.45, 106.80), reporter={"name": "Dewi Anggraini", "email": "dewi.a@example.com"},
 )  # fmt: skip
-
-
-@contextlib.asynccontextmanager
-async def serving(app, port: int) -> AsyncIterator[None]:
-    """The app with its lifespan (migrations, pool) on 127.0.0.1:`port`, chosen before so intake can be told it."""
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on"))
-    task = asyncio.create_task(server.serve())
-    try:
-        async with asyncio.timeout(60):
-            while not server.started:
-                await asyncio.sleep(0.05)
-        yield
-    finally:
-        server.should_exit = True
-        await asyncio.wait_for(task, 30)
 
 
 async def test_a_granted_deletion_erases_at_routing_and_waits_for_routing_when_it_is_down(infra, databases, tmp_path):
@@ -70,7 +52,7 @@ async def test_a_granted_deletion_erases_at_routing_and_waits_for_routing_when_i
         # Routing is back: the officer answers again. Routing had not decided on the complaint
         # (its submission was never handed to it here) and remembers the erasure for later.
         app = create_app(settings, dataclasses.replace(build_spec(settings), consumers=()))
-        async with serving(app, port):
+        async with serve_asgi(app, port=port, lifespan="on"):
             answered = await answer_at_intake(intake.client, request_id, auth=AUTH, reason="Data Anda dihapus.")
             assert answered.status_code == 200, answered.text
             pool = app.state.runtime.pool

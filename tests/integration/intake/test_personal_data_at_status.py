@@ -5,19 +5,16 @@ answers again), as with notify and routing."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import uuid
-from collections.abc import AsyncIterator
 
 import asyncpg
 import pytest
-import uvicorn
 
 from sigap_intake.settings import DEVELOPMENT_INTERNAL_TOKEN
 from sigap_shared.db import apply_migrations, package_migrations, shared_migrations
 from sigap_status.settings import StatusSettings
 from tests.integration.intake.conftest import running_intake
+from tests.integration.notify.support import serve_asgi
 from tests.integration.status.conftest import status_app
 from tests.support.governance import answer_at_intake, ask_privacy, complaint_body, submit
 from tests.support.infra import free_port, random_name
@@ -29,21 +26,6 @@ BROKEN_STREETLIGHT = complaint_body(
     "Lampu jalan mati sepanjang Jl. Raya Sawangan, gelap total setiap malam", "lampu_jalan",
     privacy="rahasia", at=(-6.41, 106.78), reporter={"name": "Yusuf Hidayat", "email": "yusuf@example.com"},
 )  # fmt: skip
-
-
-@contextlib.asynccontextmanager
-async def serving(app, port: int) -> AsyncIterator[None]:
-    """The app on 127.0.0.1:`port` (chosen before, so intake can be told it first)."""
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="off"))
-    task = asyncio.create_task(server.serve())
-    try:
-        async with asyncio.timeout(60):
-            while not server.started:
-                await asyncio.sleep(0.05)
-        yield
-    finally:
-        server.should_exit = True
-        await asyncio.wait_for(task, 30)
 
 
 async def test_a_granted_deletion_erases_at_status_and_waits_for_status_when_it_is_down(infra, databases, tmp_path):
@@ -77,7 +59,7 @@ async def test_a_granted_deletion_erases_at_status_and_waits_for_status_when_it_
 
             # Status is back: the officer answers again. Status had not heard of the complaint
             # (its events were never handed to it here) and remembers the erasure for later.
-            async with serving(status_app(settings, pool), port):
+            async with serve_asgi(status_app(settings, pool), port=port):
                 answered = await answer_at_intake(intake.client, request_id, auth=AUTH, reason="Data Anda dihapus.")
                 assert answered.status_code == 200, answered.text
             assert await pool.fetchval("SELECT count(*) FROM erased_reporters WHERE complaint_id = $1", complaint_id) == 1

@@ -37,9 +37,10 @@ from tests.support.infra import free_port
 
 
 @contextlib.asynccontextmanager
-async def serve_asgi(app, *, lifespan: str = "off") -> AsyncIterator[str]:
-    """Serve an ASGI app on a free port in this process; yields its base URL."""
-    port = free_port()
+async def serve_asgi(app, *, lifespan: str = "off", port: int | None = None) -> AsyncIterator[str]:
+    """Serve an ASGI app in this process on `port` (chosen before, so another service can be
+    told it first) or a free one; yields its base URL."""
+    port = port or free_port()
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan=lifespan, access_log=False)
     )
