@@ -1,6 +1,6 @@
 """Issue 15 (UU 27/2022) through the running services: a complaint whose reporter gave a name,
 a phone number and an e-mail address reaches status, routing and notify (the department writes
-to the reporter, and notes internally whom it called); once the data protection officer grants
+to the reporter by name, and notes internally whom it called); once the data protection officer grants
 the reporter's deletion request, no text, JSON, array or bytes cell of any table in the four
 services' databases holds the reporter's name, phone number, e-mail address or pseudonym, while
 the complaint, its public record and its timeline's entries stay, status, notify and routing
@@ -77,12 +77,16 @@ async def test_a_granted_deletion_leaves_nothing_identifying_in_any_services_dat
         pseudonym = at_status["reporter_pseudonym"]
         assert pseudonym
 
-        # The department writes to the reporter: status announces it, notify plans the reply.
+        # The department writes to the reporter, by name: status announces it, notify plans the
+        # reply and keeps the message among its template's values until the erasure.
         department = at_status["department"]
         admin = await staff.headers("dept_admin", department)
         message = await client.post(
             f"{status}/v1/complaints/{complaint_id}/notes",
-            json={"body": "Mohon kirim foto lubang dari dekat.", "visibility": "reporter"},
+            json={
+                "body": f"Bu {reporter['name']}, mohon kirim foto lubang dari dekat ke {reporter['phone']}.",
+                "visibility": "reporter",
+            },
             headers=admin,
         )
         assert message.status_code in (200, 201), message.text

@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import ClassVar, Literal
+from typing import ClassVar, Literal, get_args
 from uuid import UUID
 
 import orjson
@@ -143,6 +143,10 @@ class ComplaintRouted(EventPayload):
 # nobody reacted to (`selesai` → `selesai`, docs/lapor.md): status sends it, notify tells the
 # reporter with its own message, intake stops the reporter's reopens from then on.
 AUTO_CLOSE_REASON = "ditutup_otomatis"
+# The codes a rejection (`ditolak`) gives as its `reason`: status requires one; a code names no
+# one, so a reporter's erasure keeps it where it blanks free texts.
+RejectionReason = Literal["hoax", "spam", "duplicate", "out_of_scope"]
+REJECTION_REASONS: tuple[str, ...] = get_args(RejectionReason)
 
 
 @register_event

@@ -111,6 +111,7 @@ class EmailChannel:
         message = render(
             subject=template["subject"],
             body=template["body"],
+            language=template["language"],
             params={
                 **params,
                 "rating_url": f"{self._public_base_url}/lacak/{tracking_code}/nilai",

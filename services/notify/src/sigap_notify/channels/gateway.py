@@ -55,7 +55,9 @@ class HttpGatewayChannel:
             missing=f"no {self._name} number known for this recipient",
         )
         template = await required_template(self._pool, batch=batch, key=delivery.template, language=contact.language)
-        text = render(subject=template["subject"], body=template["body"], params=delivery.params).body
+        text = render(
+            subject=template["subject"], body=template["body"], params=delivery.params, language=template["language"]
+        ).body
         reference = f"sigap-{delivery.id}-{delivery.event_id}"
         body = self._body_template.safe_substitute(
             to=orjson.dumps(contact.addresses[0]).decode(),

@@ -66,7 +66,9 @@ class WebPushChannel:
         except (orjson.JSONDecodeError, KeyError, TypeError) as exc:
             raise Undeliverable("push subscription is not readable") from exc
         template = await required_template(self._pool, batch=batch, key=delivery.template, language=contact.language)
-        message = render(subject=template["subject"], body=template["body"], params=delivery.params)
+        message = render(
+            subject=template["subject"], body=template["body"], params=delivery.params, language=template["language"]
+        )
         tracking_code = delivery.params.get("tracking_code") or ""
         payload = orjson.dumps(
             {

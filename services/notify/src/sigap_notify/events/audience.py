@@ -1,6 +1,6 @@
 """Which departments an event concerns and what they may see of it: the lead department an
 event names, the supporting departments after it, the audience whose topics and webhooks get
-the event, the event without its reporter, and the department topic's name. Pure."""
+the event, the event without its reporter or its free texts, and the department topic's name. Pure."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from sigap_notify.personal_data.rules import FREE_TEXT_KEYS, without_free_text
 from sigap_shared.events import (
     CONTENT_TYPE,
     SPEC_VERSION,
@@ -101,6 +102,17 @@ def redact_for_department(envelope: Envelope) -> Envelope:
     if getattr(data, "reporter", None) is not None:
         data = data.model_copy(update={"reporter": None})
     return dataclasses.replace(envelope, data=data)
+
+
+def without_free_texts(envelope: Envelope) -> Envelope:
+    """The same event with its free texts emptied, as a reporter's erasure leaves an event
+    written before it (`personal_data.rules`): codes, statuses and times stay."""
+    data = envelope.data
+    texts = {key: getattr(data, key) for key in FREE_TEXT_KEYS if isinstance(getattr(data, key, None), str)}
+    blanked = without_free_text(texts)
+    if blanked == texts:
+        return envelope
+    return dataclasses.replace(envelope, data=data.model_copy(update=blanked))
 
 
 # What a Kafka topic name cannot hold.

@@ -25,6 +25,7 @@ from sigap_notify.events.audience import (
     leads,
     redact_for_department,
     supporters_after,
+    without_free_texts,
 )
 from sigap_shared.events import Envelope, decode, encode, headers_from_json
 from sigap_shared.outbox import OutboxRow
@@ -45,10 +46,14 @@ async def on_complaint_event(
         complaint_id=complaint_id,
         staff=planning.staff_mailboxes(planning.plan(envelope, department=named_department, zone=zone)),
     )
-    if facts.reporter_erased:
+    if facts.reporter_erased_at is not None:
         # An event still naming a reporter whose personal data is erased (on its way, parked or
-        # redelivered): it is handled, or parked, as if it never named them.
+        # redelivered): it is handled, or parked, as if it never named them. Its free texts, when
+        # written before the erasure, go as the erasure took them from what notify already held;
+        # one written after it is kept, as status and intake keep it.
         envelope = redact_for_department(envelope)
+        if envelope.time <= facts.reporter_erased_at:
+            envelope = without_free_texts(envelope)
     if not facts.submitted:
         await repository.park_event(
             conn=conn, event_id=envelope.id, complaint_id=complaint_id, event_type=envelope.type, record=encode(envelope)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
@@ -39,11 +40,15 @@ class ComplaintFacts:
     """What notify knows of a complaint when one of its events arrives."""
 
     submitted: bool  # intake's submission arrived (migration 0011)
-    reporter_erased: bool  # the reporter's personal data was erased (migration 0014)
+    reporter_erased_at: datetime | None  # when the reporter's personal data was erased (migration 0014)
     department: str | None  # the lead department, as notify last learnt it
     supporters: tuple[str, ...]
     mail_on_file: StaffMailboxes  # of the staff asked about, those with an e-mail address
     asked: StaffMailboxes  # the staff asked about (with the lead department)
+
+    @property
+    def reporter_erased(self) -> bool:
+        return self.reporter_erased_at is not None
 
 
 async def complaint_facts(*, conn: asyncpg.Connection, complaint_id: UUID, staff: StaffMailboxes) -> ComplaintFacts:
@@ -52,7 +57,7 @@ async def complaint_facts(*, conn: asyncpg.Connection, complaint_id: UUID, staff
     row = await conn.fetchrow(
         f"""
         SELECT EXISTS (SELECT 1 FROM known_complaints WHERE complaint_id = $4) AS submitted,
-               EXISTS (SELECT 1 FROM erased_reporters WHERE complaint_id = $4) AS reporter_erased,
+               (SELECT erased_at FROM erased_reporters WHERE complaint_id = $4) AS reporter_erased_at,
                d.department, d.supporters,
                {_DEPARTMENTS_WITH_MAIL} AS departments_with_mail, {_OFFICERS_WITH_MAIL} AS officers_with_mail
         FROM (SELECT 1) AS one LEFT JOIN complaint_departments d ON d.complaint_id = $4
@@ -65,7 +70,7 @@ async def complaint_facts(*, conn: asyncpg.Connection, complaint_id: UUID, staff
     department = row["department"]
     return ComplaintFacts(
         submitted=row["submitted"],
-        reporter_erased=row["reporter_erased"],
+        reporter_erased_at=row["reporter_erased_at"],
         department=department,
         supporters=tuple(row["supporters"] or ()),
         mail_on_file=_mail_on_file(row),

@@ -1,9 +1,12 @@
 """Erasing what notify holds about a complaint's reporter (UU 27/2022), when intake erases the
 reporter's personal data: their direct subscriptions (sealed addresses), who their deliveries
 were for and where they went, the pseudonym in events parked until the submission arrives and
-in the outbox. The erasure is remembered per complaint (`erased_reporters`), also for a complaint
-notify has not heard of yet, so a later event plans nothing for the reporter
-(`events.handlers`) and no new direct subscription is taken (`reporter.commands`)."""
+in the outbox, and the free texts (`rules`) of every message about the complaint, whoever it
+was for, of parked events and of the outbox's department copies, up to the erasure. The
+erasure is remembered per complaint (`erased_reporters`), also for a complaint notify has not
+heard of yet, so a later event plans nothing for the reporter nor, when it was written before
+the erasure, any free text (`events.handlers`), and no new direct subscription is taken
+(`reporter.commands`). As at status and intake, a text written after the erasure is kept."""
 
 from __future__ import annotations
 
@@ -16,8 +19,6 @@ import structlog
 
 from sigap_notify.personal_data import repository
 from sigap_shared import erasure
-from sigap_shared.events import payload_without_reporter
-from sigap_shared.outbox import drop_reporter_from_outbox
 
 log = structlog.get_logger(__name__)
 
@@ -27,6 +28,7 @@ class ReporterErased:
     complaint_id: UUID
     subscriptions_erased: int
     messages_cleared: int
+    message_texts_cleared: int
     parked_events_cleared: int
     outbox_events_cleared: int
     reporter_erased_at: datetime
@@ -38,26 +40,23 @@ async def erase_reporter(*, conn: asyncpg.Connection, complaint_id: UUID, now: d
         erased_at = await erasure.remember_erasure(conn=conn, complaint_id=complaint_id, at=now or datetime.now(UTC))
         subscriptions = await repository.delete_subscriptions(conn=conn, complaint_id=complaint_id)
         messages = await repository.clear_reporter_messages(conn=conn, complaint_id=complaint_id)
-        parked = [
-            (row["id"], payload)
-            for row in await repository.parked_events_naming_reporter(conn=conn, complaint_id=complaint_id)
-            if (payload := payload_without_reporter(row["payload"])) is not None
-        ]
-        if parked:
-            await repository.replace_parked_payloads(conn=conn, payloads=parked)
-        outbox = await drop_reporter_from_outbox(conn=conn, complaint_id=complaint_id)
+        texts = await repository.clear_message_texts(conn=conn, complaint_id=complaint_id, erased_at=erased_at)
+        parked = await repository.clear_parked_events(conn=conn, complaint_id=complaint_id, erased_at=erased_at)
+        outbox = await repository.clear_outbox(conn=conn, complaint_id=complaint_id, erased_at=erased_at)
     log.info(
         "reporter_erased",
         complaint_id=str(complaint_id),
         subscriptions_erased=subscriptions,
         messages_cleared=messages,
-        parked_events_cleared=len(parked),
+        message_texts_cleared=texts,
+        parked_events_cleared=parked,
     )
     return ReporterErased(
         complaint_id=complaint_id,
         subscriptions_erased=subscriptions,
         messages_cleared=messages,
-        parked_events_cleared=len(parked),
+        message_texts_cleared=texts,
+        parked_events_cleared=parked,
         outbox_events_cleared=outbox,
         reporter_erased_at=erased_at,
     )

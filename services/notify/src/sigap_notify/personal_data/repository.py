@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 import asyncpg
+import orjson
 
+from sigap_notify.personal_data.rules import without_free_text
 from sigap_notify.recipients import ERASED_REPORTER, REPORTER_PREFIX
+from sigap_shared.events import payload_without_reporter
 
 # Why a reporter's delivery that had not gone out yet never will.
 ERASED_REASON = "reporter's personal data erased"
@@ -45,13 +50,85 @@ async def clear_reporter_messages(*, conn: asyncpg.Connection, complaint_id: UUI
     )
 
 
-async def parked_events_naming_reporter(*, conn: asyncpg.Connection, complaint_id: UUID) -> list[asyncpg.Record]:
-    return await conn.fetch(
-        "SELECT id, payload FROM parked_events WHERE complaint_id = $1"
-        " AND position('\"reporter\"'::bytea IN payload) > 0 FOR UPDATE",
+async def clear_message_texts(*, conn: asyncpg.Connection, complaint_id: UUID, erased_at: datetime) -> int:
+    """Every message about the complaint recorded up to the erasure, whoever it was for (the
+    reporter, staff, a webhook), keeps its row and loses its free texts (`rules.without_free_text`);
+    one not sent yet goes out saying the text was removed (`templates.rules.render`). A message
+    recorded later was planned without the texts written before the erasure (`events.handlers`),
+    so a repeated erasure (which keeps the first one's time) leaves a text written after it.
+    Returns how many rows changed."""
+    rows = await conn.fetch(
+        "SELECT id, params FROM notifications WHERE complaint_id = $1 AND created_at <= $2 FOR UPDATE",
         complaint_id,
+        erased_at,
     )
+    changed: list[tuple[int, str]] = []
+    for row in rows:
+        params = _json(row["params"])
+        if isinstance(params, dict) and (blanked := without_free_text(params)) != params:
+            changed.append((row["id"], orjson.dumps(blanked).decode()))
+    if changed:
+        await conn.executemany(
+            "UPDATE notifications SET params = $2::jsonb, updated_at = now() WHERE id = $1", changed
+        )
+    return len(changed)
 
 
-async def replace_parked_payloads(*, conn: asyncpg.Connection, payloads: list[tuple[int, bytes]]) -> None:
-    await conn.executemany("UPDATE parked_events SET payload = $2 WHERE id = $1", payloads)
+async def clear_parked_events(*, conn: asyncpg.Connection, complaint_id: UUID, erased_at: datetime) -> int:
+    """Events parked until the complaint's submission arrives, without the reporter's pseudonym
+    and, those parked up to the erasure, without their free texts. Returns how many changed."""
+    rows = await conn.fetch(
+        "SELECT id, payload, parked_at <= $2 AS before_erasure FROM parked_events WHERE complaint_id = $1 FOR UPDATE",
+        complaint_id,
+        erased_at,
+    )
+    changed = [
+        (row["id"], payload)
+        for row in rows
+        if (payload := _event_erased(row["payload"], texts=row["before_erasure"])) is not None
+    ]
+    if changed:
+        await conn.executemany("UPDATE parked_events SET payload = $2 WHERE id = $1", changed)
+    return len(changed)
+
+
+async def clear_outbox(*, conn: asyncpg.Connection, complaint_id: UUID, erased_at: datetime) -> int:
+    """The complaint's copies for departments' topics in the outbox, sent or waiting, without a
+    reporter (they never carry one, as in `sigap_shared.outbox.drop_reporter_from_outbox`) and,
+    those queued up to the erasure, without their free texts: a waiting one then leaves without
+    them. Rows are keyed by complaint id. Returns how many changed."""
+    rows = await conn.fetch(
+        "SELECT id, payload, created_at <= $2 AS before_erasure FROM outbox WHERE key = $1 FOR UPDATE",
+        str(complaint_id).encode(),
+        erased_at,
+    )
+    changed = [
+        (row["id"], payload)
+        for row in rows
+        if (payload := _event_erased(row["payload"], texts=row["before_erasure"])) is not None
+    ]
+    if changed:
+        await conn.executemany("UPDATE outbox SET payload = $2 WHERE id = $1", changed)
+    return len(changed)
+
+
+def _event_erased(payload: bytes, *, texts: bool) -> bytes | None:
+    """An event's JSON data without its reporter and, with `texts`, its free texts; None when
+    that changes nothing (or it is not an event's JSON)."""
+    without_reporter = payload_without_reporter(payload)
+    if not texts:
+        return without_reporter
+    try:
+        data = orjson.loads(without_reporter or payload)
+    except orjson.JSONDecodeError:
+        return None
+    if not isinstance(data, dict):
+        return None
+    blanked = without_free_text(data)
+    if blanked == data:
+        return without_reporter
+    return orjson.dumps(blanked)
+
+
+def _json(value: Any) -> Any:
+    return orjson.loads(value) if isinstance(value, str | bytes) else value

@@ -3,7 +3,8 @@ reporter, for the access answer intake assembles (services/intake privacy/): the
 they subscribed (opened: it is their own data) and every message meant for them. Messages to
 departments and officers are not the reporter's and stay out. `POST .../erase`: what names or
 reaches the reporter goes when intake erases their personal data (retention or a deletion
-request); see `commands.erase_reporter`. Needs the internal bearer token."""
+request), and so do the free texts of every message about the complaint; see
+`commands.erase_reporter`. Needs the internal bearer token."""
 
 from __future__ import annotations
 
@@ -105,6 +106,7 @@ class ErasedOut(BaseModel):
     complaint_id: UUID
     subscriptions_erased: int
     messages_cleared: int
+    message_texts_cleared: int
     parked_events_cleared: int
     outbox_events_cleared: int
     reporter_erased_at: datetime
@@ -112,8 +114,9 @@ class ErasedOut(BaseModel):
 
 @router.post(
     "/personal-data/complaints/{complaint_id}/erase",
-    summary="Erase the reporter's subscribed addresses, who their messages were for and where they went, and the "
-    "pseudonym in parked events; later events plan nothing for the reporter (idempotent)",
+    summary="Erase the reporter's subscribed addresses, who their messages were for and where they went, the "
+    "pseudonym in parked events, and the free texts (messages, notes, reasons) of every message, parked event and "
+    "outbox copy about the complaint; later events plan nothing for the reporter (idempotent)",
 )
 async def erase(complaint_id: UUID, conn: Conn) -> ErasedOut:
     erased = await commands.erase_reporter(conn=conn, complaint_id=complaint_id)
@@ -121,6 +124,7 @@ async def erase(complaint_id: UUID, conn: Conn) -> ErasedOut:
         complaint_id=erased.complaint_id,
         subscriptions_erased=erased.subscriptions_erased,
         messages_cleared=erased.messages_cleared,
+        message_texts_cleared=erased.message_texts_cleared,
         parked_events_cleared=erased.parked_events_cleared,
         outbox_events_cleared=erased.outbox_events_cleared,
         reporter_erased_at=erased.reporter_erased_at,

@@ -13,7 +13,13 @@ from typing import Literal, get_args
 from uuid import UUID
 
 from sigap_shared.auth import Role, StaffPrincipal, may_see_complaint
-from sigap_shared.events import ComplaintStatus, ComplaintStatusChanged, Envelope, ReporterRef
+from sigap_shared.events import (
+    REJECTION_REASONS,
+    ComplaintStatus,
+    ComplaintStatusChanged,
+    Envelope,
+    ReporterRef,
+)
 from sigap_shared.errors import Text
 from sigap_shared.visible_text import visible_or_none
 from sigap_status.errors import InvalidInput, StatusError
@@ -22,8 +28,6 @@ SOURCE = "sigap/status"
 SYSTEM_ACTOR = "sistem"
 REPORTER_ACTOR = "pelapor"
 
-RejectionReason = Literal["hoax", "spam", "duplicate", "out_of_scope"]
-REJECTION_REASONS: tuple[str, ...] = get_args(RejectionReason)
 STATUSES: tuple[str, ...] = get_args(ComplaintStatus)
 
 # Who acts: a staff role, or the reporter (who may only reopen a finished complaint).
