@@ -146,7 +146,11 @@ async def test_the_dpo_answers_through_status_and_other_roles_are_refused(sigap,
         )
         assert answered.status_code == 200, answered.text
         assert answered.json()["state"] == "answered" and answered.headers["cache-control"] == "no-store"
-        assert answered.json()["export"]["identity"]["email"] == "bayu.pratama@example.com"
+        # The answer says an export is ready; the dpo takes it with a read that is audited.
+        assert answered.json()["has_export"] is True and answered.json()["export"] is None
+        taken = await client.get(f"{status}/v1/privacy/requests/{request_id}", params={"export": "true"}, headers=dpo)
+        assert taken.status_code == 200 and taken.headers["cache-control"] == "no-store"
+        assert taken.json()["export"]["identity"]["email"] == "bayu.pratama@example.com"
 
         audit = await client.get(f"{status}/v1/privacy/audit", params={"complaint_id": receipt["id"]}, headers=dpo)
         entries = [(entry["action"], entry["actor"], entry["actor_role"]) for entry in audit.json()]
@@ -155,4 +159,5 @@ async def test_the_dpo_answers_through_status_and_other_roles_are_refused(sigap,
             ("request_received:access", "pelapor", "reporter"),
             ("export_prepared", "dpo.kota", "dpo"),
             ("request_answered", "dpo.kota", "dpo"),
+            ("export_delivered", "dpo.kota", "dpo"),
         ]

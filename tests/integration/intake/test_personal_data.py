@@ -158,6 +158,19 @@ async def test_an_access_request_is_answered_by_the_dpo_with_a_complete_export_a
     assert listed.status_code == 200, listed.text
     [only] = listed.json()
     assert only["has_export"] is True and only["export"] is None and NAME not in listed.text
+    # Staff: the queue and a plain read carry no export; only the dpo takes it, and that is audited.
+    staff_path = f"/internal/v1/privacy/requests/{request['request_id']}"
+    queue = await intake.client.get("/internal/v1/privacy/requests", params={"state": "answered"}, headers=AUTH)
+    assert queue.status_code == 200 and NAME not in queue.text
+    read = await intake.client.get(staff_path, headers=AUTH)
+    assert read.json()["has_export"] is True and read.json()["export"] is None
+    not_dpo = await intake.client.get(
+        staff_path, params={"export_to": "kota.admin", "export_role": "city_admin"}, headers=AUTH
+    )
+    assert not_dpo.status_code == 403 and NAME not in not_dpo.text
+    assert not_dpo.headers["content-type"].startswith("application/problem+json")
+    taken = await intake.client.get(staff_path, params={"export_to": "dpo.kota", "export_role": "dpo"}, headers=AUTH)
+    assert taken.status_code == 200 and taken.json()["export"]["identity"]["name"] == NAME
 
     actions = [(entry["action"], entry["actor_role"]) for entry in await _audit(intake, receipt)]
     assert actions == [
@@ -166,6 +179,7 @@ async def test_an_access_request_is_answered_by_the_dpo_with_a_complete_export_a
         ("export_prepared", "dpo"),
         ("request_answered", "dpo"),
         ("export_delivered", "reporter"),
+        ("export_delivered", "dpo"),
     ]
     # The audit is append-only.
     with pytest.raises(Exception, match="append-only"):

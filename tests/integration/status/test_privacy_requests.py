@@ -77,15 +77,24 @@ async def test_the_dpo_and_the_city_admin_read_a_request_and_only_the_dpo_its_ex
         )
         assert answered.status_code == 200, answered.text
 
-        granted = (await api.client.get(path, headers=dpo)).json()
+        # Reading the request shows an export is ready without handing it out.
+        read = (await api.client.get(path, headers=dpo)).json()
+        assert read["state"] == "answered" and read["has_export"] is True and read["export"] is None
+        granted = (await api.client.get(path, params={"export": "true"}, headers=dpo)).json()
         assert granted["state"] == "answered" and granted["export"]["identity"] == IDENTITY
         assert granted["export"]["complaint"]["tracking_code"] == receipt["tracking_code"]
         # The city admin follows the request but never holds the identity it exported.
-        as_city = await api.client.get(path, headers=city_admin)
+        as_city = await api.client.get(path, params={"export": "true"}, headers=city_admin)
         assert as_city.json()["state"] == "answered" and as_city.json()["export"] is None
         assert IDENTITY["email"] not in as_city.text
+        dpo_queue = await api.client.get("/v1/privacy/requests", params={"state": "answered"}, headers=dpo)
+        assert dpo_queue.status_code == 200 and IDENTITY["email"] not in dpo_queue.text
         closed = await api.client.get("/v1/privacy/requests", params={"state": "answered"}, headers=city_admin)
         assert closed.status_code == 200 and IDENTITY["email"] not in closed.text
         assert request_id in {entry["id"] for entry in closed.json()}
         audit = await api.client.get("/v1/privacy/audit", params={"complaint_id": receipt["id"]}, headers=city_admin)
-        assert [entry["action"] for entry in audit.json()] == ["request_received:access", "export_prepared", "request_answered"]
+        # The dpo's one download is audited under their name; reading and the queue are not.
+        assert [entry["action"] for entry in audit.json()] == [
+            "request_received:access", "export_prepared", "request_answered", "export_delivered"
+        ]
+        assert audit.json()[-1]["actor_role"] == "dpo" and audit.json()[-1]["actor"] != "pelapor"

@@ -66,6 +66,7 @@ class FakeStatus:
 
     def __init__(self) -> None:
         self.posted: list[tuple[str, dict]] = []
+        self.exports_taken = 0
         due = datetime.now(UTC) - timedelta(hours=1, minutes=30)
         self.request = {
             "id": REQUEST_ID, "complaint_id": COMPLAINT_ID, "kind": "access", "proof": "follow_up_token",
@@ -81,11 +82,16 @@ class FakeStatus:
             if path.endswith("/answer") and json.loads(request.content)["decision"] == "answered":
                 self.request |= {"state": "answered", "answer_reason": "Terlampir.", "export": {"identity": {"name": "Sari"}}}
             return httpx.Response(200, json=self.request)
+        # As status answers: the export only when asked for (intake audits each delivery).
+        listed = self.request | {"has_export": self.request["export"] is not None, "export": None}
         if path == "/v1/privacy/requests":
             state = request.url.params["state"]
-            return httpx.Response(200, json=[self.request] if self.request["state"] == state else [])
+            return httpx.Response(200, json=[listed] if self.request["state"] == state else [])
         if path == f"/v1/privacy/requests/{REQUEST_ID}":
-            return httpx.Response(200, json=self.request)
+            if request.url.params.get("export") == "true" and self.request["export"] is not None:
+                self.exports_taken += 1
+                return httpx.Response(200, json=listed | {"export": self.request["export"]})
+            return httpx.Response(200, json=listed)
         if path == "/v1/privacy/audit":
             return httpx.Response(200, json=[{
                 "id": str(uuid.uuid4()), "complaint_id": COMPLAINT_ID, "request_id": REQUEST_ID,
@@ -162,14 +168,17 @@ def test_the_queue_marks_an_overdue_request_and_the_dpo_grants_it(status) -> Non
     assert granted.status_code == 303 and status.posted == [
         (f"/v1/privacy/requests/{REQUEST_ID}/answer", {"decision": "answered", "reason": "Terlampir."})
     ]
+    assert status.exports_taken == 0
     exported = dpo.get(f"/pelindungan-data/{REQUEST_ID}/ekspor.json")
     assert exported.status_code == 200 and exported.json() == {"identity": {"name": "Sari"}}
+    assert status.exports_taken == 1  # only the download takes it, never the pages
     assert exported.headers["content-disposition"].startswith("attachment;")
     assert exported.headers["cache-control"] == "no-store"
     closed = dpo.get("/pelindungan-data?tab=selesai")
     assert "Dikabulkan" in closed.text
     english = dpo.get(f"/pelindungan-data/{REQUEST_ID}?lang=en")
     assert "Access request" in english.text and "Download JSON export" in english.text
+    assert status.exports_taken == 1
     assert dpo.get(f"/pelindungan-data/{uuid.uuid4()}").status_code == 404
     assert dpo.get("/pelindungan-data/bukan-id").status_code in (404, 422)
 

@@ -228,8 +228,11 @@ class StatusClient(ServiceClient):
     async def privacy_queue(self, call: Call, *, state: str) -> list[dict]:
         return await self.get_json("/v1/privacy/requests", call, params={"state": state})
 
-    async def privacy_request(self, call: Call, *, request_id: str) -> dict:
-        return await self.get_json(f"/v1/privacy/requests/{request_id}", call)
+    async def privacy_request(self, call: Call, *, request_id: str, export: bool = False) -> dict:
+        """One personal-data request; with `export` (the dpo downloading it) a granted access
+        request carries its export, and intake audits that delivery."""
+        params = {"export": "true"} if export else None
+        return await self.get_json(f"/v1/privacy/requests/{request_id}", call, params=params)
 
     async def privacy_audit(self, call: Call, *, complaint_id: str) -> list[dict]:
         return await self.get_json("/v1/privacy/audit", call, params={"complaint_id": complaint_id})

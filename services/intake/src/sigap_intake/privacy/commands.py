@@ -210,6 +210,26 @@ async def reporters_requests(
     return [request_view(row, sealer=sealer, with_details=False) for row in rows]
 
 
+async def staff_request(
+    *, conn: asyncpg.Connection, sealer: Sealer, request_id: UUID, export_to: tuple[str, str] | None
+) -> dict | None:
+    """One request as staff read it; its export only for the dpo named in `export_to`
+    (actor, role), and each such delivery is audited. None for an unknown request."""
+    row = await repository.request(conn=conn, request_id=request_id)
+    if row is None:
+        return None
+    with_export = export_to is not None and row["export_sealed"] is not None
+    if with_export:
+        actor, actor_role = export_to
+        if not rules.may_answer(actor_role):
+            raise rules.export_refused_for_role()
+        await _audit(
+            conn=conn, complaint_id=row["complaint_id"], request_id=row["id"], action="export_delivered",
+            actor=actor, actor_role=actor_role, reason=None, at=datetime.now(UTC),
+        )  # fmt: skip
+    return request_view(row, sealer=sealer, with_details=True, with_export=with_export)
+
+
 def request_view(row: asyncpg.Record, *, sealer: Sealer, with_details: bool, with_export: bool = True) -> dict:
     view = {
         "id": row["id"],

@@ -158,11 +158,13 @@ async def record_verified(body: VerifiedRequestIn, conn: Conn, context: Context)
     return await _staff_view(conn=conn, context=context, request_id=recorded.id)
 
 
-async def _staff_view(*, conn, context, request_id: UUID) -> StaffPrivacyRequestOut:
-    row = await repository.request(conn=conn, request_id=request_id)
-    if row is None:
+async def _staff_view(
+    *, conn, context, request_id: UUID, export_to: tuple[str, str] | None = None
+) -> StaffPrivacyRequestOut:
+    view = await commands.staff_request(conn=conn, sealer=context.sealer, request_id=request_id, export_to=export_to)
+    if view is None:
         raise rules.not_found()
-    return StaffPrivacyRequestOut.model_validate(commands.request_view(row, sealer=context.sealer, with_details=True))
+    return StaffPrivacyRequestOut.model_validate(view)
 
 
 @internal_router.get(
@@ -176,19 +178,29 @@ async def queue(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[StaffPrivacyRequestOut]:
     rows = await repository.requests_in_state(conn=conn, state=state, limit=limit)
-    return [
-        StaffPrivacyRequestOut.model_validate(commands.request_view(row, sealer=context.sealer, with_details=True))
-        for row in rows
-    ]
+    # A queue never carries exports (`has_export` says one is ready): only a single request
+    # fetched for its export delivers one, and that is audited.
+    views = [commands.request_view(row, sealer=context.sealer, with_details=True, with_export=False) for row in rows]
+    return [StaffPrivacyRequestOut.model_validate(view) for view in views]
 
 
 @internal_router.get(
     "/requests/{request_id}",
-    summary="One request with its details and, once an access request is granted, its export",
+    summary="One request with its details; its export (once an access request is granted) only for the dpo "
+    "named in export_to, and each delivery is audited",
 )
-async def one_request(request_id: UUID, conn: Conn, context: Context, response: Response) -> StaffPrivacyRequestOut:
+async def one_request(
+    request_id: UUID,
+    conn: Conn,
+    context: Context,
+    response: Response,
+    export_to: Annotated[StaffName | None, Query(description="The dpo who takes the export")] = None,
+    export_role: Annotated[StaffRole | None, Query(description="Their role (only dpo may)")] = None,
+) -> StaffPrivacyRequestOut:
     response.headers["Cache-Control"] = "no-store"  # an export carries the identity
-    return await _staff_view(conn=conn, context=context, request_id=request_id)
+    taker = (export_to, export_role) if export_to and export_role else None
+    async with conn.transaction():
+        return await _staff_view(conn=conn, context=context, request_id=request_id, export_to=taker)
 
 
 class CorrectedIdentityIn(StrictRequest):

@@ -64,6 +64,16 @@ def answer_refused_for_role() -> PrivacyRequestError:
     )
 
 
+def export_refused_for_role() -> PrivacyRequestError:
+    return PrivacyRequestError(
+        "privacy-role-refused",
+        Text(
+            "Hanya petugas pelindungan data (dpo) yang boleh mengambil ekspor data pribadi.",
+            "Only the data protection officer (dpo) may take a personal-data export.",
+        ),
+    )
+
+
 def check_open(state: str) -> None:
     if state != "open":
         raise PrivacyRequestError(

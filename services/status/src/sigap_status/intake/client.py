@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 from uuid import UUID
 
 import aiohttp
@@ -175,9 +176,12 @@ class IntakeClient:
             raise IntakeUnavailable("intake answered an unreadable body")
         return body
 
-    async def privacy_request(self, *, request_id: UUID) -> dict[str, Any]:
-        """Raises `IntakeRefused` (404) for a request intake does not know."""
-        body = await self._fetch(f"/internal/v1/privacy/requests/{request_id}", json_body=True)
+    async def privacy_request(self, *, request_id: UUID, export_to: tuple[str, str] | None = None) -> dict[str, Any]:
+        """Raises `IntakeRefused` (404) for a request intake does not know; with `export_to`
+        (the dpo's username and role) a granted access request carries its export, and intake
+        audits that delivery."""
+        query = f"?{urlencode({'export_to': export_to[0], 'export_role': export_to[1]})}" if export_to else ""
+        body = await self._fetch(f"/internal/v1/privacy/requests/{request_id}{query}", json_body=True)
         if not isinstance(body, dict):
             raise IntakeUnavailable("intake answered an unreadable body")
         return body

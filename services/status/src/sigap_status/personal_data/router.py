@@ -63,11 +63,19 @@ async def queue(
 
 @router.get(
     "/requests/{request_id}",
-    summary="One personal-data request; a granted access request carries its export (for the dpo only)",
+    summary="One personal-data request; with export=true a granted access request carries its export "
+    "(for the dpo only; intake audits each delivery)",
 )
-async def one_request(request_id: UUID, staff: Reader, intake: Intake, response: Response) -> dict[str, Any]:
+async def one_request(
+    request_id: UUID,
+    staff: Reader,
+    intake: Intake,
+    response: Response,
+    export: Annotated[bool, Query(description="Take the export of a granted access request (dpo only)")] = False,
+) -> dict[str, Any]:
+    export_to = (staff.username, staff.role) if export and staff.role == EXPORT_ROLE else None
     try:
-        request = await _intake(intake).privacy_request(request_id=request_id)
+        request = await _intake(intake).privacy_request(request_id=request_id, export_to=export_to)
     except IntakeRefused as refusal:
         if refusal.status == 404:
             raise StatusError(

@@ -145,7 +145,7 @@ async def _request_page(
         steps=steps,
         may_answer=staff.role == ANSWERING_ROLE and found["state"] == "open",
         may_open_complaint=staff.role in DASHBOARD_ROLES,
-        has_export=staff.role == ANSWERING_ROLE and found.get("export") is not None,
+        has_export=staff.role == ANSWERING_ROLE and bool(found.get("has_export")),
         bases=rules.REFUSAL_BASES,
         error=error,
         values={name: "" for name in ANSWER_FIELDS} | (values or {}),
@@ -209,7 +209,9 @@ async def answer(
 @router.get("/{request_id}/ekspor.json")
 async def export(request: Request, context: Context, state: State, staff: Officer, request_id: RequestId) -> Response:
     """A granted access request's machine-readable export, as a file to hand to the reporter."""
-    found = await context.upstreams.status.privacy_request(staff_call(request, state, staff), request_id=request_id)
+    found = await context.upstreams.status.privacy_request(
+        staff_call(request, state, staff), request_id=request_id, export=True
+    )
     if found.get("export") is None:
         raise context.catalogues.problem(status=404, slug="privacy-export-missing")
     body = json.dumps(found["export"], ensure_ascii=False, indent=2).encode()
