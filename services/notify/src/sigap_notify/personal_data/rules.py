@@ -13,14 +13,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from sigap_shared import events
 from sigap_shared.errors import Text
-from sigap_shared.events import AUTO_CLOSE_REASON, REJECTION_REASONS
 
-# Event fields (status's names, as its erasure blanks them) and the template inputs planned
-# from them (`message` is a department message's body).
-FREE_TEXT_KEYS = frozenset({"text", "comment", "reason", "note", "resolution_note", "body", "message"})
-# A reason that is a code from a fixed list names no one.
-KEPT_CODES = frozenset({*REJECTION_REASONS, AUTO_CLOSE_REASON})
+# Event fields (`sigap_shared.events.FREE_TEXT_FIELDS`, the same as status's erasure blanks)
+# and the template inputs planned from them (`message` is a department message's body).
+FREE_TEXT_KEYS = events.FREE_TEXT_FIELDS | {"message"}
+
 # Where a webhook delivery keeps the event it carries (`planning.fan_outs`).
 CLOUDEVENT_PARAM = "cloudevent"
 
@@ -36,11 +35,7 @@ def without_free_text(data: dict[str, Any]) -> dict[str, Any]:
     """An event's data, or a notification's params, with its free texts emptied (""): an empty
     text still fits every event's schema (a transfer's reason is required). A webhook's params
     lose the free texts of the event they carry."""
-    blanked = data | {
-        key: ""
-        for key, value in data.items()
-        if key in FREE_TEXT_KEYS and isinstance(value, str) and value and value not in KEPT_CODES
-    }
+    blanked = events.without_free_text(data, fields=FREE_TEXT_KEYS)
     cloudevent = data.get(CLOUDEVENT_PARAM)
     if isinstance(cloudevent, dict) and isinstance(cloudevent.get("data"), dict):
         blanked[CLOUDEVENT_PARAM] = cloudevent | {"data": without_free_text(cloudevent["data"])}
