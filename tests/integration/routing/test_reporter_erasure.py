@@ -2,7 +2,9 @@
 {id}/erase`, which intake calls after a granted deletion request or at the end of retention):
 the pseudonym and channels leave the decision and the events in the outbox, a second call
 changes nothing, and an erasure that overtakes the submission on Kafka is remembered, so the
-decision made later keeps no reporter and its ComplaintRouted announces none."""
+decision made later keeps no reporter and its ComplaintRouted announces none. The reasons staff
+gave for transfers and joint handling up to the erasure, which may quote the reporter, are
+emptied in the history and the outbox; one given after it is kept."""
 
 from __future__ import annotations
 
@@ -44,9 +46,9 @@ async def _routed_events(pool, complaint_id: uuid.UUID) -> list[ComplaintRouted]
     return [decode(headers_from_json(row["headers"]), row["payload"]).data for row in rows]
 
 
-async def _held_anywhere(pool, pseudonym: str) -> list[str]:
+async def _held_anywhere(pool, needles: str | list[str]) -> list[str]:
     async with pool.acquire() as conn:
-        return await places_holding(conn, [pseudonym])
+        return await places_holding(conn, [needles] if isinstance(needles, str) else needles)
 
 
 async def test_an_erasure_clears_the_decision_and_its_event_once(routing_api):
@@ -79,6 +81,7 @@ async def test_an_erasure_clears_the_decision_and_its_event_once(routing_api):
     again = await routing_api.client.post(erase, headers=_internal(routing_api))
     assert again.status_code == 200, again.text
     assert again.json() == first | {"reporter_erased": False, "outbox_events_cleared": 0}
+    assert first["history_reasons_cleared"] == 0  # the automatic decision's reasons are routing's own
 
     # The decision, which names no one, stays.
     held = await routing_api.client.get(
@@ -155,3 +158,65 @@ async def test_an_erasure_of_something_that_is_not_a_complaint_id_is_a_problem(r
     )
     assert response.status_code == 422
     assert response.headers["content-type"].startswith("application/problem+json")
+
+
+async def test_an_erasure_empties_the_transfer_and_joint_handling_reasons_up_to_it(routing_api):
+    submitted, pseudonym = _reported()
+    complaint_id = submitted.data.complaint_id
+    name, phone = f"Sari Wulandari {uuid.uuid4().hex[:6]}", f"0812{uuid.uuid4().int % 10**8:08d}"
+    async with routing_api.pool.acquire() as conn, conn.transaction():
+        await complaint_submitted_handler(routing_api.engine)(conn=conn, envelope=submitted)  # DPUPR
+    transferred = await routing_api.client.post(
+        f"/v1/routing/complaints/{complaint_id}/transfer",
+        json={"to_department": "PDAM", "reason": f"bukan wewenang, kata {name} ({phone}) pipa PDAM bocor"},
+        headers=routing_api.token("dept_admin", "DPUPR", username="admin.dpupr"),
+    )
+    assert transferred.status_code == 200, transferred.text
+    supporting = f"/v1/routing/complaints/{complaint_id}/supporting"
+    pdam = routing_api.token("dept_admin", "PDAM", username="admin.pdam")
+    added = await routing_api.client.post(
+        supporting, json={"department": "DPUPR", "reason": f"{name} minta jalan ditambal juga"}, headers=pdam
+    )
+    assert added.status_code == 200, added.text
+    needles = [name, phone, pseudonym]
+    assert set(await _held_anywhere(routing_api.pool, needles[:2])) == {
+        f"{place}: {needle}" for place in ("outbox.payload", "routing_history.reason") for needle in needles[:2]
+    }
+
+    erase = f"/internal/v1/personal-data/complaints/{complaint_id}/erase"
+    erased = await routing_api.client.post(erase, headers=_internal(routing_api))
+    assert erased.status_code == 200, erased.text
+    # routed (reporter), transferred (reporter and reason), support added (reason)
+    assert (erased.json()["history_reasons_cleared"], erased.json()["outbox_events_cleared"]) == (2, 3)
+    assert await _held_anywhere(routing_api.pool, needles) == []
+
+    # The entries stay, with their kinds, departments, actors and times; only the reasons go.
+    history = await routing_api.pool.fetch(
+        "SELECT kind, transfer_kind, from_department, to_department, reason, actor, at FROM routing_history"
+        " WHERE complaint_id = $1 ORDER BY id",
+        complaint_id,
+    )
+    assert [(row["kind"], row["from_department"], row["to_department"], row["actor"]) for row in history] == [
+        ("automatic", None, "DPUPR", "system:routing"),
+        ("transferred", "DPUPR", "PDAM", "admin.dpupr"),
+        ("support_added", "PDAM", "DPUPR", "admin.pdam"),
+    ]
+    assert history[0]["reason"] != "" and [row["reason"] for row in history[1:]] == ["", ""]
+    assert history[1]["transfer_kind"] == "bukan_wewenang"
+    routed, transfer, support = await _routed_events(routing_api.pool, complaint_id)
+    assert (transfer.reason, transfer.to_department, transfer.kind, transfer.reporter) == ("", "PDAM", "bukan_wewenang", None)
+    assert (support.reason, support.department, support.lead_department) == ("", "DPUPR", "PDAM")
+    assert routed.reasons  # routing's own explanation of its choice stays
+
+    # A reason written after the erasure is kept, also by a repeated erasure.
+    later = "pemangkasan pohon dulu, menurut petugas lapangan"
+    more = await routing_api.client.post(supporting, json={"department": "DLHK", "reason": later}, headers=pdam)
+    assert more.status_code == 200, more.text
+    again = await routing_api.client.post(erase, headers=_internal(routing_api))
+    assert again.status_code == 200, again.text
+    assert (again.json()["history_reasons_cleared"], again.json()["outbox_events_cleared"]) == (0, 0)
+    assert again.json()["reporter_erased_at"] == erased.json()["reporter_erased_at"]
+    assert (await _routed_events(routing_api.pool, complaint_id))[-1].reason == later
+    assert await routing_api.pool.fetchval(
+        "SELECT reason FROM routing_history WHERE complaint_id = $1 ORDER BY id DESC LIMIT 1", complaint_id
+    ) == later

@@ -13,6 +13,7 @@ import structlog
 from sigap_routing import domain, repository
 from sigap_routing.delegation import rules
 from sigap_routing.engine import RoutingEngine
+from sigap_routing.personal_data import repository as personal_data
 from sigap_shared.auth import StaffPrincipal
 from sigap_shared.errors import DomainError, Text
 from sigap_shared.events import (
@@ -29,6 +30,9 @@ Delegation = ComplaintTransferred | ComplaintSupportAdded | ComplaintSupportRemo
 
 
 async def _assignment(*, conn: asyncpg.Connection, complaint_id: UUID) -> rules.Assignment:
+    # The erasure's lock first (as the erasure takes it): a delegation is then wholly before a
+    # reporter's erasure (its reason is emptied) or after it (its reason is kept), never between.
+    await personal_data.lock_complaints(conn=conn, complaint_ids=[complaint_id])
     assignment = await repository.lock_assignment(conn=conn, complaint_id=complaint_id)
     if assignment is None:
         raise DomainError(

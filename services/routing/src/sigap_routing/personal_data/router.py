@@ -2,7 +2,8 @@
 reporter, for the access answer intake assembles (services/intake privacy/): the reporter's
 pseudonym and the channels they chose, kept with the routing decision so that transfers and
 delegations can pass them on. No identity: routing never sees one. `POST .../erase` drops them
-when intake erases the reporter's personal data (retention or a deletion request), and
+when intake erases the reporter's personal data (retention or a deletion request), empties the
+reasons staff gave for transfers and joint handling up to then (history and outbox), and
 remembers the erasure for a complaint not decided on yet (see `commands.erase_reporter`); the
 decision itself, which names no one, stays. Needs the internal bearer token."""
 
@@ -40,6 +41,10 @@ class ErasedOut(BaseModel):
     )
     reporter_erased: bool = Field(description="Whether a pseudonym or channels were still held (false on a repeat).")
     outbox_events_cleared: int
+    history_reasons_cleared: int = Field(
+        description="Transfer and joint-handling entries whose reason (staff's free text, which may quote the "
+        "reporter) was emptied; the entries stay."
+    )
     reporter_erased_at: datetime
 
 
@@ -73,7 +78,8 @@ def _json(value: str | dict | None) -> dict[str, Any] | None:
 @router.post(
     "/personal-data/complaints/{complaint_id}/erase",
     summary="Drop the reporter's pseudonym and channels kept with the routing decision and in the outbox, also "
-    "from a decision made later (idempotent)",
+    "from a decision made later, and empty the transfer and joint-handling reasons written up to the erasure "
+    "(idempotent)",
 )
 async def erase(complaint_id: UUID, conn: Conn) -> ErasedOut:
     erased = await commands.erase_reporter(conn=conn, complaint_id=complaint_id)
@@ -82,5 +88,6 @@ async def erase(complaint_id: UUID, conn: Conn) -> ErasedOut:
         complaint_known=erased.complaint_known,
         reporter_erased=erased.reporter_erased,
         outbox_events_cleared=erased.outbox_events_cleared,
+        history_reasons_cleared=erased.history_reasons_cleared,
         reporter_erased_at=erased.reporter_erased_at,
     )
