@@ -16,7 +16,9 @@ import orjson
 import pytest
 
 from sigap_notify.events.handlers import on_complaint_event
+from sigap_notify.deliveries.repository import mark_final, park_webhook_delivery
 from sigap_notify.personal_data.commands import erase_reporter
+from sigap_notify.personal_data.repository import ERASED_ERROR
 from sigap_notify.personal_data.rules import ERASED_TEXT
 from sigap_notify.subscriptions.repository import set_department_emails
 from sigap_shared.events import ReporterRef
@@ -116,6 +118,86 @@ async def test_an_erasure_empties_every_message_text_about_the_complaint(infra, 
     assert "Alat berat sudah selesai dipakai" in removed
     assert not [mail for mail in smtp.inbox.for_complaint(complaint_id) if mail["To"] != supporter_mail]
     assert await places_holding_in(notify_pool, name, phone) == []
+
+
+async def test_an_erasure_clears_the_error_replies_of_staff_and_webhook_deliveries(
+    infra, notify_pool, notify_database
+):
+    """A receiver's error reply may quote the text it was sent (a mail server, a department's
+    webhook echoing the event): the erasure leaves only that the delivery failed."""
+    lead, supporter = random_department(), random_department()
+    name = "Dewi Lestari " + "".join(random.choices("BCDFGHJKLMNPRSTW", k=6)).title()
+    complaint = {"complaint_id": uuid.uuid4(), "tracking_code": tracking_code()}
+    complaint_id = complaint["complaint_id"]
+    supporter_mail = f"admin.{supporter.lower()}@depok.go.id"
+    added = events.support_added(
+        **complaint, lead_department=lead, department=supporter, supporting_departments=(supporter,),
+        reason=f"Pelapor {name} minta alat berat",
+    )
+    async with mail_and_intake(infra, notify_database) as (settings, _smtp, _intake):
+        async with notify_pool.acquire() as conn:
+            webhook_id = await add_webhook(
+                conn, settings, department=lead, url="http://127.0.0.1:9/hook", secret="rahasia-webhook-uji"
+            )
+            await set_department_emails(conn=conn, department=supporter, emails=[supporter_mail])
+        await handle(notify_pool, added)
+        failed = await _fail_deliveries(notify_pool, complaint_id, webhook_id, lead, f"menolak: {name}")
+        assert {"webhook", "email"} <= set(failed.values())
+        assert sorted(await places_holding_in(notify_pool, name)) == [
+            "notifications.last_error: " + name,
+            "notifications.params: " + name,
+            "outbox.payload: " + name,
+            "webhook_dead_letters.last_error: " + name,
+        ]
+
+        async with notify_pool.acquire() as conn:
+            erased = await erase_reporter(conn=conn, complaint_id=complaint_id)
+        assert erased.delivery_errors_cleared == len(failed) + 1  # and the dead letter
+        assert await places_holding_in(notify_pool, name) == []
+        rows = await notify_pool.fetch(
+            "SELECT id, status, last_error FROM notifications WHERE id = ANY($1::bigint[])", list(failed)
+        )
+        assert sorted((row["status"], row["last_error"]) for row in rows) == [("failed", ERASED_ERROR)] * len(failed)
+        dead_letter = await notify_pool.fetchrow(
+            "SELECT d.last_error, d.department FROM webhook_dead_letters d JOIN notifications n ON n.id = d.notification_id"
+            " WHERE n.complaint_id = $1",
+            complaint_id,
+        )
+        assert (dead_letter["last_error"], dead_letter["department"]) == (ERASED_ERROR, lead)
+
+        # A delivery planned after the erasure keeps its error, also through a repeated erasure.
+        released = events.support_removed(
+            **complaint, lead_department=lead, department=supporter, reason="Alat berat sudah selesai dipakai"
+        )
+        await handle(notify_pool, released)
+        later = await _fail_deliveries(notify_pool, complaint_id, webhook_id, lead, "HTTP 503 dari penerima")
+        assert later and not set(later) & set(failed)
+        async with notify_pool.acquire() as conn:
+            again = await erase_reporter(conn=conn, complaint_id=complaint_id)
+        assert again.delivery_errors_cleared == 0
+        assert await notify_pool.fetchval(
+            "SELECT count(*) FROM notifications WHERE id = ANY($1::bigint[]) AND last_error = $2",
+            list(later),
+            "HTTP 503 dari penerima",
+        ) == len(later)
+
+
+async def _fail_deliveries(pool, complaint_id: uuid.UUID, webhook_id: uuid.UUID, lead: str, error: str) -> dict[int, str]:
+    """The complaint's staff and webhook deliveries not failed yet fail with `error` (as the
+    dispatcher records a final failure), and the webhook's is parked for replay."""
+    async with pool.acquire() as conn, conn.transaction():
+        rows = await conn.fetch(
+            "UPDATE notifications SET status = 'sending' WHERE complaint_id = $1 AND channel IN ('email', 'webhook')"
+            " AND status <> 'failed' RETURNING id, channel",
+            complaint_id,
+        )
+        for row in rows:
+            assert await mark_final(conn=conn, notification_id=row["id"], status="failed", error=error)
+            if row["channel"] == "webhook":
+                await park_webhook_delivery(
+                    conn=conn, notification_id=row["id"], subscription_id=webhook_id, department=lead, error=error
+                )
+    return {row["id"]: row["channel"] for row in rows}
 
 
 async def places_holding_in(pool, *needles: str) -> list[str]:

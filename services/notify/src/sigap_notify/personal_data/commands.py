@@ -2,7 +2,8 @@
 reporter's personal data: their direct subscriptions (sealed addresses), who their deliveries
 were for and where they went, the pseudonym in events parked until the submission arrives and
 in the outbox, and the free texts (`rules`) of every message about the complaint, whoever it
-was for, of parked events and of the outbox's department copies, up to the erasure. The
+was for, of parked events and of the outbox's department copies, up to the erasure, and the
+error replies of its deliveries (a receiver's reply may quote the text). The
 erasure is remembered per complaint (`erased_reporters`), also for a complaint notify has not
 heard of yet, so a later event plans nothing for the reporter nor, when it was written before
 the erasure, any free text (`events.handlers`), and no new direct subscription is taken
@@ -29,6 +30,7 @@ class ReporterErased:
     subscriptions_erased: int
     messages_cleared: int
     message_texts_cleared: int
+    delivery_errors_cleared: int
     parked_events_cleared: int
     outbox_events_cleared: int
     reporter_erased_at: datetime
@@ -41,6 +43,7 @@ async def erase_reporter(*, conn: asyncpg.Connection, complaint_id: UUID, now: d
         subscriptions = await repository.delete_subscriptions(conn=conn, complaint_id=complaint_id)
         messages = await repository.clear_reporter_messages(conn=conn, complaint_id=complaint_id)
         texts = await repository.clear_message_texts(conn=conn, complaint_id=complaint_id, erased_at=erased_at)
+        errors = await repository.clear_delivery_errors(conn=conn, complaint_id=complaint_id, erased_at=erased_at)
         parked = await repository.clear_parked_events(conn=conn, complaint_id=complaint_id, erased_at=erased_at)
         outbox = await repository.clear_outbox(conn=conn, complaint_id=complaint_id, erased_at=erased_at)
     log.info(
@@ -49,6 +52,7 @@ async def erase_reporter(*, conn: asyncpg.Connection, complaint_id: UUID, now: d
         subscriptions_erased=subscriptions,
         messages_cleared=messages,
         message_texts_cleared=texts,
+        delivery_errors_cleared=errors,
         parked_events_cleared=parked,
     )
     return ReporterErased(
@@ -56,6 +60,7 @@ async def erase_reporter(*, conn: asyncpg.Connection, complaint_id: UUID, now: d
         subscriptions_erased=subscriptions,
         messages_cleared=messages,
         message_texts_cleared=texts,
+        delivery_errors_cleared=errors,
         parked_events_cleared=parked,
         outbox_events_cleared=outbox,
         reporter_erased_at=erased_at,

@@ -15,6 +15,9 @@ from sigap_shared.events import payload_without_reporter
 
 # Why a reporter's delivery that had not gone out yet never will.
 ERASED_REASON = "reporter's personal data erased"
+# What stays of a staff or webhook delivery's error at the erasure: a receiver's reply may quote
+# the message's text, but operators still see that the delivery failed.
+ERASED_ERROR = "delivery failed; the receiver's reply was removed with the reporter's personal data"
 
 
 async def delete_subscriptions(*, conn: asyncpg.Connection, complaint_id: UUID) -> int:
@@ -72,6 +75,35 @@ async def clear_message_texts(*, conn: asyncpg.Connection, complaint_id: UUID, e
             "UPDATE notifications SET params = $2::jsonb, updated_at = now() WHERE id = $1", changed
         )
     return len(changed)
+
+
+async def clear_delivery_errors(*, conn: asyncpg.Connection, complaint_id: UUID, erased_at: datetime) -> int:
+    """The last errors of the complaint's other deliveries (staff, officers, webhooks) recorded
+    up to the erasure, and of its parked webhook deliveries (`webhook_dead_letters`), become
+    `ERASED_ERROR`: a receiver's error reply may quote the text it was sent. Statuses, attempts
+    and times stay. The reporter's own deliveries are `clear_reporter_messages`'. Returns how
+    many rows changed."""
+    return await conn.fetchval(
+        """
+        WITH deliveries AS (
+            UPDATE notifications SET last_error = $4, updated_at = now()
+            WHERE complaint_id = $1 AND created_at <= $2 AND NOT starts_with(recipient, $3)
+              AND last_error IS NOT NULL AND last_error <> $4
+            RETURNING 1
+        ), dead_letters AS (
+            UPDATE webhook_dead_letters d SET last_error = $4
+            FROM notifications n
+            WHERE n.id = d.notification_id AND n.complaint_id = $1 AND n.created_at <= $2
+              AND d.last_error IS NOT NULL AND d.last_error <> $4
+            RETURNING 1
+        )
+        SELECT (SELECT count(*) FROM deliveries) + (SELECT count(*) FROM dead_letters)
+        """,
+        complaint_id,
+        erased_at,
+        REPORTER_PREFIX,
+        ERASED_ERROR,
+    )
 
 
 async def clear_parked_events(*, conn: asyncpg.Connection, complaint_id: UUID, erased_at: datetime) -> int:

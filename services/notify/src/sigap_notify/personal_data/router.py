@@ -14,7 +14,7 @@ from uuid import UUID
 
 import orjson
 from fastapi import APIRouter, Depends
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from sigap_notify.context import Context
 from sigap_notify.personal_data import commands
@@ -107,6 +107,10 @@ class ErasedOut(BaseModel):
     subscriptions_erased: int
     messages_cleared: int
     message_texts_cleared: int
+    delivery_errors_cleared: int = Field(
+        description="Staff, officer and webhook deliveries (and parked webhook deliveries) whose last error, a "
+        "receiver's reply that may quote the text, now only says that the delivery failed."
+    )
     parked_events_cleared: int
     outbox_events_cleared: int
     reporter_erased_at: datetime
@@ -125,6 +129,7 @@ async def erase(complaint_id: UUID, conn: Conn) -> ErasedOut:
         subscriptions_erased=erased.subscriptions_erased,
         messages_cleared=erased.messages_cleared,
         message_texts_cleared=erased.message_texts_cleared,
+        delivery_errors_cleared=erased.delivery_errors_cleared,
         parked_events_cleared=erased.parked_events_cleared,
         outbox_events_cleared=erased.outbox_events_cleared,
         reporter_erased_at=erased.reporter_erased_at,
