@@ -1,6 +1,7 @@
 """Issue 15 (UU 27/2022) through the running services: a complaint whose reporter gave a name,
 a phone number and an e-mail address reaches status, routing and notify (the department writes
-to the reporter by name, and notes internally whom it called); once the data protection officer grants
+to the reporter by name, notes internally whom it called, and asks another department for help
+quoting the reporter); once the data protection officer grants
 the reporter's deletion request, no text, JSON, array or bytes cell of any table in the four
 services' databases holds the reporter's name, phone number, e-mail address or pseudonym, while
 the complaint, its public record and its timeline's entries stay, status, notify and routing
@@ -109,11 +110,21 @@ async def test_a_granted_deletion_leaves_nothing_identifying_in_any_services_dat
             return (await client.get(f"{routing}{held_at}", headers=AUTH)).status_code == 200
 
         await eventually(routing_knows, timeout_s=60)
+        # The department asks another for help, quoting the reporter: routing keeps the reason in
+        # its history and outbox, and announces it to status and notify.
+        supporter = "DLHK" if department != "DLHK" else "DPUPR"
+        support = await client.post(
+            f"{routing}/v1/routing/complaints/{complaint_id}/supporting",
+            json={"department": supporter, "reason": f"{reporter['name']} ({reporter['phone']}) minta pohon dipangkas"},
+            headers=admin,
+        )
+        assert support.status_code == 200, support.text
 
         needles = _needles(reporter, pseudonym)
         before = await _held_anywhere(infra, sigap, needles)
         # The scan can fail: every service holds the pseudonym before the erasure.
         assert all(before[name] for name in SERVICES), before
+        assert f"routing_history.reason: {reporter['name']}" in before["routing"], before
 
         deletion = await ask_privacy(client, code, token, "deletion", intake=intake)
         assert deletion.status_code == 201, deletion.text
