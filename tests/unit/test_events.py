@@ -14,6 +14,7 @@ from sigap_shared.events import (
     ReporterRef,
     decode,
     encode,
+    payload_without_free_text,
 )
 from tests.support.cloudevents_sdk import parse
 from tests.support.factories import submitted_envelope
@@ -82,3 +83,14 @@ def test_every_event_type_is_versioned_and_has_a_topic():
         assert model.topic.startswith("sigap.complaint.")
         assert model.model_config["frozen"] and model.model_config["extra"] == "forbid"
     assert ComplaintSubmitted.event_type in EVENT_TYPES
+
+
+def test_an_erased_events_free_texts_are_emptied_and_its_codes_kept():
+    complaint_id, now = uuid.uuid4(), "2026-12-06T10:00:00Z"
+    transferred = {"complaint_id": str(complaint_id), "reason": "kata Bu Sari, pipa PDAM", "to_department": "PDAM"}
+    blanked = payload_without_free_text(orjson.dumps(transferred))
+    assert blanked is not None and orjson.loads(blanked) == transferred | {"reason": ""}
+    rejected = {"status": "ditolak", "reason": "hoax", "note": None, "changed_at": now}
+    assert payload_without_free_text(orjson.dumps(rejected)) is None  # a code names no one
+    assert payload_without_free_text(orjson.dumps(transferred | {"reason": ""})) is None  # nothing left
+    assert payload_without_free_text(b"not json") is None
