@@ -60,7 +60,15 @@ async def test_notify_exports_and_then_erases_the_reporters_subscribed_address(
                 assert answered.status_code == 200, answered.text
                 return answered.json()
 
-            export = (await ask_and_grant("access"))["export"]
+            granted = await ask_and_grant("access")
+            assert granted["has_export"] is True and granted["export"] is None  # the dpo takes it apart
+            taken = await intake.client.get(
+                f"/internal/v1/privacy/requests/{granted['id']}",
+                params={"export_to": "dpo.kota", "export_role": "dpo"},
+                headers=AUTH,
+            )
+            assert taken.status_code == 200, taken.text
+            export = taken.json()["export"]
             assert [sub["address"] for sub in export["notify"]["subscriptions"]] == [SUBSCRIBED]
             assert export["status"] == {"not_configured": True}
 
