@@ -7,6 +7,7 @@ import uuid
 import orjson
 import pytest
 
+from sigap_shared.erasure import payload_without_free_text
 from sigap_shared.events import (
     EVENT_TYPES,
     ComplaintSubmitted,
@@ -14,7 +15,6 @@ from sigap_shared.events import (
     ReporterRef,
     decode,
     encode,
-    payload_without_free_text,
 )
 from tests.support.cloudevents_sdk import parse
 from tests.support.factories import submitted_envelope

@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, ClassVar, Literal, get_args
+from typing import ClassVar, Literal, get_args
 from uuid import UUID
 
 import orjson
@@ -459,50 +459,6 @@ def encode(envelope: Envelope) -> KafkaRecord:
             traceparent=envelope.traceparent,
         ),
     )
-
-
-def payload_without_reporter(value: bytes) -> bytes | None:
-    """An event's JSON data (`encode`'s value) with its `reporter` (pseudonym and channels)
-    set to null, or None when it names no reporter (or is not an event's JSON at all): what an
-    erasure of the reporter's personal data leaves of an event kept in a database."""
-    try:
-        data = orjson.loads(value)
-    except orjson.JSONDecodeError:
-        return None
-    if not isinstance(data, dict) or data.get("reporter") is None:
-        return None
-    return orjson.dumps(data | {"reporter": None})
-
-
-# An event's fields that hold free text, which may name or quote the reporter: what the reporter
-# wrote (added information, a rating's comment, a reopen's reason) and what staff wrote to them
-# or about the case (a message's body, a status change's note, reason or resolution note, a
-# transfer's or joint handling's reason). A reporter's erasure empties them (UU 27/2022).
-FREE_TEXT_FIELDS = frozenset({"text", "comment", "reason", "note", "resolution_note", "body"})
-# A reason that is a code from a fixed list names no one and stays.
-KEPT_CODES = frozenset({*REJECTION_REASONS, AUTO_CLOSE_REASON})
-
-
-def without_free_text(data: dict[str, Any], *, fields: frozenset[str] = FREE_TEXT_FIELDS) -> dict[str, Any]:
-    """An event's data (or anything keyed like it) with its free texts emptied (""): an empty
-    text still fits every event's schema (a transfer's reason is required), and codes stay."""
-    return data | {
-        key: ""
-        for key, value in data.items()
-        if key in fields and isinstance(value, str) and value and value not in KEPT_CODES
-    }
-
-
-def payload_without_free_text(value: bytes) -> bytes | None:
-    """An event's JSON data (`encode`'s value) with its free texts emptied, or None when it has
-    none left to empty (or is not an event's JSON at all)."""
-    try:
-        data = orjson.loads(value)
-    except orjson.JSONDecodeError:
-        return None
-    if not isinstance(data, dict) or (blanked := without_free_text(data)) == data:
-        return None
-    return orjson.dumps(blanked)
 
 
 def encode_to_topic(envelope: Envelope, topic: str) -> KafkaRecord:

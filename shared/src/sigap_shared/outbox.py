@@ -22,6 +22,7 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
 from sigap_shared.db import TRANSIENT_DB_ERRORS, Rows
+from sigap_shared.erasure import payload_without_reporter
 from sigap_shared.events import (
     Envelope,
     KafkaRecord,
@@ -29,7 +30,6 @@ from sigap_shared.events import (
     encode_to_topic,
     headers_from_json,
     headers_to_json,
-    payload_without_reporter,
 )
 from sigap_shared.kafka import new_producer, refused_record
 from sigap_shared.retry import Backoff

@@ -11,7 +11,7 @@ import orjson
 
 from sigap_notify.personal_data.rules import without_free_text
 from sigap_notify.recipients import ERASED_REPORTER, REPORTER_PREFIX
-from sigap_shared.events import payload_without_reporter
+from sigap_shared.erasure import payload_without_reporter
 
 # Why a reporter's delivery that had not gone out yet never will.
 ERASED_REASON = "reporter's personal data erased"

@@ -13,12 +13,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sigap_shared import events
+from sigap_shared import erasure
 from sigap_shared.errors import Text
 
-# Event fields (`sigap_shared.events.FREE_TEXT_FIELDS`, the same as status's erasure blanks)
+# Event fields (`sigap_shared.erasure.FREE_TEXT_FIELDS`, the same as status's erasure blanks)
 # and the template inputs planned from them (`message` is a department message's body).
-FREE_TEXT_KEYS = events.FREE_TEXT_FIELDS | {"message"}
+FREE_TEXT_KEYS = erasure.FREE_TEXT_FIELDS | {"message"}
 
 # Where a webhook delivery keeps the event it carries (`planning.fan_outs`).
 CLOUDEVENT_PARAM = "cloudevent"
@@ -35,7 +35,7 @@ def without_free_text(data: dict[str, Any]) -> dict[str, Any]:
     """An event's data, or a notification's params, with its free texts emptied (""): an empty
     text still fits every event's schema (a transfer's reason is required). A webhook's params
     lose the free texts of the event they carry."""
-    blanked = events.without_free_text(data, fields=FREE_TEXT_KEYS)
+    blanked = erasure.without_free_text(data, fields=FREE_TEXT_KEYS)
     cloudevent = data.get(CLOUDEVENT_PARAM)
     if isinstance(cloudevent, dict) and isinstance(cloudevent.get("data"), dict):
         blanked[CLOUDEVENT_PARAM] = cloudevent | {"data": without_free_text(cloudevent["data"])}

@@ -8,7 +8,7 @@ from uuid import UUID
 
 import asyncpg
 
-from sigap_shared.events import payload_without_free_text, payload_without_reporter
+from sigap_shared.erasure import payload_without_free_text, payload_without_reporter
 
 # pg_advisory_xact_lock(class, hashtext(complaint id)): a keyspace apart from the single-key
 # locks of the relay and housekeeping.
