@@ -68,11 +68,18 @@ FREE_TEXT_FIELDS = frozenset({"text", "comment", "reason", "note", "resolution_n
 KEPT_CODES = frozenset({*REJECTION_REASONS, AUTO_CLOSE_REASON})
 
 
-def without_free_text(data: dict[str, Any], *, fields: frozenset[str] = FREE_TEXT_FIELDS) -> dict[str, Any]:
-    """An event's data (or anything keyed like it) with its free texts emptied (""): an empty
-    text still fits every event's schema (a transfer's reason is required), and codes stay."""
+def without_free_text(
+    data: dict[str, Any],
+    *,
+    fields: frozenset[str] = FREE_TEXT_FIELDS,
+    emptied_to: str | None = "",
+    required: frozenset[str] = frozenset(),
+) -> dict[str, Any]:
+    """An event's data (or anything keyed like it) with its free texts emptied (to `emptied_to`;
+    "" by default, which still fits every event's schema: a transfer's reason is required; the
+    `required` keys always to ""), and codes kept."""
     return data | {
-        key: ""
+        key: "" if key in required else emptied_to
         for key, value in data.items()
         if key in fields and isinstance(value, str) and value and value not in KEPT_CODES
     }
