@@ -124,13 +124,4 @@ class ErasedOut(BaseModel):
 )
 async def erase(complaint_id: UUID, conn: Conn) -> ErasedOut:
     erased = await commands.erase_reporter(conn=conn, complaint_id=complaint_id)
-    return ErasedOut(
-        complaint_id=erased.complaint_id,
-        subscriptions_erased=erased.subscriptions_erased,
-        messages_cleared=erased.messages_cleared,
-        message_texts_cleared=erased.message_texts_cleared,
-        delivery_errors_cleared=erased.delivery_errors_cleared,
-        parked_events_cleared=erased.parked_events_cleared,
-        outbox_events_cleared=erased.outbox_events_cleared,
-        reporter_erased_at=erased.reporter_erased_at,
-    )
+    return ErasedOut.model_validate(erased, from_attributes=True)

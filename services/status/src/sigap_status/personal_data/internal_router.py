@@ -115,10 +115,4 @@ class ErasedOut(BaseModel):
 )
 async def erase(complaint_id: UUID, conn: Conn) -> ErasedOut:
     erased = await commands.erase_reporter(conn=conn, complaint_id=complaint_id)
-    return ErasedOut(
-        complaint_id=erased.complaint_id,
-        complaint_known=erased.complaint_known,
-        reporter_erased=erased.reporter_erased,
-        outbox_events_cleared=erased.outbox_events_cleared,
-        reporter_erased_at=erased.reporter_erased_at,
-    )
+    return ErasedOut.model_validate(erased, from_attributes=True)
