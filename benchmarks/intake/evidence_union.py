@@ -194,6 +194,9 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--cache", default="/tmp/evidence_local_A2.pkl", help="evidence_local's cache")
     parser.add_argument("--views", default="/tmp/evidence_union_views.pkl", help="view-hash cache")
+    parser.add_argument("--view-schemes", default="8x28f2,4x28f2,2x28f2,1x28f2,2x24f2,8x28f3",
+                        help="source 2 variants: keys x bits f flips")
+    parser.add_argument("--detail", action="store_true", help="per-class table for every source 2 variant")
     parser.add_argument("--stop", default="0", help="comma-separated stop-list thresholds for source 1 (0: none)")
     args = parser.parse_args()
     started = time.perf_counter()
@@ -219,43 +222,59 @@ def main() -> None:
     print(f"{len(views['stored'])} stored photos, {len(numbers)} copies; ready in {time.perf_counter() - started:.0f} s",
           flush=True)
 
-    hits2, distance2, probes2, keys2 = view_scores(views, args.seed, 8, 28, 2)
-    # Distinct keys hit first, then the nearest view (65 - distance, 1..65); 0 when nothing hit.
-    score2 = np.where(hits2 > 0, hits2 * 100 + 65 - distance2, 0)
-    memory2, million2 = placed(score2, numbers, 8)
-    _, million2_4 = placed(score2, numbers, 4)
-    rows2 = rows_at_million(hits2, numbers)
-    print(f"view keys: {keys2:.1f} keys per photo, probes p50 {np.median(probes2):.0f} / p99"
-          f" {percentile(list(probes2), 0.99):.0f}; rows@1M p50 {np.median(rows2):.0f} / p99"
-          f" {percentile(list(rows2), 0.99):.0f}", flush=True)
-
     for stop in [int(s) for s in args.stop.split(",")]:
         hits1, probes1, keys1 = local_scores(data, args.seed, stop)
         memory1, million1 = placed(hits1, numbers, 8)
         _, million1_4 = placed(hits1, numbers, 4)
         rows1 = rows_at_million(hits1, numbers)
-        rows = rows1 + rows2
-        columns = {
-            "local mem": memory1, "local 1M": million1, "view mem": memory2, "view 1M": million2,
-            "either mem": memory1 | memory2, "either 1M": million1 | million2, "4+4 1M": million1_4 | million2_4,
-        }
-        table = {label: _by_class(names, ok) for label, ok in columns.items()}
-        print(f"\nsource 1 = G{f' with stop-list >= {stop} photos' if stop else ''} ({keys1:.1f} keys per photo,"
-              f" probes p50 {np.median(probes1):.0f}); source 2 = view keys 8x28 flips 2 ({keys2:.1f} keys per photo)")
-        print(f"{'edit class':<46}" + "".join(f"{label:>11}" for label in columns))
-        for name in corpus.CLASSES:
-            print(f"{name[:45]:<46}" + "".join(f"{table[label][name]:>11.0%}" for label in columns))
-        print(f"{'worst class':<46}" + "".join(f"{min(table[label].values()):>11.0%}" for label in columns))
-        print(f"{'all copies':<46}" + "".join(f"{ok.mean():>11.1%}" for ok in columns.values()))
-        for label in ("local 1M", "view 1M", "either 1M", "4+4 1M"):
-            worst = min(table[label], key=table[label].get)
-            print(f"  {label}: worst {worst} {table[label][worst]:.0%}; classes under 99 %:"
-                  f" {sum(v < 0.99 for v in table[label].values())} of {len(table[label])}")
-        total = probes1 + probes2
-        print(f"  union: keys per photo {keys1 + keys2:.1f}; probes p50 {np.median(total):.0f} / p99"
-              f" {percentile(list(total), 0.99):.0f}; rows@1M local p50 {np.median(rows1):.0f} / p99"
-              f" {percentile(list(rows1), 0.99):.0f}, union p50 {np.median(rows):.0f} / p99"
-              f" {percentile(list(rows), 0.99):.0f}", flush=True)
+        label = f" with stop-list (keys of >= {stop} of {len(views['stored'])} stored photos dropped)" if stop else ""
+        print(f"\nsource 1 = G{label}:"
+              f" {keys1:.1f} keys per photo, probes p50 {np.median(probes1):.0f}, rows@1M p50 {np.median(rows1):.0f} /"
+              f" p99 {percentile(list(rows1), 0.99):.0f}", flush=True)
+        for number, spec in enumerate(args.view_schemes.split(",")):
+            count, rest = spec.split("x")
+            bits, flips = rest.split("f")
+            hits2, distance2, probes2, keys2 = view_scores(views, args.seed, int(count), int(bits), int(flips))
+            # Distinct keys hit first, then the nearest view (65 - distance, 1..65); 0 when nothing hit.
+            score2 = np.where(hits2 > 0, hits2 * 100 + 65 - distance2, 0)
+            memory2, million2 = placed(score2, numbers, 8)
+            _, million2_4 = placed(score2, numbers, 4)
+            rows2 = rows_at_million(hits2, numbers)
+            # One ranking of every photo either source hit: all distinct keys hit (both sources),
+            # then the nearest view (the hit photos' view hashes read back); 0 when nothing hit.
+            both = hits1 + hits2
+            joint = np.where(both > 0, both * 100 + 65 - distance2, 0)
+            memory3, million3 = placed(joint, numbers, 8)
+            columns = {
+                "local mem": memory1, "local 1M": million1, "view mem": memory2, "view 1M": million2,
+                "either mem": memory1 | memory2, "either 1M": million1 | million2, "4+4 1M": million1_4 | million2_4,
+                "joint mem": memory3, "joint 1M": million3,
+            }
+            table = {label: _by_class(names, ok) for label, ok in columns.items()}
+            print(f"\nsource 2 = view keys {count} x {bits} bits, flips {flips}: {keys2:.1f} keys per photo, probes p50"
+                  f" {np.median(probes2):.0f} / p99 {percentile(list(probes2), 0.99):.0f}; rows@1M p50"
+                  f" {np.median(rows2):.0f} / p99 {percentile(list(rows2), 0.99):.0f}")
+            if number == 0 or args.detail:
+                print(f"{'edit class':<46}" + "".join(f"{label:>11}" for label in columns))
+                for name in corpus.CLASSES:
+                    print(f"{name[:45]:<46}" + "".join(f"{table[label][name]:>11.0%}" for label in columns))
+            print(f"{'worst class':<46}" + "".join(f"{min(table[label].values()):>11.0%}" for label in columns))
+            print(f"{'all copies':<46}" + "".join(f"{ok.mean():>11.1%}" for ok in columns.values()))
+            for label in ("local 1M", "view 1M", "either 1M", "4+4 1M", "joint 1M"):
+                worst = min(table[label], key=table[label].get)
+                print(f"  {label}: worst {worst} {table[label][worst]:.0%}; classes under 99 %:"
+                      f" {sum(v < 0.99 for v in table[label].values())} of {len(table[label])}")
+            total, rows = probes1 + probes2, rows1 + rows2
+            print(f"  union: keys per photo {keys1 + keys2:.1f}; probes p50 {np.median(total):.0f} / p99"
+                  f" {percentile(list(total), 0.99):.0f}; rows@1M p50 {np.median(rows):.0f} / p99"
+                  f" {percentile(list(rows), 0.99):.0f}", flush=True)
+            for i in np.flatnonzero(~(million1 | million2 | million3)):
+                others = np.delete(score2[i], numbers[i])
+                print(f"  missed: {names[i]}: original's local keys hit {hits1[i, numbers[i]]} (best unrelated"
+                      f" {np.delete(hits1[i], numbers[i]).max()}), view keys hit {hits2[i, numbers[i]]}, nearest view"
+                      f" {distance2[i, numbers[i]]} bits (best unrelated {np.delete(distance2[i], numbers[i]).min()}),"
+                      f" unrelated photos with view hits {(others > 0).sum()}, joint rank"
+                      f" {int((np.delete(joint[i], numbers[i]) >= joint[i, numbers[i]]).sum()) + 1}")
     print(f"\ntotal {time.perf_counter() - started:.0f} s")
 
 
