@@ -53,7 +53,10 @@ six times the ~64 budget), probes p50 3 060 / p99 3 072, rows@1M p50 0 / p99 5 4
 3 643, view alone 5 464; one row seen in memory counts 1 821). Cheaper view keys lose more than
 the union gains: 4x28 f2 (195 keys, 766 probes) joint 99.6 %, worst 95 %, 2 classes short;
 2x24 f2 (97 keys, 384 probes) joint 99.4 %, worst 90 %; 1x28 f2 (49 keys, 192 probes) joint
-99.0 %, worst 90 %. More flips (8x28 f3, 3 072 view probes) does not change the union. G's
+99.0 %, worst 90 %. Keying only some views (`v` digits: the axis cuts keyed on both axes) to
+meet the key budget loses as much: 8x28 f2 over the 4 views of cuts 0 and 5 (union 73.4 keys)
+joint 98.5 %, worst 90 %; 16x28 f2 over those 4 (union 105 keys, 4 608 probes) 99.0 %, worst
+90 %; 8x28 f2 over the 16 views of cuts 0, 1, 5, 6 (union 168 keys) 99.4 %, worst 90 %. More flips (8x28 f3, 3 072 view probes) does not change the union. G's
 stop-list (keys of >= 2 of the 550 stored photos not indexed) halves local rows p99 (3 643 ->
 1 821) for mean 95.4 -> 95.2 % (worst class unchanged) and changes no union figure. The copy
 no ranking keeps (crop any + overlay) shares no key with its original in either source, yet its
@@ -167,12 +170,17 @@ def local_scores(data: dict, seed: int, stop: int) -> tuple[np.ndarray, np.ndarr
 # -- source 2: exact keys over the production view hashes ---------------------------------------
 
 
-def view_scores(views: dict, seed: int, count: int, bits: int, flips: int) -> tuple[np.ndarray, ...]:
-    """(copies, photos) distinct keys hit, (copies, photos) min Hamming distance, probes per copy,
-    mean keys per photo."""
+def view_scores(views: dict, seed: int, count: int, bits: int, flips: int,
+                axes: str = "") -> tuple[np.ndarray, ...]:
+    """(copies, photos) distinct keys hit, (copies, photos) min Hamming distance (over all 49
+    views), probes per copy, mean keys per photo. `axes`: digits of `fingerprint._AXIS_CUTS`;
+    only the views cut with those on both axes are keyed (all 49 when empty)."""
     rng = np.random.default_rng(seed)
     keys = [np.sort(rng.choice(64, bits, replace=False)) for _ in range(count)]
-    per_photo = [np.unique(viewkeys._key_values(s, keys).ravel()) for s in views["stored"]]
+    cuts = [fingerprint._AXIS_CUTS[int(a)] for a in axes] or list(fingerprint._AXIS_CUTS)
+    keyed = [n for n, (left, top, right, bottom) in enumerate(fingerprint.views())
+             if (left, right) in cuts and (top, bottom) in cuts]
+    per_photo = [np.unique(viewkeys._key_values(s[keyed], keys).ravel()) for s in views["stored"]]
     table = np.concatenate(per_photo)
     owners = np.concatenate([np.full(len(k), n, np.int32) for n, k in enumerate(per_photo)])
     order = np.argsort(table, kind="stable")
@@ -260,7 +268,7 @@ def main() -> None:
     parser.add_argument("--cache", default="/tmp/evidence_local_A2.pkl", help="evidence_local's cache")
     parser.add_argument("--views", default="/tmp/evidence_union_views.pkl", help="view-hash cache")
     parser.add_argument("--view-schemes", default="8x28f2,4x28f2,2x28f2,1x28f2,2x24f2,8x28f3",
-                        help="source 2 variants: keys x bits f flips")
+                        help="source 2 variants: keys x bits f flips [v axis-cut digits keyed]")
     parser.add_argument("--detail", action="store_true", help="per-class table for every source 2 variant")
     parser.add_argument("--stop", default="0", help="comma-separated stop-list thresholds for source 1 (0: none)")
     args = parser.parse_args()
@@ -298,8 +306,9 @@ def main() -> None:
               f" p99 {percentile(list(rows1), 0.99):.0f}", flush=True)
         for number, spec in enumerate(args.view_schemes.split(",")):
             count, rest = spec.split("x")
-            bits, flips = rest.split("f")
-            hits2, distance2, probes2, keys2 = view_scores(views, args.seed, int(count), int(bits), int(flips))
+            bits, rest = rest.split("f")
+            flips, _, axes = rest.partition("v")
+            hits2, distance2, probes2, keys2 = view_scores(views, args.seed, int(count), int(bits), int(flips), axes)
             # Distinct keys hit first, then the nearest view (65 - distance, 1..65); 0 when nothing hit.
             score2 = np.where(hits2 > 0, hits2 * 100 + 65 - distance2, 0)
             memory2, million2 = placed(score2, numbers, 8)
@@ -317,7 +326,7 @@ def main() -> None:
                 "joint mem": memory3, "joint 1M": million3, "joint ind.": independent3,
             }
             table = {label: _by_class(names, ok) for label, ok in columns.items()}
-            print(f"\nsource 2 = view keys {count} x {bits} bits, flips {flips}: {keys2:.1f} keys per photo, probes p50"
+            print(f"\nsource 2 = view keys {count} x {bits} bits, flips {flips}, axis cuts {axes or 'all'}: {keys2:.1f} keys per photo, probes p50"
                   f" {np.median(probes2):.0f} / p99 {percentile(list(probes2), 0.99):.0f}; rows@1M p50"
                   f" {np.median(rows2):.0f} / p99 {percentile(list(rows2), 0.99):.0f}")
             if number == 0 or args.detail:
