@@ -16,11 +16,13 @@ original (ties half) must stay under 8 (under 4 for "4+4"). Rows are the (key, p
 lookup reads among unrelated photos, scaled to a million stored photos.
 
     nice uv run python -m benchmarks.intake.evidence_union [--cache /tmp/evidence_local_A2.pkl]
-        [--views /tmp/evidence_union_views.pkl] [--stop 0,3]
+        [--views /tmp/evidence_union_views.pkl] [--stop 0,2]
+        [--per-class 20] [--view-schemes 8x28f2,4x28f2,8x28f2v05] [--detail]
 
 The local-key cache is `evidence_local`'s (`--cache`, built with that module's defaults if
 missing); the view hashes are recomputed from the same generated pictures (the copies' edit
 seeds are re-drawn exactly as `evidence_local.build` draws them, and checked against the cache).
+
 ANSWER: no. On 1 440 copies (60 per class, table below) the union keeps the original for 99.1 %
 of copies at a million (either source's 8 best, up to 16 confirmations), worst class 95 %, 8 of
 24 classes under 99 %, at 430 keys per stored photo (the view keys alone are 389: six times the
