@@ -52,8 +52,9 @@ MIN_INLIER_RATIO = 0.45  # share of a 4x4 grid over the new photo holding an inl
 MIN_AGREEMENT = 0.75
 # The same comparison over every block with visible detail in grey levels (DETAIL_GREY), not
 # relative to the picture's own contrast: there the faint bubbles of two screenshots of one app
-# count, and disagree. Measured (benchmarks.intake.evidence --quick pairs): copies p1 0.81,
-# lowest 0.62 (strong brightness/contrast edits); screenshots of one app at most 0.57.
+# count, and disagree. Measured on the benchmarks.intake.evidence --quick pairs (through the
+# inliers' similarity, `_similarity`): copies p1 0.83, lowest 0.67 (strong brightness/contrast
+# edits); 506 screenshot pairs of one app (the benchmark's and the unit tests') at most 0.57.
 MIN_DETAIL_AGREEMENT = 0.6
 DETAIL_GREY = 3.0  # block standard deviation, in the earlier thumbnail's grey levels
 # Inliers bunched in a few cells (ORB's 400 strongest corners all on one building, a crop that
@@ -295,7 +296,7 @@ def _confirm_one(new: StoredFeatures, earlier: StoredFeatures, *, mirrored: bool
     # Too few inliers to confirm whatever the pictures look like: most unrelated candidates.
     if inliers < MIN_INLIERS or not _plausible(homography):
         return Confirmation(None, inliers, len(good), coverage, mirrored, 0.0)
-    agreement, detail_agreement = _agreement(new, earlier, homography)
+    agreement, detail_agreement = _agreement(new, earlier, _similarity(source[inlier_mask], target[inlier_mask], homography))
     confidence = min(1.0, inliers / (3 * MIN_INLIERS)) * min(1.0, coverage / 0.6) * agreement
     spread = coverage >= MIN_COVERAGE
     bunched = (
@@ -314,6 +315,16 @@ def _confirm_one(new: StoredFeatures, earlier: StoredFeatures, *, mirrored: bool
         "strong" if strong else None, inliers, len(good), coverage, mirrored, float(confidence), agreement,
         detail_agreement,
     )
+
+
+def _similarity(source: np.ndarray, target: np.ndarray, homography: np.ndarray) -> np.ndarray:
+    """The inliers' mapping as a similarity (shift, scale, rotation), what a re-post does, to
+    compare the pictures with. A homography fitted to inliers bunched in one corner extrapolates
+    badly over the rest (a copy's agreement fell to 0), and one fitted to chance inliers bends to
+    make unrelated pictures agree (screenshot pairs' detail agreement: up to 0.71 through the
+    homography, 0.57 through the similarity; copies alike under both)."""
+    affine, _ = _cv().estimateAffinePartial2D(source, target, method=_cv().LMEDS)
+    return homography if affine is None else np.vstack([affine, [0.0, 0.0, 1.0]])
 
 
 def _agreement(new: StoredFeatures, earlier: StoredFeatures, homography: np.ndarray) -> tuple[float, float]:
