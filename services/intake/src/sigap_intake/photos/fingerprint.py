@@ -9,8 +9,10 @@ Two stages, each a well-known method (OpenCV's DCT, ORB and RANSAC):
    lands near one of them. The new photo is looked up as its eight dihedral variants (mirror
    x rotation by 90°), so mirrored and rotated copies hash like the original's views.
 2. A candidate is confirmed by local features: ORB keypoints on contrast-normalised grey
-   images, matched and fitted with a RANSAC homography. A copy has many inliers spread over
-   the picture; two unrelated photos (or two screenshots sharing only an app's chrome) do not.
+   images, matched and fitted with a RANSAC homography. A copy has many inliers, spread over
+   the picture or (a tight crop, a sticker) bunched where the keypoints are, and once warped
+   onto the earlier photo it looks alike block by block, faint detail included; two unrelated
+   photos have few inliers, and two screenshots sharing an app's chrome differ in the rest.
 
 Pure: numpy/OpenCV on pixels in memory, no I/O."""
 
