@@ -266,6 +266,11 @@ def _reposted(image: Image.Image, edit: Callable[[random.Random, Image.Image], I
 # -- the run ------------------------------------------------------------------------------
 
 
+def _described(seen: fingerprint.Confirmation) -> str:
+    return (f"inliers {seen.inliers}/{seen.matches} coverage {seen.coverage:.2f} agreement {seen.agreement:.2f}"
+            f" detail {seen.detail_agreement:.2f}{' mirrored' if seen.mirrored else ''}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="a small run (200 scenes) to try things out")
@@ -300,7 +305,7 @@ def main() -> None:
     timings: list[float] = []
     stages: dict[str, list[float]] = defaultdict(list)
 
-    def timed_check(picture: Image.Image) -> tuple[list[evidence.Candidate], list[evidence.Match]]:
+    def timed_check(picture: Image.Image) -> tuple[fingerprint.Fingerprint, list[evidence.Candidate], list[evidence.Match]]:
         """The production check (`evidence.check`), stage by stage, each stage timed."""
         t0 = time.perf_counter()
         new = fingerprint.fingerprint(picture)
@@ -313,21 +318,26 @@ def main() -> None:
                                ("confirmation", t3 - t2)):
             stages[stage].append(seconds)
         timings.append(t3 - t0)
-        return candidates, matches
+        return new, candidates, matches
 
     recognised: dict[str, list[bool]] = defaultdict(list)
     # Per class, why a copy was missed: its original was not among the candidates, or was and
     # the local features did not confirm it.
     missed: dict[str, dict[str, int]] = defaultdict(lambda: {"no candidate": 0, "not confirmed": 0})
+    # What the local-feature check saw for each copy whose original was a candidate but not confirmed.
+    unconfirmed: list[tuple[str, fingerprint.Confirmation]] = []
     for name, edit in CLASSES.items():
         for _ in range(per_class):
             number = rnd.randrange(images)
             copy = _reposted(Image.open(io.BytesIO(originals[number])), edit, rnd)  # type: ignore[arg-type]
-            candidates, result = timed_check(copy)
+            new, candidates, result = timed_check(copy)
             hit = any(m.photo == number and m.strength == "strong" for m in result)
             recognised[name].append(hit)
             if not hit:
-                missed[name]["not confirmed" if any(c.photo == number for c in candidates) else "no candidate"] += 1
+                was_candidate = any(c.photo == number for c in candidates)
+                missed[name]["not confirmed" if was_candidate else "no candidate"] += 1
+                if was_candidate:
+                    unconfirmed.append((name, fingerprint.confirm(new, index.features([number])[number])))
 
     # Honest fresh photos: new scenes (and new screenshots, flat pictures), never indexed; every
     # one against every stored photo is an unrelated pair.
@@ -337,10 +347,12 @@ def main() -> None:
         + [flat_picture(args.seed * 1_000_000 + 950_000 + i) for i in range(flats)]
     )
     strong_false = weak_false = clean = 0
+    false_confirmations: list[fingerprint.Confirmation] = []
     for picture in fresh_sources:
         copy = Image.open(io.BytesIO(_jpeg(picture)))
-        _, result = timed_check(copy)
+        _, _, result = timed_check(copy)
         strong_false += sum(1 for m in result if m.strength == "strong")
+        false_confirmations += [m.confirmation for m in result if m.strength == "strong" and m.confirmation]
         weak_false += sum(1 for m in result if m.strength == "weak")
         clean += not result
     pairs = len(fresh_sources) * len(sources)
@@ -365,6 +377,10 @@ def main() -> None:
         print(f"  {stage:<20} p50 {statistics.median(samples) * 1000:6.1f} ms, p99 {percentile(samples, 0.99) * 1000:6.1f} ms")
     print(f"missed copies: {sum(m['no candidate'] for m in missed.values())} without their original among the"
           f" candidates, {sum(m['not confirmed'] for m in missed.values())} with it but not confirmed")
+    for name, seen in unconfirmed:
+        print(f"  not confirmed: {name:<48} {_described(seen)}")
+    for seen in false_confirmations:
+        print(f"  false strong match: {_described(seen)}")
     print(f"total {time.perf_counter() - started:.0f} s")
 
 

@@ -5,10 +5,12 @@ screenshots of one app and flat pictures are not accused of being copies."""
 from __future__ import annotations
 
 import io
+import random
 import uuid
 
+import numpy as np
 import pytest
-from PIL import Image, ImageDraw, ImageEnhance, ImageOps
+from PIL import Image, ImageDraw, ImageEnhance, ImageFilter, ImageOps
 
 from sigap_intake.photos import checks, evidence, fingerprint
 from tests.unit.intake.images import app_screenshot, jpeg, textured_scene
@@ -84,6 +86,58 @@ def test_an_edited_copy_is_recognised_as_the_photo_it_came_from(edit, seed, orig
     assert [m.photo for m in strong] == [seed], matches
     assert strong[0].confirmation is not None
     assert strong[0].confirmation.inliers >= fingerprint.MIN_INLIERS
+
+
+def _building_in_a_corner(seed: int, size: tuple[int, int] = (1000, 750)) -> Image.Image:
+    """A smooth sky and wall with one block of windows in the lower right corner: ORB's strongest
+    corners all lie there, so a copy's inliers bunch in a few of the 16 cells."""
+    rng = np.random.default_rng(seed)
+    rnd = random.Random(seed)
+    width, height = size
+    ys, xs = np.linspace(0, 1, height)[:, None], np.linspace(0, 1, width)[None, :]
+    grey = 150 + 60 * ys - 30 * xs + 8 * np.sin(xs * 9 + seed) * np.cos(ys * 7)
+    coarse = Image.fromarray(rng.normal(128, 60, (12, 16)).clip(0, 255).astype("uint8"))
+    grey = grey + (np.asarray(coarse.resize(size, Image.Resampling.BICUBIC), np.float32) - 128) * 0.12
+    image = Image.fromarray(np.stack([grey] * 3, -1).clip(0, 255).astype("uint8"))
+    draw = ImageDraw.Draw(image)
+    left, top = rnd.randrange(width * 78 // 100, width * 82 // 100), rnd.randrange(height * 45 // 100, height * 55 // 100)
+    draw.rectangle([left, top, width, height], fill=(90, 70, 60))
+    for y in range(top + 6, height, 16):
+        for x in range(left + 6, width, 16):
+            shade = rnd.randrange(256)
+            draw.rectangle([x, y, x + 8, y + 8], fill=(shade, shade, rnd.randrange(256)))
+    return image.filter(ImageFilter.GaussianBlur(1))
+
+
+def _sticker(image: Image.Image) -> Image.Image:
+    marked = image.copy()
+    w, h = marked.size
+    r = h // 8
+    ImageDraw.Draw(marked).ellipse([w // 4 - r, h // 3 - r, w // 4 + r, h // 3 + r], fill=(255, 210, 0))
+    return marked
+
+
+@pytest.mark.parametrize("seed", (3, 7))
+def test_a_tight_crop_with_a_sticker_is_recognised_though_its_inliers_bunch_in_a_corner(seed):
+    original = _reposted(_building_in_a_corner(seed))
+    copy = _reposted(_sticker(_crop(original, 0.15, 0.1, 0, 0)))
+    confirmation = fingerprint.confirm(fingerprint.fingerprint(copy), fingerprint.fingerprint(original).stored)
+    # Inliers in 3 of the 16 cells: the spread rule alone (before the bunched rule) missed it.
+    assert confirmation.coverage < fingerprint.MIN_COVERAGE, confirmation
+    assert confirmation.strength == "strong", confirmation
+    others = [fingerprint.fingerprint(_reposted(_building_in_a_corner(other))).stored for other in (11, 12, 13)]
+    assert all(fingerprint.confirm(fingerprint.fingerprint(copy), other).strength is None for other in others)
+
+
+@pytest.mark.parametrize(("earlier", "new"), [(1, 16), (4, 19), (4, 30), (5, 24)])
+def test_two_screenshots_sharing_an_apps_bars_are_not_confirmed(earlier, new):
+    """Pairs the rule before the detail agreement confirmed: 60-82 inliers on the identical bars,
+    coverage 0.25-0.31 and agreement 1.0, because the faint bubbles counted as blank."""
+    confirmation = fingerprint.confirm(
+        fingerprint.fingerprint(_reposted(app_screenshot(new))), fingerprint.fingerprint(_reposted(app_screenshot(earlier))).stored
+    )
+    assert confirmation.strength is None, confirmation
+    assert confirmation.detail_agreement < fingerprint.MIN_DETAIL_AGREEMENT
 
 
 def test_unrelated_scenes_do_not_match(index):

@@ -49,7 +49,7 @@ class PhotoMatchOut(BaseModel):
     confidence: float
     hash_distance: int
     checks: list[str]
-    # The local-feature check's figures (inliers, matches, coverage, agreement, mirrored).
+    # The local-feature check's figures (inliers, matches, coverage, agreement, detail_agreement, mirrored).
     figures: dict[str, float | int | bool]
 
 
