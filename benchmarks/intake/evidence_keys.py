@@ -27,7 +27,7 @@ from collections import defaultdict
 
 import cv2
 import numpy as np
-from PIL import Image, ImageOps
+from PIL import Image
 
 from benchmarks.intake import evidence as corpus
 from sigap_intake.photos import evidence, fingerprint
@@ -37,14 +37,11 @@ _SIDE = fingerprint._HASH_SIDE
 
 def _hash_base(image: Image.Image) -> np.ndarray:
     """The 256-pixel grey picture the production hashes are cut from (`fingerprint.fingerprint`)."""
-    image = ImageOps.exif_transpose(image)
-    image.thumbnail((2 * fingerprint._FEATURE_SIDE, 2 * fingerprint._FEATURE_SIDE), Image.Resampling.BILINEAR,
-                    reducing_gap=2.0)
-    return fingerprint._shrunk(fingerprint.grey(image), 8 * _SIDE)
+    return fingerprint._shrunk(fingerprint.upright_grey(image), 8 * _SIDE)
 
 
 def _coefficients(square: np.ndarray) -> np.ndarray:
-    """The 64 low DCT coefficients a pHash compares with their median (`fingerprint._phash`)."""
+    """The 64 low DCT coefficients a pHash compares with their median (`fingerprint._phashes`)."""
     return cv2.dct(np.ascontiguousarray(square).astype(np.float32))[:8, :8].flatten()
 
 

@@ -71,7 +71,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from PIL import Image, ImageOps
+from PIL import Image
 
 from benchmarks.intake import evidence as corpus
 from sigap_intake.photos import fingerprint
@@ -115,10 +115,7 @@ def _keypoints(feature_image: np.ndarray) -> Keypoints:
 
 def _feature_image(image: Image.Image) -> np.ndarray:
     """The grey picture ORB sees in production (`fingerprint.fingerprint`)."""
-    image = ImageOps.exif_transpose(image)
-    image.thumbnail((2 * fingerprint._FEATURE_SIDE, 2 * fingerprint._FEATURE_SIDE), Image.Resampling.BILINEAR,
-                    reducing_gap=2.0)
-    return fingerprint._feature_image(fingerprint.grey(image))
+    return fingerprint._feature_image(fingerprint.upright_grey(image))
 
 
 def _make(kind: str, seed: int) -> Image.Image:
