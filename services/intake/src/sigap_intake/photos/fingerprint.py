@@ -69,8 +69,9 @@ MIN_DETAIL_AGREEMENT = 0.7
 # screenshot passes with >= 18 inliers the highest inlier ratio was 0.73; of the 1 440 copies,
 # 1 183 reached 0.9, and there an overlay or a brightness edit that clips highlights leaves an
 # agreement as low as 0.67 and a detail agreement as low as 0.65 (3 copies missed at 0.75).
-# Such copies need only the looser agreements below. Unrelated scenes: agreement 0.00.
-EXPLAINED_RATIO = 0.9
+# Such copies need only the looser agreements below. Unrelated scenes: agreement 0.00. At 0.9
+# the --quick run missed 2 brightened copies (inlier ratio 0.88 and 0.89, detail 0.67-0.68).
+EXPLAINED_RATIO = 0.85
 EXPLAINED_MIN_INLIERS = 2 * MIN_INLIERS
 EXPLAINED_MIN_AGREEMENT = 0.6
 EXPLAINED_MIN_DETAIL_AGREEMENT = 0.6
