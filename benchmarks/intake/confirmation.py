@@ -84,6 +84,10 @@ def main() -> None:
     details = [seen.detail_agreement for seen in confirmed_copies]
     print(f"  confirmed copies' detail agreement: p1 {np.percentile(details, 1):.2f}, lowest {min(details):.2f}"
           f" (MIN_DETAIL_AGREEMENT {fingerprint.MIN_DETAIL_AGREEMENT})")
+    explained = [seen for seen in confirmed_copies if seen.inliers >= fingerprint.EXPLAINED_RATIO * seen.matches]
+    print(f"  confirmed copies with inlier ratio >= EXPLAINED_RATIO {fingerprint.EXPLAINED_RATIO}: {len(explained)};"
+          f" lowest agreement {min((s.agreement for s in explained), default=0):.2f},"
+          f" detail {min((s.detail_agreement for s in explained), default=0):.2f}")
     print(f"  time per confirm (copy): p50 {statistics.median(seconds) * 1000:.1f} ms,"
           f" p99 {percentile(seconds, 0.99) * 1000:.1f} ms")
     for kind, passes in negatives.items():
@@ -92,7 +96,8 @@ def main() -> None:
         print(f"{kind}: {len(passes)} passes, {strong} confirmed; highest inliers {max(s.inliers for s in passes)};"
               f" of the {len(counted)} passes with >= {fingerprint.MIN_INLIERS} inliers, highest agreement"
               f" {max((s.agreement for s in counted), default=0):.2f}, detail agreement"
-              f" {max((s.detail_agreement for s in counted), default=0):.2f}")
+              f" {max((s.detail_agreement for s in counted), default=0):.2f}, inlier ratio"
+              f" {max((s.inliers / s.matches for s in counted), default=0):.2f}")
     print(f"total {time.perf_counter() - started:.0f} s")
 
 

@@ -343,17 +343,19 @@ def main() -> None:
     # Honest fresh photos: new scenes (and new screenshots, flat pictures), never indexed; every
     # one against every stored photo is an unrelated pair.
     fresh_sources = (
-        [natural_scene(args.seed * 1_000_000 + 800_000 + i) for i in range(images // 2)]
-        + [screenshot(args.seed * 1_000_000 + 900_000 + i) for i in range(screenshots)]
-        + [flat_picture(args.seed * 1_000_000 + 950_000 + i) for i in range(flats)]
+        [("scene", natural_scene(args.seed * 1_000_000 + 800_000 + i)) for i in range(images // 2)]
+        + [("screenshot", screenshot(args.seed * 1_000_000 + 900_000 + i)) for i in range(screenshots)]
+        + [("flat", flat_picture(args.seed * 1_000_000 + 950_000 + i)) for i in range(flats)]
     )
     strong_false = weak_false = clean = 0
-    false_confirmations: list[fingerprint.Confirmation] = []
-    for picture in fresh_sources:
+    # (new photo's kind, stored photo's kind, what the check saw) of each false strong match
+    false_confirmations: list[tuple[str, str, fingerprint.Confirmation]] = []
+    for fresh_kind, picture in fresh_sources:
         copy = Image.open(io.BytesIO(_jpeg(picture)))
         _, _, result = timed_check(copy)
         strong_false += sum(1 for m in result if m.strength == "strong")
-        false_confirmations += [m.confirmation for m in result if m.strength == "strong" and m.confirmation]
+        false_confirmations += [(fresh_kind, sources[m.photo][0], m.confirmation) for m in result
+                                if m.strength == "strong" and m.confirmation]
         weak_false += sum(1 for m in result if m.strength == "weak")
         clean += not result
     pairs = len(fresh_sources) * len(sources)
@@ -380,8 +382,8 @@ def main() -> None:
           f" candidates, {sum(m['not confirmed'] for m in missed.values())} with it but not confirmed")
     for name, seen in unconfirmed:
         print(f"  not confirmed: {name:<48} {_described(seen)}")
-    for seen in false_confirmations:
-        print(f"  false strong match: {_described(seen)}")
+    for fresh_kind, stored_kind, seen in false_confirmations:
+        print(f"  false strong match: new {fresh_kind} vs stored {stored_kind}: {_described(seen)}")
     print(f"total {time.perf_counter() - started:.0f} s")
 
 
