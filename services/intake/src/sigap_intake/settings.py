@@ -95,7 +95,7 @@ class IntakeSettings(ServiceSettings):
     photo_reuse_max_distance: int = Field(default=10, ge=0, le=15)
     """intake: perceptual-hash distance under which a photo counts as a reuse of an earlier one (the single-hash
     check used while `SIGAP_PHOTO_REUSE_VIEWS` is off)"""
-    # Opt-in until its lookup scales: see the README's "Reuse detection" for the figures.
+    # Opt-in until its lookup scales: see docs/reuse-detection.md for the figures.
     photo_reuse_views: bool = False
     """intake: recognise reused photos however cropped (up to 20 %), mirrored or rotated: perceptual hashes of 49
     views of each photo, looked up with 8 dihedral variants, confirmed by ORB keypoints + RANSAC; hash-only
