@@ -1,10 +1,12 @@
 """What the benchmarks share: where the local PostgreSQL is, the percentile they report, and the
-table of query latencies they print."""
+table of query latencies they print, and a process pool that reports its progress."""
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import statistics
+import time
 
 
 def pg_kwargs(database: str) -> dict[str, object]:
@@ -33,3 +35,16 @@ def print_latencies(title: str, results: list[tuple[str, list[float]]], *, width
         p99s[query] = percentile(samples, 0.99)
         print(f"{query:<{width}} {statistics.median(samples):8.2f} {p99s[query]:8.2f} {max(samples):8.2f}")
     return p99s
+
+
+def map_with_progress(function, jobs: list, *, workers: int, what: str, every: int = 200, chunksize: int = 4) -> list:
+    """`function` over `jobs` in a pool of `workers` processes, in order, printing how many are
+    done every `every` jobs (the image studies extract thousands of pictures)."""
+    started = time.perf_counter()
+    results = []
+    with multiprocessing.Pool(workers) as pool:
+        for done, result in enumerate(pool.imap(function, jobs, chunksize=chunksize), 1):
+            results.append(result)
+            if done % every == 0:
+                print(f"  {done}/{len(jobs)} pictures {what}, {time.perf_counter() - started:.0f} s", flush=True)
+    return results

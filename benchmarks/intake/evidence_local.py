@@ -70,7 +70,6 @@ from __future__ import annotations
 import argparse
 import io
 import itertools
-import multiprocessing
 import os
 import pickle
 import random
@@ -84,7 +83,7 @@ import numpy as np
 from PIL import Image, ImageOps
 
 from benchmarks.intake import evidence as corpus
-from benchmarks.support import percentile
+from benchmarks.support import map_with_progress, percentile
 
 _LONG_SIDE = 512  # every picture is scaled to this long side before detection
 _PATCH = 32
@@ -412,13 +411,7 @@ def build(args: argparse.Namespace) -> dict[str, object]:
             number = rnd.randrange(args.scenes)
             copies.append((number, (name, scene[number], rnd.randrange(1 << 30))))
     jobs = [("stored", s) for s in stored + fresh] + [("copy", spec) for _, spec in copies]
-    started = time.perf_counter()
-    with multiprocessing.Pool(args.workers) as pool:
-        results = []
-        for done, result in enumerate(pool.imap(_job, jobs, chunksize=4), 1):
-            results.append(result)
-            if done % 200 == 0:
-                print(f"  {done}/{len(jobs)} pictures extracted, {time.perf_counter() - started:.0f} s", flush=True)
+    results = map_with_progress(_job, jobs, workers=args.workers, what="extracted")
     stored_out = [r[1] for r in results[: len(stored)]]
     fresh_out = [r[1] for r in results[len(stored): len(stored) + len(fresh)]]
     copy_out = [(number, *r[1]) for (number, _), r in zip(copies, results[len(stored) + len(fresh):], strict=True)]

@@ -104,7 +104,6 @@ from __future__ import annotations
 
 import argparse
 import io
-import multiprocessing
 import os
 import pickle
 import random
@@ -117,7 +116,7 @@ from PIL import Image
 from benchmarks.intake import evidence as corpus
 from benchmarks.intake import evidence_keys as viewkeys
 from benchmarks.intake import evidence_local as local
-from benchmarks.support import percentile
+from benchmarks.support import map_with_progress, percentile
 from sigap_intake.photos import fingerprint
 
 _G = next(s for s in local.SCHEMES if s.name == "G")
@@ -162,13 +161,7 @@ def _view_job(job: tuple[str, tuple]) -> tuple[np.ndarray, np.ndarray | None]:
 def view_hashes(args: argparse.Namespace) -> dict[str, list]:
     stored, copies = _specs(args)
     jobs = [("stored", s) for s in stored] + [("copy", (name, seed, e)) for _, name, seed, e in copies]
-    started = time.perf_counter()
-    with multiprocessing.Pool(args.workers) as pool:
-        results = []
-        for done, result in enumerate(pool.imap(_view_job, jobs, chunksize=4), 1):
-            results.append(result)
-            if done % 200 == 0:
-                print(f"  {done}/{len(jobs)} pictures hashed, {time.perf_counter() - started:.0f} s", flush=True)
+    results = map_with_progress(_view_job, jobs, workers=args.workers, what="hashed")
     return {"stored": [r[0] for r in results[: len(stored)]], "copies": results[len(stored):],
             "numbers": [(n, name) for n, name, _, _ in copies]}
 
