@@ -395,7 +395,10 @@ def _job(job: tuple[str, object]) -> tuple[str, object]:
     return kind, (name, extract(copy))
 
 
-def build(args: argparse.Namespace) -> dict[str, object]:
+def specs(args: argparse.Namespace) -> tuple[list[tuple[str, int]], list[tuple[str, int]], list[tuple[int, str, int, int]]]:
+    """The corpus as seeds: stored (kind, seed), fresh (kind, seed), and copies (number of the
+    re-posted scene, edit class, its seed, edit seed), drawn from `--seed` (the union study
+    re-draws exactly these)."""
     rnd = random.Random(args.seed)
     scene = [args.seed * 1_000_000 + n for n in range(args.scenes)]
     stored = [("natural_scene", s) for s in scene]
@@ -409,7 +412,13 @@ def build(args: argparse.Namespace) -> dict[str, object]:
     for name in corpus.CLASSES:
         for _ in range(args.per_class):
             number = rnd.randrange(args.scenes)
-            copies.append((number, (name, scene[number], rnd.randrange(1 << 30))))
+            copies.append((number, name, scene[number], rnd.randrange(1 << 30)))
+    return stored, fresh, copies
+
+
+def build(args: argparse.Namespace) -> dict[str, object]:
+    stored, fresh, drawn = specs(args)
+    copies = [(number, (name, seed, edit_seed)) for number, name, seed, edit_seed in drawn]
     jobs = [("stored", s) for s in stored + fresh] + [("copy", spec) for _, spec in copies]
     results = map_with_progress(_job, jobs, workers=args.workers, what="extracted")
     stored_out = [r[1] for r in results[: len(stored)]]

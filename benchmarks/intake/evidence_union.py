@@ -132,17 +132,7 @@ def _packed(bits: np.ndarray) -> np.ndarray:
 
 
 def _specs(args: argparse.Namespace) -> tuple[list[tuple[str, int]], list[tuple[int, str, int, int]]]:
-    rnd = random.Random(args.seed)
-    scene = [args.seed * 1_000_000 + n for n in range(args.scenes)]
-    stored = [("natural_scene", s) for s in scene]
-    stored += [("natural_scene", args.seed * 1_000_000 + 100_000 + n) for n in range(args.unrelated * 9 // 10)]
-    stored += [("screenshot", args.seed * 1_000_000 + 200_000 + n) for n in range(args.unrelated // 20)]
-    stored += [("flat_picture", args.seed * 1_000_000 + 300_000 + n) for n in range(args.unrelated // 20)]
-    copies = []
-    for name in corpus.CLASSES:
-        for _ in range(args.per_class):
-            number = rnd.randrange(args.scenes)
-            copies.append((number, name, scene[number], rnd.randrange(1 << 30)))
+    stored, _, copies = local.specs(args)
     return stored, copies
 
 
