@@ -46,15 +46,21 @@ async def erased_among(*, conn: asyncpg.Connection, complaint_ids: Collection[UU
     return {row["complaint_id"] for row in rows}
 
 
-def payload_without_reporter(value: bytes) -> bytes | None:
-    """An event's JSON data (`encode`'s value) with its `reporter` (pseudonym and channels)
-    set to null, or None when it names no reporter (or is not an event's JSON at all): what an
-    erasure of the reporter's personal data leaves of an event kept in a database."""
+def _event_data(value: bytes) -> dict[str, Any] | None:
+    """An event's JSON data (`encode`'s value) as a dict, or None when it is not one."""
     try:
         data = orjson.loads(value)
     except orjson.JSONDecodeError:
         return None
-    if not isinstance(data, dict) or data.get("reporter") is None:
+    return data if isinstance(data, dict) else None
+
+
+def payload_without_reporter(value: bytes) -> bytes | None:
+    """An event's JSON data (`encode`'s value) with its `reporter` (pseudonym and channels)
+    set to null, or None when it names no reporter (or is not an event's JSON at all): what an
+    erasure of the reporter's personal data leaves of an event kept in a database."""
+    data = _event_data(value)
+    if data is None or data.get("reporter") is None:
         return None
     return orjson.dumps(data | {"reporter": None})
 
@@ -88,10 +94,7 @@ def without_free_text(
 def payload_without_free_text(value: bytes) -> bytes | None:
     """An event's JSON data (`encode`'s value) with its free texts emptied, or None when it has
     none left to empty (or is not an event's JSON at all)."""
-    try:
-        data = orjson.loads(value)
-    except orjson.JSONDecodeError:
-        return None
-    if not isinstance(data, dict) or (blanked := without_free_text(data)) == data:
+    data = _event_data(value)
+    if data is None or (blanked := without_free_text(data)) == data:
         return None
     return orjson.dumps(blanked)
