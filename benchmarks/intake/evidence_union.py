@@ -120,7 +120,6 @@ from benchmarks.support import map_with_progress, percentile
 from sigap_intake.photos import fingerprint
 
 _G = next(s for s in local.SCHEMES if s.name == "G")
-_WEIGHTS = np.int64(1) << np.arange(64, dtype=np.int64)
 
 
 def _packed(bits: np.ndarray) -> np.ndarray:

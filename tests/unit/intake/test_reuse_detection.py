@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageEnhance, ImageFilter, ImageOps
 
+from benchmarks.intake import evidence as corpus
 from sigap_intake.photos import checks, evidence, fingerprint
 from tests.unit.intake.images import app_screenshot, jpeg, textured_scene
 
@@ -120,13 +121,13 @@ def _sticker(image: Image.Image) -> Image.Image:
 @pytest.mark.parametrize("seed", (3, 7))
 def test_a_tight_crop_with_a_sticker_is_recognised_though_its_inliers_bunch_in_a_corner(seed):
     original = _reposted(_building_in_a_corner(seed))
-    copy = _reposted(_sticker(_crop(original, 0.15, 0.1, 0, 0)))
-    confirmation = fingerprint.confirm(fingerprint.fingerprint(copy), fingerprint.fingerprint(original).stored)
+    copy = fingerprint.fingerprint(_reposted(_sticker(_crop(original, 0.15, 0.1, 0, 0))))
+    confirmation = fingerprint.confirm(copy, fingerprint.fingerprint(original).stored)
     # Inliers in 3 of the 16 cells: the spread rule alone (before the bunched rule) missed it.
     assert confirmation.coverage < fingerprint.MIN_COVERAGE, confirmation
     assert confirmation.strength == "strong", confirmation
     others = [fingerprint.fingerprint(_reposted(_building_in_a_corner(other))).stored for other in (11, 12, 13)]
-    assert all(fingerprint.confirm(fingerprint.fingerprint(copy), other).strength is None for other in others)
+    assert all(fingerprint.confirm(copy, other).strength is None for other in others)
 
 
 @pytest.mark.parametrize(("earlier", "new"), [(1, 16), (4, 19), (4, 30), (5, 24)])
@@ -144,10 +145,8 @@ def test_screenshots_whose_bubbles_scatter_most_matches_are_not_confirmed():
     """A pair from `benchmarks.intake.evidence --images 1000` (a fresh screenshot and a stored one
     of the same app) that the rule before EXPLAINED_RATIO confirmed: 70 of 119 matches fit the
     shared bars, agreement 0.77, detail agreement 0.66 (then over the 0.6 bar)."""
-    from benchmarks.intake.evidence import _jpeg, screenshot
-
     def print_of(seed: int) -> fingerprint.Fingerprint:
-        return fingerprint.fingerprint(Image.open(io.BytesIO(_jpeg(screenshot(seed)))))
+        return fingerprint.fingerprint(Image.open(io.BytesIO(corpus._jpeg(corpus.screenshot(seed)))))
 
     confirmation = fingerprint.confirm(print_of(14_900_093), print_of(14_500_069).stored)
     assert confirmation.inliers >= fingerprint.MIN_INLIERS, confirmation
