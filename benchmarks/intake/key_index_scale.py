@@ -1,0 +1,371 @@
+"""What an exact-key index of reuse detection costs in PostgreSQL with many stored photos: the
+table `photo_reuse_keys(key bigint, photo_id, PRIMARY KEY (key, photo_id))` filled with
+`--photos` x `--keys-per-photo` synthetic keys, and the one candidate query a new photo would run:
+
+    SELECT photo_id, count(*) FROM photo_reuse_keys WHERE key = ANY($1::bigint[])
+    GROUP BY photo_id ORDER BY count(*) DESC LIMIT 8
+
+The keys are not computed from pictures (the key studies, `evidence_keys`/`evidence_union`, judge
+which keys find copies); here they only need the shape that decides the cost: 42-bit hashes, most
+of them unique to their photo, and a skewed share (`--screen-share`, 5 %) of photos that are "one
+app's screenshots" and draw their keys from one shared pool (`--pool`, 4 096 keys), so some probed
+keys have long posting lists. Every key is a pure function of (seed, photo number, key number),
+so probe sets can be built without reading the table back.
+
+A probe set of P keys (`--probes`) reads a controlled number of rows R (`--hits`): half the keys
+of one stored photo (the "original", which must come back in the top 8), keys of random other
+photos (1 row each) and pool keys (long lists, `--long-share` of the rows), the rest random keys
+that hit nothing. Per (P, R) it times fresh probe sets (first touch: "cold-ish", the OS page cache
+may still hold the pages) and the same sets again ("hot"), and once more with index-only scans
+disabled (what a lookup costs while the visibility map is not yet set, e.g. before autovacuum
+passes over fresh rows). EXPLAIN (ANALYZE, BUFFERS) of a few sets gives rows read, shared
+buffers hit/read and heap fetches. The table is loaded by binary COPY without the key, then the
+primary key is built and VACUUM ANALYZE run; the database is dropped at the end.
+
+    nice uv run python -m benchmarks.intake.key_index_scale [--photos 100000] [--keys-per-photo 64]
+        [--photo-id int|uuid] [--probes 1536,3072] [--hits 2000,5500] [--lookups 200] [--repeat 3]
+        [--set jit=off] [--keep]
+
+Measured (PostgreSQL 15.18 Debian, shared_buffers 256MB, 2 shared cores): see README/report; the
+table below is filled in from the runs of this session.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import struct
+import time
+import uuid
+from dataclasses import dataclass
+
+import asyncpg
+import numpy as np
+
+from benchmarks.support import percentile, pg_kwargs
+
+KEY_BITS = 42
+_KEY_MASK = np.uint64((1 << KEY_BITS) - 1)
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+# Salts that separate the independent draws made from one photo number.
+_SALT_KEYS, _SALT_SCREEN, _SALT_START, _SALT_POOL, _SALT_UUID_HI, _SALT_UUID_LO = (
+    np.uint64(s) for s in (0x1F3D, 0x5A17, 0x7E21, 0x2C9B, 0x4D83, 0x6B05)
+)
+
+QUERY = (
+    "SELECT photo_id, count(*) FROM photo_reuse_keys WHERE key = ANY($1::bigint[])"
+    " GROUP BY photo_id ORDER BY count(*) DESC LIMIT 8"
+)
+
+COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + struct.pack("!ii", 0, 0)
+COPY_TRAILER = struct.pack("!h", -1)
+
+
+def mix64(values: np.ndarray, salt: np.uint64) -> np.ndarray:
+    """splitmix64's finaliser of `values` + salt: a bijection of uint64, so distinct inputs give
+    distinct, well-spread outputs."""
+    with np.errstate(over="ignore"):
+        z = values.astype(np.uint64) + salt * _GOLDEN
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        return z ^ (z >> np.uint64(31))
+
+
+@dataclass(frozen=True)
+class Layout:
+    """What the stored keys look like: `photos` photos numbered 0.., each with `keys_per_photo`
+    keys; a `screen_share` of them draw theirs as a run of consecutive entries of one shared
+    pool of `pool` keys (so one photo's keys stay distinct), the others as 42-bit hashes."""
+
+    photos: int
+    keys_per_photo: int
+    screen_share: float = 0.05
+    pool: int = 4096
+    seed: int = 14
+
+    def __post_init__(self) -> None:
+        if self.keys_per_photo > self.pool:
+            raise ValueError("a screenshot draws distinct pool keys: keys_per_photo must be <= pool")
+
+    def _salt(self, salt: np.uint64) -> np.uint64:
+        return np.uint64((int(salt) * 1_000_003 + self.seed) & 0xFFFF_FFFF_FFFF_FFFF)
+
+    def is_screenshot(self, photos: np.ndarray) -> np.ndarray:
+        draw = mix64(photos, self._salt(_SALT_SCREEN)) % np.uint64(1_000_000)
+        return draw < np.uint64(round(self.screen_share * 1_000_000))
+
+    def pool_keys(self) -> np.ndarray:
+        return mix64(np.arange(self.pool, dtype=np.uint64), self._salt(_SALT_POOL)) & _KEY_MASK
+
+    def pool_starts(self, photos: np.ndarray) -> np.ndarray:
+        return (mix64(photos, self._salt(_SALT_START)) % np.uint64(self.pool)).astype(np.int64)
+
+    def unique_keys(self, photos: np.ndarray, numbers: np.ndarray) -> np.ndarray:
+        """The hash key `numbers` of each photo in `photos` (broadcast together)."""
+        index = photos.astype(np.uint64) * np.uint64(self.keys_per_photo) + numbers.astype(np.uint64)
+        return mix64(index, self._salt(_SALT_KEYS)) & _KEY_MASK
+
+    def keys(self, photos: np.ndarray) -> np.ndarray:
+        """(len(photos), keys_per_photo) uint64 keys of `photos`."""
+        photos = np.asarray(photos, dtype=np.uint64)
+        numbers = np.arange(self.keys_per_photo, dtype=np.uint64)
+        out = self.unique_keys(photos[:, None], numbers[None, :])
+        screens = self.is_screenshot(photos)
+        if screens.any():
+            runs = (self.pool_starts(photos[screens])[:, None] + np.arange(self.keys_per_photo)) % self.pool
+            out[screens] = self.pool_keys()[runs]
+        return out
+
+    def pool_lengths(self) -> np.ndarray:
+        """Rows under each pool key: how many screenshots' runs cover it."""
+        photos = np.arange(self.photos, dtype=np.uint64)
+        starts = self.pool_starts(photos[self.is_screenshot(photos)])
+        covered = (starts[:, None] + np.arange(self.keys_per_photo)) % self.pool
+        return np.bincount(covered.ravel(), minlength=self.pool)
+
+
+def photo_uuids(photos: np.ndarray, layout: Layout) -> np.ndarray:
+    """16 bytes per photo number (a uuid4-like random id, as production's photo ids)."""
+    photos = np.asarray(photos, dtype=np.uint64)
+    pair = np.empty(len(photos), dtype=[("hi", ">u8"), ("lo", ">u8")])
+    pair["hi"] = mix64(photos, layout._salt(_SALT_UUID_HI))
+    pair["lo"] = mix64(photos, layout._salt(_SALT_UUID_LO))
+    return pair.view("V16")
+
+
+def copy_chunk(layout: Layout, photos: np.ndarray, *, photo_id: str) -> bytes:
+    """The binary COPY tuples (key, photo_id) of `photos`, without header or trailer."""
+    keys = layout.keys(photos)
+    per = layout.keys_per_photo
+    id_type = (">i4", 4) if photo_id == "int" else ("V16", 16)
+    rows = np.empty(keys.size, dtype=[("n", ">i2"), ("klen", ">i4"), ("key", ">i8"), ("ilen", ">i4"), ("id", id_type[0])])
+    rows["n"] = 2
+    rows["klen"] = 8
+    rows["key"] = keys.ravel().astype(np.int64)
+    rows["ilen"] = id_type[1]
+    rows["id"] = np.repeat(photos.astype(np.int64) if photo_id == "int" else photo_uuids(photos, layout), per)
+    return rows.tobytes()
+
+
+@dataclass(frozen=True)
+class ProbeSet:
+    keys: list[int]
+    original: int
+    rows: int  # index rows the keys point at, from the layout (hash collisions aside)
+
+
+def probe_set(layout: Layout, rng: np.random.Generator, lengths: np.ndarray, *, probes: int, hits: int,
+              long_share: float) -> ProbeSet:
+    """`probes` keys that point at about `hits` rows: half the keys of one ordinary photo, keys of
+    other ordinary photos (one row each) and pool keys (long lists) for `long_share` of the rest,
+    the remaining keys random 42-bit values that (almost surely) hit nothing."""
+    while True:
+        original = int(rng.integers(layout.photos))
+        if not layout.is_screenshot(np.array([original]))[0]:
+            break
+    own_count = min(layout.keys_per_photo // 2, probes // 4)
+    own = layout.keys(np.array([original]))[0][rng.permutation(layout.keys_per_photo)[:own_count]]
+    rest = max(0, hits - own_count)
+    long_target = round(long_share * rest)
+    order = rng.permutation(layout.pool)
+    taken = (np.cumsum(lengths[order]) <= long_target) & (np.arange(layout.pool) < probes - own_count)
+    long_keys = layout.pool_keys()[order[taken]]
+    long_rows = int(lengths[order[taken]].sum())
+    single_count = max(0, min(rest - long_rows, probes - own_count - len(long_keys)))
+    others = rng.integers(layout.photos, size=4 * single_count + 16)
+    others = others[(others != original) & ~layout.is_screenshot(others.astype(np.uint64))][:single_count]
+    singles = layout.unique_keys(others, rng.integers(layout.keys_per_photo, size=len(others)))
+    miss_count = max(0, probes - own_count - len(long_keys) - len(singles))
+    misses = rng.integers(1 << KEY_BITS, size=miss_count, dtype=np.uint64)
+    keys = np.concatenate([own, long_keys, singles, misses]).astype(np.int64)
+    rng.shuffle(keys)
+    return ProbeSet([int(k) for k in keys], original, own_count + long_rows + len(singles))
+
+
+def plan_facts(plan_json: object) -> dict[str, float]:
+    """From EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON): execution ms, shared buffers hit/read of the
+    whole plan, rows the key scan returned, its heap fetches, and the scan node's type."""
+    root = plan_json[0] if isinstance(plan_json, list) else plan_json
+    plan = root["Plan"]
+    scan = None
+    stack = [plan]
+    while stack:
+        node = stack.pop()
+        if "Scan" in node["Node Type"] and node.get("Relation Name") == "photo_reuse_keys":
+            scan = node
+        stack.extend(node.get("Plans", []))
+    if scan is None:
+        raise ValueError("no scan of photo_reuse_keys in the plan")
+    return {
+        "ms": float(root["Execution Time"]),
+        "hit": float(plan.get("Shared Hit Blocks", 0)),
+        "read": float(plan.get("Shared Read Blocks", 0)),
+        "rows": float(scan["Actual Rows"]) * float(scan.get("Actual Loops", 1)),
+        "heap_fetches": float(scan.get("Heap Fetches", 0)),
+        "scan": scan["Node Type"],
+    }
+
+
+# --- the database part ---------------------------------------------------------------------------
+
+
+async def _load(conn: asyncpg.Connection, layout: Layout, *, photo_id: str, chunk: int) -> dict[str, float]:
+    id_type = "int4" if photo_id == "int" else "uuid"
+    await conn.execute(f"CREATE TABLE photo_reuse_keys (key bigint NOT NULL, photo_id {id_type} NOT NULL)")
+    timings = {}
+    started = time.perf_counter()
+
+    async def source():
+        yield COPY_HEADER
+        for start in range(0, layout.photos, chunk):
+            photos = np.arange(start, min(start + chunk, layout.photos), dtype=np.int64)
+            yield copy_chunk(layout, photos, photo_id=photo_id)
+            done = min(start + chunk, layout.photos)
+            if done % max(chunk, layout.photos // 10) < chunk:
+                print(f"  {done} photos copied, {time.perf_counter() - started:.0f} s", flush=True)
+        yield COPY_TRAILER
+
+    await conn.copy_to_table("photo_reuse_keys", source=source(), format="binary")
+    timings["copy_s"] = time.perf_counter() - started
+    mark = time.perf_counter()
+    await conn.execute("SET maintenance_work_mem = '1GB'")
+    await conn.execute("ALTER TABLE photo_reuse_keys ADD PRIMARY KEY (key, photo_id)")
+    timings["index_s"] = time.perf_counter() - mark
+    mark = time.perf_counter()
+    await conn.execute("VACUUM (ANALYZE) photo_reuse_keys")
+    timings["vacuum_s"] = time.perf_counter() - mark
+    timings["total_s"] = time.perf_counter() - started
+    return timings
+
+
+async def _time(conn: asyncpg.Connection, sets: list[ProbeSet]) -> tuple[list[float], float]:
+    """Milliseconds per lookup, and the share of lookups whose original came back in the top 8."""
+    samples, found = [], 0
+    for probe in sets:
+        started = time.perf_counter()
+        rows = await conn.fetch(QUERY, probe.keys)
+        samples.append((time.perf_counter() - started) * 1000)
+        found += any(_photo_number(row["photo_id"]) == probe.original for row in rows)
+    return samples, found / len(sets)
+
+
+_UUID_TO_NUMBER: dict[uuid.UUID, int] = {}
+
+
+def _photo_number(photo_id: object) -> int:
+    return _UUID_TO_NUMBER.get(photo_id, -1) if isinstance(photo_id, uuid.UUID) else int(photo_id)
+
+
+async def _explain(conn: asyncpg.Connection, sets: list[ProbeSet]) -> list[dict[str, float]]:
+    facts = []
+    for probe in sets:
+        raw = await conn.fetchval("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + QUERY, probe.keys)
+        facts.append(plan_facts(json.loads(raw) if isinstance(raw, str) else raw))
+    return facts
+
+
+def _line(label: str, samples: list[float]) -> str:
+    return (f"{label:<28} p50 {statistics.median(samples):7.2f}  p95 {percentile(samples, 0.95):7.2f}"
+            f"  p99 {percentile(samples, 0.99):7.2f}  max {max(samples):7.2f} ms")
+
+
+def _explain_line(label: str, facts: list[dict[str, float]]) -> str:
+    def med(name: str) -> float:
+        return statistics.median(f[name] for f in facts)
+
+    return (f"{label:<28} rows {med('rows'):7.0f}  buffers hit {med('hit'):7.0f} read {med('read'):6.0f}"
+            f"  heap fetches {med('heap_fetches'):5.0f}  exec {med('ms'):6.2f} ms  ({facts[0]['scan']})")
+
+
+async def _study(conn: asyncpg.Connection, layout: Layout, lengths: np.ndarray, args: argparse.Namespace) -> None:
+    rng = np.random.default_rng(layout.seed + 1)
+    for probes in args.probes:
+        for hits in args.hits:
+            print(f"\nprobes {probes}, target rows {hits} (long-list share {args.long_share}):", flush=True)
+            for repeat in range(args.repeat):
+                sets = [probe_set(layout, rng, lengths, probes=probes, hits=hits, long_share=args.long_share)
+                        for _ in range(args.lookups)]
+                planned = [s.rows for s in sets]
+                cold, found = await _time(conn, sets)
+                await _time(conn, sets)
+                hot, _ = await _time(conn, sets)
+                await conn.execute("SET enable_indexonlyscan = off")
+                await _time(conn, sets)
+                heap, _ = await _time(conn, sets)
+                await conn.execute("RESET enable_indexonlyscan")
+                print(f" run {repeat + 1}: planned rows p50 {statistics.median(planned):.0f} p99"
+                      f" {percentile(planned, 0.99):.0f}; original in top 8: {found:.1%}")
+                print("  " + _line("cold-ish (first touch)", cold))
+                print("  " + _line("hot (third pass)", hot))
+                print("  " + _line("hot, no index-only scan", heap), flush=True)
+            fresh = [probe_set(layout, rng, lengths, probes=probes, hits=hits, long_share=args.long_share)
+                     for _ in range(args.explain)]
+            print("  " + _explain_line("EXPLAIN first touch", await _explain(conn, fresh)))
+            print("  " + _explain_line("EXPLAIN again", await _explain(conn, fresh)))
+            await conn.execute("SET enable_indexonlyscan = off")
+            print("  " + _explain_line("EXPLAIN no index-only", await _explain(conn, fresh)), flush=True)
+            await conn.execute("RESET enable_indexonlyscan")
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--photos", type=int, default=100_000)
+    parser.add_argument("--keys-per-photo", type=int, default=64)
+    parser.add_argument("--photo-id", choices=["int", "uuid"], default="int")
+    parser.add_argument("--probes", type=lambda s: [int(v) for v in s.split(",")], default=[1536, 3072])
+    parser.add_argument("--hits", type=lambda s: [int(v) for v in s.split(",")], default=[2000, 5500])
+    parser.add_argument("--long-share", type=float, default=0.5, help="share of the rows read from pool keys")
+    parser.add_argument("--screen-share", type=float, default=0.05)
+    parser.add_argument("--pool", type=int, default=4096)
+    parser.add_argument("--lookups", type=int, default=200, help="probe sets timed per run")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per (probes, hits), fresh sets each")
+    parser.add_argument("--explain", type=int, default=5, help="probe sets explained per (probes, hits)")
+    parser.add_argument("--chunk", type=int, default=20_000, help="photos per COPY chunk")
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                        help="session setting for the lookups, e.g. effective_cache_size=16GB")
+    parser.add_argument("--seed", type=int, default=14)
+    parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    args = parser.parse_args()
+    layout = Layout(args.photos, args.keys_per_photo, args.screen_share, args.pool, args.seed)
+    lengths = layout.pool_lengths()
+    print(f"{args.photos} photos x {args.keys_per_photo} keys = {args.photos * args.keys_per_photo} rows,"
+          f" photo_id {args.photo_id}; pool list length p50 {np.median(lengths):.0f} max {lengths.max()}")
+    database = f"sigap_bench_keys_{uuid.uuid4().hex[:8]}"
+    admin = await asyncpg.connect(**pg_kwargs("postgres"))
+    await admin.execute(f'CREATE DATABASE "{database}"')
+    try:
+        conn = await asyncpg.connect(**pg_kwargs(database))
+        try:
+            print(await conn.fetchval("SELECT version()"))
+            for name in ("shared_buffers", "effective_cache_size", "work_mem", "jit", "random_page_cost"):
+                print(f"  {name} = {await conn.fetchval(f'SHOW {name}')}")
+            timings = await _load(conn, layout, photo_id=args.photo_id, chunk=args.chunk)
+            print("load: " + ", ".join(f"{k} {v:.1f}" for k, v in timings.items()))
+            sizes = await conn.fetchrow(
+                "SELECT pg_relation_size('photo_reuse_keys') AS heap,"
+                " pg_relation_size('photo_reuse_keys_pkey') AS index")
+            print(f"size: heap {sizes['heap'] / 2**20:.0f} MiB, index {sizes['index'] / 2**20:.0f} MiB,"
+                  f" {(sizes['heap'] + sizes['index']) / (args.photos * args.keys_per_photo):.1f} bytes/row")
+            if args.photo_id == "uuid":
+                numbers = np.arange(args.photos, dtype=np.int64)
+                _UUID_TO_NUMBER.update(
+                    (uuid.UUID(bytes=bytes(b)), int(n)) for n, b in zip(numbers, photo_uuids(numbers, layout)))
+            for setting in args.set:
+                name, value = setting.split("=", 1)
+                await conn.execute("SELECT set_config($1, $2, false)", name, value)
+                print(f"  session: {name} = {await conn.fetchval('SELECT current_setting($1)', name)}")
+            await _study(conn, layout, lengths, args)
+        finally:
+            await conn.close()
+    finally:
+        if not args.keep:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        else:
+            print(f"  database kept: {database}")
+        await admin.close()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
