@@ -37,6 +37,7 @@ import asyncio
 import json
 import statistics
 import struct
+import sys
 import time
 import uuid
 from dataclasses import dataclass
@@ -240,15 +241,38 @@ async def _load(conn: asyncpg.Connection, layout: Layout, *, photo_id: str, chun
     return timings
 
 
-async def _time(conn: asyncpg.Connection, sets: list[ProbeSet]) -> tuple[list[float], float]:
-    """Milliseconds per lookup, and the share of lookups whose original came back in the top 8."""
-    samples, found = [], 0
+def _schedstat(pid: int) -> tuple[int, int]:
+    """(ns on a CPU, ns waiting for one) of process `pid` so far; (0, 0) where /proc has no schedstat."""
+    try:
+        with open(f"/proc/{pid}/schedstat") as stat:
+            on_cpu, waiting = stat.read().split()[:2]
+        return int(on_cpu), int(waiting)
+    except OSError:
+        return 0, 0
+
+
+@dataclass
+class Pass:
+    wall: list[float]  # ms per lookup, as the client saw it
+    cpu: list[float]  # ms the server backend spent on a CPU
+    wait: list[float]  # ms the backend was runnable but waiting for a CPU (the shared machine)
+    found: float  # share of lookups whose original came back in the top 8
+
+
+async def _time(conn: asyncpg.Connection, sets: list[ProbeSet], backend: int) -> Pass:
+    result = Pass([], [], [], 0.0)
+    found = 0
     for probe in sets:
+        before = _schedstat(backend)
         started = time.perf_counter()
         rows = await conn.fetch(QUERY, probe.keys)
-        samples.append((time.perf_counter() - started) * 1000)
+        result.wall.append((time.perf_counter() - started) * 1000)
+        after = _schedstat(backend)
+        result.cpu.append((after[0] - before[0]) / 1e6)
+        result.wait.append((after[1] - before[1]) / 1e6)
         found += any(_photo_number(row["photo_id"]) == probe.original for row in rows)
-    return samples, found / len(sets)
+    result.found = found / len(sets)
+    return result
 
 
 _UUID_TO_NUMBER: dict[uuid.UUID, int] = {}
@@ -267,20 +291,29 @@ async def _explain(conn: asyncpg.Connection, sets: list[ProbeSet]) -> list[dict[
 
 
 def _line(label: str, samples: list[float]) -> str:
-    return (f"{label:<28} p50 {statistics.median(samples):7.2f}  p95 {percentile(samples, 0.95):7.2f}"
+    return (f"{label:<30} p50 {statistics.median(samples):7.2f}  p95 {percentile(samples, 0.95):7.2f}"
             f"  p99 {percentile(samples, 0.99):7.2f}  max {max(samples):7.2f} ms")
+
+
+def _pass_lines(label: str, timed: Pass) -> list[str]:
+    lines = [_line(label + " wall", timed.wall)]
+    if any(timed.cpu):
+        lines.append(_line("  backend on CPU", timed.cpu))
+        lines.append(_line("  backend waiting for CPU", timed.wait))
+    return lines
 
 
 def _explain_line(label: str, facts: list[dict[str, float]]) -> str:
     def med(name: str) -> float:
         return statistics.median(f[name] for f in facts)
 
-    return (f"{label:<28} rows {med('rows'):7.0f}  buffers hit {med('hit'):7.0f} read {med('read'):6.0f}"
+    return (f"{label:<30} rows {med('rows'):7.0f}  buffers hit {med('hit'):7.0f} read {med('read'):6.0f}"
             f"  heap fetches {med('heap_fetches'):5.0f}  exec {med('ms'):6.2f} ms  ({facts[0]['scan']})")
 
 
 async def _study(conn: asyncpg.Connection, layout: Layout, lengths: np.ndarray, args: argparse.Namespace) -> None:
     rng = np.random.default_rng(layout.seed + 1)
+    backend = await conn.fetchval("SELECT pg_backend_pid()")
     for probes in args.probes:
         for hits in args.hits:
             print(f"\nprobes {probes}, target rows {hits} (long-list share {args.long_share}):", flush=True)
@@ -288,18 +321,19 @@ async def _study(conn: asyncpg.Connection, layout: Layout, lengths: np.ndarray, 
                 sets = [probe_set(layout, rng, lengths, probes=probes, hits=hits, long_share=args.long_share)
                         for _ in range(args.lookups)]
                 planned = [s.rows for s in sets]
-                cold, found = await _time(conn, sets)
-                await _time(conn, sets)
-                hot, _ = await _time(conn, sets)
+                cold = await _time(conn, sets, backend)
+                await _time(conn, sets, backend)
+                hot = await _time(conn, sets, backend)
                 await conn.execute("SET enable_indexonlyscan = off")
-                await _time(conn, sets)
-                heap, _ = await _time(conn, sets)
+                await _time(conn, sets, backend)
+                heap = await _time(conn, sets, backend)
                 await conn.execute("RESET enable_indexonlyscan")
                 print(f" run {repeat + 1}: planned rows p50 {statistics.median(planned):.0f} p99"
-                      f" {percentile(planned, 0.99):.0f}; original in top 8: {found:.1%}")
-                print("  " + _line("cold-ish (first touch)", cold))
-                print("  " + _line("hot (third pass)", hot))
-                print("  " + _line("hot, no index-only scan", heap), flush=True)
+                      f" {percentile(planned, 0.99):.0f}; original in top 8: {cold.found:.1%}")
+                for line in (_pass_lines("cold-ish (first touch)", cold) + _pass_lines("hot (third pass)", hot)
+                             + _pass_lines("hot, no index-only scan", heap)):
+                    print("  " + line)
+                sys.stdout.flush()
             fresh = [probe_set(layout, rng, lengths, probes=probes, hits=hits, long_share=args.long_share)
                      for _ in range(args.explain)]
             print("  " + _explain_line("EXPLAIN first touch", await _explain(conn, fresh)))
