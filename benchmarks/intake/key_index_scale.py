@@ -187,7 +187,8 @@ def probe_set(layout: Layout, rng: np.random.Generator, lengths: np.ndarray, *, 
 
 def plan_facts(plan_json: object) -> dict[str, float]:
     """From EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON): execution ms, shared buffers hit/read of the
-    whole plan, rows the key scan returned, its heap fetches, and the scan node's type."""
+    whole plan, rows the key scan returned, its heap fetches, functions JIT-compiled, and the scan
+    node's type."""
     root = plan_json[0] if isinstance(plan_json, list) else plan_json
     plan = root["Plan"]
     scan = None
@@ -205,6 +206,7 @@ def plan_facts(plan_json: object) -> dict[str, float]:
         "read": float(plan.get("Shared Read Blocks", 0)),
         "rows": float(scan["Actual Rows"]) * float(scan.get("Actual Loops", 1)),
         "heap_fetches": float(scan.get("Heap Fetches", 0)),
+        "jit_functions": float(root.get("JIT", {}).get("Functions", 0)),
         "scan": scan["Node Type"],
     }
 
@@ -308,7 +310,8 @@ def _explain_line(label: str, facts: list[dict[str, float]]) -> str:
         return statistics.median(f[name] for f in facts)
 
     return (f"{label:<30} rows {med('rows'):7.0f}  buffers hit {med('hit'):7.0f} read {med('read'):6.0f}"
-            f"  heap fetches {med('heap_fetches'):5.0f}  exec {med('ms'):6.2f} ms  ({facts[0]['scan']})")
+            f"  heap fetches {med('heap_fetches'):5.0f}  exec {med('ms'):6.2f} ms  JIT functions"
+            f" {med('jit_functions'):.0f}  ({facts[0]['scan']})")
 
 
 async def _study(conn: asyncpg.Connection, layout: Layout, lengths: np.ndarray, args: argparse.Namespace) -> None:

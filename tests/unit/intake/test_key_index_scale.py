@@ -89,6 +89,7 @@ def test_plan_facts_reads_the_scan_and_the_buffers() -> None:
     }]
     facts = bench.plan_facts(plan)
     assert facts == {"ms": 4.5, "hit": 900.0, "read": 12.0, "rows": 2001.0, "heap_fetches": 7.0,
-                     "scan": "Index Only Scan"}
+                     "jit_functions": 0.0, "scan": "Index Only Scan"}
+    assert bench.plan_facts([{**plan[0], "JIT": {"Functions": 9}}])["jit_functions"] == 9
     with pytest.raises(ValueError):
         bench.plan_facts([{"Plan": {"Node Type": "Result"}, "Execution Time": 0.1}])
