@@ -33,7 +33,7 @@ jobs). Defaults: 200 lookups per run, 3 runs per cell, ranges are min-max over t
 what the client waited; "cpu" is the server backend's time on a CPU (/proc/<pid>/schedstat), the
 part that does not depend on the neighbours; the rest of the wall time was mostly waiting for a
 CPU. R is the index rows the probes point at (1 536 probes cannot reach 5 500 rows with half of
-them from lists of 77-786 rows, hence ~4 000). "1st" is EXPLAIN (ANALYZE, BUFFERS) of fresh sets:
+them from lists of 77-1 575 rows, hence ~1 500-4 600). "1st" is EXPLAIN (ANALYZE, BUFFERS) of fresh sets:
 shared buffers hit / read (read = not in shared_buffers; the OS page cache held it).
 
     table (load s)          P     R     hot wall p50  p99    hot cpu p50  p99   1st hit/read
@@ -53,6 +53,10 @@ shared buffers hit / read (read = not in shared_buffers; the OS page cache held 
     64 M rows, 4 626 MiB    1536  3890  22-39   42-128       10-12  15-17       6252/1330
     (160 s)                 3072  2000  22-40   36-67        17-18  23-25       10787/2640
                             3072  5430  30-58   55-110       21-26  27-32       12453/2654
+    300k x 430 int          1536  1536  30-34   52-150       12-14  17-56       6140/1442
+    129 M rows, 9 323 MiB   1536  3090  16-34   27-331       13-15  17-136      6165/1446
+    (294 s)                 3072  2000  23-54   40-108       19-25  29-48       11240/2939
+                            3072  4630  70-102  114-157      38-48  51-60       12270/2965
 
 Bytes per row (heap + primary key): 75.8 with an int4 photo number, 92.7 with a uuid. First-touch
 CPU is within the spread of hot CPU (the OS page cache holds these tables). Without index-only
