@@ -31,7 +31,7 @@ shared_buffers 256MB, effective_cache_size 4GB, work_mem 4MB, jit on; a private 
 port 55447 started by `deploy/postgres.sh start`; 2 shared cores, load average 3-7 from other
 jobs). Defaults: 200 lookups per run, 3 runs per cell, ranges are min-max over the runs. "wall" is
 what the client waited; "cpu" is the server backend's time on a CPU (/proc/<pid>/schedstat), the
-part that does not depend on the neighbours; the rest of the wall time was mostly waiting for a
+part that depends less on the neighbours; the rest of the wall time was mostly waiting for a
 CPU. R is the index rows the probes point at (1 536 probes cannot reach 5 500 rows with half of
 them from lists of 77-1 575 rows, hence ~1 500-4 600). "1st" is EXPLAIN (ANALYZE, BUFFERS) of fresh sets:
 shared buffers hit / read (read = not in shared_buffers; the OS page cache held it).
@@ -58,12 +58,43 @@ shared buffers hit / read (read = not in shared_buffers; the OS page cache held 
     (294 s)                 3072  2000  23-54   40-108       19-25  29-48       11240/2939
                             3072  4630  70-102  114-157      38-48  51-60       12270/2965
 
-Bytes per row (heap + primary key): 75.8 with an int4 photo number, 92.7 with a uuid. First-touch
-CPU is within the spread of hot CPU (the OS page cache holds these tables). Without index-only
-scans (visibility map not set) the planner takes a bitmap heap scan: CPU p99 about the same as
-hot, but EXPLAIN shows 1 000-4 400 heap blocks read per lookup, and from 43 M rows it JIT-compiles
-8 functions. The cost follows the probes (one B-tree descent each, ~3 buffers): ~3.6-4.5 us of CPU
-per probe at 6.4 M rows and ~6-8 us at 64 M; the rows matter less (2 000 -> 5 500 rows adds 2-8 ms).
+The same 1M x 64 int table with the instance restarted at shared_buffers 2GB (a server setting: a
+session cannot raise it) and the session at effective_cache_size 16GB; 150 lookups, 2 runs per
+cell (load 130 s):
+
+    P     R       hot wall p50  p99      hot cpu p50  p99     1st hit/read
+    512   100     5-8     27-29          4      4-7           1876/253
+    512   1290    4-15    9-31           4-5    5-7           2395/136
+    512   9940    28-35   59-73          10-13  13-38         2584/76
+    1536  100     13-23   30-52          8-10   11-13         6196/31
+    1536  2000    19-24   41-42          9-11   14-15         7252/3
+    1536  10960   16-35   36-72          13-15  19-23         7687/3
+    3072  100     17-26   63-64          13-14  20-21         12363/8
+    3072  2000    50-52   408-464        18-19  141-160       13404/0
+    3072  12500   64      104-113        24     35-50         15235/7
+
+
+Bytes per row (heap + primary key): 75.8 with an int4 photo number, 92.7 with a uuid (+22 %, and
+0-25 % more CPU per lookup at 100k). First-touch CPU is within the spread of hot CPU: the OS page
+cache holds these tables (23 GB RAM), so a larger shared_buffers changed the reads, not the time.
+Without index-only scans (visibility map not set, e.g. fresh rows before autovacuum) the planner
+takes a bitmap heap scan or plain index scan: about the same CPU at 64 M rows when hot, but 1 000-
+6 700 heap blocks read per lookup (EXPLAIN 96-262 ms for 1 300-9 900 rows on first touch), and
+from 43 M rows JIT compiles 8 functions. Three 3 072-probe cells show CPU p99 40-160 ms: the
+neighbours' load, which also lifts CPU time, not only the wait.
+
+Reading. The backend's CPU per lookup at 64 M rows is about 2 ms + 3.7 us per probe (one B-tree
+descent each, ~4 buffers) + 0.75 us per row read, p99 ~1.4x p50. So for p99 <= 20 ms of server
+CPU on one free core: 512 probes with a few thousand rows (CPU p99 5-7 ms at 1 300 rows, 13-38
+ms at 9 900), or ~1 500-2 000 probes with up to ~5 000
+rows (1 536 / 2 000 rows: CPU p99 13-15 ms). 3 072 probes do not fit (CPU p99 20-32 ms even with
+100-5 500 rows). On this shared 2-core machine the client waits about twice the CPU time, and only
+512 probes stayed near 20 ms wall p99 (9-31 ms). The union scheme (~430 keys/photo, 3 072
+probes, ~5 500 rows) at a million photos would be 430 M rows, ~33 GB with int4 ids (~40 GB
+with uuid), more than this machine's RAM; not loaded here (extrapolated: ~17 min of load at the
+2.3 s per million rows seen for 64-129 M rows, and at 300k x 430 it already costs CPU p50 19-48 ms
+per lookup). The 64-keys x ~1 500-probe budget holds at a million photos in PostgreSQL 15 on
+this machine for the server's CPU, not with room to spare for its neighbours.
 """
 
 from __future__ import annotations
