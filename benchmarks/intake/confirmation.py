@@ -98,6 +98,12 @@ def main() -> None:
               f" {max((s.agreement for s in counted), default=0):.2f}, detail agreement"
               f" {max((s.detail_agreement for s in counted), default=0):.2f}, inlier ratio"
               f" {max((s.inliers / s.matches for s in counted), default=0):.2f}")
+        cropped = [s for s in counted if s.inliers >= fingerprint.CROPPED_MIN_RATIO * s.matches
+                   and s.coverage >= fingerprint.MIN_COVERAGE]
+        print(f"  of those, {len(cropped)} with inlier ratio >= CROPPED_MIN_RATIO {fingerprint.CROPPED_MIN_RATIO} and"
+              f" coverage >= {fingerprint.MIN_COVERAGE}: highest of the lower agreement"
+              f" {max((min(s.agreement, s.detail_agreement) for s in cropped), default=0):.2f}"
+              f" (CROPPED_MIN_AGREEMENT {fingerprint.CROPPED_MIN_AGREEMENT})")
     print(f"total {time.perf_counter() - started:.0f} s")
 
 

@@ -31,7 +31,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageEnhance, ImageOps
 
 from benchmarks.support import percentile
-from sigap_intake.photos import evidence, fingerprint
+from sigap_intake.photos import evidence, fingerprint, reuse
 
 # -- the corpus ---------------------------------------------------------------------------
 
@@ -271,6 +271,17 @@ def _described(seen: fingerprint.Confirmation) -> str:
             f" detail {seen.detail_agreement:.2f}{' mirrored' if seen.mirrored else ''}")
 
 
+def _why_no_candidate(query_hashes: tuple[int, ...], views: tuple[int, ...], candidates: list[evidence.Candidate]) -> str:
+    """The original's nearest view to any query hash (bits of 64), whether the index's band probes
+    reach any of its views, and the candidates that were taken instead."""
+    nearest = min(fingerprint.hamming(query, view) for query in query_hashes for view in views)
+    probed = [set(values) for values in evidence.probes(query_hashes)]
+    reached = any(band in probed[number] for view in views for number, band in enumerate(reuse.bands(view)))
+    taken = ", ".join(str(c.distance) for c in candidates) or "none"
+    return (f"nearest view {nearest} bits (candidates need <= {fingerprint.CANDIDATE_DISTANCE}),"
+            f" {'reached' if reached else 'not reached'} by the band probes; candidates at {taken} bits")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="a small run (200 scenes) to try things out")
@@ -285,6 +296,7 @@ def main() -> None:
 
     index = evidence.MemoryIndex()
     originals: list[bytes | None] = []  # as JPEG: 2 000 decoded pictures would not fit in memory
+    view_hashes: list[tuple[int, ...]] = []  # to say why an original was not a candidate
     started = time.perf_counter()
     print(f"building {images} scenes, {screenshots} screenshots, {flats} flat pictures (seed {args.seed}) ...",
           flush=True)
@@ -295,7 +307,9 @@ def main() -> None:
     )
     for number, (kind, make, seed) in enumerate(sources):
         data = _jpeg(make(seed))
-        index.add(number, fingerprint.fingerprint(Image.open(io.BytesIO(data)), own=True))
+        stored_print = fingerprint.fingerprint(Image.open(io.BytesIO(data)), own=True)
+        index.add(number, stored_print)
+        view_hashes.append(stored_print.view_hashes)
         # Only scenes are re-posted below; keep those.
         originals.append(data if kind == "scene" else None)
         if (number + 1) % 250 == 0:
@@ -327,6 +341,9 @@ def main() -> None:
     missed: dict[str, dict[str, int]] = defaultdict(lambda: {"no candidate": 0, "not confirmed": 0})
     # What the local-feature check saw for each copy whose original was a candidate but not confirmed.
     unconfirmed: list[tuple[str, fingerprint.Confirmation]] = []
+    # Each copy whose original was not a candidate, and why: how near its nearest view came, and
+    # the candidates it lost to.
+    uncandidated: list[tuple[str, str]] = []
     for name, edit in CLASSES.items():
         for _ in range(per_class):
             number = rnd.randrange(images)
@@ -339,6 +356,8 @@ def main() -> None:
                 missed[name]["not confirmed" if was_candidate else "no candidate"] += 1
                 if was_candidate:
                     unconfirmed.append((name, fingerprint.confirm(new, index.features([number])[number])))
+                else:
+                    uncandidated.append((name, _why_no_candidate(new.query_hashes, view_hashes[number], candidates)))
 
     # Honest fresh photos: new scenes (and new screenshots, flat pictures), never indexed; every
     # one against every stored photo is an unrelated pair.
@@ -382,6 +401,8 @@ def main() -> None:
           f" candidates, {sum(m['not confirmed'] for m in missed.values())} with it but not confirmed")
     for name, seen in unconfirmed:
         print(f"  not confirmed: {name:<48} {_described(seen)}")
+    for name, why in uncandidated:
+        print(f"  no candidate:  {name:<48} {why}")
     for fresh_kind, stored_kind, seen in false_confirmations:
         print(f"  false strong match: new {fresh_kind} vs stored {stored_kind}: {_described(seen)}")
     print(f"total {time.perf_counter() - started:.0f} s")

@@ -83,11 +83,21 @@ DETAIL_GREY = 3.0  # block standard deviation, in the earlier thumbnail's grey l
 # inliers (100 new scenes x 40 stored, both mirror passes) 0.0.
 BUNCHED_MIN_COVERAGE = 0.15
 BUNCHED_MIN_DETAIL_AGREEMENT = 0.8
+# A hard crop leaves many of a copy's descriptor matches pointing outside the frame they share,
+# so the homography explains fewer of them (0.35-0.44 for 3 crops `benchmarks.intake.evidence
+# --images 2000 --per-class 60` missed), yet the warped pictures agree everywhere (1.00 both).
+# Inliers spread over the frame with both agreements this high are the same picture: two
+# screenshots of one app reach a detail agreement of 0.67 at most, unrelated scenes 0.00.
+CROPPED_MIN_RATIO = 0.35
+CROPPED_MIN_AGREEMENT = 0.85
 # The homography is fitted with OpenCV's USAC (LO-RANSAC): on unrelated candidates (most of
 # them, ~15 matches) it takes 0.05 ms where the classic cv2.RANSAC took 3-5 ms, with the same
 # inlier counts on the benchmark's pairs. A copy must have inliers >= MIN_INLIER_RATIO of its
 # matches, so a 4-match sample is all inliers with probability >= 0.45^4 = 0.041; 200 samples
 # miss such a model with probability (1 - 0.041)^200 = 2e-4, a typical copy (ratio 0.98) never.
+# A hard crop confirmed under CROPPED_MIN_RATIO (0.35: 0.015 per sample) would be missed by plain
+# sampling 5 % of the time; USAC's local optimisation grows a partial model from fewer all-inlier
+# samples, and the three crops above were found at 200.
 RANSAC_ITERATIONS = 200
 MIN_KEYPOINTS = 40  # fewer than this (screenshots, flat walls): too little texture to confirm
 # Hash distance (of 64 bits) under which a candidate is looked at; and under which an
@@ -366,10 +376,13 @@ def _confirm_one(new: StoredFeatures, earlier: StoredFeatures, *, mirrored: bool
 def _strong(*, inliers: int, matches: int, coverage: float, agreement: float, detail_agreement: float) -> bool:
     """The rule on what the check measured: enough inliers, most matches explained, spread over
     the picture (or bunched with nearly every detailed block agreeing), and the warped pictures
-    alike; alike more loosely when nearly every match is explained (EXPLAINED_RATIO)."""
-    if inliers < MIN_INLIERS or inliers < MIN_INLIER_RATIO * matches:
+    alike; alike more loosely when nearly every match is explained (EXPLAINED_RATIO), and
+    alike nearly everywhere when fewer are (CROPPED_*)."""
+    if inliers < MIN_INLIERS or inliers < CROPPED_MIN_RATIO * matches:
         return False
     spread = coverage >= MIN_COVERAGE
+    if inliers < MIN_INLIER_RATIO * matches:
+        return spread and min(agreement, detail_agreement) >= CROPPED_MIN_AGREEMENT
     bunched = coverage >= BUNCHED_MIN_COVERAGE and detail_agreement >= BUNCHED_MIN_DETAIL_AGREEMENT
     if not (spread or bunched):
         return False
