@@ -268,6 +268,12 @@ async def test_an_overdue_complaint_climbs_the_ladder_on_the_statistics_queue_an
         await expect(escalated.locator(".told li").first).to_contain_text(re.compile(r"Kepala dinas, \d\d/\d\d/\d{4} \d\d:\d\d WIB"))
         await expect(escalated.locator(".told li").last).to_contain_text("Tingkat kota")
         await expect(escalated).to_contain_text(re.compile(r"\d+ hari kerja"))
+        # How many in all, per department: a DISHUB admin's count is DISHUB's alone.
+        await expect(page.locator("#escalated-now-count")).to_contain_text(re.compile(r"^Menampilkan \d+ dari \d+ "))
+        await expect(page.locator("#escalated-now-departments li")).to_have_count(1)
+        await expect(page.locator('#escalated-now-departments li[data-department="DISHUB"]')).to_contain_text(
+            re.compile(r": \d+$")
+        )
         html = await page.content()
         assert "DPUPR" not in html and "Pekerjaan Umum" not in html
         await assert_accessible(page)

@@ -252,3 +252,58 @@ async def test_the_escalated_complaints_list_and_the_queue_show_the_steps_a_runn
     queue = (await api.client.get("/v1/staff/queue", params={"department": department}, headers=headers)).json()
     steps = {item["id"]: item["escalation_steps"] for item in queue["items"]}
     assert steps[str(escalated)] == ["head_of_department", "city"] and steps[str(later_done)] == []
+
+
+async def _breached_long_ago(api, complaint_id, *, at: datetime) -> None:
+    """Moves a running breach (and the steps it climbed) to `at`."""
+    async with api.pool.acquire() as conn, conn.transaction():
+        await conn.execute(
+            "UPDATE complaint_escalations e SET breached_at = $2 FROM complaints c"
+            " WHERE c.id = $1 AND e.complaint_id = c.id AND e.breached_at = c.sla_breached_at",
+            complaint_id,
+            at,
+        )
+        await conn.execute("UPDATE complaints SET sla_breached_at = $2 WHERE id = $1", complaint_id, at)
+
+
+async def test_the_escalated_complaints_list_gives_every_department_a_turn_and_counts_them_all(status_api):
+    api = status_api
+    busy, quiet = random_department(), random_department()
+    _, city = await api.staff("city_admin")
+    busy_ids = [await api.seed_complaint(department=busy) for _ in range(3)]
+    quiet_id = await api.seed_complaint(department=quiet)
+    now = datetime.now(UTC)
+    for complaint_id in (*busy_ids, quiet_id):
+        await _breach(api, complaint_id, now=now)
+    await _concurrently(api, now=now + timedelta(days=12))
+    # The busy department's breaches are all older than the quiet one's, so they would fill a
+    # page ordered only by age.
+    long_ago = datetime(2000, 1, 1, tzinfo=UTC)
+    for days, complaint_id in enumerate((*busy_ids, quiet_id)):
+        await _breached_long_ago(api, complaint_id, at=long_ago + timedelta(days=days))
+    first_two = (await api.client.get("/v1/staff/escalations", params={"limit": 2}, headers=city)).json()
+    assert [i["id"] for i in first_two["items"]] == [str(busy_ids[0]), str(quiet_id)]
+    # The counts cover every escalated complaint, not only the page (this test's database is its own).
+    assert first_two["by_department"] == [
+        {"department": busy, "complaints": 3},
+        {"department": quiet, "complaints": 1},
+    ]
+    assert (first_two["total"], first_two["offset"]) == (4, 0)
+
+    # One department's list, a page at a time, longest breached first.
+    pages = [
+        (
+            await api.client.get(
+                "/v1/staff/escalations", params={"department": busy, "limit": 2, "offset": offset}, headers=city
+            )
+        ).json()
+        for offset in (0, 2)
+    ]
+    assert [[i["id"] for i in page["items"]] for page in pages] == [
+        [str(busy_ids[0]), str(busy_ids[1])],
+        [str(busy_ids[2])],
+    ]
+    assert [(page["total"], page["offset"], page["by_department"]) for page in pages] == [
+        (3, 0, [{"department": busy, "complaints": 3}]),
+        (3, 2, [{"department": busy, "complaints": 3}]),
+    ]

@@ -269,3 +269,16 @@ async def test_the_export_holds_the_documented_mapping_for_city_admins_only(stat
     for record in records.values():
         assert not {"reporter", "reporter_pseudonym", "assigned_officer", "actor"} & set(record)
         assert "Pelapor-UJI" not in orjson.dumps(record).decode()
+
+
+async def test_the_stage_says_how_many_quiet_working_days_close_a_complaint(status_api):
+    """The citizen's tracking page states this number, so it follows SIGAP_LAPOR_CLOSE_DAYS."""
+    api = status_api
+    complaint_id = await api.seed_complaint()
+    assert (await _stage(api, complaint_id))["close_days"] == 10
+    api.reconfigure(api.settings.model_copy(update={"lapor_close_days": 7}))
+    await _finish(api, complaint_id)
+    await _followed_up_at(api, complaint_id, FOLLOWED_UP)
+    stage = await _stage(api, complaint_id)
+    assert stage["close_days"] == 7
+    assert datetime.fromisoformat(stage["lapor_stage_due_at"]) == _lapor(api).closes_at(FOLLOWED_UP) < CLOSES

@@ -97,18 +97,24 @@ def test_after_the_auto_close_there_is_no_form_but_why_and_what_to_do_now() -> N
     }  # fmt: skip
     intake = _finished(can_reopen=False, reopen_until=None, lapor_closed_at=closed_at.isoformat())
     intake["timeline"].append(auto_close)
-    page = _page(FakeServices(intake=intake, lapor={"lapor_stage": "ditutup", "lapor_stage_due_at": None})).text
+    # Status says how many quiet working days close a complaint (SIGAP_LAPOR_CLOSE_DAYS): the page says that.
+    closed = {"lapor_stage": "ditutup", "lapor_stage_due_at": None, "close_days": 7}
+    page = _page(FakeServices(intake=intake, lapor=closed)).text
     assert 'action="/lacak/reopen"' not in page and "membuka kembali laporan ini sampai" not in page
-    assert "ditutup otomatis karena tidak ada tanggapan dalam 10 hari kerja setelah tindak lanjut dinas" in page
+    assert "ditutup otomatis karena tidak ada tanggapan dalam 7 hari kerja setelah tindak lanjut dinas" in page
     assert f"Ditutup pada {when(closed_at)}." in page
     assert f"kirim laporan baru dan sebutkan kode {CODE}" in page and 'href="/lapor"' in page
     assert "Tahap SP4N-LAPOR!: Selesai dan ditutup" in page
     # The timeline names the auto-close; the follow-up's note shows once, with the follow-up.
     assert "Laporan ditutup otomatis (SP4N-LAPOR!)" in page
     assert page.count(f"<q>{RESOLUTION}</q>") == 1
-    english = _page(FakeServices(intake=intake, lapor=None), lang="en").text
-    assert "closed automatically because there was no response within 10 working days" in english
-    assert 'action="/lacak/reopen"' not in english
+    english = _page(FakeServices(intake=intake, lapor=closed), lang="en").text
+    assert "closed automatically because there was no response within 7 working days" in english
+    # Without status, the page names no number rather than one that may be wrong.
+    unsure = _page(FakeServices(intake=intake, lapor=None), lang="en").text
+    assert "no response within the response period after the department" in unsure
+    assert "working days after the department" not in unsure
+    assert 'action="/lacak/reopen"' not in unsure
 
 
 def test_status_closing_first_already_hides_the_form() -> None:

@@ -12,6 +12,7 @@ from sigap_web.dashboard.evidence import photo_evidence
 from sigap_web.dashboard.queue import _rows
 from sigap_web.i18n import Catalogues
 from sigap_web.transparency import figures
+from sigap_web.transparency.pages import escalated_now
 
 CATALOGUES = Catalogues()
 T_ID, T_EN = CATALOGUES["id"], CATALOGUES["en"]
@@ -132,3 +133,28 @@ def test_a_photo_from_before_the_checks_still_shapes():
     assert odd["reasons"] == [{"code": "", "text": "teks"}] and len(odd["matches"]) == 1
     assert odd["matches"][0]["link"] is None
     assert "Tanda tangan Content Credentials (C2PA): sah dan tepercaya" in odd["checked"]
+
+
+def test_the_escalated_now_list_shows_every_department_it_got_and_counts_them_all():
+    def item(department: str) -> dict:
+        return {
+            "id": str(uuid.uuid4()), "tracking_code": "SGP-" + department, "department": department, "status": "diterima",
+            "working_days_overdue": 2, "steps": [{"step": "head_of_department", "escalated_at": "2026-12-01T01:00:00+00:00"}],
+        }  # fmt: skip
+
+    # Status's page: departments taking turns, each one's longest breached first.
+    dishub_1, dlhk_1, dishub_2 = item("DISHUB"), item("DLHK"), item("DISHUB")
+    answer = {
+        "department": None, "total": 7, "offset": 0, "items": [dishub_1, dlhk_1, dishub_2],
+        "by_department": [{"department": "DISHUB", "complaints": 5}, {"department": "DLHK", "complaints": 2}],
+    }  # fmt: skip
+    names = {"DISHUB": "Dinas Perhubungan", "DLHK": "Dinas Lingkungan Hidup"}
+    shaped = escalated_now(T_ID, answer, names)
+    assert [row["id"] for row in shaped["rows"]] == [dlhk_1["id"], dishub_1["id"], dishub_2["id"]]
+    assert (shaped["shown"], shaped["total"]) == (3, 7)
+    assert shaped["by_department"] == [
+        {"department": "DISHUB", "name": "Dinas Perhubungan", "complaints": 5},
+        {"department": "DLHK", "name": "Dinas Lingkungan Hidup", "complaints": 2},
+    ]
+    assert T_ID("escalation.now_count", shown=3, total=7).startswith("Menampilkan 3 dari 7 ")
+    assert T_EN("escalation.now_count", shown=3, total=7).startswith("Showing 3 of 7 ")

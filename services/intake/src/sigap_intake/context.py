@@ -1,6 +1,6 @@
 """What intake's routes need, built once per process in the lifespan from the settings: the
-pool, the sealer for data at rest, the capture-token signer, the photo store, the photo policy
-and the rate limiters."""
+pool, the sealer for data at rest, the capture-token signer, the photo store, the photo policy,
+the rate limiters and the HTTP client asking the other services about a reporter."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from sigap_intake.complaints.department_names import DepartmentNames
 from sigap_intake.photos.checks import PhotoPolicy, parse_offset
 from sigap_intake.photos.content_credentials import read_trust_anchors
 from sigap_intake.photos.storage import PhotoStore, photo_store_from_settings
-from sigap_intake.privacy.elsewhere import HeldElsewhere
+from sigap_intake.privacy.elsewhere import HeldElsewhere, open_held_elsewhere
 from sigap_intake.privacy.retention import run_retention
 from sigap_intake.rate_limit import RateLimiter
 from sigap_intake.sealing import Sealer
@@ -41,13 +41,16 @@ class IntakeContext:
     ip_limiter: RateLimiter
     # Guessing follow-up tokens for one tracking code through the internal API stays slow.
     verify_limiter: RateLimiter
-    # What status and notify hold about a reporter, for an access answer.
+    # What status, notify and routing hold about a reporter, for an access answer or an
+    # erasure; its HTTP client is opened and closed by `open_context`.
     held_elsewhere: HeldElsewhere
     # None without SIGAP_ROUTING_URL: tracking then names departments by code only.
     department_names: DepartmentNames | None = None
 
     @classmethod
-    def from_settings(cls, settings: IntakeSettings, *, pool: asyncpg.Pool) -> "IntakeContext":
+    def from_settings(
+        cls, settings: IntakeSettings, *, pool: asyncpg.Pool, held_elsewhere: HeldElsewhere
+    ) -> "IntakeContext":
         secret = settings.jwt_secret.get_secret_value().encode()
         return cls(
             settings=settings,
@@ -71,14 +74,7 @@ class IntakeContext:
                 secret=secret,
             ),
             verify_limiter=RateLimiter(pool, scope="verify", per_minute=10, burst=10, secret=secret),
-            held_elsewhere=HeldElsewhere(
-                services={
-                    "status": settings.status_internal_url,
-                    "notify": settings.notify_internal_url,
-                    "routing": settings.routing_url,
-                },
-                token=settings.internal_token.get_secret_value(),
-            ),
+            held_elsewhere=held_elsewhere,
             department_names=DepartmentNames(settings.routing_url) if settings.routing_url else None,
         )
 
@@ -111,8 +107,24 @@ def purge_policy_from_settings(settings: IntakeSettings) -> PurgePolicy:
 @contextlib.asynccontextmanager
 async def open_context(settings: IntakeSettings, runtime: Runtime) -> AsyncIterator[IntakeContext]:
     """`ServiceSpec.context` of intake: run in the lifespan once the runtime's pool exists,
-    with the purge of capture leftovers and the personal-data retention job running beside it."""
-    context = IntakeContext.from_settings(settings, pool=runtime.pool)
+    with the purge of capture leftovers and the personal-data retention job running beside it;
+    the HTTP client to the other services closes after them."""
+    async with open_held_elsewhere(
+        services={
+            "status": settings.status_internal_url,
+            "notify": settings.notify_internal_url,
+            "routing": settings.routing_url,
+        },
+        token=settings.internal_token.get_secret_value(),
+    ) as held_elsewhere:
+        context = IntakeContext.from_settings(settings, pool=runtime.pool, held_elsewhere=held_elsewhere)
+        async with _background_jobs(settings, runtime, context):
+            yield context
+
+
+@contextlib.asynccontextmanager
+async def _background_jobs(settings: IntakeSettings, runtime: Runtime, context: IntakeContext) -> AsyncIterator[None]:
+    """The purge and the retention job, stopped (and awaited) when the block ends."""
     background = [
         asyncio.create_task(
             run_purge(
@@ -135,7 +147,7 @@ async def open_context(settings: IntakeSettings, runtime: Runtime) -> AsyncItera
         ),
     ]
     try:
-        yield context
+        yield
     finally:
         for task in background:
             task.cancel()

@@ -81,28 +81,56 @@ OPEN_STATUSES = ("diterima", "terverifikasi", "dalam_proses", "dibuka_kembali")
 
 
 async def escalated_complaints(
-    *, conn: asyncpg.Connection, department: str | None, limit: int
+    *, conn: asyncpg.Connection, department: str | None, limit: int, offset: int = 0
 ) -> list[asyncpg.Record]:
     """Open complaints whose running breach climbed at least one step, led by `department`
-    (or every department), longest breached first, with the steps climbed (lowest first)."""
+    (or every department), with the steps climbed (lowest first). Departments take turns:
+    each one's longest breached first, then each one's second, and so on, so a page shows
+    every department's worst cases instead of filling up with the department breaching most."""
     return await conn.fetch(
         """
-        SELECT c.id, c.tracking_code, c.title, c.department, c.category, c.status, c.sla_stage, c.sla_due_at,
-               c.sla_breached_at,
-               array_agg(e.step ORDER BY e.step_number) AS steps,
-               array_agg(e.step_number ORDER BY e.step_number) AS step_numbers,
-               array_agg(e.escalated_at ORDER BY e.step_number) AS escalated_at
-        FROM complaints c JOIN complaint_escalations e
-          ON e.complaint_id = c.id AND e.breached_at = c.sla_breached_at
-        WHERE c.sla_breached_at IS NOT NULL AND c.status = ANY($1::text[])
-          AND ($2::text IS NULL OR c.department = $2)
-        GROUP BY c.id
-        ORDER BY c.sla_breached_at, c.id
-        LIMIT $3
+        SELECT id, tracking_code, title, department, category, status, sla_stage, sla_due_at, sla_breached_at,
+               steps, step_numbers, escalated_at
+        FROM (
+            SELECT c.id, c.tracking_code, c.title, c.department, c.category, c.status, c.sla_stage, c.sla_due_at,
+                   c.sla_breached_at,
+                   array_agg(e.step ORDER BY e.step_number) AS steps,
+                   array_agg(e.step_number ORDER BY e.step_number) AS step_numbers,
+                   array_agg(e.escalated_at ORDER BY e.step_number) AS escalated_at,
+                   row_number() OVER (PARTITION BY c.department ORDER BY c.sla_breached_at, c.id) AS turn
+            FROM complaints c JOIN complaint_escalations e
+              ON e.complaint_id = c.id AND e.breached_at = c.sla_breached_at
+            WHERE c.sla_breached_at IS NOT NULL AND c.status = ANY($1::text[])
+              AND ($2::text IS NULL OR c.department = $2)
+            GROUP BY c.id
+        ) escalated
+        ORDER BY turn, sla_breached_at, id
+        LIMIT $3 OFFSET $4
         """,
         list(OPEN_STATUSES),
         department,
         limit,
+        offset,
+    )
+
+
+async def escalated_counts(*, conn: asyncpg.Connection, department: str | None) -> list[asyncpg.Record]:
+    """How many complaints `escalated_complaints` would list in all, per department (most first)."""
+    return await conn.fetch(
+        """
+        SELECT c.department, count(*) AS complaints
+        FROM complaints c
+        WHERE c.sla_breached_at IS NOT NULL AND c.status = ANY($1::text[])
+          AND ($2::text IS NULL OR c.department = $2)
+          AND EXISTS (
+              SELECT 1 FROM complaint_escalations e
+              WHERE e.complaint_id = c.id AND e.breached_at = c.sla_breached_at
+          )
+        GROUP BY c.department
+        ORDER BY count(*) DESC, c.department
+        """,
+        list(OPEN_STATUSES),
+        department,
     )
 
 

@@ -1,7 +1,9 @@
 """`GET /v1/staff/escalations`: the complaints escalated now (their running deadline was breached
 and climbed at least one ladder step), with each step told and when, narrowed to what the caller
 may see by the same rule as the queue and the figures (a department's staff: their own
-department's; city-wide roles: every department's, or the one they ask for)."""
+department's; city-wide roles: every department's, or the one they ask for). Departments take
+turns on a page (each one's longest breached first), and the answer counts every escalated
+complaint per department, so a capped page still says how many there are in all."""
 
 from __future__ import annotations
 
@@ -44,8 +46,16 @@ class EscalatedComplaint(BaseModel):
     steps: list[EscalationStepOut]
 
 
+class EscalatedCount(BaseModel):
+    department: str | None
+    complaints: int
+
+
 class EscalatedComplaints(BaseModel):
     department: str | None
+    total: int  # escalated complaints in all, of which `items` is the page from `offset`
+    offset: int
+    by_department: list[EscalatedCount]  # most first
     items: list[EscalatedComplaint]
 
 
@@ -56,12 +66,17 @@ async def get_escalations(
     policy: Policy,
     department: Annotated[str | None, Query(max_length=32)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> EscalatedComplaints:
     department = visible_department(staff, department)
-    rows = await queries.escalated_complaints(conn=conn, department=department, limit=limit)
+    rows = await queries.escalated_complaints(conn=conn, department=department, limit=limit, offset=offset)
+    counts = await queries.escalated_counts(conn=conn, department=department)
     now = datetime.now(UTC)
     return EscalatedComplaints(
         department=department,
+        total=sum(row["complaints"] for row in counts),
+        offset=offset,
+        by_department=[EscalatedCount(department=row["department"], complaints=row["complaints"]) for row in counts],
         items=[
             EscalatedComplaint(
                 id=row["id"],

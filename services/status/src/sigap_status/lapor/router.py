@@ -60,6 +60,9 @@ class StageOut(BaseModel):
     lapor_stage_label_en: str | None
     lapor_stage_due_at: datetime | None
     overdue: bool
+    # Working days without a response after the department's follow-up before SP4N-LAPOR!
+    # closes the complaint (SIGAP_LAPOR_CLOSE_DAYS): the tracking page states this number.
+    close_days: int
 
 
 @router.post(
@@ -133,6 +136,7 @@ async def get_stage(
         lapor_stage_label_en=label.en if label else None,
         lapor_stage_due_at=stage.due_at,
         overdue=stage.overdue,
+        close_days=lapor.close_days,
     )
 
 

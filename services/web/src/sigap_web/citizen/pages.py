@@ -91,7 +91,9 @@ def _timeline(view: dict, t, departments: dict[str, str]) -> list[dict[str, Any]
 def _reopening(view: dict) -> dict[str, Any]:
     """Whether the reporter may still object (reopen) and until when, from intake's answer and
     status's LAPOR! stage: intake knows the calendar-day bound and whether the auto-close has
-    happened, status when it will happen (in working days). Closed as soon as either says so."""
+    happened, status when it will happen (in working days) and after how many quiet working days
+    it closes (None when status cannot say: the page then names no number rather than guess one).
+    Closed as soon as either says so."""
     lapor = view.get("lapor") or {}
     closed_by_lapor = view.get("lapor_closed_at") is not None or lapor.get("lapor_stage") == "ditutup"
     deadlines = [view.get("reopen_until")]
@@ -103,6 +105,7 @@ def _reopening(view: dict) -> dict[str, Any]:
         "until": min(known) if known else None,
         "closed_by_lapor": closed_by_lapor,
         "closed_at": view.get("lapor_closed_at"),
+        "close_days": lapor.get("close_days"),
     }
 
 

@@ -30,6 +30,9 @@ WIB = timezone(timedelta(hours=7))
 PUBLIC_PAGE_SIZE = 20
 # Public figures change slowly; a visitor storm costs status one query per figure per interval.
 PUBLIC_FIGURES_TTL_S = 10.0
+# The page lists this many escalated complaints (status gives every department a turn) and
+# counts the rest per department.
+ESCALATED_NOW_SHOWN = 50
 DEPOK_CENTER = [-6.4025, 106.7942]
 
 StatisticsStaff = Annotated[StaffSession, Depends(require_staff("dept_admin", "city_admin", "auditor"))]
@@ -274,22 +277,44 @@ def build_router() -> APIRouter:
             areas=figures.area_rows(open_counts, outlines),
             unplaced=open_counts.unplaced_total,
             escalation=_escalation_table(t, stats.get("escalation") or (), names, lang),
-            escalated_now=None if escalated is None else [_escalated_row(t, item, names) for item in escalated],
+            escalated_now=None if escalated is None else escalated_now(t, escalated, names),
         )
 
     return router
 
 
-async def _escalated_now(context: WebContext, call: Call, *, department: str) -> list[dict[str, Any]] | None:
-    """The complaints escalated now that the staff member may see (status narrows them); None
-    when status cannot say, and the page says so instead of failing."""
+async def _escalated_now(context: WebContext, call: Call, *, department: str) -> dict[str, Any] | None:
+    """The complaints escalated now that the staff member may see (status narrows them), the
+    first `ESCALATED_NOW_SHOWN` of them with the counts of all; None when status cannot say,
+    and the page says so instead of failing."""
+    params: dict[str, str | int] = {"limit": ESCALATED_NOW_SHOWN}
+    if department:
+        params["department"] = department
     try:
-        answer = await context.upstreams.status.get_json(
-            "/v1/staff/escalations", call, params={"department": department} if department else None
-        )
+        return await context.upstreams.status.get_json("/v1/staff/escalations", call, params=params)
     except (UpstreamRefused, UpstreamUnavailable):
         return None
-    return list(answer.get("items") or [])
+
+
+def escalated_now(t: Translator, answer: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
+    """The escalated-now list in words: the rows shown, grouped by department name (status's
+    order, longest breached first, within each), how many there are in all, and per department."""
+    rows = [_escalated_row(t, item, names) for item in answer.get("items") or ()]
+    rows.sort(key=lambda row: row["department_name"])
+    counts = [
+        {
+            "department": row.get("department") or "",
+            "name": names.get(row.get("department") or "", row.get("department") or "-"),
+            "complaints": int(row.get("complaints", 0)),
+        }
+        for row in answer.get("by_department") or ()
+    ]
+    return {
+        "rows": rows,
+        "shown": len(rows),
+        "total": int(answer.get("total", len(rows))),
+        "by_department": counts,
+    }
 
 
 def _escalation_table(
