@@ -68,14 +68,15 @@ start_service() {
     var="SIGAP_WEB_${svc^^}_URL"
     export "$var=${!var:-http://127.0.0.1:$(port_of "$svc")}"
   done
-  # Intake counts its rate limits per client address, and the web pages call it from this host
-  # with the browser's address in X-Forwarded-For: intake believes that header from 127.0.0.1,
-  # so each browser gets its own limit instead of all sharing web's. Safe in a development run:
-  # the services listen on loopback (SIGAP_HTTP_HOST 127.0.0.1), so only programs on this machine
-  # could send the header, and they could reach intake directly anyway. Only intake's: the
-  # others keep what the caller set (empty: the connection's own address counts).
+  # Intake counts its rate limits, and status its failed staff logins, per client address, and
+  # the web pages call both from this host with the browser's address in X-Forwarded-For: they
+  # believe that header from 127.0.0.1, so each browser gets its own limit instead of all
+  # sharing web's (30 mistyped passwords anywhere would otherwise lock every login through web).
+  # Safe in a development run: the services listen on loopback (SIGAP_HTTP_HOST 127.0.0.1), so
+  # only programs on this machine could send the header, and they could reach the services
+  # directly anyway. The others keep what the caller set (empty: the connection's own address).
   local forwarded_allow_ips="${SIGAP_FORWARDED_ALLOW_IPS:-}"
-  if [[ "$name" == intake ]]; then
+  if [[ "$name" == intake || "$name" == status ]]; then
     forwarded_allow_ips="${SIGAP_FORWARDED_ALLOW_IPS:-127.0.0.1}"
   fi
   # setsid: the service gets its own process group, so Ctrl-C reaches it only through us.

@@ -236,14 +236,16 @@ def test_web_waits_for_the_four_services_and_knows_where_they_are(services: dict
     assert not any(key.startswith(("SIGAP_PG_", "SIGAP_KAFKA_")) for key in env), "web has no database or Kafka"
 
 
-def test_intake_believes_the_forwarded_browser_address_from_web_alone(loaded: dict, services: dict) -> None:
-    """Intake's rate limits count the address web forwards; uvicorn matches addresses, not
-    names, so web has a fixed address on a network with a fixed subnet, and intake trusts that."""
+def test_intake_and_status_believe_the_forwarded_browser_address_from_web_alone(loaded: dict, services: dict) -> None:
+    """Intake's rate limits and status's failed-login limits count the address web forwards;
+    uvicorn matches addresses, not names, so web has a fixed address on a network with a fixed
+    subnet, and those two trust that."""
     [subnet] = [ipaddress.ip_network(pool["subnet"]) for pool in loaded["project"]["networks"]["default"]["ipam"]["config"]]
     web_address = ipaddress.ip_address(services["web"]["networks"]["default"]["ipv4_address"])
     assert web_address in subnet
-    assert services["intake"]["environment"]["SIGAP_FORWARDED_ALLOW_IPS"] == str(web_address)
-    others = [name for name in (*APP_PORTS, "web") if name != "intake"]
+    for name in ("intake", "status"):
+        assert services[name]["environment"]["SIGAP_FORWARDED_ALLOW_IPS"] == str(web_address), name
+    others = [name for name in (*APP_PORTS, "web") if name not in ("intake", "status")]
     assert not any("SIGAP_FORWARDED_ALLOW_IPS" in (services[name].get("environment") or {}) for name in others)
 
 
