@@ -30,243 +30,97 @@ photos: one row seen in memory counts 1 821 at a million. "stop": keys that more
 550 stored photos share are not indexed (a stop-list; one app's screenshots share their chrome).
 
     nice uv run python -m benchmarks.intake.evidence_sift --workers 2 --cache /tmp/evidence_sift.pkl
-        [--g-cache /tmp/evidence_local_A2.pkl] [--schemes S1,S2] [--timing 30]
+        [--g-cache /tmp/evidence_local_A2.pkl] [--schemes S1,S2] [--detail Z5] [--timing 30]
+
+(A cache lacking a config the chosen schemes need gets it extracted and added.)
+
+Measured (defaults, seed 14; 2 shared cores under load average ~7). Every row is evaluated from
+the cache, so rows from several invocations on one cache agree (V3 gave the same row in 4 runs);
+G, S5, V3, Y2, Y4 and Z1-Z5 below come from one run with --g-cache /tmp/evidence_local_A2.pkl.
+"stop-list" changes no row's recall; rows are as shown unless noted.
+
+| scheme | worst class 1M | mean 1M | worst in memory | keys/photo | probes | rows@1M p50/p99 | pairs >= 2 hits |
+|---|---|---|---|---|---|---|---|
+| G (evidence_local) | 85 % | 95.4 % | 90 % | 41.4 | 1 536 | 0 / 3 643 | 2 |
+| S4 s256, response rank, 32/96, 2x40 f1 | 35 % | 84.6 % | 80 % | 60.3 | 768 | 1 821 / 40 073 | 150 |
+| S5 as S4, size rank | 70 % | 93.8 % | 85 % | 60.3 | 768 | 0 / 1 821 | 0 |
+| S7 as S4, 4x4 grid rank | 50 % | 90.2 % | 80 % | 60.3 | 768 | 0 / 7 286 | 11 |
+| S6 as S4, response / octave median | 30 % | 82.7 % | 85 % | 60.3 | 768 | 0 / 12 750 | 40 |
+| T4 as S5, 2x32 | 85 % | 97.9 % | 90 % | 60.3 | 768 | 0 / 5 464 | 3 |
+| T9 as S5, 512 px | 55 % | 91.0 % | 80 % | 61.6 | 768 | 0 / 1 821 | 1 |
+| T11 as S5, 2 octave layers | 50 % | 87.1 % | 65 % | 61.2 | 768 | 0 / 0 | 0 |
+| V1 as T4, one per place | 90 % | 98.3 % | 95 % | 59.7 | 768 | 0 / 3 643 | 2 |
+| V3 as V1, 2x36 f2 | 90 % | 99.0 % | 95 % | 59.7 | 1 536 | 0 / 3 643 | 4 |
+| V6 as V3, random projection, stored central10 | 75 % | 94.8 % | 95 % | 59.6 | 1 536 | 1 821 / 21 858 | 107 |
+| Y4 s256z (240 largest), 32/64, 2x36 f3 | 95 % | 99.8 % | 95 % | 59.7 | 2 048 | 0 / 5 464 | 2 |
+| **Z5 as Y4, 32/48** | **95 %** | **99.8 %** | **95 %** | **59.7** | **1 536** | **0 / 5 464** | **2** |
+| Z6 as Z5, random projection | 90 % | 99.0 % | 95 % | 59.6 | 1 536 | 1 821 / 10 929 | 24 |
+
+(pairs: of 263 520 copy x unrelated-photo pairs; none has >= 3 hits under Z5.) Z5 per class, at
+a million: 100 % in 23 of 24 classes, "crop up to 20 % any sides + overlay" 95 % (one of 20
+copies, also missed in memory: it shares too few keys with its original). What made the
+difference, in order: ranking keypoints by size instead of response (S4 -> S5: rows p99 40 073 ->
+1 821, mean 84.6 -> 93.8 %; strong small keypoints sit on generic blobs and collide, large ones
+are distinctive and survive resizing); keying one descriptor per keypoint place on the stored side
+(SIFT repeats a place per orientation peak; the lookup probes them all), so 32 descriptors cover
+32 places (T4 -> V1: worst 85 -> 90 %); shorter keys with more flips (V1 -> V3); and a pool of the
+240 largest keypoints rather than the 240 strongest (pool 120 strongest: mean 81.7 %, 180: 96.7 %,
+240: 99.0 %, 240 largest: 99.2 %), which also lets the lookup probe only its 48 largest (Z5).
+Did not help: 3 tables of 32-36 bits (V4 96.0 %), storing central keypoints first (U*: in memory
+95-100 % but more collisions), 384/512-pixel pictures, 2 octave layers, a random orthogonal
+projection (Z6: worst 90 %, 12x the colliding pairs; PCA signs are balanced bits, random ones are
+not), a stop-list of keys that more than 2 of the 550 stored photos share (no recall change; a
+fresh screenshot of the app 20 stored photos show reads p50 10 909 / max 25 455 rows at a million
+without it, p50 10 909 / max 20 000 with it: still over budget; G's was ~110 000 at 5 %).
+Mirrors: the descriptor permutation finds mirrored copies as well as a second SIFT pass on the
+mirrored picture (S4 vs S11: mirror classes 100 % both, mean 84.6 vs 84.8 %) at no extra SIFT.
+
+Time per upload (JPEG bytes -> keys and probes; --timing 20, one process, methods interleaved per
+picture, load average ~7): G p50 281 ms, Z5 77 ms (0.27 x G), V3 93 ms (0.33 x G). On a lighter
+machine earlier (run 1, --timing 20): G 125 ms, S5 29 ms (0.23 x G); second SIFT pass for mirrors
+(S11) 49 ms vs 29 ms with the permutation. The 256-pixel picture is the saving: SIFT doubles
+it internally, so it sees what a 512-pixel picture's octaves 0+ see, without the costly doubled
+512-pixel octave; decoding the JPEG at reduced scale (draft) saves the full-size decode.
+Backfill: the keys need a 256-pixel grey picture (SIFT sizes >= 3 px there); the stored 96-pixel
+thumbnail is too small (a 3-pixel keypoint is about one pixel there), so no backfill from it.
 """
 
 from __future__ import annotations
 
 import argparse
 import io
-import itertools
 import os
 import pickle
 import random
 import statistics
 import time
 from collections import defaultdict
-from dataclasses import dataclass
 
-import cv2
 import numpy as np
 from PIL import Image, ImageOps
 
 from benchmarks.intake import evidence as corpus
 from benchmarks.intake import evidence_local as local
+from benchmarks.intake.evidence_sift_keys import (
+    _KEEP,
+    CONFIGS,
+    Features,
+    SiftHasher,
+    SiftScheme,
+    extract,
+    probes,
+    root_sift,
+    stored_keys,
+)
 from benchmarks.support import map_with_progress, percentile
-
-_KEEP = 240  # keypoints (largest response) kept per picture at extraction; schemes take the first of these
-
-
-@dataclass(frozen=True)
-class Config:
-    """How a picture's features are extracted."""
-
-    side: int  # long side of the grey picture (SIFT doubles it internally for its first octave)
-    layers: int  # SIFT nOctaveLayers
-    min_size: float  # smallest keypoint size kept, in pixels at `side`
-
-
-CONFIGS = {
-    "s512": Config(512, 3, 6.0),
-    "s384": Config(384, 3, 4.5),
-    "s256": Config(256, 3, 3.0),
-    "s256l2": Config(256, 2, 3.0),
-}
-
-
-@dataclass
-class Features:
-    points: np.ndarray  # (k, 2) at the config's side
-    sizes: np.ndarray  # (k,)
-    responses: np.ndarray  # (k,)
-    octaves: np.ndarray  # (k,) SIFT octave (-1 = the doubled picture)
-    descriptors: np.ndarray  # (k, 128) uint8, SIFT's own
-    shape: tuple[int, int]  # (height, width) of the grey picture
-    seconds: float  # decode at reduced scale + grey + resize + detect + describe
-
-
-def grey_picture(image: Image.Image, side: int) -> np.ndarray:
-    """Upright grey picture with long side `side`; a not yet decoded JPEG is decoded at 1/2..1/8
-    scale (libjpeg's DCT scaling) when that still leaves at least twice `side`."""
-    image.draft("L", (2 * side, 2 * side))
-    image = ImageOps.exif_transpose(image)
-    pixels = np.asarray(image.convert("L"), dtype=np.uint8)
-    height, width = pixels.shape
-    scale = side / max(height, width)
-    size = (max(1, round(width * scale)), max(1, round(height * scale)))
-    return cv2.resize(pixels, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
-
-
-def extract(image: Image.Image, config: Config, *, keep: int = _KEEP, rank: str = "response",
-            describe: int = _KEEP) -> Features:
-    """The `keep` strongest keypoints (by response); of these the first `describe` in `rank`
-    order are described (all of them by default: the study ranks later)."""
-    started = time.perf_counter()
-    pixels = grey_picture(image, config.side)
-    sift = cv2.SIFT_create(nOctaveLayers=config.layers)
-    keypoints = [kp for kp in sift.detect(pixels, None) if kp.size >= config.min_size]
-    keypoints = sorted(keypoints, key=lambda kp: -kp.response)[:keep]
-    if describe < len(keypoints):
-        if rank == "size":
-            keypoints = sorted(keypoints, key=lambda kp: -kp.size)
-        elif rank != "response":
-            raise ValueError("describing a subset is implemented for the response and size orders")
-        keypoints = keypoints[:describe]
-    keypoints, descriptors = sift.compute(pixels, keypoints) if keypoints else ([], None)
-    if descriptors is None:
-        descriptors = np.zeros((0, 128), np.float32)
-    octave = np.array([kp.octave & 255 for kp in keypoints], np.int16)
-    return Features(
-        np.array([kp.pt for kp in keypoints], np.float32).reshape(-1, 2),
-        np.array([kp.size for kp in keypoints], np.float32),
-        np.array([kp.response for kp in keypoints], np.float32),
-        np.where(octave >= 128, octave - 256, octave),
-        np.clip(np.round(descriptors), 0, 255).astype(np.uint8),
-        pixels.shape,
-        time.perf_counter() - started,
-    )
-
-
-def _mirror_permutation() -> np.ndarray:
-    """Index array: descriptor[perm] is the descriptor of the mirrored picture at the mirrored
-    keypoint (OpenCV's layout: 4 rows x 4 columns of cells x 8 orientation bins; a mirror
-    reverses the rows of the keypoint's frame and negates every gradient angle)."""
-    index = np.arange(128).reshape(4, 4, 8)
-    return index[::-1][:, :, (-np.arange(8)) % 8].reshape(-1)
-
-
-MIRROR = _mirror_permutation()
-
-
-def root_sift(descriptors: np.ndarray) -> np.ndarray:
-    d = descriptors.astype(np.float32)
-    return np.sqrt(d / (d.sum(axis=-1, keepdims=True) + 1e-6))
-
-
-# -- keys and probes ----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SiftScheme:
-    name: str
-    config: str
-    stored: int  # descriptors keyed per stored photo
-    queried: int  # descriptors probed per lookup (their mirror permutations too)
-    tables: int
-    bits: int
-    flips: int
-    projection: str = "pca"  # "pca" or "random"
-    rank: str = "response"  # "response", "size", "octave" (response over its octave's median), "grid",
-    # "central<percent>" (size, keypoints reaching into the outer percent of a side last)
-    stored_rank: str = ""  # the stored photo's order, if not `rank`
-    # A stored photo keys one descriptor per keypoint place (SIFT repeats a keypoint once per
-    # orientation peak; a lookup probes all of its own).
-    one_per_place: bool = False
-    mirror: str = "permute"  # "permute", "pass" (a second SIFT pass on the mirrored picture) or "none"
-    pcs: int = 64
-
-    def label(self) -> str:
-        stored = f" (stored {self.stored_rank})" if self.stored_rank else ""
-        return (f"{self.name}: {self.config} {self.projection}{self.pcs}, rank {self.rank}{stored}, {self.stored}/"
-                f"{self.queried} desc{', one per place' if self.one_per_place else ''}, {self.tables}x{self.bits} bits,"
-                f" flips {self.flips}, mirror {self.mirror}")
-
-
-class SiftHasher:
-    def __init__(self, scheme: SiftScheme, training: np.ndarray, seed: int) -> None:
-        """`training`: (n, 128) RootSIFT descriptors of pictures that are not stored."""
-        self.scheme = scheme
-        rng = np.random.default_rng(seed)
-        self.mean = training.mean(axis=0)
-        if scheme.projection == "pca":
-            _, _, vt = np.linalg.svd(training - self.mean, full_matrices=False)
-            self.components = vt[: scheme.pcs].T.astype(np.float32)
-        else:
-            q, _ = np.linalg.qr(rng.standard_normal((128, 128)))
-            self.components = q[:, : scheme.pcs].astype(np.float32)
-        self.tables = np.stack([np.arange(scheme.bits)] + [
-            np.sort(rng.choice(scheme.pcs, scheme.bits, replace=False)) for _ in range(scheme.tables - 1)])
-
-    def project(self, descriptors: np.ndarray) -> np.ndarray:
-        return (root_sift(descriptors) - self.mean) @ self.components
-
-
-def ranked(features: Features, rank: str) -> np.ndarray:
-    """Indexes of the features in the scheme's order of preference."""
-    n = len(features.sizes)
-    if rank == "response" or n == 0:
-        return np.arange(n)
-    if rank == "size":
-        return np.argsort(-features.sizes, kind="stable")
-    if rank.startswith("central"):
-        # Largest first, but keypoints whose circle reaches into the outer `band` of any side (what
-        # a crop may cut) after all others.
-        band = int(rank.removeprefix("central")) / 100
-        height, width = features.shape
-        x, y, r = features.points[:, 0], features.points[:, 1], features.sizes / 2
-        inside = ((x - r >= band * width) & (x + r <= (1 - band) * width)
-                  & (y - r >= band * height) & (y + r <= (1 - band) * height))
-        return np.lexsort((-features.sizes, ~inside))
-    if rank == "octave":
-        medians = {o: np.median(features.responses[features.octaves == o]) for o in np.unique(features.octaves)}
-        relative = features.responses / np.array([medians[o] for o in features.octaves])
-        return np.argsort(-relative, kind="stable")
-    # "grid": the strongest of each of 4x4 cells in turn, then the second strongest of each, ...
-    height, width = features.shape
-    cell = (np.minimum(features.points[:, 1] * 4 // height, 3) * 4 + np.minimum(features.points[:, 0] * 4 // width, 3))
-    turn = np.zeros(n, int)
-    seen: dict[int, int] = defaultdict(int)
-    for i, c in enumerate(cell.astype(int)):  # already strongest first
-        turn[i] = seen[c]
-        seen[c] += 1
-    return np.lexsort((np.arange(n), turn))
-
-
-def _key_values(bits: np.ndarray, tables: np.ndarray) -> np.ndarray:
-    weights = 1 << np.arange(tables.shape[1], dtype=np.int64)
-    values = (bits[..., tables].astype(np.int64) * weights).sum(-1)  # (..., tables)
-    return values + (np.arange(len(tables), dtype=np.int64) << 48)
-
-
-def stored_keys(features: Features, hasher: SiftHasher) -> np.ndarray:
-    chosen = ranked(features, hasher.scheme.stored_rank or hasher.scheme.rank)
-    if hasher.scheme.one_per_place:
-        places = np.round(np.column_stack([features.points, features.sizes]), 1)[chosen]
-        _, first = np.unique(places, axis=0, return_index=True)
-        chosen = chosen[np.sort(first)]
-    chosen = chosen[: hasher.scheme.stored]
-    projected = hasher.project(features.descriptors[chosen])
-    return np.unique(_key_values(projected > 0, hasher.tables).ravel())
-
-
-def probes(features: Features, hasher: SiftHasher, mirrored: Features | None = None) -> np.ndarray:
-    scheme, tables = hasher.scheme, hasher.tables
-    chosen = ranked(features, scheme.rank)[: scheme.queried]
-    descriptors = features.descriptors[chosen]
-    if scheme.mirror == "permute":
-        descriptors = np.concatenate([descriptors, descriptors[:, MIRROR]])
-    elif scheme.mirror == "pass" and mirrored is not None:
-        descriptors = np.concatenate([descriptors, mirrored.descriptors[ranked(mirrored, scheme.rank)[: scheme.queried]]])
-    projected = hasher.project(descriptors)
-    base = _key_values(projected > 0, tables)  # (n, tables)
-    weakest = np.argsort(np.abs(projected)[:, tables], axis=-1)[..., : scheme.flips]  # (n, tables, flips)
-    out = [base.ravel()]
-    for count in range(1, scheme.flips + 1):
-        for combo in itertools.combinations(range(scheme.flips), count):
-            mask = np.zeros(base.shape, np.int64)
-            for position in combo:
-                mask |= np.int64(1) << weakest[..., position].astype(np.int64)
-            out.append((base ^ mask).ravel())
-    return np.unique(np.concatenate(out))
-
 
 # -- the run ------------------------------------------------------------------------------------
 
 
-def _job(job: tuple[str, object]) -> tuple[dict[str, Features], Features | None]:
-    """One picture's features under every config (and, for a copy, of its mirrored picture under
-    s256, for the "pass" variant)."""
-    kind, spec = job
+def _job(job: tuple[str, object, list[str]]) -> tuple[dict[str, Features], Features | None]:
+    """One picture's features under the named configs (and, for a copy, of its mirrored picture
+    under s256, for the "pass" variant)."""
+    kind, spec, names = job
     if kind == "stored":
         make, seed = spec  # type: ignore[misc]
         data = corpus._jpeg(getattr(corpus, make)(seed))
@@ -275,16 +129,16 @@ def _job(job: tuple[str, object]) -> tuple[dict[str, Features], Features | None]
         original = Image.open(io.BytesIO(corpus._jpeg(corpus.natural_scene(seed))))
         copy = corpus._reposted(original, corpus.CLASSES[spec[1]], random.Random(edit_seed))  # type: ignore[index]
         data = copy.fp.getvalue()  # the delivered JPEG's bytes (`_reposted` opens them, not yet decoded)
-    features = {name: extract(Image.open(io.BytesIO(data)), config) for name, config in CONFIGS.items()}
+    features = {name: extract(Image.open(io.BytesIO(data)), CONFIGS[name]) for name in names}
     mirrored = None
-    if kind == "copy":
+    if kind == "copy" and "s256" in names:
         mirrored = extract(ImageOps.mirror(Image.open(io.BytesIO(data))), CONFIGS["s256"])
     return features, mirrored
 
 
-def build(args: argparse.Namespace) -> dict[str, object]:
+def build(args: argparse.Namespace, names: list[str]) -> dict[str, object]:
     stored, fresh, copies = local.specs(args)
-    jobs = [("stored", s) for s in stored + fresh] + [("copy", c) for c in copies]
+    jobs = [("stored", s, names) for s in stored + fresh] + [("copy", c, names) for c in copies]
     results = map_with_progress(_job, jobs, workers=args.workers, what="extracted", chunksize=2)
     return {
         "stored": [(kind, r[0]) for (kind, _), r in zip(stored, results, strict=False)],
@@ -446,7 +300,28 @@ SCHEMES += [
     SiftScheme("W6", "s384", 32, 96, 2, 36, 2, rank="size", one_per_place=True),
     SiftScheme("W7", "s256l2", 32, 96, 2, 36, 2, rank="size", one_per_place=True),
 ]
-BEST = "V3"  # the scheme the unit test checks
+SCHEMES += [
+    SiftScheme("X1", "s256", 32, 96, 2, 36, 2, rank="size", one_per_place=True, pool=120),
+    SiftScheme("X2", "s256", 32, 96, 2, 36, 2, rank="size", one_per_place=True, pool=180),
+    SiftScheme("X3", "s256", 32, 64, 2, 36, 2, rank="size", one_per_place=True),
+    SiftScheme("X4", "s256", 32, 128, 2, 36, 2, rank="size", one_per_place=True),
+]
+SCHEMES += [
+    SiftScheme("Y1", "s256z", 32, 96, 2, 36, 2, rank="size", one_per_place=True),
+    SiftScheme("Y2", "s256z", 32, 64, 2, 36, 2, rank="size", one_per_place=True),
+    SiftScheme("Y3", "s256z", 32, 96, 2, 34, 2, rank="size", one_per_place=True),
+    SiftScheme("Y4", "s256z", 32, 64, 2, 36, 3, rank="size", one_per_place=True),
+    SiftScheme("Y5", "s256z", 32, 96, 2, 32, 1, rank="size", one_per_place=True),
+]
+SCHEMES += [
+    SiftScheme("Z1", "s256z", 32, 64, 2, 38, 3, rank="size", one_per_place=True),
+    SiftScheme("Z2", "s256z", 32, 56, 2, 36, 3, rank="size", one_per_place=True),
+    SiftScheme("Z3", "s256z", 34, 64, 2, 36, 3, rank="size", one_per_place=True),
+    SiftScheme("Z4", "s256z", 32, 64, 2, 40, 3, rank="size", one_per_place=True),
+    SiftScheme("Z5", "s256z", 32, 48, 2, 36, 3, rank="size", one_per_place=True),
+    SiftScheme("Z6", "s256z", 32, 48, 2, 36, 3, rank="size", one_per_place=True, projection="random"),
+]
+BEST = "Z5"  # the scheme the unit test checks
 
 
 class _Unpickler(pickle.Unpickler):
@@ -518,20 +393,27 @@ def main() -> None:
     parser.add_argument("--timing", type=int, default=0, help="time this many uploads per scheme (and G)")
     args = parser.parse_args()
     started = time.perf_counter()
-    if args.cache and os.path.exists(args.cache):
-        data = _load(args.cache)
-    else:
-        data = build(args)
-        if args.cache:
-            with open(args.cache, "wb") as f:
-                pickle.dump(data, f)
+    wanted = set(filter(None, args.schemes.split(",")))
+    chosen = [s for s in SCHEMES if not wanted or s.name in wanted]
+    needed = list(CONFIGS) if not args.cache or not os.path.exists(args.cache) else []
+    data = _load(args.cache) if not needed else build(args, needed)
+    missing = sorted({s.config for s in chosen} - set(data["stored"][0][1]))
+    if missing:  # a cache from before a config was added: extract just those and add them
+        more = build(args, missing)
+        for part in ("stored", "fresh", "copies"):
+            for have, new in zip(data[part], more[part], strict=True):
+                have[-2 if part == "copies" else 1].update(new[-2 if part == "copies" else 1])
+    if args.cache and (needed or missing):
+        with open(args.cache, "wb") as f:
+            pickle.dump(data, f)
     print(f"{data['scenes']} scenes + {len(data['stored']) - data['scenes']} unrelated stored, {len(data['copies'])}"
           f" copies, {len(data['fresh'])} fresh lookups; ready in {time.perf_counter() - started:.0f} s")
     for name, config in CONFIGS.items():
+        if name not in data["stored"][0][1]:
+            continue
         seconds = [f[name].seconds for _, f in data["stored"]] + [f[name].seconds for _, _, f, _ in data["copies"]]
         print(f"  {name} {config}: extraction p50 {statistics.median(seconds) * 1000:.0f} ms (pool of {args.workers},"
               f" {_KEEP} descriptors)")
-    wanted = set(filter(None, args.schemes.split(",")))
     detail = set(filter(None, args.detail.split(",")))
     print("\n| scheme | worst class 1M | mean 1M | worst in memory | keys/photo | probes p50/p99 | rows@1M p50/p99"
           " | pairs >= 2 hits | ms: extraction + keys / probes |")
@@ -541,7 +423,6 @@ def main() -> None:
         g = next(s for s in local.SCHEMES if s.name == "G")
         result = local.evaluate(g_data, g, args.seed)
         print(_row("G (evidence_local)", result, None), flush=True)
-    chosen = [s for s in SCHEMES if not wanted or s.name in wanted]
     for scheme in chosen:
         result = evaluate(data, scheme, args.seed)
         print(_row(scheme.label(), result, None), flush=True)

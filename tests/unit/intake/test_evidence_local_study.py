@@ -15,6 +15,7 @@ from PIL import Image, ImageOps
 
 from benchmarks.intake import evidence as corpus
 from benchmarks.intake import evidence_local, evidence_sift
+from benchmarks.intake import evidence_sift_keys as sift_keys
 
 
 def test_dihedral_variants_are_the_dct_of_the_turned_patch() -> None:
@@ -58,7 +59,7 @@ def test_a_mirrored_picture_gives_the_mirrored_patches() -> None:
 def test_the_mirror_permutation_gives_the_mirrored_pictures_descriptor() -> None:
     """evidence_sift probes each query descriptor's mirror permutation instead of running SIFT on
     the mirrored picture: described at the mirrored keypoint, the mirrored picture must give it."""
-    grey = evidence_sift.grey_picture(corpus.natural_scene(14_000_003), 256)
+    grey = sift_keys.grey_picture(corpus.natural_scene(14_000_003), 256)
     sift = cv2.SIFT_create()
     keypoints = sorted(sift.detect(grey, None), key=lambda kp: -kp.response)[:60]
     width = grey.shape[1]
@@ -67,23 +68,23 @@ def test_the_mirror_permutation_gives_the_mirrored_pictures_descriptor() -> None
     keypoints, descriptors = sift.compute(grey, keypoints)
     _, mirrored = sift.compute(np.ascontiguousarray(grey[:, ::-1]), mirrored_points)
     norm = np.linalg.norm(descriptors, axis=1)
-    permuted = np.median(np.linalg.norm(descriptors[:, evidence_sift.MIRROR] - mirrored, axis=1) / norm)
+    permuted = np.median(np.linalg.norm(descriptors[:, sift_keys.MIRROR] - mirrored, axis=1) / norm)
     unpermuted = np.median(np.linalg.norm(descriptors - mirrored, axis=1) / norm)
     assert permuted < 0.15 < 0.5 < unpermuted
 
 
-def _shared(hasher: evidence_sift.SiftHasher, stored: Image.Image, query: Image.Image) -> int:
-    config = evidence_sift.CONFIGS[hasher.scheme.config]
-    keys = evidence_sift.stored_keys(evidence_sift.extract(stored, config), hasher)
-    return len(np.intersect1d(keys, evidence_sift.probes(evidence_sift.extract(query, config), hasher)))
+def _shared(hasher: sift_keys.SiftHasher, stored: Image.Image, query: Image.Image) -> int:
+    config = sift_keys.CONFIGS[hasher.scheme.config]
+    keys = sift_keys.stored_keys(sift_keys.extract(stored, config), hasher)
+    return len(np.intersect1d(keys, sift_keys.probes(sift_keys.extract(query, config), hasher)))
 
 
 def test_sift_keys_find_a_copy_and_its_mirror_but_not_another_scene() -> None:
     scheme = next(s for s in evidence_sift.SCHEMES if s.name == evidence_sift.BEST)
-    config = evidence_sift.CONFIGS[scheme.config]
-    training = np.concatenate([evidence_sift.extract(corpus.natural_scene(14_400_000 + n), config).descriptors
+    config = sift_keys.CONFIGS[scheme.config]
+    training = np.concatenate([sift_keys.extract(corpus.natural_scene(14_400_000 + n), config).descriptors
                                for n in range(4)])
-    hasher = evidence_sift.SiftHasher(scheme, evidence_sift.root_sift(training), 14)
+    hasher = sift_keys.SiftHasher(scheme, sift_keys.root_sift(training), 14)
     picture = corpus.natural_scene(14_000_005)
     copy = corpus._reposted(picture, corpus.EDITS["crop 10% left+top"], random.Random(1))
     mirrored = corpus._reposted(picture, corpus.EDITS["mirror"], random.Random(2))
