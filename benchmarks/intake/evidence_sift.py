@@ -4,8 +4,9 @@ key is the sign pattern of the keypoint's own SIFT descriptor. Does that find th
 re-posted copy among the top 8 of a million photos more often, with fewer keys and less compute?
 
 Per photo: the grey picture at a long side of `side` pixels (a JPEG decoded at a reduced scale
-first); OpenCV SIFT keypoints of at least `min_size` pixels, the strongest `_KEEP` by response,
-and their descriptors as RootSIFT (L1-normalised, square root: a normalised gradient histogram,
+first; config s256zn also stretches its grey levels to mean 128, spread 48); OpenCV SIFT
+keypoints of at least `min_size` pixels, the `_KEEP` strongest by response (or, configs
+"s256z*", the largest), and their descriptors as RootSIFT (L1-normalised, square root: a normalised gradient histogram,
 which brightness and contrast barely move, and which turns with the keypoint's orientation, so a
 90/180/270° rotation keeps it). A descriptor is projected on `pcs` directions (the principal
 components of the training descriptors, or a seeded random orthogonal projection; both centred
@@ -61,6 +62,27 @@ Z6: Z5 worst class 60 % (crop up to 20 % any sides + brightness/contrast; 75 % i
 any + overlay 80 %, 5 classes at 95 %, mean 96.7 %, rows p99 3 643, 5 pairs >= 2 hits; Y2 worst
 70 %, mean 97.9 %, rows p99 1 821; Z6 (random projection) worst 80 %, mean 98.1 %, rows p99 9 107.
 So the seed-14 figures below are partly fitted to that corpus by the choice among ~45 variants.
+The fix for the class that broke: stretch the grey levels to a fixed mean and spread before SIFT
+(config s256zn), so that a contrast change does not move keypoints across SIFT's contrast
+threshold. N1 (= Z5 on s256zn), both corpora, with G on each:
+
+| corpus | scheme | worst class 1M | mean 1M | worst in memory | keys/photo | probes | rows@1M p50/p99 | pairs >= 2 hits |
+|---|---|---|---|---|---|---|---|---|
+| seed 14 | G | 85 % | 95.4 % | 90 % | 41.4 | 1 536 | 0 / 3 643 | 2 |
+| seed 14 | Z5 | 95 % | 99.8 % | 95 % | 59.7 | 1 536 | 0 / 5 464 | 2 |
+| seed 14 | **N1** | **95 %** | **99.4 %** | **95 %** | **60.4** | **1 536** | **0 / 3 643** | **2** |
+| seed 15 | G | 65 % | 90.6 % | 85 % | 41.7 | 1 536 | 0 / 7 286 | 11 |
+| seed 15 | Z5 | 60 % | 96.7 % | 75 % | 59.7 | 1 536 | 0 / 3 643 | 5 |
+| seed 15 | **N1** | **90 %** | **98.5 %** | **90 %** | **60.3** | **1 536** | **0 / 3 643** | **3** |
+
+N1 per class: seed 14, 21 classes 100 % and "crop up to 20 % any sides" + overlay, +
+brightness/contrast, + resize 95 % each; seed 15, 20 classes 100 %, + mirror 95 %, + overlay,
++ brightness/contrast, + resize 90 % each. Neither corpus meets >= 99 % in every class: what is
+left is crops on several sides combined with a second edit. (N2, N1 with 64 queried and 2 flips,
+1 024 probes: seed 14 98.1 % / worst 90 %, seed 15 97.1 % / 80 %; N3, N1 with the random
+projection: 99.0 % / 90 % and 98.1 % / 85 %, rows p99 10 929 on both.) Fresh screenshots
+(N1; the app's screenshots are 20 of the 550 stored): rows at a million p50 9 091 / max 18 182
+(seed 14), p50 4 545 / max 30 909 (seed 15); the stop-list does not bring that under budget.
 
 (pairs: of 263 520 copy x unrelated-photo pairs; none has >= 3 hits under Z5.) Z5 per class, at
 a million: 100 % in 23 of 24 classes, "crop up to 20 % any sides + overlay" 95 % (one of 20
@@ -82,7 +104,8 @@ Mirrors: the descriptor permutation finds mirrored copies as well as a second SI
 mirrored picture (S4 vs S11: mirror classes 100 % both, mean 84.6 vs 84.8 %) at no extra SIFT.
 
 Time per upload (JPEG bytes -> keys and probes; --timing 20, one process, methods interleaved per
-picture, load average ~7): G p50 281 ms, Z5 77 ms (0.27 x G), V3 93 ms (0.33 x G). On a lighter
+picture): load average ~3, G p50 98.8 ms, Z5 19.3 ms (0.20 x G), N1 20.7 ms (0.21 x G, p90
+32.8 ms); load average ~7, G p50 281 ms, Z5 77 ms (0.27 x G), V3 93 ms (0.33 x G). On a lighter
 machine earlier (run 1, --timing 20): G 125 ms, S5 29 ms (0.23 x G); second SIFT pass for mirrors
 (S11) 49 ms vs 29 ms with the permutation. The 256-pixel picture is the saving: SIFT doubles
 it internally, so it sees what a 512-pixel picture's octaves 0+ see, without the costly doubled
@@ -326,8 +349,11 @@ SCHEMES += [
     SiftScheme("Z4", "s256z", 32, 64, 2, 40, 3, rank="size", one_per_place=True),
     SiftScheme("Z5", "s256z", 32, 48, 2, 36, 3, rank="size", one_per_place=True),
     SiftScheme("Z6", "s256z", 32, 48, 2, 36, 3, rank="size", one_per_place=True, projection="random"),
+    SiftScheme("N1", "s256zn", 32, 48, 2, 36, 3, rank="size", one_per_place=True),
+    SiftScheme("N2", "s256zn", 32, 64, 2, 36, 2, rank="size", one_per_place=True),
+    SiftScheme("N3", "s256zn", 32, 48, 2, 36, 3, rank="size", one_per_place=True, projection="random"),
 ]
-BEST = "Z5"  # the scheme the unit test checks
+BEST = "N1"  # the scheme the unit test checks
 
 
 class _Unpickler(pickle.Unpickler):

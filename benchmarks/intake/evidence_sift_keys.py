@@ -24,6 +24,9 @@ class Config:
     layers: int  # SIFT nOctaveLayers
     min_size: float  # smallest keypoint size kept, in pixels at `side`
     pool: str = "response"  # which _KEEP keypoints are kept: the strongest ("response") or largest ("size")
+    # Grey levels stretched linearly to mean 128, standard deviation 48 before SIFT, so that a
+    # brightness/contrast edit (nearly linear in grey) does not move SIFT's contrast threshold.
+    normalise: bool = False
 
 
 CONFIGS = {
@@ -32,6 +35,7 @@ CONFIGS = {
     "s256": Config(256, 3, 3.0),
     "s256l2": Config(256, 2, 3.0),
     "s256z": Config(256, 3, 3.0, pool="size"),
+    "s256zn": Config(256, 3, 3.0, pool="size", normalise=True),
 }
 
 
@@ -64,6 +68,9 @@ def extract(image: Image.Image, config: Config, *, keep: int = _KEEP, rank: str 
     order are described (all of them by default: the study ranks later)."""
     started = time.perf_counter()
     pixels = grey_picture(image, config.side)
+    if config.normalise:
+        grey = pixels.astype(np.float32)
+        pixels = np.clip((grey - grey.mean()) * (48.0 / (grey.std() + 1e-6)) + 128.0, 0, 255).astype(np.uint8)
     sift = cv2.SIFT_create(nOctaveLayers=config.layers)
     keypoints = [kp for kp in sift.detect(pixels, None) if kp.size >= config.min_size]
     keypoints = sorted(keypoints, key=lambda kp: -(kp.size if config.pool == "size" else kp.response))[:keep]
