@@ -75,6 +75,26 @@ threshold. N1 (= Z5 on s256zn), both corpora, with G on each:
 | seed 15 | Z5 | 60 % | 96.7 % | 75 % | 59.7 | 1 536 | 0 / 3 643 | 5 |
 | seed 15 | **N1** | **90 %** | **98.5 %** | **90 %** | **60.3** | **1 536** | **0 / 3 643** | **3** |
 
+A third corpus, --seed 16, drawn after N1 was chosen (and N6, N1 with stored keypoints reaching
+into a 10 % border band ranked last, after seeing 14 and 15): N6 worst class 85 % (crop any +
+overlay; crop any, crop any + brightness 90 %), mean 98.1 %, in memory 95 %, rows p99 10 929,
+17 pairs >= 2 hits, 3 >= 3; N1 worst 70 %, mean 96.0 %, rows p99 10 929; Z5 worst 85 %, mean
+99.2 %, rows p99 5 464. So:
+
+| scheme | seed 14 worst / mean | seed 15 worst / mean | seed 16 worst / mean | rows@1M p99 (14 / 15 / 16) |
+|---|---|---|---|---|
+| G | 85 % / 95.4 % | 65 % / 90.6 % | not run | 3 643 / 7 286 / - |
+| Z5 | 95 % / 99.8 % | 60 % / 96.7 % | 85 % / 99.2 % | 5 464 / 3 643 / 5 464 |
+| N1 | 95 % / 99.4 % | 90 % / 98.5 % | 70 % / 96.0 % | 3 643 / 3 643 / 10 929 |
+| **N6** | **95 % / 99.8 %** | **95 % / 99.6 %** | **85 % / 98.1 %** | **3 643 / 1 821 / 10 929** |
+
+N6 (the unit test's scheme): 60.4 keys, 1 536 probes; per class, seed 14: 23 classes 100 %, crop
+any + overlay 95 %; seed 15: 22 at 100 %, crop 10 % left+top and crop any + brightness 95 %. With
+20 copies a class a single copy is 5 %: these corpora cannot tell 95 % from 99 %, and the class
+figures move by 10-25 points between seeds. Time per upload (--timing 20, load average ~4-6): G
+p50 133.9 ms, N1 37.0 ms (0.28 x G), N6 44.6 ms (0.33 x G; it describes all 240 keypoints in the
+timing, an upper bound, since its stored keypoints are not simply the largest).
+
 N1 per class: seed 14, 21 classes 100 % and "crop up to 20 % any sides" + overlay, +
 brightness/contrast, + resize 95 % each; seed 15, 20 classes 100 %, + mirror 95 %, + overlay,
 + brightness/contrast, + resize 90 % each. Neither corpus meets >= 99 % in every class: what is
@@ -352,8 +372,11 @@ SCHEMES += [
     SiftScheme("N1", "s256zn", 32, 48, 2, 36, 3, rank="size", one_per_place=True),
     SiftScheme("N2", "s256zn", 32, 64, 2, 36, 2, rank="size", one_per_place=True),
     SiftScheme("N3", "s256zn", 32, 48, 2, 36, 3, rank="size", one_per_place=True, projection="random"),
+    SiftScheme("N4", "s256zn", 32, 64, 2, 36, 3, rank="size", one_per_place=True),
+    SiftScheme("N5", "s256zn", 32, 48, 2, 34, 3, rank="size", one_per_place=True),
+    SiftScheme("N6", "s256zn", 32, 48, 2, 36, 3, rank="size", stored_rank="central10", one_per_place=True),
 ]
-BEST = "N1"  # the scheme the unit test checks
+BEST = "N6"  # the scheme the unit test checks
 
 
 class _Unpickler(pickle.Unpickler):
@@ -393,8 +416,10 @@ def timing(count: int, schemes: list[SiftScheme], data: dict, g_data: dict | Non
         for scheme in schemes:
             t0 = time.perf_counter()
             image = Image.open(io.BytesIO(jpeg))
-            # As production would: describe only the keypoints the keys and probes use.
-            features = extract(image, CONFIGS[scheme.config], rank=scheme.rank, describe=max(scheme.stored, scheme.queried))
+            # As production would: describe only the keypoints the keys and probes use (with a
+            # stored order of its own, all `_KEEP`: an upper bound).
+            describe = _KEEP if scheme.stored_rank else max(scheme.stored, scheme.queried)
+            features = extract(image, CONFIGS[scheme.config], rank=scheme.rank, describe=describe)
             mirrored = None
             if scheme.mirror == "pass":
                 upright = Image.open(io.BytesIO(jpeg))
