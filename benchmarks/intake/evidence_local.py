@@ -366,12 +366,17 @@ def probes(patches: Patches, hasher: Hasher) -> np.ndarray:
     else:
         variants = np.array([v for c in coefs for v in canonical_variants(c[0], scheme.ambiguity)]).reshape(-1, 1, 8, 8)
     bits, certainty = hasher.bits(variants)
-    base = _key_values(bits, tables)  # (n, tables)
-    # The flips least certain bits of each key, flipped in every combination.
-    weakest = np.argsort(certainty[:, tables], axis=-1)[..., : scheme.flips]  # (n, tables, flips)
+    return with_flips(_key_values(bits, tables), np.argsort(certainty[:, tables], axis=-1), scheme.flips)
+
+
+def with_flips(base: np.ndarray, uncertain: np.ndarray, flips: int) -> np.ndarray:
+    """The distinct probe keys: each key of `base` (n, tables), and the key with its `flips`
+    least certain bits (`uncertain`, (n, tables, bits), least certain first) flipped in every
+    combination."""
+    weakest = uncertain[..., :flips]
     out = [base.ravel()]
-    for count in range(1, scheme.flips + 1):
-        for combo in itertools.combinations(range(scheme.flips), count):
+    for count in range(1, flips + 1):
+        for combo in itertools.combinations(range(flips), count):
             mask = np.zeros(base.shape, np.int64)
             for position in combo:
                 mask |= np.int64(1) << weakest[..., position].astype(np.int64)

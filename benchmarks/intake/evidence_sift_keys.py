@@ -4,7 +4,6 @@ docstring for the scheme and the figures)."""
 
 from __future__ import annotations
 
-import itertools
 import time
 from collections import defaultdict
 from dataclasses import dataclass
@@ -12,6 +11,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 from PIL import Image, ImageOps
+
+from benchmarks.intake.evidence_local import with_flips
 
 _KEEP = 240  # keypoints (largest response) kept per picture at extraction; schemes take the first of these
 
@@ -220,13 +221,5 @@ def probes(features: Features, hasher: SiftHasher, mirrored: Features | None = N
         again = ranked(mirrored, scheme.rank, scheme.pool)[: scheme.queried]
         descriptors = np.concatenate([descriptors, mirrored.descriptors[again]])
     projected = hasher.project(descriptors)
-    base = _key_values(projected > 0, tables)  # (n, tables)
-    weakest = np.argsort(np.abs(projected)[:, tables], axis=-1)[..., : scheme.flips]  # (n, tables, flips)
-    out = [base.ravel()]
-    for count in range(1, scheme.flips + 1):
-        for combo in itertools.combinations(range(scheme.flips), count):
-            mask = np.zeros(base.shape, np.int64)
-            for position in combo:
-                mask |= np.int64(1) << weakest[..., position].astype(np.int64)
-            out.append((base ^ mask).ravel())
-    return np.unique(np.concatenate(out))
+    return with_flips(_key_values(projected > 0, tables), np.argsort(np.abs(projected)[:, tables], axis=-1),
+                      scheme.flips)
