@@ -71,8 +71,8 @@ class KeyIndex:
         for key in keys.tolist():
             self._owners[key].add(photo)
 
-    def lookup(self, data: bytes) -> tuple[list[tuple[Hashable, int]], int, int]:
-        """(photos ranked by distinct keys hit, probes, rows read) for a new picture's JPEG bytes."""
+    def lookup(self, data: bytes) -> tuple[list[tuple[Hashable, int]], int]:
+        """(photos ranked by distinct keys hit, probes) for a new picture's JPEG bytes; the rows
+        a lookup reads are the sum of the hits (each probe key is distinct)."""
         values = probes(extract(Image.open(io.BytesIO(data)), self.config), self.hasher).tolist()
-        hits = [self._owners[v] for v in values if v in self._owners]
-        return ranked_hits(hits), len(values), sum(len(h) for h in hits)
+        return ranked_hits(self._owners[v] for v in values if v in self._owners), len(values)
