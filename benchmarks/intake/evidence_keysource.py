@@ -5,7 +5,17 @@ union of those with the view-hash candidates that the unchanged `evidence.judge`
 
 A key-only candidate carries distance KEY_ONLY_DISTANCE (64, every bit of the view hash): judge
 calls a candidate "weak" only within fingerprint.WEAK_DISTANCE bits, so a photo found only
-through the keys is either confirmed strong by ORB + RANSAC or not matched at all."""
+through the keys is either confirmed strong by ORB + RANSAC or not matched at all.
+
+Measured (`nice ... evidence --images 1000 --per-class 60 --keys N6`, seed 14, 1 150 stored photos,
+1 440 copies, 650 fresh photos, load average 2-7 on 2 cores; one run): 1 435 of 1 440 copies
+recognised, lowest class 96.7 % ("crop up to 20 % any sides + overlay", 58/60: 2 not confirmed),
+4 copies recognised only through the keys (crop any + rotate 90: 2, crop any + overlay: 2), all 4
+key-only candidates confirmed were the original; 0 false strong matches in 747 500 pairs (0 from
+key-only candidates), honest 647/650 clean (3 weak, from view candidates). 56.9 keys per stored
+photo (max 64), 1 536 probes, key rows among unrelated photos at 1M p50 0 / p99 35 652 (copies and
+fresh photos pooled, screenshots included). Stage p50 / p99: hash 28.0 / 92.6 ms, view lookup
+43.2 / 114.0, keys 29.7 / 113.9, confirmation 54.9 / 144.8."""
 
 from __future__ import annotations
 
