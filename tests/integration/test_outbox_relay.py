@@ -193,6 +193,10 @@ async def _row(pool: asyncpg.Pool, envelope: Envelope) -> asyncpg.Record:
     )
 
 
+async def _parked(pool: asyncpg.Pool, envelope: Envelope) -> bool:
+    return (await _row(pool, envelope))["parked_at"] is not None
+
+
 async def _sent(pool: asyncpg.Pool, envelopes: list[Envelope]) -> bool:
     return await pool.fetchval(
         "SELECT count(*) FROM outbox WHERE sent_at IS NOT NULL AND event_id = ANY($1::uuid[])",
@@ -211,7 +215,10 @@ async def test_a_row_the_producer_refuses_is_parked_and_the_rows_behind_it_are_p
     relay = _relay(infra, messaging_pool)
     task = asyncio.create_task(relay.run())
     try:
+        # The batch marks the rows it delivered first; the refused row is then sent again on its
+        # own (a fresh producer) and only parked when refused alone, so wait for both.
         await eventually(lambda: _sent(messaging_pool, [before, *after]), timeout_s=30)
+        await eventually(lambda: _parked(messaging_pool, oversized), timeout_s=30)
         parked = await _row(messaging_pool, oversized)
         assert parked["sent_at"] is None and parked["parked_at"] is not None
         assert parked["failures"] == 1 and "MessageSizeTooLargeError" in parked["last_error"]
