@@ -3,9 +3,10 @@ share it gates (neither keyed nor probed), on the evidence benchmark's corpus.
 
 Kinds: natural scenes as stored (JPEG 88) and every edit class of `benchmarks.intake.evidence`
 (`CLASSES`, each copy re-encoded as a messaging app delivers it, `_reposted`) plus a recompress
-at JPEG quality 25; the app screenshots as stored, at JPEG 25, with one random edit class each,
-and in dark mode (inverted); flat pictures (a wall, a sky); night scenes (dark, lit windows and
-street lights, high-ISO grain) as stored and at JPEG 25.
+at JPEG quality 25; overexposed scenes (brightened 1.8 times, the sky blown out to flat white:
+reported apart, not counted with the scenes); the app screenshots as stored, at JPEG 25, with
+one random edit class each, and in dark mode (inverted); flat pictures (a wall, a sky); night
+scenes (dark, lit windows and street lights, high-ISO grain) as stored and at JPEG 25.
 
 Also the share of exactly flat blocks per kind (the gate's one figure), the SIFT keypoints the
 key module would find on the stored pictures of each kind (config s256zn: long side 256, grey
@@ -25,7 +26,7 @@ from collections import defaultdict
 
 import cv2
 import numpy as np
-from PIL import Image, ImageDraw, ImageOps
+from PIL import Image, ImageDraw, ImageEnhance, ImageOps
 
 from benchmarks.intake.evidence import CLASSES, _jpeg, _octave_noise, _reposted, flat_picture, natural_scene, screenshot
 from benchmarks.support import percentile
@@ -100,6 +101,8 @@ def main() -> None:
         for name, edit in CLASSES.items():
             measure(f"scene / {name}", _reposted(_opened(stored), edit, rnd))
         measure("scene / recompress JPEG 25", _opened(_jpeg(_opened(stored), quality=25)))
+        overexposed = ImageEnhance.Brightness(_opened(stored)).enhance(1.8)
+        measure("overexposed scene (x1.8, sky blown out; not a target)", _opened(_jpeg(overexposed)))
         if (number + 1) % 50 == 0:
             print(f"  {number + 1} scenes, {time.perf_counter() - started:.0f} s", flush=True)
     for number in range(args.screenshots):

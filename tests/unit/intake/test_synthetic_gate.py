@@ -1,6 +1,6 @@
 """The synthetic-picture gate: a rendered chat screenshot is gated however it was re-encoded;
-camera-like pictures (a textured scene with grain, its JPEG-25 copy, a dark night street) are
-not. Every picture is drawn here from a seed."""
+camera-like pictures (a textured scene with grain, its JPEG-25 copy, the same overexposed, a
+dark night street) are not. Every picture is drawn here from a seed."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import random
 import cv2
 import numpy as np
 import pytest
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageEnhance
 
 from sigap_intake.photos import synthetic
 
@@ -108,11 +108,20 @@ def night_scene(seed: int) -> Image.Image:
 
 
 def test_flat_share_counts_whole_blocks_of_one_grey_level():
-    grey = np.zeros((64, 48), np.uint8)
+    grey = np.full((64, 48), 50, np.uint8)
     grey[:, 24:] = np.arange(24 * 64, dtype=np.int64).reshape(64, 24) % 7  # no 4x4 block flat
     assert synthetic.flat_share(grey) == pytest.approx(0.5)
     grey[0, 0] = 1  # one pixel breaks one block of the flat half
     assert synthetic.flat_share(grey) == pytest.approx(0.5 - 1 / (16 * 12))
+
+
+@pytest.mark.parametrize("clipped", [0, 255])
+def test_blocks_clipped_to_black_or_white_count_half(clipped):
+    grey = (np.arange(64 * 48, dtype=np.int64).reshape(64, 48) % 7 + 100).astype(np.uint8)
+    grey[:, :24] = clipped
+    assert synthetic.flat_share(grey) == pytest.approx(0.25)
+    grey[:, :24] = 254
+    assert synthetic.flat_share(grey) == pytest.approx(0.5)
 
 
 @pytest.mark.parametrize("quality", [90, 60, 25])
@@ -131,6 +140,14 @@ def test_a_grainy_natural_scene_is_not_gated_even_at_jpeg_25(quality):
     for seed in range(3):
         grey = synthetic.grey_picture(_jpeg(natural_scene(seed), quality), own=True)
         assert not synthetic.looks_synthetic(grey), (seed, quality, synthetic.flat_share(grey))
+
+
+def test_an_overexposed_scene_with_its_sky_blown_out_to_white_is_not_gated():
+    for seed in range(3):
+        blown = ImageEnhance.Brightness(natural_scene(seed)).enhance(1.8)
+        grey = synthetic.grey_picture(_jpeg(blown, 85), own=True)
+        assert (grey[:32] == 255).mean() > 0.9  # the sky is clipped: exactly flat white
+        assert not synthetic.looks_synthetic(grey), (seed, synthetic.flat_share(grey))
 
 
 def test_a_dark_night_scene_is_not_gated():
