@@ -103,6 +103,16 @@ async def find_key_candidates(*, conn: asyncpg.Connection, probes: Sequence[int]
     return [(row["photo_id"], row["hits"]) for row in rows]
 
 
+async def insert_photo_keys(*, conn: asyncpg.Connection, photo_id: UUID, keys: Sequence[int]) -> None:
+    """A photo's SIFT keys (signed bigints), each once."""
+    if keys:
+        await conn.execute(
+            "INSERT INTO photo_reuse_keys (key, photo_id) SELECT DISTINCT k, $1::uuid FROM unnest($2::bigint[]) AS k",
+            photo_id,
+            list(keys),
+        )
+
+
 async def photo_features(
     *, conn: asyncpg.Connection, photo_ids: list[UUID]
 ) -> dict[UUID, fingerprint.StoredFeatures]:
@@ -193,12 +203,8 @@ async def insert_photo(
             photo_id,
             facts.fingerprint.stored.to_blob(),
         )
-    if facts.keys is not None and facts.keys.stored:
-        await conn.execute(
-            "INSERT INTO photo_reuse_keys (key, photo_id) SELECT DISTINCT k, $1 FROM unnest($2::bigint[]) AS k",
-            photo_id,
-            list(facts.keys.stored),
-        )
+    if facts.keys is not None:
+        await insert_photo_keys(conn=conn, photo_id=photo_id, keys=facts.keys.stored)
     if similar:
         await conn.executemany(
             "INSERT INTO photo_matches (photo_id, earlier_photo_id, distance) VALUES ($1, $2, $3)"
