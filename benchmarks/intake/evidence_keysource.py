@@ -27,7 +27,7 @@ import numpy as np
 from PIL import Image
 
 from benchmarks.intake.evidence_sift import SCHEMES
-from benchmarks.intake.evidence_sift_keys import CONFIGS, SiftHasher, extract, probes, root_sift, stored_keys
+from benchmarks.intake.evidence_sift_keys import CONFIGS, SiftHasher, extract, probes, stored_keys
 from sigap_intake.photos import evidence, fingerprint
 
 KEY_ONLY_DISTANCE = 64
@@ -71,7 +71,7 @@ class KeyIndex:
         self.scheme = next(s for s in SCHEMES if s.name == scheme_name)
         self.config = CONFIGS[self.scheme.config]
         training = np.concatenate([extract(image, self.config).descriptors for image in training_images])
-        self.hasher = SiftHasher(self.scheme, root_sift(training), seed)
+        self.hasher = SiftHasher(self.scheme, training, seed)
         self._owners: dict[int, set[Hashable]] = defaultdict(set)
         self.key_counts: list[int] = []
 

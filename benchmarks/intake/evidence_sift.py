@@ -158,7 +158,6 @@ from benchmarks.intake.evidence_sift_keys import (
     SiftScheme,
     extract,
     probes,
-    root_sift,
     stored_keys,
 )
 from benchmarks.support import map_with_progress, percentile
@@ -203,7 +202,7 @@ def evaluate(data: dict, scheme: SiftScheme, seed: int, *, stop: int = 0) -> dic
     (as `evidence_local.evaluate`). `stop` > 0: keys of more than `stop` stored photos are not indexed."""
     config = scheme.config
     training = np.concatenate([f[config].descriptors for kind, f in data["fresh"] if kind == "natural_scene"])
-    hasher = SiftHasher(scheme, root_sift(training), seed)
+    hasher = SiftHasher(scheme, training, seed)
     started = time.perf_counter()
     per_photo = [stored_keys(f[config], hasher) for _, f in data["stored"]]
     key_seconds = (time.perf_counter() - started) / len(per_photo)
@@ -403,7 +402,7 @@ def timing(count: int, schemes: list[SiftScheme], data: dict, g_data: dict | Non
     hashers = {}
     for scheme in schemes:
         training = np.concatenate([f[scheme.config].descriptors for kind, f in data["fresh"] if kind == "natural_scene"])
-        hashers[scheme.name] = SiftHasher(scheme, root_sift(training), seed)
+        hashers[scheme.name] = SiftHasher(scheme, training, seed)
     samples: dict[str, list[float]] = defaultdict(list)
     for n in range(count):
         jpeg = corpus._jpeg(corpus.natural_scene(seed * 1_000_000 + 700_000 + n))
