@@ -18,21 +18,19 @@ import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 import imagehash
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
 from sigap_intake.photos import content_credentials
+from sigap_intake.photos.keys import PhotoKeys, photo_keys
 from sigap_intake.photos.fingerprint import Fingerprint
 from sigap_intake.photos.fingerprint import fingerprint as take_fingerprint
 from sigap_intake.photos.content_credentials import ContentCredentials
 from sigap_shared.errors import DomainError, Text
 from sigap_shared.storable import clean_text, within
-
-if TYPE_CHECKING:
-    from sigap_intake.photos.keys import PhotoKeys
 
 Verdict = Literal["verified_live", "suspicious", "rejected"]
 VERDICT_RANK: dict[str, int] = {"verified_live": 0, "suspicious": 1, "rejected": 2}
@@ -246,7 +244,7 @@ def analyse(
         credentials=content_credentials.inspect(data, MEDIA_TYPES[kind], trust_anchors=trust_anchors),
         implausible_taken_at=implausible,
         fingerprint=_fingerprint(image, views=reuse_views, keys=reuse_keys),
-        keys=_photo_keys(image) if reuse_keys else None,
+        keys=photo_keys(image) if reuse_keys else None,
     )
 
 
@@ -256,13 +254,6 @@ def _fingerprint(image: Image.Image, *, views: bool, keys: bool) -> Fingerprint 
     taken = take_fingerprint(image)
     # The keys alone need only the features: no view hashes are stored or looked up.
     return taken if views else replace(taken, view_hashes=(), query_hashes=())
-
-
-def _photo_keys(image: Image.Image) -> PhotoKeys:
-    # Imported when first used, like OpenCV in `fingerprint`: off, the service never loads it.
-    from sigap_intake.photos import keys
-
-    return keys.photo_keys(image)
 
 
 def _size(n_bytes: int) -> str:

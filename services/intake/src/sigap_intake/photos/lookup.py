@@ -17,20 +17,13 @@ from dataclasses import dataclass, replace
 
 import asyncpg
 
-from sigap_intake.photos import evidence
+from sigap_intake.photos import evidence, keys
 from sigap_intake.photos import repository as photo_repository
 from sigap_intake.photos.checks import PhotoFacts, PhotoPolicy, Reason
 from sigap_intake.photos.reuse import SimilarPhoto
 
 VIEWS_CHECK = evidence.CHECKS[0]  # "dihedral_view_hashes"
 FEATURES_CHECK = evidence.CHECKS[1]  # "orb_ransac"
-
-
-def _key_scheme() -> str:
-    # Imported when used: photos/keys.py brings OpenCV's SIFT, which only the keys check needs.
-    from sigap_intake.photos import keys
-
-    return keys.KEY_SCHEME
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +38,7 @@ def union(
     views: Sequence[evidence.Candidate] = (),
     similar: Sequence[SimilarPhoto] = (),
     ranked: Sequence[tuple[Hashable, int]] | None = None,
-    key_check: str = "",
+    key_check: str = keys.KEY_SCHEME,
 ) -> tuple[list[evidence.Candidate], dict[Hashable, list[str]]]:
     """The candidates to judge: the view candidates, then the single hash's neighbours not among
     them (as whole-picture, unturned candidates at their hash distance), then the key-ranked
@@ -104,7 +97,7 @@ async def find_matches(*, conn: asyncpg.Connection, facts: PhotoFacts, policy: P
         probes = facts.keys.probes if facts.keys is not None else ()
         ranked = list(await photo_repository.find_key_candidates(conn=conn, probes=probes))
     candidates, sources = union(
-        views=views, similar=similar, ranked=ranked, key_check=_key_scheme() if policy.reuse_keys else ""
+        views=views, similar=similar, ranked=ranked, key_check=keys.KEY_SCHEME
     )
     if not candidates:
         return Found([], {})
