@@ -37,6 +37,8 @@ class CandidateSources:
         self.uses_views = sources in ("views", "views+keys")
         self.uses_keys = sources in ("keys", "views+keys")
         self.uses_phash = sources == "keys"
+        self.names = [name for name, used in (("views", self.uses_views), ("phash", self.uses_phash),
+                                              ("keys", self.uses_keys)) if used]
         self.index = evidence.MemoryIndex()
         self._phashes: list[int] = []
         self._phash_photos: list[Hashable] = []
@@ -108,8 +110,8 @@ def only_by(found: dict[str, set], photo: Hashable) -> str | None:
 def report(sources: CandidateSources, found_only: dict[str, dict[str, int]], classes: list[str],
            confirmed_only: dict[str, int], fresh_only_strong: dict[str, int]) -> None:
     """The sources' lines of the report."""
-    names = sorted({source for per_class in found_only.values() for source in per_class})
-    if names:
+    names = sources.names
+    if len(names) > 1:
         print("copies recognised whose original only one source gave, per class:")
         for name in classes:
             row = ", ".join(f"{source} {found_only[name].get(source, 0)}" for source in names)
