@@ -21,8 +21,8 @@ probes that permutation of each query descriptor ("permute": no second SIFT pass
 a second time on the mirrored picture ("pass", measured for the cost).
 
 Training descriptors (PCA, mean) come from the fresh natural scenes, never from the stored
-photos: in production the same would be fitted once on a seeded generated corpus and shipped as a
-small .npy (128 x 64 float32, 32 KiB), or be the seeded random projection (no file at all).
+photos. Production (`sigap_intake.photos.keys`, scheme N6) ships its projection fitted once on
+seeded generated scenes (`photos/reuse_keys.npz`, by `benchmarks.intake.fit_reuse_keys`).
 
 The corpus and the figures are `evidence_local`'s (same seeds, same 550 stored photos and 480
 copies; `evidence_local.specs`); G's row is evaluated here by `evidence_local` itself from its

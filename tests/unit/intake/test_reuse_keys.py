@@ -142,3 +142,16 @@ def test_the_shipped_projection_is_the_packaged_file() -> None:
     assert np.array_equal(projection.tables[0], np.arange(keys.BITS))
     # Unit-length, mutually orthogonal directions: principal components.
     assert np.allclose(projection.components.T @ projection.components, np.eye(keys.COMPONENTS), atol=1e-4)
+
+
+def test_keys_leave_a_picture_they_do_not_own_as_it_was() -> None:
+    data = jpeg(textured_scene(4))
+    picture = Image.open(io.BytesIO(data))
+
+    borrowed = keys.photo_keys(picture)
+
+    assert picture.size == (1000, 750) and picture.mode == "RGB"
+    assert np.array_equal(np.asarray(picture), np.asarray(Image.open(io.BytesIO(data)).convert("RGB")))
+    # Decoded at full size instead of reduced scale: not bit-identical keys, but the same picture.
+    owned = keys.photo_keys(Image.open(io.BytesIO(data)), own=True)
+    assert len(set(borrowed.stored) & set(owned.probes)) >= 10
