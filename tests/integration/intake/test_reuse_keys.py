@@ -101,6 +101,18 @@ async def test_a_recompressed_copy_is_found_by_the_hash_and_the_keys_together(in
         assert reused["match"]["checks"] == [evidence.LEGACY_CHECK, keys.KEY_SCHEME, "orb_ransac"], reused
 
 
+async def test_with_views_and_keys_on_both_sources_are_named(infra, databases, tmp_path):
+    async with running_intake(infra, databases, tmp_path / "p", photo_reuse_keys=True, photo_reuse_views=True) as intake:
+        original = textured_scene(photo_seed())
+        first = (await upload_photo(intake, jpeg(original))).json()
+        stored = await _stored(intake, first["id"])
+        assert stored["photo_reuse_keys"] > 0 and stored["photo_view_hashes"] > 1, stored
+        copy = (await upload_photo(intake, jpeg(ImageOps.mirror(original), quality=75))).json()
+        [reused] = _reuse(copy)
+        assert reused["code"] == "reused_photo" and reused["earlier_photo_id"] == first["id"], copy
+        assert reused["match"]["checks"] == ["dihedral_view_hashes", keys.KEY_SCHEME, "orb_ransac"], reused
+
+
 async def test_with_the_keys_off_no_key_rows_are_written(infra, databases, tmp_path):
     async with running_intake(infra, databases, tmp_path / "p", photo_reuse_views=True) as intake:
         assert intake.context.policy.reuse_keys is False
