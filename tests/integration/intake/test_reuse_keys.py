@@ -101,6 +101,21 @@ async def test_a_recompressed_copy_is_found_by_the_hash_and_the_keys_together(in
         assert reused["match"]["checks"] == [evidence.LEGACY_CHECK, keys.KEY_SCHEME, "orb_ransac"], reused
 
 
+async def test_a_copy_of_a_photo_without_features_keeps_todays_single_hash_verdict(infra, databases, tmp_path):
+    # A photo uploaded before the keys were switched on (or erased) has a hash but no features:
+    # nothing can confirm it, so its copy is judged as with the setting off, not let through.
+    async with running_intake(infra, databases, tmp_path / "p", photo_reuse_keys=True) as intake:
+        original = textured_scene(photo_seed())
+        first = (await upload_photo(intake, jpeg(original))).json()
+        await intake.pool.execute("DELETE FROM photo_features WHERE photo_id = $1", uuid.UUID(first["id"]))
+        await intake.pool.execute("DELETE FROM photo_reuse_keys WHERE photo_id = $1", uuid.UUID(first["id"]))
+        copy = (await upload_photo(intake, jpeg(original, quality=70))).json()
+        assert copy["verdict"] == "rejected", copy
+        [reused] = _reuse(copy)
+        assert reused["code"] == "reused_photo" and reused["earlier_photo_id"] == first["id"], reused
+        assert "match" not in reused and isinstance(reused["distance"], int)
+
+
 async def test_with_views_and_keys_on_both_sources_are_named(infra, databases, tmp_path):
     async with running_intake(infra, databases, tmp_path / "p", photo_reuse_keys=True, photo_reuse_views=True) as intake:
         original = textured_scene(photo_seed())

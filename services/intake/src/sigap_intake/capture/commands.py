@@ -100,6 +100,8 @@ async def upload_photo(
             # A copy of a copy matches both: the one staff can follow to a complaint comes first.
             matches.sort(key=lambda m: (m.strength != "strong", complaints.get(m.photo) is None, m.distance))
             reasons += lookup.name_checks(evidence.reasons(matches, complaint_of=complaints.get), found.checks)
+            similar = found.hash_only
+            reasons += reuse.reuse_reasons(similar)
         else:
             similar = await photo_repository.find_similar_photos(
                 conn=conn, phash=facts.phash, max_distance=policy.reuse_max_distance

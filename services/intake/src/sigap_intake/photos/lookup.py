@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Hashable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import asyncpg
 
@@ -31,6 +31,9 @@ class Found:
     matches: list[evidence.Match]
     # Per matched photo: the sources that proposed it, then FEATURES_CHECK when features were compared.
     checks: dict[Hashable, tuple[str, ...]]
+    # The single hash's neighbours that have no features to compare (uploaded before the check was
+    # on, or erased): judged as today's lookup judges them, by the hash alone.
+    hash_only: list[SimilarPhoto] = field(default_factory=list)
 
 
 def union(
@@ -96,11 +99,13 @@ async def find_matches(*, conn: asyncpg.Connection, facts: PhotoFacts, policy: P
         )
         probes = facts.keys.probes if facts.keys is not None else ()
         ranked = list(await photo_repository.find_key_candidates(conn=conn, probes=probes))
-    candidates, sources = union(
-        views=views, similar=similar, ranked=ranked, key_check=keys.KEY_SCHEME
-    )
+    candidates, sources = union(views=views, similar=similar, ranked=ranked, key_check=keys.KEY_SCHEME)
     if not candidates:
         return Found([], {})
     features = await photo_repository.photo_features(conn=conn, photo_ids=[c.photo for c in candidates])
-    matches = await asyncio.to_thread(evidence.judge, facts.fingerprint, candidates, features)
-    return Found(matches, checks_of(matches, sources))
+    # Without features `judge` could only call a neighbour weak or nothing: keep today's verdict.
+    hash_only = [neighbour for neighbour in similar if neighbour.photo_id not in features]
+    unjudged = {neighbour.photo_id for neighbour in hash_only}
+    candidates = [candidate for candidate in candidates if candidate.photo not in unjudged]
+    matches = await asyncio.to_thread(evidence.judge, facts.fingerprint, candidates, features) if candidates else []
+    return Found(matches, checks_of(matches, sources), hash_only)
