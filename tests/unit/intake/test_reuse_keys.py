@@ -155,3 +155,9 @@ def test_keys_leave_a_picture_they_do_not_own_as_it_was() -> None:
     # Decoded at full size instead of reduced scale: not bit-identical keys, but the same picture.
     owned = keys.photo_keys(Image.open(io.BytesIO(data)), own=True)
     assert len(set(borrowed.stored) & set(owned.probes)) >= 10
+
+
+def test_a_blank_picture_has_no_keys() -> None:
+    blank = keys.photo_keys(Image.new("RGB", (640, 480), (200, 200, 200)))
+
+    assert blank == keys.PhotoKeys(stored=(), probes=())
