@@ -13,14 +13,14 @@ the production check (`evidence.check`): candidates from the index, then ORB + R
 It prints per class the share recognised and, for each missed copy, whether its original was
 not among the candidates or was but not confirmed; and the time of each stage of a check.
 
-    uv run python -m benchmarks.intake.evidence [--quick] [--images 2000] [--seed 14] [--keys N6]
+    uv run python -m benchmarks.intake.evidence [--quick] [--images 2000] [--seed 14]
+        [--sources {views,keys,views+keys}]
 
-`--keys N6` (opt-in; without it the run is as before) adds a second candidate source,
-`benchmarks.intake.evidence_keysource`: each stored photo's SIFT keys (scheme N6 of
-`evidence_sift`, PCA fitted on 40 scenes of seeds seed * 1 000 000 + 400 000 + n, which no stored
-photo, copy or fresh photo uses), and each check confirms the union of the view-hash candidates
-and the 8 photos sharing most keys (>= 2) with the new picture. The report adds per class the
-copies found only through the keys, the key-only candidates confirmed, and the keys' cost.
+`--sources` (`benchmarks.intake.evidence_sources`) chooses where the candidates come from:
+"views" (the default, the run as before), "keys" (what scales to a million photos: the production
+SIFT keys, `sigap_intake.photos.keys` with its shipped projection, plus the single whole-picture
+pHash within `photo_reuse_max_distance`) or "views+keys". The report adds per class the copies
+whose original only one source gave, and the keys' cost (keys per photo, probes, key rows read).
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageEnhance, ImageOps
 
+from benchmarks.intake import evidence_sources as sources_module
 from benchmarks.support import percentile
 from sigap_intake.photos import evidence, fingerprint, reuse
 
@@ -295,27 +296,21 @@ def main() -> None:
     parser.add_argument("--images", type=int, default=2000, help="distinct natural scenes stored as earlier photos")
     parser.add_argument("--per-class", type=int, default=0, help="copies per edit class (default 100; 30 quick)")
     parser.add_argument("--seed", type=int, default=14)
-    parser.add_argument("--keys", choices=["N6"], help="also take candidates from SIFT keys (evidence_keysource)")
+    parser.add_argument("--sources", choices=sources_module.SOURCES, default="views",
+                        help="where the candidates come from (evidence_sources)")
     args = parser.parse_args()
     images = 200 if args.quick else args.images
     per_class = args.per_class or (30 if args.quick else 100)
     screenshots, flats = images // 10, images // 20
     rnd = random.Random(args.seed)
 
-    index = evidence.MemoryIndex()
+    sources_of = sources_module.CandidateSources(args.sources)
+    index = sources_of.index
     originals: list[bytes | None] = []  # as JPEG: 2 000 decoded pictures would not fit in memory
     view_hashes: list[tuple[int, ...]] = []  # to say why an original was not a candidate
     started = time.perf_counter()
-    key_index = None
-    if args.keys:
-        from benchmarks.intake import evidence_keysource as keysource
-
-        training = [Image.open(io.BytesIO(_jpeg(natural_scene(args.seed * 1_000_000 + keysource.TRAINING_OFFSET + n))))
-                    for n in range(keysource.TRAINING_SCENES)]
-        key_index = keysource.KeyIndex(args.keys, training, args.seed)
-        print(f"keys {key_index.scheme.label()}; PCA fitted on {len(training)} scenes of seeds"
-              f" {args.seed * 1_000_000 + keysource.TRAINING_OFFSET}+ in {time.perf_counter() - started:.0f} s", flush=True)
-    print(f"building {images} scenes, {screenshots} screenshots, {flats} flat pictures (seed {args.seed}) ...",
+    print(f"building {images} scenes, {screenshots} screenshots, {flats} flat pictures (seed {args.seed});"
+          f" candidates from {args.sources} ...",
           flush=True)
     sources = (
         [("scene", natural_scene, args.seed * 1_000_000 + i) for i in range(images)]
@@ -325,9 +320,7 @@ def main() -> None:
     for number, (kind, make, seed) in enumerate(sources):
         data = _jpeg(make(seed))
         stored_print = fingerprint.fingerprint(Image.open(io.BytesIO(data)), own=True)
-        index.add(number, stored_print)
-        if key_index is not None:
-            key_index.add(number, data)
+        sources_of.add(number, data, stored_print)
         view_hashes.append(stored_print.view_hashes)
         # Only scenes are re-posted below; keep those.
         originals.append(data if kind == "scene" else None)
@@ -338,39 +331,24 @@ def main() -> None:
     timings: list[float] = []
     stages: dict[str, list[float]] = defaultdict(list)
 
-    key_probes: list[int] = []
-    # Rows the key lookup reads among unrelated photos (a copy's original left out), scaled to a
-    # million stored photos.
-    key_rows: list[float] = []
-
-    def timed_check(picture: Image.Image, original: int | None = None) -> tuple[fingerprint.Fingerprint, list[evidence.Candidate],
-                                                   list[evidence.Match], set[int]]:
-        """The production check (`evidence.check`), stage by stage, each stage timed. The picture
-        is fresh from Image.open and handed over (`own`): the hash stage includes decoding it.
-        With --keys: the key stage (SIFT from the same JPEG bytes, probes, lookup) is timed on its
-        own, and the candidates are the union; also returns the photos found only by the keys."""
-        data = picture.fp.getvalue() if key_index is not None else b""  # type: ignore[union-attr]
+    def timed_check(picture: Image.Image, kind: str, original: int | None = None) -> tuple[
+            fingerprint.Fingerprint, list[evidence.Candidate], list[evidence.Match], dict[str, set]]:
+        """The production check (`evidence.check`), stage by stage, each stage timed, with the
+        candidates of the chosen sources; also returns each source's photos. The picture is fresh
+        from Image.open and handed over (`own`): the hash stage includes decoding it; the pHash and
+        key stages decode the same JPEG bytes again."""
+        data = picture.fp.getvalue()  # type: ignore[union-attr]
         t0 = time.perf_counter()
         new = fingerprint.fingerprint(picture, own=True)
-        t1 = time.perf_counter()
-        candidates = index.candidates(new.query_hashes)
+        stages["hash (fingerprint)"].append(time.perf_counter() - t0)
+        candidates, found = sources_of.candidates(data, new, stages, original=original, stored_count=len(sources),
+                                                  kind=kind)
         t2 = time.perf_counter()
-        key_only: set[int] = set()
-        if key_index is not None:
-            ranked, probe_count = key_index.lookup(data)
-            candidates, key_only = keysource.union(candidates, ranked)
-            key_probes.append(probe_count)
-            unrelated = sum(hits for photo, hits in ranked if photo != original)
-            key_rows.append(unrelated * 1_000_000 / (len(sources) - (original is not None)))
-        t_keys = time.perf_counter()
         matches = evidence.judge(new, candidates, index.features(c.photo for c in candidates))
         t3 = time.perf_counter()
-        for stage, seconds in (("hash (fingerprint)", t1 - t0), ("lookup (in memory)", t2 - t1),
-                               *([(f"keys ({args.keys}, memory)", t_keys - t2)] if key_index is not None else []),
-                               ("confirmation", t3 - t_keys)):
-            stages[stage].append(seconds)
+        stages["confirmation"].append(t3 - t2)
         timings.append(t3 - t0)
-        return new, candidates, matches, key_only
+        return new, candidates, matches, found
 
     recognised: dict[str, list[bool]] = defaultdict(list)
     # Per class, why a copy was missed: its original was not among the candidates, or was and
@@ -381,22 +359,22 @@ def main() -> None:
     # Each copy whose original was not a candidate, and why: how near its nearest view came, and
     # the candidates it lost to.
     uncandidated: list[tuple[str, str]] = []
-    # With --keys: per class, copies recognised only because the keys made their original a
-    # candidate; key-only candidates confirmed (the original, or another photo: a false match).
-    keys_only_found: dict[str, int] = defaultdict(int)
-    key_only_confirmed = key_only_wrong = view_wrong = 0
+    # Per class and source, copies recognised whose original only that source made a candidate;
+    # per source, strong matches on copies that were not the original, given by that source alone.
+    found_only = sources_module.new_tally()
+    wrong_only: dict[str, int] = defaultdict(int)
     for name, edit in CLASSES.items():
         for _ in range(per_class):
             number = rnd.randrange(images)
             copy = _reposted(Image.open(io.BytesIO(originals[number])), edit, rnd)  # type: ignore[arg-type]
-            new, candidates, result, key_only = timed_check(copy, number)
+            new, candidates, result, found = timed_check(copy, "copy", number)
             hit = any(m.photo == number and m.strength == "strong" for m in result)
             recognised[name].append(hit)
-            strong = {m.photo for m in result if m.strength == "strong"}
-            keys_only_found[name] += hit and number in key_only
-            key_only_confirmed += len(strong & key_only)
-            key_only_wrong += len((strong & key_only) - {number})
-            view_wrong += len(strong - key_only - {number})
+            if hit and (source := sources_module.only_by(found, number)):
+                found_only[name][source] += 1
+            for match in result:
+                if match.strength == "strong" and match.photo != number:
+                    wrong_only[sources_module.only_by(found, match.photo) or "several"] += 1
             if not hit:
                 was_candidate = any(c.photo == number for c in candidates)
                 missed[name]["not confirmed" if was_candidate else "no candidate"] += 1
@@ -412,14 +390,17 @@ def main() -> None:
         + [("screenshot", screenshot(args.seed * 1_000_000 + 900_000 + i)) for i in range(screenshots)]
         + [("flat", flat_picture(args.seed * 1_000_000 + 950_000 + i)) for i in range(flats)]
     )
-    strong_false = weak_false = clean = fresh_key_only_strong = 0
+    strong_false = weak_false = clean = 0
+    fresh_only_strong: dict[str, int] = defaultdict(int)
     # (new photo's kind, stored photo's kind, what the check saw) of each false strong match
     false_confirmations: list[tuple[str, str, fingerprint.Confirmation]] = []
     for fresh_kind, picture in fresh_sources:
         copy = Image.open(io.BytesIO(_jpeg(picture)))
-        _, _, result, key_only = timed_check(copy)
+        _, _, result, found = timed_check(copy, f"fresh {fresh_kind}")
         strong_false += sum(1 for m in result if m.strength == "strong")
-        fresh_key_only_strong += sum(1 for m in result if m.strength == "strong" and m.photo in key_only)
+        for match in result:
+            if match.strength == "strong":
+                fresh_only_strong[sources_module.only_by(found, match.photo) or "several"] += 1
         false_confirmations += [(fresh_kind, sources[m.photo][0], m.confirmation) for m in result
                                 if m.strength == "strong" and m.confirmation]
         weak_false += sum(1 for m in result if m.strength == "weak")
@@ -433,8 +414,7 @@ def main() -> None:
         share = sum(hits) / len(hits)
         worst = min(worst, share)
         print(f"{name:<52} {share:>9.1%}  ({sum(hits)}/{len(hits)})"
-              f"   {missed[name]['no candidate']:>3} / {missed[name]['not confirmed']:>3}"
-              + (f"   found only by keys {keys_only_found[name]:>2}" if key_index is not None else ""))
+              f"   {missed[name]['no candidate']:>3} / {missed[name]['not confirmed']:>3}")
     print()
     print(f"lowest class recall:           {worst:.1%} (target >= 95%)")
     print(f"honest fresh photos clean:     {clean / len(fresh_sources):.2%} ({clean}/{len(fresh_sources)}; target >= 99%)")
@@ -445,16 +425,7 @@ def main() -> None:
           f"p99 {percentile(timings, 0.99) * 1000:.0f} ms over {len(timings)} checks")
     for stage, samples in stages.items():
         print(f"  {stage:<20} p50 {statistics.median(samples) * 1000:6.1f} ms, p99 {percentile(samples, 0.99) * 1000:6.1f} ms")
-    if key_index is not None:
-        copies = sum(len(hits) for hits in recognised.values())
-        print(f"keys {args.keys}: {statistics.mean(key_index.key_counts):.1f} keys per stored photo (max"
-              f" {max(key_index.key_counts)}); probes p50 {statistics.median(key_probes):.0f}, max {max(key_probes)};"
-              f" rows read among unrelated photos scaled to 1M stored photos p50 {statistics.median(key_rows):.0f},"
-              f" p99 {percentile(key_rows, 0.99):.0f} (over all {len(key_rows)} checks)")
-        print(f"  copies recognised only through the keys: {sum(keys_only_found.values())} of {copies};"
-              f" key-only candidates confirmed on copies: {key_only_confirmed} ({key_only_wrong} not the original;"
-              f" view candidates confirmed that were not the original: {view_wrong})")
-        print(f"  false strong matches on fresh photos from key-only candidates: {fresh_key_only_strong}")
+    sources_module.report(sources_of, found_only, list(CLASSES), wrong_only, fresh_only_strong)
     print(f"missed copies: {sum(m['no candidate'] for m in missed.values())} without their original among the"
           f" candidates, {sum(m['not confirmed'] for m in missed.values())} with it but not confirmed")
     for name, seen in unconfirmed:

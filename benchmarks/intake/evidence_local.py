@@ -69,7 +69,6 @@ from __future__ import annotations
 
 import argparse
 import io
-import itertools
 import os
 import pickle
 import random
@@ -84,6 +83,8 @@ from PIL import Image, ImageOps
 
 from benchmarks.intake import evidence as corpus
 from benchmarks.support import map_with_progress, percentile
+from sigap_intake.photos.keys import key_values as _key_values
+from sigap_intake.photos.keys import with_flips
 
 _LONG_SIDE = 512  # every picture is scaled to this long side before detection
 _PATCH = 32
@@ -351,12 +352,6 @@ def stored_keys(patches: Patches, hasher: Hasher) -> np.ndarray:
     return np.unique(_key_values(bits, hasher.tables).ravel())
 
 
-def _key_values(bits: np.ndarray, tables: np.ndarray) -> np.ndarray:
-    weights = 1 << np.arange(tables.shape[1], dtype=np.int64)
-    values = (bits[..., tables].astype(np.int64) * weights).sum(-1)  # (..., tables)
-    return values + (np.arange(len(tables), dtype=np.int64) << 48)
-
-
 def probes(patches: Patches, hasher: Hasher) -> np.ndarray:
     scheme, tables = hasher.scheme, hasher.tables
     chosen = _usable(patches, hasher, scheme.queried, query=True)
@@ -367,21 +362,6 @@ def probes(patches: Patches, hasher: Hasher) -> np.ndarray:
         variants = np.array([v for c in coefs for v in canonical_variants(c[0], scheme.ambiguity)]).reshape(-1, 1, 8, 8)
     bits, certainty = hasher.bits(variants)
     return with_flips(_key_values(bits, tables), np.argsort(certainty[:, tables], axis=-1), scheme.flips)
-
-
-def with_flips(base: np.ndarray, uncertain: np.ndarray, flips: int) -> np.ndarray:
-    """The distinct probe keys: each key of `base` (n, tables), and the key with its `flips`
-    least certain bits (`uncertain`, (n, tables, bits), least certain first) flipped in every
-    combination."""
-    weakest = uncertain[..., :flips]
-    out = [base.ravel()]
-    for count in range(1, flips + 1):
-        for combo in itertools.combinations(range(flips), count):
-            mask = np.zeros(base.shape, np.int64)
-            for position in combo:
-                mask |= np.int64(1) << weakest[..., position].astype(np.int64)
-            out.append((base ^ mask).ravel())
-    return np.unique(np.concatenate(out))
 
 
 # -- the run ------------------------------------------------------------------------------------

@@ -21,8 +21,8 @@ probes that permutation of each query descriptor ("permute": no second SIFT pass
 a second time on the mirrored picture ("pass", measured for the cost).
 
 Training descriptors (PCA, mean) come from the fresh natural scenes, never from the stored
-photos: in production the same would be fitted once on a seeded generated corpus and shipped as a
-small .npy (128 x 64 float32, 32 KiB), or be the seeded random projection (no file at all).
+photos. Production (`sigap_intake.photos.keys`, scheme N6) ships its projection fitted once on
+seeded generated scenes (`photos/reuse_keys.npz`, by `benchmarks.intake.fit_reuse_keys`).
 
 The corpus and the figures are `evidence_local`'s (same seeds, same 550 stored photos and 480
 copies; `evidence_local.specs`); G's row is evaluated here by `evidence_local` itself from its
@@ -158,7 +158,6 @@ from benchmarks.intake.evidence_sift_keys import (
     SiftScheme,
     extract,
     probes,
-    root_sift,
     stored_keys,
 )
 from benchmarks.support import map_with_progress, percentile
@@ -203,7 +202,7 @@ def evaluate(data: dict, scheme: SiftScheme, seed: int, *, stop: int = 0) -> dic
     (as `evidence_local.evaluate`). `stop` > 0: keys of more than `stop` stored photos are not indexed."""
     config = scheme.config
     training = np.concatenate([f[config].descriptors for kind, f in data["fresh"] if kind == "natural_scene"])
-    hasher = SiftHasher(scheme, root_sift(training), seed)
+    hasher = SiftHasher(scheme, training, seed)
     started = time.perf_counter()
     per_photo = [stored_keys(f[config], hasher) for _, f in data["stored"]]
     key_seconds = (time.perf_counter() - started) / len(per_photo)
@@ -403,7 +402,7 @@ def timing(count: int, schemes: list[SiftScheme], data: dict, g_data: dict | Non
     hashers = {}
     for scheme in schemes:
         training = np.concatenate([f[scheme.config].descriptors for kind, f in data["fresh"] if kind == "natural_scene"])
-        hashers[scheme.name] = SiftHasher(scheme, root_sift(training), seed)
+        hashers[scheme.name] = SiftHasher(scheme, training, seed)
     samples: dict[str, list[float]] = defaultdict(list)
     for n in range(count):
         jpeg = corpus._jpeg(corpus.natural_scene(seed * 1_000_000 + 700_000 + n))

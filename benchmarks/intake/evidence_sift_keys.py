@@ -1,6 +1,7 @@
-"""Keys for the reuse index from SIFT descriptors: the features, the mirror permutation, the
-projection and the keys and probes that `benchmarks.intake.evidence_sift` measures (read its
-docstring for the scheme and the figures)."""
+"""Keys for the reuse index from SIFT descriptors: the features, the projection and the keys and
+probes of every scheme `benchmarks.intake.evidence_sift` measures (read its docstring for the
+schemes and the figures). The pieces the chosen scheme N6 shares with production (RootSIFT, the
+mirror permutation, key values, flipped probes, the PCA fit) are `sigap_intake.photos.keys`'s."""
 
 from __future__ import annotations
 
@@ -10,9 +11,11 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
-from PIL import Image, ImageOps
+from PIL import Image
 
-from benchmarks.intake.evidence_local import with_flips
+from sigap_intake.photos import keys as production
+from sigap_intake.photos.keys import MIRROR, root_sift, with_flips
+from sigap_intake.photos.keys import key_values as _key_values
 
 _KEEP = 240  # keypoints (largest response) kept per picture at extraction; schemes take the first of these
 
@@ -52,15 +55,8 @@ class Features:
 
 
 def grey_picture(image: Image.Image, side: int) -> np.ndarray:
-    """Upright grey picture with long side `side`; a not yet decoded JPEG is decoded at 1/2..1/8
-    scale (libjpeg's DCT scaling) when that still leaves at least twice `side`."""
-    image.draft("L", (2 * side, 2 * side))
-    image = ImageOps.exif_transpose(image)
-    pixels = np.asarray(image.convert("L"), dtype=np.uint8)
-    height, width = pixels.shape
-    scale = side / max(height, width)
-    size = (max(1, round(width * scale)), max(1, round(height * scale)))
-    return cv2.resize(pixels, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+    """Upright grey picture with long side `side` (a JPEG fresh from Image.open decoded at reduced scale)."""
+    return production.grey_picture(image, side, own=True)
 
 
 def extract(image: Image.Image, config: Config, *, keep: int = _KEEP, rank: str = "response",
@@ -96,22 +92,6 @@ def extract(image: Image.Image, config: Config, *, keep: int = _KEEP, rank: str 
     )
 
 
-def _mirror_permutation() -> np.ndarray:
-    """Index array: descriptor[perm] is the descriptor of the mirrored picture at the mirrored
-    keypoint (OpenCV's layout: 4 rows x 4 columns of cells x 8 orientation bins; a mirror
-    reverses the rows of the keypoint's frame and negates every gradient angle)."""
-    index = np.arange(128).reshape(4, 4, 8)
-    return index[::-1][:, :, (-np.arange(8)) % 8].reshape(-1)
-
-
-MIRROR = _mirror_permutation()
-
-
-def root_sift(descriptors: np.ndarray) -> np.ndarray:
-    d = descriptors.astype(np.float32)
-    return np.sqrt(d / (d.sum(axis=-1, keepdims=True) + 1e-6))
-
-
 # -- keys and probes ----------------------------------------------------------------------------
 
 
@@ -144,16 +124,17 @@ class SiftScheme:
 
 class SiftHasher:
     def __init__(self, scheme: SiftScheme, training: np.ndarray, seed: int) -> None:
-        """`training`: (n, 128) RootSIFT descriptors of pictures that are not stored."""
+        """`training`: (n, 128) SIFT descriptors of pictures that are not stored."""
         self.scheme = scheme
-        rng = np.random.default_rng(seed)
-        self.mean = training.mean(axis=0)
         if scheme.projection == "pca":
-            _, _, vt = np.linalg.svd(training - self.mean, full_matrices=False)
-            self.components = vt[: scheme.pcs].T.astype(np.float32)
-        else:
-            q, _ = np.linalg.qr(rng.standard_normal((128, 128)))
-            self.components = q[:, : scheme.pcs].astype(np.float32)
+            fitted = production.fit_projection(training, seed=seed, components=scheme.pcs, bits=scheme.bits,
+                                               tables=scheme.tables)
+            self.mean, self.components, self.tables = fitted.mean, fitted.components, fitted.tables
+            return
+        rng = np.random.default_rng(seed)
+        self.mean = root_sift(training).mean(axis=0)
+        q, _ = np.linalg.qr(rng.standard_normal((128, 128)))
+        self.components = q[:, : scheme.pcs].astype(np.float32)
         self.tables = np.stack([np.arange(scheme.bits)] + [
             np.sort(rng.choice(scheme.pcs, scheme.bits, replace=False)) for _ in range(scheme.tables - 1)])
 
@@ -192,12 +173,6 @@ def ranked(features: Features, rank: str, pool: int = _KEEP) -> np.ndarray:
         turn[i] = seen[c]
         seen[c] += 1
     return np.lexsort((np.arange(n), turn))
-
-
-def _key_values(bits: np.ndarray, tables: np.ndarray) -> np.ndarray:
-    weights = 1 << np.arange(tables.shape[1], dtype=np.int64)
-    values = (bits[..., tables].astype(np.int64) * weights).sum(-1)  # (..., tables)
-    return values + (np.arange(len(tables), dtype=np.int64) << 48)
 
 
 def stored_keys(features: Features, hasher: SiftHasher) -> np.ndarray:

@@ -84,7 +84,7 @@ def test_sift_keys_find_a_copy_and_its_mirror_but_not_another_scene() -> None:
     config = sift_keys.CONFIGS[scheme.config]
     training = np.concatenate([sift_keys.extract(corpus.natural_scene(14_400_000 + n), config).descriptors
                                for n in range(4)])
-    hasher = sift_keys.SiftHasher(scheme, sift_keys.root_sift(training), 14)
+    hasher = sift_keys.SiftHasher(scheme, training, 14)
     picture = corpus.natural_scene(14_000_005)
     copy = corpus._reposted(picture, corpus.EDITS["crop 10% left+top"], random.Random(1))
     mirrored = corpus._reposted(picture, corpus.EDITS["mirror"], random.Random(2))

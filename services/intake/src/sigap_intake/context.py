@@ -92,6 +92,7 @@ def policy_from_settings(settings: IntakeSettings) -> PhotoPolicy:
         gps_max_distance_m=settings.photo_gps_max_distance_m,
         reuse_max_distance=settings.photo_reuse_max_distance,
         reuse_views=settings.photo_reuse_views,
+        reuse_keys=settings.photo_reuse_keys,
         reject_reasons={category: tuple(codes) for category, codes in settings.photo_reject_reasons.items()},
         c2pa_trust_anchors=read_trust_anchors(settings.c2pa_trust_anchors) if settings.c2pa_trust_anchors else None,
     )

@@ -18,7 +18,7 @@ from sigap_intake.capture import web as web_capture
 from sigap_intake.metrics import PHOTO_VERDICTS
 from sigap_intake.photos import checks as photo_checks
 from sigap_intake.photos import repository as photo_repository
-from sigap_intake.photos import evidence, reuse
+from sigap_intake.photos import evidence, lookup, reuse
 from sigap_intake.photos.checks import PhotoPolicy
 from sigap_intake.photos.storage import PhotoStore, content_key
 from sigap_intake.sealing import Sealer
@@ -76,6 +76,7 @@ async def upload_photo(
         received_at=datetime.now(UTC),
         trust_anchors=policy.c2pa_trust_anchors,
         reuse_views=policy.reuse_views,
+        reuse_keys=policy.reuse_keys,
     )
     async with conn.transaction():
         replay = await retries.replay_or_claim(conn=conn, retry=retry, sealer=sealer, ttl_s=retry_ttl_s)
@@ -87,15 +88,20 @@ async def upload_photo(
         reasons, gps = _capture_reasons(
             facts, session=session, uploaded_at=uploaded_at, policy=policy, device_position=device_position
         )
-        # One of two lookups (SIGAP_PHOTO_REUSE_VIEWS): the multi-view check, or today's single hash.
+        # Confirmed candidates from the view hashes and/or the SIFT keys (SIGAP_PHOTO_REUSE_VIEWS,
+        # SIGAP_PHOTO_REUSE_KEYS), or, with both off, today's single hash.
         matches: list[evidence.Match] = []
         similar: list[reuse.SimilarPhoto] = []
-        if policy.reuse_views:
-            matches = await _reuse_matches(conn=conn, facts=facts)
+        found = lookup.Found([], {})
+        if policy.reuse_views or policy.reuse_keys:
+            found = await lookup.find_matches(conn=conn, facts=facts, policy=policy)
+            matches = found.matches
             complaints = await photo_repository.complaints_of_photos(conn=conn, photo_ids=[m.photo for m in matches])
             # A copy of a copy matches both: the one staff can follow to a complaint comes first.
             matches.sort(key=lambda m: (m.strength != "strong", complaints.get(m.photo) is None, m.distance))
-            reasons += evidence.reasons(matches, complaint_of=complaints.get)
+            reasons += lookup.name_checks(evidence.reasons(matches, complaint_of=complaints.get), found.checks)
+            similar = found.hash_only
+            reasons += reuse.reuse_reasons(similar)
         else:
             similar = await photo_repository.find_similar_photos(
                 conn=conn, phash=facts.phash, max_distance=policy.reuse_max_distance
@@ -121,6 +127,7 @@ async def upload_photo(
             gps=gps,
             location_distance_m=distance_m,
             matches=matches,
+            match_checks=found.checks,
         )
         await repository.mark_capture_session_used(conn=conn, session_id=session_id, used_at=uploaded_at)
         PHOTO_VERDICTS.labels(verdict=verdict).inc()
@@ -152,18 +159,6 @@ async def upload_photo(
         matches=len(matches) + len(similar),
     )
     return outcome
-
-
-async def _reuse_matches(*, conn: asyncpg.Connection, facts: photo_checks.PhotoFacts) -> list[evidence.Match]:
-    """Earlier photos this one is a copy of: candidates from the view-hash index, confirmed (or
-    not) by local features off the event loop."""
-    if facts.fingerprint is None:
-        return []
-    candidates = await photo_repository.find_reuse_candidates(conn=conn, query_hashes=facts.fingerprint.query_hashes)
-    if not candidates:
-        return []
-    features = await photo_repository.photo_features(conn=conn, photo_ids=[c.photo for c in candidates])
-    return await asyncio.to_thread(evidence.judge, facts.fingerprint, candidates, features)
 
 
 async def _unused_session(*, conn: asyncpg.Connection, session_id: UUID, now: datetime) -> capture.CaptureSession:

@@ -16,7 +16,7 @@ import math
 import re
 import warnings
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from typing import Literal
 from zoneinfo import ZoneInfo
@@ -25,6 +25,7 @@ import imagehash
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
 from sigap_intake.photos import content_credentials
+from sigap_intake.photos.keys import PhotoKeys, photo_keys
 from sigap_intake.photos.fingerprint import Fingerprint
 from sigap_intake.photos.fingerprint import fingerprint as take_fingerprint
 from sigap_intake.photos.content_credentials import ContentCredentials
@@ -112,8 +113,11 @@ class PhotoFacts:
     credentials: ContentCredentials = content_credentials.ABSENT
     # DateTimeOriginal as written, when it names a time no camera took the photo at.
     implausible_taken_at: str | None = None
-    # View hashes and local features for reuse detection (photos/evidence.py).
+    # View hashes and local features for reuse detection (photos/evidence.py); without the views
+    # (SIGAP_PHOTO_REUSE_KEYS alone) only the features, which confirm key candidates.
     fingerprint: Fingerprint | None = None
+    # SIFT descriptor keys to store and to probe with (photos/keys.py, SIGAP_PHOTO_REUSE_KEYS).
+    keys: PhotoKeys | None = None
 
     @property
     def media_type(self) -> str:
@@ -166,11 +170,14 @@ def analyse(
     received_at: datetime | None = None,
     trust_anchors: str | None = None,
     reuse_views: bool = False,
+    reuse_keys: bool = False,
 ) -> PhotoFacts:
     """`default_offset`: the zone (or fixed offset) an EXIF time without OffsetTimeOriginal is
     read in: the city's, from SIGAP_TIMEZONE. `trust_anchors`: the C2PA trust list (PEM).
     `reuse_views`: also take the view hashes and local features of the multi-view reuse check
-    (SIGAP_PHOTO_REUSE_VIEWS); off, only the single perceptual hash is taken."""
+    (SIGAP_PHOTO_REUSE_VIEWS); off, only the single perceptual hash is taken. `reuse_keys`: also
+    take the SIFT keys and the local features that confirm their candidates
+    (SIGAP_PHOTO_REUSE_KEYS)."""
     if not data:
         raise PhotoError(
             "empty-file",
@@ -236,8 +243,17 @@ def analyse(
         gps=_gps(gps_ifd),
         credentials=content_credentials.inspect(data, MEDIA_TYPES[kind], trust_anchors=trust_anchors),
         implausible_taken_at=implausible,
-        fingerprint=take_fingerprint(image) if reuse_views else None,
+        fingerprint=_fingerprint(image, views=reuse_views, keys=reuse_keys),
+        keys=photo_keys(image) if reuse_keys else None,
     )
+
+
+def _fingerprint(image: Image.Image, *, views: bool, keys: bool) -> Fingerprint | None:
+    if not (views or keys):
+        return None
+    taken = take_fingerprint(image)
+    # The keys alone need only the features: no view hashes are stored or looked up.
+    return taken if views else replace(taken, view_hashes=(), query_hashes=())
 
 
 def _size(n_bytes: int) -> str:
@@ -527,6 +543,9 @@ class PhotoPolicy:
     reuse_max_distance: int = 10
     # The multi-view reuse check (photos/evidence.py) instead of the single perceptual hash.
     reuse_views: bool = False
+    # SIFT keys (photos/keys.py) as a candidate source, with the single hash's neighbours, all
+    # confirmed by ORB + RANSAC (and the views' candidates too when `reuse_views` is on).
+    reuse_keys: bool = False
     reject_reasons: Mapping[str, Sequence[str]] = field(default_factory=lambda: {"*": ("reused_photo",)})
     # The C2PA trust list (PEM certificates); None: no signer is trusted.
     c2pa_trust_anchors: str | None = None

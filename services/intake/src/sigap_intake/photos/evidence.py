@@ -12,6 +12,7 @@ Pure: the index is passed in (`MemoryIndex` here, the database in `repository`).
 
 from __future__ import annotations
 
+import itertools
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from uuid import UUID
 from sigap_intake.photos import fingerprint
 from sigap_intake.photos.checks import Reason
 from sigap_intake.photos.fingerprint import Confirmation, Fingerprint, StoredFeatures
+from sigap_intake.photos.keys import rank_hits
 from sigap_intake.photos.reuse import band_neighbours, bands
 
 # Each 64-bit view hash is indexed as four 16-bit bands; a lookup probes each band of each of
@@ -31,6 +33,14 @@ MAX_CANDIDATES = 8
 CHECKS = ("dihedral_view_hashes", "orb_ransac")
 # What today's lookup checks when the views are off (SIGAP_PHOTO_REUSE_VIEWS): one hash per photo.
 LEGACY_CHECK = "phash"
+
+# The second candidate source, SIFT keys (`keys`): the photos sharing most distinct keys with the
+# new picture, at least KEY_MIN_HITS, at most KEY_TOP. A photo found only there carries
+# KEY_ONLY_DISTANCE, every bit of a hash: `judge` calls a candidate "weak" only within
+# fingerprint.WEAK_DISTANCE bits, so a key-only candidate is confirmed strong or not matched.
+KEY_TOP = 8
+KEY_MIN_HITS = 2
+KEY_ONLY_DISTANCE = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +84,19 @@ def nearest(query_hashes: Sequence[int], found: Iterable[tuple[Hashable, int, in
     return sorted(best.values(), key=lambda c: c.distance)[:MAX_CANDIDATES]
 
 
+def with_key_candidates(candidates: Sequence[Candidate], ranked: Iterable[tuple[Hashable, int]]) -> list[Candidate]:
+    """`candidates` in their order, then those of the first KEY_TOP photos of `ranked` (photo,
+    distinct keys hit; best first, as the index returns them) with at least KEY_MIN_HITS hits
+    that are not among them yet, as key-only candidates."""
+    out = list(candidates)
+    seen = {c.photo for c in candidates}
+    for photo, hits in itertools.islice(ranked, KEY_TOP):
+        if hits >= KEY_MIN_HITS and photo not in seen:
+            seen.add(photo)
+            out.append(Candidate(photo=photo, distance=KEY_ONLY_DISTANCE, variant=0, view=0))
+    return out
+
+
 def judge(
     new: Fingerprint, candidates: Sequence[Candidate], features_of: Mapping[Hashable, StoredFeatures]
 ) -> list[Match]:
@@ -99,17 +122,22 @@ def judge(
 
 class MemoryIndex:
     """The index in memory, for the benchmark and unit tests: the same band probes and distance
-    filter as the database's (repository.find_reuse_candidates)."""
+    filter as the database's (repository.find_reuse_candidates), and the photos' SIFT keys
+    ranked as the database ranks them (photos sharing >= KEY_MIN_HITS distinct probe keys, most
+    first, KEY_TOP of them)."""
 
     def __init__(self) -> None:
         self._bands: list[dict[int, list[tuple[Hashable, int, int]]]] = [defaultdict(list) for _ in range(4)]
         self._features: dict[Hashable, StoredFeatures] = {}
+        self._keys: dict[int, list[Hashable]] = defaultdict(list)
 
-    def add(self, photo: Hashable, print_: Fingerprint) -> None:
+    def add(self, photo: Hashable, print_: Fingerprint, *, keys: Iterable[int] = ()) -> None:
         for view, value in enumerate(print_.view_hashes):
             for number, band in enumerate(bands(value)):
                 self._bands[number][band].append((photo, view, value))
         self._features[photo] = print_.stored
+        for key in set(keys):
+            self._keys[key].append(photo)
 
     def candidates(self, query_hashes: Sequence[int]) -> list[Candidate]:
         found = []
@@ -117,6 +145,14 @@ class MemoryIndex:
             for value in values:
                 found.extend(self._bands[number].get(value, ()))
         return nearest(query_hashes, found)
+
+    def key_rows(self, probe_keys: Iterable[int]) -> list[tuple[Hashable, int]]:
+        """Every (photo, key) row the probes hit: what the database reads."""
+        return [(photo, key) for key in set(probe_keys) for photo in self._keys.get(key, ())]
+
+    def key_ranked(self, probe_keys: Iterable[int]) -> list[tuple[Hashable, int]]:
+        ranked = rank_hits(self.key_rows(probe_keys))
+        return [(photo, hits) for photo, hits in ranked if hits >= KEY_MIN_HITS][:KEY_TOP]
 
     def features(self, photos: Iterable[Hashable]) -> dict[Hashable, StoredFeatures]:
         return {photo: self._features[photo] for photo in photos if photo in self._features}

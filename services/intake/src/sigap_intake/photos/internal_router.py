@@ -96,7 +96,7 @@ async def complaint_photos(complaint_id: UUID, conn: Conn) -> ComplaintPhotosOut
                 confidence=round(match["confidence"] or 0.0, 2),
                 hash_distance=match["distance"],
                 checks=_checks(match["details"], figures),
-                figures={k: v for k, v in figures.items() if k != "confidence"},
+                figures={k: v for k, v in figures.items() if k not in ("confidence", "checks")},
             )
         )
     return ComplaintPhotosOut(
@@ -128,6 +128,11 @@ def _checks(details: str | None, figures: dict[str, object]) -> list[str]:
     # No details at all: found by today's single perceptual hash (SIGAP_PHOTO_REUSE_VIEWS off).
     if details is None:
         return [evidence.LEGACY_CHECK]
+    # Recorded at upload since the key check (SIGAP_PHOTO_REUSE_KEYS): which sources found the
+    # earlier photo, then whether its features were compared.
+    recorded = figures.get("checks")
+    if isinstance(recorded, list):
+        return [str(check) for check in recorded]
     return list(evidence.CHECKS if figures else evidence.CHECKS[:1])
 
 

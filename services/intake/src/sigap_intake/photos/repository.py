@@ -3,7 +3,7 @@ complaint and public copies (`*, conn`, never commits)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
@@ -85,6 +85,34 @@ async def find_reuse_candidates(*, conn: asyncpg.Connection, query_hashes: tuple
     )
 
 
+_KEY_CANDIDATES = """
+SELECT photo_id, count(*) AS hits FROM photo_reuse_keys WHERE key = ANY($1::bigint[])
+GROUP BY photo_id HAVING count(*) >= $2
+ORDER BY hits DESC, photo_id
+LIMIT $3
+"""
+
+
+async def find_key_candidates(*, conn: asyncpg.Connection, probes: Sequence[int]) -> list[tuple[UUID, int]]:
+    """(photo, hits) of the earlier photos sharing the most distinct probe keys (at least
+    evidence.KEY_MIN_HITS), most first, at most evidence.KEY_TOP: one index-only scan of the
+    primary key (each (key, photo) row is there once, so a photo's count is its distinct keys)."""
+    if not probes:
+        return []
+    rows = await conn.fetch(_KEY_CANDIDATES, sorted(set(probes)), evidence.KEY_MIN_HITS, evidence.KEY_TOP)
+    return [(row["photo_id"], row["hits"]) for row in rows]
+
+
+async def insert_photo_keys(*, conn: asyncpg.Connection, photo_id: UUID, keys: Sequence[int]) -> None:
+    """A photo's SIFT keys (signed bigints), each once."""
+    if keys:
+        await conn.execute(
+            "INSERT INTO photo_reuse_keys (key, photo_id) SELECT DISTINCT k, $1::uuid FROM unnest($2::bigint[]) AS k",
+            photo_id,
+            list(keys),
+        )
+
+
 async def photo_features(
     *, conn: asyncpg.Connection, photo_ids: list[UUID]
 ) -> dict[UUID, fingerprint.StoredFeatures]:
@@ -116,11 +144,13 @@ async def insert_photo(
     gps: tuple[float, float] | None = None,
     location_distance_m: int | None = None,
     matches: list[evidence.Match] | None = None,
+    match_checks: Mapping[Hashable, Sequence[str]] | None = None,
 ) -> None:
     """`gps`: where the photo was taken; the photo's own EXIF position unless given.
     `location_distance_m`: how far that is from the location being reported, when known.
-    `similar`: today's single-hash matches; `matches`: the multi-view check's, whose view
-    hashes and features are stored only when it took them (SIGAP_PHOTO_REUSE_VIEWS)."""
+    `similar`: today's single-hash matches; `matches`: the multi-view or key check's, whose view
+    hashes, keys and features are stored only when it took them (SIGAP_PHOTO_REUSE_VIEWS,
+    SIGAP_PHOTO_REUSE_KEYS); `match_checks`: what found and confirmed each match, for staff."""
     gps = gps or facts.gps
     await conn.execute(
         """
@@ -173,6 +203,8 @@ async def insert_photo(
             photo_id,
             facts.fingerprint.stored.to_blob(),
         )
+    if facts.keys is not None:
+        await insert_photo_keys(conn=conn, photo_id=photo_id, keys=facts.keys.stored)
     if similar:
         await conn.executemany(
             "INSERT INTO photo_matches (photo_id, earlier_photo_id, distance) VALUES ($1, $2, $3)"
@@ -192,7 +224,11 @@ async def insert_photo(
                     match.distance,
                     match.strength,
                     match.confirmation.confidence if match.confirmation else None,
-                    orjson.dumps(match.confirmation.to_json() if match.confirmation else {}).decode(),
+                    orjson.dumps(
+                        (match.confirmation.to_json() if match.confirmation else {})
+                        | ({"checks": list(match_checks[match.photo])} if match_checks and match.photo in match_checks
+                           else {})
+                    ).decode(),
                 )
                 for match in matches
             ],

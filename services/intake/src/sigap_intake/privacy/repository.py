@@ -264,9 +264,13 @@ async def erase_complaint_personal_data(*, conn: asyncpg.Connection, complaint_i
         " camera_model = NULL, software = NULL, taken_at = NULL WHERE complaint_id = $1",
         complaint_id,
     )
-    # The multi-view reuse check's features hold a small grey thumbnail of the photo.
+    # The multi-view reuse check's features hold a small grey thumbnail of the photo; its SIFT
+    # keys (SIGAP_PHOTO_REUSE_KEYS) describe the photo's details, and go with them.
     await conn.execute(
         "DELETE FROM photo_features WHERE photo_id IN (SELECT id FROM photos WHERE complaint_id = $1)", complaint_id
+    )
+    await conn.execute(
+        "DELETE FROM photo_reuse_keys WHERE photo_id IN (SELECT id FROM photos WHERE complaint_id = $1)", complaint_id
     )
     # The entries stay (the complaint stays trackable: what happened, when, which department).
     await conn.execute(
