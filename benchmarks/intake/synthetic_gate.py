@@ -30,7 +30,7 @@ from PIL import Image, ImageDraw, ImageEnhance, ImageOps
 
 from benchmarks.intake.evidence import CLASSES, _jpeg, _octave_noise, _reposted, flat_picture, natural_scene, screenshot
 from benchmarks.support import percentile
-from sigap_intake.photos import synthetic
+from sigap_intake.photos import keys, synthetic
 
 
 def night_scene(seed: int) -> Image.Image:
@@ -86,7 +86,7 @@ def main() -> None:
     gate_seconds: list[float] = []
 
     def measure(kind: str, picture: Image.Image, *, count_keypoints: bool = False) -> None:
-        grey = synthetic.grey_picture(picture, own=True)
+        grey = keys.grey_picture(picture, own=True)
         t0 = time.perf_counter()
         share = synthetic.flat_share(grey)
         gate_seconds.append(time.perf_counter() - t0)

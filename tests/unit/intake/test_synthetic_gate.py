@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageEnhance
 
-from sigap_intake.photos import synthetic
+from sigap_intake.photos import keys, synthetic
 
 
 def _jpeg(picture: Image.Image, quality: int) -> Image.Image:
@@ -128,37 +128,37 @@ def test_blocks_clipped_to_black_or_white_count_half(clipped):
 def test_a_chat_screenshot_is_gated_however_it_was_reencoded(quality):
     for seed in range(3):
         picture = _jpeg(chat_screenshot(seed), quality)
-        assert synthetic.picture_looks_synthetic(picture, own=True), (seed, quality)
+        assert synthetic.looks_synthetic(keys.grey_picture(picture, own=True)), (seed, quality)
 
 
 def test_a_chat_screenshot_still_as_png_is_gated():
-    assert synthetic.picture_looks_synthetic(chat_screenshot(7))
+    assert synthetic.looks_synthetic(keys.grey_picture(chat_screenshot(7)))
 
 
 @pytest.mark.parametrize("quality", [90, 25])
 def test_a_grainy_natural_scene_is_not_gated_even_at_jpeg_25(quality):
     for seed in range(3):
-        grey = synthetic.grey_picture(_jpeg(natural_scene(seed), quality), own=True)
+        grey = keys.grey_picture(_jpeg(natural_scene(seed), quality), own=True)
         assert not synthetic.looks_synthetic(grey), (seed, quality, synthetic.flat_share(grey))
 
 
 def test_an_overexposed_scene_with_its_sky_blown_out_to_white_is_not_gated():
     for seed in range(3):
         blown = ImageEnhance.Brightness(natural_scene(seed)).enhance(1.8)
-        grey = synthetic.grey_picture(_jpeg(blown, 85), own=True)
+        grey = keys.grey_picture(_jpeg(blown, 85), own=True)
         assert (grey[:32] == 255).mean() > 0.9  # the sky is clipped: exactly flat white
         assert not synthetic.looks_synthetic(grey), (seed, synthetic.flat_share(grey))
 
 
 def test_a_dark_night_scene_is_not_gated():
     for seed in range(3):
-        grey = synthetic.grey_picture(_jpeg(night_scene(seed), 85), own=True)
+        grey = keys.grey_picture(_jpeg(night_scene(seed), 85), own=True)
         assert not synthetic.looks_synthetic(grey), (seed, synthetic.flat_share(grey))
 
 
 def test_the_grey_picture_has_the_key_modules_size_and_leaves_a_borrowed_picture_alone():
     picture = _jpeg(natural_scene(1), 80)
-    grey = synthetic.grey_picture(picture)
+    grey = keys.grey_picture(picture)
     assert grey.dtype == np.uint8 and max(grey.shape) == synthetic.SIDE
     assert grey.shape == (192, 256)
     assert picture.mode == "RGB"
@@ -170,5 +170,12 @@ def test_a_picture_turned_by_exif_is_measured_upright():
     exif[0x0112] = 6  # rotate 90 clockwise to display
     out = io.BytesIO()
     picture.save(out, "JPEG", quality=90, exif=exif)
-    grey = synthetic.grey_picture(Image.open(io.BytesIO(out.getvalue())), own=True)
+    grey = keys.grey_picture(Image.open(io.BytesIO(out.getvalue())), own=True)
     assert grey.shape == (256, 192)
+
+
+def test_a_screenshot_is_neither_keyed_nor_probed_while_a_scene_is() -> None:
+    screenshot_keys = keys.photo_keys(_jpeg(chat_screenshot(3), 80), own=True)
+    assert screenshot_keys.stored == () and screenshot_keys.probes == ()
+    scene_keys = keys.photo_keys(_jpeg(natural_scene(3), 80), own=True)
+    assert len(scene_keys.stored) >= 20 and len(scene_keys.probes) >= 500

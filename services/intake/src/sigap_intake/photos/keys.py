@@ -30,6 +30,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps
 
+from sigap_intake.photos import synthetic
+
 KEY_SCHEME = "sift-n6"
 
 SIDE = 256  # long side of the grey picture SIFT sees (it doubles it for its first octave)
@@ -130,8 +132,12 @@ def grey_picture(image: Image.Image, side: int = SIDE, *, own: bool = False) -> 
 
 
 def features(image: Image.Image, *, own: bool = False) -> Features:
-    """One SIFT pass: the POOL largest keypoints of at least MIN_SIZE, described."""
-    grey = grey_picture(image, own=own).astype(np.float32)
+    """One SIFT pass: the POOL largest keypoints of at least MIN_SIZE, described; none for a
+    rendered picture (`synthetic.looks_synthetic`: a screenshot is neither keyed nor probed)."""
+    grey = grey_picture(image, own=own)
+    if synthetic.looks_synthetic(grey):  # a screenshot's generic features would match every other
+        return Features(np.zeros((0, 2), np.float32), np.zeros(0, np.float32), np.zeros((0, 128), np.uint8), grey.shape)
+    grey = grey.astype(np.float32)
     stretched = (grey - grey.mean()) * (GREY_SPREAD / (grey.std() + 1e-6)) + GREY_MEAN
     pixels = np.clip(stretched, 0, 255).astype(np.uint8)
     sift = _cv().SIFT_create(nOctaveLayers=OCTAVE_LAYERS)

@@ -20,13 +20,11 @@ Known limit: a dark night photo recompressed at JPEG quality 25 turns its black 
 JPEG blocks and is gated 67 times in 100 (0 in 100 at normal quality); it then keeps only the
 view-hash check.
 
-Pure: numpy/OpenCV on pixels in memory, no I/O."""
+Pure: numpy on pixels in memory, no I/O."""
 
 from __future__ import annotations
 
-import cv2
 import numpy as np
-from PIL import Image, ImageOps
 
 # The long side of the grey picture the threshold was measured on (the key module's).
 SIDE = 256
@@ -67,25 +65,3 @@ def looks_synthetic(grey: np.ndarray) -> bool:
     """Whether an upright 8-bit grey picture, long side about SIDE, is a rendered UI capture or
     graphic rather than a camera photo."""
     return flat_share(grey) >= FLAT_SHARE
-
-
-def grey_picture(image: Image.Image, *, own: bool = False) -> np.ndarray:
-    """The upright 8-bit grey picture with long side SIDE that the gate is measured on.
-
-    `own`: the caller hands over a picture fresh from Image.open that it does not use again; a
-    JPEG is then decoded at a reduced scale in the DCT domain (Pillow's draft mode), which
-    changes the picture it was given. Otherwise the caller's picture is left as it is."""
-    if own and image.tile:
-        image.draft("L", (2 * SIDE, 2 * SIDE))
-    upright = ImageOps.exif_transpose(image)
-    pixels = np.asarray(upright if upright.mode == "L" else upright.convert("L"), dtype=np.uint8)
-    height, width = pixels.shape
-    scale = SIDE / max(height, width)
-    size = (max(1, round(width * scale)), max(1, round(height * scale)))
-    return cv2.resize(pixels, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
-
-
-def picture_looks_synthetic(image: Image.Image, *, own: bool = False) -> bool:
-    """`looks_synthetic` of a PIL picture; a caller that already holds the key module's grey
-    picture passes that to `looks_synthetic` instead."""
-    return looks_synthetic(grey_picture(image, own=own))
