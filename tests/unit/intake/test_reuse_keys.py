@@ -161,3 +161,18 @@ def test_a_blank_picture_has_no_keys() -> None:
     blank = keys.photo_keys(Image.new("RGB", (640, 480), (200, 200, 200)))
 
     assert blank == keys.PhotoKeys(stored=(), probes=())
+
+
+def test_the_upload_path_keys_the_fingerprints_grey_picture_like_the_picture_itself() -> None:
+    """Intake turns a photo to grey once (fingerprint.upright_grey, long side 960) and keys that;
+    the benchmark keys the JPEG decoded at reduced scale. Both must find each other."""
+    data = jpeg(textured_scene(6).resize((2000, 1500)))
+    grey = fingerprint.upright_grey(Image.open(io.BytesIO(data)))
+    from_grey = keys.grey_keys(grey)
+    from_picture = keys.photo_keys(Image.open(io.BytesIO(data)), own=True)
+
+    assert len(from_grey.stored) >= 20
+    assert len(set(from_grey.stored) & set(from_picture.probes)) >= 0.6 * len(from_grey.stored)
+    assert len(set(from_picture.stored) & set(from_grey.probes)) >= 0.6 * len(from_picture.stored)
+    other = keys.photo_keys(Image.open(io.BytesIO(jpeg(textured_scene(7)))), own=True)
+    assert len(set(from_grey.stored) & set(other.probes)) <= 1

@@ -22,12 +22,12 @@ from typing import Literal
 from zoneinfo import ZoneInfo
 
 import imagehash
+import numpy as np
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
 from sigap_intake.photos import content_credentials
-from sigap_intake.photos.keys import PhotoKeys, photo_keys
-from sigap_intake.photos.fingerprint import Fingerprint
-from sigap_intake.photos.fingerprint import fingerprint as take_fingerprint
+from sigap_intake.photos.fingerprint import Fingerprint, grey_fingerprint, upright_grey
+from sigap_intake.photos.keys import PhotoKeys, grey_keys
 from sigap_intake.photos.content_credentials import ContentCredentials
 from sigap_shared.errors import DomainError, Text
 from sigap_shared.storable import clean_text, within
@@ -227,6 +227,8 @@ def analyse(
     latest = (received_at or datetime.now(UTC)) + FUTURE_CAPTURE_TOLERANCE
     if taken_at is not None and not within(taken_at, earliest=EARLIEST_CAPTURE, latest=latest):
         implausible, taken_at = _text(exif_ifd.get(_DATETIME_ORIGINAL)), None
+    # The reuse checks' grey picture, made once for the ORB fingerprint and the SIFT keys.
+    grey = upright_grey(image) if reuse_views or reuse_keys else None
     return PhotoFacts(
         sha256=hashlib.sha256(data).digest(),
         kind=kind,
@@ -243,15 +245,15 @@ def analyse(
         gps=_gps(gps_ifd),
         credentials=content_credentials.inspect(data, MEDIA_TYPES[kind], trust_anchors=trust_anchors),
         implausible_taken_at=implausible,
-        fingerprint=_fingerprint(image, views=reuse_views, keys=reuse_keys),
-        keys=photo_keys(image) if reuse_keys else None,
+        fingerprint=_fingerprint(grey, views=reuse_views),
+        keys=grey_keys(grey) if grey is not None and reuse_keys else None,
     )
 
 
-def _fingerprint(image: Image.Image, *, views: bool, keys: bool) -> Fingerprint | None:
-    if not (views or keys):
+def _fingerprint(grey: np.ndarray | None, *, views: bool) -> Fingerprint | None:
+    if grey is None:
         return None
-    taken = take_fingerprint(image)
+    taken = grey_fingerprint(grey)
     # The keys alone need only the features: no view hashes are stored or looked up.
     return taken if views else replace(taken, view_hashes=(), query_hashes=())
 

@@ -311,7 +311,11 @@ def _features(feature_image: np.ndarray) -> StoredFeatures:
 
 def fingerprint(image: Image.Image, *, own: bool = False) -> Fingerprint:
     """`own`: the picture is handed over, fresh from Image.open (`upright_grey`)."""
-    pixels = upright_grey(image, own=own)
+    return grey_fingerprint(upright_grey(image, own=own))
+
+
+def grey_fingerprint(pixels: np.ndarray) -> Fingerprint:
+    """`fingerprint` of the picture `upright_grey` gave."""
     # Views and variants are cut from a 256-pixel copy: the hash only ever sees 32x32.
     hash_base = _shrunk(pixels, 8 * _HASH_SIDE)
     feature_image = _feature_image(pixels)

@@ -123,9 +123,15 @@ def grey_picture(image: Image.Image, side: int = SIDE, *, own: bool = False) -> 
     if own and getattr(image, "tile", None):  # a picture made in memory has nothing to draft
         image.draft("L", (2 * side, 2 * side))
     image = ImageOps.exif_transpose(image)
-    pixels = np.asarray(image.convert("L"), dtype=np.uint8)
+    return at_side(np.asarray(image.convert("L"), dtype=np.uint8), side)
+
+
+def at_side(pixels: np.ndarray, side: int = SIDE) -> np.ndarray:
+    """A grey picture scaled to long side `side`."""
     height, width = pixels.shape
     scale = side / max(height, width)
+    if scale == 1:
+        return pixels
     size = (max(1, round(width * scale)), max(1, round(height * scale)))
     cv = _cv()
     return cv.resize(pixels, size, interpolation=cv.INTER_AREA if scale < 1 else cv.INTER_LINEAR)
@@ -134,7 +140,11 @@ def grey_picture(image: Image.Image, side: int = SIDE, *, own: bool = False) -> 
 def features(image: Image.Image, *, own: bool = False) -> Features:
     """One SIFT pass: the POOL largest keypoints of at least MIN_SIZE, described; none for a
     rendered picture (`synthetic.looks_synthetic`: a screenshot is neither keyed nor probed)."""
-    grey = grey_picture(image, own=own)
+    return grey_features(grey_picture(image, own=own))
+
+
+def grey_features(grey: np.ndarray) -> Features:
+    """`features` of an upright grey picture already at long side SIDE."""
     if synthetic.looks_synthetic(grey):  # a screenshot's generic features would match every other
         return Features(np.zeros((0, 2), np.float32), np.zeros(0, np.float32), np.zeros((0, 128), np.uint8), grey.shape)
     grey = grey.astype(np.float32)
@@ -209,7 +219,17 @@ def probe_keys(found: Features, projection: Projection) -> np.ndarray:
 def photo_keys(image: Image.Image, *, own: bool = False) -> PhotoKeys:
     """The keys to store for a photo and the keys to look it up by, from one SIFT pass over the
     upright picture. `own`: as `grey_picture` (keys of one index must all be made one way)."""
-    found = features(image, own=own)
+    return keys_of(grey_features(grey_picture(image, own=own)))
+
+
+def grey_keys(grey: np.ndarray) -> PhotoKeys:
+    """`photo_keys` of an upright grey picture of any size (scaled to long side SIDE here): the
+    upload path hands over the grey picture the ORB fingerprint is taken from, so a photo is
+    turned to grey once (fingerprint.upright_grey)."""
+    return keys_of(grey_features(at_side(grey)))
+
+
+def keys_of(found: Features) -> PhotoKeys:
     projection = shipped_projection()
     return PhotoKeys(tuple(stored_keys(found, projection).tolist()), tuple(probe_keys(found, projection).tolist()))
 
