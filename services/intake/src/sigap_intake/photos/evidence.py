@@ -4,7 +4,9 @@
 - strong: ORB + RANSAC confirm the same picture (many inliers spread over the frame). This is
   `reused_photo`, which the default policy rejects.
 - weak: the hashes are very close but the pictures have too little texture to confirm
-  (screenshots, walls, sky). This is `similar_photo`, only ever `suspicious`.
+  (screenshots, walls, sky), or the new picture is rendered (a screenshot: two of one app share
+  their bars and fonts, so even confirmed features prove nothing). This is `similar_photo`, only
+  ever `suspicious`.
 - anything else is no match at all: hash neighbours whose features disagree are unrelated
   scenes, and saying nothing is what keeps honest citizens from being accused.
 
@@ -112,8 +114,9 @@ def judge(
             continue
         confirmation = fingerprint.confirm(new, earlier)
         if confirmation.strength == "strong":
+            # A rendered picture's confirmed match is still only weak: never a rejection.
             matches.append(Match(candidate.photo, candidate.distance, candidate.variant, candidate.view,
-                                 "strong", confirmation))
+                                 "weak" if new.rendered else "strong", confirmation))
         elif candidate.distance <= fingerprint.WEAK_DISTANCE and confirmation.inliers >= fingerprint.MIN_INLIERS // 2:
             matches.append(Match(candidate.photo, candidate.distance, candidate.variant, candidate.view,
                                  "weak", confirmation))
