@@ -257,3 +257,24 @@ def test_opencv_is_loaded_only_when_the_multi_view_check_runs():
     )
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False"
+
+
+def test_a_screenshot_whose_features_confirm_another_apps_screenshot_is_only_a_weak_match():
+    """A pair from `benchmarks.intake.evidence --images 2000 --per-class 60 --sources keys`: a
+    fresh screenshot and a stored one of the same app within 10 bits of pHash, whose bars and
+    text lines ORB confirms (44 of 85 matches, agreement 0.77, detail agreement 0.75). A rendered
+    new picture is never accused: the match is weak (`similar_photo`, suspicious only)."""
+    def print_of(seed: int) -> fingerprint.Fingerprint:
+        return fingerprint.fingerprint(Image.open(io.BytesIO(corpus._jpeg(corpus.screenshot(seed)))))
+
+    new, earlier = print_of(14_900_104), print_of(14_500_150)
+    assert fingerprint.confirm(new, earlier.stored).strength == "strong"  # what ORB alone says
+    assert new.rendered and earlier.rendered
+    candidate = evidence.Candidate(photo="earlier", distance=8, variant=0, view=0)
+
+    [match] = evidence.judge(new, [candidate], {"earlier": earlier.stored})
+
+    assert match.strength == "weak" and match.confirmation is not None
+    reasons = evidence.reasons([match], complaint_of=lambda photo: None)
+    assert [reason.code for reason in reasons] == ["similar_photo"]
+    assert not fingerprint.fingerprint(Image.open(io.BytesIO(jpeg(textured_scene(5))))).rendered

@@ -22,17 +22,20 @@ def _match(photo, confirmed: bool) -> evidence.Match:
 def test_union_keeps_view_candidates_first_and_names_every_source_of_a_photo():
     views = [evidence.Candidate(photo=A, distance=5, variant=4, view=2)]
     similar = [SimilarPhoto(photo_id=A, complaint_id=None, distance=7), SimilarPhoto(photo_id=B, complaint_id=None, distance=9)]
-    ranked = [(C, 6), (A, 5), (D, 1)]  # D: fewer than KEY_MIN_HITS keys
+    ranked = [(C, 6), (A, 5), (D, 1)]  # D: one shared key, a candidate only if KEY_MIN_HITS allows
+    with_d = 1 >= evidence.KEY_MIN_HITS
     candidates, sources = lookup.union(views=views, similar=similar, ranked=ranked)
     assert candidates == [
         views[0],  # the view candidate stands for A, with its own distance, variant and view
         evidence.Candidate(photo=B, distance=9, variant=0, view=0),
         evidence.Candidate(photo=C, distance=evidence.KEY_ONLY_DISTANCE, variant=0, view=0),
+        *([evidence.Candidate(photo=D, distance=evidence.KEY_ONLY_DISTANCE, variant=0, view=0)] if with_d else []),
     ]
     assert sources == {
         A: [lookup.VIEWS_CHECK, evidence.LEGACY_CHECK, keys.KEY_SCHEME],
         B: [evidence.LEGACY_CHECK],
         C: [keys.KEY_SCHEME],
+        **({D: [keys.KEY_SCHEME]} if with_d else {}),
     }
 
 

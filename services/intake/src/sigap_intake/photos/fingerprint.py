@@ -27,6 +27,8 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 from PIL import Image, ImageOps
 
+from sigap_intake.photos import synthetic
+
 if TYPE_CHECKING:
     import cv2
 
@@ -163,6 +165,9 @@ class Fingerprint:
     query_hashes: tuple[int, ...]
     stored: StoredFeatures
     feature_image: np.ndarray
+    # A rendered picture (a screenshot, an app capture: `synthetic.looks_synthetic`), whose
+    # matches are never more than weak: two screenshots of one app share their bars and fonts.
+    rendered: bool = False
 
     @functools.cached_property
     def _mirrored(self) -> StoredFeatures:
@@ -324,6 +329,7 @@ def grey_fingerprint(pixels: np.ndarray) -> Fingerprint:
         query_hashes=query_hashes(hash_base),
         stored=_features(feature_image),
         feature_image=feature_image,
+        rendered=synthetic.looks_synthetic(hash_base),
     )
 
 
