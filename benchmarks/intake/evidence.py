@@ -17,9 +17,10 @@ not among the candidates or was but not confirmed; and the time of each stage of
         [--sources {views,keys,views+keys}]
 
 `--sources` (`benchmarks.intake.evidence_sources`) chooses where the candidates come from:
-"views" (the default, the run as before), "keys" (what scales to a million photos: the production
-SIFT keys, `sigap_intake.photos.keys` with its shipped projection, plus the single whole-picture
-pHash within `photo_reuse_max_distance`) or "views+keys". The report adds per class the copies
+"keys" (the default: what scales to a million photos and what SIGAP_PHOTO_REUSE_KEYS runs: the
+production SIFT keys, `sigap_intake.photos.keys` with its shipped projection, plus the single
+whole-picture pHash within `photo_reuse_max_distance`), "views" (SIGAP_PHOTO_REUSE_VIEWS alone:
+the 49 view hashes) or "views+keys". The report adds per class the copies
 whose original only one source gave, and the keys' cost (keys per photo, probes, key rows read).
 """
 
@@ -296,7 +297,7 @@ def main() -> None:
     parser.add_argument("--images", type=int, default=2000, help="distinct natural scenes stored as earlier photos")
     parser.add_argument("--per-class", type=int, default=0, help="copies per edit class (default 100; 30 quick)")
     parser.add_argument("--seed", type=int, default=14)
-    parser.add_argument("--sources", choices=sources_module.SOURCES, default="views",
+    parser.add_argument("--sources", choices=sources_module.SOURCES, default="keys",
                         help="where the candidates come from (evidence_sources)")
     args = parser.parse_args()
     images = 200 if args.quick else args.images

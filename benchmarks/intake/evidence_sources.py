@@ -46,6 +46,9 @@ class CandidateSources:
         self.probe_counts: list[int] = []
         # Per kind of check ("copy", "fresh scene", ...), the key rows each read among unrelated photos, at 1M stored.
         self.key_rows: dict[str, list[float]] = defaultdict(list)
+        # Per copy, in the order checked: distinct keys its original shares with it, and how many
+        # unrelated photos share at least as many, scaled to a million stored photos.
+        self.original_keys: list[tuple[int, float]] = []
 
     def add(self, photo: Hashable, data: bytes, print_: fingerprint.Fingerprint) -> None:
         stored: tuple[int, ...] = ()
@@ -95,6 +98,11 @@ class CandidateSources:
             stages["keys lookup (memory)"].append(time.perf_counter() - t1)
             self.probe_counts.append(len(probes))
             unrelated = sum(1 for photo, _ in rows if photo != original)
+            if kind == "copy":
+                hits = dict(keys.rank_hits(rows))
+                own = hits.pop(original, 0)
+                rivals = sum(1 for count in hits.values() if count >= own) if own else 0
+                self.original_keys.append((own, rivals * 1_000_000 / (stored_count - 1)))
             self.key_rows[kind].append(unrelated * 1_000_000 / (stored_count - (original is not None)))
             found["keys"] = {photo for photo, _ in ranked}
             candidates = evidence.with_key_candidates(candidates, ranked)
@@ -129,8 +137,26 @@ def report(sources: CandidateSources, found_only: dict[str, dict[str, int]], cla
         for kind, rows in [("all checks", every), *sources.key_rows.items()]:
             print(f"  {kind:<18} p50 {np.median(rows):8.0f}, p99 {percentile(rows, 0.99):8.0f}, max {max(rows):8.0f}"
                   f" ({len(rows)} checks)")
+        _original_keys(sources.original_keys, classes)
     if sources.uses_phash:
         print(f"pHash candidates within {PHASH_DISTANCE} bits (photo_reuse_max_distance's default)")
+
+
+def _original_keys(shared: list[tuple[int, float]], classes: list[str]) -> None:
+    """Per class, how many keys copies share with their original, and for how many the original
+    would still be among the KEY_TOP key candidates at a million stored photos: fewer unrelated
+    photos (scaled from this corpus) share as many keys. Ties count against the original."""
+    per_class = len(shared) // len(classes)
+    print("keys a copy shares with its original (0 / 1 / 2+), and original among the key top"
+          f" {evidence.KEY_TOP} at 1M stored photos (estimated from unrelated photos sharing as many):")
+    for number, name in enumerate(classes):
+        rows = shared[number * per_class:(number + 1) * per_class]
+        counts = [sum(1 for own, _ in rows if own == n) for n in (0, 1)]
+        kept = sum(1 for own, rivals in rows if own and rivals < evidence.KEY_TOP)
+        print(f"  {name:<52} {counts[0]:>3} / {counts[1]:>3} / {len(rows) - sum(counts):>3}"
+              f"   top {evidence.KEY_TOP} at 1M: {kept / len(rows):6.1%}")
+    kept = sum(1 for own, rivals in shared if own and rivals < evidence.KEY_TOP)
+    print(f"  all copies: top {evidence.KEY_TOP} at 1M {kept / len(shared):.1%}")
 
 
 def new_tally() -> dict[str, dict[str, int]]:
