@@ -249,6 +249,14 @@ def test_intake_and_status_believe_the_forwarded_browser_address_from_web_alone(
     assert not any("SIGAP_FORWARDED_ALLOW_IPS" in (services[name].get("environment") or {}) for name in others)
 
 
+def test_intake_recognises_cropped_mirrored_and_turned_copies_unless_told_otherwise(services: dict) -> None:
+    """The scalable reuse check (SIFT keys + ORB) is on in the deployment, off only in code."""
+    from sigap_intake.settings import IntakeSettings
+
+    assert IntakeSettings.model_fields["photo_reuse_keys"].default is False
+    assert services["intake"]["environment"]["SIGAP_PHOTO_REUSE_KEYS"] == "true"
+
+
 # --- no default secret ------------------------------------------------------------------
 
 

@@ -108,15 +108,16 @@ class IntakeSettings(ServiceSettings):
     Off (the default): today's single-hash lookup and verdicts; no view or feature rows are written"""
     # Opt-in until it has run on real uploads: see docs/reuse-detection.md "Keys from local features".
     photo_reuse_keys: bool = False
-    """intake: recognise reused photos by their local features: about 60 SIFT descriptor keys per photo (scheme
-    `sift-n6`, photos/keys.py) are stored, and a new photo's 1 536 probe keys find the 8 earlier photos sharing
-    most of them; these, with the single perceptual hash's neighbours (and the view candidates when
-    `SIGAP_PHOTO_REUSE_VIEWS` is on too), are confirmed by ORB keypoints + RANSAC (`reused_photo` only when
-    confirmed). Gains: the original among the 8 key candidates for 98.1-99.8 % of cropped, mirrored, rotated or
-    re-lit copies among a million photos (in-memory study); with the views, every edit class >= 96.7 % at 1 000
-    scenes, 0 false confirmed matches. Costs: one SIFT pass and the ORB features per upload, about 60 key rows and
-    20 KB of features per photo, and a lookup of about 2 000 index rows, p99 13-15 ms of database CPU at a million
-    photos (screenshots read more). Off (the default): no key or feature rows are written and nothing changes"""
+    """intake: recognise reused photos however cropped (up to 20 %), mirrored, rotated, re-lit or overlaid: about 56
+    SIFT descriptor keys per photo (scheme `sift-n6`, photos/keys.py) are stored, and a new photo's 1 536 probe keys
+    find the 8 earlier photos sharing most of them; these, with the single perceptual hash's neighbours (and the view
+    candidates when `SIGAP_PHOTO_REUSE_VIEWS` is on too), are confirmed by ORB keypoints + RANSAC (`reused_photo`
+    only when confirmed; screenshots get no keys and at most `similar_photo`). Gains (benchmarks.intake.evidence,
+    2 000 scenes): every edit class >= 96 % recognised, 0 false confirmed matches in 2 990 000 unrelated pairs, a
+    check p99 of 110 ms. Costs: one SIFT pass and the ORB features per upload, about 56 key rows and 20 KB of
+    features per photo, and a lookup of about 2 000 index rows, p99 14-18 ms of database CPU at a million photos.
+    Off (the default in code; docker-compose.yml and the Helm chart turn it on): no key or feature rows are written
+    and nothing changes. Turned on later, it covers photos uploaded from then on"""
     # Reasons that reject a photo instead of flagging it, per category ("*" = any category).
     photo_reject_reasons: dict[str, list[str]] = Field(default_factory=lambda: {"*": ["reused_photo"]})
     """intake: photo-check reasons that reject a photo instead of flagging it, per category (`*`: any),
