@@ -433,15 +433,23 @@ def _agreement(new: StoredFeatures, earlier: StoredFeatures, homography: np.ndar
     a = (warped - warped[covered].mean()) / (warped[covered].std() + 1e-3)
     b = (target - target_mean) / target_spread
     relative = _agreeing_share(a, b, covered, parts=6, blank=0.15)
+    if relative is None:
+        # A hard crop leaves fewer than MIN_BLOCKS of the 6 x 6 blocks wholly inside the overlap:
+        # measured on the finer grid the detail agreement uses, not counted as disagreement.
+        relative = _agreeing_share(a, b, covered, parts=8, blank=0.15)
     # In the earlier thumbnail's grey levels, DETAIL_GREY there is DETAIL_GREY / spread here.
     detail = _agreeing_share(a, b, covered, parts=8, blank=DETAIL_GREY / target_spread)
-    return relative, detail
+    return relative or 0.0, detail or 0.0
 
 
-def _agreeing_share(a: np.ndarray, b: np.ndarray, covered: np.ndarray, *, parts: int, blank: float) -> float:
+MIN_BLOCKS = 6  # blocks counted, fewer and an agreement is not measured
+
+
+def _agreeing_share(a: np.ndarray, b: np.ndarray, covered: np.ndarray, *, parts: int, blank: float) -> float | None:
     """Over a parts x parts grid of blocks lying wholly in the overlap and with detail (standard
     deviation >= blank) on at least one side, the share whose two sides both have detail and
-    correlate (> 0.5). Block sums come from np.add.reduceat: one pass, no loop over blocks."""
+    correlate (> 0.5); None when fewer than MIN_BLOCKS are counted. Block sums come from
+    np.add.reduceat: one pass, no loop over blocks."""
     height, width = covered.shape
     rows, columns = _block_starts(height, parts), _block_starts(width, parts)
 
@@ -460,7 +468,7 @@ def _agreeing_share(a: np.ndarray, b: np.ndarray, covered: np.ndarray, *, parts:
     both = counted & detailed_a & detailed_b
     correlation = np.where(both, covariance / np.maximum(spread_a * spread_b, 1e-9), 0.0)
     total = int(counted.sum())
-    return float((both & (correlation > 0.5)).sum()) / total if total >= 6 else 0.0
+    return float((both & (correlation > 0.5)).sum()) / total if total >= MIN_BLOCKS else None
 
 
 def _block_starts(length: int, parts: int) -> np.ndarray:
