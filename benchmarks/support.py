@@ -3,10 +3,15 @@ table of query latencies they print, and a process pool that reports its progres
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import statistics
 import time
+import uuid
+from collections.abc import AsyncIterator, Sequence
+
+import asyncpg
 
 
 def pg_kwargs(database: str) -> dict[str, object]:
@@ -18,6 +23,31 @@ def pg_kwargs(database: str) -> dict[str, object]:
         "password": os.environ.get("SIGAP_PG_PASSWORD", "sigap"),
         "database": database,
     }
+
+
+@contextlib.asynccontextmanager
+async def scratch_database(prefix: str, *, show: Sequence[str] = (), keep: bool = False) -> AsyncIterator[asyncpg.Connection]:
+    """A connection to a fresh database named `prefix` + a random suffix on the local PostgreSQL,
+    after printing the server's version and the settings named in `show`; dropped afterwards
+    unless `keep`."""
+    database = f"{prefix}{uuid.uuid4().hex[:8]}"
+    admin = await asyncpg.connect(**pg_kwargs("postgres"))
+    await admin.execute(f'CREATE DATABASE "{database}"')
+    try:
+        conn = await asyncpg.connect(**pg_kwargs(database))
+        try:
+            print(await conn.fetchval("SELECT version()"))
+            for name in show:
+                print(f"  {name} = {await conn.fetchval(f'SHOW {name}')}")
+            yield conn
+        finally:
+            await conn.close()
+    finally:
+        if keep:
+            print(f"  database kept: {database}")
+        else:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        await admin.close()
 
 
 def percentile(samples: list[float], q: float) -> float:

@@ -112,7 +112,7 @@ from dataclasses import dataclass
 import asyncpg
 import numpy as np
 
-from benchmarks.support import percentile, pg_kwargs
+from benchmarks.support import percentile, scratch_database
 
 KEY_BITS = 42
 _KEY_MASK = np.uint64((1 << KEY_BITS) - 1)
@@ -436,39 +436,23 @@ async def main() -> None:
     lengths = layout.pool_lengths()
     print(f"{args.photos} photos x {args.keys_per_photo} keys = {args.photos * args.keys_per_photo} rows,"
           f" photo_id {args.photo_id}; pool list length p50 {np.median(lengths):.0f} max {lengths.max()}")
-    database = f"sigap_bench_keys_{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(**pg_kwargs("postgres"))
-    await admin.execute(f'CREATE DATABASE "{database}"')
-    try:
-        conn = await asyncpg.connect(**pg_kwargs(database))
-        try:
-            print(await conn.fetchval("SELECT version()"))
-            for name in ("shared_buffers", "effective_cache_size", "work_mem", "jit", "random_page_cost"):
-                print(f"  {name} = {await conn.fetchval(f'SHOW {name}')}")
-            timings = await _load(conn, layout, photo_id=args.photo_id, chunk=args.chunk)
-            print("load: " + ", ".join(f"{k} {v:.1f}" for k, v in timings.items()))
-            sizes = await conn.fetchrow(
-                "SELECT pg_relation_size('photo_reuse_keys') AS heap,"
-                " pg_relation_size('photo_reuse_keys_pkey') AS index")
-            print(f"size: heap {sizes['heap'] / 2**20:.0f} MiB, index {sizes['index'] / 2**20:.0f} MiB,"
-                  f" {(sizes['heap'] + sizes['index']) / (args.photos * args.keys_per_photo):.1f} bytes/row")
-            if args.photo_id == "uuid":
-                numbers = np.arange(args.photos, dtype=np.int64)
-                _UUID_TO_NUMBER.update(
-                    (uuid.UUID(bytes=bytes(b)), int(n)) for n, b in zip(numbers, photo_uuids(numbers, layout)))
-            for setting in args.set:
-                name, value = setting.split("=", 1)
-                await conn.execute("SELECT set_config($1, $2, false)", name, value)
-                print(f"  session: {name} = {await conn.fetchval('SELECT current_setting($1)', name)}")
-            await _study(conn, layout, lengths, args)
-        finally:
-            await conn.close()
-    finally:
-        if not args.keep:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-        else:
-            print(f"  database kept: {database}")
-        await admin.close()
+    async with scratch_database("sigap_bench_keys_", show=("shared_buffers", "effective_cache_size", "work_mem", "jit", "random_page_cost"), keep=args.keep) as conn:
+        timings = await _load(conn, layout, photo_id=args.photo_id, chunk=args.chunk)
+        print("load: " + ", ".join(f"{k} {v:.1f}" for k, v in timings.items()))
+        sizes = await conn.fetchrow(
+            "SELECT pg_relation_size('photo_reuse_keys') AS heap,"
+            " pg_relation_size('photo_reuse_keys_pkey') AS index")
+        print(f"size: heap {sizes['heap'] / 2**20:.0f} MiB, index {sizes['index'] / 2**20:.0f} MiB,"
+              f" {(sizes['heap'] + sizes['index']) / (args.photos * args.keys_per_photo):.1f} bytes/row")
+        if args.photo_id == "uuid":
+            numbers = np.arange(args.photos, dtype=np.int64)
+            _UUID_TO_NUMBER.update(
+                (uuid.UUID(bytes=bytes(b)), int(n)) for n, b in zip(numbers, photo_uuids(numbers, layout)))
+        for setting in args.set:
+            name, value = setting.split("=", 1)
+            await conn.execute("SELECT set_config($1, $2, false)", name, value)
+            print(f"  session: {name} = {await conn.fetchval('SELECT current_setting($1)', name)}")
+        await _study(conn, layout, lengths, args)
 
 
 if __name__ == "__main__":

@@ -44,7 +44,7 @@ from benchmarks.intake.key_index_scale import (
     plan_facts,
     probe_set,
 )
-from benchmarks.support import percentile, pg_kwargs
+from benchmarks.support import percentile, scratch_database
 from sigap_intake.photos import evidence
 from sigap_intake.photos import repository as photo_repository
 
@@ -224,32 +224,19 @@ async def main() -> None:
     layout = Layout(args.photos, args.keys_per_photo, seed=args.seed)
     print(f"{args.photos} photos x {args.keys_per_photo} keys = {args.photos * args.keys_per_photo} rows"
           f" (migration 0014's table); KEY_TOP {evidence.KEY_TOP}, KEY_MIN_HITS {evidence.KEY_MIN_HITS}")
-    database = f"sigap_bench_keytable_{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(**pg_kwargs("postgres"))
-    await admin.execute(f'CREATE DATABASE "{database}"')
-    try:
-        conn = await asyncpg.connect(**pg_kwargs(database))
-        try:
-            print(await conn.fetchval("SELECT version()"))
-            for name in ("shared_buffers", "effective_cache_size", "work_mem", "jit"):
-                print(f"  {name} = {await conn.fetchval(f'SHOW {name}')}")
-            timings = await _load(conn, layout, chunk=args.chunk)
-            print("load: " + ", ".join(f"{k} {v:.1f}" for k, v in timings.items()))
-            sizes = await conn.fetchrow(
-                "SELECT pg_relation_size('photo_reuse_keys') AS heap, pg_relation_size('photo_reuse_keys_pkey') AS pkey,"
-                " pg_relation_size('photo_reuse_keys_photo_idx') AS photo_idx")
-            rows = args.photos * args.keys_per_photo
-            print(f"size: heap {sizes['heap'] / 2**20:.0f} MiB, primary key {sizes['pkey'] / 2**20:.0f} MiB,"
-                  f" photo_id index {sizes['photo_idx'] / 2**20:.0f} MiB;"
-                  f" {(sizes['heap'] + sizes['pkey'] + sizes['photo_idx']) / rows:.1f} bytes/row"
-                  f" ({sizes['photo_idx'] / rows:.1f} of them the photo_id index)", flush=True)
-            await _writes(conn, layout, args.writes)
-            await _study(conn, layout, args)
-        finally:
-            await conn.close()
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-        await admin.close()
+    async with scratch_database("sigap_bench_keytable_", show=("shared_buffers", "effective_cache_size", "work_mem", "jit")) as conn:
+        timings = await _load(conn, layout, chunk=args.chunk)
+        print("load: " + ", ".join(f"{k} {v:.1f}" for k, v in timings.items()))
+        sizes = await conn.fetchrow(
+            "SELECT pg_relation_size('photo_reuse_keys') AS heap, pg_relation_size('photo_reuse_keys_pkey') AS pkey,"
+            " pg_relation_size('photo_reuse_keys_photo_idx') AS photo_idx")
+        rows = args.photos * args.keys_per_photo
+        print(f"size: heap {sizes['heap'] / 2**20:.0f} MiB, primary key {sizes['pkey'] / 2**20:.0f} MiB,"
+              f" photo_id index {sizes['photo_idx'] / 2**20:.0f} MiB;"
+              f" {(sizes['heap'] + sizes['pkey'] + sizes['photo_idx']) / rows:.1f} bytes/row"
+              f" ({sizes['photo_idx'] / rows:.1f} of them the photo_id index)", flush=True)
+        await _writes(conn, layout, args.writes)
+        await _study(conn, layout, args)
 
 
 if __name__ == "__main__":

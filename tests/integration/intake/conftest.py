@@ -65,3 +65,15 @@ async def upload_photo(
 def photo_seed() -> int:
     """A fresh seed for the synthetic camera photos, so no two tests upload the same picture."""
     return uuid.uuid4().int % 10**9
+
+
+def complaint_with_photos(photos: list[str]) -> dict:
+    """A public complaint in Depok carrying the given uploaded photos."""
+    return {
+        "kind": "pengaduan",
+        "description": "Saluran air tersumbat sampah di Jl. Margonda, air meluap ke jalan",
+        "category": "jalan_rusak",
+        "location": {"lat": -6.3925, "lon": 106.8226},
+        "privacy": "publik",
+        "photos": photos,
+    }

@@ -17,23 +17,12 @@ from sigap_intake.photos import evidence, keys
 from sigap_intake.photos import repository as photo_repository
 from sigap_intake.privacy import repository as privacy_repository
 from sigap_intake.settings import DEVELOPMENT_INTERNAL_TOKEN
-from tests.integration.intake.conftest import photo_seed, running_intake, upload_photo
+from tests.integration.intake.conftest import complaint_with_photos, photo_seed, running_intake, upload_photo
 from tests.unit.intake.images import jpeg, textured_scene
 
 pytestmark = pytest.mark.integration
 
 AUTH = {"Authorization": f"Bearer {DEVELOPMENT_INTERNAL_TOKEN}"}
-
-
-def _complaint(photos: list[str]) -> dict:
-    return {
-        "kind": "pengaduan",
-        "description": "Saluran air tersumbat sampah di Jl. Margonda, air meluap ke jalan",
-        "category": "jalan_rusak",
-        "location": {"lat": -6.3925, "lon": 106.8226},
-        "privacy": "publik",
-        "photos": photos,
-    }
 
 
 def _reuse(photo: dict) -> list[dict]:
@@ -67,7 +56,7 @@ async def test_with_the_keys_on_a_mirrored_cropped_copy_is_a_confirmed_reuse(inf
         # Keys and the features that confirm them; no view hashes with the views off.
         assert stored["photo_reuse_keys"] >= 20 and stored["photo_features"] == 1, stored
         assert stored["photo_view_hashes"] == 0, stored
-        earlier = (await intake.client.post("/v1/complaints", json=_complaint([first["id"]]))).json()["id"]
+        earlier = (await intake.client.post("/v1/complaints", json=complaint_with_photos([first["id"]]))).json()["id"]
 
         copy = (await upload_photo(intake, jpeg(_mirrored_crop(original), quality=75))).json()
         [reused] = _reuse(copy)
@@ -80,7 +69,7 @@ async def test_with_the_keys_on_a_mirrored_cropped_copy_is_a_confirmed_reuse(inf
         unrelated = (await upload_photo(intake, jpeg(textured_scene(photo_seed())))).json()
         assert _reuse(unrelated) == [], unrelated
 
-        later = (await intake.client.post("/v1/complaints", json=_complaint([copy["id"]]))).json()["id"]
+        later = (await intake.client.post("/v1/complaints", json=complaint_with_photos([copy["id"]]))).json()["id"]
         listed = await intake.client.get(f"/internal/v1/complaints/{later}/photos", headers=AUTH)
         assert listed.status_code == 200, listed.text
         [photo] = listed.json()["photos"]
@@ -143,8 +132,8 @@ async def test_erasing_a_complaints_personal_data_drops_its_photos_keys(infra, d
     async with running_intake(infra, databases, tmp_path / "p", photo_reuse_keys=True) as intake:
         erased_photo = (await upload_photo(intake, jpeg(textured_scene(photo_seed())))).json()
         kept_photo = (await upload_photo(intake, jpeg(textured_scene(photo_seed())))).json()
-        erased = (await intake.client.post("/v1/complaints", json=_complaint([erased_photo["id"]]))).json()["id"]
-        await intake.client.post("/v1/complaints", json=_complaint([kept_photo["id"]]))
+        erased = (await intake.client.post("/v1/complaints", json=complaint_with_photos([erased_photo["id"]]))).json()["id"]
+        await intake.client.post("/v1/complaints", json=complaint_with_photos([kept_photo["id"]]))
         assert (await _stored(intake, erased_photo["id"]))["photo_reuse_keys"] > 0
 
         async with intake.pool.acquire() as conn, conn.transaction():

@@ -13,23 +13,12 @@ from PIL import ImageOps
 
 from sigap_intake.privacy import repository as privacy_repository
 from sigap_intake.settings import DEVELOPMENT_INTERNAL_TOKEN
-from tests.integration.intake.conftest import photo_seed, running_intake, upload_photo
+from tests.integration.intake.conftest import complaint_with_photos, photo_seed, running_intake, upload_photo
 from tests.unit.intake.images import jpeg, textured_scene
 
 pytestmark = pytest.mark.integration
 
 AUTH = {"Authorization": f"Bearer {DEVELOPMENT_INTERNAL_TOKEN}"}
-
-
-def _complaint(photos: list[str]) -> dict:
-    return {
-        "kind": "pengaduan",
-        "description": "Saluran air tersumbat sampah di Jl. Margonda, air meluap ke jalan",
-        "category": "jalan_rusak",
-        "location": {"lat": -6.3925, "lon": 106.8226},
-        "privacy": "publik",
-        "photos": photos,
-    }
 
 
 def _reuse_codes(photo: dict) -> list[str]:
@@ -64,7 +53,7 @@ async def test_with_the_views_off_uploads_behave_as_before(infra, databases, tmp
         assert intake.context.policy.reuse_views is False
         original = textured_scene(photo_seed())
         first = (await upload_photo(intake, jpeg(original))).json()
-        earlier = (await intake.client.post("/v1/complaints", json=_complaint([first["id"]]))).json()["id"]
+        earlier = (await intake.client.post("/v1/complaints", json=complaint_with_photos([first["id"]]))).json()["id"]
         assert await _stored_views(intake, first["id"]) == (0, 0)
 
         # Today's single hash does not see a mirror...
@@ -79,7 +68,7 @@ async def test_with_the_views_off_uploads_behave_as_before(infra, databases, tmp
         assert await _stored_views(intake, copy["id"]) == (0, 0)
 
         # Staff still see which earlier photo it matches and that only the perceptual hash was checked.
-        later = (await intake.client.post("/v1/complaints", json=_complaint([copy["id"]]))).json()["id"]
+        later = (await intake.client.post("/v1/complaints", json=complaint_with_photos([copy["id"]]))).json()["id"]
         listed = await intake.client.get(f"/internal/v1/complaints/{later}/photos", headers=AUTH)
         assert listed.status_code == 200, listed.text
         [photo] = listed.json()["photos"]
@@ -92,8 +81,8 @@ async def test_erasing_a_complaints_personal_data_drops_its_photos_features(infr
     async with running_intake(infra, databases, tmp_path / "p", photo_reuse_views=True) as intake:
         erased_photo = (await upload_photo(intake, jpeg(textured_scene(photo_seed())))).json()
         kept_photo = (await upload_photo(intake, jpeg(textured_scene(photo_seed())))).json()
-        erased = (await intake.client.post("/v1/complaints", json=_complaint([erased_photo["id"]]))).json()["id"]
-        await intake.client.post("/v1/complaints", json=_complaint([kept_photo["id"]]))
+        erased = (await intake.client.post("/v1/complaints", json=complaint_with_photos([erased_photo["id"]]))).json()["id"]
+        await intake.client.post("/v1/complaints", json=complaint_with_photos([kept_photo["id"]]))
         assert (await _stored_views(intake, erased_photo["id"]))[1] == 1
 
         async with intake.pool.acquire() as conn, conn.transaction():
