@@ -281,7 +281,7 @@ def test_a_screenshot_whose_features_confirm_another_apps_screenshot_is_only_a_w
 
 
 def test_a_copy_cut_on_all_four_sides_is_compared_on_the_finer_grid_when_the_coarse_one_has_too_few_blocks():
-    """From `benchmarks.intake.evidence` (its "crop 20% one side" class may cut several sides):
+    """From `benchmarks.intake.evidence` (its "crop 20% one side" class then cut several sides):
     a 1440 x 1080 scene cut 20 % on every side keeps 60 % x 60 % of the earlier thumbnail, where
     fewer than MIN_BLOCKS of the 6 x 6 blocks lie wholly inside. That agreement used to count as
     0.00 beside a detail agreement of 1.00 and 55 inliers, and the copy was missed."""
