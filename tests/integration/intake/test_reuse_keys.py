@@ -77,6 +77,7 @@ async def test_with_the_keys_on_a_mirrored_cropped_copy_is_a_confirmed_reuse(inf
         assert match["earlier_photo_id"] == first["id"] and match["strength"] == "strong"
         assert match["checks"] == [keys.KEY_SCHEME, "orb_ransac"], match
         assert match["figures"]["inliers"] > 0 and "checks" not in match["figures"]
+        assert match["hash_distance"] is None, match  # no hash found it: no hash distance to show
 
 
 async def test_a_recompressed_copy_is_found_by_the_hash_and_the_keys_together(infra, databases, tmp_path):

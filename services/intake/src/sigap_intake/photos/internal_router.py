@@ -47,7 +47,7 @@ class PhotoMatchOut(BaseModel):
     earlier_role: Literal["evidence", "after"]
     strength: Literal["strong", "weak"]  # strong: confirmed by local features; weak: hashes only
     confidence: float
-    hash_distance: int
+    hash_distance: int | None  # bits of 64; None when only the SIFT keys proposed the earlier photo
     checks: list[str]
     # The local-feature check's figures (inliers, matches, coverage, agreement, detail_agreement, mirrored).
     figures: dict[str, float | int | bool]
@@ -94,7 +94,7 @@ async def complaint_photos(complaint_id: UUID, conn: Conn) -> ComplaintPhotosOut
                 earlier_role=match["earlier_role"],
                 strength=match["strength"],
                 confidence=round(match["confidence"] or 0.0, 2),
-                hash_distance=match["distance"],
+                hash_distance=match["distance"] if match["distance"] < evidence.KEY_ONLY_DISTANCE else None,
                 checks=_checks(match["details"], figures),
                 figures={k: v for k, v in figures.items() if k not in ("confidence", "checks")},
             )
