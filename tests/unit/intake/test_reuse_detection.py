@@ -60,6 +60,13 @@ EDITS = {
     "crop + overlay": lambda im: _overlay(_crop(im, 0.1, 0, 0, 0.1)),
     "overlay + brightness": lambda im: _brightness_contrast(_overlay(im)),
     "mirror + rotate 270": lambda im: ImageOps.mirror(im).transpose(Image.Transpose.ROTATE_270),
+    "crop + brightness": lambda im: _brightness_contrast(_crop(im, 0.05, 0.15, 0.1, 0)),
+    "crop + resize": lambda im: _crop(im, 0, 0, 0.15, 0.1).resize((im.width // 2, im.height // 2)),
+    "mirror + overlay": lambda im: _overlay(ImageOps.mirror(im)),
+    "rotate 180 + brightness": lambda im: _brightness_contrast(im.transpose(Image.Transpose.ROTATE_180)),
+    "resize + recompress": lambda im: _reposted(im.resize((im.width // 2, im.height // 2)), quality=35),
+    "rotate 90 + overlay": lambda im: _overlay(im.transpose(Image.Transpose.ROTATE_90)),
+    "mirror + brightness": lambda im: _brightness_contrast(ImageOps.mirror(im)),
 }
 
 
