@@ -113,8 +113,8 @@ class IntakeSettings(ServiceSettings):
     find the 8 earlier photos sharing most of them; these, with the single perceptual hash's neighbours (and the view
     candidates when `SIGAP_PHOTO_REUSE_VIEWS` is on too), are confirmed by ORB keypoints + RANSAC (`reused_photo`
     only when confirmed; screenshots get no keys and at most `similar_photo`). Gains (benchmarks.intake.evidence,
-    2 000 scenes): every edit class >= 96 % recognised, 0 false confirmed matches in 2 990 000 unrelated pairs, a
-    check p99 of 110 ms. Costs: one SIFT pass and the ORB features per upload, about 56 key rows and 20 KB of
+    2 000 scenes): every edit class >= 95 % recognised, 0 false confirmed matches in 2 990 000 unrelated pairs, a
+    check p99 of 105 ms. Costs: one SIFT pass and the ORB features per upload, about 56 key rows and 20 KB of
     features per photo, and a lookup of about 2 000 index rows, p99 14-18 ms of database CPU at a million photos.
     Off (the default in code; docker-compose.yml and the Helm chart turn it on): no key or feature rows are written
     and nothing changes. Turned on later, it covers photos uploaded from then on"""
