@@ -16,13 +16,12 @@ import math
 import re
 import warnings
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from typing import Literal
 from zoneinfo import ZoneInfo
 
 import imagehash
-import numpy as np
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
 from sigap_intake.photos import content_credentials
@@ -245,17 +244,9 @@ def analyse(
         gps=_gps(gps_ifd),
         credentials=content_credentials.inspect(data, MEDIA_TYPES[kind], trust_anchors=trust_anchors),
         implausible_taken_at=implausible,
-        fingerprint=_fingerprint(grey, views=reuse_views),
+        fingerprint=grey_fingerprint(grey, views=reuse_views) if grey is not None else None,
         keys=grey_keys(grey) if grey is not None and reuse_keys else None,
     )
-
-
-def _fingerprint(grey: np.ndarray | None, *, views: bool) -> Fingerprint | None:
-    if grey is None:
-        return None
-    taken = grey_fingerprint(grey)
-    # The keys alone need only the features: no view hashes are stored or looked up.
-    return taken if views else replace(taken, view_hashes=(), query_hashes=())
 
 
 def _size(n_bytes: int) -> str:

@@ -319,14 +319,15 @@ def fingerprint(image: Image.Image, *, own: bool = False) -> Fingerprint:
     return grey_fingerprint(upright_grey(image, own=own))
 
 
-def grey_fingerprint(pixels: np.ndarray) -> Fingerprint:
-    """`fingerprint` of the picture `upright_grey` gave."""
+def grey_fingerprint(pixels: np.ndarray, *, views: bool = True) -> Fingerprint:
+    """`fingerprint` of the picture `upright_grey` gave. `views`: also the view and query hashes
+    (the SIFT keys alone need only the features)."""
     # Views and variants are cut from a 256-pixel copy: the hash only ever sees 32x32.
     hash_base = _shrunk(pixels, 8 * _HASH_SIDE)
     feature_image = _feature_image(pixels)
     return Fingerprint(
-        view_hashes=view_hashes(hash_base),
-        query_hashes=query_hashes(hash_base),
+        view_hashes=view_hashes(hash_base) if views else (),
+        query_hashes=query_hashes(hash_base) if views else (),
         stored=_features(feature_image),
         feature_image=feature_image,
         rendered=synthetic.looks_synthetic(hash_base),
