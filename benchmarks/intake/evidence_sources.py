@@ -92,8 +92,7 @@ class CandidateSources:
             probes = keys.photo_keys(Image.open(io.BytesIO(data)), own=True).probes
             t1 = time.perf_counter()
             rows = self.index.key_rows(probes)
-            ranked = [(photo, hits) for photo, hits in keys.rank_hits(rows)
-                      if hits >= evidence.KEY_MIN_HITS][: evidence.KEY_TOP]
+            ranked = evidence.key_top(rows)
             stages["keys (SIFT + probes)"].append(t1 - t0)
             stages["keys lookup (memory)"].append(time.perf_counter() - t1)
             self.probe_counts.append(len(probes))

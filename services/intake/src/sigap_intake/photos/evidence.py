@@ -104,6 +104,12 @@ def with_key_candidates(candidates: Sequence[Candidate], ranked: Iterable[tuple[
     return out
 
 
+def key_top(rows: Iterable[tuple[Hashable, int]]) -> list[tuple[Hashable, int]]:
+    """From the (photo, key) rows a lookup read, what `repository.find_key_candidates` returns:
+    the KEY_TOP photos sharing most distinct keys, at least KEY_MIN_HITS, most first."""
+    return [(photo, hits) for photo, hits in rank_hits(rows) if hits >= KEY_MIN_HITS][:KEY_TOP]
+
+
 def judge(
     new: Fingerprint, candidates: Sequence[Candidate], features_of: Mapping[Hashable, StoredFeatures]
 ) -> list[Match]:
@@ -159,8 +165,7 @@ class MemoryIndex:
         return [(photo, key) for key in set(probe_keys) for photo in self._keys.get(key, ())]
 
     def key_ranked(self, probe_keys: Iterable[int]) -> list[tuple[Hashable, int]]:
-        ranked = rank_hits(self.key_rows(probe_keys))
-        return [(photo, hits) for photo, hits in ranked if hits >= KEY_MIN_HITS][:KEY_TOP]
+        return key_top(self.key_rows(probe_keys))
 
     def features(self, photos: Iterable[Hashable]) -> dict[Hashable, StoredFeatures]:
         return {photo: self._features[photo] for photo in photos if photo in self._features}
